@@ -1,0 +1,91 @@
+/* store.h - the durable telemetry store: a bounded ring in front of SQLite.
+ *
+ * DESIGN
+ * Receivers hand decoded batches to store_append() from any thread. The
+ * batch enters a ring bounded in bytes; when the ring is full the append is
+ * refused with STORE_EFULL, which receivers turn into the retryable OTLP
+ * answers (HTTP 503 + Retry-After, gRPC UNAVAILABLE). One writer thread
+ * drains the ring, commits the items of many batches in one SQLite
+ * transaction (group commit) and then calls each batch's completion callback,
+ * so "acknowledged means durable": a receiver answers success only from its
+ * callback. Readers (the query API) open their own connections with
+ * store_reader_open() and never wait behind the writer (WAL).
+ */
+#ifndef LOUPE_STORE_H
+#define LOUPE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "model.h"
+
+#define STORE_OK 0
+#define STORE_EFULL -1   /* ring full: retry later (retryable) */
+#define STORE_EIO -2     /* database write failed (retryable) */
+#define STORE_ENOMEM -3  /* out of memory (retryable) */
+#define STORE_ECLOSED -4 /* store is shutting down (retryable) */
+#define STORE_EOPEN -5   /* cannot open or create the database (fatal) */
+#define STORE_ESCHEMA -6 /* database has an unknown newer schema (fatal) */
+#define STORE_EINVAL -7  /* bad argument */
+
+typedef enum store_mode {
+    STORE_MODE_SQLITE = 0, /* a database file in data_dir */
+    STORE_MODE_MEMORY = 1, /* a shared in-memory database, nothing on disk */
+} store_mode;
+
+typedef struct store_config {
+    store_mode mode;
+    const char *data_dir;      /* borrowed during store_open(); created if missing */
+    size_t ring_max_bytes;     /* byte budget of queued batches; 0 = 64 MiB */
+    uint64_t max_spans;        /* retention; 0 = default 1,000,000 */
+    uint64_t max_logs;         /* 0 = default 1,000,000 */
+    uint64_t max_points;       /* 0 = default 5,000,000 */
+} store_config;
+
+typedef struct store store;
+
+/* Completion of one appended batch, called exactly once from the writer
+ * thread: status is STORE_OK once the batch's items are committed, or a
+ * negative STORE_* code when the commit failed. Must not block. */
+typedef void (*store_done_cb)(void *ud, int status, const model_batch *b);
+
+/* Opens (or creates) the database, runs migrations and starts the writer.
+ * On failure writes a one-line reason into err. */
+int store_open(const store_config *cfg, store **out, char *err, size_t errlen);
+
+/* Stops accepting appends, commits what the ring holds, calls every pending
+ * callback, joins the writer and closes the database. Accepts NULL. */
+void store_close(store *s);
+
+/* Queues a batch for commit. Takes ownership of b in every case (on failure
+ * b is freed at once). On STORE_OK, cb(ud, status, b) will be called exactly
+ * once from the writer thread after commit (b is still valid during the
+ * call and freed after it). On failure cb is never called. cb may be NULL. */
+int store_append(store *s, model_batch *b, store_done_cb cb, void *ud);
+
+/* Opens a read-only connection for the calling thread. The caller owns it
+ * and closes it with sqlite3_close(). */
+int store_reader_open(store *s, sqlite3 **db);
+
+/* Counters, for /metrics and tests. Reads are atomic snapshots per field. */
+typedef struct store_stats {
+    uint64_t accepted[MODEL_SIGNAL_COUNT]; /* items committed */
+    uint64_t rejected[MODEL_SIGNAL_COUNT]; /* items refused by append (full/closed) */
+    uint64_t evicted[MODEL_SIGNAL_COUNT];  /* items removed by retention */
+    uint64_t commits;                      /* transactions committed */
+    uint64_t commit_errors;
+    size_t ring_bytes; /* bytes queued now */
+    size_t ring_max_bytes;
+} store_stats;
+
+void store_get_stats(store *s, store_stats *out);
+
+/* Text for a STORE_* code. */
+const char *store_strerror(int code);
+
+/* 1 when the code is worth retrying (EFULL, EIO, ENOMEM, ECLOSED). */
+int store_is_retryable(int code);
+
+#endif
