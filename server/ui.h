@@ -1,0 +1,26 @@
+/* ui.h - the UI and API server: embedded web assets and /api/v1 on one port. */
+#ifndef LOUPE_UI_H
+#define LOUPE_UI_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+typedef struct ui_config {
+    const char *addr;          /* "HOST:PORT"; port 0 picks a free port */
+    unsigned max_connections;  /* 0 = 256 */
+    unsigned timeout_seconds;  /* 0 = 60 */
+} ui_config;
+
+typedef struct ui_server ui_server;
+
+/* Binds and starts serving. The config is copied; the store is borrowed and
+ * must outlive the server. */
+int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen);
+
+int ui_server_port(const ui_server *u);
+
+/* Stops accepting, finishes requests in flight and frees. Accepts NULL. */
+void ui_server_stop(ui_server *u);
+
+#endif
