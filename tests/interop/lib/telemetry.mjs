@@ -123,7 +123,7 @@ export async function sendLogs(exp, serviceName, { traceSpan } = {}) {
   const sink = { items: [], results: [] };
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
-    processors: [new SimpleLogRecordProcessor(recording(exp.logs, sink))],
+    processors: [new SimpleLogRecordProcessor({ exporter: recording(exp.logs, sink) })],
   });
   const logger = provider.getLogger('loupe-interop-logs', '0.9.0');
   const base = Date.now();
