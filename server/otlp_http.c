@@ -1,7 +1,10 @@
 /* otlp_http.c - the OTLP/HTTP receiver on libmicrohttpd, see otlp_http.h.
  *
  * DESIGN
- * A libmicrohttpd daemon with a pool of OTLP_HTTP_THREADS epoll threads.
+ * A libmicrohttpd daemon with a pool of OTLP_HTTP_THREADS poll() threads
+ * (not epoll: with MHD_USE_EPOLL, libmicrohttpd 0.9.75 missed the end of
+ * connections whose client sent headers, part of a body and FIN in one
+ * burst, keeping them until the timeout; poll is level-triggered).
  * Each request gets an otlp_http_req context on the first call of the
  * access handler (headers only). Checks that need only the headers (path,
  * method, API key, media type, coding, Content-Length) run there. The body
@@ -91,6 +94,7 @@ struct otlp_http {
 typedef enum otlp_http_phase {
     OTLP_HTTP_RECEIVING = 0, /* collecting the body */
     OTLP_HTTP_REJECTING,     /* answer decided; discarding the rest of the body */
+    OTLP_HTTP_OPTIONS,       /* an OPTIONS request, answered once it is read */
     OTLP_HTTP_WAITING,       /* suspended until the store's callback */
 } otlp_http_phase;
 
@@ -394,9 +398,7 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     int pb = http_util_media_type_is(ctype, "application/x-protobuf");
     int json = !pb && http_util_media_type_is(ctype, "application/json");
 
-    if (routed && strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
-        return otlp_http_options(h, conn);
-
+    int is_options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (routed && is_post) {
         const char *keys[2] = {h->keys[0], h->keys[1]};
@@ -437,7 +439,11 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     pthread_mutex_unlock(&h->mu);
 
     char shown[80];
-    if (!routed) {
+    if (routed && is_options) {
+        /* Answered after its (normally empty) body, so the connection
+         * stays open for the request the preflight announces. */
+        r->phase = OTLP_HTTP_OPTIONS;
+    } else if (!routed) {
         otlp_http_reject(r, MHD_HTTP_NOT_FOUND, OTLP_GRPC_NOT_FOUND,
                          "Unknown path; OTLP/HTTP accepts POST on /v1/traces, /v1/logs and "
                          "/v1/metrics.");
@@ -468,7 +474,7 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
 /* A piece of the body. Returns MHD_NO to drop the connection. */
 static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t n) {
     otlp_http *h = r->h;
-    if (r->phase == OTLP_HTTP_REJECTING) {
+    if (r->phase == OTLP_HTTP_REJECTING || r->phase == OTLP_HTTP_OPTIONS) {
         r->drained += n;
         if (r->drained > h->max_body) {
             log_event(LOG_DEBUG, "otlp_http_drop", "reason=body_after_rejection bytes=%zu",
@@ -626,6 +632,8 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
         return otlp_http_send_status(h, conn, r->status, r->pb, r->grpc_code, r->message);
     case OTLP_HTTP_WAITING:
         return otlp_http_resumed(r);
+    case OTLP_HTTP_OPTIONS:
+        return otlp_http_options(h, conn);
     }
     return MHD_NO;
 }
@@ -746,13 +754,13 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
     unsigned max_conn = cfg->max_connections ? cfg->max_connections : OTLP_HTTP_DEFAULT_CONNECTIONS;
     unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : OTLP_HTTP_DEFAULT_TIMEOUT;
     h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
-        0, NULL, NULL, otlp_http_access, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)OTLP_HTTP_THREADS,
-        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, OTLP_HTTP_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
-        otlp_http_completed, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
+        0, NULL, NULL, otlp_http_access, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)OTLP_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        OTLP_HTTP_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h,
         MHD_OPTION_END);
     if (h->daemon == NULL) {
         char name[80];
