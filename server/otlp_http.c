@@ -535,6 +535,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
                              "The receiver is out of memory; retry later.");
         if (grc != GZ_OK)
             goto answer;
+        otlp_http_release_body(r); /* only the inflated copy is needed now */
         data = (const uint8_t *)plain.ptr;
         len = plain.len;
     }

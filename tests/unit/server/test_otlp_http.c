@@ -961,6 +961,54 @@ START_TEST(test_start_errors) {
 }
 END_TEST
 
+/* Bodies held at once share a budget (4 x max_body, at least 64 MiB): four
+ * nearly complete 16 MiB bodies fill it, and a fifth request gets 503. */
+START_TEST(test_body_budget) {
+    fake_start(FAKE_THREAD);
+    otlp_http_config cfg = {.addr = "127.0.0.1:0", .max_body_bytes = 16u << 20};
+    srv_start(&cfg);
+    size_t part = (16u << 20) - 1;
+    char *filler = malloc(part);
+    ck_assert_ptr_nonnull(filler);
+    memset(filler, 'x', part);
+    int holders[4];
+    for (int i = 0; i < 4; i++) {
+        holders[i] = cli_connect(port);
+        char head[256];
+        snprintf(head, sizeof(head),
+                 "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n\r\n",
+                 part + 1);
+        ck_assert_int_eq(cli_send_str(holders[i], head), 0);
+        ck_assert_int_eq(cli_send(holders[i], filler, part), 0);
+    }
+    /* The server may still be reading the holders' bytes: ask until the
+     * budget is seen full (each try is a full round trip; bounded). */
+    cli_resp r;
+    int got503 = 0;
+    for (int i = 0; i < 500 && !got503; i++) {
+        post1(port, "/v1/logs", JSON, NULL, "items=1", &r);
+        ck_assert(r.status == 200 || r.status == 503);
+        got503 = r.status == 503;
+    }
+    ck_assert(got503);
+    ck_assert(has_header(&r, "\r\nRetry-After: 1\r\n"));
+    ck_assert(strstr(r.body, "in flight") != NULL);
+    /* Releasing the holders frees the budget. */
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(cli_send_str(holders[i], "x"), 0);
+        ck_assert_int_eq(cli_read(holders[i], &r), 0);
+        ck_assert_int_eq(r.status, 400); /* the fake cannot parse 16 MiB of x */
+        close(holders[i]);
+    }
+    post1(port, "/v1/logs", JSON, NULL, "items=1", &r);
+    ck_assert_int_eq(r.status, 200);
+    free(filler);
+    srv_stop();
+    fake_stop();
+}
+END_TEST
+
 static Suite *otlp_http_suite(void) {
     Suite *s = suite_create("otlp_http");
     TCase *tc = tcase_create("core");
@@ -985,6 +1033,7 @@ static Suite *otlp_http_suite(void) {
     ADD(test_api_keys);
     ADD(test_cors);
     ADD(test_cors_off);
+    ADD(test_body_budget);
     ADD(test_start_errors);
     suite_add_tcase(s, tc);
     return s;
