@@ -16,18 +16,24 @@
  *    (which take up to ~104 levels) are still rejected item by item by the
  *    converter; only the pathological rest fails the whole request.
  *
- *  - Memory. The unpacked structs are much larger than the wire bytes (an
- *    empty sub-message takes 2 bytes on the wire and ~100 in memory), so the
- *    temporary arena is capped at OTLP_PB_TMP_FACTOR * len + OTLP_PB_TMP_BASE
- *    bytes. A body that expands past the cap is answered with OTLP_ETOOBIG
- *    (HTTP 413 / gRPC RESOURCE_EXHAUSTED: the body may be valid, it is just
- *    too expensive; OTLP exporters do not retry either). Real exporter
- *    payloads expand 3-6x (see tests/bench/bench_decode.c), so the factor
- *    leaves room for unusual but legitimate shapes (many tiny attributes).
+ *  - Memory. The unpacked structs are much larger than the wire bytes: an
+ *    empty Span takes 2 bytes on the wire and ~250 in memory (the struct,
+ *    the pointer to it, and protobuf-c's per-field scan record, which it
+ *    "frees" into our no-op free), so the temporary arena is capped at
+ *    OTLP_PB_TMP_FACTOR * len + OTLP_PB_TMP_BASE bytes. A body that expands
+ *    past the cap is answered with OTLP_ETOOBIG (HTTP 413 / gRPC
+ *    RESOURCE_EXHAUSTED: the body may be valid, it is just too expensive;
+ *    OTLP exporters do not retry it). Measured expansions: a typical
+ *    exporter payload 5.6x (tests/bench/bench_decode.c); 100k one-letter
+ *    int attributes 18x; a 100k-element array of bools or small ints 24.5x
+ *    (the densest legitimate shapes we know); hostile empty sub-messages
+ *    ~125x. So the worst transient memory of one request is
+ *    OTLP_PB_TMP_FACTOR times the receivers' body cap.
  */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "google/rpc/status.pb-c.h"
@@ -35,7 +41,7 @@
 #include "otlp_internal.h"
 
 #define OTLP_PB_MAX_DEPTH 128
-#define OTLP_PB_TMP_FACTOR 16
+#define OTLP_PB_TMP_FACTOR 32
 #define OTLP_PB_TMP_BASE (1024 * 1024)
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest pb_trace_req;
@@ -171,50 +177,82 @@ static void pb_tmp_free(void *data, void *ptr) {
     (void)ptr;
 }
 
-/* One temporary arena per thread, reset after each request: saves the
- * malloc/free (and, for large chunks, mmap/munmap page faults) of a fresh
- * arena per request. Its first chunk stays allocated while the thread lives;
- * the rest is returned on reset. Freed by a thread-exit destructor. */
-#define PB_TMP_CHUNK (512 * 1024)
+/* One temporary arena per thread, reused from request to request: a fresh
+ * arena per request costs a malloc per chunk, and glibc hands the freed
+ * chunks back to the kernel (heap trim, munmap), so the next request page
+ * faults them in again. Measured on a typical 512-span request
+ * (tests/bench/bench_decode.c): ~61k spans/s with a fresh arena per call,
+ * ~250k spans/s with this one.
+ *
+ * arena_reset() keeps only the arena's first chunk, so the first chunk is
+ * sized to what the thread's requests need: when a request outgrows it, the
+ * arena is replaced by one whose first chunk is 1.25x that size, up to
+ * PB_TMP_KEEP_MAX. Larger requests still work; their extra chunks are
+ * allocated and freed per request. A thread thus keeps at most
+ * PB_TMP_KEEP_MAX bytes between requests; a thread-exit destructor frees
+ * them. */
+#define PB_TMP_MIN_CHUNK (256 * 1024)
+#define PB_TMP_KEEP_MAX (4 * 1024 * 1024)
 
-static pthread_key_t pb_tmp_key;
-static pthread_once_t pb_tmp_once = PTHREAD_ONCE_INIT;
-static int pb_tmp_key_ok;
+typedef struct pb_tls {
+    arena *a;     /* NULL after a failed replacement; made again on demand */
+    size_t chunk; /* the first-chunk size a was made with */
+} pb_tls;
 
-static void pb_tmp_destroy(void *a) {
-    arena_free(a);
+static pthread_key_t pb_tls_key;
+static pthread_once_t pb_tls_once = PTHREAD_ONCE_INIT;
+static int pb_tls_key_ok;
+
+static void pb_tls_destroy(void *p) {
+    pb_tls *t = p;
+    arena_free(t->a);
+    free(t);
 }
 
-static void pb_tmp_key_init(void) {
-    pb_tmp_key_ok = pthread_key_create(&pb_tmp_key, pb_tmp_destroy) == 0;
+static void pb_tls_key_init(void) {
+    pb_tls_key_ok = pthread_key_create(&pb_tls_key, pb_tls_destroy) == 0;
 }
 
-/* Returns the calling thread's temporary arena (empty), or NULL. *owned is
- * set when the arena is private to this call (no thread-local storage) and
- * must be freed by pb_tmp_put(). */
-static arena *pb_tmp_get(int *owned) {
-    *owned = 0;
-    pthread_once(&pb_tmp_once, pb_tmp_key_init);
-    if (!pb_tmp_key_ok) {
-        *owned = 1;
-        return arena_new(PB_TMP_CHUNK, 0);
+/* Returns an empty temporary arena for this call. *tls is the calling
+ * thread's slot it belongs to, or NULL when the arena is private to this
+ * call (no thread-local storage available); pass both to pb_tmp_put(). */
+static arena *pb_tmp_get(pb_tls **tls) {
+    *tls = NULL;
+    pthread_once(&pb_tls_once, pb_tls_key_init);
+    if (!pb_tls_key_ok)
+        return arena_new(PB_TMP_MIN_CHUNK, 0);
+    pb_tls *t = pthread_getspecific(pb_tls_key);
+    if (t == NULL) {
+        t = calloc(1, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        if (pthread_setspecific(pb_tls_key, t) != 0) {
+            free(t);
+            return arena_new(PB_TMP_MIN_CHUNK, 0);
+        }
+        t->chunk = PB_TMP_MIN_CHUNK;
     }
-    arena *a = pthread_getspecific(pb_tmp_key);
-    if (a != NULL)
-        return a;
-    a = arena_new(PB_TMP_CHUNK, 0);
-    if (a == NULL)
-        return NULL;
-    if (pthread_setspecific(pb_tmp_key, a) != 0)
-        *owned = 1;
-    return a;
+    if (t->a == NULL)
+        t->a = arena_new(t->chunk, 0);
+    if (t->a != NULL)
+        *tls = t;
+    return t->a;
 }
 
-static void pb_tmp_put(arena *a, int owned) {
-    if (owned)
+static void pb_tmp_put(arena *a, pb_tls *tls) {
+    if (tls == NULL) {
         arena_free(a);
-    else
-        arena_reset(a);
+        return;
+    }
+    size_t used = arena_footprint(a);
+    if (used > tls->chunk + 4096 && tls->chunk < PB_TMP_KEEP_MAX) {
+        size_t want = used + used / 4;
+        tls->chunk = want < PB_TMP_KEEP_MAX ? want : PB_TMP_KEEP_MAX;
+        arena_free(a);
+        tls->a = arena_new(tls->chunk, 0); /* NULL is fine: retried next time */
+        return;
+    }
+    arena_reset(a);
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -264,7 +302,7 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
     const ProtobufCMessageDescriptor *desc = pb_request_descriptor(sig);
     model_batch *b = NULL;
     arena *tmp_arena = NULL;
-    int owned = 0;
+    pb_tls *tls = NULL;
     int rc;
 
     *out = NULL;
@@ -290,7 +328,7 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
         return OTLP_EDECODE;
     }
 
-    tmp_arena = pb_tmp_get(&owned);
+    tmp_arena = pb_tmp_get(&tls);
     if (tmp_arena == NULL) {
         pb_err(err, errlen, "out of memory");
         return OTLP_ENOMEM;
@@ -336,7 +374,7 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
         pb_err(err, errlen, "out of memory");
 
 out:
-    pb_tmp_put(tmp_arena, owned);
+    pb_tmp_put(tmp_arena, tls);
     if (rc != OTLP_OK) {
         model_batch_free(b);
         return rc;

@@ -643,6 +643,39 @@ START_TEST(test_expansion_cap) {
 }
 END_TEST
 
+START_TEST(test_dense_but_legit) {
+    /* The densest legitimate shapes known expand up to ~25x when unpacked;
+     * they stay under the temporary arena's cap. */
+    const size_t n = 100000;
+    tb_span *s = tb_span_new(A, 1, 1, "dense");
+    s->n_attributes = n;
+    s->attributes = tb_alloc(A, n * sizeof(*s->attributes));
+    for (size_t i = 0; i < n; i++)
+        s->attributes[i] = tb_kv_new(A, "a", tb_int(A, 1));
+    size_t len;
+    uint8_t *bytes = tb_pack(&tb_trace_req_simple(A, TB_LIST(tb_span, s))->base, &len);
+    model_batch *b = NULL;
+    char err[256];
+    ck_assert_int_eq(otlp_decode_pb(MODEL_SIGNAL_TRACES, bytes, len, 0, &b, err, sizeof(err)), OTLP_OK);
+    ck_assert_uint_eq(b->spans[0].attrs.n, n);
+    model_batch_free(b);
+    free(bytes);
+
+    tb_any **items = tb_alloc(A, n * sizeof(*items));
+    for (size_t i = 0; i < n; i++)
+        items[i] = tb_bool(A, (int)(i & 1));
+    s = tb_span_new(A, 1, 1, "bools");
+    s->n_attributes = 1;
+    s->attributes = tb_ptrs(A, (tb_kv *[]){tb_kv_new(A, "arr", tb_array(A, items, n))}, 1);
+    bytes = tb_pack(&tb_trace_req_simple(A, TB_LIST(tb_span, s))->base, &len);
+    ck_assert_int_eq(otlp_decode_pb(MODEL_SIGNAL_TRACES, bytes, len, 0, &b, err, sizeof(err)), OTLP_OK);
+    ck_assert_uint_eq(b->spans[0].attrs.items[0].value.u.array.n, n);
+    ck_assert_int_eq(b->spans[0].attrs.items[0].value.u.array.items[n - 1].u.boolean, 1);
+    model_batch_free(b);
+    free(bytes);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------- */
 
 typedef struct thread_arg {
@@ -813,6 +846,7 @@ static Suite *pb_suite(void) {
     tcase_add_test(tc, test_mutations);
     tcase_add_test(tc, test_mem_limit);
     tcase_add_test(tc, test_expansion_cap);
+    tcase_add_test(tc, test_dense_but_legit);
     tcase_add_test(tc, test_threads);
     suite_add_tcase(s, tc);
 
