@@ -16,10 +16,8 @@
  * string is "", a NULL sub-message is an empty one, a NULL element is skipped.
  *
  * Out-of-memory policy: any allocation failure in the batch arena aborts the
- * conversion; the caller frees the batch. arena.h does not say why an arena
- * refused, so a refusal is reported as OTLP_ETOOBIG (the batch's mem_limit)
- * unless a fresh malloc of a chunk's size fails too (the system is out of
- * memory: OTLP_ENOMEM).
+ * conversion; the caller frees the batch. A refusal because of the batch's
+ * mem_limit is OTLP_ETOOBIG (arena_limit_hit), any other OTLP_ENOMEM.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,15 +76,10 @@ void otlp_arena_allocator(ProtobufCAllocator *alloc, arena *a) {
     alloc->allocator_data = a;
 }
 
-/* Maps a refused batch allocation to OTLP_ETOOBIG or OTLP_ENOMEM (see the
- * DESIGN note): if the system can still hand out a chunk, the refusal came
- * from the batch's cap. */
-static int conv_alloc_error(void) {
-    void *probe = malloc(256 * 1024);
-    if (probe == NULL)
-        return OTLP_ENOMEM;
-    free(probe);
-    return OTLP_ETOOBIG;
+/* Maps a refused batch allocation to OTLP_ETOOBIG (the batch's cap) or
+ * OTLP_ENOMEM (the system). */
+static int conv_alloc_error(const model_batch *b) {
+    return arena_limit_hit(b->arena) ? OTLP_ETOOBIG : OTLP_ENOMEM;
 }
 
 /* Allocates n zeroed elements of size sz in the batch (NULL for n == 0 is
@@ -477,7 +470,7 @@ int otlp_convert_traces(const Opentelemetry__Proto__Collector__Trace__V1__Export
     for (size_t i = 0; i < req->n_resource_spans; i++)
         total = conv_add(total, conv_count_spans(req->resource_spans[i]));
     if (conv_grow(&c, (void **)&b->spans, b->n_spans, total, sizeof(*b->spans)) != CONV_OK)
-        return conv_alloc_error();
+        return conv_alloc_error(b);
 
     for (size_t i = 0; i < req->n_resource_spans; i++) {
         const pb_resource_spans *rs = req->resource_spans[i];
@@ -486,7 +479,7 @@ int otlp_convert_traces(const Opentelemetry__Proto__Collector__Trace__V1__Export
         model_resource *res = NULL;
         int rc = conv_resource(&c, &res, rs->resource, rs->schema_url);
         if (rc == CONV_NOMEM)
-            return conv_alloc_error();
+            return conv_alloc_error(b);
         if (rc == CONV_REJECT) {
             conv_reject_items(&c, "resource of spans", conv_count_spans(rs));
             continue;
@@ -498,7 +491,7 @@ int otlp_convert_traces(const Opentelemetry__Proto__Collector__Trace__V1__Export
             model_scope *scope = NULL;
             rc = conv_scope(&c, &scope, ss->scope, ss->schema_url);
             if (rc == CONV_NOMEM)
-                return conv_alloc_error();
+                return conv_alloc_error(b);
             if (rc == CONV_REJECT) {
                 conv_reject_items(&c, "scope of spans", ss->n_spans);
                 continue;
@@ -509,7 +502,7 @@ int otlp_convert_traces(const Opentelemetry__Proto__Collector__Trace__V1__Export
                 model_span *sp = &b->spans[b->n_spans];
                 rc = conv_span(&c, sp, ss->spans[k]);
                 if (rc == CONV_NOMEM)
-                    return conv_alloc_error();
+                    return conv_alloc_error(b);
                 if (rc == CONV_REJECT) {
                     conv_reject_items(&c, "span", 1);
                     continue;
@@ -571,7 +564,7 @@ int otlp_convert_logs(const Opentelemetry__Proto__Collector__Logs__V1__ExportLog
     for (size_t i = 0; i < req->n_resource_logs; i++)
         total = conv_add(total, conv_count_logs(req->resource_logs[i]));
     if (conv_grow(&c, (void **)&b->logs, b->n_logs, total, sizeof(*b->logs)) != CONV_OK)
-        return conv_alloc_error();
+        return conv_alloc_error(b);
 
     for (size_t i = 0; i < req->n_resource_logs; i++) {
         const pb_resource_logs *rl = req->resource_logs[i];
@@ -580,7 +573,7 @@ int otlp_convert_logs(const Opentelemetry__Proto__Collector__Logs__V1__ExportLog
         model_resource *res = NULL;
         int rc = conv_resource(&c, &res, rl->resource, rl->schema_url);
         if (rc == CONV_NOMEM)
-            return conv_alloc_error();
+            return conv_alloc_error(b);
         if (rc == CONV_REJECT) {
             conv_reject_items(&c, "resource of log records", conv_count_logs(rl));
             continue;
@@ -592,7 +585,7 @@ int otlp_convert_logs(const Opentelemetry__Proto__Collector__Logs__V1__ExportLog
             model_scope *scope = NULL;
             rc = conv_scope(&c, &scope, sl->scope, sl->schema_url);
             if (rc == CONV_NOMEM)
-                return conv_alloc_error();
+                return conv_alloc_error(b);
             if (rc == CONV_REJECT) {
                 conv_reject_items(&c, "scope of log records", sl->n_log_records);
                 continue;
@@ -603,7 +596,7 @@ int otlp_convert_logs(const Opentelemetry__Proto__Collector__Logs__V1__ExportLog
                 model_log *lg = &b->logs[b->n_logs];
                 rc = conv_log(&c, lg, sl->log_records[k]);
                 if (rc == CONV_NOMEM)
-                    return conv_alloc_error();
+                    return conv_alloc_error(b);
                 if (rc == CONV_REJECT) {
                     conv_reject_items(&c, "log record", 1);
                     continue;
@@ -964,7 +957,7 @@ int otlp_convert_metrics(
     if (conv_grow(&c, (void **)&b->points, b->n_points, total, sizeof(*b->points)) != CONV_OK ||
         conv_grow(&c, (void **)&b->metrics, b->n_metrics, n_metrics, sizeof(*b->metrics)) !=
             CONV_OK)
-        return conv_alloc_error();
+        return conv_alloc_error(b);
     /* conv_grow() copied the metrics the batch already had: re-point the
      * points it already had at the copies. */
     if (old_metrics != NULL && old_metrics != b->metrics)
@@ -978,7 +971,7 @@ int otlp_convert_metrics(
         model_resource *res = NULL;
         int rc = conv_resource(&c, &res, rm->resource, rm->schema_url);
         if (rc == CONV_NOMEM)
-            return conv_alloc_error();
+            return conv_alloc_error(b);
         if (rc == CONV_REJECT) {
             conv_reject_items(&c, "resource of metric data points", n_rm);
             continue;
@@ -991,7 +984,7 @@ int otlp_convert_metrics(
             model_scope *scope = NULL;
             rc = conv_scope(&c, &scope, sm->scope, sm->schema_url);
             if (rc == CONV_NOMEM)
-                return conv_alloc_error();
+                return conv_alloc_error(b);
             if (rc == CONV_REJECT) {
                 conv_reject_items(&c, "scope of metric data points", n_sm);
                 continue;
@@ -1000,7 +993,7 @@ int otlp_convert_metrics(
                 if (sm->metrics[k] == NULL)
                     continue;
                 if (conv_metric(&c, sm->metrics[k], res, scope) != CONV_OK)
-                    return conv_alloc_error();
+                    return conv_alloc_error(b);
             }
         }
     }
