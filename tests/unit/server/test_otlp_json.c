@@ -1023,14 +1023,63 @@ START_TEST(metrics_fixture_maps_every_field) {
 }
 END_TEST
 
+/* ---- the official JS exporter's payloads -------------------------------- */
+
+/* The JS SDK serialized the same telemetry as OTLP JSON and as protobuf
+ * (fixtures/make_js_fixtures.mjs): the JSON must map onto exactly the
+ * message the protobuf encodes. Both are packed by protobuf-c to compare. */
+static void check_js_fixture(model_signal sig, const char *name,
+                             const ProtobufCMessageDescriptor *desc) {
+    char file[64];
+    size_t jlen, plen;
+    snprintf(file, sizeof(file), "js_%s.json", name);
+    char *json = read_fixture(file, &jlen);
+    snprintf(file, sizeof(file), "js_%s.pb", name);
+    char *pbraw = read_fixture(file, &plen);
+    ck_assert_uint_gt(plen, 100);
+
+    otlp_json_doc doc;
+    char err[256];
+    int rc = otlp_json_doc_parse(&doc, sig, json, jlen, 0, err, sizeof(err));
+    ck_assert_msg(rc == OTLP_OK, "%s: %s", name, err);
+    ProtobufCMessage *want = protobuf_c_message_unpack(desc, NULL, plen, (const uint8_t *)pbraw);
+    ck_assert_ptr_nonnull(want);
+
+    size_t la, lb;
+    uint8_t *a = pack(doc.msg, &la);
+    uint8_t *b = pack(want, &lb);
+    ck_assert_msg(la == lb && memcmp(a, b, la) == 0, "%s: JSON and protobuf differ (%zu vs %zu bytes)",
+                  name, la, lb);
+    free(a);
+    free(b);
+    protobuf_c_message_free_unpacked(want, NULL);
+    otlp_json_doc_free(&doc);
+    free(pbraw);
+    free(json);
+}
+
+START_TEST(js_exporter_json_equals_its_protobuf) {
+    check_js_fixture(MODEL_SIGNAL_TRACES, "traces",
+                     &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor);
+    check_js_fixture(MODEL_SIGNAL_LOGS, "logs",
+                     &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor);
+    check_js_fixture(MODEL_SIGNAL_METRICS, "metrics",
+                     &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor);
+    check_js_fixture(MODEL_SIGNAL_METRICS, "metrics_delta",
+                     &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor);
+}
+END_TEST
+
 /* ---- hostile input: random corruption of the fixtures ------------------- */
 
 START_TEST(corrupted_fixtures_never_crash) {
-    static const char *const files[] = {"traces.json", "logs.json", "metrics.json"};
-    static const model_signal sigs[] = {MODEL_SIGNAL_TRACES, MODEL_SIGNAL_LOGS, MODEL_SIGNAL_METRICS};
+    static const char *const files[] = {"traces.json", "logs.json", "metrics.json", "js_traces.json",
+                                        "js_logs.json", "js_metrics.json"};
+    static const model_signal sigs[] = {MODEL_SIGNAL_TRACES, MODEL_SIGNAL_LOGS, MODEL_SIGNAL_METRICS,
+                                        MODEL_SIGNAL_TRACES, MODEL_SIGNAL_LOGS, MODEL_SIGNAL_METRICS};
     static const char repl[] = "{}[]\",:0-9eE.\\ntfu\x01\xff";
     uint32_t seed = 12345;
-    for (size_t f = 0; f < 3; f++) {
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
         size_t len;
         char *orig = read_fixture(files[f], &len);
         char *mut = malloc(len + 1);
@@ -1151,6 +1200,7 @@ static Suite *otlp_json_suite(void) {
     tcase_add_test(tc, hex_ids);
     tcase_add_test(tc, bytes_value_base64);
     tcase_add_test(tc, unknown_fields_and_nulls_are_ignored);
+    tcase_add_test(tc, js_exporter_json_equals_its_protobuf);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostile");
