@@ -22,6 +22,15 @@
  * schema, where the one recursive type (AnyValue) is cut off after
  * OTLP_JSON_MAX_VALUE_DEPTH containers.
  *
+ * Memory: a request holds three things at once: the jansson tree, the
+ * temporary structs (an arena capped by mem_limit) and the batch (capped by
+ * mem_limit). The tree is transient and its size follows the text, not the
+ * batch: real payloads take 7 to 20 times their length (compact JSON of
+ * many small attributes is the worst), so it is capped at
+ * OTLP_JSON_TREE_FACTOR times the body length, counted by allocator hooks
+ * (see oj_tree_budget). Without that cap, 16 MiB of "{}," would grow a
+ * tree of more than 1 GiB.
+ *
  * Strings with an escaped NUL (\u0000) are accepted and end at the NUL, as
  * protobuf-c's char * strings do on the protobuf path.
  */
@@ -30,6 +39,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +70,48 @@ typedef struct oj_ctx {
     size_t depth; /* entries pushed on the path (may exceed OJ_PATH_MAX) */
     oj_frame path[OJ_PATH_MAX];
 } oj_ctx;
+
+/* ---- the jansson tree's memory budget ------------------------------------ */
+
+/* jansson allocates through these hooks for the whole process. They are
+ * plain malloc/free, so objects allocated before the hooks were installed
+ * (or by other modules) are freed correctly; only while this thread runs
+ * json_loadb() for a request do they count the bytes and refuse to go past
+ * the request's limit. */
+static _Thread_local struct {
+    int active;
+    int exceeded;
+    size_t used;
+    size_t limit;
+} oj_tree_budget;
+
+static void *oj_json_malloc(size_t n) {
+    if (oj_tree_budget.active) {
+        if (n > oj_tree_budget.limit || oj_tree_budget.used > oj_tree_budget.limit - n) {
+            oj_tree_budget.exceeded = 1;
+            return NULL;
+        }
+        void *p = malloc(n);
+        if (p != NULL)
+            oj_tree_budget.used += malloc_usable_size(p);
+        return p;
+    }
+    return malloc(n);
+}
+
+static void oj_json_free(void *p) {
+    if (p != NULL && oj_tree_budget.active) {
+        size_t u = malloc_usable_size(p);
+        oj_tree_budget.used = oj_tree_budget.used > u ? oj_tree_budget.used - u : 0;
+    }
+    free(p);
+}
+
+/* Installed before main(), while the process has one thread, as jansson
+ * asks (json_set_alloc_funcs() before any other use). */
+__attribute__((constructor)) static void oj_install_json_hooks(void) {
+    json_set_alloc_funcs(oj_json_malloc, oj_json_free);
+}
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -714,7 +766,24 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     }
 
     json_error_t jerr;
+    size_t tree_limit = OTLP_JSON_TREE_SLACK;
+    if (len > (SIZE_MAX - tree_limit) / OTLP_JSON_TREE_FACTOR)
+        tree_limit = SIZE_MAX;
+    else
+        tree_limit += len * OTLP_JSON_TREE_FACTOR;
+    oj_tree_budget.active = 1;
+    oj_tree_budget.exceeded = 0;
+    oj_tree_budget.used = 0;
+    oj_tree_budget.limit = tree_limit;
     doc->root = json_loadb(data != NULL ? data : "", len, JSON_ALLOW_NUL, &jerr);
+    oj_tree_budget.active = 0;
+    if (oj_tree_budget.exceeded) {
+        otlp_json_doc_free(doc); /* in case jansson kept a partial tree */
+        oj_errf(err, errlen,
+                "OTLP JSON: the request's JSON tree would exceed %zu bytes (%d times its length)",
+                tree_limit, OTLP_JSON_TREE_FACTOR);
+        return OTLP_ETOOBIG;
+    }
     if (doc->root == NULL) {
         if (json_error_code(&jerr) == json_error_out_of_memory) {
             oj_errf(err, errlen, "OTLP JSON: out of memory");

@@ -22,6 +22,13 @@ struct json_t;
  * value deeper than MODEL_MAX_VALUE_DEPTH and rejects that item. */
 #define OTLP_JSON_MAX_VALUE_DEPTH (MODEL_MAX_VALUE_DEPTH + 1)
 
+/* The parsed JSON tree may take at most OTLP_JSON_TREE_FACTOR times the body
+ * length plus OTLP_JSON_TREE_SLACK bytes; past that the request fails with
+ * OTLP_ETOOBIG. Real OTLP JSON takes 7 to 20 times its length in jansson;
+ * hostile shapes ("[{},{},...]") take over 70. */
+#define OTLP_JSON_TREE_FACTOR 32
+#define OTLP_JSON_TREE_SLACK ((size_t)1 << 20)
+
 typedef struct otlp_json_doc {
     struct json_t *root;   /* owned: the parsed JSON tree */
     arena *arena;          /* owned: every message struct and decoded bytes */
@@ -33,9 +40,10 @@ typedef struct otlp_json_doc {
  * ExportTraceServiceRequest, ExportLogsServiceRequest or
  * ExportMetricsServiceRequest). `data` need not be NUL-terminated and is
  * borrowed for the call only. `limit` caps the bytes of doc->arena (0 = no
- * cap). Returns OTLP_OK (doc filled, release with otlp_json_doc_free()),
- * OTLP_EDECODE, OTLP_ENOMEM or OTLP_ETOOBIG with a one-line reason in err;
- * on failure doc holds nothing. */
+ * cap); the tree is capped as OTLP_JSON_TREE_FACTOR says. Returns OTLP_OK
+ * (doc filled, release with otlp_json_doc_free()), OTLP_EDECODE,
+ * OTLP_ENOMEM or OTLP_ETOOBIG with a one-line reason in err; on failure doc
+ * holds nothing. */
 int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, size_t len,
                         size_t limit, char *err, size_t errlen);
 

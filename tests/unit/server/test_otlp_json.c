@@ -841,6 +841,75 @@ START_TEST(memory_limit) {
 }
 END_TEST
 
+/* {"resourceSpans":[{"scopeSpans":[{"spans":[<n spans with many small
+ * attributes>]}]}]} in compact JSON: the costliest real shape for jansson. */
+static char *attribute_heavy_json(size_t n_spans, size_t n_attrs, size_t *len) {
+    size_t cap = 128 + n_spans * (256 + n_attrs * 64);
+    char *s = malloc(cap);
+    ck_assert_ptr_nonnull(s);
+    size_t o = (size_t)snprintf(s, cap, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[");
+    for (size_t i = 0; i < n_spans; i++) {
+        o += (size_t)snprintf(s + o, cap - o,
+                              "%s{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":"
+                              "\"eee19b7ec3c1b174\",\"name\":\"s\",\"kind\":1,\"startTimeUnixNano\":\"1\","
+                              "\"endTimeUnixNano\":\"2\",\"attributes\":[",
+                              i ? "," : "");
+        for (size_t k = 0; k < n_attrs; k++)
+            o += (size_t)snprintf(s + o, cap - o, "%s{\"key\":\"k%zu\",\"value\":{\"intValue\":%zu}}",
+                                  k ? "," : "", k, k % 10);
+        o += (size_t)snprintf(s + o, cap - o, "]}");
+    }
+    o += (size_t)snprintf(s + o, cap - o, "]}]}]}");
+    ck_assert_uint_lt(o, cap);
+    *len = o;
+    return s;
+}
+
+START_TEST(json_tree_is_bounded_by_the_body_length) {
+    /* 100,000 empty objects: 300 KB that jansson would grow to ~20 MB. */
+    size_t n = 100000;
+    char *s = malloc(n * 3 + 16);
+    ck_assert_ptr_nonnull(s);
+    size_t o = (size_t)snprintf(s, 16, "{\"x\":[");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + o, i ? ",{}" : "{}", i ? 3 : 2);
+        o += i ? 3 : 2;
+    }
+    memcpy(s + o, "]}", 2);
+    o += 2;
+    otlp_json_doc doc;
+    char err[256];
+    ck_assert_int_eq(otlp_json_doc_parse(&doc, MODEL_SIGNAL_TRACES, s, o, 0, err, sizeof(err)),
+                     OTLP_ETOOBIG);
+    ck_assert_ptr_null(doc.root);
+    ck_assert_msg(strstr(err, "JSON tree would exceed") != NULL, "%s", err);
+    /* A hundredth of it is within the slack. */
+    o = strlen("{\"x\":[") + 2 + 3 * (n / 100 - 1);
+    memcpy(s + o, "]}", 2);
+    ck_assert_int_eq(otlp_json_doc_parse(&doc, MODEL_SIGNAL_TRACES, s, o + 2, 0, err, sizeof(err)),
+                     OTLP_OK);
+    otlp_json_doc_free(&doc);
+    free(s);
+
+    /* Real payloads, however many small attributes, fit. */
+    size_t len;
+    s = attribute_heavy_json(300, 60, &len);
+    ck_assert_uint_gt(len, OTLP_JSON_TREE_SLACK / 4);
+    ck_assert_int_eq(otlp_json_doc_parse(&doc, MODEL_SIGNAL_TRACES, s, len, 0, err, sizeof(err)),
+                     OTLP_OK);
+    ck_assert_uint_eq(((const trace_req *)doc.msg)->resource_spans[0]->scope_spans[0]->n_spans, 300);
+    otlp_json_doc_free(&doc);
+    free(s);
+
+    /* Other jansson users are unaffected: no budget outside a parse. */
+    json_t *big = json_array();
+    for (size_t i = 0; i < 100000; i++)
+        ck_assert_int_eq(json_array_append_new(big, json_object()), 0);
+    ck_assert_uint_eq(json_array_size(big), 100000);
+    json_decref(big);
+}
+END_TEST
+
 /* ---- logs --------------------------------------------------------------- */
 
 START_TEST(logs_fixture_maps_every_field) {
@@ -1210,6 +1279,7 @@ static Suite *otlp_json_suite(void) {
     tcase_add_test(tc, ten_thousand_deep_nesting);
     tcase_add_test(tc, deepest_accepted_json_fits_a_small_stack);
     tcase_add_test(tc, memory_limit);
+    tcase_add_test(tc, json_tree_is_bounded_by_the_body_length);
     tcase_add_test(tc, corrupted_fixtures_never_crash);
     suite_add_tcase(s, tc);
 
