@@ -23,13 +23,15 @@
  * OTLP_JSON_MAX_VALUE_DEPTH containers.
  *
  * Memory: a request holds three things at once: the jansson tree, the
- * temporary structs (an arena capped by mem_limit) and the batch (capped by
- * mem_limit). The tree is transient and its size follows the text, not the
- * batch: real payloads take 7 to 20 times their length (compact JSON of
- * many small attributes is the worst), so it is capped at
- * OTLP_JSON_TREE_FACTOR times the body length, counted by allocator hooks
- * (see oj_tree_budget). Without that cap, 16 MiB of "{}," would grow a
- * tree of more than 1 GiB.
+ * temporary structs and the batch (capped by mem_limit, as otlp.h says).
+ * The first two are transient and their size follows the text, not the
+ * batch: real payloads take 7 to 20 times their length in jansson (compact
+ * JSON of many small attributes is the worst) and less in structs, so each
+ * is capped at OTLP_JSON_TREE_FACTOR times the body length plus
+ * OTLP_JSON_TREE_SLACK, as otlp_pb.c caps its temporary arena; past that the
+ * answer is OTLP_ETOOBIG. The tree is counted by allocator hooks (see
+ * oj_tree_budget). Without these caps, 16 MiB of "{}," would grow a tree of
+ * more than 1 GiB.
  *
  * Strings with an escaped NUL (\u0000) are accepted and end at the NUL, as
  * protobuf-c's char * strings do on the protobuf path.
@@ -230,7 +232,7 @@ static void *oj_alloc(oj_ctx *c, size_t count, size_t size, int *rc) {
     }
     if (toobig) {
         *rc = OTLP_ETOOBIG;
-        oj_errf(c->err, c->errlen, "OTLP JSON: request exceeds the memory limit of %zu bytes",
+        oj_errf(c->err, c->errlen, "OTLP JSON: the request's structs would exceed %zu bytes",
                 c->limit);
     } else {
         *rc = OTLP_ENOMEM;
@@ -743,6 +745,12 @@ static const ProtobufCMessageDescriptor *oj_request_descriptor(model_signal sig)
     return NULL;
 }
 
+size_t otlp_json_transient_limit(size_t len) {
+    if (len > (SIZE_MAX - OTLP_JSON_TREE_SLACK) / OTLP_JSON_TREE_FACTOR)
+        return SIZE_MAX;
+    return len * OTLP_JSON_TREE_FACTOR + OTLP_JSON_TREE_SLACK;
+}
+
 void otlp_json_doc_free(otlp_json_doc *doc) {
     if (doc == NULL)
         return;
@@ -766,11 +774,7 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     }
 
     json_error_t jerr;
-    size_t tree_limit = OTLP_JSON_TREE_SLACK;
-    if (len > (SIZE_MAX - tree_limit) / OTLP_JSON_TREE_FACTOR)
-        tree_limit = SIZE_MAX;
-    else
-        tree_limit += len * OTLP_JSON_TREE_FACTOR;
+    size_t tree_limit = otlp_json_transient_limit(len);
     oj_tree_budget.active = 1;
     oj_tree_budget.exceeded = 0;
     oj_tree_budget.used = 0;
@@ -836,13 +840,23 @@ int otlp_decode_json(model_signal sig, const char *data, size_t len, size_t mem_
     otlp_json_doc doc;
     model_batch *b = NULL;
     *out = NULL;
-    int rc = otlp_json_doc_parse(&doc, sig, data, len, mem_limit, err, errlen);
+    /* mem_limit is the batch's; the structs are capped like the tree. */
+    int rc = otlp_json_doc_parse(&doc, sig, data, len, otlp_json_transient_limit(len), err,
+                                 errlen);
     if (rc != OTLP_OK)
         return rc;
     b = model_batch_new(sig, mem_limit);
     if (b == NULL) {
-        rc = OTLP_ENOMEM;
-        oj_errf(err, errlen, "OTLP JSON: out of memory");
+        /* The batch arena's first chunk did not fit under mem_limit, or
+         * malloc failed: an uncapped batch tells which. */
+        model_batch *probe = mem_limit != 0 ? model_batch_new(sig, 0) : NULL;
+        rc = probe != NULL ? OTLP_ETOOBIG : OTLP_ENOMEM;
+        model_batch_free(probe);
+        if (rc == OTLP_ETOOBIG)
+            oj_errf(err, errlen, "OTLP JSON: the memory limit of %zu bytes is too small for a batch",
+                    mem_limit);
+        else
+            oj_errf(err, errlen, "OTLP JSON: out of memory");
         goto out;
     }
     switch (sig) {

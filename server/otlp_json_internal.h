@@ -22,12 +22,16 @@ struct json_t;
  * value deeper than MODEL_MAX_VALUE_DEPTH and rejects that item. */
 #define OTLP_JSON_MAX_VALUE_DEPTH (MODEL_MAX_VALUE_DEPTH + 1)
 
-/* The parsed JSON tree may take at most OTLP_JSON_TREE_FACTOR times the body
- * length plus OTLP_JSON_TREE_SLACK bytes; past that the request fails with
+/* The parsed JSON tree, and in otlp_decode_json() the temporary structs
+ * too, may each take at most OTLP_JSON_TREE_FACTOR times the body length
+ * plus OTLP_JSON_TREE_SLACK bytes; past that the request fails with
  * OTLP_ETOOBIG. Real OTLP JSON takes 7 to 20 times its length in jansson;
  * hostile shapes ("[{},{},...]") take over 70. */
 #define OTLP_JSON_TREE_FACTOR 32
 #define OTLP_JSON_TREE_SLACK ((size_t)1 << 20)
+
+/* OTLP_JSON_TREE_FACTOR * len + OTLP_JSON_TREE_SLACK, saturating. */
+size_t otlp_json_transient_limit(size_t len);
 
 typedef struct otlp_json_doc {
     struct json_t *root;   /* owned: the parsed JSON tree */
