@@ -4,7 +4,7 @@
  * The body is parsed with jansson, then mapped onto the protobuf-c request
  * structs by walking the generated message descriptors, so one generic
  * mapper covers every message of every signal and stays in step with the
- * .proto files. The structs live in a temporary arena (capped by mem_limit);
+ * .proto files. The structs live in a temporary arena (capped, see Memory);
  * their strings point into the jansson tree, which outlives them. Then the
  * shared otlp_convert_*() validates and copies everything into the batch.
  *
