@@ -550,8 +550,8 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         batch = NULL;
         if (drc == OTLP_EDECODE)
             otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
-                             "The body is not a valid %s %s export request: %s", kind,
-                             model_signal_name(r->sig), err[0] ? err : "cannot decode");
+                             "Cannot decode the %s %s export request: %s", kind,
+                             model_signal_name(r->sig), err[0] ? err : "malformed body");
         else if (drc == OTLP_ETOOBIG)
             otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
                              "The decoded request exceeds the receiver's memory limit.");
