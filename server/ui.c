@@ -65,8 +65,8 @@ typedef struct ui_req_ctx {
     sqlite3 *temp_db; /* opened for this request only when the table is full */
 } ui_req_ctx;
 
-/* Marks a connection whose request has been answered (see ui_access). */
-static int ui_answered_marker;
+/* Request states kept in *con_cls by ui_access: headers seen, answered. */
+static int ui_state_seen, ui_state_answered;
 
 /* ---- reader connections ------------------------------------------------ */
 
@@ -242,10 +242,10 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
     const char *cache = ui_http_is_hashed_name(a->path) ? CACHE_IMMUTABLE : "no-cache";
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     int not_modified = ui_http_etag_matches(inm, etag);
+    /* A 304 is built from the same bytes: libmicrohttpd sends no body for
+     * it and its Content-Length is the one a 200 would have. */
     struct MHD_Response *r;
-    if (not_modified)
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    else if (gzip)
+    if (gzip)
         r = MHD_create_response_from_buffer(a->gz_len, (void *)a->gz, MHD_RESPMEM_PERSISTENT);
     else
         r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
@@ -265,6 +265,17 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
 
 /* ---- the daemon ------------------------------------------------------------ */
 
+/* 1 for a GET or HEAD that announces no body: those are answered once the
+ * request is complete so that the connection can be kept alive. */
+static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+        return 0;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl == NULL || strcmp(cl, "0") == 0;
+}
+
 static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
@@ -272,12 +283,22 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     ui_server *u = cls;
     (void)version;
     (void)upload_data;
-    if (*con_cls == &ui_answered_marker) {
-        /* Answered on the first call; a request body is discarded. */
-        *upload_data_size = 0;
+    if (*con_cls == &ui_state_answered) {
+        *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
     }
-    *con_cls = &ui_answered_marker;
+    if (*con_cls == &ui_state_seen && *upload_data_size != 0)
+        return MHD_NO; /* a body we were told would not come: close */
+    if (*con_cls == NULL && ui_defer_answer(c, method)) {
+        /* Answer on the next call: libmicrohttpd keeps the connection
+         * alive only for responses queued after the request was read. */
+        *con_cls = &ui_state_seen;
+        return MHD_YES;
+    }
+    /* Everything else is answered at once, before any body is read (the
+     * connection then closes): other methods get a 405, and a GET with a
+     * body is answered without reading it. */
+    *con_cls = &ui_state_answered;
     if (url == NULL || url[0] != '/')
         return ui_send_error(c, 400, "bad request target", NULL);
     if (api_is_api_path(url))
