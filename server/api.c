@@ -53,7 +53,8 @@ void api_error_json(buf *out, const char *code, const char *message) {
 }
 
 /* Writes an error for status with a printf-style message; returns status. */
-static int api_fail(buf *out, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int api_fail(buf *out, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int api_fail(buf *out, int status, const char *fmt, ...) {
     char msg[512];

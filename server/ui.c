@@ -215,6 +215,11 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     return ret;
 }
 
+/* The first value of a request header, or NULL. */
+static const char *ui_header(struct MHD_Connection *c, const char *name) {
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
 /* ---- static assets -------------------------------------------------------- */
 
 static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
@@ -232,15 +237,14 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
         if (a == NULL)
             return ui_send_error(c, 404, "no such file", NULL);
     }
-    int gzip = a->gz != NULL &&
-               ui_http_accepts_gzip(
-                   MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
     char gz_etag[96];
     const char *etag = a->etag;
     if (gzip && ui_http_etag_variant(a->etag, "-gz", gz_etag, sizeof(gz_etag)) == 0)
         etag = gz_etag;
     const char *cache = ui_http_is_hashed_name(a->path) ? CACHE_IMMUTABLE : "no-cache";
-    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm = ui_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
     int not_modified = ui_http_etag_matches(inm, etag);
     /* A 304 is built from the same bytes: libmicrohttpd sends no body for
      * it and its Content-Length is the one a 200 would have. */
@@ -270,9 +274,9 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
 static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return 0;
-    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+    if (ui_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
         return 0;
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = ui_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     return cl == NULL || strcmp(cl, "0") == 0;
 }
 
@@ -306,7 +310,8 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     return ui_serve_static(c, url, method);
 }
 
-static void ui_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
     (void)cls;
@@ -315,7 +320,8 @@ static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_event(LOG_DEBUG, "ui_http", "transport=ui msg=\"%s\"", log_quote(msg, quoted, sizeof(quoted)));
+    log_event(LOG_DEBUG, "ui_http", "transport=ui msg=\"%s\"",
+              log_quote(msg, quoted, sizeof(quoted)));
 }
 
 int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
