@@ -10,9 +10,10 @@
  * queued without texts and the writer renders them itself.
  *
  * The writer pops everything queued, and commits it in transactions of at
- * most STORE_TX_MAX_ITEMS items (a batch is never split). When a transaction
- * holds several batches each one runs inside a SAVEPOINT, so a batch that
- * fails is rolled back alone and the others still commit. After COMMIT the
+ * most STORE_TX_MAX_ITEMS items (a batch is never split). A batch that fails
+ * for a reason of its own is left out and the transaction written again
+ * without it, so the others still commit (see store_commit_group; cheaper
+ * than a SAVEPOINT per batch, which measurably slowed every commit). After COMMIT the
  * writer calls every callback (STORE_OK, or the error of a failed batch or
  * commit), frees the batches and returns their bytes to the ring. Errors are
  * logged and the writer keeps running; later batches may succeed.
@@ -310,9 +311,6 @@ enum {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
     ST_SVC_INSERT,
     ST_SVC_SELECT,
     ST_SVC_UPDATE,
@@ -336,9 +334,6 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SAVEPOINT] = "SAVEPOINT batch",
-    [ST_RELEASE] = "RELEASE batch",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO batch",
     [ST_SVC_INSERT] = "INSERT INTO services(name) VALUES(?1) ON CONFLICT(name) DO NOTHING",
     [ST_SVC_SELECT] = "SELECT id FROM services WHERE name=?1",
     [ST_SVC_UPDATE] = "UPDATE services SET span_count=span_count+?2, error_count=error_count+?3,"
@@ -1128,78 +1123,86 @@ static void store_log_failure(store *s, const char *what, const ring_entry *e, i
                   rc, msg);
 }
 
-/* Writes entries[0..n) in as few transactions as possible; fills status[].
- * With several batches in a transaction each runs in a savepoint, so one
- * that fails is rolled back alone. When the transaction itself is lost (a
- * failed COMMIT, or an error that rolled everything back), the batches
- * written so far fail with it and the rest go into a fresh transaction. */
+/* status[] values while a group is being written (STORE_* codes are <= 0) */
+#define STORE_PENDING 1   /* not written yet */
+#define STORE_TENTATIVE 2 /* written in the open transaction */
+#define STORE_MAX_REDO 8
+
+/* 1 when an error concerns the batch being written rather than the
+ * database as a whole: the other batches of its transaction can still
+ * commit without it. */
+static int store_error_is_local(int sqlite_rc) {
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_MISUSE: /* the writer's marker for an invalid batch */
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes entries[0..n) in one transaction and fills status[]. No savepoints
+ * on the normal path: when a batch fails for a reason of its own, the
+ * transaction is rolled back and written again without it (at most
+ * STORE_MAX_REDO times); when the database fails (full, I/O error, out of
+ * memory, a failed COMMIT) every batch of the transaction fails at once. */
 static void store_commit_group(store *s, ring_entry *entries, int *status, size_t n) {
     store_writer *w = &s->w;
-    while (n > 0) {
+    for (size_t i = 0; i < n; i++)
+        status[i] = STORE_PENDING;
+    for (int attempt = 0;; attempt++) {
         int rc = store_run(w->st[ST_BEGIN]);
         if (rc != SQLITE_OK) {
             store_log_failure(s, "begin", NULL, rc);
             atomic_fetch_add(&s->commit_errors, 1);
             for (size_t i = 0; i < n; i++)
-                status[i] = store_code(rc);
+                if (status[i] > 0)
+                    status[i] = store_code(rc);
             return;
         }
-        int savepoints = n > 1;
-        int lost = SQLITE_OK; /* why the transaction was lost, if it was */
-        size_t done = 0;      /* entries handled in this transaction */
-        for (; done < n && lost == SQLITE_OK; done++) {
-            if (savepoints) {
-                rc = store_run(w->st[ST_SAVEPOINT]);
-                if (rc != SQLITE_OK) {
-                    status[done] = store_code(rc);
-                    lost = rc;
-                    continue;
-                }
-            }
-            rc = store_write_batch(w, &entries[done]);
+        int failed = SQLITE_OK;
+        for (size_t i = 0; i < n && failed == SQLITE_OK; i++) {
+            if (status[i] != STORE_PENDING)
+                continue;
+            rc = store_write_batch(w, &entries[i]);
             if (rc == SQLITE_OK) {
-                status[done] = STORE_OK;
-                if (savepoints) {
-                    rc = store_run(w->st[ST_RELEASE]);
-                    if (rc != SQLITE_OK)
-                        lost = rc;
-                }
+                status[i] = STORE_TENTATIVE;
                 continue;
             }
-            store_log_failure(s, "batch", &entries[done], rc);
+            store_log_failure(s, "batch", &entries[i], rc);
             atomic_fetch_add(&s->commit_errors, 1);
-            status[done] = rc == SQLITE_MISUSE ? STORE_EINVAL : store_code(rc);
-            store_forget_caches(w);
-            if (!savepoints || sqlite3_get_autocommit(w->db)) {
-                lost = rc;
-                continue;
-            }
-            int rb = store_run(w->st[ST_ROLLBACK_TO]);
-            if (rb == SQLITE_OK)
-                rb = store_run(w->st[ST_RELEASE]);
-            if (rb != SQLITE_OK)
-                lost = rb;
+            status[i] = rc == SQLITE_MISUSE ? STORE_EINVAL : store_code(rc);
+            failed = rc;
         }
-        if (lost == SQLITE_OK) {
+        if (failed == SQLITE_OK) {
             rc = store_run(w->st[ST_COMMIT]);
             if (rc == SQLITE_OK) {
                 atomic_fetch_add(&s->commits, 1);
+                for (size_t i = 0; i < n; i++)
+                    if (status[i] == STORE_TENTATIVE)
+                        status[i] = STORE_OK;
                 return;
             }
             store_log_failure(s, "commit", NULL, rc);
             atomic_fetch_add(&s->commit_errors, 1);
-            lost = rc;
+            failed = rc;
         }
         if (!sqlite3_get_autocommit(w->db))
             store_run(w->st[ST_ROLLBACK]);
-        store_forget_caches(w);
-        int code = lost == SQLITE_MISUSE ? STORE_EIO : store_code(lost);
-        for (size_t k = 0; k < done; k++)
-            if (status[k] == STORE_OK)
-                status[k] = code;
-        entries += done;
-        status += done;
-        n -= done;
+        store_forget_caches(w); /* ids cached in the rolled back part are gone */
+        int redo = store_error_is_local(failed) && attempt < STORE_MAX_REDO;
+        int code = failed == SQLITE_MISUSE ? STORE_EIO : store_code(failed);
+        int left = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (status[i] == STORE_TENTATIVE || status[i] == STORE_PENDING) {
+                status[i] = redo ? STORE_PENDING : code;
+                left += redo;
+            }
+        }
+        if (!left)
+            return;
     }
 }
 
@@ -1503,7 +1506,7 @@ static void store_destroy(store *s) {
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(w->st[i]);
     if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
-        log_event(LOG_WARN, "store_close_busy", "path=%s", s->path);
+        log_event(LOG_WARN, "store_close_busy", "detail=\"unfinalized statements\"");
     free(w->resources.slots);
     free(w->scopes.slots);
     free(w->series.slots);
@@ -1541,7 +1544,7 @@ static int store_open_db(store *s, char *err, size_t errlen) {
         char mode[32];
         rc = store_pragma_text(w->db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
         if (rc == SQLITE_OK && strcmp(mode, "wal") != 0)
-            log_event(LOG_WARN, "store_no_wal", "path=%s journal_mode=%s", s->path, mode);
+            log_event(LOG_WARN, "store_no_wal", "journal_mode=%s", mode);
         /* Debian builds SQLite with WAL defaulting to synchronous=FULL */
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(w->db,
@@ -1669,9 +1672,11 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
         rc = STORE_ENOMEM;
         goto fail;
     }
-    log_event(LOG_INFO, "store_open", "mode=%s path=%s spans=%" PRIu64 " logs=%" PRIu64
-              " points=%" PRIu64,
-              s->mode == STORE_MODE_MEMORY ? "memory" : "sqlite", s->path,
+    char qpath[PATH_MAX];
+    log_event(LOG_INFO, "store_open",
+              "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64,
+              s->mode == STORE_MODE_MEMORY ? "memory" : "sqlite",
+              log_quote(s->path, qpath, sizeof(qpath)),
               w->counts[0], w->counts[1], w->counts[2]);
     *out = s;
     return STORE_OK;

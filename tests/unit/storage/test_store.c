@@ -2,6 +2,7 @@
  * commit, callbacks, memory mode, errors, retention. */
 #include <check.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -333,6 +334,59 @@ START_TEST(test_close_commits_queued_batches) {
 }
 END_TEST
 
+typedef struct appender {
+    store *s;
+    int id;
+    fx_waiter *w;
+    fx_tag tag;
+    int refused;
+} appender;
+
+static void *appender_main(void *p) {
+    appender *a = p;
+    for (int i = 0; i < 50; i++) {
+        /* retry on EFULL, bounded: the writer keeps draining */
+        for (int tries = 0;; tries++) {
+            model_batch *b = trace_batch("svc", (uint64_t)(a->id * 1000 + i + 1), 1000);
+            int rc = store_append(a->s, b, fx_done, &a->tag);
+            if (rc == STORE_OK)
+                break;
+            a->refused++;
+            if (rc != STORE_EFULL || tries > 100000)
+                return NULL;
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_concurrent_appenders) {
+    store *s = open_sqlite(0, 0, 0, 256 * 1024); /* small ring: EFULL happens */
+    fx_waiter w;
+    fx_waiter_init(&w);
+    appender a[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (appender){s, i, &w, {&w, -1}, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, appender_main, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    fx_wait(&w, 200);
+    ck_assert_int_eq(w.ok, 200);
+    store_stats st;
+    store_get_stats(s, &st);
+    int refused = a[0].refused + a[1].refused + a[2].refused + a[3].refused;
+    ck_assert_uint_eq(st.rejected[MODEL_SIGNAL_TRACES], 3 * (uint64_t)refused);
+    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 600);
+    store_close(s);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 600);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces"), 200);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* ---- open errors --------------------------------------------------------------- */
 
 START_TEST(test_unwritable_data_dir) {
@@ -454,15 +508,43 @@ START_TEST(test_failed_batch_alone_fails_and_writer_continues) {
     ck_assert_int_eq(w.statuses[1], STORE_OK);
     ck_assert_int_eq(w.statuses[2], STORE_EIO);
     ck_assert_int_eq(w.statuses[3], STORE_OK);
+
+    /* an error that makes SQLite roll the whole transaction back itself:
+     * the others are written again without the failing batch */
+    ck_assert_int_eq(sqlite3_exec(side,
+                                  "DROP TRIGGER boom;"
+                                  " CREATE TRIGGER boom BEFORE INSERT ON spans WHEN NEW.name='boom'"
+                                  " BEGIN SELECT RAISE(ROLLBACK, 'injected rollback'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(side, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    fx_waiter w2;
+    fx_waiter_init(&w2);
+    fx_tag tags2[5] = {{&w2, 0}, {&w2, 1}, {&w2, 2}, {&w2, 3}, {&w2, 4}};
+    const char *names2[5] = {"boom", "d", "boom", "e", "f"};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(
+            store_append(s, named_span_batch(20 + (uint64_t)i, names2[i]), fx_done, &tags2[i]),
+            STORE_OK);
+    ck_assert_int_eq(sqlite3_exec(side, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    fx_wait(&w2, 5);
+    ck_assert_int_eq(w2.statuses[0], STORE_EIO);
+    ck_assert_int_eq(w2.statuses[1], STORE_OK);
+    ck_assert_int_eq(w2.statuses[2], STORE_EIO);
+    ck_assert_int_eq(w2.statuses[3], STORE_OK);
+    ck_assert_int_eq(w2.statuses[4], STORE_OK);
+
     store_stats st;
     store_get_stats(s, &st);
-    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 4);
-    ck_assert_uint_ge(st.commit_errors, 2);
+    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 7);
+    ck_assert_uint_ge(st.commit_errors, 4);
     store_close(s);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans"), 4);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans"), 7);
     ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans WHERE name='boom'"), 0);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM traces"), 4);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT span_count FROM services"), 4);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM traces"), 7);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT span_count FROM services"), 7);
+    /* the failed batches left no trace summary or resource behind them */
+    ck_assert_int_eq(fx_sql_int(side, "SELECT sum(span_count) FROM traces"), 7);
     sqlite3_close(side);
 }
 END_TEST
@@ -689,6 +771,7 @@ static Suite *store_suite(void) {
     tcase_add_test(tc, test_root_first_in_same_batch_as_children);
     tcase_add_test(tc, test_memory_mode_with_reader);
     tcase_add_test(tc, test_close_commits_queued_batches);
+    tcase_add_test(tc, test_concurrent_appenders);
     tcase_add_test(tc, test_unwritable_data_dir);
     tcase_add_test(tc, test_mkdir_p_creates_missing_dirs);
     tcase_add_test(tc, test_newer_schema_refused);
