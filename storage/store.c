@@ -12,11 +12,11 @@
  * The writer pops everything queued, and commits it in transactions of at
  * most STORE_TX_MAX_ITEMS items (a batch is never split). A batch that fails
  * for a reason of its own is left out and the transaction written again
- * without it, so the others still commit (see store_commit_group; cheaper
- * than a SAVEPOINT per batch, which measurably slowed every commit). After COMMIT the
- * writer calls every callback (STORE_OK, or the error of a failed batch or
- * commit), frees the batches and returns their bytes to the ring. Errors are
- * logged and the writer keeps running; later batches may succeed.
+ * without it, so the others still commit (store_commit_group; cheaper than a
+ * SAVEPOINT per batch, which measurably slowed every commit). After COMMIT
+ * the writer calls every callback (STORE_OK, or the error of a failed batch
+ * or commit), frees the batches and returns their bytes to the ring. Errors
+ * are logged and the writer keeps running; later batches may succeed.
  *
  * Identity: resources and scopes are stored once, keyed by a 128-bit hash of
  * their canonical content (sorted attributes); metric series likewise by
@@ -43,8 +43,9 @@
  * turns on its locks, which the busy timeout absorbs (commits are short).
  * The database lives as long as the writer's connection.
  *
- * Out of memory: the writer reports STORE_ENOMEM for the batch that hit it
- * and continues; store_append() frees the batch and returns STORE_ENOMEM.
+ * Out of memory: the writer fails the transaction that hit it with
+ * STORE_ENOMEM and continues; store_append() never fails for memory (a
+ * batch whose texts cannot be rendered is queued without them).
  */
 #include "store.h"
 
@@ -220,6 +221,13 @@ static uint64_t store_rotl(uint64_t x, int r) {
     return (x << r) | (x >> (64 - r));
 }
 
+/* Folds one 64-bit word into both lanes. */
+static void store_hash_word(uint64_t *h1, uint64_t *h2, uint64_t w) {
+    *h1 = store_rotl(*h1 ^ store_mix64(w), 29) * 0x9e3779b97f4a7c15ULL + *h2;
+    *h2 = store_rotl(*h2 ^ store_mix64(w ^ 0xa4093822299f31d0ULL), 37) * 0xc2b2ae3d27d4eb4fULL +
+          *h1;
+}
+
 /* Not cryptographic: identifies content the store has already seen. */
 static void store_hash128(const void *data, size_t len, uint8_t out[16]) {
     const unsigned char *p = data;
@@ -227,16 +235,13 @@ static void store_hash128(const void *data, size_t len, uint8_t out[16]) {
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        h1 = store_rotl(h1 ^ store_mix64(w), 29) * 0x9e3779b97f4a7c15ULL + h2;
-        h2 = store_rotl(h2 ^ store_mix64(w ^ 0xa4093822299f31d0ULL), 37) * 0xc2b2ae3d27d4eb4fULL + h1;
+        store_hash_word(&h1, &h2, w);
         p += 8;
         len -= 8;
     }
     uint64_t w = 0;
     memcpy(&w, p, len);
-    w ^= (uint64_t)len << 56;
-    h1 = store_rotl(h1 ^ store_mix64(w), 29) * 0x9e3779b97f4a7c15ULL + h2;
-    h2 = store_rotl(h2 ^ store_mix64(w ^ 0xa4093822299f31d0ULL), 37) * 0xc2b2ae3d27d4eb4fULL + h1;
+    store_hash_word(&h1, &h2, w ^ ((uint64_t)len << 56));
     h1 = store_mix64(h1 ^ store_rotl(h2, 17));
     h2 = store_mix64(h2 + h1);
     memcpy(out, &h1, 8);
@@ -1705,11 +1710,13 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
     size_t items = model_batch_items(b);
     size_t bytes = model_batch_bytes(b);
     size_t max = ring_max_bytes(s->ring);
-    /* Don't render texts for a batch that cannot enter now (racy, but the
-     * push below is what decides). */
+    /* Don't render texts for a batch that cannot enter now: the rendered
+     * texts take about half the batch's own bytes again (measured: a third,
+     * plus the buffer's slack). Racy; the push below is what decides. */
     size_t queued = ring_bytes(s->ring);
+    size_t estimate = bytes + bytes / 2;
     store_prep *p = NULL;
-    if (queued == 0 || (queued < max && bytes <= max - queued))
+    if (queued == 0 || (queued < max && estimate <= max - queued))
         p = store_prep_new(b, max);
     ring_entry e = {b, cb, ud, p, bytes + (p ? p->bytes : 0)};
     int rc = ring_push(s->ring, &e);

@@ -1,7 +1,8 @@
 /* bench_store.c - store throughput against the SQLite floor.
  *
  * Appends N batches of 512 spans with realistic attributes through
- * store_append() as fast as the ring accepts them (retrying on EFULL) and
+ * store_append() as fast as the ring accepts them (on EFULL it waits for the
+ * next commit and builds the batch again, as a retrying exporter would) and
  * reports spans/s committed (first append to last callback). Then, in the
  * same run, a minimal prepared-statement loop inserts the same rows in
  * 512-row transactions into (a) loupe's own spans table with its indexes and
@@ -166,14 +167,16 @@ static void on_done(void *ud, int status, const model_batch *b) {
     pthread_mutex_lock(&p->mu);
     p->done++;
     p->failed += status != STORE_OK;
-    pthread_cond_signal(&p->cv);
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
 static double bench_store(const char *dir, int memory, long batches, long *efull) {
+    /* BENCH_MAX_SPANS sets retention, to measure with eviction running */
+    const char *max = getenv("BENCH_MAX_SPANS");
     store_config cfg = {.mode = memory ? STORE_MODE_MEMORY : STORE_MODE_SQLITE,
                         .data_dir = dir,
-                        .max_spans = 100000000};
+                        .max_spans = max ? strtoull(max, NULL, 10) : 100000000};
     store *s = NULL;
     char err[256];
     if (store_open(&cfg, &s, err, sizeof(err)) != STORE_OK) {
@@ -198,8 +201,20 @@ static double bench_store(const char *dir, int memory, long batches, long *efull
                 exit(1);
             }
             (*efull)++;
-            struct timespec ts = {0, 200000}; /* 0.2 ms, as a retrying exporter would */
-            nanosleep(&ts, NULL);
+            /* wait for the writer to finish something (or 50 ms), then
+             * retry: the ring's budget frees up as batches commit */
+            pthread_mutex_lock(&p.mu);
+            long seen = p.done;
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            while (p.done == seen && pthread_cond_timedwait(&p.cv, &p.mu, &until) == 0)
+                ;
+            pthread_mutex_unlock(&p.mu);
         }
     }
     pthread_mutex_lock(&p.mu);

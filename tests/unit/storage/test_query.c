@@ -78,8 +78,8 @@ START_TEST(test_trace_shape) {
     fx_id(c->links[0].trace_id, 16, 43);
     fx_id(c->links[0].span_id, 8, 7);
     c->links[0].trace_state = model_str_empty;
-    model_span *root =
-        fx_span(b, r, sc, 42, 1, 0, "POST /checkout", 1700000000000000000ULL, 1700000000000001000ULL);
+    model_span *root = fx_span(b, r, sc, 42, 1, 0, "POST /checkout", 1700000000000000000ULL,
+                               1700000000000001000ULL);
     root->status_code = MODEL_STATUS_OK;
     uint8_t tid[16];
     fx_id(tid, 16, 42);
@@ -339,8 +339,9 @@ START_TEST(test_logs_bad_params) {
     p.limit = 1001;
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_EINVAL);
     p.limit = 10;
-    const char *bad[] = {"zz", "0123456789abcdef0123456789abcdeg", "0123456789abcdef0123456789abcdef00",
-                         "ffffffffffffffff0000000000000001", "'; DROP TABLE logs; --"};
+    const char *bad[] = {"zz", "0123456789abcdef0123456789abcdeg",
+                         "0123456789abcdef0123456789abcdef00", "ffffffffffffffff0000000000000001",
+                         "'; DROP TABLE logs; --"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         p.cursor = bad[i];
         ck_assert_msg(query_logs(rd, &p, &out) == QUERY_EINVAL, "cursor %s accepted", bad[i]);

@@ -287,9 +287,8 @@ START_TEST(test_memory_mode_with_reader) {
     buf_init(&out, 1 << 20);
     ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
     json_t *j = parse(&out);
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_array_get(json_object_get(j, "services"), 0), "name")),
-        "mem");
+    json_t *first = json_array_get(json_object_get(j, "services"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "name")), "mem");
     json_decref(j);
     buf_free(&out);
     /* writes keep working while a reader connection is open */
