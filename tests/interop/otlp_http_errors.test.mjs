@@ -73,7 +73,8 @@ async function sendGood(label) {
 }
 
 before(async () => {
-  srv = await startLoupe({ args: ['--cors-origins', 'http://allowed.test'] });
+  // sqlite: the production path, where answers wait for the commit.
+  srv = await startLoupe({ storage: 'sqlite', args: ['--cors-origins', 'http://allowed.test'] });
 });
 
 after(async () => {
