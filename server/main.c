@@ -1,5 +1,133 @@
-/* main.c - placeholder entry point (replaced by the real one). */
-int main(void);
-int main(void) {
-    return 0;
+/* main.c - loupe's entry point: parse flags, open the store, start the
+ * receivers and the UI server, wait for SIGINT/SIGTERM, shut down in order. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "grpc.h"
+#include "log.h"
+#include "otlp_http.h"
+#include "store.h"
+#include "ui.h"
+
+/* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
+ * a wildcard address is shown as "localhost". */
+static void main_display_host(const char *addr, char *out, size_t outlen) {
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : 0;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, addr, n);
+    out[n] = '\0';
+    if (n == 0 || strcmp(out, "0.0.0.0") == 0 || strcmp(out, "[::]") == 0)
+        snprintf(out, outlen, "localhost");
+}
+
+static void main_fail(const char *what, const char *err) {
+    fprintf(stderr, "loupe: %s: %s\n", what, err);
+}
+
+int main(int argc, char **argv) {
+    config cfg;
+    char err[512] = "";
+    int rc = config_parse(&cfg, argc, argv, err, sizeof(err));
+    if (rc == CONFIG_EXIT)
+        return 0;
+    if (rc != CONFIG_OK) {
+        fprintf(stderr, "loupe: %s\n", err);
+        return 2;
+    }
+    log_set_level((log_level)cfg.log_level);
+
+    /* Signals are taken synchronously by this thread with sigwait(); every
+     * thread started below inherits the blocked mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 1;
+    store *st = NULL;
+    ui_server *ui = NULL;
+    grpc_server *grpc = NULL;
+    otlp_http *http = NULL;
+
+    store_config scfg = {
+        .mode = cfg.storage_memory ? STORE_MODE_MEMORY : STORE_MODE_SQLITE,
+        .data_dir = cfg.data_dir,
+        .ring_max_bytes = cfg.ring_size,
+        .max_spans = cfg.max_spans,
+        .max_logs = cfg.max_logs,
+        .max_points = cfg.max_points,
+    };
+    if (store_open(&scfg, &st, err, sizeof(err)) != STORE_OK) {
+        main_fail("cannot open the store", err);
+        goto out;
+    }
+
+    ui_config ucfg = {.addr = cfg.ui_addr};
+    if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
+        main_fail("web UI", err);
+        goto out;
+    }
+
+    grpc_config gcfg = {
+        .addr = cfg.otlp_grpc_addr,
+        .max_message_bytes = cfg.max_grpc_message_size,
+        .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+    };
+    if (grpc_server_start(&gcfg, st, &grpc, err, sizeof(err)) != 0) {
+        main_fail("OTLP/gRPC receiver", err);
+        goto out;
+    }
+
+    otlp_http_config hcfg = {
+        .addr = cfg.otlp_http_addr,
+        .max_body_bytes = cfg.max_body_size,
+        .cors_origins = cfg.cors_origins,
+        .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+    };
+    if (otlp_http_start(&hcfg, st, &http, err, sizeof(err)) != 0) {
+        main_fail("OTLP/HTTP receiver", err);
+        goto out;
+    }
+
+    char uhost[128], ghost[128], hhost[128];
+    main_display_host(cfg.ui_addr, uhost, sizeof(uhost));
+    main_display_host(cfg.otlp_grpc_addr, ghost, sizeof(ghost));
+    main_display_host(cfg.otlp_http_addr, hhost, sizeof(hhost));
+    int uport = ui_server_port(ui), gport = grpc_server_port(grpc), hport = otlp_http_port(http);
+    printf("loupe %s ready\n"
+           "  web UI and API  http://%s:%d/\n"
+           "  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
+           "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
+           LOUPE_VERSION, uhost, uport, ghost, gport, ghost, gport, hhost, hport);
+    if (cfg.storage_memory)
+        printf("  storage         memory (nothing is kept after exit)\n");
+    else
+        printf("  storage         sqlite in %s/loupe.db\n", cfg.data_dir);
+    fflush(stdout);
+    log_event(LOG_INFO, "ready", "ui_port=%d otlp_grpc_port=%d otlp_http_port=%d storage=%s", uport,
+              gport, hport, cfg.storage_memory ? "memory" : "sqlite");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_event(LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    exit_code = 0;
+
+out:
+    /* Receivers first (they finish requests in flight, whose answers wait on
+     * the store), then the UI, then the store commits what it holds. */
+    otlp_http_stop(http);
+    grpc_server_stop(grpc);
+    ui_server_stop(ui);
+    store_close(st);
+    if (exit_code == 0)
+        log_event(LOG_INFO, "stopped", NULL);
+    return exit_code;
 }

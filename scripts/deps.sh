@@ -1,0 +1,56 @@
+#!/bin/sh
+# deps.sh - install what loupe needs to build (and to test), if it is missing.
+#
+#   scripts/deps.sh build   Debian packages to build and run loupe
+#   scripts/deps.sh test    ... plus the test tooling (Check, Node.js, npm
+#                           packages from the committed lockfile, h2load, ...)
+#
+# Fast when everything is present: it only asks dpkg what is installed.
+# As root it installs the missing packages with apt-get; otherwise it names
+# them and the one command that installs them, and fails.
+set -eu
+
+what=${1:-build}
+build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
+protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev"
+test_pkgs="check nodejs npm nghttp2-client chromium wrk curl"
+
+pkgs=$build_pkgs
+[ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
+
+missing=""
+for p in $pkgs; do
+    # nodejs/npm may come from elsewhere (a newer Node.js install): a working
+    # command is enough for them.
+    case $p in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "deps: installing$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    else
+        echo "deps: missing Debian packages:$missing" >&2
+        echo "deps: install them with: sudo apt-get install -y$missing" >&2
+        exit 1
+    fi
+fi
+
+if [ "$what" = test ]; then
+    # npm packages, pinned by package-lock.json; reinstalled when the lockfile
+    # changes. No install scripts run (none are needed).
+    stamp=node_modules/.loupe-lock
+    if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+        echo "deps: npm ci"
+        npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+        cp package-lock.json "$stamp"
+    fi
+fi

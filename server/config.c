@@ -1,0 +1,223 @@
+/* config.c - flags, environment twins and defaults, see config.h. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef enum config_kind { CONFIG_STR, CONFIG_SIZE, CONFIG_COUNT, CONFIG_STORAGE, CONFIG_LEVEL } config_kind;
+
+typedef struct config_flag {
+    const char *name; /* without the leading "--" */
+    const char *env;
+    config_kind kind;
+    size_t offset;
+    const char *meta;
+    const char *help;
+} config_flag;
+
+#define OFF(field) offsetof(config, field)
+
+static const config_flag config_flags[] = {
+    {"ui-addr", "LOUPE_UI_ADDR", CONFIG_STR, OFF(ui_addr), "HOST:PORT",
+     "web UI and JSON API (default 0.0.0.0:18888)"},
+    {"otlp-grpc-addr", "LOUPE_OTLP_GRPC_ADDR", CONFIG_STR, OFF(otlp_grpc_addr), "HOST:PORT",
+     "OTLP/gRPC receiver (default 0.0.0.0:4317)"},
+    {"otlp-http-addr", "LOUPE_OTLP_HTTP_ADDR", CONFIG_STR, OFF(otlp_http_addr), "HOST:PORT",
+     "OTLP/HTTP receiver (default 0.0.0.0:4318)"},
+    {"data-dir", "LOUPE_DATA_DIR", CONFIG_STR, OFF(data_dir), "DIR",
+     "where the SQLite database lives (default ./loupe-data)"},
+    {"storage", "LOUPE_STORAGE", CONFIG_STORAGE, OFF(storage_memory), "sqlite|memory",
+     "sqlite keeps data on disk; memory keeps nothing after exit (default sqlite)"},
+    {"otlp-api-key", "LOUPE_OTLP_API_KEY", CONFIG_STR, OFF(otlp_api_key), "KEY",
+     "require this key from exporters (x-otlp-api-key or Authorization: Bearer)"},
+    {"otlp-api-key-secondary", "LOUPE_OTLP_API_KEY_SECONDARY", CONFIG_STR,
+     OFF(otlp_api_key_secondary), "KEY", "a second accepted key, for rotation"},
+    {"cors-origins", "LOUPE_CORS_ORIGINS", CONFIG_STR, OFF(cors_origins), "LIST",
+     "comma-separated origins allowed to send OTLP/HTTP from a browser, or * (default none)"},
+    {"max-body-size", "LOUPE_MAX_BODY_SIZE", CONFIG_SIZE, OFF(max_body_size), "BYTES",
+     "largest OTLP/HTTP body, before and after gunzip (default 16MiB)"},
+    {"max-grpc-message-size", "LOUPE_MAX_GRPC_MESSAGE_SIZE", CONFIG_SIZE,
+     OFF(max_grpc_message_size), "BYTES", "largest OTLP/gRPC message (default 16MiB)"},
+    {"ring-size", "LOUPE_RING_SIZE", CONFIG_SIZE, OFF(ring_size), "BYTES",
+     "memory for batches waiting to be committed; beyond it exporters are told to retry (default 64MiB)"},
+    {"max-spans", "LOUPE_MAX_SPANS", CONFIG_COUNT, OFF(max_spans), "N",
+     "spans kept; the oldest traces are evicted past it (default 1000000)"},
+    {"max-logs", "LOUPE_MAX_LOGS", CONFIG_COUNT, OFF(max_logs), "N",
+     "log records kept (default 1000000)"},
+    {"max-points", "LOUPE_MAX_POINTS", CONFIG_COUNT, OFF(max_points), "N",
+     "metric points kept (default 5000000)"},
+    {"log-level", "LOUPE_LOG_LEVEL", CONFIG_LEVEL, OFF(log_level), "LEVEL",
+     "debug, info, warn or error (default info)"},
+};
+
+#define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
+
+int config_parse_size(const char *text, size_t *out) {
+    char *end;
+    if (text == NULL || !isdigit((unsigned char)text[0]))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno)
+        return -1;
+    unsigned long long mult = 1;
+    if (*end) {
+        static const struct {
+            const char *suffix;
+            unsigned long long mult;
+        } units[] = {{"k", 1024ULL},        {"K", 1024ULL},        {"KB", 1024ULL},
+                     {"KiB", 1024ULL},      {"m", 1048576ULL},     {"M", 1048576ULL},
+                     {"MB", 1048576ULL},    {"MiB", 1048576ULL},   {"g", 1073741824ULL},
+                     {"G", 1073741824ULL},  {"GB", 1073741824ULL}, {"GiB", 1073741824ULL},
+                     {"B", 1ULL}};
+        size_t i;
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strcmp(end, units[i].suffix) == 0)
+                break;
+        if (i == sizeof(units) / sizeof(units[0]))
+            return -1;
+        mult = units[i].mult;
+    }
+    if (v > (unsigned long long)SIZE_MAX / mult)
+        return -1;
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+static int config_set(config *cfg, const config_flag *f, const char *value, const char *source,
+                      char *err, size_t errlen) {
+    char *base = (char *)cfg;
+    switch (f->kind) {
+    case CONFIG_STR:
+        *(const char **)(base + f->offset) = value;
+        return 0;
+    case CONFIG_SIZE: {
+        size_t v;
+        if (config_parse_size(value, &v) != 0 || v == 0) {
+            snprintf(err, errlen, "%s: \"%s\" is not a size (examples: 1048576, 512KiB, 16MiB)",
+                     source, value);
+            return -1;
+        }
+        *(size_t *)(base + f->offset) = v;
+        return 0;
+    }
+    case CONFIG_COUNT: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (!isdigit((unsigned char)value[0]) || *end || errno || v == 0) {
+            snprintf(err, errlen, "%s: \"%s\" is not a positive whole number", source, value);
+            return -1;
+        }
+        *(uint64_t *)(base + f->offset) = v;
+        return 0;
+    }
+    case CONFIG_STORAGE:
+        if (strcmp(value, "sqlite") == 0) {
+            cfg->storage_memory = 0;
+        } else if (strcmp(value, "memory") == 0) {
+            cfg->storage_memory = 1;
+        } else {
+            snprintf(err, errlen, "%s: \"%s\" is not a storage kind (sqlite or memory)", source,
+                     value);
+            return -1;
+        }
+        return 0;
+    case CONFIG_LEVEL: {
+        static const char *levels[] = {"debug", "info", "warn", "error"};
+        for (int i = 0; i < 4; i++)
+            if (strcmp(value, levels[i]) == 0) {
+                cfg->log_level = i;
+                return 0;
+            }
+        snprintf(err, errlen, "%s: \"%s\" is not a log level (debug, info, warn, error)", source,
+                 value);
+        return -1;
+    }
+    }
+    return -1;
+}
+
+static void config_usage(void) {
+    printf("loupe %s - a standalone OpenTelemetry dashboard\n\n"
+           "usage: loupe [flags]\n\n"
+           "Every flag can also be set through the environment variable shown.\n\n",
+           LOUPE_VERSION);
+    for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
+        const config_flag *f = &config_flags[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s %s", f->name, f->meta);
+        printf("  %-34s %s\n  %-34s [%s]\n", left, f->help, "", f->env);
+    }
+    printf("  %-34s %s\n  %-34s %s\n", "--help", "print this help", "--version",
+           "print the version");
+}
+
+int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ui_addr = "0.0.0.0:18888";
+    cfg->otlp_grpc_addr = "0.0.0.0:4317";
+    cfg->otlp_http_addr = "0.0.0.0:4318";
+    cfg->data_dir = "./loupe-data";
+    cfg->max_body_size = 16u << 20;
+    cfg->max_grpc_message_size = 16u << 20;
+    cfg->ring_size = 64u << 20;
+    cfg->max_spans = 1000000;
+    cfg->max_logs = 1000000;
+    cfg->max_points = 5000000;
+    cfg->log_level = LOG_INFO;
+
+    for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
+        const char *v = getenv(config_flags[i].env);
+        if (v != NULL && *v != '\0' &&
+            config_set(cfg, &config_flags[i], v, config_flags[i].env, err, errlen) != 0)
+            return CONFIG_EINVAL;
+    }
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            config_usage();
+            return CONFIG_EXIT;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("loupe %s\n", LOUPE_VERSION);
+            return CONFIG_EXIT;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", arg);
+            return CONFIG_EINVAL;
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
+        const config_flag *f = NULL;
+        for (size_t k = 0; k < CONFIG_NFLAGS; k++)
+            if (strlen(config_flags[k].name) == namelen &&
+                strncmp(config_flags[k].name, name, namelen) == 0)
+                f = &config_flags[k];
+        if (f == NULL) {
+            snprintf(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(namelen + 2), arg);
+            return CONFIG_EINVAL;
+        }
+        const char *value;
+        if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            snprintf(err, errlen, "flag --%s needs a value (%s)", f->name, f->meta);
+            return CONFIG_EINVAL;
+        }
+        char source[64];
+        snprintf(source, sizeof(source), "--%s", f->name);
+        if (config_set(cfg, f, value, source, err, errlen) != 0)
+            return CONFIG_EINVAL;
+    }
+    return CONFIG_OK;
+}

@@ -1,0 +1,44 @@
+/* config.h - loupe's command-line flags and their environment twins.
+ *
+ * Every flag --some-name has an environment twin LOUPE_SOME_NAME; a flag
+ * given on the command line wins over the environment, which wins over the
+ * default. Strings point into argv or environ (borrowed for the process's
+ * lifetime).
+ */
+#ifndef LOUPE_CONFIG_H
+#define LOUPE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOUPE_VERSION "0.1.0"
+
+typedef struct config {
+    const char *ui_addr;
+    const char *otlp_grpc_addr;
+    const char *otlp_http_addr;
+    const char *data_dir;
+    int storage_memory; /* --storage memory */
+    const char *otlp_api_key;
+    const char *otlp_api_key_secondary;
+    const char *cors_origins;
+    size_t max_body_size;
+    size_t max_grpc_message_size;
+    size_t ring_size;
+    uint64_t max_spans;
+    uint64_t max_logs;
+    uint64_t max_points;
+    int log_level; /* log_level from log.h */
+} config;
+
+#define CONFIG_OK 0
+#define CONFIG_EXIT 1    /* --help or --version was printed: exit 0 */
+#define CONFIG_EINVAL -1 /* bad flag: err holds the one-line reason */
+
+/* Fills cfg from defaults, then the environment, then argv. */
+int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses "16MiB", "512k", "1048576" into bytes. Returns 0 or -1. */
+int config_parse_size(const char *text, size_t *out);
+
+#endif

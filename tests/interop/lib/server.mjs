@@ -1,0 +1,107 @@
+// server.mjs - start the real loupe binary on loopback ports the test picks.
+//
+//   const srv = await startLoupe({ args: [...], env: {...}, storage: 'memory' });
+//   ... srv.uiUrl, srv.httpUrl, srv.grpcAddr, srv.grpcPort ...
+//   await srv.stop();
+//
+// Ports are taken by binding port 0 on 127.0.0.1 and closing the socket; the
+// server is ready when it prints its "loupe ready" line on stdout (no sleeps).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const LOUPE_BIN = process.env.LOUPE_BIN || path.resolve('build/loupe');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Starts loupe. Options: args (extra flags), env (extra environment),
+// storage ('memory' | 'sqlite'), dataDir (for sqlite; a fresh temp dir when
+// absent), readyTimeoutMs.
+export async function startLoupe(opts = {}) {
+  const [uiPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const storage = opts.storage || 'memory';
+  let dataDir = opts.dataDir;
+  let ownDir = false;
+  if (storage === 'sqlite' && !dataDir) {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'loupe-test-'));
+    ownDir = true;
+  }
+  const args = [
+    '--ui-addr', `127.0.0.1:${uiPort}`,
+    '--otlp-grpc-addr', `127.0.0.1:${grpcPort}`,
+    '--otlp-http-addr', `127.0.0.1:${httpPort}`,
+    '--storage', storage,
+    ...(dataDir ? ['--data-dir', dataDir] : []),
+    ...(opts.args || []),
+  ];
+  const proc = spawn(LOUPE_BIN, args, {
+    env: { ...process.env, ...(opts.env || {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`loupe not ready in time\n${stderr}`)),
+      opts.readyTimeoutMs || 15000);
+    proc.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('loupe ') && stdout.includes(' ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`loupe exited early (code ${code}, signal ${signal})\n${stderr}`));
+    });
+  });
+
+  const srv = {
+    proc,
+    uiPort, grpcPort, httpPort, dataDir,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    grpcAddr: `127.0.0.1:${grpcPort}`,
+    grpcUrl: `http://127.0.0.1:${grpcPort}`,
+    get stdout() { return stdout; },
+    get stderr() { return stderr; },
+    exited,
+    // SIGTERM, then wait for a clean exit. Returns {code, signal}.
+    async stop({ keepData = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const res = await exited;
+      if (ownDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
+      return res;
+    },
+    // kill -9, for crash tests.
+    async kill() {
+      proc.kill('SIGKILL');
+      return exited;
+    },
+  };
+  return srv;
+}
+
+// GET a JSON document from the UI/API port. Returns {status, headers, body}.
+export async function getJson(srv, pathAndQuery) {
+  const res = await fetch(srv.uiUrl + pathAndQuery);
+  const text = await res.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: res.status, headers: res.headers, body };
+}
