@@ -99,6 +99,15 @@ test-unit: $(UNIT_BIN)
 		echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; \
 	exit $$fail
 
+# ---- micro-benchmarks (programs, not tests) -------------------------------
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
+
+bench-decode: $(BUILD)/bench/bench_decode
+	./$(BUILD)/bench/bench_decode
+
 # ---- Node tests (interop with the official exporters, HTTP edge cases) ----
 INTEROP_TESTS := $(sort $(shell find tests/interop -name '*.test.mjs' 2>/dev/null))
 test-interop: $(BUILD)/loupe
@@ -139,7 +148,8 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop unit-tests deps deps-test asan bench lint format clean
+.PHONY: all run test test-unit test-interop unit-tests deps deps-test asan bench bench-decode lint \
+        format clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/tests -name '*.d' 2>/dev/null)

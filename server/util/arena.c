@@ -20,6 +20,7 @@ struct arena {
     size_t chunk_size;
     size_t limit;
     size_t footprint;
+    int limit_hit;
 };
 
 #define ARENA_HDR ((sizeof(arena_chunk) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
@@ -34,8 +35,10 @@ static arena_chunk *arena_chunk_new(arena *a, size_t min) {
         size = min;
     if (size > SIZE_MAX - ARENA_HDR)
         return NULL;
-    if (a->limit && a->footprint + size + ARENA_HDR > a->limit)
+    if (a->limit && a->footprint + size + ARENA_HDR > a->limit) {
+        a->limit_hit = 1;
         return NULL;
+    }
     arena_chunk *c = malloc(ARENA_HDR + size);
     if (c == NULL)
         return NULL;
@@ -98,8 +101,10 @@ void *arena_alloc(arena *a, size_t n) {
         if (c != NULL && need > a->chunk_size / 4) {
             arena_chunk *big;
             size_t size = need;
-            if (a->limit && a->footprint + size + ARENA_HDR > a->limit)
+            if (a->limit && a->footprint + size + ARENA_HDR > a->limit) {
+                a->limit_hit = 1;
                 return NULL;
+            }
             big = malloc(ARENA_HDR + size);
             if (big == NULL)
                 return NULL;
@@ -138,6 +143,10 @@ char *arena_strndup(arena *a, const char *s, size_t len) {
         memcpy(p, s, len);
     p[len] = '\0';
     return p;
+}
+
+int arena_limit_hit(const arena *a) {
+    return a ? a->limit_hit : 0;
 }
 
 size_t arena_footprint(const arena *a) {

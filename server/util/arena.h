@@ -37,6 +37,10 @@ void *arena_calloc(arena *a, size_t count, size_t size);
 /* Copies len bytes of s and adds a NUL. Returns NULL on out of memory. */
 char *arena_strndup(arena *a, const char *s, size_t len);
 
+/* 1 when an allocation has been refused because of the arena's cap (as
+ * opposed to the system being out of memory). */
+int arena_limit_hit(const arena *a);
+
 /* Bytes reserved from the system by this arena (chunks), for accounting. */
 size_t arena_footprint(const arena *a);
 

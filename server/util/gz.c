@@ -82,22 +82,36 @@ int gz_deflate(const uint8_t *in, size_t len, int level, buf *out) {
     memset(&zs, 0, sizeof(zs));
     if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return GZ_ENOMEM;
-    size_t bound = deflateBound(&zs, (uLong)len);
-    int brc = buf_reserve(out, bound);
-    if (brc != BUF_OK) {
-        rc = brc == BUF_ETOOBIG ? GZ_ETOOBIG : GZ_ENOMEM;
-        goto out;
-    }
     zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = (Bytef *)out->ptr + out->len;
-    zs.avail_out = (uInt)bound;
-    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-        rc = GZ_ENOMEM;
-        goto out;
-    }
-    out->len += bound - zs.avail_out;
-    out->ptr[out->len] = '\0';
+    size_t left = len;
+    int z;
+    do {
+        if (zs.avail_in == 0 && left > 0) {
+            uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            zs.avail_in = chunk;
+            left -= chunk;
+        }
+        size_t room = out->max - out->len;
+        size_t step = room < GZ_STEP ? room : GZ_STEP;
+        if (step == 0) {
+            rc = GZ_ETOOBIG;
+            goto out;
+        }
+        int brc = buf_reserve(out, step);
+        if (brc != BUF_OK) {
+            rc = brc == BUF_ETOOBIG ? GZ_ETOOBIG : GZ_ENOMEM;
+            goto out;
+        }
+        zs.next_out = (Bytef *)out->ptr + out->len;
+        zs.avail_out = (uInt)step;
+        z = deflate(&zs, left > 0 ? Z_NO_FLUSH : Z_FINISH);
+        out->len += step - zs.avail_out;
+        out->ptr[out->len] = '\0';
+        if (z == Z_STREAM_ERROR) {
+            rc = GZ_ENOMEM;
+            goto out;
+        }
+    } while (z != Z_STREAM_END);
 out:
     deflateEnd(&zs);
     return rc;
