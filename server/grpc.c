@@ -252,6 +252,8 @@ struct grpc_server {
     unsigned max_conns;
     int64_t idle_ns;
     store *st;
+    grpc_append_fn append; /* tests only; NULL = store_append() */
+    void *append_ctx;
     int lfd;
     int epfd;
     int port;
@@ -586,7 +588,7 @@ static void grpc_stream_process(grpc_stream *st) {
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
 
-    if (g->st == NULL) {
+    if (g->st == NULL && g->append == NULL) {
         model_batch_free(batch);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "no store");
         goto out;
@@ -605,7 +607,8 @@ static void grpc_stream_process(grpc_stream *st) {
     g->hub->appends++;
     pthread_mutex_unlock(&g->hub->mu);
     st->state = GRPC_STREAM_WAIT;
-    int src = store_append(g->st, batch, grpc_store_done, d);
+    int src = g->append ? g->append(g->append_ctx, batch, grpc_store_done, d)
+                        : store_append(g->st, batch, grpc_store_done, d);
     if (src != STORE_OK) {
         /* The callback will never come: take back its reference. */
         pthread_mutex_lock(&g->hub->mu);
@@ -1606,6 +1609,11 @@ int grpc_server_new_detached(const grpc_config *cfg, store *st, grpc_server **ou
         return -1;
     (*out)->detached = 1;
     return 0;
+}
+
+void grpc_server_set_append_detached(grpc_server *g, grpc_append_fn fn, void *ctx) {
+    g->append = fn;
+    g->append_ctx = ctx;
 }
 
 void grpc_server_free_detached(grpc_server *g) {

@@ -22,6 +22,11 @@ typedef struct grpc_conn grpc_conn;
  * UNAVAILABLE without touching a store. Returns 0 or -1. */
 int grpc_server_new_detached(const grpc_config *cfg, store *st, grpc_server **out);
 
+/* Replaces store_append() for this server (tests: commits on demand, from
+ * any thread). The function has store_append()'s contract. */
+typedef int (*grpc_append_fn)(void *ctx, model_batch *b, store_done_cb cb, void *ud);
+void grpc_server_set_append_detached(grpc_server *g, grpc_append_fn fn, void *ctx);
+
 /* Frees a detached server and its connections. Store callbacks that have not
  * arrived yet are dropped safely when they do. Accepts NULL. */
 void grpc_server_free_detached(grpc_server *g);
