@@ -239,6 +239,8 @@ struct grpc_conn {
     int raw_close;    /* no more HTTP/2: flush out[] and close */
     int dead;         /* close at the next top-level check */
     int shutdown;     /* 0, 1 = notice sent, 2 = final GOAWAY sent */
+    int dirty;        /* on the to-flush list of grpc_run_completions() */
+    grpc_conn *dirty_next;
     int64_t shutdown_at;
 };
 
@@ -1297,16 +1299,28 @@ static void grpc_run_completions(grpc_server *g) {
     grpc_done *d = g->hub->head;
     g->hub->head = g->hub->tail = NULL;
     pthread_mutex_unlock(&g->hub->mu);
+    /* A group commit completes many streams of the same connections at
+     * once: submit every answer first, then write each connection once. */
+    grpc_conn *dirty = NULL;
     while (d) {
         grpc_done *next = d->next;
         grpc_handle_done(g, d);
         grpc_conn *c = grpc_conn_lookup(g, d->conn_id);
-        if (c) {
-            grpc_conn_flush(c);
-            grpc_conn_reap(c);
+        if (c && !c->dirty) {
+            c->dirty = 1;
+            c->dirty_next = dirty;
+            dirty = c;
         }
         free(d);
         d = next;
+    }
+    while (dirty) {
+        grpc_conn *next = dirty->dirty_next;
+        dirty->dirty = 0;
+        dirty->dirty_next = NULL;
+        grpc_conn_flush(dirty);
+        grpc_conn_reap(dirty);
+        dirty = next;
     }
 }
 
