@@ -232,6 +232,7 @@ struct grpc_conn {
     uint8_t *out; /* unsent output: out[out_off..out_len) */
     size_t out_len, out_off, out_cap;
     int64_t last_io;  /* monotonic ns of the last read or write progress */
+    int64_t idle_since; /* when the last stream closed (PINGs do not count) */
     int64_t born;
     uint32_t events;  /* epoll interest registered */
     int got_frame;    /* the preface and a frame arrived */
@@ -905,6 +906,8 @@ static int grpc_on_stream_close(nghttp2_session *session, int32_t stream_id, uin
     if (st->next)
         st->next->prev = st->prev;
     c->nstreams--;
+    if (c->nstreams == 0)
+        c->idle_since = grpc_now();
     grpc_stream_release_input(st);
     free(st->resp);
     free(st);
@@ -1128,7 +1131,7 @@ static grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
         return NULL;
     c->srv = g;
     c->fd = fd;
-    c->born = c->last_io = grpc_now();
+    c->born = c->last_io = c->idle_since = grpc_now();
     if (nghttp2_session_server_new2(&c->session, g->callbacks, c, g->option) != 0)
         goto fail_session;
     nghttp2_settings_entry iv[] = {
@@ -1258,7 +1261,7 @@ static void grpc_conn_timers(grpc_conn *c, int64_t now, int64_t *next) {
         /* A peer that stopped sending mid-request or stopped reading. */
         if (quiet >= g->idle_ns)
             c->dead = 1;
-    } else if (c->nstreams == 0 && quiet >= g->idle_ns && c->shutdown < 2) {
+    } else if (c->nstreams == 0 && now - c->idle_since >= g->idle_ns && c->shutdown < 2) {
         c->shutdown = 2;
         nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
     }
