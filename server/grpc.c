@@ -444,7 +444,9 @@ static void grpc_stream_fail(grpc_stream *st, int http_status, int code, const c
     int rv = nghttp2_submit_response(c->session, st->id, nva, n, NULL);
     if (rv != 0)
         nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-    log_event(LOG_DEBUG, "grpc_error", "conn=%u stream=%d grpc_status=%d", c->slot, st->id, code);
+    char q[GRPC_MSG_MAX];
+    log_event(LOG_DEBUG, "grpc_error", "conn=%u stream=%d http_status=%d grpc_status=%d message=\"%s\"",
+              c->slot, st->id, http_status, code, log_quote(message ? message : "", q, sizeof(q)));
 }
 
 static void grpc_stream_status(grpc_stream *st, int code, const char *message) {
