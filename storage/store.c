@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr_index.h"
 #include "jw.h"
 #include "log.h"
 #include "model_json.h"
@@ -84,9 +85,10 @@
 
 /* ---- per-item JSON texts --------------------------------------------- */
 
-/* Texts per item: spans (attributes, events, links), logs (body,
- * attributes), points (sorted attributes, distribution data, exemplars). */
-#define STORE_MAX_TEXTS 3
+/* Texts per item: spans (attributes, events, links, index tokens), logs
+ * (body, attributes, index tokens), points (sorted attributes, distribution
+ * data, exemplars). */
+#define STORE_MAX_TEXTS 4
 
 typedef struct store_text {
     size_t off, len; /* into a buffer; len 0 = SQL NULL */
@@ -124,6 +126,26 @@ static const char *store_cstr(model_str s) {
         (t)->len = (out)->len - (t)->off;                                                          \
     } while (0)
 
+/* Appends the attribute index tokens (attr_index.h) of the attributes
+ * JSON already in out at *attrs (and of a span name) to out. */
+static int store_tokens(buf *out, const store_text *attrs, const model_str *name,
+                        store_text *t) {
+    /* The JSON is read from out while the tokens are appended to it, so
+     * reserve room for all of them first and out cannot move: one token of
+     * 18 bytes per member, a member takes at least 4 bytes ("":1), plus the
+     * name's token. */
+    int rc = buf_reserve(out, 18 * (attrs->len / 4 + 2) + 1);
+    if (rc != BUF_OK)
+        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+    t->off = out->len;
+    rc = attr_index_tokens(out->ptr + attrs->off, attrs->len, name ? store_cstr(*name) : NULL,
+                           name ? name->len : 0, out);
+    if (rc != BUF_OK)
+        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+    t->len = out->len - t->off;
+    return STORE_OK;
+}
+
 /* Appends the texts of item i of b to out. Returns STORE_OK, STORE_ENOMEM,
  * or STORE_EINVAL when out's cap is reached. */
 static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
@@ -140,7 +162,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
         STORE_TEXT_BEGIN(out, &t[2], j);
         model_json_links(&j, sp);
         STORE_TEXT_END(out, &t[2], j);
-        return STORE_OK;
+        return store_tokens(out, &t[0], &sp->name, &t[3]);
     }
     case MODEL_SIGNAL_LOGS: {
         const model_log *lg = &b->logs[i];
@@ -150,7 +172,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
         STORE_TEXT_BEGIN(out, &t[1], j);
         model_json_attrs(&j, &lg->attrs);
         STORE_TEXT_END(out, &t[1], j);
-        return STORE_OK;
+        return store_tokens(out, &t[1], NULL, &t[2]);
     }
     case MODEL_SIGNAL_METRICS: {
         const model_point *p = &b->points[i];
@@ -170,6 +192,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
             model_json_exemplars(&j, p);
             STORE_TEXT_END(out, &t[2], j);
         }
+        t[3].off = t[3].len = 0;
         return STORE_OK;
     }
     }
@@ -326,6 +349,8 @@ enum {
     ST_TRACE_UPSERT,
     ST_TRACE_SVC,
     ST_SPAN_INSERT,
+    ST_SPAN_INDEX,
+    ST_LOG_INDEX,
     ST_LOG_INSERT,
     ST_LOG_FTS,
     ST_METRIC_UPSERT,
@@ -370,12 +395,16 @@ static const char *const store_sql[ST_COUNT] = {
         "  ELSE root_span_id END,"
         " has_root=has_root OR excluded.has_root"
         " RETURNING id",
-    [ST_TRACE_SVC] = "INSERT OR IGNORE INTO trace_services(service, trace) VALUES(?1,?2)",
+    [ST_TRACE_SVC] = "INSERT INTO trace_services(service, trace, span_count) VALUES(?1,?2,?3)"
+                     " ON CONFLICT(service, trace) DO UPDATE"
+                     " SET span_count=span_count+excluded.span_count",
     [ST_SPAN_INSERT] =
         "INSERT INTO spans(trace, span_id, parent_span_id, start_ns, end_ns, service, name, kind,"
         " status_code, status_message, trace_state, flags, resource, scope, dropped_attrs,"
         " dropped_events, dropped_links, attrs, events, links)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    [ST_SPAN_INDEX] = "INSERT INTO span_attr_fts(rowid, t) VALUES(?1, ?2)",
+    [ST_LOG_INDEX] = "INSERT INTO log_attr_fts(rowid, t) VALUES(?1, ?2)",
     [ST_LOG_INSERT] =
         "INSERT INTO logs(time_ns, observed_ns, service, severity, severity_text, trace_id,"
         " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
@@ -405,7 +434,8 @@ typedef struct store_trace_acc {
     size_t root; /* index of the root span, or of the earliest until then */
     int has_root;
     int64_t row; /* traces.id */
-    int64_t svc[4];
+    int64_t svc[4]; /* services of the trace in this batch, with span counts */
+    int64_t svc_spans[4];
     int n_svc;
 } store_trace_acc;
 
@@ -842,7 +872,7 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
 
     /* 3: the spans, and the (service, trace) pairs */
     st = w->st[ST_SPAN_INSERT];
-    sqlite3_stmt *ts = w->st[ST_TRACE_SVC];
+    sqlite3_stmt *ts = w->st[ST_TRACE_SVC], *ix = w->st[ST_SPAN_INDEX];
     for (size_t i = 0; i < n; i++) {
         const model_span *sp = &b->spans[i];
         const int64_t *ids = &w->ids[3 * i];
@@ -878,18 +908,41 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
         rc = store_run(st);
         if (rc != SQLITE_OK)
             return rc;
+        sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(w->db));
+        store_bind_txt(ix, 2, base, &t[3]);
+        rc = store_run(ix);
+        if (rc != SQLITE_OK)
+            return rc;
 
-        int known = 0;
-        for (int k = 0; k < acc->n_svc; k++)
-            known |= acc->svc[k] == ids[1];
-        if (!known) {
+        /* per (trace, service) span counts: the first four services of a
+         * trace in this batch are counted here, any further one per span */
+        int k = 0;
+        while (k < acc->n_svc && acc->svc[k] != ids[1])
+            k++;
+        if (k < acc->n_svc) {
+            acc->svc_spans[k]++;
+        } else if (k < (int)(sizeof(acc->svc) / sizeof(acc->svc[0]))) {
+            acc->svc[k] = ids[1];
+            acc->svc_spans[k] = 1;
+            acc->n_svc++;
+        } else {
             sqlite3_bind_int64(ts, 1, ids[1]);
             sqlite3_bind_int64(ts, 2, acc->row);
+            sqlite3_bind_int64(ts, 3, 1);
             rc = store_run(ts);
             if (rc != SQLITE_OK)
                 return rc;
-            if (acc->n_svc < (int)(sizeof(acc->svc) / sizeof(acc->svc[0])))
-                acc->svc[acc->n_svc++] = ids[1];
+        }
+    }
+    for (size_t a = 0; a < w->n_accs; a++) {
+        const store_trace_acc *acc = &w->accs[a];
+        for (int k = 0; k < acc->n_svc; k++) {
+            sqlite3_bind_int64(ts, 1, acc->svc[k]);
+            sqlite3_bind_int64(ts, 2, acc->row);
+            sqlite3_bind_int64(ts, 3, acc->svc_spans[k]);
+            rc = store_run(ts);
+            if (rc != SQLITE_OK)
+                return rc;
         }
     }
 
@@ -951,9 +1004,16 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
         rc = store_run(st);
         if (rc != SQLITE_OK)
             return rc;
-        sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(w->db));
+        int64_t row = sqlite3_last_insert_rowid(w->db);
+        sqlite3_bind_int64(fts, 1, row);
         store_bind_txt(fts, 2, base, &t[0]);
         rc = store_run(fts);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_stmt *ix = w->st[ST_LOG_INDEX];
+        sqlite3_bind_int64(ix, 1, row);
+        store_bind_txt(ix, 2, base, &t[2]);
+        rc = store_run(ix);
         if (rc != SQLITE_OK)
             return rc;
         store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
@@ -1216,7 +1276,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
 typedef struct store_evict_sql {
     const char *breakdown; /* ?1 = last row: (service, items, errors) */
     const char *update;    /* ?1 service, ?2 items, ?3 errors */
-    const char *before;    /* optional, ?1 = last row */
+    const char *before[2]; /* optional, ?1 = last row */
     const char *del;       /* ?1 = last row; its changes() are the evicted items */
     const char *after;     /* optional */
 } store_evict_sql;
@@ -1228,8 +1288,10 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             " GROUP BY service",
             "UPDATE services SET span_count=max(span_count-?2,0),"
             " error_count=max(error_count-?3,0) WHERE id=?1",
-            "DELETE FROM trace_services WHERE service IN (SELECT id FROM services)"
-            " AND trace<=?1",
+            {"DELETE FROM trace_services WHERE service IN (SELECT id FROM services)"
+             " AND trace<=?1",
+             "INSERT INTO span_attr_fts(span_attr_fts, rowid, t)"
+             " SELECT 'delete', id, loupe_attr_tokens(attrs, name) FROM spans WHERE trace<=?1"},
             "DELETE FROM spans WHERE trace<=?1",
             "DELETE FROM traces WHERE id<=?1",
         },
@@ -1237,8 +1299,10 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
         {
             "SELECT service, count(*), 0 FROM logs WHERE id<=?1 GROUP BY service",
             "UPDATE services SET log_count=max(log_count-?2,0) WHERE id=?1",
-            "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, " SCHEMA_LOG_FTS_TEXT(
-                "body") " FROM logs WHERE id<=?1",
+            {"INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
+             SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE id<=?1",
+             "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
+             " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE id<=?1"},
             "DELETE FROM logs WHERE id<=?1",
             NULL,
         },
@@ -1247,7 +1311,7 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             "SELECT m.service, count(*), 0 FROM points p JOIN series s ON s.id=p.series"
             " JOIN metrics m ON m.id=s.metric WHERE p.id<=?1 GROUP BY m.service",
             "UPDATE services SET point_count=max(point_count-?2,0) WHERE id=?1",
-            NULL,
+            {NULL, NULL},
             "DELETE FROM points WHERE id<=?1",
             NULL,
         },
@@ -1347,8 +1411,9 @@ static int store_evict_once(store *s, model_signal sig, uint64_t need, int64_t *
     }
     sqlite3_finalize(bd);
     sqlite3_finalize(up);
-    if (rc == SQLITE_OK && q->before)
-        rc = store_exec1(db, q->before, last, NULL);
+    for (int k = 0; k < 2 && rc == SQLITE_OK; k++)
+        if (q->before[k])
+            rc = store_exec1(db, q->before[k], last, NULL);
     if (rc == SQLITE_OK)
         rc = store_exec1(db, q->del, last, gone);
     if (rc == SQLITE_OK && q->after)
