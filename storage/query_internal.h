@@ -49,6 +49,11 @@ void qsql_blob(qsql *q, const void *p, size_t n);
 /* Prepares and binds. Returns QUERY_OK or a QUERY_* code. */
 int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st);
 
+/* An index match drives a query (rather than a newest-first scan) when it
+ * has fewer rows than this (default 4096). A variable so that tests can
+ * force each plan; not to be changed while queries run. */
+extern int64_t query_drive_limit;
+
 /* ---- attribute conditions ---------------------------------------------- */
 
 /* Appends "EXISTS(...)": some top-level member of the JSON object column

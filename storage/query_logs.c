@@ -8,7 +8,7 @@
  *
  * Plan: when a filter is backed by an index that makes it selective -- the
  * trace id (logs_trace), the body words (logs_fts) or attribute equalities
- * (log_attr_fts) -- the matching rows (fewer than QUERY_LOGS_DRIVE) are
+ * (log_attr_fts) -- the matching rows (fewer than query_drive_limit) are
  * fetched from that index and sorted. Otherwise the records are walked
  * newest first along logs_time (logs_service_time with a service) and the
  * filters are checked row by row, which stops after one page when matches
@@ -24,8 +24,6 @@
 #include "query.h"
 #include "query_internal.h"
 
-/* A selective index match drives the query below this many rows. */
-#define QUERY_LOGS_DRIVE 4096
 
 typedef struct logs_plan {
     int64_t sid;
@@ -42,7 +40,7 @@ static void logs_plan_free(logs_plan *pl) {
         free(pl->res[i]);
 }
 
-/* Counts index matches up to QUERY_LOGS_DRIVE. */
+/* Counts index matches up to query_drive_limit. */
 static int logs_estimate(sqlite3 *db, const char *table, const char *match, int64_t *n) {
     qsql q;
     qsql_init(&q);
@@ -53,7 +51,7 @@ static int logs_estimate(sqlite3 *db, const char *table, const char *match, int6
     qsql_add(&q, " MATCH ");
     qsql_text(&q, match, strlen(match));
     qsql_add(&q, " LIMIT ");
-    qsql_int(&q, QUERY_LOGS_DRIVE);
+    qsql_int(&q, query_drive_limit);
     qsql_add(&q, ")");
     int rc = query_scalar(db, &q, n);
     qsql_free(&q);
@@ -133,7 +131,7 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
         pl->drive = 3; /* logs_trace: the records of one trace are few */
         return QUERY_OK;
     }
-    int64_t best = QUERY_LOGS_DRIVE, n;
+    int64_t best = query_drive_limit, n;
     if (pl->attr_match.len > 0) {
         rc = logs_estimate(db, "log_attr_fts", pl->attr_match.ptr, &n);
         if (rc != QUERY_OK)

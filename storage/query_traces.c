@@ -9,7 +9,7 @@
  * Plan, cheapest first:
  *  - index: the equality filters the attribute index can answer (the span
  *    name, attributes no resource satisfies) are one FTS5 query over
- *    span_attr_fts. When it matches fewer than QUERY_TRACES_DRIVE spans,
+ *    span_attr_fts. When it matches fewer than query_drive_limit spans,
  *    those spans are checked against every filter and their traces sorted.
  *  - service: when the service's traces (trace_services) are fewer than
  *    that, they are the candidates.
@@ -29,7 +29,6 @@
 #include "query.h"
 #include "query_internal.h"
 
-#define QUERY_TRACES_DRIVE 4096
 
 typedef struct traces_plan {
     int64_t sid;
@@ -142,10 +141,10 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
                      " WHERE span_attr_fts MATCH ");
         qsql_text(&q, pl->match.ptr, pl->match.len);
         qsql_add(&q, " LIMIT ");
-        qsql_int(&q, QUERY_TRACES_DRIVE);
+        qsql_int(&q, query_drive_limit);
         qsql_add(&q, ")");
         rc = query_scalar(db, &q, &n);
-        if (rc == QUERY_OK && n < QUERY_TRACES_DRIVE)
+        if (rc == QUERY_OK && n < query_drive_limit)
             pl->drive = 1;
     }
     if (rc == QUERY_OK && pl->drive == 0 && p->service) {
@@ -153,10 +152,10 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
         qsql_add(&q, "SELECT count(*) FROM (SELECT 1 FROM trace_services WHERE service=");
         qsql_int(&q, pl->sid);
         qsql_add(&q, " LIMIT ");
-        qsql_int(&q, QUERY_TRACES_DRIVE);
+        qsql_int(&q, query_drive_limit);
         qsql_add(&q, ")");
         rc = query_scalar(db, &q, &n);
-        if (rc == QUERY_OK && n < QUERY_TRACES_DRIVE)
+        if (rc == QUERY_OK && n < query_drive_limit)
             pl->drive = 2;
     }
     qsql_free(&q);

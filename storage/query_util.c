@@ -9,6 +9,8 @@
 #include "attr_index.h"
 #include "model.h"
 
+int64_t query_drive_limit = 4096;
+
 /* ---- qsql ------------------------------------------------------------------ */
 
 void qsql_init(qsql *q) {
