@@ -872,11 +872,13 @@ static int series_read(sqlite3 *db, sctx *c, int64_t series, svec *out) {
                     inc = v - prev_v;
                     interval = t > prev_t ? t - prev_t : 0;
                 } else {
+                    /* counted from its start, or from the previous point
+                     * when the start is older than that (or unknown) */
+                    uint64_t from = has_prev ? prev_t : 0;
+                    if (start > from && start < t)
+                        from = start;
                     inc = v;
-                    if (start > 0 && start < t)
-                        interval = t - start;
-                    else if (has_prev && prev_t < t)
-                        interval = t - prev_t;
+                    interval = from > 0 && from < t ? t - from : 0;
                 }
             }
         } else {
