@@ -144,6 +144,7 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     "INSERT INTO log_attr_fts(rowid, t) SELECT id, loupe_attr_tokens(attrs) FROM logs;"
     "CREATE INDEX traces_error ON traces(start_ns) WHERE error_count>0;"
     "ALTER TABLE trace_services ADD COLUMN span_count INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX trace_services_trace ON trace_services(trace);"
     "UPDATE trace_services SET span_count=(SELECT count(*) FROM spans s"
     " WHERE s.trace=trace_services.trace AND s.service=trace_services.service);",
 };

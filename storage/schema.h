@@ -38,7 +38,8 @@
  *                 filters are index lookups
  *   trace_services.span_count
  *                 spans of the trace from that service (the per-service
- *                 counts in trace summaries)
+ *                 counts in trace summaries); trace_services_trace indexes
+ *                 the pairs by trace
  *   traces_error  partial index of the traces with errors, by start time
  *
  * Migrations that create an index from stored rows call the SQL function
