@@ -91,8 +91,9 @@ int query_cursor_decode(const char *c, int64_t *key, int64_t *id);
 int query_service_id(sqlite3 *db, const char *name, int64_t *id);
 
 /* An FTS5 query for words typed by a user: every whitespace-separated word
- * as a quoted string (FTS5 syntax in it is data) with a prefix match,
- * all required. NULL when q holds no word; *err = QUERY_ENOMEM on failure. */
+ * as a quoted string (FTS5 syntax in it is data; the tokenizer splits it
+ * into a phrase), all required; a word ending in '*' matches as a prefix.
+ * NULL when q holds no word; *err = QUERY_ENOMEM on failure. */
 char *query_fts_words(const char *q, int *err);
 
 /* Runs sql (one integer column, first row) with q's binds into *out. */

@@ -337,14 +337,20 @@ char *query_fts_words(const char *q, int *err) {
         const char *w = p;
         while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
             p++;
+        /* "conn*" is a prefix; whole words otherwise (a prefix query reads
+         * every matching term's list in full, so it is opt-in) */
+        const char *end = p;
+        int prefix = end - w > 1 && end[-1] == '*';
+        if (prefix)
+            end--;
         if (out.len > 0)
             rc = buf_append_char(&out, ' ');
         if (rc == BUF_OK)
             rc = buf_append_char(&out, '"');
-        for (const char *c = w; c < p && rc == BUF_OK; c++)
+        for (const char *c = w; c < end && rc == BUF_OK; c++)
             rc = *c == '"' ? buf_append(&out, "\"\"", 2) : buf_append_char(&out, *c);
         if (rc == BUF_OK)
-            rc = buf_append(&out, "\"*", 2);
+            rc = prefix ? buf_append(&out, "\"*", 2) : buf_append_char(&out, '"');
         if (rc != BUF_OK)
             break;
     }

@@ -162,13 +162,17 @@ static int words_match(const char *body, const char *q) {
     }
     for (int w = 0; w < nw; w++) {
         char qt[8][32];
+        size_t wl = strlen(qw[w]);
+        int prefix = wl > 1 && qw[w][wl - 1] == '*';
+        if (prefix)
+            qw[w][wl - 1] = '\0';
         int nq = tokenize(qw[w], qt, 8);
         int found = 0;
         for (int i = 0; i + nq <= nb && !found && nq > 0; i++) {
             int ok = 1;
             for (int k = 0; k < nq && ok; k++)
-                ok = k == nq - 1 ? strncmp(bt[i + k], qt[k], strlen(qt[k])) == 0
-                                 : strcmp(bt[i + k], qt[k]) == 0;
+                ok = k == nq - 1 && prefix ? strncmp(bt[i + k], qt[k], strlen(qt[k])) == 0
+                                           : strcmp(bt[i + k], qt[k]) == 0;
             found = ok;
         }
         if (!found)
@@ -329,12 +333,18 @@ static void check_all(void) {
     memset(&p, 0, sizeof(p));
     p.q = "timeout";
     check(p, "one word");
-    p.q = "TIME";
+    p.q = "TIME*";
     check(p, "a prefix, any case");
+    p.q = "time";
+    check(p, "whole words only: none");
+    p.q = "req* user=u1*";
+    check(p, "prefixes and a phrase with a prefix");
     p.q = "connection done";
     check(p, "two words anywhere");
     p.q = "user=u1";
     check(p, "a phrase across punctuation");
+    p.q = "*";
+    check(p, "a lone star is a word: none");
     p.q = "uberweisung";
     check(p, "diacritics folded");
     p.q = "cache";
