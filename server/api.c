@@ -23,6 +23,9 @@
 #define SERIES_SUFFIX "/series"
 
 static const char ALLOW_GET[] = "GET, HEAD";
+static const char ALLOW_DELETE[] = "DELETE";
+static const char ALLOW_POST[] = "POST";
+#define API_DELETE_TIMEOUT_MS 120000
 
 const char *api_error_code(int status) {
     switch (status) {
@@ -503,6 +506,63 @@ static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *
     return api_query_result(req, query_metrics(db, service, out), out);
 }
 
+/* DELETE /api/v1/telemetry?signal=traces|logs|metrics[,...]&service= */
+static int api_delete(const api_request *req, const api_env *env, buf *out) {
+    const char *v, *service;
+    unsigned signals = 0;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
+    if (st == 0)
+        st = api_arg_single(req, "signal", &v, out);
+    if (st != 0)
+        return st;
+    if (v == NULL) {
+        signals = STORE_DELETE_ALL;
+    } else {
+        const char *p = v;
+        while (*p) {
+            const char *c = strchr(p, ',');
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            if (len == 6 && strncmp(p, "traces", 6) == 0)
+                signals |= STORE_DELETE_TRACES;
+            else if (len == 4 && strncmp(p, "logs", 4) == 0)
+                signals |= STORE_DELETE_LOGS;
+            else if (len == 7 && strncmp(p, "metrics", 7) == 0)
+                signals |= STORE_DELETE_METRICS;
+            else
+                return api_fail(out, 400,
+                                "parameter 'signal' must be traces, logs or metrics (or a "
+                                "comma-separated list of them)");
+            p += len + (c != NULL);
+        }
+    }
+    if (env->st == NULL)
+        return api_fail(out, 503, "the store is not available");
+    store_delete_result r;
+    int rc = store_delete_wait(env->st, signals, service, API_DELETE_TIMEOUT_MS, &r);
+    if (rc != STORE_OK)
+        return api_fail(out, store_is_retryable(rc) ? 503 : 500, "delete failed: %s",
+                        store_strerror(rc));
+    buf_reset(out);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "deleted");
+    jw_object_begin(&w);
+    jw_key(&w, "spans");
+    jw_uint(&w, r.spans);
+    jw_key(&w, "traces");
+    jw_uint(&w, r.traces);
+    jw_key(&w, "logs");
+    jw_uint(&w, r.logs);
+    jw_key(&w, "points");
+    jw_uint(&w, r.points);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    if (jw_error(&w))
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
 /* ---- routing ------------------------------------------------------------- */
 
 typedef enum api_route {
@@ -514,6 +574,10 @@ typedef enum api_route {
     API_ROUTE_METRICS,
     API_ROUTE_TRACES,
     API_ROUTE_SERIES,
+    API_ROUTE_TELEMETRY,
+    API_ROUTE_EXPORT,
+    API_ROUTE_IMPORT,
+    API_ROUTE_LIVE,
 } api_route;
 
 /* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
@@ -534,6 +598,14 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
     *trace_id = NULL;
     if (strcmp(path, "/api/v1/traces") == 0)
         return API_ROUTE_TRACES;
+    if (strcmp(path, "/api/v1/telemetry") == 0)
+        return API_ROUTE_TELEMETRY;
+    if (strcmp(path, "/api/v1/export") == 0)
+        return API_ROUTE_EXPORT;
+    if (strcmp(path, "/api/v1/import") == 0)
+        return API_ROUTE_IMPORT;
+    if (strcmp(path, "/api/v1/live") == 0)
+        return API_ROUTE_LIVE;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
     if (strcmp(path, "/healthz") == 0)
@@ -554,7 +626,30 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
     return API_ROUTE_NONE;
 }
 
+api_stream_kind api_stream_route(const char *method, const char *path) {
+    const char *trace_id;
+    char name[API_TEXT_MAX + 2];
+    if (method == NULL || path == NULL)
+        return API_STREAM_NONE;
+    api_route r = api_match(path, &trace_id, name, sizeof(name));
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (r == API_ROUTE_EXPORT && get)
+        return API_STREAM_EXPORT;
+    if (r == API_ROUTE_LIVE && get)
+        return API_STREAM_LIVE;
+    if (r == API_ROUTE_IMPORT && strcmp(method, "POST") == 0)
+        return API_STREAM_IMPORT;
+    return API_STREAM_NONE;
+}
+
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
+    api_env env = {get_db, ud, NULL};
+    return api_handle_env(req, &env, out, allow);
+}
+
+int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
+    api_db_fn get_db = env->get_db;
+    void *ud = env->ud;
     *allow = NULL;
     const char *trace_id;
     char name[API_TEXT_MAX + 2];
@@ -567,9 +662,17 @@ int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, con
             memcpy(shown + sizeof(shown) - 4, "...", 4);
         return api_fail(out, 404, "no API endpoint at %s", shown);
     }
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        *allow = ALLOW_GET;
-        return api_fail(out, 405, "method %.32s is not allowed here; use GET", req->method);
+    const char *want = route == API_ROUTE_TELEMETRY ? ALLOW_DELETE
+                       : route == API_ROUTE_IMPORT  ? ALLOW_POST
+                                                    : ALLOW_GET;
+    int ok = route == API_ROUTE_TELEMETRY ? strcmp(req->method, "DELETE") == 0
+             : route == API_ROUTE_IMPORT  ? strcmp(req->method, "POST") == 0
+                                          : strcmp(req->method, "GET") == 0 ||
+                                               strcmp(req->method, "HEAD") == 0;
+    if (!ok) {
+        *allow = want;
+        return api_fail(out, 405, "method %.32s is not allowed here; use %s", req->method,
+                        want == ALLOW_GET ? "GET" : want);
     }
     if (req->too_many_args)
         return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
@@ -588,6 +691,13 @@ int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, con
         return api_traces(req, get_db, ud, out);
     case API_ROUTE_SERIES:
         return api_series(req, name, get_db, ud, out);
+    case API_ROUTE_TELEMETRY:
+        return api_delete(req, env, out);
+    case API_ROUTE_EXPORT:
+    case API_ROUTE_IMPORT:
+    case API_ROUTE_LIVE:
+        /* streamed by ui.c (api_stream_route); here only when misrouted */
+        return api_fail(out, 500, "this endpoint is streamed");
     default:
         return api_fail(out, 500, "unrouted");
     }
