@@ -244,6 +244,14 @@ static int api_healthz(buf *out) {
     return 200;
 }
 
+/* GET /api/v1/live/streams: how many live streams are open. */
+static int api_live_streams(const api_env *env, buf *out) {
+    buf_reset(out);
+    if (buf_printf(out, "{\"streams\":%zu}", api_live_hub_streams(env->hub)) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
 /* Turns a query_* result into the response status. */
 static int api_query_result(const api_request *req, int rc, buf *out) {
     char qpath[256];
@@ -563,6 +571,111 @@ static int api_delete(const api_request *req, const api_env *env, buf *out) {
     return 200;
 }
 
+/* ---- export and live -------------------------------------------------------- */
+
+int api_export_open(const api_request *req, query_export **x, const char **name, buf *out) {
+    *x = NULL;
+    *name = NULL;
+    const char *v;
+    query_export_params p;
+    memset(&p, 0, sizeof(p));
+    query_attr attrs[QUERY_MAX_ATTRS];
+    uint8_t tid[16], sid[8];
+    if (req->too_many_args)
+        return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
+    int st = api_arg_single(req, "signal", &v, out);
+    if (st != 0)
+        return st;
+    if (v == NULL)
+        return api_fail(out, 400, "parameter 'signal' is required: traces, logs or metrics");
+    if (strcmp(v, "traces") == 0) {
+        p.signal = 0;
+        st = api_traces_params(req, &p.traces, attrs, out);
+        *name = "loupe-traces.jsonl";
+    } else if (strcmp(v, "logs") == 0) {
+        p.signal = 1;
+        st = api_logs_params(req, &p.logs, tid, sid, attrs, out);
+        *name = "loupe-logs.jsonl";
+    } else if (strcmp(v, "metrics") == 0) {
+        p.signal = 2;
+        st = api_arg_text(req, "service", API_TEXT_MAX, &p.service, out);
+        if (st == 0)
+            st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+        *name = "loupe-metrics.jsonl";
+    } else {
+        return api_fail(out, 400, "parameter 'signal' must be traces, logs or metrics");
+    }
+    if (st != 0)
+        return st;
+    int rc = query_export_new(&p, x);
+    if (rc != QUERY_OK)
+        return api_fail(out, 500, "cannot start the export: %s", query_strerror(rc));
+    return 200;
+}
+
+int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn suspend,
+                     api_live_conn_fn resume, void *conn, api_live **l, buf *out) {
+    *l = NULL;
+    if (req->too_many_args)
+        return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
+    query_traces_params tp;
+    query_logs_params lp;
+    query_attr attrs[QUERY_MAX_ATTRS];
+    uint8_t tid[16], sid[8];
+    /* the two lists' parameters; service and attr are shared */
+    int st = api_traces_params(req, &tp, attrs, out);
+    if (st == 0)
+        st = api_logs_params(req, &lp, tid, sid, attrs, out);
+    if (st != 0)
+        return st;
+    api_live_filter f;
+    memset(&f, 0, sizeof(f));
+    const char *v;
+    st = api_arg_single(req, "events", &v, out);
+    if (st != 0)
+        return st;
+    for (const char *p = v; p != NULL && *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        if (len == 5 && strncmp(p, "spans", 5) == 0)
+            f.kinds |= API_LIVE_SPANS;
+        else if (len == 6 && strncmp(p, "traces", 6) == 0)
+            f.kinds |= API_LIVE_TRACES;
+        else if (len == 4 && strncmp(p, "logs", 4) == 0)
+            f.kinds |= API_LIVE_LOGS;
+        else
+            return api_fail(out, 400,
+                            "parameter 'events' must be spans, traces or logs (or a "
+                            "comma-separated list of them)");
+        p += len + (c != NULL);
+    }
+    int has_hb = 0;
+    st = api_arg_duration(req, "heartbeat", &has_hb, &f.heartbeat_ns, out);
+    if (st != 0)
+        return st;
+    if (has_hb && (f.heartbeat_ns < 100000000ULL || f.heartbeat_ns > 60000000000ULL))
+        return api_fail(out, 400, "parameter 'heartbeat' must be from 100ms to 60s");
+    f.service = tp.service;
+    f.name = tp.name;
+    f.q = tp.q;
+    f.status = tp.status;
+    f.attrs = tp.attrs;
+    f.n_attrs = tp.n_attrs;
+    f.has_min_duration = tp.has_min_duration;
+    f.has_max_duration = tp.has_max_duration;
+    f.min_duration_ns = tp.min_duration_ns;
+    f.max_duration_ns = tp.max_duration_ns;
+    f.min_severity = lp.min_severity;
+    f.log_q = lp.q;
+    f.trace_id = lp.trace_id;
+    f.span_id = lp.span_id;
+    if (hub == NULL)
+        return api_fail(out, 503, "the store is not available");
+    if (api_live_open(hub, &f, suspend, resume, conn, l) != 0)
+        return api_fail(out, 503, "cannot open a live stream now");
+    return 200;
+}
+
 /* ---- routing ------------------------------------------------------------- */
 
 typedef enum api_route {
@@ -578,6 +691,7 @@ typedef enum api_route {
     API_ROUTE_EXPORT,
     API_ROUTE_IMPORT,
     API_ROUTE_LIVE,
+    API_ROUTE_LIVE_STREAMS,
 } api_route;
 
 /* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
@@ -606,6 +720,8 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
         return API_ROUTE_IMPORT;
     if (strcmp(path, "/api/v1/live") == 0)
         return API_ROUTE_LIVE;
+    if (strcmp(path, "/api/v1/live/streams") == 0)
+        return API_ROUTE_LIVE_STREAMS;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
     if (strcmp(path, "/healthz") == 0)
@@ -643,7 +759,7 @@ api_stream_kind api_stream_route(const char *method, const char *path) {
 }
 
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
-    api_env env = {get_db, ud, NULL};
+    api_env env = {get_db, ud, NULL, NULL};
     return api_handle_env(req, &env, out, allow);
 }
 
@@ -693,6 +809,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_series(req, name, get_db, ud, out);
     case API_ROUTE_TELEMETRY:
         return api_delete(req, env, out);
+    case API_ROUTE_LIVE_STREAMS:
+        return api_live_streams(env, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

@@ -91,6 +91,10 @@ typedef struct query_traces_params {
  * first arrival). QUERY_EINVAL for a bad limit, cursor or attribute count. */
 int query_traces(sqlite3 *db, const query_traces_params *p, buf *out);
 
+/* One trace's summary, as an item of GET /api/v1/traces (QUERY_ENOTFOUND
+ * when the trace is not stored). For the live stream. */
+int query_trace_summary(sqlite3 *db, const uint8_t trace_id[16], buf *out);
+
 /* ---- logs ------------------------------------------------------------------------ */
 
 typedef struct query_logs_params {
@@ -138,6 +142,30 @@ typedef struct query_series_params {
  * the name; QUERY_EINVAL when the step cuts a series into more than
  * QUERY_MAX_STEPS buckets or a count is over its maximum. */
 int query_series(sqlite3 *db, const query_series_params *p, buf *out);
+
+/* ---- export: OTLP JSON lines ------------------------------------------------------ */
+
+typedef struct query_export_params {
+    int signal;                 /* MODEL_SIGNAL_TRACES, _LOGS or _METRICS */
+    query_traces_params traces; /* traces: the list's filters (limit, cursor unused) */
+    query_logs_params logs;     /* logs: likewise */
+    const char *service;        /* metrics: NULL = any */
+    int has_start, has_end;     /* metrics: points with start_ns <= time < end_ns */
+    uint64_t start_ns, end_ns;
+} query_export_params;
+
+typedef struct query_export query_export;
+
+/* Starts an export; p is copied. Returns QUERY_OK or QUERY_EINVAL /
+ * QUERY_ENOMEM. */
+int query_export_new(const query_export_params *p, query_export **out);
+
+/* Appends the next line (one Export*ServiceRequest in OTLP JSON and a
+ * newline) to out, or sets *done when there is no more. Each call is its
+ * own set of queries on db (any reader connection). */
+int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done);
+
+void query_export_free(query_export *x);
 
 const char *query_strerror(int code);
 

@@ -241,7 +241,26 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
     return QUERY_OK;
 }
 
-int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
+/* A prepared log search: rows (l.id, l.time_ns, ...) for logs_run_step(). */
+typedef struct logs_run {
+    logs_plan pl;
+    qsql q;
+    sqlite3_stmt *st;
+    words_filter wf;
+    int use_wf;
+} logs_run;
+
+static void logs_run_free(logs_run *r) {
+    sqlite3_finalize(r->st);
+    wf_free(&r->wf);
+    qsql_free(&r->q);
+    logs_plan_free(&r->pl);
+}
+
+static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r) {
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->pl.attr_match, 1 << 20);
+    qsql_init(&r->q);
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT || p->n_attrs > QUERY_MAX_ATTRS ||
         (p->n_attrs > 0 && p->attrs == NULL))
         return QUERY_EINVAL;
@@ -250,68 +269,87 @@ int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
     if (has_cursor && query_cursor_decode(p->cursor, &ctime, &cid) != 0)
         return QUERY_EINVAL;
 
-    logs_plan pl;
-    memset(&pl, 0, sizeof(pl));
-    buf_init(&pl.attr_match, 1 << 20);
-    qsql q;
-    qsql_init(&q);
-    sqlite3_stmt *st = NULL;
-    words_filter wf;
-    memset(&wf, 0, sizeof(wf));
-    int use_wf = 0;
+    logs_plan *pl = &r->pl;
+    qsql *q = &r->q;
     int rc = QUERY_OK;
     int empty = 0;
     if (p->service) {
-        rc = query_service_id(db, p->service, &pl.sid);
-        empty = rc == QUERY_OK && pl.sid == 0;
+        rc = query_service_id(db, p->service, &pl->sid);
+        empty = rc == QUERY_OK && pl->sid == 0;
     }
     if (rc == QUERY_OK && !empty)
-        rc = logs_plan_make(db, p, &pl);
+        rc = logs_plan_make(db, p, pl);
     if (rc != QUERY_OK)
-        goto out;
+        return rc;
 
-    qsql_add(&q, "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text, l.body,"
+    qsql_add(q, "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text, l.body,"
                  " l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name, sc.version,"
                  " l.event_name, l.flags FROM ");
-    if (pl.drive == 1 || pl.drive == 2) {
+    if (pl->drive == 1 || pl->drive == 2) {
         /* the page by (time, id) from the index's rows, then its joins;
          * CROSS JOIN keeps the index match as the outer loop */
-        const char *t = pl.drive == 1 ? "logs_fts" : "log_attr_fts";
-        qsql_add(&q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
-        qsql_add(&q, t);
-        qsql_add(&q, " WHERE ");
-        qsql_add(&q, t);
-        qsql_add(&q, " MATCH ");
-        if (pl.drive == 1)
-            qsql_text(&q, pl.words, strlen(pl.words));
+        const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
+        qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
+        qsql_add(q, t);
+        qsql_add(q, " WHERE ");
+        qsql_add(q, t);
+        qsql_add(q, " MATCH ");
+        if (pl->drive == 1)
+            qsql_text(q, pl->words, strlen(pl->words));
         else
-            qsql_text(&q, pl.attr_match.ptr, pl.attr_match.len);
-        qsql_add(&q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
-        logs_conditions(&q, p, &pl, has_cursor, ctime, cid);
-        qsql_add(&q, " ORDER BY l.time_ns DESC, l.id DESC LIMIT ");
-        qsql_int(&q, (int64_t)p->limit + 1);
-        qsql_add(&q, ") top CROSS JOIN logs l ON l.id=top.id");
+            qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
+        qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
+        logs_conditions(q, p, pl, has_cursor, ctime, cid);
+        qsql_add(q, " ORDER BY l.time_ns DESC, l.id DESC LIMIT ");
+        qsql_int(q, (int64_t)p->limit + 1);
+        qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
     } else {
-        qsql_add(&q, "logs l");
+        qsql_add(q, "logs l");
     }
-    qsql_add(&q, " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
+    qsql_add(q, " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
                  " JOIN scopes sc ON sc.id=l.scope WHERE 1");
     if (empty)
-        qsql_add(&q, " AND 0");
-    if (pl.drive != 1 && pl.drive != 2)
-        logs_conditions(&q, p, &pl, has_cursor, ctime, cid);
-    qsql_add(&q, " ORDER BY l.time_ns DESC, l.id DESC");
-    if (!(pl.words && pl.drive != 1 && pl.drive != 2)) {
-        qsql_add(&q, " LIMIT "); /* with a words filter the walk stops itself */
-        qsql_int(&q, (int64_t)p->limit + 1);
+        qsql_add(q, " AND 0");
+    if (pl->drive != 1 && pl->drive != 2)
+        logs_conditions(q, p, pl, has_cursor, ctime, cid);
+    qsql_add(q, " ORDER BY l.time_ns DESC, l.id DESC");
+    if (!(pl->words && pl->drive != 1 && pl->drive != 2)) {
+        qsql_add(q, " LIMIT "); /* with a words filter the walk stops itself */
+        qsql_int(q, (int64_t)p->limit + 1);
     }
-    rc = qsql_prepare(&q, db, &st);
-    if (rc == QUERY_OK && pl.words && pl.drive != 1 && pl.drive != 2) {
-        rc = wf_init(db, pl.words, &wf);
-        use_wf = rc == QUERY_OK;
+    rc = qsql_prepare(q, db, &r->st);
+    if (rc == QUERY_OK && pl->words && pl->drive != 1 && pl->drive != 2) {
+        rc = wf_init(db, pl->words, &r->wf);
+        r->use_wf = rc == QUERY_OK;
     }
+    return rc;
+}
+
+/* The next matching row: SQLITE_ROW (r->st is on it), SQLITE_DONE, or an
+ * error as a QUERY_* code (negative). */
+static int logs_run_step(logs_run *r) {
+    for (;;) {
+        int s = sqlite3_step(r->st);
+        if (s != SQLITE_ROW)
+            return s == SQLITE_DONE ? s : ((s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB);
+        if (!r->use_wf)
+            return SQLITE_ROW;
+        int has = 0;
+        int rc = wf_has(&r->wf, sqlite3_column_int64(r->st, 0), &has);
+        if (rc != QUERY_OK)
+            return rc;
+        if (has)
+            return SQLITE_ROW;
+    }
+}
+
+
+int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
+    logs_run run;
+    int rc = logs_run_open(db, p, &run);
     if (rc != QUERY_OK)
         goto out;
+    sqlite3_stmt *st = run.st;
 
     jw w;
     jw_init(&w, out);
@@ -323,17 +361,13 @@ int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
     int64_t last_id = 0;
     int more = 0, s;
     for (;;) {
-        s = sqlite3_step(st);
+        s = logs_run_step(&run);
+        if (s < 0) {
+            rc = s;
+            goto out;
+        }
         if (s != SQLITE_ROW)
             break;
-        if (use_wf) {
-            int has = 0;
-            rc = wf_has(&wf, sqlite3_column_int64(st, 0), &has);
-            if (rc != QUERY_OK)
-                goto out;
-            if (!has)
-                continue;
-        }
         if (rows == p->limit) { /* one more exists: there is a next page */
             more = 1;
             s = SQLITE_DONE;
@@ -391,9 +425,30 @@ int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
     jw_object_end(&w);
     rc = query_finish(&w, s);
 out:
-    sqlite3_finalize(st);
-    wf_free(&wf);
-    qsql_free(&q);
-    logs_plan_free(&pl);
+    logs_run_free(&run);
+    return rc;
+}
+
+int query_logs_ids(sqlite3 *db, const query_logs_params *p, int64_t *ids, size_t *n,
+                   char next[QUERY_CURSOR_LEN + 1]) {
+    logs_run run;
+    *n = 0;
+    next[0] = '\0';
+    int rc = logs_run_open(db, p, &run);
+    uint64_t last_time = 0;
+    while (rc == QUERY_OK) {
+        int s = logs_run_step(&run);
+        if (s < 0)
+            rc = s;
+        if (s != SQLITE_ROW)
+            break;
+        if (*n == p->limit) {
+            query_cursor_encode(last_time, ids[*n - 1], next);
+            break;
+        }
+        ids[(*n)++] = sqlite3_column_int64(run.st, 0);
+        last_time = query_u64(run.st, 1);
+    }
+    logs_run_free(&run);
     return rc;
 }

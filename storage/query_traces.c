@@ -180,7 +180,24 @@ static int traces_services(sqlite3_stmt *sv, int64_t id, jw *w) {
     return s == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
-int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
+/* A prepared trace search: rows (t.id, t.trace_id, t.start_ns, t.end_ns,
+ * t.span_count, t.error_count, root service, root name), limit + 1 of them. */
+typedef struct traces_run {
+    traces_plan pl;
+    qsql q;
+    sqlite3_stmt *st;
+} traces_run;
+
+static void traces_run_free(traces_run *r) {
+    sqlite3_finalize(r->st);
+    qsql_free(&r->q);
+    traces_plan_free(&r->pl);
+}
+
+static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run *r) {
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->pl.match, 1 << 20);
+    qsql_init(&r->q);
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT || p->n_attrs > QUERY_MAX_ATTRS ||
         (p->n_attrs > 0 && p->attrs == NULL) || p->status < QUERY_STATUS_ANY ||
         p->status > QUERY_STATUS_ERROR)
@@ -190,75 +207,131 @@ int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
     if (has_cursor && query_cursor_decode(p->cursor, &cstart, &cid) != 0)
         return QUERY_EINVAL;
 
-    traces_plan pl;
-    memset(&pl, 0, sizeof(pl));
-    buf_init(&pl.match, 1 << 20);
-    qsql q;
-    qsql_init(&q);
-    sqlite3_stmt *st = NULL, *sv = NULL;
+    traces_plan *pl = &r->pl;
+    qsql *q = &r->q;
     int rc = QUERY_OK, empty = 0;
     if (p->service) {
-        rc = query_service_id(db, p->service, &pl.sid);
-        empty = rc == QUERY_OK && pl.sid == 0;
+        rc = query_service_id(db, p->service, &pl->sid);
+        empty = rc == QUERY_OK && pl->sid == 0;
     }
     if (rc == QUERY_OK && !empty)
-        rc = traces_plan_make(db, p, &pl);
+        rc = traces_plan_make(db, p, pl);
     if (rc != QUERY_OK)
-        goto out;
+        return rc;
 
     const char *cols = "SELECT t.id, t.trace_id, t.start_ns, t.end_ns, t.span_count,"
                        " t.error_count, rs.name, t.root_name FROM ";
     if (empty) {
-        qsql_add(&q, cols);
-        qsql_add(&q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 0");
-    } else if (pl.drive == 1) {
-        qsql_add(&q, "WITH cand(trace) AS (SELECT DISTINCT s.trace FROM"
+        qsql_add(q, cols);
+        qsql_add(q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 0");
+    } else if (pl->drive == 1) {
+        qsql_add(q, "WITH cand(trace) AS (SELECT DISTINCT s.trace FROM"
                      " (SELECT rowid AS id FROM span_attr_fts WHERE span_attr_fts MATCH ");
-        qsql_text(&q, pl.match.ptr, pl.match.len);
-        qsql_add(&q, ") m CROSS JOIN spans s ON s.id=m.id WHERE ");
-        traces_span_pred(&q, p, &pl);
-        qsql_add(&q, ") ");
-        qsql_add(&q, cols);
-        qsql_add(&q, "cand c CROSS JOIN traces t ON t.id=c.trace"
+        qsql_text(q, pl->match.ptr, pl->match.len);
+        qsql_add(q, ") m CROSS JOIN spans s ON s.id=m.id WHERE ");
+        traces_span_pred(q, p, pl);
+        qsql_add(q, ") ");
+        qsql_add(q, cols);
+        qsql_add(q, "cand c CROSS JOIN traces t ON t.id=c.trace"
                      " LEFT JOIN services rs ON rs.id=t.root_service WHERE 1");
-        traces_trace_conds(&q, p, has_cursor, cstart, cid);
-    } else if (pl.drive == 2) {
-        qsql_add(&q, cols);
-        qsql_add(&q, "trace_services ts CROSS JOIN traces t ON t.id=ts.trace"
+        traces_trace_conds(q, p, has_cursor, cstart, cid);
+    } else if (pl->drive == 2) {
+        qsql_add(q, cols);
+        qsql_add(q, "trace_services ts CROSS JOIN traces t ON t.id=ts.trace"
                      " LEFT JOIN services rs ON rs.id=t.root_service WHERE ts.service=");
-        qsql_int(&q, pl.sid);
-        traces_trace_conds(&q, p, has_cursor, cstart, cid);
-        if (pl.span_filters) {
-            qsql_add(&q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
-            traces_span_pred(&q, p, &pl);
-            qsql_add(&q, ")");
+        qsql_int(q, pl->sid);
+        traces_trace_conds(q, p, has_cursor, cstart, cid);
+        if (pl->span_filters) {
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
+            traces_span_pred(q, p, pl);
+            qsql_add(q, ")");
         }
     } else {
-        qsql_add(&q, cols);
-        qsql_add(&q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 1");
-        traces_trace_conds(&q, p, has_cursor, cstart, cid);
+        qsql_add(q, cols);
+        qsql_add(q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 1");
+        traces_trace_conds(q, p, has_cursor, cstart, cid);
         if (p->service) {
-            qsql_add(&q, " AND EXISTS(SELECT 1 FROM trace_services ts WHERE ts.service=");
-            qsql_int(&q, pl.sid);
-            qsql_add(&q, " AND ts.trace=t.id)");
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM trace_services ts WHERE ts.service=");
+            qsql_int(q, pl->sid);
+            qsql_add(q, " AND ts.trace=t.id)");
         }
-        if (pl.span_filters) {
-            qsql_add(&q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
-            traces_span_pred(&q, p, &pl);
-            qsql_add(&q, ")");
+        if (pl->span_filters) {
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
+            traces_span_pred(q, p, pl);
+            qsql_add(q, ")");
         }
     }
-    qsql_add(&q, " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
-    qsql_int(&q, (int64_t)p->limit + 1);
-    rc = qsql_prepare(&q, db, &st);
+    qsql_add(q, " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
+    qsql_int(q, (int64_t)p->limit + 1);
+    return qsql_prepare(q, db, &r->st);
+}
+
+#define TRACES_SERVICES_SQL                                                                        \
+    "SELECT sv.name, ts.span_count FROM services sv"                                              \
+    " JOIN trace_services ts ON ts.service=sv.id AND ts.trace=?1"                                 \
+    " ORDER BY ts.span_count DESC, sv.name"
+
+/* One summary from a row of the search (columns as traces_run). */
+static int traces_summary(jw *w, sqlite3_stmt *st, sqlite3_stmt *sv) {
+    uint64_t start = query_u64(st, 2), end = query_u64(st, 3);
+    jw_object_begin(w);
+    jw_key(w, "traceId");
+    query_id(w, st, 1, 16);
+    jw_key(w, "rootService");
+    query_text(w, st, 6);
+    jw_key(w, "rootName");
+    query_text(w, st, 7);
+    jw_key(w, "startTimeUnixNano");
+    jw_uint_string(w, start);
+    jw_key(w, "durationNs");
+    jw_uint(w, end > start ? end - start : 0);
+    jw_key(w, "spanCount");
+    jw_int(w, sqlite3_column_int64(st, 4));
+    jw_key(w, "errorCount");
+    jw_int(w, sqlite3_column_int64(st, 5));
+    jw_key(w, "services");
+    int rc = traces_services(sv, sqlite3_column_int64(st, 0), w);
+    jw_object_end(w);
+    return rc;
+}
+
+int query_trace_summary(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
+    sqlite3_stmt *st = NULL, *sv = NULL;
+    int rc = QUERY_EDB;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.id, t.trace_id, t.start_ns, t.end_ns, t.span_count,"
+                           " t.error_count, rs.name, t.root_name FROM traces t"
+                           " LEFT JOIN services rs ON rs.id=t.root_service WHERE t.trace_id=?1",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, TRACES_SERVICES_SQL, -1, &sv, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_blob(st, 1, trace_id, 16, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        rc = QUERY_ENOTFOUND;
+        goto out;
+    }
+    if (s != SQLITE_ROW)
+        goto out;
+    jw w;
+    jw_init(&w, out);
+    rc = traces_summary(&w, st, sv);
+    if (rc == QUERY_OK)
+        rc = query_finish(&w, SQLITE_DONE);
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(sv);
+    return rc;
+}
+
+int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
+    traces_run run;
+    sqlite3_stmt *st = NULL, *sv = NULL;
+    int rc = traces_run_open(db, p, &run);
     if (rc != QUERY_OK)
         goto out;
-    /* trace_services is keyed (service, trace): one probe per service */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sv.name, ts.span_count FROM services sv"
-                           " JOIN trace_services ts ON ts.service=sv.id AND ts.trace=?1"
-                           " ORDER BY ts.span_count DESC, sv.name",
-                           -1, &sv, NULL) != SQLITE_OK) {
+    st = run.st;
+    if (sqlite3_prepare_v2(db, TRACES_SERVICES_SQL, -1, &sv, NULL) != SQLITE_OK) {
         rc = QUERY_EDB;
         goto out;
     }
@@ -281,27 +354,9 @@ int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
         rows++;
         last_id = sqlite3_column_int64(st, 0);
         last_start = query_u64(st, 2);
-        uint64_t end = query_u64(st, 3);
-        jw_object_begin(&w);
-        jw_key(&w, "traceId");
-        query_id(&w, st, 1, 16);
-        jw_key(&w, "rootService");
-        query_text(&w, st, 6);
-        jw_key(&w, "rootName");
-        query_text(&w, st, 7);
-        jw_key(&w, "startTimeUnixNano");
-        jw_uint_string(&w, last_start);
-        jw_key(&w, "durationNs");
-        jw_uint(&w, end > last_start ? end - last_start : 0);
-        jw_key(&w, "spanCount");
-        jw_int(&w, sqlite3_column_int64(st, 4));
-        jw_key(&w, "errorCount");
-        jw_int(&w, sqlite3_column_int64(st, 5));
-        jw_key(&w, "services");
-        rc = traces_services(sv, last_id, &w);
+        rc = traces_summary(&w, st, sv);
         if (rc != QUERY_OK)
             goto out;
-        jw_object_end(&w);
     }
     jw_array_end(&w);
     jw_key(&w, "nextCursor");
@@ -315,9 +370,32 @@ int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
     jw_object_end(&w);
     rc = query_finish(&w, s);
 out:
-    sqlite3_finalize(st);
     sqlite3_finalize(sv);
-    qsql_free(&q);
-    traces_plan_free(&pl);
+    traces_run_free(&run);
+    return rc;
+}
+
+int query_traces_ids(sqlite3 *db, const query_traces_params *p, int64_t *ids, size_t *n,
+                     char next[QUERY_CURSOR_LEN + 1]) {
+    traces_run run;
+    *n = 0;
+    next[0] = '\0';
+    int rc = traces_run_open(db, p, &run);
+    if (rc == QUERY_OK) {
+        int s;
+        uint64_t last_start = 0;
+        while ((s = sqlite3_step(run.st)) == SQLITE_ROW) {
+            if (*n == p->limit) {
+                query_cursor_encode(last_start, ids[*n - 1], next);
+                s = SQLITE_DONE;
+                break;
+            }
+            ids[(*n)++] = sqlite3_column_int64(run.st, 0);
+            last_start = query_u64(run.st, 2);
+        }
+        if (s != SQLITE_DONE)
+            rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+    }
+    traces_run_free(&run);
     return rc;
 }
