@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "jw.h"
 #include "log.h"
 #include "otlp.h"
@@ -147,7 +149,13 @@ static void api_import_document(api_import *im, const char *d, size_t n) {
         return;
     }
     if (sig < 0) {
-        /* {} and documents without telemetry (e.g. a partial success) */
+        /* {} and documents without telemetry are skipped, if they are JSON */
+        json_error_t e;
+        json_t *j = json_loadb(d, n, 0, &e);
+        if (j == NULL)
+            api_import_fail(im, 400, "document %zu is not valid JSON: %s", im->documents,
+                            e.text);
+        json_decref(j);
         return;
     }
     model_batch *b = NULL;

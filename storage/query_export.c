@@ -7,10 +7,13 @@
  * HTTP layer can stream them without holding the whole export or a read
  * transaction: each line is its own set of queries.
  *   traces   pages of EXPORT_TRACES_PAGE traces from the trace search (the
- *            list's filters), every span of each, grouped by resource and
- *            scope
+ *            list's filters), every span of each
  *   logs     pages of EXPORT_LOGS_PAGE records from the log search
  *   metrics  one instrument at a time, up to EXPORT_POINTS_PAGE points a line
+ * Everything goes out in the order it arrived (row ids), consecutive items
+ * of one resource and scope sharing an entry, so that an import stores
+ * them in the same order and ties in the lists (equal times) come out the
+ * same way.
  * The stored JSON (API shape, model_json.h) is turned back into OTLP JSON:
  * attributes become key/value lists, integers intValue strings, doubles
  * doubleValue, maps kvlistValue. What the API shows as strings stays a
@@ -40,7 +43,7 @@ struct query_export {
     uint8_t tid[16], sid[8];
     char *strs[8 + 2 * QUERY_MAX_ATTRS]; /* owned copies */
     size_t nstrs;
-    char cursor[QUERY_CURSOR_LEN + 1];
+    int64_t after; /* traces, logs: the last row exported */
     int started, done;
     /* metrics */
     const char *service;
@@ -349,7 +352,7 @@ static int ex_traces_line(sqlite3 *db, const char *ids, buf *out) {
         " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
         " FROM spans x JOIN traces t ON t.id=x.trace" EX_GROUP_JOINS
         " WHERE x.trace IN (SELECT value FROM json_each(?1))"
-        " ORDER BY x.resource, x.scope, x.trace, x.start_ns, x.id",
+        " ORDER BY x.id",
         -1, &st, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
@@ -417,7 +420,7 @@ static int ex_logs_line(sqlite3 *db, const char *ids, buf *out) {
         "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
         " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
         " FROM logs x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
-        " ORDER BY x.resource, x.scope, x.time_ns, x.id",
+        " ORDER BY x.id",
         -1, &st, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
@@ -801,26 +804,18 @@ int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
     if (x->signal == MODEL_SIGNAL_TRACES || x->signal == MODEL_SIGNAL_LOGS) {
         int64_t ids[EXPORT_LOGS_PAGE];
         size_t n = 0;
-        char next[QUERY_CURSOR_LEN + 1];
-        if (x->started && x->cursor[0] == '\0') {
-            x->done = *done = 1;
-            return QUERY_OK;
-        }
-        if (x->signal == MODEL_SIGNAL_TRACES) {
-            x->tp.cursor = x->cursor[0] ? x->cursor : NULL;
-            rc = query_traces_ids(db, &x->tp, ids, &n, next);
-        } else {
-            x->lp.cursor = x->cursor[0] ? x->cursor : NULL;
-            rc = query_logs_ids(db, &x->lp, ids, &n, next);
-        }
+        if (x->signal == MODEL_SIGNAL_TRACES)
+            rc = query_traces_ids_after(db, &x->tp, x->after, ids, &n);
+        else
+            rc = query_logs_ids_after(db, &x->lp, x->after, ids, &n);
         x->started = 1;
         if (rc != QUERY_OK)
             return rc;
-        memcpy(x->cursor, next, sizeof(next));
         if (n == 0) {
             x->done = *done = 1;
             return QUERY_OK;
         }
+        x->after = ids[n - 1];
         char *list = ex_id_list(ids, n);
         if (list == NULL)
             return QUERY_ENOMEM;

@@ -96,14 +96,15 @@ int query_service_id(sqlite3 *db, const char *name, int64_t *id);
  * NULL when q holds no word; *err = QUERY_ENOMEM on failure. */
 char *query_fts_words(const char *q, int *err);
 
-/* The row ids (traces.id) of one page of the trace search p, and the
- * cursor of the next page ("" when this is the last). ids holds p->limit. */
-int query_traces_ids(sqlite3 *db, const query_traces_params *p, int64_t *ids, size_t *n,
-                     char next[QUERY_CURSOR_LEN + 1]);
+/* Up to p->limit row ids matching the trace search p (traces.id) after
+ * row `after`, in arrival order (ascending ids): what an export walks, so
+ * that an import stores them in the same order. p->cursor is not used. */
+int query_traces_ids_after(sqlite3 *db, const query_traces_params *p, int64_t after,
+                           int64_t *ids, size_t *n);
 
-/* The same for the log search: row ids of logs. */
-int query_logs_ids(sqlite3 *db, const query_logs_params *p, int64_t *ids, size_t *n,
-                   char next[QUERY_CURSOR_LEN + 1]);
+/* The same for the log search (logs.id). */
+int query_logs_ids_after(sqlite3 *db, const query_logs_params *p, int64_t after, int64_t *ids,
+                         size_t *n);
 
 /* Runs sql (one integer column, first row) with q's binds into *out. */
 int query_scalar(sqlite3 *db, qsql *q, int64_t *out);

@@ -165,7 +165,10 @@ static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan
         qsql_add(q, " AND l.time_ns<");
         qsql_int(q, p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns);
     }
-    if (has_cursor) {
+    if (has_cursor == 2) { /* by arrival: after row cid */
+        qsql_add(q, " AND l.id>");
+        qsql_int(q, cid);
+    } else if (has_cursor) {
         qsql_add(q, " AND l.time_ns<=");
         qsql_int(q, ctime);
         qsql_add(q, " AND (l.time_ns<");
@@ -257,7 +260,9 @@ static void logs_run_free(logs_run *r) {
     logs_plan_free(&r->pl);
 }
 
-static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r) {
+/* after < 0: newest first from p->cursor; else by arrival (logs.id
+ * ascending) after row `after`. */
+static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, int64_t after) {
     memset(r, 0, sizeof(*r));
     buf_init(&r->pl.attr_match, 1 << 20);
     qsql_init(&r->q);
@@ -266,8 +271,13 @@ static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r) {
         return QUERY_EINVAL;
     int64_t ctime = 0, cid = 0;
     int has_cursor = p->cursor != NULL && p->cursor[0] != '\0';
-    if (has_cursor && query_cursor_decode(p->cursor, &ctime, &cid) != 0)
+    if (after < 0 && has_cursor && query_cursor_decode(p->cursor, &ctime, &cid) != 0)
         return QUERY_EINVAL;
+    if (after >= 0) {
+        has_cursor = 2;
+        cid = after;
+    }
+    const char *order = after >= 0 ? " ORDER BY l.id" : " ORDER BY l.time_ns DESC, l.id DESC";
 
     logs_plan *pl = &r->pl;
     qsql *q = &r->q;
@@ -300,7 +310,8 @@ static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r) {
             qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
         qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
         logs_conditions(q, p, pl, has_cursor, ctime, cid);
-        qsql_add(q, " ORDER BY l.time_ns DESC, l.id DESC LIMIT ");
+        qsql_add(q, order);
+        qsql_add(q, " LIMIT ");
         qsql_int(q, (int64_t)p->limit + 1);
         qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
     } else {
@@ -312,7 +323,7 @@ static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r) {
         qsql_add(q, " AND 0");
     if (pl->drive != 1 && pl->drive != 2)
         logs_conditions(q, p, pl, has_cursor, ctime, cid);
-    qsql_add(q, " ORDER BY l.time_ns DESC, l.id DESC");
+    qsql_add(q, order);
     if (!(pl->words && pl->drive != 1 && pl->drive != 2)) {
         qsql_add(q, " LIMIT "); /* with a words filter the walk stops itself */
         qsql_int(q, (int64_t)p->limit + 1);
@@ -346,7 +357,7 @@ static int logs_run_step(logs_run *r) {
 
 int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
     logs_run run;
-    int rc = logs_run_open(db, p, &run);
+    int rc = logs_run_open(db, p, &run, -1);
     if (rc != QUERY_OK)
         goto out;
     sqlite3_stmt *st = run.st;
@@ -429,25 +440,18 @@ out:
     return rc;
 }
 
-int query_logs_ids(sqlite3 *db, const query_logs_params *p, int64_t *ids, size_t *n,
-                   char next[QUERY_CURSOR_LEN + 1]) {
+int query_logs_ids_after(sqlite3 *db, const query_logs_params *p, int64_t after, int64_t *ids,
+                         size_t *n) {
     logs_run run;
     *n = 0;
-    next[0] = '\0';
-    int rc = logs_run_open(db, p, &run);
-    uint64_t last_time = 0;
-    while (rc == QUERY_OK) {
+    int rc = logs_run_open(db, p, &run, after < 0 ? 0 : after);
+    while (rc == QUERY_OK && *n < p->limit) {
         int s = logs_run_step(&run);
         if (s < 0)
             rc = s;
         if (s != SQLITE_ROW)
             break;
-        if (*n == p->limit) {
-            query_cursor_encode(last_time, ids[*n - 1], next);
-            break;
-        }
         ids[(*n)++] = sqlite3_column_int64(run.st, 0);
-        last_time = query_u64(run.st, 1);
     }
     logs_run_free(&run);
     return rc;

@@ -91,7 +91,10 @@ static void traces_trace_conds(qsql *q, const query_traces_params *p, int has_cu
         qsql_add(q, " AND t.start_ns<");
         qsql_int(q, p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns);
     }
-    if (has_cursor) {
+    if (has_cursor == 2) { /* by arrival: after row cid */
+        qsql_add(q, " AND t.id>");
+        qsql_int(q, cid);
+    } else if (has_cursor) {
         qsql_add(q, " AND t.start_ns<=");
         qsql_int(q, cstart);
         qsql_add(q, " AND (t.start_ns<");
@@ -194,7 +197,10 @@ static void traces_run_free(traces_run *r) {
     traces_plan_free(&r->pl);
 }
 
-static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run *r) {
+/* after < 0: newest first from p->cursor; else by arrival (traces.id
+ * ascending) after row `after` (the cursor is not used). */
+static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run *r,
+                           int64_t after) {
     memset(r, 0, sizeof(*r));
     buf_init(&r->pl.match, 1 << 20);
     qsql_init(&r->q);
@@ -204,8 +210,12 @@ static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run
         return QUERY_EINVAL;
     int64_t cstart = 0, cid = 0;
     int has_cursor = p->cursor != NULL && p->cursor[0] != '\0';
-    if (has_cursor && query_cursor_decode(p->cursor, &cstart, &cid) != 0)
+    if (after < 0 && has_cursor && query_cursor_decode(p->cursor, &cstart, &cid) != 0)
         return QUERY_EINVAL;
+    if (after >= 0) {
+        has_cursor = 2;
+        cid = after;
+    }
 
     traces_plan *pl = &r->pl;
     qsql *q = &r->q;
@@ -261,7 +271,7 @@ static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run
             qsql_add(q, ")");
         }
     }
-    qsql_add(q, " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
+    qsql_add(q, after >= 0 ? " ORDER BY t.id LIMIT " : " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
     qsql_int(q, (int64_t)p->limit + 1);
     return qsql_prepare(q, db, &r->st);
 }
@@ -327,7 +337,7 @@ out:
 int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
     traces_run run;
     sqlite3_stmt *st = NULL, *sv = NULL;
-    int rc = traces_run_open(db, p, &run);
+    int rc = traces_run_open(db, p, &run, -1);
     if (rc != QUERY_OK)
         goto out;
     st = run.st;
@@ -375,25 +385,16 @@ out:
     return rc;
 }
 
-int query_traces_ids(sqlite3 *db, const query_traces_params *p, int64_t *ids, size_t *n,
-                     char next[QUERY_CURSOR_LEN + 1]) {
+int query_traces_ids_after(sqlite3 *db, const query_traces_params *p, int64_t after,
+                           int64_t *ids, size_t *n) {
     traces_run run;
     *n = 0;
-    next[0] = '\0';
-    int rc = traces_run_open(db, p, &run);
+    int rc = traces_run_open(db, p, &run, after < 0 ? 0 : after);
     if (rc == QUERY_OK) {
         int s;
-        uint64_t last_start = 0;
-        while ((s = sqlite3_step(run.st)) == SQLITE_ROW) {
-            if (*n == p->limit) {
-                query_cursor_encode(last_start, ids[*n - 1], next);
-                s = SQLITE_DONE;
-                break;
-            }
+        while (*n < p->limit && (s = sqlite3_step(run.st)) == SQLITE_ROW)
             ids[(*n)++] = sqlite3_column_int64(run.st, 0);
-            last_start = query_u64(run.st, 2);
-        }
-        if (s != SQLITE_DONE)
+        if (*n < p->limit && s != SQLITE_DONE)
             rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
     }
     traces_run_free(&run);
