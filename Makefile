@@ -109,7 +109,7 @@ test-unit: $(UNIT_BIN)
 #                          UBSan into build/fuzz/ and run each for FUZZ_SECONDS
 #   make fuzz FUZZ_TARGETS=otlp_pb FUZZ_SECONDS=600   one target, longer
 #   make fuzz-build        only build them
-#   make fuzz-seeds        regenerate the seeds of otlp_pb, otlp_json and gz
+#   make fuzz-seeds        regenerate the seeds made by tests/fuzz/make_seeds.c
 #   make test-fuzz-replay  replay the committed corpora and regressions through
 #                          each target built with $(CC) (part of test-unit)
 #
@@ -171,7 +171,7 @@ fuzz: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 			$(FUZZ_DIR)/corpus/$$t $$(ls -d tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t \
 			2>/dev/null) >$$log 2>&1; then \
 			echo "ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' $$log) runs," \
-				"$$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs found"; \
+				"$$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs in $(FUZZ_DIR)/corpus/$$t"; \
 		else \
 			echo "FAILED (log: $$log)"; tail -n 40 $$log; fail="$$fail $$t"; \
 		fi; \
@@ -197,15 +197,15 @@ test-fuzz-replay: $(REPLAY_BIN)
 
 test-unit: test-fuzz-replay
 
-# Rewrites the seed corpora of otlp_pb, otlp_json and gz (see make_seeds.c).
+# Rewrites the seed corpora of otlp_pb, otlp_json, gz, apiparam, api (make_seeds.c).
 $(BUILD)/fuzz-replay/make_seeds: tests/fuzz/make_seeds.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
 fuzz-seeds: $(BUILD)/fuzz-replay/make_seeds
-	rm -rf tests/fuzz/corpus/otlp_pb tests/fuzz/corpus/otlp_json tests/fuzz/corpus/gz
-	mkdir -p tests/fuzz/corpus/otlp_pb tests/fuzz/corpus/otlp_json tests/fuzz/corpus/gz
+	cd tests/fuzz/corpus && rm -rf otlp_pb otlp_json gz apiparam api && \
+		mkdir otlp_pb otlp_json gz apiparam api
 	$(BUILD)/fuzz-replay/make_seeds tests/fuzz/corpus tests/unit/server/fixtures
 
 .PHONY: fuzz fuzz-build fuzz-seeds test-fuzz-replay

@@ -1,6 +1,6 @@
-/* make_seeds.c - writes the seed corpora of fuzz_otlp_pb, fuzz_otlp_json and fuzz_gz.
+/* make_seeds.c - writes the seed corpora of fuzz_otlp_pb, _otlp_json, _gz, _apiparam, _api.
  *
- *   make fuzz-seeds      (rewrites tests/fuzz/corpus/{otlp_pb,otlp_json,gz}/)
+ *   make fuzz-seeds      (rewrites tests/fuzz/corpus/{otlp_pb,otlp_json,gz,apiparam,api}/)
  *
  * The seeds are small real payloads and the edge cases the decoders must
  * handle: the fixtures of tests/unit/server/fixtures/ (made by the official
@@ -9,8 +9,10 @@
  * requests), hand-made protobuf the JSON path cannot express (invalid UTF-8,
  * unknown fields, nesting past the pre-scan's limit, truncation), and gzip
  * bodies around the cap (exact fit, one byte over, bombs, several members,
- * header fields, bad checksums). Each file starts with the selector bytes
- * its target reads first (see the comments at the top of the targets).
+ * header fields, bad checksums), API parameter values of each kind, and
+ * requests to each API route.
+ * OTLP and gzip seeds start with the selector bytes their target reads first
+ * (see the comments at the top of the targets).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -511,6 +513,56 @@ static void seed_gzip(const char *fixtures) {
     free(pb);
 }
 
+/* ---- API parameters -------------------------------------------------------- */
+
+static void seed_apiparam(void) {
+    static const char *const values[] = {
+        "1714564800000000000", "18446744073709551615", "18446744073709551616",
+        "2024-05-01T12:00:00Z", "2024-05-01T12:00:00.123456789123+02:00",
+        "1970-01-01t00:00:00z", "2016-12-31 23:59:60-23:59", "2554-07-21T23:34:33.709551615Z",
+        "1969-12-31T23:59:59Z", "2024-02-30T00:00:00Z", "1h30m", "1.5s", "250ms", "2\xc2\xb5s",
+        ".5h0.000000001s", "5124095h", "0123456789abcdef0123456789ABCDEF", "0102030405060708",
+        "WARNING", "24", "service.name=checkout", "http.status_code!=200", "msg~timeout",
+        "latency<-1.5e3", "size>1e309", "k=caf\xc3\xa9", "k=\xed\xa0\x80", "a\tb=c",
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "value%02zu", i);
+        seed_put("apiparam", name, NULL, 0, values[i], strlen(values[i]));
+    }
+}
+
+/* Requests for fuzz_api: the method/db byte, the path, "\n" and arguments. */
+static void seed_api(void) {
+    static const struct {
+        const char *name;
+        unsigned char sel;
+        const char *text;
+    } reqs[] = {
+        {"healthz", 0, "/healthz"},
+        {"services", 0, "/api/v1/services"},
+        {"services_head_nodb", 1 | 8, "/api/v1/services"},
+        {"trace", 0, "/api/v1/traces/0af7651916cd43dd8448eb211c80319c"},
+        {"trace_upper", 0, "/api/v1/traces/0AF7651916CD43DD8448EB211C80319C"},
+        {"trace_unknown", 0, "/api/v1/traces/00000000000000000000000000000001"},
+        {"trace_bad_id", 0, "/api/v1/traces/0af7/x"},
+        {"logs", 0, "/api/v1/logs\nservice=checkout\nminSeverity=warn\nlimit=2"},
+        {"logs_page", 1, "/api/v1/logs\nlimit=1\nminSeverity=9"},
+        {"logs_cursor", 0, "/api/v1/logs\ncursor=00000000000000000000000000000000\nlimit=1"},
+        {"logs_bad", 0, "/api/v1/logs\nlimit=0\nlimit=5\nservice\nminSeverity=loud"},
+        {"logs_sql", 0, "/api/v1/logs\nservice=' OR 1=1 --"},
+        {"metrics", 0, "/api/v1/metrics\nservice=checkout\nunknown=1"},
+        {"post", 2, "/api/v1/metrics"},
+        {"not_found", 0, "/api/v2/../v1/logs"},
+    };
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+        seed_put("api", reqs[i].name, &reqs[i].sel, 1, reqs[i].text, strlen(reqs[i].text));
+    /* A value with a NUL byte inside. */
+    static const char nul[] = "/api/v1/logs\nservice=a\0b";
+    uint8_t sel = 0;
+    seed_put("api", "value_with_nul", &sel, 1, nul, sizeof(nul) - 1);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CORPUS_DIR FIXTURES_DIR\n", argv[0]);
@@ -519,5 +571,7 @@ int main(int argc, char **argv) {
     seed_root = argv[1];
     seed_otlp(argv[2]);
     seed_gzip(argv[2]);
+    seed_apiparam();
+    seed_api();
     return seed_failed;
 }
