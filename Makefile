@@ -156,20 +156,24 @@ REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/fuzz_%,$(FUZZ_ALL))
 # The library again, instrumented for coverage (fuzzer-no-link) and sanitized.
 $(FUZZ_DIR)/obj/%.o: %.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 		-pthread -MMD -MP -c -o $@ $<
 
 $(FUZZ_DIR)/libloupe.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-o $@ $< $(FUZZ_DIR)/libloupe.a $(PKG_LIBS) -pthread -lm
 
 fuzz-build: $(FUZZ_BIN)
@@ -199,10 +203,12 @@ fuzz: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 # built like the unit tests (so SANITIZE=... applies).
 $(BUILD)/fuzz-replay/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz-replay/replay.o $(BUILD)/libloupe.a
-	$(CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,REPLAY,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/fuzz-replay/replay.o $(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
 test-fuzz-replay: $(REPLAY_BIN)
@@ -213,15 +219,16 @@ test-fuzz-replay: $(REPLAY_BIN)
 
 test-unit: test-fuzz-replay
 
-# Rewrites the seed corpora of otlp_pb, otlp_json, gz, apiparam, api (make_seeds.c).
+# Rewrites the seed corpora that tests/fuzz/make_seeds.c makes.
+FUZZ_SEEDED := otlp_pb otlp_json gz apiparam api http_util
 $(BUILD)/fuzz-replay/make_seeds: tests/fuzz/make_seeds.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
 fuzz-seeds: $(BUILD)/fuzz-replay/make_seeds
-	cd tests/fuzz/corpus && rm -rf otlp_pb otlp_json gz apiparam api && \
-		mkdir otlp_pb otlp_json gz apiparam api
+	cd tests/fuzz/corpus && rm -rf $(FUZZ_SEEDED) && mkdir $(FUZZ_SEEDED)
 	$(BUILD)/fuzz-replay/make_seeds tests/fuzz/corpus tests/unit/server/fixtures
 
 .PHONY: fuzz fuzz-build fuzz-seeds test-fuzz-replay

@@ -1,6 +1,6 @@
-/* make_seeds.c - writes the seed corpora of fuzz_otlp_pb, _otlp_json, _gz, _apiparam, _api.
+/* make_seeds.c - writes the seed corpora of the fuzz targets (all but the grpc_* ones).
  *
- *   make fuzz-seeds      (rewrites tests/fuzz/corpus/{otlp_pb,otlp_json,gz,apiparam,api}/)
+ *   make fuzz-seeds  (rewrites tests/fuzz/corpus/{otlp_pb,otlp_json,gz,apiparam,api,http_util}/)
  *
  * The seeds are small real payloads and the edge cases the decoders must
  * handle: the fixtures of tests/unit/server/fixtures/ (made by the official
@@ -9,8 +9,8 @@
  * requests), hand-made protobuf the JSON path cannot express (invalid UTF-8,
  * unknown fields, nesting past the pre-scan's limit, truncation), and gzip
  * bodies around the cap (exact fit, one byte over, bombs, several members,
- * header fields, bad checksums), API parameter values of each kind, and
- * requests to each API route.
+ * header fields, bad checksums), API parameter values of each kind,
+ * requests to each API route, and HTTP header values.
  * OTLP and gzip seeds start with the selector bytes their target reads first
  * (see the comments at the top of the targets).
  */
@@ -563,6 +563,27 @@ static void seed_api(void) {
     seed_put("api", "value_with_nul", &sel, 1, nul, sizeof(nul) - 1);
 }
 
+/* Header values for fuzz_http_util, separated by newlines. */
+static void seed_http_util(void) {
+    static const char *const values[] = {
+        "application/json; charset=utf-8\nhttps://app.example.com",
+        "Application/X-Protobuf\t\n",
+        " GZIP \nidentity",
+        "https://*.example.com, http://localhost:3000\nhttps://a.b.example.com",
+        "https://*.example.com\nhttps://evil.com/.example.com",
+        "*\nnull",
+        "Bearer  s3cret \nBearer s3cret\ns3cret\nother",
+        "s3cret\nbearer\ts3cret\n\ns3cret",
+        "content-type, X-OTLP-API-KEY, authorization, authorization, x-unknown,,",
+        "x-gzip, gzip\nhttps://a*b*c",
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "headers%02zu", i);
+        seed_put("http_util", name, NULL, 0, values[i], strlen(values[i]));
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CORPUS_DIR FIXTURES_DIR\n", argv[0]);
@@ -573,5 +594,6 @@ int main(int argc, char **argv) {
     seed_gzip(argv[2]);
     seed_apiparam();
     seed_api();
+    seed_http_util();
     return seed_failed;
 }
