@@ -176,9 +176,17 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libloupe.a
 	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-o $@ $< $(FUZZ_DIR)/libloupe.a $(PKG_LIBS) -pthread -lm
 
-fuzz-build: $(FUZZ_BIN)
+# Fails early, with the packages to install, when clang cannot link a fuzzer.
+fuzz-toolchain:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
+		'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) cannot build libFuzzer targets;" \
+			"install the Debian packages clang and libclang-rt-14-dev"; exit 1; }
 
-fuzz: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+fuzz-build: fuzz-toolchain $(FUZZ_BIN)
+
+fuzz: fuzz-toolchain $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 	@fail=""; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t $(FUZZ_DIR)/logs; \
 		log=$(FUZZ_DIR)/logs/$$t.log; \
@@ -231,7 +239,7 @@ fuzz-seeds: $(BUILD)/fuzz-replay/make_seeds
 	cd tests/fuzz/corpus && rm -rf $(FUZZ_SEEDED) && mkdir $(FUZZ_SEEDED)
 	$(BUILD)/fuzz-replay/make_seeds tests/fuzz/corpus tests/unit/server/fixtures
 
-.PHONY: fuzz fuzz-build fuzz-seeds test-fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-toolchain fuzz-seeds test-fuzz-replay
 -include $(shell find $(FUZZ_DIR) $(BUILD)/fuzz-replay -name '*.d' 2>/dev/null)
 # ==== end of fuzzing ========================================================
 
