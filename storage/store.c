@@ -461,6 +461,7 @@ typedef struct store_writer {
     int64_t size_target;     /* pages */
     int size_stuck_logged;   /* "nothing left to evict" was said */
     uint64_t next_age_check; /* monotonic ns */
+    uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
 
     /* the database refusing writes (store_fault_note) */
     struct {
@@ -1413,6 +1414,15 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
         },
 };
 
+static int64_t store_pragma_int(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 /* Runs sql with ?1 = x; *changes gets sqlite3_changes() when not NULL. */
 static int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes) {
     sqlite3_stmt *st = NULL;
@@ -1476,6 +1486,25 @@ static int store_evict_bound(sqlite3 *db, model_signal sig, uint64_t need, int64
 /* One eviction transaction: every item of sig up to row `last` (for traces,
  * every span of the traces up to trace row `last`). *gone gets the items
  * removed. */
+/* Eviction needs some room of its own before it frees any: the contentless
+ * FTS5 'delete' commands write tombstones first. At the size cap, it gets a
+ * little headroom above it (1/32 of the cap, at least 64 pages); the cap
+ * is set back after (SQLite keeps the limit at the file's size if it grew,
+ * and the pages freed are reused before the file grows again). */
+static void store_cap_headroom(store_writer *w, int on) {
+    if (w->max_pages == 0)
+        return;
+    int64_t limit = w->max_pages;
+    if (on) {
+        int64_t pages = store_pragma_int(w->db, "PRAGMA page_count");
+        int64_t slack = w->max_pages / 32 > 64 ? w->max_pages / 32 : 64;
+        limit = (pages > limit ? pages : limit) + slack;
+    }
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%" PRId64, limit);
+    store_pragma_int(w->db, sql);
+}
+
 static int store_evict_upto(store *s, model_signal sig, int64_t last, int64_t *gone) {
     sqlite3 *db = s->w.db;
     const store_evict_sql *q = &store_evict[sig];
@@ -1483,6 +1512,7 @@ static int store_evict_upto(store *s, model_signal sig, int64_t last, int64_t *g
     int rc = store_run(s->w.st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         return rc;
+    store_cap_headroom(&s->w, 1);
     sqlite3_stmt *bd = NULL, *up = NULL;
     rc = sqlite3_prepare_v2(db, q->breakdown, -1, &bd, NULL);
     if (rc == SQLITE_OK)
@@ -1519,6 +1549,7 @@ static int store_evict_upto(store *s, model_signal sig, int64_t last, int64_t *g
             store_run(s->w.st[ST_ROLLBACK]);
         store_forget_caches(&s->w);
     }
+    store_cap_headroom(&s->w, 0);
     return rc;
 }
 
@@ -1597,7 +1628,18 @@ static int store_size_check(store *s) {
 static int store_evicted(store *s, model_signal sig, const char *why, int rc, int64_t gone) {
     store_writer *w = &s->w;
     if (rc != SQLITE_OK) {
-        store_fault_note(s, "retention", rc, sqlite3_system_errno(w->db), 0);
+        /* its own line, rate-limited like the faults of ingest */
+        uint64_t now = store_mono_ns();
+        if (w->retention_logged == 0 || now - w->retention_logged >= STORE_FAULT_LOG_NS) {
+            const char *action;
+            const char *reason = store_fault_reason(s, rc, sqlite3_system_errno(w->db), &action);
+            char msg[256];
+            log_quote(sqlite3_errmsg(w->db), msg, sizeof(msg));
+            log_event(LOG_ERROR, "store_retention_failed",
+                      "signal=%s why=%s reason=%s sqlite_code=%d sqlite=\"%s\" action=\"%s\"",
+                      model_signal_name(sig), why, reason, rc, msg, action);
+            w->retention_logged = now;
+        }
         return -1;
     }
     if (gone <= 0) { /* nothing left to evict: the count was stale */
@@ -1873,15 +1915,6 @@ static void store_destroy(store *s) {
     free(w->status);
     ring_free(s->ring);
     free(s);
-}
-
-static int64_t store_pragma_int(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 /* The size cap: PRAGMA max_page_count makes a transaction that would grow
