@@ -1171,12 +1171,41 @@ static uint64_t store_mono_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The errno that denies writing the database, its WAL or its directory
+ * (read-only mount, immutable file, permissions), or 0. SQLite's own
+ * sqlite3_system_errno() is often 0 by the time an I/O error surfaces. */
+static int store_probe_unwritable(const store *s) {
+    if (s->mode == STORE_MODE_MEMORY)
+        return 0;
+    char p[sizeof(s->path) + 8];
+    snprintf(p, sizeof(p), "%s", s->path);
+    if (access(p, W_OK) != 0 && errno != ENOENT)
+        return errno;
+    snprintf(p, sizeof(p), "%s-wal", s->path);
+    if (access(p, W_OK) != 0 && errno != ENOENT)
+        return errno;
+    char *slash = strrchr(p, '/');
+    if (slash != NULL && slash != p) {
+        *slash = '\0';
+        if (access(p, W_OK | X_OK) != 0)
+            return errno;
+    }
+    return 0;
+}
+
 /* Why the database refused a write, from SQLite's code and the system's
  * errno of the failed file operation; *action tells the operator what
  * brings ingest back. */
-static const char *store_fault_reason(const store *s, int rc, int sys_errno,
+static const char *store_fault_reason(const store *s, int rc, int *errno_io,
                                       const char **action) {
     int prim = rc & 0xff;
+    if ((prim == SQLITE_IOERR || prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN) &&
+        (*errno_io == 0 || *errno_io == EIO)) {
+        int e = store_probe_unwritable(s);
+        if (e != 0)
+            *errno_io = e;
+    }
+    int sys_errno = *errno_io;
     if (prim == SQLITE_FULL || sys_errno == ENOSPC || sys_errno == EDQUOT) {
         /* SQLITE_FULL is also what the size cap (max_page_count) gives:
          * tell them apart by the space left on the filesystem */
@@ -1229,7 +1258,7 @@ static void store_fault_note(store *s, const char *what, int rc, int sys_errno,
     store_writer *w = &s->w;
     uint64_t now = store_mono_ns();
     const char *action;
-    const char *reason = store_fault_reason(s, rc, sys_errno, &action);
+    const char *reason = store_fault_reason(s, rc, &sys_errno, &action);
     atomic_fetch_add(&s->write_failures, 1);
     if (!w->fault.active) {
         w->fault.active = 1;
@@ -1632,7 +1661,8 @@ static int store_evicted(store *s, model_signal sig, const char *why, int rc, in
         uint64_t now = store_mono_ns();
         if (w->retention_logged == 0 || now - w->retention_logged >= STORE_FAULT_LOG_NS) {
             const char *action;
-            const char *reason = store_fault_reason(s, rc, sqlite3_system_errno(w->db), &action);
+            int e = sqlite3_system_errno(w->db);
+            const char *reason = store_fault_reason(s, rc, &e, &action);
             char msg[256];
             log_quote(sqlite3_errmsg(w->db), msg, sizeof(msg));
             log_event(LOG_ERROR, "store_retention_failed",
@@ -1803,7 +1833,8 @@ static void *store_writer_main(void *arg) {
     store *s = arg;
     store_writer *w = &s->w;
     size_t cap = ring_capacity(s->ring);
-    int pending = 0; /* retention has work left */
+    int pending = 1; /* retention has work left; at start: a smaller maximum, or the
+                      * last round's retention cut short by a crash */
     for (;;) {
         /* wake up for age retention even when no batch comes */
         long wait_ms = pending ? 0 : s->max_age_ns ? STORE_AGE_CHECK_MS : -1;
@@ -2002,7 +2033,13 @@ static int store_open_db(store *s, char *err, size_t errlen) {
         }
         return STORE_EOPEN;
     }
-    /* an existing database in a read-only place fails here, not later */
+    /* an existing database in a read-only place fails here, not later
+     * (SQLite falls back to a read-only open when the file cannot be
+     * opened for writing, e.g. an immutable file) */
+    if (sqlite3_db_readonly(w->db, "main") == 1) {
+        store_err(err, errlen, "database %s is not writable (opened read-only)", shown);
+        return STORE_EOPEN;
+    }
     if (sqlite3_exec(w->db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
         store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(w->db));
         return STORE_EOPEN;
