@@ -6,18 +6,17 @@
 // on top of the data of the previous ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
 import { TRACES, grpcClient, grpcCall } from './lib/grpc.mjs';
 import { LoadGen, Ledger, post, getApi, pool, allLogBodies, serviceCounts } from './lib/load.mjs';
+import { SQLITE3, verifyDatabase } from './lib/dbcheck.mjs';
 
 const ROUNDS = Number(process.env.LOUPE_CRASH_ROUNDS || 5);
 const LOAD_MAX_MS = 4000; // a round's load never lasts longer
-const SQLITE3 = spawnSync('sqlite3', ['-version']).status === 0;
 
 // A small seeded PRNG, so a failing round can be replayed (seed in the output).
 function rng(seed) {
@@ -137,23 +136,6 @@ async function verifyRound(srv, rec, { evicting = false } = {}) {
   } finally {
     agent.destroy();
   }
-}
-
-// Direct checks on the database file (after a clean stop), with the sqlite3
-// shell: integrity, and every stored summary against the rows it sums.
-function verifyDatabase(dbPath, tmp) {
-  const copy = path.join(tmp, 'check.db');
-  copyFileSync(dbPath, copy);
-  const q = (sql) => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8' }).trim();
-  assert.equal(q('PRAGMA integrity_check'), 'ok');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE span_count <> (SELECT count(*) FROM spans s WHERE s.trace=t.id)'), '0', 'trace span counts');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE error_count <> (SELECT count(*) FROM spans s WHERE s.trace=t.id AND s.status_code=2)'), '0', 'trace error counts');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE start_ns <> (SELECT min(start_ns) FROM spans s WHERE s.trace=t.id) OR end_ns <> (SELECT max(end_ns) FROM spans s WHERE s.trace=t.id)'), '0', 'trace time ranges');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE has_root AND root_span_id NOT IN (SELECT span_id FROM spans s WHERE s.trace=t.id AND s.parent_span_id IS NULL)'), '0', 'trace roots');
-  assert.equal(q('SELECT count(*) FROM spans WHERE trace NOT IN (SELECT id FROM traces)'), '0', 'orphan spans');
-  assert.equal(q('SELECT count(*) FROM (SELECT DISTINCT service, trace FROM spans) p WHERE NOT EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service=p.service AND ts.trace=p.trace)'), '0', 'trace_services');
-  assert.equal(q('SELECT count(*) FROM services v WHERE span_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id) OR log_count <> (SELECT count(*) FROM logs l WHERE l.service=v.id) OR error_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id AND s.status_code=2)'), '0', 'service counters');
-  q("INSERT INTO logs_fts(logs_fts, rank) VALUES('integrity-check', 0)"); // throws when the index is damaged
 }
 
 test(`kill -9 mid-load, ${ROUNDS} rounds: every acknowledged span and log survives, summaries match`, { timeout: 240000 }, async (t) => {

@@ -73,7 +73,13 @@ export class LoadGen {
   // are also built across batches). padBytes adds an attribute of that many
   // random characters to every span (incompressible, to size requests).
   // Returns {body, spans, traceIds, service}.
-  traceRequest({ traces = 4, spansPerTrace = 8, split = true, padBytes = 0 } = {}) {
+  traceRequest(opts = {}) {
+    const r = this.traceRecords(opts);
+    return { body: Buffer.from(ProtobufTraceSerializer.serializeRequest(r.records)), ...r };
+  }
+
+  // The same as span records (ReadableSpan shape) for an exporter's export().
+  traceRecords({ traces = 4, spansPerTrace = 8, split = true, padBytes = 0 } = {}) {
     const seq = this.seq++;
     const records = [];
     const spans = [];
@@ -101,11 +107,17 @@ export class LoadGen {
       }
       if (second.length) this.pending = second;
     }
-    return { body: Buffer.from(ProtobufTraceSerializer.serializeRequest(records)), spans, traceIds, service: this.service };
+    return { records, spans, traceIds, service: this.service };
   }
 
   // A request of `logs` records with unique bodies. Returns {body, bodies}.
-  logRequest({ logs = 50 } = {}) {
+  logRequest(opts = {}) {
+    const r = this.logRecords(opts);
+    return { body: Buffer.from(ProtobufLogsSerializer.serializeRequest(r.records)), ...r };
+  }
+
+  // The same as log records (ReadableLogRecord shape) for an exporter.
+  logRecords({ logs = 50 } = {}) {
     const seq = this.seq++;
     const records = [];
     const bodies = [];
@@ -125,7 +137,7 @@ export class LoadGen {
         instrumentationScope: this.scope,
       });
     }
-    return { body: Buffer.from(ProtobufLogsSerializer.serializeRequest(records)), bodies, service: this.service };
+    return { records, bodies, service: this.service };
   }
 }
 
