@@ -2,7 +2,7 @@
 // auto-refresh, theme, clear, help) and keyboard shortcuts.
 import { h, icon, replace } from './dom.js';
 import { apiDelete, forgetServices, getServices } from './api.js';
-import { onNavigate, navigate, currentParams, setParams, timeRange, RANGES, REFRESH } from './state.js';
+import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RANGES, REFRESH } from './state.js';
 import { openDialog, toast, select } from './components.js';
 import { fmtCount } from './format.js';
 import * as servicesPage from './pages/services.js';
@@ -280,7 +280,9 @@ document.addEventListener('click', (e) => {
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
   e.preventDefault();
-  navigate(url.pathname + url.search);
+  // the main navigation keeps the time range and auto-refresh
+  if (a.closest('#topbar') && !url.search) navigate(pageLink(url.pathname));
+  else navigate(url.pathname + url.search);
 });
 
 onNavigate(render);
