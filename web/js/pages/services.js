@@ -27,7 +27,8 @@ export function mount(root, { signal }) {
   }
 
   function draw() {
-    if (services.length === 0) {
+    const empty = (x) => !Number(x.spanCount) && !Number(x.logCount) && !Number(x.metricCount);
+    if (services.every(empty)) {
       replace(body, onboarding());
       return;
     }
@@ -36,7 +37,7 @@ export function mount(root, { signal }) {
       tile('Services', services.length),
       tile('Spans', total('spanCount'), pageLink('/traces')),
       tile('Logs', total('logCount'), pageLink('/logs')),
-      tile('Metric series', total('metricCount'), pageLink('/metrics')),
+      tile('Metric points', total('metricCount'), pageLink('/metrics')),
       tile('Errors', total('errorCount'), pageLink('/traces', { status: 'error' }), total('errorCount') > 0 ? 'tile-error' : ''));
     const rows = services.map((s, i) => h('tr', {
       class: ['svc-row', i === sel && 'selected'], dataset: { service: s.name },
@@ -57,7 +58,7 @@ export function mount(root, { signal }) {
     replace(body, tiles, h('div', { class: 'table-wrap' }, h('table', { class: 'table services-table', dataset: { testid: 'services-table' } },
       h('thead', null, h('tr', null,
         h('th', null, 'Service'), h('th', { class: 'num' }, 'Spans'), h('th', { class: 'num' }, 'Logs'),
-        h('th', { class: 'num' }, 'Metric series'), h('th', { class: 'num' }, 'Errors'), h('th', null, 'Last seen'), h('th', null, 'Open'))),
+        h('th', { class: 'num' }, 'Metric points'), h('th', { class: 'num' }, 'Errors'), h('th', null, 'Last seen'), h('th', null, 'Open'))),
       h('tbody', null, rows))));
   }
 
