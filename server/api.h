@@ -1,0 +1,60 @@
+/* api.h - the /api/v1 JSON handlers, independent of the HTTP library.
+ *
+ * ui.c turns a libmicrohttpd request into an api_request (decoded path, the
+ * query arguments in order, repeats kept) and sends what api_handle() writes.
+ * Handlers validate every parameter here (400 naming the parameter), then
+ * call the storage/query.h functions on the calling thread's reader
+ * connection, obtained through the api_db_fn callback only when a route
+ * needs the database.
+ */
+#ifndef LOUPE_API_H
+#define LOUPE_API_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+
+/* Response body cap: a query answer larger than this is a 500. */
+#define API_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+/* At most this many query arguments are looked at; more is a 400. */
+#define API_MAX_ARGS 64
+
+typedef struct api_arg {
+    const char *key;   /* decoded, NUL-terminated */
+    const char *value; /* decoded, NUL-terminated; NULL for "?key" without '=' */
+    size_t value_len;  /* bytes of value; larger than strlen(value) when it holds a NUL */
+} api_arg;
+
+typedef struct api_request {
+    const char *method; /* "GET", "HEAD", ... */
+    const char *path;   /* decoded path without the query string */
+    const api_arg *args; /* borrowed, in request order */
+    size_t nargs;
+    int too_many_args; /* 1 when the request had more than API_MAX_ARGS */
+} api_request;
+
+/* Gives the calling thread's reader connection (borrowed, valid for the
+ * request). Returns 0, or negative when no connection can be had (503). */
+typedef int (*api_db_fn)(void *ud, sqlite3 **db);
+
+/* 1 when path belongs to the JSON API (/healthz, /api and /api/...). */
+int api_is_api_path(const char *path);
+
+/* Handles an API request: writes one JSON document (the answer or an error
+ * object) into out (which should be capped at API_MAX_RESPONSE_BYTES) and
+ * returns the HTTP status. *allow is set to the Allow header value for a
+ * 405 and to NULL otherwise. When out cannot hold even an error document,
+ * out is left empty and the status is still returned. */
+int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
+
+/* Replaces out's contents with {"error":{"code":code,"message":message}}.
+ * code is one of bad_request, not_found, method_not_allowed, internal,
+ * unavailable. */
+void api_error_json(buf *out, const char *code, const char *message);
+
+/* The error code name for an HTTP status (400 -> "bad_request"). */
+const char *api_error_code(int status);
+
+#endif

@@ -1,0 +1,413 @@
+/* ui.c - the UI and API server: embedded web assets and /api/v1 on one port.
+ *
+ * DESIGN
+ * A libmicrohttpd daemon with an internal thread pool (epoll, two workers)
+ * on a socket we bind ourselves (netaddr_listen), so port 0 works and a bind
+ * error names the address. Every request is answered synchronously from the
+ * access handler on its first call: API requests go to api_handle() (api.c),
+ * everything else is an embedded asset or the single-page-app fallback.
+ * SQLite reader connections are per worker thread: opened lazily on a
+ * thread's first API request, kept in a small table keyed by thread id, and
+ * closed by ui_server_stop() after the daemon has joined its threads. Every
+ * response carries the security headers (CSP, nosniff, no-referrer, DENY).
+ */
+#include "ui.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "log.h"
+#include "netaddr.h"
+#include "ui_http.h"
+#include "web_assets.h"
+
+#define UI_THREADS 2
+#define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
+#define UI_DEFAULT_MAX_CONNECTIONS 256
+#define UI_DEFAULT_TIMEOUT 60
+
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                          "form-action 'self'";
+static const char JSON_TYPE[] = "application/json; charset=utf-8";
+static const char ALLOW_GET[] = "GET, HEAD";
+static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
+/* Sent when not even an error document could be built (out of memory). */
+static const char FALLBACK_ERROR[] =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+
+typedef struct ui_reader {
+    pthread_t tid;
+    sqlite3 *db;
+} ui_reader;
+
+struct ui_server {
+    struct MHD_Daemon *daemon;
+    store *st; /* borrowed; may be NULL (API answers 503) */
+    int port;
+    pthread_mutex_t mu; /* guards readers */
+    ui_reader readers[UI_MAX_READERS];
+    size_t nreaders;
+};
+
+/* Per-request state for the reader lookup. */
+typedef struct ui_req_ctx {
+    ui_server *u;
+    sqlite3 *temp_db; /* opened for this request only when the table is full */
+} ui_req_ctx;
+
+/* Request states kept in *con_cls by ui_access: headers seen, answered. */
+static int ui_state_seen, ui_state_answered;
+
+/* ---- reader connections ------------------------------------------------ */
+
+static int ui_get_db(void *ud, sqlite3 **db) {
+    ui_req_ctx *ctx = ud;
+    ui_server *u = ctx->u;
+    *db = NULL;
+    if (u->st == NULL)
+        return -1;
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&u->mu);
+    for (size_t i = 0; i < u->nreaders; i++) {
+        if (pthread_equal(u->readers[i].tid, self)) {
+            *db = u->readers[i].db;
+            pthread_mutex_unlock(&u->mu);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&u->mu);
+    /* Only this thread can add an entry for itself, so opening outside the
+     * lock cannot race with another open for the same thread. */
+    sqlite3 *d = NULL;
+    int rc = store_reader_open(u->st, &d);
+    if (rc != 0 || d == NULL) {
+        log_event(LOG_WARN, "ui_reader_open_failed", "reason=\"%s\"", store_strerror(rc));
+        if (d != NULL)
+            sqlite3_close(d);
+        return -1;
+    }
+    pthread_mutex_lock(&u->mu);
+    if (u->nreaders < UI_MAX_READERS) {
+        u->readers[u->nreaders].tid = self;
+        u->readers[u->nreaders].db = d;
+        u->nreaders++;
+        pthread_mutex_unlock(&u->mu);
+    } else {
+        pthread_mutex_unlock(&u->mu);
+        ctx->temp_db = d;
+    }
+    *db = d;
+    return 0;
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static void ui_add_security_headers(struct MHD_Response *r) {
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+}
+
+/* Queues r with the security headers and releases our reference. */
+static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
+                                struct MHD_Response *r) {
+    if (r == NULL)
+        return MHD_NO; /* out of memory: MHD closes the connection */
+    ui_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends a JSON body held in out (taken over) with the API headers. */
+static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
+                                    const char *allow) {
+    struct MHD_Response *r;
+    size_t len = 0;
+    char *body = buf_detach(out, &len);
+    if (body != NULL && len > 0) {
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (r == NULL)
+            free(body);
+    } else {
+        free(body);
+        status = 500;
+        r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
+                                            MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    return ui_queue(c, status, r);
+}
+
+static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
+                                     const char *message, const char *allow) {
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, api_error_code((int)status), message);
+    enum MHD_Result ret = ui_send_json(c, status, &out, allow);
+    buf_free(&out);
+    return ret;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+typedef struct ui_args {
+    api_arg items[API_MAX_ARGS];
+    size_t n;
+    int too_many;
+} ui_args;
+
+static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      size_t key_size, const char *value, size_t value_size) {
+    ui_args *a = cls;
+    (void)kind;
+    if (key == NULL || strlen(key) != key_size)
+        return MHD_YES; /* a NUL inside a key matches no parameter name: ignore it */
+    if (a->n == API_MAX_ARGS) {
+        a->too_many = 1;
+        return MHD_NO; /* stop iterating */
+    }
+    a->items[a->n].key = key;
+    a->items[a->n].value = value;
+    a->items[a->n].value_len = value != NULL ? value_size : 0;
+    a->n++;
+    return MHD_YES;
+}
+
+static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, const char *url,
+                                    const char *method) {
+    ui_args args;
+    args.n = 0;
+    args.too_many = 0;
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, ui_collect_arg, &args);
+    api_request req = {
+        .method = method,
+        .path = url,
+        .args = args.items,
+        .nargs = args.n,
+        .too_many_args = args.too_many,
+    };
+    ui_req_ctx ctx = {.u = u, .temp_db = NULL};
+    buf out;
+    buf_init(&out, API_MAX_RESPONSE_BYTES);
+    const char *allow = NULL;
+    int status = api_handle(&req, ui_get_db, &ctx, &out, &allow);
+    if (ctx.temp_db != NULL)
+        sqlite3_close(ctx.temp_db);
+    enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, allow);
+    buf_free(&out);
+    return ret;
+}
+
+/* The first value of a request header, or NULL. */
+static const char *ui_header(struct MHD_Connection *c, const char *name) {
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* ---- static assets -------------------------------------------------------- */
+
+static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
+                                       const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
+    const web_asset *a = web_asset_find(path);
+    if (a == NULL) {
+        /* A path naming a file that does not exist is a 404; anything else
+         * is a client-side route of the single-page app. */
+        if (ui_http_has_extension(path))
+            return ui_send_error(c, 404, "no such file", NULL);
+        a = web_asset_find("/index.html");
+        if (a == NULL)
+            return ui_send_error(c, 404, "no such file", NULL);
+    }
+    const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
+    char gz_etag[96];
+    const char *etag = a->etag;
+    if (gzip && ui_http_etag_variant(a->etag, "-gz", gz_etag, sizeof(gz_etag)) == 0)
+        etag = gz_etag;
+    const char *cache = ui_http_is_hashed_name(a->path) ? CACHE_IMMUTABLE : "no-cache";
+    const char *inm = ui_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    int not_modified = ui_http_etag_matches(inm, etag);
+    /* A 304 is built from the same bytes: libmicrohttpd sends no body for
+     * it and its Content-Length is the one a 200 would have. */
+    struct MHD_Response *r;
+    if (gzip)
+        r = MHD_create_response_from_buffer(a->gz_len, (void *)a->gz, MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    if (a->gz != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (not_modified)
+        return ui_queue(c, MHD_HTTP_NOT_MODIFIED, r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    if (gzip)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---- the daemon ------------------------------------------------------------ */
+
+/* 1 for a GET or HEAD that announces no body: those are answered once the
+ * request is complete so that the connection can be kept alive. */
+static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    if (ui_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+        return 0;
+    const char *cl = ui_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl == NULL || strcmp(cl, "0") == 0;
+}
+
+static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls) {
+    ui_server *u = cls;
+    (void)version;
+    (void)upload_data;
+    if (*con_cls == &ui_state_answered) {
+        *upload_data_size = 0; /* a request body is discarded */
+        return MHD_YES;
+    }
+    if (*con_cls == &ui_state_seen && *upload_data_size != 0)
+        return MHD_NO; /* a body we were told would not come: close */
+    if (*con_cls == NULL && ui_defer_answer(c, method)) {
+        /* Answer on the next call: libmicrohttpd keeps the connection
+         * alive only for responses queued after the request was read. */
+        *con_cls = &ui_state_seen;
+        return MHD_YES;
+    }
+    /* Everything else is answered at once, before any body is read (the
+     * connection then closes): other methods get a 405, and a GET with a
+     * body is answered without reading it. */
+    *con_cls = &ui_state_answered;
+    if (url == NULL || url[0] != '/')
+        return ui_send_error(c, 400, "bad request target", NULL);
+    if (api_is_api_path(url))
+        return ui_serve_api(u, c, url, method);
+    return ui_serve_static(c, url, method);
+}
+
+static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[512], quoted[600];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_event(LOG_DEBUG, "ui_http", "transport=ui msg=\"%s\"",
+              log_quote(msg, quoted, sizeof(quoted)));
+}
+
+int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char reason[256];
+    *out = NULL;
+    if (cfg == NULL || cfg->addr == NULL) {
+        snprintf(err, errlen, "ui: no listen address");
+        return -1;
+    }
+    if (netaddr_parse(cfg->addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        return -1;
+    }
+    ui_server *u = calloc(1, sizeof(*u));
+    if (u == NULL) {
+        snprintf(err, errlen, "ui: out of memory");
+        return -1;
+    }
+    u->st = st;
+    if (pthread_mutex_init(&u->mu, NULL) != 0) {
+        snprintf(err, errlen, "ui: cannot create a mutex");
+        goto fail_after_alloc;
+    }
+    int fd = netaddr_listen(&ss, sslen, 128, reason, sizeof(reason));
+    if (fd < 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        goto fail_after_mutex;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        snprintf(err, errlen, "ui: cannot read the bound address of %s", cfg->addr);
+        goto fail_after_socket;
+    }
+    u->port = netaddr_port((const struct sockaddr *)&bound);
+    /* MHD takes a duplicate: it closes that one at stop (and possibly on a
+     * failed start), we always close ours, so no descriptor is closed twice. */
+    int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mhd_fd < 0) {
+        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", cfg->addr);
+        goto fail_after_socket;
+    }
+    unsigned max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
+    if (max_conn < UI_THREADS)
+        max_conn = UI_THREADS; /* MHD splits the limit across the workers */
+    unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
+    u->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+    if (u->daemon == NULL) {
+        char name[80];
+        netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+        snprintf(err, errlen, "ui: cannot start the HTTP server on %s", name);
+        goto fail_after_socket;
+    }
+    close(fd);
+    char name[80];
+    netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+    log_event(LOG_INFO, "listening", "transport=ui addr=%s", name);
+    *out = u;
+    return 0;
+
+fail_after_socket:
+    close(fd);
+fail_after_mutex:
+    pthread_mutex_destroy(&u->mu);
+fail_after_alloc:
+    free(u);
+    return -1;
+}
+
+int ui_server_port(const ui_server *u) {
+    return u != NULL ? u->port : -1;
+}
+
+void ui_server_stop(ui_server *u) {
+    if (u == NULL)
+        return;
+    /* Joins the worker threads: no request is running afterwards. */
+    MHD_stop_daemon(u->daemon);
+    for (size_t i = 0; i < u->nreaders; i++)
+        sqlite3_close(u->readers[i].db);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}

@@ -1,0 +1,195 @@
+/* schema.c - DDL and migrations of loupe's database, see schema.h. */
+#include "schema.h"
+
+#include <stdio.h>
+
+/* migrations[v - 1] turns version v - 1 into version v. */
+static const char *const schema_migrations[SCHEMA_VERSION] = {
+    /* ---- version 1 ---- */
+    "CREATE TABLE services("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " span_count INTEGER NOT NULL DEFAULT 0,"
+    " error_count INTEGER NOT NULL DEFAULT 0,"
+    " log_count INTEGER NOT NULL DEFAULT 0,"
+    " point_count INTEGER NOT NULL DEFAULT 0,"
+    " last_seen_ns INTEGER NOT NULL DEFAULT 0);"
+
+    "CREATE TABLE resources("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " service INTEGER NOT NULL,"
+    " instance TEXT NOT NULL,"
+    " attrs TEXT NOT NULL,"
+    " dropped_attrs INTEGER NOT NULL,"
+    " schema_url TEXT NOT NULL);"
+    "CREATE INDEX resources_service ON resources(service, instance);"
+
+    "CREATE TABLE scopes("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
+    " version TEXT NOT NULL,"
+    " attrs TEXT NOT NULL,"
+    " dropped_attrs INTEGER NOT NULL,"
+    " schema_url TEXT NOT NULL);"
+
+    "CREATE TABLE traces("
+    " id INTEGER PRIMARY KEY,"
+    " trace_id BLOB NOT NULL UNIQUE,"
+    " start_ns INTEGER NOT NULL,"
+    " end_ns INTEGER NOT NULL,"
+    " span_count INTEGER NOT NULL,"
+    " error_count INTEGER NOT NULL,"
+    " has_root INTEGER NOT NULL,"
+    " root_service INTEGER NOT NULL,"
+    " root_name TEXT NOT NULL,"
+    " root_span_id BLOB NOT NULL);"
+    "CREATE INDEX traces_start ON traces(start_ns);"
+
+    "CREATE TABLE trace_services("
+    " service INTEGER NOT NULL,"
+    " trace INTEGER NOT NULL,"
+    " PRIMARY KEY(service, trace)) WITHOUT ROWID;"
+
+    "CREATE TABLE spans("
+    " id INTEGER PRIMARY KEY,"
+    " trace INTEGER NOT NULL,"
+    " span_id BLOB NOT NULL,"
+    " parent_span_id BLOB,"
+    " start_ns INTEGER NOT NULL,"
+    " end_ns INTEGER NOT NULL,"
+    " service INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " status_code INTEGER NOT NULL,"
+    " status_message TEXT NOT NULL,"
+    " trace_state TEXT NOT NULL,"
+    " flags INTEGER NOT NULL,"
+    " resource INTEGER NOT NULL,"
+    " scope INTEGER NOT NULL,"
+    " dropped_attrs INTEGER NOT NULL,"
+    " dropped_events INTEGER NOT NULL,"
+    " dropped_links INTEGER NOT NULL,"
+    " attrs TEXT NOT NULL,"
+    " events TEXT NOT NULL,"
+    " links TEXT NOT NULL);"
+    "CREATE INDEX spans_trace ON spans(trace, start_ns);"
+
+    "CREATE TABLE logs("
+    " id INTEGER PRIMARY KEY,"
+    " time_ns INTEGER NOT NULL,"
+    " observed_ns INTEGER NOT NULL,"
+    " service INTEGER NOT NULL,"
+    " severity INTEGER NOT NULL,"
+    " severity_text TEXT NOT NULL,"
+    " trace_id BLOB,"
+    " span_id BLOB,"
+    " flags INTEGER NOT NULL,"
+    " event_name TEXT NOT NULL,"
+    " resource INTEGER NOT NULL,"
+    " scope INTEGER NOT NULL,"
+    " dropped_attrs INTEGER NOT NULL,"
+    " body TEXT NOT NULL,"
+    " attrs TEXT NOT NULL);"
+    "CREATE INDEX logs_time ON logs(time_ns);"
+    "CREATE INDEX logs_service_time ON logs(service, time_ns);"
+    "CREATE INDEX logs_trace ON logs(trace_id) WHERE trace_id IS NOT NULL;"
+    "CREATE VIRTUAL TABLE logs_fts USING fts5(body, content='', "
+    " tokenize='unicode61 remove_diacritics 2');"
+
+    "CREATE TABLE metrics("
+    " id INTEGER PRIMARY KEY,"
+    " resource INTEGER NOT NULL,"
+    " scope INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " service INTEGER NOT NULL,"
+    " description TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " type INTEGER NOT NULL,"
+    " temporality INTEGER NOT NULL,"
+    " monotonic INTEGER NOT NULL,"
+    " last_seen_ns INTEGER NOT NULL,"
+    " UNIQUE(resource, scope, name));"
+    "CREATE INDEX metrics_service ON metrics(service, name);"
+
+    "CREATE TABLE series("
+    " id INTEGER PRIMARY KEY,"
+    " metric INTEGER NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " attrs TEXT NOT NULL,"
+    " UNIQUE(metric, hash));"
+
+    /* value has no declared type, so it keeps INTEGER or REAL as bound */
+    "CREATE TABLE points("
+    " id INTEGER PRIMARY KEY,"
+    " series INTEGER NOT NULL,"
+    " start_ns INTEGER NOT NULL,"
+    " time_ns INTEGER NOT NULL,"
+    " value,"
+    " is_int INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL,"
+    " data TEXT,"
+    " exemplars TEXT);"
+    "CREATE INDEX points_series_time ON points(series, time_ns);",
+};
+
+static int schema_pragma_int(sqlite3 *db, const char *sql, int *out) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? SCHEMA_OK : SCHEMA_EDB;
+}
+
+int schema_version(sqlite3 *db, int *version) {
+    return schema_pragma_int(db, "PRAGMA user_version", version);
+}
+
+static int schema_fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
+    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return SCHEMA_EDB;
+}
+
+int schema_migrate(sqlite3 *db, char *err, size_t errlen) {
+    int version = 0, app_id = 0, objects = 0;
+    if (schema_version(db, &version) != SCHEMA_OK ||
+        schema_pragma_int(db, "PRAGMA application_id", &app_id) != SCHEMA_OK ||
+        schema_pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects) != SCHEMA_OK)
+        return schema_fail(db, err, errlen, "cannot read the database header");
+    if ((app_id != 0 && app_id != SCHEMA_APPLICATION_ID) ||
+        (app_id == 0 && (version != 0 || objects != 0))) {
+        snprintf(err, errlen, "not a loupe database (application_id %d, user_version %d)", app_id,
+                 version);
+        return SCHEMA_EFOREIGN;
+    }
+    if (version > SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this loupe supports (%d); upgrade loupe",
+                 version, SCHEMA_VERSION);
+        return SCHEMA_ENEWER;
+    }
+    for (int v = version + 1; v <= SCHEMA_VERSION; v++) {
+        char tail[96];
+        snprintf(tail, sizeof(tail), "PRAGMA user_version=%d; PRAGMA application_id=%d;", v,
+                 SCHEMA_APPLICATION_ID);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return schema_fail(db, err, errlen, "cannot start the schema migration");
+        if (sqlite3_exec(db, schema_migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, tail, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            char what[64];
+            snprintf(what, sizeof(what), "schema migration to version %d failed", v);
+            schema_fail(db, err, errlen, what);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return SCHEMA_EDB;
+        }
+    }
+    return SCHEMA_OK;
+}

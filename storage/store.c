@@ -1,0 +1,1794 @@
+/* store.c - the durable store: ring, writer thread and SQLite, see store.h.
+ *
+ * DESIGN
+ * store_append() runs on the receiving thread: it renders the batch's
+ * per-item JSON texts (attributes, events, links, bodies, point data) into
+ * one buffer that travels with the batch (store_prep), so the single writer
+ * thread only binds and steps statements; then it pushes the batch into the
+ * ring (ring.h), which refuses it with STORE_EFULL over the byte budget.
+ * If rendering fails (out of memory, larger than the budget) the batch is
+ * queued without texts and the writer renders them itself.
+ *
+ * The writer pops everything queued, and commits it in transactions of at
+ * most STORE_TX_MAX_ITEMS items (a batch is never split). A batch that fails
+ * for a reason of its own is left out and the transaction written again
+ * without it, so the others still commit (store_commit_group; cheaper than a
+ * SAVEPOINT per batch, which measurably slowed every commit). After COMMIT
+ * the writer calls every callback (STORE_OK, or the error of a failed batch
+ * or commit), frees the batches and returns their bytes to the ring. Errors
+ * are logged and the writer keeps running; later batches may succeed.
+ *
+ * Identity: resources and scopes are stored once, keyed by a 128-bit hash of
+ * their canonical content (sorted attributes); metric series likewise by
+ * (metric, hash of sorted attributes). The writer caches hash -> row id and
+ * forgets the cache after any rollback. Traces get a small integer row id on
+ * first sight; a batch's spans are aggregated per trace first, so each trace
+ * costs one upsert per batch, and the upsert keeps the root span's service
+ * and name (the span without a parent; the earliest span until it arrives).
+ * Per-service counters are updated once per batch and decremented by
+ * retention, so they always describe what is stored.
+ *
+ * Retention: after each round of commits, a signal over its maximum count is
+ * cut back to 99% of it, oldest first (by arrival: row id), in transactions
+ * of at most STORE_EVICT_MAX_ITEMS items. Traces are evicted whole (by their
+ * first-seen order), so slightly more spans than needed may go.
+ *
+ * Times are unix nanoseconds in SQLite INTEGER columns; a time beyond
+ * INT64_MAX (year 2262) is stored as INT64_MAX.
+ *
+ * Memory mode: the database lives in SQLite's "memdb" VFS under a process-
+ * unique name ("file:/loupe-<pid>-<n>?vfs=memdb"); names starting with "/"
+ * are shared by every connection of the process, so readers on other threads
+ * open the same database. memdb has no WAL: readers and the writer take
+ * turns on its locks, which the busy timeout absorbs (commits are short).
+ * The database lives as long as the writer's connection.
+ *
+ * Out of memory: the writer fails the transaction that hit it with
+ * STORE_ENOMEM and continues; store_append() never fails for memory (a
+ * batch whose texts cannot be rendered is queued without them).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jw.h"
+#include "log.h"
+#include "model_json.h"
+#include "ring.h"
+#include "schema.h"
+
+#define STORE_DEFAULT_RING_BYTES ((size_t)64 << 20)
+#define STORE_DEFAULT_MAX_SPANS 1000000
+#define STORE_DEFAULT_MAX_LOGS 1000000
+#define STORE_DEFAULT_MAX_POINTS 5000000
+#define STORE_RING_SLOTS 4096
+#define STORE_TX_MAX_ITEMS 20000
+#define STORE_EVICT_MAX_ITEMS 50000
+#define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_OWNER_CACHE_SLOTS 4096   /* resources, scopes; power of two */
+#define STORE_SERIES_CACHE_SLOTS 65536 /* power of two */
+#define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
+#define STORE_MEMDB_MAX_BYTES ((sqlite3_int64)16 << 30)
+#define STORE_DB_NAME "loupe.db"
+
+/* ---- per-item JSON texts --------------------------------------------- */
+
+/* Texts per item: spans (attributes, events, links), logs (body,
+ * attributes), points (sorted attributes, distribution data, exemplars). */
+#define STORE_MAX_TEXTS 3
+
+typedef struct store_text {
+    size_t off, len; /* into a buffer; len 0 = SQL NULL */
+} store_text;
+
+typedef struct store_prep {
+    buf text;      /* every text of the batch, back to back */
+    store_text *t; /* STORE_MAX_TEXTS per item */
+    size_t bytes;  /* accounted memory */
+} store_prep;
+
+static const model_resource store_empty_resource = {
+    .attrs = {NULL, 0},
+    .schema_url = {"", 0},
+    .service_name = {"unknown_service", 15},
+    .service_instance_id = {"", 0},
+};
+static const model_scope store_empty_scope = {
+    .name = {"", 0}, .version = {"", 0}, .attrs = {NULL, 0}, .schema_url = {"", 0}};
+
+static const char *store_cstr(model_str s) {
+    return s.ptr ? s.ptr : "";
+}
+
+/* Renders one JSON document into out and records where it is. */
+#define STORE_TEXT_BEGIN(out, t, j)                                                                \
+    do {                                                                                           \
+        (t)->off = (out)->len;                                                                     \
+        jw_init(&(j), (out));                                                                      \
+    } while (0)
+#define STORE_TEXT_END(out, t, j)                                                                  \
+    do {                                                                                           \
+        if (jw_error(&(j)))                                                                        \
+            return jw_error(&(j)) == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;                     \
+        (t)->len = (out)->len - (t)->off;                                                          \
+    } while (0)
+
+/* Appends the texts of item i of b to out. Returns STORE_OK, STORE_ENOMEM,
+ * or STORE_EINVAL when out's cap is reached. */
+static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
+    jw j;
+    switch (b->signal) {
+    case MODEL_SIGNAL_TRACES: {
+        const model_span *sp = &b->spans[i];
+        STORE_TEXT_BEGIN(out, &t[0], j);
+        model_json_attrs(&j, &sp->attrs);
+        STORE_TEXT_END(out, &t[0], j);
+        STORE_TEXT_BEGIN(out, &t[1], j);
+        model_json_events(&j, sp);
+        STORE_TEXT_END(out, &t[1], j);
+        STORE_TEXT_BEGIN(out, &t[2], j);
+        model_json_links(&j, sp);
+        STORE_TEXT_END(out, &t[2], j);
+        return STORE_OK;
+    }
+    case MODEL_SIGNAL_LOGS: {
+        const model_log *lg = &b->logs[i];
+        STORE_TEXT_BEGIN(out, &t[0], j);
+        model_json_value(&j, &lg->body);
+        STORE_TEXT_END(out, &t[0], j);
+        STORE_TEXT_BEGIN(out, &t[1], j);
+        model_json_attrs(&j, &lg->attrs);
+        STORE_TEXT_END(out, &t[1], j);
+        return STORE_OK;
+    }
+    case MODEL_SIGNAL_METRICS: {
+        const model_point *p = &b->points[i];
+        STORE_TEXT_BEGIN(out, &t[0], j);
+        model_json_attrs_sorted(&j, &p->attrs);
+        STORE_TEXT_END(out, &t[0], j);
+        t[1].off = t[1].len = 0;
+        if (p->metric != NULL && p->metric->type != MODEL_METRIC_GAUGE &&
+            p->metric->type != MODEL_METRIC_SUM) {
+            STORE_TEXT_BEGIN(out, &t[1], j);
+            model_json_point_data(&j, p);
+            STORE_TEXT_END(out, &t[1], j);
+        }
+        t[2].off = t[2].len = 0;
+        if (p->n_exemplars > 0) {
+            STORE_TEXT_BEGIN(out, &t[2], j);
+            model_json_exemplars(&j, p);
+            STORE_TEXT_END(out, &t[2], j);
+        }
+        return STORE_OK;
+    }
+    }
+    return STORE_EINVAL;
+}
+
+static void store_prep_free(store_prep *p) {
+    if (p == NULL)
+        return;
+    buf_free(&p->text);
+    free(p->t);
+    free(p);
+}
+
+/* Renders every text of b, or returns NULL (the writer renders them then). */
+static store_prep *store_prep_new(const model_batch *b, size_t max_bytes) {
+    size_t n = model_batch_items(b);
+    if (n == 0 || n > SIZE_MAX / (STORE_MAX_TEXTS * sizeof(store_text)))
+        return NULL;
+    store_prep *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    buf_init(&p->text, max_bytes);
+    p->t = malloc(n * STORE_MAX_TEXTS * sizeof(store_text));
+    if (p->t == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (store_item_texts(b, i, &p->text, &p->t[i * STORE_MAX_TEXTS]) != STORE_OK)
+            goto fail;
+    p->bytes = sizeof(*p) + p->text.cap + n * STORE_MAX_TEXTS * sizeof(store_text);
+    return p;
+fail:
+    store_prep_free(p);
+    return NULL;
+}
+
+/* ---- 128-bit content hash --------------------------------------------- */
+
+static uint64_t store_mix64(uint64_t x) {
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t store_rotl(uint64_t x, int r) {
+    return (x << r) | (x >> (64 - r));
+}
+
+/* Folds one 64-bit word into both lanes. */
+static void store_hash_word(uint64_t *h1, uint64_t *h2, uint64_t w) {
+    *h1 = store_rotl(*h1 ^ store_mix64(w), 29) * 0x9e3779b97f4a7c15ULL + *h2;
+    *h2 = store_rotl(*h2 ^ store_mix64(w ^ 0xa4093822299f31d0ULL), 37) * 0xc2b2ae3d27d4eb4fULL +
+          *h1;
+}
+
+/* Not cryptographic: identifies content the store has already seen. */
+static void store_hash128(const void *data, size_t len, uint8_t out[16]) {
+    const unsigned char *p = data;
+    uint64_t h1 = 0x243f6a8885a308d3ULL ^ len, h2 = 0x13198a2e03707344ULL ^ store_mix64(len);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        store_hash_word(&h1, &h2, w);
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, len);
+    store_hash_word(&h1, &h2, w ^ ((uint64_t)len << 56));
+    h1 = store_mix64(h1 ^ store_rotl(h2, 17));
+    h2 = store_mix64(h2 + h1);
+    memcpy(out, &h1, 8);
+    memcpy(out + 8, &h2, 8);
+}
+
+/* ---- id cache: (hash, aux) -> (v1, v2) ------------------------------- */
+
+typedef struct store_cache_slot {
+    uint8_t key[16];
+    int64_t aux;
+    int64_t v1, v2;
+    int used;
+} store_cache_slot;
+
+typedef struct store_cache {
+    store_cache_slot *slots;
+    size_t cap; /* power of two */
+    size_t n;
+} store_cache;
+
+static int store_cache_init(store_cache *c, size_t cap) {
+    c->slots = calloc(cap, sizeof(*c->slots));
+    c->cap = cap;
+    c->n = 0;
+    return c->slots ? 0 : -1;
+}
+
+static size_t store_cache_pos(const store_cache *c, const uint8_t key[16], int64_t aux) {
+    uint64_t h;
+    memcpy(&h, key, 8);
+    return (size_t)(store_mix64(h ^ (uint64_t)aux) & (c->cap - 1));
+}
+
+static const store_cache_slot *store_cache_get(const store_cache *c, const uint8_t key[16],
+                                               int64_t aux) {
+    for (size_t i = store_cache_pos(c, key, aux);; i = (i + 1) & (c->cap - 1)) {
+        const store_cache_slot *s = &c->slots[i];
+        if (!s->used)
+            return NULL;
+        if (s->aux == aux && memcmp(s->key, key, 16) == 0)
+            return s;
+    }
+}
+
+static void store_cache_clear(store_cache *c) {
+    if (c->n) {
+        memset(c->slots, 0, c->cap * sizeof(*c->slots));
+        c->n = 0;
+    }
+}
+
+static void store_cache_put(store_cache *c, const uint8_t key[16], int64_t aux, int64_t v1,
+                            int64_t v2) {
+    if (c->n >= c->cap / 2) /* keep probes short: start over */
+        store_cache_clear(c);
+    size_t i = store_cache_pos(c, key, aux);
+    while (c->slots[i].used)
+        i = (i + 1) & (c->cap - 1);
+    store_cache_slot *s = &c->slots[i];
+    memcpy(s->key, key, 16);
+    s->aux = aux;
+    s->v1 = v1;
+    s->v2 = v2;
+    s->used = 1;
+    c->n++;
+}
+
+/* ---- the writer's statements ------------------------------------------- */
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SVC_INSERT,
+    ST_SVC_SELECT,
+    ST_SVC_UPDATE,
+    ST_RES_SELECT,
+    ST_RES_INSERT,
+    ST_SCOPE_SELECT,
+    ST_SCOPE_INSERT,
+    ST_TRACE_UPSERT,
+    ST_TRACE_SVC,
+    ST_SPAN_INSERT,
+    ST_LOG_INSERT,
+    ST_LOG_FTS,
+    ST_METRIC_UPSERT,
+    ST_SERIES_SELECT,
+    ST_SERIES_INSERT,
+    ST_POINT_INSERT,
+    ST_COUNT
+};
+
+static const char *const store_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SVC_INSERT] = "INSERT INTO services(name) VALUES(?1) ON CONFLICT(name) DO NOTHING",
+    [ST_SVC_SELECT] = "SELECT id FROM services WHERE name=?1",
+    [ST_SVC_UPDATE] = "UPDATE services SET span_count=span_count+?2, error_count=error_count+?3,"
+                      " log_count=log_count+?4, point_count=point_count+?5,"
+                      " last_seen_ns=max(last_seen_ns, ?6) WHERE id=?1",
+    [ST_RES_SELECT] = "SELECT id, service FROM resources WHERE hash=?1",
+    [ST_RES_INSERT] = "INSERT INTO resources(hash, service, instance, attrs, dropped_attrs,"
+                      " schema_url) VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_SCOPE_SELECT] = "SELECT id FROM scopes WHERE hash=?1",
+    [ST_SCOPE_INSERT] = "INSERT INTO scopes(hash, name, version, attrs, dropped_attrs, schema_url)"
+                        " VALUES(?1,?2,?3,?4,?5,?6)",
+    /* In DO UPDATE every column on the right-hand side is the old value. */
+    [ST_TRACE_UPSERT] =
+        "INSERT INTO traces(trace_id, start_ns, end_ns, span_count, error_count, has_root,"
+        " root_service, root_name, root_span_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+        " ON CONFLICT(trace_id) DO UPDATE SET"
+        " start_ns=min(start_ns, excluded.start_ns),"
+        " end_ns=max(end_ns, excluded.end_ns),"
+        " span_count=span_count+excluded.span_count,"
+        " error_count=error_count+excluded.error_count,"
+        " root_service=CASE WHEN has_root THEN root_service"
+        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_service"
+        "  ELSE root_service END,"
+        " root_name=CASE WHEN has_root THEN root_name"
+        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_name"
+        "  ELSE root_name END,"
+        " root_span_id=CASE WHEN has_root THEN root_span_id"
+        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_span_id"
+        "  ELSE root_span_id END,"
+        " has_root=has_root OR excluded.has_root"
+        " RETURNING id",
+    [ST_TRACE_SVC] = "INSERT OR IGNORE INTO trace_services(service, trace) VALUES(?1,?2)",
+    [ST_SPAN_INSERT] =
+        "INSERT INTO spans(trace, span_id, parent_span_id, start_ns, end_ns, service, name, kind,"
+        " status_code, status_message, trace_state, flags, resource, scope, dropped_attrs,"
+        " dropped_events, dropped_links, attrs, events, links)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    [ST_LOG_INSERT] =
+        "INSERT INTO logs(time_ns, observed_ns, service, severity, severity_text, trace_id,"
+        " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [ST_LOG_FTS] = "INSERT INTO logs_fts(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")",
+    [ST_METRIC_UPSERT] =
+        "INSERT INTO metrics(resource, scope, name, service, description, unit, type,"
+        " temporality, monotonic, last_seen_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+        " ON CONFLICT(resource, scope, name) DO UPDATE SET"
+        " description=excluded.description, unit=excluded.unit, type=excluded.type,"
+        " temporality=excluded.temporality, monotonic=excluded.monotonic,"
+        " last_seen_ns=max(last_seen_ns, excluded.last_seen_ns)"
+        " RETURNING id",
+    [ST_SERIES_SELECT] = "SELECT id FROM series WHERE metric=?1 AND hash=?2",
+    [ST_SERIES_INSERT] = "INSERT INTO series(metric, hash, attrs) VALUES(?1,?2,?3)",
+    [ST_POINT_INSERT] = "INSERT INTO points(series, start_ns, time_ns, value, is_int, flags, data,"
+                        " exemplars) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+};
+
+/* ---- writer state ------------------------------------------------------ */
+
+/* What one batch adds to one trace. */
+typedef struct store_trace_acc {
+    const uint8_t *trace_id;
+    uint64_t start, end;
+    int64_t spans, errors;
+    size_t root; /* index of the root span, or of the earliest until then */
+    int has_root;
+    int64_t row; /* traces.id */
+    int64_t svc[4];
+    int n_svc;
+} store_trace_acc;
+
+/* What one batch adds to one service's counters. */
+typedef struct store_svc_acc {
+    int64_t sid;
+    int64_t spans, errors, logs, points;
+    uint64_t last_seen;
+} store_svc_acc;
+
+typedef struct store_writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    store_cache resources, scopes, series;
+    buf scratch; /* item texts when the batch came without them */
+    buf key;     /* canonical content of a resource/scope */
+    store_text tmp_t[STORE_MAX_TEXTS];
+
+    /* per-batch scratch, grown on demand */
+    int64_t *ids; /* 3 per item: resource, service, scope */
+    size_t *item_acc;
+    size_t ids_cap;
+    store_trace_acc *accs;
+    size_t n_accs;
+    uint32_t *table; /* trace hash table of acc index + 1; 0 = empty */
+    size_t table_cap;
+    store_svc_acc *svcs;
+    size_t n_svcs, svcs_cap;
+    int64_t *metric_rows;
+    uint64_t *metric_last;
+    size_t metric_cap;
+
+    ring_entry *entries; /* popped entries, ring capacity */
+    int *status;
+    uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
+} store_writer;
+
+struct store {
+    store_mode mode;
+    char path[PATH_MAX + 64]; /* file path or memdb URI */
+    int open_flags;
+    ring *ring;
+    pthread_t thread;
+    uint64_t max_items[MODEL_SIGNAL_COUNT];
+    store_writer w; /* the writer thread's alone once started */
+
+    _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t commits;
+    _Atomic uint64_t commit_errors;
+};
+
+static int store_code(int sqlite_rc) {
+    int prim = sqlite_rc & 0xff;
+    if (prim == SQLITE_NOMEM)
+        return STORE_ENOMEM;
+    return STORE_EIO;
+}
+
+static int64_t store_i64(uint64_t v) {
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* Steps a statement that returns no row, then resets it. */
+static int store_run(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Steps a statement expected to return one integer row (RETURNING id). */
+static int store_run_id(sqlite3_stmt *st, int64_t *id) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_ERROR; /* no row: should not happen */
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void store_bind_str(sqlite3_stmt *st, int idx, model_str s) {
+    sqlite3_bind_text(st, idx, store_cstr(s), (int)s.len, SQLITE_STATIC);
+}
+
+static void store_bind_txt(sqlite3_stmt *st, int idx, const char *base, const store_text *t) {
+    if (t->len == 0)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_text(st, idx, base + t->off, (int)t->len, SQLITE_STATIC);
+}
+
+/* Makes room for n items of per-batch scratch. */
+static int store_writer_reserve(store_writer *w, size_t n) {
+    if (n <= w->ids_cap)
+        goto table;
+    if (n > SIZE_MAX / (3 * sizeof(int64_t)) || n > UINT32_MAX / 4)
+        return STORE_ENOMEM;
+    int64_t *ids = realloc(w->ids, n * 3 * sizeof(*ids));
+    if (ids == NULL)
+        return STORE_ENOMEM;
+    w->ids = ids;
+    size_t *ia = realloc(w->item_acc, n * sizeof(*ia));
+    if (ia == NULL)
+        return STORE_ENOMEM;
+    w->item_acc = ia;
+    store_trace_acc *accs = realloc(w->accs, n * sizeof(*accs));
+    if (accs == NULL)
+        return STORE_ENOMEM;
+    w->accs = accs;
+    w->ids_cap = n;
+table:;
+    size_t tc = 16;
+    while (tc < 2 * n)
+        tc *= 2;
+    if (tc > w->table_cap) {
+        uint32_t *t = realloc(w->table, tc * sizeof(*t));
+        if (t == NULL)
+            return STORE_ENOMEM;
+        w->table = t;
+        w->table_cap = tc;
+    }
+    return STORE_OK;
+}
+
+/* ---- services, resources, scopes --------------------------------------- */
+
+static int store_service_id(store_writer *w, model_str name, int64_t *sid) {
+    if (name.len == 0)
+        name = store_empty_resource.service_name;
+    sqlite3_stmt *st = w->st[ST_SVC_INSERT];
+    store_bind_str(st, 1, name);
+    int rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    st = w->st[ST_SVC_SELECT];
+    store_bind_str(st, 1, name);
+    return store_run_id(st, sid);
+}
+
+/* Canonical content of attributes + extra fields into w->key; hashes it.
+ * Returns the length of the attributes' JSON at the start of w->key, or 0
+ * on error. */
+static size_t store_key_attrs(store_writer *w, const model_attrs *a, const model_str *extra,
+                              size_t n_extra, uint32_t dropped, uint8_t hash[16]) {
+    buf_reset(&w->key);
+    jw j;
+    jw_init(&j, &w->key);
+    model_json_attrs_sorted(&j, a);
+    if (jw_error(&j))
+        return 0;
+    size_t attrs_len = w->key.len;
+    char num[16];
+    int nl = snprintf(num, sizeof(num), "%u", (unsigned)dropped);
+    if (buf_append(&w->key, "", 1) != BUF_OK || buf_append(&w->key, num, (size_t)nl) != BUF_OK)
+        return 0;
+    for (size_t i = 0; i < n_extra; i++) {
+        /* length-prefixed so that field boundaries are part of the key */
+        nl = snprintf(num, sizeof(num), ":%zu:", extra[i].len);
+        if (buf_append(&w->key, num, (size_t)nl) != BUF_OK ||
+            buf_append(&w->key, store_cstr(extra[i]), extra[i].len) != BUF_OK)
+            return 0;
+    }
+    store_hash128(w->key.ptr, w->key.len, hash);
+    return attrs_len;
+}
+
+static int store_resolve_resource(store_writer *w, const model_resource *r, int64_t *rid,
+                                  int64_t *sid) {
+    uint8_t h[16];
+    model_str extra[1] = {r->schema_url};
+    size_t alen = store_key_attrs(w, &r->attrs, extra, 1, r->dropped_attrs, h);
+    if (alen == 0)
+        return SQLITE_NOMEM;
+    const store_cache_slot *c = store_cache_get(&w->resources, h, 0);
+    if (c != NULL) {
+        *rid = c->v1;
+        *sid = c->v2;
+        return SQLITE_OK;
+    }
+    sqlite3_stmt *st = w->st[ST_RES_SELECT];
+    sqlite3_bind_blob(st, 1, h, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *rid = sqlite3_column_int64(st, 0);
+        *sid = sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+        store_cache_put(&w->resources, h, 0, *rid, *sid);
+        return SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    rc = store_service_id(w, r->service_name, sid);
+    if (rc != SQLITE_OK)
+        return rc;
+    st = w->st[ST_RES_INSERT];
+    sqlite3_bind_blob(st, 1, h, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, *sid);
+    store_bind_str(st, 3, r->service_instance_id);
+    sqlite3_bind_text(st, 4, w->key.ptr, (int)alen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->dropped_attrs);
+    store_bind_str(st, 6, r->schema_url);
+    rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    *rid = sqlite3_last_insert_rowid(w->db);
+    store_cache_put(&w->resources, h, 0, *rid, *sid);
+    return SQLITE_OK;
+}
+
+static int store_resolve_scope(store_writer *w, const model_scope *s, int64_t *id) {
+    uint8_t h[16];
+    model_str extra[3] = {s->name, s->version, s->schema_url};
+    size_t alen = store_key_attrs(w, &s->attrs, extra, 3, s->dropped_attrs, h);
+    if (alen == 0)
+        return SQLITE_NOMEM;
+    const store_cache_slot *c = store_cache_get(&w->scopes, h, 0);
+    if (c != NULL) {
+        *id = c->v1;
+        return SQLITE_OK;
+    }
+    sqlite3_stmt *st = w->st[ST_SCOPE_SELECT];
+    sqlite3_bind_blob(st, 1, h, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        store_cache_put(&w->scopes, h, 0, *id, 0);
+        return SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    st = w->st[ST_SCOPE_INSERT];
+    sqlite3_bind_blob(st, 1, h, 16, SQLITE_STATIC);
+    store_bind_str(st, 2, s->name);
+    store_bind_str(st, 3, s->version);
+    sqlite3_bind_text(st, 4, w->key.ptr, (int)alen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, s->dropped_attrs);
+    store_bind_str(st, 6, s->schema_url);
+    rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    *id = sqlite3_last_insert_rowid(w->db);
+    store_cache_put(&w->scopes, h, 0, *id, 0);
+    return SQLITE_OK;
+}
+
+/* Resolves the resource and scope of consecutive items, remembering the last
+ * pair: decoders group items by resource and scope. */
+typedef struct store_owner_memo {
+    const model_resource *res;
+    const model_scope *scope;
+    int64_t rid, sid, scid;
+} store_owner_memo;
+
+static int store_resolve_owner(store_writer *w, store_owner_memo *m, const model_resource *r,
+                               const model_scope *s, int64_t out[3]) {
+    int rc;
+    if (r == NULL)
+        r = &store_empty_resource;
+    if (s == NULL)
+        s = &store_empty_scope;
+    if (r != m->res) {
+        rc = store_resolve_resource(w, r, &m->rid, &m->sid);
+        if (rc != SQLITE_OK)
+            return rc;
+        m->res = r;
+    }
+    if (s != m->scope) {
+        rc = store_resolve_scope(w, s, &m->scid);
+        if (rc != SQLITE_OK)
+            return rc;
+        m->scope = s;
+    }
+    out[0] = m->rid;
+    out[1] = m->sid;
+    out[2] = m->scid;
+    return SQLITE_OK;
+}
+
+static store_svc_acc *store_svc_acc_get(store_writer *w, int64_t sid) {
+    for (size_t i = w->n_svcs; i-- > 0;)
+        if (w->svcs[i].sid == sid)
+            return &w->svcs[i];
+    if (w->n_svcs == w->svcs_cap) {
+        size_t cap = w->svcs_cap ? 2 * w->svcs_cap : 8;
+        store_svc_acc *n = realloc(w->svcs, cap * sizeof(*n));
+        if (n == NULL)
+            return NULL;
+        w->svcs = n;
+        w->svcs_cap = cap;
+    }
+    store_svc_acc *a = &w->svcs[w->n_svcs++];
+    memset(a, 0, sizeof(*a));
+    a->sid = sid;
+    return a;
+}
+
+static int store_svc_flush(store_writer *w) {
+    sqlite3_stmt *st = w->st[ST_SVC_UPDATE];
+    for (size_t i = 0; i < w->n_svcs; i++) {
+        const store_svc_acc *a = &w->svcs[i];
+        sqlite3_bind_int64(st, 1, a->sid);
+        sqlite3_bind_int64(st, 2, a->spans);
+        sqlite3_bind_int64(st, 3, a->errors);
+        sqlite3_bind_int64(st, 4, a->logs);
+        sqlite3_bind_int64(st, 5, a->points);
+        sqlite3_bind_int64(st, 6, store_i64(a->last_seen));
+        int rc = store_run(st);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    w->n_svcs = 0;
+    return SQLITE_OK;
+}
+
+/* The texts of item i: from the batch's prep, or rendered now. */
+static int store_texts(store_writer *w, const ring_entry *e, size_t i, const char **base,
+                       const store_text **t) {
+    const store_prep *p = e->prep;
+    if (p != NULL) {
+        *base = p->text.ptr;
+        *t = &p->t[i * STORE_MAX_TEXTS];
+        return SQLITE_OK;
+    }
+    buf_reset(&w->scratch);
+    int rc = store_item_texts(e->batch, i, &w->scratch, w->tmp_t);
+    if (rc != STORE_OK)
+        return rc == STORE_ENOMEM ? SQLITE_NOMEM : SQLITE_TOOBIG;
+    *base = w->scratch.ptr;
+    *t = w->tmp_t;
+    return SQLITE_OK;
+}
+
+/* ---- spans --------------------------------------------------------------- */
+
+static store_trace_acc *store_trace_acc_get(store_writer *w, const uint8_t *trace_id,
+                                            size_t *index) {
+    uint64_t a, b;
+    memcpy(&a, trace_id, 8);
+    memcpy(&b, trace_id + 8, 8);
+    size_t mask = w->table_cap - 1;
+    for (size_t i = (size_t)store_mix64(a ^ b) & mask;; i = (i + 1) & mask) {
+        uint32_t v = w->table[i];
+        if (v == 0) {
+            size_t k = w->n_accs++;
+            w->table[i] = (uint32_t)(k + 1);
+            store_trace_acc *acc = &w->accs[k];
+            memset(acc, 0, sizeof(*acc));
+            acc->trace_id = trace_id;
+            *index = k;
+            return acc;
+        }
+        if (memcmp(w->accs[v - 1].trace_id, trace_id, 16) == 0) {
+            *index = v - 1;
+            return &w->accs[v - 1];
+        }
+    }
+}
+
+static int store_write_spans(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
+    size_t n = b->n_spans;
+    int rc = store_writer_reserve(w, n);
+    if (rc != STORE_OK)
+        return SQLITE_NOMEM;
+    memset(w->table, 0, w->table_cap * sizeof(*w->table));
+    w->n_accs = 0;
+    w->n_svcs = 0;
+    store_owner_memo memo = {0};
+
+    /* 1: owners, per-trace and per-service aggregates */
+    for (size_t i = 0; i < n; i++) {
+        const model_span *sp = &b->spans[i];
+        int64_t *ids = &w->ids[3 * i];
+        rc = store_resolve_owner(w, &memo, sp->resource, sp->scope, ids);
+        if (rc != SQLITE_OK)
+            return rc;
+        size_t k;
+        store_trace_acc *acc = store_trace_acc_get(w, sp->trace_id, &k);
+        w->item_acc[i] = k;
+        int is_error = sp->status_code == MODEL_STATUS_ERROR;
+        if (acc->spans == 0) {
+            acc->start = sp->start_ns;
+            acc->end = sp->end_ns;
+            acc->root = i;
+            acc->has_root = !sp->has_parent;
+        } else {
+            if (sp->start_ns < acc->start)
+                acc->start = sp->start_ns;
+            if (sp->end_ns > acc->end)
+                acc->end = sp->end_ns;
+            if (!acc->has_root &&
+                (!sp->has_parent || sp->start_ns < b->spans[acc->root].start_ns)) {
+                acc->root = i;
+                acc->has_root = !sp->has_parent;
+            }
+        }
+        acc->spans++;
+        acc->errors += is_error;
+        store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
+        if (sa == NULL)
+            return SQLITE_NOMEM;
+        sa->spans++;
+        sa->errors += is_error;
+        uint64_t seen = sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns;
+        if (seen > sa->last_seen)
+            sa->last_seen = seen;
+    }
+
+    /* 2: one upsert per trace */
+    sqlite3_stmt *st = w->st[ST_TRACE_UPSERT];
+    for (size_t k = 0; k < w->n_accs; k++) {
+        store_trace_acc *acc = &w->accs[k];
+        const model_span *root = &b->spans[acc->root];
+        sqlite3_bind_blob(st, 1, acc->trace_id, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, store_i64(acc->start));
+        sqlite3_bind_int64(st, 3, store_i64(acc->end));
+        sqlite3_bind_int64(st, 4, acc->spans);
+        sqlite3_bind_int64(st, 5, acc->errors);
+        sqlite3_bind_int(st, 6, acc->has_root);
+        sqlite3_bind_int64(st, 7, w->ids[3 * acc->root + 1]);
+        store_bind_str(st, 8, root->name);
+        sqlite3_bind_blob(st, 9, root->span_id, 8, SQLITE_STATIC);
+        rc = store_run_id(st, &acc->row);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+
+    /* 3: the spans, and the (service, trace) pairs */
+    st = w->st[ST_SPAN_INSERT];
+    sqlite3_stmt *ts = w->st[ST_TRACE_SVC];
+    for (size_t i = 0; i < n; i++) {
+        const model_span *sp = &b->spans[i];
+        const int64_t *ids = &w->ids[3 * i];
+        store_trace_acc *acc = &w->accs[w->item_acc[i]];
+        const char *base;
+        const store_text *t;
+        rc = store_texts(w, e, i, &base, &t);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_int64(st, 1, acc->row);
+        sqlite3_bind_blob(st, 2, sp->span_id, 8, SQLITE_STATIC);
+        if (sp->has_parent)
+            sqlite3_bind_blob(st, 3, sp->parent_span_id, 8, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, store_i64(sp->start_ns));
+        sqlite3_bind_int64(st, 5, store_i64(sp->end_ns));
+        sqlite3_bind_int64(st, 6, ids[1]);
+        store_bind_str(st, 7, sp->name);
+        sqlite3_bind_int(st, 8, (int)sp->kind);
+        sqlite3_bind_int(st, 9, (int)sp->status_code);
+        store_bind_str(st, 10, sp->status_message);
+        store_bind_str(st, 11, sp->trace_state);
+        sqlite3_bind_int64(st, 12, sp->flags);
+        sqlite3_bind_int64(st, 13, ids[0]);
+        sqlite3_bind_int64(st, 14, ids[2]);
+        sqlite3_bind_int64(st, 15, sp->dropped_attrs);
+        sqlite3_bind_int64(st, 16, sp->dropped_events);
+        sqlite3_bind_int64(st, 17, sp->dropped_links);
+        store_bind_txt(st, 18, base, &t[0]);
+        store_bind_txt(st, 19, base, &t[1]);
+        store_bind_txt(st, 20, base, &t[2]);
+        rc = store_run(st);
+        if (rc != SQLITE_OK)
+            return rc;
+
+        int known = 0;
+        for (int k = 0; k < acc->n_svc; k++)
+            known |= acc->svc[k] == ids[1];
+        if (!known) {
+            sqlite3_bind_int64(ts, 1, ids[1]);
+            sqlite3_bind_int64(ts, 2, acc->row);
+            rc = store_run(ts);
+            if (rc != SQLITE_OK)
+                return rc;
+            if (acc->n_svc < (int)(sizeof(acc->svc) / sizeof(acc->svc[0])))
+                acc->svc[acc->n_svc++] = ids[1];
+        }
+    }
+
+    /* 4: service counters */
+    return store_svc_flush(w);
+}
+
+/* ---- logs ---------------------------------------------------------------- */
+
+static uint64_t store_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int store_write_logs(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
+    store_owner_memo memo = {0};
+    w->n_svcs = 0;
+    sqlite3_stmt *st = w->st[ST_LOG_INSERT], *fts = w->st[ST_LOG_FTS];
+    uint64_t now = 0;
+    for (size_t i = 0; i < b->n_logs; i++) {
+        const model_log *lg = &b->logs[i];
+        int64_t ids[3];
+        int rc = store_resolve_owner(w, &memo, lg->resource, lg->scope, ids);
+        if (rc != SQLITE_OK)
+            return rc;
+        const char *base;
+        const store_text *t;
+        rc = store_texts(w, e, i, &base, &t);
+        if (rc != SQLITE_OK)
+            return rc;
+        uint64_t time = lg->time_ns ? lg->time_ns : lg->observed_time_ns;
+        if (time == 0) {
+            if (now == 0)
+                now = store_now_ns();
+            time = now;
+        }
+        sqlite3_bind_int64(st, 1, store_i64(time));
+        sqlite3_bind_int64(st, 2, store_i64(lg->observed_time_ns));
+        sqlite3_bind_int64(st, 3, ids[1]);
+        sqlite3_bind_int(st, 4, lg->severity_number);
+        store_bind_str(st, 5, lg->severity_text);
+        if (lg->has_trace_id)
+            sqlite3_bind_blob(st, 6, lg->trace_id, 16, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 6);
+        if (lg->has_span_id)
+            sqlite3_bind_blob(st, 7, lg->span_id, 8, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+        sqlite3_bind_int64(st, 8, lg->flags);
+        store_bind_str(st, 9, lg->event_name);
+        sqlite3_bind_int64(st, 10, ids[0]);
+        sqlite3_bind_int64(st, 11, ids[2]);
+        sqlite3_bind_int64(st, 12, lg->dropped_attrs);
+        store_bind_txt(st, 13, base, &t[0]);
+        store_bind_txt(st, 14, base, &t[1]);
+        rc = store_run(st);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(w->db));
+        store_bind_txt(fts, 2, base, &t[0]);
+        rc = store_run(fts);
+        if (rc != SQLITE_OK)
+            return rc;
+        store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
+        if (sa == NULL)
+            return SQLITE_NOMEM;
+        sa->logs++;
+        if (time > sa->last_seen)
+            sa->last_seen = time;
+    }
+    return store_svc_flush(w);
+}
+
+/* ---- metrics --------------------------------------------------------------- */
+
+static int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
+                                int64_t *id) {
+    uint8_t h[16];
+    store_hash128(attrs, len, h);
+    const store_cache_slot *c = store_cache_get(&w->series, h, metric);
+    if (c != NULL) {
+        *id = c->v1;
+        return SQLITE_OK;
+    }
+    sqlite3_stmt *st = w->st[ST_SERIES_SELECT];
+    sqlite3_bind_int64(st, 1, metric);
+    sqlite3_bind_blob(st, 2, h, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        store_cache_put(&w->series, h, metric, *id, 0);
+        return SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    st = w->st[ST_SERIES_INSERT];
+    sqlite3_bind_int64(st, 1, metric);
+    sqlite3_bind_blob(st, 2, h, 16, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, attrs, (int)len, SQLITE_STATIC);
+    rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    *id = sqlite3_last_insert_rowid(w->db);
+    store_cache_put(&w->series, h, metric, *id, 0);
+    return SQLITE_OK;
+}
+
+static int store_write_metrics(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
+    size_t nm = b->n_metrics;
+    if (nm > w->metric_cap) {
+        if (nm > SIZE_MAX / (2 * sizeof(int64_t)))
+            return SQLITE_NOMEM;
+        int64_t *rows = realloc(w->metric_rows, nm * 2 * sizeof(*rows));
+        if (rows == NULL)
+            return SQLITE_NOMEM;
+        w->metric_rows = rows;
+        uint64_t *last = realloc(w->metric_last, nm * sizeof(*last));
+        if (last == NULL)
+            return SQLITE_NOMEM;
+        w->metric_last = last;
+        w->metric_cap = nm;
+    }
+    /* every point must belong to a metric of this batch */
+    for (size_t m = 0; m < nm; m++)
+        w->metric_last[m] = 0;
+    for (size_t i = 0; i < b->n_points; i++) {
+        const model_point *p = &b->points[i];
+        if (p->metric == NULL || p->metric < b->metrics || p->metric >= b->metrics + nm)
+            return SQLITE_MISUSE;
+        size_t m = (size_t)(p->metric - b->metrics);
+        if (p->time_ns > w->metric_last[m])
+            w->metric_last[m] = p->time_ns;
+    }
+    store_owner_memo memo = {0};
+    w->n_svcs = 0;
+    sqlite3_stmt *st = w->st[ST_METRIC_UPSERT];
+    for (size_t m = 0; m < nm; m++) {
+        const model_metric *mt = &b->metrics[m];
+        int64_t ids[3];
+        int rc = store_resolve_owner(w, &memo, mt->resource, mt->scope, ids);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_int64(st, 1, ids[0]);
+        sqlite3_bind_int64(st, 2, ids[2]);
+        store_bind_str(st, 3, mt->name);
+        sqlite3_bind_int64(st, 4, ids[1]);
+        store_bind_str(st, 5, mt->description);
+        store_bind_str(st, 6, mt->unit);
+        sqlite3_bind_int(st, 7, (int)mt->type);
+        sqlite3_bind_int(st, 8, (int)mt->temporality);
+        sqlite3_bind_int(st, 9, mt->monotonic ? 1 : 0);
+        sqlite3_bind_int64(st, 10, store_i64(w->metric_last[m]));
+        rc = store_run_id(st, &w->metric_rows[2 * m]);
+        if (rc != SQLITE_OK)
+            return rc;
+        w->metric_rows[2 * m + 1] = ids[1];
+    }
+    st = w->st[ST_POINT_INSERT];
+    for (size_t i = 0; i < b->n_points; i++) {
+        const model_point *p = &b->points[i];
+        size_t m = (size_t)(p->metric - b->metrics);
+        const char *base;
+        const store_text *t;
+        int rc = store_texts(w, e, i, &base, &t);
+        if (rc != SQLITE_OK)
+            return rc;
+        int64_t series = 0;
+        rc = store_resolve_series(w, w->metric_rows[2 * m], base + t[0].off, t[0].len, &series);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_int64(st, 1, series);
+        sqlite3_bind_int64(st, 2, store_i64(p->start_time_ns));
+        sqlite3_bind_int64(st, 3, store_i64(p->time_ns));
+        model_metric_type type = p->metric->type;
+        if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUM)
+            sqlite3_bind_null(st, 4);
+        else if (p->is_int)
+            sqlite3_bind_int64(st, 4, p->as_int);
+        else
+            sqlite3_bind_double(st, 4, p->as_double); /* NaN is stored as NULL */
+        sqlite3_bind_int(st, 5, p->is_int ? 1 : 0);
+        sqlite3_bind_int64(st, 6, p->flags);
+        store_bind_txt(st, 7, base, &t[1]);
+        store_bind_txt(st, 8, base, &t[2]);
+        rc = store_run(st);
+        if (rc != SQLITE_OK)
+            return rc;
+        store_svc_acc *sa = store_svc_acc_get(w, w->metric_rows[2 * m + 1]);
+        if (sa == NULL)
+            return SQLITE_NOMEM;
+        sa->points++;
+        if (p->time_ns > sa->last_seen)
+            sa->last_seen = p->time_ns;
+    }
+    return store_svc_flush(w);
+}
+
+static int store_write_batch(store_writer *w, const ring_entry *e) {
+    switch (e->batch->signal) {
+    case MODEL_SIGNAL_TRACES:
+        return store_write_spans(w, e);
+    case MODEL_SIGNAL_LOGS:
+        return store_write_logs(w, e);
+    case MODEL_SIGNAL_METRICS:
+        return store_write_metrics(w, e);
+    }
+    return SQLITE_MISUSE;
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+static void store_forget_caches(store_writer *w) {
+    store_cache_clear(&w->resources);
+    store_cache_clear(&w->scopes);
+    store_cache_clear(&w->series);
+}
+
+static void store_log_failure(store *s, const char *what, const ring_entry *e, int rc) {
+    char msg[256];
+    /* SQLITE_MISUSE is the writer's own marker for an invalid batch */
+    log_quote(rc == SQLITE_MISUSE ? "invalid batch: a point refers to a metric outside it"
+                                  : sqlite3_errmsg(s->w.db),
+              msg, sizeof(msg));
+    if (e != NULL)
+        log_event(LOG_ERROR, "store_write_failed",
+                  "what=%s signal=%s items=%zu sqlite_code=%d sqlite=\"%s\"", what,
+                  model_signal_name(e->batch->signal), model_batch_items(e->batch), rc, msg);
+    else
+        log_event(LOG_ERROR, "store_write_failed", "what=%s sqlite_code=%d sqlite=\"%s\"", what,
+                  rc, msg);
+}
+
+/* status[] values while a group is being written (STORE_* codes are <= 0) */
+#define STORE_PENDING 1   /* not written yet */
+#define STORE_TENTATIVE 2 /* written in the open transaction */
+#define STORE_MAX_REDO 8
+
+/* 1 when an error concerns the batch being written rather than the
+ * database as a whole: the other batches of its transaction can still
+ * commit without it. */
+static int store_error_is_local(int sqlite_rc) {
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_MISUSE: /* the writer's marker for an invalid batch */
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes entries[0..n) in one transaction and fills status[]. No savepoints
+ * on the normal path: when a batch fails for a reason of its own, the
+ * transaction is rolled back and written again without it (at most
+ * STORE_MAX_REDO times); when the database fails (full, I/O error, out of
+ * memory, a failed COMMIT) every batch of the transaction fails at once. */
+static void store_commit_group(store *s, ring_entry *entries, int *status, size_t n) {
+    store_writer *w = &s->w;
+    for (size_t i = 0; i < n; i++)
+        status[i] = STORE_PENDING;
+    for (int attempt = 0;; attempt++) {
+        int rc = store_run(w->st[ST_BEGIN]);
+        if (rc != SQLITE_OK) {
+            store_log_failure(s, "begin", NULL, rc);
+            atomic_fetch_add(&s->commit_errors, 1);
+            for (size_t i = 0; i < n; i++)
+                if (status[i] > 0)
+                    status[i] = store_code(rc);
+            return;
+        }
+        int failed = SQLITE_OK;
+        for (size_t i = 0; i < n && failed == SQLITE_OK; i++) {
+            if (status[i] != STORE_PENDING)
+                continue;
+            rc = store_write_batch(w, &entries[i]);
+            if (rc == SQLITE_OK) {
+                status[i] = STORE_TENTATIVE;
+                continue;
+            }
+            store_log_failure(s, "batch", &entries[i], rc);
+            atomic_fetch_add(&s->commit_errors, 1);
+            status[i] = rc == SQLITE_MISUSE ? STORE_EINVAL : store_code(rc);
+            failed = rc;
+        }
+        if (failed == SQLITE_OK) {
+            rc = store_run(w->st[ST_COMMIT]);
+            if (rc == SQLITE_OK) {
+                atomic_fetch_add(&s->commits, 1);
+                for (size_t i = 0; i < n; i++)
+                    if (status[i] == STORE_TENTATIVE)
+                        status[i] = STORE_OK;
+                return;
+            }
+            store_log_failure(s, "commit", NULL, rc);
+            atomic_fetch_add(&s->commit_errors, 1);
+            failed = rc;
+        }
+        if (!sqlite3_get_autocommit(w->db))
+            store_run(w->st[ST_ROLLBACK]);
+        store_forget_caches(w); /* ids cached in the rolled back part are gone */
+        int redo = store_error_is_local(failed) && attempt < STORE_MAX_REDO;
+        int code = failed == SQLITE_MISUSE ? STORE_EIO : store_code(failed);
+        int left = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (status[i] == STORE_TENTATIVE || status[i] == STORE_PENDING) {
+                status[i] = redo ? STORE_PENDING : code;
+                left += redo;
+            }
+        }
+        if (!left)
+            return;
+    }
+}
+
+/* ---- retention --------------------------------------------------------------- */
+
+typedef struct store_evict_sql {
+    const char *breakdown; /* ?1 = last row: (service, items, errors) */
+    const char *update;    /* ?1 service, ?2 items, ?3 errors */
+    const char *before;    /* optional, ?1 = last row */
+    const char *del;       /* ?1 = last row; its changes() are the evicted items */
+    const char *after;     /* optional */
+} store_evict_sql;
+
+static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
+    [MODEL_SIGNAL_TRACES] =
+        {
+            "SELECT service, count(*), sum(status_code=2) FROM spans WHERE trace<=?1"
+            " GROUP BY service",
+            "UPDATE services SET span_count=max(span_count-?2,0),"
+            " error_count=max(error_count-?3,0) WHERE id=?1",
+            "DELETE FROM trace_services WHERE service IN (SELECT id FROM services)"
+            " AND trace<=?1",
+            "DELETE FROM spans WHERE trace<=?1",
+            "DELETE FROM traces WHERE id<=?1",
+        },
+    [MODEL_SIGNAL_LOGS] =
+        {
+            "SELECT service, count(*), 0 FROM logs WHERE id<=?1 GROUP BY service",
+            "UPDATE services SET log_count=max(log_count-?2,0) WHERE id=?1",
+            "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, " SCHEMA_LOG_FTS_TEXT(
+                "body") " FROM logs WHERE id<=?1",
+            "DELETE FROM logs WHERE id<=?1",
+            NULL,
+        },
+    [MODEL_SIGNAL_METRICS] =
+        {
+            "SELECT m.service, count(*), 0 FROM points p JOIN series s ON s.id=p.series"
+            " JOIN metrics m ON m.id=s.metric WHERE p.id<=?1 GROUP BY m.service",
+            "UPDATE services SET point_count=max(point_count-?2,0) WHERE id=?1",
+            NULL,
+            "DELETE FROM points WHERE id<=?1",
+            NULL,
+        },
+};
+
+/* Runs sql with ?1 = x; *changes gets sqlite3_changes() when not NULL. */
+static int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, x);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+        if (rc == SQLITE_OK && changes)
+            *changes = sqlite3_changes64(db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Finds the last row to evict so that about `need` items go: *last = 0
+ * when there is nothing. */
+static int store_evict_bound(sqlite3 *db, model_signal sig, uint64_t need, int64_t *last) {
+    static const char *const sql[MODEL_SIGNAL_COUNT] = {
+        [MODEL_SIGNAL_TRACES] = "SELECT id, span_count FROM traces ORDER BY id",
+        [MODEL_SIGNAL_LOGS] = "SELECT id FROM logs ORDER BY id LIMIT 1 OFFSET ?1",
+        [MODEL_SIGNAL_METRICS] = "SELECT id FROM points ORDER BY id LIMIT 1 OFFSET ?1",
+    };
+    sqlite3_stmt *st = NULL;
+    *last = 0;
+    int rc = sqlite3_prepare_v2(db, sql[sig], -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sig == MODEL_SIGNAL_TRACES) {
+        uint64_t sum = 0;
+        while (sum < need) {
+            rc = sqlite3_step(st);
+            if (rc != SQLITE_ROW)
+                break;
+            *last = sqlite3_column_int64(st, 0);
+            sum += (uint64_t)sqlite3_column_int64(st, 1);
+        }
+    } else {
+        sqlite3_bind_int64(st, 1, (int64_t)need - 1);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *last = sqlite3_column_int64(st, 0);
+        } else if (rc == SQLITE_DONE) {
+            /* fewer rows than needed: all of them */
+            sqlite3_finalize(st);
+            st = NULL;
+            rc = sqlite3_prepare_v2(db,
+                                    sig == MODEL_SIGNAL_LOGS ? "SELECT max(id) FROM logs"
+                                                             : "SELECT max(id) FROM points",
+                                    -1, &st, NULL);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW)
+                *last = sqlite3_column_int64(st, 0);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* One eviction transaction. *gone gets the items removed. */
+static int store_evict_once(store *s, model_signal sig, uint64_t need, int64_t *gone) {
+    sqlite3 *db = s->w.db;
+    const store_evict_sql *q = &store_evict[sig];
+    int64_t last;
+    *gone = 0;
+    int rc = store_evict_bound(db, sig, need, &last);
+    if (rc != SQLITE_OK || last == 0)
+        return rc;
+    rc = store_run(s->w.st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_stmt *bd = NULL, *up = NULL;
+    rc = sqlite3_prepare_v2(db, q->breakdown, -1, &bd, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, q->update, -1, &up, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(bd, 1, last);
+        for (;;) {
+            rc = sqlite3_step(bd);
+            if (rc != SQLITE_ROW)
+                break;
+            sqlite3_bind_int64(up, 1, sqlite3_column_int64(bd, 0));
+            sqlite3_bind_int64(up, 2, sqlite3_column_int64(bd, 1));
+            sqlite3_bind_int64(up, 3, sqlite3_column_int64(bd, 2));
+            rc = store_run(up);
+            if (rc != SQLITE_OK)
+                break;
+        }
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(bd);
+    sqlite3_finalize(up);
+    if (rc == SQLITE_OK && q->before)
+        rc = store_exec1(db, q->before, last, NULL);
+    if (rc == SQLITE_OK)
+        rc = store_exec1(db, q->del, last, gone);
+    if (rc == SQLITE_OK && q->after)
+        rc = store_exec1(db, q->after, last, NULL);
+    if (rc == SQLITE_OK)
+        rc = store_run(s->w.st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        *gone = 0;
+        if (!sqlite3_get_autocommit(db))
+            store_run(s->w.st[ST_ROLLBACK]);
+        store_forget_caches(&s->w);
+    }
+    return rc;
+}
+
+/* Cuts every signal over its maximum back to 99% of it, oldest first. */
+static void store_retention(store *s) {
+    store_writer *w = &s->w;
+    for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
+        uint64_t max = s->max_items[sig];
+        for (int round = 0; round < 10000 && w->counts[sig] > max; round++) {
+            uint64_t need = w->counts[sig] - max + max / 100;
+            if (need > STORE_EVICT_MAX_ITEMS)
+                need = STORE_EVICT_MAX_ITEMS;
+            int64_t gone = 0;
+            int rc = store_evict_once(s, (model_signal)sig, need, &gone);
+            if (rc != SQLITE_OK) {
+                char msg[256];
+                log_quote(sqlite3_errmsg(w->db), msg, sizeof(msg));
+                log_event(LOG_ERROR, "store_retention_failed",
+                          "signal=%s sqlite_code=%d sqlite=\"%s\"",
+                          model_signal_name((model_signal)sig), rc, msg);
+                break;
+            }
+            if (gone <= 0) { /* nothing left to evict: the count was stale */
+                w->counts[sig] = 0;
+                break;
+            }
+            w->counts[sig] = (uint64_t)gone < w->counts[sig] ? w->counts[sig] - (uint64_t)gone : 0;
+            atomic_fetch_add(&s->evicted[sig], (uint64_t)gone);
+            log_event(LOG_DEBUG, "store_evicted", "signal=%s items=%" PRId64,
+                      model_signal_name((model_signal)sig), gone);
+        }
+    }
+}
+
+/* ---- the writer thread ----------------------------------------------------- */
+
+static void store_finish(store *s, ring_entry *entries, const int *status, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        ring_entry *e = &entries[i];
+        model_signal sig = e->batch->signal;
+        if (status[i] == STORE_OK) {
+            size_t items = model_batch_items(e->batch);
+            atomic_fetch_add(&s->accepted[sig], items);
+            s->w.counts[sig] += items;
+        }
+        if (e->cb)
+            e->cb(e->ud, status[i], e->batch);
+        model_batch_free(e->batch);
+        store_prep_free(e->prep);
+        ring_release(s->ring, e->bytes);
+        e->batch = NULL;
+        e->prep = NULL;
+    }
+}
+
+static void *store_writer_main(void *arg) {
+    store *s = arg;
+    store_writer *w = &s->w;
+    size_t cap = ring_capacity(s->ring);
+    for (;;) {
+        size_t n = ring_pop_all(s->ring, w->entries, cap, 1);
+        if (n == 0)
+            break; /* closed and drained */
+        size_t i = 0;
+        while (i < n) {
+            size_t j = i + 1, items = model_batch_items(w->entries[i].batch);
+            while (j < n && items + model_batch_items(w->entries[j].batch) <= STORE_TX_MAX_ITEMS)
+                items += model_batch_items(w->entries[j++].batch);
+            store_commit_group(s, w->entries + i, w->status + i, j - i);
+            store_finish(s, w->entries + i, w->status + i, j - i);
+            i = j;
+        }
+        store_retention(s);
+    }
+    return NULL;
+}
+
+/* ---- open and close -------------------------------------------------------- */
+
+static void store_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void store_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* mkdir -p; the final path must be a writable directory. */
+static int store_mkdir_p(const char *dir, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof(path)) {
+        store_err(err, errlen, "data directory path is empty or too long");
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = '\0';
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            store_err(err, errlen, "cannot create data directory %s: %s", path, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        store_err(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat stbuf;
+    if (stat(path, &stbuf) != 0 || !S_ISDIR(stbuf.st_mode)) {
+        store_err(err, errlen, "data directory %s is not a directory", dir);
+        return -1;
+    }
+    if (access(path, W_OK | X_OK) != 0) {
+        store_err(err, errlen, "data directory %s is not writable: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    out[0] = '\0';
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            snprintf(out, outlen, "%s", t ? t : "");
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void store_destroy(store *s) {
+    store_writer *w = &s->w;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(w->st[i]);
+    if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
+        log_event(LOG_WARN, "store_close_busy", "detail=\"unfinalized statements\"");
+    free(w->resources.slots);
+    free(w->scopes.slots);
+    free(w->series.slots);
+    buf_free(&w->scratch);
+    buf_free(&w->key);
+    free(w->ids);
+    free(w->item_acc);
+    free(w->accs);
+    free(w->table);
+    free(w->svcs);
+    free(w->metric_rows);
+    free(w->metric_last);
+    free(w->entries);
+    free(w->status);
+    ring_free(s->ring);
+    free(s);
+}
+
+static int store_open_db(store *s, char *err, size_t errlen) {
+    store_writer *w = &s->w;
+    const char *shown = s->mode == STORE_MODE_MEMORY ? "(memory)" : s->path;
+    int rc = sqlite3_open_v2(s->path, &w->db, s->open_flags | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        store_err(err, errlen, "cannot open database %s: %s", shown,
+                  w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
+        return STORE_EOPEN;
+    }
+    sqlite3_extended_result_codes(w->db, 1);
+    sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS);
+    if (s->mode == STORE_MODE_MEMORY) {
+        sqlite3_int64 limit = STORE_MEMDB_MAX_BYTES;
+        sqlite3_file_control(w->db, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
+        rc = sqlite3_exec(w->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    } else {
+        char mode[32];
+        rc = store_pragma_text(w->db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
+        if (rc == SQLITE_OK && strcmp(mode, "wal") != 0)
+            log_event(LOG_WARN, "store_no_wal", "journal_mode=%s", mode);
+        /* Debian builds SQLite with WAL defaulting to synchronous=FULL */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(w->db,
+                              "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;",
+                              NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(w->db,
+                          "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
+                          " PRAGMA secure_delete=OFF; PRAGMA foreign_keys=OFF;",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        store_err(err, errlen, "cannot open database %s: %s", shown, sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    rc = schema_migrate(w->db, err, errlen);
+    if (rc == SCHEMA_ENEWER)
+        return STORE_ESCHEMA;
+    if (rc != SCHEMA_OK) {
+        if (err && errlen) {
+            char tmp[512];
+            snprintf(tmp, sizeof(tmp), "%s", err);
+            store_err(err, errlen, "database %s: %s", shown, tmp);
+        }
+        return STORE_EOPEN;
+    }
+    /* an existing database in a read-only place fails here, not later */
+    if (sqlite3_exec(w->db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+        store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(w->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
+                               NULL) != SQLITE_OK) {
+            store_err(err, errlen, "database %s: cannot prepare statement %d: %s", shown, i,
+                      sqlite3_errmsg(w->db));
+            return STORE_EOPEN;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(w->db,
+                            "SELECT coalesce(sum(span_count),0), coalesce(sum(log_count),0),"
+                            " coalesce(sum(point_count),0) FROM services",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        w->counts[MODEL_SIGNAL_TRACES] = (uint64_t)sqlite3_column_int64(st, 0);
+        w->counts[MODEL_SIGNAL_LOGS] = (uint64_t)sqlite3_column_int64(st, 1);
+        w->counts[MODEL_SIGNAL_METRICS] = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return STORE_OK;
+}
+
+int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
+    static _Atomic unsigned long memdb_seq;
+    if (err && errlen)
+        err[0] = '\0';
+    if (out == NULL || cfg == NULL) {
+        store_err(err, errlen, "store_open: missing argument");
+        return STORE_EINVAL;
+    }
+    *out = NULL;
+    if (cfg->mode != STORE_MODE_SQLITE && cfg->mode != STORE_MODE_MEMORY) {
+        store_err(err, errlen, "unknown storage mode %d", (int)cfg->mode);
+        return STORE_EINVAL;
+    }
+    if (cfg->mode == STORE_MODE_SQLITE && (cfg->data_dir == NULL || cfg->data_dir[0] == '\0')) {
+        store_err(err, errlen, "no data directory given");
+        return STORE_EINVAL;
+    }
+    store *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        store_err(err, errlen, "out of memory");
+        return STORE_ENOMEM;
+    }
+    s->mode = cfg->mode;
+    s->max_items[MODEL_SIGNAL_TRACES] = cfg->max_spans ? cfg->max_spans : STORE_DEFAULT_MAX_SPANS;
+    s->max_items[MODEL_SIGNAL_LOGS] = cfg->max_logs ? cfg->max_logs : STORE_DEFAULT_MAX_LOGS;
+    s->max_items[MODEL_SIGNAL_METRICS] =
+        cfg->max_points ? cfg->max_points : STORE_DEFAULT_MAX_POINTS;
+    s->open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int rc;
+    if (cfg->mode == STORE_MODE_MEMORY) {
+        snprintf(s->path, sizeof(s->path), "file:/loupe-%ld-%lu?vfs=memdb", (long)getpid(),
+                 atomic_fetch_add(&memdb_seq, 1));
+        s->open_flags |= SQLITE_OPEN_URI;
+    } else {
+        if (store_mkdir_p(cfg->data_dir, err, errlen) != 0) {
+            rc = STORE_EOPEN;
+            goto fail;
+        }
+        size_t dl = strlen(cfg->data_dir);
+        while (dl > 1 && cfg->data_dir[dl - 1] == '/')
+            dl--;
+        int n = snprintf(s->path, sizeof(s->path), "%.*s/%s", (int)dl, cfg->data_dir,
+                         STORE_DB_NAME);
+        if (n < 0 || (size_t)n >= sizeof(s->path)) {
+            store_err(err, errlen, "data directory path too long: %s", cfg->data_dir);
+            rc = STORE_EOPEN;
+            goto fail;
+        }
+    }
+
+    store_writer *w = &s->w;
+    buf_init(&w->scratch, STORE_ITEM_TEXT_MAX);
+    buf_init(&w->key, STORE_ITEM_TEXT_MAX);
+    size_t ring_bytes = cfg->ring_max_bytes ? cfg->ring_max_bytes : STORE_DEFAULT_RING_BYTES;
+    s->ring = ring_new(ring_bytes, STORE_RING_SLOTS);
+    w->entries = calloc(STORE_RING_SLOTS, sizeof(*w->entries));
+    w->status = calloc(STORE_RING_SLOTS, sizeof(*w->status));
+    if (s->ring == NULL || w->entries == NULL || w->status == NULL ||
+        store_cache_init(&w->resources, STORE_OWNER_CACHE_SLOTS) != 0 ||
+        store_cache_init(&w->scopes, STORE_OWNER_CACHE_SLOTS) != 0 ||
+        store_cache_init(&w->series, STORE_SERIES_CACHE_SLOTS) != 0) {
+        store_err(err, errlen, "out of memory");
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
+    rc = store_open_db(s, err, errlen);
+    if (rc != STORE_OK)
+        goto fail;
+    rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    if (rc != 0) {
+        store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
+    char qpath[PATH_MAX];
+    log_event(LOG_INFO, "store_open",
+              "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64,
+              s->mode == STORE_MODE_MEMORY ? "memory" : "sqlite",
+              log_quote(s->path, qpath, sizeof(qpath)),
+              w->counts[0], w->counts[1], w->counts[2]);
+    *out = s;
+    return STORE_OK;
+
+fail:
+    store_destroy(s);
+    return rc;
+}
+
+void store_close(store *s) {
+    if (s == NULL)
+        return;
+    ring_close(s->ring);
+    pthread_join(s->thread, NULL);
+    store_destroy(s);
+}
+
+/* ---- append, readers, stats ----------------------------------------------- */
+
+int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
+    if (s == NULL || b == NULL || (unsigned)b->signal >= MODEL_SIGNAL_COUNT) {
+        model_batch_free(b);
+        return STORE_EINVAL;
+    }
+    model_signal sig = b->signal;
+    size_t items = model_batch_items(b);
+    size_t bytes = model_batch_bytes(b);
+    size_t max = ring_max_bytes(s->ring);
+    /* Don't render texts for a batch that cannot enter now: the rendered
+     * texts take about half the batch's own bytes again (measured: a third,
+     * plus the buffer's slack). Racy; the push below is what decides. */
+    size_t queued = ring_bytes(s->ring);
+    size_t estimate = bytes + bytes / 2;
+    store_prep *p = NULL;
+    if (queued == 0 || (queued < max && estimate <= max - queued))
+        p = store_prep_new(b, max);
+    ring_entry e = {b, cb, ud, p, bytes + (p ? p->bytes : 0)};
+    int rc = ring_push(s->ring, &e);
+    if (rc == RING_OK)
+        return STORE_OK;
+    atomic_fetch_add(&s->rejected[sig], items);
+    store_prep_free(p);
+    model_batch_free(b);
+    return rc == RING_ECLOSED ? STORE_ECLOSED : STORE_EFULL;
+}
+
+int store_reader_open(store *s, sqlite3 **db) {
+    if (db == NULL)
+        return STORE_EINVAL;
+    *db = NULL;
+    if (s == NULL)
+        return STORE_EINVAL;
+    int rc = sqlite3_open_v2(s->path, db, s->open_flags, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(*db, 1);
+        sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
+        rc = sqlite3_exec(*db,
+                          "PRAGMA query_only=1; PRAGMA cache_size=-16384;"
+                          " PRAGMA temp_store=MEMORY;",
+                          NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+        return rc == SQLITE_NOMEM ? STORE_ENOMEM : STORE_EOPEN;
+    }
+    return STORE_OK;
+}
+
+void store_get_stats(store *s, store_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (s == NULL)
+        return;
+    for (int i = 0; i < MODEL_SIGNAL_COUNT; i++) {
+        out->accepted[i] = atomic_load(&s->accepted[i]);
+        out->rejected[i] = atomic_load(&s->rejected[i]);
+        out->evicted[i] = atomic_load(&s->evicted[i]);
+    }
+    out->commits = atomic_load(&s->commits);
+    out->commit_errors = atomic_load(&s->commit_errors);
+    out->ring_bytes = ring_bytes(s->ring);
+    out->ring_max_bytes = ring_max_bytes(s->ring);
+}
+
+const char *store_strerror(int code) {
+    switch (code) {
+    case STORE_OK:
+        return "ok";
+    case STORE_EFULL:
+        return "store queue full, retry later";
+    case STORE_EIO:
+        return "database write failed";
+    case STORE_ENOMEM:
+        return "out of memory";
+    case STORE_ECLOSED:
+        return "store is shutting down";
+    case STORE_EOPEN:
+        return "cannot open the database";
+    case STORE_ESCHEMA:
+        return "database schema is newer than this loupe";
+    case STORE_EINVAL:
+        return "invalid argument";
+    }
+    return "unknown store error";
+}
+
+int store_is_retryable(int code) {
+    return code == STORE_EFULL || code == STORE_EIO || code == STORE_ENOMEM ||
+           code == STORE_ECLOSED;
+}
