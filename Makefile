@@ -120,7 +120,8 @@ bench-decode: $(BUILD)/bench/bench_decode
 # ---- Node tests (interop with the official exporters, HTTP edge cases) ----
 INTEROP_TESTS := $(sort $(shell find tests/interop -name '*.test.mjs' 2>/dev/null))
 test-interop: $(BUILD)/loupe
-	LOUPE_BIN=$(abspath $(BUILD)/loupe) node --test --test-concurrency=1 $(INTEROP_TESTS)
+	LOUPE_BIN=$(abspath $(BUILD)/loupe) LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) \
+		node --test --test-concurrency=1 $(INTEROP_TESTS)
 
 # ---- browser tests (headless Chromium from Debian, playwright-core) -------
 BROWSER_TESTS := $(sort $(shell find tests/browser -name '*.test.mjs' 2>/dev/null))
