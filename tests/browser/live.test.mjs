@@ -29,6 +29,8 @@ after(async () => {
 });
 
 async function open(path) {
+  // one page at a time: an earlier test's page would keep polling
+  while (opened.length) await opened.pop().context.close().catch(() => {});
   const o = await openPage(browser);
   opened.push(o);
   await o.page.goto(srv.uiUrl + path);

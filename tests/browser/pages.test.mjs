@@ -46,6 +46,8 @@ after(async () => {
 });
 
 async function open(path, opts) {
+  // one page at a time: an earlier test's page would keep polling
+  while (opened.length) await opened.pop().context.close().catch(() => {});
   const o = await openPage(browser, opts);
   opened.push(o);
   await o.page.goto(srv.uiUrl + path);

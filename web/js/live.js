@@ -36,7 +36,7 @@ export function subscribeLive(params, onHint, { pollMs = 2000 } = {}) {
     if (es) { es.close(); es = null; }
     const tick = async () => {
       if (stopped) return;
-      await fire();
+      if (!document.hidden) await fire();
       if (!stopped) pollTimer = setTimeout(tick, pollMs);
     };
     pollTimer = setTimeout(tick, pollMs);

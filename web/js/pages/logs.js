@@ -228,7 +228,7 @@ export function mount(root, { params, signal }) {
 
   function updateCount() {
     countEl.textContent = `${fmtCount(items.length)}${nextCursor ? '+' : ''} log${items.length === 1 ? '' : 's'}`;
-    foot.textContent = loadingMore ? 'Loading more…' : nextCursor ? 'Scroll for more' : items.length ? `End of the logs in ${range.label.toLowerCase()}` : '';
+    foot.textContent = loadingMore ? 'Loading more…' : nextCursor ? 'Scroll for more' : items.length ? `End of the logs (${range.label.toLowerCase()})` : '';
   }
 
   function renderRow(l, i) {

@@ -46,6 +46,29 @@ function pct(p, q) {
   return null;
 }
 
+// A quantile estimated from bucket counts (linear inside the bucket, as
+// Prometheus' histogram_quantile does); the open-ended first and last
+// buckets are closed by the observed min and max when known.
+export function bucketQuantile(bounds, counts, q, { min, max } = {}) {
+  const total = counts.reduce((a, b) => a + (Number(b) || 0), 0);
+  if (!total || !bounds.length) return null;
+  const rank = q * total;
+  let cum = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = Number(counts[i]) || 0;
+    if (c > 0 && cum + c >= rank) {
+      let lo = i === 0 ? Math.min(0, bounds[0]) : bounds[i - 1];
+      let hi = i < bounds.length ? bounds[i] : bounds[bounds.length - 1];
+      if (i === 0 && Number.isFinite(min)) lo = Math.min(min, hi);
+      if (i === bounds.length) { lo = bounds[bounds.length - 1]; hi = Number.isFinite(max) ? Math.max(max, lo) : lo; }
+      if (Number.isFinite(max) && hi > max && max >= lo) hi = max;
+      return lo + (hi - lo) * ((rank - cum) / c);
+    }
+    cum += c;
+  }
+  return bounds[bounds.length - 1];
+}
+
 function exemplarsOf(series) {
   const out = [];
   for (const e of series.exemplars || []) out.push(e);
@@ -159,7 +182,7 @@ export function mount(root, { params, signal }) {
         h('div', { class: 'metric-sub' },
           h('span', { class: 'badge' }, typeLabel(m)),
           m.unit ? h('span', { class: 'badge', title: 'Unit' }, m.unit) : null,
-          m.temporality ? h('span', { class: 'badge muted' }, m.temporality) : null,
+          m.temporality === 'cumulative' || m.temporality === 'delta' ? h('span', { class: 'badge muted', title: 'Aggregation temporality' }, m.temporality) : null,
           h('span', { class: 'muted' }, serviceDot(m.service), ` ${m.service}`, m.scope ? ` · ${m.scope}` : ''),
           h('span', { class: 'muted' }, `${fmtCount(m.seriesCount)} series · last seen ${fmtAgo(m.lastSeenUnixNano)}`)),
         m.description ? h('p', { class: 'metric-desc' }, m.description) : null),
@@ -207,9 +230,16 @@ export function mount(root, { params, signal }) {
         for (const q of [50, 90, 99]) {
           lines.push({ label: `${label} p${q}`, colorIndex: ci, dash: dashes[q], points: pts.map((p) => [tSec(p), pct(p, q)]) });
         }
-        const last = pts[pts.length - 1] || {};
+        // over the whole range: buckets summed (the API answers per-step
+        // increments), percentiles estimated from them
+        const dist = bucketDistribution([s]);
         const count = pts.reduce((a, p) => a + (Number(p.count) || 0), 0);
-        stats.push({ label, ci, cells: [fmtUnit(pct(last, 50), unit), fmtUnit(pct(last, 90), unit), fmtUnit(pct(last, 99), unit), fmtNumber(count), last.max !== undefined ? fmtUnit(last.max, unit) : '—'] });
+        const sum = pts.reduce((a, p) => a + (Number(p.sum) || 0), 0);
+        const mins = pts.map((p) => p.min).filter((v) => v !== null && v !== undefined).map(Number);
+        const maxs = pts.map((p) => p.max).filter((v) => v !== null && v !== undefined).map(Number);
+        const lim = { min: mins.length ? Math.min(...mins) : undefined, max: maxs.length ? Math.max(...maxs) : undefined };
+        const q = (x) => (dist ? bucketQuantile(dist.bounds, dist.counts, x, lim) : pct(pts[pts.length - 1] || {}, x * 100));
+        stats.push({ label, ci, cells: [fmtUnit(q(0.5), unit), fmtUnit(q(0.9), unit), fmtUnit(q(0.99), unit), fmtNumber(count), count ? fmtUnit(sum / count, unit) : '—', lim.max !== undefined ? fmtUnit(lim.max, unit) : '—'] });
       } else {
         const val = (p) => (rateMode ? (p.rate !== undefined ? p.rate : null) : p.value);
         lines.push({ label, colorIndex: ci, points: pts.map((p) => [tSec(p), val(p)]) });
@@ -221,7 +251,7 @@ export function mount(root, { params, signal }) {
     const exemplars = [];
     for (const s of series) for (const e of exemplarsOf(s)) exemplars.push({ ...e, t: nsToMs(e.timeUnixNano) / 1000, v: e.value });
 
-    const statHead = isHistogram(m.type) ? ['p50 (latest)', 'p90 (latest)', 'p99 (latest)', 'count', 'max (latest)'] : [rateMode ? 'latest /s' : 'latest', 'min', 'max', 'avg'];
+    const statHead = isHistogram(m.type) ? ['p50', 'p90', 'p99', 'count', 'mean', 'max'] : [rateMode ? 'latest /s' : 'latest', 'min', 'max', 'avg'];
     const statTable = h('table', { class: 'table stat-table', dataset: { testid: 'metric-stats' } },
       h('thead', null, h('tr', null, h('th', null, 'Series'), statHead.map((x) => h('th', { class: 'num' }, x)))),
       h('tbody', null, stats.map((s) => h('tr', null,
@@ -245,10 +275,10 @@ export function mount(root, { params, signal }) {
       chart = c;
       if (rateMode) chartBox.appendChild(h('div', { class: 'muted small' }, `Rate per second of ${m.name}, step ${stepText(step)}.`));
     }
-    const parts = [section('Series', statTable)];
+    const parts = [section(isHistogram(m.type) ? `Series (over ${range.label.toLowerCase()})` : 'Series', statTable)];
     if (isHistogram(m.type)) {
-      const dist = bucketDistribution(series, m.temporality);
-      if (dist) parts.push(section(`Bucket distribution (${m.temporality === 'cumulative' ? 'latest' : 'over the range'})`, bucketBars(dist.bounds, dist.counts, (b) => fmtUnit(b, unit))));
+      const dist = bucketDistribution(series);
+      if (dist) parts.push(section(`Bucket distribution (${series.length > 1 ? 'all series, ' : ''}${range.label.toLowerCase()})`, bucketBars(dist.bounds, dist.counts, (b) => fmtUnit(b, unit))));
     }
     if (exemplars.length) {
       parts.push(section(`Exemplars (${exemplars.length})`, h('ul', { class: 'exemplars', dataset: { testid: 'exemplars' } },
@@ -259,15 +289,14 @@ export function mount(root, { params, signal }) {
     replace(extra, parts);
   }
 
-  // Sums the per-step bucket counts of every series (delta), or takes the
-  // latest point of each (cumulative), when the bounds agree.
-  function bucketDistribution(series, temporality) {
+  // Sums the per-step bucket counts of the series (the API answers each
+  // step's increments, whatever the temporality) where the bounds agree.
+  function bucketDistribution(series) {
     let bounds = null;
     let counts = null;
     for (const s of series) {
       const pts = (s.points || []).filter((p) => Array.isArray(p.counts) && Array.isArray(p.bounds));
-      const use = temporality === 'cumulative' ? pts.slice(-1) : pts;
-      for (const p of use) {
+      for (const p of pts) {
         if (!bounds) { bounds = p.bounds.map(Number); counts = new Array(p.counts.length).fill(0); }
         if (p.bounds.length !== bounds.length || p.counts.length !== counts.length) continue;
         p.counts.forEach((c, i) => { counts[i] += Number(c) || 0; });
