@@ -488,3 +488,38 @@ test('trace search lists traces with services, counts and duration (GET /api/v1/
   await page.getByText('No traces match this search').waitFor();
   noErrors(rec);
 });
+
+// The JS SDK does not record exemplars, so this histogram (with one exemplar
+// pointing at the shop trace) is sent as OTLP/JSON to loupe's own receiver.
+test('exemplars are points that open their trace (GET /api/v1/metrics/{name}/series)', async () => {
+  const now = BigInt(Date.now()) * 1000000n;
+  const body = {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'payments' } }] },
+      scopeMetrics: [{
+        scope: { name: 'payments-meter' },
+        metrics: [{
+          name: 'payments.duration', unit: 's',
+          histogram: {
+            aggregationTemporality: 2,
+            dataPoints: [{
+              startTimeUnixNano: String(now - 60000000000n), timeUnixNano: String(now), count: '3', sum: 1.5,
+              bucketCounts: ['1', '1', '1'], explicitBounds: [0.1, 1],
+              exemplars: [{ timeUnixNano: String(now - 1000000000n), asDouble: 1.2, traceId: shop.traceId, spanId: shop.spanIds.charge }],
+            }],
+          },
+        }],
+      }],
+    }],
+  };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+  const { page, rec } = await open('/metrics?metric=payments.duration&mservice=payments');
+  const link = page.getByTestId('exemplar-link');
+  await link.first().waitFor();
+  assert.match(await link.first().textContent(), /1\.2 s/);
+  await link.first().click();
+  await page.waitForURL(new RegExp(`/traces/${shop.traceId}\\?.*span=${shop.spanIds.charge}`));
+  await page.getByTestId('span-name').filter({ hasText: 'charge card' }).waitFor();
+  noErrors(rec);
+});
