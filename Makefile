@@ -18,6 +18,14 @@ PKGS := libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson
 TEST_PKGS := check
 
 comma := ,
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
 ifeq ($(SANITIZE),)
 BUILD ?= build
 SAN_FLAGS :=
@@ -45,7 +53,8 @@ PB_H := $(PB_C:.c=.h)
 
 $(GEN)/.protos.stamp: $(PROTOS)
 	@mkdir -p $(GEN)
-	protoc-c --c_out=$(GEN) -Iproto $(PROTOS)
+	$(call say,PROTOC,$(GEN))
+	$(Q)protoc-c --c_out=$(GEN) -Iproto $(PROTOS)
 	@touch $@
 
 $(PB_C) $(PB_H): $(GEN)/.protos.stamp ;
@@ -57,16 +66,19 @@ WEB_FILES := $(shell find web -type f ! -name '*.md' | sort)
 WEB_OUT := $(BUILD)/web
 $(BUILD)/tools/embed: scripts/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
 
 $(WEB_OUT)/index.html: $(WEB_FILES) scripts/build-web.mjs package-lock.json
 	@test -f node_modules/uplot/dist/uPlot.iife.min.js || \
 		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	node scripts/build-web.mjs web $(WEB_OUT)
+	$(call say,WEB,$(WEB_OUT))
+	$(Q)node scripts/build-web.mjs web $(WEB_OUT)
 
 $(GEN)/web_assets.c: $(BUILD)/tools/embed $(WEB_OUT)/index.html
 	@mkdir -p $(GEN)
-	$(BUILD)/tools/embed $(WEB_OUT) $@ $$(find $(WEB_OUT) -type f | sort)
+	$(call say,EMBED,$@)
+	$(Q)$(BUILD)/tools/embed $(WEB_OUT) $@ $$(find $(WEB_OUT) -type f | sort)
 
 # ---- the library and the binary ------------------------------------------
 LIB_SRC := $(sort $(wildcard server/util/*.c storage/*.c server/*.c))
@@ -79,18 +91,22 @@ all: $(BUILD)/loupe
 
 $(BUILD)/obj/%.o: %.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP -c -o $@ $<
 
 $(BUILD)/libloupe.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/loupe: $(BUILD)/obj/server/main.o $(BUILD)/libloupe.a
-	$(CC) -o $@ $^ $(PKG_LIBS) $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(LDLIBS_ALL)
 
 # ---- C unit tests (Check) -------------------------------------------------
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
@@ -98,7 +114,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,TEST,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS_ALL)
 
 unit-tests: $(UNIT_BIN)
@@ -111,7 +128,8 @@ test-unit: $(UNIT_BIN)
 # ---- micro-benchmarks (programs, not tests) -------------------------------
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
 bench-decode: $(BUILD)/bench/bench_decode

@@ -10,7 +10,7 @@ import { exporters, sendTraces, sendLogs, sendMetrics, hrToNs } from './lib/tele
 const KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
 
-export const VARIANTS = (process.env.LOUPE_INTEROP_PROTOCOLS || 'http/protobuf,http/json')
+export const VARIANTS = (process.env.LOUPE_INTEROP_PROTOCOLS || 'http/protobuf,http/json,grpc')
   .split(',').flatMap((p) => [{ protocol: p, gzip: false }, { protocol: p, gzip: true }]);
 
 // Attribute values as loupe's API renders them: bytes become base64.
