@@ -189,7 +189,7 @@ export function mount(root, { params, signal }) {
         h('div', { class: 'chips' }, services.map((s) => serviceChip(s.name, { count: s.spanCount })))),
       h('td', { class: 'num' }, fmtCount(t.spanCount)),
       h('td', { class: ['num', Number(t.errorCount) > 0 && 'err-text'] }, Number(t.errorCount) > 0 ? h('span', { class: 'err-badge' }, icon('alert'), fmtCount(t.errorCount)) : '0'),
-      h('td', { class: 'dur-cell' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs))));
+      h('td', { class: 'dur-cell' }, h('div', { class: 'dur-wrap' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs)))));
     });
     replace(listEl, h('table', { class: 'table trace-table', dataset: { testid: 'trace-table' } },
       h('thead', null, h('tr', null, h('th', null, 'Started'), h('th', null, 'Root span and services'), h('th', { class: 'num' }, 'Spans'),
