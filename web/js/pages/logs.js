@@ -3,7 +3,7 @@
 // panel with every field and links to the trace and span.
 import { h, icon, replace, debounce } from '../dom.js';
 import { apiGet, getServices } from '../api.js';
-import { currentParams, navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
+import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { subscribeLive } from '../live.js';
 import {
@@ -11,7 +11,7 @@ import {
   loadingState, onboarding, section, select, serviceDot,
 } from '../components.js';
 import {
-  bodyPretty, bodyText, fmtCount, fmtTime, fmtTimeFull, severityClass, severityLabel, severityOf, SEVERITIES, shortId,
+  bodyPretty, bodyText, fmtCount, fmtTime, fmtTimeFull, nsBig, severityClass, severityLabel, severityOf, SEVERITIES, shortId,
 } from '../format.js';
 
 const PAGE = 500; // rows per request
@@ -22,6 +22,9 @@ const ROW_H = 30;
 export function logKey(l) {
   return `${l.timeUnixNano}|${l.observedTimeUnixNano}|${l.service}|${l.spanId}|${l.severityNumber}|${bodyText(l.body).slice(0, 200)}`;
 }
+
+// The record's time, or when it was observed if it has none.
+const logTime = (l) => (nsBig(l.timeUnixNano) !== 0n ? l.timeUnixNano : l.observedTimeUnixNano);
 
 // Shares identical resource/scope objects between rows (memory with 100k rows).
 function interner() {
@@ -115,10 +118,9 @@ export function mount(root, { params, signal }) {
   function apiParams(extra) {
     return {
       service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId,
-      ...rangeParams(currentParamsSafe()), ...extra,
+      ...rangeParams(params), ...extra,
     };
   }
-  function currentParamsSafe() { return params; }
 
   // What the API answered, kept to what the filters promise (service,
   // severity, trace and span are exact: an older server that ignores one of
@@ -240,7 +242,7 @@ export function mount(root, { params, signal }) {
         selectIndex(i === sel ? -1 : i);
       },
     },
-    h('span', { class: 'cell-time mono', title: fmtTimeFull(l.timeUnixNano) }, fmtTime(l.timeUnixNano || l.observedTimeUnixNano)),
+    h('span', { class: 'cell-time mono', title: fmtTimeFull(l.timeUnixNano) }, fmtTime(logTime(l))),
     h('span', { class: 'cell-service' }, serviceDot(l.service), h('span', { class: 'ellipsis' }, l.service)),
     h('span', null, h('span', { class: `sev ${severityClass(l.severityNumber)}` }, severityLabel(l))),
     h('span', { class: 'cell-msg ellipsis', title: bodyText(l.body).slice(0, 1000) },

@@ -194,7 +194,7 @@ export function mount(root, { params, signal }) {
     let body;
     try {
       body = await apiGet(`/metrics/${encodeURIComponent(m.name)}/series`, {
-        service: m.service, scope: m.scope, ...rangeParams(params),
+        service: m.service, ...rangeParams(params),
         step: stepText(step), attr: attrs, groupBy,
       }, { signal });
     } catch (e) {

@@ -177,6 +177,7 @@ export function mount(root, { args, params, signal }) {
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setAll(false), dataset: { testid: 'expand-all' } }, 'Expand all'),
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setAll(true), dataset: { testid: 'collapse-all' } }, 'Collapse all')),
       h('div', { class: 'wf-time' }, ticks));
+    if (vl) vl.destroy();
     vl = new VirtualList({ rowHeight: ROW_H, renderRow, className: 'wf-list', label: 'Spans', overscan: 16 });
     rows = flatten(tree.roots, collapsed);
     const wf = h('div', { class: 'waterfall', dataset: { testid: 'waterfall' } }, axis, vl.el);
