@@ -46,7 +46,57 @@ before(async () => {
     { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17' }, span: shop.spans.cart, time: now - 29985 },
   ]);
   await sendMetrics(exp, 'checkout', { rounds: 4 });
+  await sendMetricHistory(srv, 'frontend', shop);
 });
+
+// SDKs only report "now", so for charts with a history the screenshots also
+// get 40 minutes of cumulative points as OTLP/JSON, one request per minute,
+// through loupe's own OTLP/HTTP receiver: a request counter per route and a
+// latency histogram with an exemplar on the shop trace.
+async function sendMetricHistory(server, service, trace) {
+  const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const start = BigInt(Date.now() - 41 * 60000) * 1000000n;
+  const routes = { '/cart': 0, '/products': 0 };
+  const buckets = { '/cart': new Array(bounds.length + 1).fill(0), '/products': new Array(bounds.length + 1).fill(0) };
+  const sums = { '/cart': 0, '/products': 0 };
+  const kv = (k, v) => ({ key: k, value: { stringValue: v } });
+  for (let m = 0; m < 40; m++) {
+    const t = start + BigInt((m + 1) * 60000) * 1000000n;
+    const counterPts = [];
+    const histPts = [];
+    for (const [route, speed] of [['/cart', 1], ['/products', 2.2]]) {
+      const n = Math.round(40 + 25 * Math.sin(m / 5 + speed) + speed * 10);
+      routes[route] += n;
+      for (let i = 0; i < n; i++) {
+        const v = 0.004 * speed * (1 + ((i * 7919 + m * 104729) % 97) / 6) * (m > 25 && m < 31 ? 4 : 1);
+        const b = bounds.findIndex((x) => v <= x);
+        buckets[route][b < 0 ? bounds.length : b]++;
+        sums[route] += v;
+      }
+      counterPts.push({ attributes: [kv('http.route', route)], startTimeUnixNano: String(start), timeUnixNano: String(t), asInt: String(routes[route]) });
+      const count = buckets[route].reduce((a, b) => a + b, 0);
+      histPts.push({
+        attributes: [kv('http.route', route)], startTimeUnixNano: String(start), timeUnixNano: String(t),
+        count: String(count), sum: sums[route], bucketCounts: buckets[route].map(String), explicitBounds: bounds,
+        ...(m === 28 && route === '/cart' ? { exemplars: [{ timeUnixNano: String(t - 5000000000n), asDouble: 0.42, traceId: trace.traceId, spanId: trace.spanIds.charge }] } : {}),
+      });
+    }
+    const body = {
+      resourceMetrics: [{
+        resource: { attributes: [kv('service.name', service)] },
+        scopeMetrics: [{
+          scope: { name: 'http-server', version: '1.0.0' },
+          metrics: [
+            { name: 'http.server.requests', unit: '{request}', description: 'Requests served', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: counterPts } },
+            { name: 'http.server.request.duration', unit: 's', description: 'Duration of HTTP server requests', histogram: { aggregationTemporality: 2, dataPoints: histPts } },
+          ],
+        }],
+      }],
+    };
+    const res = await fetch(`${server.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
 
 after(async () => {
   if (browser) await browser.close();
@@ -65,10 +115,10 @@ const SHOTS = [
   ['trace', () => `/traces/${shop.traceId}?span=${shop.spanIds.charge}`, async (page) => {
     await page.getByTestId('span-detail').waitFor();
   }],
-  ['metrics', '/metrics?metric=shop.orders&mservice=checkout', async (page) => {
+  ['metrics', '/metrics?metric=http.server.requests&mservice=frontend', async (page) => {
     await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
   }],
-  ['metrics-histogram', '/metrics?metric=shop.checkout.duration&mservice=checkout', async (page) => {
+  ['metrics-histogram', '/metrics?metric=http.server.request.duration&mservice=frontend', async (page) => {
     await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
   }],
 ];

@@ -130,6 +130,7 @@ test('a log key and trace services tolerate the shapes the API may send', () => 
   const l = { timeUnixNano: '1', observedTimeUnixNano: '2', service: 's', spanId: '', severityNumber: 9, body: { a: 1 } };
   assert.equal(logKey(l), logKey({ ...l }));
   assert.notEqual(logKey(l), logKey({ ...l, body: { a: 2 } }));
-  assert.deepEqual(traceServices({ services: ['a', { name: 'b', spanCount: 2 }] }), [{ name: 'a' }, { name: 'b', spanCount: 2 }]);
+  assert.deepEqual(traceServices({ services: ['a', { name: 'b', spanCount: 2 }] }), [{ name: 'b', spanCount: 2 }, { name: 'a' }]);
+  assert.deepEqual(traceServices({ rootService: 'z', services: [{ name: 'a', spanCount: 5 }, { name: 'z', spanCount: 1 }] }).map((s) => s.name), ['z', 'a'], 'root service first');
   assert.deepEqual(traceServices({ rootService: 'r' }), [{ name: 'r' }]);
 });

@@ -73,7 +73,7 @@ export async function lineChart(container, { lines, exemplars = [], format = Str
         ...axis,
         label: yLabel || undefined,
         labelSize: yLabel ? 18 : 0,
-        size: (self, values) => 14 + Math.max(4, ...(values || []).map((v) => String(v).length)) * 7,
+        size: (self, values) => 16 + Math.max(4, ...(values || []).map((v) => String(v).length)) * 8,
         values: (self, ticks) => ticks.map((v) => (axisFormat || format)(v)),
       }],
       legend: { show: true, live: true },

@@ -135,8 +135,8 @@ export function fmtUnit(value, unit, { rate = false } = {}) {
   const info = unitInfo(unit);
   const suffix = rate ? '/s' : '';
   switch (info.kind) {
-    case 'time': return `${fmtDuration(n * info.factor)}${suffix}`;
-    case 'bytes': return `${fmtBytes(n * info.factor)}${suffix}`;
+    case 'time': return n === 0 ? `0${suffix}` : `${fmtDuration(n * info.factor)}${suffix}`;
+    case 'bytes': return n === 0 ? `0${suffix}` : `${fmtBytes(n * info.factor)}${suffix}`;
     case 'percent': return `${fmtNumber(n)}%${suffix}`;
     case 'ratio': return rate ? `${fmtNumber(n)}/s` : fmtNumber(n);
     case 'count': return `${fmtNumber(n)}${info.label ? ` ${info.label}` : ''}${suffix}`;

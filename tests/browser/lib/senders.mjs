@@ -163,7 +163,10 @@ export async function sendMetrics(exp, service, { rounds = 3 } = {}) {
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [reader] });
   const meter = provider.getMeter(`${service}-meter`, '3.0.0');
   const counter = meter.createCounter('shop.orders', { description: 'Orders placed', unit: '{order}' });
-  const hist = meter.createHistogram('shop.checkout.duration', { description: 'Checkout latency', unit: 's' });
+  const hist = meter.createHistogram('shop.checkout.duration', {
+    description: 'Checkout latency', unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
+  });
   const gauge = meter.createObservableGauge('shop.memory', { unit: 'By', description: 'Resident memory' });
   let mem = 100 * 1024 * 1024;
   gauge.addCallback((r) => r.observe(mem, { kind: 'rss' }));

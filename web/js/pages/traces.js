@@ -18,7 +18,9 @@ export function traceServices(t) {
   const list = Array.isArray(t.services) ? t.services : [];
   const out = list.map((s) => (typeof s === 'string' ? { name: s } : { name: s.name ?? s.service, spanCount: s.spanCount ?? s.count }));
   if (out.length === 0 && t.rootService) out.push({ name: t.rootService });
-  return out;
+  // the root's service first, then by span count
+  return out.map((s, i) => ({ s, i })).sort((a, b) => (b.s.name === t.rootService) - (a.s.name === t.rootService)
+    || (Number(b.s.spanCount) || 0) - (Number(a.s.spanCount) || 0) || a.i - b.i).map((x) => x.s);
 }
 
 export function mount(root, { params, signal }) {
