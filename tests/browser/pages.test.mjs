@@ -222,6 +222,12 @@ test('the waterfall nests spans, marks the error span and its events', async () 
   // service colours: each service's bars share one colour class, different services differ
   const cls = await rows.evaluateAll((els) => els.map((e) => [...e.querySelector('.wf-bar').classList].find((c) => c.startsWith('svc-c'))));
   assert.equal(cls[1], cls[2], 'checkout spans share a colour');
+  // with nothing selected, the panel points at the errors and the longest spans
+  const summary = page.getByTestId('trace-summary');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /Errors \(2\).*GET \/orders\/\{id\}.*payment failed.*charge card.*card declined by issuer/s);
+  await summary.getByTestId('summary-span').filter({ hasText: 'charge card' }).first().click();
+  assert.equal(await page.getByTestId('span-name').textContent(), 'charge card');
   noErrors(rec);
 });
 

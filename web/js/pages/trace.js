@@ -195,7 +195,7 @@ export function mount(root, { args, params, signal }) {
   function drawTabs() {
     const n = Array.isArray(logs) ? logs.length : null;
     replace(tabsEl,
-      h('button', { type: 'button', role: 'tab', class: ['tab', tab === 'span' && 'active'], 'aria-selected': String(tab === 'span'), dataset: { testid: 'tab-span' }, onclick: () => setTab('span') }, 'Span'),
+      h('button', { type: 'button', role: 'tab', class: ['tab', tab === 'span' && 'active'], 'aria-selected': String(tab === 'span'), dataset: { testid: 'tab-span' }, onclick: () => setTab('span') }, selId ? 'Span' : 'Overview'),
       h('button', { type: 'button', role: 'tab', class: ['tab', tab === 'logs' && 'active'], 'aria-selected': String(tab === 'logs'), dataset: { testid: 'tab-logs' }, onclick: () => setTab('logs') },
         'Logs', n !== null ? h('span', { class: 'tab-count' }, String(n)) : null));
   }
@@ -311,7 +311,7 @@ export function mount(root, { args, params, signal }) {
     if (tab === 'logs') { replace(panel, logsView(null)); return; }
     const n = selId ? tree.nodes.get(selId) : null;
     if (!n) {
-      replace(panel, h('div', { class: 'panel-hint muted' }, 'Select a span to see its attributes, events, links and logs. ', h('kbd', null, 'j'), ' / ', h('kbd', null, 'k'), ' move between spans.'));
+      replace(panel, summaryView());
       return;
     }
     replace(panel, spanView(n));
@@ -360,6 +360,23 @@ export function mount(root, { args, params, signal }) {
       section(`Logs of this span (${logCountFor(s.spanId)})`, logsView(s.spanId)),
       section('Resource', attrTable(s.resource && s.resource.attributes)),
       section('Scope', fieldTable([['Name', (s.scope && s.scope.name) || '—'], ['Version', (s.scope && s.scope.version) || '—']])));
+  }
+
+  // With no span selected: where to look first (errors, the longest spans).
+  function summaryView() {
+    const pick = (node) => h('li', null, h('a', {
+      href: withParams({ span: node.span.spanId }), dataset: { testid: 'summary-span' },
+      onclick: (e) => { e.preventDefault(); select(node.span.spanId); },
+    }, h('span', { class: `dot ${serviceClass(node.span.service)}` }), ` ${node.span.name}`),
+    h('span', { class: 'muted small' }, ` ${node.span.service} · ${fmtDuration(Number(node.end - node.start))}`),
+    isError(node.span) && node.span.status && node.span.status.message ? h('div', { class: 'err-text small' }, node.span.status.message) : null);
+    const all = [...tree.nodes.values()];
+    const errors = all.filter((x) => isError(x.span)).sort((a, b) => (a.start < b.start ? -1 : 1));
+    const longest = all.filter((x) => !tree.roots.includes(x)).sort((a, b) => Number((b.end - b.start) - (a.end - a.start))).slice(0, 5);
+    return h('div', { class: 'trace-summary', dataset: { testid: 'trace-summary' } },
+      h('div', { class: 'panel-hint muted' }, 'Select a span to see its attributes, events, links and logs. ', h('kbd', null, 'j'), ' / ', h('kbd', null, 'k'), ' move between spans.'),
+      errors.length ? section(`Errors (${errors.length})`, h('ul', { class: 'summary-list' }, errors.slice(0, 20).map(pick))) : null,
+      longest.length ? section('Longest spans', h('ul', { class: 'summary-list' }, longest.map(pick))) : null);
   }
 
   // The trace's logs (all, or one span's), oldest first, with offsets.
