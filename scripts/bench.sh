@@ -35,6 +35,10 @@ stop_loupe() {
     rm -rf "$DATA"
 }
 
+cpu_seconds() { # user+system CPU seconds the server has used so far
+    awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$PID/stat"
+}
+
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
 
 service_count() { # $1 = field (spanCount|logCount)
@@ -63,6 +67,28 @@ wrk_case() { # $1 = label, $2 = body file, $3 = path, $4 = items per request, $5
     stop_loupe
 }
 
+h2load_case() { # gRPC: $1 = label, $2 = framed body, $3 = method path, $4 = items per request, $5 = count field
+    local label=$1 body=$2 path=$3 per=$4 field=$5
+    start_loupe
+    local cpu0 t0 t1 cpu1
+    cpu0=$(cpu_seconds)
+    t0=$(date +%s.%N)
+    local res
+    res=$(h2load -c 8 -m 16 -D "$secs" -d "$body" \
+        -H 'content-type: application/grpc' -H 'te: trailers' \
+        "http://127.0.0.1:$GRPC$path" 2>&1 | grep -E '^(requests|status codes|finished in)')
+    t1=$(date +%s.%N)
+    cpu1=$(cpu_seconds)
+    local stored
+    stored=$(service_count "$field")
+    echo "$label: h2load: $(tr '\n' ' ' <<<"$res")"
+    awk -v s="$stored" -v t0="$t0" -v t1="$t1" -v c0="$cpu0" -v c1="$cpu1" -v rss="$(peak_rss_mb)" -v l="$label" \
+        'BEGIN {printf "%s: %.0f items/s stored (%d in %.1f s), %.2f CPU seconds per million items, peak RSS %s MB\n", l, s/(t1-t0), s, t1-t0, (s ? (c1-c0)/(s/1e6) : 0), rss}'
+    stop_loupe
+}
+
 echo "== loupe benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${secs}s per case)"
 wrk_case "otlp-http traces (protobuf, 512 spans/request)" "$out/traces.pb" /v1/traces 512 spanCount
 wrk_case "otlp-http logs (protobuf, 512 records/request)" "$out/logs.pb" /v1/logs 512 logCount
+h2load_case "otlp-grpc traces (512 spans/request, -c 8 -m 16)" "$out/traces.grpc" \
+    /opentelemetry.proto.collector.trace.v1.TraceService/Export 512 spanCount
