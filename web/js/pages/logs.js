@@ -294,7 +294,7 @@ export function mount(root, { params, signal }) {
         section('Scope', fieldTable([['Name', (l.scope && l.scope.name) || '—'], ['Version', (l.scope && l.scope.version) || '—']]))));
   }
 
-  if (live) sub = subscribeLive({ signal: 'logs', service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId }, head);
+  if (live) sub = subscribeLive({ events: 'logs', service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId }, head);
   load();
 
   return {

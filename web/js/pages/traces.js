@@ -206,7 +206,7 @@ export function mount(root, { params, signal }) {
     if (rows[sel]) rows[sel].scrollIntoView({ block: 'nearest' });
   }
 
-  if (live) sub = subscribeLive({ signal: 'traces', ...apiParams({}), start: undefined }, head, { pollMs: 3000 });
+  if (live) sub = subscribeLive({ events: 'traces', ...apiParams({}), start: undefined }, head, { pollMs: 3000 });
   load();
 
   return {
