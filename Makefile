@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run with data in ./loupe-data
 #   make test       install missing packages, build, run the whole test suite
 #   make test-unit  C unit tests only          make test-interop  Node tests only
+#   make test-browser  the web UI in headless Chromium
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make bench      benchmarks (see docs/benchmarks.md)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
@@ -60,16 +61,25 @@ $(GEN)/.protos.stamp: $(PROTOS)
 $(PB_C) $(PB_H): $(GEN)/.protos.stamp ;
 
 # ---- embedded web assets --------------------------------------------------
+# web/ is the UI source; scripts/build-web.mjs writes what is embedded into
+# $(BUILD)/web (content-hashed names, uPlot from node_modules).
 WEB_FILES := $(shell find web -type f ! -name '*.md' | sort)
+WEB_OUT := $(BUILD)/web
 $(BUILD)/tools/embed: scripts/embed.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
 
-$(GEN)/web_assets.c: $(BUILD)/tools/embed $(WEB_FILES)
+$(WEB_OUT)/index.html: $(WEB_FILES) scripts/build-web.mjs package-lock.json
+	@test -f node_modules/uplot/dist/uPlot.iife.min.js || \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(call say,WEB,$(WEB_OUT))
+	$(Q)node scripts/build-web.mjs web $(WEB_OUT)
+
+$(GEN)/web_assets.c: $(BUILD)/tools/embed $(WEB_OUT)/index.html
 	@mkdir -p $(GEN)
 	$(call say,EMBED,$@)
-	$(Q)$(BUILD)/tools/embed web $@ $(WEB_FILES)
+	$(Q)$(BUILD)/tools/embed $(WEB_OUT) $@ $$(find $(WEB_OUT) -type f | sort)
 
 # ---- the library and the binary ------------------------------------------
 LIB_SRC := $(sort $(wildcard server/util/*.c storage/*.c server/*.c))
@@ -256,7 +266,13 @@ bench-decode: $(BUILD)/bench/bench_decode
 # ---- Node tests (interop with the official exporters, HTTP edge cases) ----
 INTEROP_TESTS := $(sort $(shell find tests/interop -name '*.test.mjs' 2>/dev/null))
 test-interop: $(BUILD)/loupe
-	LOUPE_BIN=$(abspath $(BUILD)/loupe) node --test --test-concurrency=1 $(INTEROP_TESTS)
+	LOUPE_BIN=$(abspath $(BUILD)/loupe) LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) \
+		node --test --test-concurrency=1 $(INTEROP_TESTS)
+
+# ---- browser tests (headless Chromium from Debian, playwright-core) -------
+BROWSER_TESTS := $(sort $(shell find tests/browser -name '*.test.mjs' 2>/dev/null))
+test-browser: $(BUILD)/loupe
+	LOUPE_BIN=$(abspath $(BUILD)/loupe) node --test --test-concurrency=1 $(BROWSER_TESTS)
 
 # ---- entry points ---------------------------------------------------------
 deps:
@@ -273,6 +289,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-interop
+	@$(MAKE) --no-print-directory test-browser
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
@@ -293,7 +310,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop unit-tests deps deps-test asan bench bench-decode lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode lint \
         format clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

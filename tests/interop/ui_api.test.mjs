@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { startLoupe, freePort, LOUPE_BIN } from './lib/server.mjs';
 
-const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+// What the binary embeds: scripts/build-web.mjs's output from web/ (the
+// Makefile passes its folder; build/web is the default build's).
+const WEB_DIR = process.env.LOUPE_WEB_DIR || fileURLToPath(new URL('../../build/web/', import.meta.url));
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +

@@ -1,0 +1,61 @@
+// browser.mjs - headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core for the web UI tests, with the page's errors, dialogs and
+// requests recorded so tests can assert on them.
+import { chromium } from 'playwright-core';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SHOTS_DIR = path.join(ROOT, 'test-results/screenshots');
+export const DOCS_SHOTS_DIR = path.join(ROOT, 'docs/screenshots');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function launch() {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+}
+
+// A new page in its own context. Records: errors (uncaught exceptions),
+// dialogs (alert/confirm/prompt: a sign of executed script), requests (every
+// URL the page asked for), csp (CSP violation reports from the console).
+export async function openPage(browser, { colorScheme = 'light', viewport = { width: 1400, height: 860 }, acceptDownloads = false } = {}) {
+  const context = await browser.newContext({ colorScheme, viewport, acceptDownloads, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const rec = { errors: [], dialogs: [], requests: [], csp: [], console: [] };
+  page.on('pageerror', (e) => rec.errors.push(e.message));
+  page.on('dialog', (d) => { rec.dialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
+  page.on('request', (r) => rec.requests.push(r.url()));
+  page.on('console', (m) => {
+    const text = m.text();
+    rec.console.push(`${m.type()}: ${text}`);
+    if (/Content Security Policy/i.test(text)) rec.csp.push(text);
+  });
+  page.setDefaultTimeout(10000);
+  return { context, page, rec };
+}
+
+// Saves a screenshot as test-results/screenshots/NAME.png; with
+// LOUPE_UPDATE_SCREENSHOTS=1 also copies it to docs/screenshots/.
+export async function screenshot(page, name) {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  const file = path.join(SHOTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (process.env.LOUPE_UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(DOCS_SHOTS_DIR, { recursive: true });
+    copyFileSync(file, path.join(DOCS_SHOTS_DIR, `${name}.png`));
+  }
+  return file;
+}
+
+// Waits until the app has rendered a page (the view has content and no
+// loading spinner left).
+export async function settled(page) {
+  await page.waitForFunction(() => {
+    const v = document.getElementById('view');
+    return v && v.dataset.page && v.childElementCount > 0 && !v.querySelector('.state-loading');
+  });
+}

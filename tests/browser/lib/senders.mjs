@@ -1,0 +1,183 @@
+// senders.mjs - telemetry for the browser tests, sent with the official
+// OpenTelemetry JS SDK and OTLP exporters (see tests/interop/lib/telemetry.mjs
+// for the exporters). Every sender waits for the exports to be acknowledged
+// and throws when one was refused, so a test never races its own data.
+import { trace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { LoggerProvider, BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
+import { exporters } from '../../interop/lib/telemetry.mjs';
+
+export { exporters, SeverityNumber, SpanKind };
+
+// Wraps an exporter: counts items, records failures.
+function checked(exporter, sink) {
+  return {
+    export(items, done) {
+      exporter.export(items, (result) => {
+        if (result.code !== 0) sink.failures.push(result.error ? String(result.error.message || result.error) : `code ${result.code}`);
+        else sink.count += Array.isArray(items) ? items.length : 1;
+        done(result);
+      });
+    },
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+    selectAggregationTemporality: exporter.selectAggregationTemporality?.bind(exporter),
+    selectAggregation: exporter.selectAggregation?.bind(exporter),
+  };
+}
+
+function assertSent(sink, what) {
+  if (sink.failures.length) throw new Error(`${what}: export failed: ${sink.failures.join('; ')}`);
+}
+
+function tracerFor(exp, service, sink, { batch = 512 } = {}) {
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service, 'service.instance.id': `${service}-1` }),
+    spanProcessors: [new BatchSpanProcessor(checked(exp.traces, sink), {
+      maxQueueSize: 1 << 20, maxExportBatchSize: batch, scheduledDelayMillis: 3600000,
+    })],
+  });
+  return { provider, tracer: provider.getTracer(`${service}-tracer`, '1.0.0') };
+}
+
+// ms since the epoch -> the SDK's time input (a Date keeps ms precision).
+const at = (ms) => new Date(ms);
+
+// A shop request across three services, with known timing (ms offsets from
+// `base`): frontend "GET /orders/{id}" (0-120) > checkout "load cart" (10-60)
+// > checkout "SELECT cart" (15-40); frontend > payments "charge card"
+// (70-110, ERROR, an exception event at 100). Returns ids by span name.
+export async function sendShopTrace(exp, { base = Date.now() - 5000, prefix = '', attrs = {} } = {}) {
+  const sink = { count: 0, failures: [] };
+  const fe = tracerFor(exp, `${prefix}frontend`, sink);
+  const co = tracerFor(exp, `${prefix}checkout`, sink);
+  const pa = tracerFor(exp, `${prefix}payments`, sink);
+  const root = fe.tracer.startSpan('GET /orders/{id}', {
+    kind: SpanKind.SERVER, startTime: at(base),
+    attributes: { 'http.request.method': 'GET', 'http.route': '/orders/{id}', 'http.response.status_code': 500, ...attrs },
+  });
+  const rootCtx = trace.setSpan(ROOT_CONTEXT, root);
+  const cart = co.tracer.startSpan('load cart', { kind: SpanKind.CLIENT, startTime: at(base + 10), attributes: { 'cart.items': 3 } }, rootCtx);
+  const sql = co.tracer.startSpan('SELECT cart', { kind: SpanKind.CLIENT, startTime: at(base + 15), attributes: { 'db.system': 'postgresql', 'db.statement': 'SELECT * FROM cart WHERE id = $1' } }, trace.setSpan(rootCtx, cart));
+  sql.addEvent('rows fetched', { rows: 3 }, at(base + 30));
+  sql.end(at(base + 40));
+  cart.end(at(base + 60));
+  const charge = pa.tracer.startSpan('charge card', {
+    kind: SpanKind.CLIENT, startTime: at(base + 70), attributes: { 'payment.provider': 'acme', 'payment.amount': 42.5 },
+    links: [{ context: cart.spanContext(), attributes: { 'link.reason': 'after cart' } }],
+  }, rootCtx);
+  charge.addEvent('exception', { 'exception.type': 'CardDeclined', 'exception.message': 'card declined by issuer' }, at(base + 100));
+  charge.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined by issuer' });
+  charge.end(at(base + 110));
+  root.setStatus({ code: SpanStatusCode.ERROR, message: 'payment failed' });
+  root.end(at(base + 120));
+  for (const p of [fe, co, pa]) { await p.provider.forceFlush(); await p.provider.shutdown(); }
+  assertSent(sink, 'sendShopTrace');
+  const ids = {};
+  for (const [name, s] of [['root', root], ['cart', cart], ['sql', sql], ['charge', charge]]) ids[name] = s.spanContext().spanId;
+  return { traceId: root.spanContext().traceId, spanIds: ids, spans: { root, cart, sql, charge }, base };
+}
+
+// A quick single-service trace with a given root name and duration (ms).
+export async function sendSimpleTrace(exp, service, name, { durationMs = 5, base = Date.now() - 1000, error = false, attributes = {}, children = [] } = {}) {
+  const sink = { count: 0, failures: [] };
+  const t = tracerFor(exp, service, sink);
+  const root = t.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: at(base), attributes });
+  const ctx = trace.setSpan(ROOT_CONTEXT, root);
+  for (const c of children) {
+    const s = t.tracer.startSpan(c.name, { startTime: at(base + 1), attributes: c.attributes || {} }, ctx);
+    for (const e of c.events || []) s.addEvent(e.name, e.attributes || {}, at(base + 1));
+    s.end(at(base + 2));
+  }
+  if (error) root.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+  root.end(at(base + durationMs));
+  await t.provider.forceFlush();
+  await t.provider.shutdown();
+  assertSent(sink, 'sendSimpleTrace');
+  return { traceId: root.spanContext().traceId, spanId: root.spanContext().spanId, span: root };
+}
+
+// One trace with n spans: a root, then a tree of fan-out `fan` (depth grows
+// as log_fan(n)). Exported in batches of 2,000.
+export async function sendBigTrace(exp, service, n, { fan = 8, base = Date.now() - 60000 } = {}) {
+  const sink = { count: 0, failures: [] };
+  const t = tracerFor(exp, service, sink, { batch: 2000 });
+  const root = t.tracer.startSpan('big batch job', { kind: SpanKind.SERVER, startTime: at(base) });
+  const spans = [root];
+  for (let i = 1; i < n; i++) {
+    const parent = spans[Math.floor((i - 1) / fan)];
+    const s = t.tracer.startSpan(`step ${i}`, { startTime: at(base + i) }, trace.setSpan(ROOT_CONTEXT, parent));
+    spans.push(s);
+  }
+  for (let i = n - 1; i >= 1; i--) spans[i].end(at(base + i + 1 + ((n - i) % 50)));
+  root.end(at(base + n + 100));
+  await t.provider.forceFlush();
+  await t.provider.shutdown();
+  assertSent(sink, 'sendBigTrace');
+  if (sink.count !== n) throw new Error(`sendBigTrace: ${sink.count} of ${n} spans exported`);
+  return { traceId: root.spanContext().traceId };
+}
+
+// Log records: [{body, severity: SeverityNumber, text, attributes, span, time}].
+export async function sendLogs(exp, service, records, { batch = 2000 } = {}) {
+  const sink = { count: 0, failures: [] };
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': service, 'service.instance.id': `${service}-1` }),
+    processors: [new BatchLogRecordProcessor({
+      exporter: checked(exp.logs, sink),
+      maxQueueSize: Math.max(2048, records.length + 1), maxExportBatchSize: batch, scheduledDelayMillis: 3600000,
+    })],
+  });
+  const logger = provider.getLogger(`${service}-logger`, '2.0.0');
+  const now = Date.now();
+  records.forEach((r, i) => {
+    logger.emit({
+      body: r.body,
+      severityNumber: r.severity ?? SeverityNumber.INFO,
+      severityText: r.text ?? SEVERITY_TEXT[r.severity ?? SeverityNumber.INFO],
+      attributes: r.attributes || {},
+      timestamp: at(r.time ?? now - records.length + i),
+      context: r.span ? trace.setSpan(ROOT_CONTEXT, r.span) : ROOT_CONTEXT,
+    });
+  });
+  await provider.forceFlush();
+  await provider.shutdown();
+  assertSent(sink, 'sendLogs');
+  if (sink.count !== records.length) throw new Error(`sendLogs: ${sink.count} of ${records.length} records exported`);
+}
+
+const SEVERITY_TEXT = {
+  [SeverityNumber.TRACE]: 'TRACE', [SeverityNumber.DEBUG]: 'DEBUG', [SeverityNumber.INFO]: 'INFO',
+  [SeverityNumber.WARN]: 'WARN', [SeverityNumber.ERROR]: 'ERROR', [SeverityNumber.FATAL]: 'FATAL',
+};
+
+// Metrics in `rounds` collections: a counter (route=/a grows by 5, /b by 2
+// per round), a histogram of latencies in seconds (route=/a), a gauge.
+// Cumulative temporality, as most SDKs send.
+export async function sendMetrics(exp, service, { rounds = 3 } = {}) {
+  const sink = { count: 0, failures: [] };
+  const reader = new PeriodicExportingMetricReader({ exporter: checked(exp.metrics, sink), exportIntervalMillis: 3600000 });
+  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [reader] });
+  const meter = provider.getMeter(`${service}-meter`, '3.0.0');
+  const counter = meter.createCounter('shop.orders', { description: 'Orders placed', unit: '{order}' });
+  const hist = meter.createHistogram('shop.checkout.duration', {
+    description: 'Checkout latency', unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
+  });
+  const gauge = meter.createObservableGauge('shop.memory', { unit: 'By', description: 'Resident memory' });
+  let mem = 100 * 1024 * 1024;
+  gauge.addCallback((r) => r.observe(mem, { kind: 'rss' }));
+  for (let i = 0; i < rounds; i++) {
+    counter.add(5, { route: '/a' });
+    counter.add(2, { route: '/b' });
+    for (const v of [0.004, 0.02, 0.02, 0.05, 0.3, 1.2]) hist.record(v, { route: '/a' });
+    mem += 1024 * 1024;
+    await reader.forceFlush();
+  }
+  await provider.shutdown();
+  assertSent(sink, 'sendMetrics');
+  return { temporality: AggregationTemporality.CUMULATIVE };
+}

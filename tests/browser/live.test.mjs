@@ -1,0 +1,95 @@
+// Live views against the real loupe: a log sent while the logs page is open
+// appears within a couple of seconds (through /api/v1/live, or the page's
+// polling fallback when the server has no stream); pause and resume; new
+// traces arrive on the traces page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLoupe } from '../interop/lib/server.mjs';
+import { launch, openPage, settled } from './lib/browser.mjs';
+import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
+
+let srv;
+let browser;
+let exp;
+const opened = [];
+
+before(async () => {
+  srv = await startLoupe();
+  exp = exporters(srv, 'http/protobuf');
+  browser = await launch();
+  await sendLogs(exp, 'tail', [{ body: 'first record before the page opened', severity: SeverityNumber.INFO }]);
+  await sendSimpleTrace(exp, 'tail', 'GET /before');
+});
+
+after(async () => {
+  for (const o of opened) await o.context.close().catch(() => {});
+  if (browser) await browser.close();
+  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
+  if (srv) await srv.stop();
+});
+
+async function open(path) {
+  // one page at a time: an earlier test's page would keep polling
+  while (opened.length) await opened.pop().context.close().catch(() => {});
+  const o = await openPage(browser);
+  opened.push(o);
+  await o.page.goto(srv.uiUrl + path);
+  await settled(o.page);
+  return o;
+}
+
+test('live tail shows a new log within a couple of seconds', async () => {
+  const { page, rec } = await open('/logs');
+  await page.locator('.log-row').filter({ hasText: 'first record before the page opened' }).waitFor();
+  assert.equal(await page.getByTestId('live-state').textContent(), 'Live');
+  for (let i = 1; i <= 3; i++) {
+    const body = `live record ${i} ${Date.now()}`;
+    const sent = Date.now();
+    await sendLogs(exp, 'tail', [{ body, severity: SeverityNumber.WARN, time: Date.now() }]);
+    await page.locator('.log-row').filter({ hasText: body }).waitFor({ timeout: 3000 });
+    assert.ok(Date.now() - sent < 3000);
+    // newest on top
+    assert.match(await page.locator('.log-row').first().textContent(), new RegExp(body));
+  }
+  assert.equal(await page.locator('.log-row').count(), 4);
+  assert.deepEqual(rec.errors, []);
+});
+
+test('pausing the tail keeps the view; resuming brings what arrived meanwhile', async () => {
+  const { page, rec } = await open('/logs');
+  await page.locator('.log-row').first().waitFor();
+  await page.getByTestId('live-toggle').click();
+  await page.waitForURL(/live=0/);
+  assert.equal(await page.getByTestId('live-state').textContent(), 'Paused');
+  const body = `sent while paused ${Date.now()}`;
+  await sendLogs(exp, 'tail', [{ body, severity: SeverityNumber.INFO, time: Date.now() }]);
+  await page.getByTestId('live-toggle').click();
+  await page.waitForURL((u) => !u.search.includes('live=0'));
+  assert.equal(await page.getByTestId('live-state').textContent(), 'Live');
+  await page.locator('.log-row').filter({ hasText: body }).waitFor({ timeout: 3000 });
+  assert.deepEqual(rec.errors, []);
+});
+
+test('live tail respects the filters', async () => {
+  const { page, rec } = await open('/logs?minSeverity=error');
+  await page.getByText('No logs match these filters').waitFor();
+  const stamp = Date.now();
+  await sendLogs(exp, 'tail', [
+    { body: `info ${stamp} stays out`, severity: SeverityNumber.INFO, time: stamp },
+    { body: `error ${stamp} comes in`, severity: SeverityNumber.ERROR, time: stamp + 1 },
+  ]);
+  await page.locator('.log-row').filter({ hasText: `error ${stamp} comes in` }).waitFor({ timeout: 3000 });
+  assert.equal(await page.locator('.log-row').filter({ hasText: `info ${stamp}` }).count(), 0);
+  assert.deepEqual(rec.errors, []);
+});
+
+test('new traces arrive on the traces page (GET /api/v1/traces)', async () => {
+  const { page, rec } = await open('/traces');
+  await page.getByTestId('trace-table').waitFor();
+  const name = `GET /arrived/${Date.now()}`;
+  const { traceId } = await sendSimpleTrace(exp, 'tail', name, { base: Date.now() - 10 });
+  const row = page.locator(`tr[data-trace-id="${traceId}"]`);
+  await row.waitFor({ timeout: 4000 });
+  assert.match(await row.textContent(), new RegExp(name));
+  assert.deepEqual(rec.errors, []);
+});

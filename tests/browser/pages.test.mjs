@@ -1,0 +1,531 @@
+// The web UI's pages against the real loupe, with data sent by the official
+// OpenTelemetry exporters: services, logs (filters, detail, log -> trace and
+// back), the trace waterfall (nesting, error span, events, links, download),
+// metrics, keyboard shortcuts, deep links, time range and theme.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLoupe, getJson } from '../interop/lib/server.mjs';
+import { launch, openPage, settled } from './lib/browser.mjs';
+import { exporters, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
+
+let srv;
+let browser;
+let exp;
+let shop;
+const opened = [];
+
+before(async () => {
+  srv = await startLoupe();
+  exp = exporters(srv, 'http/protobuf');
+  browser = await launch();
+  shop = await sendShopTrace(exp);
+  const now = Date.now();
+  await sendLogs(exp, 'checkout', [
+    { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17', 'cart.items': 3 }, span: shop.spans.cart, time: now - 4000 },
+    { body: 'slow query on cart table', severity: SeverityNumber.WARN, attributes: { 'db.duration_ms': 25 }, span: shop.spans.sql, time: now - 3900 },
+    { body: 'debug detail of the cart', severity: SeverityNumber.DEBUG, time: now - 3800 },
+  ]);
+  await sendLogs(exp, 'payments', [
+    { body: 'card declined by issuer', severity: SeverityNumber.ERROR, attributes: { 'payment.provider': 'acme', 'retry': false }, span: shop.spans.charge, time: now - 3700 },
+  ]);
+  await sendLogs(exp, 'inventory', [
+    { body: 'stock level low for sku-42', severity: SeverityNumber.WARN, attributes: { sku: 'sku-42' }, time: now - 3600 },
+    { body: 'inventory sync done', severity: SeverityNumber.INFO, time: now - 3500 },
+  ]);
+  await sendMetrics(exp, 'checkout', { rounds: 3 });
+});
+
+after(async () => {
+  for (const o of opened) await o.context.close().catch(() => {});
+  if (browser) await browser.close();
+  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
+  if (srv) {
+    const { code } = await srv.stop();
+    assert.equal(code, 0, `loupe exit\n${srv.stderr.slice(-3000)}`);
+  }
+});
+
+async function open(path, opts) {
+  // one page at a time: an earlier test's page would keep polling
+  while (opened.length) await opened.pop().context.close().catch(() => {});
+  const o = await openPage(browser, opts);
+  opened.push(o);
+  await o.page.goto(srv.uiUrl + path);
+  await settled(o.page);
+  return o;
+}
+
+function noErrors(rec) {
+  assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
+  assert.deepEqual(rec.dialogs, [], 'no dialogs');
+  assert.deepEqual(rec.csp, [], 'no CSP violations');
+}
+
+const logRows = (page) => page.locator('.log-row');
+const rowTexts = async (page) => (await logRows(page).allTextContents()).map((t) => t.replace(/\s+/g, ' '));
+
+// ---- services ---------------------------------------------------------------------
+test('services page lists every service with its counts and links', async () => {
+  const { page, rec } = await open('/services');
+  const table = page.getByTestId('services-table');
+  await table.waitFor();
+  for (const name of ['frontend', 'checkout', 'payments', 'inventory']) {
+    await table.locator(`tr[data-service="${name}"]`).waitFor();
+  }
+  const api = (await getJson(srv, '/api/v1/services')).body.services;
+  for (const s of api) {
+    const row = table.locator(`tr[data-service="${s.name}"]`);
+    assert.equal((await row.getByTestId('svc-logs').textContent()).replace(/,/g, ''), String(s.logCount), `${s.name} log count`);
+    assert.equal((await row.getByTestId('svc-traces').textContent()).replace(/,/g, ''), String(s.spanCount), `${s.name} span count`);
+  }
+  // payments had the error span
+  assert.match(await table.locator('tr[data-service="payments"]').textContent(), /1/);
+  await table.locator('tr[data-service="checkout"]').getByRole('link', { name: 'Logs' }).click();
+  await page.waitForURL(/\/logs\?service=checkout/);
+  await logRows(page).first().waitFor();
+  const texts = await rowTexts(page);
+  assert.equal(texts.length, 3, texts.join('\n'));
+  for (const t of texts) assert.match(t, /checkout/);
+  noErrors(rec);
+});
+
+// ---- logs ---------------------------------------------------------------------------
+test('logs page shows every record newest first, with severities and trace links', async () => {
+  const { page, rec } = await open('/logs');
+  await logRows(page).first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 6);
+  const texts = await rowTexts(page);
+  assert.match(texts[0], /inventory sync done/, 'newest first');
+  assert.match(texts[5], /cart loaded with 3 items/, 'oldest last');
+  const err = logRows(page).filter({ hasText: 'card declined by issuer' });
+  assert.equal(await err.locator('.sev').textContent(), 'ERROR');
+  assert.ok(await err.evaluate((el) => el.classList.contains('row-error')), 'error rows are marked');
+  assert.equal(await err.getByTestId('log-trace-link').count(), 1, 'a record with a trace links to it');
+  assert.equal(await logRows(page).filter({ hasText: 'inventory sync done' }).getByTestId('log-trace-link').count(), 0);
+  assert.match(await page.getByTestId('log-count').textContent(), /^6 logs$/);
+  noErrors(rec);
+});
+
+test('log filters narrow the rows: service, minimum severity', async () => {
+  const { page, rec } = await open('/logs');
+  await logRows(page).first().waitFor();
+  await page.getByTestId('filter-severity').selectOption('warn');
+  await page.waitForURL(/minSeverity=warn/);
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 3);
+  for (const t of await rowTexts(page)) assert.match(t, /WARN|ERROR/);
+  await page.getByTestId('filter-service').selectOption('inventory');
+  await page.waitForURL(/service=inventory/);
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 1);
+  assert.match((await rowTexts(page))[0], /stock level low for sku-42/);
+  // back undoes one filter step
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 3);
+  assert.equal(await page.getByTestId('filter-service').inputValue(), '');
+  noErrors(rec);
+});
+
+test('log full-text search narrows the rows (GET /api/v1/logs q)', async () => {
+  const { page, rec } = await open('/logs');
+  await logRows(page).first().waitFor();
+  await page.getByTestId('filter-q').fill('declined');
+  await page.getByTestId('filter-q').press('Enter');
+  await page.waitForURL(/q=declined/);
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 1);
+  assert.match((await rowTexts(page))[0], /card declined by issuer/);
+  noErrors(rec);
+});
+
+test('log attribute conditions narrow the rows (GET /api/v1/logs attr)', async () => {
+  const { page, rec } = await open('/logs');
+  await logRows(page).first().waitFor();
+  await page.getByTestId('attr-input').fill('sku=sku-42');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.waitForURL(/attr=sku%3Dsku-42/);
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 1);
+  assert.match((await rowTexts(page))[0], /stock level low/);
+  // a malformed condition is refused in the page, not sent
+  await page.getByTestId('attr-input').fill('no operator here');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.getByText('Use key=value').waitFor();
+  noErrors(rec);
+});
+
+test('log detail panel shows every field', async () => {
+  const { page, rec } = await open('/logs');
+  await logRows(page).filter({ hasText: 'cart loaded with 3 items' }).click();
+  const d = page.getByTestId('log-detail');
+  await d.waitFor();
+  assert.equal(await d.getByTestId('log-body').textContent(), 'cart loaded with 3 items');
+  const text = await d.textContent();
+  for (const want of ['cart.id', 'c-17', 'cart.items', 'service.name', 'checkout-logger', '2.0.0', shop.traceId, shop.spanIds.cart, 'INFO (9)']) {
+    assert.ok(text.includes(want), `detail shows ${want}`);
+  }
+  assert.match(page.url(), /log=\d+/, 'the selection is in the URL');
+  await page.keyboard.press('Escape');
+  await d.waitFor({ state: 'hidden' });
+  noErrors(rec);
+});
+
+test('a log links to its trace and span, and the trace links back to its logs', async () => {
+  const { page, rec } = await open('/logs?service=payments');
+  const row = logRows(page).filter({ hasText: 'card declined by issuer' });
+  await row.getByTestId('log-trace-link').click();
+  await page.waitForURL(new RegExp(`/traces/${shop.traceId}\\?(.*&)?span=${shop.spanIds.charge}`));
+  await page.getByTestId('waterfall').waitFor();
+  const sel = page.locator('.span-row.selected');
+  await sel.waitFor();
+  assert.equal(await sel.getAttribute('data-span-id'), shop.spanIds.charge, 'the log\u2019s span is selected');
+  assert.equal(await page.getByTestId('span-name').textContent(), 'charge card');
+  // the span's logs are in its panel; the trace's logs in the Logs tab
+  await page.getByTestId('span-detail').getByText('card declined by issuer').first().waitFor();
+  await page.getByTestId('tab-logs').click();
+  const logs = page.getByTestId('trace-logs');
+  await logs.waitFor();
+  assert.equal(await logs.locator('.trace-log').count(), 3, 'the three logs that carry this trace id');
+  // back to the logs page (history)
+  await page.goBack();
+  await page.waitForURL(/\/logs\?service=payments/);
+  await logRows(page).filter({ hasText: 'card declined by issuer' }).waitFor();
+  // and forward, then "Logs of this trace"
+  await page.goForward();
+  await page.getByTestId('trace-logs-link').click();
+  await page.waitForURL(new RegExp(`/logs\\?traceId=${shop.traceId}`));
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 3);
+  for (const t of await rowTexts(page)) assert.doesNotMatch(t, /inventory|debug detail/);
+  noErrors(rec);
+});
+
+// ---- trace view ------------------------------------------------------------------------
+test('the waterfall nests spans, marks the error span and its events', async () => {
+  const { page, rec } = await open(`/traces/${shop.traceId}`);
+  await page.getByTestId('waterfall').waitFor();
+  const rows = page.locator('.span-row');
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 4);
+  const got = await rows.evaluateAll((els) => els.map((e) => [e.querySelector('.wf-span-name').textContent, e.dataset.depth, e.querySelector('.wf-service').textContent]));
+  assert.deepEqual(got, [
+    ['GET /orders/{id}', '0', 'frontend'],
+    ['load cart', '1', 'checkout'],
+    ['SELECT cart', '2', 'checkout'],
+    ['charge card', '1', 'payments'],
+  ]);
+  const charge = rows.filter({ hasText: 'charge card' });
+  assert.ok(await charge.evaluate((e) => e.classList.contains('row-error')), 'the error span is marked');
+  assert.equal(await charge.locator('.wf-bar.err').count(), 1, 'its bar too');
+  assert.equal(await charge.locator('.wf-event.exc').count(), 1, 'the exception event is a marker');
+  assert.equal(await rows.filter({ hasText: 'SELECT cart' }).locator('.wf-event').count(), 1);
+  assert.equal(await rows.filter({ hasText: 'load cart' }).locator('.err-icon').count(), 0);
+  // bar geometry follows the timing: charge card starts at 70 of 120 ms
+  const left = await charge.locator('.wf-bar').evaluate((e) => parseFloat(e.style.left));
+  assert.ok(Math.abs(left - (70 / 120) * 100) < 0.5, `charge card bar at ${left}%`);
+  assert.equal(await page.getByTestId('trace-duration').textContent(), '120 ms');
+  assert.match(await page.getByTestId('trace-errors').textContent(), /2 errors/);
+  // service colours: each service's bars share one colour class, different services differ
+  const cls = await rows.evaluateAll((els) => els.map((e) => [...e.querySelector('.wf-bar').classList].find((c) => c.startsWith('svc-c'))));
+  assert.equal(cls[1], cls[2], 'checkout spans share a colour');
+  // with nothing selected, the panel points at the errors and the longest spans
+  const summary = page.getByTestId('trace-summary');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /Errors \(2\).*GET \/orders\/\{id\}.*payment failed.*charge card.*card declined by issuer/s);
+  await summary.getByTestId('summary-span').filter({ hasText: 'charge card' }).first().click();
+  assert.equal(await page.getByTestId('span-name').textContent(), 'charge card');
+  noErrors(rec);
+});
+
+test('spans expand and collapse; the span panel shows attributes, events, links, resource', async () => {
+  const { page, rec } = await open(`/traces/${shop.traceId}`);
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 4);
+  const cart = page.locator('.span-row').filter({ hasText: 'load cart' });
+  await cart.getByTestId('span-toggle').click();
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 3);
+  assert.equal(await page.locator('.span-row').filter({ hasText: 'SELECT cart' }).count(), 0, 'collapsed child hidden');
+  await page.getByTestId('expand-all').click();
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 4);
+  await page.getByTestId('collapse-all').click();
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 3);
+  await page.getByTestId('expand-all').click();
+
+  await page.locator('.span-row').filter({ hasText: 'charge card' }).click();
+  const d = page.getByTestId('span-detail');
+  await d.waitFor();
+  assert.equal(await d.getByTestId('span-status').textContent(), 'ERROR');
+  const text = await d.textContent();
+  for (const want of ['card declined by issuer', 'payment.provider', 'acme', 'payment.amount', '42.5', 'exception', 'exception.type', 'CardDeclined',
+    'service.name', 'payments', 'payments-tracer', 'CLIENT', '40 ms', shop.spanIds.charge]) {
+    assert.ok(text.includes(want), `span panel shows ${want}`);
+  }
+  assert.match(page.url(), new RegExp(`span=${shop.spanIds.charge}`));
+  // a link navigates to its span
+  await d.getByTestId('span-link').click();
+  await page.waitForURL(new RegExp(`span=${shop.spanIds.cart}`));
+  await page.getByTestId('span-name').filter({ hasText: 'load cart' }).waitFor();
+  noErrors(rec);
+});
+
+test('download trace as OTLP JSON builds the request from the API answer', async () => {
+  const { page, rec } = await open(`/traces/${shop.traceId}`, { acceptDownloads: true });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-otlp').click()]);
+  assert.equal(dl.suggestedFilename(), `trace-${shop.traceId}.json`);
+  const chunks = [];
+  for await (const c of await dl.createReadStream()) chunks.push(c);
+  const doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const spans = doc.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+  assert.equal(spans.length, 4);
+  assert.equal(doc.resourceSpans.length, 3, 'one resource per service');
+  const charge = spans.find((s) => s.name === 'charge card');
+  assert.equal(charge.traceId, shop.traceId);
+  assert.equal(charge.spanId, shop.spanIds.charge);
+  assert.equal(charge.parentSpanId, shop.spanIds.root);
+  assert.equal(charge.kind, 3, 'SPAN_KIND_CLIENT');
+  assert.deepEqual(charge.status, { code: 2, message: 'card declined by issuer' });
+  assert.deepEqual(charge.attributes.find((a) => a.key === 'payment.amount').value, { doubleValue: 42.5 });
+  assert.equal(charge.events[0].name, 'exception');
+  assert.equal(charge.links[0].spanId, shop.spanIds.cart);
+  const res = doc.resourceSpans.find((r) => r.resource.attributes.some((a) => a.key === 'service.name' && a.value.stringValue === 'payments'));
+  assert.ok(res, 'resource attributes kept');
+  // loupe accepts it back on its OTLP/HTTP JSON endpoint
+  const post = await fetch(`${srv.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+  assert.equal(post.status, 200, await post.text());
+  noErrors(rec);
+});
+
+test('copy buttons put ids on the clipboard', async () => {
+  const { page, context, rec } = await open(`/traces/${shop.traceId}`);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.uiUrl });
+  await page.locator('.trace-meta [data-copy]').first().click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), shop.traceId);
+  noErrors(rec);
+});
+
+// ---- keyboard, deep links, time range, theme ---------------------------------------------
+test('keyboard: / focuses search, j/k move, Enter opens, Esc closes, ? shows help', async () => {
+  const { page, rec } = await open('/logs');
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 6);
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'filter-q');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'BODY');
+  await page.keyboard.press('j');
+  await page.getByTestId('log-detail').waitFor();
+  assert.match(await page.locator('.log-row.selected').textContent(), /inventory sync done/);
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await page.keyboard.press('k');
+  assert.match(await page.locator('.log-row.selected').textContent(), /stock level low/);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('log-detail').waitFor({ state: 'hidden' });
+  await page.keyboard.press('?');
+  await page.locator('dialog.help').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.help').waitFor({ state: 'detached' });
+  // Enter on a selected log with a trace opens the trace
+  for (let i = 0; i < 3; i++) await page.keyboard.press('j');
+  assert.match(await page.locator('.log-row.selected').textContent(), /card declined/);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`/traces/${shop.traceId}`));
+  await page.getByTestId('waterfall').waitFor();
+  // on the trace: j/k walk the spans, Left collapses, Right expands
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  assert.equal(await page.getByTestId('span-name').textContent(), 'load cart');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 3);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 4);
+  // g then l goes to the logs page
+  await page.keyboard.press('g');
+  await page.keyboard.press('l');
+  await page.waitForURL(/\/logs$/);
+  noErrors(rec);
+});
+
+test('deep links reopen the same state', async () => {
+  const logs = (await getJson(srv, '/api/v1/logs?service=checkout&minSeverity=warn')).body.logs;
+  const warn = logs.find((l) => l.body === 'slow query on cart table');
+  assert.ok(warn, 'the API has the record');
+  const { page, rec } = await open(`/logs?service=checkout&minSeverity=warn&log=${warn.timeUnixNano}&range=6h`);
+  await page.getByTestId('log-detail').waitFor();
+  assert.equal(await page.getByTestId('log-body').textContent(), 'slow query on cart table');
+  assert.equal(await page.getByTestId('filter-service').inputValue(), 'checkout');
+  assert.equal(await page.getByTestId('filter-severity').inputValue(), 'warn');
+  assert.equal(await page.getByTestId('time-range').inputValue(), '6h');
+  await page.reload();
+  await page.getByTestId('log-detail').waitFor();
+  assert.equal(await page.getByTestId('log-body').textContent(), 'slow query on cart table');
+
+  await page.goto(`${srv.uiUrl}/traces/${shop.traceId}?span=${shop.spanIds.sql}`);
+  await page.getByTestId('span-detail').waitFor();
+  assert.equal(await page.getByTestId('span-name').textContent(), 'SELECT cart');
+  await page.goto(`${srv.uiUrl}/traces/${shop.traceId}?tab=logs`);
+  await page.getByTestId('trace-logs').waitFor();
+  noErrors(rec);
+});
+
+test('time range picker and auto-refresh are kept in the URL', async () => {
+  const { page, rec } = await open('/logs');
+  await page.getByTestId('time-range').selectOption('5m');
+  await page.waitForURL(/range=5m/);
+  await page.getByTestId('auto-refresh').selectOption('5s');
+  await page.waitForURL(/refresh=5s/);
+  // links to other pages keep the range
+  await page.locator('#mainnav a[data-page="services"]').click();
+  await page.waitForURL(/\/services\?range=5m&refresh=5s$/);
+  await page.getByTestId('services-table').locator('tr[data-service="checkout"]').getByRole('link', { name: 'Traces' }).click();
+  await page.waitForURL(/\/traces\?.*range=5m/);
+  // a custom range
+  await page.getByTestId('time-range').selectOption('custom…');
+  const from = page.getByTestId('range-from');
+  await from.waitFor();
+  await from.fill('2024-01-01T10:00');
+  await page.getByTestId('range-to').fill('2024-01-01T11:00');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/start=2024-01-01T\d\d%3A00%3A00.000Z&end=2024-01-01T\d\d%3A00%3A00.000Z|start=2024.*end=2024/);
+  assert.equal(await page.getByTestId('time-range').inputValue(), 'custom');
+  noErrors(rec);
+});
+
+test('a custom time range limits the rows (GET /api/v1/logs start/end)', async () => {
+  const { page, rec } = await open('/logs?start=2024-01-01T10:00:00Z&end=2024-01-01T11:00:00Z');
+  await page.getByText('No logs in this time range').waitFor();
+  assert.equal(await page.getByTestId('live-toggle').isDisabled(), true, 'no live tail for a fixed range');
+  noErrors(rec);
+});
+
+test('theme: follows the OS, toggles, and remembers the choice', async () => {
+  const { page, rec } = await open('/services', { colorScheme: 'dark' });
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const dark = await bg();
+  await page.getByTestId('theme-toggle').click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  const light = await bg();
+  assert.notEqual(light, dark);
+  await page.reload();
+  await settled(page);
+  assert.equal(await bg(), light, 'the choice survives a reload');
+  await page.getByTestId('theme-toggle').click();
+  assert.equal(await bg(), dark, 'back to the OS preference');
+  noErrors(rec);
+});
+
+// ---- states -----------------------------------------------------------------------------------
+test('an endpoint the server lacks shows an error state, not a broken page', async () => {
+  const { page, rec } = await open('/services');
+  await page.route('**/api/v1/traces?**', (r) => r.fulfill({
+    status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no API endpoint at /api/v1/traces"}}',
+  }));
+  await page.route('**/api/v1/live?**', (r) => r.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no API endpoint at /api/v1/live"}}' }));
+  await page.locator('#mainnav a[data-page="traces"]').click();
+  const err = page.locator('.state-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /does not offer trace search yet/);
+  assert.equal(await err.getAttribute('data-status'), '404');
+  noErrors(rec);
+});
+
+test('a trace that does not exist is a clear not-found state', async () => {
+  const { page, rec } = await open('/traces/0123456789abcdef0123456789abcdef');
+  await page.getByText('Trace not found').waitFor();
+  noErrors(rec);
+});
+
+test('metrics page lists instruments by service and meter with type and unit', async () => {
+  const { page, rec } = await open('/metrics');
+  const list = page.getByTestId('metric-list');
+  await list.locator('.metric-item').first().waitFor();
+  const text = await list.textContent();
+  for (const want of ['checkout', 'checkout-meter', 'shop.orders', 'Counter', '{order}', 'shop.checkout.duration', 'Histogram', 'shop.memory', 'Gauge', 'By']) {
+    assert.ok(text.includes(want), `list shows ${want}`);
+  }
+  await list.locator('.metric-item[data-metric="shop.memory"]').click();
+  await page.waitForURL(/metric=shop.memory/);
+  assert.equal(await page.getByTestId('metric-title').textContent(), 'shop.memory');
+  await page.getByTestId('metric-find').fill('orders');
+  await page.waitForFunction(() => document.querySelectorAll('.metric-item').length === 1);
+  noErrors(rec);
+});
+
+test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{name}/series)', async () => {
+  const { page, rec } = await open('/metrics?metric=shop.orders&mservice=checkout');
+  await page.getByTestId('chart').locator('canvas').waitFor();
+  const stats = page.getByTestId('metric-stats');
+  await stats.waitFor();
+  const text = await stats.textContent();
+  assert.match(text, /route=\/a/);
+  assert.match(text, /route=\/b/);
+  assert.match(text, /orders\/s/, 'rates are per second with the unit');
+  assert.equal(await page.locator('.u-legend .u-series').count(), 3, 'x plus one line per attribute set');
+  await page.getByTestId('show-total').click();
+  await page.waitForURL(/rate=0/);
+  await page.getByTestId('metric-stats').waitFor();
+  assert.match(await page.getByTestId('metric-stats').textContent(), /15 orders/, 'route=/a reached 15 after three rounds');
+  await page.getByTestId('view-table').click();
+  await page.getByTestId('metric-table').waitFor();
+  noErrors(rec);
+});
+
+test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
+  const { page, rec } = await open('/metrics?metric=shop.checkout.duration&mservice=checkout');
+  await page.getByTestId('chart').locator('canvas').waitFor();
+  const legend = await page.locator('.u-legend').textContent();
+  for (const q of ['p50', 'p90', 'p99']) assert.ok(legend.includes(q), `legend has ${q}`);
+  const buckets = page.getByTestId('buckets');
+  await buckets.waitFor();
+  assert.ok(await buckets.locator('.bucket').count() > 3);
+  assert.match(await page.getByTestId('metric-stats').textContent(), /ms|s/);
+  noErrors(rec);
+});
+
+test('trace search lists traces with services, counts and duration (GET /api/v1/traces)', async () => {
+  const { page, rec } = await open('/traces');
+  const table = page.getByTestId('trace-table');
+  await table.waitFor();
+  const row = table.locator(`tr[data-trace-id="${shop.traceId}"]`);
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.match(text, /GET \/orders\/\{id\}/);
+  for (const s of ['frontend', 'checkout', 'payments']) assert.ok(text.includes(s), `chip ${s}`);
+  assert.match(text, /120 ms/);
+  await page.getByTestId('filter-errors').check();
+  await page.waitForURL(/status=error/);
+  await table.locator(`tr[data-trace-id="${shop.traceId}"]`).waitFor();
+  await page.getByTestId('filter-min').fill('1s');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/minDuration=1s/);
+  await page.getByText('No traces match this search').waitFor();
+  noErrors(rec);
+});
+
+// The JS SDK does not record exemplars, so this histogram (with one exemplar
+// pointing at the shop trace) is sent as OTLP/JSON to loupe's own receiver.
+test('exemplars are points that open their trace (GET /api/v1/metrics/{name}/series)', async () => {
+  const now = BigInt(Date.now()) * 1000000n;
+  const body = {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'payments' } }] },
+      scopeMetrics: [{
+        scope: { name: 'payments-meter' },
+        metrics: [{
+          name: 'payments.duration', unit: 's',
+          histogram: {
+            aggregationTemporality: 2,
+            dataPoints: [{
+              startTimeUnixNano: String(now - 60000000000n), timeUnixNano: String(now), count: '3', sum: 1.5,
+              bucketCounts: ['1', '1', '1'], explicitBounds: [0.1, 1],
+              exemplars: [{ timeUnixNano: String(now - 1000000000n), asDouble: 1.2, traceId: shop.traceId, spanId: shop.spanIds.charge }],
+            }],
+          },
+        }],
+      }],
+    }],
+  };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+  const { page, rec } = await open('/metrics?metric=payments.duration&mservice=payments');
+  const link = page.getByTestId('exemplar-link');
+  await link.first().waitFor();
+  assert.match(await link.first().textContent(), /1\.2 s/);
+  await link.first().click();
+  await page.waitForURL(new RegExp(`/traces/${shop.traceId}\\?.*span=${shop.spanIds.charge}`));
+  await page.getByTestId('span-name').filter({ hasText: 'charge card' }).waitFor();
+  noErrors(rec);
+});

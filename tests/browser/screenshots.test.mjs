@@ -1,0 +1,154 @@
+// Screenshots of each page in the light and dark themes, with a small shop
+// sending traces, logs and metrics through the official exporters. Saved as
+// test-results/screenshots/PAGE-THEME.png (LOUPE_UPDATE_SCREENSHOTS=1 also
+// copies them to docs/screenshots/ for the README). Each shot first checks
+// that the page shows what it should, so a blank page never passes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLoupe } from '../interop/lib/server.mjs';
+import { launch, openPage, screenshot, settled } from './lib/browser.mjs';
+import { exporters, sendLogs, sendMetrics, sendShopTrace, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
+
+let srv;
+let browser;
+let exp;
+let shop;
+
+before(async () => {
+  srv = await startLoupe();
+  exp = exporters(srv, 'http/protobuf');
+  browser = await launch();
+  const now = Date.now();
+  for (let i = 0; i < 6; i++) {
+    await sendSimpleTrace(exp, 'frontend', i % 2 ? 'GET /products' : 'GET /cart', {
+      base: now - 600000 + i * 60000, durationMs: 20 + ((i * 37) % 90),
+      children: [{ name: 'render page' }, { name: 'fetch prices' }],
+    });
+  }
+  await sendSimpleTrace(exp, 'inventory', 'sync stock', { base: now - 300000, durationMs: 450, children: [{ name: 'UPDATE stock' }] });
+  shop = await sendShopTrace(exp, { base: now - 30000 });
+  const records = [];
+  const bodies = ['user signed in', 'cart loaded with 3 items', 'price cache refreshed', 'GET /products 200 in 41 ms',
+    'slow query on cart table', 'retrying payment provider', 'inventory sync done'];
+  for (let i = 0; i < 40; i++) {
+    records.push({
+      body: bodies[i % bodies.length],
+      severity: [SeverityNumber.INFO, SeverityNumber.INFO, SeverityNumber.DEBUG, SeverityNumber.INFO, SeverityNumber.WARN][i % 5],
+      attributes: { 'http.route': ['/cart', '/products'][i % 2], 'user.id': `u-${100 + (i % 7)}` },
+      time: now - 600000 + i * 14000,
+    });
+  }
+  await sendLogs(exp, 'frontend', records);
+  await sendLogs(exp, 'payments', [
+    { body: 'card declined by issuer', severity: SeverityNumber.ERROR, attributes: { 'payment.provider': 'acme' }, span: shop.spans.charge, time: now - 29900 },
+  ]);
+  await sendLogs(exp, 'checkout', [
+    { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17' }, span: shop.spans.cart, time: now - 29985 },
+  ]);
+  await sendMetrics(exp, 'checkout', { rounds: 4 });
+  await sendMetricHistory(srv, 'frontend', shop);
+});
+
+// SDKs only report "now", so for charts with a history the screenshots also
+// get 40 minutes of cumulative points as OTLP/JSON, one request per minute,
+// through loupe's own OTLP/HTTP receiver: a request counter per route and a
+// latency histogram with an exemplar on the shop trace.
+async function sendMetricHistory(server, service, trace) {
+  const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const start = BigInt(Date.now() - 41 * 60000) * 1000000n;
+  const routes = { '/cart': 0, '/products': 0 };
+  const buckets = { '/cart': new Array(bounds.length + 1).fill(0), '/products': new Array(bounds.length + 1).fill(0) };
+  const sums = { '/cart': 0, '/products': 0 };
+  const kv = (k, v) => ({ key: k, value: { stringValue: v } });
+  for (let m = 0; m < 40; m++) {
+    const t = start + BigInt((m + 1) * 60000) * 1000000n;
+    const counterPts = [];
+    const histPts = [];
+    for (const [route, speed] of [['/cart', 1], ['/products', 2.2]]) {
+      const n = Math.round(40 + 25 * Math.sin(m / 5 + speed) + speed * 10);
+      routes[route] += n;
+      for (let i = 0; i < n; i++) {
+        const v = 0.004 * speed * (1 + ((i * 7919 + m * 104729) % 97) / 6) * (m > 25 && m < 31 ? 4 : 1);
+        const b = bounds.findIndex((x) => v <= x);
+        buckets[route][b < 0 ? bounds.length : b]++;
+        sums[route] += v;
+      }
+      counterPts.push({ attributes: [kv('http.route', route)], startTimeUnixNano: String(start), timeUnixNano: String(t), asInt: String(routes[route]) });
+      const count = buckets[route].reduce((a, b) => a + b, 0);
+      histPts.push({
+        attributes: [kv('http.route', route)], startTimeUnixNano: String(start), timeUnixNano: String(t),
+        count: String(count), sum: sums[route], bucketCounts: buckets[route].map(String), explicitBounds: bounds,
+        ...(m === 28 && route === '/cart' ? { exemplars: [{ timeUnixNano: String(t - 5000000000n), asDouble: 0.42, traceId: trace.traceId, spanId: trace.spanIds.charge }] } : {}),
+      });
+    }
+    const body = {
+      resourceMetrics: [{
+        resource: { attributes: [kv('service.name', service)] },
+        scopeMetrics: [{
+          scope: { name: 'http-server', version: '1.0.0' },
+          metrics: [
+            { name: 'http.server.requests', unit: '{request}', description: 'Requests served', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: counterPts } },
+            { name: 'http.server.request.duration', unit: 's', description: 'Duration of HTTP server requests', histogram: { aggregationTemporality: 2, dataPoints: histPts } },
+          ],
+        }],
+      }],
+    };
+    const res = await fetch(`${server.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
+  if (srv) await srv.stop();
+});
+
+const SHOTS = [
+  ['services', '/services', async (page) => { await page.getByTestId('services-table').waitFor(); }],
+  ['logs', '/logs', async (page) => {
+    await page.locator('.log-row').first().waitFor();
+    await page.locator('.log-row').filter({ hasText: 'card declined by issuer' }).click();
+    await page.getByTestId('log-detail').waitFor();
+  }],
+  ['traces', '/traces', async (page) => { await page.locator('.trace-table, .state-error').first().waitFor(); }],
+  ['trace', () => `/traces/${shop.traceId}?span=${shop.spanIds.charge}`, async (page) => {
+    await page.getByTestId('span-detail').waitFor();
+  }],
+  ['metrics', '/metrics?metric=http.server.requests&mservice=frontend', async (page) => {
+    await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
+  }],
+  ['metrics-histogram', '/metrics?metric=http.server.request.duration&mservice=frontend', async (page) => {
+    await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
+  }],
+];
+
+for (const scheme of ['light', 'dark']) {
+  test(`screenshots of every page, ${scheme} theme`, async () => {
+    const { context, page, rec } = await openPage(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+    for (const [name, path, ready] of SHOTS) {
+      await page.goto(srv.uiUrl + (typeof path === 'function' ? path() : path));
+      await settled(page);
+      await ready(page);
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), scheme);
+      await screenshot(page, `${name}-${scheme}`);
+    }
+    assert.deepEqual(rec.errors, []);
+    await context.close();
+  });
+}
+
+test('screenshot of the empty state', async () => {
+  const empty = await startLoupe();
+  try {
+    for (const scheme of ['light', 'dark']) {
+      const { context, page } = await openPage(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+      await page.goto(`${empty.uiUrl}/services`);
+      await page.getByTestId('onboarding').waitFor();
+      await screenshot(page, `empty-${scheme}`);
+      await context.close();
+    }
+  } finally {
+    await empty.stop();
+  }
+});

@@ -1,0 +1,231 @@
+// components.js - small shared pieces: copy buttons, states (loading, empty,
+// error), service chips, attribute tables, dialogs, toasts, filter chips.
+import { h, icon, replace } from './dom.js';
+import { serviceClass } from './colors.js';
+import { fmtValue } from './format.js';
+
+// ---- clipboard ------------------------------------------------------------------
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch { /* fall through to the textarea way */ }
+  const ta = h('textarea', { class: 'offscreen', readonly: true, 'aria-hidden': 'true' });
+  ta.value = text;
+  document.body.appendChild(ta);
+  ta.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch { ok = false; }
+  ta.remove();
+  return ok;
+}
+
+// A button that copies `text` (a string or a function giving one).
+export function copyButton(text, { label = 'Copy', title } = {}) {
+  const btn = h('button', {
+    type: 'button', class: 'btn-icon copy', title: title || label, 'aria-label': title || label,
+    dataset: { copy: '' },
+  }, icon('copy'));
+  btn.addEventListener('click', async (e) => {
+    e.stopPropagation();
+    e.preventDefault();
+    const value = typeof text === 'function' ? text() : text;
+    const ok = await copyText(value);
+    replace(btn, icon(ok ? 'check' : 'x'));
+    btn.classList.add(ok ? 'copied' : 'copy-failed');
+    setTimeout(() => { replace(btn, icon('copy')); btn.classList.remove('copied', 'copy-failed'); }, 1200);
+    toast(ok ? 'Copied to the clipboard' : 'Copy failed', ok ? 'ok' : 'error');
+  });
+  return btn;
+}
+
+// An id shown in monospace with a copy button.
+export function idWithCopy(id, { label = 'Copy id', href } = {}) {
+  const text = href ? h('a', { href, class: 'mono', dataset: { nav: '' } }, id) : h('span', { class: 'mono' }, id);
+  return h('span', { class: 'id-copy' }, text, copyButton(id, { label }));
+}
+
+// ---- toasts -----------------------------------------------------------------------
+export function toast(message, kind = 'info') {
+  const box = document.getElementById('toasts');
+  if (!box) return;
+  const t = h('div', { class: `toast toast-${kind}`, role: 'status' }, message);
+  box.appendChild(t);
+  setTimeout(() => t.remove(), 3200);
+}
+
+// ---- states -------------------------------------------------------------------------
+export function loadingState(text = 'Loading…') {
+  return h('div', { class: 'state state-loading', role: 'status' }, h('span', { class: 'spinner' }), text);
+}
+
+// err: an ApiError or Error. what: what was being loaded ("traces").
+export function errorState(err, what, { retry } = {}) {
+  let title;
+  let detail = err && err.message ? err.message : String(err);
+  if (err && err.unsupported) {
+    title = `This loupe server does not offer ${what} yet`;
+    detail = `${err.path ? `/api/v1${err.path}` : 'The endpoint'} answered ${err.status}: ${detail}`;
+  } else if (err && err.status === 0) {
+    title = 'loupe cannot be reached';
+  } else if (err && err.status >= 400 && err.status < 500) {
+    title = `Could not load ${what}`;
+  } else {
+    title = `Loading ${what} failed`;
+  }
+  return h('div', { class: 'state state-error', role: 'alert', dataset: { status: err && err.status !== undefined ? String(err.status) : '' } },
+    icon('alert', 'state-icon'),
+    h('div', null,
+      h('div', { class: 'state-title' }, title),
+      h('div', { class: 'state-detail' }, detail),
+      retry ? h('button', { type: 'button', class: 'btn', onclick: retry }, 'Try again') : null));
+}
+
+export function emptyState(title, detail, extra) {
+  return h('div', { class: 'state state-empty' },
+    h('div', { class: 'state-title' }, title),
+    detail ? h('div', { class: 'state-detail' }, detail) : null,
+    extra || null);
+}
+
+// What to do when loupe holds no telemetry: how to point an app at it.
+export function onboarding({ what = 'telemetry' } = {}) {
+  const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname || 'localhost';
+  const grpc = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:4317`;
+  const httpLines = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:4318\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`;
+  const line = (text) => h('div', { class: 'codeline' }, h('code', null, text), copyButton(text, { label: 'Copy' }));
+  return h('div', { class: 'onboarding', dataset: { testid: 'onboarding' } },
+    h('h2', null, `No ${what} yet`),
+    h('p', null, 'Point an application\u2019s OpenTelemetry exporter at loupe and its traces, logs and metrics appear here as they arrive.'),
+    h('p', { class: 'muted' }, 'OTLP over gRPC (the default of most SDKs):'),
+    line(grpc),
+    h('p', { class: 'muted' }, 'or OTLP over HTTP:'),
+    line(httpLines),
+    h('p', { class: 'muted' }, 'and name the service:'),
+    line('OTEL_SERVICE_NAME=my-service'),
+    h('table', { class: 'kv endpoints' },
+      h('tbody', null,
+        h('tr', null, h('th', null, 'OTLP/gRPC'), h('td', { class: 'mono' }, `${host}:4317`)),
+        h('tr', null, h('th', null, 'OTLP/HTTP'), h('td', { class: 'mono' }, `http://${host}:4318/v1/traces, /v1/logs, /v1/metrics`)),
+        h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}/api/v1`)))),
+    h('p', { class: 'muted small' }, 'These are loupe\u2019s default ports; if it was started with other --otlp-*-addr flags, use those.'));
+}
+
+// ---- chips -----------------------------------------------------------------------------
+export function serviceChip(name, { count, href } = {}) {
+  const inner = [h('span', { class: 'dot' }), h('span', { class: 'chip-name' }, name || '(unknown)')];
+  if (count !== undefined && count !== null) inner.push(h('span', { class: 'chip-count' }, String(count)));
+  const cls = `chip svc ${serviceClass(name)}`;
+  return href ? h('a', { class: cls, href, dataset: { nav: '' }, title: name }, inner)
+    : h('span', { class: cls, title: name }, inner);
+}
+
+export function serviceDot(name) {
+  return h('span', { class: `dot ${serviceClass(name)}`, title: name });
+}
+
+// ---- key/value tables ------------------------------------------------------------------------
+// attrs: {key: value}. Values that are arrays/objects are shown as JSON.
+export function attrTable(attrs, { empty = 'No attributes', filterHref } = {}) {
+  const keys = Object.keys(attrs || {}).sort();
+  if (keys.length === 0) return h('div', { class: 'muted small kv-empty' }, empty);
+  return h('table', { class: 'kv' },
+    h('tbody', null, keys.map((k) => {
+      const v = fmtValue(attrs[k]);
+      return h('tr', null,
+        h('th', { title: k }, k),
+        h('td', null,
+          h('span', { class: typeof attrs[k] === 'string' ? 'val' : 'val val-typed' }, v),
+          h('span', { class: 'kv-actions' },
+            filterHref ? h('a', { href: filterHref(k, attrs[k]), dataset: { nav: '' }, class: 'btn-icon', title: 'Filter by this value' }, icon('search')) : null,
+            copyButton(v, { label: 'Copy value' }))));
+    })));
+}
+
+// Rows of [label, value-node-or-text].
+export function fieldTable(rows) {
+  return h('table', { class: 'kv fields' },
+    h('tbody', null, rows.filter(Boolean).map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v)))));
+}
+
+export function section(title, ...body) {
+  return h('section', { class: 'panel-section' }, h('h3', null, title), ...body);
+}
+
+// ---- dialogs -------------------------------------------------------------------------------
+// Opens a modal <dialog>; returns {dialog, close}. content: nodes. Esc closes.
+export function openDialog(title, content, { actions = [], onClose, className } = {}) {
+  const dlg = h('dialog', { class: ['dialog', className] },
+    h('div', { class: 'dialog-head' },
+      h('h2', null, title),
+      h('button', { type: 'button', class: 'btn-icon', 'aria-label': 'Close', onclick: () => close() }, icon('x'))),
+    h('div', { class: 'dialog-body' }, content),
+    actions.length ? h('div', { class: 'dialog-actions' }, actions) : null);
+  function close() {
+    if (dlg.open) dlg.close();
+  }
+  dlg.addEventListener('close', () => {
+    dlg.remove();
+    if (onClose) onClose();
+  });
+  document.body.appendChild(dlg);
+  dlg.showModal();
+  return { dialog: dlg, close };
+}
+
+// ---- attribute filter chips -------------------------------------------------------------
+// Parses "key=value", "key!=value", "key~sub", "key>5", "key<5"; null if bad.
+export function parseAttrFilter(s) {
+  const m = /^\s*([^=!~<>]+?)\s*(!=|=|~|>|<)\s*(.*?)\s*$/.exec(s || '');
+  if (!m) return null;
+  const [, key, op, value] = m;
+  if (!key) return null;
+  if ((op === '>' || op === '<') && !/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) return null;
+  if (op === '~' && value === '') return null;
+  return { key, op, value, text: `${key}${op}${value}` };
+}
+
+// An editor for a list of attribute conditions. onChange(list of strings).
+export function attrFilterEditor(values, onChange, { placeholder = 'attribute: key=value, key!=v, key~text, key>5' } = {}) {
+  const list = [...values];
+  const chips = h('span', { class: 'chips' });
+  const input = h('input', {
+    type: 'text', class: 'input attr-input', placeholder, 'aria-label': 'Add an attribute condition',
+    spellcheck: 'false', autocomplete: 'off', dataset: { testid: 'attr-input' },
+  });
+  const err = h('span', { class: 'field-error', role: 'alert' });
+  function render() {
+    replace(chips, list.map((v, i) => h('span', { class: 'chip filter-chip', dataset: { filter: v } },
+      h('span', { class: 'mono' }, v),
+      h('button', {
+        type: 'button', class: 'chip-x', 'aria-label': `Remove ${v}`,
+        onclick: () => { list.splice(i, 1); render(); onChange([...list]); },
+      }, icon('x')))));
+  }
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    const f = parseAttrFilter(input.value);
+    if (!f) {
+      err.textContent = 'Use key=value, key!=value, key~text, key>number or key<number';
+      return;
+    }
+    err.textContent = '';
+    input.value = '';
+    if (!list.includes(f.text)) list.push(f.text);
+    render();
+    onChange([...list]);
+  });
+  render();
+  return h('span', { class: 'attr-editor' }, chips, input, err);
+}
+
+// A <select> from [{value, label}] with the current value selected.
+export function select(options, value, onChange, attrs = {}) {
+  const sel = h('select', { class: 'input', ...attrs },
+    options.map((o) => h('option', { value: o.value, selected: String(o.value) === String(value ?? '') }, o.label)));
+  if (onChange) sel.addEventListener('change', () => onChange(sel.value));
+  return sel;
+}
