@@ -6,6 +6,7 @@
 #   make test-unit  C unit tests only          make test-interop  Node tests only
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make bench      benchmarks (see docs/benchmarks.md)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
 # Variables: SANITIZE=address,undefined builds into build/san-*;
@@ -17,6 +18,14 @@ PKGS := libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson
 TEST_PKGS := check
 
 comma := ,
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
 ifeq ($(SANITIZE),)
 BUILD ?= build
 SAN_FLAGS :=
@@ -44,7 +53,8 @@ PB_H := $(PB_C:.c=.h)
 
 $(GEN)/.protos.stamp: $(PROTOS)
 	@mkdir -p $(GEN)
-	protoc-c --c_out=$(GEN) -Iproto $(PROTOS)
+	$(call say,PROTOC,$(GEN))
+	$(Q)protoc-c --c_out=$(GEN) -Iproto $(PROTOS)
 	@touch $@
 
 $(PB_C) $(PB_H): $(GEN)/.protos.stamp ;
@@ -53,11 +63,13 @@ $(PB_C) $(PB_H): $(GEN)/.protos.stamp ;
 WEB_FILES := $(shell find web -type f ! -name '*.md' | sort)
 $(BUILD)/tools/embed: scripts/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
 
 $(GEN)/web_assets.c: $(BUILD)/tools/embed $(WEB_FILES)
 	@mkdir -p $(GEN)
-	$(BUILD)/tools/embed web $@ $(WEB_FILES)
+	$(call say,EMBED,$@)
+	$(Q)$(BUILD)/tools/embed web $@ $(WEB_FILES)
 
 # ---- the library and the binary ------------------------------------------
 LIB_SRC := $(sort $(wildcard server/util/*.c storage/*.c server/*.c))
@@ -70,18 +82,22 @@ all: $(BUILD)/loupe
 
 $(BUILD)/obj/%.o: %.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.protos.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP -c -o $@ $<
 
 $(BUILD)/libloupe.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/loupe: $(BUILD)/obj/server/main.o $(BUILD)/libloupe.a
-	$(CC) -o $@ $^ $(PKG_LIBS) $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(LDLIBS_ALL)
 
 # ---- C unit tests (Check) -------------------------------------------------
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
@@ -89,7 +105,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,TEST,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS_ALL)
 
 unit-tests: $(UNIT_BIN)
@@ -99,10 +116,138 @@ test-unit: $(UNIT_BIN)
 		echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; \
 	exit $$fail
 
+# ==== fuzzing (libFuzzer targets in tests/fuzz/) ============================
+# Every tests/fuzz/fuzz_<name>.c is a target; its seed corpus is
+# tests/fuzz/corpus/<name>/ and inputs that once crashed it are kept in
+# tests/fuzz/regressions/<name>/ (both optional).
+#
+#   make fuzz              build every target with clang + libFuzzer + ASan +
+#                          UBSan into build/fuzz/ and run each for FUZZ_SECONDS
+#   make fuzz FUZZ_TARGETS=otlp_pb FUZZ_SECONDS=600   one target, longer
+#   make fuzz-build        only build them
+#   make fuzz-seeds        regenerate the seeds made by tests/fuzz/make_seeds.c
+#   make test-fuzz-replay  replay the committed corpora and regressions through
+#                          each target built with $(CC) (part of test-unit)
+#
+# libFuzzer adds what it finds to build/fuzz/corpus/<name>/ (kept between
+# runs); the committed corpus and the regressions are read-only inputs to it.
+# A crash, leak, timeout or out-of-memory fails the run; its input is saved
+# as build/fuzz/artifacts/<name>/crash-* (or leak-, timeout-, oom-), and the
+# log is build/fuzz/logs/<name>.log. Reproduce with
+# build/fuzz/fuzz_<name> FILE, minimise with -minimize_crash=1 -runs=10000.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_MAX_LEN ?= 65536
+FUZZ_RSS_MB ?= 2048
+FUZZ_TIMEOUT ?= 10
+FUZZ_FLAGS ?=
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(WARN) -O1 -g $(FUZZ_SAN) -pthread -MMD -MP $(CFLAGS_EXTRA)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRC)) \
+                $(patsubst $(GEN)/%.c,$(FUZZ_DIR)/obj/gen/%.o,$(PB_C)) \
+                $(FUZZ_DIR)/obj/gen/web_assets.o
+FUZZ_BIN := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_ALL))
+REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/fuzz_%,$(FUZZ_ALL))
+
+# The library again, instrumented for coverage (fuzzer-no-link) and sanitized.
+$(FUZZ_DIR)/obj/%.o: %.c $(GEN)/.protos.stamp
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.protos.stamp
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+		-pthread -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libloupe.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libloupe.a
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_DIR)/libloupe.a $(PKG_LIBS) -pthread -lm
+
+# Fails early, with the packages to install, when clang cannot link a fuzzer.
+fuzz-toolchain:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
+		'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) cannot build libFuzzer targets;" \
+			"install the Debian packages clang and libclang-rt-14-dev"; exit 1; }
+
+fuzz-build: fuzz-toolchain $(FUZZ_BIN)
+
+fuzz: fuzz-toolchain $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+	@fail=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t $(FUZZ_DIR)/logs; \
+		log=$(FUZZ_DIR)/logs/$$t.log; \
+		printf 'fuzz %-12s %ss ... ' $$t $(FUZZ_SECONDS); \
+		if ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
+			UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1} \
+			$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
+			$(FUZZ_DIR)/corpus/$$t $$(ls -d tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t \
+			2>/dev/null) >$$log 2>&1; then \
+			echo "ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' $$log) runs," \
+				"$$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs in $(FUZZ_DIR)/corpus/$$t"; \
+		else \
+			echo "FAILED (log: $$log)"; tail -n 40 $$log; fail="$$fail $$t"; \
+		fi; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: failed:$$fail; inputs in $(FUZZ_DIR)/artifacts/"; \
+		exit 1; fi
+
+# Replay: each target linked with tests/fuzz/replay.c instead of libFuzzer,
+# built like the unit tests (so SANITIZE=... applies).
+$(BUILD)/fuzz-replay/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz-replay/replay.o $(BUILD)/libloupe.a
+	$(call say,REPLAY,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/fuzz $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+		$(BUILD)/fuzz-replay/replay.o $(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
+
+test-fuzz-replay: $(REPLAY_BIN)
+	@fail=0; for t in $(FUZZ_ALL); do \
+		$(BUILD)/fuzz-replay/fuzz_$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t \
+			|| fail=1; done; \
+	exit $$fail
+
+test-unit: test-fuzz-replay
+
+# Rewrites the seed corpora that tests/fuzz/make_seeds.c makes.
+FUZZ_SEEDED := otlp_pb otlp_json gz apiparam api http_util
+$(BUILD)/fuzz-replay/make_seeds: tests/fuzz/make_seeds.c $(BUILD)/libloupe.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
+
+fuzz-seeds: $(BUILD)/fuzz-replay/make_seeds
+	cd tests/fuzz/corpus && rm -rf $(FUZZ_SEEDED) && mkdir $(FUZZ_SEEDED)
+	$(BUILD)/fuzz-replay/make_seeds tests/fuzz/corpus tests/unit/server/fixtures
+
+.PHONY: fuzz fuzz-build fuzz-toolchain fuzz-seeds test-fuzz-replay
+-include $(shell find $(FUZZ_DIR) $(BUILD)/fuzz-replay -name '*.d' 2>/dev/null)
+# ==== end of fuzzing ========================================================
+
 # ---- micro-benchmarks (programs, not tests) -------------------------------
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
+	$(call say,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
 bench-decode: $(BUILD)/bench/bench_decode
@@ -138,7 +283,7 @@ bench: deps-test
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
-		$$(find server storage tests/unit -name '*.[ch]') || \
+		$$(find server storage tests/unit tests/fuzz -name '*.[ch]') || \
 		{ echo "lint: banned function (see STYLE)"; exit 1; }
 	@echo "lint: ok"
 

@@ -5,12 +5,14 @@
 #    process against the durable (sqlite) store: spans/s acknowledged and
 #    stored, and the server's peak RSS.
 # 2. OTLP/HTTP ingest of 512-record log requests, the same way.
-# 3. The same trace ingest with fresh trace ids in every request
+# 3. OTLP/gRPC ingest with h2load.
+# 4. The trace ingest of 1 with fresh trace ids in every request
 #    (post_unique.lua), as real traffic brings new traces.
-# 4. The raw SQLite floor in the same run (tests/bench/bench_raw.c): the same
+# 5. The raw SQLite floor in the same run (tests/bench/bench_raw.c): the same
 #    rows in 512-row transactions into (a) loupe's schema with its indexes,
-#    (b) a bare table; durable end-to-end spans/s and logs/s as ratios of both.
-# 5. 1,000,000 spans + 1,000,000 logs stored (BENCH_FILL_SPANS/_LOGS): fill
+#    (b) a bare table; durable end-to-end spans/s (4) and logs/s (2) as
+#    ratios of both.
+# 6. 1,000,000 spans + 1,000,000 logs stored (BENCH_FILL_SPANS/_LOGS): fill
 #    speed and RSS under load (tests/bench/fill.mjs), idle RSS after the
 #    load, then startup time, bytes read at startup and idle RSS on that
 #    database (tests/bench/startup.mjs).
@@ -42,6 +44,10 @@ stop_loupe() {
     kill -TERM "$PID"
     wait "$PID" || true
     rm -rf "$DATA"
+}
+
+cpu_seconds() { # user+system CPU seconds the server has used so far
+    awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$PID/stat"
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
@@ -79,10 +85,32 @@ ratio_line() { # $1 = signal, $2 = loupe rate, $3 = (a), $4 = (b), $5 = absolute
             sig, r, 100*r/a, a, 100*r/b, b, t, (r >= 0.7*a && r >= t) ? "met" : "NOT met" }'
 }
 
+h2load_case() { # gRPC: $1 = label, $2 = framed body, $3 = method path, $4 = items per request, $5 = count field
+    local label=$1 body=$2 path=$3 per=$4 field=$5
+    start_loupe
+    local cpu0 t0 t1 cpu1
+    cpu0=$(cpu_seconds)
+    t0=$(date +%s.%N)
+    local res
+    res=$(h2load -c 8 -m 16 -D "$secs" -d "$body" \
+        -H 'content-type: application/grpc' -H 'te: trailers' \
+        "http://127.0.0.1:$GRPC$path" 2>&1 | grep -E '^(requests|status codes|finished in)')
+    t1=$(date +%s.%N)
+    cpu1=$(cpu_seconds)
+    local stored
+    stored=$(service_count "$field")
+    echo "$label: h2load: $(tr '\n' ' ' <<<"$res")"
+    awk -v s="$stored" -v t0="$t0" -v t1="$t1" -v c0="$cpu0" -v c1="$cpu1" -v rss="$(peak_rss_mb)" -v l="$label" \
+        'BEGIN {printf "%s: %.0f items/s stored (%d in %.1f s), %.2f CPU seconds per million items, peak RSS %s MB\n", l, s/(t1-t0), s, t1-t0, (s ? (c1-c0)/(s/1e6) : 0), rss}'
+    stop_loupe
+}
+
 echo "== loupe benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${secs}s per case)"
 wrk_case "otlp-http traces (protobuf, 512 spans/request)" "$out/traces.pb" /v1/traces 512 spanCount
 wrk_case "otlp-http logs (protobuf, 512 records/request)" "$out/logs.pb" /v1/logs 512 logCount
 logs_rate=$LAST_RATE
+h2load_case "otlp-grpc traces (512 spans/request, -c 8 -m 16)" "$out/traces.grpc" \
+    /opentelemetry.proto.collector.trace.v1.TraceService/Export 512 spanCount
 
 wrk_case "otlp-http traces, fresh trace ids per request" "$out/traces.pb" /v1/traces 512 spanCount tests/bench/post_unique.lua
 spans_rate=$LAST_RATE

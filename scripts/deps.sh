@@ -13,7 +13,7 @@ set -eu
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev"
-test_pkgs="check nodejs npm nghttp2-client chromium wrk curl sqlite3"
+test_pkgs="check nodejs npm nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"

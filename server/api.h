@@ -14,7 +14,10 @@
 
 #include <sqlite3.h>
 
+#include "api_live.h"
 #include "buf.h"
+#include "query.h"
+#include "store.h"
 
 /* Response body cap: a query answer larger than this is a 500. */
 #define API_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
@@ -48,6 +51,42 @@ int api_is_api_path(const char *path);
  * 405 and to NULL otherwise. When out cannot hold even an error document,
  * out is left empty and the status is still returned. */
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
+
+/* What handlers may use (added for the write and streaming routes). */
+typedef struct api_env {
+    api_db_fn get_db; /* reader connection, for queries */
+    void *ud;         /* passed to get_db */
+    store *st;        /* for DELETE /telemetry; NULL answers 503 */
+    api_live_hub *hub; /* live streams, counted by /healthz; may be NULL */
+} api_env;
+
+/* As api_handle() with the store at hand. api_handle(req, get_db, ud, ...)
+ * is api_handle_env() with st NULL. */
+int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow);
+
+/* Routes whose answer is not one buffer: ui.c streams them. */
+typedef enum api_stream_kind {
+    API_STREAM_NONE = 0,
+    API_STREAM_EXPORT, /* GET /api/v1/export: OTLP JSON lines */
+    API_STREAM_IMPORT, /* POST /api/v1/import: a request body to read */
+    API_STREAM_LIVE,   /* GET /api/v1/live: server-sent events */
+} api_stream_kind;
+
+/* The streaming route for method + path, API_STREAM_NONE for any other
+ * request (including a wrong method, which api_handle() answers). */
+api_stream_kind api_stream_route(const char *method, const char *path);
+
+/* GET /api/v1/export: validates the parameters and starts the export.
+ * Returns 200 with *x set (the caller frees it with query_export_free), or
+ * an error status with the error document in out. *name gets a file name
+ * for Content-Disposition ("loupe-traces.jsonl"). */
+int api_export_open(const api_request *req, query_export **x, const char **name, buf *out);
+
+/* GET /api/v1/live: validates the parameters and opens a stream on hub
+ * for the connection conn (see api_live_open). Returns 200 with *l set, or
+ * an error status with the error document in out. */
+int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn suspend,
+                     api_live_conn_fn resume, void *conn, api_live **l, buf *out);
 
 /* Replaces out's contents with {"error":{"code":code,"message":message}}.
  * code is one of bad_request, not_found, method_not_allowed, internal,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "netaddr.h"
 
 typedef enum config_kind {
     CONFIG_STR,
@@ -271,6 +272,21 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",
                  cfg->max_db_size);
         return CONFIG_EINVAL;
+    }
+    /* Addresses are checked here so that a typo is a flag error. */
+    const struct {
+        const char *flag, *value;
+    } addrs[] = {{"--ui-addr", cfg->ui_addr},
+                 {"--otlp-grpc-addr", cfg->otlp_grpc_addr},
+                 {"--otlp-http-addr", cfg->otlp_http_addr}};
+    for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        char why[256];
+        if (netaddr_parse(addrs[i].value, &ss, &len, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s: %s", addrs[i].flag, why);
+            return CONFIG_EINVAL;
+        }
     }
     return CONFIG_OK;
 }

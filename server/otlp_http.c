@@ -74,7 +74,6 @@
 
 struct otlp_http {
     struct MHD_Daemon *daemon;
-    int listen_fd; /* owned by the daemon until quiesced */
     int port;
     store *st;
     size_t max_body;
@@ -750,7 +749,6 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
         goto fail_after_alloc;
     }
     h->port = netaddr_port((const struct sockaddr *)&bound);
-    h->listen_fd = fd;
 
     unsigned max_conn = cfg->max_connections ? cfg->max_connections : OTLP_HTTP_DEFAULT_CONNECTIONS;
     unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : OTLP_HTTP_DEFAULT_TIMEOUT;

@@ -147,6 +147,33 @@ static void oj_err_append(char *err, size_t errlen, size_t *off, const char *fmt
         *off = errlen;
 }
 
+/* The reason may quote the body (jansson's "near '...'", the excerpt of a
+ * bad number, cut at 40 bytes): make it one printable line of valid UTF-8,
+ * as otlp.h promises, so it can go into a log line or a protobuf string as
+ * it is. Control bytes and bytes of invalid or cut UTF-8 become '?'. */
+static void oj_err_clean(char *err, size_t errlen) {
+    if (err == NULL || errlen == 0)
+        return;
+    unsigned char *s = (unsigned char *)err;
+    size_t n = strnlen(err, errlen);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char ch = s[i];
+        if (ch < 0x80) {
+            if (ch < 0x20 || ch == 0x7F)
+                s[i] = '?';
+            i++;
+            continue;
+        }
+        size_t k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+        if (k > 1 && k <= n - i && model_utf8_valid(err + i, k)) {
+            i += k;
+            continue;
+        }
+        s[i++] = '?';
+    }
+}
+
 /* Writes "OTLP JSON: <path>: <reason>" and returns OTLP_EDECODE. */
 static int oj_fail(oj_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -795,6 +822,7 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
         }
         oj_errf(err, errlen, "OTLP JSON: invalid JSON: %s (line %d, column %d, byte %d)",
                 jerr.text, jerr.line, jerr.column, jerr.position);
+        oj_err_clean(err, errlen);
         return OTLP_EDECODE;
     }
     if (!json_is_object(doc->root)) {
@@ -830,8 +858,10 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     if (doc->msg != NULL)
         rc = oj_message(c, doc->root, d, doc->msg, 0);
     free(c);
-    if (rc != OTLP_OK)
+    if (rc != OTLP_OK) {
         otlp_json_doc_free(doc);
+        oj_err_clean(err, errlen);
+    }
     return rc;
 }
 

@@ -10,6 +10,17 @@
  * thread's first API request, kept in a small table keyed by thread id, and
  * closed by ui_server_stop() after the daemon has joined its threads. Every
  * response carries the security headers (CSP, nosniff, no-referrer, DENY).
+ *
+ * Three API routes are not one buffer (api_stream_route): GET /export and
+ * GET /live answer with a content-reader callback that pulls lines from
+ * query_export_next() or events from api_live_next() on the worker's reader
+ * connection; a live stream with nothing to send suspends its connection
+ * from the callback (the pattern libmicrohttpd prescribes) and is resumed
+ * by the live hub. POST /import feeds the body to api_import as it arrives
+ * (a per-request context in *con_cls, freed when the request completes)
+ * and answers once everything committed. ui_server_stop() ends the live
+ * streams before stopping the daemon, which must not see a suspended
+ * connection.
  */
 #include "ui.h"
 
@@ -24,6 +35,8 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "api_import.h"
+#include "api_live.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ui_http.h"
@@ -33,6 +46,9 @@
 #define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
 #define UI_DEFAULT_MAX_CONNECTIONS 256
 #define UI_DEFAULT_TIMEOUT 60
+#define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
+#define UI_STREAM_BLOCK (64 * 1024)
+#define UI_LIVE_STOP_MS 2000
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
@@ -57,6 +73,7 @@ struct ui_server {
     pthread_mutex_t mu; /* guards readers */
     ui_reader readers[UI_MAX_READERS];
     size_t nreaders;
+    api_live_hub *hub; /* live streams; NULL without a store */
 };
 
 /* Per-request state for the reader lookup. */
@@ -165,6 +182,132 @@ static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
     return ret;
 }
 
+/* ---- streamed answers: export and live --------------------------------------- */
+
+typedef struct ui_stream {
+    ui_server *u;
+    ui_req_ctx ctx; /* the reader connection */
+    query_export *x;
+    api_live *live;
+    buf pending; /* produced, not yet handed to libmicrohttpd */
+    size_t off;
+    int done;
+} ui_stream;
+
+static void ui_live_suspend(void *conn) {
+    MHD_suspend_connection(conn);
+}
+
+static void ui_live_resume(void *conn) {
+    MHD_resume_connection(conn);
+}
+
+static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+    ui_stream *s = cls;
+    (void)pos;
+    while (s->pending.len - s->off == 0) {
+        if (s->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&s->pending);
+        s->off = 0;
+        sqlite3 *db = NULL;
+        if (ui_get_db(&s->ctx, &db) != 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (s->x != NULL) {
+            int done = 0;
+            int rc = query_export_next(s->x, db, &s->pending, &done);
+            if (rc != QUERY_OK) {
+                log_event(LOG_WARN, "ui_export_failed", "reason=\"%s\"", query_strerror(rc));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
+            s->done = done;
+        } else {
+            int rc = api_live_next(s->live, db, &s->pending);
+            if (rc == API_LIVE_WAIT)
+                return 0; /* suspended in api_live_next; resumed by the hub */
+            if (rc == API_LIVE_END)
+                s->done = 1;
+        }
+    }
+    size_t n = s->pending.len - s->off;
+    if (n > max)
+        n = max;
+    memcpy(out, s->pending.ptr + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void ui_stream_free(void *cls) {
+    ui_stream *s = cls;
+    query_export_free(s->x);
+    api_live_close(s->live);
+    if (s->ctx.temp_db != NULL)
+        sqlite3_close(s->ctx.temp_db);
+    buf_free(&s->pending);
+    free(s);
+}
+
+static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
+                                       const api_request *req, api_stream_kind kind) {
+    ui_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ui_send_error(c, 503, "out of memory", NULL);
+    s->u = u;
+    s->ctx.u = u;
+    buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
+    buf err;
+    buf_init(&err, 65536);
+    const char *name = NULL;
+    int status = kind == API_STREAM_EXPORT
+                     ? api_export_open(req, &s->x, &name, &err)
+                     : api_live_request(req, u->hub, ui_live_suspend, ui_live_resume, c,
+                                        &s->live, &err);
+    if (status == 200 && kind == API_STREAM_EXPORT && u->st == NULL)
+        status = 503;
+    if (status != 200) {
+        if (status == 503 && err.len == 0)
+            api_error_json(&err, "unavailable", "the store is not available");
+        ui_stream_free(s);
+        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &err, NULL);
+        buf_free(&err);
+        return ret;
+    }
+    buf_free(&err);
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, UI_STREAM_BLOCK, ui_stream_read, s, ui_stream_free);
+    if (r == NULL) {
+        ui_stream_free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (kind == API_STREAM_EXPORT) {
+        char disp[96];
+        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/x-ndjson; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+    } else {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    }
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---- import: the body as it arrives ---------------------------------------------- */
+
+/* *con_cls of a POST /api/v1/import in progress. */
+typedef struct ui_import_req {
+    api_import *im;
+    int failed; /* the status api_import_feed() reported */
+} ui_import_req;
+
+static void ui_import_req_free(ui_import_req *ir) {
+    if (ir == NULL)
+        return;
+    api_import_free(ir->im);
+    free(ir);
+}
+
 /* ---- the API ------------------------------------------------------------ */
 
 typedef struct ui_args {
@@ -203,11 +346,15 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
         .nargs = args.n,
         .too_many_args = args.too_many,
     };
+    api_stream_kind kind = api_stream_route(method, url);
+    if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE)
+        return ui_serve_stream(u, c, &req, kind);
     ui_req_ctx ctx = {.u = u, .temp_db = NULL};
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    int status = api_handle(&req, ui_get_db, &ctx, &out, &allow);
+    api_env env = {ui_get_db, &ctx, u->st, u->hub};
+    int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
     enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, allow);
@@ -286,7 +433,37 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
                                  void **con_cls) {
     ui_server *u = cls;
     (void)version;
-    (void)upload_data;
+    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen) {
+        /* POST /api/v1/import: body chunks, then the end of the body */
+        ui_import_req *ir = *con_cls;
+        if (*upload_data_size > 0) {
+            if (ir->failed == 0)
+                ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        buf out;
+        buf_init(&out, 1 << 20);
+        int status = api_import_finish(ir->im, &out);
+        ui_import_req_free(ir);
+        *con_cls = &ui_state_answered;
+        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, NULL);
+        buf_free(&out);
+        return ret;
+    }
+    if (*con_cls == NULL && u->st != NULL && url != NULL &&
+        api_stream_route(method, url) == API_STREAM_IMPORT) {
+        ui_import_req *ir = calloc(1, sizeof(*ir));
+        if (ir != NULL)
+            ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+        if (ir == NULL || ir->im == NULL) {
+            free(ir);
+            *con_cls = &ui_state_answered;
+            return ui_send_error(c, 503, "out of memory", NULL);
+        }
+        *con_cls = ir;
+        return MHD_YES;
+    }
     if (*con_cls == &ui_state_answered) {
         *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
@@ -308,6 +485,17 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method);
     return ui_serve_static(c, url, method);
+}
+
+/* Frees an import whose request ended early (client gone, timeout). */
+static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
+        ui_import_req_free(*con_cls);
+    *con_cls = NULL;
 }
 
 static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -370,9 +558,18 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     if (max_conn < UI_THREADS)
         max_conn = UI_THREADS; /* MHD splits the limit across the workers */
     unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
+    if (st != NULL)
+        u->hub = api_live_hub_new(st);
+    if (st != NULL && u->hub == NULL) {
+        snprintf(err, errlen, "ui: cannot start the live event hub");
+        close(mhd_fd);
+        goto fail_after_socket;
+    }
     u->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME,
+        0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
+        MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
     if (u->daemon == NULL) {
@@ -389,6 +586,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     return 0;
 
 fail_after_socket:
+    api_live_hub_free(u->hub);
     close(fd);
 fail_after_mutex:
     pthread_mutex_destroy(&u->mu);
@@ -404,8 +602,14 @@ int ui_server_port(const ui_server *u) {
 void ui_server_stop(ui_server *u) {
     if (u == NULL)
         return;
-    /* Joins the worker threads: no request is running afterwards. */
+    /* Live streams end first: libmicrohttpd must not be stopped with a
+     * suspended connection. Then the daemon joins its worker threads: no
+     * request is running afterwards. */
+    size_t left = api_live_hub_shutdown(u->hub, UI_LIVE_STOP_MS);
+    if (left > 0)
+        log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
     MHD_stop_daemon(u->daemon);
+    api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
         sqlite3_close(u->readers[i].db);
     pthread_mutex_destroy(&u->mu);

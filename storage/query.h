@@ -5,6 +5,11 @@
  * docs/api.md describes, to `out`. Every value that reaches SQL is bound as a
  * parameter. On error nothing useful is in `out` and the return code says
  * what went wrong; `out` may hold a partial document, which callers discard.
+ *
+ * Parameter structs: zero means "not set" for every field, so callers can
+ * start from {0} and set what they need; fields are only ever added at the
+ * end. Strings are borrowed for the call and NUL-terminated unless a length
+ * is given.
  */
 #ifndef LOUPE_QUERY_H
 #define LOUPE_QUERY_H
@@ -17,29 +22,150 @@
 #include "buf.h"
 
 #define QUERY_OK 0
-#define QUERY_ENOTFOUND -1 /* no such trace */
+#define QUERY_ENOTFOUND -1 /* no such trace / metric */
 #define QUERY_EDB -2       /* SQLite error */
 #define QUERY_ETOOBIG -3   /* answer larger than out's cap */
-#define QUERY_EINVAL -4    /* bad parameter (e.g. cursor) */
+#define QUERY_EINVAL -4    /* bad parameter (e.g. cursor); see the function */
+#define QUERY_ENOMEM -5    /* out of memory */
 
-/* GET /api/v1/services */
+/* Lists: 1..QUERY_MAX_LIMIT items per page. */
+#define QUERY_MAX_LIMIT 1000
+/* At most this many attribute filters per query. */
+#define QUERY_MAX_ATTRS 16
+
+/* ---- attribute filters (the API's attr=...) ------------------------------ */
+
+typedef enum query_attr_op {
+    QUERY_ATTR_EQ = 0,   /* key=value: the string, or the number, or the boolean */
+    QUERY_ATTR_NE,       /* key!=value: the key is present with another value */
+    QUERY_ATTR_CONTAINS, /* key~text: the value's text contains text (ASCII case-insensitive) */
+    QUERY_ATTR_GT,       /* key>number: a numeric value greater than number */
+    QUERY_ATTR_LT,       /* key<number */
+} query_attr_op;
+
+/* A filter matches an item when the item's own attributes or its resource's
+ * attributes satisfy it (top-level keys; arrays and maps never match except
+ * for NE). */
+typedef struct query_attr {
+    const char *key; /* not necessarily NUL-terminated */
+    size_t key_len;
+    query_attr_op op;
+    const char *value; /* not necessarily NUL-terminated; unused for GT/LT */
+    size_t value_len;
+    double number; /* GT and LT */
+} query_attr;
+
+/* ---- services, one trace ----------------------------------------------------- */
+
+/* GET /api/v1/services: services with stored telemetry. */
 int query_services(sqlite3 *db, buf *out);
 
 /* GET /api/v1/traces/{id} */
 int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out);
 
+/* ---- trace search --------------------------------------------------------------- */
+
+#define QUERY_STATUS_ANY 0
+#define QUERY_STATUS_UNSET 1
+#define QUERY_STATUS_OK 2
+#define QUERY_STATUS_ERROR 3
+
+typedef struct query_traces_params {
+    /* span filters: a trace matches when one of its spans matches them all */
+    const char *service;
+    const char *name; /* exact span name */
+    const query_attr *attrs;
+    size_t n_attrs;
+    int status; /* QUERY_STATUS_* */
+    const char *q; /* substring of a span name or attribute value, ASCII case-insensitive */
+    /* trace filters */
+    int has_min_duration, has_max_duration;
+    uint64_t min_duration_ns, max_duration_ns; /* the trace's: last end - first start */
+    int has_start, has_end;
+    uint64_t start_ns, end_ns; /* start_ns <= trace start < end_ns */
+    size_t limit;       /* 1..QUERY_MAX_LIMIT */
+    const char *cursor; /* NULL or "" = first page; else a nextCursor value */
+} query_traces_params;
+
+/* GET /api/v1/traces: trace summaries, newest first (trace start, then
+ * first arrival). QUERY_EINVAL for a bad limit, cursor or attribute count. */
+int query_traces(sqlite3 *db, const query_traces_params *p, buf *out);
+
+/* One trace's summary, as an item of GET /api/v1/traces (QUERY_ENOTFOUND
+ * when the trace is not stored). For the live stream. */
+int query_trace_summary(sqlite3 *db, const uint8_t trace_id[16], buf *out);
+
+/* ---- logs ------------------------------------------------------------------------ */
+
 typedef struct query_logs_params {
     const char *service; /* NULL = any */
     int min_severity;    /* 0 = any */
-    size_t limit;        /* 1..1000 */
-    const char *cursor;  /* NULL = first page; else a nextCursor value */
+    size_t limit;        /* 1..QUERY_MAX_LIMIT */
+    const char *cursor;  /* NULL or "" = first page; else a nextCursor value */
+    /* version 2 */
+    const char *q;           /* full-text search of the body (words, see docs/api.md) */
+    const uint8_t *trace_id; /* 16 bytes, or NULL */
+    const uint8_t *span_id;  /* 8 bytes, or NULL */
+    const query_attr *attrs;
+    size_t n_attrs;
+    int has_start, has_end;
+    uint64_t start_ns, end_ns; /* start_ns <= time < end_ns */
 } query_logs_params;
 
-/* GET /api/v1/logs */
+/* GET /api/v1/logs: newest first (time, then arrival); pages never repeat
+ * or skip a record stored before the first page was read. */
 int query_logs(sqlite3 *db, const query_logs_params *p, buf *out);
+
+/* ---- metrics ------------------------------------------------------------------------ */
 
 /* GET /api/v1/metrics; service NULL = any */
 int query_metrics(sqlite3 *db, const char *service, buf *out);
+
+/* Most buckets one series may be cut into. */
+#define QUERY_MAX_STEPS 10000
+/* At most this many groupBy keys. */
+#define QUERY_MAX_GROUP_BY 8
+
+typedef struct query_series_params {
+    const char *name;    /* the metric's name (required) */
+    const char *service; /* NULL = any */
+    int has_start, has_end;
+    uint64_t start_ns, end_ns; /* start_ns <= point time < end_ns */
+    uint64_t step_ns;          /* 0 = every stored point (or automatic with group_by) */
+    const query_attr *attrs;
+    size_t n_attrs;
+    const char *const *group_by; /* attribute keys (point or resource attributes) */
+    size_t n_group_by;
+} query_series_params;
+
+/* GET /api/v1/metrics/{name}/series. QUERY_ENOTFOUND when no metric has
+ * the name; QUERY_EINVAL when the step cuts a series into more than
+ * QUERY_MAX_STEPS buckets or a count is over its maximum. */
+int query_series(sqlite3 *db, const query_series_params *p, buf *out);
+
+/* ---- export: OTLP JSON lines ------------------------------------------------------ */
+
+typedef struct query_export_params {
+    int signal;                 /* MODEL_SIGNAL_TRACES, _LOGS or _METRICS */
+    query_traces_params traces; /* traces: the list's filters (limit, cursor unused) */
+    query_logs_params logs;     /* logs: likewise */
+    const char *service;        /* metrics: NULL = any */
+    int has_start, has_end;     /* metrics: points with start_ns <= time < end_ns */
+    uint64_t start_ns, end_ns;
+} query_export_params;
+
+typedef struct query_export query_export;
+
+/* Starts an export; p is copied. Returns QUERY_OK or QUERY_EINVAL /
+ * QUERY_ENOMEM. */
+int query_export_new(const query_export_params *p, query_export **out);
+
+/* Appends the next line (one Export*ServiceRequest in OTLP JSON and a
+ * newline) to out, or sets *done when there is no more. Each call is its
+ * own set of queries on db (any reader connection). */
+int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done);
+
+void query_export_free(query_export *x);
 
 const char *query_strerror(int code);
 

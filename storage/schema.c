@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "attr_index.h"
+
 /* migrations[v - 1] turns version v - 1 into version v. */
 static const char *const schema_migrations[SCHEMA_VERSION] = {
     /* ---- version 1 ---- */
@@ -132,6 +134,19 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     " data TEXT,"
     " exemplars TEXT);"
     "CREATE INDEX points_series_time ON points(series, time_ns);",
+
+    /* ---- version 2: attribute index, per-service span counts per trace ---- */
+    "CREATE VIRTUAL TABLE span_attr_fts USING fts5(t, content='', detail=none,"
+    " tokenize='ascii');"
+    "CREATE VIRTUAL TABLE log_attr_fts USING fts5(t, content='', detail=none,"
+    " tokenize='ascii');"
+    "INSERT INTO span_attr_fts(rowid, t) SELECT id, loupe_attr_tokens(attrs, name) FROM spans;"
+    "INSERT INTO log_attr_fts(rowid, t) SELECT id, loupe_attr_tokens(attrs) FROM logs;"
+    "CREATE INDEX traces_error ON traces(start_ns) WHERE error_count>0;"
+    "ALTER TABLE trace_services ADD COLUMN span_count INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX trace_services_trace ON trace_services(trace);"
+    "UPDATE trace_services SET span_count=(SELECT count(*) FROM spans s"
+    " WHERE s.trace=trace_services.trace AND s.service=trace_services.service);",
 };
 
 static int schema_pragma_int(sqlite3 *db, const char *sql, int *out) {
@@ -158,6 +173,10 @@ static int schema_fail(sqlite3 *db, char *err, size_t errlen, const char *what) 
 }
 
 int schema_migrate(sqlite3 *db, char *err, size_t errlen) {
+    return schema_migrate_to(db, SCHEMA_VERSION, err, errlen);
+}
+
+int schema_migrate_to(sqlite3 *db, int target, char *err, size_t errlen) {
     int version = 0, app_id = 0, objects = 0;
     if (schema_version(db, &version) != SCHEMA_OK ||
         schema_pragma_int(db, "PRAGMA application_id", &app_id) != SCHEMA_OK ||
@@ -169,13 +188,19 @@ int schema_migrate(sqlite3 *db, char *err, size_t errlen) {
                  version);
         return SCHEMA_EFOREIGN;
     }
+    if (target < 1 || target > SCHEMA_VERSION) {
+        snprintf(err, errlen, "no schema version %d", target);
+        return SCHEMA_EDB;
+    }
     if (version > SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "database schema version %d is newer than this loupe supports (%d); upgrade loupe",
                  version, SCHEMA_VERSION);
         return SCHEMA_ENEWER;
     }
-    for (int v = version + 1; v <= SCHEMA_VERSION; v++) {
+    if (attr_index_register(db) != SQLITE_OK)
+        return schema_fail(db, err, errlen, "cannot register the attribute index function");
+    for (int v = version + 1; v <= target; v++) {
         char tail[96];
         snprintf(tail, sizeof(tail), "PRAGMA user_version=%d; PRAGMA application_id=%d;", v,
                  SCHEMA_APPLICATION_ID);

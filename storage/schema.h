@@ -28,6 +28,22 @@
  *   series        (metric, attribute-set hash) with the attributes as JSON
  *   points        one row per data point; value keeps its integer or real
  *                 type; distribution data and exemplars as JSON
+ *
+ * Version 2 (the query API):
+ *   span_attr_fts, log_attr_fts
+ *                 the attribute index (attr_index.h): contentless FTS5
+ *                 tables (detail=none) whose rowid is the span's or log
+ *                 record's id and whose words are hashed key=value tokens
+ *                 (and the span name), so `key=value` filters and name
+ *                 filters are index lookups
+ *   trace_services.span_count
+ *                 spans of the trace from that service (the per-service
+ *                 counts in trace summaries); trace_services_trace indexes
+ *                 the pairs by trace
+ *   traces_error  partial index of the traces with errors, by start time
+ *
+ * Migrations that create an index from stored rows call the SQL function
+ * loupe_attr_tokens(), which schema_migrate() registers on db.
  */
 #ifndef LOUPE_SCHEMA_H
 #define LOUPE_SCHEMA_H
@@ -36,7 +52,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* "LOUP" in PRAGMA application_id marks a loupe database. */
 #define SCHEMA_APPLICATION_ID 0x4c4f5550
 
@@ -58,6 +74,10 @@
 /* Brings the database on db to SCHEMA_VERSION. Returns SCHEMA_OK or a
  * SCHEMA_E* code with a one-line reason in err. */
 int schema_migrate(sqlite3 *db, char *err, size_t errlen);
+
+/* As schema_migrate() but stops at version `target` (1..SCHEMA_VERSION);
+ * for tests that need a database of an older version. */
+int schema_migrate_to(sqlite3 *db, int target, char *err, size_t errlen);
 
 /* Reads PRAGMA user_version into *version. Returns SCHEMA_OK or SCHEMA_EDB. */
 int schema_version(sqlite3 *db, int *version);

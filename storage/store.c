@@ -63,6 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr_index.h"
 #include "jw.h"
 #include "log.h"
 #include "model_json.h"
@@ -95,18 +96,30 @@
 
 /* ---- per-item JSON texts --------------------------------------------- */
 
-/* Texts per item: spans (attributes, events, links), logs (body,
- * attributes), points (sorted attributes, distribution data, exemplars). */
-#define STORE_MAX_TEXTS 3
+/* Texts per item: spans (attributes, events, links, index tokens), logs
+ * (body, attributes, index tokens), points (sorted attributes, distribution
+ * data, exemplars). */
+#define STORE_MAX_TEXTS 4
 
 typedef struct store_text {
     size_t off, len; /* into a buffer; len 0 = SQL NULL */
 } store_text;
 
+/* Work for the writer other than a batch (store_delete), carried through
+ * the ring in the prep of an empty batch so that it keeps its place in the
+ * queue. */
+typedef struct store_job {
+    unsigned signals;
+    char *service; /* NULL = all */
+    store_delete_cb cb;
+    void *ud;
+} store_job;
+
 typedef struct store_prep {
     buf text;      /* every text of the batch, back to back */
     store_text *t; /* STORE_MAX_TEXTS per item */
     size_t bytes;  /* accounted memory */
+    store_job *job; /* not a batch but a job */
 } store_prep;
 
 static const model_resource store_empty_resource = {
@@ -135,6 +148,26 @@ static const char *store_cstr(model_str s) {
         (t)->len = (out)->len - (t)->off;                                                          \
     } while (0)
 
+/* Appends the attribute index tokens (attr_index.h) of the attributes
+ * JSON already in out at *attrs (and of a span name) to out. */
+static int store_tokens(buf *out, const store_text *attrs, const model_str *name,
+                        store_text *t) {
+    /* The JSON is read from out while the tokens are appended to it, so
+     * reserve room for all of them first and out cannot move: one token of
+     * 18 bytes per member, a member takes at least 4 bytes ("":1), plus the
+     * name's token. */
+    int rc = buf_reserve(out, 18 * (attrs->len / 4 + 2) + 1);
+    if (rc != BUF_OK)
+        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+    t->off = out->len;
+    rc = attr_index_tokens(out->ptr + attrs->off, attrs->len, name ? store_cstr(*name) : NULL,
+                           name ? name->len : 0, out);
+    if (rc != BUF_OK)
+        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+    t->len = out->len - t->off;
+    return STORE_OK;
+}
+
 /* Appends the texts of item i of b to out. Returns STORE_OK, STORE_ENOMEM,
  * or STORE_EINVAL when out's cap is reached. */
 static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
@@ -151,7 +184,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
         STORE_TEXT_BEGIN(out, &t[2], j);
         model_json_links(&j, sp);
         STORE_TEXT_END(out, &t[2], j);
-        return STORE_OK;
+        return store_tokens(out, &t[0], &sp->name, &t[3]);
     }
     case MODEL_SIGNAL_LOGS: {
         const model_log *lg = &b->logs[i];
@@ -161,7 +194,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
         STORE_TEXT_BEGIN(out, &t[1], j);
         model_json_attrs(&j, &lg->attrs);
         STORE_TEXT_END(out, &t[1], j);
-        return STORE_OK;
+        return store_tokens(out, &t[1], NULL, &t[2]);
     }
     case MODEL_SIGNAL_METRICS: {
         const model_point *p = &b->points[i];
@@ -181,6 +214,7 @@ static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text
             model_json_exemplars(&j, p);
             STORE_TEXT_END(out, &t[2], j);
         }
+        t[3].off = t[3].len = 0;
         return STORE_OK;
     }
     }
@@ -192,6 +226,10 @@ static void store_prep_free(store_prep *p) {
         return;
     buf_free(&p->text);
     free(p->t);
+    if (p->job) {
+        free(p->job->service);
+        free(p->job);
+    }
     free(p);
 }
 
@@ -337,6 +375,8 @@ enum {
     ST_TRACE_UPSERT,
     ST_TRACE_SVC,
     ST_SPAN_INSERT,
+    ST_SPAN_INDEX,
+    ST_LOG_INDEX,
     ST_LOG_INSERT,
     ST_LOG_FTS,
     ST_METRIC_UPSERT,
@@ -381,12 +421,16 @@ static const char *const store_sql[ST_COUNT] = {
         "  ELSE root_span_id END,"
         " has_root=has_root OR excluded.has_root"
         " RETURNING id",
-    [ST_TRACE_SVC] = "INSERT OR IGNORE INTO trace_services(service, trace) VALUES(?1,?2)",
+    [ST_TRACE_SVC] = "INSERT INTO trace_services(service, trace, span_count) VALUES(?1,?2,?3)"
+                     " ON CONFLICT(service, trace) DO UPDATE"
+                     " SET span_count=span_count+excluded.span_count",
     [ST_SPAN_INSERT] =
         "INSERT INTO spans(trace, span_id, parent_span_id, start_ns, end_ns, service, name, kind,"
         " status_code, status_message, trace_state, flags, resource, scope, dropped_attrs,"
         " dropped_events, dropped_links, attrs, events, links)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    [ST_SPAN_INDEX] = "INSERT INTO span_attr_fts(rowid, t) VALUES(?1, ?2)",
+    [ST_LOG_INDEX] = "INSERT INTO log_attr_fts(rowid, t) VALUES(?1, ?2)",
     [ST_LOG_INSERT] =
         "INSERT INTO logs(time_ns, observed_ns, service, severity, severity_text, trace_id,"
         " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
@@ -416,7 +460,8 @@ typedef struct store_trace_acc {
     size_t root; /* index of the root span, or of the earliest until then */
     int has_root;
     int64_t row; /* traces.id */
-    int64_t svc[4];
+    int64_t svc[4]; /* services of the trace in this batch, with span counts */
+    int64_t svc_spans[4];
     int n_svc;
 } store_trace_acc;
 
@@ -492,6 +537,16 @@ struct store {
     _Atomic uint64_t write_failures;
     _Atomic uint64_t db_bytes;
     _Atomic int writes_failing;
+
+    pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
+    store_sub *subs;
+    _Atomic int n_subs;
+};
+
+struct store_sub {
+    store_commit_fn fn;
+    void *ud;
+    store_sub *next;
 };
 
 static int store_code(int sqlite_rc) {
@@ -877,7 +932,7 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
 
     /* 3: the spans, and the (service, trace) pairs */
     st = w->st[ST_SPAN_INSERT];
-    sqlite3_stmt *ts = w->st[ST_TRACE_SVC];
+    sqlite3_stmt *ts = w->st[ST_TRACE_SVC], *ix = w->st[ST_SPAN_INDEX];
     for (size_t i = 0; i < n; i++) {
         const model_span *sp = &b->spans[i];
         const int64_t *ids = &w->ids[3 * i];
@@ -913,18 +968,41 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
         rc = store_run(st);
         if (rc != SQLITE_OK)
             return rc;
+        sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(w->db));
+        store_bind_txt(ix, 2, base, &t[3]);
+        rc = store_run(ix);
+        if (rc != SQLITE_OK)
+            return rc;
 
-        int known = 0;
-        for (int k = 0; k < acc->n_svc; k++)
-            known |= acc->svc[k] == ids[1];
-        if (!known) {
+        /* per (trace, service) span counts: the first four services of a
+         * trace in this batch are counted here, any further one per span */
+        int k = 0;
+        while (k < acc->n_svc && acc->svc[k] != ids[1])
+            k++;
+        if (k < acc->n_svc) {
+            acc->svc_spans[k]++;
+        } else if (k < (int)(sizeof(acc->svc) / sizeof(acc->svc[0]))) {
+            acc->svc[k] = ids[1];
+            acc->svc_spans[k] = 1;
+            acc->n_svc++;
+        } else {
             sqlite3_bind_int64(ts, 1, ids[1]);
             sqlite3_bind_int64(ts, 2, acc->row);
+            sqlite3_bind_int64(ts, 3, 1);
             rc = store_run(ts);
             if (rc != SQLITE_OK)
                 return rc;
-            if (acc->n_svc < (int)(sizeof(acc->svc) / sizeof(acc->svc[0])))
-                acc->svc[acc->n_svc++] = ids[1];
+        }
+    }
+    for (size_t a = 0; a < w->n_accs; a++) {
+        const store_trace_acc *acc = &w->accs[a];
+        for (int k = 0; k < acc->n_svc; k++) {
+            sqlite3_bind_int64(ts, 1, acc->svc[k]);
+            sqlite3_bind_int64(ts, 2, acc->row);
+            sqlite3_bind_int64(ts, 3, acc->svc_spans[k]);
+            rc = store_run(ts);
+            if (rc != SQLITE_OK)
+                return rc;
         }
     }
 
@@ -986,9 +1064,16 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
         rc = store_run(st);
         if (rc != SQLITE_OK)
             return rc;
-        sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(w->db));
+        int64_t row = sqlite3_last_insert_rowid(w->db);
+        sqlite3_bind_int64(fts, 1, row);
         store_bind_txt(fts, 2, base, &t[0]);
         rc = store_run(fts);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_stmt *ix = w->st[ST_LOG_INDEX];
+        sqlite3_bind_int64(ix, 1, row);
+        store_bind_txt(ix, 2, base, &t[2]);
+        rc = store_run(ix);
         if (rc != SQLITE_OK)
             return rc;
         store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
@@ -1406,7 +1491,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
 typedef struct store_evict_sql {
     const char *breakdown; /* ?1 = last row: (service, items, errors) */
     const char *update;    /* ?1 service, ?2 items, ?3 errors */
-    const char *before;    /* optional, ?1 = last row */
+    const char *before[2]; /* optional, ?1 = last row */
     const char *del;       /* ?1 = last row; its changes() are the evicted items */
     const char *after;     /* optional */
 } store_evict_sql;
@@ -1418,8 +1503,10 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             " GROUP BY service",
             "UPDATE services SET span_count=max(span_count-?2,0),"
             " error_count=max(error_count-?3,0) WHERE id=?1",
-            "DELETE FROM trace_services WHERE service IN (SELECT id FROM services)"
-            " AND trace<=?1",
+            {"DELETE FROM trace_services WHERE service IN (SELECT id FROM services)"
+             " AND trace<=?1",
+             "INSERT INTO span_attr_fts(span_attr_fts, rowid, t)"
+             " SELECT 'delete', id, loupe_attr_tokens(attrs, name) FROM spans WHERE trace<=?1"},
             "DELETE FROM spans WHERE trace<=?1",
             "DELETE FROM traces WHERE id<=?1",
         },
@@ -1427,8 +1514,10 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
         {
             "SELECT service, count(*), 0 FROM logs WHERE id<=?1 GROUP BY service",
             "UPDATE services SET log_count=max(log_count-?2,0) WHERE id=?1",
-            "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, " SCHEMA_LOG_FTS_TEXT(
-                "body") " FROM logs WHERE id<=?1",
+            {"INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
+             SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE id<=?1",
+             "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
+             " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE id<=?1"},
             "DELETE FROM logs WHERE id<=?1",
             NULL,
         },
@@ -1437,7 +1526,7 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             "SELECT m.service, count(*), 0 FROM points p JOIN series s ON s.id=p.series"
             " JOIN metrics m ON m.id=s.metric WHERE p.id<=?1 GROUP BY m.service",
             "UPDATE services SET point_count=max(point_count-?2,0) WHERE id=?1",
-            NULL,
+            {NULL, NULL},
             "DELETE FROM points WHERE id<=?1",
             NULL,
         },
@@ -1564,8 +1653,9 @@ static int store_evict_upto(store *s, model_signal sig, int64_t last, int64_t *g
     }
     sqlite3_finalize(bd);
     sqlite3_finalize(up);
-    if (rc == SQLITE_OK && q->before)
-        rc = store_exec1(db, q->before, last, NULL);
+    for (int k = 0; k < 2 && rc == SQLITE_OK; k++)
+        if (q->before[k])
+            rc = store_exec1(db, q->before[k], last, NULL);
     if (rc == SQLITE_OK)
         rc = store_exec1(db, q->del, last, gone);
     if (rc == SQLITE_OK && q->after)
@@ -1808,7 +1898,216 @@ static int store_retention(store *s) {
     return more;
 }
 
+/* ---- deletes ---------------------------------------------------------------- */
+
+static int store_is_job(const ring_entry *e) {
+    const store_prep *p = e->prep;
+    return p != NULL && p->job != NULL;
+}
+
+/* Runs sql (?1 = the service id) and adds sqlite3_changes() to *n. */
+static int store_del_exec(sqlite3 *db, const char *sql, int64_t sid, uint64_t *n) {
+    int64_t changes = 0;
+    int rc = store_exec1(db, sql, sid, n ? &changes : NULL);
+    if (rc == SQLITE_OK && n)
+        *n += (uint64_t)changes;
+    return rc;
+}
+
+static int store_del_count(sqlite3 *db, const char *sql, int64_t sid, uint64_t *n) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *n += (uint64_t)sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Every statement of a delete, ?1 = the service's id. */
+static const char *const store_del_traces_one[] = {
+    "CREATE TEMP TABLE IF NOT EXISTS del_traces(id INTEGER PRIMARY KEY)",
+    "DELETE FROM temp.del_traces",
+    "INSERT INTO temp.del_traces SELECT trace FROM trace_services WHERE service=?1",
+    "INSERT INTO span_attr_fts(span_attr_fts, rowid, t) SELECT 'delete', s.id,"
+    " loupe_attr_tokens(s.attrs, s.name) FROM temp.del_traces d JOIN spans s ON s.trace=d.id"
+    " WHERE s.service=?1",
+    NULL, /* the spans: counted */
+    "DELETE FROM trace_services WHERE service=?1",
+    NULL, /* the traces left without spans: counted */
+    "UPDATE traces SET"
+    " start_ns=(SELECT min(start_ns) FROM spans WHERE trace=traces.id),"
+    " end_ns=(SELECT max(end_ns) FROM spans WHERE trace=traces.id),"
+    " span_count=(SELECT count(*) FROM spans WHERE trace=traces.id),"
+    " error_count=(SELECT count(*) FROM spans WHERE trace=traces.id AND status_code=2),"
+    " has_root=EXISTS(SELECT 1 FROM spans WHERE trace=traces.id AND parent_span_id IS NULL),"
+    " root_service=(SELECT service FROM spans WHERE trace=traces.id"
+    "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1),"
+    " root_name=(SELECT name FROM spans WHERE trace=traces.id"
+    "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1),"
+    " root_span_id=(SELECT span_id FROM spans WHERE trace=traces.id"
+    "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1)"
+    " WHERE id IN (SELECT id FROM temp.del_traces)",
+    "UPDATE services SET span_count=0, error_count=0 WHERE id=?1",
+    "DELETE FROM temp.del_traces",
+};
+
+static int store_delete_run(store *s, const store_job *job, store_delete_result *r) {
+    sqlite3 *db = s->w.db;
+    int64_t sid = 0;
+    int rc = SQLITE_OK;
+    memset(r, 0, sizeof(*r));
+    if (job->service != NULL) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "SELECT id FROM services WHERE name=?1", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, job->service, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW)
+                sid = sqlite3_column_int64(st, 0);
+            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_OK || sid == 0)
+            return rc; /* an unknown service has nothing to delete */
+    }
+    rc = store_run(s->w.st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        return rc;
+    int all = job->service == NULL;
+    if (job->signals & STORE_DELETE_TRACES) {
+        if (all) {
+            rc = store_del_count(db, "SELECT count(*) FROM spans", 0, &r->spans);
+            if (rc == SQLITE_OK)
+                rc = store_del_count(db, "SELECT count(*) FROM traces", 0, &r->traces);
+            const char *sql[] = {
+                "INSERT INTO span_attr_fts(span_attr_fts) VALUES('delete-all')",
+                "DELETE FROM spans", "DELETE FROM traces", "DELETE FROM trace_services",
+                "UPDATE services SET span_count=0, error_count=0"};
+            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+                rc = store_del_exec(db, sql[i], 0, NULL);
+        } else {
+            size_t n = sizeof(store_del_traces_one) / sizeof(store_del_traces_one[0]);
+            for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+                if (i == 4)
+                    rc = store_del_exec(db,
+                                        "DELETE FROM spans WHERE service=?1 AND trace IN"
+                                        " (SELECT id FROM temp.del_traces)",
+                                        sid, &r->spans);
+                else if (i == 6)
+                    rc = store_del_exec(db,
+                                        "DELETE FROM traces WHERE id IN"
+                                        " (SELECT id FROM temp.del_traces) AND NOT EXISTS"
+                                        " (SELECT 1 FROM spans WHERE trace=traces.id)",
+                                        sid, &r->traces);
+                else
+                    rc = store_del_exec(db, store_del_traces_one[i], sid, NULL);
+            }
+        }
+    }
+    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_LOGS)) {
+        if (all) {
+            const char *sql[] = {"INSERT INTO logs_fts(logs_fts) VALUES('delete-all')",
+                                 "INSERT INTO log_attr_fts(log_attr_fts) VALUES('delete-all')",
+                                 NULL, "UPDATE services SET log_count=0"};
+            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+                rc = sql[i] ? store_del_exec(db, sql[i], 0, NULL)
+                            : store_del_exec(db, "DELETE FROM logs", 0, &r->logs);
+        } else {
+            const char *sql[] = {
+                "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
+                SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE service=?1",
+                "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
+                " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE service=?1",
+                NULL, "UPDATE services SET log_count=0 WHERE id=?1"};
+            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+                rc = sql[i] ? store_del_exec(db, sql[i], sid, NULL)
+                            : store_del_exec(db, "DELETE FROM logs WHERE service=?1", sid,
+                                             &r->logs);
+        }
+    }
+    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_METRICS)) {
+        const char *const *sql;
+        static const char *const sql_all[] = {NULL, "DELETE FROM series", "DELETE FROM metrics",
+                                              "UPDATE services SET point_count=0"};
+        static const char *const sql_one[] = {
+            NULL, "DELETE FROM series WHERE metric IN (SELECT id FROM metrics WHERE service=?1)",
+            "DELETE FROM metrics WHERE service=?1",
+            "UPDATE services SET point_count=0 WHERE id=?1"};
+        sql = all ? sql_all : sql_one;
+        for (size_t i = 0; rc == SQLITE_OK && i < 4; i++) {
+            if (sql[i] != NULL)
+                rc = store_del_exec(db, sql[i], sid, NULL);
+            else if (all)
+                rc = store_del_exec(db, "DELETE FROM points", 0, &r->points);
+            else
+                rc = store_del_exec(db,
+                                    "DELETE FROM points WHERE series IN (SELECT se.id FROM series se"
+                                    " JOIN metrics m ON m.id=se.metric WHERE m.service=?1)",
+                                    sid, &r->points);
+        }
+    }
+    /* a service with nothing stored is as if never seen */
+    if (rc == SQLITE_OK)
+        rc = store_del_exec(db,
+                            "UPDATE services SET last_seen_ns=0 WHERE span_count=0"
+                            " AND log_count=0 AND point_count=0",
+                            0, NULL);
+    if (rc == SQLITE_OK)
+        rc = store_run(s->w.st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        if (!sqlite3_get_autocommit(db))
+            store_run(s->w.st[ST_ROLLBACK]);
+        memset(r, 0, sizeof(*r));
+    }
+    /* ids of deleted series (and metrics) may come back: forget them all */
+    store_forget_caches(&s->w);
+    return rc;
+}
+
+static void store_run_job(store *s, ring_entry *e) {
+    store_prep *p = e->prep;
+    store_job *job = p->job;
+    store_delete_result r;
+    int rc = store_delete_run(s, job, &r);
+    int status = STORE_OK;
+    if (rc != SQLITE_OK) {
+        store_log_failure(s, "delete", NULL, rc);
+        atomic_fetch_add(&s->commit_errors, 1);
+        status = store_code(rc);
+    } else {
+        store_writer *w = &s->w;
+        uint64_t gone[MODEL_SIGNAL_COUNT] = {r.spans, r.logs, r.points};
+        for (int i = 0; i < MODEL_SIGNAL_COUNT; i++)
+            w->counts[i] = gone[i] < w->counts[i] ? w->counts[i] - gone[i] : 0;
+        log_event(LOG_INFO, "store_deleted",
+                  "spans=%" PRIu64 " traces=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64,
+                  r.spans, r.traces, r.logs, r.points);
+    }
+    if (job->cb)
+        job->cb(job->ud, status, &r);
+    model_batch_free(e->batch);
+    store_prep_free(p);
+    ring_release(s->ring, e->bytes);
+    e->batch = NULL;
+    e->prep = NULL;
+}
+
 /* ---- the writer thread ----------------------------------------------------- */
+
+static void store_notify(store *s, const model_batch *b) {
+    if (atomic_load(&s->n_subs) == 0)
+        return;
+    pthread_mutex_lock(&s->subs_mu);
+    for (store_sub *sub = s->subs; sub != NULL; sub = sub->next)
+        sub->fn(sub->ud, b);
+    pthread_mutex_unlock(&s->subs_mu);
+}
 
 static void store_finish(store *s, ring_entry *entries, const int *status, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -1818,6 +2117,7 @@ static void store_finish(store *s, ring_entry *entries, const int *status, size_
             size_t items = model_batch_items(e->batch);
             atomic_fetch_add(&s->accepted[sig], items);
             s->w.counts[sig] += items;
+            store_notify(s, e->batch);
         }
         if (e->cb)
             e->cb(e->ud, status[i], e->batch);
@@ -1844,8 +2144,14 @@ static void *store_writer_main(void *arg) {
             break; /* closed and drained */
         size_t i = 0;
         while (i < n) {
+            if (store_is_job(&w->entries[i])) {
+                store_run_job(s, &w->entries[i]);
+                i++;
+                continue;
+            }
             size_t j = i + 1, items = model_batch_items(w->entries[i].batch);
-            while (j < n && items + model_batch_items(w->entries[j].batch) <= STORE_TX_MAX_ITEMS)
+            while (j < n && !store_is_job(&w->entries[j]) &&
+                   items + model_batch_items(w->entries[j].batch) <= STORE_TX_MAX_ITEMS)
                 items += model_batch_items(w->entries[j++].batch);
             store_commit_group(s, w->entries + i, w->status + i, j - i);
             store_finish(s, w->entries + i, w->status + i, j - i);
@@ -1945,6 +2251,12 @@ static void store_destroy(store *s) {
     free(w->entries);
     free(w->status);
     ring_free(s->ring);
+    while (s->subs != NULL) {
+        store_sub *next = s->subs->next;
+        free(s->subs);
+        s->subs = next;
+    }
+    pthread_mutex_destroy(&s->subs_mu);
     free(s);
 }
 
@@ -2096,6 +2408,7 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
         store_err(err, errlen, "out of memory");
         return STORE_ENOMEM;
     }
+    pthread_mutex_init(&s->subs_mu, NULL);
     s->mode = cfg->mode;
     s->max_items[MODEL_SIGNAL_TRACES] = cfg->max_spans ? cfg->max_spans : STORE_DEFAULT_MAX_SPANS;
     s->max_items[MODEL_SIGNAL_LOGS] = cfg->max_logs ? cfg->max_logs : STORE_DEFAULT_MAX_LOGS;
@@ -2260,6 +2573,135 @@ void store_get_stats(store *s, store_stats *out) {
     out->db_max_bytes = s->max_db_bytes;
     out->write_failures = atomic_load(&s->write_failures);
     out->writes_failing = atomic_load(&s->writes_failing);
+}
+
+int store_delete(store *s, unsigned signals, const char *service, store_delete_cb cb, void *ud) {
+    if (s == NULL || signals == 0 || (signals & ~STORE_DELETE_ALL) != 0)
+        return STORE_EINVAL;
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    store_prep *p = calloc(1, sizeof(*p));
+    store_job *job = calloc(1, sizeof(*job));
+    char *svc = service ? strdup(service) : NULL;
+    if (b == NULL || p == NULL || job == NULL || (service && svc == NULL)) {
+        model_batch_free(b);
+        free(p);
+        free(job);
+        free(svc);
+        return STORE_ENOMEM;
+    }
+    job->signals = signals;
+    job->service = svc;
+    job->cb = cb;
+    job->ud = ud;
+    p->job = job;
+    p->bytes = sizeof(*p) + sizeof(*job);
+    ring_entry e = {b, NULL, NULL, p, model_batch_bytes(b) + p->bytes};
+    int rc = ring_push(s->ring, &e);
+    if (rc == RING_OK)
+        return STORE_OK;
+    store_prep_free(p);
+    model_batch_free(b);
+    return rc == RING_ECLOSED ? STORE_ECLOSED : STORE_EFULL;
+}
+
+typedef struct store_delete_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, status, refs;
+    store_delete_result r;
+} store_delete_waiter;
+
+static void store_delete_waiter_unref(store_delete_waiter *dw) {
+    pthread_mutex_lock(&dw->mu);
+    int left = --dw->refs;
+    pthread_mutex_unlock(&dw->mu);
+    if (left == 0) {
+        pthread_mutex_destroy(&dw->mu);
+        pthread_cond_destroy(&dw->cv);
+        free(dw);
+    }
+}
+
+static void store_delete_waiter_done(void *ud, int status, const store_delete_result *r) {
+    store_delete_waiter *dw = ud;
+    pthread_mutex_lock(&dw->mu);
+    dw->status = status;
+    dw->r = *r;
+    dw->done = 1;
+    pthread_cond_broadcast(&dw->cv);
+    pthread_mutex_unlock(&dw->mu);
+    store_delete_waiter_unref(dw);
+}
+
+int store_delete_wait(store *s, unsigned signals, const char *service, unsigned timeout_ms,
+                      store_delete_result *r) {
+    memset(r, 0, sizeof(*r));
+    /* shared with the writer's callback, which may outlive a timed-out wait */
+    store_delete_waiter *dw = calloc(1, sizeof(*dw));
+    if (dw == NULL)
+        return STORE_ENOMEM;
+    pthread_mutex_init(&dw->mu, NULL);
+    pthread_cond_init(&dw->cv, NULL);
+    dw->refs = 2;
+    int rc = store_delete(s, signals, service, store_delete_waiter_done, dw);
+    if (rc != STORE_OK) {
+        dw->refs = 1;
+        store_delete_waiter_unref(dw);
+        return rc;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&dw->mu);
+    while (!dw->done) {
+        if (timeout_ms == 0)
+            pthread_cond_wait(&dw->cv, &dw->mu);
+        else if (pthread_cond_timedwait(&dw->cv, &dw->mu, &until) != 0)
+            break;
+    }
+    rc = dw->done ? dw->status : STORE_EIO;
+    if (dw->done)
+        *r = dw->r;
+    pthread_mutex_unlock(&dw->mu);
+    store_delete_waiter_unref(dw);
+    return rc;
+}
+
+int store_subscribe(store *s, store_commit_fn fn, void *ud, store_sub **out) {
+    if (s == NULL || fn == NULL || out == NULL)
+        return STORE_EINVAL;
+    store_sub *sub = calloc(1, sizeof(*sub));
+    if (sub == NULL)
+        return STORE_ENOMEM;
+    sub->fn = fn;
+    sub->ud = ud;
+    pthread_mutex_lock(&s->subs_mu);
+    sub->next = s->subs;
+    s->subs = sub;
+    atomic_fetch_add(&s->n_subs, 1);
+    pthread_mutex_unlock(&s->subs_mu);
+    *out = sub;
+    return STORE_OK;
+}
+
+void store_unsubscribe(store *s, store_sub *sub) {
+    if (s == NULL || sub == NULL)
+        return;
+    pthread_mutex_lock(&s->subs_mu);
+    for (store_sub **p = &s->subs; *p != NULL; p = &(*p)->next) {
+        if (*p == sub) {
+            *p = sub->next;
+            atomic_fetch_sub(&s->n_subs, 1);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->subs_mu);
+    free(sub);
 }
 
 const char *store_strerror(int code) {

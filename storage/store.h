@@ -105,6 +105,55 @@ typedef struct store_stats {
 
 void store_get_stats(store *s, store_stats *out);
 
+/* ---- deleting (added with schema version 2) -------------------------------- */
+
+#define STORE_DELETE_TRACES 1u
+#define STORE_DELETE_LOGS 2u
+#define STORE_DELETE_METRICS 4u
+#define STORE_DELETE_ALL 7u
+
+/* What a delete removed. */
+typedef struct store_delete_result {
+    uint64_t spans, traces, logs, points;
+} store_delete_result;
+
+/* Completion of a delete, called exactly once from the writer thread:
+ * status STORE_OK with the counts removed, or a negative STORE_* code
+ * (nothing removed). r is valid during the call only. Must not block. */
+typedef void (*store_delete_cb)(void *ud, int status, const store_delete_result *r);
+
+/* Queues a delete of the signals in `signals` (STORE_DELETE_* mask) of one
+ * service (NULL = every service; copied) to the writer, which runs it in
+ * queue order: after every batch appended before it, in one transaction.
+ * Traces that keep spans of other services stay, with their counts, times
+ * and root recomputed. Returns STORE_OK (cb will be called), or
+ * STORE_EINVAL, STORE_ENOMEM, STORE_EFULL, STORE_ECLOSED (cb is not). */
+int store_delete(store *s, unsigned signals, const char *service, store_delete_cb cb, void *ud);
+
+/* store_delete() and wait for it (at most timeout_ms; 0 = no limit).
+ * Returns its status, or STORE_EIO when the wait timed out (the delete
+ * still runs). */
+int store_delete_wait(store *s, unsigned signals, const char *service, unsigned timeout_ms,
+                      store_delete_result *r);
+
+/* ---- commit notifications (added with schema version 2) ------------------ */
+
+/* Called on the writer thread for every batch right after it committed
+ * (before its completion callback). b and its items are valid during the
+ * call only. It must be quick and must not block or call store functions:
+ * copy what is needed into a bounded queue of your own and wake your
+ * consumer; drop (and count) when that queue is full. */
+typedef void (*store_commit_fn)(void *ud, const model_batch *b);
+
+typedef struct store_sub store_sub;
+
+/* Adds a subscriber. Returns STORE_OK, STORE_ENOMEM or STORE_EINVAL. */
+int store_subscribe(store *s, store_commit_fn fn, void *ud, store_sub **out);
+
+/* Removes a subscriber; when it returns fn is not running and will not be
+ * called again. Accepts NULL. */
+void store_unsubscribe(store *s, store_sub *sub);
+
 /* Text for a STORE_* code. */
 const char *store_strerror(int code);
 

@@ -384,6 +384,45 @@ test('with an API key configured, requests without it are refused with 401', asy
   }
 });
 
+test('a full store answers 503 with Retry-After; what it accepted is all there', async () => {
+  // A ring of 4 KiB holds one batch at a time, so concurrent exports find
+  // it full; the rounds are bounded.
+  const tiny = await startLoupe({ storage: 'sqlite', args: ['--ring-size', '4096'] });
+  const service = 'otlp-http-backpressure';
+  const ok = [];
+  let refused = 0;
+  try {
+    for (let round = 0; round < 20 && refused === 0; round++) {
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => {
+        const text = `round ${round} request ${i}`;
+        const enc = i % 2 ? PB : JSON_CT;
+        const body = enc === PB
+          ? logsRequestPb(service, [{ body: text, timeNs: nextNs() }])
+          : JSON.stringify(logsJson(service, [{ body: text, timeNs: nextNs() }]));
+        return request(`${tiny.httpUrl}/v1/logs`, { headers: { 'content-type': enc }, body })
+          .then((res) => ({ res, text, enc }));
+      }));
+      for (const { res, text, enc } of results) {
+        if (res.status === 200) {
+          ok.push(text);
+          continue;
+        }
+        assertStatus(res, 503, 14, enc === PB ? 'pb' : 'json');
+        assert.equal(res.headers['retry-after'], '1');
+        refused++;
+      }
+    }
+    assert.ok(refused > 0, 'some exports met a full store');
+    assert.ok(ok.length > 0, 'some exports were accepted');
+    const { status, body } = await getJson(tiny, `/api/v1/logs?service=${service}&limit=1000`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.logs.map((l) => l.body).sort(), ok.sort(), 'exactly the acknowledged records are stored');
+  } finally {
+    const { code } = await tiny.stop();
+    assert.equal(code, 0);
+  }
+});
+
 test('everything accepted is readable; nothing refused was stored', async () => {
   const { status, body } = await getJson(srv, `/api/v1/logs?service=${encodeURIComponent(SERVICE)}&limit=1000`);
   assert.equal(status, 200);

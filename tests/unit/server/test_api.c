@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "query.h"
 #include "store.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -134,8 +135,9 @@ END_TEST
 START_TEST(unknown_paths) {
     const char *paths[] = {"/api",          "/api/",           "/api/v1",
                            "/api/v1/",      "/api/v2/services", "/api/v1/services/",
-                           "/api/v1/traces", "/api/v1/traces/0af7651916cd43dd8448eb211c80319c/x",
-                           "/api/v1/LOGS"};
+                           "/api/v1/traces/0af7651916cd43dd8448eb211c80319c/x",
+                           "/api/v1/LOGS", "/api/v1/metrics/series", "/api/v1/metrics/x/y",
+                           "/api/v1/metrics//seriesx"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         fake_db f = {0, NULL};
         result r = run(&f, "GET", paths[i], NULL);
@@ -289,6 +291,108 @@ START_TEST(valid_params_reach_the_db) {
 }
 END_TEST
 
+START_TEST(traces_params) {
+    static const char *const cases[][2] = {
+        {"limit=0", "limit"},
+        {"limit=1001", "limit"},
+        {"status=failed", "status"},
+        {"status=ERROR", "status"},
+        {"minDuration=fast", "minDuration"},
+        {"minDuration=-1s", "minDuration"},
+        {"maxDuration=1x", "maxDuration"},
+        {"start=yesterday", "start"},
+        {"start=1969-12-31T23:59:59Z", "start"},
+        {"end=99999999999999999999999", "end"},
+        {"attr=", "attr"},
+        {"attr=novalue", "attr"},
+        {"attr=k>abc", "attr"},
+        {"attr=k<1e999", "attr"},
+        {"attr==v", "attr"},
+        {"attr=k!v", "attr"},
+        {"attr=k~", "attr"},
+        {"attr=k=\x01", "attr"},
+        {"attr=\xff=1", "attr"},
+        {"name=\xc0\x80", "name"},
+        {"q=a\x1f" "b", "q"},
+        {"cursor=\x7f", "cursor"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *kv[] = {cases[i][0], NULL};
+        expect_bad_param("/api/v1/traces", kv, cases[i][1]);
+    }
+    const char *both[] = {"start=2024-01-02T00:00:00Z", "end=2024-01-01T00:00:00Z", NULL};
+    expect_bad_param("/api/v1/traces", both, "end");
+    const char *dur[] = {"minDuration=2s", "maxDuration=1s", NULL};
+    expect_bad_param("/api/v1/traces", dur, "maxDuration");
+    char many[QUERY_MAX_ATTRS + 2][16];
+    const char *kv[QUERY_MAX_ATTRS + 3];
+    for (int i = 0; i <= QUERY_MAX_ATTRS; i++) {
+        snprintf(many[i], sizeof(many[i]), "attr=k%d=v", i);
+        kv[i] = many[i];
+    }
+    kv[QUERY_MAX_ATTRS + 1] = NULL;
+    expect_bad_param("/api/v1/traces", kv, "attr");
+    kv[QUERY_MAX_ATTRS] = NULL; /* exactly the maximum is fine */
+    expect_reaches_db("/api/v1/traces", kv);
+    const char *good[] = {"service=checkout", "name=GET /cart", "status=error",
+                          "attr=http.route=/cart", "attr=code!=200", "attr=db~select",
+                          "attr=latency>1.5", "attr=latency<-2e3", "minDuration=250ms",
+                          "maxDuration=1.5s", "start=2024-05-01T12:00:00Z",
+                          "end=1714568400000000000", "q=timeout", "limit=7", NULL};
+    expect_reaches_db("/api/v1/traces", good);
+}
+END_TEST
+
+START_TEST(logs_new_params) {
+    static const char *const cases[][2] = {
+        {"traceId=xyz", "traceId"},
+        {"traceId=0af7651916cd43dd8448eb211c80319", "traceId"},
+        {"spanId=b7ad6b7169203331aa", "spanId"},
+        {"attr=a", "attr"},
+        {"start=2024-13-01T00:00:00Z", "start"},
+        {"q=\x01", "q"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *kv[] = {cases[i][0], NULL};
+        expect_bad_param("/api/v1/logs", kv, cases[i][1]);
+    }
+    const char *good[] = {"traceId=0AF7651916CD43DD8448EB211C80319C", "spanId=b7ad6b7169203331",
+                          "q=disk \"full\" OR *", "attr=user=u1", "start=0", NULL};
+    expect_reaches_db("/api/v1/logs", good);
+}
+END_TEST
+
+START_TEST(series_params) {
+    static const char *const cases[][2] = {
+        {"step=0", "step"},
+        {"step=fast", "step"},
+        {"groupBy=a,,b", "groupBy"},
+        {"groupBy=\x01", "groupBy"},
+        {"groupBy=a,b,c,d,e,f,g,h,i", "groupBy"},
+        {"attr=x", "attr"},
+        {"end=garbage", "end"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *kv[] = {cases[i][0], NULL};
+        expect_bad_param("/api/v1/metrics/http.server.duration/series", kv, cases[i][1]);
+    }
+    const char *steps[] = {"start=0", "end=1000000000000", "step=1ms", NULL};
+    expect_bad_param("/api/v1/metrics/m/series", steps, "step");
+    const char *good[] = {"service=api", "start=2024-05-01T12:00:00Z",
+                          "end=2024-05-01T13:00:00Z", "step=1m", "groupBy=route,method",
+                          "groupBy=service.instance.id", "attr=route=/a", NULL};
+    expect_reaches_db("/api/v1/metrics/http.server.duration/series", good);
+    expect_reaches_db("/api/v1/metrics/a/b/c/series", NULL); /* names may hold slashes */
+    fake_db f = {0, NULL};
+    char path[2048];
+    snprintf(path, sizeof(path), "/api/v1/metrics/%01100d/series", 0);
+    result r = run(&f, "GET", path, NULL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(error_message(&r, "bad_request"), "'name'"));
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(too_many_args) {
     api_request req = {.method = "GET", .path = "/api/v1/logs", .args = NULL, .nargs = 0,
                        .too_many_args = 1};
@@ -417,6 +521,9 @@ static Suite *api_suite(void) {
     tcase_add_test(tc, nul_in_values);
     tcase_add_test(tc, valid_params_reach_the_db);
     tcase_add_test(tc, too_many_args);
+    tcase_add_test(tc, traces_params);
+    tcase_add_test(tc, logs_new_params);
+    tcase_add_test(tc, series_params);
     tcase_add_test(tc, tiny_output_buffer);
     tcase_add_test(tc, error_codes);
     suite_add_tcase(s, tc);

@@ -45,6 +45,18 @@ static inline void fx_kv_int(model_batch *b, model_kv *kv, const char *k, int64_
     kv->value.u.integer = v;
 }
 
+static inline void fx_kv_double(model_batch *b, model_kv *kv, const char *k, double v) {
+    kv->key = fx_str(b, k);
+    kv->value.type = MODEL_VALUE_DOUBLE;
+    kv->value.u.dbl = v;
+}
+
+static inline void fx_kv_bool(model_batch *b, model_kv *kv, const char *k, int v) {
+    kv->key = fx_str(b, k);
+    kv->value.type = MODEL_VALUE_BOOL;
+    kv->value.u.boolean = v;
+}
+
 /* A resource with service.name (and service.instance.id when not NULL). */
 static inline model_resource *fx_resource(model_batch *b, const char *service,
                                           const char *instance) {

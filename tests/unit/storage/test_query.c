@@ -244,7 +244,10 @@ static int walk_logs(const char *service, int min_sev, size_t limit, int *seen) 
     int total = 0, pages = 0;
     uint64_t prev_t = UINT64_MAX;
     for (; pages < 1000; pages++) {
-        query_logs_params p = {service, min_sev, limit, cursor[0] ? cursor : NULL};
+        query_logs_params p = {.service = service,
+                               .min_severity = min_sev,
+                               .limit = limit,
+                               .cursor = cursor[0] ? cursor : NULL};
         buf_reset(&out);
         ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
         json_t *j = parse_out();
@@ -287,7 +290,7 @@ START_TEST(test_logs_pagination_no_dups_no_gaps) {
         ck_assert_msg(seen[k], "log %d missing", k);
 
     /* equal timestamps are ordered by arrival, newest first */
-    query_logs_params p = {NULL, 0, 2, NULL};
+    query_logs_params p = {.limit = 2};
     buf_reset(&out);
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
     json_t *j = parse_out();
@@ -334,7 +337,7 @@ START_TEST(test_logs_filters) {
 END_TEST
 
 START_TEST(test_logs_bad_params) {
-    query_logs_params p = {NULL, 0, 0, NULL};
+    query_logs_params p = {.limit = 0};
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_EINVAL);
     p.limit = 1001;
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_EINVAL);
@@ -374,7 +377,7 @@ START_TEST(test_log_shape) {
     fx_log(b, r, sc, 0, 0, NULL); /* no body, no times: arrival time */
     ck_assert_int_eq(fx_commit(st, b), STORE_OK);
 
-    query_logs_params p = {NULL, 0, 10, NULL};
+    query_logs_params p = {.limit = 10};
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
     json_t *j = parse_out();
     json_t *logs = json_object_get(j, "logs");

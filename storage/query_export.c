@@ -1,0 +1,864 @@
+/* query_export.c - stored telemetry as OTLP JSON lines, see query.h.
+ *
+ * DESIGN
+ * The OpenTelemetry Collector's file exporter writes one
+ * Export{Trace,Logs,Metrics}ServiceRequest per line; an export is a series
+ * of such lines, produced one at a time (query_export_next) so that the
+ * HTTP layer can stream them without holding the whole export or a read
+ * transaction: each line is its own set of queries.
+ *   traces   pages of EXPORT_TRACES_PAGE traces from the trace search (the
+ *            list's filters), every span of each
+ *   logs     pages of EXPORT_LOGS_PAGE records from the log search
+ *   metrics  one instrument at a time, up to EXPORT_POINTS_PAGE points a line
+ * Everything goes out in the order it arrived (row ids), consecutive items
+ * of one resource and scope sharing an entry, so that an import stores
+ * them in the same order and ties in the lists (equal times) come out the
+ * same way.
+ * The stored JSON (API shape, model_json.h) is turned back into OTLP JSON:
+ * attributes become key/value lists, integers intValue strings, doubles
+ * doubleValue, maps kvlistValue. What the API shows as strings stays a
+ * string (integers beyond 2^53, bytes as base64, NaN), so an export
+ * imported into an empty loupe answers the API the same way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "model.h"
+#include "model_json.h"
+#include "query.h"
+#include "query_internal.h"
+
+#define EXPORT_TRACES_PAGE 50
+#define EXPORT_LOGS_PAGE 500
+#define EXPORT_POINTS_PAGE 2000
+
+struct query_export {
+    int signal;
+    query_traces_params tp;
+    query_logs_params lp;
+    query_attr attrs[QUERY_MAX_ATTRS];
+    uint8_t tid[16], sid[8];
+    char *strs[8 + 2 * QUERY_MAX_ATTRS]; /* owned copies */
+    size_t nstrs;
+    int64_t after; /* traces, logs: the last row exported */
+    int started, done;
+    /* metrics */
+    const char *service;
+    int has_start, has_end;
+    int64_t start, end;
+    int64_t metric, after_point;
+};
+
+/* ---- stored JSON -> OTLP JSON ------------------------------------------------- */
+
+static void ex_anyvalue(jw *w, const json_t *v);
+
+/* An API attributes object as an OTLP key/value list. */
+static void ex_kvs_json(jw *w, const json_t *o) {
+    jw_array_begin(w);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        jw_object_begin(w);
+        jw_key(w, "key");
+        jw_string(w, k);
+        jw_key(w, "value");
+        ex_anyvalue(w, v);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+static void ex_anyvalue(jw *w, const json_t *v) {
+    jw_object_begin(w);
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        jw_key(w, "stringValue");
+        jw_stringn(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        jw_key(w, "boolValue");
+        jw_bool(w, json_is_true(v));
+        break;
+    case JSON_INTEGER: {
+        char tmp[32];
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        jw_key(w, "intValue");
+        jw_string(w, tmp);
+        break;
+    }
+    case JSON_REAL:
+        jw_key(w, "doubleValue");
+        jw_double(w, json_real_value(v));
+        break;
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *e;
+        jw_key(w, "arrayValue");
+        jw_object_begin(w);
+        jw_key(w, "values");
+        jw_array_begin(w);
+        json_array_foreach(v, i, e) ex_anyvalue(w, e);
+        jw_array_end(w);
+        jw_object_end(w);
+        break;
+    }
+    case JSON_OBJECT:
+        jw_key(w, "kvlistValue");
+        jw_object_begin(w);
+        jw_key(w, "values");
+        ex_kvs_json(w, v);
+        jw_object_end(w);
+        break;
+    default: /* null: an empty AnyValue */
+        break;
+    }
+    jw_object_end(w);
+}
+
+static json_t *ex_parse(sqlite3_stmt *st, int col) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (t == NULL)
+        return NULL;
+    return json_loadb(t, (size_t)sqlite3_column_bytes(st, col), JSON_DECODE_ANY, NULL);
+}
+
+/* A stored attributes column as a key/value list ([] when NULL or bad). */
+static void ex_kvs(jw *w, sqlite3_stmt *st, int col) {
+    json_t *o = ex_parse(st, col);
+    if (json_is_object(o))
+        ex_kvs_json(w, o);
+    else
+        jw_raw(w, "[]", 2);
+    json_decref(o);
+}
+
+static const char *ex_str(const json_t *v, const char *def) {
+    const char *s = json_string_value(v);
+    return s ? s : def;
+}
+
+static void ex_u64_str(jw *w, const char *key, uint64_t v) {
+    jw_key(w, key);
+    jw_uint_string(w, v);
+}
+
+/* A stored count (number or decimal string) as an OTLP uint64 string. */
+static void ex_count(jw *w, const json_t *v) {
+    if (json_is_string(v)) {
+        jw_string(w, json_string_value(v));
+    } else {
+        char tmp[32];
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
+                 json_is_integer(v) ? json_integer_value(v) : (json_int_t)0);
+        jw_string(w, tmp);
+    }
+}
+
+static void ex_counts(jw *w, const json_t *a) {
+    size_t i;
+    json_t *e;
+    jw_array_begin(w);
+    json_array_foreach(a, i, e) ex_count(w, e);
+    jw_array_end(w);
+}
+
+/* A stored double (number, or "NaN"/"Infinity" string), or nothing. */
+static void ex_double(jw *w, const char *key, const json_t *v) {
+    if (json_is_number(v)) {
+        jw_key(w, key);
+        jw_double(w, json_number_value(v));
+    } else if (json_is_string(v)) {
+        jw_key(w, key);
+        jw_string(w, json_string_value(v));
+    }
+}
+
+static void ex_id(jw *w, const char *key, sqlite3_stmt *st, int col, int size) {
+    const void *p = sqlite3_column_blob(st, col);
+    if (p != NULL && sqlite3_column_bytes(st, col) == size) {
+        jw_key(w, key);
+        jw_hex(w, p, (size_t)size);
+    }
+}
+
+/* Resource and scope columns: r.attrs, r.dropped_attrs, r.schema_url,
+ * sc.name, sc.version, sc.attrs, sc.dropped_attrs, sc.schema_url. */
+static void ex_resource(jw *w, sqlite3_stmt *st, int col) {
+    jw_key(w, "resource");
+    jw_object_begin(w);
+    jw_key(w, "attributes");
+    ex_kvs(w, st, col);
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, sqlite3_column_int64(st, col + 1));
+    jw_object_end(w);
+}
+
+static void ex_scope(jw *w, sqlite3_stmt *st, int col) {
+    jw_key(w, "scope");
+    jw_object_begin(w);
+    jw_key(w, "name");
+    query_text(w, st, col);
+    jw_key(w, "version");
+    query_text(w, st, col + 1);
+    jw_key(w, "attributes");
+    ex_kvs(w, st, col + 2);
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, sqlite3_column_int64(st, col + 3));
+    jw_object_end(w);
+}
+
+/* Writes the resource/scope framing around items ordered by (resource,
+ * scope): opens groups as the ids change. `items` is "spans",
+ * "logRecords" or "metrics"; `scopes` "scopeSpans" etc. */
+typedef struct ex_groups {
+    int64_t res, scope;
+    int open_res, open_scope;
+    const char *scopes, *items;
+    char res_schema[512], scope_schema[512];
+} ex_groups;
+
+static void ex_close_scope(jw *w, ex_groups *g) {
+    if (!g->open_scope)
+        return;
+    jw_array_end(w);
+    jw_key(w, "schemaUrl");
+    jw_string(w, g->scope_schema);
+    jw_object_end(w);
+    g->open_scope = 0;
+}
+
+static void ex_close_res(jw *w, ex_groups *g) {
+    ex_close_scope(w, g);
+    if (!g->open_res)
+        return;
+    jw_array_end(w);
+    jw_key(w, "schemaUrl");
+    jw_string(w, g->res_schema);
+    jw_object_end(w);
+    g->open_res = 0;
+}
+
+/* Columns from `col`: resource id, scope id, then the 8 of ex_resource /
+ * ex_scope (r.attrs, r.dropped_attrs, r.schema_url, sc.name, sc.version,
+ * sc.attrs, sc.dropped_attrs, sc.schema_url). */
+static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
+    int64_t res = sqlite3_column_int64(st, col), scope = sqlite3_column_int64(st, col + 1);
+    if (g->open_res && res != g->res)
+        ex_close_res(w, g);
+    if (!g->open_res) {
+        jw_object_begin(w);
+        ex_resource(w, st, col + 2);
+        jw_key(w, g->scopes);
+        jw_array_begin(w);
+        g->open_res = 1;
+        g->res = res;
+        const char *u = (const char *)sqlite3_column_text(st, col + 4);
+        snprintf(g->res_schema, sizeof(g->res_schema), "%s", u ? u : "");
+    }
+    if (g->open_scope && scope != g->scope)
+        ex_close_scope(w, g);
+    if (!g->open_scope) {
+        jw_object_begin(w);
+        ex_scope(w, st, col + 5);
+        jw_key(w, g->items);
+        jw_array_begin(w);
+        g->open_scope = 1;
+        g->scope = scope;
+        const char *u = (const char *)sqlite3_column_text(st, col + 9);
+        snprintf(g->scope_schema, sizeof(g->scope_schema), "%s", u ? u : "");
+    }
+}
+
+#define EX_GROUP_COLS                                                                             \
+    "x.resource, x.scope, r.attrs, r.dropped_attrs, r.schema_url, sc.name, sc.version,"          \
+    " sc.attrs, sc.dropped_attrs, sc.schema_url"
+#define EX_GROUP_JOINS " JOIN resources r ON r.id=x.resource JOIN scopes sc ON sc.id=x.scope"
+
+/* [1,2,3] of ids for json_each(). */
+static char *ex_id_list(const int64_t *ids, size_t n) {
+    buf b;
+    buf_init(&b, 32 * n + 16);
+    int rc = buf_append_char(&b, '[');
+    for (size_t i = 0; rc == BUF_OK && i < n; i++)
+        rc = buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    if (rc == BUF_OK)
+        rc = buf_append_char(&b, ']');
+    if (rc != BUF_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+/* ---- traces ---------------------------------------------------------------------- */
+
+static void ex_span_events(jw *w, sqlite3_stmt *st, int col) {
+    json_t *a = ex_parse(st, col);
+    size_t i;
+    json_t *e;
+    jw_array_begin(w);
+    json_array_foreach(a, i, e) {
+        jw_object_begin(w);
+        jw_key(w, "timeUnixNano");
+        jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
+        jw_key(w, "name");
+        jw_string(w, ex_str(json_object_get(e, "name"), ""));
+        jw_key(w, "attributes");
+        ex_kvs_json(w, json_object_get(e, "attributes"));
+        jw_key(w, "droppedAttributesCount");
+        jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    json_decref(a);
+}
+
+static void ex_span_links(jw *w, sqlite3_stmt *st, int col) {
+    json_t *a = ex_parse(st, col);
+    size_t i;
+    json_t *e;
+    jw_array_begin(w);
+    json_array_foreach(a, i, e) {
+        jw_object_begin(w);
+        jw_key(w, "traceId");
+        jw_string(w, ex_str(json_object_get(e, "traceId"), ""));
+        jw_key(w, "spanId");
+        jw_string(w, ex_str(json_object_get(e, "spanId"), ""));
+        jw_key(w, "traceState");
+        jw_string(w, ex_str(json_object_get(e, "traceState"), ""));
+        jw_key(w, "flags");
+        jw_int(w, json_integer_value(json_object_get(e, "flags")));
+        jw_key(w, "attributes");
+        ex_kvs_json(w, json_object_get(e, "attributes"));
+        jw_key(w, "droppedAttributesCount");
+        jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    json_decref(a);
+}
+
+static int ex_traces_line(sqlite3 *db, const char *ids, buf *out) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT " EX_GROUP_COLS ", t.trace_id, x.span_id, x.parent_span_id, x.trace_state,"
+        " x.flags, x.name, x.kind, x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events,"
+        " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
+        " FROM spans x JOIN traces t ON t.id=x.trace" EX_GROUP_JOINS
+        " WHERE x.trace IN (SELECT value FROM json_each(?1))"
+        " ORDER BY x.id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return QUERY_EDB;
+    }
+    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "resourceSpans");
+    jw_array_begin(&w);
+    ex_groups g = {.scopes = "scopeSpans", .items = "spans"};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ex_group(&w, &g, st, 0);
+        int c = 10;
+        jw_object_begin(&w);
+        ex_id(&w, "traceId", st, c, 16);
+        ex_id(&w, "spanId", st, c + 1, 8);
+        ex_id(&w, "parentSpanId", st, c + 2, 8);
+        jw_key(&w, "traceState");
+        query_text(&w, st, c + 3);
+        jw_key(&w, "flags");
+        jw_int(&w, sqlite3_column_int64(st, c + 4));
+        jw_key(&w, "name");
+        query_text(&w, st, c + 5);
+        jw_key(&w, "kind");
+        jw_int(&w, sqlite3_column_int(st, c + 6));
+        ex_u64_str(&w, "startTimeUnixNano", query_u64(st, c + 7));
+        ex_u64_str(&w, "endTimeUnixNano", query_u64(st, c + 8));
+        jw_key(&w, "attributes");
+        ex_kvs(&w, st, c + 9);
+        jw_key(&w, "droppedAttributesCount");
+        jw_int(&w, sqlite3_column_int64(st, c + 10));
+        jw_key(&w, "events");
+        ex_span_events(&w, st, c + 11);
+        jw_key(&w, "droppedEventsCount");
+        jw_int(&w, sqlite3_column_int64(st, c + 12));
+        jw_key(&w, "links");
+        ex_span_links(&w, st, c + 13);
+        jw_key(&w, "droppedLinksCount");
+        jw_int(&w, sqlite3_column_int64(st, c + 14));
+        jw_key(&w, "status");
+        jw_object_begin(&w);
+        jw_key(&w, "code");
+        jw_int(&w, sqlite3_column_int(st, c + 15));
+        jw_key(&w, "message");
+        query_text(&w, st, c + 16);
+        jw_object_end(&w);
+        jw_object_end(&w);
+    }
+    ex_close_res(&w, &g);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    sqlite3_finalize(st);
+    return query_finish(&w, s);
+}
+
+/* ---- logs ------------------------------------------------------------------------- */
+
+static int ex_logs_line(sqlite3 *db, const char *ids, buf *out) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
+        " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
+        " FROM logs x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
+        " ORDER BY x.id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return QUERY_EDB;
+    }
+    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "resourceLogs");
+    jw_array_begin(&w);
+    ex_groups g = {.scopes = "scopeLogs", .items = "logRecords"};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ex_group(&w, &g, st, 0);
+        int c = 10;
+        jw_object_begin(&w);
+        ex_u64_str(&w, "timeUnixNano", query_u64(st, c));
+        ex_u64_str(&w, "observedTimeUnixNano", query_u64(st, c + 1));
+        jw_key(&w, "severityNumber");
+        jw_int(&w, sqlite3_column_int(st, c + 2));
+        jw_key(&w, "severityText");
+        query_text(&w, st, c + 3);
+        json_t *body = ex_parse(st, c + 4);
+        if (body != NULL && !json_is_null(body)) {
+            jw_key(&w, "body");
+            ex_anyvalue(&w, body);
+        }
+        json_decref(body);
+        jw_key(&w, "attributes");
+        ex_kvs(&w, st, c + 5);
+        jw_key(&w, "droppedAttributesCount");
+        jw_int(&w, sqlite3_column_int64(st, c + 6));
+        jw_key(&w, "flags");
+        jw_int(&w, sqlite3_column_int64(st, c + 7));
+        ex_id(&w, "traceId", st, c + 8, 16);
+        ex_id(&w, "spanId", st, c + 9, 8);
+        if (sqlite3_column_bytes(st, c + 10) > 0) {
+            jw_key(&w, "eventName");
+            query_text(&w, st, c + 10);
+        }
+        jw_object_end(&w);
+    }
+    ex_close_res(&w, &g);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    sqlite3_finalize(st);
+    return query_finish(&w, s);
+}
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+static void ex_point_data(jw *w, int type, const json_t *d) {
+    if (!json_is_object(d))
+        return;
+    jw_key(w, "count");
+    ex_count(w, json_object_get(d, "count"));
+    ex_double(w, "sum", json_object_get(d, "sum"));
+    if (type == MODEL_METRIC_SUMMARY) {
+        size_t i;
+        json_t *e;
+        jw_key(w, "quantileValues");
+        jw_array_begin(w);
+        json_array_foreach(json_object_get(d, "quantileValues"), i, e) {
+            jw_object_begin(w);
+            ex_double(w, "quantile", json_object_get(e, "quantile"));
+            ex_double(w, "value", json_object_get(e, "value"));
+            jw_object_end(w);
+        }
+        jw_array_end(w);
+        return;
+    }
+    ex_double(w, "min", json_object_get(d, "min"));
+    ex_double(w, "max", json_object_get(d, "max"));
+    if (type == MODEL_METRIC_HISTOGRAM) {
+        jw_key(w, "bucketCounts");
+        ex_counts(w, json_object_get(d, "bucketCounts"));
+        size_t i;
+        json_t *e;
+        jw_key(w, "explicitBounds");
+        jw_array_begin(w);
+        json_array_foreach(json_object_get(d, "explicitBounds"), i, e) {
+            if (json_is_number(e))
+                jw_double(w, json_number_value(e));
+            else
+                jw_string(w, ex_str(e, "NaN"));
+        }
+        jw_array_end(w);
+        return;
+    }
+    jw_key(w, "scale");
+    jw_int(w, json_integer_value(json_object_get(d, "scale")));
+    jw_key(w, "zeroCount");
+    ex_count(w, json_object_get(d, "zeroCount"));
+    ex_double(w, "zeroThreshold", json_object_get(d, "zeroThreshold"));
+    const char *sides[2] = {"positive", "negative"};
+    for (int k = 0; k < 2; k++) {
+        const json_t *b = json_object_get(d, sides[k]);
+        jw_key(w, sides[k]);
+        jw_object_begin(w);
+        jw_key(w, "offset");
+        jw_int(w, json_integer_value(json_object_get(b, "offset")));
+        jw_key(w, "bucketCounts");
+        ex_counts(w, json_object_get(b, "bucketCounts"));
+        jw_object_end(w);
+    }
+}
+
+static void ex_exemplars(jw *w, sqlite3_stmt *st, int col) {
+    json_t *a = ex_parse(st, col);
+    size_t i;
+    json_t *e;
+    jw_array_begin(w);
+    json_array_foreach(a, i, e) {
+        jw_object_begin(w);
+        jw_key(w, "filteredAttributes");
+        ex_kvs_json(w, json_object_get(e, "filteredAttributes"));
+        jw_key(w, "timeUnixNano");
+        jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
+        const json_t *v = json_object_get(e, "value");
+        if (json_is_integer(v)) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            jw_key(w, "asInt");
+            jw_string(w, tmp);
+        } else if (json_is_string(v) && strspn(json_string_value(v), "-0123456789") ==
+                                             strlen(json_string_value(v))) {
+            jw_key(w, "asInt"); /* beyond 2^53, kept as a decimal string */
+            jw_string(w, json_string_value(v));
+        } else {
+            ex_double(w, "asDouble", v);
+        }
+        const char *tid = json_string_value(json_object_get(e, "traceId"));
+        const char *sid = json_string_value(json_object_get(e, "spanId"));
+        if (tid && tid[0]) {
+            jw_key(w, "traceId");
+            jw_string(w, tid);
+        }
+        if (sid && sid[0]) {
+            jw_key(w, "spanId");
+            jw_string(w, sid);
+        }
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    json_decref(a);
+}
+
+static const char *const ex_metric_keys[] = {"gauge", "sum", "histogram", "exponentialHistogram",
+                                             "summary"};
+
+/* The next instrument after x->metric, or 0 when none. */
+static int ex_next_metric(sqlite3 *db, query_export *x, int64_t *id) {
+    qsql q;
+    qsql_init(&q);
+    qsql_add(&q, "SELECT id FROM metrics WHERE id>");
+    qsql_int(&q, x->metric);
+    if (x->service) {
+        qsql_add(&q, " AND service=(SELECT id FROM services WHERE name=");
+        qsql_text(&q, x->service, strlen(x->service));
+        qsql_add(&q, ")");
+    }
+    qsql_add(&q, " ORDER BY id LIMIT 1");
+    int rc = query_scalar(db, &q, id);
+    qsql_free(&q);
+    return rc;
+}
+
+/* Up to EXPORT_POINTS_PAGE points of instrument x->metric after
+ * x->after_point; *n gets the count (0: nothing written). */
+static int ex_metrics_line(sqlite3 *db, query_export *x, buf *out, size_t *n) {
+    qsql q;
+    qsql_init(&q);
+    qsql_add(&q, "SELECT " EX_GROUP_COLS ", m.name, m.description, m.unit, m.type,"
+                 " m.temporality, m.monotonic, se.attrs, p.start_ns, p.time_ns, p.value,"
+                 " p.is_int, p.flags, p.data, p.exemplars, p.id"
+                 " FROM metrics x JOIN metrics m ON m.id=x.id" EX_GROUP_JOINS
+                 " JOIN series se ON se.metric=x.id JOIN points p ON p.series=se.id"
+                 " WHERE x.id=");
+    qsql_int(&q, x->metric);
+    qsql_add(&q, " AND p.id>");
+    qsql_int(&q, x->after_point);
+    if (x->has_start) {
+        qsql_add(&q, " AND p.time_ns>=");
+        qsql_int(&q, x->start);
+    }
+    if (x->has_end) {
+        qsql_add(&q, " AND p.time_ns<");
+        qsql_int(&q, x->end);
+    }
+    qsql_add(&q, " ORDER BY p.id LIMIT ");
+    qsql_int(&q, EXPORT_POINTS_PAGE);
+    sqlite3_stmt *st = NULL;
+    int rc = qsql_prepare(&q, db, &st);
+    qsql_free(&q);
+    if (rc != QUERY_OK)
+        return rc;
+    size_t start_len = out->len;
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "resourceMetrics");
+    jw_array_begin(&w);
+    ex_groups g = {.scopes = "scopeMetrics", .items = "metrics"};
+    int s, type = 0;
+    *n = 0;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int c = 10;
+        if (*n == 0) {
+            ex_group(&w, &g, st, 0);
+            type = sqlite3_column_int(st, c + 3);
+            if (type < 0 || type > MODEL_METRIC_SUMMARY)
+                type = MODEL_METRIC_GAUGE;
+            jw_object_begin(&w);
+            jw_key(&w, "name");
+            query_text(&w, st, c);
+            jw_key(&w, "description");
+            query_text(&w, st, c + 1);
+            jw_key(&w, "unit");
+            query_text(&w, st, c + 2);
+            jw_key(&w, ex_metric_keys[type]);
+            jw_object_begin(&w);
+            if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUMMARY) {
+                jw_key(&w, "aggregationTemporality");
+                jw_int(&w, sqlite3_column_int(st, c + 4));
+            }
+            if (type == MODEL_METRIC_SUM) {
+                jw_key(&w, "isMonotonic");
+                jw_bool(&w, sqlite3_column_int(st, c + 5));
+            }
+            jw_key(&w, "dataPoints");
+            jw_array_begin(&w);
+        }
+        (*n)++;
+        x->after_point = sqlite3_column_int64(st, c + 14);
+        jw_object_begin(&w);
+        jw_key(&w, "attributes");
+        ex_kvs(&w, st, c + 6);
+        ex_u64_str(&w, "startTimeUnixNano", query_u64(st, c + 7));
+        ex_u64_str(&w, "timeUnixNano", query_u64(st, c + 8));
+        if (type == MODEL_METRIC_GAUGE || type == MODEL_METRIC_SUM) {
+            if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
+                jw_key(&w, "asDouble");
+                jw_string(&w, "NaN"); /* stored NULL: a NaN */
+            } else if (sqlite3_column_int(st, c + 10)) {
+                char tmp[32];
+                snprintf(tmp, sizeof(tmp), "%lld", (long long)sqlite3_column_int64(st, c + 9));
+                jw_key(&w, "asInt");
+                jw_string(&w, tmp);
+            } else {
+                jw_key(&w, "asDouble");
+                jw_double(&w, sqlite3_column_double(st, c + 9));
+            }
+        } else {
+            json_t *d = ex_parse(st, c + 12);
+            ex_point_data(&w, type, d);
+            json_decref(d);
+        }
+        jw_key(&w, "flags");
+        jw_int(&w, sqlite3_column_int64(st, c + 11));
+        jw_key(&w, "exemplars");
+        ex_exemplars(&w, st, c + 13);
+        jw_object_end(&w);
+    }
+    if (*n > 0) {
+        jw_array_end(&w); /* dataPoints */
+        jw_object_end(&w); /* the type */
+        jw_object_end(&w); /* the metric */
+        ex_close_res(&w, &g);
+    }
+    jw_array_end(&w);
+    jw_object_end(&w);
+    sqlite3_finalize(st);
+    rc = query_finish(&w, s);
+    if (*n == 0)
+        out->len = start_len; /* nothing to say for this instrument */
+    return rc;
+}
+
+/* ---- the export ----------------------------------------------------------------------- */
+
+static const char *ex_keep(query_export *x, const char *s, size_t n) {
+    if (s == NULL || x->nstrs == sizeof(x->strs) / sizeof(x->strs[0]))
+        return NULL;
+    char *c = malloc(n + 1);
+    if (c == NULL)
+        return NULL;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    x->strs[x->nstrs++] = c;
+    return c;
+}
+
+#define EX_KEEP(x, s) ((s) ? ex_keep((x), (s), strlen(s)) : NULL)
+
+static int ex_copy_attrs(query_export *x, const query_attr *a, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        x->attrs[i] = a[i];
+        x->attrs[i].key = ex_keep(x, a[i].key, a[i].key_len);
+        x->attrs[i].value = ex_keep(x, a[i].value ? a[i].value : "", a[i].value_len);
+        if (x->attrs[i].key == NULL || x->attrs[i].value == NULL)
+            return QUERY_ENOMEM;
+    }
+    return QUERY_OK;
+}
+
+int query_export_new(const query_export_params *p, query_export **out) {
+    *out = NULL;
+    if (p == NULL || p->signal < MODEL_SIGNAL_TRACES || p->signal > MODEL_SIGNAL_METRICS)
+        return QUERY_EINVAL;
+    size_t n_attrs = p->signal == MODEL_SIGNAL_TRACES ? p->traces.n_attrs
+                     : p->signal == MODEL_SIGNAL_LOGS ? p->logs.n_attrs
+                                                      : 0;
+    if (n_attrs > QUERY_MAX_ATTRS)
+        return QUERY_EINVAL;
+    query_export *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return QUERY_ENOMEM;
+    x->signal = p->signal;
+    int rc = QUERY_OK;
+    int nomem = 0;
+    if (p->signal == MODEL_SIGNAL_TRACES) {
+        x->tp = p->traces;
+        rc = ex_copy_attrs(x, p->traces.attrs, n_attrs);
+        x->tp.attrs = x->attrs;
+        x->tp.service = EX_KEEP(x, p->traces.service);
+        x->tp.name = EX_KEEP(x, p->traces.name);
+        x->tp.q = EX_KEEP(x, p->traces.q);
+        nomem = (p->traces.service && !x->tp.service) || (p->traces.name && !x->tp.name) ||
+                (p->traces.q && !x->tp.q);
+        x->tp.limit = EXPORT_TRACES_PAGE;
+    } else if (p->signal == MODEL_SIGNAL_LOGS) {
+        x->lp = p->logs;
+        rc = ex_copy_attrs(x, p->logs.attrs, n_attrs);
+        x->lp.attrs = x->attrs;
+        x->lp.service = EX_KEEP(x, p->logs.service);
+        x->lp.q = EX_KEEP(x, p->logs.q);
+        nomem = (p->logs.service && !x->lp.service) || (p->logs.q && !x->lp.q);
+        if (p->logs.trace_id) {
+            memcpy(x->tid, p->logs.trace_id, 16);
+            x->lp.trace_id = x->tid;
+        }
+        if (p->logs.span_id) {
+            memcpy(x->sid, p->logs.span_id, 8);
+            x->lp.span_id = x->sid;
+        }
+        x->lp.limit = EXPORT_LOGS_PAGE;
+    } else {
+        x->service = EX_KEEP(x, p->service);
+        nomem = p->service && !x->service;
+        x->has_start = p->has_start;
+        x->has_end = p->has_end;
+        x->start = p->start_ns > INT64_MAX ? INT64_MAX : (int64_t)p->start_ns;
+        x->end = p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns;
+    }
+    if (rc == QUERY_OK && nomem)
+        rc = QUERY_ENOMEM;
+    if (rc != QUERY_OK) {
+        query_export_free(x);
+        return rc;
+    }
+    *out = x;
+    return QUERY_OK;
+}
+
+void query_export_free(query_export *x) {
+    if (x == NULL)
+        return;
+    for (size_t i = 0; i < x->nstrs; i++)
+        free(x->strs[i]);
+    free(x);
+}
+
+int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
+    *done = 0;
+    if (x->done) {
+        *done = 1;
+        return QUERY_OK;
+    }
+    int rc = QUERY_OK;
+    if (x->signal == MODEL_SIGNAL_TRACES || x->signal == MODEL_SIGNAL_LOGS) {
+        int64_t ids[EXPORT_LOGS_PAGE];
+        size_t n = 0;
+        if (x->signal == MODEL_SIGNAL_TRACES)
+            rc = query_traces_ids_after(db, &x->tp, x->after, ids, &n);
+        else
+            rc = query_logs_ids_after(db, &x->lp, x->after, ids, &n);
+        x->started = 1;
+        if (rc != QUERY_OK)
+            return rc;
+        if (n == 0) {
+            x->done = *done = 1;
+            return QUERY_OK;
+        }
+        x->after = ids[n - 1];
+        char *list = ex_id_list(ids, n);
+        if (list == NULL)
+            return QUERY_ENOMEM;
+        rc = x->signal == MODEL_SIGNAL_TRACES ? ex_traces_line(db, list, out)
+                                              : ex_logs_line(db, list, out);
+        free(list);
+    } else {
+        for (;;) { /* instruments without points in the window say nothing */
+            int64_t id = 0;
+            if (!x->started) {
+                x->started = 1;
+                rc = ex_next_metric(db, x, &id);
+                if (rc != QUERY_OK)
+                    return rc;
+                if (id == 0) {
+                    x->done = *done = 1;
+                    return QUERY_OK;
+                }
+                x->metric = id;
+                x->after_point = 0;
+            }
+            size_t n = 0;
+            rc = ex_metrics_line(db, x, out, &n);
+            if (rc != QUERY_OK)
+                return rc;
+            if (n < EXPORT_POINTS_PAGE) { /* this instrument is done: the next */
+                rc = ex_next_metric(db, x, &id);
+                if (rc != QUERY_OK)
+                    return rc;
+                if (id == 0)
+                    x->done = 1;
+                x->metric = id;
+                x->after_point = 0;
+            }
+            if (n > 0)
+                break;
+            if (x->done) {
+                *done = 1;
+                return QUERY_OK;
+            }
+        }
+    }
+    if (rc == QUERY_OK && buf_append_char(out, '\n') != BUF_OK)
+        rc = QUERY_ETOOBIG;
+    return rc;
+}

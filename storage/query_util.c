@@ -1,0 +1,388 @@
+/* query_util.c - SQL building with bound values and shared answer helpers
+ * for the query_*.c files, see query_internal.h. */
+#include "query_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr_index.h"
+#include "model.h"
+
+int64_t query_drive_limit = 4096;
+
+/* ---- qsql ------------------------------------------------------------------ */
+
+void qsql_init(qsql *q) {
+    memset(q, 0, sizeof(*q));
+    buf_init(&q->sql, QSQL_MAX_BYTES);
+}
+
+static void qsql_clear_binds(qsql *q) {
+    for (size_t i = 0; i < q->nbinds; i++)
+        free(q->binds[i].s);
+    q->nbinds = 0;
+}
+
+void qsql_free(qsql *q) {
+    qsql_clear_binds(q);
+    buf_free(&q->sql);
+}
+
+void qsql_reset(qsql *q) {
+    qsql_clear_binds(q);
+    buf_reset(&q->sql);
+    q->err = 0;
+}
+
+static void qsql_fail(qsql *q, int code) {
+    if (q->err == 0)
+        q->err = code;
+}
+
+void qsql_add(qsql *q, const char *fragment) {
+    if (q->err)
+        return;
+    int rc = buf_append_str(&q->sql, fragment);
+    if (rc != BUF_OK)
+        qsql_fail(q, rc == BUF_ENOMEM ? QUERY_ENOMEM : QUERY_EINVAL);
+}
+
+static qsql_bind *qsql_slot(qsql *q) {
+    if (q->err)
+        return NULL;
+    if (q->nbinds == QSQL_MAX_BINDS) {
+        qsql_fail(q, QUERY_EINVAL);
+        return NULL;
+    }
+    qsql_add(q, "?");
+    if (q->err)
+        return NULL;
+    qsql_bind *b = &q->binds[q->nbinds++];
+    memset(b, 0, sizeof(*b));
+    return b;
+}
+
+void qsql_int(qsql *q, int64_t v) {
+    qsql_bind *b = qsql_slot(q);
+    if (b == NULL)
+        return;
+    b->type = SQLITE_INTEGER;
+    b->i = v;
+}
+
+void qsql_double(qsql *q, double v) {
+    qsql_bind *b = qsql_slot(q);
+    if (b == NULL)
+        return;
+    b->type = SQLITE_FLOAT;
+    b->d = v;
+}
+
+void qsql_text(qsql *q, const char *s, size_t n) {
+    qsql_bind *b = qsql_slot(q);
+    if (b == NULL)
+        return;
+    b->type = SQLITE_NULL;
+    b->s = malloc(n + 1);
+    if (b->s == NULL) {
+        qsql_fail(q, QUERY_ENOMEM);
+        return;
+    }
+    if (n)
+        memcpy(b->s, s, n);
+    b->s[n] = '\0';
+    b->n = n;
+    b->type = SQLITE_TEXT;
+}
+
+void qsql_blob(qsql *q, const void *p, size_t n) {
+    qsql_text(q, p, n);
+    if (!q->err)
+        q->binds[q->nbinds - 1].type = SQLITE_BLOB;
+}
+
+int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st) {
+    *st = NULL;
+    if (q->err)
+        return q->err;
+    int rc = sqlite3_prepare_v2(db, q->sql.ptr ? q->sql.ptr : "", -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return (rc & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+    }
+    for (size_t i = 0; i < q->nbinds; i++) {
+        const qsql_bind *b = &q->binds[i];
+        int idx = (int)i + 1;
+        switch (b->type) {
+        case SQLITE_INTEGER:
+            rc = sqlite3_bind_int64(*st, idx, b->i);
+            break;
+        case SQLITE_FLOAT:
+            rc = sqlite3_bind_double(*st, idx, b->d);
+            break;
+        case SQLITE_TEXT:
+            rc = sqlite3_bind_text(*st, idx, b->s, (int)b->n, SQLITE_STATIC);
+            break;
+        case SQLITE_BLOB:
+            rc = sqlite3_bind_blob(*st, idx, b->s, (int)b->n, SQLITE_STATIC);
+            break;
+        default:
+            rc = sqlite3_bind_null(*st, idx);
+            break;
+        }
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(*st);
+            *st = NULL;
+            return QUERY_EDB;
+        }
+    }
+    return QUERY_OK;
+}
+
+/* ---- attribute conditions ------------------------------------------------- */
+
+char *query_lower(const char *s, size_t n) {
+    char *l = malloc(n + 1);
+    if (l == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        l[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    l[n] = '\0';
+    return l;
+}
+
+/* The value of a json_each row j as text for ~ (booleans are 1/0 there). */
+#define QSQL_JV "(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE j.value END)"
+
+/* j's value equals a's value: the string, the number or the boolean. */
+static void qsql_attr_eq(qsql *q, const query_attr *a) {
+    qsql_add(q, "((j.type='text' AND j.value=");
+    qsql_text(q, a->value, a->value_len);
+    qsql_add(q, ")");
+    double d;
+    if (attr_index_parse_number(a->value, a->value_len, &d)) {
+        qsql_add(q, " OR (j.type IN ('integer','real') AND j.value=");
+        qsql_double(q, d);
+        qsql_add(q, ")");
+    }
+    if ((a->value_len == 4 && memcmp(a->value, "true", 4) == 0) ||
+        (a->value_len == 5 && memcmp(a->value, "false", 5) == 0)) {
+        qsql_add(q, " OR j.type=");
+        qsql_text(q, a->value, a->value_len);
+    }
+    qsql_add(q, ")");
+}
+
+void qsql_attr_cond(qsql *q, const char *col, const query_attr *a) {
+    qsql_add(q, "EXISTS(SELECT 1 FROM json_each(");
+    qsql_add(q, col);
+    qsql_add(q, ") j WHERE j.key=");
+    qsql_text(q, a->key, a->key_len);
+    switch (a->op) {
+    case QUERY_ATTR_EQ:
+        qsql_add(q, " AND ");
+        qsql_attr_eq(q, a);
+        break;
+    case QUERY_ATTR_NE:
+        qsql_add(q, " AND NOT ");
+        qsql_attr_eq(q, a);
+        break;
+    case QUERY_ATTR_CONTAINS: {
+        char *l = query_lower(a->value, a->value_len);
+        if (l == NULL) {
+            qsql_fail(q, QUERY_ENOMEM);
+            return;
+        }
+        qsql_add(q, " AND j.type NOT IN ('array','object','null') AND instr(lower(" QSQL_JV "),");
+        qsql_text(q, l, a->value_len);
+        qsql_add(q, ")>0");
+        free(l);
+        break;
+    }
+    case QUERY_ATTR_GT:
+    case QUERY_ATTR_LT:
+        qsql_add(q, " AND j.type IN ('integer','real') AND j.value");
+        qsql_add(q, a->op == QUERY_ATTR_GT ? ">" : "<");
+        qsql_double(q, a->number);
+        break;
+    }
+    qsql_add(q, ")");
+}
+
+int query_resources_matching(sqlite3 *db, const query_attr *a, char **ids) {
+    *ids = NULL;
+    qsql q;
+    qsql_init(&q);
+    qsql_add(&q, "SELECT json_group_array(r.id) FROM resources r WHERE ");
+    qsql_attr_cond(&q, "r.attrs", a);
+    qsql_add(&q, " HAVING count(*)>0");
+    sqlite3_stmt *st = NULL;
+    int rc = qsql_prepare(&q, db, &st);
+    if (rc == QUERY_OK) {
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            if (t != NULL) {
+                *ids = strdup(t);
+                if (*ids == NULL)
+                    rc = QUERY_ENOMEM;
+            }
+        } else if (s != SQLITE_DONE) {
+            rc = QUERY_EDB;
+        }
+    }
+    sqlite3_finalize(st);
+    qsql_free(&q);
+    return rc;
+}
+
+void qsql_attr_or_resource(qsql *q, const char *col, const char *res, const query_attr *a,
+                           const char *res_ids) {
+    qsql_add(q, "(");
+    qsql_attr_cond(q, col, a);
+    if (res_ids != NULL) {
+        qsql_add(q, " OR ");
+        qsql_add(q, res);
+        qsql_add(q, " IN (SELECT value FROM json_each(");
+        qsql_text(q, res_ids, strlen(res_ids));
+        qsql_add(q, "))");
+    }
+    qsql_add(q, ")");
+}
+
+/* ---- answers ----------------------------------------------------------------- */
+
+/* Stored times are INTEGER (int64); they are never negative. */
+uint64_t query_u64(sqlite3_stmt *st, int col) {
+    sqlite3_int64 v = sqlite3_column_int64(st, col);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* A stored JSON column, or `fallback` when NULL. */
+void query_raw(jw *w, sqlite3_stmt *st, int col, const char *fallback) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (t == NULL) {
+        jw_raw(w, fallback, strlen(fallback));
+        return;
+    }
+    jw_raw(w, t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+void query_text(jw *w, sqlite3_stmt *st, int col) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (t == NULL)
+        jw_string(w, "");
+    else
+        jw_stringn(w, t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* A BLOB id as lowercase hex, or "" when NULL or of the wrong size. */
+void query_id(jw *w, sqlite3_stmt *st, int col, int size) {
+    const void *p = sqlite3_column_blob(st, col);
+    if (p == NULL || sqlite3_column_bytes(st, col) != size) {
+        jw_string(w, "");
+        return;
+    }
+    jw_hex(w, p, (size_t)size);
+}
+
+int query_finish(jw *w, int rc) {
+    if (rc != SQLITE_DONE)
+        return (rc & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+    if (jw_error(w))
+        return jw_error(w) == BUF_ETOOBIG ? QUERY_ETOOBIG : QUERY_ENOMEM;
+    return QUERY_OK;
+}
+
+void query_cursor_encode(uint64_t key, int64_t id, char out[QUERY_CURSOR_LEN + 1]) {
+    uint8_t raw[16];
+    for (int i = 0; i < 8; i++) {
+        raw[i] = (uint8_t)(key >> (56 - 8 * i));
+        raw[8 + i] = (uint8_t)((uint64_t)id >> (56 - 8 * i));
+    }
+    model_hex_encode(raw, sizeof(raw), out);
+}
+
+int query_cursor_decode(const char *c, int64_t *key, int64_t *id) {
+    uint8_t raw[16];
+    if (strlen(c) != QUERY_CURSOR_LEN || model_hex_decode(c, QUERY_CURSOR_LEN, raw, 16) != 0)
+        return -1;
+    uint64_t t = 0, i = 0;
+    for (int k = 0; k < 8; k++) {
+        t = (t << 8) | raw[k];
+        i = (i << 8) | raw[8 + k];
+    }
+    if (t > (uint64_t)INT64_MAX || i > (uint64_t)INT64_MAX)
+        return -1;
+    *key = (int64_t)t;
+    *id = (int64_t)i;
+    return 0;
+}
+
+char *query_fts_words(const char *q, int *err) {
+    *err = QUERY_OK;
+    buf out;
+    buf_init(&out, 4 * strlen(q) + 64);
+    int rc = BUF_OK;
+    const char *p = q;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        /* "conn*" is a prefix; whole words otherwise (a prefix query reads
+         * every matching term's list in full, so it is opt-in) */
+        const char *end = p;
+        int prefix = end - w > 1 && end[-1] == '*';
+        if (prefix)
+            end--;
+        if (out.len > 0)
+            rc = buf_append_char(&out, ' ');
+        if (rc == BUF_OK)
+            rc = buf_append_char(&out, '"');
+        for (const char *c = w; c < end && rc == BUF_OK; c++)
+            rc = *c == '"' ? buf_append(&out, "\"\"", 2) : buf_append_char(&out, *c);
+        if (rc == BUF_OK)
+            rc = prefix ? buf_append(&out, "\"*", 2) : buf_append_char(&out, '"');
+        if (rc != BUF_OK)
+            break;
+    }
+    if (rc != BUF_OK) {
+        *err = QUERY_ENOMEM;
+        buf_free(&out);
+        return NULL;
+    }
+    return buf_detach(&out, NULL); /* NULL when no word */
+}
+
+int query_scalar(sqlite3 *db, qsql *q, int64_t *out) {
+    sqlite3_stmt *st = NULL;
+    int rc = qsql_prepare(q, db, &st);
+    if (rc != QUERY_OK)
+        return rc;
+    int s = sqlite3_step(st);
+    *out = 0;
+    if (s == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (s != SQLITE_DONE)
+        rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int query_service_id(sqlite3 *db, const char *name, int64_t *id) {
+    qsql q;
+    qsql_init(&q);
+    qsql_add(&q, "SELECT id FROM services WHERE name=");
+    qsql_text(&q, name, strlen(name));
+    int rc = query_scalar(db, &q, id);
+    qsql_free(&q);
+    return rc;
+}
