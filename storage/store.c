@@ -2476,6 +2476,8 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     if (rc != STORE_OK)
         goto fail;
     rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    if (rc == 0)
+        pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
     if (rc != 0) {
         store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
         rc = STORE_ENOMEM;
