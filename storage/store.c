@@ -28,10 +28,19 @@
  * Per-service counters are updated once per batch and decremented by
  * retention, so they always describe what is stored.
  *
- * Retention: after each round of commits, a signal over its maximum count is
- * cut back to 99% of it, oldest first (by arrival: row id), in transactions
- * of at most STORE_EVICT_MAX_ITEMS items. Traces are evicted whole (by their
- * first-seen order), so slightly more spans than needed may go.
+ * Retention: after each round of commits, oldest first (by arrival: row
+ * id; traces whole, by their first-seen order), in transactions of at most
+ * STORE_EVICT_MAX_ITEMS items and at most STORE_EVICT_TX_PER_ROUND of them
+ * between two rounds (the writer comes back without waiting while work is
+ * left): a signal over its maximum count is cut back to 99% of it; with a
+ * maximum age, the run of oldest items older than it goes (checked every
+ * second, the writer waking up by itself); with a size cap
+ * (max_page_count), pages in use are kept between 80% and 90% of it, and
+ * brought to 50% after a transaction hit the cap.
+ *
+ * Faults: a transaction the database refuses (full, read-only, I/O) fails
+ * its batches with STORE_EIO; store_fault_note() logs why and what to do,
+ * at most every 10 s while it lasts, and the next commit ends it.
  *
  * Times are unix nanoseconds in SQLite INTEGER columns; a time beyond
  * INT64_MAX (year 2262) is stored as INT64_MAX.
@@ -2476,6 +2485,8 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     if (rc != STORE_OK)
         goto fail;
     rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    if (rc == 0)
+        pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
     if (rc != 0) {
         store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
         rc = STORE_ENOMEM;
