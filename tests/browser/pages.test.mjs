@@ -4,8 +4,8 @@
 // metrics, keyboard shortcuts, deep links, time range and theme.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe, getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { getJson } from '../interop/lib/server.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -15,7 +15,7 @@ let shop;
 const opened = [];
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   shop = await sendShopTrace(exp);
@@ -39,10 +39,7 @@ after(async () => {
   for (const o of opened) await o.context.close().catch(() => {});
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) {
-    const { code } = await srv.stop();
-    assert.equal(code, 0, `loupe exit\n${srv.stderr.slice(-3000)}`);
-  }
+  await stopChecked(srv);
 });
 
 async function open(path, opts) {
