@@ -263,6 +263,10 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
 bench-decode: $(BUILD)/bench/bench_decode
 	./$(BUILD)/bench/bench_decode
 
+# 1,000,000 spans and logs through the store, then query latencies (minutes)
+bench-query: $(BUILD)/bench/bench_query
+	./$(BUILD)/bench/bench_query $(BENCH_QUERY_ITEMS)
+
 # ---- Node tests (interop with the official exporters, HTTP edge cases) ----
 INTEROP_TESTS := $(sort $(shell find tests/interop -name '*.test.mjs' 2>/dev/null))
 test-interop: $(BUILD)/loupe
@@ -310,7 +314,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode bench-query lint \
         format clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 #!/bin/sh
 # deps.sh - install what loupe needs to build (and to test), if it is missing.
+# Building needs Node.js too: the web UI is assembled at build time.
 #
 #   scripts/deps.sh build   Debian packages to build and run loupe
 #   scripts/deps.sh test    ... plus the test tooling (Check, Node.js, npm
@@ -12,8 +13,8 @@ set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
-protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev"
-test_pkgs="check nodejs npm nghttp2-client chromium wrk curl clang libclang-rt-14-dev"
+protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm"
+test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
@@ -44,13 +45,14 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-if [ "$what" = test ]; then
-    # npm packages, pinned by package-lock.json; reinstalled when the lockfile
-    # changes. No install scripts run (none are needed).
+# npm packages, pinned by package-lock.json (the web UI's chart library for
+# the build; the exporters and browser driver for the tests); reinstalled
+# when the lockfile changes. No install scripts run (none are needed).
+{
     stamp=node_modules/.loupe-lock
     if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
         echo "deps: npm ci"
         npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
         cp package-lock.json "$stamp"
     fi
-fi
+}

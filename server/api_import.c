@@ -282,8 +282,6 @@ int api_import_finish(api_import *im, buf *out) {
     if (im->status == 0 && failed != 0)
         api_import_fail(im, store_is_retryable(failed) ? 503 : 500, "commit failed: %s",
                         store_strerror(failed));
-    if (im->status == 0 && im->documents == 0)
-        api_import_fail(im, 400, "the body holds no JSON document");
     buf_reset(out);
     jw w;
     jw_init(&w, out);

@@ -10,7 +10,14 @@
 #include "log.h"
 #include "netaddr.h"
 
-typedef enum config_kind { CONFIG_STR, CONFIG_SIZE, CONFIG_COUNT, CONFIG_STORAGE, CONFIG_LEVEL } config_kind;
+typedef enum config_kind {
+    CONFIG_STR,
+    CONFIG_SIZE,
+    CONFIG_COUNT,
+    CONFIG_STORAGE,
+    CONFIG_LEVEL,
+    CONFIG_DURATION
+} config_kind;
 
 typedef struct config_flag {
     const char *name; /* without the leading "--" */
@@ -52,6 +59,11 @@ static const config_flag config_flags[] = {
      "log records kept (default 1000000)"},
     {"max-points", "LOUPE_MAX_POINTS", CONFIG_COUNT, OFF(max_points), "N",
      "metric points kept (default 5000000)"},
+    {"max-age", "LOUPE_MAX_AGE", CONFIG_DURATION, OFF(max_age_ns), "DURATION",
+     "also evict items older than this by their own time: 90s, 30m, 12h, 7d (default: no limit)"},
+    {"max-db-size", "LOUPE_MAX_DB_SIZE", CONFIG_SIZE, OFF(max_db_size), "BYTES",
+     "cap the database file; the oldest items are evicted to stay under it, at least 1MiB"
+     " (default: no cap)"},
     {"log-level", "LOUPE_LOG_LEVEL", CONFIG_LEVEL, OFF(log_level), "LEVEL",
      "debug, info, warn or error (default info)"},
 };
@@ -90,6 +102,31 @@ int config_parse_size(const char *text, size_t *out) {
     return 0;
 }
 
+int config_parse_duration(const char *text, uint64_t *out_ns) {
+    char *end;
+    if (text == NULL || !isdigit((unsigned char)text[0]))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || v == 0)
+        return -1;
+    unsigned long long unit = 1; /* seconds */
+    if (strcmp(end, "s") == 0 || *end == '\0')
+        unit = 1;
+    else if (strcmp(end, "m") == 0)
+        unit = 60;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600;
+    else if (strcmp(end, "d") == 0)
+        unit = 86400;
+    else
+        return -1;
+    if (v > UINT64_MAX / 1000000000ULL / unit)
+        return -1;
+    *out_ns = (uint64_t)(v * unit * 1000000000ULL);
+    return 0;
+}
+
 static int config_set(config *cfg, const config_flag *f, const char *value, const char *source,
                       char *err, size_t errlen) {
     char *base = (char *)cfg;
@@ -116,6 +153,16 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
             return -1;
         }
         *(uint64_t *)(base + f->offset) = v;
+        return 0;
+    }
+    case CONFIG_DURATION: {
+        uint64_t ns;
+        if (config_parse_duration(value, &ns) != 0) {
+            snprintf(err, errlen, "%s: \"%s\" is not a duration (examples: 90s, 30m, 12h, 7d)",
+                     source, value);
+            return -1;
+        }
+        *(uint64_t *)(base + f->offset) = ns;
         return 0;
     }
     case CONFIG_STORAGE:
@@ -234,6 +281,12 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
             snprintf(err, errlen, "%s: %s", addrs[i].flag, why);
             return CONFIG_EINVAL;
         }
+    }
+    if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20)) {
+        /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
+        snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",
+                 cfg->max_db_size);
+        return CONFIG_EINVAL;
     }
     return CONFIG_OK;
 }

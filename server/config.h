@@ -28,7 +28,9 @@ typedef struct config {
     uint64_t max_spans;
     uint64_t max_logs;
     uint64_t max_points;
-    int log_level; /* log_level from log.h */
+    uint64_t max_age_ns; /* --max-age; 0 = keep items whatever their age */
+    size_t max_db_size;  /* --max-db-size; 0 = no cap */
+    int log_level;       /* log_level from log.h */
 } config;
 
 #define CONFIG_OK 0
@@ -40,5 +42,9 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /* Parses "16MiB", "512k", "1048576" into bytes. Returns 0 or -1. */
 int config_parse_size(const char *text, size_t *out);
+
+/* Parses a duration "90s", "30m", "12h", "7d" or plain seconds "3600" into
+ * nanoseconds (> 0). Returns 0 or -1. */
+int config_parse_duration(const char *text, uint64_t *out_ns);
 
 #endif

@@ -64,6 +64,8 @@ int main(int argc, char **argv) {
         .max_spans = cfg.max_spans,
         .max_logs = cfg.max_logs,
         .max_points = cfg.max_points,
+        .max_age_ns = cfg.max_age_ns,
+        .max_db_bytes = cfg.max_db_size,
     };
     if (store_open(&scfg, &st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);

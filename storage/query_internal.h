@@ -70,6 +70,10 @@ int query_resources_matching(sqlite3 *db, const query_attr *a, char **ids);
 void qsql_attr_or_resource(qsql *q, const char *col, const char *res, const query_attr *a,
                            const char *res_ids);
 
+/* 1 when the store's JSON writer (jw) keeps s[0..n) as it is inside a
+ * string: then text found in a value is also in the stored JSON text. */
+int query_text_unescaped(const char *s, size_t n);
+
 /* ASCII lowercase copy of s (malloc'ed, NUL-terminated), or NULL. */
 char *query_lower(const char *s, size_t n);
 

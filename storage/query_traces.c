@@ -69,12 +69,19 @@ static void traces_span_pred(qsql *q, const query_traces_params *p, const traces
         size_t n = strlen(pl->q_lower);
         qsql_add(q, " AND (instr(lower(s.name),");
         qsql_text(q, pl->q_lower, n);
-        qsql_add(q, ")>0 OR EXISTS(SELECT 1 FROM json_each(s.attrs) j"
+        qsql_add(q, ")>0 OR (");
+        if (query_text_unescaped(pl->q_lower, n)) {
+            /* necessary: the text is in the stored JSON as it is */
+            qsql_add(q, "instr(lower(s.attrs),");
+            qsql_text(q, pl->q_lower, n);
+            qsql_add(q, ")>0 AND ");
+        }
+        qsql_add(q, "EXISTS(SELECT 1 FROM json_each(s.attrs) j"
                     " WHERE j.type NOT IN ('array','object','null') AND instr(lower("
                     "CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
                     " ELSE j.value END),");
         qsql_text(q, pl->q_lower, n);
-        qsql_add(q, ")>0))");
+        qsql_add(q, ")>0)))");
     }
 }
 

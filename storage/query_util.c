@@ -155,6 +155,18 @@ char *query_lower(const char *s, size_t n) {
     return l;
 }
 
+int query_text_unescaped(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&')
+            return 0;
+        if (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+            ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9))
+            return 0;
+    }
+    return 1;
+}
+
 /* The value of a json_each row j as text for ~ (booleans are 1/0 there). */
 #define QSQL_JV "(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE j.value END)"
 
@@ -178,6 +190,21 @@ static void qsql_attr_eq(qsql *q, const query_attr *a) {
 }
 
 void qsql_attr_cond(qsql *q, const char *col, const query_attr *a) {
+    if (a->op == QUERY_ATTR_CONTAINS && query_text_unescaped(a->value, a->value_len)) {
+        /* a cheap necessary condition first: the text occurs in the stored
+         * JSON itself (it holds such text unescaped) */
+        char *l = query_lower(a->value, a->value_len);
+        if (l == NULL) {
+            qsql_fail(q, QUERY_ENOMEM);
+            return;
+        }
+        qsql_add(q, "instr(lower(");
+        qsql_add(q, col);
+        qsql_add(q, "),");
+        qsql_text(q, l, a->value_len);
+        qsql_add(q, ")>0 AND ");
+        free(l);
+    }
     qsql_add(q, "EXISTS(SELECT 1 FROM json_each(");
     qsql_add(q, col);
     qsql_add(q, ") j WHERE j.key=");

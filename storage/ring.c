@@ -1,8 +1,10 @@
 /* ring.c - bounded FIFO of batches for the store's writer, see ring.h. */
 #include "ring.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct ring {
     pthread_mutex_t mu;
@@ -27,7 +29,15 @@ ring *ring_new(size_t max_bytes, size_t max_entries) {
         goto fail_after_ring;
     if (pthread_mutex_init(&r->mu, NULL) != 0)
         goto fail_after_slots;
-    if (pthread_cond_init(&r->nonempty, NULL) != 0)
+    /* timed waits (ring_pop_timed) measure on the monotonic clock */
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
+        goto fail_after_mutex;
+    int crc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (crc == 0)
+        crc = pthread_cond_init(&r->nonempty, &ca);
+    pthread_condattr_destroy(&ca);
+    if (crc != 0)
         goto fail_after_mutex;
     r->cap = max_entries;
     r->max_bytes = max_bytes;
@@ -73,16 +83,48 @@ int ring_push(ring *r, const ring_entry *e) {
     return rc;
 }
 
-size_t ring_pop_all(ring *r, ring_entry *out, size_t max, int wait) {
+/* Moves queued entries into out; the caller holds r->mu. */
+static size_t ring_take(ring *r, ring_entry *out, size_t max) {
     size_t n = 0;
-    pthread_mutex_lock(&r->mu);
-    while (wait && r->count == 0 && !r->closed)
-        pthread_cond_wait(&r->nonempty, &r->mu);
     while (n < max && r->count > 0) {
         out[n++] = r->slots[r->head];
         r->head = (r->head + 1) % r->cap;
         r->count--;
     }
+    return n;
+}
+
+size_t ring_pop_all(ring *r, ring_entry *out, size_t max, int wait) {
+    pthread_mutex_lock(&r->mu);
+    while (wait && r->count == 0 && !r->closed)
+        pthread_cond_wait(&r->nonempty, &r->mu);
+    size_t n = ring_take(r, out, max);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+size_t ring_pop_timed(ring *r, ring_entry *out, size_t max, long timeout_ms, int *closed) {
+    struct timespec deadline;
+    if (timeout_ms > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    while (timeout_ms != 0 && r->count == 0 && !r->closed) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&r->nonempty, &r->mu);
+        } else if (pthread_cond_timedwait(&r->nonempty, &r->mu, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    size_t n = ring_take(r, out, max);
+    if (closed)
+        *closed = r->closed && r->count == 0 && n == 0;
     pthread_mutex_unlock(&r->mu);
     return n;
 }

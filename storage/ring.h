@@ -63,6 +63,13 @@ int ring_push(ring *r, const ring_entry *e);
  * bytes of moved entries stay accounted until ring_release(). */
 size_t ring_pop_all(ring *r, ring_entry *out, size_t max, int wait);
 
+/* Like ring_pop_all(), with a bounded wait: timeout_ms < 0 waits until an
+ * entry is queued or the ring is closed, 0 does not wait, > 0 waits at most
+ * that long. Returns the number of entries moved; *closed (may be NULL) is
+ * set to 1 when nothing was moved because the ring is closed and empty, 0
+ * otherwise (a timeout returns 0 with *closed == 0). */
+size_t ring_pop_timed(ring *r, ring_entry *out, size_t max, long timeout_ms, int *closed);
+
 /* Returns bytes accounted by popped entries to the budget. */
 void ring_release(ring *r, size_t bytes);
 

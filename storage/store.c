@@ -28,10 +28,19 @@
  * Per-service counters are updated once per batch and decremented by
  * retention, so they always describe what is stored.
  *
- * Retention: after each round of commits, a signal over its maximum count is
- * cut back to 99% of it, oldest first (by arrival: row id), in transactions
- * of at most STORE_EVICT_MAX_ITEMS items. Traces are evicted whole (by their
- * first-seen order), so slightly more spans than needed may go.
+ * Retention: after each round of commits, oldest first (by arrival: row
+ * id; traces whole, by their first-seen order), in transactions of at most
+ * STORE_EVICT_MAX_ITEMS items and at most STORE_EVICT_TX_PER_ROUND of them
+ * between two rounds (the writer comes back without waiting while work is
+ * left): a signal over its maximum count is cut back to 99% of it; with a
+ * maximum age, the run of oldest items older than it goes (checked every
+ * second, the writer waking up by itself); with a size cap
+ * (max_page_count), pages in use are kept between 80% and 90% of it, and
+ * brought to 50% after a transaction hit the cap.
+ *
+ * Faults: a transaction the database refuses (full, read-only, I/O) fails
+ * its batches with STORE_EIO; store_fault_note() logs why and what to do,
+ * at most every 10 s while it lasts, and the next commit ends it.
  *
  * Times are unix nanoseconds in SQLite INTEGER columns; a time beyond
  * INT64_MAX (year 2262) is stored as INT64_MAX.
@@ -59,6 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +92,16 @@
 #define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
 #define STORE_MEMDB_MAX_BYTES ((sqlite3_int64)16 << 30)
 #define STORE_DB_NAME "loupe.db"
+/* retention by age and size, faults */
+#define STORE_EVICT_TX_PER_ROUND 8        /* eviction transactions between rounds of commits */
+#define STORE_AGE_CHECK_MS 1000           /* how often old items are looked for */
+#define STORE_FUTURE_SKEW_NS 300000000000ULL /* items dated beyond now + 5 min: see age */
+#define STORE_SIZE_HIGH_PCT 90            /* size cap: evict when more is in use ... */
+#define STORE_SIZE_LOW_PCT 80             /* ... down to this */
+#define STORE_SIZE_FULL_PCT 50            /* ... or down to this after hitting the cap */
+#define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
+#define STORE_DISK_FREE_MIN ((uint64_t)4 << 20) /* less free space than this is "disk full" */
+#define STORE_TEST_DELAY_ENV "LOUPE_TEST_WRITER_DELAY_MS"
 
 /* ---- per-item JSON texts --------------------------------------------- */
 
@@ -486,6 +506,24 @@ typedef struct store_writer {
     ring_entry *entries; /* popped entries, ring capacity */
     int *status;
     uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
+
+    /* retention by age and size */
+    int page_size;
+    int64_t max_pages;       /* the size cap in pages; 0 = none */
+    int64_t used_pages;      /* page_count - freelist_count at the last check */
+    int size_evicting;       /* evicting down to size_target until under it */
+    int64_t size_target;     /* pages */
+    int size_stuck_logged;   /* "nothing left to evict" was said */
+    uint64_t next_age_check; /* monotonic ns */
+    uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
+
+    /* the database refusing writes (store_fault_note) */
+    struct {
+        int active;
+        const char *reason;
+        uint64_t since, last_log; /* monotonic ns */
+        uint64_t failed_batches;
+    } fault;
 } store_writer;
 
 struct store {
@@ -495,6 +533,9 @@ struct store {
     ring *ring;
     pthread_t thread;
     uint64_t max_items[MODEL_SIGNAL_COUNT];
+    uint64_t max_age_ns;   /* 0 = none */
+    uint64_t max_db_bytes; /* 0 = none */
+    long test_delay_ms;    /* LOUPE_TEST_WRITER_DELAY_MS */
     store_writer w; /* the writer thread's alone once started */
 
     _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
@@ -502,6 +543,9 @@ struct store {
     _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t commits;
     _Atomic uint64_t commit_errors;
+    _Atomic uint64_t write_failures;
+    _Atomic uint64_t db_bytes;
+    _Atomic int writes_failing;
 
     pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
     store_sub *subs;
@@ -1213,6 +1257,151 @@ static void store_log_failure(store *s, const char *what, const ring_entry *e, i
                   rc, msg);
 }
 
+/* ---- faults: the database refusing writes ------------------------------------ */
+
+static uint64_t store_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The errno that denies writing the database, its WAL or its directory
+ * (read-only mount, immutable file, permissions), or 0. SQLite's own
+ * sqlite3_system_errno() is often 0 by the time an I/O error surfaces. */
+static int store_probe_unwritable(const store *s) {
+    if (s->mode == STORE_MODE_MEMORY)
+        return 0;
+    char p[sizeof(s->path) + 8];
+    snprintf(p, sizeof(p), "%s", s->path);
+    if (access(p, W_OK) != 0 && errno != ENOENT)
+        return errno;
+    snprintf(p, sizeof(p), "%s-wal", s->path);
+    if (access(p, W_OK) != 0 && errno != ENOENT)
+        return errno;
+    char *slash = strrchr(p, '/');
+    if (slash != NULL && slash != p) {
+        *slash = '\0';
+        if (access(p, W_OK | X_OK) != 0)
+            return errno;
+    }
+    return 0;
+}
+
+/* Why the database refused a write, from SQLite's code and the system's
+ * errno of the failed file operation; *action tells the operator what
+ * brings ingest back. */
+static const char *store_fault_reason(const store *s, int rc, int *errno_io,
+                                      const char **action) {
+    int prim = rc & 0xff;
+    if ((prim == SQLITE_IOERR || prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN) &&
+        (*errno_io == 0 || *errno_io == EIO)) {
+        int e = store_probe_unwritable(s);
+        if (e != 0)
+            *errno_io = e;
+    }
+    int sys_errno = *errno_io;
+    if (prim == SQLITE_FULL || sys_errno == ENOSPC || sys_errno == EDQUOT) {
+        /* SQLITE_FULL is also what the size cap (max_page_count) gives:
+         * tell them apart by the space left on the filesystem */
+        struct statvfs vfs;
+        int disk_has_room = s->mode == STORE_MODE_MEMORY ||
+                            (statvfs(s->path, &vfs) == 0 &&
+                             (uint64_t)vfs.f_bavail * vfs.f_frsize >= STORE_DISK_FREE_MIN);
+        if (s->max_db_bytes && disk_has_room && prim == SQLITE_FULL) {
+            *action = "the --max-db-size cap is reached; retention is evicting the oldest items";
+            return "size_cap";
+        }
+        *action = "free space on the data directory's filesystem (or set --max-db-size below it)";
+        return "disk_full";
+    }
+    if (prim == SQLITE_READONLY || sys_errno == EROFS || sys_errno == EPERM ||
+        sys_errno == EACCES) {
+        *action = "make the database file, its -wal and -shm files and their directory writable";
+        return "read_only";
+    }
+    if (sys_errno == EFBIG) {
+        *action = "raise the file size limit (ulimit -f) or set --max-db-size below it";
+        return "file_too_large";
+    }
+    switch (prim) {
+    case SQLITE_NOMEM:
+        *action = "free memory";
+        return "out_of_memory";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        *action = "stop the other program holding a lock on the database";
+        return "locked";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        *action = "the database file is damaged; stop loupe and move it away";
+        return "corrupt";
+    case SQLITE_IOERR:
+        *action = "check the storage device and the kernel log";
+        return "io_error";
+    }
+    *action = "see the SQLite message";
+    return "database_error";
+}
+
+/* The database refused a transaction (not one batch's own fault): counts it
+ * and says so in one clear line, repeated at most every 10 s while it lasts
+ * (exporters retry every second or so; a line per retry would drown the
+ * log). batches: how many batches were answered with an error. */
+static void store_fault_note(store *s, const char *what, int rc, int sys_errno,
+                             size_t batches) {
+    store_writer *w = &s->w;
+    uint64_t now = store_mono_ns();
+    const char *action;
+    const char *reason = store_fault_reason(s, rc, &sys_errno, &action);
+    atomic_fetch_add(&s->write_failures, 1);
+    if (!w->fault.active) {
+        w->fault.active = 1;
+        w->fault.since = now;
+        w->fault.failed_batches = 0;
+        w->fault.last_log = 0;
+        w->fault.reason = NULL;
+        atomic_store(&s->writes_failing, 1);
+    }
+    w->fault.failed_batches += batches;
+    if (strcmp(reason, "size_cap") == 0)
+        w->size_evicting = 2; /* deeper eviction at once: see store_retention_size */
+    if (w->fault.last_log != 0 && w->fault.reason == reason &&
+        now - w->fault.last_log < STORE_FAULT_LOG_NS)
+        return;
+    char msg[256];
+    log_quote(w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc), msg, sizeof(msg));
+    log_event(LOG_ERROR, "store_write_failed",
+              "reason=%s what=%s sqlite_code=%d sqlite=\"%s\" errno=%d failed_batches=%" PRIu64
+              " failing_for_ms=%" PRIu64
+              " answer=retryable action=\"%s; exporters are told to retry (HTTP 503, gRPC"
+              " UNAVAILABLE) and ingest resumes by itself\"",
+              reason, what, rc, msg, sys_errno, w->fault.failed_batches,
+              (now - w->fault.since) / 1000000, action);
+    w->fault.last_log = now;
+    w->fault.reason = reason;
+}
+
+/* A transaction committed: the end of a fault, if there was one. */
+static void store_fault_clear(store *s) {
+    store_writer *w = &s->w;
+    if (!w->fault.active)
+        return;
+    log_event(LOG_INFO, "store_write_recovered",
+              "failing_for_ms=%" PRIu64 " failed_batches=%" PRIu64,
+              (store_mono_ns() - w->fault.since) / 1000000, w->fault.failed_batches);
+    w->fault.active = 0;
+    atomic_store(&s->writes_failing, 0);
+}
+
+/* The test hook LOUPE_TEST_WRITER_DELAY_MS: sleep before a transaction. */
+static void store_test_delay(const store *s) {
+    if (s->test_delay_ms <= 0)
+        return;
+    struct timespec ts = {s->test_delay_ms / 1000, (s->test_delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* status[] values while a group is being written (STORE_* codes are <= 0) */
 #define STORE_PENDING 1   /* not written yet */
 #define STORE_TENTATIVE 2 /* written in the open transaction */
@@ -1242,17 +1431,19 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
     store_writer *w = &s->w;
     for (size_t i = 0; i < n; i++)
         status[i] = STORE_PENDING;
+    store_test_delay(s);
     for (int attempt = 0;; attempt++) {
-        int rc = store_run(w->st[ST_BEGIN]);
+        int rc = w->db ? store_run(w->st[ST_BEGIN]) : SQLITE_CANTOPEN;
         if (rc != SQLITE_OK) {
-            store_log_failure(s, "begin", NULL, rc);
+            store_fault_note(s, "begin", rc, w->db ? sqlite3_system_errno(w->db) : 0, n);
             atomic_fetch_add(&s->commit_errors, 1);
             for (size_t i = 0; i < n; i++)
                 if (status[i] > 0)
                     status[i] = store_code(rc);
             return;
         }
-        int failed = SQLITE_OK;
+        int failed = SQLITE_OK, sys_errno = 0;
+        const char *what = "batch";
         for (size_t i = 0; i < n && failed == SQLITE_OK; i++) {
             if (status[i] != STORE_PENDING)
                 continue;
@@ -1261,7 +1452,9 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
                 status[i] = STORE_TENTATIVE;
                 continue;
             }
-            store_log_failure(s, "batch", &entries[i], rc);
+            sys_errno = sqlite3_system_errno(w->db);
+            if (store_error_is_local(rc))
+                store_log_failure(s, "batch", &entries[i], rc);
             atomic_fetch_add(&s->commit_errors, 1);
             status[i] = rc == SQLITE_MISUSE ? STORE_EINVAL : store_code(rc);
             failed = rc;
@@ -1273,24 +1466,30 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
                 for (size_t i = 0; i < n; i++)
                     if (status[i] == STORE_TENTATIVE)
                         status[i] = STORE_OK;
+                store_fault_clear(s);
                 return;
             }
-            store_log_failure(s, "commit", NULL, rc);
+            sys_errno = sqlite3_system_errno(w->db);
+            what = "commit";
             atomic_fetch_add(&s->commit_errors, 1);
             failed = rc;
         }
         if (!sqlite3_get_autocommit(w->db))
             store_run(w->st[ST_ROLLBACK]);
         store_forget_caches(w); /* ids cached in the rolled back part are gone */
-        int redo = store_error_is_local(failed) && attempt < STORE_MAX_REDO;
+        int local = store_error_is_local(failed);
+        int redo = local && attempt < STORE_MAX_REDO;
         int code = failed == SQLITE_MISUSE ? STORE_EIO : store_code(failed);
-        int left = 0;
+        size_t left = 0, lost = 0;
         for (size_t i = 0; i < n; i++) {
             if (status[i] == STORE_TENTATIVE || status[i] == STORE_PENDING) {
                 status[i] = redo ? STORE_PENDING : code;
                 left += redo;
+                lost += !redo;
             }
         }
+        if (!local) /* the batch that hit the error is not in `lost` */
+            store_fault_note(s, what, failed, sys_errno, lost + (what[0] == 'b'));
         if (!left)
             return;
     }
@@ -1341,6 +1540,15 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             NULL,
         },
 };
+
+static int64_t store_pragma_int(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
 
 /* Runs sql with ?1 = x; *changes gets sqlite3_changes() when not NULL. */
 static int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes) {
@@ -1402,18 +1610,36 @@ static int store_evict_bound(sqlite3 *db, model_signal sig, uint64_t need, int64
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* One eviction transaction. *gone gets the items removed. */
-static int store_evict_once(store *s, model_signal sig, uint64_t need, int64_t *gone) {
+/* One eviction transaction: every item of sig up to row `last` (for traces,
+ * every span of the traces up to trace row `last`). *gone gets the items
+ * removed. */
+/* Eviction needs some room of its own before it frees any: the contentless
+ * FTS5 'delete' commands write tombstones first. At the size cap, it gets a
+ * little headroom above it (1/32 of the cap, at least 64 pages); the cap
+ * is set back after (SQLite keeps the limit at the file's size if it grew,
+ * and the pages freed are reused before the file grows again). */
+static void store_cap_headroom(store_writer *w, int on) {
+    if (w->max_pages == 0)
+        return;
+    int64_t limit = w->max_pages;
+    if (on) {
+        int64_t pages = store_pragma_int(w->db, "PRAGMA page_count");
+        int64_t slack = w->max_pages / 32 > 64 ? w->max_pages / 32 : 64;
+        limit = (pages > limit ? pages : limit) + slack;
+    }
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%" PRId64, limit);
+    store_pragma_int(w->db, sql);
+}
+
+static int store_evict_upto(store *s, model_signal sig, int64_t last, int64_t *gone) {
     sqlite3 *db = s->w.db;
     const store_evict_sql *q = &store_evict[sig];
-    int64_t last;
     *gone = 0;
-    int rc = store_evict_bound(db, sig, need, &last);
-    if (rc != SQLITE_OK || last == 0)
-        return rc;
-    rc = store_run(s->w.st[ST_BEGIN]);
+    int rc = store_run(s->w.st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         return rc;
+    store_cap_headroom(&s->w, 1);
     sqlite3_stmt *bd = NULL, *up = NULL;
     rc = sqlite3_prepare_v2(db, q->breakdown, -1, &bd, NULL);
     if (rc == SQLITE_OK)
@@ -1451,38 +1677,234 @@ static int store_evict_once(store *s, model_signal sig, uint64_t need, int64_t *
             store_run(s->w.st[ST_ROLLBACK]);
         store_forget_caches(&s->w);
     }
+    store_cap_headroom(&s->w, 0);
     return rc;
 }
 
-/* Cuts every signal over its maximum back to 99% of it, oldest first. */
-static void store_retention(store *s) {
+/* One eviction transaction of about `need` of the oldest items. */
+static int store_evict_once(store *s, model_signal sig, uint64_t need, int64_t *gone) {
+    int64_t last;
+    *gone = 0;
+    int rc = store_evict_bound(s->w.db, sig, need, &last);
+    if (rc != SQLITE_OK || last == 0)
+        return rc;
+    return store_evict_upto(s, sig, last, gone);
+}
+
+/* The end of the run of oldest items (in arrival order) that are older than
+ * cutoff by their own time: traces by their end, logs and points by their
+ * time. *last = 0 when the oldest item is not old. An item dated after
+ * `future` (a skewed clock, a bogus timestamp) does not end the run: it goes
+ * with its neighbours, so that one such item cannot hold back age
+ * retention for good. At most STORE_EVICT_MAX_ITEMS items (a trace is never
+ * split); *more = 1 when the run may go on. */
+static int store_age_bound(sqlite3 *db, model_signal sig, uint64_t cutoff, uint64_t future,
+                           int64_t *last, int *more) {
+    static const char *const sql[MODEL_SIGNAL_COUNT] = {
+        [MODEL_SIGNAL_TRACES] = "SELECT id, span_count, end_ns FROM traces ORDER BY id",
+        [MODEL_SIGNAL_LOGS] = "SELECT id, 1, time_ns FROM logs ORDER BY id",
+        [MODEL_SIGNAL_METRICS] = "SELECT id, 1, time_ns FROM points ORDER BY id",
+    };
+    sqlite3_stmt *st = NULL;
+    *last = 0;
+    *more = 0;
+    int rc = sqlite3_prepare_v2(db, sql[sig], -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    int64_t items = 0;
+    for (;;) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        int64_t n = sqlite3_column_int64(st, 1);
+        uint64_t t = (uint64_t)sqlite3_column_int64(st, 2);
+        if (t >= cutoff && t <= future)
+            break; /* young */
+        if (items > 0 && items + n > STORE_EVICT_MAX_ITEMS) {
+            *more = 1;
+            break;
+        }
+        *last = sqlite3_column_int64(st, 0);
+        items += n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Pages in use (page_count - freelist_count) into w->used_pages and the
+ * stats. */
+static int store_size_check(store *s) {
+    store_writer *w = &s->w;
+    int64_t v[2] = {0, 0};
+    static const char *const sql[2] = {"PRAGMA page_count", "PRAGMA freelist_count"};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(w->db, sql[i], -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            v[i] = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW)
+            return rc;
+    }
+    w->used_pages = v[0] > v[1] ? v[0] - v[1] : 0;
+    atomic_store(&s->db_bytes, (uint64_t)w->used_pages * (uint64_t)w->page_size);
+    return SQLITE_OK;
+}
+
+/* Accounts one eviction transaction's result. Returns 0 to go on, -1 when
+ * retention must stop for this round (an error, already reported). */
+static int store_evicted(store *s, model_signal sig, const char *why, int rc, int64_t gone) {
+    store_writer *w = &s->w;
+    if (rc != SQLITE_OK) {
+        /* its own line, rate-limited like the faults of ingest */
+        uint64_t now = store_mono_ns();
+        if (w->retention_logged == 0 || now - w->retention_logged >= STORE_FAULT_LOG_NS) {
+            const char *action;
+            int e = sqlite3_system_errno(w->db);
+            const char *reason = store_fault_reason(s, rc, &e, &action);
+            char msg[256];
+            log_quote(sqlite3_errmsg(w->db), msg, sizeof(msg));
+            log_event(LOG_ERROR, "store_retention_failed",
+                      "signal=%s why=%s reason=%s sqlite_code=%d sqlite=\"%s\" action=\"%s\"",
+                      model_signal_name(sig), why, reason, rc, msg, action);
+            w->retention_logged = now;
+        }
+        return -1;
+    }
+    if (gone <= 0) { /* nothing left to evict: the count was stale */
+        w->counts[sig] = 0;
+        return 0;
+    }
+    w->counts[sig] = (uint64_t)gone < w->counts[sig] ? w->counts[sig] - (uint64_t)gone : 0;
+    atomic_fetch_add(&s->evicted[sig], (uint64_t)gone);
+    log_event(LOG_DEBUG, "store_evicted", "signal=%s items=%" PRId64 " why=%s",
+              model_signal_name(sig), gone, why);
+    return 0;
+}
+
+/* Count retention: a signal over its maximum is cut back to 99% of it. */
+static int store_retention_count(store *s, int *budget) {
     store_writer *w = &s->w;
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
         uint64_t max = s->max_items[sig];
-        for (int round = 0; round < 10000 && w->counts[sig] > max; round++) {
+        while (w->counts[sig] > max) {
+            if (*budget <= 0)
+                return 1;
+            (*budget)--;
             uint64_t need = w->counts[sig] - max + max / 100;
             if (need > STORE_EVICT_MAX_ITEMS)
                 need = STORE_EVICT_MAX_ITEMS;
             int64_t gone = 0;
             int rc = store_evict_once(s, (model_signal)sig, need, &gone);
-            if (rc != SQLITE_OK) {
-                char msg[256];
-                log_quote(sqlite3_errmsg(w->db), msg, sizeof(msg));
-                log_event(LOG_ERROR, "store_retention_failed",
-                          "signal=%s sqlite_code=%d sqlite=\"%s\"",
-                          model_signal_name((model_signal)sig), rc, msg);
+            if (store_evicted(s, (model_signal)sig, "count", rc, gone) != 0)
+                return 0;
+            if (gone <= 0)
                 break;
-            }
-            if (gone <= 0) { /* nothing left to evict: the count was stale */
-                w->counts[sig] = 0;
-                break;
-            }
-            w->counts[sig] = (uint64_t)gone < w->counts[sig] ? w->counts[sig] - (uint64_t)gone : 0;
-            atomic_fetch_add(&s->evicted[sig], (uint64_t)gone);
-            log_event(LOG_DEBUG, "store_evicted", "signal=%s items=%" PRId64,
-                      model_signal_name((model_signal)sig), gone);
         }
     }
+    return 0;
+}
+
+/* Age retention, at most every STORE_AGE_CHECK_MS (or at once while a run of
+ * old items is being evicted). */
+static int store_retention_age(store *s, int *budget) {
+    store_writer *w = &s->w;
+    uint64_t mono = store_mono_ns();
+    if (s->max_age_ns == 0 || mono < w->next_age_check)
+        return 0;
+    uint64_t now = store_now_ns();
+    uint64_t cutoff = now > s->max_age_ns ? now - s->max_age_ns : 0;
+    uint64_t future = now + STORE_FUTURE_SKEW_NS;
+    int more_any = 0;
+    for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
+        for (int more = 1; more && w->counts[sig] > 0;) {
+            if (*budget <= 0) {
+                more_any = 1;
+                break;
+            }
+            int64_t last = 0;
+            int rc = store_age_bound(w->db, (model_signal)sig, cutoff, future, &last, &more);
+            int64_t gone = 0;
+            if (rc == SQLITE_OK && last == 0)
+                break;
+            (*budget)--;
+            if (rc == SQLITE_OK)
+                rc = store_evict_upto(s, (model_signal)sig, last, &gone);
+            if (store_evicted(s, (model_signal)sig, "age", rc, gone) != 0)
+                return 0; /* next try at the next check */
+        }
+    }
+    if (!more_any)
+        w->next_age_check = mono + (uint64_t)STORE_AGE_CHECK_MS * 1000000u;
+    return more_any;
+}
+
+/* Size retention: over STORE_SIZE_HIGH_PCT of the cap, the same share of
+ * every signal's oldest items goes until the pages in use are down to
+ * STORE_SIZE_LOW_PCT (STORE_SIZE_FULL_PCT after the cap was hit:
+ * size_evicting == 2). Pages freed inside the file are reused by later
+ * inserts; the file itself does not shrink. */
+static int store_retention_size(store *s, int *budget) {
+    store_writer *w = &s->w;
+    if (w->max_pages == 0)
+        return 0;
+    if (store_size_check(s) != SQLITE_OK)
+        return 0;
+    if (w->size_evicting == 2) {
+        w->size_target = w->max_pages * STORE_SIZE_FULL_PCT / 100;
+        w->size_evicting = 1;
+    } else if (!w->size_evicting && w->used_pages > w->max_pages * STORE_SIZE_HIGH_PCT / 100) {
+        w->size_target = w->max_pages * STORE_SIZE_LOW_PCT / 100;
+        w->size_evicting = 1;
+    }
+    while (w->size_evicting && w->used_pages > w->size_target) {
+        uint64_t total = 0;
+        for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
+            total += w->counts[sig];
+        if (total == 0) {
+            if (!w->size_stuck_logged)
+                log_event(LOG_WARN, "store_size_cap_unreachable",
+                          "used_bytes=%" PRId64 " target_bytes=%" PRId64
+                          " detail=\"no telemetry left to evict; the rest is metadata\"",
+                          w->used_pages * w->page_size, w->size_target * w->page_size);
+            w->size_stuck_logged = 1;
+            w->size_evicting = 0;
+            return 0;
+        }
+        double share = (double)(w->used_pages - w->size_target) / (double)w->used_pages;
+        for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
+            if (w->counts[sig] == 0)
+                continue;
+            if (*budget <= 0)
+                return 1;
+            (*budget)--;
+            uint64_t need = (uint64_t)((double)w->counts[sig] * share) + 1;
+            if (need > STORE_EVICT_MAX_ITEMS)
+                need = STORE_EVICT_MAX_ITEMS;
+            int64_t gone = 0;
+            int rc = store_evict_once(s, (model_signal)sig, need, &gone);
+            if (store_evicted(s, (model_signal)sig, "size", rc, gone) != 0)
+                return 0;
+        }
+        if (store_size_check(s) != SQLITE_OK)
+            return 0;
+    }
+    w->size_evicting = 0;
+    w->size_stuck_logged = 0;
+    return 0;
+}
+
+/* Runs every retention rule, at most STORE_EVICT_TX_PER_ROUND eviction
+ * transactions per call so that ingest never waits long. Returns 1 when
+ * work is left (the writer calls again without waiting for batches). */
+static int store_retention(store *s) {
+    if (s->w.db == NULL)
+        return 0;
+    int budget = STORE_EVICT_TX_PER_ROUND;
+    int more = store_retention_count(s, &budget);
+    more |= store_retention_age(s, &budget);
+    more |= store_retention_size(s, &budget);
+    return more;
 }
 
 /* ---- deletes ---------------------------------------------------------------- */
@@ -1720,9 +2142,14 @@ static void *store_writer_main(void *arg) {
     store *s = arg;
     store_writer *w = &s->w;
     size_t cap = ring_capacity(s->ring);
+    int pending = 1; /* retention has work left; at start: a smaller maximum, or the
+                      * last round's retention cut short by a crash */
     for (;;) {
-        size_t n = ring_pop_all(s->ring, w->entries, cap, 1);
-        if (n == 0)
+        /* wake up for age retention even when no batch comes */
+        long wait_ms = pending ? 0 : s->max_age_ns ? STORE_AGE_CHECK_MS : -1;
+        int closed = 0;
+        size_t n = ring_pop_timed(s->ring, w->entries, cap, wait_ms, &closed);
+        if (closed)
             break; /* closed and drained */
         size_t i = 0;
         while (i < n) {
@@ -1739,7 +2166,7 @@ static void *store_writer_main(void *arg) {
             store_finish(s, w->entries + i, w->status + i, j - i);
             i = j;
         }
-        store_retention(s);
+        pending = store_retention(s);
     }
     return NULL;
 }
@@ -1842,6 +2269,45 @@ static void store_destroy(store *s) {
     free(s);
 }
 
+/* The size cap: PRAGMA max_page_count makes a transaction that would grow
+ * the database past it fail with SQLITE_FULL (the limit cannot go below the
+ * current size: a larger database is brought under the cap by retention,
+ * and its file keeps its size, reused from the inside). A small cap also
+ * checkpoints the WAL sooner and truncates it to a quarter of the cap. */
+static int store_apply_cap(store *s) {
+    store_writer *w = &s->w;
+    int64_t ps = store_pragma_int(w->db, "PRAGMA page_size");
+    if (ps <= 0)
+        return SQLITE_ERROR;
+    w->page_size = (int)ps;
+    if (s->max_db_bytes == 0)
+        return store_size_check(s);
+    char sql[160];
+    int64_t pages = (int64_t)(s->max_db_bytes / (uint64_t)ps);
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%" PRId64, pages);
+    int64_t got = store_pragma_int(w->db, sql);
+    if (got <= 0)
+        return SQLITE_ERROR;
+    w->max_pages = pages;
+    if (got > pages)
+        log_event(LOG_WARN, "store_over_size_cap",
+                  "db_bytes=%" PRId64 " max_db_bytes=%" PRIu64
+                  " detail=\"retention evicts the oldest items until the data fits; the file"
+                  " keeps its size and is reused\"",
+                  got * ps, s->max_db_bytes);
+    int64_t ckpt = pages / 8 < 1000 ? (pages / 8 > 16 ? pages / 8 : 16) : 1000;
+    uint64_t jlimit = s->max_db_bytes / 4 < ((uint64_t)64 << 20) ? s->max_db_bytes / 4
+                                                                 : ((uint64_t)64 << 20);
+    snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%" PRId64 "; PRAGMA journal_size_limit=%" PRIu64,
+             ckpt, jlimit);
+    if (s->mode == STORE_MODE_SQLITE) {
+        int rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return store_size_check(s);
+}
+
 static int store_open_db(store *s, char *err, size_t errlen) {
     store_writer *w = &s->w;
     const char *shown = s->mode == STORE_MODE_MEMORY ? "(memory)" : s->path;
@@ -1888,7 +2354,13 @@ static int store_open_db(store *s, char *err, size_t errlen) {
         }
         return STORE_EOPEN;
     }
-    /* an existing database in a read-only place fails here, not later */
+    /* an existing database in a read-only place fails here, not later
+     * (SQLite falls back to a read-only open when the file cannot be
+     * opened for writing, e.g. an immutable file) */
+    if (sqlite3_db_readonly(w->db, "main") == 1) {
+        store_err(err, errlen, "database %s is not writable (opened read-only)", shown);
+        return STORE_EOPEN;
+    }
     if (sqlite3_exec(w->db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
         store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(w->db));
         return STORE_EOPEN;
@@ -1901,6 +2373,14 @@ static int store_open_db(store *s, char *err, size_t errlen) {
             return STORE_EOPEN;
         }
     }
+    rc = store_apply_cap(s);
+    if (rc != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot apply the size cap: %s", shown,
+                  sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    /* counts of stored items from the services' counters (a few rows, not a
+     * scan of the telemetry tables) */
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(w->db,
                             "SELECT coalesce(sum(span_count),0), coalesce(sum(log_count),0),"
@@ -1943,6 +2423,26 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     s->max_items[MODEL_SIGNAL_LOGS] = cfg->max_logs ? cfg->max_logs : STORE_DEFAULT_MAX_LOGS;
     s->max_items[MODEL_SIGNAL_METRICS] =
         cfg->max_points ? cfg->max_points : STORE_DEFAULT_MAX_POINTS;
+    s->max_age_ns = cfg->max_age_ns;
+    s->max_db_bytes = cfg->max_db_bytes;
+    if (s->max_db_bytes != 0 && s->max_db_bytes < STORE_MIN_DB_BYTES) {
+        store_err(err, errlen, "database size cap %" PRIu64 " bytes is below the minimum of %" PRIu64,
+                  s->max_db_bytes, STORE_MIN_DB_BYTES);
+        free(s);
+        return STORE_EINVAL;
+    }
+    const char *delay = getenv(STORE_TEST_DELAY_ENV);
+    if (delay != NULL && *delay != '\0') {
+        char *end;
+        long ms = strtol(delay, &end, 10);
+        if (*end == '\0' && ms > 0 && ms <= 60000) {
+            s->test_delay_ms = ms;
+            log_event(LOG_WARN, "store_test_writer_delay",
+                      "delay_ms=%ld detail=\"test hook " STORE_TEST_DELAY_ENV ": the writer sleeps"
+                      " before every transaction\"",
+                      ms);
+        }
+    }
     s->open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int rc;
     if (cfg->mode == STORE_MODE_MEMORY) {
@@ -1985,6 +2485,8 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     if (rc != STORE_OK)
         goto fail;
     rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    if (rc == 0)
+        pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
     if (rc != 0) {
         store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
         rc = STORE_ENOMEM;
@@ -1992,10 +2494,11 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     }
     char qpath[PATH_MAX];
     log_event(LOG_INFO, "store_open",
-              "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64,
+              "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64
+              " db_bytes=%" PRIu64 " max_db_bytes=%" PRIu64 " max_age_s=%" PRIu64,
               s->mode == STORE_MODE_MEMORY ? "memory" : "sqlite",
-              log_quote(s->path, qpath, sizeof(qpath)),
-              w->counts[0], w->counts[1], w->counts[2]);
+              log_quote(s->path, qpath, sizeof(qpath)), w->counts[0], w->counts[1], w->counts[2],
+              atomic_load(&s->db_bytes), s->max_db_bytes, s->max_age_ns / 1000000000u);
     *out = s;
     return STORE_OK;
 
@@ -2077,6 +2580,10 @@ void store_get_stats(store *s, store_stats *out) {
     out->commit_errors = atomic_load(&s->commit_errors);
     out->ring_bytes = ring_bytes(s->ring);
     out->ring_max_bytes = ring_max_bytes(s->ring);
+    out->db_bytes = atomic_load(&s->db_bytes);
+    out->db_max_bytes = s->max_db_bytes;
+    out->write_failures = atomic_load(&s->write_failures);
+    out->writes_failing = atomic_load(&s->writes_failing);
 }
 
 int store_delete(store *s, unsigned signals, const char *service, store_delete_cb cb, void *ud) {

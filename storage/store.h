@@ -10,6 +10,18 @@
  * so "acknowledged means durable": a receiver answers success only from its
  * callback. Readers (the query API) open their own connections with
  * store_reader_open() and never wait behind the writer (WAL).
+ *
+ * Faults: when the database refuses a write (disk or size cap full,
+ * read-only, I/O error) the batches of that transaction complete with
+ * STORE_EIO (retryable), one clear log line says why (repeated at most every
+ * 10 s while it lasts), and the writer keeps taking batches: once space is
+ * back the next transaction commits and ingest resumes by itself. A
+ * connection that failed for a read-only or I/O reason is reopened (at most
+ * every 2 s) so that a remounted or restored file is picked up.
+ *
+ * Test hook: the environment variable LOUPE_TEST_WRITER_DELAY_MS (read once
+ * by store_open) makes the writer sleep that long before each transaction,
+ * to test backpressure. Not for production use.
  */
 #ifndef LOUPE_STORE_H
 #define LOUPE_STORE_H
@@ -42,7 +54,13 @@ typedef struct store_config {
     uint64_t max_spans;        /* retention; 0 = default 1,000,000 */
     uint64_t max_logs;         /* 0 = default 1,000,000 */
     uint64_t max_points;       /* 0 = default 5,000,000 */
+    /* Added later; zero (as in older initialisers) keeps them off. */
+    uint64_t max_age_ns;   /* retention by age of the telemetry's own time; 0 = none */
+    uint64_t max_db_bytes; /* database size cap (SQLITE_FULL past it); 0 = none */
 } store_config;
+
+/* The smallest max_db_bytes store_open() accepts. */
+#define STORE_MIN_DB_BYTES ((uint64_t)1 << 20)
 
 typedef struct store store;
 
@@ -78,6 +96,11 @@ typedef struct store_stats {
     uint64_t commit_errors;
     size_t ring_bytes; /* bytes queued now */
     size_t ring_max_bytes;
+    /* Added later. */
+    uint64_t db_bytes;     /* pages in use x page size, as of the writer's last check */
+    uint64_t db_max_bytes; /* the size cap; 0 = none */
+    uint64_t write_failures; /* transactions failed by the database (full, read-only, I/O) */
+    int writes_failing;      /* 1 while the database refuses writes, until a commit succeeds */
 } store_stats;
 
 void store_get_stats(store *s, store_stats *out);

@@ -5,7 +5,8 @@
  * high-cardinality user id, 2% errors, plus one 1,000-span trace) and N log
  * records (bodies of words, severities, trace ids, attributes), then times
  * the query_* functions directly on a reader connection: each case runs
- * REPS times with varying parameters and p50/p95 are reported. Not a test:
+ * REPS times with varying parameters and p50/p95 are reported (worst cases:
+ * 5 times, p95 = the slowest). Not a test:
  * numbers depend on the machine (docs/benchmarks.md).
  *
  *   make build/bench/bench_query && build/bench/bench_query [items] [dir]
@@ -301,12 +302,12 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef int (*case_fn)(sqlite3 *db, int rep, buf *out);
 
-static void run_case(sqlite3 *db, const char *name, case_fn fn) {
+static void run_case_n(sqlite3 *db, const char *name, case_fn fn, int reps) {
     double ms[REPS];
     buf out;
     buf_init(&out, 64 << 20);
     size_t bytes = 0;
-    for (int r = 0; r < REPS; r++) {
+    for (int r = 0; r < reps; r++) {
         buf_reset(&out);
         double t0 = now_s();
         int rc = fn(db, r, &out);
@@ -317,10 +318,14 @@ static void run_case(sqlite3 *db, const char *name, case_fn fn) {
         }
         bytes += out.len;
     }
-    qsort(ms, REPS, sizeof(double), cmp_double);
-    printf("| %-52s | %8.1f | %8.1f | %8zu |\n", name, ms[REPS / 2], ms[REPS * 95 / 100],
-           bytes / REPS);
+    qsort(ms, (size_t)reps, sizeof(double), cmp_double);
+    printf("| %-52s | %8.1f | %8.1f | %8zu |\n", name, ms[reps / 2], ms[reps * 95 / 100],
+           bytes / (size_t)reps);
     buf_free(&out);
+}
+
+static void run_case(sqlite3 *db, const char *name, case_fn fn) {
+    run_case_n(db, name, fn, REPS);
 }
 
 static long g_batches;
@@ -394,6 +399,27 @@ static int c_traces_q(sqlite3 *db, int r, buf *out) {
 static int c_traces_page(sqlite3 *db, int r, buf *out) {
     query_traces_params p = {.limit = 50, .cursor = g_cursor[r][0] ? g_cursor[r] : NULL};
     return query_traces(db, &p, out);
+}
+
+/* Worst cases: selective filters no index answers walk everything. */
+static int c_traces_q_none(sqlite3 *db, int r, buf *out) {
+    (void)r;
+    query_traces_params p = {.limit = 50, .q = "no-such-text"};
+    return query_traces(db, &p, out);
+}
+
+static int c_traces_contains_rare(sqlite3 *db, int r, buf *out) {
+    char v[16];
+    int n = snprintf(v, sizeof(v), "u9999%d", r % 10);
+    query_attr a = {"enduser.id", 10, QUERY_ATTR_CONTAINS, v, (size_t)n, 0};
+    query_traces_params p = {.limit = 50, .attrs = &a, .n_attrs = 1};
+    return query_traces(db, &p, out);
+}
+
+static int c_logs_fatal(sqlite3 *db, int r, buf *out) {
+    (void)r;
+    query_logs_params p = {.limit = 100, .min_severity = 21};
+    return query_logs(db, &p, out);
 }
 
 static int c_trace_big(sqlite3 *db, int r, buf *out) {
@@ -548,6 +574,12 @@ int main(int argc, char **argv) {
     run_case(db, "logs: attr enduser.id=uN (rare)", c_logs_attr_user);
     run_case(db, "logs: service=cart, warn+, 1 min window", c_logs_window);
     run_case(db, "services", c_services);
+    printf("\nworst cases (selective filters without an index: every row is read)\n\n");
+    printf("| %-52s | %8s | %8s | %8s |\n", "case", "p50 ms", "p95 ms", "bytes");
+    printf("| %-52s | %8s | %8s | %8s |\n", "---", "---:", "---:", "---:");
+    run_case_n(db, "traces: q=no-such-text (no match)", c_traces_q_none, 5);
+    run_case_n(db, "traces: attr enduser.id~u9999N (rare)", c_traces_contains_rare, 5);
+    run_case_n(db, "logs: minSeverity=fatal (none stored)", c_logs_fatal, 5);
     sqlite3_close(db);
     store_close(s);
     if (own) {

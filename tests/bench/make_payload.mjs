@@ -8,6 +8,7 @@
 // OUTDIR/traces.grpc  the protobuf with the 5-byte gRPC message prefix
 // OUTDIR/logs.pb      ExportLogsServiceRequest with as many log records
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -20,7 +21,14 @@ mkdirSync(out, { recursive: true });
 
 const resource = resourceFromAttributes({ 'service.name': 'bench-svc', 'service.instance.id': 'bench-1', 'host.name': 'bench-host' });
 const mem = new InMemorySpanExporter();
-const tp = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(mem)] });
+// Trace ids: the marker b10c5afe, 4 bytes of trace number, 8 zero bytes that
+// tests/bench/post_unique.lua overwrites per request (unique traces).
+let traceNo = 0;
+const idGenerator = {
+  generateTraceId: () => `b10c5afe${(traceNo++).toString(16).padStart(8, '0')}${'0'.repeat(16)}`,
+  generateSpanId: () => randomBytes(8).toString('hex'),
+};
+const tp = new BasicTracerProvider({ resource, idGenerator, spanProcessors: [new SimpleSpanProcessor(mem)] });
 const tracer = tp.getTracer('bench', '1.0.0');
 let root = null;
 for (let i = 0; i < n; i++) {

@@ -191,6 +191,58 @@ static void *consumer(void *arg) {
     return NULL;
 }
 
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *push_later(void *p) {
+    ring *r = p;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ring_entry e = entry(42, 1);
+    ck_assert_int_eq(ring_push(r, &e), RING_OK);
+    return NULL;
+}
+
+/* ring_pop_timed: 0 ms does not wait; a timeout returns nothing and says
+ * "not closed"; a push wakes a timed wait early; closed and empty says so. */
+START_TEST(test_ring_pop_timed) {
+    ring *r = ring_new(1000, 4);
+    ring_entry out[4];
+    int closed = -1;
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, 0, &closed), 0);
+    ck_assert_int_eq(closed, 0);
+    double t0 = mono_s();
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, 100, &closed), 0);
+    double waited = mono_s() - t0;
+    ck_assert_int_eq(closed, 0);
+    ck_assert_msg(waited >= 0.09 && waited < 5, "waited %.3f s", waited);
+
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, push_later, r), 0);
+    t0 = mono_s();
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, 10000, &closed), 1); /* woken, not timed out */
+    ck_assert_double_lt(mono_s() - t0, 5.0);
+    pthread_join(th, NULL);
+    ck_assert_uint_eq((uintptr_t)out[0].ud, 42);
+    ck_assert_int_eq(closed, 0);
+    ring_release(r, out[0].bytes);
+
+    ring_entry e = entry(7, 1);
+    ck_assert_int_eq(ring_push(r, &e), RING_OK);
+    ring_close(r);
+    /* queued entries still come out after close, then "closed" */
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, -1, &closed), 1);
+    ck_assert_int_eq(closed, 0);
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, -1, &closed), 0);
+    ck_assert_int_eq(closed, 1);
+    ck_assert_uint_eq(ring_pop_timed(r, out, 4, 1000, NULL), 0);
+    ring_free(r);
+}
+END_TEST
+
 START_TEST(test_ring_concurrent_producers) {
     ring *r = ring_new(64, 8); /* small: producers keep hitting EFULL */
     pthread_t pt[PRODUCERS], ct;
@@ -225,6 +277,7 @@ static Suite *ring_suite(void) {
     tcase_add_test(tc, test_ring_close);
     tcase_add_test(tc, test_ring_bad_sizes);
     tcase_add_test(tc, test_ring_concurrent_producers);
+    tcase_add_test(tc, test_ring_pop_timed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,420 @@
+/* test_store_retention.c - retention by age and database size, the size
+ * cap as a retryable fault, and steady-state file size under count
+ * retention (storage/store.c). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store.h"
+#include "store_fixture.h"
+
+#define SEC 1000000000ULL
+
+static char dir[128];
+
+static void setup(void) {
+    fx_tmpdir(dir, sizeof(dir));
+}
+
+static void teardown(void) {
+    fx_rmdir(dir);
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+static store *open_cfg(store_config *cfg) {
+    cfg->mode = STORE_MODE_SQLITE;
+    cfg->data_dir = dir;
+    store *s = NULL;
+    char err[256];
+    int rc = store_open(cfg, &s, err, sizeof(err));
+    ck_assert_msg(rc == STORE_OK, "store_open: %d %s", rc, err);
+    return s;
+}
+
+static sqlite3 *raw_db(void) {
+    char path[256];
+    snprintf(path, sizeof(path), "%s/loupe.db", dir);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
+static int64_t file_size(const char *name) {
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* Traces seeded first_trace.. with `spans` spans each, ending at end[i]. */
+static model_batch *traces(uint64_t first_trace, size_t n, const uint64_t *end, size_t spans) {
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    model_resource *r = fx_resource(b, "svc", "i-1");
+    model_scope *sc = fx_scope(b, "lib", "1");
+    fx_spans(b, n * spans);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = first_trace + i;
+        for (size_t k = 0; k < spans; k++)
+            fx_span(b, r, sc, t, t * 100 + k + 1, k ? t * 100 + 1 : 0, k ? "child" : "root",
+                    end[i] - 1000 + k, end[i] - k);
+    }
+    return b;
+}
+
+static model_batch *logs_at(const uint64_t *time, size_t n, const char *body) {
+    model_batch *b = model_batch_new(MODEL_SIGNAL_LOGS, 0);
+    model_resource *r = fx_resource(b, "svc", "i-1");
+    model_scope *sc = fx_scope(b, "lib", "1");
+    fx_logs(b, n);
+    for (size_t i = 0; i < n; i++)
+        fx_log(b, r, sc, time[i], 9, body);
+    return b;
+}
+
+/* One more (empty) commit: the retention of every earlier round has run
+ * (the writer runs retention after a round's callbacks, before it takes
+ * the next batch). */
+static void sync_writer(store *s) {
+    ck_assert_int_eq(fx_commit(s, model_batch_new(MODEL_SIGNAL_LOGS, 0)), STORE_OK);
+}
+
+/* Age retention runs on a timer (every second) as well as after commits:
+ * waits, bounded, for the evictions the test expects. */
+static void wait_evicted(store *s, model_signal sig, uint64_t n) {
+    store_stats st;
+    for (int i = 0; i < 500; i++) { /* at most 10 s */
+        store_get_stats(s, &st);
+        if (st.evicted[sig] >= n)
+            break;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_uint_eq(st.evicted[sig], n);
+}
+
+/* Every stored count agrees with the rows: services, trace summaries. */
+static void check_consistent(sqlite3 *db) {
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces t WHERE t.span_count <>"
+                                    " (SELECT count(*) FROM spans s WHERE s.trace=t.id)"),
+                     0);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans WHERE trace NOT IN"
+                                    " (SELECT id FROM traces)"),
+                     0);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(span_count),0) FROM services"),
+                     fx_sql_int(db, "SELECT count(*) FROM spans"));
+    ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(log_count),0) FROM services"),
+                     fx_sql_int(db, "SELECT count(*) FROM logs"));
+    ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(point_count),0) FROM services"),
+                     fx_sql_int(db, "SELECT count(*) FROM points"));
+}
+
+/* ---- age ------------------------------------------------------------------ */
+
+START_TEST(test_age_evicts_old_items_keeps_young) {
+    store_config cfg = {.max_age_ns = 3600 * SEC};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    uint64_t ends[4] = {now - 3 * 3600 * SEC, now - 2 * 3600 * SEC, now - 60 * SEC, now};
+    ck_assert_int_eq(fx_commit(s, traces(1, 4, ends, 3)), STORE_OK);
+    uint64_t lt[5] = {now - 5 * 3600 * SEC, now - 2 * 3600 * SEC, now - 3601 * SEC, now - 10 * SEC,
+                      now};
+    ck_assert_int_eq(fx_commit(s, logs_at(lt, 5, "hello")), STORE_OK);
+    wait_evicted(s, MODEL_SIGNAL_TRACES, 6); /* two whole traces */
+    wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
+    sync_writer(s);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces"), 2);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 6);
+    ck_assert_int_ge(fx_sql_int(db, "SELECT min(end_ns) FROM traces"), (int64_t)(now - 61 * SEC));
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 2);
+    ck_assert_int_ge(fx_sql_int(db, "SELECT min(time_ns) FROM logs"), (int64_t)(now - 11 * SEC));
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'hello'"),
+                     2);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* A trace is judged by its newest span: an old root with a young child
+ * stays whole. */
+START_TEST(test_age_keeps_trace_whole_by_its_end) {
+    store_config cfg = {.max_age_ns = 3600 * SEC};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    model_resource *r = fx_resource(b, "svc", NULL);
+    model_scope *sc = fx_scope(b, "lib", "1");
+    fx_spans(b, 3);
+    /* trace 6, all old: the canary that shows a check ran */
+    fx_span(b, r, sc, 6, 61, 0, "old", now - 6 * 3600 * SEC, now - 6 * 3600 * SEC + 1);
+    fx_span(b, r, sc, 7, 71, 0, "root", now - 5 * 3600 * SEC, now - 5 * 3600 * SEC + 1);
+    fx_span(b, r, sc, 7, 72, 71, "late child", now - 10 * SEC, now - 5 * SEC);
+    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    wait_evicted(s, MODEL_SIGNAL_TRACES, 1);
+    sync_writer(s);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 2);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM traces"), 2);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* Items dated far in the future (skewed clocks) go with their old
+ * neighbours instead of holding back age retention behind them. */
+START_TEST(test_age_future_dated_item_does_not_block) {
+    store_config cfg = {.max_age_ns = 3600 * SEC};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    /* old, far future, old, young, old: the run ends at the young one; the
+     * old one behind it waits for its turn (arrival order) */
+    uint64_t lt[5] = {now - 2 * 3600 * SEC, now + 365 * 86400 * SEC, now - 2 * 3600 * SEC, now,
+                      now - 3 * 3600 * SEC};
+    ck_assert_int_eq(fx_commit(s, logs_at(lt, 5, "x")), STORE_OK);
+    wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
+    sync_writer(s);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 2);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT max(time_ns) FROM logs"), (int64_t)now);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT min(time_ns) FROM logs"),
+                     (int64_t)(now - 3 * 3600 * SEC));
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* The writer wakes by itself to evict what ages while nothing arrives. */
+START_TEST(test_age_checked_while_idle) {
+    store_config cfg = {.max_age_ns = 2 * SEC};
+    store *s = open_cfg(&cfg);
+    uint64_t lt[3] = {now_ns(), now_ns(), now_ns()};
+    ck_assert_int_eq(fx_commit(s, logs_at(lt, 3, "soon old")), STORE_OK);
+    /* nothing else is sent: only the writer's own timer can evict them */
+    wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 0);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT log_count FROM services"), 0);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* ---- size ----------------------------------------------------------------- */
+
+static model_batch *big_logs(uint64_t seq, size_t n, size_t body_len) {
+    model_batch *b = model_batch_new(MODEL_SIGNAL_LOGS, 0);
+    model_resource *r = fx_resource(b, "svc", "i-1");
+    model_scope *sc = fx_scope(b, "lib", "1");
+    fx_logs(b, n);
+    char *body = malloc(body_len + 1);
+    ck_assert_ptr_nonnull(body);
+    for (size_t i = 0; i < n; i++) {
+        /* distinct words, so the full-text index grows too */
+        for (size_t k = 0; k < body_len; k++)
+            body[k] = (k % 8 == 7) ? ' ' : (char)('a' + (seq * 31 + i * 7 + k * 3) % 26);
+        body[body_len] = '\0';
+        fx_log(b, r, sc, 1000 + seq * 1000 + i, 9, body);
+    }
+    free(body);
+    return b;
+}
+
+START_TEST(test_size_cap_keeps_database_under_it) {
+    store_config cfg = {.max_db_bytes = 2 << 20};
+    store *s = open_cfg(&cfg);
+    int failed = 0;
+    for (uint64_t i = 0; i < 60; i++) /* ~60 x 100 x 600 bytes = 3.6 MB of bodies */
+        failed += fx_commit(s, big_logs(i, 100, 600)) != STORE_OK;
+    sync_writer(s);
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_int_eq(failed, 0); /* retention made room before the cap was hit */
+    ck_assert_uint_gt(st.evicted[MODEL_SIGNAL_LOGS], 0);
+    ck_assert_uint_le(st.db_bytes, 2 << 20);
+    ck_assert_uint_eq(st.db_max_bytes, 2 << 20);
+    ck_assert_int_eq(st.writes_failing, 0);
+    sqlite3 *db = raw_db();
+    /* the newest are kept; counters agree */
+    ck_assert_int_eq(fx_sql_int(db, "SELECT max(time_ns) FROM logs"), 1000 + 59 * 1000 + 99);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"),
+                     6000 - (int64_t)st.evicted[MODEL_SIGNAL_LOGS]);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s); /* checkpoints the WAL into the file */
+    ck_assert_int_le(file_size("loupe.db"), 2 << 20);
+}
+END_TEST
+
+/* A transaction that cannot fit under the cap is a retryable failure
+ * (STORE_EIO), counted; the store keeps going and a later batch that fits
+ * commits and ends the fault. */
+START_TEST(test_size_cap_hit_is_retryable_and_recovers) {
+    store_config cfg = {.max_db_bytes = 1 << 20};
+    store *s = open_cfg(&cfg);
+    ck_assert_int_eq(fx_commit(s, big_logs(1, 10, 100)), STORE_OK);
+    /* 3 MB in one batch: larger than the whole cap */
+    ck_assert_int_eq(fx_commit(s, big_logs(2, 300, 10000)), STORE_EIO);
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_int_eq(st.writes_failing, 1);
+    ck_assert_uint_ge(st.write_failures, 1);
+    ck_assert_int_eq(fx_commit(s, big_logs(3, 10, 100)), STORE_OK);
+    store_get_stats(s, &st);
+    ck_assert_int_eq(st.writes_failing, 0);
+    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_LOGS], 20);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 20 - (int64_t)st.evicted[1]);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_size_cap_below_minimum_refused) {
+    store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir, .max_db_bytes = 4096};
+    store *s = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(store_open(&cfg, &s, err, sizeof(err)), STORE_EINVAL);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, "minimum"));
+}
+END_TEST
+
+/* A database already larger than a new, smaller cap is brought under it. */
+START_TEST(test_size_cap_lowered_on_existing_database) {
+    store_config cfg = {0};
+    store *s = open_cfg(&cfg);
+    for (uint64_t i = 0; i < 40; i++)
+        ck_assert_int_eq(fx_commit(s, big_logs(i, 100, 600)), STORE_OK);
+    store_close(s);
+    ck_assert_int_gt(file_size("loupe.db"), 2 << 20);
+    store_config small = {.max_db_bytes = 1 << 20};
+    s = open_cfg(&small);
+    sync_writer(s);
+    /* bounded: eviction runs 8 transactions per round; empty commits drive rounds */
+    store_stats st;
+    for (int i = 0; i < 50; i++) {
+        store_get_stats(s, &st);
+        if (st.db_bytes <= 1 << 20)
+            break;
+        sync_writer(s);
+    }
+    ck_assert_uint_le(st.db_bytes, 1 << 20);
+    ck_assert_uint_gt(st.evicted[MODEL_SIGNAL_LOGS], 0);
+    ck_assert_int_eq(fx_commit(s, big_logs(99, 10, 100)), STORE_OK);
+    sqlite3 *db = raw_db();
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* ---- steady state ------------------------------------------------------------ */
+
+/* Under endless load with count retention, freed pages are reused: the file
+ * stops growing once the maximum is reached. */
+START_TEST(test_count_retention_steady_file_size) {
+    store_config cfg = {.max_spans = 4000, .max_logs = 4000};
+    store *s = open_cfg(&cfg);
+    int64_t size_warm = 0, size_end = 0;
+    uint64_t now = now_ns();
+    for (uint64_t round = 0; round < 120; round++) {
+        uint64_t ends[50];
+        for (int i = 0; i < 50; i++)
+            ends[i] = now + round * 1000 + (uint64_t)i;
+        ck_assert_int_eq(fx_commit(s, traces(1 + round * 50, 50, ends, 8)), STORE_OK);
+        ck_assert_int_eq(fx_commit(s, big_logs(round, 400, 120)), STORE_OK);
+        if (round == 39) { /* 16,000 spans and logs sent: 4 x the maximum */
+            sync_writer(s);
+            size_warm = file_size("loupe.db") + file_size("loupe.db-wal");
+        }
+    }
+    sync_writer(s);
+    size_end = file_size("loupe.db") + file_size("loupe.db-wal");
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 120 * 400);
+    ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 120 * 400 - 4000);
+    ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_LOGS], 120 * 400 - 4000);
+    /* three times as much data again went through: the files grew by at most
+     * a quarter (the WAL's size varies with checkpoints) */
+    ck_assert_msg(size_end <= size_warm + size_warm / 4, "file grew from %lld to %lld bytes",
+                  (long long)size_warm, (long long)size_end);
+    sqlite3 *db = raw_db();
+    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM spans"), 4000);
+    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM logs"), 4000);
+    int64_t freelist = fx_sql_int(db, "PRAGMA freelist_count");
+    int64_t pages = fx_sql_int(db, "PRAGMA page_count");
+    ck_assert_int_lt(freelist, pages);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* Count retention far over the maximum (a smaller --max-spans at restart)
+ * is worked off whole traces at a time. */
+START_TEST(test_count_lowered_at_restart) {
+    store_config cfg = {0};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    for (uint64_t round = 0; round < 10; round++) {
+        uint64_t ends[500];
+        for (int i = 0; i < 500; i++)
+            ends[i] = now + round * 1000 + (uint64_t)i;
+        ck_assert_int_eq(fx_commit(s, traces(1 + round * 500, 500, ends, 4)), STORE_OK);
+    }
+    store_close(s);
+    store_config small = {.max_spans = 100};
+    s = open_cfg(&small);
+    uint64_t ends[1] = {now + 99999};
+    ck_assert_int_eq(fx_commit(s, traces(100000, 1, ends, 4)), STORE_OK);
+    sync_writer(s);
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 20000 - 100);
+    sqlite3 *db = raw_db();
+    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM spans"), 100);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT max(end_ns) FROM traces"), (int64_t)(now + 99999));
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+static Suite *retention_suite(void) {
+    Suite *s = suite_create("store_retention");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_age_evicts_old_items_keeps_young);
+    tcase_add_test(tc, test_age_keeps_trace_whole_by_its_end);
+    tcase_add_test(tc, test_age_future_dated_item_does_not_block);
+    tcase_add_test(tc, test_age_checked_while_idle);
+    tcase_add_test(tc, test_size_cap_keeps_database_under_it);
+    tcase_add_test(tc, test_size_cap_hit_is_retryable_and_recovers);
+    tcase_add_test(tc, test_size_cap_below_minimum_refused);
+    tcase_add_test(tc, test_size_cap_lowered_on_existing_database);
+    tcase_add_test(tc, test_count_retention_steady_file_size);
+    tcase_add_test(tc, test_count_lowered_at_restart);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(retention_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
