@@ -457,6 +457,18 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
   assert.match(await page.getByTestId('metric-stats').textContent(), /15 orders/, 'route=/a reached 15 after three rounds');
   await page.getByTestId('view-table').click();
   await page.getByTestId('metric-table').waitFor();
+  assert.match(await page.getByTestId('metric-table').textContent(), /route=\/b/);
+  // an attribute filter keeps one series; group-by is offered per attribute key
+  await page.getByTestId('view-chart').click();
+  await page.getByTestId('attr-input').fill('route=/a');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.waitForURL(/attr=route%3D%2Fa/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="metric-stats"] tbody tr').length === 1);
+  assert.match(await page.getByTestId('metric-stats').textContent(), /route=\/a/);
+  await page.goto(`${srv.uiUrl}/metrics?metric=shop.orders&mservice=checkout&groupBy=route`);
+  await page.getByTestId('metric-stats').waitFor();
+  assert.equal(await page.getByTestId('group-by').inputValue(), 'route');
+  assert.equal(await page.locator('[data-testid="metric-stats"] tbody tr').count(), 2);
   noErrors(rec);
 });
 
