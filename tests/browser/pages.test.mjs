@@ -501,6 +501,17 @@ test('trace search lists traces with services, counts and duration (GET /api/v1/
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/minDuration=1s/);
   await page.getByText('No traces match this search').waitFor();
+  // a span name and an attribute condition of a child span find the trace
+  await page.goto(`${srv.uiUrl}/traces`);
+  await page.getByTestId('filter-name').fill('charge card');
+  await page.getByTestId('attr-input').fill('payment.provider=acme');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.waitForURL(/name=charge\+card.*attr=payment.provider%3Dacme|attr=payment.provider%3Dacme.*name=charge\+card/);
+  await page.getByTestId('trace-table').locator(`tr[data-trace-id="${shop.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  await page.getByTestId('filter-name').fill('no such span');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('No traces match this search').waitFor();
   noErrors(rec);
 });
 
