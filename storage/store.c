@@ -1846,10 +1846,8 @@ static int store_retention_age(store *s, int *budget) {
  * inserts; the file itself does not shrink. */
 static int store_retention_size(store *s, int *budget) {
     store_writer *w = &s->w;
-    if (w->max_pages == 0)
-        return 0;
-    if (store_size_check(s) != SQLITE_OK)
-        return 0;
+    if (store_size_check(s) != SQLITE_OK || w->max_pages == 0)
+        return 0; /* db_bytes is kept current for the stats either way */
     if (w->size_evicting == 2) {
         w->size_target = w->max_pages * STORE_SIZE_FULL_PCT / 100;
         w->size_evicting = 1;
