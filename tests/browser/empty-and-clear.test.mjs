@@ -2,8 +2,8 @@
 // telemetry can be cleared from the UI after a confirmation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe, getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { getJson } from '../interop/lib/server.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendShopTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -11,7 +11,7 @@ let browser;
 let exp;
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
 });
@@ -19,7 +19,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 test('an empty loupe shows the OTLP endpoint to use, with a copy button', async () => {

@@ -3,8 +3,7 @@
 // render as the same text on every page, and nothing runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 const SCRIPT = '<script>alert("xss-script")</script>';
@@ -19,7 +18,7 @@ let tr;
 const opened = [];
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   tr = await sendSimpleTrace(exp, SERVICE, `GET ${SCRIPT}`, {
@@ -36,7 +35,7 @@ after(async () => {
   for (const o of opened) await o.context.close().catch(() => {});
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 async function open(path) {

@@ -4,8 +4,7 @@
 // traces arrive on the traces page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -14,7 +13,7 @@ let exp;
 const opened = [];
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   await sendLogs(exp, 'tail', [{ body: 'first record before the page opened', severity: SeverityNumber.INFO }]);
@@ -25,7 +24,7 @@ after(async () => {
   for (const o of opened) await o.context.close().catch(() => {});
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 async function open(path) {

@@ -3,8 +3,7 @@
 // compressed, hashed assets are cached for good, and nothing breaks the CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendMetrics, sendShopTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -13,7 +12,7 @@ let exp;
 let shop;
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   shop = await sendShopTrace(exp);
@@ -24,7 +23,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 test('every request of every page goes to loupe itself', async () => {

@@ -4,8 +4,8 @@
 // metrics, keyboard shortcuts, deep links, time range and theme.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe, getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { getJson } from '../interop/lib/server.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -15,7 +15,7 @@ let shop;
 const opened = [];
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   shop = await sendShopTrace(exp);
@@ -39,10 +39,7 @@ after(async () => {
   for (const o of opened) await o.context.close().catch(() => {});
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) {
-    const { code } = await srv.stop();
-    assert.equal(code, 0, `loupe exit\n${srv.stderr.slice(-3000)}`);
-  }
+  await stopChecked(srv);
 });
 
 async function open(path, opts) {
@@ -460,6 +457,18 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
   assert.match(await page.getByTestId('metric-stats').textContent(), /15 orders/, 'route=/a reached 15 after three rounds');
   await page.getByTestId('view-table').click();
   await page.getByTestId('metric-table').waitFor();
+  assert.match(await page.getByTestId('metric-table').textContent(), /route=\/b/);
+  // an attribute filter keeps one series; group-by is offered per attribute key
+  await page.getByTestId('view-chart').click();
+  await page.getByTestId('attr-input').fill('route=/a');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.waitForURL(/attr=route%3D%2Fa/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="metric-stats"] tbody tr').length === 1);
+  assert.match(await page.getByTestId('metric-stats').textContent(), /route=\/a/);
+  await page.goto(`${srv.uiUrl}/metrics?metric=shop.orders&mservice=checkout&groupBy=route`);
+  await page.getByTestId('metric-stats').waitFor();
+  assert.equal(await page.getByTestId('group-by').inputValue(), 'route');
+  assert.equal(await page.locator('[data-testid="metric-stats"] tbody tr').count(), 2);
   noErrors(rec);
 });
 
@@ -491,6 +500,17 @@ test('trace search lists traces with services, counts and duration (GET /api/v1/
   await page.getByTestId('filter-min').fill('1s');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/minDuration=1s/);
+  await page.getByText('No traces match this search').waitFor();
+  // a span name and an attribute condition of a child span find the trace
+  await page.goto(`${srv.uiUrl}/traces`);
+  await page.getByTestId('filter-name').fill('charge card');
+  await page.getByTestId('attr-input').fill('payment.provider=acme');
+  await page.getByTestId('attr-input').press('Enter');
+  await page.waitForURL(/name=charge\+card.*attr=payment.provider%3Dacme|attr=payment.provider%3Dacme.*name=charge\+card/);
+  await page.getByTestId('trace-table').locator(`tr[data-trace-id="${shop.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  await page.getByTestId('filter-name').fill('no such span');
+  await page.getByRole('button', { name: 'Search' }).click();
   await page.getByText('No traces match this search').waitFor();
   noErrors(rec);
 });

@@ -4,8 +4,8 @@
 // demand as the reader scrolls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe, getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled } from './lib/browser.mjs';
+import { getJson } from '../interop/lib/server.mjs';
+import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendBigTrace, sendLogs, SeverityNumber } from './lib/senders.mjs';
 
 const SPANS = 10000;
@@ -16,7 +16,7 @@ let browser;
 let exp;
 
 before(async () => {
-  srv = await startLoupe({ args: ['--max-logs', String(LOGS * 2)] });
+  srv = await startServer({ args: ['--max-logs', String(LOGS * 2)] });
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
 });
@@ -24,7 +24,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 test(`a ${SPANS.toLocaleString('en-US')}-span trace stays responsive`, async () => {

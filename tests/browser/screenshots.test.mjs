@@ -5,8 +5,7 @@
 // that the page shows what it should, so a blank page never passes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoupe } from '../interop/lib/server.mjs';
-import { launch, openPage, screenshot, settled } from './lib/browser.mjs';
+import { launch, openPage, screenshot, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendMetrics, sendShopTrace, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -15,7 +14,7 @@ let exp;
 let shop;
 
 before(async () => {
-  srv = await startLoupe();
+  srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   const now = Date.now();
@@ -101,7 +100,7 @@ async function sendMetricHistory(server, service, trace) {
 after(async () => {
   if (browser) await browser.close();
   for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  if (srv) await srv.stop();
+  await stopChecked(srv);
 });
 
 const SHOTS = [
@@ -139,7 +138,7 @@ for (const scheme of ['light', 'dark']) {
 }
 
 test('screenshot of the empty state', async () => {
-  const empty = await startLoupe();
+  const empty = await startServer();
   try {
     for (const scheme of ['light', 'dark']) {
       const { context, page } = await openPage(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } });
@@ -149,6 +148,6 @@ test('screenshot of the empty state', async () => {
       await context.close();
     }
   } finally {
-    await empty.stop();
+    await stopChecked(empty);
   }
 });

@@ -2,6 +2,7 @@
 // playwright-core for the web UI tests, with the page's errors, dialogs and
 // requests recorded so tests can assert on them.
 import { chromium } from 'playwright-core';
+import { startLoupe } from '../../interop/lib/server.mjs';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,4 +59,25 @@ export async function settled(page) {
     const v = document.getElementById('view');
     return v && v.dataset.page && v.childElementCount > 0 && !v.querySelector('.state-loading');
   });
+}
+
+// Stops loupe and fails when it did not exit cleanly (a sanitizer report in
+// ASan builds makes the exit status non-zero).
+export async function stopChecked(srv) {
+  if (!srv) return;
+  const { code, signal } = await srv.stop();
+  if (code !== 0) throw new Error(`loupe exited with code ${code} (signal ${signal})\n${srv.stderr.slice(-4000)}`);
+}
+
+// startLoupe() picks its three ports one after the other, closing each probe
+// socket first, so two of them can come out equal; such a start fails with
+// "Address already in use" and is retried (at most three times).
+export async function startServer(opts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLoupe(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String(e.message))) throw e;
+    }
+  }
 }

@@ -26,11 +26,31 @@ export function freePort() {
   });
 }
 
+// n distinct free ports: every probe socket stays open until all are
+// picked, so the same port is never handed out twice.
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      s.unref();
+      await new Promise((resolve, reject) => {
+        s.on('error', reject);
+        s.listen(0, '127.0.0.1', resolve);
+      });
+      servers.push(s);
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
 // Starts loupe. Options: args (extra flags), env (extra environment),
 // storage ('memory' | 'sqlite'), dataDir (for sqlite; a fresh temp dir when
 // absent), readyTimeoutMs.
 export async function startLoupe(opts = {}) {
-  const [uiPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const [uiPort, grpcPort, httpPort] = await freePorts(3);
   const storage = opts.storage || 'memory';
   let dataDir = opts.dataDir;
   let ownDir = false;
