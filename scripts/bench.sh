@@ -9,9 +9,10 @@
 # 4. The trace ingest of 1 with fresh trace ids in every request
 #    (post_unique.lua), as real traffic brings new traces.
 # 5. The raw SQLite floor in the same run (tests/bench/bench_raw.c): the same
-#    rows in 512-row transactions into (a) loupe's schema with its indexes,
-#    (b) a bare table; durable end-to-end spans/s (4) and logs/s (2) as
-#    ratios of both.
+#    rows in 512-row transactions into (a) loupe's schema with all its
+#    indexes (including the FTS5 attribute index; "schema-noattr" is the
+#    same without it), (b) a bare table; durable end-to-end spans/s (4) and
+#    logs/s (2) as ratios of both.
 # 6. 1,000,000 spans + 1,000,000 logs stored (BENCH_FILL_SPANS/_LOGS): fill
 #    speed and RSS under load (tests/bench/fill.mjs), idle RSS after the
 #    load, then startup time, bytes read at startup and idle RSS on that

@@ -61,6 +61,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -102,6 +103,7 @@
 #define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
 #define STORE_DISK_FREE_MIN ((uint64_t)4 << 20) /* less free space than this is "disk full" */
 #define STORE_TEST_DELAY_ENV "LOUPE_TEST_WRITER_DELAY_MS"
+#define STORE_IDLE_RELEASE_MS 2000 /* idle this long: give memory back (store_release) */
 
 /* ---- per-item JSON texts --------------------------------------------- */
 
@@ -516,6 +518,10 @@ typedef struct store_writer {
     int size_stuck_logged;   /* "nothing left to evict" was said */
     uint64_t next_age_check; /* monotonic ns */
     uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
+
+    /* memory given back when idle (store_release) */
+    uint64_t last_work; /* monotonic ns */
+    int released;
 
     /* the database refusing writes (store_fault_note) */
     struct {
@@ -1846,10 +1852,8 @@ static int store_retention_age(store *s, int *budget) {
  * inserts; the file itself does not shrink. */
 static int store_retention_size(store *s, int *budget) {
     store_writer *w = &s->w;
-    if (w->max_pages == 0)
-        return 0;
-    if (store_size_check(s) != SQLITE_OK)
-        return 0;
+    if (store_size_check(s) != SQLITE_OK || w->max_pages == 0)
+        return 0; /* db_bytes is kept current for the stats either way */
     if (w->size_evicting == 2) {
         w->size_target = w->max_pages * STORE_SIZE_FULL_PCT / 100;
         w->size_evicting = 1;
@@ -2107,6 +2111,34 @@ static void store_run_job(store *s, ring_entry *e) {
     e->prep = NULL;
 }
 
+/* ---- idle ------------------------------------------------------------------ */
+
+/* The writer has been idle for STORE_IDLE_RELEASE_MS: its page cache (up to
+ * 32 MiB, refilled from the OS's file cache on the next load) and the heap
+ * that batches and transactions left free go back to the system, so an
+ * idle loupe is small again after a burst. */
+static void store_release(store *s) {
+    int freed = s->w.db ? sqlite3_db_release_memory(s->w.db) : 0;
+    int trimmed = malloc_trim(0);
+    log_event(LOG_DEBUG, "store_idle_release", "sqlite_cache_released=%d heap_trimmed=%d", freed,
+              trimmed);
+}
+
+/* How long the writer may wait for a batch: not at all while retention has
+ * work left, else until the next age check or idle release, if any. */
+static long store_wait_ms(store *s, int pending) {
+    if (pending)
+        return 0;
+    long ms = s->max_age_ns ? STORE_AGE_CHECK_MS : -1;
+    if (!s->w.released) {
+        uint64_t now = store_mono_ns(), due = s->w.last_work + STORE_IDLE_RELEASE_MS * 1000000ULL;
+        long left = due > now ? (long)((due - now) / 1000000u) + 1 : 0;
+        if (ms < 0 || left < ms)
+            ms = left;
+    }
+    return ms;
+}
+
 /* ---- the writer thread ----------------------------------------------------- */
 
 static void store_notify(store *s, const model_batch *b) {
@@ -2145,12 +2177,17 @@ static void *store_writer_main(void *arg) {
     int pending = 1; /* retention has work left; at start: a smaller maximum, or the
                       * last round's retention cut short by a crash */
     for (;;) {
-        /* wake up for age retention even when no batch comes */
-        long wait_ms = pending ? 0 : s->max_age_ns ? STORE_AGE_CHECK_MS : -1;
+        /* wake up for age retention and the idle release even when no
+         * batch comes */
         int closed = 0;
-        size_t n = ring_pop_timed(s->ring, w->entries, cap, wait_ms, &closed);
+        size_t n = ring_pop_timed(s->ring, w->entries, cap, store_wait_ms(s, pending), &closed);
         if (closed)
             break; /* closed and drained */
+        if (n == 0 && !pending && !w->released &&
+            store_mono_ns() >= w->last_work + STORE_IDLE_RELEASE_MS * 1000000ULL) {
+            store_release(s);
+            w->released = 1;
+        }
         size_t i = 0;
         while (i < n) {
             if (store_is_job(&w->entries[i])) {
@@ -2166,7 +2203,12 @@ static void *store_writer_main(void *arg) {
             store_finish(s, w->entries + i, w->status + i, j - i);
             i = j;
         }
+        int was_pending = pending;
         pending = store_retention(s);
+        if (n > 0 || was_pending || pending) {
+            w->last_work = store_mono_ns();
+            w->released = 0;
+        }
     }
     return NULL;
 }

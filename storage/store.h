@@ -15,9 +15,8 @@
  * read-only, I/O error) the batches of that transaction complete with
  * STORE_EIO (retryable), one clear log line says why (repeated at most every
  * 10 s while it lasts), and the writer keeps taking batches: once space is
- * back the next transaction commits and ingest resumes by itself. A
- * connection that failed for a read-only or I/O reason is reopened (at most
- * every 2 s) so that a remounted or restored file is picked up.
+ * back the next transaction commits and ingest resumes by itself (SQLite
+ * rolls the failed transaction back; the connection stays usable).
  *
  * Test hook: the environment variable LOUPE_TEST_WRITER_DELAY_MS (read once
  * by store_open) makes the writer sleep that long before each transaction,

@@ -7,8 +7,11 @@
  * store keeps, outside the timing. A minimal loop of prepared statements
  * then inserts them, one transaction per 512 rows, with the store's pragmas
  * (WAL, synchronous=NORMAL, 32 MiB cache), into
- *   (a) loupe's own schema (schema_migrate: the spans table and its index;
- *       the logs table, its three indexes and the FTS5 body index), and
+ *   (a) loupe's own schema (schema_migrate) with all its indexes: the spans
+ *       table, its index and the FTS5 attribute index (attr_index.h); the
+ *       logs table, its three indexes, the FTS5 body index and the FTS5
+ *       attribute index;
+ *   (a-) the same without the attribute index, to show what it costs;
  *   (b) a bare table of the same columns with no secondary index (and no
  *       full-text index).
  * Span ids vary per batch and every 8 spans form a new trace (a new small
@@ -16,7 +19,8 @@
  *
  *   build/bench/bench_raw PAYLOAD_DIR [rows]
  *
- * Prints one line per figure: "raw <signal> <schema|bare>: <rows/s>".
+ * Prints one line per figure: "raw <signal> <schema|schema-noattr|bare>:
+ * <rows/s>".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr_index.h"
 #include "jw.h"
 #include "log.h"
 #include "model_json.h"
@@ -83,6 +88,14 @@ static char *render_span(void (*fn)(jw *, const model_span *), const model_span 
     return buf_detach(&out, NULL);
 }
 
+static char *tokens(const char *attrs, const model_str *name) {
+    buf out;
+    buf_init(&out, 1 << 20);
+    attr_index_tokens(attrs, strlen(attrs), name ? name->ptr : NULL, name ? name->len : 0, &out);
+    buf_append(&out, "", 1);
+    return buf_detach(&out, NULL);
+}
+
 static char *render_value(const model_value *v) {
     buf out;
     buf_init(&out, 1 << 20);
@@ -105,6 +118,8 @@ static sqlite3 *open_db(const char *path, int schema) {
         die("pragmas", db);
     if (schema) {
         char err[256];
+        if (attr_index_register(db) != SQLITE_OK)
+            die("attr_index_register", db);
         if (schema_migrate(db, err, sizeof(err)) != SCHEMA_OK) {
             fprintf(stderr, "bench_raw: schema: %s\n", err);
             exit(1);
@@ -126,6 +141,8 @@ static void step(sqlite3 *db, sqlite3_stmt *st) {
     sqlite3_reset(st);
 }
 
+/* schema: 0 bare table, 1 loupe's schema, 2 loupe's schema without the
+ * attribute index inserts */
 static double raw_spans(const char *path, int schema, const model_batch *b, long rows) {
     sqlite3 *db = open_db(path, schema);
     if (!schema &&
@@ -143,13 +160,15 @@ static double raw_spans(const char *path, int schema, const model_batch *b, long
             " kind, status_code, status_message, trace_state, flags, resource, scope,"
             " dropped_attrs, dropped_events, dropped_links, attrs, events, links)"
             " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO span_attr_fts(rowid, t) VALUES(?1, ?2)") : NULL;
     sqlite3_stmt *begin = prep(db, "BEGIN"), *commit = prep(db, "COMMIT");
     size_t n = b->n_spans;
-    char **tx = calloc(3 * n, sizeof(*tx));
+    char **tx = calloc(4 * n, sizeof(*tx));
     for (size_t i = 0; i < n; i++) {
-        tx[3 * i] = render_attrs(&b->spans[i].attrs);
-        tx[3 * i + 1] = render_span(model_json_events, &b->spans[i]);
-        tx[3 * i + 2] = render_span(model_json_links, &b->spans[i]);
+        tx[4 * i] = render_attrs(&b->spans[i].attrs);
+        tx[4 * i + 1] = render_span(model_json_events, &b->spans[i]);
+        tx[4 * i + 2] = render_span(model_json_links, &b->spans[i]);
+        tx[4 * i + 3] = tokens(tx[4 * i], &b->spans[i].name);
     }
     double t0 = now_s();
     for (long r = 0; r < rows; r++) {
@@ -180,19 +199,25 @@ static double raw_spans(const char *path, int schema, const model_batch *b, long
         sqlite3_bind_int64(st, 15, 0);
         sqlite3_bind_int64(st, 16, 0);
         sqlite3_bind_int64(st, 17, 0);
-        size_t k = 3 * ((size_t)r % n);
+        size_t k = 4 * ((size_t)r % n);
         sqlite3_bind_text(st, 18, tx[k], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 19, tx[k + 1], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 20, tx[k + 2], -1, SQLITE_STATIC);
         step(db, st);
+        if (ix) {
+            sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(db));
+            sqlite3_bind_text(ix, 2, tx[k + 3], -1, SQLITE_STATIC);
+            step(db, ix);
+        }
         if (r % ROWS_PER_TX == ROWS_PER_TX - 1 || r == rows - 1)
             step(db, commit);
     }
     double dt = now_s() - t0;
-    for (size_t i = 0; i < 3 * n; i++)
+    for (size_t i = 0; i < 4 * n; i++)
         free(tx[i]);
     free(tx);
     sqlite3_finalize(st);
+    sqlite3_finalize(ix);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_close(db);
@@ -215,19 +240,21 @@ static double raw_logs(const char *path, int schema, const model_batch *b, long 
             " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
     sqlite3_stmt *fts = schema ? prep(db, "INSERT INTO logs_fts(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")")
                                : NULL;
+    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO log_attr_fts(rowid, t) VALUES(?1, ?2)") : NULL;
     sqlite3_stmt *begin = prep(db, "BEGIN"), *commit = prep(db, "COMMIT");
     size_t n = b->n_logs;
-    char **tx = calloc(2 * n, sizeof(*tx));
+    char **tx = calloc(3 * n, sizeof(*tx));
     for (size_t i = 0; i < n; i++) {
-        tx[2 * i] = render_value(&b->logs[i].body);
-        tx[2 * i + 1] = render_attrs(&b->logs[i].attrs);
+        tx[3 * i] = render_value(&b->logs[i].body);
+        tx[3 * i + 1] = render_attrs(&b->logs[i].attrs);
+        tx[3 * i + 2] = tokens(tx[3 * i + 1], NULL);
     }
     double t0 = now_s();
     for (long r = 0; r < rows; r++) {
         if (r % ROWS_PER_TX == 0)
             step(db, begin);
         const model_log *lg = &b->logs[(size_t)r % n];
-        size_t k = 2 * ((size_t)r % n);
+        size_t k = 3 * ((size_t)r % n);
         sqlite3_bind_int64(st, 1, (int64_t)lg->time_ns + r);
         sqlite3_bind_int64(st, 2, (int64_t)lg->observed_time_ns + r);
         sqlite3_bind_int64(st, 3, 1);
@@ -244,20 +271,27 @@ static double raw_logs(const char *path, int schema, const model_batch *b, long 
         sqlite3_bind_text(st, 13, tx[k], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 14, tx[k + 1], -1, SQLITE_STATIC);
         step(db, st);
+        int64_t row = sqlite3_last_insert_rowid(db);
         if (fts) {
-            sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(db));
+            sqlite3_bind_int64(fts, 1, row);
             sqlite3_bind_text(fts, 2, tx[k], -1, SQLITE_STATIC);
             step(db, fts);
+        }
+        if (ix) {
+            sqlite3_bind_int64(ix, 1, row);
+            sqlite3_bind_text(ix, 2, tx[k + 2], -1, SQLITE_STATIC);
+            step(db, ix);
         }
         if (r % ROWS_PER_TX == ROWS_PER_TX - 1 || r == rows - 1)
             step(db, commit);
     }
     double dt = now_s() - t0;
-    for (size_t i = 0; i < 2 * n; i++)
+    for (size_t i = 0; i < 3 * n; i++)
         free(tx[i]);
     free(tx);
     sqlite3_finalize(st);
     sqlite3_finalize(fts);
+    sqlite3_finalize(ix);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_close(db);
@@ -287,13 +321,16 @@ int main(int argc, char **argv) {
         return 1;
     }
     char path[128];
-    static const char *const names[2] = {"bare", "schema"};
-    for (int schema = 1; schema >= 0; schema--) {
+    static const char *const names[3] = {"bare", "schema", "schema-noattr"};
+    static const int order[3] = {1, 2, 0};
+    for (int k = 0; k < 3; k++) {
+        int schema = order[k];
         snprintf(path, sizeof(path), "%s/spans-%s.db", dir, names[schema]);
         printf("raw spans %s: %.0f\n", names[schema], raw_spans(path, schema, spans, rows));
         fflush(stdout);
     }
-    for (int schema = 1; schema >= 0; schema--) {
+    for (int k = 0; k < 3; k++) {
+        int schema = order[k];
         snprintf(path, sizeof(path), "%s/logs-%s.db", dir, names[schema]);
         printf("raw logs %s: %.0f\n", names[schema], raw_logs(path, schema, logs, rows));
         fflush(stdout);

@@ -22,6 +22,7 @@ export function verifyDatabase(dbPath, tmp) {
   assert.equal(q('SELECT count(*) FROM spans WHERE trace NOT IN (SELECT id FROM traces)'), '0', 'orphan spans');
   assert.equal(q('SELECT count(*) FROM (SELECT DISTINCT service, trace FROM spans) p WHERE NOT EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service=p.service AND ts.trace=p.trace)'), '0', 'trace_services');
   assert.equal(q('SELECT count(*) FROM services v WHERE span_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id) OR log_count <> (SELECT count(*) FROM logs l WHERE l.service=v.id) OR error_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id AND s.status_code=2) OR point_count <> (SELECT count(*) FROM points p JOIN series r ON r.id=p.series JOIN metrics m ON m.id=r.metric WHERE m.service=v.id)'), '0', 'service counters');
-  q("INSERT INTO logs_fts(logs_fts, rank) VALUES('integrity-check', 0)"); // throws when the index is damaged
+  // the full-text indexes' own structure (throws when damaged)
+  for (const fts of ['logs_fts', 'span_attr_fts', 'log_attr_fts']) q(`INSERT INTO ${fts}(${fts}, rank) VALUES('integrity-check', 0)`);
 }
 
