@@ -193,7 +193,8 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
 
 static void config_usage(void) {
     printf("loupe %s - a standalone OpenTelemetry dashboard\n\n"
-           "usage: loupe [flags]\n\n"
+           "usage: loupe [flags]\n"
+           "       loupe healthcheck [flags]   exit 0 if the loupe on --ui-addr is ready\n\n"
            "Every flag can also be set through the environment variable shown.\n\n",
            LOUPE_VERSION);
     for (size_t i = 0; i < CONFIG_NFLAGS; i++) {

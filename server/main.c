@@ -10,6 +10,7 @@
 #include "grpc.h"
 #include "log.h"
 #include "otlp_http.h"
+#include "probe.h"
 #include "store.h"
 #include "ui.h"
 
@@ -30,7 +31,27 @@ static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
 
+/* `loupe healthcheck [flags]`: asks the loupe listening on --ui-addr (the
+ * same flags and environment as the server) whether it is ready; exit 0 if
+ * so, 1 if not. For the container's HEALTHCHECK, which has no curl. */
+static int main_healthcheck(int argc, char **argv) {
+    config cfg;
+    char msg[512] = "";
+    int rc = config_parse(&cfg, argc, argv, msg, sizeof(msg));
+    if (rc == CONFIG_EXIT)
+        return 0;
+    if (rc != CONFIG_OK) {
+        fprintf(stderr, "loupe healthcheck: %s\n", msg);
+        return 1;
+    }
+    rc = probe_health(cfg.ui_addr, 5000, msg, sizeof(msg));
+    fprintf(rc == 0 ? stdout : stderr, "loupe healthcheck: %s\n", msg);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0)
+        return main_healthcheck(argc - 1, argv + 1);
     config cfg;
     char err[512] = "";
     int rc = config_parse(&cfg, argc, argv, err, sizeof(err));

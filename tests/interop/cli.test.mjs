@@ -3,8 +3,9 @@
 // unwritable data directories.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,4 +133,114 @@ test('SIGTERM stops the server cleanly with exit status 0', async () => {
   assert.equal(res.code, 0);
   assert.match(srv.stderr, /event=shutdown/);
   assert.match(srv.stderr, /event=stopped/);
+});
+
+// `loupe healthcheck`: the container's HEALTHCHECK (no curl in the image).
+// Run asynchronously: the fake servers below answer from this process.
+function healthcheck(args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(LOUPE_BIN, ['healthcheck', ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const started = Date.now();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+// A fake UI port answering each path with the given status (others 404).
+async function fakeUi(answers) {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.url);
+    const status = answers[req.url] || 404;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, seen, addr: `127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('healthcheck exits 0 against a running loupe, by flag, by environment and through a wildcard address', async () => {
+  const srv = await startLoupe();
+  try {
+    let r = await healthcheck(['--ui-addr', `127.0.0.1:${srv.uiPort}`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^loupe healthcheck: GET \/(readyz|healthz): 200\n$/);
+    r = await healthcheck([], { LOUPE_UI_ADDR: `127.0.0.1:${srv.uiPort}` });
+    assert.equal(r.status, 0, r.stderr);
+    // the image's default --ui-addr is 0.0.0.0:18888: a wildcard is probed on loopback
+    r = await healthcheck(['--ui-addr', `0.0.0.0:${srv.uiPort}`]);
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    assert.equal((await srv.stop()).code, 0);
+  }
+});
+
+test('healthcheck exits 1 when nothing listens', async () => {
+  const r = await healthcheck(['--ui-addr', `127.0.0.1:${await freePort()}`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^loupe healthcheck: cannot connect to 127\.0\.0\.1:\d+: Connection refused\n$/);
+});
+
+test('healthcheck exits 1 when /readyz answers 503, without trying /healthz', async () => {
+  const ui = await fakeUi({ '/readyz': 503, '/healthz': 200 });
+  try {
+    const r = await healthcheck(['--ui-addr', ui.addr]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /GET \/readyz: 503/);
+    assert.deepEqual(ui.seen, ['/readyz']);
+  } finally {
+    await ui.close();
+  }
+});
+
+test('healthcheck falls back to /healthz only when /readyz is missing (404)', async () => {
+  const ok = await fakeUi({ '/healthz': 200 });
+  const none = await fakeUi({});
+  const down = await fakeUi({ '/healthz': 500 });
+  try {
+    let r = await healthcheck(['--ui-addr', ok.addr]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(ok.seen, ['/readyz', '/healthz']);
+    r = await healthcheck(['--ui-addr', none.addr]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /GET \/healthz: 404/);
+    r = await healthcheck(['--ui-addr', down.addr]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /GET \/healthz: 500/);
+  } finally {
+    await Promise.all([ok.close(), none.close(), down.close()]);
+  }
+});
+
+test('healthcheck exits 1 within its 5 s timeout when the server never answers, or answers garbage', async () => {
+  const sockets = [];
+  const silent = net.createServer((s) => { sockets.push(s); });
+  const garbage = net.createServer((s) => { s.on('error', () => {}); s.resume(); s.end('SSH-2.0-nope\r\n'); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  await new Promise((r) => garbage.listen(0, '127.0.0.1', r));
+  try {
+    let r = await healthcheck(['--ui-addr', `127.0.0.1:${silent.address().port}`]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /timed out/);
+    assert.ok(r.ms >= 4500 && r.ms < 15000, `took ${r.ms} ms`);
+    r = await healthcheck(['--ui-addr', `127.0.0.1:${garbage.address().port}`]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not an HTTP answer/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await Promise.all([new Promise((r) => silent.close(r)), new Promise((r) => garbage.close(r))]);
+  }
+});
+
+test('healthcheck with a bad flag exits 1 with a one-line error', async () => {
+  const r = await healthcheck(['--ui-addr', 'nonsense']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^loupe healthcheck: .*nonsense.*\n$/);
 });
