@@ -6,6 +6,7 @@
  * off. */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,22 +363,47 @@ END_TEST
 
 /* ---- live ------------------------------------------------------------------------------ */
 
+/* The callbacks run on the hub's ticker and the store's writer as well as on
+ * the test's thread: the fields are guarded by conn_mu. */
 typedef struct conn {
     int suspended, resumes, suspends;
 } conn;
 
+static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conn_cv = PTHREAD_COND_INITIALIZER;
+
 static void c_suspend(void *p) {
     conn *c = p;
-    ck_assert_int_eq(c->suspended, 0);
+    pthread_mutex_lock(&conn_mu);
+    int was = c->suspended;
     c->suspended = 1;
     c->suspends++;
+    pthread_mutex_unlock(&conn_mu);
+    ck_assert_int_eq(was, 0);
 }
 
 static void c_resume(void *p) {
     conn *c = p;
-    ck_assert_int_eq(c->suspended, 1); /* never before its suspend */
+    pthread_mutex_lock(&conn_mu);
+    int was = c->suspended;
     c->suspended = 0;
     c->resumes++;
+    pthread_cond_broadcast(&conn_cv);
+    pthread_mutex_unlock(&conn_mu);
+    ck_assert_int_eq(was, 1); /* never before its suspend */
+}
+
+/* Waits (at most 2 s) until c is resumed; returns c->suspended. */
+static int c_wait_resumed(conn *c) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&conn_mu);
+    while (c->suspended && pthread_cond_timedwait(&conn_cv, &conn_mu, &until) == 0) {
+    }
+    int suspended = c->suspended;
+    pthread_mutex_unlock(&conn_mu);
+    return suspended;
 }
 
 /* Collects what next() gives until it waits (or ends). */
@@ -469,11 +495,7 @@ START_TEST(test_live_heartbeat_and_slow_client) {
     buf_init(&out, 1 << 20);
     ck_assert_int_eq(drain(l, &out), API_LIVE_WAIT);
     /* the ticker resumes it for the heartbeat (bounded wait) */
-    for (int i = 0; i < 200 && c.suspended; i++) {
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
-    ck_assert_int_eq(c.suspended, 0);
+    ck_assert_int_eq(c_wait_resumed(&c), 0);
     buf_reset(&out);
     ck_assert_int_eq(drain(l, &out), API_LIVE_WAIT);
     ck_assert_ptr_nonnull(strstr(out.ptr, "event: heartbeat\ndata: {\"timeUnixNano\":\""));
