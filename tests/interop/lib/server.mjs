@@ -72,6 +72,7 @@ export async function startLoupe(opts = {}) {
   });
   let stdout = '';
   let stderr = '';
+  let killed = false;
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
 
@@ -101,15 +102,22 @@ export async function startLoupe(opts = {}) {
     get stdout() { return stdout; },
     get stderr() { return stderr; },
     exited,
-    // SIGTERM, then wait for a clean exit. Returns {code, signal}.
+    // SIGTERM, then wait for the exit. Returns {code, signal}. Throws when
+    // the exit was not clean (status 0), unless kill() ended it: a sanitizer
+    // report (ASan, UBSan, TSan, valgrind) makes the status non-zero, and so
+    // fails the test or its after() hook.
     async stop({ keepData = false } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const res = await exited;
       if (ownDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!killed && res.code !== 0) {
+        throw new Error(`loupe exited uncleanly (code ${res.code}, signal ${res.signal})\n${stderr.slice(-6000)}`);
+      }
       return res;
     },
     // kill -9, for crash tests.
     async kill() {
+      killed = true;
       proc.kill('SIGKILL');
       return exited;
     },
