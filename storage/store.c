@@ -2526,6 +2526,10 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     rc = store_open_db(s, err, errlen);
     if (rc != STORE_OK)
         goto fail;
+    /* The counts as opened, for the log line: once started, the writer owns
+     * w->counts (retention at start changes them). */
+    uint64_t opened[MODEL_SIGNAL_COUNT];
+    memcpy(opened, w->counts, sizeof(opened));
     rc = pthread_create(&s->thread, NULL, store_writer_main, s);
     if (rc == 0)
         pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
@@ -2539,7 +2543,7 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
               "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64
               " db_bytes=%" PRIu64 " max_db_bytes=%" PRIu64 " max_age_s=%" PRIu64,
               s->mode == STORE_MODE_MEMORY ? "memory" : "sqlite",
-              log_quote(s->path, qpath, sizeof(qpath)), w->counts[0], w->counts[1], w->counts[2],
+              log_quote(s->path, qpath, sizeof(qpath)), opened[0], opened[1], opened[2],
               atomic_load(&s->db_bytes), s->max_db_bytes, s->max_age_ns / 1000000000u);
     *out = s;
     return STORE_OK;
