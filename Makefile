@@ -6,6 +6,8 @@
 #   make test-unit  C unit tests only          make test-interop  Node tests only
 #   make test-browser  the web UI in headless Chromium
 #   make asan       the whole suite under AddressSanitizer + UBSan
+#   make tsan       threaded parts under ThreadSanitizer   make valgrind  leaks
+#   make docker-check  the Dockerfile's runtime packages against ldd
 #   make bench      benchmarks (see docs/benchmarks.md)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
@@ -278,6 +280,53 @@ BROWSER_TESTS := $(sort $(shell find tests/browser -name '*.test.mjs' 2>/dev/nul
 test-browser: $(BUILD)/loupe
 	LOUPE_BIN=$(abspath $(BUILD)/loupe) node --test --test-concurrency=1 $(BROWSER_TESTS)
 
+# ---- ThreadSanitizer: the threaded parts (make tsan) -----------------------
+# The unit tests of the ring, the store's writer and readers, the gRPC
+# server, the live hub and the OTLP/HTTP receiver, and the interop tests
+# against a TSan build of loupe (build/san-thread). The first race report
+# ends the process (halt_on_error) with a non-zero status, which fails the
+# test (Check reports the early exit; the interop harness's stop() throws).
+TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete \
+             storage/test_store_retention server/test_grpc server/test_api_stream \
+             server/test_otlp_http server/test_api
+TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
+                    suppressions=$(abspath tests/tsan.supp)
+tsan-run: $(BUILD)/loupe $(patsubst %,$(BUILD)/tests/%,$(TSAN_UNIT))
+	@fail=0; for t in $(TSAN_UNIT); do echo "== tsan $$t"; \
+		TSAN_OPTIONS="$(TSAN_RUN_OPTIONS)" CK_DEFAULT_TIMEOUT=120 $(BUILD)/tests/$$t || fail=1; \
+	done; [ $$fail = 0 ] || { echo "tsan: unit tests failed"; exit 1; }
+	TSAN_OPTIONS="$(TSAN_RUN_OPTIONS)" LOUPE_BIN=$(abspath $(BUILD)/loupe) \
+		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) node --test --test-concurrency=1 $(INTEROP_TESTS)
+
+tsan: deps-test
+	@$(MAKE) --no-print-directory SANITIZE=thread tsan-run
+
+# ---- valgrind: memory errors and leaks of a short session (make valgrind) --
+# build/loupe under memcheck (tests/valgrind/loupe-valgrind.sh) for the
+# interop tests below: ingest over OTLP/HTTP (protobuf, JSON, gzip) and
+# OTLP/gRPC, hostile input, load and backpressure, every API query,
+# export/import, live streams, then SIGTERM. Any error or definitely or
+# indirectly lost block makes loupe exit 99, which fails the test. (Not
+# here: kill -9 tests, which end loupe before any leak check, and tests that
+# measure loupe's own I/O or memory, which valgrind's would distort.)
+VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
+                    grpc_load store_backpressure cli
+VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
+valgrind: deps-test
+	@$(MAKE) --no-print-directory all
+	LOUPE_VALGRIND_BIN=$(abspath $(BUILD)/loupe) LOUPE_BIN=$(abspath tests/valgrind/loupe-valgrind.sh) \
+		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) node --test --test-concurrency=1 $(VALGRIND_TESTS)
+
+# ---- the container image, checked without Docker (make docker-check) -------
+# tests/container/check.sh: the Dockerfile's runtime packages cover what
+# `ldd build/loupe` lists, and nothing more; then the check must fail for a
+# Dockerfile that lacks one of them (so it cannot pass vacuously).
+docker-check: $(BUILD)/loupe
+	tests/container/check.sh Dockerfile $(BUILD)/loupe
+	@sed 's/ libjansson4 / /' Dockerfile > $(BUILD)/Dockerfile.nojansson
+	@if tests/container/check.sh $(BUILD)/Dockerfile.nojansson $(BUILD)/loupe >/dev/null 2>&1; then \
+		echo "docker-check: a Dockerfile without libjansson4 passed the check"; exit 1; fi
+
 # ---- entry points ---------------------------------------------------------
 deps:
 	@scripts/deps.sh build
@@ -315,7 +364,7 @@ clean:
 	rm -rf build
 
 .PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode bench-query lint \
-        format clean
+        format clean tsan tsan-run valgrind docker-check
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/tests -name '*.d' 2>/dev/null)

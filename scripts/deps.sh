@@ -14,7 +14,7 @@ set -eu
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm"
-test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3"
+test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
