@@ -12,6 +12,7 @@
 #include "otlp_http.h"
 #include "store.h"
 #include "ui.h"
+#include "ui_auth.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
  * a wildcard address is shown as "localhost". */
@@ -24,6 +25,23 @@ static void main_display_host(const char *addr, char *out, size_t outlen) {
     out[n] = '\0';
     if (n == 0 || strcmp(out, "0.0.0.0") == 0 || strcmp(out, "[::]") == 0)
         snprintf(out, outlen, "localhost");
+}
+
+/* Percent-encodes a token for a URL query (token68 has '+', '/', '='). */
+static void main_url_token(const char *tok, char *out, size_t outlen) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const char *p = tok; *p != '\0' && o + 4 <= outlen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '+' || ch == '/' || ch == '=') {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
 }
 
 static void main_fail(const char *what, const char *err) {
@@ -54,6 +72,7 @@ int main(int argc, char **argv) {
     int exit_code = 1;
     store *st = NULL;
     ui_server *ui = NULL;
+    ui_auth *auth = NULL;
     grpc_server *grpc = NULL;
     otlp_http *http = NULL;
 
@@ -72,7 +91,15 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    ui_config ucfg = {.addr = cfg.ui_addr};
+    if (!cfg.ui_auth_none) {
+        rc = ui_auth_new(config_ui_token(&cfg), &auth);
+        if (rc != UI_AUTH_OK) {
+            main_fail("web UI", rc == UI_AUTH_ERANDOM ? "cannot read random bytes for the token"
+                                                      : "cannot set up the UI token");
+            goto out;
+        }
+    }
+    ui_config ucfg = {.addr = cfg.ui_addr, .auth = auth};
     if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
         goto out;
@@ -105,15 +132,26 @@ int main(int argc, char **argv) {
     main_display_host(cfg.otlp_http_addr, hhost, sizeof(hhost));
     int uport = ui_server_port(ui), gport = grpc_server_port(grpc), hport = otlp_http_port(http);
     printf("loupe %s ready\n"
-           "  web UI and API  http://%s:%d/\n"
-           "  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
+           "  web UI and API  http://%s:%d/\n",
+           LOUPE_VERSION, uhost, uport);
+    if (auth != NULL) {
+        char urltok[3 * UI_AUTH_TOKEN_MAX + 1];
+        main_url_token(ui_auth_token(auth), urltok, sizeof(urltok));
+        printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
+    }
+    printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
-           LOUPE_VERSION, uhost, uport, ghost, gport, ghost, gport, hhost, hport);
+           ghost, gport, ghost, gport, hhost, hport);
     if (cfg.storage_memory)
         printf("  storage         memory (nothing is kept after exit)\n");
     else
         printf("  storage         sqlite in %s/loupe.db\n", cfg.data_dir);
     fflush(stdout);
+    if (auth == NULL)
+        log_event(LOG_WARN, "ui_auth_disabled",
+                  "msg=\"--ui-auth none: the web UI and API on port %d are open to anyone who "
+                  "can reach it\"",
+                  uport);
     log_event(LOG_INFO, "ready", "ui_port=%d otlp_grpc_port=%d otlp_http_port=%d storage=%s", uport,
               gport, hport, cfg.storage_memory ? "memory" : "sqlite");
 
@@ -128,6 +166,7 @@ out:
     otlp_http_stop(http);
     grpc_server_stop(grpc);
     ui_server_stop(ui);
+    ui_auth_free(auth);
     store_close(st);
     if (exit_code == 0)
         log_event(LOG_INFO, "stopped", NULL);

@@ -11,6 +11,11 @@
  * closed by ui_server_stop() after the daemon has joined its threads. Every
  * response carries the security headers (CSP, nosniff, no-referrer, DENY).
  *
+ * With an authenticator (token mode, ui_auth.c) every request passes
+ * ui_gate() before routing: /healthz, /readyz and /login are open; API paths
+ * without the session cookie or bearer token get a 401 JSON error, UI pages
+ * a 303 to /login. GET /login?token=... trades the token for the cookie.
+ *
  * Three API routes are not one buffer (api_stream_route): GET /export and
  * GET /live answer with a content-reader callback that pulls lines from
  * query_export_next() or events from api_live_next() on the worker's reader
@@ -74,6 +79,7 @@ struct ui_server {
     ui_reader readers[UI_MAX_READERS];
     size_t nreaders;
     api_live_hub *hub; /* live streams; NULL without a store */
+    const ui_auth *auth; /* borrowed; NULL = no authentication */
 };
 
 /* Per-request state for the reader lookup. */
@@ -414,6 +420,128 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
     return ui_queue(c, MHD_HTTP_OK, r);
 }
 
+/* ---- authentication ---------------------------------------------------------- */
+
+static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
+    static const char msg[] = "authentication required: send \"Authorization: Bearer TOKEN\" "
+                              "with the token loupe printed at start, or log in at /login";
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, "unauthorized", msg);
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    buf_free(&out);
+    struct MHD_Response *r = NULL;
+    if (body != NULL && len > 0)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return ui_queue(c, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+/* A 303 to location, with an optional Set-Cookie value. */
+static enum MHD_Result ui_redirect(struct MHD_Connection *c, const char *location,
+                                   const char *set_cookie) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (set_cookie != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+    return ui_queue(c, MHD_HTTP_SEE_OTHER, r);
+}
+
+/* The login page: a plain form, no script and no style (the CSP allows
+ * neither inline), so it needs no asset behind the login. */
+static const char LOGIN_HEAD[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<meta name=\"color-scheme\" content=\"light dark\">\n"
+    "<title>loupe: log in</title>\n</head>\n<body>\n<main>\n<h1>loupe</h1>\n"
+    "<p>Open the login link loupe printed when it started, or enter its token here.</p>\n";
+static const char LOGIN_WRONG[] =
+    "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
+    "Check the login line loupe printed at start (a new random token is made at every "
+    "start unless one is set with --ui-token).</p>\n";
+static const char LOGIN_FORM[] =
+    "<form method=\"get\" action=\"/login\">\n"
+    "<label for=\"token\">Token</label>\n"
+    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
+    "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
+    "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
+    "</main>\n</body>\n</html>\n";
+
+static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
+    buf page;
+    buf_init(&page, 8192);
+    int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
+    if (rc == BUF_OK && wrong)
+        rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
+    if (rc == BUF_OK)
+        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
+    size_t len = 0;
+    char *body = rc == BUF_OK ? buf_detach(&page, &len) : NULL;
+    buf_free(&page);
+    struct MHD_Response *r = NULL;
+    if (body != NULL)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r);
+}
+
+/* GET /login: the form, or ?token=... traded for the session cookie. */
+static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
+                                      const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (u->auth == NULL)
+        return ui_redirect(c, "/", NULL); /* nothing to log in to */
+    const char *tok = NULL;
+    size_t tok_len = 0;
+    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
+            MHD_YES ||
+        tok == NULL || tok_len == 0)
+        return ui_send_login_page(c, 0);
+    if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
+        log_event(LOG_INFO, "ui_login_failed", NULL);
+        return ui_send_login_page(c, 1);
+    }
+    char cookie[128];
+    if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
+        return ui_send_error(c, 500, "cannot build the session cookie", NULL);
+    return ui_redirect(c, "/", cookie);
+}
+
+/* The auth gate, before routing. Returns 1 when the request may go on;
+ * otherwise the answer (401 or a redirect to /login) is queued in *ret. */
+static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, const char *method,
+                   enum MHD_Result *ret) {
+    if (u->auth == NULL)
+        return 1;
+    ui_auth_path kind = ui_auth_classify(url);
+    if (kind == UI_AUTH_PATH_OPEN || kind == UI_AUTH_PATH_LOGIN)
+        return 1;
+    if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
+                           ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
+        return 1;
+    if (kind == UI_AUTH_PATH_PAGE && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+        *ret = ui_redirect(c, "/login", NULL);
+    else
+        *ret = ui_send_unauthorized(c);
+    return 0;
+}
+
 /* ---- the daemon ------------------------------------------------------------ */
 
 /* 1 for a GET or HEAD that announces no body: those are answered once the
@@ -453,6 +581,11 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     }
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
         api_stream_route(method, url) == API_STREAM_IMPORT) {
+        enum MHD_Result denied = MHD_NO;
+        if (!ui_gate(u, c, url, method, &denied)) {
+            *con_cls = &ui_state_answered; /* the body is not read */
+            return denied;
+        }
         ui_import_req *ir = calloc(1, sizeof(*ir));
         if (ir != NULL)
             ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
@@ -482,6 +615,11 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     *con_cls = &ui_state_answered;
     if (url == NULL || url[0] != '/')
         return ui_send_error(c, 400, "bad request target", NULL);
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied))
+        return denied;
+    if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
+        return ui_serve_login(u, c, method);
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method);
     return ui_serve_static(c, url, method);
@@ -531,6 +669,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
         return -1;
     }
     u->st = st;
+    u->auth = cfg->auth;
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
         goto fail_after_alloc;

@@ -5,11 +5,13 @@
 #include <stddef.h>
 
 #include "store.h"
+#include "ui_auth.h"
 
 typedef struct ui_config {
     const char *addr;          /* "HOST:PORT"; port 0 picks a free port */
     unsigned max_connections;  /* 0 = 256 */
     unsigned timeout_seconds;  /* 0 = 60 */
+    const ui_auth *auth;       /* NULL = open to all; borrowed, must outlive the server */
 } ui_config;
 
 typedef struct ui_server ui_server;
