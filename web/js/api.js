@@ -45,6 +45,12 @@ async function request(method, path, params, { signal } = {}) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'loupe cannot be reached (is it still running?)', path);
   }
+  if (res.status === 401) {
+    // Not logged in (token auth, no or stale session cookie): the server's
+    // login page. EventSource streams end up here too, through polling.
+    window.location.assign('/login');
+    throw new ApiError(401, 'unauthorized', 'log in to loupe', path);
+  }
   const text = await res.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }
