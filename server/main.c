@@ -131,6 +131,12 @@ int main(int argc, char **argv) {
     main_display_host(cfg.otlp_grpc_addr, ghost, sizeof(ghost));
     main_display_host(cfg.otlp_http_addr, hhost, sizeof(hhost));
     int uport = ui_server_port(ui), gport = grpc_server_port(grpc), hport = otlp_http_port(http);
+    /* before the ready lines, so that whoever waits for them sees it */
+    if (auth == NULL)
+        log_event(LOG_WARN, "ui_auth_disabled",
+                  "msg=\"--ui-auth none: the web UI and API on port %d are open to anyone who "
+                  "can reach it\"",
+                  uport);
     printf("loupe %s ready\n"
            "  web UI and API  http://%s:%d/\n",
            LOUPE_VERSION, uhost, uport);
@@ -147,11 +153,6 @@ int main(int argc, char **argv) {
     else
         printf("  storage         sqlite in %s/loupe.db\n", cfg.data_dir);
     fflush(stdout);
-    if (auth == NULL)
-        log_event(LOG_WARN, "ui_auth_disabled",
-                  "msg=\"--ui-auth none: the web UI and API on port %d are open to anyone who "
-                  "can reach it\"",
-                  uport);
     log_event(LOG_INFO, "ready", "ui_port=%d otlp_grpc_port=%d otlp_http_port=%d storage=%s", uport,
               gport, hport, cfg.storage_memory ? "memory" : "sqlite");
 
