@@ -86,6 +86,12 @@ async function call(s, method, p, headers = {}, body) {
   }
 }
 
+// Stops a server and checks a clean exit (no sanitizer report in ASan builds).
+async function stopOk(s) {
+  const { code, signal } = await s.stop();
+  assert.equal(code, 0, `loupe exit (signal ${signal})\n${s.stderr.slice(-4000)}`);
+}
+
 function assertUnauthorized(r, what) {
   assert.equal(r.status, 401, `${what}: ${r.text}`);
   assert.equal(r.headers.get('www-authenticate'), 'Bearer', what);
@@ -280,7 +286,7 @@ test('--ui-auth none leaves the UI and API open, with a warning line', async () 
     assert.equal(login.status, 303);
     assert.equal(login.headers.get('location'), '/');
   } finally {
-    await open.stop();
+    await stopOk(open);
   }
   // the environment twin, when no flag says otherwise
   const [u, g, h] = await freePorts(3);
@@ -290,6 +296,7 @@ test('--ui-auth none leaves the UI and API open, with a warning line', async () 
     assert.equal(res.status, 200);
   });
   assert.ok(!r.stdout.includes('/login?token='));
+  assert.equal(r.code, 0, r.stderr);
 });
 
 test('a random token differs between two starts', async () => {
@@ -302,8 +309,8 @@ test('a random token differs between two starts', async () => {
     // one server's token does not open the other
     assertUnauthorized(await call(b, 'GET', '/api/v1/services', a.authHeaders), 'foreign token');
   } finally {
-    await a.stop();
-    await b.stop();
+    await stopOk(a);
+    await stopOk(b);
   }
 });
 
@@ -319,14 +326,14 @@ test('--ui-token fixes the token; its cookie does not survive a restart', async 
     assert.equal(login.status, 303);
     oldCookie = login.headers.get('set-cookie').split(';')[0];
   } finally {
-    await a.stop();
+    await stopOk(a);
   }
   const b = await startLoupe({ auth: true, token });
   try {
     assert.equal((await call(b, 'GET', '/api/v1/services', b.authHeaders)).status, 200);
     assertUnauthorized(await call(b, 'GET', '/api/v1/services', { Cookie: oldCookie }), 'old session');
   } finally {
-    await b.stop();
+    await stopOk(b);
   }
 });
 
