@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "recv_stats.h"
 #include "store.h"
 
 typedef struct grpc_config {
@@ -29,6 +30,9 @@ int grpc_server_start(const grpc_config *cfg, store *st, grpc_server **out, char
 
 /* The bound TCP port. */
 int grpc_server_port(const grpc_server *g);
+
+/* A snapshot of the receiver's counters (thread-safe; zeros for NULL). */
+void grpc_server_get_stats(const grpc_server *g, recv_stats *out);
 
 /* Sends GOAWAY, finishes streams in flight, joins the loop and frees.
  * Accepts NULL. */
