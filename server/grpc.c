@@ -76,7 +76,7 @@
 #define GRPC_CLOSING_TIMEOUT_NS (5LL * 1000000000)
 #define GRPC_SWEEP_NS (1000LL * 1000000)
 #define GRPC_GOAWAY_DELAY_NS (1000LL * 1000000) /* notice to final GOAWAY, if no PING ack */
-#define GRPC_STOP_GRACE_NS (10LL * 1000000000)  /* bound on waiting for commits at stop */
+#define GRPC_STOP_GRACE_NS (5LL * 1000000000)   /* bound on waiting for commits at stop */
 #define GRPC_MAX_EVENTS 256
 #define GRPC_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define GRPC_MSG_MAX 512 /* grpc-message text before percent-encoding */
@@ -1655,14 +1655,20 @@ void grpc_server_get_stats(const grpc_server *g, recv_stats *out) {
     recv_counters_get(g != NULL && g->hub != NULL ? &g->hub->rc : NULL, out);
 }
 
+void grpc_server_begin_stop(grpc_server *g) {
+    if (g == NULL || !g->thread_started)
+        return;
+    atomic_store(&g->stop, 1);
+    pthread_mutex_lock(&g->hub->mu);
+    grpc_hub_wake(g->hub);
+    pthread_mutex_unlock(&g->hub->mu);
+}
+
 void grpc_server_stop(grpc_server *g) {
     if (g == NULL)
         return;
     if (g->thread_started) {
-        atomic_store(&g->stop, 1);
-        pthread_mutex_lock(&g->hub->mu);
-        grpc_hub_wake(g->hub);
-        pthread_mutex_unlock(&g->hub->mu);
+        grpc_server_begin_stop(g);
         pthread_join(g->thread, NULL);
     }
     pthread_mutex_lock(&g->hub->mu);

@@ -34,6 +34,11 @@ int grpc_server_port(const grpc_server *g);
 /* A snapshot of the receiver's counters (thread-safe; zeros for NULL). */
 void grpc_server_get_stats(const grpc_server *g, recv_stats *out);
 
+/* Starts the stop without waiting: no new connections, GOAWAY to the open
+ * ones (their streams in flight go on for up to 5 s). grpc_server_stop()
+ * must still be called. Accepts NULL. */
+void grpc_server_begin_stop(grpc_server *g);
+
 /* Sends GOAWAY, finishes streams in flight, joins the loop and frees.
  * Accepts NULL. */
 void grpc_server_stop(grpc_server *g);
