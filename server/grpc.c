@@ -56,6 +56,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "otlp.h"
+#include "recv_stats.h"
 
 #define GRPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
 #define GRPC_DEFAULT_MAX_CONNECTIONS 4096u
@@ -75,7 +76,7 @@
 #define GRPC_CLOSING_TIMEOUT_NS (5LL * 1000000000)
 #define GRPC_SWEEP_NS (1000LL * 1000000)
 #define GRPC_GOAWAY_DELAY_NS (1000LL * 1000000) /* notice to final GOAWAY, if no PING ack */
-#define GRPC_STOP_GRACE_NS (10LL * 1000000000)  /* bound on waiting for commits at stop */
+#define GRPC_STOP_GRACE_NS (5LL * 1000000000)   /* bound on waiting for commits at stop */
 #define GRPC_MAX_EVENTS 256
 #define GRPC_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define GRPC_MSG_MAX 512 /* grpc-message text before percent-encoding */
@@ -112,6 +113,7 @@ struct grpc_hub {
     unsigned appends; /* appends whose callback has not come yet */
     int closed;      /* the server has gone: callbacks just free */
     int efd;         /* eventfd the loop watches; also the stop wake-up */
+    recv_counters rc; /* for /metrics; here because commits outlive the server */
 };
 
 static void grpc_hub_free(grpc_hub *h) {
@@ -137,7 +139,13 @@ static void grpc_hub_wake(grpc_hub *h) {
 static void grpc_store_done(void *ud, int status, const model_batch *b) {
     grpc_done *d = ud;
     grpc_hub *h = d->hub;
-    (void)b;
+    if (b != NULL) {
+        if (status == STORE_OK)
+            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
+        else
+            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
+                                model_batch_items(b));
+    }
     d->status = status;
     d->next = NULL;
     pthread_mutex_lock(&h->mu);
@@ -425,8 +433,41 @@ static void grpc_stream_release_input(grpc_stream *st) {
 
 /* Submits a trailers-only answer with the given HTTP and gRPC status; the
  * stream is DONE afterwards. */
+static recv_outcome grpc_outcome_of(int code) {
+    switch (code) {
+    case OTLP_GRPC_UNAUTHENTICATED:
+        return RECV_UNAUTHENTICATED;
+    case OTLP_GRPC_RESOURCE_EXHAUSTED:
+        return RECV_TOO_LARGE;
+    case OTLP_GRPC_UNAVAILABLE:
+        return RECV_BACKPRESSURE;
+    case OTLP_GRPC_INVALID_ARGUMENT:
+    case OTLP_GRPC_UNIMPLEMENTED:
+    case OTLP_GRPC_INTERNAL: /* malformed framing, gzip, grpc-timeout */
+        return RECV_INVALID;
+    default:
+        return RECV_OTHER;
+    }
+}
+
+static void grpc_stream_fail_as(grpc_stream *st, int http_status, int code, const char *message,
+                                recv_outcome outcome);
+
 static void grpc_stream_fail(grpc_stream *st, int http_status, int code, const char *message) {
+    grpc_stream_fail_as(st, http_status, code, message, grpc_outcome_of(code));
+}
+
+/* A store refusal or failed commit: UNAVAILABLE, counted by its cause. */
+static void grpc_stream_store_fail(grpc_stream *st, int store_code, const char *message) {
+    grpc_stream_fail_as(st, 200,
+                        store_is_retryable(store_code) ? OTLP_GRPC_UNAVAILABLE : OTLP_GRPC_INTERNAL,
+                        message, recv_outcome_of_store(store_code));
+}
+
+static void grpc_stream_fail_as(grpc_stream *st, int http_status, int code, const char *message,
+                                recv_outcome outcome) {
     grpc_conn *c = st->conn;
+    recv_count_request(&c->srv->hub->rc, outcome);
     char status_s[16], code_s[16], msg_s[GRPC_MSG_MAX * 3 + 1];
     int sl = snprintf(status_s, sizeof(status_s), "%d", http_status);
     int cl = snprintf(code_s, sizeof(code_s), "%d", code);
@@ -495,6 +536,7 @@ static void grpc_stream_ok(grpc_stream *st) {
     st->resp = (uint8_t *)buf_detach(&body, &st->resp_len);
     st->resp_off = 0;
     st->state = GRPC_STREAM_DONE;
+    recv_count_request(&c->srv->hub->rc, RECV_OK);
     nghttp2_nv nva[] = {
         GRPC_NVS(":status", "200"),
         GRPC_NVS("content-type", "application/grpc"),
@@ -590,17 +632,22 @@ static void grpc_stream_process(grpc_stream *st) {
         goto out;
     }
     st->rejected = batch->rejected;
+    size_t items = model_batch_items(batch);
+    recv_count_decoded(&g->hub->rc, sig, items,
+                       batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
 
     if (g->st == NULL && g->append == NULL) {
         model_batch_free(batch);
+        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "no store");
         goto out;
     }
     grpc_done *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         model_batch_free(batch);
+        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
         goto out;
     }
@@ -621,9 +668,9 @@ static void grpc_stream_process(grpc_stream *st) {
         g->hub->appends--;
         pthread_mutex_unlock(&g->hub->mu);
         free(d);
+        recv_count_rejected(&g->hub->rc, sig, recv_outcome_of_store(src), items);
         snprintf(msg, sizeof(msg), "store: %s", store_strerror(src));
-        grpc_stream_status(st, store_is_retryable(src) ? OTLP_GRPC_UNAVAILABLE : OTLP_GRPC_INTERNAL,
-                           msg);
+        grpc_stream_store_fail(st, src, msg);
     }
 out:
     buf_free(&inflated);
@@ -642,7 +689,7 @@ static void grpc_handle_done(grpc_server *g, const grpc_done *d) {
     } else {
         char msg[128];
         snprintf(msg, sizeof(msg), "commit failed: %s", store_strerror(d->status));
-        grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, msg);
+        grpc_stream_store_fail(st, d->status, msg);
     }
 }
 
@@ -1110,6 +1157,7 @@ static void grpc_conn_free(grpc_conn *c) {
     if (c->next)
         c->next->prev = c->prev;
     g->nconns--;
+    recv_count_connection(&g->hub->rc, -1);
     g->slots[c->slot] = NULL;
     g->gens[c->slot]++; /* completions for this connection now find nothing */
     g->free_slots[g->nfree++] = c->slot;
@@ -1162,6 +1210,7 @@ static grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
         g->conns->prev = c;
     g->conns = c;
     g->nconns++;
+    recv_count_connection(&g->hub->rc, 1);
     return c;
 
 fail_epoll:
@@ -1602,14 +1651,24 @@ int grpc_server_port(const grpc_server *g) {
     return g ? g->port : -1;
 }
 
+void grpc_server_get_stats(const grpc_server *g, recv_stats *out) {
+    recv_counters_get(g != NULL && g->hub != NULL ? &g->hub->rc : NULL, out);
+}
+
+void grpc_server_begin_stop(grpc_server *g) {
+    if (g == NULL || !g->thread_started)
+        return;
+    atomic_store(&g->stop, 1);
+    pthread_mutex_lock(&g->hub->mu);
+    grpc_hub_wake(g->hub);
+    pthread_mutex_unlock(&g->hub->mu);
+}
+
 void grpc_server_stop(grpc_server *g) {
     if (g == NULL)
         return;
     if (g->thread_started) {
-        atomic_store(&g->stop, 1);
-        pthread_mutex_lock(&g->hub->mu);
-        grpc_hub_wake(g->hub);
-        pthread_mutex_unlock(&g->hub->mu);
+        grpc_server_begin_stop(g);
         pthread_join(g->thread, NULL);
     }
     pthread_mutex_lock(&g->hub->mu);

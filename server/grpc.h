@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "recv_stats.h"
 #include "store.h"
 
 typedef struct grpc_config {
@@ -29,6 +30,14 @@ int grpc_server_start(const grpc_config *cfg, store *st, grpc_server **out, char
 
 /* The bound TCP port. */
 int grpc_server_port(const grpc_server *g);
+
+/* A snapshot of the receiver's counters (thread-safe; zeros for NULL). */
+void grpc_server_get_stats(const grpc_server *g, recv_stats *out);
+
+/* Starts the stop without waiting: no new connections, GOAWAY to the open
+ * ones (their streams in flight go on for up to 5 s). grpc_server_stop()
+ * must still be called. Accepts NULL. */
+void grpc_server_begin_stop(grpc_server *g);
 
 /* Sends GOAWAY, finishes streams in flight, joins the loop and frees.
  * Accepts NULL. */

@@ -1,9 +1,11 @@
 /* main.c - loupe's entry point: parse flags, open the store, start the
  * receivers and the UI server, wait for SIGINT/SIGTERM, shut down in order. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -42,6 +44,24 @@ static void main_url_token(const char *tok, char *out, size_t outlen) {
         }
     }
     out[o] = '\0';
+}
+
+/* Hard bound on shutdown: if stopping in order takes longer than this, or a
+ * second signal comes, the process exits at once. Nothing acknowledged is
+ * lost that way (acknowledged means committed; SQLite's WAL keeps the
+ * database consistent); only unacknowledged data still queued is dropped. */
+#define MAIN_SHUTDOWN_LIMIT_MS 9500
+
+static void *main_shutdown_watchdog(void *arg) {
+    const sigset_t *sigs = arg;
+    struct timespec limit = {MAIN_SHUTDOWN_LIMIT_MS / 1000, (MAIN_SHUTDOWN_LIMIT_MS % 1000) * 1000000L};
+    int sig = sigtimedwait(sigs, NULL, &limit);
+    if (sig > 0)
+        log_event(LOG_ERROR, "shutdown_forced", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+        log_event(LOG_ERROR, "shutdown_timeout", "limit_ms=%d", MAIN_SHUTDOWN_LIMIT_MS);
+    _exit(1);
+    return NULL;
 }
 
 static void main_fail(const char *what, const char *err) {
@@ -126,6 +146,8 @@ int main(int argc, char **argv) {
         goto out;
     }
 
+    ui_server_set_sources(ui, grpc, http);
+
     char uhost[128], ghost[128], hhost[128];
     main_display_host(cfg.ui_addr, uhost, sizeof(uhost));
     main_display_host(cfg.otlp_grpc_addr, ghost, sizeof(ghost));
@@ -160,10 +182,18 @@ int main(int argc, char **argv) {
     sigwait(&sigs, &sig);
     log_event(LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     exit_code = 0;
+    pthread_t watchdog;
+    if (pthread_create(&watchdog, NULL, main_shutdown_watchdog, &sigs) == 0)
+        pthread_detach(watchdog);
+    /* Not ready any more; both receivers stop accepting at once, so their
+     * grace periods run side by side. */
+    ui_server_begin_shutdown(ui);
+    grpc_server_begin_stop(grpc);
 
 out:
     /* Receivers first (they finish requests in flight, whose answers wait on
      * the store), then the UI, then the store commits what it holds. */
+    ui_server_set_sources(ui, NULL, NULL);
     otlp_http_stop(http);
     grpc_server_stop(grpc);
     ui_server_stop(ui);

@@ -57,6 +57,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "otlp.h"
+#include "recv_stats.h"
 
 #define OTLP_HTTP_DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define OTLP_HTTP_DEFAULT_CONNECTIONS 1024u
@@ -88,6 +89,7 @@ struct otlp_http {
     unsigned in_flight; /* requests with a context */
     unsigned pending;   /* batches appended whose callback has not run */
     int stopping;       /* no more appends */
+    recv_counters rc;   /* for /metrics */
 };
 
 typedef enum otlp_http_phase {
@@ -245,10 +247,35 @@ static enum MHD_Result otlp_http_send(const otlp_http *h, struct MHD_Connection 
     return ret;
 }
 
+static recv_outcome otlp_http_outcome_of(unsigned status) {
+    switch (status) {
+    case MHD_HTTP_UNAUTHORIZED:
+        return RECV_UNAUTHENTICATED;
+    case MHD_HTTP_CONTENT_TOO_LARGE:
+        return RECV_TOO_LARGE;
+    case MHD_HTTP_SERVICE_UNAVAILABLE:
+        return RECV_BACKPRESSURE;
+    default:
+        return status >= 400 && status < 500 ? RECV_INVALID : RECV_OTHER;
+    }
+}
+
+static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
+                                                unsigned status, int pb, int32_t grpc_code,
+                                                const char *message, recv_outcome outcome);
+
 /* Queues an error answer: a google.rpc.Status in the request's encoding. */
-static enum MHD_Result otlp_http_send_status(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_status(otlp_http *h, struct MHD_Connection *conn,
                                              unsigned status, int pb, int32_t grpc_code,
                                              const char *message) {
+    return otlp_http_send_status_as(h, conn, status, pb, grpc_code, message,
+                                    otlp_http_outcome_of(status));
+}
+
+static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
+                                                unsigned status, int pb, int32_t grpc_code,
+                                                const char *message, recv_outcome outcome) {
+    recv_count_request(&h->rc, outcome);
     buf body;
     buf_init(&body, OTLP_HTTP_ANSWER_MAX);
     int rc = pb ? otlp_status_pb(grpc_code, message, &body)
@@ -267,7 +294,7 @@ static enum MHD_Result otlp_http_send_status(const otlp_http *h, struct MHD_Conn
 
 /* Queues the 200 answer (Export*ServiceResponse, partial success when
  * items were rejected). */
-static enum MHD_Result otlp_http_send_ok(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_ok(otlp_http *h, struct MHD_Connection *conn,
                                          model_signal sig, int pb, int64_t rejected,
                                          const char *message) {
     buf body;
@@ -281,13 +308,14 @@ static enum MHD_Result otlp_http_send_ok(const otlp_http *h, struct MHD_Connecti
                                      OTLP_GRPC_INTERNAL,
                                      "The data was stored but the answer could not be encoded.");
     }
+    recv_count_request(&h->rc, RECV_OK);
     enum MHD_Result ret = otlp_http_send(h, conn, MHD_HTTP_OK, pb, &body);
     buf_free(&body);
     return ret;
 }
 
 /* The answer for a failed store_append() or commit. */
-static enum MHD_Result otlp_http_send_store_error(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_store_error(otlp_http *h, struct MHD_Connection *conn,
                                                   int pb, int code) {
     const char *msg;
     switch (code) {
@@ -308,13 +336,13 @@ static enum MHD_Result otlp_http_send_store_error(const otlp_http *h, struct MHD
                                      OTLP_GRPC_INTERNAL,
                                      "The store refused the data because of an internal error.");
     }
-    return otlp_http_send_status(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, pb, OTLP_GRPC_UNAVAILABLE,
-                                 msg);
+    return otlp_http_send_status_as(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, pb,
+                                    OTLP_GRPC_UNAVAILABLE, msg, recv_outcome_of_store(code));
 }
 
 /* Answers an OPTIONS request on an OTLP path: a CORS preflight when it has
  * Origin and Access-Control-Request-Method, a plain OPTIONS otherwise. */
-static enum MHD_Result otlp_http_options(const otlp_http *h, struct MHD_Connection *conn) {
+static enum MHD_Result otlp_http_options(otlp_http *h, struct MHD_Connection *conn) {
     static const char *const base[] = {"content-type", "content-encoding", "authorization",
                                        "x-otlp-api-key", NULL};
     static const char *const extra[] = {"accept",    "accept-encoding", "accept-language",
@@ -375,6 +403,13 @@ static void otlp_http_store_done(void *ud, int status, const model_batch *b) {
     otlp_http_req *r = ud;
     otlp_http *h = r->h;
     struct MHD_Connection *conn = r->conn;
+    if (b != NULL) {
+        if (status == STORE_OK)
+            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
+        else
+            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
+                                model_batch_items(b));
+    }
     r->store_status = status;
     r->rejected = b ? b->rejected : 0;
     r->reject_message[0] = '\0';
@@ -563,6 +598,8 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         goto answer;
     }
 
+    size_t items = model_batch_items(batch);
+    recv_count_decoded(&h->rc, r->sig, items, batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->n_spans == 0 && batch->n_logs == 0 && batch->n_metrics == 0 &&
         batch->n_points == 0) {
         /* Nothing to commit: answer now (partial success if all were bad). */
@@ -581,6 +618,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
     pthread_mutex_unlock(&h->mu);
     if (stopping) {
         model_batch_free(batch);
+        recv_count_rejected(&h->rc, r->sig, RECV_BACKPRESSURE, items);
         return otlp_http_send_store_error(h, conn, r->pb, STORE_ECLOSED);
     }
 
@@ -590,6 +628,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
     int src = store_append(h->st, batch, otlp_http_store_done, r);
     if (src != STORE_OK) {
         /* The batch is freed and the callback will not run. */
+        recv_count_rejected(&h->rc, r->sig, recv_outcome_of_store(src), items);
         r->store_status = src;
         atomic_store_explicit(&r->done, 1, memory_order_release);
         MHD_resume_connection(conn);
@@ -785,6 +824,16 @@ fail_after_alloc:
 
 int otlp_http_port(const otlp_http *h) {
     return h ? h->port : -1;
+}
+
+void otlp_http_get_stats(const otlp_http *h, recv_stats *out) {
+    recv_counters_get(h ? &h->rc : NULL, out);
+    if (h == NULL || h->daemon == NULL)
+        return;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != NULL)
+        out->open_connections = (int64_t)info->num_connections;
 }
 
 static void otlp_http_deadline(struct timespec *ts, long ms) {

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "recv_stats.h"
 #include "store.h"
 
 typedef struct otlp_http_config {
@@ -31,6 +32,10 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
 
 /* The bound TCP port (useful when the config asked for port 0). */
 int otlp_http_port(const otlp_http *h);
+
+/* A snapshot of the receiver's counters; open_connections is
+ * libmicrohttpd's count (thread-safe; zeros for NULL). */
+void otlp_http_get_stats(const otlp_http *h, recv_stats *out);
 
 /* Stops accepting, lets requests in flight finish, and frees. Accepts NULL. */
 void otlp_http_stop(otlp_http *h);

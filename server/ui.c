@@ -31,10 +31,12 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -42,8 +44,10 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
+#include "config.h"
 #include "log.h"
 #include "netaddr.h"
+#include "selfmetrics.h"
 #include "ui_http.h"
 #include "web_assets.h"
 
@@ -80,6 +84,11 @@ struct ui_server {
     size_t nreaders;
     api_live_hub *hub; /* live streams; NULL without a store */
     const ui_auth *auth; /* borrowed; NULL = no authentication */
+    /* /metrics and /readyz */
+    const grpc_server *grpc; /* guarded by mu; NULL = not registered */
+    const otlp_http *http;   /* guarded by mu */
+    double started;          /* unix seconds */
+    atomic_int draining;     /* shutdown has begun: /readyz says not ready */
 };
 
 /* Per-request state for the reader lookup. */
@@ -373,6 +382,69 @@ static const char *ui_header(struct MHD_Connection *c, const char *name) {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* ---- operations: /readyz and /metrics ------------------------------------ */
+
+static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
+                                       const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    const char *reason = NULL;
+    store_stats st;
+    store_get_stats(u->st, &st);
+    if (u->st == NULL)
+        reason = "no store";
+    else if (atomic_load(&u->draining) || st.closing)
+        reason = "shutting down";
+    else if (st.writes_failing)
+        reason = "the database refuses writes";
+    buf out;
+    buf_init(&out, 4096);
+    int rc = reason == NULL ? buf_append_str(&out, "{\"status\":\"ready\"}")
+                            : buf_printf(&out, "{\"status\":\"not ready\",\"reason\":\"%s\"}",
+                                         reason);
+    if (rc != BUF_OK)
+        buf_reset(&out);
+    enum MHD_Result ret = ui_send_json(c, reason == NULL ? 200 : 503, &out, NULL);
+    buf_free(&out);
+    return ret;
+}
+
+static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
+                                        const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    selfmetrics_input in;
+    memset(&in, 0, sizeof(in));
+    /* Under mu: main unregisters the receivers (with this lock) before it
+     * stops them, so they are alive while we read them. */
+    pthread_mutex_lock(&u->mu);
+    selfmetrics_collect(u->st, u->grpc, u->http, &in);
+    pthread_mutex_unlock(&u->mu);
+    in.version = LOUPE_VERSION;
+    in.start_time_seconds = u->started;
+    in.ui_connections = -1;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(u->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != NULL)
+        in.ui_connections = (int64_t)info->num_connections;
+    buf out;
+    buf_init(&out, (size_t)1 << 20);
+    if (selfmetrics_render(&in, &out) != BUF_OK) {
+        buf_free(&out);
+        return ui_send_error(c, 500, "cannot render the metrics", NULL);
+    }
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, SELFMETRICS_CONTENT_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
 /* ---- static assets -------------------------------------------------------- */
 
 static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
@@ -620,6 +692,10 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         return denied;
     if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
         return ui_serve_login(u, c, method);
+    if (strcmp(url, "/readyz") == 0)
+        return ui_serve_readyz(u, c, method);
+    if (strcmp(url, "/metrics") == 0)
+        return ui_serve_metrics(u, c, method);
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method);
     return ui_serve_static(c, url, method);
@@ -670,6 +746,10 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     }
     u->st = st;
     u->auth = cfg->auth;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    atomic_init(&u->draining, 0);
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
         goto fail_after_alloc;
@@ -736,6 +816,20 @@ fail_after_alloc:
 
 int ui_server_port(const ui_server *u) {
     return u != NULL ? u->port : -1;
+}
+
+void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http) {
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->grpc = grpc;
+    u->http = http;
+    pthread_mutex_unlock(&u->mu);
+}
+
+void ui_server_begin_shutdown(ui_server *u) {
+    if (u != NULL)
+        atomic_store(&u->draining, 1);
 }
 
 void ui_server_stop(ui_server *u) {

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "grpc.h"
+#include "otlp_http.h"
 #include "store.h"
 #include "ui_auth.h"
 
@@ -21,6 +23,14 @@ typedef struct ui_server ui_server;
 int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen);
 
 int ui_server_port(const ui_server *u);
+
+/* Registers the receivers whose counters GET /metrics shows (either may be
+ * NULL). Thread-safe: once it returns, no /metrics request uses the handles
+ * it replaced, so call it with NULLs before stopping the receivers. */
+void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http);
+
+/* Shutdown has begun: GET /readyz answers 503 from now on. */
+void ui_server_begin_shutdown(ui_server *u);
 
 /* Stops accepting, finishes requests in flight and frees. Accepts NULL. */
 void ui_server_stop(ui_server *u);
