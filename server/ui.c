@@ -384,6 +384,12 @@ static const char *ui_header(struct MHD_Connection *c, const char *name) {
 
 /* ---- operations: /readyz and /metrics ------------------------------------ */
 
+/* /metrics is both the web UI's Metrics page (a browser asks for HTML) and
+ * the Prometheus scrape (text/plain or OpenMetrics, or anything from curl). */
+static int ui_is_metrics_page(struct MHD_Connection *c, const char *url) {
+    return strcmp(url, "/metrics") == 0 && ui_http_wants_html(ui_header(c, MHD_HTTP_HEADER_ACCEPT));
+}
+
 static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
                                        const char *method) {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -602,6 +608,8 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
     if (u->auth == NULL)
         return 1;
     ui_auth_path kind = ui_auth_classify(url);
+    if (ui_is_metrics_page(c, url))
+        kind = UI_AUTH_PATH_PAGE; /* the web UI's Metrics page, not the scrape */
     if (kind == UI_AUTH_PATH_OPEN || kind == UI_AUTH_PATH_LOGIN)
         return 1;
     if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
@@ -694,7 +702,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         return ui_serve_login(u, c, method);
     if (strcmp(url, "/readyz") == 0)
         return ui_serve_readyz(u, c, method);
-    if (strcmp(url, "/metrics") == 0)
+    if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
         return ui_serve_metrics(u, c, method);
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method);

@@ -247,6 +247,27 @@ test('UI pages without a credential are redirected to /login; non-GET is a 401',
   assertUnauthorized(await call(srv, 'POST', '/', {}, 'x'), 'POST /');
 });
 
+test('/metrics: a browser gets the Metrics page (login first), a scraper the Prometheus text', async () => {
+  const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  const PROM = 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1';
+  const anon = await call(srv, 'GET', '/metrics', { Accept: BROWSER });
+  assert.equal(anon.status, 303, 'a browser without a session goes to the login page');
+  assert.equal(anon.headers.get('location'), '/login');
+  assertUnauthorized(await call(srv, 'GET', '/metrics', { Accept: PROM }), 'scrape without a token');
+  assertUnauthorized(await call(srv, 'GET', '/metrics'), 'curl without a token');
+  assert.ok(cookie, 'set by the login test');
+  const page = await call(srv, 'GET', '/metrics?service=x', { Accept: BROWSER, Cookie: cookie });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.match(page.text, /<script type="module"/);
+  for (const accept of [PROM, '*/*', 'text/html;q=0, */*']) {
+    const scrape = await call(srv, 'GET', '/metrics', { Accept: accept, Authorization: `Bearer ${srv.token}` });
+    assert.equal(scrape.status, 200, accept);
+    assert.match(scrape.headers.get('content-type'), /^text\/plain; version=0\.0\.4/, accept);
+    assert.match(scrape.text, /^# HELP loupe_/m, accept);
+  }
+});
+
 test('/healthz and /readyz need no credential', async () => {
   const h = await call(srv, 'GET', '/healthz');
   assert.equal(h.status, 200, h.text);
