@@ -671,7 +671,10 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     f.span_id = lp.span_id;
     if (hub == NULL)
         return api_fail(out, 503, "the store is not available");
-    if (api_live_open(hub, &f, suspend, resume, conn, l) != 0)
+    int lrc = api_live_open(hub, &f, suspend, resume, conn, l);
+    if (lrc == API_LIVE_EFULL)
+        return api_fail(out, 503, "too many live clients; retry later");
+    if (lrc != 0)
         return api_fail(out, 503, "cannot open a live stream now");
     return 200;
 }

@@ -78,6 +78,26 @@ static const config_flag config_flags[] = {
      "a fixed UI token, at least 16 characters (default: a random one per start)"},
     {"ui-token-file", "LOUPE_UI_TOKEN_FILE", CONFIG_STR, OFF(ui_token_file), "PATH",
      "read the fixed UI token from the first line of this file"},
+    {"max-attributes", "LOUPE_MAX_ATTRIBUTES", CONFIG_COUNT, OFF(max_attributes), "N",
+     "attributes kept per resource, scope, span, event, link, log or point; the rest are"
+     " dropped and counted (default 128)"},
+    {"max-attribute-value-length", "LOUPE_MAX_ATTRIBUTE_VALUE_LENGTH", CONFIG_SIZE,
+     OFF(max_attr_value_len), "BYTES",
+     "longer string and bytes attribute values are cut to this (default 32KiB)"},
+    {"max-span-events", "LOUPE_MAX_SPAN_EVENTS", CONFIG_COUNT, OFF(max_span_events), "N",
+     "events kept per span; the rest are dropped and counted (default 128)"},
+    {"max-span-links", "LOUPE_MAX_SPAN_LINKS", CONFIG_COUNT, OFF(max_span_links), "N",
+     "links kept per span; the rest are dropped and counted (default 128)"},
+    {"max-connections", "LOUPE_MAX_CONNECTIONS", CONFIG_COUNT, OFF(max_connections), "N",
+     "open connections per port (gRPC, OTLP/HTTP, UI); more are refused (default 1024)"},
+    {"idle-timeout", "LOUPE_IDLE_TIMEOUT", CONFIG_DURATION, OFF(idle_timeout_ns), "DURATION",
+     "close a connection that has sent nothing for this long (default 60s)"},
+    {"request-timeout", "LOUPE_REQUEST_TIMEOUT", CONFIG_DURATION, OFF(request_timeout_ns),
+     "DURATION", "a request's headers and body must arrive within this (default 30s)"},
+    {"max-header-size", "LOUPE_MAX_HEADER_SIZE", CONFIG_SIZE, OFF(max_header_size), "BYTES",
+     "largest request headers on every port (default 64KiB)"},
+    {"max-live-clients", "LOUPE_MAX_LIVE_CLIENTS", CONFIG_COUNT, OFF(max_live_clients), "N",
+     "concurrent live streams (GET /api/v1/live); more get 503 (default 64)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -295,6 +315,15 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     cfg->max_logs = 1000000;
     cfg->max_points = 5000000;
     cfg->log_level = LOG_INFO;
+    cfg->max_attributes = 128;
+    cfg->max_attr_value_len = 32u << 10;
+    cfg->max_span_events = 128;
+    cfg->max_span_links = 128;
+    cfg->max_connections = 1024;
+    cfg->idle_timeout_ns = 60ULL * 1000000000ULL;
+    cfg->request_timeout_ns = 30ULL * 1000000000ULL;
+    cfg->max_header_size = 64u << 10;
+    cfg->max_live_clients = 64;
 
     for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
         const char *v = getenv(config_flags[i].env);
@@ -357,6 +386,21 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
             snprintf(err, errlen, "%s: %s", addrs[i].flag, why);
             return CONFIG_EINVAL;
         }
+    }
+    if (cfg->max_connections > 65536) {
+        snprintf(err, errlen, "--max-connections: %llu is more than 65536",
+                 (unsigned long long)cfg->max_connections);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->max_header_size < 1024 || cfg->max_header_size > ((size_t)16 << 20)) {
+        snprintf(err, errlen, "--max-header-size: %zu bytes is outside 1KiB..16MiB",
+                 cfg->max_header_size);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->max_live_clients > 100000) {
+        snprintf(err, errlen, "--max-live-clients: %llu is more than 100000",
+                 (unsigned long long)cfg->max_live_clients);
+        return CONFIG_EINVAL;
     }
     if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20)) {
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */

@@ -37,6 +37,16 @@ typedef struct config {
     const char *ui_token;      /* --ui-token; NULL = none given (see config_ui_token) */
     const char *ui_token_file; /* --ui-token-file */
     char ui_token_read[CONFIG_UI_TOKEN_BUF]; /* the token read from ui_token_file */
+    /* limits (docs/security.md) */
+    uint64_t max_attributes;    /* per item; past it attributes are dropped and counted */
+    size_t max_attr_value_len;  /* string/bytes attribute values are cut to this */
+    uint64_t max_span_events;   /* per span */
+    uint64_t max_span_links;    /* per span */
+    uint64_t max_connections;   /* per port (gRPC, OTLP/HTTP, UI) */
+    uint64_t idle_timeout_ns;   /* a connection silent this long is closed */
+    uint64_t request_timeout_ns; /* a request's headers and body must arrive within it */
+    size_t max_header_size;     /* request headers, on every port */
+    uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
 } config;
 
 #define CONFIG_OK 0

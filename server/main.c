@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "grpc.h"
 #include "log.h"
+#include "otlp.h"
 #include "otlp_http.h"
 #include "store.h"
 #include "ui.h"
@@ -64,6 +66,26 @@ static void *main_shutdown_watchdog(void *arg) {
     return NULL;
 }
 
+/* A duration flag in whole seconds (rounded up, at least 1). */
+static unsigned main_seconds(uint64_t ns) {
+    uint64_t s = (ns + 999999999ULL) / 1000000000ULL;
+    return s == 0 ? 1u : s > 86400u * 365 ? 86400u * 365 : (unsigned)s;
+}
+
+/* Three ports of max_connections each, plus the store and the slack. */
+static void main_raise_nofile(uint64_t max_connections) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t want = (rlim_t)(3 * max_connections + 256);
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
@@ -79,6 +101,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     log_set_level((log_level)cfg.log_level);
+    otlp_limits limits = {
+        .max_attrs = (size_t)cfg.max_attributes,
+        .max_value_len = cfg.max_attr_value_len,
+        .max_events = (size_t)cfg.max_span_events,
+        .max_links = (size_t)cfg.max_span_links,
+    };
+    otlp_limits_set(&limits);
+    main_raise_nofile(cfg.max_connections);
 
     /* Signals are taken synchronously by this thread with sigwait(); every
      * thread started below inherits the blocked mask. */
@@ -119,7 +149,15 @@ int main(int argc, char **argv) {
             goto out;
         }
     }
-    ui_config ucfg = {.addr = cfg.ui_addr, .auth = auth};
+    ui_config ucfg = {
+        .addr = cfg.ui_addr,
+        .auth = auth,
+        .max_connections = (unsigned)cfg.max_connections,
+        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
+        .max_live_clients = (unsigned)cfg.max_live_clients,
+    };
     if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
         goto out;
@@ -129,6 +167,10 @@ int main(int argc, char **argv) {
         .addr = cfg.otlp_grpc_addr,
         .max_message_bytes = cfg.max_grpc_message_size,
         .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg.max_connections,
+        .idle_timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
     };
     if (grpc_server_start(&gcfg, st, &grpc, err, sizeof(err)) != 0) {
         main_fail("OTLP/gRPC receiver", err);
@@ -140,6 +182,10 @@ int main(int argc, char **argv) {
         .max_body_bytes = cfg.max_body_size,
         .cors_origins = cfg.cors_origins,
         .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg.max_connections,
+        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
     };
     if (otlp_http_start(&hcfg, st, &http, err, sizeof(err)) != 0) {
         main_fail("OTLP/HTTP receiver", err);

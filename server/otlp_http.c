@@ -63,7 +63,9 @@
 #define OTLP_HTTP_DEFAULT_CONNECTIONS 1024u
 #define OTLP_HTTP_DEFAULT_TIMEOUT 30u
 #define OTLP_HTTP_THREADS 2u
-#define OTLP_HTTP_POOL_BYTES ((size_t)128 << 10) /* per-connection MHD memory */
+#define OTLP_HTTP_POOL_BYTES ((size_t)128 << 10) /* per-connection MHD memory, at least */
+#define OTLP_HTTP_DEFAULT_REQUEST_TIMEOUT 30u
+#define OTLP_HTTP_DEFAULT_MAX_HEADER ((size_t)64 << 10)
 #define OTLP_HTTP_BACKLOG 512
 #define OTLP_HTTP_BUDGET_FACTOR 4
 #define OTLP_HTTP_BUDGET_MIN ((size_t)64 << 20)
@@ -82,6 +84,8 @@ struct otlp_http {
     size_t mem_limit;
     char *cors_origins; /* owned copy; NULL = CORS off */
     char *keys[2];      /* owned copies; NULL = unused */
+    http_guard *guard;  /* slow clients, header size, counters */
+    size_t max_header;
     atomic_size_t body_bytes; /* bytes held by request bodies now */
 
     pthread_mutex_t mu;
@@ -220,6 +224,7 @@ static void otlp_http_add_cors(const otlp_http *h, struct MHD_Connection *conn,
  * the buf is left empty). Returns what MHD_queue_response() returns. */
 static enum MHD_Result otlp_http_send(const otlp_http *h, struct MHD_Connection *conn,
                                       unsigned status, int pb, buf *body) {
+    http_guard_received(conn); /* answered: no longer a slow request */
     struct MHD_Response *resp;
     size_t len = 0;
     char *data = body ? buf_detach(body, &len) : NULL;
@@ -431,6 +436,14 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     const char *ctype = otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
     int pb = http_util_media_type_is(ctype, "application/x-protobuf");
     int json = !pb && http_util_media_type_is(ctype, "application/json");
+
+    if (!http_guard_headers_ok(h->guard, conn, url, method, h->max_header)) {
+        char msg[OTLP_HTTP_MSG_LEN];
+        snprintf(msg, sizeof(msg), "The request headers exceed the limit of %zu bytes.",
+                 h->max_header);
+        return otlp_http_send_status(h, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, pb,
+                                     OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+    }
 
     int is_options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
@@ -659,6 +672,8 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
     otlp_http_req *r = *con_cls;
     if (r == NULL)
         return otlp_http_begin(h, conn, url, method, con_cls);
+    if (*upload_data_size == 0)
+        http_guard_received(conn); /* the whole body is here */
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -679,9 +694,9 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
 
 static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                 enum MHD_RequestTerminationCode toe) {
-    (void)conn;
     otlp_http *h = cls;
     otlp_http_req *r = *con_cls;
+    http_guard_completed(conn);
     if (r == NULL)
         return;
     *con_cls = NULL;
@@ -698,9 +713,10 @@ static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **c
 static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    otlp_http *h = cls;
     char msg[512], quoted[600];
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(h->guard, msg);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
@@ -719,6 +735,7 @@ static char *otlp_http_strdup_nonempty(const char *s, int *oom) {
 }
 
 static void otlp_http_free(otlp_http *h) {
+    http_guard_free(h->guard);
     free(h->cors_origins);
     free(h->keys[0]);
     free(h->keys[1]);
@@ -791,15 +808,29 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
 
     unsigned max_conn = cfg->max_connections ? cfg->max_connections : OTLP_HTTP_DEFAULT_CONNECTIONS;
     unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : OTLP_HTTP_DEFAULT_TIMEOUT;
+    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                        : OTLP_HTTP_DEFAULT_REQUEST_TIMEOUT;
+    h->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : OTLP_HTTP_DEFAULT_MAX_HEADER;
+    /* libmicrohttpd keeps the headers in the connection's pool: room for
+     * them and a read buffer, so that our 431 (with its message) comes
+     * first; headers larger than the pool are refused by libmicrohttpd. */
+    size_t pool = h->max_header * 2 > OTLP_HTTP_POOL_BYTES ? h->max_header * 2
+                                                           : OTLP_HTTP_POOL_BYTES;
+    h->guard = http_guard_new("otlp_http", req_timeout * 1000u, timeout * 1000u);
+    if (h->guard == NULL) {
+        snprintf(err, errlen, "OTLP/HTTP: cannot start the connection guard");
+        close(fd);
+        goto fail_after_alloc;
+    }
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, otlp_http_access, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)OTLP_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        OTLP_HTTP_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        http_guard_notify, h->guard, MHD_OPTION_END);
     if (h->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -834,6 +865,10 @@ void otlp_http_get_stats(const otlp_http *h, recv_stats *out) {
         MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     if (info != NULL)
         out->open_connections = (int64_t)info->num_connections;
+}
+
+void otlp_http_stats(otlp_http *h, http_guard_stats *out) {
+    http_guard_stats_get(h ? h->guard : NULL, out);
 }
 
 static void otlp_http_deadline(struct timespec *ts, long ms) {

@@ -55,6 +55,10 @@
 #define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
 #define UI_DEFAULT_MAX_CONNECTIONS 256
 #define UI_DEFAULT_TIMEOUT 60
+#define UI_DEFAULT_REQUEST_TIMEOUT 30
+#define UI_DEFAULT_MAX_HEADER ((size_t)64 << 10)
+#define UI_DEFAULT_MAX_LIVE 64
+#define UI_MIN_POOL ((size_t)64 << 10)
 #define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
 #define UI_STREAM_BLOCK (64 * 1024)
 #define UI_LIVE_STOP_MS 2000
@@ -89,6 +93,8 @@ struct ui_server {
     const otlp_http *http;   /* guarded by mu */
     double started;          /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
+    http_guard *guard; /* slow clients, header size, counters */
+    size_t max_header;
 };
 
 /* Per-request state for the reader lookup. */
@@ -157,6 +163,9 @@ static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
     if (r == NULL)
         return MHD_NO; /* out of memory: MHD closes the connection */
     ui_add_security_headers(r);
+    if (status == 503)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    http_guard_received(c); /* answered: no longer a slow request */
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -659,6 +668,18 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         buf_free(&out);
         return ret;
     }
+    if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes",
+                 u->max_header);
+        buf out;
+        buf_init(&out, 4096);
+        api_error_json(&out, "headers_too_large", msg);
+        *con_cls = &ui_state_answered;
+        enum MHD_Result ret = ui_send_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
+        buf_free(&out);
+        return ret;
+    }
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
         api_stream_route(method, url) == API_STREAM_IMPORT) {
         enum MHD_Result denied = MHD_NO;
@@ -713,8 +734,8 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
 static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls;
-    (void)c;
     (void)toe;
+    http_guard_completed(c);
     if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
         ui_import_req_free(*con_cls);
     *con_cls = NULL;
@@ -724,9 +745,10 @@ static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    ui_server *u = cls;
     char msg[512], quoted[600];
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(u->guard, msg);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
@@ -792,13 +814,27 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
         close(mhd_fd);
         goto fail_after_socket;
     }
+    if (u->hub != NULL)
+        api_live_hub_set_max_streams(u->hub, cfg->max_live_clients ? cfg->max_live_clients
+                                                                   : UI_DEFAULT_MAX_LIVE);
+    u->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
+    size_t pool = u->max_header * 2 > UI_MIN_POOL ? u->max_header * 2 : UI_MIN_POOL;
+    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                        : UI_DEFAULT_REQUEST_TIMEOUT;
+    u->guard = http_guard_new("ui", req_timeout * 1000u, timeout * 1000u);
+    if (u->guard == NULL) {
+        snprintf(err, errlen, "ui: cannot start the connection guard");
+        close(mhd_fd);
+        goto fail_after_socket;
+    }
     u->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
         MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, u->guard, MHD_OPTION_END);
     if (u->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -813,6 +849,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     return 0;
 
 fail_after_socket:
+    http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     close(fd);
 fail_after_mutex:
@@ -840,6 +877,15 @@ void ui_server_begin_shutdown(ui_server *u) {
         atomic_store(&u->draining, 1);
 }
 
+void ui_server_stats(ui_server *u, ui_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (u == NULL)
+        return;
+    http_guard_stats_get(u->guard, &out->conn);
+    out->live_clients = api_live_hub_streams(u->hub);
+    out->live_clients_refused = api_live_hub_refused(u->hub);
+}
+
 void ui_server_stop(ui_server *u) {
     if (u == NULL)
         return;
@@ -850,6 +896,7 @@ void ui_server_stop(ui_server *u) {
     if (left > 0)
         log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
     MHD_stop_daemon(u->daemon);
+    http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
         sqlite3_close(u->readers[i].db);

@@ -6,6 +6,7 @@
 
 #include "grpc.h"
 #include "otlp_http.h"
+#include "http_guard.h"
 #include "store.h"
 #include "ui_auth.h"
 
@@ -14,7 +15,17 @@ typedef struct ui_config {
     unsigned max_connections;  /* 0 = 256 */
     unsigned timeout_seconds;  /* 0 = 60 */
     const ui_auth *auth;       /* NULL = open to all; borrowed, must outlive the server */
+    unsigned request_timeout_seconds; /* headers and body must arrive within; 0 = 30 */
+    size_t max_header_bytes;   /* request line and headers; larger gets 431; 0 = 64 KiB */
+    unsigned max_live_clients; /* concurrent live streams; more get 503; 0 = 64 */
 } ui_config;
+
+/* Connection and limit counters. */
+typedef struct ui_stats {
+    http_guard_stats conn;
+    uint64_t live_clients;         /* live streams open now */
+    uint64_t live_clients_refused; /* past max_live_clients */
+} ui_stats;
 
 typedef struct ui_server ui_server;
 
@@ -31,6 +42,7 @@ void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_htt
 
 /* Shutdown has begun: GET /readyz answers 503 from now on. */
 void ui_server_begin_shutdown(ui_server *u);
+void ui_server_stats(ui_server *u, ui_stats *out);
 
 /* Stops accepting, finishes requests in flight and frees. Accepts NULL. */
 void ui_server_stop(ui_server *u);
