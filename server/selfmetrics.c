@@ -17,6 +17,10 @@ void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *ht
     grpc_server_get_stats(grpc, &in->grpc);
     in->have_http = http != NULL;
     otlp_http_get_stats(http, &in->http);
+    otlp_limit_stats_get(&in->limits);
+    grpc_server_stats(grpc, &in->grpc_conn);
+    /* reads atomics only; the cast drops a const the getter does not need */
+    otlp_http_stats((otlp_http *)http, &in->http_conn);
 }
 
 int selfmetrics_escape_label(const char *v, buf *out) {
@@ -177,6 +181,67 @@ static int sm_store(const store_stats *st, buf *out) {
     return rc;
 }
 
+/* One counter family with a port label: gRPC, OTLP/HTTP and, when the UI
+ * port's figures were gathered (with_ui), UI. */
+static int sm_per_port(buf *out, const char *name, const char *help, uint64_t grpc, uint64_t http,
+                       int with_ui, uint64_t ui) {
+    int rc = sm_family(out, name, "counter", help);
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "%s{port=\"grpc\"} %" PRIu64 "\n%s{port=\"http\"} %" PRIu64 "\n",
+                        name, grpc, name, http);
+    if (rc == BUF_OK && with_ui)
+        rc = buf_printf(out, "%s{port=\"ui\"} %" PRIu64 "\n", name, ui);
+    return rc;
+}
+
+static int sm_limits(const selfmetrics_input *in, buf *out) {
+    const otlp_limit_stats *l = &in->limits;
+    int rc = sm_scalar(out, "loupe_attributes_dropped_total", "counter",
+                       "Attributes left out past --max-attributes (added to the item's dropped "
+                       "count).",
+                       l->attrs_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_attribute_values_truncated_total", "counter",
+                       "String and bytes attribute values cut to --max-attribute-value-length.",
+                       l->values_truncated);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_span_events_dropped_total", "counter",
+                       "Span events left out past --max-span-events.", l->events_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_span_links_dropped_total", "counter",
+                       "Span links left out past --max-span-links.", l->links_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_grpc_connections_refused_total", "counter",
+                       "gRPC connections closed at accept past --max-connections (the HTTP "
+                       "ports leave them waiting in the kernel's backlog instead).",
+                       in->grpc_conn.connections_refused);
+    if (rc == BUF_OK)
+        rc = sm_per_port(out, "loupe_request_timeouts_total",
+                         "Connections cut off because a request did not arrive within "
+                         "--request-timeout (slow clients), by port.",
+                         in->grpc_conn.request_timeouts, in->http_conn.request_timeouts,
+                         in->ui_connections >= 0, in->ui.conn.request_timeouts);
+    if (rc == BUF_OK)
+        rc = sm_per_port(out, "loupe_headers_too_large_total",
+                         "Requests refused for headers past --max-header-size, by port.",
+                         in->grpc_conn.headers_too_large, in->http_conn.headers_too_large,
+                         in->ui_connections >= 0, in->ui.conn.headers_too_large);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_grpc_idle_timeouts_total", "counter",
+                       "gRPC connections closed for silence past --idle-timeout or no preface.",
+                       in->grpc_conn.idle_timeouts);
+    if (in->ui_connections < 0)
+        return rc; /* no figures from the UI port */
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_live_clients", "gauge",
+                       "Live streams (GET /api/v1/live) open now.", in->ui.live_clients);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_live_clients_refused_total", "counter",
+                       "Live streams refused past --max-live-clients.",
+                       in->ui.live_clients_refused);
+    return rc;
+}
+
 int selfmetrics_render(const selfmetrics_input *in, buf *out) {
     int rc = sm_family(out, "loupe_build_info", "gauge", "Always 1; the version is a label.");
     if (rc == BUF_OK)
@@ -206,5 +271,7 @@ int selfmetrics_render(const selfmetrics_input *in, buf *out) {
     if (rc == BUF_OK && in->ui_connections >= 0)
         rc = buf_printf(out, "loupe_open_connections{port=\"ui\"} %" PRId64 "\n",
                         in->ui_connections);
+    if (rc == BUF_OK)
+        rc = sm_limits(in, out);
     return rc;
 }

@@ -13,9 +13,11 @@
 
 #include "buf.h"
 #include "grpc.h"
+#include "otlp.h"
 #include "otlp_http.h"
 #include "recv_stats.h"
 #include "store.h"
+#include "ui.h"
 
 /* The content type of the rendered text. */
 #define SELFMETRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -29,11 +31,17 @@ typedef struct selfmetrics_input {
     int have_grpc, have_http;  /* 0: that transport's series are zeros */
     recv_stats grpc, http;
     int64_t ui_connections;    /* open connections on the UI port; < 0 = unknown */
+    /* Limits hit (docs/security.md): the converter's drops, and each port's
+     * connection guards. */
+    otlp_limit_stats limits;
+    grpc_stats grpc_conn;
+    http_guard_stats http_conn;
+    ui_stats ui;
 } selfmetrics_input;
 
 /* Fills in from live sources; each may be NULL (then its have_* is 0).
- * Thread-safe as long as the sources outlive the call. version and
- * start_time_seconds are set by the caller. */
+ * Thread-safe as long as the sources outlive the call. version,
+ * start_time_seconds, ui_connections and ui are set by the caller. */
 void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *http,
                          selfmetrics_input *in);
 

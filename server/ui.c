@@ -442,6 +442,7 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
         MHD_get_daemon_info(u->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     if (info != NULL)
         in.ui_connections = (int64_t)info->num_connections;
+    ui_server_stats(u, &in.ui);
     buf out;
     buf_init(&out, (size_t)1 << 20);
     if (selfmetrics_render(&in, &out) != BUF_OK) {

@@ -162,6 +162,28 @@ function keptAlive(port) {
   });
 }
 
+// Runs after the tests above on the same server: every limit they hit shows
+// in the self-metrics.
+test('the limits hit above are counted in GET /metrics', async () => {
+  const res = await fetch(`${srv.uiUrl}/metrics`);
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const value = (series) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `${series} is exported`);
+    return Number(line.slice(series.length + 1));
+  };
+  assert.ok(value('loupe_attributes_dropped_total') >= 2, 'attributes past --max-attributes');
+  assert.ok(value('loupe_attribute_values_truncated_total') >= 1, 'the cut value');
+  assert.ok(value('loupe_span_events_dropped_total') >= 1);
+  assert.ok(value('loupe_span_links_dropped_total') >= 1);
+  for (const port of ['grpc', 'http', 'ui']) {
+    assert.ok(value(`loupe_headers_too_large_total{port="${port}"}`) >= 1, `431/RESOURCE_EXHAUSTED on ${port}`);
+  }
+  assert.ok(value('loupe_live_clients_refused_total') >= 1, 'live client past --max-live-clients');
+  assert.ok(value('loupe_live_clients') <= 2, 'never more live clients than the limit');
+});
+
 test('HTTP ports past --max-connections: new connections wait until a slot frees', async () => {
   const small = await startLoupe({ args: ['--max-connections', '8'] });
   try {
