@@ -546,6 +546,8 @@ struct store {
 
     _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
+    _Atomic int backpressure;    /* 1 from a refused append until one is taken */
+    _Atomic uint64_t bp_refused; /* items refused during this backpressure episode */
     _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t commits;
     _Atomic uint64_t commit_errors;
@@ -2597,9 +2599,24 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
         p = store_prep_new(b, max);
     ring_entry e = {b, cb, ud, p, bytes + (p ? p->bytes : 0)};
     int rc = ring_push(s->ring, &e);
-    if (rc == RING_OK)
+    if (rc == RING_OK) {
+        if (atomic_load_explicit(&s->backpressure, memory_order_relaxed) &&
+            atomic_exchange(&s->backpressure, 0) == 1)
+            log_event(LOG_INFO, "store_backpressure_end", "refused_items=%" PRIu64,
+                      atomic_exchange(&s->bp_refused, 0));
         return STORE_OK;
+    }
     atomic_fetch_add(&s->rejected[sig], items);
+    if (rc == RING_EFULL) {
+        /* One line when an episode starts and one when it ends, not one per
+         * refused request. */
+        atomic_fetch_add(&s->bp_refused, items);
+        if (atomic_exchange(&s->backpressure, 1) == 0)
+            log_event(LOG_WARN, "store_backpressure",
+                      "signal=%s ring_bytes=%zu ring_max_bytes=%zu msg=\"the queue is full; "
+                      "exporters are told to retry\"",
+                      model_signal_name(sig), ring_bytes(s->ring), max);
+    }
     store_prep_free(p);
     model_batch_free(b);
     return rc == RING_ECLOSED ? STORE_ECLOSED : STORE_EFULL;
