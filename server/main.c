@@ -157,6 +157,7 @@ int main(int argc, char **argv) {
         .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
         .max_header_bytes = cfg.max_header_size,
         .max_live_clients = (unsigned)cfg.max_live_clients,
+        .storage_memory = cfg.storage_memory,
     };
     if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);

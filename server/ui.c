@@ -93,6 +93,7 @@ struct ui_server {
     const otlp_http *http;   /* guarded by mu */
     double started;          /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
+    int storage_memory;      /* for GET /api/v1/info */
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
 };
@@ -377,7 +378,12 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    api_env env = {ui_get_db, &ctx, u->st, u->hub};
+    api_info info = {.version = LOUPE_VERSION, .storage_memory = u->storage_memory};
+    pthread_mutex_lock(&u->mu); /* the receivers stay registered while read */
+    info.otlp_grpc_port = u->grpc ? grpc_server_port(u->grpc) : 0;
+    info.otlp_http_port = u->http ? otlp_http_port(u->http) : 0;
+    pthread_mutex_unlock(&u->mu);
+    api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
@@ -777,6 +783,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     }
     u->st = st;
     u->auth = cfg->auth;
+    u->storage_memory = cfg->storage_memory;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;

@@ -59,6 +59,7 @@ const ROUTES = [
   ['GET', '/api/v1/metrics/http.server.duration/series'],
   ['GET', '/api/v1/live'],
   ['GET', '/api/v1/live/streams'],
+  ['GET', '/api/v1/info'],
   ['GET', '/api/v1/export'],
   ['POST', '/api/v1/import', ''],
   ['GET', '/api'],

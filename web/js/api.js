@@ -77,3 +77,12 @@ export async function getServices({ signal, fresh = false } = {}) {
   return servicesCache;
 }
 export function forgetServices() { servicesCache = null; }
+
+// The server's version and the ports its receivers listen on (they can differ
+// from the defaults); asked once per page load. Resolves to null when the
+// server cannot tell (an older loupe).
+let infoPromise = null;
+export function getInfo() {
+  if (!infoPromise) infoPromise = apiGet('/info').catch(() => null);
+  return infoPromise;
+}
