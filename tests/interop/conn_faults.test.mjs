@@ -46,6 +46,11 @@ async function spanCount(service) {
 }
 
 test('1,000 idle connections on each port while normal exports succeed', async () => {
+  // Its own server: a connection that has sent nothing yet is also a request
+  // that has not arrived, so the 2 s --request-timeout of the slowloris tests
+  // would close these while 3,000 of them open on a loaded machine.
+  const main = srv;
+  srv = await startLoupe({ args: ['--request-timeout', '60s', '--idle-timeout', '60s', '--max-connections', '1500'] });
   const socks = [];
   const ports = [srv.httpPort, srv.uiPort, srv.grpcPort];
   try {
@@ -64,6 +69,10 @@ test('1,000 idle connections on each port while normal exports succeed', async (
     assert.equal(alive, 3000, 'idle connections were closed before the idle timeout');
   } finally {
     for (const s of socks) s.destroy();
+    const own = srv;
+    srv = main;
+    const { code, signal } = await own.stop();
+    assert.equal(code, 0, `loupe exit ${code} ${signal}\n${own.stderr}`);
   }
 });
 
