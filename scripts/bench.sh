@@ -27,7 +27,7 @@ node tests/bench/make_payload.mjs "$out" 512 >/dev/null
 
 start_loupe() { # sets PID, UI, HTTP, GRPC, DATA
     DATA=$(mktemp -d /tmp/loupe-bench.XXXXXX)
-    "$bin" --ui-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --otlp-grpc-addr 127.0.0.1:0 \
+    "$bin" --ui-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --otlp-grpc-addr 127.0.0.1:0 --ui-auth none \
         --data-dir "$DATA" --max-spans 100000000 --max-logs 100000000 "$@" \
         >"$DATA/stdout" 2>"$DATA/stderr" &
     PID=$!

@@ -244,6 +244,29 @@ static int api_healthz(buf *out) {
     return 200;
 }
 
+/* GET /api/v1/info: the version and where the receivers listen, so that the
+ * UI's onboarding shows the ports this server really has. */
+static int api_server_info(const api_env *env, buf *out) {
+    api_info none = {0};
+    const api_info *in = env->info ? env->info : &none;
+    buf_reset(out);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "version");
+    jw_string(&w, in->version ? in->version : "unknown");
+    jw_key(&w, "otlpGrpcPort");
+    jw_int(&w, in->otlp_grpc_port);
+    jw_key(&w, "otlpHttpPort");
+    jw_int(&w, in->otlp_http_port);
+    jw_key(&w, "storage");
+    jw_string(&w, in->storage_memory ? "memory" : "sqlite");
+    jw_object_end(&w);
+    if (jw_error(&w) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
 /* GET /api/v1/live/streams: how many live streams are open. */
 static int api_live_streams(const api_env *env, buf *out) {
     buf_reset(out);
@@ -671,7 +694,10 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     f.span_id = lp.span_id;
     if (hub == NULL)
         return api_fail(out, 503, "the store is not available");
-    if (api_live_open(hub, &f, suspend, resume, conn, l) != 0)
+    int lrc = api_live_open(hub, &f, suspend, resume, conn, l);
+    if (lrc == API_LIVE_EFULL)
+        return api_fail(out, 503, "too many live clients; retry later");
+    if (lrc != 0)
         return api_fail(out, 503, "cannot open a live stream now");
     return 200;
 }
@@ -692,6 +718,7 @@ typedef enum api_route {
     API_ROUTE_IMPORT,
     API_ROUTE_LIVE,
     API_ROUTE_LIVE_STREAMS,
+    API_ROUTE_INFO,
 } api_route;
 
 /* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
@@ -722,6 +749,8 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
         return API_ROUTE_LIVE;
     if (strcmp(path, "/api/v1/live/streams") == 0)
         return API_ROUTE_LIVE_STREAMS;
+    if (strcmp(path, "/api/v1/info") == 0)
+        return API_ROUTE_INFO;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
     if (strcmp(path, "/healthz") == 0)
@@ -759,7 +788,7 @@ api_stream_kind api_stream_route(const char *method, const char *path) {
 }
 
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
-    api_env env = {get_db, ud, NULL, NULL};
+    api_env env = {get_db, ud, NULL, NULL, NULL};
     return api_handle_env(req, &env, out, allow);
 }
 
@@ -811,6 +840,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_delete(req, env, out);
     case API_ROUTE_LIVE_STREAMS:
         return api_live_streams(env, out);
+    case API_ROUTE_INFO:
+        return api_server_info(env, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

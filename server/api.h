@@ -53,11 +53,20 @@ int api_is_api_path(const char *path);
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
 
 /* What handlers may use (added for the write and streaming routes). */
+/* What GET /api/v1/info tells the UI about this server (plain values). */
+typedef struct api_info {
+    const char *version;  /* borrowed; NULL = "unknown" */
+    int otlp_grpc_port;   /* the bound port; 0 = not known (not started) */
+    int otlp_http_port;
+    int storage_memory;   /* 1: --storage memory */
+} api_info;
+
 typedef struct api_env {
     api_db_fn get_db; /* reader connection, for queries */
     void *ud;         /* passed to get_db */
     store *st;        /* for DELETE /telemetry; NULL answers 503 */
     api_live_hub *hub; /* live streams, counted by /healthz; may be NULL */
+    const api_info *info; /* for GET /api/v1/info; NULL answers with zeros */
 } api_env;
 
 /* As api_handle() with the store at hand. api_handle(req, get_db, ud, ...)

@@ -67,6 +67,8 @@ struct api_live_hub {
     pthread_cond_t cv;
     api_live *streams;
     size_t n;
+    size_t max_streams; /* 0 = no cap */
+    uint64_t refused;   /* opens refused past max_streams */
     int stopping;
     pthread_t ticker;
     int ticker_started;
@@ -588,6 +590,21 @@ fail:
     return NULL;
 }
 
+void api_live_hub_set_max_streams(api_live_hub *h, size_t max) {
+    pthread_mutex_lock(&h->mu);
+    h->max_streams = max;
+    pthread_mutex_unlock(&h->mu);
+}
+
+uint64_t api_live_hub_refused(api_live_hub *h) {
+    if (h == NULL)
+        return 0;
+    pthread_mutex_lock(&h->mu);
+    uint64_t n = h->refused;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
 size_t api_live_hub_streams(api_live_hub *h) {
     if (h == NULL)
         return 0;
@@ -729,6 +746,14 @@ int api_live_open(api_live_hub *h, const api_live_filter *f, api_live_conn_fn su
         pthread_mutex_unlock(&h->mu);
         live_free(l);
         return -1;
+    }
+    if (h->max_streams != 0 && h->n >= h->max_streams) {
+        h->refused++;
+        size_t max = h->max_streams;
+        pthread_mutex_unlock(&h->mu);
+        live_free(l);
+        log_event(LOG_WARN, "live_client_refused", "reason=max_live_clients max=%zu", max);
+        return API_LIVE_EFULL;
     }
     l->next = h->streams;
     h->streams = l;

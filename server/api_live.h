@@ -69,11 +69,21 @@ void api_live_hub_free(api_live_hub *h);
 /* Streams open now. */
 size_t api_live_hub_streams(api_live_hub *h);
 
+/* Caps the streams open at once (0 = no cap; the hub starts with none).
+ * api_live_open() past the cap fails with API_LIVE_EFULL. */
+void api_live_hub_set_max_streams(api_live_hub *h, size_t max);
+
+/* Streams refused because of the cap since the hub started. */
+uint64_t api_live_hub_refused(api_live_hub *h);
+
+#define API_LIVE_EFULL -2 /* api_live_open: too many streams open */
+
 /* Suspends / resumes the stream's connection; called with the stream's
  * lock held (see api_live_next). */
 typedef void (*api_live_conn_fn)(void *conn);
 
-/* Opens a stream with filter f for a connection. The hub calls suspend()
+/* Opens a stream with filter f for a connection. Returns 0, API_LIVE_EFULL
+ * past the hub's cap, or -1. The hub calls suspend()
  * from api_live_next() before returning API_LIVE_WAIT, and resume() once,
  * from any thread, when there is something to send after that. */
 int api_live_open(api_live_hub *h, const api_live_filter *f, api_live_conn_fn suspend,

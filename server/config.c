@@ -9,6 +9,9 @@
 
 #include "log.h"
 #include "netaddr.h"
+#include "ui_auth.h"
+
+_Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
 
 typedef enum config_kind {
     CONFIG_STR,
@@ -16,7 +19,9 @@ typedef enum config_kind {
     CONFIG_COUNT,
     CONFIG_STORAGE,
     CONFIG_LEVEL,
-    CONFIG_DURATION
+    CONFIG_DURATION,
+    CONFIG_UI_AUTH, /* token|none */
+    CONFIG_TOKEN    /* a string checked by ui_auth_token_check */
 } config_kind;
 
 typedef struct config_flag {
@@ -66,6 +71,33 @@ static const config_flag config_flags[] = {
      " (default: no cap)"},
     {"log-level", "LOUPE_LOG_LEVEL", CONFIG_LEVEL, OFF(log_level), "LEVEL",
      "debug, info, warn or error (default info)"},
+    {"ui-auth", "LOUPE_UI_AUTH", CONFIG_UI_AUTH, OFF(ui_auth_none), "token|none",
+     "token: the web UI and API need the login token or a session cookie;"
+     " none: open to anyone who can reach the port (default token)"},
+    {"ui-token", "LOUPE_UI_TOKEN", CONFIG_TOKEN, OFF(ui_token), "TOKEN",
+     "a fixed UI token, at least 16 characters (default: a random one per start)"},
+    {"ui-token-file", "LOUPE_UI_TOKEN_FILE", CONFIG_STR, OFF(ui_token_file), "PATH",
+     "read the fixed UI token from the first line of this file"},
+    {"max-attributes", "LOUPE_MAX_ATTRIBUTES", CONFIG_COUNT, OFF(max_attributes), "N",
+     "attributes kept per resource, scope, span, event, link, log or point; the rest are"
+     " dropped and counted (default 128)"},
+    {"max-attribute-value-length", "LOUPE_MAX_ATTRIBUTE_VALUE_LENGTH", CONFIG_SIZE,
+     OFF(max_attr_value_len), "BYTES",
+     "longer string and bytes attribute values are cut to this (default 32KiB)"},
+    {"max-span-events", "LOUPE_MAX_SPAN_EVENTS", CONFIG_COUNT, OFF(max_span_events), "N",
+     "events kept per span; the rest are dropped and counted (default 128)"},
+    {"max-span-links", "LOUPE_MAX_SPAN_LINKS", CONFIG_COUNT, OFF(max_span_links), "N",
+     "links kept per span; the rest are dropped and counted (default 128)"},
+    {"max-connections", "LOUPE_MAX_CONNECTIONS", CONFIG_COUNT, OFF(max_connections), "N",
+     "open connections per port (gRPC, OTLP/HTTP, UI); more are refused (default 1024)"},
+    {"idle-timeout", "LOUPE_IDLE_TIMEOUT", CONFIG_DURATION, OFF(idle_timeout_ns), "DURATION",
+     "close a connection that has sent nothing for this long (default 60s)"},
+    {"request-timeout", "LOUPE_REQUEST_TIMEOUT", CONFIG_DURATION, OFF(request_timeout_ns),
+     "DURATION", "a request's headers and body must arrive within this (default 30s)"},
+    {"max-header-size", "LOUPE_MAX_HEADER_SIZE", CONFIG_SIZE, OFF(max_header_size), "BYTES",
+     "largest request headers on every port (default 64KiB)"},
+    {"max-live-clients", "LOUPE_MAX_LIVE_CLIENTS", CONFIG_COUNT, OFF(max_live_clients), "N",
+     "concurrent live streams (GET /api/v1/live); more get 503 (default 64)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -165,6 +197,26 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
         *(uint64_t *)(base + f->offset) = ns;
         return 0;
     }
+    case CONFIG_UI_AUTH:
+        if (strcmp(value, "token") == 0) {
+            cfg->ui_auth_none = 0;
+        } else if (strcmp(value, "none") == 0) {
+            cfg->ui_auth_none = 1;
+        } else {
+            snprintf(err, errlen, "%s: \"%s\" is not a UI auth mode (token or none)", source,
+                     value);
+            return -1;
+        }
+        return 0;
+    case CONFIG_TOKEN: {
+        char why[160];
+        if (ui_auth_token_check(value, strlen(value), why, sizeof(why)) != UI_AUTH_OK) {
+            snprintf(err, errlen, "%s: %s", source, why);
+            return -1;
+        }
+        *(const char **)(base + f->offset) = value;
+        return 0;
+    }
     case CONFIG_STORAGE:
         if (strcmp(value, "sqlite") == 0) {
             cfg->storage_memory = 0;
@@ -189,6 +241,50 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
     }
     }
     return -1;
+}
+
+const char *config_ui_token(const config *cfg) {
+    if (cfg->ui_token_read[0] != '\0')
+        return cfg->ui_token_read;
+    return cfg->ui_token;
+}
+
+/* Reads the first line of --ui-token-file into cfg->ui_token_read, trailing
+ * whitespace trimmed, and checks it like --ui-token. */
+static int config_read_token_file(config *cfg, char *err, size_t errlen) {
+    const char *path = cfg->ui_token_file;
+    char line[CONFIG_UI_TOKEN_BUF + 2]; /* room to see that a line is too long */
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "--ui-token-file: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = 0;
+    int c = 0;
+    while (n < sizeof(line) - 1 && (c = getc(f)) != EOF && c != '\n')
+        line[n++] = (char)c;
+    int bad = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "--ui-token-file: cannot read %s: %s", path, strerror(saved));
+        return -1;
+    }
+    while (n > 0 && isspace((unsigned char)line[n - 1]))
+        n--;
+    line[n] = '\0';
+    if (n == 0) {
+        snprintf(err, errlen, "--ui-token-file: %s is empty (the token is its first line)", path);
+        return -1;
+    }
+    char why[160];
+    if (ui_auth_token_check(line, n, why, sizeof(why)) != UI_AUTH_OK) {
+        snprintf(err, errlen, "--ui-token-file: %s: %s", path, why);
+        return -1;
+    }
+    memcpy(cfg->ui_token_read, line, n + 1);
+    explicit_bzero(line, sizeof(line));
+    return 0;
 }
 
 static void config_usage(void) {
@@ -220,6 +316,15 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     cfg->max_logs = 1000000;
     cfg->max_points = 5000000;
     cfg->log_level = LOG_INFO;
+    cfg->max_attributes = 128;
+    cfg->max_attr_value_len = 32u << 10;
+    cfg->max_span_events = 128;
+    cfg->max_span_links = 128;
+    cfg->max_connections = 1024;
+    cfg->idle_timeout_ns = 60ULL * 1000000000ULL;
+    cfg->request_timeout_ns = 30ULL * 1000000000ULL;
+    cfg->max_header_size = 64u << 10;
+    cfg->max_live_clients = 64;
 
     for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
         const char *v = getenv(config_flags[i].env);
@@ -283,11 +388,35 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
             return CONFIG_EINVAL;
         }
     }
+    if (cfg->max_connections > 65536) {
+        snprintf(err, errlen, "--max-connections: %llu is more than 65536",
+                 (unsigned long long)cfg->max_connections);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->max_header_size < 1024 || cfg->max_header_size > ((size_t)16 << 20)) {
+        snprintf(err, errlen, "--max-header-size: %zu bytes is outside 1KiB..16MiB",
+                 cfg->max_header_size);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->max_live_clients > 100000) {
+        snprintf(err, errlen, "--max-live-clients: %llu is more than 100000",
+                 (unsigned long long)cfg->max_live_clients);
+        return CONFIG_EINVAL;
+    }
     if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20)) {
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",
                  cfg->max_db_size);
         return CONFIG_EINVAL;
+    }
+    if (cfg->ui_token_file != NULL && cfg->ui_token_file[0] != '\0') {
+        if (cfg->ui_token != NULL) {
+            snprintf(err, errlen, "--ui-token and --ui-token-file (or LOUPE_UI_TOKEN and "
+                                  "LOUPE_UI_TOKEN_FILE) are both set; use one");
+            return CONFIG_EINVAL;
+        }
+        if (config_read_token_file(cfg, err, errlen) != 0)
+            return CONFIG_EINVAL;
     }
     return CONFIG_OK;
 }

@@ -13,6 +13,8 @@
 
 #define LOUPE_VERSION "0.1.0"
 
+#define CONFIG_UI_TOKEN_BUF 257 /* UI_AUTH_TOKEN_MAX + 1 */
+
 typedef struct config {
     const char *ui_addr;
     const char *otlp_grpc_addr;
@@ -31,6 +33,20 @@ typedef struct config {
     uint64_t max_age_ns; /* --max-age; 0 = keep items whatever their age */
     size_t max_db_size;  /* --max-db-size; 0 = no cap */
     int log_level;       /* log_level from log.h */
+    int ui_auth_none;    /* --ui-auth none: the UI port is open to anyone */
+    const char *ui_token;      /* --ui-token; NULL = none given (see config_ui_token) */
+    const char *ui_token_file; /* --ui-token-file */
+    char ui_token_read[CONFIG_UI_TOKEN_BUF]; /* the token read from ui_token_file */
+    /* limits (docs/security.md) */
+    uint64_t max_attributes;    /* per item; past it attributes are dropped and counted */
+    size_t max_attr_value_len;  /* string/bytes attribute values are cut to this */
+    uint64_t max_span_events;   /* per span */
+    uint64_t max_span_links;    /* per span */
+    uint64_t max_connections;   /* per port (gRPC, OTLP/HTTP, UI) */
+    uint64_t idle_timeout_ns;   /* a connection silent this long is closed */
+    uint64_t request_timeout_ns; /* a request's headers and body must arrive within it */
+    size_t max_header_size;     /* request headers, on every port */
+    uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
 } config;
 
 #define CONFIG_OK 0
@@ -39,6 +55,10 @@ typedef struct config {
 
 /* Fills cfg from defaults, then the environment, then argv. */
 int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* The fixed UI token from --ui-token or --ui-token-file (borrowed from cfg,
+ * argv or environ), or NULL for a random one per start. */
+const char *config_ui_token(const config *cfg);
 
 /* Parses "16MiB", "512k", "1048576" into bytes. Returns 0 or -1. */
 int config_parse_size(const char *text, size_t *out);

@@ -56,11 +56,13 @@
 #include "log.h"
 #include "netaddr.h"
 #include "otlp.h"
+#include "recv_stats.h"
 
 #define GRPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
 #define GRPC_DEFAULT_MAX_CONNECTIONS 4096u
 #define GRPC_MAX_CONNECTIONS_CAP 65536u
 #define GRPC_DEFAULT_IDLE_SECONDS 300u
+#define GRPC_DEFAULT_REQUEST_SECONDS 30u
 #define GRPC_MAX_STREAMS 256u
 #define GRPC_STREAM_WINDOW (1 << 20)       /* initial stream window: 1 MiB */
 #define GRPC_CONN_WINDOW (16 << 20)        /* connection window: 16 MiB */
@@ -75,7 +77,7 @@
 #define GRPC_CLOSING_TIMEOUT_NS (5LL * 1000000000)
 #define GRPC_SWEEP_NS (1000LL * 1000000)
 #define GRPC_GOAWAY_DELAY_NS (1000LL * 1000000) /* notice to final GOAWAY, if no PING ack */
-#define GRPC_STOP_GRACE_NS (10LL * 1000000000)  /* bound on waiting for commits at stop */
+#define GRPC_STOP_GRACE_NS (5LL * 1000000000)   /* bound on waiting for commits at stop */
 #define GRPC_MAX_EVENTS 256
 #define GRPC_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define GRPC_MSG_MAX 512 /* grpc-message text before percent-encoding */
@@ -112,6 +114,7 @@ struct grpc_hub {
     unsigned appends; /* appends whose callback has not come yet */
     int closed;      /* the server has gone: callbacks just free */
     int efd;         /* eventfd the loop watches; also the stop wake-up */
+    recv_counters rc; /* for /metrics; here because commits outlive the server */
 };
 
 static void grpc_hub_free(grpc_hub *h) {
@@ -137,7 +140,13 @@ static void grpc_hub_wake(grpc_hub *h) {
 static void grpc_store_done(void *ud, int status, const model_batch *b) {
     grpc_done *d = ud;
     grpc_hub *h = d->hub;
-    (void)b;
+    if (b != NULL) {
+        if (status == STORE_OK)
+            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
+        else
+            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
+                                model_batch_items(b));
+    }
     d->status = status;
     d->next = NULL;
     pthread_mutex_lock(&h->mu);
@@ -192,6 +201,7 @@ typedef enum grpc_stream_state {
 #define GRPC_H_AUTHED 0x08
 #define GRPC_H_BAD_TIMEOUT 0x10
 #define GRPC_H_ENC_LONG 0x20
+#define GRPC_H_TOO_BIG 0x40 /* the header list passed max_header */
 
 typedef struct grpc_conn grpc_conn;
 typedef struct grpc_server grpc_server;
@@ -206,6 +216,8 @@ typedef struct grpc_stream {
     char path[128]; /* for the UNIMPLEMENTED message (truncated) */
     char encoding[32];
     int64_t deadline; /* monotonic ns; 0 = none */
+    int64_t begun;    /* when its HEADERS began (bounds the request's arrival) */
+    size_t header_bytes; /* header list size so far, as HTTP/2 counts it */
     int req_done;     /* END_STREAM received from the client */
     grpc_frame frame;
     uint8_t *msg; /* the request message once complete (owned) */
@@ -254,6 +266,8 @@ struct grpc_server {
     size_t max_msg;
     unsigned max_conns;
     int64_t idle_ns;
+    int64_t request_ns;
+    size_t max_header;
     store *st;
     grpc_append_fn append; /* tests only; NULL = store_append() */
     void *append_ctx;
@@ -279,6 +293,8 @@ struct grpc_server {
     size_t inflight;
     int64_t next_sweep;
     uint64_t refused_conns;
+    /* grpc_stats, written by the loop thread */
+    atomic_uint_fast64_t st_open, st_refused, st_idle, st_request, st_headers;
     int64_t last_refuse_log;
     uint8_t rbuf[GRPC_READ_CHUNK];
 };
@@ -425,8 +441,41 @@ static void grpc_stream_release_input(grpc_stream *st) {
 
 /* Submits a trailers-only answer with the given HTTP and gRPC status; the
  * stream is DONE afterwards. */
+static recv_outcome grpc_outcome_of(int code) {
+    switch (code) {
+    case OTLP_GRPC_UNAUTHENTICATED:
+        return RECV_UNAUTHENTICATED;
+    case OTLP_GRPC_RESOURCE_EXHAUSTED:
+        return RECV_TOO_LARGE;
+    case OTLP_GRPC_UNAVAILABLE:
+        return RECV_BACKPRESSURE;
+    case OTLP_GRPC_INVALID_ARGUMENT:
+    case OTLP_GRPC_UNIMPLEMENTED:
+    case OTLP_GRPC_INTERNAL: /* malformed framing, gzip, grpc-timeout */
+        return RECV_INVALID;
+    default:
+        return RECV_OTHER;
+    }
+}
+
+static void grpc_stream_fail_as(grpc_stream *st, int http_status, int code, const char *message,
+                                recv_outcome outcome);
+
 static void grpc_stream_fail(grpc_stream *st, int http_status, int code, const char *message) {
+    grpc_stream_fail_as(st, http_status, code, message, grpc_outcome_of(code));
+}
+
+/* A store refusal or failed commit: UNAVAILABLE, counted by its cause. */
+static void grpc_stream_store_fail(grpc_stream *st, int store_code, const char *message) {
+    grpc_stream_fail_as(st, 200,
+                        store_is_retryable(store_code) ? OTLP_GRPC_UNAVAILABLE : OTLP_GRPC_INTERNAL,
+                        message, recv_outcome_of_store(store_code));
+}
+
+static void grpc_stream_fail_as(grpc_stream *st, int http_status, int code, const char *message,
+                                recv_outcome outcome) {
     grpc_conn *c = st->conn;
+    recv_count_request(&c->srv->hub->rc, outcome);
     char status_s[16], code_s[16], msg_s[GRPC_MSG_MAX * 3 + 1];
     int sl = snprintf(status_s, sizeof(status_s), "%d", http_status);
     int cl = snprintf(code_s, sizeof(code_s), "%d", code);
@@ -495,6 +544,7 @@ static void grpc_stream_ok(grpc_stream *st) {
     st->resp = (uint8_t *)buf_detach(&body, &st->resp_len);
     st->resp_off = 0;
     st->state = GRPC_STREAM_DONE;
+    recv_count_request(&c->srv->hub->rc, RECV_OK);
     nghttp2_nv nva[] = {
         GRPC_NVS(":status", "200"),
         GRPC_NVS("content-type", "application/grpc"),
@@ -590,17 +640,22 @@ static void grpc_stream_process(grpc_stream *st) {
         goto out;
     }
     st->rejected = batch->rejected;
+    size_t items = model_batch_items(batch);
+    recv_count_decoded(&g->hub->rc, sig, items,
+                       batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
 
     if (g->st == NULL && g->append == NULL) {
         model_batch_free(batch);
+        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "no store");
         goto out;
     }
     grpc_done *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         model_batch_free(batch);
+        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
         goto out;
     }
@@ -621,9 +676,9 @@ static void grpc_stream_process(grpc_stream *st) {
         g->hub->appends--;
         pthread_mutex_unlock(&g->hub->mu);
         free(d);
+        recv_count_rejected(&g->hub->rc, sig, recv_outcome_of_store(src), items);
         snprintf(msg, sizeof(msg), "store: %s", store_strerror(src));
-        grpc_stream_status(st, store_is_retryable(src) ? OTLP_GRPC_UNAVAILABLE : OTLP_GRPC_INTERNAL,
-                           msg);
+        grpc_stream_store_fail(st, src, msg);
     }
 out:
     buf_free(&inflated);
@@ -642,7 +697,7 @@ static void grpc_handle_done(grpc_server *g, const grpc_done *d) {
     } else {
         char msg[128];
         snprintf(msg, sizeof(msg), "commit failed: %s", store_strerror(d->status));
-        grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, msg);
+        grpc_stream_store_fail(st, d->status, msg);
     }
 }
 
@@ -651,6 +706,12 @@ static void grpc_handle_done(grpc_server *g, const grpc_done *d) {
 static int grpc_stream_headers_done(grpc_stream *st) {
     grpc_server *g = st->conn->srv;
     char msg[GRPC_MSG_MAX];
+    if (st->hflags & GRPC_H_TOO_BIG) {
+        atomic_fetch_add_explicit(&g->st_headers, 1, memory_order_relaxed);
+        snprintf(msg, sizeof(msg), "request headers exceed the limit of %zu bytes", g->max_header);
+        grpc_stream_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+        return 0;
+    }
     if (!(st->hflags & GRPC_H_CT_GRPC)) {
         grpc_stream_fail(st, 415, OTLP_GRPC_INVALID_ARGUMENT,
                          (st->hflags & GRPC_H_CT_SEEN) ? "invalid gRPC request content-type"
@@ -762,6 +823,8 @@ static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *
     st->conn = c;
     st->id = frame->hd.stream_id;
     st->method = -1;
+    st->begun = grpc_now();
+    grpc_sweep_soon(c->srv, st->begun + c->srv->request_ns);
     grpc_frame_init(&st->frame, c->srv->max_msg);
     st->next = c->streams;
     if (c->streams)
@@ -780,8 +843,15 @@ static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame,
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     grpc_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-    if (st == NULL)
+    if (st == NULL || (st->hflags & GRPC_H_TOO_BIG))
         return 0;
+    /* RFC 9113 6.5.2: name + value + 32 per field. Past the limit the rest
+     * is ignored and the request is refused once its headers end. */
+    st->header_bytes += namelen + valuelen + 32;
+    if (st->header_bytes > c->srv->max_header) {
+        st->hflags |= GRPC_H_TOO_BIG;
+        return 0;
+    }
 #define NAME_IS(lit) (namelen == sizeof(lit) - 1 && memcmp(name, lit, namelen) == 0)
     if (NAME_IS(":method")) {
         if (valuelen == 4 && memcmp(value, "POST", 4) == 0)
@@ -1110,6 +1180,8 @@ static void grpc_conn_free(grpc_conn *c) {
     if (c->next)
         c->next->prev = c->prev;
     g->nconns--;
+    recv_count_connection(&g->hub->rc, -1);
+    atomic_store_explicit(&g->st_open, g->nconns, memory_order_relaxed);
     g->slots[c->slot] = NULL;
     g->gens[c->slot]++; /* completions for this connection now find nothing */
     g->free_slots[g->nfree++] = c->slot;
@@ -1139,7 +1211,7 @@ static grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_STREAM_WINDOW},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, GRPC_MAX_HEADER_LIST},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)g->max_header},
     };
     if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) != 0)
         goto fail_settings;
@@ -1162,6 +1234,8 @@ static grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
         g->conns->prev = c;
     g->conns = c;
     g->nconns++;
+    recv_count_connection(&g->hub->rc, 1);
+    atomic_store_explicit(&g->st_open, g->nconns, memory_order_relaxed);
     return c;
 
 fail_epoll:
@@ -1206,6 +1280,8 @@ static void grpc_accept(grpc_server *g) {
         if (g->nconns >= g->max_conns || g->stopping) {
             close(fd);
             g->refused_conns++;
+            if (!g->stopping)
+                atomic_fetch_add_explicit(&g->st_refused, 1, memory_order_relaxed);
             int64_t now = grpc_now();
             if (!g->stopping && now - g->last_refuse_log > 10LL * 1000000000) {
                 g->last_refuse_log = now;
@@ -1246,8 +1322,29 @@ static void grpc_conn_timers(grpc_conn *c, int64_t now, int64_t *next) {
             else if (st->deadline < *next)
                 *next = st->deadline;
         }
-        if (st->state == GRPC_STREAM_RECV)
+        if (st->state == GRPC_STREAM_RECV) {
             receiving = 1;
+            /* Slow clients: the request must have arrived in time, however
+             * steadily it trickles. The connection is closed after the
+             * answer (GOAWAY: no new streams; the others may finish). */
+            if (now - st->begun >= g->request_ns) {
+                char msg[GRPC_MSG_MAX];
+                snprintf(msg, sizeof(msg), "request not received within %lld s",
+                         (long long)(g->request_ns / 1000000000));
+                atomic_fetch_add_explicit(&g->st_request, 1, memory_order_relaxed);
+                log_event(LOG_DEBUG, "grpc_request_timeout", "conn=%u stream=%d", c->slot,
+                          (int)st->id);
+                grpc_stream_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, msg);
+                if (c->shutdown < 2) {
+                    c->shutdown = 2;
+                    nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+                                          nghttp2_session_get_last_proc_stream_id(c->session),
+                                          NGHTTP2_NO_ERROR, NULL, 0);
+                }
+            } else if (st->begun + g->request_ns < *next) {
+                *next = st->begun + g->request_ns;
+            }
+        }
         st = nx;
     }
     int64_t quiet = now - c->last_io;
@@ -1257,13 +1354,20 @@ static void grpc_conn_timers(grpc_conn *c, int64_t now, int64_t *next) {
             c->dead = 1;
     } else if (!c->got_frame) {
         int64_t limit = g->idle_ns < GRPC_PREFACE_TIMEOUT_NS ? g->idle_ns : GRPC_PREFACE_TIMEOUT_NS;
-        if (now - c->born >= limit)
+        if (limit > g->request_ns)
+            limit = g->request_ns;
+        if (now - c->born >= limit) {
             c->dead = 1;
+            atomic_fetch_add_explicit(&g->st_idle, 1, memory_order_relaxed);
+        }
     } else if (receiving || pending > 0) {
         /* A peer that stopped sending mid-request or stopped reading. */
-        if (quiet >= g->idle_ns)
+        if (quiet >= g->idle_ns) {
             c->dead = 1;
+            atomic_fetch_add_explicit(&g->st_idle, 1, memory_order_relaxed);
+        }
     } else if (c->nstreams == 0 && now - c->idle_since >= g->idle_ns && c->shutdown < 2) {
+        atomic_fetch_add_explicit(&g->st_idle, 1, memory_order_relaxed);
         c->shutdown = 2;
         nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR);
     }
@@ -1480,6 +1584,12 @@ static int grpc_server_new(const grpc_config *cfg, store *st, grpc_server **out,
         g->max_conns = GRPC_MAX_CONNECTIONS_CAP;
     unsigned idle = cfg->idle_timeout_seconds ? cfg->idle_timeout_seconds : GRPC_DEFAULT_IDLE_SECONDS;
     g->idle_ns = (int64_t)idle * 1000000000;
+    unsigned req = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                : GRPC_DEFAULT_REQUEST_SECONDS;
+    g->request_ns = (int64_t)req * 1000000000;
+    g->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : GRPC_MAX_HEADER_LIST;
+    if (g->max_header > UINT32_MAX)
+        g->max_header = UINT32_MAX;
     g->addr = grpc_strdup(cfg->addr ? cfg->addr : "");
     if (g->addr == NULL)
         goto fail;
@@ -1602,14 +1712,36 @@ int grpc_server_port(const grpc_server *g) {
     return g ? g->port : -1;
 }
 
+void grpc_server_get_stats(const grpc_server *g, recv_stats *out) {
+    recv_counters_get(g != NULL && g->hub != NULL ? &g->hub->rc : NULL, out);
+}
+
+void grpc_server_begin_stop(grpc_server *g) {
+    if (g == NULL || !g->thread_started)
+        return;
+    atomic_store(&g->stop, 1);
+    pthread_mutex_lock(&g->hub->mu);
+    grpc_hub_wake(g->hub);
+    pthread_mutex_unlock(&g->hub->mu);
+}
+
+void grpc_server_stats(const grpc_server *g, grpc_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (g == NULL)
+        return;
+    grpc_server *m = (grpc_server *)g; /* atomics are read, not changed */
+    out->connections_open = atomic_load_explicit(&m->st_open, memory_order_relaxed);
+    out->connections_refused = atomic_load_explicit(&m->st_refused, memory_order_relaxed);
+    out->idle_timeouts = atomic_load_explicit(&m->st_idle, memory_order_relaxed);
+    out->request_timeouts = atomic_load_explicit(&m->st_request, memory_order_relaxed);
+    out->headers_too_large = atomic_load_explicit(&m->st_headers, memory_order_relaxed);
+}
+
 void grpc_server_stop(grpc_server *g) {
     if (g == NULL)
         return;
     if (g->thread_started) {
-        atomic_store(&g->stop, 1);
-        pthread_mutex_lock(&g->hub->mu);
-        grpc_hub_wake(g->hub);
-        pthread_mutex_unlock(&g->hub->mu);
+        grpc_server_begin_stop(g);
         pthread_join(g->thread, NULL);
     }
     pthread_mutex_lock(&g->hub->mu);

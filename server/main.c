@@ -1,18 +1,23 @@
 /* main.c - loupe's entry point: parse flags, open the store, start the
  * receivers and the UI server, wait for SIGINT/SIGTERM, shut down in order. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "grpc.h"
 #include "log.h"
+#include "otlp.h"
 #include "otlp_http.h"
 #include "probe.h"
 #include "store.h"
 #include "ui.h"
+#include "ui_auth.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
  * a wildcard address is shown as "localhost". */
@@ -25,6 +30,61 @@ static void main_display_host(const char *addr, char *out, size_t outlen) {
     out[n] = '\0';
     if (n == 0 || strcmp(out, "0.0.0.0") == 0 || strcmp(out, "[::]") == 0)
         snprintf(out, outlen, "localhost");
+}
+
+/* Percent-encodes a token for a URL query (token68 has '+', '/', '='). */
+static void main_url_token(const char *tok, char *out, size_t outlen) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const char *p = tok; *p != '\0' && o + 4 <= outlen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '+' || ch == '/' || ch == '=') {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Hard bound on shutdown: if stopping in order takes longer than this, or a
+ * second signal comes, the process exits at once. Nothing acknowledged is
+ * lost that way (acknowledged means committed; SQLite's WAL keeps the
+ * database consistent); only unacknowledged data still queued is dropped. */
+#define MAIN_SHUTDOWN_LIMIT_MS 9500
+
+static void *main_shutdown_watchdog(void *arg) {
+    const sigset_t *sigs = arg;
+    struct timespec limit = {MAIN_SHUTDOWN_LIMIT_MS / 1000, (MAIN_SHUTDOWN_LIMIT_MS % 1000) * 1000000L};
+    int sig = sigtimedwait(sigs, NULL, &limit);
+    if (sig > 0)
+        log_event(LOG_ERROR, "shutdown_forced", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+        log_event(LOG_ERROR, "shutdown_timeout", "limit_ms=%d", MAIN_SHUTDOWN_LIMIT_MS);
+    _exit(1);
+    return NULL;
+}
+
+/* A duration flag in whole seconds (rounded up, at least 1). */
+static unsigned main_seconds(uint64_t ns) {
+    uint64_t s = (ns + 999999999ULL) / 1000000000ULL;
+    return s == 0 ? 1u : s > 86400u * 365 ? 86400u * 365 : (unsigned)s;
+}
+
+/* Three ports of max_connections each, plus the store and the slack. */
+static void main_raise_nofile(uint64_t max_connections) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t want = (rlim_t)(3 * max_connections + 256);
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 static void main_fail(const char *what, const char *err) {
@@ -62,6 +122,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     log_set_level((log_level)cfg.log_level);
+    otlp_limits limits = {
+        .max_attrs = (size_t)cfg.max_attributes,
+        .max_value_len = cfg.max_attr_value_len,
+        .max_events = (size_t)cfg.max_span_events,
+        .max_links = (size_t)cfg.max_span_links,
+    };
+    otlp_limits_set(&limits);
+    main_raise_nofile(cfg.max_connections);
 
     /* Signals are taken synchronously by this thread with sigwait(); every
      * thread started below inherits the blocked mask. */
@@ -75,6 +143,7 @@ int main(int argc, char **argv) {
     int exit_code = 1;
     store *st = NULL;
     ui_server *ui = NULL;
+    ui_auth *auth = NULL;
     grpc_server *grpc = NULL;
     otlp_http *http = NULL;
 
@@ -93,7 +162,24 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    ui_config ucfg = {.addr = cfg.ui_addr};
+    if (!cfg.ui_auth_none) {
+        rc = ui_auth_new(config_ui_token(&cfg), &auth);
+        if (rc != UI_AUTH_OK) {
+            main_fail("web UI", rc == UI_AUTH_ERANDOM ? "cannot read random bytes for the token"
+                                                      : "cannot set up the UI token");
+            goto out;
+        }
+    }
+    ui_config ucfg = {
+        .addr = cfg.ui_addr,
+        .auth = auth,
+        .max_connections = (unsigned)cfg.max_connections,
+        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
+        .max_live_clients = (unsigned)cfg.max_live_clients,
+        .storage_memory = cfg.storage_memory,
+    };
     if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
         goto out;
@@ -103,6 +189,10 @@ int main(int argc, char **argv) {
         .addr = cfg.otlp_grpc_addr,
         .max_message_bytes = cfg.max_grpc_message_size,
         .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg.max_connections,
+        .idle_timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
     };
     if (grpc_server_start(&gcfg, st, &grpc, err, sizeof(err)) != 0) {
         main_fail("OTLP/gRPC receiver", err);
@@ -114,22 +204,40 @@ int main(int argc, char **argv) {
         .max_body_bytes = cfg.max_body_size,
         .cors_origins = cfg.cors_origins,
         .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg.max_connections,
+        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
+        .max_header_bytes = cfg.max_header_size,
     };
     if (otlp_http_start(&hcfg, st, &http, err, sizeof(err)) != 0) {
         main_fail("OTLP/HTTP receiver", err);
         goto out;
     }
 
+    ui_server_set_sources(ui, grpc, http);
+
     char uhost[128], ghost[128], hhost[128];
     main_display_host(cfg.ui_addr, uhost, sizeof(uhost));
     main_display_host(cfg.otlp_grpc_addr, ghost, sizeof(ghost));
     main_display_host(cfg.otlp_http_addr, hhost, sizeof(hhost));
     int uport = ui_server_port(ui), gport = grpc_server_port(grpc), hport = otlp_http_port(http);
+    /* before the ready lines, so that whoever waits for them sees it */
+    if (auth == NULL)
+        log_event(LOG_WARN, "ui_auth_disabled",
+                  "msg=\"--ui-auth none: the web UI and API on port %d are open to anyone who "
+                  "can reach it\"",
+                  uport);
     printf("loupe %s ready\n"
-           "  web UI and API  http://%s:%d/\n"
-           "  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
+           "  web UI and API  http://%s:%d/\n",
+           LOUPE_VERSION, uhost, uport);
+    if (auth != NULL) {
+        char urltok[3 * UI_AUTH_TOKEN_MAX + 1];
+        main_url_token(ui_auth_token(auth), urltok, sizeof(urltok));
+        printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
+    }
+    printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
-           LOUPE_VERSION, uhost, uport, ghost, gport, ghost, gport, hhost, hport);
+           ghost, gport, ghost, gport, hhost, hport);
     if (cfg.storage_memory)
         printf("  storage         memory (nothing is kept after exit)\n");
     else
@@ -142,13 +250,22 @@ int main(int argc, char **argv) {
     sigwait(&sigs, &sig);
     log_event(LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     exit_code = 0;
+    pthread_t watchdog;
+    if (pthread_create(&watchdog, NULL, main_shutdown_watchdog, &sigs) == 0)
+        pthread_detach(watchdog);
+    /* Not ready any more; both receivers stop accepting at once, so their
+     * grace periods run side by side. */
+    ui_server_begin_shutdown(ui);
+    grpc_server_begin_stop(grpc);
 
 out:
     /* Receivers first (they finish requests in flight, whose answers wait on
      * the store), then the UI, then the store commits what it holds. */
+    ui_server_set_sources(ui, NULL, NULL);
     otlp_http_stop(http);
     grpc_server_stop(grpc);
     ui_server_stop(ui);
+    ui_auth_free(auth);
     store_close(st);
     if (exit_code == 0)
         log_event(LOG_INFO, "stopped", NULL);

@@ -59,4 +59,46 @@ int otlp_status_json(int32_t grpc_code, const char *message, buf *out);
 
 const char *otlp_strerror(int code);
 
+/* ---- per-item limits (applied by every decoder, both transports) ------- */
+
+/* What one item may carry. Past a limit the OTLP data model's rules apply:
+ * attributes beyond max_attrs (per resource, scope, span, event, link, log
+ * record, data point, exemplar) are left out and added to the item's
+ * dropped_attributes_count; string and bytes values longer than
+ * max_value_len (at any depth inside arrays and kvlists) are cut, strings
+ * at a UTF-8 character boundary; span events and links beyond max_events /
+ * max_links are left out and added to dropped_events_count /
+ * dropped_links_count. Keys, log bodies and other fields are not cut (the
+ * body size limits bound them). 0 = no limit. */
+typedef struct otlp_limits {
+    size_t max_attrs;     /* default OTLP_DEFAULT_MAX_ATTRS */
+    size_t max_value_len; /* bytes; default OTLP_DEFAULT_MAX_VALUE_LEN */
+    size_t max_events;    /* per span; default OTLP_DEFAULT_MAX_EVENTS */
+    size_t max_links;     /* per span; default OTLP_DEFAULT_MAX_LINKS */
+} otlp_limits;
+
+#define OTLP_DEFAULT_MAX_ATTRS 128
+#define OTLP_DEFAULT_MAX_VALUE_LEN ((size_t)32 << 10)
+#define OTLP_DEFAULT_MAX_EVENTS 128
+#define OTLP_DEFAULT_MAX_LINKS 128
+
+/* Sets the process-wide limits (copied). Call before any receiver starts;
+ * not synchronised with decodes running on other threads. NULL restores the
+ * defaults. */
+void otlp_limits_set(const otlp_limits *l);
+
+/* The limits in force. */
+void otlp_limits_get(otlp_limits *out);
+
+/* What the limits removed since the process started (all decoders, all
+ * transports; monotonic counters, safe to read from any thread). */
+typedef struct otlp_limit_stats {
+    uint64_t attrs_dropped;    /* attributes left out past max_attrs */
+    uint64_t values_truncated; /* string/bytes values cut to max_value_len */
+    uint64_t events_dropped;   /* span events left out past max_events */
+    uint64_t links_dropped;    /* span links left out past max_links */
+} otlp_limit_stats;
+
+void otlp_limit_stats_get(otlp_limit_stats *out);
+
 #endif

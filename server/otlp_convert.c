@@ -15,11 +15,20 @@
  * so NULL strings, sub-messages and elements are tolerated everywhere: a NULL
  * string is "", a NULL sub-message is an empty one, a NULL element is skipped.
  *
+ * Limits (otlp.h, otlp_limits): attributes past the per-item count are left
+ * out and counted in the item's dropped_attributes_count, long string and
+ * bytes values are cut (strings at a UTF-8 boundary, after the whole value
+ * was validated), span events and links past their counts are left out and
+ * counted in dropped_events_count / dropped_links_count. The limits are
+ * process-wide (set once at startup) and what they remove is counted in
+ * relaxed atomics for the self-metrics (otlp_limit_stats_get).
+ *
  * Out-of-memory policy: any allocation failure in the batch arena aborts the
  * conversion; the caller frees the batch. A refusal because of the batch's
  * mem_limit is OTLP_ETOOBIG (arena_limit_hit), any other OTLP_ENOMEM.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +66,58 @@ typedef Opentelemetry__Proto__Metrics__V1__Exemplar pb_exemplar;
 typedef struct conv {
     model_batch *b;
     char why[192]; /* reason for the current rejection (first one only) */
+    int whole;     /* values are kept whole (a log body), not cut */
 } conv;
+
+/* ---- limits ------------------------------------------------------------- */
+
+static otlp_limits conv_limits = {OTLP_DEFAULT_MAX_ATTRS, OTLP_DEFAULT_MAX_VALUE_LEN,
+                                  OTLP_DEFAULT_MAX_EVENTS, OTLP_DEFAULT_MAX_LINKS};
+
+static atomic_uint_fast64_t conv_attrs_dropped, conv_values_truncated, conv_events_dropped,
+    conv_links_dropped;
+
+void otlp_limits_set(const otlp_limits *l) {
+    static const otlp_limits defaults = {OTLP_DEFAULT_MAX_ATTRS, OTLP_DEFAULT_MAX_VALUE_LEN,
+                                         OTLP_DEFAULT_MAX_EVENTS, OTLP_DEFAULT_MAX_LINKS};
+    conv_limits = l ? *l : defaults;
+}
+
+void otlp_limits_get(otlp_limits *out) {
+    *out = conv_limits;
+}
+
+void otlp_limit_stats_get(otlp_limit_stats *out) {
+    out->attrs_dropped = atomic_load_explicit(&conv_attrs_dropped, memory_order_relaxed);
+    out->values_truncated = atomic_load_explicit(&conv_values_truncated, memory_order_relaxed);
+    out->events_dropped = atomic_load_explicit(&conv_events_dropped, memory_order_relaxed);
+    out->links_dropped = atomic_load_explicit(&conv_links_dropped, memory_order_relaxed);
+}
+
+/* The number of n items kept under `limit` (0 = no limit). */
+static size_t conv_keep(size_t n, size_t limit) {
+    return (limit != 0 && n > limit) ? limit : n;
+}
+
+/* Adds `more` to a uint32 dropped count, saturating. */
+static void conv_add_dropped(uint32_t *count, size_t more) {
+    uint64_t v = (uint64_t)*count + more;
+    *count = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The length a value of len bytes is cut to; for UTF-8 text the cut backs
+ * off to the start of a character (s is valid UTF-8). */
+static size_t conv_cut(const conv *c, const char *s, size_t len, int utf8) {
+    size_t max = conv_limits.max_value_len;
+    if (max == 0 || len <= max || c->whole)
+        return len;
+    size_t cut = max;
+    if (utf8)
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--;
+    atomic_fetch_add_explicit(&conv_values_truncated, 1, memory_order_relaxed);
+    return cut;
+}
 
 /* ---- allocation --------------------------------------------------------- */
 
@@ -132,12 +192,28 @@ static int conv_str(conv *c, model_str *out, const char *s, const char *what) {
     return CONV_OK;
 }
 
+/* A string value of an attribute: validated whole, then cut to the value
+ * length limit at a character boundary. */
+static int conv_str_value(conv *c, model_str *out, const char *s) {
+    if (s == NULL || s[0] == '\0') {
+        *out = model_str_empty;
+        return CONV_OK;
+    }
+    size_t len = strlen(s);
+    if (!model_utf8_valid(s, len))
+        return conv_reject(c, "string value is not valid UTF-8");
+    if (model_str_dup(c->b, out, s, conv_cut(c, s, len, 1)) != 0)
+        return CONV_NOMEM;
+    return CONV_OK;
+}
+
 static int conv_bytes(conv *c, model_str *out, const ProtobufCBinaryData *d) {
     if (d->len == 0 || d->data == NULL) {
         *out = model_str_empty;
         return CONV_OK;
     }
-    if (model_str_dup(c->b, out, (const char *)d->data, d->len) != 0)
+    size_t len = conv_cut(c, (const char *)d->data, d->len, 0);
+    if (model_str_dup(c->b, out, (const char *)d->data, len) != 0)
         return CONV_NOMEM;
     return CONV_OK;
 }
@@ -172,18 +248,27 @@ static int conv_id_optional(conv *c, uint8_t *out, int *has, size_t n,
 static int conv_value(conv *c, model_value *out, const pb_any_value *v, int level);
 
 /* Converts key/value pairs; `level` is the number of arrays/kvlists that
- * enclose them (0 for attributes). NULL elements are skipped. */
+ * enclose them (0 for attributes). NULL elements are skipped. At most
+ * `max` pairs are kept (0 = all); the number left out goes to *dropped. */
 static int conv_kvs(conv *c, model_kv **items, size_t *n_items, pb_kv *const *kvs, size_t n,
-                    int level) {
+                    int level, size_t max, size_t *dropped) {
     *items = NULL;
     *n_items = 0;
+    *dropped = 0;
     if (n == 0 || kvs == NULL)
         return CONV_OK;
-    model_kv *arr = conv_calloc(c, n, sizeof(*arr));
+    size_t present = 0;
+    for (size_t i = 0; i < n; i++)
+        present += kvs[i] != NULL;
+    size_t keep = conv_keep(present, max);
+    *dropped = present - keep;
+    if (keep == 0)
+        return CONV_OK;
+    model_kv *arr = conv_calloc(c, keep, sizeof(*arr));
     if (arr == NULL)
         return CONV_NOMEM;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && k < keep; i++) {
         const pb_kv *kv = kvs[i];
         if (kv == NULL)
             continue;
@@ -200,8 +285,18 @@ static int conv_kvs(conv *c, model_kv **items, size_t *n_items, pb_kv *const *kv
     return CONV_OK;
 }
 
-static int conv_attrs(conv *c, model_attrs *out, pb_kv *const *kvs, size_t n) {
-    return conv_kvs(c, &out->items, &out->n, kvs, n, 0);
+/* Converts an item's attributes under the attribute count limit and adds
+ * the ones left out to *dropped (the item's count; NULL for items that have
+ * none, such as exemplars). */
+static int conv_attrs(conv *c, model_attrs *out, pb_kv *const *kvs, size_t n, uint32_t *dropped) {
+    size_t left_out = 0;
+    int rc = conv_kvs(c, &out->items, &out->n, kvs, n, 0, conv_limits.max_attrs, &left_out);
+    if (rc == CONV_OK && left_out > 0) {
+        atomic_fetch_add_explicit(&conv_attrs_dropped, left_out, memory_order_relaxed);
+        if (dropped != NULL)
+            conv_add_dropped(dropped, left_out);
+    }
+    return rc;
 }
 
 /* `level` is the number of arrays/kvlists enclosing v. An array or kvlist at
@@ -214,7 +309,7 @@ static int conv_value(conv *c, model_value *out, const pb_any_value *v, int leve
     switch (v->value_case) {
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
         out->type = MODEL_VALUE_STRING;
-        return conv_str(c, &out->u.str, v->string_value, "string value");
+        return conv_str_value(c, &out->u.str, v->string_value);
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
         out->type = MODEL_VALUE_BOOL;
         out->u.boolean = v->bool_value ? 1 : 0;
@@ -260,8 +355,9 @@ static int conv_value(conv *c, model_value *out, const pb_any_value *v, int leve
         const Opentelemetry__Proto__Common__V1__KeyValueList *l = v->kvlist_value;
         if (l == NULL)
             return CONV_OK;
+        size_t unused;
         return conv_kvs(c, &out->u.kvlist.items, &out->u.kvlist.n, l->values, l->n_values,
-                        level + 1);
+                        level + 1, 0, &unused);
     }
     default:
         return CONV_OK; /* not set (or a future type): empty */
@@ -296,10 +392,10 @@ static int conv_resource(conv *c, model_resource **out, const pb_resource *r,
     if (rc != CONV_OK)
         return rc;
     if (r != NULL) {
-        rc = conv_attrs(c, &res->attrs, r->attributes, r->n_attributes);
+        res->dropped_attrs = r->dropped_attributes_count;
+        rc = conv_attrs(c, &res->attrs, r->attributes, r->n_attributes, &res->dropped_attrs);
         if (rc != CONV_OK)
             return rc;
-        res->dropped_attrs = r->dropped_attributes_count;
         const model_str *s = conv_attr_string(&res->attrs, "service.name");
         if (s != NULL && s->len > 0)
             res->service_name = *s; /* shares the attribute's copy */
@@ -324,11 +420,11 @@ static int conv_scope(conv *c, model_scope **out, const pb_scope *s, const char 
         rc = conv_str(c, &sc->name, s->name, "scope name");
         if (rc == CONV_OK)
             rc = conv_str(c, &sc->version, s->version, "scope version");
+        sc->dropped_attrs = s->dropped_attributes_count;
         if (rc == CONV_OK)
-            rc = conv_attrs(c, &sc->attrs, s->attributes, s->n_attributes);
+            rc = conv_attrs(c, &sc->attrs, s->attributes, s->n_attributes, &sc->dropped_attrs);
         if (rc != CONV_OK)
             return rc;
-        sc->dropped_attrs = s->dropped_attributes_count;
     }
     *out = sc;
     return CONV_OK;
@@ -364,7 +460,7 @@ static int conv_event(conv *c, model_event *out, const pb_event *e) {
     if (rc != CONV_OK)
         return rc;
     out->dropped_attrs = e->dropped_attributes_count;
-    return conv_attrs(c, &out->attrs, e->attributes, e->n_attributes);
+    return conv_attrs(c, &out->attrs, e->attributes, e->n_attributes, &out->dropped_attrs);
 }
 
 static int conv_link(conv *c, model_link *out, const pb_link *l) {
@@ -377,7 +473,17 @@ static int conv_link(conv *c, model_link *out, const pb_link *l) {
         return rc;
     out->dropped_attrs = l->dropped_attributes_count;
     out->flags = l->flags;
-    return conv_attrs(c, &out->attrs, l->attributes, l->n_attributes);
+    return conv_attrs(c, &out->attrs, l->attributes, l->n_attributes, &out->dropped_attrs);
+}
+
+/* The non-NULL elements of a repeated message field. */
+static size_t conv_count_present(void *const *items, size_t n) {
+    size_t k = 0;
+    if (items == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        k += items[i] != NULL;
+    return k;
 }
 
 static int conv_span(conv *c, model_span *out, const pb_span *s) {
@@ -403,15 +509,21 @@ static int conv_span(conv *c, model_span *out, const pb_span *s) {
     out->dropped_attrs = s->dropped_attributes_count;
     out->dropped_events = s->dropped_events_count;
     out->dropped_links = s->dropped_links_count;
-    rc = conv_attrs(c, &out->attrs, s->attributes, s->n_attributes);
+    rc = conv_attrs(c, &out->attrs, s->attributes, s->n_attributes, &out->dropped_attrs);
     if (rc != CONV_OK)
         return rc;
 
-    if (s->n_events > 0 && s->events != NULL) {
-        out->events = conv_calloc(c, s->n_events, sizeof(*out->events));
+    size_t n_ev = conv_count_present((void *const *)s->events, s->n_events);
+    size_t keep_ev = conv_keep(n_ev, conv_limits.max_events);
+    if (keep_ev < n_ev) {
+        conv_add_dropped(&out->dropped_events, n_ev - keep_ev);
+        atomic_fetch_add_explicit(&conv_events_dropped, n_ev - keep_ev, memory_order_relaxed);
+    }
+    if (keep_ev > 0) {
+        out->events = conv_calloc(c, keep_ev, sizeof(*out->events));
         if (out->events == NULL)
             return CONV_NOMEM;
-        for (size_t i = 0; i < s->n_events; i++) {
+        for (size_t i = 0; i < s->n_events && out->n_events < keep_ev; i++) {
             if (s->events[i] == NULL)
                 continue;
             rc = conv_event(c, &out->events[out->n_events], s->events[i]);
@@ -420,11 +532,17 @@ static int conv_span(conv *c, model_span *out, const pb_span *s) {
             out->n_events++;
         }
     }
-    if (s->n_links > 0 && s->links != NULL) {
-        out->links = conv_calloc(c, s->n_links, sizeof(*out->links));
+    size_t n_ln = conv_count_present((void *const *)s->links, s->n_links);
+    size_t keep_ln = conv_keep(n_ln, conv_limits.max_links);
+    if (keep_ln < n_ln) {
+        conv_add_dropped(&out->dropped_links, n_ln - keep_ln);
+        atomic_fetch_add_explicit(&conv_links_dropped, n_ln - keep_ln, memory_order_relaxed);
+    }
+    if (keep_ln > 0) {
+        out->links = conv_calloc(c, keep_ln, sizeof(*out->links));
         if (out->links == NULL)
             return CONV_NOMEM;
-        for (size_t i = 0; i < s->n_links; i++) {
+        for (size_t i = 0; i < s->n_links && out->n_links < keep_ln; i++) {
             if (s->links[i] == NULL)
                 continue;
             rc = conv_link(c, &out->links[out->n_links], s->links[i]);
@@ -535,10 +653,13 @@ static int conv_log(conv *c, model_log *out, const pb_log *l) {
         rc = conv_str(c, &out->severity_text, l->severity_text, "severity_text");
     if (rc == CONV_OK)
         rc = conv_str(c, &out->event_name, l->event_name, "event_name");
-    if (rc == CONV_OK)
+    if (rc == CONV_OK) {
+        c->whole = 1; /* the body is the log's message, not an attribute */
         rc = conv_value(c, &out->body, l->body, 0);
+        c->whole = 0;
+    }
     if (rc == CONV_OK)
-        rc = conv_attrs(c, &out->attrs, l->attributes, l->n_attributes);
+        rc = conv_attrs(c, &out->attrs, l->attributes, l->n_attributes, &out->dropped_attrs);
     return rc;
 }
 
@@ -628,7 +749,7 @@ static int conv_exemplar(conv *c, model_exemplar *out, const pb_exemplar *e) {
                               "exemplar span_id");
     if (rc == CONV_OK)
         rc = conv_attrs(c, &out->filtered_attrs, e->filtered_attributes,
-                        e->n_filtered_attributes);
+                        e->n_filtered_attributes, NULL);
     return rc;
 }
 
@@ -639,7 +760,8 @@ static int conv_point_common(conv *c, model_point *out, pb_kv *const *attrs, siz
     out->start_time_ns = start;
     out->time_ns = time;
     out->flags = flags;
-    int rc = conv_attrs(c, &out->attrs, attrs, n_attrs);
+    /* OTLP data points have no dropped_attributes_count: only counted. */
+    int rc = conv_attrs(c, &out->attrs, attrs, n_attrs, NULL);
     if (rc != CONV_OK)
         return rc;
     if (n_ex == 0 || ex == NULL)

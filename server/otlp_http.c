@@ -57,12 +57,15 @@
 #include "log.h"
 #include "netaddr.h"
 #include "otlp.h"
+#include "recv_stats.h"
 
 #define OTLP_HTTP_DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define OTLP_HTTP_DEFAULT_CONNECTIONS 1024u
 #define OTLP_HTTP_DEFAULT_TIMEOUT 30u
 #define OTLP_HTTP_THREADS 2u
-#define OTLP_HTTP_POOL_BYTES ((size_t)128 << 10) /* per-connection MHD memory */
+#define OTLP_HTTP_POOL_BYTES ((size_t)128 << 10) /* per-connection MHD memory, at least */
+#define OTLP_HTTP_DEFAULT_REQUEST_TIMEOUT 30u
+#define OTLP_HTTP_DEFAULT_MAX_HEADER ((size_t)64 << 10)
 #define OTLP_HTTP_BACKLOG 512
 #define OTLP_HTTP_BUDGET_FACTOR 4
 #define OTLP_HTTP_BUDGET_MIN ((size_t)64 << 20)
@@ -81,6 +84,8 @@ struct otlp_http {
     size_t mem_limit;
     char *cors_origins; /* owned copy; NULL = CORS off */
     char *keys[2];      /* owned copies; NULL = unused */
+    http_guard *guard;  /* slow clients, header size, counters */
+    size_t max_header;
     atomic_size_t body_bytes; /* bytes held by request bodies now */
 
     pthread_mutex_t mu;
@@ -88,6 +93,7 @@ struct otlp_http {
     unsigned in_flight; /* requests with a context */
     unsigned pending;   /* batches appended whose callback has not run */
     int stopping;       /* no more appends */
+    recv_counters rc;   /* for /metrics */
 };
 
 typedef enum otlp_http_phase {
@@ -218,6 +224,7 @@ static void otlp_http_add_cors(const otlp_http *h, struct MHD_Connection *conn,
  * the buf is left empty). Returns what MHD_queue_response() returns. */
 static enum MHD_Result otlp_http_send(const otlp_http *h, struct MHD_Connection *conn,
                                       unsigned status, int pb, buf *body) {
+    http_guard_received(conn); /* answered: no longer a slow request */
     struct MHD_Response *resp;
     size_t len = 0;
     char *data = body ? buf_detach(body, &len) : NULL;
@@ -245,10 +252,35 @@ static enum MHD_Result otlp_http_send(const otlp_http *h, struct MHD_Connection 
     return ret;
 }
 
+static recv_outcome otlp_http_outcome_of(unsigned status) {
+    switch (status) {
+    case MHD_HTTP_UNAUTHORIZED:
+        return RECV_UNAUTHENTICATED;
+    case MHD_HTTP_CONTENT_TOO_LARGE:
+        return RECV_TOO_LARGE;
+    case MHD_HTTP_SERVICE_UNAVAILABLE:
+        return RECV_BACKPRESSURE;
+    default:
+        return status >= 400 && status < 500 ? RECV_INVALID : RECV_OTHER;
+    }
+}
+
+static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
+                                                unsigned status, int pb, int32_t grpc_code,
+                                                const char *message, recv_outcome outcome);
+
 /* Queues an error answer: a google.rpc.Status in the request's encoding. */
-static enum MHD_Result otlp_http_send_status(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_status(otlp_http *h, struct MHD_Connection *conn,
                                              unsigned status, int pb, int32_t grpc_code,
                                              const char *message) {
+    return otlp_http_send_status_as(h, conn, status, pb, grpc_code, message,
+                                    otlp_http_outcome_of(status));
+}
+
+static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
+                                                unsigned status, int pb, int32_t grpc_code,
+                                                const char *message, recv_outcome outcome) {
+    recv_count_request(&h->rc, outcome);
     buf body;
     buf_init(&body, OTLP_HTTP_ANSWER_MAX);
     int rc = pb ? otlp_status_pb(grpc_code, message, &body)
@@ -267,7 +299,7 @@ static enum MHD_Result otlp_http_send_status(const otlp_http *h, struct MHD_Conn
 
 /* Queues the 200 answer (Export*ServiceResponse, partial success when
  * items were rejected). */
-static enum MHD_Result otlp_http_send_ok(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_ok(otlp_http *h, struct MHD_Connection *conn,
                                          model_signal sig, int pb, int64_t rejected,
                                          const char *message) {
     buf body;
@@ -281,13 +313,14 @@ static enum MHD_Result otlp_http_send_ok(const otlp_http *h, struct MHD_Connecti
                                      OTLP_GRPC_INTERNAL,
                                      "The data was stored but the answer could not be encoded.");
     }
+    recv_count_request(&h->rc, RECV_OK);
     enum MHD_Result ret = otlp_http_send(h, conn, MHD_HTTP_OK, pb, &body);
     buf_free(&body);
     return ret;
 }
 
 /* The answer for a failed store_append() or commit. */
-static enum MHD_Result otlp_http_send_store_error(const otlp_http *h, struct MHD_Connection *conn,
+static enum MHD_Result otlp_http_send_store_error(otlp_http *h, struct MHD_Connection *conn,
                                                   int pb, int code) {
     const char *msg;
     switch (code) {
@@ -308,13 +341,13 @@ static enum MHD_Result otlp_http_send_store_error(const otlp_http *h, struct MHD
                                      OTLP_GRPC_INTERNAL,
                                      "The store refused the data because of an internal error.");
     }
-    return otlp_http_send_status(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, pb, OTLP_GRPC_UNAVAILABLE,
-                                 msg);
+    return otlp_http_send_status_as(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, pb,
+                                    OTLP_GRPC_UNAVAILABLE, msg, recv_outcome_of_store(code));
 }
 
 /* Answers an OPTIONS request on an OTLP path: a CORS preflight when it has
  * Origin and Access-Control-Request-Method, a plain OPTIONS otherwise. */
-static enum MHD_Result otlp_http_options(const otlp_http *h, struct MHD_Connection *conn) {
+static enum MHD_Result otlp_http_options(otlp_http *h, struct MHD_Connection *conn) {
     static const char *const base[] = {"content-type", "content-encoding", "authorization",
                                        "x-otlp-api-key", NULL};
     static const char *const extra[] = {"accept",    "accept-encoding", "accept-language",
@@ -375,6 +408,13 @@ static void otlp_http_store_done(void *ud, int status, const model_batch *b) {
     otlp_http_req *r = ud;
     otlp_http *h = r->h;
     struct MHD_Connection *conn = r->conn;
+    if (b != NULL) {
+        if (status == STORE_OK)
+            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
+        else
+            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
+                                model_batch_items(b));
+    }
     r->store_status = status;
     r->rejected = b ? b->rejected : 0;
     r->reject_message[0] = '\0';
@@ -396,6 +436,14 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     const char *ctype = otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
     int pb = http_util_media_type_is(ctype, "application/x-protobuf");
     int json = !pb && http_util_media_type_is(ctype, "application/json");
+
+    if (!http_guard_headers_ok(h->guard, conn, url, method, h->max_header)) {
+        char msg[OTLP_HTTP_MSG_LEN];
+        snprintf(msg, sizeof(msg), "The request headers exceed the limit of %zu bytes.",
+                 h->max_header);
+        return otlp_http_send_status(h, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, pb,
+                                     OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+    }
 
     int is_options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
@@ -563,6 +611,8 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         goto answer;
     }
 
+    size_t items = model_batch_items(batch);
+    recv_count_decoded(&h->rc, r->sig, items, batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->n_spans == 0 && batch->n_logs == 0 && batch->n_metrics == 0 &&
         batch->n_points == 0) {
         /* Nothing to commit: answer now (partial success if all were bad). */
@@ -581,6 +631,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
     pthread_mutex_unlock(&h->mu);
     if (stopping) {
         model_batch_free(batch);
+        recv_count_rejected(&h->rc, r->sig, RECV_BACKPRESSURE, items);
         return otlp_http_send_store_error(h, conn, r->pb, STORE_ECLOSED);
     }
 
@@ -590,6 +641,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
     int src = store_append(h->st, batch, otlp_http_store_done, r);
     if (src != STORE_OK) {
         /* The batch is freed and the callback will not run. */
+        recv_count_rejected(&h->rc, r->sig, recv_outcome_of_store(src), items);
         r->store_status = src;
         atomic_store_explicit(&r->done, 1, memory_order_release);
         MHD_resume_connection(conn);
@@ -620,6 +672,8 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
     otlp_http_req *r = *con_cls;
     if (r == NULL)
         return otlp_http_begin(h, conn, url, method, con_cls);
+    if (*upload_data_size == 0)
+        http_guard_received(conn); /* the whole body is here */
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -640,9 +694,9 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
 
 static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                 enum MHD_RequestTerminationCode toe) {
-    (void)conn;
     otlp_http *h = cls;
     otlp_http_req *r = *con_cls;
+    http_guard_completed(conn);
     if (r == NULL)
         return;
     *con_cls = NULL;
@@ -659,9 +713,10 @@ static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **c
 static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    otlp_http *h = cls;
     char msg[512], quoted[600];
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(h->guard, msg);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
@@ -680,6 +735,7 @@ static char *otlp_http_strdup_nonempty(const char *s, int *oom) {
 }
 
 static void otlp_http_free(otlp_http *h) {
+    http_guard_free(h->guard);
     free(h->cors_origins);
     free(h->keys[0]);
     free(h->keys[1]);
@@ -752,15 +808,29 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
 
     unsigned max_conn = cfg->max_connections ? cfg->max_connections : OTLP_HTTP_DEFAULT_CONNECTIONS;
     unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : OTLP_HTTP_DEFAULT_TIMEOUT;
+    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                        : OTLP_HTTP_DEFAULT_REQUEST_TIMEOUT;
+    h->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : OTLP_HTTP_DEFAULT_MAX_HEADER;
+    /* libmicrohttpd keeps the headers in the connection's pool: room for
+     * them and a read buffer, so that our 431 (with its message) comes
+     * first; headers larger than the pool are refused by libmicrohttpd. */
+    size_t pool = h->max_header * 2 > OTLP_HTTP_POOL_BYTES ? h->max_header * 2
+                                                           : OTLP_HTTP_POOL_BYTES;
+    h->guard = http_guard_new("otlp_http", req_timeout * 1000u, timeout * 1000u);
+    if (h->guard == NULL) {
+        snprintf(err, errlen, "OTLP/HTTP: cannot start the connection guard");
+        close(fd);
+        goto fail_after_alloc;
+    }
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, otlp_http_access, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)OTLP_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        OTLP_HTTP_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        http_guard_notify, h->guard, MHD_OPTION_END);
     if (h->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -785,6 +855,20 @@ fail_after_alloc:
 
 int otlp_http_port(const otlp_http *h) {
     return h ? h->port : -1;
+}
+
+void otlp_http_get_stats(const otlp_http *h, recv_stats *out) {
+    recv_counters_get(h ? &h->rc : NULL, out);
+    if (h == NULL || h->daemon == NULL)
+        return;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != NULL)
+        out->open_connections = (int64_t)info->num_connections;
+}
+
+void otlp_http_stats(otlp_http *h, http_guard_stats *out) {
+    http_guard_stats_get(h ? h->guard : NULL, out);
 }
 
 static void otlp_http_deadline(struct timespec *ts, long ms) {

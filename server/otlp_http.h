@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "recv_stats.h"
+#include "http_guard.h"
 #include "store.h"
 
 typedef struct otlp_http_config {
@@ -20,6 +22,8 @@ typedef struct otlp_http_config {
     const char *api_keys[2];   /* accepted API keys (NULL = none); both NULL = no auth */
     unsigned max_connections;  /* 0 = 1024 */
     unsigned timeout_seconds;  /* idle/slow client timeout; 0 = 30 */
+    unsigned request_timeout_seconds; /* headers and body must arrive within; 0 = 30 */
+    size_t max_header_bytes;   /* request line and headers; larger gets 431; 0 = 64 KiB */
 } otlp_http_config;
 
 typedef struct otlp_http otlp_http;
@@ -31,6 +35,12 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
 
 /* The bound TCP port (useful when the config asked for port 0). */
 int otlp_http_port(const otlp_http *h);
+
+/* A snapshot of the receiver's counters; open_connections is
+ * libmicrohttpd's count (thread-safe; zeros for NULL). */
+void otlp_http_get_stats(const otlp_http *h, recv_stats *out);
+/* Connection and limit counters (see http_guard.h). */
+void otlp_http_stats(otlp_http *h, http_guard_stats *out);
 
 /* Stops accepting, lets requests in flight finish, and frees. Accepts NULL. */
 void otlp_http_stop(otlp_http *h);

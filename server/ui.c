@@ -11,6 +11,11 @@
  * closed by ui_server_stop() after the daemon has joined its threads. Every
  * response carries the security headers (CSP, nosniff, no-referrer, DENY).
  *
+ * With an authenticator (token mode, ui_auth.c) every request passes
+ * ui_gate() before routing: /healthz, /readyz and /login are open; API paths
+ * without the session cookie or bearer token get a 401 JSON error, UI pages
+ * a 303 to /login. GET /login?token=... trades the token for the cookie.
+ *
  * Three API routes are not one buffer (api_stream_route): GET /export and
  * GET /live answer with a content-reader callback that pulls lines from
  * query_export_next() or events from api_live_next() on the worker's reader
@@ -26,10 +31,12 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -37,8 +44,10 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
+#include "config.h"
 #include "log.h"
 #include "netaddr.h"
+#include "selfmetrics.h"
 #include "ui_http.h"
 #include "web_assets.h"
 
@@ -46,6 +55,10 @@
 #define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
 #define UI_DEFAULT_MAX_CONNECTIONS 256
 #define UI_DEFAULT_TIMEOUT 60
+#define UI_DEFAULT_REQUEST_TIMEOUT 30
+#define UI_DEFAULT_MAX_HEADER ((size_t)64 << 10)
+#define UI_DEFAULT_MAX_LIVE 64
+#define UI_MIN_POOL ((size_t)64 << 10)
 #define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
 #define UI_STREAM_BLOCK (64 * 1024)
 #define UI_LIVE_STOP_MS 2000
@@ -74,6 +87,15 @@ struct ui_server {
     ui_reader readers[UI_MAX_READERS];
     size_t nreaders;
     api_live_hub *hub; /* live streams; NULL without a store */
+    const ui_auth *auth; /* borrowed; NULL = no authentication */
+    /* /metrics and /readyz */
+    const grpc_server *grpc; /* guarded by mu; NULL = not registered */
+    const otlp_http *http;   /* guarded by mu */
+    double started;          /* unix seconds */
+    atomic_int draining;     /* shutdown has begun: /readyz says not ready */
+    int storage_memory;      /* for GET /api/v1/info */
+    http_guard *guard; /* slow clients, header size, counters */
+    size_t max_header;
 };
 
 /* Per-request state for the reader lookup. */
@@ -142,6 +164,9 @@ static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
     if (r == NULL)
         return MHD_NO; /* out of memory: MHD closes the connection */
     ui_add_security_headers(r);
+    if (status == 503)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    http_guard_received(c); /* answered: no longer a slow request */
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -353,7 +378,12 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    api_env env = {ui_get_db, &ctx, u->st, u->hub};
+    api_info info = {.version = LOUPE_VERSION, .storage_memory = u->storage_memory};
+    pthread_mutex_lock(&u->mu); /* the receivers stay registered while read */
+    info.otlp_grpc_port = u->grpc ? grpc_server_port(u->grpc) : 0;
+    info.otlp_http_port = u->http ? otlp_http_port(u->http) : 0;
+    pthread_mutex_unlock(&u->mu);
+    api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
@@ -365,6 +395,76 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
 /* The first value of a request header, or NULL. */
 static const char *ui_header(struct MHD_Connection *c, const char *name) {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* ---- operations: /readyz and /metrics ------------------------------------ */
+
+/* /metrics is both the web UI's Metrics page (a browser asks for HTML) and
+ * the Prometheus scrape (text/plain or OpenMetrics, or anything from curl). */
+static int ui_is_metrics_page(struct MHD_Connection *c, const char *url) {
+    return strcmp(url, "/metrics") == 0 && ui_http_wants_html(ui_header(c, MHD_HTTP_HEADER_ACCEPT));
+}
+
+static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
+                                       const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    const char *reason = NULL;
+    store_stats st;
+    store_get_stats(u->st, &st);
+    if (u->st == NULL)
+        reason = "no store";
+    else if (atomic_load(&u->draining) || st.closing)
+        reason = "shutting down";
+    else if (st.writes_failing)
+        reason = "the database refuses writes";
+    buf out;
+    buf_init(&out, 4096);
+    int rc = reason == NULL ? buf_append_str(&out, "{\"status\":\"ready\"}")
+                            : buf_printf(&out, "{\"status\":\"not ready\",\"reason\":\"%s\"}",
+                                         reason);
+    if (rc != BUF_OK)
+        buf_reset(&out);
+    enum MHD_Result ret = ui_send_json(c, reason == NULL ? 200 : 503, &out, NULL);
+    buf_free(&out);
+    return ret;
+}
+
+static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
+                                        const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    selfmetrics_input in;
+    memset(&in, 0, sizeof(in));
+    /* Under mu: main unregisters the receivers (with this lock) before it
+     * stops them, so they are alive while we read them. */
+    pthread_mutex_lock(&u->mu);
+    selfmetrics_collect(u->st, u->grpc, u->http, &in);
+    pthread_mutex_unlock(&u->mu);
+    in.version = LOUPE_VERSION;
+    in.start_time_seconds = u->started;
+    in.ui_connections = -1;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(u->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != NULL)
+        in.ui_connections = (int64_t)info->num_connections;
+    ui_server_stats(u, &in.ui);
+    buf out;
+    buf_init(&out, (size_t)1 << 20);
+    if (selfmetrics_render(&in, &out) != BUF_OK) {
+        buf_free(&out);
+        return ui_send_error(c, 500, "cannot render the metrics", NULL);
+    }
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, SELFMETRICS_CONTENT_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, MHD_HTTP_OK, r);
 }
 
 /* ---- static assets -------------------------------------------------------- */
@@ -414,6 +514,130 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
     return ui_queue(c, MHD_HTTP_OK, r);
 }
 
+/* ---- authentication ---------------------------------------------------------- */
+
+static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
+    static const char msg[] = "authentication required: send \"Authorization: Bearer TOKEN\" "
+                              "with the token loupe printed at start, or log in at /login";
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, "unauthorized", msg);
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    buf_free(&out);
+    struct MHD_Response *r = NULL;
+    if (body != NULL && len > 0)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return ui_queue(c, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+/* A 303 to location, with an optional Set-Cookie value. */
+static enum MHD_Result ui_redirect(struct MHD_Connection *c, const char *location,
+                                   const char *set_cookie) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (set_cookie != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+    return ui_queue(c, MHD_HTTP_SEE_OTHER, r);
+}
+
+/* The login page: a plain form, no script and no style (the CSP allows
+ * neither inline), so it needs no asset behind the login. */
+static const char LOGIN_HEAD[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<meta name=\"color-scheme\" content=\"light dark\">\n"
+    "<title>loupe: log in</title>\n</head>\n<body>\n<main>\n<h1>loupe</h1>\n"
+    "<p>Open the login link loupe printed when it started, or enter its token here.</p>\n";
+static const char LOGIN_WRONG[] =
+    "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
+    "Check the login line loupe printed at start (a new random token is made at every "
+    "start unless one is set with --ui-token).</p>\n";
+static const char LOGIN_FORM[] =
+    "<form method=\"get\" action=\"/login\">\n"
+    "<label for=\"token\">Token</label>\n"
+    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
+    "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
+    "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
+    "</main>\n</body>\n</html>\n";
+
+static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
+    buf page;
+    buf_init(&page, 8192);
+    int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
+    if (rc == BUF_OK && wrong)
+        rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
+    if (rc == BUF_OK)
+        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
+    size_t len = 0;
+    char *body = rc == BUF_OK ? buf_detach(&page, &len) : NULL;
+    buf_free(&page);
+    struct MHD_Response *r = NULL;
+    if (body != NULL)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r);
+}
+
+/* GET /login: the form, or ?token=... traded for the session cookie. */
+static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
+                                      const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (u->auth == NULL)
+        return ui_redirect(c, "/", NULL); /* nothing to log in to */
+    const char *tok = NULL;
+    size_t tok_len = 0;
+    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
+            MHD_YES ||
+        tok == NULL || tok_len == 0)
+        return ui_send_login_page(c, 0);
+    if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
+        log_event(LOG_INFO, "ui_login_failed", NULL);
+        return ui_send_login_page(c, 1);
+    }
+    char cookie[128];
+    if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
+        return ui_send_error(c, 500, "cannot build the session cookie", NULL);
+    return ui_redirect(c, "/", cookie);
+}
+
+/* The auth gate, before routing. Returns 1 when the request may go on;
+ * otherwise the answer (401 or a redirect to /login) is queued in *ret. */
+static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, const char *method,
+                   enum MHD_Result *ret) {
+    if (u->auth == NULL)
+        return 1;
+    ui_auth_path kind = ui_auth_classify(url);
+    if (ui_is_metrics_page(c, url))
+        kind = UI_AUTH_PATH_PAGE; /* the web UI's Metrics page, not the scrape */
+    if (kind == UI_AUTH_PATH_OPEN || kind == UI_AUTH_PATH_LOGIN)
+        return 1;
+    if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
+                           ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
+        return 1;
+    if (kind == UI_AUTH_PATH_PAGE && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+        *ret = ui_redirect(c, "/login", NULL);
+    else
+        *ret = ui_send_unauthorized(c);
+    return 0;
+}
+
 /* ---- the daemon ------------------------------------------------------------ */
 
 /* 1 for a GET or HEAD that announces no body: those are answered once the
@@ -451,8 +675,25 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         buf_free(&out);
         return ret;
     }
+    if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes",
+                 u->max_header);
+        buf out;
+        buf_init(&out, 4096);
+        api_error_json(&out, "headers_too_large", msg);
+        *con_cls = &ui_state_answered;
+        enum MHD_Result ret = ui_send_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
+        buf_free(&out);
+        return ret;
+    }
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
         api_stream_route(method, url) == API_STREAM_IMPORT) {
+        enum MHD_Result denied = MHD_NO;
+        if (!ui_gate(u, c, url, method, &denied)) {
+            *con_cls = &ui_state_answered; /* the body is not read */
+            return denied;
+        }
         ui_import_req *ir = calloc(1, sizeof(*ir));
         if (ir != NULL)
             ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
@@ -482,6 +723,15 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     *con_cls = &ui_state_answered;
     if (url == NULL || url[0] != '/')
         return ui_send_error(c, 400, "bad request target", NULL);
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied))
+        return denied;
+    if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
+        return ui_serve_login(u, c, method);
+    if (strcmp(url, "/readyz") == 0)
+        return ui_serve_readyz(u, c, method);
+    if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
+        return ui_serve_metrics(u, c, method);
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method);
     return ui_serve_static(c, url, method);
@@ -491,8 +741,8 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
 static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls;
-    (void)c;
     (void)toe;
+    http_guard_completed(c);
     if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
         ui_import_req_free(*con_cls);
     *con_cls = NULL;
@@ -502,9 +752,10 @@ static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    ui_server *u = cls;
     char msg[512], quoted[600];
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(u->guard, msg);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
@@ -531,6 +782,12 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
         return -1;
     }
     u->st = st;
+    u->auth = cfg->auth;
+    u->storage_memory = cfg->storage_memory;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    atomic_init(&u->draining, 0);
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
         goto fail_after_alloc;
@@ -565,13 +822,27 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
         close(mhd_fd);
         goto fail_after_socket;
     }
+    if (u->hub != NULL)
+        api_live_hub_set_max_streams(u->hub, cfg->max_live_clients ? cfg->max_live_clients
+                                                                   : UI_DEFAULT_MAX_LIVE);
+    u->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
+    size_t pool = u->max_header * 2 > UI_MIN_POOL ? u->max_header * 2 : UI_MIN_POOL;
+    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                        : UI_DEFAULT_REQUEST_TIMEOUT;
+    u->guard = http_guard_new("ui", req_timeout * 1000u, timeout * 1000u);
+    if (u->guard == NULL) {
+        snprintf(err, errlen, "ui: cannot start the connection guard");
+        close(mhd_fd);
+        goto fail_after_socket;
+    }
     u->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
         MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, u->guard, MHD_OPTION_END);
     if (u->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -586,6 +857,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     return 0;
 
 fail_after_socket:
+    http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     close(fd);
 fail_after_mutex:
@@ -599,6 +871,29 @@ int ui_server_port(const ui_server *u) {
     return u != NULL ? u->port : -1;
 }
 
+void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http) {
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->grpc = grpc;
+    u->http = http;
+    pthread_mutex_unlock(&u->mu);
+}
+
+void ui_server_begin_shutdown(ui_server *u) {
+    if (u != NULL)
+        atomic_store(&u->draining, 1);
+}
+
+void ui_server_stats(ui_server *u, ui_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (u == NULL)
+        return;
+    http_guard_stats_get(u->guard, &out->conn);
+    out->live_clients = api_live_hub_streams(u->hub);
+    out->live_clients_refused = api_live_hub_refused(u->hub);
+}
+
 void ui_server_stop(ui_server *u) {
     if (u == NULL)
         return;
@@ -609,6 +904,7 @@ void ui_server_stop(ui_server *u) {
     if (left > 0)
         log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
     MHD_stop_daemon(u->daemon);
+    http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
         sqlite3_close(u->readers[i].db);

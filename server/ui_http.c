@@ -36,49 +36,68 @@ static void trim(const char *s, size_t *b, size_t *e) {
         (*e)--;
 }
 
-int ui_http_accepts_gzip(const char *ae) {
-    if (ae == NULL)
-        return 0;
-    int gzip_q = -1, star_q = -1;
-    size_t n = strlen(ae), i = 0;
+/* Walks a comma-separated list of "value;q=x" elements (Accept,
+ * Accept-Encoding) for the highest q of an element equal to name or alt
+ * (case-insensitive; alt may be NULL), and of "*" into *star_q. Returns that
+ * q in thousandths, or -1 when no element names it. */
+static int list_q(const char *list, const char *name, const char *alt, int *star_q) {
+    int best = -1;
+    *star_q = -1;
+    size_t n = strlen(list), i = 0;
+    size_t nlen = strlen(name), alen = alt ? strlen(alt) : 0;
     while (i <= n) {
         size_t end = i;
-        while (end < n && ae[end] != ',')
+        while (end < n && list[end] != ',')
             end++;
-        /* element ae[i..end): coding *( OWS ";" OWS param ) */
+        /* element list[i..end): value *( OWS ";" OWS param ) */
         size_t semi = i;
-        while (semi < end && ae[semi] != ';')
+        while (semi < end && list[semi] != ';')
             semi++;
         size_t cb = i, ce = semi;
-        trim(ae, &cb, &ce);
+        trim(list, &cb, &ce);
         int q = 1000;
         size_t p = semi;
         while (p < end) {
             size_t pe = p + 1;
-            while (pe < end && ae[pe] != ';')
+            while (pe < end && list[pe] != ';')
                 pe++;
             size_t pb = p + 1, pz = pe;
-            trim(ae, &pb, &pz);
-            if (pz - pb >= 2 && (ae[pb] == 'q' || ae[pb] == 'Q') && ae[pb + 1] == '=') {
-                q = parse_qvalue(ae + pb + 2, pz - pb - 2);
+            trim(list, &pb, &pz);
+            if (pz - pb >= 2 && (list[pb] == 'q' || list[pb] == 'Q') && list[pb + 1] == '=') {
+                q = parse_qvalue(list + pb + 2, pz - pb - 2);
                 if (q < 0)
                     q = 0;
             }
             p = pe;
         }
         size_t clen = ce - cb;
-        if ((clen == 4 && strncasecmp(ae + cb, "gzip", 4) == 0) ||
-            (clen == 6 && strncasecmp(ae + cb, "x-gzip", 6) == 0)) {
-            if (q > gzip_q)
-                gzip_q = q;
-        } else if (clen == 1 && ae[cb] == '*') {
-            star_q = q;
+        if ((clen == nlen && strncasecmp(list + cb, name, nlen) == 0) ||
+            (alt != NULL && clen == alen && strncasecmp(list + cb, alt, alen) == 0)) {
+            if (q > best)
+                best = q;
+        } else if (clen == 1 && list[cb] == '*') {
+            *star_q = q;
         }
         i = end + 1;
     }
+    return best;
+}
+
+int ui_http_accepts_gzip(const char *ae) {
+    if (ae == NULL)
+        return 0;
+    int star_q;
+    int gzip_q = list_q(ae, "gzip", "x-gzip", &star_q);
     if (gzip_q >= 0)
         return gzip_q > 0;
     return star_q > 0;
+}
+
+int ui_http_wants_html(const char *accept) {
+    if (accept == NULL)
+        return 0;
+    int star_q;
+    return list_q(accept, "text/html", NULL, &star_q) > 0;
 }
 
 int ui_http_etag_matches(const char *inm, const char *etag) {

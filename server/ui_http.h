@@ -14,6 +14,11 @@
  * malformed q counts as 0 (identity is always safe). NULL gives 0. */
 int ui_http_accepts_gzip(const char *accept_encoding);
 
+/* 1 when an Accept header names text/html with a q above 0 (a browser
+ * navigating), 0 otherwise (NULL, curl's star-slash-star, a Prometheus
+ * scraper). Used where a UI page and a machine endpoint share a path. */
+int ui_http_wants_html(const char *accept);
+
 /* 1 when an If-None-Match value ("*" or a comma-separated list of entity
  * tags, weak or strong) matches etag (a quoted strong tag) by the weak
  * comparison RFC 9110 prescribes for If-None-Match. NULL gives 0. */

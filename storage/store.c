@@ -546,12 +546,17 @@ struct store {
 
     _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
+    _Atomic int backpressure;    /* 1 from a refused append until one is taken */
+    _Atomic uint64_t bp_refused; /* items refused during this backpressure episode */
     _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t commits;
     _Atomic uint64_t commit_errors;
     _Atomic uint64_t write_failures;
     _Atomic uint64_t db_bytes;
     _Atomic int writes_failing;
+    _Atomic uint64_t commit_bucket[STORE_COMMIT_BUCKETS + 1];
+    _Atomic uint64_t commit_ns_sum;
+    _Atomic int closing;
 
     pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
     store_sub *subs;
@@ -1433,11 +1438,25 @@ static int store_error_is_local(int sqlite_rc) {
  * transaction is rolled back and written again without it (at most
  * STORE_MAX_REDO times); when the database fails (full, I/O error, out of
  * memory, a failed COMMIT) every batch of the transaction fails at once. */
+const double store_commit_buckets[STORE_COMMIT_BUCKETS] = {0.001, 0.0025, 0.005, 0.01,
+                                                           0.025, 0.05,   0.1,   0.25,
+                                                           0.5,   1,      2.5};
+
+/* Counts one committed transaction that took ns nanoseconds. */
+static void store_observe_commit(store *s, uint64_t ns) {
+    size_t i = 0;
+    while (i < STORE_COMMIT_BUCKETS && (double)ns > store_commit_buckets[i] * 1e9)
+        i++;
+    atomic_fetch_add(&s->commit_bucket[i], 1);
+    atomic_fetch_add(&s->commit_ns_sum, ns);
+}
+
 static void store_commit_group(store *s, ring_entry *entries, int *status, size_t n) {
     store_writer *w = &s->w;
     for (size_t i = 0; i < n; i++)
         status[i] = STORE_PENDING;
     store_test_delay(s);
+    uint64_t t0 = store_mono_ns();
     for (int attempt = 0;; attempt++) {
         int rc = w->db ? store_run(w->st[ST_BEGIN]) : SQLITE_CANTOPEN;
         if (rc != SQLITE_OK) {
@@ -1469,6 +1488,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
             rc = store_run(w->st[ST_COMMIT]);
             if (rc == SQLITE_OK) {
                 atomic_fetch_add(&s->commits, 1);
+                store_observe_commit(s, store_mono_ns() - t0);
                 for (size_t i = 0; i < n; i++)
                     if (status[i] == STORE_TENTATIVE)
                         status[i] = STORE_OK;
@@ -2556,6 +2576,7 @@ fail:
 void store_close(store *s) {
     if (s == NULL)
         return;
+    atomic_store(&s->closing, 1);
     ring_close(s->ring);
     pthread_join(s->thread, NULL);
     store_destroy(s);
@@ -2582,9 +2603,24 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
         p = store_prep_new(b, max);
     ring_entry e = {b, cb, ud, p, bytes + (p ? p->bytes : 0)};
     int rc = ring_push(s->ring, &e);
-    if (rc == RING_OK)
+    if (rc == RING_OK) {
+        if (atomic_load_explicit(&s->backpressure, memory_order_relaxed) &&
+            atomic_exchange(&s->backpressure, 0) == 1)
+            log_event(LOG_INFO, "store_backpressure_end", "refused_items=%" PRIu64,
+                      atomic_exchange(&s->bp_refused, 0));
         return STORE_OK;
+    }
     atomic_fetch_add(&s->rejected[sig], items);
+    if (rc == RING_EFULL) {
+        /* One line when an episode starts and one when it ends, not one per
+         * refused request. */
+        atomic_fetch_add(&s->bp_refused, items);
+        if (atomic_exchange(&s->backpressure, 1) == 0)
+            log_event(LOG_WARN, "store_backpressure",
+                      "signal=%s ring_bytes=%zu ring_max_bytes=%zu msg=\"the queue is full; "
+                      "exporters are told to retry\"",
+                      model_signal_name(sig), ring_bytes(s->ring), max);
+    }
     store_prep_free(p);
     model_batch_free(b);
     return rc == RING_ECLOSED ? STORE_ECLOSED : STORE_EFULL;
@@ -2630,6 +2666,10 @@ void store_get_stats(store *s, store_stats *out) {
     out->db_max_bytes = s->max_db_bytes;
     out->write_failures = atomic_load(&s->write_failures);
     out->writes_failing = atomic_load(&s->writes_failing);
+    for (int i = 0; i <= STORE_COMMIT_BUCKETS; i++)
+        out->commit_seconds_bucket[i] = atomic_load(&s->commit_bucket[i]);
+    out->commit_ns_sum = atomic_load(&s->commit_ns_sum);
+    out->closing = atomic_load(&s->closing);
 }
 
 int store_delete(store *s, unsigned signals, const char *service, store_delete_cb cb, void *ud) {

@@ -86,6 +86,8 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud);
  * and closes it with sqlite3_close(). */
 int store_reader_open(store *s, sqlite3 **db);
 
+#define STORE_COMMIT_BUCKETS 11
+
 /* Counters, for /metrics and tests. Reads are atomic snapshots per field. */
 typedef struct store_stats {
     uint64_t accepted[MODEL_SIGNAL_COUNT]; /* items committed */
@@ -100,7 +102,18 @@ typedef struct store_stats {
     uint64_t db_max_bytes; /* the size cap; 0 = none */
     uint64_t write_failures; /* transactions failed by the database (full, read-only, I/O) */
     int writes_failing;      /* 1 while the database refuses writes, until a commit succeeds */
+    /* Added with /metrics. Commit latency of the transactions that committed
+     * (BEGIN to COMMIT on the writer thread): commit_seconds_bucket[i] counts
+     * those that took at most store_commit_buckets[i] seconds and more than
+     * the bound before it (not cumulative); the last slot counts the rest
+     * (+Inf). */
+    uint64_t commit_seconds_bucket[STORE_COMMIT_BUCKETS + 1];
+    uint64_t commit_ns_sum; /* total of those latencies, in nanoseconds */
+    int closing;            /* 1 once store_close() has begun */
 } store_stats;
+
+/* Upper bounds (seconds) of the commit latency buckets, ascending. */
+extern const double store_commit_buckets[STORE_COMMIT_BUCKETS];
 
 void store_get_stats(store *s, store_stats *out);
 

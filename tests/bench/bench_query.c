@@ -430,6 +430,17 @@ static int c_trace_big(sqlite3 *db, int r, buf *out) {
     return query_trace(db, id, out);
 }
 
+/* A typical trace (8 spans over up to 6 services), a different one each
+ * repetition. */
+static int c_trace_small(sqlite3 *db, int r, buf *out) {
+    uint8_t id[16];
+    /* batch 0 is the 1,000-span trace; batch seq >= 1 holds traces
+     * seq * 64 + 1 .. seq * 64 + 64 */
+    uint64_t trace = 65 + (uint64_t)(r * 7919 % ((g_batches - 1) * 64));
+    put_id(id, 16, trace * 0x9e3779b97f4a7c15ULL + 1, trace);
+    return query_trace(db, id, out);
+}
+
 static int c_logs_all(sqlite3 *db, int r, buf *out) {
     (void)r;
     query_logs_params p = {.limit = 100};
@@ -563,6 +574,7 @@ int main(int argc, char **argv) {
     run_case(db, "traces: minDuration=1.9ms (rare)", c_traces_min_duration);
     run_case(db, "traces: service=payment, 5 min window", c_traces_window);
     run_case(db, "traces: q=checkout", c_traces_q);
+    run_case(db, "trace by id: 8 spans", c_trace_small);
     run_case(db, "trace detail: 1,000 spans", c_trace_big);
     run_case(db, "logs: newest 100", c_logs_all);
     run_case(db, "logs: service + minSeverity=warn", c_logs_service_sev);

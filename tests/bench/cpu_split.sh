@@ -19,7 +19,7 @@ else
     body=build/bench/logs.pb path=/v1/logs lua=tests/bench/post.lua field=logCount
 fi
 D=$(mktemp -d /tmp/loupe-cpu.XXXXXX)
-"$bin" --ui-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --otlp-grpc-addr 127.0.0.1:0 \
+"$bin" --ui-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --otlp-grpc-addr 127.0.0.1:0 --ui-auth none \
     --data-dir "$D" --max-spans 100000000 --max-logs 100000000 >"$D/stdout" 2>"$D/stderr" &
 PID=$!
 for _ in $(seq 1 200); do

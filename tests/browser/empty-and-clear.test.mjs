@@ -31,14 +31,18 @@ test('an empty loupe shows the OTLP endpoint to use, with a copy button', async 
     if (p === '/traces' && await page.locator('.state-error').count()) continue; // without trace search the page says so
     const ob = page.getByTestId('onboarding');
     await ob.waitFor();
-    assert.ok((await ob.textContent()).includes('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317'), `${p} shows the endpoint`);
+    // the ports this server really listens on (GET /api/v1/info), not the defaults
+    await page.getByTestId('grpc-endpoint').filter({ hasText: `127.0.0.1:${srv.grpcPort}` }).waitFor();
+    assert.ok((await ob.textContent()).includes(`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${srv.grpcPort}`), `${p} shows the endpoint`);
+    assert.ok(!(await ob.textContent()).includes('default ports'), `${p}: no caveat once the ports are known`);
   }
   await page.goto(`${srv.uiUrl}/services`);
   await settled(page);
+  await page.getByTestId('grpc-endpoint').filter({ hasText: `127.0.0.1:${srv.grpcPort}` }).waitFor();
   const line = page.locator('.codeline').first();
   await line.locator('[data-copy]').click();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317');
-  assert.match(await page.getByTestId('onboarding').textContent(), /4318\/v1\/traces/);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${srv.grpcPort}`);
+  assert.equal(await page.getByTestId('http-endpoint').textContent(), `http://127.0.0.1:${srv.httpPort}/v1/traces, /v1/logs, /v1/metrics`);
   assert.deepEqual(rec.errors, []);
   await context.close();
 });

@@ -170,3 +170,13 @@ test('gRPC clients retrying UNAVAILABLE (grpc-js retry policy) get every span st
   });
   assert.equal(await checkTraces(ledger), 20 * 64);
 });
+
+test('each backpressure episode is one log line at its start and one at its end', () => {
+  const starts = (srv.stderr.match(/level=warn event=store_backpressure signal=\w+ ring_bytes=\d+ ring_max_bytes=\d+/g) || []).length;
+  const ends = (srv.stderr.match(/level=info event=store_backpressure_end refused_items=[1-9]\d*/g) || []).length;
+  const refusals = (srv.stderr.match(/event=otlp_http_error status=503/g) || []).length;
+  assert.ok(starts >= 1, 'an episode started');
+  assert.ok(ends >= 1, 'an episode ended: a later append was taken');
+  assert.ok(ends <= starts && starts <= ends + 1, `${starts} starts, ${ends} ends`);
+  assert.ok(starts < refusals, `fewer lines (${starts}) than refused HTTP requests (${refusals})`);
+});

@@ -126,6 +126,18 @@ test('GET /healthz answers {"status":"ok"} with API and security headers', async
   assertSecurityHeaders(head, 'HEAD /healthz');
 });
 
+test('GET /api/v1/info tells the version and the ports the receivers listen on', async () => {
+  const info = assertJsonOk(await get('/api/v1/info'), '/api/v1/info');
+  assert.deepEqual(info, {
+    version: srv.stdout.match(/^loupe (\S+) ready$/m)[1],
+    otlpGrpcPort: srv.grpcPort,
+    otlpHttpPort: srv.httpPort,
+    storage: 'memory',
+  });
+  const post = await request('POST', '/api/v1/info');
+  assert.equal(post.status, 405);
+});
+
 test('API list routes answer JSON documents', async () => {
   for (const p of ['/api/v1/services', '/api/v1/logs', '/api/v1/metrics', '/api/v1/logs?limit=1000',
     '/api/v1/logs?service=checkout&minSeverity=warn&limit=5', '/api/v1/logs?minSeverity=17',

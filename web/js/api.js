@@ -45,6 +45,12 @@ async function request(method, path, params, { signal } = {}) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'loupe cannot be reached (is it still running?)', path);
   }
+  if (res.status === 401) {
+    // Not logged in (token auth, no or stale session cookie): the server's
+    // login page. EventSource streams end up here too, through polling.
+    window.location.assign('/login');
+    throw new ApiError(401, 'unauthorized', 'log in to loupe', path);
+  }
   const text = await res.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }
@@ -71,3 +77,12 @@ export async function getServices({ signal, fresh = false } = {}) {
   return servicesCache;
 }
 export function forgetServices() { servicesCache = null; }
+
+// The server's version and the ports its receivers listen on (they can differ
+// from the defaults); asked once per page load. Resolves to null when the
+// server cannot tell (an older loupe).
+let infoPromise = null;
+export function getInfo() {
+  if (!infoPromise) infoPromise = apiGet('/info').catch(() => null);
+  return infoPromise;
+}

@@ -3,6 +3,7 @@
 import { h, icon, replace } from './dom.js';
 import { serviceClass } from './colors.js';
 import { fmtValue } from './format.js';
+import { getInfo } from './api.js';
 
 // ---- clipboard ------------------------------------------------------------------
 export async function copyText(text) {
@@ -90,13 +91,31 @@ export function emptyState(title, detail, extra) {
     extra || null);
 }
 
-// What to do when loupe holds no telemetry: how to point an app at it.
+// What to do when loupe holds no telemetry: how to point an app at it. The
+// ports are the defaults until GET /api/v1/info tells the real ones, then
+// the block is drawn again with those.
+let knownPorts = null; // {grpc, http} once the server has told them
 export function onboarding({ what = 'telemetry' } = {}) {
+  const root = h('div', { class: 'onboarding', dataset: { testid: 'onboarding' } });
+  replace(root, onboardingBody(what, knownPorts));
+  if (!knownPorts) {
+    getInfo().then((info) => {
+      if (!info || !info.otlpGrpcPort || !info.otlpHttpPort) return;
+      knownPorts = { grpc: info.otlpGrpcPort, http: info.otlpHttpPort };
+      replace(root, onboardingBody(what, knownPorts));
+    });
+  }
+  return root;
+}
+
+function onboardingBody(what, ports) {
   const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname || 'localhost';
-  const grpc = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:4317`;
-  const httpLines = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:4318\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`;
+  const grpcPort = ports ? ports.grpc : 4317;
+  const httpPort = ports ? ports.http : 4318;
+  const grpc = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:${grpcPort}`;
+  const httpLines = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:${httpPort}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`;
   const line = (text) => h('div', { class: 'codeline' }, h('code', null, text), copyButton(text, { label: 'Copy' }));
-  return h('div', { class: 'onboarding', dataset: { testid: 'onboarding' } },
+  return [
     h('h2', null, `No ${what} yet`),
     h('p', null, 'Point an application\u2019s OpenTelemetry exporter at loupe and its traces, logs and metrics appear here as they arrive.'),
     h('p', { class: 'muted' }, 'OTLP over gRPC (the default of most SDKs):'),
@@ -107,10 +126,11 @@ export function onboarding({ what = 'telemetry' } = {}) {
     line('OTEL_SERVICE_NAME=my-service'),
     h('table', { class: 'kv endpoints' },
       h('tbody', null,
-        h('tr', null, h('th', null, 'OTLP/gRPC'), h('td', { class: 'mono' }, `${host}:4317`)),
-        h('tr', null, h('th', null, 'OTLP/HTTP'), h('td', { class: 'mono' }, `http://${host}:4318/v1/traces, /v1/logs, /v1/metrics`)),
+        h('tr', null, h('th', null, 'OTLP/gRPC'), h('td', { class: 'mono', dataset: { testid: 'grpc-endpoint' } }, `${host}:${grpcPort}`)),
+        h('tr', null, h('th', null, 'OTLP/HTTP'), h('td', { class: 'mono', dataset: { testid: 'http-endpoint' } }, `http://${host}:${httpPort}/v1/traces, /v1/logs, /v1/metrics`)),
         h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}/api/v1`)))),
-    h('p', { class: 'muted small' }, 'These are loupe\u2019s default ports; if it was started with other --otlp-*-addr flags, use those.'));
+    ports ? null : h('p', { class: 'muted small' }, 'These are loupe\u2019s default ports; if it was started with other --otlp-*-addr flags, use those.'),
+  ];
 }
 
 // ---- chips -----------------------------------------------------------------------------

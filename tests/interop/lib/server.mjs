@@ -48,7 +48,10 @@ export async function freePorts(n) {
 
 // Starts loupe. Options: args (extra flags), env (extra environment),
 // storage ('memory' | 'sqlite'), dataDir (for sqlite; a fresh temp dir when
-// absent), readyTimeoutMs.
+// absent), readyTimeoutMs, auth (when falsy, the default, loupe runs with
+// --ui-auth none; when truthy it keeps its token auth), token (with auth: a
+// fixed --ui-token). With auth, srv.token and srv.loginUrl come from the
+// login line loupe prints, and srv.authHeaders holds the Bearer header.
 export async function startLoupe(opts = {}) {
   const [uiPort, grpcPort, httpPort] = await freePorts(3);
   const storage = opts.storage || 'memory';
@@ -64,6 +67,7 @@ export async function startLoupe(opts = {}) {
     '--otlp-http-addr', `127.0.0.1:${httpPort}`,
     '--storage', storage,
     ...(dataDir ? ['--data-dir', dataDir] : []),
+    ...(opts.auth ? (opts.token ? ['--ui-token', opts.token] : []) : ['--ui-auth', 'none']),
     ...(opts.args || []),
   ];
   const proc = spawn(LOUPE_BIN, args, {
@@ -81,7 +85,8 @@ export async function startLoupe(opts = {}) {
       opts.readyTimeoutMs || 15000);
     proc.stdout.on('data', (d) => {
       stdout += d;
-      if (stdout.includes('loupe ') && stdout.includes(' ready')) {
+      // the storage line is the last of the startup lines (one flush)
+      if (stdout.includes('loupe ') && stdout.includes(' ready') && stdout.includes('\n  storage ')) {
         clearTimeout(timer);
         resolve();
       }
@@ -92,8 +97,13 @@ export async function startLoupe(opts = {}) {
     });
   });
 
+  const login = /^ {2}login {2,}(http:\/\/\S+\/login\?token=(\S+))$/m.exec(stdout);
+  const token = login ? decodeURIComponent(login[2]) : null;
   const srv = {
     proc,
+    token,
+    loginUrl: login ? login[1] : null,
+    authHeaders: token ? { Authorization: `Bearer ${token}` } : {},
     uiPort, grpcPort, httpPort, dataDir,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     httpUrl: `http://127.0.0.1:${httpPort}`,
@@ -127,7 +137,7 @@ export async function startLoupe(opts = {}) {
 
 // GET a JSON document from the UI/API port. Returns {status, headers, body}.
 export async function getJson(srv, pathAndQuery) {
-  const res = await fetch(srv.uiUrl + pathAndQuery);
+  const res = await fetch(srv.uiUrl + pathAndQuery, { headers: srv.authHeaders || {} });
   const text = await res.text();
   let body;
   try { body = JSON.parse(text); } catch { body = text; }

@@ -2,6 +2,7 @@
 // and OTLP exporters. It sends a known, rich set of traces, logs and metrics
 // to loupe over one protocol and returns what the SDK exported, so tests can
 // compare loupe's API answers field by field.
+import { Metadata } from '@grpc/grpc-js';
 import { context, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -18,23 +19,29 @@ import { OTLPMetricExporter as MetricsProto } from '@opentelemetry/exporter-metr
 import { OTLPMetricExporter as MetricsJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as MetricsGrpc } from '@opentelemetry/exporter-metrics-otlp-grpc';
 
-// protocol: 'http/protobuf' | 'http/json' | 'grpc'; gzip: boolean.
-export function exporters(srv, protocol, gzip = false) {
+// protocol: 'http/protobuf' | 'http/json' | 'grpc'; gzip: boolean; headers:
+// extra request headers (gRPC metadata), as OTEL_EXPORTER_OTLP_HEADERS sets.
+export function exporters(srv, protocol, gzip = false, headers = {}) {
   const compression = gzip ? 'gzip' : 'none';
   if (protocol === 'grpc') {
     const url = srv.grpcUrl;
+    const metadata = () => {
+      const m = new Metadata();
+      for (const [k, v] of Object.entries(headers)) m.set(k, v);
+      return m;
+    };
     return {
-      traces: new TraceGrpc({ url, compression }),
-      logs: new LogsGrpc({ url, compression }),
-      metrics: new MetricsGrpc({ url, compression }),
+      traces: new TraceGrpc({ url, compression, metadata: metadata() }),
+      logs: new LogsGrpc({ url, compression, metadata: metadata() }),
+      metrics: new MetricsGrpc({ url, compression, metadata: metadata() }),
     };
   }
   const base = srv.httpUrl;
   const [T, L, M] = protocol === 'http/json' ? [TraceJson, LogsJson, MetricsJson] : [TraceProto, LogsProto, MetricsProto];
   return {
-    traces: new T({ url: `${base}/v1/traces`, compression }),
-    logs: new L({ url: `${base}/v1/logs`, compression }),
-    metrics: new M({ url: `${base}/v1/metrics`, compression }),
+    traces: new T({ url: `${base}/v1/traces`, compression, headers }),
+    logs: new L({ url: `${base}/v1/logs`, compression, headers }),
+    metrics: new M({ url: `${base}/v1/metrics`, compression, headers }),
   };
 }
 

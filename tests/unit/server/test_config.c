@@ -2,8 +2,10 @@
  * (durations) and --max-db-size (sizes with a minimum), with their
  * environment twins. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -95,6 +97,131 @@ START_TEST(test_environment_twins) {
 }
 END_TEST
 
+START_TEST(test_ui_auth_flags) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0); /* token mode by default */
+    ck_assert_ptr_null(config_ui_token(&cfg)); /* random per start */
+    const char *off[] = {"loupe", "--ui-auth", "none"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, off), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 1);
+    const char *on[] = {"loupe", "--ui-auth=token"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, on), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    const char *bad[] = {"loupe", "--ui-auth", "None"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, bad), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--ui-auth"));
+    const char *empty[] = {"loupe", "--ui-auth="};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, empty), CONFIG_EINVAL);
+
+    const char *tok[] = {"loupe", "--ui-token", "0123456789abcdef"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, tok), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "0123456789abcdef");
+    const char *shorttok[] = {"loupe", "--ui-token", "0123456789abcde"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, shorttok), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--ui-token"));
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    ck_assert_ptr_nonnull(strstr(err, "16"));
+    const char *space[] = {"loupe", "--ui-token", "0123456789 abcdef"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, space), CONFIG_EINVAL);
+    const char *emptytok[] = {"loupe", "--ui-token="};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, emptytok), CONFIG_EINVAL);
+
+    setenv("LOUPE_UI_AUTH", "none", 1);
+    setenv("LOUPE_UI_TOKEN", "from-the-environment", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 1);
+    ck_assert_str_eq(config_ui_token(&cfg), "from-the-environment");
+    /* the flag wins over the environment */
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, on), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, tok), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "0123456789abcdef");
+    setenv("LOUPE_UI_TOKEN", "short", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_UI_TOKEN"));
+    setenv("LOUPE_UI_AUTH", "off", 1);
+    unsetenv("LOUPE_UI_TOKEN");
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_UI_AUTH"));
+    unsetenv("LOUPE_UI_AUTH");
+}
+END_TEST
+
+/* Writes text into a fresh temporary file whose path goes into path. */
+static void token_file(char *path, size_t pathlen, const char *text, size_t len) {
+    snprintf(path, pathlen, "/tmp/loupe-test-token-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+START_TEST(test_ui_token_file) {
+    config cfg;
+    char err[512] = "", path[64];
+    const char *argv[] = {"loupe", "--ui-token-file", path};
+    /* first line, trailing whitespace (and CR) trimmed */
+    token_file(path, sizeof(path), "file-token-0123456789 \t\r\nsecond line\n",
+               strlen("file-token-0123456789 \t\r\nsecond line\n"));
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "file-token-0123456789");
+    /* a copy of the config keeps the token */
+    config copy = cfg;
+    ck_assert_str_eq(config_ui_token(&copy), "file-token-0123456789");
+    /* both a token and a file: refused */
+    const char *both[] = {"loupe", "--ui-token-file", path, "--ui-token", "0123456789abcdef"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 5, both), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "both"));
+    /* the environment twin */
+    setenv("LOUPE_UI_TOKEN_FILE", path, 1);
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "file-token-0123456789");
+    unsetenv("LOUPE_UI_TOKEN_FILE");
+    unlink(path);
+    /* no final newline */
+    token_file(path, sizeof(path), "abcdefghijklmnopq", 17);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "abcdefghijklmnopq");
+    unlink(path);
+    /* unreadable: gone */
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--ui-token-file"));
+    ck_assert_ptr_nonnull(strstr(err, "cannot read"));
+    ck_assert_ptr_nonnull(strstr(err, path));
+    /* a directory */
+    const char *dir[] = {"loupe", "--ui-token-file", "/tmp"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, dir), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "cannot read"));
+    /* empty, only whitespace, an empty first line */
+    const char *empties[] = {"", " \t \n", "\nfile-token-0123456789\n"};
+    for (size_t i = 0; i < 3; i++) {
+        token_file(path, sizeof(path), empties[i], strlen(empties[i]));
+        ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "empty"));
+        unlink(path);
+    }
+    /* too short and too long */
+    token_file(path, sizeof(path), "short\n", 6);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    unlink(path);
+    char big[2000];
+    memset(big, 'a', sizeof(big));
+    token_file(path, sizeof(path), big, sizeof(big));
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "too long"));
+    unlink(path);
+    /* a NUL byte is not a token character */
+    token_file(path, sizeof(path), "abcdefgh\0ijklmnopq\n", 19);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_EINVAL);
+    unlink(path);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("retention flags");
@@ -103,6 +230,8 @@ int main(void) {
     tcase_add_test(tc, test_flags_and_defaults);
     tcase_add_test(tc, test_flag_errors_name_the_flag);
     tcase_add_test(tc, test_environment_twins);
+    tcase_add_test(tc, test_ui_auth_flags);
+    tcase_add_test(tc, test_ui_token_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

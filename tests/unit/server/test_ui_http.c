@@ -53,6 +53,34 @@ START_TEST(accepts_gzip) {
 }
 END_TEST
 
+START_TEST(wants_html) {
+    static const struct {
+        const char *accept;
+        int html;
+    } cases[] = {
+        {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 1},
+        {"TEXT/HTML", 1},
+        {" text/html ; q=0.5", 1},
+        {"text/html;q=0", 0},
+        {"text/html;q=0.000", 0},
+        {"*/*", 0},
+        {"text/*", 0},
+        {"text/plain;version=0.0.4;q=0.4,*/*;q=0.1", 0},
+        {"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", 0},
+        {"text/htmlx", 0},
+        {"xtext/html", 0},
+        {"", 0},
+        {",,,", 0},
+        {"text/html;q=junk", 0},
+        {"application/json, text/html;level=1", 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(ui_http_wants_html(cases[i].accept) == cases[i].html, "'%s' should give %d",
+                      cases[i].accept, cases[i].html);
+    ck_assert_int_eq(ui_http_wants_html(NULL), 0);
+}
+END_TEST
+
 START_TEST(etag_matches) {
     const char *etag = "\"0123456789abcdef\"";
     static const struct {
@@ -162,6 +190,7 @@ static Suite *ui_http_suite(void) {
     Suite *s = suite_create("ui_http");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, accepts_gzip);
+    tcase_add_test(tc, wants_html);
     tcase_add_test(tc, etag_matches);
     tcase_add_test(tc, etag_match_long_list);
     tcase_add_test(tc, hashed_names);

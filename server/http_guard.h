@@ -1,0 +1,72 @@
+/* http_guard.h - slow-client timeouts, header size and connection counters
+ * for the libmicrohttpd servers (OTLP/HTTP and UI).
+ *
+ * libmicrohttpd's own timeout is an idle timeout: a client that sends one
+ * byte every few seconds (slowloris) is never idle and could hold its
+ * connection for as long as its headers fit in memory. The guard gives each
+ * connection a deadline by which its request (headers and body) must have
+ * arrived: from the connection's start, and after each answer on a kept-
+ * alive connection from then plus the idle timeout. A watchdog thread
+ * shuts down (shutdown(2), never close) the socket of a connection past its
+ * deadline; libmicrohttpd then sees the end of the stream and closes it.
+ * The socket cannot be closed under the watchdog: its record is removed by
+ * the connection-closed notification, under the same lock, before
+ * libmicrohttpd closes the descriptor.
+ *
+ * Usage: pass http_guard_notify as MHD_OPTION_NOTIFY_CONNECTION (cls = the
+ * guard), call http_guard_received() once a request has fully arrived (and
+ * before suspending or answering it), http_guard_completed() from the
+ * request-completed notification, and http_guard_log() with every message
+ * of libmicrohttpd's logger. Free the guard after MHD_stop_daemon().
+ */
+#ifndef LOUPE_HTTP_GUARD_H
+#define LOUPE_HTTP_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+typedef struct http_guard http_guard;
+
+/* Counters for the self-metrics; safe to read from any thread. */
+typedef struct http_guard_stats {
+    uint64_t connections_open;    /* now */
+    uint64_t connections_refused; /* past the connection limit (libmicrohttpd refused them) */
+    uint64_t request_timeouts;    /* connections shut: request not received in time */
+    uint64_t headers_too_large;   /* requests answered 431 by http_guard_headers_ok */
+} http_guard_stats;
+
+/* A guard with its watchdog thread. `name` (static string) is used in log
+ * lines. request_timeout_ms and idle_timeout_ms > 0. NULL on failure. */
+http_guard *http_guard_new(const char *name, unsigned request_timeout_ms,
+                           unsigned idle_timeout_ms);
+
+/* Stops the watchdog and frees. Call after MHD_stop_daemon(). Accepts NULL. */
+void http_guard_free(http_guard *g);
+
+/* MHD_NotifyConnectionCallback; cls is the guard. */
+void http_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+
+/* The current request of c has fully arrived: its deadline is lifted (a
+ * long answer, such as a live stream, is not a slow request). */
+void http_guard_received(struct MHD_Connection *c);
+
+/* The request of c is over; the next one on the same connection must
+ * arrive within idle + request timeout. */
+void http_guard_completed(struct MHD_Connection *c);
+
+/* Counts libmicrohttpd's refusals past the connection limit from its log
+ * message. */
+void http_guard_log(http_guard *g, const char *msg);
+
+/* Returns 1 when the request line and headers of c fit in max bytes (each
+ * header counted as name + value + 4), else counts the request and returns
+ * 0 (the caller answers 431). */
+int http_guard_headers_ok(http_guard *g, struct MHD_Connection *c, const char *url,
+                          const char *method, size_t max);
+
+void http_guard_stats_get(http_guard *g, http_guard_stats *out);
+
+#endif
