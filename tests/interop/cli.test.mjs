@@ -182,6 +182,19 @@ test('healthcheck exits 0 against a running loupe, by flag, by environment and t
   }
 });
 
+test('healthcheck needs no credential: it exits 0 against a loupe with UI auth on', async () => {
+  const srv = await startLoupe({ auth: true });
+  try {
+    const api = await fetch(`${srv.uiUrl}/api/v1/services`);
+    assert.equal(api.status, 401, 'the API does need one');
+    const r = await healthcheck(['--ui-addr', `127.0.0.1:${srv.uiPort}`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'loupe healthcheck: GET /readyz: 200\n');
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('healthcheck exits 1 when nothing listens', async () => {
   const r = await healthcheck(['--ui-addr', `127.0.0.1:${await freePort()}`]);
   assert.equal(r.status, 1);
