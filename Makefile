@@ -282,13 +282,15 @@ test-browser: $(BUILD)/loupe
 
 # ---- ThreadSanitizer: the threaded parts (make tsan) -----------------------
 # The unit tests of the ring, the store's writer and readers, the gRPC
-# server, the live hub and the OTLP/HTTP receiver, and the interop tests
+# server, the live hub, the OTLP/HTTP receiver, concurrent decoding and the
+# self-metrics, and the interop tests
 # against a TSan build of loupe (build/san-thread). The first race report
 # ends the process (halt_on_error) with a non-zero status, which fails the
 # test (Check reports the early exit; the interop harness's stop() throws).
 TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete \
              storage/test_store_retention server/test_grpc server/test_api_stream \
-             server/test_otlp_http server/test_api
+             server/test_otlp_http server/test_api server/test_otlp_pb server/test_otlp_json \
+             server/test_selfmetrics
 TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
                     suppressions=$(abspath tests/tsan.supp)
 tsan-run: $(BUILD)/loupe $(patsubst %,$(BUILD)/tests/%,$(TSAN_UNIT))
@@ -304,13 +306,15 @@ tsan: deps-test
 # ---- valgrind: memory errors and leaks of a short session (make valgrind) --
 # build/loupe under memcheck (tests/valgrind/loupe-valgrind.sh) for the
 # interop tests below: ingest over OTLP/HTTP (protobuf, JSON, gzip) and
-# OTLP/gRPC, hostile input, load and backpressure, every API query,
-# export/import, live streams, then SIGTERM. Any error or definitely or
+# OTLP/gRPC, hostile input, limits, auth, idle and slow connections, load
+# and backpressure, every API query, export/import, live streams, /metrics,
+# then SIGTERM. Any error or definitely or
 # indirectly lost block makes loupe exit 99, which fails the test. (Not
 # here: kill -9 tests, which end loupe before any leak check, and tests that
 # measure loupe's own I/O or memory, which valgrind's would distort.)
 VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
-                    grpc_load store_backpressure cli
+                    grpc_load store_backpressure cli limits ops_metrics otlp_auth ui_auth \
+                    conn_faults
 VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all
