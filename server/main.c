@@ -1,5 +1,6 @@
 /* main.c - loupe's entry point: parse flags, open the store, start the
  * receivers and the UI server, wait for SIGINT/SIGTERM, shut down in order. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,14 +56,40 @@ static void main_url_token(const char *tok, char *out, size_t outlen) {
  * database consistent); only unacknowledged data still queued is dropped. */
 #define MAIN_SHUTDOWN_LIMIT_MS 9500
 
+/* The signals the watchdog waits for; set once before it starts. */
+static sigset_t main_watchdog_sigs;
+
+/* sigtimedwait() also returns early with EINTR, e.g. when LeakSanitizer
+ * stops every thread at exit to scan memory; only the deadline passing
+ * (EAGAIN) is a timeout. */
 static void *main_shutdown_watchdog(void *arg) {
-    const sigset_t *sigs = arg;
-    struct timespec limit = {MAIN_SHUTDOWN_LIMIT_MS / 1000, (MAIN_SHUTDOWN_LIMIT_MS % 1000) * 1000000L};
-    int sig = sigtimedwait(sigs, NULL, &limit);
-    if (sig > 0)
-        log_event(LOG_ERROR, "shutdown_forced", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    else
-        log_event(LOG_ERROR, "shutdown_timeout", "limit_ms=%d", MAIN_SHUTDOWN_LIMIT_MS);
+    (void)arg;
+    struct timespec now, deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += MAIN_SHUTDOWN_LIMIT_MS / 1000;
+    deadline.tv_nsec += (MAIN_SHUTDOWN_LIMIT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec left = {deadline.tv_sec - now.tv_sec, deadline.tv_nsec - now.tv_nsec};
+        if (left.tv_nsec < 0) {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L;
+        }
+        if (left.tv_sec < 0)
+            break;
+        int sig = sigtimedwait(&main_watchdog_sigs, NULL, &left);
+        if (sig > 0) {
+            log_event(LOG_ERROR, "shutdown_forced", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            _exit(1);
+        }
+        if (errno != EINTR)
+            break;
+    }
+    log_event(LOG_ERROR, "shutdown_timeout", "limit_ms=%d", MAIN_SHUTDOWN_LIMIT_MS);
     _exit(1);
     return NULL;
 }
@@ -251,7 +278,8 @@ int main(int argc, char **argv) {
     log_event(LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     exit_code = 0;
     pthread_t watchdog;
-    if (pthread_create(&watchdog, NULL, main_shutdown_watchdog, &sigs) == 0)
+    main_watchdog_sigs = sigs;
+    if (pthread_create(&watchdog, NULL, main_shutdown_watchdog, NULL) == 0)
         pthread_detach(watchdog);
     /* Not ready any more; both receivers stop accepting at once, so their
      * grace periods run side by side. */
