@@ -62,26 +62,19 @@ static sigset_t main_watchdog_sigs;
 /* sigtimedwait() also returns early with EINTR, e.g. when LeakSanitizer
  * stops every thread at exit to scan memory; only the deadline passing
  * (EAGAIN) is a timeout. */
+static int64_t main_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *main_shutdown_watchdog(void *arg) {
     (void)arg;
-    struct timespec now, deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += MAIN_SHUTDOWN_LIMIT_MS / 1000;
-    deadline.tv_nsec += (MAIN_SHUTDOWN_LIMIT_MS % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        struct timespec left = {deadline.tv_sec - now.tv_sec, deadline.tv_nsec - now.tv_nsec};
-        if (left.tv_nsec < 0) {
-            left.tv_sec--;
-            left.tv_nsec += 1000000000L;
-        }
-        if (left.tv_sec < 0)
-            break;
-        int sig = sigtimedwait(&main_watchdog_sigs, NULL, &left);
+    int64_t deadline = main_mono_ns() + (int64_t)MAIN_SHUTDOWN_LIMIT_MS * 1000000LL;
+    int64_t left;
+    while ((left = deadline - main_mono_ns()) > 0) {
+        struct timespec ts = {(time_t)(left / 1000000000LL), (long)(left % 1000000000LL)};
+        int sig = sigtimedwait(&main_watchdog_sigs, NULL, &ts);
         if (sig > 0) {
             log_event(LOG_ERROR, "shutdown_forced", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
             _exit(1);
