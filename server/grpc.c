@@ -140,13 +140,7 @@ static void grpc_hub_wake(grpc_hub *h) {
 static void grpc_store_done(void *ud, int status, const model_batch *b) {
     grpc_done *d = ud;
     grpc_hub *h = d->hub;
-    if (b != NULL) {
-        if (status == STORE_OK)
-            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
-        else
-            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
-                                model_batch_items(b));
-    }
+    recv_count_committed(&h->rc, status, b);
     d->status = status;
     d->next = NULL;
     pthread_mutex_lock(&h->mu);

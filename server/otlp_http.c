@@ -408,13 +408,7 @@ static void otlp_http_store_done(void *ud, int status, const model_batch *b) {
     otlp_http_req *r = ud;
     otlp_http *h = r->h;
     struct MHD_Connection *conn = r->conn;
-    if (b != NULL) {
-        if (status == STORE_OK)
-            recv_count_accepted(&h->rc, b->signal, model_batch_items(b));
-        else
-            recv_count_rejected(&h->rc, b->signal, recv_outcome_of_store(status),
-                                model_batch_items(b));
-    }
+    recv_count_committed(&h->rc, status, b);
     r->store_status = status;
     r->rejected = b ? b->rejected : 0;
     r->reject_message[0] = '\0';

@@ -33,6 +33,15 @@ void recv_count_rejected(recv_counters *c, model_signal sig, recv_outcome o, uin
         atomic_fetch_add_explicit(&c->items_rejected[sig][o], n, memory_order_relaxed);
 }
 
+void recv_count_committed(recv_counters *c, int status, const model_batch *b) {
+    if (b == NULL)
+        return;
+    if (status == STORE_OK)
+        recv_count_accepted(c, b->signal, model_batch_items(b));
+    else
+        recv_count_rejected(c, b->signal, recv_outcome_of_store(status), model_batch_items(b));
+}
+
 void recv_count_connection(recv_counters *c, int delta) {
     if (c != NULL)
         atomic_fetch_add_explicit(&c->open_connections, delta, memory_order_relaxed);

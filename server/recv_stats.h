@@ -59,6 +59,10 @@ void recv_count_accepted(recv_counters *c, model_signal sig, uint64_t n);
 /* n items refused for reason o. */
 void recv_count_rejected(recv_counters *c, model_signal sig, recv_outcome o, uint64_t n);
 
+/* The store's answer for batch b (may be NULL): its items accepted when
+ * status is STORE_OK, else rejected for the outcome the status maps to. */
+void recv_count_committed(recv_counters *c, int status, const model_batch *b);
+
 /* A connection opened (+1) or closed (-1). */
 void recv_count_connection(recv_counters *c, int delta);
 

@@ -7,69 +7,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
-import { TRACES, grpcClient, grpcCall } from './lib/grpc.mjs';
-import { LoadGen, Ledger, post, getApi, pool, allLogBodies, serviceCounts } from './lib/load.mjs';
+import { newRound, startMixedLoad, verifyRound } from './lib/mixedload.mjs';
 import { SQLITE3, verifyDatabase } from './lib/dbcheck.mjs';
 
 const LOAD_MAX_MS = 5000;
 const SHUTDOWN_LIMIT_MS = 10000;
 
 // Loads srv, sends SIGTERM after termAfterMs, waits for the exit. Senders
-// keep going until their requests fail (the ports close), so requests are
-// in flight at the signal.
+// (3 OTLP/HTTP trace senders, 2 OTLP/gRPC, 2 OTLP/HTTP log senders) keep
+// going until their requests fail (the ports close), so requests are in
+// flight at the signal.
 async function loadAndTerm(srv, round, termAfterMs) {
-  const rec = {
-    round,
-    http: new LoadGen(`term-http-r${round}`),
-    grpc: new LoadGen(`term-grpc-r${round}`),
-    logs: new LoadGen(`term-logs-r${round}`),
-    ledger: new Ledger(),
-    errorsBeforeTerm: [],
-  };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const client = grpcClient(srv.grpcAddr);
+  const rec = newRound('term', round);
   let termAt = 0;
   let exited = false;
   const deadline = Date.now() + LOAD_MAX_MS + SHUTDOWN_LIMIT_MS;
-  const running = () => !exited && Date.now() < deadline;
-  const failed = (what) => { if (!termAt) rec.errorsBeforeTerm.push(what); };
-
-  const httpTraces = async () => {
-    while (running()) {
-      const req = rec.http.traceRequest({ traces: 4, spansPerTrace: 16 });
-      rec.ledger.sent(req);
-      const r = await post(agent, `${srv.httpUrl}/v1/traces`, req.body, 15000);
-      if (r.status === 200) rec.ledger.acked(req);
-      if (r.status) rec.ledger.answer(r.status);
-      else { failed(`http traces: ${r.error.message}`); return; }
-      if (termAt && r.status !== 200) return;
-    }
-  };
-  const grpcTraces = async () => {
-    while (running()) {
-      const req = rec.grpc.traceRequest({ traces: 4, spansPerTrace: 16 });
-      rec.ledger.sent(req);
-      const r = await grpcCall(client, TRACES, req.body, { deadlineMs: 15000 });
-      if (r.code === 0) rec.ledger.acked(req);
-      else { failed(`grpc: ${r.code} ${r.details}`); if (termAt) return; }
-    }
-  };
-  const httpLogs = async () => {
-    while (running()) {
-      const req = rec.logs.logRequest({ logs: 64 });
-      rec.ledger.sent(req);
-      const r = await post(agent, `${srv.httpUrl}/v1/logs`, req.body, 15000);
-      if (r.status === 200) rec.ledger.acked(req);
-      if (r.status) rec.ledger.answer(r.status);
-      else { failed(`http logs: ${r.error.message}`); return; }
-      if (termAt && r.status !== 200) return;
-    }
-  };
-  const senders = [httpTraces(), httpTraces(), httpTraces(), grpcTraces(), grpcTraces(), httpLogs(), httpLogs()];
+  const load = startMixedLoad(srv, rec, {
+    running: () => !exited && Date.now() < deadline,
+    stopped: () => termAt !== 0,
+    httpTraceSenders: 3,
+    grpcTraceSenders: 2,
+    timeoutMs: 15000,
+  });
   await new Promise((r) => setTimeout(r, termAfterMs));
   const ackedAtTerm = rec.ledger.ackedSpanCount;
   termAt = Date.now();
@@ -87,50 +49,10 @@ async function loadAndTerm(srv, round, termAfterMs) {
   assert.match(srv.stderr, /event=shutdown signal=SIGTERM/);
   assert.match(srv.stderr, /event=stopped/);
   assert.doesNotMatch(srv.stderr, /shutdown_timeout|requests_cut|unanswered_commits/);
-  await Promise.all(senders);
-  client.close();
-  agent.destroy();
+  await load.done;
+  load.close();
   rec.ackedAtTerm = ackedAtTerm;
   return rec;
-}
-
-// Every acknowledged span and log is stored, nothing unsent appears, and
-// the services' counters equal what the traces and the log list hold.
-async function verifyRound(srv, rec) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  try {
-    const byService = new Map([[rec.http.service, []], [rec.grpc.service, []]]);
-    for (const [traceId, service] of rec.ledger.traceService) byService.get(service).push(traceId);
-    for (const [service, traceIds] of byService) {
-      let present = 0;
-      await pool(traceIds, 16, async (traceId) => {
-        const { status, body } = await getApi(agent, `${srv.uiUrl}/api/v1/traces/${traceId}`);
-        const sent = rec.ledger.sentSpans.get(traceId);
-        const acked = rec.ledger.ackedSpans.get(traceId) || new Set();
-        if (status === 404) {
-          assert.equal(acked.size, 0, `round ${rec.round}: trace ${traceId} with ${acked.size} acknowledged spans is missing`);
-          return;
-        }
-        assert.equal(status, 200, `trace ${traceId}: ${status}`);
-        const got = new Set(body.spans.map((s) => s.spanId));
-        assert.equal(got.size, body.spans.length, `trace ${traceId}: a span is stored twice`);
-        for (const id of acked) assert.ok(got.has(id), `round ${rec.round}: acknowledged span ${id} of trace ${traceId} is missing`);
-        for (const id of got) assert.ok(sent.has(id), `trace ${traceId}: span ${id} was never sent`);
-        present += got.size;
-      });
-      const counts = await serviceCounts(agent, srv.uiUrl, service);
-      assert.equal(counts.spans, present, `round ${rec.round}: ${service} spanCount ${counts.spans} but its traces hold ${present} spans`);
-    }
-    const bodies = await allLogBodies(agent, srv.uiUrl, rec.logs.service);
-    const got = new Set(bodies);
-    assert.equal(got.size, bodies.length, 'a log record is stored twice');
-    for (const b of rec.ledger.ackedLogs) assert.ok(got.has(b), `round ${rec.round}: acknowledged log "${b}" is missing`);
-    for (const b of got) assert.ok(rec.ledger.sentLogs.has(b), `log "${b}" was never sent`);
-    const counts = await serviceCounts(agent, srv.uiUrl, rec.logs.service);
-    assert.equal(counts.logs, bodies.length, `round ${rec.round}: logCount ${counts.logs} but ${bodies.length} listed`);
-  } finally {
-    agent.destroy();
-  }
 }
 
 test('SIGTERM mid-load, 3 rounds: clean exit within 10 s, every acknowledged item survives', { timeout: 180000 }, async (t) => {
@@ -145,7 +67,7 @@ test('SIGTERM mid-load, 3 rounds: clean exit within 10 s, every acknowledged ite
       const rec = await loadAndTerm(srv, round, moments[round]);
       srv = null;
       rounds.push(rec);
-      assert.deepEqual(rec.errorsBeforeTerm, [], 'no sender failed before the signal');
+      assert.deepEqual(rec.errorsBeforeStop, [], 'no sender failed before the signal');
       t.diagnostic(`round ${round}: SIGTERM after ${moments[round]} ms, exit after ${rec.shutdownMs} ms; ${rec.ledger.ackedSpanCount} spans (${rec.ackedAtTerm} at the signal) and ${rec.ledger.ackedLogs.size} logs acknowledged, answers ${JSON.stringify(Object.fromEntries(rec.ledger.answers))}`);
       assert.ok(rec.ledger.ackedSpanCount > 0 && rec.ledger.ackedLogs.size > 0, 'the load got through before the signal');
       const check = await startLoupe({ storage: 'sqlite', dataDir });

@@ -321,6 +321,27 @@ START_TEST(recv_counters_add_up) {
 }
 END_TEST
 
+START_TEST(recv_committed_follows_the_store_status) {
+    recv_counters *c = calloc(1, sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    model_batch b;
+    memset(&b, 0, sizeof(b));
+    b.signal = MODEL_SIGNAL_TRACES;
+    b.n_spans = 5;
+    recv_count_committed(c, STORE_OK, &b);
+    recv_count_committed(c, STORE_EFULL, &b);
+    recv_count_committed(c, STORE_EIO, &b);
+    recv_count_committed(c, STORE_OK, NULL); /* nothing to count */
+    recv_stats st;
+    recv_counters_get(c, &st);
+    ck_assert_uint_eq(st.items_accepted[MODEL_SIGNAL_TRACES], 5);
+    ck_assert_uint_eq(st.items_rejected[MODEL_SIGNAL_TRACES][RECV_BACKPRESSURE], 5);
+    ck_assert_uint_eq(st.items_rejected[MODEL_SIGNAL_TRACES][RECV_UNAVAILABLE], 5);
+    ck_assert_uint_eq(st.items_accepted[MODEL_SIGNAL_LOGS], 0);
+    free(c);
+}
+END_TEST
+
 static Suite *selfmetrics_suite(void) {
     Suite *s = suite_create("selfmetrics");
     TCase *tc = tcase_create("core");
@@ -333,6 +354,7 @@ static Suite *selfmetrics_suite(void) {
     tcase_add_test(tc, store_families_left_out_without_store);
     tcase_add_test(tc, render_reports_a_full_buffer);
     tcase_add_test(tc, recv_counters_add_up);
+    tcase_add_test(tc, recv_committed_follows_the_store_status);
     suite_add_tcase(s, tc);
     return s;
 }
