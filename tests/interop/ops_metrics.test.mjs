@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
+import { chattrWorks } from './lib/dbcheck.mjs';
 import { TRACES, LOGS, grpcClient, grpcCall, Status } from './lib/grpc.mjs';
 import { exporters, sendTraces, sendLogs, sendMetrics } from './lib/telemetry.mjs';
 import { LoadGen, post } from './lib/load.mjs';
@@ -224,16 +225,6 @@ test('/readyz is 200 when the store can write', { timeout: 30000 }, async () => 
   }
 });
 
-const IS_ROOT = process.getuid?.() === 0;
-function chattrWorks(dir) {
-  if (!IS_ROOT) return 'needs root for chattr +i';
-  const probe = path.join(dir, 'probe');
-  writeFileSync(probe, 'x');
-  const r = spawnSync('chattr', ['+i', probe], { encoding: 'utf8' });
-  spawnSync('chattr', ['-i', probe]);
-  rmSync(probe, { force: true });
-  return r.status === 0 ? false : `chattr +i not supported here: ${(r.stderr || r.error?.message || '').trim()}`;
-}
 const RO_DIR = mkdtempSync(path.join(os.tmpdir(), 'loupe-ops-ro-'));
 const RO_SKIP = chattrWorks(RO_DIR);
 

@@ -17,6 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
+import { chattrWorks } from './lib/dbcheck.mjs';
 import { TRACES, grpcClient, grpcCall, Status } from './lib/grpc.mjs';
 import { LoadGen, Ledger, post, getApi, pool, serviceCounts } from './lib/load.mjs';
 
@@ -235,16 +236,6 @@ test('full filesystem: 503 + Retry-After and UNAVAILABLE with a clear log line, 
     rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-function chattrWorks(dir) {
-  if (!IS_ROOT) return 'needs root for chattr +i';
-  const probe = path.join(dir, 'probe');
-  writeFileSync(probe, 'x');
-  const r = spawnSync('chattr', ['+i', probe], { encoding: 'utf8' });
-  spawnSync('chattr', ['-i', probe]);
-  rmSync(probe, { force: true });
-  return r.status === 0 ? false : `chattr +i not supported here: ${(r.stderr || r.error?.message || '').trim()}`;
-}
 
 const RO_DIR = mkdtempSync(path.join(os.tmpdir(), 'loupe-readonly-'));
 const RO_SKIP = chattrWorks(RO_DIR);

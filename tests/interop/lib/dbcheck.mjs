@@ -3,10 +3,23 @@
 // against the rows it sums. Run on a copy, after a clean stop.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const SQLITE3 = spawnSync('sqlite3', ['-version']).status === 0;
+
+// Whether files in dir can be made immutable (chattr +i), the way the
+// read-only database tests make SQLite's writes fail: false when they can,
+// else the reason to skip (a string).
+export function chattrWorks(dir) {
+  if (process.getuid?.() !== 0) return 'needs root for chattr +i';
+  const probe = path.join(dir, 'probe');
+  writeFileSync(probe, 'x');
+  const r = spawnSync('chattr', ['+i', probe], { encoding: 'utf8' });
+  spawnSync('chattr', ['-i', probe]);
+  rmSync(probe, { force: true });
+  return r.status === 0 ? false : `chattr +i not supported here: ${(r.stderr || r.error?.message || '').trim()}`;
+}
 
 // Direct checks on the database file (after a clean stop), with the sqlite3
 // shell: integrity, and every stored summary against the rows it sums.
