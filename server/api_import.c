@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "clk.h"
 #include "jw.h"
 #include "log.h"
 #include "otlp.h"
@@ -83,16 +84,6 @@ static void api_import_done(void *ud, int status, const model_batch *b) {
     im->pending--;
     pthread_cond_broadcast(&im->cv);
     pthread_mutex_unlock(&im->mu);
-}
-
-static void api_import_deadline(struct timespec *t, unsigned ms) {
-    clock_gettime(CLOCK_REALTIME, t);
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
 }
 
 /* The signal of a document from its top-level keys; -1 when it has none
@@ -174,7 +165,7 @@ static void api_import_document(api_import *im, const char *d, size_t n) {
     /* The batch goes to the store; on a full store wait for commits (which
      * free room) and decode it again, as an exporter retrying would. */
     struct timespec until;
-    api_import_deadline(&until, API_IMPORT_WAIT_MS);
+    clk_deadline(CLOCK_REALTIME, API_IMPORT_WAIT_MS, &until);
     for (;;) {
         pthread_mutex_lock(&im->mu);
         im->pending++;

@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clk.h"
 #include "jw.h"
 #include "log.h"
 #include "model.h"
@@ -75,15 +76,11 @@ struct api_live_hub {
 };
 
 static uint64_t live_mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    return (uint64_t)clk_ns(CLOCK_MONOTONIC);
 }
 
 static uint64_t live_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    return (uint64_t)clk_ns(CLOCK_REALTIME);
 }
 
 /* Resumes a waiting stream; with l->mu held. */
@@ -555,12 +552,7 @@ static void *live_ticker(void *arg) {
             pthread_mutex_unlock(&l->mu);
         }
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += LIVE_TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clk_deadline(CLOCK_REALTIME, LIVE_TICK_MS, &until);
         pthread_cond_timedwait(&h->cv, &h->mu, &until);
     }
     pthread_mutex_unlock(&h->mu);
@@ -633,12 +625,7 @@ size_t api_live_hub_shutdown(api_live_hub *h, unsigned timeout_ms) {
         if (h->streams == NULL || live_mono_ns() >= deadline)
             break;
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 10 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clk_deadline(CLOCK_REALTIME, 10, &until);
         pthread_cond_timedwait(&h->cv, &h->mu, &until);
     }
     pthread_mutex_unlock(&h->mu);

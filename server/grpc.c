@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clk.h"
 #include "grpc_frame.h"
 #include "grpc_internal.h"
 #include "gz.h"
@@ -294,9 +295,7 @@ struct grpc_server {
 };
 
 static int64_t grpc_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return clk_ns(CLOCK_MONOTONIC);
 }
 
 static uint64_t grpc_conn_id(const grpc_conn *c) {

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clk.h"
 #include "log.h"
 
 #define HTTP_GUARD_TICK_MS 200
@@ -33,9 +34,7 @@ struct http_guard {
 };
 
 static int64_t http_guard_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return clk_ns(CLOCK_MONOTONIC);
 }
 
 static void *http_guard_loop(void *arg) {
@@ -43,12 +42,7 @@ static void *http_guard_loop(void *arg) {
     pthread_mutex_lock(&g->mu);
     while (!g->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += HTTP_GUARD_TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        clk_deadline(CLOCK_MONOTONIC, HTTP_GUARD_TICK_MS, &ts);
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
         int64_t now = http_guard_now();
         for (http_guard_conn *k = g->conns; k != NULL; k = k->next) {

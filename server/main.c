@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clk.h"
 #include "config.h"
 #include "grpc.h"
 #include "log.h"
@@ -62,17 +63,11 @@ static sigset_t main_watchdog_sigs;
 /* sigtimedwait() also returns early with EINTR, e.g. when LeakSanitizer
  * stops every thread at exit to scan memory; only the deadline passing
  * (EAGAIN) is a timeout. */
-static int64_t main_mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void *main_shutdown_watchdog(void *arg) {
     (void)arg;
-    int64_t deadline = main_mono_ns() + (int64_t)MAIN_SHUTDOWN_LIMIT_MS * 1000000LL;
+    int64_t deadline = clk_ns(CLOCK_MONOTONIC) + (int64_t)MAIN_SHUTDOWN_LIMIT_MS * 1000000LL;
     int64_t left;
-    while ((left = deadline - main_mono_ns()) > 0) {
+    while ((left = deadline - clk_ns(CLOCK_MONOTONIC)) > 0) {
         struct timespec ts = {(time_t)(left / 1000000000LL), (long)(left % 1000000000LL)};
         int sig = sigtimedwait(&main_watchdog_sigs, NULL, &ts);
         if (sig > 0) {

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clk.h"
 #include "gz.h"
 #include "http_util.h"
 #include "log.h"
@@ -865,22 +866,12 @@ void otlp_http_stats(otlp_http *h, http_guard_stats *out) {
     http_guard_stats_get(h ? h->guard : NULL, out);
 }
 
-static void otlp_http_deadline(struct timespec *ts, long ms) {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 void otlp_http_stop(otlp_http *h) {
     if (h == NULL)
         return;
     MHD_socket lfd = MHD_quiesce_daemon(h->daemon);
     struct timespec deadline;
-    otlp_http_deadline(&deadline, OTLP_HTTP_GRACE_MS);
+    clk_deadline(CLOCK_MONOTONIC, OTLP_HTTP_GRACE_MS, &deadline);
     pthread_mutex_lock(&h->mu);
     while (h->in_flight > 0) {
         if (pthread_cond_timedwait(&h->cv, &h->mu, &deadline) == ETIMEDOUT)
@@ -893,7 +884,7 @@ void otlp_http_stop(otlp_http *h) {
      * callback comes (the store outlives the receiver). */
     h->stopping = 1;
     while (h->pending > 0) {
-        otlp_http_deadline(&deadline, OTLP_HTTP_GRACE_MS);
+        clk_deadline(CLOCK_MONOTONIC, OTLP_HTTP_GRACE_MS, &deadline);
         if (pthread_cond_timedwait(&h->cv, &h->mu, &deadline) == ETIMEDOUT)
             log_event(LOG_WARN, "otlp_http_stop", "waiting_for_store=%u", h->pending);
     }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clk.h"
+
 struct ring {
     pthread_mutex_t mu;
     pthread_cond_t nonempty;
@@ -106,13 +108,7 @@ size_t ring_pop_all(ring *r, ring_entry *out, size_t max, int wait) {
 size_t ring_pop_timed(ring *r, ring_entry *out, size_t max, long timeout_ms, int *closed) {
     struct timespec deadline;
     if (timeout_ms > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        clk_deadline(CLOCK_MONOTONIC, timeout_ms, &deadline);
     }
     pthread_mutex_lock(&r->mu);
     while (timeout_ms != 0 && r->count == 0 && !r->closed) {

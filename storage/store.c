@@ -74,6 +74,7 @@
 #include <unistd.h>
 
 #include "attr_index.h"
+#include "clk.h"
 #include "jw.h"
 #include "log.h"
 #include "model_json.h"
@@ -1033,9 +1034,7 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
 /* ---- logs ---------------------------------------------------------------- */
 
 static uint64_t store_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)clk_ns(CLOCK_REALTIME);
 }
 
 static int store_write_logs(store_writer *w, const ring_entry *e) {
@@ -1271,9 +1270,7 @@ static void store_log_failure(store *s, const char *what, const ring_entry *e, i
 /* ---- faults: the database refusing writes ------------------------------------ */
 
 static uint64_t store_mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)clk_ns(CLOCK_MONOTONIC);
 }
 
 /* The errno that denies writing the database, its WAL or its directory
@@ -2747,13 +2744,7 @@ int store_delete_wait(store *s, unsigned signals, const char *service, unsigned 
         return rc;
     }
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    clk_deadline(CLOCK_REALTIME, (long)timeout_ms, &until);
     pthread_mutex_lock(&dw->mu);
     while (!dw->done) {
         if (timeout_ms == 0)

@@ -1,4 +1,4 @@
-/* test_util.c - arena, buf, jw, gz, netaddr and config helpers. */
+/* test_util.c - arena, buf, clk, jw, gz, netaddr and config helpers. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "clk.h"
 #include "config.h"
 #include "gz.h"
 #include "jw.h"
@@ -309,6 +310,27 @@ START_TEST(test_config_flags_and_env) {
 }
 END_TEST
 
+/* Deadlines carry nanoseconds into seconds and land ms after now. */
+START_TEST(test_clk_deadline) {
+    static const long cases[] = {0, 1, 999, 1000, 1999, 2500, 61001};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int k = 0; k < 2; k++) {
+            clockid_t c = k ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+            int64_t before = clk_ns(c);
+            struct timespec ts;
+            clk_deadline(c, cases[i], &ts);
+            int64_t after = clk_ns(c);
+            ck_assert_int_ge(ts.tv_nsec, 0);
+            ck_assert_int_lt(ts.tv_nsec, 1000000000L);
+            int64_t at = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+            ck_assert_int_ge(at, before + cases[i] * 1000000LL);
+            ck_assert_int_le(at, after + cases[i] * 1000000LL);
+        }
+    }
+    ck_assert_int_le(clk_ns(CLOCK_MONOTONIC), clk_ns(CLOCK_MONOTONIC));
+}
+END_TEST
+
 static Suite *util_suite(void) {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
@@ -324,6 +346,7 @@ static Suite *util_suite(void) {
     tcase_add_test(tc, test_netaddr_listen_port0_and_in_use);
     tcase_add_test(tc, test_config_sizes);
     tcase_add_test(tc, test_config_flags_and_env);
+    tcase_add_test(tc, test_clk_deadline);
     suite_add_tcase(s, tc);
     return s;
 }
