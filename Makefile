@@ -123,10 +123,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libloupe.a
 
 unit-tests: $(UNIT_BIN)
 
+# Every binary runs even after a failure; the failed ones are named again at
+# the end, so the tail of a long log says which.
 test-unit: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do \
-		echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; \
-	exit $$fail
+	@failed=""; for t in $(UNIT_BIN); do \
+		echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # ==== fuzzing (libFuzzer targets in tests/fuzz/) ============================
 # Every tests/fuzz/fuzz_<name>.c is a target; its seed corpus is
@@ -270,15 +272,18 @@ bench-query: $(BUILD)/bench/bench_query
 	./$(BUILD)/bench/bench_query $(BENCH_QUERY_ITEMS)
 
 # ---- Node tests (interop with the official exporters, HTTP edge cases) ----
+# One file at a time (each starts its own servers). The spec reporter lists
+# the failed tests again after the totals, so the tail of a log names them.
+NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 INTEROP_TESTS := $(sort $(shell find tests/interop -name '*.test.mjs' 2>/dev/null))
 test-interop: $(BUILD)/loupe
 	LOUPE_BIN=$(abspath $(BUILD)/loupe) LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) \
-		node --test --test-concurrency=1 $(INTEROP_TESTS)
+		$(NODE_TEST) $(INTEROP_TESTS)
 
 # ---- browser tests (headless Chromium from Debian, playwright-core) -------
 BROWSER_TESTS := $(sort $(shell find tests/browser -name '*.test.mjs' 2>/dev/null))
 test-browser: $(BUILD)/loupe
-	LOUPE_BIN=$(abspath $(BUILD)/loupe) node --test --test-concurrency=1 $(BROWSER_TESTS)
+	LOUPE_BIN=$(abspath $(BUILD)/loupe) $(NODE_TEST) $(BROWSER_TESTS)
 
 # ---- ThreadSanitizer: the threaded parts (make tsan) -----------------------
 # The unit tests of the ring, the store's writer and readers, the gRPC
@@ -298,7 +303,7 @@ tsan-run: $(BUILD)/loupe $(patsubst %,$(BUILD)/tests/%,$(TSAN_UNIT))
 		TSAN_OPTIONS="$(TSAN_RUN_OPTIONS)" CK_DEFAULT_TIMEOUT=120 $(BUILD)/tests/$$t || fail=1; \
 	done; [ $$fail = 0 ] || { echo "tsan: unit tests failed"; exit 1; }
 	TSAN_OPTIONS="$(TSAN_RUN_OPTIONS)" LOUPE_BIN=$(abspath $(BUILD)/loupe) \
-		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) node --test --test-concurrency=1 $(INTEROP_TESTS)
+		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) $(NODE_TEST) $(INTEROP_TESTS)
 
 tsan: deps-test
 	@$(MAKE) --no-print-directory SANITIZE=thread tsan-run
@@ -319,7 +324,7 @@ VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all
 	LOUPE_VALGRIND_BIN=$(abspath $(BUILD)/loupe) LOUPE_BIN=$(abspath tests/valgrind/loupe-valgrind.sh) \
-		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) node --test --test-concurrency=1 $(VALGRIND_TESTS)
+		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) $(NODE_TEST) $(VALGRIND_TESTS)
 
 # ---- the container image, checked without Docker (make docker-check) -------
 # tests/container/check.sh: the Dockerfile's runtime packages cover what
