@@ -866,6 +866,11 @@ void otlp_http_stats(otlp_http *h, http_guard_stats *out) {
     http_guard_stats_get(h ? h->guard : NULL, out);
 }
 
+void otlp_http_body_use(const otlp_http *h, uint64_t *held, uint64_t *budget) {
+    *held = h ? (uint64_t)atomic_load(&h->body_bytes) : 0;
+    *budget = h ? (uint64_t)h->body_budget : 0;
+}
+
 void otlp_http_stop(otlp_http *h) {
     if (h == NULL)
         return;

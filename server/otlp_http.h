@@ -41,6 +41,9 @@ int otlp_http_port(const otlp_http *h);
 void otlp_http_get_stats(const otlp_http *h, recv_stats *out);
 /* Connection and limit counters (see http_guard.h). */
 void otlp_http_stats(otlp_http *h, http_guard_stats *out);
+/* Bytes of request bodies held in memory now, and the budget they share
+ * (past it requests get 503). Thread-safe; zeros for NULL. */
+void otlp_http_body_use(const otlp_http *h, uint64_t *held, uint64_t *budget);
 
 /* Stops accepting, lets requests in flight finish, and frees. Accepts NULL. */
 void otlp_http_stop(otlp_http *h);

@@ -21,6 +21,7 @@ void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *ht
     grpc_server_stats(grpc, &in->grpc_conn);
     /* reads atomics only; the cast drops a const the getter does not need */
     otlp_http_stats((otlp_http *)http, &in->http_conn);
+    otlp_http_body_use(http, &in->http_body_bytes, &in->http_body_budget);
 }
 
 int selfmetrics_escape_label(const char *v, buf *out) {
@@ -226,6 +227,14 @@ static int sm_limits(const selfmetrics_input *in, buf *out) {
                          "Requests refused for headers past --max-header-size, by port.",
                          in->grpc_conn.headers_too_large, in->http_conn.headers_too_large,
                          in->ui_connections >= 0, in->ui.conn.headers_too_large);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_http_body_bytes", "gauge",
+                       "Bytes of OTLP/HTTP request bodies held in memory now.",
+                       in->http_body_bytes);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_http_body_budget_bytes", "gauge",
+                       "The budget those bodies share; past it requests get 503.",
+                       in->http_body_budget);
     if (rc == BUF_OK)
         rc = sm_scalar(out, "loupe_grpc_idle_timeouts_total", "counter",
                        "gRPC connections closed for silence past --idle-timeout or no preface.",

@@ -36,6 +36,7 @@ typedef struct selfmetrics_input {
     otlp_limit_stats limits;
     grpc_stats grpc_conn;
     http_guard_stats http_conn;
+    uint64_t http_body_bytes, http_body_budget; /* otlp_http_body_use */
     ui_stats ui;
 } selfmetrics_input;
 

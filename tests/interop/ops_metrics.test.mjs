@@ -95,6 +95,10 @@ test('/metrics counts items, requests, commits and connections per signal and tr
     }
     assert.ok(val(prom0, 'loupe_ring_max_bytes') > 0);
     assert.ok(val(prom0, 'loupe_database_size_bytes') > 0);
+    // OTLP/HTTP bodies held now and their budget (4 x the default 16 MiB cap)
+    assert.equal(prom0.types.get('loupe_http_body_bytes'), 'gauge');
+    assert.equal(val(prom0, 'loupe_http_body_bytes'), 0);
+    assert.equal(val(prom0, 'loupe_http_body_budget_bytes'), 64 * 1024 * 1024);
 
     const sent = {};
     for (const [transport, protocol] of [['http', 'http/protobuf'], ['grpc', 'grpc']]) {

@@ -184,6 +184,8 @@ static void fill(selfmetrics_input *in) {
     in->grpc_conn.idle_timeouts = 24;
     in->http_conn.request_timeouts = 32;
     in->http_conn.headers_too_large = 33;
+    in->http_body_bytes = 34;
+    in->http_body_budget = 67108864;
     in->ui.conn.request_timeouts = 42;
     in->ui.conn.headers_too_large = 43;
     in->ui.live_clients = 3;
@@ -244,7 +246,7 @@ START_TEST(format_is_well_formed) {
         }
         line = nl + 1;
     }
-    ck_assert_int_eq(families, 29); /* 19, and 10 of limits hit */
+    ck_assert_int_eq(families, 31); /* 19, 10 of limits hit, 2 of the body budget */
     free(t);
 }
 END_TEST
