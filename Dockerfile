@@ -25,6 +25,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 COPY Makefile ./
 COPY proto proto
 COPY scripts scripts
+COPY util util
 COPY server server
 COPY storage storage
 COPY web web

@@ -29,19 +29,42 @@ else
 Q := @
 say = @printf '  %-8s %s\n' $(1) $(2)
 endif
+# Two flavours. The release build (make, make run, make bench) is built with
+# NDEBUG and without test hooks. TESTING=1, which the test goals and every
+# sanitizer build set, defines LOUPE_TESTING (the hooks the tests drive: the
+# writer delay, the gRPC receiver's detached mode) and keeps assert()
+# (see docs/ARCHITECTURE.md, "Test builds").
+TEST_GOALS := test test-unit test-interop test-browser unit-tests tsan tsan-run valgrind \
+              test-fuzz-replay fuzz-seeds fuzz fuzz-build
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+TESTING ?= 1
+endif
+export TESTING
+ifneq ($(SANITIZE),)
+override TESTING := 1
+endif
 ifeq ($(SANITIZE),)
+ifeq ($(TESTING),1)
+BUILD ?= build/test
+else
 BUILD ?= build
+endif
 SAN_FLAGS :=
 else
 BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ifeq ($(TESTING),1)
+FLAVOUR := -DLOUPE_TESTING
+else
+FLAVOUR := -DNDEBUG
 endif
 
 GEN := $(BUILD)/gen
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wundef -Wwrite-strings -Wvla
 OPT ?= -O2 -g
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iserver -Iserver/util -Istorage -I$(GEN) $(CPPFLAGS)
+CPPFLAGS_ALL := -D_GNU_SOURCE $(FLAVOUR) -I. -I$(GEN) $(CPPFLAGS)
 CFLAGS_ALL := $(WARN) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP $(CFLAGS) $(CFLAGS_EXTRA)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -84,7 +107,7 @@ $(GEN)/web_assets.c: $(BUILD)/tools/embed $(WEB_OUT)/index.html
 	$(Q)$(BUILD)/tools/embed $(WEB_OUT) $@ $$(find $(WEB_OUT) -type f | sort)
 
 # ---- the library and the binary ------------------------------------------
-LIB_SRC := $(sort $(wildcard server/util/*.c storage/*.c server/*.c))
+LIB_SRC := $(sort $(wildcard util/*.c storage/*.c server/*/*.c server/*.c))
 LIB_SRC := $(filter-out server/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
            $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(PB_C)) \
@@ -160,7 +183,7 @@ FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := $(WARN) -O1 -g $(FUZZ_SAN) -pthread -MMD -MP $(CFLAGS_EXTRA)
+FUZZ_CFLAGS := $(WARN) -O1 -g $(FUZZ_SAN) -DLOUPE_TESTING -pthread -MMD -MP $(CFLAGS_EXTRA)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRC)) \
                 $(patsubst $(GEN)/%.c,$(FUZZ_DIR)/obj/gen/%.o,$(PB_C)) \
                 $(FUZZ_DIR)/obj/gen/web_assets.o
@@ -293,9 +316,9 @@ test-browser: $(BUILD)/loupe
 # ends the process (halt_on_error) with a non-zero status, which fails the
 # test (Check reports the early exit; the interop harness's stop() throws).
 TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete \
-             storage/test_store_retention server/test_grpc server/test_api_stream \
-             server/test_otlp_http server/test_api server/test_otlp_pb server/test_otlp_json \
-             server/test_selfmetrics
+             storage/test_store_retention server/receive/test_grpc server/api/test_api_stream \
+             server/receive/test_otlp_http server/api/test_api server/decode/test_otlp_pb \
+             server/decode/test_otlp_json server/api/test_selfmetrics
 TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
                     suppressions=$(abspath tests/tsan.supp)
 tsan-run: $(BUILD)/loupe $(patsubst %,$(BUILD)/tests/%,$(TSAN_UNIT))
@@ -348,6 +371,7 @@ run: deps
 	./$(BUILD)/loupe $(ARGS)
 
 test: deps-test
+	@$(MAKE) --no-print-directory TESTING=0 all
 	@$(MAKE) --no-print-directory all unit-tests
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-interop
@@ -362,12 +386,12 @@ bench: deps-test
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
-		$$(find server storage tests/unit tests/fuzz -name '*.[ch]') || \
+		$$(find util server storage tests/unit tests/fuzz -name '*.[ch]') || \
 		{ echo "lint: banned function (see STYLE)"; exit 1; }
 	@echo "lint: ok"
 
 format:
-	clang-format -i $$(find server storage tests/unit scripts -name '*.[ch]')
+	clang-format -i $$(find util server storage tests/unit scripts -name '*.[ch]')
 
 clean:
 	rm -rf build

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "netaddr.h"
-#include "ui_auth.h"
+#include "util/log.h"
+#include "util/netaddr.h"
+#include "server/api/ui_auth.h"
 
 _Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
 

@@ -10,16 +10,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "clk.h"
+#include "util/clk.h"
 #include "config.h"
-#include "grpc.h"
-#include "log.h"
-#include "otlp.h"
-#include "otlp_http.h"
+#include "server/receive/grpc.h"
+#include "util/log.h"
+#include "server/decode/otlp.h"
+#include "server/receive/otlp_http.h"
 #include "probe.h"
-#include "store.h"
-#include "ui.h"
-#include "ui_auth.h"
+#include "storage/store.h"
+#include "server/api/ui.h"
+#include "server/api/ui_auth.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
  * a wildcard address is shown as "localhost". */

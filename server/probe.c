@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netaddr.h"
+#include "util/netaddr.h"
 
 static long long probe_now_ms(void) {
     struct timespec ts;

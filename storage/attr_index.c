@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jw.h"
+#include "util/jw.h"
 #include "model_json.h"
 
 #define ATTR_INDEX_SEED_KV 0x6c6f7570655f6b76ULL

@@ -32,7 +32,7 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Length of one token ("a" + 16 hex digits). */
 #define ATTR_INDEX_TOKEN_LEN 17

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "util/arena.h"
 
 typedef struct model_str {
     const char *ptr; /* NUL-terminated; "" (never NULL) when empty */

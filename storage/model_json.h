@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "jw.h"
+#include "util/jw.h"
 #include "model.h"
 
 /* Largest integer a JSON reader using doubles holds exactly (2^53 - 1). */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jw.h"
+#include "util/jw.h"
 #include "model.h"
 #include "query_internal.h"
 

@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define QUERY_OK 0
 #define QUERY_ENOTFOUND -1 /* no such trace / metric */

@@ -13,8 +13,8 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
-#include "jw.h"
+#include "util/buf.h"
+#include "util/jw.h"
 #include "query.h"
 
 #define QSQL_MAX_BINDS 400

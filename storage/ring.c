@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clk.h"
+#include "util/clk.h"
 
 struct ring {
     pthread_mutex_t mu;

@@ -74,9 +74,9 @@
 #include <unistd.h>
 
 #include "attr_index.h"
-#include "clk.h"
-#include "jw.h"
-#include "log.h"
+#include "util/clk.h"
+#include "util/jw.h"
+#include "util/log.h"
 #include "model_json.h"
 #include "ring.h"
 #include "schema.h"

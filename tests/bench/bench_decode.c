@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "grpc_frame.h"
-#include "otlp.h"
+#include "server/receive/grpc_frame.h"
+#include "server/decode/otlp.h"
 #include "otlp_build.h"
-#include "otlp_internal.h"
+#include "server/decode/otlp_internal.h"
 
 #define BENCH_SPANS 512
 

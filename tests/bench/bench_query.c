@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "query.h"
-#include "store.h"
+#include "util/log.h"
+#include "storage/query.h"
+#include "storage/store.h"
 
 #define BATCH 512
 #define SPANS_PER_TRACE 8

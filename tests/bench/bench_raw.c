@@ -29,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attr_index.h"
-#include "jw.h"
-#include "log.h"
-#include "model_json.h"
-#include "otlp.h"
-#include "schema.h"
+#include "storage/attr_index.h"
+#include "util/jw.h"
+#include "util/log.h"
+#include "storage/model_json.h"
+#include "server/decode/otlp.h"
+#include "storage/schema.h"
 
 #define ROWS_PER_TX 512
 

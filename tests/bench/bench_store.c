@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "model_json.h"
-#include "schema.h"
-#include "store.h"
+#include "util/log.h"
+#include "storage/model_json.h"
+#include "storage/schema.h"
+#include "storage/store.h"
 
 #define SPANS_PER_BATCH 512
 #define SPANS_PER_TRACE 8

@@ -19,7 +19,7 @@ PKGS="libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson"
 for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-        -Iserver -Iserver/util -Istorage -I"$LIBDIR/gen" $(pkg-config --cflags $PKGS) \
+        -I. -I"$LIBDIR/gen" $(pkg-config --cflags $PKGS) \
         -o "build/fuzz/$name" "$src" "$LIBDIR/libloupe.a" $(pkg-config --libs $PKGS) -pthread -lm
     echo "built build/fuzz/$name"
 done

@@ -29,12 +29,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
-#include "buf.h"
-#include "log.h"
+#include "server/api/api.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "model_check.h"
-#include "otlp.h"
-#include "store.h"
+#include "server/decode/otlp.h"
+#include "storage/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

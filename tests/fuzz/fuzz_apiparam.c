@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiparam.h"
+#include "server/api/apiparam.h"
 #include "model_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

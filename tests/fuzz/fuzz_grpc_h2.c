@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "buf.h"
-#include "grpc_internal.h"
-#include "log.h"
+#include "util/buf.h"
+#include "server/receive/grpc_internal.h"
+#include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

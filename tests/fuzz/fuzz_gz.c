@@ -22,8 +22,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "gz.h"
+#include "util/buf.h"
+#include "util/gz.h"
 #include "model_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

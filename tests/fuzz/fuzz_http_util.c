@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "http_util.h"
+#include "util/buf.h"
+#include "server/net/http_util.h"
 #include "model_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "model_check.h"
-#include "ui_auth.h"
+#include "server/api/ui_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

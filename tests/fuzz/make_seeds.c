@@ -20,11 +20,11 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "gz.h"
-#include "otlp.h"
+#include "util/buf.h"
+#include "util/gz.h"
+#include "server/decode/otlp.h"
 #include "otlp_build.h"
-#include "otlp_json_internal.h"
+#include "server/decode/otlp_json_internal.h"
 
 static const char *seed_root;
 static int seed_failed;

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "storage/model.h"
 
 #define MC_CHECK(x)                                                                                \
     do {                                                                                           \

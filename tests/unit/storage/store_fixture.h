@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "model.h"
-#include "store.h"
+#include "storage/model.h"
+#include "storage/store.h"
 
 static inline model_str fx_str(model_batch *b, const char *s) {
     model_str out;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attr_index.h"
-#include "jw.h"
-#include "model.h"
-#include "model_json.h"
+#include "storage/attr_index.h"
+#include "util/jw.h"
+#include "storage/model.h"
+#include "storage/model_json.h"
 
 static buf a, q;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "storage/model.h"
 
 START_TEST(test_utf8_valid) {
     ck_assert_int_eq(model_utf8_valid("", 0), 1);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_json.h"
+#include "storage/model_json.h"
 #include "store_fixture.h"
 
 static char out_text[65536];

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
-#include "store.h"
+#include "storage/query.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 static store *st;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
-#include "query_internal.h"
-#include "store.h"
+#include "storage/query.h"
+#include "storage/query_internal.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 #define NL 3000

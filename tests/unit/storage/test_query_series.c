@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
-#include "store.h"
+#include "storage/query.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 #define S 1000000000ULL /* one second in ns */

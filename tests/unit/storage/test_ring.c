@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "ring.h"
+#include "storage/ring.h"
 
 static ring_entry entry(uintptr_t tag, size_t bytes) {
     ring_entry e = {0};

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attr_index.h"
-#include "query.h"
-#include "query_internal.h"
-#include "schema.h"
-#include "store.h"
+#include "storage/attr_index.h"
+#include "storage/query.h"
+#include "storage/query_internal.h"
+#include "storage/schema.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 static char dir[64];

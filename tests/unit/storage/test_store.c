@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "query.h"
-#include "schema.h"
-#include "store.h"
+#include "storage/query.h"
+#include "storage/schema.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 static char dir[128];

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attr_index.h"
-#include "query.h"
-#include "store.h"
+#include "storage/attr_index.h"
+#include "storage/query.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 static store *st;

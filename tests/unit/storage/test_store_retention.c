@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "store.h"
+#include "storage/store.h"
 #include "store_fixture.h"
 
 #define SEC 1000000000ULL

@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
-#include "clk.h"
-#include "config.h"
-#include "gz.h"
-#include "jw.h"
-#include "netaddr.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/clk.h"
+#include "server/config.h"
+#include "util/gz.h"
+#include "util/jw.h"
+#include "util/netaddr.h"
 
 /* argv strings for config_parse (it never writes to them) */
 #define A(x) ((char *)(x))

@@ -1,0 +1,853 @@
+/* api.c - /api/v1 routing, parameter validation and JSON errors, see api.h. */
+#include "api.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apiparam.h"
+#include "util/jw.h"
+#include "util/log.h"
+#include "storage/query.h"
+
+#define API_LOGS_LIMIT_DEFAULT 100
+#define API_LOGS_LIMIT_MAX 1000
+#define API_TRACES_LIMIT_DEFAULT 50
+#define API_Q_MAX 1024
+#define API_TEXT_MAX 1024 /* service names */
+#define API_CURSOR_MAX 1024
+
+#define TRACES_PREFIX "/api/v1/traces/"
+#define METRICS_PREFIX "/api/v1/metrics/"
+#define SERIES_SUFFIX "/series"
+
+static const char ALLOW_GET[] = "GET, HEAD";
+static const char ALLOW_DELETE[] = "DELETE";
+static const char ALLOW_POST[] = "POST";
+#define API_DELETE_TIMEOUT_MS 120000
+
+const char *api_error_code(int status) {
+    switch (status) {
+    case 400:
+        return "bad_request";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 503:
+        return "unavailable";
+    default:
+        return "internal";
+    }
+}
+
+void api_error_json(buf *out, const char *code, const char *message) {
+    buf_reset(out);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "error");
+    jw_object_begin(&w);
+    jw_key(&w, "code");
+    jw_string(&w, code);
+    jw_key(&w, "message");
+    jw_string(&w, message);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    if (jw_error(&w) != 0)
+        buf_reset(out);
+}
+
+/* Writes an error for status with a printf-style message; returns status. */
+static int api_fail(buf *out, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int api_fail(buf *out, int status, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    api_error_json(out, api_error_code(status), msg);
+    return status;
+}
+
+int api_is_api_path(const char *path) {
+    if (path == NULL)
+        return 0;
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/api") == 0)
+        return 1;
+    return strncmp(path, "/api/", 5) == 0;
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+/* Finds the single value of a parameter. *value is NULL when the parameter
+ * is absent or empty (empty means "not set", as HTML forms send it). Returns
+ * 0, or an HTTP status with the error written into out. */
+static int api_arg_single(const api_request *req, const char *name, const char **value, buf *out) {
+    const api_arg *found = NULL;
+    *value = NULL;
+    for (size_t i = 0; i < req->nargs; i++) {
+        if (strcmp(req->args[i].key, name) != 0)
+            continue;
+        if (found != NULL)
+            return api_fail(out, 400, "parameter '%s' must be given at most once", name);
+        found = &req->args[i];
+    }
+    if (found == NULL || found->value == NULL || found->value_len == 0)
+        return 0;
+    if (strlen(found->value) != found->value_len)
+        return api_fail(out, 400, "parameter '%s' must not contain NUL bytes", name);
+    *value = found->value;
+    return 0;
+}
+
+static int api_arg_text(const api_request *req, const char *name, size_t max, const char **value,
+                        buf *out) {
+    int st = api_arg_single(req, name, value, out);
+    if (st != 0 || *value == NULL)
+        return st;
+    int rc = apiparam_text(*value, max);
+    if (rc == APIPARAM_ERANGE)
+        return api_fail(out, 400, "parameter '%s' is too long (at most %zu bytes)", name, max);
+    if (rc != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter '%s' must be valid UTF-8 without control characters", name);
+    return 0;
+}
+
+/* A time parameter (RFC 3339 or unix ns). */
+static int api_arg_time(const api_request *req, const char *name, int *has, uint64_t *ns,
+                        buf *out) {
+    const char *v;
+    *has = 0;
+    int st = api_arg_single(req, name, &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    int rc = apiparam_time(v, ns);
+    if (rc == APIPARAM_ERANGE)
+        return api_fail(out, 400, "parameter '%s' is out of range (1970 to 2554)", name);
+    if (rc != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter '%s' must be an RFC 3339 time or unix nanoseconds", name);
+    *has = 1;
+    return 0;
+}
+
+/* start and end; end must be after start. */
+static int api_arg_window(const api_request *req, int *has_start, uint64_t *start, int *has_end,
+                          uint64_t *end, buf *out) {
+    int st = api_arg_time(req, "start", has_start, start, out);
+    if (st == 0)
+        st = api_arg_time(req, "end", has_end, end, out);
+    if (st == 0 && *has_start && *has_end && *end <= *start)
+        return api_fail(out, 400, "parameter 'end' must be after 'start'");
+    return st;
+}
+
+static int api_arg_duration(const api_request *req, const char *name, int *has, uint64_t *ns,
+                            buf *out) {
+    const char *v;
+    *has = 0;
+    int st = api_arg_single(req, name, &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    if (apiparam_duration(v, ns) != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter '%s' must be a duration such as 250ms, 1.5s, 2m or nanoseconds",
+                        name);
+    *has = 1;
+    return 0;
+}
+
+static int api_arg_limit(const api_request *req, size_t def, size_t *limit, buf *out) {
+    const char *v;
+    *limit = def;
+    int st = api_arg_single(req, "limit", &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    uint64_t n;
+    if (apiparam_uint(v, 1, QUERY_MAX_LIMIT, &n) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter 'limit' must be an integer from 1 to %d",
+                        QUERY_MAX_LIMIT);
+    *limit = (size_t)n;
+    return 0;
+}
+
+/* Every attr=... (repeatable) into attrs[]; slices borrow from req. */
+static int api_arg_attrs(const api_request *req, query_attr *attrs, size_t *n, buf *out) {
+    *n = 0;
+    for (size_t i = 0; i < req->nargs; i++) {
+        const api_arg *a = &req->args[i];
+        if (strcmp(a->key, "attr") != 0)
+            continue;
+        if (a->value == NULL || a->value_len == 0)
+            return api_fail(out, 400, "parameter 'attr' must not be empty");
+        if (strlen(a->value) != a->value_len)
+            return api_fail(out, 400, "parameter 'attr' must not contain NUL bytes");
+        if (*n == QUERY_MAX_ATTRS)
+            return api_fail(out, 400, "parameter 'attr' may be given at most %d times",
+                            QUERY_MAX_ATTRS);
+        apiparam_attr pa;
+        if (apiparam_attr_parse(a->value, &pa) != APIPARAM_OK)
+            return api_fail(out, 400,
+                            "parameter 'attr' must be key=value, key!=value, key~text, "
+                            "key>number or key<number (UTF-8, no control characters)");
+        query_attr *q = &attrs[(*n)++];
+        q->key = pa.key;
+        q->key_len = pa.key_len;
+        q->value = pa.value;
+        q->value_len = pa.value_len;
+        q->number = pa.number;
+        switch (pa.op) {
+        case APIPARAM_ATTR_NE:
+            q->op = QUERY_ATTR_NE;
+            break;
+        case APIPARAM_ATTR_CONTAINS:
+            q->op = QUERY_ATTR_CONTAINS;
+            break;
+        case APIPARAM_ATTR_GT:
+            q->op = QUERY_ATTR_GT;
+            break;
+        case APIPARAM_ATTR_LT:
+            q->op = QUERY_ATTR_LT;
+            break;
+        default:
+            q->op = QUERY_ATTR_EQ;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int api_arg_id(const api_request *req, const char *name, uint8_t *id, size_t n, int *has,
+                      buf *out) {
+    const char *v;
+    *has = 0;
+    int st = api_arg_single(req, name, &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    if (apiparam_hex_id(v, id, n) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter '%s' must be %zu hex digits", name, 2 * n);
+    *has = 1;
+    return 0;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static int api_healthz(buf *out) {
+    buf_reset(out);
+    if (buf_append_str(out, "{\"status\":\"ok\"}") != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* GET /api/v1/info: the version and where the receivers listen, so that the
+ * UI's onboarding shows the ports this server really has. */
+static int api_server_info(const api_env *env, buf *out) {
+    api_info none = {0};
+    const api_info *in = env->info ? env->info : &none;
+    buf_reset(out);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "version");
+    jw_string(&w, in->version ? in->version : "unknown");
+    jw_key(&w, "otlpGrpcPort");
+    jw_int(&w, in->otlp_grpc_port);
+    jw_key(&w, "otlpHttpPort");
+    jw_int(&w, in->otlp_http_port);
+    jw_key(&w, "storage");
+    jw_string(&w, in->storage_memory ? "memory" : "sqlite");
+    jw_object_end(&w);
+    if (jw_error(&w) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* GET /api/v1/live/streams: how many live streams are open. */
+static int api_live_streams(const api_env *env, buf *out) {
+    buf_reset(out);
+    if (buf_printf(out, "{\"streams\":%zu}", api_live_hub_streams(env->hub)) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* Turns a query_* result into the response status. */
+static int api_query_result(const api_request *req, int rc, buf *out) {
+    char qpath[256];
+    switch (rc) {
+    case QUERY_OK:
+        return 200;
+    case QUERY_ENOTFOUND:
+        return api_fail(out, 404, "not found");
+    case QUERY_EINVAL:
+        return api_fail(out, 400, "invalid parameter");
+    case QUERY_ETOOBIG:
+        return api_fail(out, 500, "the answer is too large; narrow the query");
+    default:
+        log_event(LOG_WARN, "api_query_failed", "path=\"%s\" code=%d reason=\"%s\"",
+                  log_quote(req->path, qpath, sizeof(qpath)), rc, query_strerror(rc));
+        return api_fail(out, 500, "query failed: %s", query_strerror(rc));
+    }
+}
+
+static int api_get_db(api_db_fn get_db, void *ud, sqlite3 **db, buf *out) {
+    *db = NULL;
+    if (get_db == NULL || get_db(ud, db) != 0 || *db == NULL)
+        return api_fail(out, 503, "the store is not available");
+    return 0;
+}
+
+static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    sqlite3 *db;
+    int st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    return api_query_result(req, query_services(db, out), out);
+}
+
+static int api_trace(const api_request *req, const char *id, api_db_fn get_db, void *ud,
+                     buf *out) {
+    uint8_t trace_id[16];
+    if (apiparam_hex_id(id, trace_id, sizeof(trace_id)) != APIPARAM_OK)
+        return api_fail(out, 400, "path parameter 'traceId' must be 32 hex digits");
+    sqlite3 *db;
+    int st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    int rc = query_trace(db, trace_id, out);
+    if (rc == QUERY_ENOTFOUND) {
+        char hex[33];
+        for (size_t i = 0; i < sizeof(trace_id); i++)
+            snprintf(hex + 2 * i, 3, "%02x", trace_id[i]);
+        return api_fail(out, 404, "trace %s not found", hex);
+    }
+    return api_query_result(req, rc, out);
+}
+
+/* The filters /logs, /export and /live share. */
+static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t tid[16],
+                           uint8_t sid[8], query_attr *attrs, buf *out) {
+    memset(p, 0, sizeof(*p));
+    const char *v;
+    int has;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &p->service, out);
+    if (st != 0)
+        return st;
+    st = api_arg_single(req, "minSeverity", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && apiparam_severity(v, &p->min_severity) != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter 'minSeverity' must be trace, debug, info, warn, error, fatal "
+                        "or a number from 0 to 24");
+    st = api_arg_text(req, "q", API_Q_MAX, &p->q, out);
+    if (st == 0)
+        st = api_arg_id(req, "traceId", tid, 16, &has, out);
+    if (st != 0)
+        return st;
+    p->trace_id = has ? tid : NULL;
+    st = api_arg_id(req, "spanId", sid, 8, &has, out);
+    if (st != 0)
+        return st;
+    p->span_id = has ? sid : NULL;
+    st = api_arg_attrs(req, attrs, &p->n_attrs, out);
+    if (st != 0)
+        return st;
+    p->attrs = attrs;
+    return api_arg_window(req, &p->has_start, &p->start_ns, &p->has_end, &p->end_ns, out);
+}
+
+static int api_logs(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_logs_params p;
+    uint8_t tid[16], sid[8];
+    query_attr attrs[QUERY_MAX_ATTRS];
+    int st = api_logs_params(req, &p, tid, sid, attrs, out);
+    if (st == 0)
+        st = api_arg_limit(req, API_LOGS_LIMIT_DEFAULT, &p.limit, out);
+    if (st == 0)
+        st = api_arg_text(req, "cursor", API_CURSOR_MAX, &p.cursor, out);
+    if (st != 0)
+        return st;
+    sqlite3 *db;
+    st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    int rc = query_logs(db, &p, out);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'cursor' is not a valid cursor");
+    return api_query_result(req, rc, out);
+}
+
+/* The filters /traces, /export and /live share. */
+static int api_traces_params(const api_request *req, query_traces_params *p, query_attr *attrs,
+                             buf *out) {
+    memset(p, 0, sizeof(*p));
+    const char *v;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &p->service, out);
+    if (st == 0)
+        st = api_arg_text(req, "name", API_TEXT_MAX, &p->name, out);
+    if (st == 0)
+        st = api_arg_text(req, "q", API_Q_MAX, &p->q, out);
+    if (st == 0)
+        st = api_arg_single(req, "status", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL) {
+        if (strcmp(v, "error") == 0)
+            p->status = QUERY_STATUS_ERROR;
+        else if (strcmp(v, "ok") == 0)
+            p->status = QUERY_STATUS_OK;
+        else if (strcmp(v, "unset") == 0)
+            p->status = QUERY_STATUS_UNSET;
+        else
+            return api_fail(out, 400, "parameter 'status' must be error, ok or unset");
+    }
+    st = api_arg_attrs(req, attrs, &p->n_attrs, out);
+    if (st != 0)
+        return st;
+    p->attrs = attrs;
+    st = api_arg_duration(req, "minDuration", &p->has_min_duration, &p->min_duration_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "maxDuration", &p->has_max_duration, &p->max_duration_ns, out);
+    if (st != 0)
+        return st;
+    if (p->has_min_duration && p->has_max_duration && p->max_duration_ns < p->min_duration_ns)
+        return api_fail(out, 400, "parameter 'maxDuration' must not be less than 'minDuration'");
+    return api_arg_window(req, &p->has_start, &p->start_ns, &p->has_end, &p->end_ns, out);
+}
+
+static int api_traces(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_traces_params p;
+    query_attr attrs[QUERY_MAX_ATTRS];
+    int st = api_traces_params(req, &p, attrs, out);
+    if (st == 0)
+        st = api_arg_limit(req, API_TRACES_LIMIT_DEFAULT, &p.limit, out);
+    if (st == 0)
+        st = api_arg_text(req, "cursor", API_CURSOR_MAX, &p.cursor, out);
+    if (st != 0)
+        return st;
+    sqlite3 *db;
+    st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    int rc = query_traces(db, &p, out);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'cursor' is not a valid cursor");
+    return api_query_result(req, rc, out);
+}
+
+/* groupBy: repeatable, each a comma-separated list of attribute keys. The
+ * keys are copied into keybuf (NUL-separated). */
+static int api_arg_group_by(const api_request *req, const char **keys, size_t *n, char *keybuf,
+                            size_t keybuf_len, buf *out) {
+    size_t used = 0;
+    *n = 0;
+    for (size_t i = 0; i < req->nargs; i++) {
+        const api_arg *a = &req->args[i];
+        if (strcmp(a->key, "groupBy") != 0 || a->value == NULL || a->value_len == 0)
+            continue;
+        if (strlen(a->value) != a->value_len || apiparam_text(a->value, API_TEXT_MAX) != 0)
+            return api_fail(out, 400,
+                            "parameter 'groupBy' must be attribute keys separated by commas "
+                            "(UTF-8, no control characters)");
+        const char *p = a->value;
+        for (;;) {
+            const char *c = strchr(p, ',');
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            if (len == 0)
+                return api_fail(out, 400, "parameter 'groupBy' has an empty key");
+            if (*n == QUERY_MAX_GROUP_BY || used + len + 1 > keybuf_len)
+                return api_fail(out, 400, "parameter 'groupBy' may name at most %d keys",
+                                QUERY_MAX_GROUP_BY);
+            memcpy(keybuf + used, p, len);
+            keybuf[used + len] = '\0';
+            keys[(*n)++] = keybuf + used;
+            used += len + 1;
+            if (c == NULL)
+                break;
+            p = c + 1;
+        }
+    }
+    return 0;
+}
+
+static int api_series(const api_request *req, const char *name, api_db_fn get_db, void *ud,
+                      buf *out) {
+    if (name[0] == '\0' || apiparam_text(name, API_TEXT_MAX) != 0)
+        return api_fail(out, 400, "path parameter 'name' must be a metric name");
+    query_series_params p;
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    query_attr attrs[QUERY_MAX_ATTRS];
+    const char *keys[QUERY_MAX_GROUP_BY];
+    char keybuf[QUERY_MAX_GROUP_BY * (API_TEXT_MAX + 1)];
+    int has_step = 0;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &p.service, out);
+    if (st == 0)
+        st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    if (st == 0 && has_step && p.step_ns == 0)
+        st = api_fail(out, 400, "parameter 'step' must be longer than zero");
+    if (st == 0 && has_step && p.has_start && p.has_end &&
+        (p.end_ns - 1) / p.step_ns - p.start_ns / p.step_ns + 1 > QUERY_MAX_STEPS)
+        st = api_fail(out, 400, "parameter 'step' cuts start..end into more than %d steps",
+                      QUERY_MAX_STEPS);
+    if (st == 0)
+        st = api_arg_attrs(req, attrs, &p.n_attrs, out);
+    if (st == 0)
+        st = api_arg_group_by(req, keys, &p.n_group_by, keybuf, sizeof(keybuf), out);
+    if (st != 0)
+        return st;
+    p.attrs = attrs;
+    p.group_by = keys;
+    sqlite3 *db;
+    st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    int rc = query_series(db, &p, out);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "no metric named %.200s%s%.200s", name,
+                        p.service ? " for service " : "", p.service ? p.service : "");
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the data into more than %d steps",
+                        QUERY_MAX_STEPS);
+    return api_query_result(req, rc, out);
+}
+
+static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    const char *service;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
+    if (st != 0)
+        return st;
+    sqlite3 *db;
+    st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    buf_reset(out);
+    return api_query_result(req, query_metrics(db, service, out), out);
+}
+
+/* DELETE /api/v1/telemetry?signal=traces|logs|metrics[,...]&service= */
+static int api_delete(const api_request *req, const api_env *env, buf *out) {
+    const char *v, *service;
+    unsigned signals = 0;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
+    if (st == 0)
+        st = api_arg_single(req, "signal", &v, out);
+    if (st != 0)
+        return st;
+    if (v == NULL) {
+        signals = STORE_DELETE_ALL;
+    } else {
+        const char *p = v;
+        while (*p) {
+            const char *c = strchr(p, ',');
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            if (len == 6 && strncmp(p, "traces", 6) == 0)
+                signals |= STORE_DELETE_TRACES;
+            else if (len == 4 && strncmp(p, "logs", 4) == 0)
+                signals |= STORE_DELETE_LOGS;
+            else if (len == 7 && strncmp(p, "metrics", 7) == 0)
+                signals |= STORE_DELETE_METRICS;
+            else
+                return api_fail(out, 400,
+                                "parameter 'signal' must be traces, logs or metrics (or a "
+                                "comma-separated list of them)");
+            p += len + (c != NULL);
+        }
+    }
+    if (env->st == NULL)
+        return api_fail(out, 503, "the store is not available");
+    store_delete_result r;
+    int rc = store_delete_wait(env->st, signals, service, API_DELETE_TIMEOUT_MS, &r);
+    if (rc != STORE_OK)
+        return api_fail(out, store_is_retryable(rc) ? 503 : 500, "delete failed: %s",
+                        store_strerror(rc));
+    buf_reset(out);
+    jw w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "deleted");
+    jw_object_begin(&w);
+    jw_key(&w, "spans");
+    jw_uint(&w, r.spans);
+    jw_key(&w, "traces");
+    jw_uint(&w, r.traces);
+    jw_key(&w, "logs");
+    jw_uint(&w, r.logs);
+    jw_key(&w, "points");
+    jw_uint(&w, r.points);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    if (jw_error(&w))
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* ---- export and live -------------------------------------------------------- */
+
+int api_export_open(const api_request *req, query_export **x, const char **name, buf *out) {
+    *x = NULL;
+    *name = NULL;
+    const char *v;
+    query_export_params p;
+    memset(&p, 0, sizeof(p));
+    query_attr attrs[QUERY_MAX_ATTRS];
+    uint8_t tid[16], sid[8];
+    if (req->too_many_args)
+        return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
+    int st = api_arg_single(req, "signal", &v, out);
+    if (st != 0)
+        return st;
+    if (v == NULL)
+        return api_fail(out, 400, "parameter 'signal' is required: traces, logs or metrics");
+    if (strcmp(v, "traces") == 0) {
+        p.signal = 0;
+        st = api_traces_params(req, &p.traces, attrs, out);
+        *name = "loupe-traces.jsonl";
+    } else if (strcmp(v, "logs") == 0) {
+        p.signal = 1;
+        st = api_logs_params(req, &p.logs, tid, sid, attrs, out);
+        *name = "loupe-logs.jsonl";
+    } else if (strcmp(v, "metrics") == 0) {
+        p.signal = 2;
+        st = api_arg_text(req, "service", API_TEXT_MAX, &p.service, out);
+        if (st == 0)
+            st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+        *name = "loupe-metrics.jsonl";
+    } else {
+        return api_fail(out, 400, "parameter 'signal' must be traces, logs or metrics");
+    }
+    if (st != 0)
+        return st;
+    int rc = query_export_new(&p, x);
+    if (rc != QUERY_OK)
+        return api_fail(out, 500, "cannot start the export: %s", query_strerror(rc));
+    return 200;
+}
+
+int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn suspend,
+                     api_live_conn_fn resume, void *conn, api_live **l, buf *out) {
+    *l = NULL;
+    if (req->too_many_args)
+        return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
+    query_traces_params tp;
+    query_logs_params lp;
+    query_attr attrs[QUERY_MAX_ATTRS];
+    uint8_t tid[16], sid[8];
+    /* the two lists' parameters; service and attr are shared */
+    int st = api_traces_params(req, &tp, attrs, out);
+    if (st == 0)
+        st = api_logs_params(req, &lp, tid, sid, attrs, out);
+    if (st != 0)
+        return st;
+    api_live_filter f;
+    memset(&f, 0, sizeof(f));
+    const char *v;
+    st = api_arg_single(req, "events", &v, out);
+    if (st != 0)
+        return st;
+    for (const char *p = v; p != NULL && *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        if (len == 5 && strncmp(p, "spans", 5) == 0)
+            f.kinds |= API_LIVE_SPANS;
+        else if (len == 6 && strncmp(p, "traces", 6) == 0)
+            f.kinds |= API_LIVE_TRACES;
+        else if (len == 4 && strncmp(p, "logs", 4) == 0)
+            f.kinds |= API_LIVE_LOGS;
+        else
+            return api_fail(out, 400,
+                            "parameter 'events' must be spans, traces or logs (or a "
+                            "comma-separated list of them)");
+        p += len + (c != NULL);
+    }
+    int has_hb = 0;
+    st = api_arg_duration(req, "heartbeat", &has_hb, &f.heartbeat_ns, out);
+    if (st != 0)
+        return st;
+    if (has_hb && (f.heartbeat_ns < 100000000ULL || f.heartbeat_ns > 60000000000ULL))
+        return api_fail(out, 400, "parameter 'heartbeat' must be from 100ms to 60s");
+    f.service = tp.service;
+    f.name = tp.name;
+    f.q = tp.q;
+    f.status = tp.status;
+    f.attrs = tp.attrs;
+    f.n_attrs = tp.n_attrs;
+    f.has_min_duration = tp.has_min_duration;
+    f.has_max_duration = tp.has_max_duration;
+    f.min_duration_ns = tp.min_duration_ns;
+    f.max_duration_ns = tp.max_duration_ns;
+    f.min_severity = lp.min_severity;
+    f.log_q = lp.q;
+    f.trace_id = lp.trace_id;
+    f.span_id = lp.span_id;
+    if (hub == NULL)
+        return api_fail(out, 503, "the store is not available");
+    int lrc = api_live_open(hub, &f, suspend, resume, conn, l);
+    if (lrc == API_LIVE_EFULL)
+        return api_fail(out, 503, "too many live clients; retry later");
+    if (lrc != 0)
+        return api_fail(out, 503, "cannot open a live stream now");
+    return 200;
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+typedef enum api_route {
+    API_ROUTE_NONE = 0,
+    API_ROUTE_HEALTHZ,
+    API_ROUTE_SERVICES,
+    API_ROUTE_TRACE,
+    API_ROUTE_LOGS,
+    API_ROUTE_METRICS,
+    API_ROUTE_TRACES,
+    API_ROUTE_SERIES,
+    API_ROUTE_TELEMETRY,
+    API_ROUTE_EXPORT,
+    API_ROUTE_IMPORT,
+    API_ROUTE_LIVE,
+    API_ROUTE_LIVE_STREAMS,
+    API_ROUTE_INFO,
+} api_route;
+
+/* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
+static int api_match_series(const char *path, char *name, size_t len) {
+    size_t pl = strlen(METRICS_PREFIX), sl = strlen(SERIES_SUFFIX), n = strlen(path);
+    if (n <= pl + sl || strncmp(path, METRICS_PREFIX, pl) != 0 ||
+        strcmp(path + n - sl, SERIES_SUFFIX) != 0)
+        return 0;
+    size_t nl = n - pl - sl;
+    if (nl >= len)
+        nl = len - 1; /* too long for a name: rejected by the length check */
+    memcpy(name, path + pl, nl);
+    name[nl] = '\0';
+    return 1;
+}
+
+static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
+    *trace_id = NULL;
+    if (strcmp(path, "/api/v1/traces") == 0)
+        return API_ROUTE_TRACES;
+    if (strcmp(path, "/api/v1/telemetry") == 0)
+        return API_ROUTE_TELEMETRY;
+    if (strcmp(path, "/api/v1/export") == 0)
+        return API_ROUTE_EXPORT;
+    if (strcmp(path, "/api/v1/import") == 0)
+        return API_ROUTE_IMPORT;
+    if (strcmp(path, "/api/v1/live") == 0)
+        return API_ROUTE_LIVE;
+    if (strcmp(path, "/api/v1/live/streams") == 0)
+        return API_ROUTE_LIVE_STREAMS;
+    if (strcmp(path, "/api/v1/info") == 0)
+        return API_ROUTE_INFO;
+    if (api_match_series(path, name, len))
+        return API_ROUTE_SERIES;
+    if (strcmp(path, "/healthz") == 0)
+        return API_ROUTE_HEALTHZ;
+    if (strcmp(path, "/api/v1/services") == 0)
+        return API_ROUTE_SERVICES;
+    if (strcmp(path, "/api/v1/logs") == 0)
+        return API_ROUTE_LOGS;
+    if (strcmp(path, "/api/v1/metrics") == 0)
+        return API_ROUTE_METRICS;
+    if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
+        const char *id = path + strlen(TRACES_PREFIX);
+        if (strchr(id, '/') != NULL)
+            return API_ROUTE_NONE;
+        *trace_id = id;
+        return API_ROUTE_TRACE;
+    }
+    return API_ROUTE_NONE;
+}
+
+api_stream_kind api_stream_route(const char *method, const char *path) {
+    const char *trace_id;
+    char name[API_TEXT_MAX + 2];
+    if (method == NULL || path == NULL)
+        return API_STREAM_NONE;
+    api_route r = api_match(path, &trace_id, name, sizeof(name));
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (r == API_ROUTE_EXPORT && get)
+        return API_STREAM_EXPORT;
+    if (r == API_ROUTE_LIVE && get)
+        return API_STREAM_LIVE;
+    if (r == API_ROUTE_IMPORT && strcmp(method, "POST") == 0)
+        return API_STREAM_IMPORT;
+    return API_STREAM_NONE;
+}
+
+int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
+    api_env env = {get_db, ud, NULL, NULL, NULL};
+    return api_handle_env(req, &env, out, allow);
+}
+
+int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
+    api_db_fn get_db = env->get_db;
+    void *ud = env->ud;
+    *allow = NULL;
+    const char *trace_id;
+    char name[API_TEXT_MAX + 2];
+    api_route route = api_match(req->path, &trace_id, name, sizeof(name));
+    if (route == API_ROUTE_NONE) {
+        /* the path is JSON-escaped by jw; only its length needs bounding */
+        char shown[128];
+        snprintf(shown, sizeof(shown), "%s", req->path);
+        if (strlen(req->path) >= sizeof(shown))
+            memcpy(shown + sizeof(shown) - 4, "...", 4);
+        return api_fail(out, 404, "no API endpoint at %s", shown);
+    }
+    const char *want = route == API_ROUTE_TELEMETRY ? ALLOW_DELETE
+                       : route == API_ROUTE_IMPORT  ? ALLOW_POST
+                                                    : ALLOW_GET;
+    int ok = route == API_ROUTE_TELEMETRY ? strcmp(req->method, "DELETE") == 0
+             : route == API_ROUTE_IMPORT  ? strcmp(req->method, "POST") == 0
+                                          : strcmp(req->method, "GET") == 0 ||
+                                               strcmp(req->method, "HEAD") == 0;
+    if (!ok) {
+        *allow = want;
+        return api_fail(out, 405, "method %.32s is not allowed here; use %s", req->method,
+                        want == ALLOW_GET ? "GET" : want);
+    }
+    if (req->too_many_args)
+        return api_fail(out, 400, "too many query parameters (at most %d)", API_MAX_ARGS);
+    switch (route) {
+    case API_ROUTE_HEALTHZ:
+        return api_healthz(out);
+    case API_ROUTE_SERVICES:
+        return api_services(req, get_db, ud, out);
+    case API_ROUTE_TRACE:
+        return api_trace(req, trace_id, get_db, ud, out);
+    case API_ROUTE_LOGS:
+        return api_logs(req, get_db, ud, out);
+    case API_ROUTE_METRICS:
+        return api_metrics(req, get_db, ud, out);
+    case API_ROUTE_TRACES:
+        return api_traces(req, get_db, ud, out);
+    case API_ROUTE_SERIES:
+        return api_series(req, name, get_db, ud, out);
+    case API_ROUTE_TELEMETRY:
+        return api_delete(req, env, out);
+    case API_ROUTE_LIVE_STREAMS:
+        return api_live_streams(env, out);
+    case API_ROUTE_INFO:
+        return api_server_info(env, out);
+    case API_ROUTE_EXPORT:
+    case API_ROUTE_IMPORT:
+    case API_ROUTE_LIVE:
+        /* streamed by ui.c (api_stream_route); here only when misrouted */
+        return api_fail(out, 500, "this endpoint is streamed");
+    default:
+        return api_fail(out, 500, "unrouted");
+    }
+}

@@ -1,0 +1,108 @@
+/* api.h - the /api/v1 JSON handlers, independent of the HTTP library.
+ *
+ * ui.c turns a libmicrohttpd request into an api_request (decoded path, the
+ * query arguments in order, repeats kept) and sends what api_handle() writes.
+ * Handlers validate every parameter here (400 naming the parameter), then
+ * call the storage/query.h functions on the calling thread's reader
+ * connection, obtained through the api_db_fn callback only when a route
+ * needs the database.
+ */
+#ifndef LOUPE_API_H
+#define LOUPE_API_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "api_live.h"
+#include "util/buf.h"
+#include "storage/query.h"
+#include "storage/store.h"
+
+/* Response body cap: a query answer larger than this is a 500. */
+#define API_MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+/* At most this many query arguments are looked at; more is a 400. */
+#define API_MAX_ARGS 64
+
+typedef struct api_arg {
+    const char *key;   /* decoded, NUL-terminated */
+    const char *value; /* decoded, NUL-terminated; NULL for "?key" without '=' */
+    size_t value_len;  /* bytes of value; larger than strlen(value) when it holds a NUL */
+} api_arg;
+
+typedef struct api_request {
+    const char *method; /* "GET", "HEAD", ... */
+    const char *path;   /* decoded path without the query string */
+    const api_arg *args; /* borrowed, in request order */
+    size_t nargs;
+    int too_many_args; /* 1 when the request had more than API_MAX_ARGS */
+} api_request;
+
+/* Gives the calling thread's reader connection (borrowed, valid for the
+ * request). Returns 0, or negative when no connection can be had (503). */
+typedef int (*api_db_fn)(void *ud, sqlite3 **db);
+
+/* 1 when path belongs to the JSON API (/healthz, /api and /api/...). */
+int api_is_api_path(const char *path);
+
+/* Handles an API request: writes one JSON document (the answer or an error
+ * object) into out (which should be capped at API_MAX_RESPONSE_BYTES) and
+ * returns the HTTP status. *allow is set to the Allow header value for a
+ * 405 and to NULL otherwise. When out cannot hold even an error document,
+ * out is left empty and the status is still returned. */
+int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
+
+/* What handlers may use (added for the write and streaming routes). */
+/* What GET /api/v1/info tells the UI about this server (plain values). */
+typedef struct api_info {
+    const char *version;  /* borrowed; NULL = "unknown" */
+    int otlp_grpc_port;   /* the bound port; 0 = not known (not started) */
+    int otlp_http_port;
+    int storage_memory;   /* 1: --storage memory */
+} api_info;
+
+typedef struct api_env {
+    api_db_fn get_db; /* reader connection, for queries */
+    void *ud;         /* passed to get_db */
+    store *st;        /* for DELETE /telemetry; NULL answers 503 */
+    api_live_hub *hub; /* live streams, counted by /healthz; may be NULL */
+    const api_info *info; /* for GET /api/v1/info; NULL answers with zeros */
+} api_env;
+
+/* As api_handle() with the store at hand. api_handle(req, get_db, ud, ...)
+ * is api_handle_env() with st NULL. */
+int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow);
+
+/* Routes whose answer is not one buffer: ui.c streams them. */
+typedef enum api_stream_kind {
+    API_STREAM_NONE = 0,
+    API_STREAM_EXPORT, /* GET /api/v1/export: OTLP JSON lines */
+    API_STREAM_IMPORT, /* POST /api/v1/import: a request body to read */
+    API_STREAM_LIVE,   /* GET /api/v1/live: server-sent events */
+} api_stream_kind;
+
+/* The streaming route for method + path, API_STREAM_NONE for any other
+ * request (including a wrong method, which api_handle() answers). */
+api_stream_kind api_stream_route(const char *method, const char *path);
+
+/* GET /api/v1/export: validates the parameters and starts the export.
+ * Returns 200 with *x set (the caller frees it with query_export_free), or
+ * an error status with the error document in out. *name gets a file name
+ * for Content-Disposition ("loupe-traces.jsonl"). */
+int api_export_open(const api_request *req, query_export **x, const char **name, buf *out);
+
+/* GET /api/v1/live: validates the parameters and opens a stream on hub
+ * for the connection conn (see api_live_open). Returns 200 with *l set, or
+ * an error status with the error document in out. */
+int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn suspend,
+                     api_live_conn_fn resume, void *conn, api_live **l, buf *out);
+
+/* Replaces out's contents with {"error":{"code":code,"message":message}}.
+ * code is one of bad_request, not_found, method_not_allowed, internal,
+ * unavailable. */
+void api_error_json(buf *out, const char *code, const char *message);
+
+/* The error code name for an HTTP status (400 -> "bad_request"). */
+const char *api_error_code(int status);
+
+#endif

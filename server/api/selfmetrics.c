@@ -1,0 +1,286 @@
+/* selfmetrics.c - loupe's own metrics in the Prometheus text format, see selfmetrics.h. */
+#include "selfmetrics.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "storage/model.h"
+
+void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *http,
+                         selfmetrics_input *in) {
+    in->have_store = st != NULL;
+    if (st != NULL)
+        store_get_stats(st, &in->store);
+    else
+        memset(&in->store, 0, sizeof(in->store));
+    in->have_grpc = grpc != NULL;
+    grpc_server_get_stats(grpc, &in->grpc);
+    in->have_http = http != NULL;
+    otlp_http_get_stats(http, &in->http);
+    otlp_limit_stats_get(&in->limits);
+    grpc_server_stats(grpc, &in->grpc_conn);
+    /* reads atomics only; the cast drops a const the getter does not need */
+    otlp_http_stats((otlp_http *)http, &in->http_conn);
+    otlp_http_body_use(http, &in->http_body_bytes, &in->http_body_budget);
+}
+
+int selfmetrics_escape_label(const char *v, buf *out) {
+    int rc = BUF_OK;
+    for (const char *p = v ? v : ""; *p && rc == BUF_OK; p++) {
+        if (*p == '\\')
+            rc = buf_append(out, "\\\\", 2);
+        else if (*p == '"')
+            rc = buf_append(out, "\\\"", 2);
+        else if (*p == '\n')
+            rc = buf_append(out, "\\n", 2);
+        else
+            rc = buf_append_char(out, *p);
+    }
+    return rc;
+}
+
+/* "# HELP name help\n# TYPE name type\n"; help texts are constants without
+ * backslashes or newlines. */
+static int sm_family(buf *out, const char *name, const char *type, const char *help) {
+    return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *const sm_transports[2] = {"grpc", "http"};
+
+static const recv_stats *sm_transport(const selfmetrics_input *in, int t) {
+    return t == 0 ? &in->grpc : &in->http;
+}
+
+/* The reasons items are rejected for (requests have every outcome). */
+static const recv_outcome sm_item_reasons[] = {RECV_INVALID, RECV_TOO_LARGE, RECV_BACKPRESSURE,
+                                               RECV_UNAVAILABLE};
+
+static int sm_items(const selfmetrics_input *in, buf *out) {
+    int rc = sm_family(out, "loupe_items_received_total", "counter",
+                       "Telemetry items (spans, log records, metric points) in decoded export "
+                       "requests, by signal and transport.");
+    for (int t = 0; t < 2 && rc == BUF_OK; t++)
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+            rc = buf_printf(out, "loupe_items_received_total{signal=\"%s\",transport=\"%s\"} %" PRIu64
+                                 "\n",
+                            model_signal_name((model_signal)s), sm_transports[t],
+                            sm_transport(in, t)->items_received[s]);
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_items_accepted_total", "counter",
+                       "Items committed to the store (acknowledged), by signal and transport.");
+    for (int t = 0; t < 2 && rc == BUF_OK; t++)
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+            rc = buf_printf(out, "loupe_items_accepted_total{signal=\"%s\",transport=\"%s\"} %" PRIu64
+                                 "\n",
+                            model_signal_name((model_signal)s), sm_transports[t],
+                            sm_transport(in, t)->items_accepted[s]);
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_items_rejected_total", "counter",
+                       "Items not accepted, by signal, transport and reason.");
+    for (int t = 0; t < 2 && rc == BUF_OK; t++)
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+            for (size_t r = 0; r < sizeof(sm_item_reasons) / sizeof(sm_item_reasons[0]) &&
+                               rc == BUF_OK;
+                 r++)
+                rc = buf_printf(out,
+                                "loupe_items_rejected_total{signal=\"%s\",transport=\"%s\","
+                                "reason=\"%s\"} %" PRIu64 "\n",
+                                model_signal_name((model_signal)s), sm_transports[t],
+                                recv_outcome_name(sm_item_reasons[r]),
+                                sm_transport(in, t)->items_rejected[s][sm_item_reasons[r]]);
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_requests_total", "counter",
+                       "OTLP export requests answered, by transport and outcome.");
+    for (int t = 0; t < 2 && rc == BUF_OK; t++)
+        for (int o = 0; o < RECV_OUTCOME_COUNT && rc == BUF_OK; o++)
+            rc = buf_printf(out, "loupe_requests_total{transport=\"%s\",outcome=\"%s\"} %" PRIu64
+                                 "\n",
+                            sm_transports[t], recv_outcome_name((recv_outcome)o),
+                            sm_transport(in, t)->requests[o]);
+    return rc;
+}
+
+/* One counter family with a signal label. */
+static int sm_per_signal(buf *out, const char *name, const char *help, const uint64_t *v) {
+    int rc = sm_family(out, name, "counter", help);
+    for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+        rc = buf_printf(out, "%s{signal=\"%s\"} %" PRIu64 "\n", name,
+                        model_signal_name((model_signal)s), v[s]);
+    return rc;
+}
+
+static int sm_scalar(buf *out, const char *name, const char *type, const char *help,
+                     uint64_t v) {
+    int rc = sm_family(out, name, type, help);
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "%s %" PRIu64 "\n", name, v);
+    return rc;
+}
+
+static int sm_store(const store_stats *st, buf *out) {
+    int rc = sm_per_signal(out, "loupe_store_items_committed_total",
+                           "Items committed by the store from any source (receivers and "
+                           "import), by signal.",
+                           st->accepted);
+    if (rc == BUF_OK)
+        rc = sm_per_signal(out, "loupe_store_items_refused_total",
+                           "Items the store refused because its queue was full or it was "
+                           "closing, by signal.",
+                           st->rejected);
+    if (rc == BUF_OK)
+        rc = sm_per_signal(out, "loupe_items_evicted_total",
+                           "Items removed by retention (count, age or size cap), by signal.",
+                           st->evicted);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_ring_bytes", "gauge",
+                       "Bytes of batches queued in the ring, waiting for commit.", st->ring_bytes);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_ring_max_bytes", "gauge",
+                       "The ring's byte budget; appends past it are refused (backpressure).",
+                       st->ring_max_bytes);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_store_commits_total", "counter",
+                       "Transactions the writer committed.", st->commits);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_store_commit_errors_total", "counter",
+                       "Failed writes of batches or transactions.", st->commit_errors);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_store_write_failures_total", "counter",
+                       "Transactions the database refused (full, read-only, I/O error).",
+                       st->write_failures);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_store_writes_failing", "gauge",
+                       "1 while the database refuses writes.", st->writes_failing ? 1 : 0);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_database_size_bytes", "gauge",
+                       "Database pages in use times the page size, as of the last check.",
+                       st->db_bytes);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_database_max_size_bytes", "gauge",
+                       "The database size cap (--max-db-size); 0 = none.", st->db_max_bytes);
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_store_commit_duration_seconds", "histogram",
+                       "Time from BEGIN to COMMIT of each committed transaction.");
+    uint64_t cum = 0;
+    for (int i = 0; i <= STORE_COMMIT_BUCKETS && rc == BUF_OK; i++) {
+        cum += st->commit_seconds_bucket[i];
+        if (i < STORE_COMMIT_BUCKETS)
+            rc = buf_printf(out, "loupe_store_commit_duration_seconds_bucket{le=\"%g\"} %" PRIu64
+                                 "\n",
+                            store_commit_buckets[i], cum);
+        else
+            rc = buf_printf(out,
+                            "loupe_store_commit_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64
+                            "\n",
+                            cum);
+    }
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "loupe_store_commit_duration_seconds_sum %" PRIu64 ".%09" PRIu64 "\n",
+                        st->commit_ns_sum / 1000000000u, st->commit_ns_sum % 1000000000u);
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "loupe_store_commit_duration_seconds_count %" PRIu64 "\n", cum);
+    return rc;
+}
+
+/* One counter family with a port label: gRPC, OTLP/HTTP and, when the UI
+ * port's figures were gathered (with_ui), UI. */
+static int sm_per_port(buf *out, const char *name, const char *help, uint64_t grpc, uint64_t http,
+                       int with_ui, uint64_t ui) {
+    int rc = sm_family(out, name, "counter", help);
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "%s{port=\"grpc\"} %" PRIu64 "\n%s{port=\"http\"} %" PRIu64 "\n",
+                        name, grpc, name, http);
+    if (rc == BUF_OK && with_ui)
+        rc = buf_printf(out, "%s{port=\"ui\"} %" PRIu64 "\n", name, ui);
+    return rc;
+}
+
+static int sm_limits(const selfmetrics_input *in, buf *out) {
+    const otlp_limit_stats *l = &in->limits;
+    int rc = sm_scalar(out, "loupe_attributes_dropped_total", "counter",
+                       "Attributes left out past --max-attributes (added to the item's dropped "
+                       "count).",
+                       l->attrs_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_attribute_values_truncated_total", "counter",
+                       "String and bytes attribute values cut to --max-attribute-value-length.",
+                       l->values_truncated);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_span_events_dropped_total", "counter",
+                       "Span events left out past --max-span-events.", l->events_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_span_links_dropped_total", "counter",
+                       "Span links left out past --max-span-links.", l->links_dropped);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_grpc_connections_refused_total", "counter",
+                       "gRPC connections closed at accept past --max-connections (the HTTP "
+                       "ports leave them waiting in the kernel's backlog instead).",
+                       in->grpc_conn.connections_refused);
+    if (rc == BUF_OK)
+        rc = sm_per_port(out, "loupe_request_timeouts_total",
+                         "Connections cut off because a request did not arrive within "
+                         "--request-timeout (slow clients), by port.",
+                         in->grpc_conn.request_timeouts, in->http_conn.request_timeouts,
+                         in->ui_connections >= 0, in->ui.conn.request_timeouts);
+    if (rc == BUF_OK)
+        rc = sm_per_port(out, "loupe_headers_too_large_total",
+                         "Requests refused for headers past --max-header-size, by port.",
+                         in->grpc_conn.headers_too_large, in->http_conn.headers_too_large,
+                         in->ui_connections >= 0, in->ui.conn.headers_too_large);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_http_body_bytes", "gauge",
+                       "Bytes of OTLP/HTTP request bodies held in memory now.",
+                       in->http_body_bytes);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_http_body_budget_bytes", "gauge",
+                       "The budget those bodies share; past it requests get 503.",
+                       in->http_body_budget);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_grpc_idle_timeouts_total", "counter",
+                       "gRPC connections closed for silence past --idle-timeout or no preface.",
+                       in->grpc_conn.idle_timeouts);
+    if (in->ui_connections < 0)
+        return rc; /* no figures from the UI port */
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_live_clients", "gauge",
+                       "Live streams (GET /api/v1/live) open now.", in->ui.live_clients);
+    if (rc == BUF_OK)
+        rc = sm_scalar(out, "loupe_live_clients_refused_total", "counter",
+                       "Live streams refused past --max-live-clients.",
+                       in->ui.live_clients_refused);
+    return rc;
+}
+
+int selfmetrics_render(const selfmetrics_input *in, buf *out) {
+    int rc = sm_family(out, "loupe_build_info", "gauge", "Always 1; the version is a label.");
+    if (rc == BUF_OK)
+        rc = buf_append_str(out, "loupe_build_info{version=\"");
+    if (rc == BUF_OK)
+        rc = selfmetrics_escape_label(in->version ? in->version : "unknown", out);
+    if (rc == BUF_OK)
+        rc = buf_append_str(out, "\"} 1\n");
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_process_start_time_seconds", "gauge",
+                       "Start time of the process since the unix epoch, in seconds.");
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "loupe_process_start_time_seconds %.3f\n", in->start_time_seconds);
+    if (rc == BUF_OK)
+        rc = sm_items(in, out);
+    if (rc == BUF_OK && in->have_store)
+        rc = sm_store(&in->store, out);
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_open_connections", "gauge",
+                       "Connections open now, by port.");
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "loupe_open_connections{port=\"grpc\"} %" PRId64 "\n",
+                        in->grpc.open_connections);
+    if (rc == BUF_OK)
+        rc = buf_printf(out, "loupe_open_connections{port=\"http\"} %" PRId64 "\n",
+                        in->http.open_connections);
+    if (rc == BUF_OK && in->ui_connections >= 0)
+        rc = buf_printf(out, "loupe_open_connections{port=\"ui\"} %" PRId64 "\n",
+                        in->ui_connections);
+    if (rc == BUF_OK)
+        rc = sm_limits(in, out);
+    return rc;
+}

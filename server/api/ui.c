@@ -1,0 +1,913 @@
+/* ui.c - the UI and API server: embedded web assets and /api/v1 on one port.
+ *
+ * DESIGN
+ * A libmicrohttpd daemon with an internal thread pool (epoll, two workers)
+ * on a socket we bind ourselves (netaddr_listen), so port 0 works and a bind
+ * error names the address. Every request is answered synchronously from the
+ * access handler on its first call: API requests go to api_handle() (api.c),
+ * everything else is an embedded asset or the single-page-app fallback.
+ * SQLite reader connections are per worker thread: opened lazily on a
+ * thread's first API request, kept in a small table keyed by thread id, and
+ * closed by ui_server_stop() after the daemon has joined its threads. Every
+ * response carries the security headers (CSP, nosniff, no-referrer, DENY).
+ *
+ * With an authenticator (token mode, ui_auth.c) every request passes
+ * ui_gate() before routing: /healthz, /readyz and /login are open; API paths
+ * without the session cookie or bearer token get a 401 JSON error, UI pages
+ * a 303 to /login. GET /login?token=... trades the token for the cookie.
+ *
+ * Three API routes are not one buffer (api_stream_route): GET /export and
+ * GET /live answer with a content-reader callback that pulls lines from
+ * query_export_next() or events from api_live_next() on the worker's reader
+ * connection; a live stream with nothing to send suspends its connection
+ * from the callback (the pattern libmicrohttpd prescribes) and is resumed
+ * by the live hub. POST /import feeds the body to api_import as it arrives
+ * (a per-request context in *con_cls, freed when the request completes)
+ * and answers once everything committed. ui_server_stop() ends the live
+ * streams before stopping the daemon, which must not see a suspended
+ * connection.
+ */
+#include "ui.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "api_import.h"
+#include "api_live.h"
+#include "server/config.h"
+#include "util/log.h"
+#include "util/netaddr.h"
+#include "selfmetrics.h"
+#include "ui_http.h"
+#include "web_assets.h"
+
+#define UI_THREADS 2
+#define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
+#define UI_DEFAULT_MAX_CONNECTIONS 256
+#define UI_DEFAULT_TIMEOUT 60
+#define UI_DEFAULT_REQUEST_TIMEOUT 30
+#define UI_DEFAULT_MAX_HEADER ((size_t)64 << 10)
+#define UI_DEFAULT_MAX_LIVE 64
+#define UI_MIN_POOL ((size_t)64 << 10)
+#define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
+#define UI_STREAM_BLOCK (64 * 1024)
+#define UI_LIVE_STOP_MS 2000
+
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                          "form-action 'self'";
+static const char JSON_TYPE[] = "application/json; charset=utf-8";
+static const char ALLOW_GET[] = "GET, HEAD";
+static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
+/* Sent when not even an error document could be built (out of memory). */
+static const char FALLBACK_ERROR[] =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+
+typedef struct ui_reader {
+    pthread_t tid;
+    sqlite3 *db;
+} ui_reader;
+
+struct ui_server {
+    struct MHD_Daemon *daemon;
+    store *st; /* borrowed; may be NULL (API answers 503) */
+    int port;
+    pthread_mutex_t mu; /* guards readers */
+    ui_reader readers[UI_MAX_READERS];
+    size_t nreaders;
+    api_live_hub *hub; /* live streams; NULL without a store */
+    const ui_auth *auth; /* borrowed; NULL = no authentication */
+    /* /metrics and /readyz */
+    const grpc_server *grpc; /* guarded by mu; NULL = not registered */
+    const otlp_http *http;   /* guarded by mu */
+    double started;          /* unix seconds */
+    atomic_int draining;     /* shutdown has begun: /readyz says not ready */
+    int storage_memory;      /* for GET /api/v1/info */
+    http_guard *guard; /* slow clients, header size, counters */
+    size_t max_header;
+};
+
+/* Per-request state for the reader lookup. */
+typedef struct ui_req_ctx {
+    ui_server *u;
+    sqlite3 *temp_db; /* opened for this request only when the table is full */
+} ui_req_ctx;
+
+/* Request states kept in *con_cls by ui_access: headers seen, answered. */
+static int ui_state_seen, ui_state_answered;
+
+/* ---- reader connections ------------------------------------------------ */
+
+static int ui_get_db(void *ud, sqlite3 **db) {
+    ui_req_ctx *ctx = ud;
+    ui_server *u = ctx->u;
+    *db = NULL;
+    if (u->st == NULL)
+        return -1;
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&u->mu);
+    for (size_t i = 0; i < u->nreaders; i++) {
+        if (pthread_equal(u->readers[i].tid, self)) {
+            *db = u->readers[i].db;
+            pthread_mutex_unlock(&u->mu);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&u->mu);
+    /* Only this thread can add an entry for itself, so opening outside the
+     * lock cannot race with another open for the same thread. */
+    sqlite3 *d = NULL;
+    int rc = store_reader_open(u->st, &d);
+    if (rc != 0 || d == NULL) {
+        log_event(LOG_WARN, "ui_reader_open_failed", "reason=\"%s\"", store_strerror(rc));
+        if (d != NULL)
+            sqlite3_close(d);
+        return -1;
+    }
+    pthread_mutex_lock(&u->mu);
+    if (u->nreaders < UI_MAX_READERS) {
+        u->readers[u->nreaders].tid = self;
+        u->readers[u->nreaders].db = d;
+        u->nreaders++;
+        pthread_mutex_unlock(&u->mu);
+    } else {
+        pthread_mutex_unlock(&u->mu);
+        ctx->temp_db = d;
+    }
+    *db = d;
+    return 0;
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static void ui_add_security_headers(struct MHD_Response *r) {
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+}
+
+/* Queues r with the security headers and releases our reference. */
+static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
+                                struct MHD_Response *r) {
+    if (r == NULL)
+        return MHD_NO; /* out of memory: MHD closes the connection */
+    ui_add_security_headers(r);
+    if (status == 503)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    http_guard_received(c); /* answered: no longer a slow request */
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends a JSON body held in out (taken over) with the API headers. */
+static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
+                                    const char *allow) {
+    struct MHD_Response *r;
+    size_t len = 0;
+    char *body = buf_detach(out, &len);
+    if (body != NULL && len > 0) {
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (r == NULL)
+            free(body);
+    } else {
+        free(body);
+        status = 500;
+        r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
+                                            MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    return ui_queue(c, status, r);
+}
+
+static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
+                                     const char *message, const char *allow) {
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, api_error_code((int)status), message);
+    enum MHD_Result ret = ui_send_json(c, status, &out, allow);
+    buf_free(&out);
+    return ret;
+}
+
+/* ---- streamed answers: export and live --------------------------------------- */
+
+typedef struct ui_stream {
+    ui_server *u;
+    ui_req_ctx ctx; /* the reader connection */
+    query_export *x;
+    api_live *live;
+    buf pending; /* produced, not yet handed to libmicrohttpd */
+    size_t off;
+    int done;
+} ui_stream;
+
+static void ui_live_suspend(void *conn) {
+    MHD_suspend_connection(conn);
+}
+
+static void ui_live_resume(void *conn) {
+    MHD_resume_connection(conn);
+}
+
+static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+    ui_stream *s = cls;
+    (void)pos;
+    while (s->pending.len - s->off == 0) {
+        if (s->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&s->pending);
+        s->off = 0;
+        sqlite3 *db = NULL;
+        if (ui_get_db(&s->ctx, &db) != 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (s->x != NULL) {
+            int done = 0;
+            int rc = query_export_next(s->x, db, &s->pending, &done);
+            if (rc != QUERY_OK) {
+                log_event(LOG_WARN, "ui_export_failed", "reason=\"%s\"", query_strerror(rc));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
+            s->done = done;
+        } else {
+            int rc = api_live_next(s->live, db, &s->pending);
+            if (rc == API_LIVE_WAIT)
+                return 0; /* suspended in api_live_next; resumed by the hub */
+            if (rc == API_LIVE_END)
+                s->done = 1;
+        }
+    }
+    size_t n = s->pending.len - s->off;
+    if (n > max)
+        n = max;
+    memcpy(out, s->pending.ptr + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void ui_stream_free(void *cls) {
+    ui_stream *s = cls;
+    query_export_free(s->x);
+    api_live_close(s->live);
+    if (s->ctx.temp_db != NULL)
+        sqlite3_close(s->ctx.temp_db);
+    buf_free(&s->pending);
+    free(s);
+}
+
+static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
+                                       const api_request *req, api_stream_kind kind) {
+    ui_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ui_send_error(c, 503, "out of memory", NULL);
+    s->u = u;
+    s->ctx.u = u;
+    buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
+    buf err;
+    buf_init(&err, 65536);
+    const char *name = NULL;
+    int status = kind == API_STREAM_EXPORT
+                     ? api_export_open(req, &s->x, &name, &err)
+                     : api_live_request(req, u->hub, ui_live_suspend, ui_live_resume, c,
+                                        &s->live, &err);
+    if (status == 200 && kind == API_STREAM_EXPORT && u->st == NULL)
+        status = 503;
+    if (status != 200) {
+        if (status == 503 && err.len == 0)
+            api_error_json(&err, "unavailable", "the store is not available");
+        ui_stream_free(s);
+        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &err, NULL);
+        buf_free(&err);
+        return ret;
+    }
+    buf_free(&err);
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, UI_STREAM_BLOCK, ui_stream_read, s, ui_stream_free);
+    if (r == NULL) {
+        ui_stream_free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (kind == API_STREAM_EXPORT) {
+        char disp[96];
+        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/x-ndjson; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+    } else {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    }
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---- import: the body as it arrives ---------------------------------------------- */
+
+/* *con_cls of a POST /api/v1/import in progress. */
+typedef struct ui_import_req {
+    api_import *im;
+    int failed; /* the status api_import_feed() reported */
+} ui_import_req;
+
+static void ui_import_req_free(ui_import_req *ir) {
+    if (ir == NULL)
+        return;
+    api_import_free(ir->im);
+    free(ir);
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+typedef struct ui_args {
+    api_arg items[API_MAX_ARGS];
+    size_t n;
+    int too_many;
+} ui_args;
+
+static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      size_t key_size, const char *value, size_t value_size) {
+    ui_args *a = cls;
+    (void)kind;
+    if (key == NULL || strlen(key) != key_size)
+        return MHD_YES; /* a NUL inside a key matches no parameter name: ignore it */
+    if (a->n == API_MAX_ARGS) {
+        a->too_many = 1;
+        return MHD_NO; /* stop iterating */
+    }
+    a->items[a->n].key = key;
+    a->items[a->n].value = value;
+    a->items[a->n].value_len = value != NULL ? value_size : 0;
+    a->n++;
+    return MHD_YES;
+}
+
+static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, const char *url,
+                                    const char *method) {
+    ui_args args;
+    args.n = 0;
+    args.too_many = 0;
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, ui_collect_arg, &args);
+    api_request req = {
+        .method = method,
+        .path = url,
+        .args = args.items,
+        .nargs = args.n,
+        .too_many_args = args.too_many,
+    };
+    api_stream_kind kind = api_stream_route(method, url);
+    if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE)
+        return ui_serve_stream(u, c, &req, kind);
+    ui_req_ctx ctx = {.u = u, .temp_db = NULL};
+    buf out;
+    buf_init(&out, API_MAX_RESPONSE_BYTES);
+    const char *allow = NULL;
+    api_info info = {.version = LOUPE_VERSION, .storage_memory = u->storage_memory};
+    pthread_mutex_lock(&u->mu); /* the receivers stay registered while read */
+    info.otlp_grpc_port = u->grpc ? grpc_server_port(u->grpc) : 0;
+    info.otlp_http_port = u->http ? otlp_http_port(u->http) : 0;
+    pthread_mutex_unlock(&u->mu);
+    api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
+    int status = api_handle_env(&req, &env, &out, &allow);
+    if (ctx.temp_db != NULL)
+        sqlite3_close(ctx.temp_db);
+    enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, allow);
+    buf_free(&out);
+    return ret;
+}
+
+/* The first value of a request header, or NULL. */
+static const char *ui_header(struct MHD_Connection *c, const char *name) {
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* ---- operations: /readyz and /metrics ------------------------------------ */
+
+/* /metrics is both the web UI's Metrics page (a browser asks for HTML) and
+ * the Prometheus scrape (text/plain or OpenMetrics, or anything from curl). */
+static int ui_is_metrics_page(struct MHD_Connection *c, const char *url) {
+    return strcmp(url, "/metrics") == 0 && ui_http_wants_html(ui_header(c, MHD_HTTP_HEADER_ACCEPT));
+}
+
+static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
+                                       const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    const char *reason = NULL;
+    store_stats st;
+    store_get_stats(u->st, &st);
+    if (u->st == NULL)
+        reason = "no store";
+    else if (atomic_load(&u->draining) || st.closing)
+        reason = "shutting down";
+    else if (st.writes_failing)
+        reason = "the database refuses writes";
+    buf out;
+    buf_init(&out, 4096);
+    int rc = reason == NULL ? buf_append_str(&out, "{\"status\":\"ready\"}")
+                            : buf_printf(&out, "{\"status\":\"not ready\",\"reason\":\"%s\"}",
+                                         reason);
+    if (rc != BUF_OK)
+        buf_reset(&out);
+    enum MHD_Result ret = ui_send_json(c, reason == NULL ? 200 : 503, &out, NULL);
+    buf_free(&out);
+    return ret;
+}
+
+static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
+                                        const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    selfmetrics_input in;
+    memset(&in, 0, sizeof(in));
+    /* Under mu: main unregisters the receivers (with this lock) before it
+     * stops them, so they are alive while we read them. */
+    pthread_mutex_lock(&u->mu);
+    selfmetrics_collect(u->st, u->grpc, u->http, &in);
+    pthread_mutex_unlock(&u->mu);
+    in.version = LOUPE_VERSION;
+    in.start_time_seconds = u->started;
+    in.ui_connections = -1;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(u->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != NULL)
+        in.ui_connections = (int64_t)info->num_connections;
+    ui_server_stats(u, &in.ui);
+    buf out;
+    buf_init(&out, (size_t)1 << 20);
+    if (selfmetrics_render(&in, &out) != BUF_OK) {
+        buf_free(&out);
+        return ui_send_error(c, 500, "cannot render the metrics", NULL);
+    }
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, SELFMETRICS_CONTENT_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---- static assets -------------------------------------------------------- */
+
+static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
+                                       const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
+    const web_asset *a = web_asset_find(path);
+    if (a == NULL) {
+        /* A path naming a file that does not exist is a 404; anything else
+         * is a client-side route of the single-page app. */
+        if (ui_http_has_extension(path))
+            return ui_send_error(c, 404, "no such file", NULL);
+        a = web_asset_find("/index.html");
+        if (a == NULL)
+            return ui_send_error(c, 404, "no such file", NULL);
+    }
+    const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
+    char gz_etag[96];
+    const char *etag = a->etag;
+    if (gzip && ui_http_etag_variant(a->etag, "-gz", gz_etag, sizeof(gz_etag)) == 0)
+        etag = gz_etag;
+    const char *cache = ui_http_is_hashed_name(a->path) ? CACHE_IMMUTABLE : "no-cache";
+    const char *inm = ui_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    int not_modified = ui_http_etag_matches(inm, etag);
+    /* A 304 is built from the same bytes: libmicrohttpd sends no body for
+     * it and its Content-Length is the one a 200 would have. */
+    struct MHD_Response *r;
+    if (gzip)
+        r = MHD_create_response_from_buffer(a->gz_len, (void *)a->gz, MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    if (a->gz != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (not_modified)
+        return ui_queue(c, MHD_HTTP_NOT_MODIFIED, r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    if (gzip)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    return ui_queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---- authentication ---------------------------------------------------------- */
+
+static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
+    static const char msg[] = "authentication required: send \"Authorization: Bearer TOKEN\" "
+                              "with the token loupe printed at start, or log in at /login";
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, "unauthorized", msg);
+    size_t len = 0;
+    char *body = buf_detach(&out, &len);
+    buf_free(&out);
+    struct MHD_Response *r = NULL;
+    if (body != NULL && len > 0)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return ui_queue(c, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+/* A 303 to location, with an optional Set-Cookie value. */
+static enum MHD_Result ui_redirect(struct MHD_Connection *c, const char *location,
+                                   const char *set_cookie) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (set_cookie != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
+    return ui_queue(c, MHD_HTTP_SEE_OTHER, r);
+}
+
+/* The login page: a plain form, no script and no style (the CSP allows
+ * neither inline), so it needs no asset behind the login. */
+static const char LOGIN_HEAD[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<meta name=\"color-scheme\" content=\"light dark\">\n"
+    "<title>loupe: log in</title>\n</head>\n<body>\n<main>\n<h1>loupe</h1>\n"
+    "<p>Open the login link loupe printed when it started, or enter its token here.</p>\n";
+static const char LOGIN_WRONG[] =
+    "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
+    "Check the login line loupe printed at start (a new random token is made at every "
+    "start unless one is set with --ui-token).</p>\n";
+static const char LOGIN_FORM[] =
+    "<form method=\"get\" action=\"/login\">\n"
+    "<label for=\"token\">Token</label>\n"
+    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
+    "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
+    "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
+    "</main>\n</body>\n</html>\n";
+
+static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
+    buf page;
+    buf_init(&page, 8192);
+    int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
+    if (rc == BUF_OK && wrong)
+        rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
+    if (rc == BUF_OK)
+        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
+    size_t len = 0;
+    char *body = rc == BUF_OK ? buf_detach(&page, &len) : NULL;
+    buf_free(&page);
+    struct MHD_Response *r = NULL;
+    if (body != NULL)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return ui_queue(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r);
+}
+
+/* GET /login: the form, or ?token=... traded for the session cookie. */
+static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
+                                      const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (u->auth == NULL)
+        return ui_redirect(c, "/", NULL); /* nothing to log in to */
+    const char *tok = NULL;
+    size_t tok_len = 0;
+    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
+            MHD_YES ||
+        tok == NULL || tok_len == 0)
+        return ui_send_login_page(c, 0);
+    if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
+        log_event(LOG_INFO, "ui_login_failed", NULL);
+        return ui_send_login_page(c, 1);
+    }
+    char cookie[128];
+    if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
+        return ui_send_error(c, 500, "cannot build the session cookie", NULL);
+    return ui_redirect(c, "/", cookie);
+}
+
+/* The auth gate, before routing. Returns 1 when the request may go on;
+ * otherwise the answer (401 or a redirect to /login) is queued in *ret. */
+static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, const char *method,
+                   enum MHD_Result *ret) {
+    if (u->auth == NULL)
+        return 1;
+    ui_auth_path kind = ui_auth_classify(url);
+    if (ui_is_metrics_page(c, url))
+        kind = UI_AUTH_PATH_PAGE; /* the web UI's Metrics page, not the scrape */
+    if (kind == UI_AUTH_PATH_OPEN || kind == UI_AUTH_PATH_LOGIN)
+        return 1;
+    if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
+                           ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
+        return 1;
+    if (kind == UI_AUTH_PATH_PAGE && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+        *ret = ui_redirect(c, "/login", NULL);
+    else
+        *ret = ui_send_unauthorized(c);
+    return 0;
+}
+
+/* ---- the daemon ------------------------------------------------------------ */
+
+/* 1 for a GET or HEAD that announces no body: those are answered once the
+ * request is complete so that the connection can be kept alive. */
+static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    if (ui_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+        return 0;
+    const char *cl = ui_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl == NULL || strcmp(cl, "0") == 0;
+}
+
+static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls) {
+    ui_server *u = cls;
+    (void)version;
+    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen) {
+        /* POST /api/v1/import: body chunks, then the end of the body */
+        ui_import_req *ir = *con_cls;
+        if (*upload_data_size > 0) {
+            if (ir->failed == 0)
+                ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        buf out;
+        buf_init(&out, 1 << 20);
+        int status = api_import_finish(ir->im, &out);
+        ui_import_req_free(ir);
+        *con_cls = &ui_state_answered;
+        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, NULL);
+        buf_free(&out);
+        return ret;
+    }
+    if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes",
+                 u->max_header);
+        buf out;
+        buf_init(&out, 4096);
+        api_error_json(&out, "headers_too_large", msg);
+        *con_cls = &ui_state_answered;
+        enum MHD_Result ret = ui_send_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
+        buf_free(&out);
+        return ret;
+    }
+    if (*con_cls == NULL && u->st != NULL && url != NULL &&
+        api_stream_route(method, url) == API_STREAM_IMPORT) {
+        enum MHD_Result denied = MHD_NO;
+        if (!ui_gate(u, c, url, method, &denied)) {
+            *con_cls = &ui_state_answered; /* the body is not read */
+            return denied;
+        }
+        ui_import_req *ir = calloc(1, sizeof(*ir));
+        if (ir != NULL)
+            ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+        if (ir == NULL || ir->im == NULL) {
+            free(ir);
+            *con_cls = &ui_state_answered;
+            return ui_send_error(c, 503, "out of memory", NULL);
+        }
+        *con_cls = ir;
+        return MHD_YES;
+    }
+    if (*con_cls == &ui_state_answered) {
+        *upload_data_size = 0; /* a request body is discarded */
+        return MHD_YES;
+    }
+    if (*con_cls == &ui_state_seen && *upload_data_size != 0)
+        return MHD_NO; /* a body we were told would not come: close */
+    if (*con_cls == NULL && ui_defer_answer(c, method)) {
+        /* Answer on the next call: libmicrohttpd keeps the connection
+         * alive only for responses queued after the request was read. */
+        *con_cls = &ui_state_seen;
+        return MHD_YES;
+    }
+    /* Everything else is answered at once, before any body is read (the
+     * connection then closes): other methods get a 405, and a GET with a
+     * body is answered without reading it. */
+    *con_cls = &ui_state_answered;
+    if (url == NULL || url[0] != '/')
+        return ui_send_error(c, 400, "bad request target", NULL);
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied))
+        return denied;
+    if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
+        return ui_serve_login(u, c, method);
+    if (strcmp(url, "/readyz") == 0)
+        return ui_serve_readyz(u, c, method);
+    if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
+        return ui_serve_metrics(u, c, method);
+    if (api_is_api_path(url))
+        return ui_serve_api(u, c, url, method);
+    return ui_serve_static(c, url, method);
+}
+
+/* Frees an import whose request ended early (client gone, timeout). */
+static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)toe;
+    http_guard_completed(c);
+    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
+        ui_import_req_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
+    ui_server *u = cls;
+    char msg[512], quoted[600];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(u->guard, msg);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_event(LOG_DEBUG, "ui_http", "transport=ui msg=\"%s\"",
+              log_quote(msg, quoted, sizeof(quoted)));
+}
+
+int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char reason[256];
+    *out = NULL;
+    if (cfg == NULL || cfg->addr == NULL) {
+        snprintf(err, errlen, "ui: no listen address");
+        return -1;
+    }
+    if (netaddr_parse(cfg->addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        return -1;
+    }
+    ui_server *u = calloc(1, sizeof(*u));
+    if (u == NULL) {
+        snprintf(err, errlen, "ui: out of memory");
+        return -1;
+    }
+    u->st = st;
+    u->auth = cfg->auth;
+    u->storage_memory = cfg->storage_memory;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    atomic_init(&u->draining, 0);
+    if (pthread_mutex_init(&u->mu, NULL) != 0) {
+        snprintf(err, errlen, "ui: cannot create a mutex");
+        goto fail_after_alloc;
+    }
+    int fd = netaddr_listen(&ss, sslen, 128, reason, sizeof(reason));
+    if (fd < 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        goto fail_after_mutex;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        snprintf(err, errlen, "ui: cannot read the bound address of %s", cfg->addr);
+        goto fail_after_socket;
+    }
+    u->port = netaddr_port((const struct sockaddr *)&bound);
+    /* MHD takes a duplicate: it closes that one at stop (and possibly on a
+     * failed start), we always close ours, so no descriptor is closed twice. */
+    int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mhd_fd < 0) {
+        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", cfg->addr);
+        goto fail_after_socket;
+    }
+    unsigned max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
+    if (max_conn < UI_THREADS)
+        max_conn = UI_THREADS; /* MHD splits the limit across the workers */
+    unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
+    if (st != NULL)
+        u->hub = api_live_hub_new(st);
+    if (st != NULL && u->hub == NULL) {
+        snprintf(err, errlen, "ui: cannot start the live event hub");
+        close(mhd_fd);
+        goto fail_after_socket;
+    }
+    if (u->hub != NULL)
+        api_live_hub_set_max_streams(u->hub, cfg->max_live_clients ? cfg->max_live_clients
+                                                                   : UI_DEFAULT_MAX_LIVE);
+    u->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
+    size_t pool = u->max_header * 2 > UI_MIN_POOL ? u->max_header * 2 : UI_MIN_POOL;
+    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                        : UI_DEFAULT_REQUEST_TIMEOUT;
+    u->guard = http_guard_new("ui", req_timeout * 1000u, timeout * 1000u);
+    if (u->guard == NULL) {
+        snprintf(err, errlen, "ui: cannot start the connection guard");
+        close(mhd_fd);
+        goto fail_after_socket;
+    }
+    u->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME,
+        0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
+        MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, u->guard, MHD_OPTION_END);
+    if (u->daemon == NULL) {
+        char name[80];
+        netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+        snprintf(err, errlen, "ui: cannot start the HTTP server on %s", name);
+        goto fail_after_socket;
+    }
+    close(fd);
+    char name[80];
+    netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+    log_event(LOG_INFO, "listening", "transport=ui addr=%s", name);
+    *out = u;
+    return 0;
+
+fail_after_socket:
+    http_guard_free(u->guard);
+    api_live_hub_free(u->hub);
+    close(fd);
+fail_after_mutex:
+    pthread_mutex_destroy(&u->mu);
+fail_after_alloc:
+    free(u);
+    return -1;
+}
+
+int ui_server_port(const ui_server *u) {
+    return u != NULL ? u->port : -1;
+}
+
+void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http) {
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->grpc = grpc;
+    u->http = http;
+    pthread_mutex_unlock(&u->mu);
+}
+
+void ui_server_begin_shutdown(ui_server *u) {
+    if (u != NULL)
+        atomic_store(&u->draining, 1);
+}
+
+void ui_server_stats(ui_server *u, ui_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (u == NULL)
+        return;
+    http_guard_stats_get(u->guard, &out->conn);
+    out->live_clients = api_live_hub_streams(u->hub);
+    out->live_clients_refused = api_live_hub_refused(u->hub);
+}
+
+void ui_server_stop(ui_server *u) {
+    if (u == NULL)
+        return;
+    /* Live streams end first: libmicrohttpd must not be stopped with a
+     * suspended connection. Then the daemon joins its worker threads: no
+     * request is running afterwards. */
+    size_t left = api_live_hub_shutdown(u->hub, UI_LIVE_STOP_MS);
+    if (left > 0)
+        log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
+    MHD_stop_daemon(u->daemon);
+    http_guard_free(u->guard);
+    api_live_hub_free(u->hub);
+    for (size_t i = 0; i < u->nreaders; i++)
+        sqlite3_close(u->readers[i].db);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}
