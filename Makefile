@@ -388,6 +388,7 @@ lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
 		$$(find util server storage tests/unit tests/fuzz -name '*.[ch]') || \
 		{ echo "lint: banned function (see STYLE)"; exit 1; }
+	@scripts/lint-includes.sh
 	@echo "lint: ok"
 
 format:

@@ -10,7 +10,7 @@
 #
 #   util/            util/
 #   storage/         storage/ util/
-#   server/net/      server/net/ util/
+#   server/net/      server/net/ storage/ util/
 #   server/decode/   server/decode/ storage/ util/   (+ generated protobuf-c)
 #   server/receive/  server/receive/ server/decode/ server/net/ storage/ util/
 #   server/api/      server/api/ server/decode/ server/net/ storage/ util/
@@ -26,7 +26,7 @@ allowed() {
     case $1 in
     util) echo "util" ;;
     storage) echo "storage util" ;;
-    server/net) echo "server/net util" ;;
+    server/net) echo "server/net storage util" ;;
     server/decode) echo "server/decode storage util gen" ;;
     server/receive) echo "server/receive server/decode server/net storage util" ;;
     server/api) echo "server/api server/decode server/net storage util" ;;
