@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -328,16 +329,31 @@ test('gzip is served when accepted, with its own ETag and Vary', async () => {
   assert.ok(gzipped > 0, 'index.html at least has a gzip copy');
 });
 
-test('hashed file names are immutable, others no-cache', async (t) => {
-  const hashed = webFiles().filter((f) => isHashed(f.urlPath));
-  if (hashed.length === 0) {
-    t.skip('web/ has no content-hashed file yet (the rule itself is unit-tested in test_ui_http)');
-    return;
-  }
-  for (const f of hashed) {
+test('every asset but index.html has a content-hashed name and is immutable; index.html is no-cache', async () => {
+  const files = webFiles();
+  const assets = files.filter((f) => f.urlPath !== '/index.html');
+  assert.ok(files.length > assets.length, `${WEB_DIR} has index.html`);
+  assert.ok(assets.some((f) => f.urlPath.endsWith('.js')) && assets.some((f) => f.urlPath.endsWith('.css')), 'scripts and styles');
+  const index = readFileSync(path.join(WEB_DIR, 'index.html'), 'utf8');
+  for (const f of assets) {
+    // scripts/build-web.mjs names each file by the first 10 hex digits of
+    // the SHA-256 of the bytes it writes
+    const digest = createHash('sha256').update(f.bytes).digest('hex').slice(0, 10);
+    assert.match(path.posix.basename(f.urlPath), new RegExp(`\\.${digest}\\.[a-z]+$`), `${f.urlPath}: named by its content`);
+    assert.ok(isHashed(f.urlPath), f.urlPath);
     const res = await get(f.urlPath);
+    assert.equal(res.status, 200, f.urlPath);
     assert.equal(res.headers['cache-control'], IMMUTABLE, f.urlPath);
   }
+  // the page refers to files by their hashed names only (the other links are
+  // the app's own routes), so a new build is a new URL
+  const refs = [...index.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
+    .filter((u) => u.startsWith('/') && path.posix.basename(u).includes('.'));
+  assert.ok(refs.length > 0, index);
+  for (const u of refs) assert.ok(isHashed(u) && assets.some((f) => f.urlPath === u), `index.html refers to ${u}`);
+  const page = await get('/index.html');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['cache-control'], 'no-cache');
 });
 
 test('client-side routes fall back to index.html; missing files are 404', async () => {
