@@ -10,9 +10,9 @@ export const SQLITE3 = spawnSync('sqlite3', ['-version']).status === 0;
 
 // Whether files in dir can be made immutable (chattr +i), the way the
 // read-only database tests make SQLite's writes fail: false when they can,
-// else the reason to skip (a string).
+// else the reason to skip (a string, printed by the spec reporter).
 export function chattrWorks(dir) {
-  if (process.getuid?.() !== 0) return 'needs root for chattr +i';
+  if (process.getuid?.() !== 0) return 'needs root: chattr +i makes the database files immutable';
   const probe = path.join(dir, 'probe');
   writeFileSync(probe, 'x');
   const r = spawnSync('chattr', ['+i', probe], { encoding: 'utf8' });
