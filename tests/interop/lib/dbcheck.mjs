@@ -21,6 +21,15 @@ export function chattrWorks(dir) {
   return r.status === 0 ? false : `chattr +i not supported here: ${(r.stderr || r.error?.message || '').trim()}`;
 }
 
+// verifyDatabase when the sqlite3 shell is there; without it a diagnostic
+// line says the checks were skipped, except in CI (CI set), where the shell
+// is a test dependency (scripts/deps.sh test) and its absence fails.
+export function verifyDatabaseIfShell(t, dbPath, tmp) {
+  if (SQLITE3) return verifyDatabase(dbPath, tmp);
+  assert.ok(!process.env.CI, 'the sqlite3 shell is missing in CI (scripts/deps.sh test installs it)');
+  t.diagnostic('sqlite3 shell not installed: direct database checks skipped');
+}
+
 // Direct checks on the database file (after a clean stop), with the sqlite3
 // shell: integrity, and every stored summary against the rows it sums.
 export function verifyDatabase(dbPath, tmp) {
