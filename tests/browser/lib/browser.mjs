@@ -95,9 +95,10 @@ export async function stopChecked(srv) {
   if (code !== 0) throw new Error(`loupe exited with code ${code} (signal ${signal})\n${srv.stderr.slice(-4000)}`);
 }
 
-// startLoupe() picks its three ports one after the other, closing each probe
-// socket first, so two of them can come out equal; such a start fails with
-// "Address already in use" and is retried (at most three times).
+// startLoupe() picks three distinct free ports and closes its probe sockets
+// before loupe binds them, so another process on the machine can take one
+// in between; such a start fails with "Address already in use" and is
+// retried (at most three times).
 export async function startServer(opts) {
   for (let attempt = 1; ; attempt++) {
     try {
