@@ -61,7 +61,13 @@ test('pausing the tail keeps the view; resuming brings what arrived meanwhile', 
   await page.waitForURL(/live=0/);
   assert.equal(await page.getByTestId('live-state').textContent(), 'Paused');
   const body = `sent while paused ${Date.now()}`;
+  const asked = rec.requests.length;
   await sendLogs(exp, 'tail', [{ body, severity: SeverityNumber.INFO, time: Date.now() }]);
+  // the view is kept: for the 3 s a live page takes to show a record (the
+  // bound the live tests use), the record stays out and the page asks
+  // nothing about logs
+  await assert.rejects(page.locator('.log-row').filter({ hasText: body }).waitFor({ timeout: 3000 }), /Timeout/);
+  assert.deepEqual(rec.requests.slice(asked).filter((u) => /\/api\/v1\/(logs|live)\b/.test(u)), [], 'no log reads while paused');
   await page.getByTestId('live-toggle').click();
   await page.waitForURL((u) => !u.search.includes('live=0'));
   assert.equal(await page.getByTestId('live-state').textContent(), 'Live');

@@ -74,9 +74,13 @@ test('services page lists every service with its counts and links', async () => 
     const row = table.locator(`tr[data-service="${s.name}"]`);
     assert.equal((await row.getByTestId('svc-logs').textContent()).replace(/,/g, ''), String(s.logCount), `${s.name} log count`);
     assert.equal((await row.getByTestId('svc-traces').textContent()).replace(/,/g, ''), String(s.spanCount), `${s.name} span count`);
+    assert.equal(await row.locator('td').nth(4).textContent(), String(s.errorCount), `${s.name} error count`);
   }
-  // payments had the error span
-  assert.match(await table.locator('tr[data-service="payments"]').textContent(), /1/);
+  // payments had the error span (and frontend the failed root); the column marks them
+  const errorCell = (name) => table.locator(`tr[data-service="${name}"] td`).nth(4);
+  assert.equal(await errorCell('payments').textContent(), '1');
+  assert.ok(await errorCell('payments').evaluate((td) => td.classList.contains('err-text')), 'an error count is marked');
+  assert.equal(await errorCell('checkout').textContent(), '0');
   await table.locator('tr[data-service="checkout"]').getByRole('link', { name: 'Logs' }).click();
   await page.waitForURL(/\/logs\?service=checkout/);
   await logRows(page).first().waitFor();
@@ -480,7 +484,15 @@ test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
   const buckets = page.getByTestId('buckets');
   await buckets.waitFor();
   assert.ok(await buckets.locator('.bucket').count() > 3);
-  assert.match(await page.getByTestId('metric-stats').textContent(), /ms|s/);
+  // three rounds of 4 ms, 20 ms, 20 ms, 50 ms, 300 ms and 1.2 s (route=/a)
+  const stats = page.getByTestId('metric-stats');
+  assert.deepEqual(await stats.locator('thead th').allTextContents(), ['Series', 'p50', 'p90', 'p99', 'count', 'mean', 'max']);
+  const cells = await stats.locator('tbody tr').first().locator('td').allTextContents();
+  assert.equal(await stats.locator('tbody tr').count(), 1);
+  assert.equal(cells[0], 'route=/a');
+  assert.equal(cells[4], '18', 'count');
+  assert.equal(cells[5], '266 ms', 'mean: 1.594 s / 6');
+  assert.equal(cells[6], '1.2 s', 'max');
   noErrors(rec);
 });
 

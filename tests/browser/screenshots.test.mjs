@@ -5,13 +5,14 @@
 // that the page shows what it should, so a blank page never passes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, screenshot, settled, stopChecked, startServer } from './lib/browser.mjs';
+import { assertOnboarding, launch, openPage, screenshot, settled, stopChecked, startServer } from './lib/browser.mjs';
 import { exporters, sendLogs, sendMetrics, sendShopTrace, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
 let shop;
+let history;
 
 before(async () => {
   srv = await startServer();
@@ -45,7 +46,7 @@ before(async () => {
     { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17' }, span: shop.spans.cart, time: now - 29985 },
   ]);
   await sendMetrics(exp, 'checkout', { rounds: 4 });
-  await sendMetricHistory(srv, 'frontend', shop);
+  history = await sendMetricHistory(srv, 'frontend', shop);
 });
 
 // SDKs only report "now", so for charts with a history the screenshots also
@@ -95,6 +96,7 @@ async function sendMetricHistory(server, service, trace) {
     const res = await fetch(`${server.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 200, await res.text());
   }
+  return { counts: routes };
 }
 
 after(async () => {
@@ -103,22 +105,79 @@ after(async () => {
   await stopChecked(srv);
 });
 
+// Each page's ready check waits for the data this file sent, then asserts
+// it is there: an error state or an empty table never makes a screenshot.
+async function noErrorState(page, name) {
+  const errors = await page.locator('.state-error').allTextContents();
+  assert.deepEqual(errors, [], `${name}: the page shows an error`);
+}
+
+// The text of each row of a table (cells joined by " | "), in order.
+async function rowTexts(table) {
+  return table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()).join(' | ')));
+}
+
+// The series table and the uPlot chart of the metric page.
+async function metricShown(page, name) {
+  await page.getByTestId('chart').locator('canvas').first().waitFor();
+  assert.equal(await page.getByTestId('metric-title').textContent(), name);
+  const stats = page.getByTestId('metric-stats');
+  await stats.waitFor();
+  const rows = await rowTexts(stats);
+  assert.equal(rows.length, 2, rows.join('\n'));
+  assert.match(rows[0], /^http\.route=\/cart \| /);
+  assert.match(rows[1], /^http\.route=\/products \| /);
+  const legend = await page.getByTestId('chart').locator('.u-legend').textContent();
+  assert.ok(legend.includes('http.route=/cart') && legend.includes('http.route=/products'), legend);
+  return rows;
+}
+
 const SHOTS = [
-  ['services', '/services', async (page) => { await page.getByTestId('services-table').waitFor(); }],
+  ['services', '/services', async (page) => {
+    const table = page.getByTestId('services-table');
+    await table.waitFor();
+    const names = await table.locator('tr.svc-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.service));
+    assert.deepEqual(names.sort(), ['checkout', 'frontend', 'inventory', 'payments']);
+  }],
   ['logs', '/logs', async (page) => {
-    await page.locator('.log-row').first().waitFor();
     await page.locator('.log-row').filter({ hasText: 'card declined by issuer' }).click();
     await page.getByTestId('log-detail').waitFor();
+    assert.equal(await page.getByTestId('log-body').textContent(), 'card declined by issuer');
+    // 40 frontend records, one from payments, one from checkout
+    assert.equal(await page.getByTestId('log-count').textContent(), '42 logs');
   }],
-  ['traces', '/traces', async (page) => { await page.locator('.trace-table, .state-error').first().waitFor(); }],
+  ['traces', '/traces', async (page) => {
+    const table = page.getByTestId('trace-table');
+    await table.waitFor();
+    const roots = await table.getByTestId('trace-link').allTextContents();
+    // newest first: the shop trace, the inventory sync, then six frontend requests
+    assert.deepEqual(roots, ['GET /orders/{id}', 'sync stock',
+      'GET /products', 'GET /cart', 'GET /products', 'GET /cart', 'GET /products', 'GET /cart']);
+    assert.match(await page.getByTestId('trace-count').textContent(), /^8 traces?$/);
+  }],
   ['trace', () => `/traces/${shop.traceId}?span=${shop.spanIds.charge}`, async (page) => {
+    const wf = page.getByTestId('waterfall');
+    await wf.locator('.span-row').first().waitFor();
+    const spans = await wf.locator('.span-row .wf-label').allTextContents();
+    assert.deepEqual(spans, ['frontendGET /orders/{id}', 'checkoutload cart', 'checkoutSELECT cart', 'paymentscharge card']);
+    assert.equal(await wf.locator('.span-row.selected .wf-span-name').textContent(), 'charge card');
     await page.getByTestId('span-detail').waitFor();
+    assert.equal(await page.getByTestId('span-name').textContent(), 'charge card');
+    assert.equal(await page.getByTestId('span-status').textContent(), 'ERROR');
   }],
   ['metrics', '/metrics?metric=http.server.requests&mservice=frontend', async (page) => {
-    await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
+    await metricShown(page, 'http.server.requests');
   }],
   ['metrics-histogram', '/metrics?metric=http.server.request.duration&mservice=frontend', async (page) => {
-    await page.getByTestId('chart').locator('canvas, .state-error').first().waitFor();
+    const rows = await metricShown(page, 'http.server.request.duration');
+    // the count column: every request the history sent (one window, cumulative from its start)
+    for (const [i, route] of [[0, '/cart'], [1, '/products']]) {
+      const count = rows[i].split(' | ')[4];
+      assert.equal(count, history.counts[route].toLocaleString('en-US'), rows[i]);
+    }
+    await page.getByTestId('buckets').waitFor();
+    const links = await page.getByTestId('exemplar-link').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(links, [`/traces/${shop.traceId}?span=${shop.spanIds.charge}`]);
   }],
 ];
 
@@ -129,6 +188,7 @@ for (const scheme of ['light', 'dark']) {
       await page.goto(srv.uiUrl + (typeof path === 'function' ? path() : path));
       await settled(page);
       await ready(page);
+      await noErrorState(page, name);
       assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), scheme);
       await screenshot(page, `${name}-${scheme}`);
     }
@@ -141,10 +201,13 @@ test('screenshot of the empty state', async () => {
   const empty = await startServer();
   try {
     for (const scheme of ['light', 'dark']) {
-      const { context, page } = await openPage(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+      const { context, page, rec } = await openPage(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } });
       await page.goto(`${empty.uiUrl}/services`);
-      await page.getByTestId('onboarding').waitFor();
+      await settled(page);
+      await assertOnboarding(page, empty);
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), scheme);
       await screenshot(page, `empty-${scheme}`);
+      assert.deepEqual(rec.errors, []);
       await context.close();
     }
   } finally {

@@ -92,6 +92,7 @@ test('export, clear, import: the same answers', async () => {
 });
 
 // Reads SSE events from a live stream until `until(events)` or the deadline.
+// `opened` resolves true at the stream's greeting, false if it ended first.
 async function readEvents(url, until, ms) {
   const ac = new AbortController();
   const res = await fetch(url, { signal: ac.signal });
@@ -111,7 +112,7 @@ async function readEvents(url, until, ms) {
       try { chunk = await reader.read(); } catch { break; } finally { clearTimeout(timer); }
       if (chunk.done) break;
       text += dec.decode(chunk.value, { stream: true });
-      if (text.includes(': loupe live')) started.ready();
+      if (text.includes(': loupe live')) started.ready(true);
       let i;
       while ((i = text.indexOf('\n\n')) >= 0) {
         const block = text.slice(0, i);
@@ -125,16 +126,17 @@ async function readEvents(url, until, ms) {
     ac.abort();
     return events;
   })();
+  loop.finally(() => started.ready(false)).catch(() => {});
   return { opened, done: loop };
 }
 
 test('GET /live: committed items within a second, filtered; heartbeats; freed on disconnect', async () => {
   const live = await readEvents(`${srv.uiUrl}/api/v1/live?service=live-a&heartbeat=1s`,
     (evs) => evs.some((e) => e.event === 'trace') && evs.filter((e) => e.event === 'log').length >= 8, 10000);
-  await live.opened;
+  assert.equal(await live.opened, true, 'the first stream opened');
   const other = await readEvents(`${srv.uiUrl}/api/v1/live?events=logs&minSeverity=error&heartbeat=1s`,
     (evs) => evs.filter((e) => e.event === 'log').length >= 3, 10000);
-  await other.opened;
+  assert.equal(await other.opened, true, 'the second stream opened');
   assert.equal((await getJson(srv, '/api/v1/live/streams')).body.streams, 2);
 
   const exp = exporters(srv, 'http/protobuf');

@@ -9,15 +9,15 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { LOUPE_BIN, startLoupe, getJson, freePort } from './lib/server.mjs';
+import { LOUPE_BIN, startLoupe, getJson, freePort, freePorts } from './lib/server.mjs';
 
 function run(args, env = {}) {
   return spawnSync(LOUPE_BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 15000 });
 }
 
 async function loopbackArgs() {
-  return ['--ui-addr', `127.0.0.1:${await freePort()}`, '--otlp-grpc-addr', `127.0.0.1:${await freePort()}`,
-    '--otlp-http-addr', `127.0.0.1:${await freePort()}`];
+  const [ui, grpc, http] = await freePorts(3);
+  return ['--ui-addr', `127.0.0.1:${ui}`, '--otlp-grpc-addr', `127.0.0.1:${grpc}`, '--otlp-http-addr', `127.0.0.1:${http}`];
 }
 
 test('--help lists every flag with its environment twin', () => {
@@ -56,10 +56,14 @@ for (const [args, needle] of [
   });
 }
 
-test('a bad value in the environment twin is named in the error', () => {
-  const r = run([], { LOUPE_STORAGE: 'tape' });
+test('a bad value in the environment twin is named in the error', async () => {
+  // loopback ports of its own: were the value taken, loupe would not sit on the defaults
+  const r = run(await loopbackArgs(), { LOUPE_STORAGE: 'tape' });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /LOUPE_STORAGE/);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^loupe: .*LOUPE_STORAGE.*tape/);
 });
 
 test('a port in use is a one-line error naming the address', async () => {

@@ -246,7 +246,17 @@ test('HTTP/1.1 and garbage on the port close only that connection', async () => 
     Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), // empty SETTINGS
     Buffer.from([0xff, 0xff, 0xff, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff]), // oversized frame
   ]));
-  assert.ok(broken.length > 0, 'got SETTINGS/GOAWAY back');
+  // the server's frames (9-byte headers: length, type, flags, stream id)
+  const frames = [];
+  const wire = Buffer.from(broken, 'latin1');
+  for (let i = 0; i + 9 <= wire.length; i += 9 + wire.readUIntBE(i, 3)) {
+    frames.push({ type: wire[i + 3], payload: wire.subarray(i + 9, i + 9 + wire.readUIntBE(i, 3)) });
+  }
+  const types = frames.map((f) => f.type);
+  assert.equal(types[0], 0x4, `SETTINGS first: frame types ${types}`);
+  assert.equal(types.at(-1), 0x7, `GOAWAY last: frame types ${types}`);
+  // RFC 9113: a frame over the peer's SETTINGS_MAX_FRAME_SIZE is FRAME_SIZE_ERROR (0x6)
+  assert.equal(frames.at(-1).payload.readUInt32BE(4), 0x6, 'GOAWAY with FRAME_SIZE_ERROR');
   await assertStillWorks('junk connections');
   await assertRawStillWorks('junk connections');
 });

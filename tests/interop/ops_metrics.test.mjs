@@ -274,3 +274,5 @@ test('/readyz is 503 while the database refuses writes, 200 again once it recove
     rmSync(RO_DIR, { recursive: true, force: true });
   }
 });
+
+if (RO_SKIP) rmSync(RO_DIR, { recursive: true, force: true });

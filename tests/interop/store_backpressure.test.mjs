@@ -54,6 +54,14 @@ async function checkTraces(ledger, { refusedMustBeAbsent = false } = {}) {
   return present;
 }
 
+// loupe_requests_total{transport="grpc",outcome="backpressure"} from GET /metrics.
+async function grpcRefusals() {
+  const text = await (await fetch(`${srv.uiUrl}/metrics`)).text();
+  const m = /^loupe_requests_total\{transport="grpc",outcome="backpressure"\} (\d+)$/m.exec(text);
+  assert.ok(m, 'the gRPC backpressure counter is exported');
+  return Number(m[1]);
+}
+
 test('the test hook is announced', () => {
   assert.match(srv.stderr, new RegExp(`level=warn event=store_test_writer_delay delay_ms=${DELAY_MS}`));
 });
@@ -162,12 +170,15 @@ test('gRPC clients retrying UNAVAILABLE (grpc-js retry policy) get every span st
   const ledger = new Ledger();
   const reqs = Array.from({ length: 20 }, () => gen.traceRequest({ traces: 4, spansPerTrace: 16, split: false }));
   reqs.forEach((r) => ledger.sent(r));
+  const refusedBefore = await grpcRefusals();
   const res = await Promise.all(reqs.map((r) => grpcCall(client, TRACES, r.body, { deadlineMs: 60000 })));
   client.close();
   res.forEach((r, i) => {
     assert.equal(r.code, 0, `call ${i}: ${r.code} ${r.details}`);
     ledger.acked(reqs[i]);
   });
+  // every call succeeded, yet the server refused some attempts: those were retried
+  assert.ok(await grpcRefusals() > refusedBefore, 'the server answered UNAVAILABLE to some attempts');
   assert.equal(await checkTraces(ledger), 20 * 64);
 });
 

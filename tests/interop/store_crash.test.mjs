@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
 import { getApi } from './lib/load.mjs';
 import { newRound, startMixedLoad, verifyRound } from './lib/mixedload.mjs';
-import { SQLITE3, verifyDatabase } from './lib/dbcheck.mjs';
+import { verifyDatabaseIfShell } from './lib/dbcheck.mjs';
 
 const ROUNDS = Number(process.env.LOUPE_CRASH_ROUNDS || 5);
 const LOAD_MAX_MS = 4000; // a round's load never lasts longer
@@ -76,8 +76,7 @@ test(`kill -9 mid-load, ${ROUNDS} rounds: every acknowledged span and log surviv
     const res = await srv.stop();
     assert.equal(res.code, 0, `clean exit\n${srv.stderr}`);
   }
-  if (SQLITE3) verifyDatabase(path.join(dataDir, 'loupe.db'), tmp);
-  else t.diagnostic('sqlite3 shell not installed: direct database checks skipped');
+  verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   assert.ok(existsSync(path.join(dataDir, 'loupe.db')));
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -115,6 +114,6 @@ test('kill -9 while retention evicts: traces whole or gone, counters match', { t
     const res = await srv.stop();
     assert.equal(res.code, 0, `clean exit\n${srv.stderr}`);
   }
-  if (SQLITE3) verifyDatabase(path.join(dataDir, 'loupe.db'), tmp);
+  verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -167,14 +167,14 @@ test('size cap: retention keeps the database under --max-db-size; a request that
   rmSync(srv.dataDir, { recursive: true, force: true });
 });
 
-test('full filesystem: 503 + Retry-After and UNAVAILABLE with a clear log line, then ingest resumes once space is freed', { timeout: 120000, skip: !IS_ROOT && 'needs root to mount a small tmpfs' }, async (t) => {
+test('full filesystem: 503 + Retry-After and UNAVAILABLE with a clear log line, then ingest resumes once space is freed', { timeout: 120000, skip: !IS_ROOT && 'needs root: mounts a small tmpfs to fill' }, async (t) => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-diskfull-'));
   const mnt = path.join(tmp, 'mnt');
   mkdirSync(mnt);
   const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', mnt], { encoding: 'utf8' });
   if (mount.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
-    t.skip(`cannot mount a tmpfs: ${mount.stderr.trim()}`);
+    t.skip(`root, but cannot mount a tmpfs: ${mount.stderr.trim()}`);
     return;
   }
   let srv;

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { startLoupe as start } from './lib/server.mjs';
 import { exporters, sendTraces, sendLogs, sendMetrics } from './lib/telemetry.mjs';
 import { LoadGen, Ledger, post, getApi, pool, allLogBodies, serviceCounts } from './lib/load.mjs';
-import { SQLITE3, verifyDatabase } from './lib/dbcheck.mjs';
+import { verifyDatabaseIfShell } from './lib/dbcheck.mjs';
 
 // Servers still running when a test fails are killed, so that the runner
 // does not wait for them.
@@ -44,15 +44,16 @@ async function snapshot(srv, services, traceIds) {
   return out;
 }
 
-test('SIGTERM and restart: traces, logs, metrics and counters answered exactly as before', { timeout: 120000 }, async () => {
+test('SIGTERM and restart: traces, logs, metrics and counters answered exactly as before', { timeout: 120000 }, async (t) => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-restart-'));
   const dataDir = path.join(tmp, 'data');
   let srv = await startLoupe({ storage: 'sqlite', dataDir });
   const exp = exporters(srv, 'http/protobuf');
   const sent = await sendTraces(exp, 'restart-sdk');
-  await sendLogs(exp, 'restart-sdk');
-  await sendMetrics(exp, 'restart-sdk');
+  const sentLogs = await sendLogs(exp, 'restart-sdk');
+  const sentMetrics = await sendMetrics(exp, 'restart-sdk');
   await Promise.all(Object.values(exp).map((e) => e.shutdown()));
+  for (const r of [...sent.results, ...sentLogs.results, ...sentMetrics.results]) assert.equal(r.code, 0, `export failed: ${r.error}`);
   // and some volume, traces split across requests
   const gen = new LoadGen('restart-load');
   const agent = new http.Agent({ keepAlive: true });
@@ -67,6 +68,10 @@ test('SIGTERM and restart: traces, logs, metrics and counters answered exactly a
   agent.destroy();
   const services = ['restart-sdk', 'restart-load'];
   const before = await snapshot(srv, services, traceIds);
+  // the snapshot holds what was sent (an empty one would compare equal too)
+  assert.equal(before.traces[sent.traceId].status, 200);
+  assert.equal(before.traces[sent.traceId].body.spans.length, sent.spans.length);
+  assert.equal(before.logs['restart-sdk'].length, sentLogs.records.length);
   assert.equal(before.logs['restart-load'].length, 2000);
   assert.ok(before.metrics['restart-sdk'].metrics.length >= 4);
 
@@ -79,7 +84,7 @@ test('SIGTERM and restart: traces, logs, metrics and counters answered exactly a
   assert.match(srv.stderr, /event=store_open mode=sqlite [^\n]* spans=\d+ logs=2\d{3} points=\d+/);
   res = await srv.stop();
   assert.equal(res.code, 0);
-  if (SQLITE3) verifyDatabase(path.join(dataDir, 'loupe.db'), tmp);
+  verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -104,7 +109,12 @@ test('SIGTERM in the middle of a load: every acknowledged span and log is there 
     }
   };
   const senders = [sender('t'), sender('t'), sender('t'), sender('l'), sender('l')];
-  await new Promise((r) => setTimeout(r, 800));
+  // SIGTERM once the load is well under way: 10 trace and 4 log requests
+  // acknowledged (bounded by the senders' deadline)
+  while (ledger.ackedSpanCount < 640 || ledger.ackedLogs.size < 256) {
+    assert.ok(Date.now() < deadline, `the load got only ${ledger.ackedSpanCount} spans and ${ledger.ackedLogs.size} logs through`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const stopped = srv.stop({ keepData: true });
   const res = await stopped;
   stopping = true;
@@ -129,7 +139,7 @@ test('SIGTERM in the middle of a load: every acknowledged span and log is there 
   for (const b of ledger.ackedLogs) assert.ok(bodies.has(b), `acknowledged log missing: ${b}`);
   api.destroy();
   assert.equal((await srv.stop()).code, 0);
-  if (SQLITE3) verifyDatabase(path.join(dataDir, 'loupe.db'), tmp);
+  verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startLoupe } from './lib/server.mjs';
 import { newRound, startMixedLoad, verifyRound } from './lib/mixedload.mjs';
-import { SQLITE3, verifyDatabase } from './lib/dbcheck.mjs';
+import { verifyDatabaseIfShell } from './lib/dbcheck.mjs';
 
 const LOAD_MAX_MS = 5000;
 const SHUTDOWN_LIMIT_MS = 10000;
@@ -81,7 +81,6 @@ test('SIGTERM mid-load, 3 rounds: clean exit within 10 s, every acknowledged ite
   } finally {
     if (srv) await srv.kill();
   }
-  if (SQLITE3) verifyDatabase(path.join(dataDir, 'loupe.db'), tmp);
-  else t.diagnostic('sqlite3 shell not installed: direct database checks skipped');
+  verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -2,7 +2,8 @@
 // playwright-core for the web UI tests, with the page's errors, dialogs and
 // requests recorded so tests can assert on them.
 import { chromium } from 'playwright-core';
-import { startLoupe } from '../../interop/lib/server.mjs';
+import assert from 'node:assert/strict';
+import { getJson, startLoupe } from '../../interop/lib/server.mjs';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,31 @@ export async function settled(page) {
   });
 }
 
+// Asserts the onboarding block of an empty page: the heading names `what`,
+// and the endpoints to copy carry the OTLP ports the server reports at
+// GET /api/v1/info (which must be the ports it was started on), not the
+// defaults. Returns the onboarding locator.
+export async function assertOnboarding(page, srv, what = 'telemetry') {
+  const info = await getJson(srv, '/api/v1/info');
+  assert.equal(info.status, 200);
+  assert.equal(info.body.otlpGrpcPort, srv.grpcPort, 'GET /api/v1/info: the gRPC port');
+  assert.equal(info.body.otlpHttpPort, srv.httpPort, 'GET /api/v1/info: the HTTP port');
+  const { otlpGrpcPort: grpc, otlpHttpPort: http } = info.body;
+  const ob = page.getByTestId('onboarding');
+  // drawn with the defaults first, again once /api/v1/info has answered
+  await ob.getByTestId('grpc-endpoint').filter({ hasText: `127.0.0.1:${grpc}` }).waitFor();
+  assert.equal(await ob.locator('h2').textContent(), `No ${what} yet`);
+  assert.deepEqual(await ob.locator('.codeline code').allTextContents(), [
+    `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${grpc}`,
+    `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${http}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`,
+    'OTEL_SERVICE_NAME=my-service',
+  ]);
+  assert.equal(await ob.getByTestId('grpc-endpoint').textContent(), `127.0.0.1:${grpc}`);
+  assert.equal(await ob.getByTestId('http-endpoint').textContent(), `http://127.0.0.1:${http}/v1/traces, /v1/logs, /v1/metrics`);
+  assert.ok(!(await ob.textContent()).includes('default ports'), 'no caveat once the ports are known');
+  return ob;
+}
+
 // Stops loupe and fails when it did not exit cleanly (a sanitizer report in
 // ASan builds makes the exit status non-zero).
 export async function stopChecked(srv) {
@@ -69,9 +95,10 @@ export async function stopChecked(srv) {
   if (code !== 0) throw new Error(`loupe exited with code ${code} (signal ${signal})\n${srv.stderr.slice(-4000)}`);
 }
 
-// startLoupe() picks its three ports one after the other, closing each probe
-// socket first, so two of them can come out equal; such a start fails with
-// "Address already in use" and is retried (at most three times).
+// startLoupe() picks three distinct free ports and closes its probe sockets
+// before loupe binds them, so another process on the machine can take one
+// in between; such a start fails with "Address already in use" and is
+// retried (at most three times).
 export async function startServer(opts) {
   for (let attempt = 1; ; attempt++) {
     try {
