@@ -57,6 +57,7 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "server/decode/otlp.h"
+#include "server/net/http_util.h"
 #include "server/net/recv_stats.h"
 
 #define GRPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
@@ -255,8 +256,7 @@ struct grpc_conn {
 struct grpc_server {
     grpc_config cfg;
     char *addr;
-    char *keys[2];
-    size_t keylens[2];
+    char *keys[2]; /* owned copies of the configured keys, keys[0..nkeys) */
     int nkeys;
     size_t max_msg;
     unsigned max_conns;
@@ -317,22 +317,12 @@ static void grpc_sweep_soon(grpc_server *g, int64_t when) {
 
 /* ---- header values ------------------------------------------------------ */
 
-/* Constant-time comparison of a presented key with a configured one: the
- * time depends on the presented length only. */
-static int grpc_key_equal(const char *key, size_t keylen, const uint8_t *v, size_t vlen) {
-    volatile unsigned diff = (unsigned)(keylen != vlen);
-    for (size_t i = 0; i < vlen; i++) {
-        uint8_t k = i < keylen ? (uint8_t)key[i] : 0;
-        diff |= (unsigned)(k ^ v[i]);
-    }
-    return diff == 0;
-}
-
-static int grpc_key_matches(const grpc_server *g, const uint8_t *v, size_t vlen) {
-    int ok = 0;
-    for (int i = 0; i < g->nkeys; i++)
-        ok |= grpc_key_equal(g->keys[i], g->keylens[i], v, vlen);
-    return ok;
+/* 1 when a request header value presents one of the API keys (the same
+ * rules as OTLP/HTTP: server/net/http_util.h). */
+static int grpc_key_matches(const grpc_server *g, http_util_key_source src, const uint8_t *v,
+                            size_t vlen) {
+    return http_util_api_key_match((const char *const *)g->keys, (size_t)g->nkeys, src,
+                                   (const char *)v, vlen);
 }
 
 /* Parses a grpc-timeout value ("1*8 digits" + unit H M S m u n) into ns.
@@ -885,11 +875,10 @@ static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame,
                 st->deadline = now + ns > 0 ? now + ns : 1;
         }
     } else if (NAME_IS("x-otlp-api-key")) {
-        if (c->srv->nkeys > 0 && grpc_key_matches(c->srv, value, valuelen))
+        if (grpc_key_matches(c->srv, HTTP_UTIL_KEY_HEADER, value, valuelen))
             st->hflags |= GRPC_H_AUTHED;
     } else if (NAME_IS("authorization")) {
-        if (c->srv->nkeys > 0 && valuelen > 7 && strncasecmp((const char *)value, "bearer ", 7) == 0 &&
-            grpc_key_matches(c->srv, value + 7, valuelen - 7))
+        if (grpc_key_matches(c->srv, HTTP_UTIL_KEY_AUTHORIZATION, value, valuelen))
             st->hflags |= GRPC_H_AUTHED;
     }
 #undef NAME_IS
@@ -1593,7 +1582,6 @@ static int grpc_server_new(const grpc_config *cfg, store *st, grpc_server **out,
             g->keys[g->nkeys] = grpc_strdup(cfg->api_keys[i]);
             if (g->keys[g->nkeys] == NULL)
                 goto fail;
-            g->keylens[g->nkeys] = strlen(cfg->api_keys[i]);
             g->nkeys++;
         }
     }

@@ -29,6 +29,7 @@
 #include "util/gz.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "server/decode/otlp.h"
+#include "server/net/auth_cases.h"
 
 #define TRACES "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -716,6 +717,46 @@ START_TEST(test_api_keys) {
 }
 END_TEST
 
+/* The shared credential table (tests/unit/server/net/auth_cases.h): gRPC
+ * accepts exactly the values OTLP/HTTP and the UI accept. */
+START_TEST(test_auth_cases) {
+    grpc_config cfg = *cfg_default();
+    cfg.api_keys[0] = AUTH_CASE_KEY;
+    client *cl = cl_new(&cfg);
+    size_t len;
+    uint8_t *msg = trace_msg(1, 0, &len);
+    for (size_t i = 0; i < AUTH_N_CASES; i++) {
+        const auth_case *ac = &auth_cases[i];
+        const char *extra[5] = {NULL};
+        int n = 0;
+        if (ac->authorization) {
+            extra[n++] = "authorization";
+            extra[n++] = ac->authorization;
+        }
+        if (ac->api_key) {
+            extra[n++] = "x-otlp-api-key";
+            extra[n++] = ac->api_key;
+        }
+        int before = fake.n;
+        tstream *t = cl_stream(cl, cl_export(cl, msg, len, extra));
+        if (ac->padded) {
+            /* Not a valid HTTP/2 field value: nghttp2 resets the stream. */
+            ck_assert_msg(t->closed && t->close_error == NGHTTP2_PROTOCOL_ERROR, "case %zu", i);
+            ck_assert_msg(fake.n == before, "case %zu", i);
+        } else if (ac->ok) {
+            ck_assert_msg(fake.n == before + 1, "case %zu: not accepted", i);
+            ck_assert_msg(t->grpc_status == -1, "case %zu", i);
+        } else {
+            ck_assert_msg(fake.n == before, "case %zu: accepted", i);
+            ck_assert_msg(t->grpc_status == OTLP_GRPC_UNAUTHENTICATED, "case %zu: status %d", i,
+                          t->grpc_status);
+        }
+    }
+    free(msg);
+    cl_free(cl);
+}
+END_TEST
+
 START_TEST(test_many_streams) {
     client *cl = cl_new(cfg_default());
     size_t len;
@@ -1011,6 +1052,7 @@ static Suite *grpc_suite(void) {
     tcase_add_test(tc, test_oversize_refused_from_prefix);
     tcase_add_test(tc, test_error_statuses);
     tcase_add_test(tc, test_api_keys);
+    tcase_add_test(tc, test_auth_cases);
     tcase_add_test(tc, test_many_streams);
     tcase_add_test(tc, test_http1_and_garbage);
     tcase_add_test(tc, test_idle_timeout);
