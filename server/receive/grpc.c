@@ -52,7 +52,9 @@
 #include "util/buf.h"
 #include "util/clk.h"
 #include "grpc_frame.h"
-#include "grpc_internal.h"
+#ifdef LOUPE_TESTING
+#include "grpc_detached.h"
+#endif
 #include "util/gz.h"
 #include "util/log.h"
 #include "util/netaddr.h"
@@ -232,8 +234,10 @@ struct grpc_conn {
     grpc_server *srv;
     grpc_conn *prev, *next;
     uint32_t slot, gen;
-    int fd;       /* -1 for a detached connection */
+    int fd;       /* -1 for a detached connection (test builds) */
+#ifdef LOUPE_TESTING
     buf *sink;    /* detached: where the output goes */
+#endif
     nghttp2_session *session;
     grpc_stream *streams;
     unsigned nstreams;
@@ -264,8 +268,10 @@ struct grpc_server {
     int64_t request_ns;
     size_t max_header;
     store *st;
-    grpc_append_fn append; /* tests only; NULL = store_append() */
+#ifdef LOUPE_TESTING
+    grpc_append_fn append; /* replaces store_append() when set */
     void *append_ctx;
+#endif
     int lfd;
     int epfd;
     int port;
@@ -273,7 +279,6 @@ struct grpc_server {
     grpc_hub *hub;
     pthread_t thread;
     int thread_started;
-    int detached;
     atomic_int stop;
     int stopping;
     int64_t stop_deadline;
@@ -549,6 +554,24 @@ static grpc_stream *grpc_conn_find_stream(grpc_conn *c, int32_t id) {
     return NULL;
 }
 
+/* 1 when appended batches have somewhere to go. */
+static int grpc_has_store(const grpc_server *g) {
+#ifdef LOUPE_TESTING
+    if (g->append != NULL)
+        return 1;
+#endif
+    return g->st != NULL;
+}
+
+/* store_append(), or in test builds the test's replacement. */
+static int grpc_append(grpc_server *g, model_batch *batch, grpc_done *d) {
+#ifdef LOUPE_TESTING
+    if (g->append != NULL)
+        return g->append(g->append_ctx, batch, grpc_store_done, d);
+#endif
+    return store_append(g->st, batch, grpc_store_done, d);
+}
+
 /* The request is complete: inflate, decode, append. */
 static void grpc_stream_process(grpc_stream *st) {
     grpc_conn *c = st->conn;
@@ -629,7 +652,7 @@ static void grpc_stream_process(grpc_stream *st) {
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
 
-    if (g->st == NULL && g->append == NULL) {
+    if (!grpc_has_store(g)) {
         model_batch_free(batch);
         recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
         grpc_stream_status(st, OTLP_GRPC_UNAVAILABLE, "no store");
@@ -650,8 +673,7 @@ static void grpc_stream_process(grpc_stream *st) {
     g->hub->appends++;
     pthread_mutex_unlock(&g->hub->mu);
     st->state = GRPC_STREAM_WAIT;
-    int src = g->append ? g->append(g->append_ctx, batch, grpc_store_done, d)
-                        : store_append(g->st, batch, grpc_store_done, d);
+    int src = grpc_append(g, batch, d);
     if (src != STORE_OK) {
         /* The callback will never come: take back its reference. */
         pthread_mutex_lock(&g->hub->mu);
@@ -1043,12 +1065,14 @@ static void grpc_conn_flush(grpc_conn *c) {
         size_t pending = c->out_len - c->out_off;
         if (pending == 0)
             break;
+#ifdef LOUPE_TESTING
         if (c->fd < 0) {
             if (c->sink)
                 buf_append(c->sink, c->out + c->out_off, pending);
             c->out_off = c->out_len = 0;
             continue;
         }
+#endif
         ssize_t w = send(c->fd, c->out + c->out_off, pending, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
@@ -1733,13 +1757,14 @@ void grpc_server_stop(grpc_server *g) {
     grpc_server_free(g);
 }
 
-/* ---- detached mode (tests, fuzzing) -------------------------------------- */
+/* ---- detached mode (test builds only: grpc_detached.h) -------------------- */
+
+#ifdef LOUPE_TESTING
 
 int grpc_server_new_detached(const grpc_config *cfg, store *st, grpc_server **out) {
     char err[128];
     if (grpc_server_new(cfg, st, out, err, sizeof(err)) != 0)
         return -1;
-    (*out)->detached = 1;
     return 0;
 }
 
@@ -1783,3 +1808,5 @@ int grpc_conn_alive_detached(grpc_server *g, const grpc_conn *c) {
             return 1;
     return 0;
 }
+
+#endif /* LOUPE_TESTING */

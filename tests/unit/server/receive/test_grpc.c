@@ -1,6 +1,6 @@
 /* test_grpc.c - unit tests for the OTLP/gRPC receiver (server/grpc.c).
  *
- * The receiver runs detached (grpc_internal.h): no socket, no loop thread.
+ * The receiver runs detached (grpc_detached.h): no socket, no loop thread.
  * The client is an nghttp2 client session in the same thread; bytes are
  * pumped between the two until neither has anything to say, so every test
  * is deterministic. The store is replaced by a fake whose commits the test
@@ -25,7 +25,7 @@
 
 #include "util/buf.h"
 #include "server/receive/grpc.h"
-#include "server/receive/grpc_internal.h"
+#include "server/receive/grpc_detached.h"
 #include "util/gz.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "server/decode/otlp.h"

@@ -1,14 +1,20 @@
-/* grpc_internal.h - test and fuzzing hooks of the OTLP/gRPC receiver.
+/* grpc_detached.h - test and fuzzing hooks of the OTLP/gRPC receiver.
  *
  * A detached server has no listening socket and no loop thread: the caller
  * plays the loop. Its connections have no socket either; bytes are fed in as
  * if read from one and everything the server would write is appended to a
  * sink buffer. Everything else (nghttp2 session, callbacks, the message
  * parser, decoding, store append, responses) is the production code.
- * Not for use by the rest of loupe.
+ * Not for use by the rest of loupe: it exists only in test builds
+ * (LOUPE_TESTING, set by `make TESTING=1`, the test goals and the fuzz
+ * builds); the release build has no detached mode at all.
  */
-#ifndef LOUPE_GRPC_INTERNAL_H
-#define LOUPE_GRPC_INTERNAL_H
+#ifndef LOUPE_GRPC_DETACHED_H
+#define LOUPE_GRPC_DETACHED_H
+
+#ifndef LOUPE_TESTING
+#error "grpc_detached.h is for test builds only (define LOUPE_TESTING)"
+#endif
 
 #include <stddef.h>
 #include <stdint.h>
