@@ -54,6 +54,7 @@ grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
         goto fail_settings;
     c->slot = g->free_slots[--g->nfree];
     c->gen = g->gens[c->slot];
+    assert(c->slot < g->max_conns && g->slots[c->slot] == NULL); /* a free slot is empty */
     g->slots[c->slot] = c;
     if (fd >= 0) {
         struct epoll_event e;
@@ -106,6 +107,7 @@ void grpc_conn_free(grpc_conn *c) {
         g->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    assert(g->nconns > 0 && g->slots[c->slot] == c && g->nfree < g->max_conns);
     g->nconns--;
     recv_count_connection(&g->hub->rc, -1);
     atomic_store_explicit(&g->st_open, g->nconns, memory_order_relaxed);

@@ -61,6 +61,7 @@ static recv_outcome grpc_outcome_of(int code) {
 static void grpc_reply_error_as(grpc_stream *st, int http_status, int code, const char *message,
                                 recv_outcome outcome) {
     grpc_conn *c = st->conn;
+    assert(st->state != GRPC_STREAM_DONE); /* one answer per stream */
     recv_count_request(&c->srv->hub->rc, outcome);
     char status_s[16], code_s[16], msg_s[GRPC_MSG_MAX * 3 + 1];
     int sl = snprintf(status_s, sizeof(status_s), "%d", http_status);
@@ -120,6 +121,7 @@ static ssize_t grpc_resp_read(nghttp2_session *session, int32_t stream_id, uint8
 
 void grpc_reply_ok(grpc_stream *st) {
     grpc_conn *c = st->conn;
+    assert(st->state == GRPC_STREAM_WAIT && st->method >= 0); /* appended, now committed */
     model_signal sig = st->signal;
     buf body;
     buf_init(&body, 1 << 20);

@@ -65,6 +65,7 @@ grpc_stream *grpc_stream_new(grpc_conn *c, int32_t id) {
 
 void grpc_stream_release_input(grpc_stream *st) {
     grpc_server *g = st->conn->srv;
+    assert(g->inflight >= st->buffered);
     grpc_frame_free(&st->frame);
     free(st->msg);
     st->msg = NULL;
@@ -336,108 +337,134 @@ static int grpc_append(grpc_server *g, model_batch *batch, grpc_done *d) {
     return store_append(g->st, batch, grpc_hub_store_done, d);
 }
 
-/* The request is complete: inflate, decode, append. */
-static void grpc_stream_process(grpc_stream *st) {
-    grpc_conn *c = st->conn;
-    grpc_server *g = c->srv;
+/* Step 1: the message as sent, or inflated into *inflated when compressed.
+ * Returns 0 with *data and *len set, or -1 once the stream is answered. */
+static int grpc_stream_inflate(grpc_stream *st, buf *inflated, const uint8_t **data,
+                               size_t *len) {
+    grpc_server *g = st->conn->srv;
+    char msg[GRPC_MSG_MAX];
+    static const uint8_t empty[1] = {0};
+    *data = st->msg != NULL ? st->msg : empty;
+    *len = st->msg_len;
+    if (!st->msg_compressed)
+        return 0;
+    if ((st->hflags & GRPC_H_ENC_LONG) || strcmp(st->encoding, "gzip") != 0) {
+        if (st->encoding[0] == '\0' || strcmp(st->encoding, "identity") == 0) {
+            grpc_reply_status(st, OTLP_GRPC_INTERNAL, "compressed message without a grpc-encoding");
+        } else {
+            snprintf(msg, sizeof(msg), "grpc-encoding %s%s is not supported (%s)", st->encoding,
+                     (st->hflags & GRPC_H_ENC_LONG) ? "..." : "", GRPC_ACCEPT_ENCODING);
+            grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, msg);
+        }
+        return -1;
+    }
+    int zrc = gz_inflate(st->msg, st->msg_len, inflated);
+    if (zrc == GZ_ETOOBIG) {
+        snprintf(msg, sizeof(msg), "decompressed message exceeds the limit of %zu bytes",
+                 g->max_msg);
+        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+        return -1;
+    }
+    if (zrc == GZ_ENOMEM) {
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
+        return -1;
+    }
+    if (zrc != GZ_OK) {
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "cannot decompress the message (gzip)");
+        return -1;
+    }
+    *data = inflated->ptr != NULL ? (const uint8_t *)inflated->ptr : empty;
+    *len = inflated->len;
+    return 0;
+}
+
+/* The memory a decoded batch may take: GRPC_BATCH_MEM_FACTOR times the
+ * message limit, at least 64 MiB. */
+static size_t grpc_batch_mem_limit(const grpc_server *g) {
+    size_t limit = g->max_msg > SIZE_MAX / GRPC_BATCH_MEM_FACTOR
+                       ? SIZE_MAX
+                       : g->max_msg * GRPC_BATCH_MEM_FACTOR;
+    return limit < (64u << 20) ? 64u << 20 : limit;
+}
+
+/* Step 2: decodes data[0..len) into *out and counts its items; the
+ * request's buffers (inflated too) are released either way. Returns 0, or
+ * -1 once the stream is answered. */
+static int grpc_stream_decode(grpc_stream *st, const uint8_t *data, size_t len, buf *inflated,
+                              model_batch **out) {
+    grpc_server *g = st->conn->srv;
     char err[256] = "";
     char msg[GRPC_MSG_MAX];
-    const uint8_t *data = st->msg;
-    size_t len = st->msg_len;
-    buf inflated;
-    buf_init(&inflated, g->max_msg);
-
-    if (st->deadline && grpc_now() >= st->deadline) {
-        grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
-        goto out;
-    }
-    if (st->msg_compressed) {
-        if ((st->hflags & GRPC_H_ENC_LONG) || strcmp(st->encoding, "gzip") != 0) {
-            if (st->encoding[0] == '\0' || strcmp(st->encoding, "identity") == 0) {
-                grpc_reply_status(st, OTLP_GRPC_INTERNAL,
-                                   "compressed message without a grpc-encoding");
-            } else {
-                snprintf(msg, sizeof(msg), "grpc-encoding %s%s is not supported (%s)",
-                         st->encoding, (st->hflags & GRPC_H_ENC_LONG) ? "..." : "",
-                         GRPC_ACCEPT_ENCODING);
-                grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, msg);
-            }
-            goto out;
-        }
-        int zrc = gz_inflate(data, len, &inflated);
-        if (zrc == GZ_ETOOBIG) {
-            snprintf(msg, sizeof(msg), "decompressed message exceeds the limit of %zu bytes",
-                     g->max_msg);
-            grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
-            goto out;
-        }
-        if (zrc == GZ_ENOMEM) {
-            grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
-            goto out;
-        }
-        if (zrc != GZ_OK) {
-            grpc_reply_status(st, OTLP_GRPC_INTERNAL, "cannot decompress the message (gzip)");
-            goto out;
-        }
-        data = (const uint8_t *)inflated.ptr;
-        len = inflated.len;
-    }
-    static const uint8_t empty[1] = {0};
-    if (data == NULL)
-        data = empty;
-
-    model_signal sig = st->signal;
     model_batch *batch = NULL;
-    size_t mem_limit = g->max_msg > SIZE_MAX / GRPC_BATCH_MEM_FACTOR
-                           ? SIZE_MAX
-                           : g->max_msg * GRPC_BATCH_MEM_FACTOR;
-    if (mem_limit < (64u << 20))
-        mem_limit = 64u << 20;
-    int rc = otlp_decode_pb(sig, data, len, mem_limit, &batch, err, sizeof(err));
-    buf_free(&inflated);
+    int rc = otlp_decode_pb(st->signal, data, len, grpc_batch_mem_limit(g), &batch, err,
+                            sizeof(err));
+    buf_free(inflated);
     grpc_stream_release_input(st);
     if (rc == OTLP_EDECODE) {
         snprintf(msg, sizeof(msg), "cannot decode the request: %s", err);
         grpc_reply_status(st, OTLP_GRPC_INVALID_ARGUMENT, msg);
-        goto out;
+        return -1;
     }
     if (rc == OTLP_ETOOBIG) {
         grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, "decoded request is too large");
-        goto out;
+        return -1;
     }
     if (rc != OTLP_OK || batch == NULL) {
         grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory decoding the request");
-        goto out;
+        return -1;
     }
     st->rejected = batch->rejected;
-    size_t items = model_batch_items(batch);
-    recv_count_decoded(&g->hub->rc, sig, items,
+    recv_count_decoded(&g->hub->rc, st->signal, model_batch_items(batch),
                        batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
+    *out = batch;
+    return 0;
+}
 
-    if (!grpc_has_store(g)) {
+/* Step 3: hands the batch (owned) to the store; the stream waits for the
+ * commit, or is answered at once when the store refuses it. */
+static void grpc_stream_append(grpc_stream *st, model_batch *batch) {
+    grpc_server *g = st->conn->srv;
+    size_t items = model_batch_items(batch);
+    const char *why = NULL;
+    grpc_done *d = NULL;
+    if (!grpc_has_store(g))
+        why = "no store";
+    else if ((d = grpc_hub_expect(g->hub, grpc_conn_id(st->conn), st->id)) == NULL)
+        why = "out of memory";
+    if (why != NULL) {
         model_batch_free(batch);
-        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "no store");
-        goto out;
-    }
-    grpc_done *d = grpc_hub_expect(g->hub, grpc_conn_id(c), st->id);
-    if (d == NULL) {
-        model_batch_free(batch);
-        recv_count_rejected(&g->hub->rc, sig, RECV_UNAVAILABLE, items);
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
-        goto out;
+        recv_count_rejected(&g->hub->rc, st->signal, RECV_UNAVAILABLE, items);
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, why);
+        return;
     }
     st->state = GRPC_STREAM_WAIT;
     int src = grpc_append(g, batch, d);
     if (src != STORE_OK) {
+        char msg[GRPC_MSG_MAX];
         grpc_hub_cancel(d); /* the callback will never come */
-        recv_count_rejected(&g->hub->rc, sig, recv_outcome_of_store(src), items);
+        recv_count_rejected(&g->hub->rc, st->signal, recv_outcome_of_store(src), items);
         snprintf(msg, sizeof(msg), "store: %s", store_strerror(src));
         grpc_reply_store_error(st, src, msg);
     }
-out:
+}
+
+/* The request is complete: inflate, decode, append. */
+static void grpc_stream_process(grpc_stream *st) {
+    assert(st->state == GRPC_STREAM_RECV && st->have_msg && st->method >= 0);
+    if (st->deadline && grpc_now() >= st->deadline) {
+        grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+        return;
+    }
+    buf inflated;
+    buf_init(&inflated, st->conn->srv->max_msg);
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    model_batch *batch = NULL;
+    if (grpc_stream_inflate(st, &inflated, &data, &len) == 0 &&
+        grpc_stream_decode(st, data, len, &inflated, &batch) == 0)
+        grpc_stream_append(st, batch);
     buf_free(&inflated);
 }
 
