@@ -736,19 +736,6 @@ static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **c
     pthread_mutex_unlock(&h->mu);
 }
 
-static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap) {
-    otlp_http *h = cls;
-    char msg[512], quoted[600];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    http_guard_log(h->guard, msg);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    log_event(LOG_DEBUG, "otlp_http_mhd", "message=\"%s\"", log_quote(msg, quoted, sizeof(quoted)));
-}
-
 /* ---- start and stop ----------------------------------------------------- */
 
 static char *otlp_http_strdup_nonempty(const char *s, int *oom) {
@@ -848,15 +835,19 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
         close(fd);
         goto fail_after_alloc;
     }
-    h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, otlp_http_access, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)OTLP_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-        http_guard_notify, h->guard, MHD_OPTION_END);
+    http_guard_daemon_cfg dcfg = {
+        .flags = MHD_USE_POLL,
+        .listen_fd = fd,
+        .threads = OTLP_HTTP_THREADS,
+        .max_connections = max_conn,
+        .timeout_seconds = timeout,
+        .pool_bytes = pool,
+        .access = otlp_http_access,
+        .access_cls = h,
+        .completed = otlp_http_completed,
+        .completed_cls = h,
+    };
+    h->daemon = http_guard_start_daemon(h->guard, &dcfg);
     if (h->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -885,12 +876,9 @@ int otlp_http_port(const otlp_http *h) {
 
 void otlp_http_get_stats(const otlp_http *h, recv_stats *out) {
     recv_counters_get(h ? &h->rc : NULL, out);
-    if (h == NULL || h->daemon == NULL)
-        return;
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (info != NULL)
-        out->open_connections = (int64_t)info->num_connections;
+    int64_t open = http_guard_daemon_connections(h != NULL ? h->daemon : NULL);
+    if (open >= 0)
+        out->open_connections = open;
 }
 
 void otlp_http_stats(otlp_http *h, http_guard_stats *out) {
