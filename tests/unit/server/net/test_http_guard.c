@@ -3,10 +3,8 @@
  * connection notification wired in (open connections counted, slow requests
  * shut at their deadline) and reports its connection count; the guard's
  * logger counts libmicrohttpd's refusals. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +14,7 @@
 
 #include "server/net/http_guard.h"
 #include "util/clk.h"
-#include "util/netaddr.h"
+#include "server/net/loopback.h"
 
 #define WAIT_MS 5000
 
@@ -58,16 +56,7 @@ typedef struct server {
 } server;
 
 static void server_start(server *s, unsigned max_conn, unsigned request_timeout_ms) {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    char err[128];
-    ck_assert_int_eq(netaddr_parse("127.0.0.1:0", &ss, &len, err, sizeof(err)), 0);
-    int fd = netaddr_listen(&ss, len, 16, err, sizeof(err));
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof(bound);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&bound, &blen), 0);
-    s->port = netaddr_port((const struct sockaddr *)&bound);
+    int fd = loopback_listen(&s->port);
     s->g = http_guard_new("test", request_timeout_ms, 10000);
     ck_assert_ptr_nonnull(s->g);
     http_guard_daemon_cfg cfg = {
@@ -87,17 +76,6 @@ static void server_start(server *s, unsigned max_conn, unsigned request_timeout_
 static void server_stop(server *s) {
     MHD_stop_daemon(s->d);
     http_guard_free(s->g);
-}
-
-static int cli_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    struct timeval tv = {.tv_sec = WAIT_MS / 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
 }
 
 /* Polls until the guard's counters and the daemon's count say what is
@@ -135,8 +113,8 @@ START_TEST(test_counts) {
     server s;
     server_start(&s, 4, 10000);
     ck_assert(wait_for(&s, 0, 0, 0));
-    int a = cli_connect(s.port);
-    int b = cli_connect(s.port);
+    int a = loopback_connect(s.port, WAIT_MS);
+    int b = loopback_connect(s.port, WAIT_MS);
     ck_assert(wait_for(&s, 2, 0, -1));
     close(b);
     ck_assert(wait_for(&s, 1, 0, -1));
@@ -183,7 +161,7 @@ END_TEST
 START_TEST(test_slow_request_shut) {
     server s;
     server_start(&s, 8, 300);
-    int a = cli_connect(s.port);
+    int a = loopback_connect(s.port, WAIT_MS);
     static const char part[] = "GET / HTTP/1.1\r\nHost: t\r\n"; /* never finished */
     ck_assert_int_eq(send(a, part, sizeof(part) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(part) - 1));
     ck_assert(closed_by_server(a));

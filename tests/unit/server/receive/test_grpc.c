@@ -30,6 +30,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "server/decode/otlp.h"
 #include "server/net/auth_cases.h"
+#include "server/net/loopback.h"
 
 #define TRACES "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -904,14 +905,7 @@ static const uint8_t client_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
                                         "\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
 static int sock_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int fd = loopback_connect(port, 0);
     ck_assert_int_eq(write(fd, client_preface, sizeof(client_preface) - 1),
                      (ssize_t)sizeof(client_preface) - 1);
     return fd;

@@ -34,6 +34,7 @@
 #include "util/log.h"
 #include "server/decode/otlp.h"
 #include "server/net/auth_cases.h"
+#include "server/net/loopback.h"
 #include "server/receive/otlp_http.h"
 #include "storage/store.h"
 
@@ -291,15 +292,7 @@ static int fake_wait_completed(int n) {
 #define IO_TIMEOUT_MS 10000
 
 static int cli_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return fd;
+    return loopback_connect(port, IO_TIMEOUT_MS);
 }
 
 /* Sends all bytes; returns 0, or -1 when the peer closed or reset. */
