@@ -1,10 +1,12 @@
 /* http_util.h - small pure helpers for HTTP header values.
  *
- * Media types, content codings, CORS origin and header lists, API-key
- * checks. No I/O and no allocation beyond a caller's buf, so the OTLP/HTTP
- * receiver, the gRPC receiver and the UI server can share them and they can
- * be unit-tested alone. Header values are borrowed NUL-terminated strings;
- * NULL is accepted everywhere a header may be absent.
+ * Media types, content codings, CORS origin and header lists, credentials
+ * (the one bearer parser and the one constant-time secret comparison, and
+ * the API-key checks built on them). No I/O and no allocation beyond a
+ * caller's buf, so the OTLP/HTTP receiver, the gRPC receiver and the UI
+ * server share them and they can be unit-tested alone. Header values are
+ * borrowed NUL-terminated strings, except where a length is passed (a
+ * slice); NULL is accepted everywhere a header may be absent.
  */
 #ifndef LOUPE_HTTP_UTIL_H
 #define LOUPE_HTTP_UTIL_H
