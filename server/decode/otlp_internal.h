@@ -27,6 +27,14 @@ int otlp_convert_metrics(
     const Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *req,
     model_batch *b);
 
+/* Formats a one-line reason into err (nothing when err is NULL or errlen
+ * is 0). */
+void otlp_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The protobuf-c descriptor of the signal's Export*ServiceRequest (NULL for
+ * an unknown signal). */
+const ProtobufCMessageDescriptor *otlp_request_descriptor(model_signal sig);
+
 /* A ProtobufCAllocator that allocates from `a` and never frees (the arena is
  * freed or reset as a whole). */
 void otlp_arena_allocator(ProtobufCAllocator *alloc, arena *a);

@@ -117,18 +117,6 @@ __attribute__((constructor)) static void oj_install_json_hooks(void) {
 
 /* ---- errors ------------------------------------------------------------- */
 
-static void oj_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void oj_errf(char *err, size_t errlen, const char *fmt, ...) {
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Appends to err at *off, keeping it NUL-terminated when truncated. */
 static void oj_err_append(char *err, size_t errlen, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -259,11 +247,11 @@ static void *oj_alloc(oj_ctx *c, size_t count, size_t size, int *rc) {
     }
     if (toobig) {
         *rc = OTLP_ETOOBIG;
-        oj_errf(c->err, c->errlen, "OTLP JSON: the request's structs would exceed %zu bytes",
+        otlp_errf(c->err, c->errlen, "OTLP JSON: the request's structs would exceed %zu bytes",
                 c->limit);
     } else {
         *rc = OTLP_ENOMEM;
-        oj_errf(c->err, c->errlen, "OTLP JSON: out of memory");
+        otlp_errf(c->err, c->errlen, "OTLP JSON: out of memory");
     }
     return NULL;
 }
@@ -760,18 +748,6 @@ static int oj_message(oj_ctx *c, const json_t *obj, const ProtobufCMessageDescri
 
 /* ---- requests ----------------------------------------------------------- */
 
-static const ProtobufCMessageDescriptor *oj_request_descriptor(model_signal sig) {
-    switch (sig) {
-    case MODEL_SIGNAL_TRACES:
-        return &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor;
-    case MODEL_SIGNAL_LOGS:
-        return &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor;
-    case MODEL_SIGNAL_METRICS:
-        return &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor;
-    }
-    return NULL;
-}
-
 size_t otlp_json_transient_limit(size_t len) {
     if (len > (SIZE_MAX - OTLP_JSON_TREE_SLACK) / OTLP_JSON_TREE_FACTOR)
         return SIZE_MAX;
@@ -794,9 +770,9 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     memset(doc, 0, sizeof(*doc));
     if (err != NULL && errlen > 0)
         err[0] = '\0';
-    const ProtobufCMessageDescriptor *d = oj_request_descriptor(sig);
+    const ProtobufCMessageDescriptor *d = otlp_request_descriptor(sig);
     if (d == NULL) {
-        oj_errf(err, errlen, "OTLP JSON: unknown signal");
+        otlp_errf(err, errlen, "OTLP JSON: unknown signal");
         return OTLP_EDECODE;
     }
 
@@ -810,23 +786,23 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     oj_tree_budget.active = 0;
     if (oj_tree_budget.exceeded) {
         otlp_json_doc_free(doc); /* in case jansson kept a partial tree */
-        oj_errf(err, errlen,
+        otlp_errf(err, errlen,
                 "OTLP JSON: the request's JSON tree would exceed %zu bytes (%d times its length)",
                 tree_limit, OTLP_JSON_TREE_FACTOR);
         return OTLP_ETOOBIG;
     }
     if (doc->root == NULL) {
         if (json_error_code(&jerr) == json_error_out_of_memory) {
-            oj_errf(err, errlen, "OTLP JSON: out of memory");
+            otlp_errf(err, errlen, "OTLP JSON: out of memory");
             return OTLP_ENOMEM;
         }
-        oj_errf(err, errlen, "OTLP JSON: invalid JSON: %s (line %d, column %d, byte %d)",
+        otlp_errf(err, errlen, "OTLP JSON: invalid JSON: %s (line %d, column %d, byte %d)",
                 jerr.text, jerr.line, jerr.column, jerr.position);
         oj_err_clean(err, errlen);
         return OTLP_EDECODE;
     }
     if (!json_is_object(doc->root)) {
-        oj_errf(err, errlen, "OTLP JSON: the request must be a JSON object, got %s",
+        otlp_errf(err, errlen, "OTLP JSON: the request must be a JSON object, got %s",
                 oj_type_name(doc->root));
         otlp_json_doc_free(doc);
         return OTLP_EDECODE;
@@ -839,14 +815,14 @@ int otlp_json_doc_parse(otlp_json_doc *doc, model_signal sig, const char *data, 
     doc->arena = arena_new(chunk, limit);
     if (doc->arena == NULL) {
         otlp_json_doc_free(doc);
-        oj_errf(err, errlen, "OTLP JSON: out of memory");
+        otlp_errf(err, errlen, "OTLP JSON: out of memory");
         return OTLP_ENOMEM;
     }
 
     oj_ctx *c = calloc(1, sizeof(*c)); /* the path is too big for a small stack */
     if (c == NULL) {
         otlp_json_doc_free(doc);
-        oj_errf(err, errlen, "OTLP JSON: out of memory");
+        otlp_errf(err, errlen, "OTLP JSON: out of memory");
         return OTLP_ENOMEM;
     }
     c->arena = doc->arena;
@@ -883,10 +859,10 @@ int otlp_decode_json(model_signal sig, const char *data, size_t len, size_t mem_
         rc = probe != NULL ? OTLP_ETOOBIG : OTLP_ENOMEM;
         model_batch_free(probe);
         if (rc == OTLP_ETOOBIG)
-            oj_errf(err, errlen, "OTLP JSON: the memory limit of %zu bytes is too small for a batch",
+            otlp_errf(err, errlen, "OTLP JSON: the memory limit of %zu bytes is too small for a batch",
                     mem_limit);
         else
-            oj_errf(err, errlen, "OTLP JSON: out of memory");
+            otlp_errf(err, errlen, "OTLP JSON: out of memory");
         goto out;
     }
     switch (sig) {
@@ -907,12 +883,12 @@ int otlp_decode_json(model_signal sig, const char *data, size_t len, size_t mem_
         break;
     }
     if (rc == OTLP_ETOOBIG)
-        oj_errf(err, errlen, "OTLP JSON: decoded batch exceeds the memory limit of %zu bytes",
+        otlp_errf(err, errlen, "OTLP JSON: decoded batch exceeds the memory limit of %zu bytes",
                 mem_limit);
     else if (rc == OTLP_ENOMEM)
-        oj_errf(err, errlen, "OTLP JSON: out of memory");
+        otlp_errf(err, errlen, "OTLP JSON: out of memory");
     else if (rc != OTLP_OK)
-        oj_errf(err, errlen, "OTLP JSON: conversion failed (%d)", rc);
+        otlp_errf(err, errlen, "OTLP JSON: conversion failed (%d)", rc);
 out:
     otlp_json_doc_free(&doc);
     if (rc != OTLP_OK) {

@@ -48,15 +48,27 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest pb
 typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest pb_logs_req;
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest pb_metrics_req;
 
-static void pb_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void pb_err(char *err, size_t errlen, const char *fmt, ...) {
+/* ---- shared with the JSON decoder (otlp_internal.h) ------------------- */
+
+void otlp_errf(char *err, size_t errlen, const char *fmt, ...) {
     if (err == NULL || errlen == 0)
         return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+const ProtobufCMessageDescriptor *otlp_request_descriptor(model_signal sig) {
+    switch (sig) {
+    case MODEL_SIGNAL_TRACES:
+        return &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor;
+    case MODEL_SIGNAL_LOGS:
+        return &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor;
+    case MODEL_SIGNAL_METRICS:
+        return &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor;
+    }
+    return NULL;
 }
 
 /* ---- the nesting pre-scan -------------------------------------------------- */
@@ -257,18 +269,6 @@ static void pb_tmp_put(arena *a, pb_tls *tls) {
 
 /* ---- decoding ----------------------------------------------------------- */
 
-static const ProtobufCMessageDescriptor *pb_request_descriptor(model_signal sig) {
-    switch (sig) {
-    case MODEL_SIGNAL_TRACES:
-        return &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor;
-    case MODEL_SIGNAL_LOGS:
-        return &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor;
-    case MODEL_SIGNAL_METRICS:
-        return &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor;
-    }
-    return NULL;
-}
-
 /* A new empty batch; tells a too small mem_limit from out of memory. */
 static int pb_batch_new(model_signal sig, size_t mem_limit, model_batch **out) {
     *out = model_batch_new(sig, mem_limit);
@@ -299,7 +299,7 @@ static int pb_convert(model_signal sig, const ProtobufCMessage *msg, model_batch
 
 int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem_limit,
                    model_batch **out, char *err, size_t errlen) {
-    const ProtobufCMessageDescriptor *desc = pb_request_descriptor(sig);
+    const ProtobufCMessageDescriptor *desc = otlp_request_descriptor(sig);
     model_batch *b = NULL;
     arena *tmp_arena = NULL;
     pb_tls *tls = NULL;
@@ -309,28 +309,28 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (desc == NULL) {
-        pb_err(err, errlen, "unknown signal %d", (int)sig);
+        otlp_errf(err, errlen, "unknown signal %d", (int)sig);
         return OTLP_EDECODE;
     }
     if (data == NULL && len > 0) {
-        pb_err(err, errlen, "no request body");
+        otlp_errf(err, errlen, "no request body");
         return OTLP_EDECODE;
     }
 
     rc = pb_scan_depth(desc, data, len);
     if (rc == PB_SCAN_TOO_DEEP) {
-        pb_err(err, errlen, "protobuf %s: messages nested deeper than %d levels", desc->name,
+        otlp_errf(err, errlen, "protobuf %s: messages nested deeper than %d levels", desc->name,
                OTLP_PB_MAX_DEPTH);
         return OTLP_EDECODE;
     }
     if (rc != PB_SCAN_OK) {
-        pb_err(err, errlen, "malformed protobuf %s (%zu bytes)", desc->name, len);
+        otlp_errf(err, errlen, "malformed protobuf %s (%zu bytes)", desc->name, len);
         return OTLP_EDECODE;
     }
 
     tmp_arena = pb_tmp_get(&tls);
     if (tmp_arena == NULL) {
-        pb_err(err, errlen, "out of memory");
+        otlp_errf(err, errlen, "out of memory");
         return OTLP_ENOMEM;
     }
     pb_tmp tmp = {.a = tmp_arena, .cap = OTLP_PB_TMP_BASE};
@@ -343,14 +343,14 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, &alloc, len, data);
     if (msg == NULL) {
         if (tmp.toobig) {
-            pb_err(err, errlen, "protobuf %s of %zu bytes expands past %zu bytes in memory",
+            otlp_errf(err, errlen, "protobuf %s of %zu bytes expands past %zu bytes in memory",
                    desc->name, len, tmp.cap);
             rc = OTLP_ETOOBIG;
         } else if (tmp.nomem) {
-            pb_err(err, errlen, "out of memory");
+            otlp_errf(err, errlen, "out of memory");
             rc = OTLP_ENOMEM;
         } else {
-            pb_err(err, errlen, "malformed protobuf %s (%zu bytes)", desc->name, len);
+            otlp_errf(err, errlen, "malformed protobuf %s (%zu bytes)", desc->name, len);
             rc = OTLP_EDECODE;
         }
         goto out;
@@ -359,19 +359,19 @@ int otlp_decode_pb(model_signal sig, const uint8_t *data, size_t len, size_t mem
     rc = pb_batch_new(sig, mem_limit, &b);
     if (rc != OTLP_OK) {
         if (rc == OTLP_ETOOBIG)
-            pb_err(err, errlen, "mem_limit of %zu bytes is too small for any batch", mem_limit);
+            otlp_errf(err, errlen, "mem_limit of %zu bytes is too small for any batch", mem_limit);
         else
-            pb_err(err, errlen, "out of memory");
+            otlp_errf(err, errlen, "out of memory");
         goto out;
     }
     rc = pb_convert(sig, msg, b);
     if (rc == OTLP_ETOOBIG && mem_limit == 0)
         rc = OTLP_ENOMEM; /* no cap to exceed: it was the system */
     if (rc == OTLP_ETOOBIG)
-        pb_err(err, errlen, "decoded %s exceed the limit of %zu bytes", model_signal_name(sig),
+        otlp_errf(err, errlen, "decoded %s exceed the limit of %zu bytes", model_signal_name(sig),
                mem_limit);
     else if (rc != OTLP_OK)
-        pb_err(err, errlen, "out of memory");
+        otlp_errf(err, errlen, "out of memory");
 
 out:
     pb_tmp_put(tmp_arena, tls);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@ typedef struct http_guard_conn {
 
 struct http_guard {
     const char *name;
+    char log_event[48]; /* "<name>_mhd", for libmicrohttpd's messages */
     int64_t request_ns, idle_ns;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -64,6 +66,7 @@ http_guard *http_guard_new(const char *name, unsigned request_timeout_ms,
     if (g == NULL)
         return NULL;
     g->name = name;
+    snprintf(g->log_event, sizeof(g->log_event), "%s_mhd", name);
     g->request_ns = (int64_t)request_timeout_ms * 1000000;
     g->idle_ns = (int64_t)idle_timeout_ms * 1000000;
     pthread_condattr_t ca;
@@ -204,4 +207,36 @@ void http_guard_stats_get(http_guard *g, http_guard_stats *out) {
     out->connections_refused = atomic_load_explicit(&g->refused, memory_order_relaxed);
     out->request_timeouts = atomic_load_explicit(&g->timeouts, memory_order_relaxed);
     out->headers_too_large = atomic_load_explicit(&g->headers, memory_order_relaxed);
+}
+
+struct MHD_Daemon *http_guard_start_daemon(http_guard *g, const http_guard_daemon_cfg *cfg) {
+    return MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+            cfg->flags,
+        0, NULL, NULL, cfg->access, cfg->access_cls, MHD_OPTION_EXTERNAL_LOGGER,
+        http_guard_mhd_log, g, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)cfg->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->pool_bytes, MHD_OPTION_NOTIFY_COMPLETED,
+        cfg->completed, cfg->completed_cls, MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, g,
+        MHD_OPTION_END);
+}
+
+void http_guard_mhd_log(void *cls, const char *fmt, va_list ap) {
+    http_guard *g = cls;
+    char msg[512], quoted[600];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    http_guard_log(g, msg);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    log_event(LOG_DEBUG, g != NULL ? g->log_event : "http_mhd", "message=\"%s\"",
+              log_quote(msg, quoted, sizeof(quoted)));
+}
+
+int64_t http_guard_daemon_connections(struct MHD_Daemon *d) {
+    if (d == NULL)
+        return -1;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info != NULL ? (int64_t)info->num_connections : -1;
 }

@@ -13,15 +13,17 @@
  * the connection-closed notification, under the same lock, before
  * libmicrohttpd closes the descriptor.
  *
- * Usage: pass http_guard_notify as MHD_OPTION_NOTIFY_CONNECTION (cls = the
- * guard), call http_guard_received() once a request has fully arrived (and
- * before suspending or answering it), http_guard_completed() from the
- * request-completed notification, and http_guard_log() with every message
- * of libmicrohttpd's logger. Free the guard after MHD_stop_daemon().
+ * Usage: start the daemon with http_guard_start_daemon(), which wires in
+ * the connection notification (http_guard_notify) and the logger
+ * (http_guard_mhd_log); call http_guard_received() once a request has fully
+ * arrived (and before suspending or answering it) and
+ * http_guard_completed() from the request-completed notification. Free the
+ * guard after MHD_stop_daemon().
  */
 #ifndef LOUPE_HTTP_GUARD_H
 #define LOUPE_HTTP_GUARD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,5 +70,37 @@ int http_guard_headers_ok(http_guard *g, struct MHD_Connection *c, const char *u
                           const char *method, size_t max);
 
 void http_guard_stats_get(http_guard *g, http_guard_stats *out);
+
+/* What a guarded libmicrohttpd daemon is started with. */
+typedef struct http_guard_daemon_cfg {
+    unsigned flags;            /* the polling mode (MHD_USE_POLL or MHD_USE_EPOLL), added to
+                                * an internal polling thread pool, suspend/resume and the
+                                * error log */
+    int listen_fd;             /* a bound, listening socket; libmicrohttpd owns it once started */
+    unsigned threads;          /* the thread pool's size */
+    unsigned max_connections;  /* libmicrohttpd refuses connections past this */
+    unsigned timeout_seconds;  /* libmicrohttpd's idle timeout */
+    size_t pool_bytes;         /* per-connection memory (request line, headers, buffers) */
+    MHD_AccessHandlerCallback access;
+    void *access_cls;
+    MHD_RequestCompletedCallback completed; /* may be NULL */
+    void *completed_cls;
+} http_guard_daemon_cfg;
+
+/* Starts a libmicrohttpd daemon guarded by g: http_guard_notify is its
+ * connection notification and http_guard_mhd_log its logger (both with g as
+ * cls). Returns the daemon (stop it with MHD_stop_daemon() before freeing
+ * g), or NULL when libmicrohttpd cannot start it. */
+struct MHD_Daemon *http_guard_start_daemon(http_guard *g, const http_guard_daemon_cfg *cfg);
+
+/* libmicrohttpd's external logger for a guarded daemon (cls = the guard):
+ * counts refusals past the connection limit (http_guard_log) and logs each
+ * message at debug level as event "<name>_mhd". */
+void http_guard_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* The daemon's open connections as libmicrohttpd counts them (summed over
+ * its thread pool), or -1 when it cannot say (NULL daemon). */
+int64_t http_guard_daemon_connections(struct MHD_Daemon *d);
 
 #endif

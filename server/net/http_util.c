@@ -175,11 +175,9 @@ int http_util_secret_equal(const char *a, size_t alen, const char *b, size_t ble
     return diff == 0;
 }
 
-int http_util_bearer_token(const char *authorization, const char **tok, size_t *len) {
-    if (authorization == NULL)
-        return 0;
-    size_t n = strlen(authorization);
-    const char *s = http_util_trim(authorization, &n);
+/* The token of a bearer value s[0..n), see http_util_bearer_token(). */
+static int http_util_bearer_slice(const char *s, size_t n, const char **tok, size_t *len) {
+    s = http_util_trim(s, &n);
     if (n < 7 || !http_util_mem_eq_ci(s, "bearer", 6) || !http_util_is_space((unsigned char)s[6]))
         return 0;
     size_t tlen = n - 7;
@@ -191,29 +189,48 @@ int http_util_bearer_token(const char *authorization, const char **tok, size_t *
     return 1;
 }
 
+int http_util_bearer_token(const char *authorization, const char **tok, size_t *len) {
+    if (authorization == NULL)
+        return 0;
+    return http_util_bearer_slice(authorization, strlen(authorization), tok, len);
+}
+
+int http_util_api_key_match(const char *const *keys, size_t nkeys, http_util_key_source src,
+                            const char *v, size_t vlen) {
+    if (v == NULL)
+        return 0;
+    const char *presented = NULL;
+    size_t plen = 0;
+    if (src == HTTP_UTIL_KEY_AUTHORIZATION) {
+        if (!http_util_bearer_slice(v, vlen, &presented, &plen))
+            return 0;
+    } else {
+        plen = vlen;
+        presented = http_util_trim(v, &plen);
+        if (plen == 0)
+            return 0;
+    }
+    int ok = 0;
+    for (size_t i = 0; i < nkeys; i++) {
+        if (keys[i] != NULL && keys[i][0] != '\0')
+            ok |= http_util_secret_equal(presented, plen, keys[i], strlen(keys[i]));
+    }
+    return ok;
+}
+
 int http_util_api_key_ok(const char *const *keys, size_t nkeys, const char *api_key_header,
                          const char *authorization) {
-    int configured = 0, ok = 0;
-    const char *bearer = NULL;
-    size_t bearer_len = 0;
-    int has_bearer = http_util_bearer_token(authorization, &bearer, &bearer_len);
-    size_t hlen = 0;
-    const char *hkey = NULL;
-    if (api_key_header) {
-        hlen = strlen(api_key_header);
-        hkey = http_util_trim(api_key_header, &hlen);
-    }
-    for (size_t i = 0; i < nkeys; i++) {
-        if (keys[i] == NULL || keys[i][0] == '\0')
-            continue;
-        configured = 1;
-        size_t klen = strlen(keys[i]);
-        /* Both forms are checked against every key so the time taken does
-         * not reveal which one matched. */
-        if (hkey && hlen > 0)
-            ok |= http_util_secret_equal(hkey, hlen, keys[i], klen);
-        if (has_bearer)
-            ok |= http_util_secret_equal(bearer, bearer_len, keys[i], klen);
-    }
-    return !configured || ok;
+    int configured = 0;
+    for (size_t i = 0; i < nkeys; i++)
+        configured |= keys[i] != NULL && keys[i][0] != '\0';
+    if (!configured)
+        return 1;
+    /* Both forms are checked against every key so the time taken does not
+     * reveal which one matched. */
+    int by_header = http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_HEADER, api_key_header,
+                                            api_key_header ? strlen(api_key_header) : 0);
+    int by_bearer = http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_AUTHORIZATION,
+                                            authorization,
+                                            authorization ? strlen(authorization) : 0);
+    return by_header | by_bearer;
 }

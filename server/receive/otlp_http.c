@@ -37,6 +37,7 @@
  */
 #include "otlp_http.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <microhttpd.h>
@@ -201,6 +202,7 @@ static void otlp_http_reject(otlp_http_req *r, unsigned status, int32_t grpc_cod
 
 static void otlp_http_pending_done(otlp_http *h) {
     pthread_mutex_lock(&h->mu);
+    assert(h->pending > 0);
     h->pending--;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
@@ -409,6 +411,7 @@ static void otlp_http_store_done(void *ud, int status, const model_batch *b) {
     otlp_http_req *r = ud;
     otlp_http *h = r->h;
     struct MHD_Connection *conn = r->conn;
+    assert(r->phase == OTLP_HTTP_WAITING); /* suspended until this callback resumes it */
     recv_count_committed(&h->rc, status, b);
     r->store_status = status;
     r->rejected = b ? b->rejected : 0;
@@ -551,24 +554,18 @@ static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t
     return MHD_YES;
 }
 
-/* The body is complete: gunzip, decode, append, suspend. */
-static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
-    otlp_http *h = r->h;
-    struct MHD_Connection *conn = r->conn;
-    const char *kind = r->pb ? "protobuf" : "JSON";
-    char err[256] = "";
-    buf plain;
-    buf_init(&plain, h->max_body);
-    const uint8_t *data = (const uint8_t *)r->body.ptr;
-    size_t len = r->body.len;
-    model_batch *batch = NULL;
-
+/* Step 1 of a complete body: the body as received, or gunzipped into
+ * *plain (the compressed copy is released then). Returns 0 with *data and
+ * *len set, or -1 once the request is rejected. */
+static int otlp_http_inflate(otlp_http_req *r, buf *plain, const uint8_t **data, size_t *len) {
+    *data = (const uint8_t *)r->body.ptr;
+    *len = r->body.len;
     if (r->gzip) {
-        int grc = gz_inflate(data, len, &plain);
+        int grc = gz_inflate(*data, *len, plain);
         if (grc == GZ_ETOOBIG)
             otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
                              "The decompressed request body exceeds the limit of %zu bytes.",
-                             h->max_body);
+                             r->h->max_body);
         else if (grc == GZ_EDATA)
             otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
                              "The request body is not valid gzip data.");
@@ -576,38 +573,60 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
             otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
                              "The receiver is out of memory; retry later.");
         if (grc != GZ_OK)
-            goto answer;
+            return -1;
         otlp_http_release_body(r); /* only the inflated copy is needed now */
-        data = (const uint8_t *)plain.ptr;
-        len = plain.len;
+        *data = (const uint8_t *)plain->ptr;
+        *len = plain->len;
     }
-    if (data == NULL)
-        data = (const uint8_t *)"";
+    if (*data == NULL)
+        *data = (const uint8_t *)"";
+    return 0;
+}
+
+/* Step 2: decodes data[0..len) into *out and counts its items; the body
+ * (and *plain) are released either way. Returns 0, or -1 once the request
+ * is rejected. */
+static int otlp_http_decode(otlp_http_req *r, const uint8_t *data, size_t len, buf *plain,
+                            model_batch **out) {
+    otlp_http *h = r->h;
+    char err[256] = "";
+    model_batch *batch = NULL;
     int drc = r->pb ? otlp_decode_pb(r->sig, data, len, h->mem_limit, &batch, err, sizeof(err))
                     : otlp_decode_json(r->sig, (const char *)data, len, h->mem_limit, &batch,
                                        err, sizeof(err));
-    buf_free(&plain);
+    buf_free(plain);
     otlp_http_release_body(r);
-    if (drc != OTLP_OK) {
-        batch = NULL;
-        if (drc == OTLP_EDECODE)
-            otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
-                             "Cannot decode the %s %s export request: %s", kind,
-                             model_signal_name(r->sig), err[0] ? err : "malformed body");
-        else if (drc == OTLP_ETOOBIG)
-            otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
-                             "The decoded request exceeds the receiver's memory limit.");
-        else if (drc == OTLP_ENOMEM)
-            otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
-                             "The receiver is out of memory; retry later.");
-        else
-            otlp_http_reject(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OTLP_GRPC_INTERNAL,
-                             "The decoder failed unexpectedly: %s", otlp_strerror(drc));
-        goto answer;
+    if (drc == OTLP_OK) {
+        recv_count_decoded(&h->rc, r->sig, model_batch_items(batch),
+                           batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
+        *out = batch;
+        return 0;
     }
+    if (drc == OTLP_EDECODE)
+        otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
+                         "Cannot decode the %s %s export request: %s",
+                         r->pb ? "protobuf" : "JSON", model_signal_name(r->sig),
+                         err[0] ? err : "malformed body");
+    else if (drc == OTLP_ETOOBIG)
+        otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
+                         "The decoded request exceeds the receiver's memory limit.");
+    else if (drc == OTLP_ENOMEM)
+        otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
+                         "The receiver is out of memory; retry later.");
+    else
+        otlp_http_reject(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OTLP_GRPC_INTERNAL,
+                         "The decoder failed unexpectedly: %s", otlp_strerror(drc));
+    return -1;
+}
 
+/* Step 3: hands the batch (owned) to the store. The connection is
+ * suspended first (the callback may resume it at once) and answered when it
+ * is resumed; a batch with nothing to commit, or one the receiver cannot
+ * take while stopping, is answered at once. */
+static enum MHD_Result otlp_http_append(otlp_http_req *r, model_batch *batch) {
+    otlp_http *h = r->h;
+    struct MHD_Connection *conn = r->conn;
     size_t items = model_batch_items(batch);
-    recv_count_decoded(&h->rc, r->sig, items, batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->n_spans == 0 && batch->n_logs == 0 && batch->n_metrics == 0 &&
         batch->n_points == 0) {
         /* Nothing to commit: answer now (partial success if all were bad). */
@@ -630,7 +649,6 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         return otlp_http_send_store_error(h, conn, r->pb, STORE_ECLOSED);
     }
 
-    /* Suspend before appending: the callback may resume at once. */
     r->phase = OTLP_HTTP_WAITING;
     MHD_suspend_connection(conn);
     int src = store_append(h->st, batch, otlp_http_store_done, r);
@@ -643,10 +661,22 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         otlp_http_pending_done(h);
     }
     return MHD_YES;
+}
 
-answer:
+/* The body is complete: gunzip, decode, append (and suspend). */
+static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
+    /* Every byte held is charged to the shared budget until released. */
+    assert(r->phase == OTLP_HTTP_RECEIVING && r->charged == r->body.len);
+    buf plain;
+    buf_init(&plain, r->h->max_body);
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    model_batch *batch = NULL;
+    if (otlp_http_inflate(r, &plain, &data, &len) == 0 &&
+        otlp_http_decode(r, data, len, &plain, &batch) == 0)
+        return otlp_http_append(r, batch);
     buf_free(&plain);
-    return otlp_http_send_status(h, conn, r->status, r->pb, r->grpc_code, r->message);
+    return otlp_http_send_status(r->h, r->conn, r->status, r->pb, r->grpc_code, r->message);
 }
 
 /* The connection was resumed: answer with the store's outcome. */
@@ -700,22 +730,10 @@ static void otlp_http_completed(void *cls, struct MHD_Connection *conn, void **c
     otlp_http_release_body(r);
     free(r);
     pthread_mutex_lock(&h->mu);
+    assert(h->in_flight > 0);
     h->in_flight--;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
-}
-
-static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void otlp_http_mhd_log(void *cls, const char *fmt, va_list ap) {
-    otlp_http *h = cls;
-    char msg[512], quoted[600];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    http_guard_log(h->guard, msg);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    log_event(LOG_DEBUG, "otlp_http_mhd", "message=\"%s\"", log_quote(msg, quoted, sizeof(quoted)));
 }
 
 /* ---- start and stop ----------------------------------------------------- */
@@ -817,15 +835,19 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
         close(fd);
         goto fail_after_alloc;
     }
-    h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, otlp_http_access, h, MHD_OPTION_EXTERNAL_LOGGER, otlp_http_mhd_log, h,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)OTLP_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_NOTIFY_COMPLETED, otlp_http_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-        http_guard_notify, h->guard, MHD_OPTION_END);
+    http_guard_daemon_cfg dcfg = {
+        .flags = MHD_USE_POLL,
+        .listen_fd = fd,
+        .threads = OTLP_HTTP_THREADS,
+        .max_connections = max_conn,
+        .timeout_seconds = timeout,
+        .pool_bytes = pool,
+        .access = otlp_http_access,
+        .access_cls = h,
+        .completed = otlp_http_completed,
+        .completed_cls = h,
+    };
+    h->daemon = http_guard_start_daemon(h->guard, &dcfg);
     if (h->daemon == NULL) {
         char name[80];
         netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
@@ -854,12 +876,9 @@ int otlp_http_port(const otlp_http *h) {
 
 void otlp_http_get_stats(const otlp_http *h, recv_stats *out) {
     recv_counters_get(h ? &h->rc : NULL, out);
-    if (h == NULL || h->daemon == NULL)
-        return;
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (info != NULL)
-        out->open_connections = (int64_t)info->num_connections;
+    int64_t open = http_guard_daemon_connections(h != NULL ? h->daemon : NULL);
+    if (open >= 0)
+        out->open_connections = open;
 }
 
 void otlp_http_stats(otlp_http *h, http_guard_stats *out) {

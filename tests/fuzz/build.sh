@@ -8,7 +8,9 @@
 # (libFuzzer writes new inputs into the first corpus directory given; pass a
 # scratch directory first to keep the checked-in seeds unchanged.)
 # The library is compiled once with -fsanitize=fuzzer-no-link plus ASan and
-# UBSan (make SANITIZE=..., CC=clang); each target links it with -fsanitize=fuzzer.
+# UBSan (make SANITIZE=..., CC=clang, which implies the LOUPE_TESTING flavour);
+# each target links it with -fsanitize=fuzzer and LOUPE_TESTING too (the test
+# hooks, such as grpc_detached.h, exist only there).
 set -eu
 cd "$(dirname "$0")/../.."
 SAN=address,undefined,fuzzer-no-link
@@ -18,7 +20,7 @@ mkdir -p build/fuzz
 PKGS="libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson"
 for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
-    clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+    clang -std=c11 -D_GNU_SOURCE -DLOUPE_TESTING -g -O1 -fsanitize=fuzzer,address,undefined \
         -I. -I"$LIBDIR/gen" $(pkg-config --cflags $PKGS) \
         -o "build/fuzz/$name" "$src" "$LIBDIR/libloupe.a" $(pkg-config --libs $PKGS) -pthread -lm
     echo "built build/fuzz/$name"

@@ -1,6 +1,6 @@
 /* fuzz_grpc_h2.c - libFuzzer target for the whole OTLP/gRPC input path.
  *
- * A detached receiver (no socket, no thread; see grpc_internal.h) gets the
+ * A detached receiver (no socket, no thread; see grpc_detached.h) gets the
  * client connection preface and then the fuzz input as the client's byte
  * stream, fed in chunks, exactly as the epoll loop feeds what it reads: the
  * nghttp2 session, our callbacks, the gRPC message parser, gzip, the
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "util/buf.h"
-#include "server/receive/grpc_internal.h"
+#include "server/receive/grpc_detached.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,10 @@
  *    then exactly the requested names that are allowed extras, lowercase,
  *    once each; under a small cap it fails cleanly;
  *  - secret_equal(a, b) is plain equality;
- *  - api_key_ok(keys {c, d}, x-otlp-api-key a, authorization b).
+ *  - api_key_ok(keys {c, d}, x-otlp-api-key a, authorization b), and
+ *    api_key_match on each value alone (as the gRPC receiver calls it)
+ *    agrees with it, also on a slice of the value that is not
+ *    NUL-terminated.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -252,8 +255,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         MC_CHECK(http_util_secret_equal(b, flen[1], a, flen[0]) == eq);
     }
     const char *keys[3] = {c, d, "fixed-key"};
-    for (size_t nkeys = 0; nkeys <= 3; nkeys++)
-        MC_CHECK(http_util_api_key_ok(keys, nkeys, a, b) == fz_ref_key_ok(keys, nkeys, a, b));
+    for (size_t nkeys = 0; nkeys <= 3; nkeys++) {
+        int ok = http_util_api_key_ok(keys, nkeys, a, b);
+        MC_CHECK(ok == fz_ref_key_ok(keys, nkeys, a, b));
+        int by_header = http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_HEADER, a, flen[0]);
+        int by_auth = b != NULL && http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_AUTHORIZATION,
+                                                           b, flen[1]);
+        MC_CHECK(ok == (fz_ref_key_ok(keys, nkeys, NULL, NULL) | by_header | by_auth));
+        if (flen[0] > 0) {
+            /* The first n-1 bytes of a, as a slice, judge as that prefix. */
+            char *prefix = malloc(flen[0]);
+            MC_CHECK(prefix != NULL);
+            memcpy(prefix, a, flen[0] - 1);
+            prefix[flen[0] - 1] = '\0';
+            MC_CHECK(http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_AUTHORIZATION, a,
+                                             flen[0] - 1) ==
+                     http_util_api_key_match(keys, nkeys, HTTP_UTIL_KEY_AUTHORIZATION, prefix,
+                                             flen[0] - 1));
+            free(prefix);
+        }
+    }
     for (int i = 0; i < 4; i++)
         free(f[i]);
     return 0;

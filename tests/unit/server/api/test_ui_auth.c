@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/api/ui_auth.h"
+#include "server/net/auth_cases.h"
 
 #define TOKEN "fixed-token-0123456789"
 
@@ -155,6 +156,22 @@ static void cookie(char *out, size_t outlen, const char *fmt, const ui_auth *a) 
     ck_assert_ptr_nonnull(at);
     snprintf(out, outlen, "%.*s%s%s", (int)(at - fmt), fmt, ui_auth_session(a), at + 2);
 }
+
+/* The shared credential table (tests/unit/server/net/auth_cases.h): the UI
+ * token is accepted in exactly the Authorization values in which the
+ * receivers accept an API key. */
+START_TEST(test_auth_cases) {
+    ui_auth *a = make(AUTH_CASE_KEY);
+    for (size_t i = 0; i < AUTH_N_CASES; i++) {
+        const auth_case *ac = &auth_cases[i];
+        if (ac->api_key != NULL)
+            continue; /* the UI port has no x-otlp-api-key */
+        ck_assert_msg(ui_auth_bearer_matches(a, ac->authorization) == ac->ok, "case %zu", i);
+        ck_assert_msg(ui_auth_request_ok(a, NULL, ac->authorization) == ac->ok, "case %zu", i);
+    }
+    ui_auth_free(a);
+}
+END_TEST
 
 START_TEST(test_cookie_good) {
     ui_auth *a = make(NULL);
@@ -342,6 +359,7 @@ static Suite *ui_auth_suite(void) {
     tcase_add_test(tc, test_token_check);
     tcase_add_test(tc, test_token_matches);
     tcase_add_test(tc, test_bearer);
+    tcase_add_test(tc, test_auth_cases);
     tcase_add_test(tc, test_cookie_good);
     tcase_add_test(tc, test_cookie_hostile);
     tcase_add_test(tc, test_cookie_huge_and_many);

@@ -6,27 +6,7 @@
 #include <string.h>
 
 #include "google/rpc/status.pb-c.h"
-#include "server/decode/otlp.h"
-#include "otlp_build.h"
-#include "server/decode/otlp_internal.h"
-
-static arena *A;
-
-static void setup(void) {
-    A = arena_new(0, 0);
-    ck_assert_ptr_nonnull(A);
-}
-
-static void teardown(void) {
-    arena_free(A);
-    A = NULL;
-}
-
-#define STR_EQ(ms, lit)                                                                            \
-    do {                                                                                           \
-        ck_assert_uint_eq((ms).len, strlen(lit));                                                  \
-        ck_assert_mem_eq((ms).ptr, (lit), strlen(lit));                                            \
-    } while (0)
+#include "decode_fixture.h"
 
 /* Packs msg, decodes it as sig with no limit, expects OTLP_OK. */
 static model_batch *roundtrip(model_signal sig, const ProtobufCMessage *msg) {

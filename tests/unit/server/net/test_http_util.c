@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/net/http_util.h"
+#include "server/net/auth_cases.h"
 
 START_TEST(test_media_type) {
     ck_assert_int_eq(http_util_media_type_is("application/json", "application/json"), 1);
@@ -198,6 +199,48 @@ START_TEST(test_api_key) {
 }
 END_TEST
 
+/* The shared credential table: whole requests, and each header value on
+ * its own as the gRPC receiver checks them. */
+START_TEST(test_auth_cases) {
+    const char *keys[2] = {NULL, AUTH_CASE_KEY};
+    for (size_t i = 0; i < AUTH_N_CASES; i++) {
+        const auth_case *ac = &auth_cases[i];
+        ck_assert_msg(http_util_api_key_ok(keys, 2, ac->api_key, ac->authorization) == ac->ok,
+                      "case %zu", i);
+        const char *a = ac->authorization, *k = ac->api_key;
+        int by_auth = http_util_api_key_match(keys, 2, HTTP_UTIL_KEY_AUTHORIZATION, a,
+                                              a ? strlen(a) : 0);
+        int by_key = http_util_api_key_match(keys, 2, HTTP_UTIL_KEY_HEADER, k, k ? strlen(k) : 0);
+        ck_assert_msg((by_auth | by_key) == ac->ok, "case %zu", i);
+        /* A value need not be NUL-terminated: what follows it is not read. */
+        if (a != NULL) {
+            char copy[128];
+            size_t n = strlen(a);
+            ck_assert_uint_lt(n + 8, sizeof(copy));
+            memcpy(copy, a, n);
+            memcpy(copy + n, "trailing", 8);
+            ck_assert_int_eq(
+                http_util_api_key_match(keys, 2, HTTP_UTIL_KEY_AUTHORIZATION, copy, n), by_auth);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_api_key_match) {
+    const char *none[2] = {NULL, ""};
+    const char *two[2] = {"k1", "k2"};
+    /* No key configured: nothing matches (api_key_ok accepts instead). */
+    ck_assert_int_eq(http_util_api_key_match(none, 2, HTTP_UTIL_KEY_HEADER, "", 0), 0);
+    ck_assert_int_eq(http_util_api_key_match(none, 2, HTTP_UTIL_KEY_HEADER, "k1", 2), 0);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_HEADER, NULL, 5), 0);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_HEADER, "k2", 2), 1);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_HEADER, "k2", 1), 0);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_AUTHORIZATION, "k2", 2), 0);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_AUTHORIZATION, "Bearer k1", 9), 1);
+    ck_assert_int_eq(http_util_api_key_match(two, 2, HTTP_UTIL_KEY_AUTHORIZATION, "Bearer k1", 8), 0);
+}
+END_TEST
+
 static Suite *http_util_suite(void) {
     Suite *s = suite_create("http_util");
     TCase *tc = tcase_create("core");
@@ -210,6 +253,8 @@ static Suite *http_util_suite(void) {
     tcase_add_test(tc, test_secret_equal);
     tcase_add_test(tc, test_bearer);
     tcase_add_test(tc, test_api_key);
+    tcase_add_test(tc, test_auth_cases);
+    tcase_add_test(tc, test_api_key_match);
     suite_add_tcase(s, tc);
     return s;
 }

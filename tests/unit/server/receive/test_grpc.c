@@ -1,6 +1,6 @@
 /* test_grpc.c - unit tests for the OTLP/gRPC receiver (server/grpc.c).
  *
- * The receiver runs detached (grpc_internal.h): no socket, no loop thread.
+ * The receiver runs detached (grpc_detached.h): no socket, no loop thread.
  * The client is an nghttp2 client session in the same thread; bytes are
  * pumped between the two until neither has anything to say, so every test
  * is deterministic. The store is replaced by a fake whose commits the test
@@ -25,10 +25,12 @@
 
 #include "util/buf.h"
 #include "server/receive/grpc.h"
-#include "server/receive/grpc_internal.h"
+#include "server/receive/grpc_detached.h"
 #include "util/gz.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "server/decode/otlp.h"
+#include "server/net/auth_cases.h"
+#include "server/net/loopback.h"
 
 #define TRACES "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -716,6 +718,46 @@ START_TEST(test_api_keys) {
 }
 END_TEST
 
+/* The shared credential table (tests/unit/server/net/auth_cases.h): gRPC
+ * accepts exactly the values OTLP/HTTP and the UI accept. */
+START_TEST(test_auth_cases) {
+    grpc_config cfg = *cfg_default();
+    cfg.api_keys[0] = AUTH_CASE_KEY;
+    client *cl = cl_new(&cfg);
+    size_t len;
+    uint8_t *msg = trace_msg(1, 0, &len);
+    for (size_t i = 0; i < AUTH_N_CASES; i++) {
+        const auth_case *ac = &auth_cases[i];
+        const char *extra[5] = {NULL};
+        int n = 0;
+        if (ac->authorization) {
+            extra[n++] = "authorization";
+            extra[n++] = ac->authorization;
+        }
+        if (ac->api_key) {
+            extra[n++] = "x-otlp-api-key";
+            extra[n++] = ac->api_key;
+        }
+        int before = fake.n;
+        tstream *t = cl_stream(cl, cl_export(cl, msg, len, extra));
+        if (ac->padded) {
+            /* Not a valid HTTP/2 field value: nghttp2 resets the stream. */
+            ck_assert_msg(t->closed && t->close_error == NGHTTP2_PROTOCOL_ERROR, "case %zu", i);
+            ck_assert_msg(fake.n == before, "case %zu", i);
+        } else if (ac->ok) {
+            ck_assert_msg(fake.n == before + 1, "case %zu: not accepted", i);
+            ck_assert_msg(t->grpc_status == -1, "case %zu", i);
+        } else {
+            ck_assert_msg(fake.n == before, "case %zu: accepted", i);
+            ck_assert_msg(t->grpc_status == OTLP_GRPC_UNAUTHENTICATED, "case %zu: status %d", i,
+                          t->grpc_status);
+        }
+    }
+    free(msg);
+    cl_free(cl);
+}
+END_TEST
+
 START_TEST(test_many_streams) {
     client *cl = cl_new(cfg_default());
     size_t len;
@@ -863,14 +905,7 @@ static const uint8_t client_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
                                         "\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
 static int sock_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int fd = loopback_connect(port, 0);
     ck_assert_int_eq(write(fd, client_preface, sizeof(client_preface) - 1),
                      (ssize_t)sizeof(client_preface) - 1);
     return fd;
@@ -1011,6 +1046,7 @@ static Suite *grpc_suite(void) {
     tcase_add_test(tc, test_oversize_refused_from_prefix);
     tcase_add_test(tc, test_error_statuses);
     tcase_add_test(tc, test_api_keys);
+    tcase_add_test(tc, test_auth_cases);
     tcase_add_test(tc, test_many_streams);
     tcase_add_test(tc, test_http1_and_garbage);
     tcase_add_test(tc, test_idle_timeout);
