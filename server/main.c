@@ -102,6 +102,32 @@ static void main_raise_nofile(uint64_t max_connections) {
     }
 }
 
+/* ---- the receivers as the UI server sees them (server/api/metrics_source.h) ---- */
+
+/* The limit counters both receivers keep. */
+static void main_port_limits(metrics_figures *out, uint64_t refused, uint64_t request_timeouts,
+                             uint64_t headers_too_large) {
+    out->connections_refused = refused;
+    out->request_timeouts = request_timeouts;
+    out->headers_too_large = headers_too_large;
+}
+
+static void main_read_grpc(void *recv, metrics_figures *out) {
+    grpc_stats gs;
+    grpc_server_stats(recv, &gs);
+    grpc_server_get_stats(recv, &out->counters);
+    main_port_limits(out, gs.connections_refused, gs.request_timeouts, gs.headers_too_large);
+    out->idle_timeouts = gs.idle_timeouts;
+}
+
+static void main_read_http(void *recv, metrics_figures *out) {
+    http_guard_stats hs;
+    otlp_http_stats(recv, &hs);
+    otlp_http_get_stats(recv, &out->counters);
+    main_port_limits(out, hs.connections_refused, hs.request_timeouts, hs.headers_too_large);
+    otlp_http_body_use(recv, &out->body_bytes, &out->body_budget);
+}
+
 static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
@@ -194,6 +220,7 @@ int main(int argc, char **argv) {
         .max_header_bytes = cfg.max_header_size,
         .max_live_clients = (unsigned)cfg.max_live_clients,
         .storage_memory = cfg.storage_memory,
+        .version = LOUPE_VERSION,
     };
     if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
@@ -229,7 +256,9 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    ui_server_set_sources(ui, grpc, http);
+    metrics_source gsrc = {main_read_grpc, grpc, grpc_server_port(grpc)};
+    metrics_source hsrc = {main_read_http, http, otlp_http_port(http)};
+    ui_server_set_sources(ui, &gsrc, &hsrc);
 
     char uhost[128], ghost[128], hhost[128];
     main_display_host(cfg.ui_addr, uhost, sizeof(uhost));

@@ -6,22 +6,22 @@
 
 #include "storage/model.h"
 
-void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *http,
+static void sm_read_source(const metrics_source *src, metrics_figures *out) {
+    memset(out, 0, sizeof(*out));
+    if (src != NULL && src->read != NULL)
+        src->read(src->recv, out);
+}
+
+void selfmetrics_collect(store *st, const metrics_source *grpc, const metrics_source *http,
                          selfmetrics_input *in) {
     in->have_store = st != NULL;
     if (st != NULL)
         store_get_stats(st, &in->store);
     else
         memset(&in->store, 0, sizeof(in->store));
-    in->have_grpc = grpc != NULL;
-    grpc_server_get_stats(grpc, &in->grpc);
-    in->have_http = http != NULL;
-    otlp_http_get_stats(http, &in->http);
+    sm_read_source(grpc, &in->grpc);
+    sm_read_source(http, &in->http);
     otlp_limit_stats_get(&in->limits);
-    grpc_server_stats(grpc, &in->grpc_conn);
-    /* reads atomics only; the cast drops a const the getter does not need */
-    otlp_http_stats((otlp_http *)http, &in->http_conn);
-    otlp_http_body_use(http, &in->http_body_bytes, &in->http_body_budget);
 }
 
 int selfmetrics_escape_label(const char *v, buf *out) {
@@ -48,7 +48,7 @@ static int sm_family(buf *out, const char *name, const char *type, const char *h
 static const char *const sm_transports[2] = {"grpc", "http"};
 
 static const recv_stats *sm_transport(const selfmetrics_input *in, int t) {
-    return t == 0 ? &in->grpc : &in->http;
+    return t == 0 ? &in->grpc.counters : &in->http.counters;
 }
 
 /* The reasons items are rejected for (requests have every outcome). */
@@ -215,30 +215,30 @@ static int sm_limits(const selfmetrics_input *in, buf *out) {
         rc = sm_scalar(out, "loupe_grpc_connections_refused_total", "counter",
                        "gRPC connections closed at accept past --max-connections (the HTTP "
                        "ports leave them waiting in the kernel's backlog instead).",
-                       in->grpc_conn.connections_refused);
+                       in->grpc.connections_refused);
     if (rc == BUF_OK)
         rc = sm_per_port(out, "loupe_request_timeouts_total",
                          "Connections cut off because a request did not arrive within "
                          "--request-timeout (slow clients), by port.",
-                         in->grpc_conn.request_timeouts, in->http_conn.request_timeouts,
+                         in->grpc.request_timeouts, in->http.request_timeouts,
                          in->ui_connections >= 0, in->ui.conn.request_timeouts);
     if (rc == BUF_OK)
         rc = sm_per_port(out, "loupe_headers_too_large_total",
                          "Requests refused for headers past --max-header-size, by port.",
-                         in->grpc_conn.headers_too_large, in->http_conn.headers_too_large,
+                         in->grpc.headers_too_large, in->http.headers_too_large,
                          in->ui_connections >= 0, in->ui.conn.headers_too_large);
     if (rc == BUF_OK)
         rc = sm_scalar(out, "loupe_http_body_bytes", "gauge",
                        "Bytes of OTLP/HTTP request bodies held in memory now.",
-                       in->http_body_bytes);
+                       in->http.body_bytes);
     if (rc == BUF_OK)
         rc = sm_scalar(out, "loupe_http_body_budget_bytes", "gauge",
                        "The budget those bodies share; past it requests get 503.",
-                       in->http_body_budget);
+                       in->http.body_budget);
     if (rc == BUF_OK)
         rc = sm_scalar(out, "loupe_grpc_idle_timeouts_total", "counter",
                        "gRPC connections closed for silence past --idle-timeout or no preface.",
-                       in->grpc_conn.idle_timeouts);
+                       in->grpc.idle_timeouts);
     if (in->ui_connections < 0)
         return rc; /* no figures from the UI port */
     if (rc == BUF_OK)
@@ -273,10 +273,10 @@ int selfmetrics_render(const selfmetrics_input *in, buf *out) {
                        "Connections open now, by port.");
     if (rc == BUF_OK)
         rc = buf_printf(out, "loupe_open_connections{port=\"grpc\"} %" PRId64 "\n",
-                        in->grpc.open_connections);
+                        in->grpc.counters.open_connections);
     if (rc == BUF_OK)
         rc = buf_printf(out, "loupe_open_connections{port=\"http\"} %" PRId64 "\n",
-                        in->http.open_connections);
+                        in->http.counters.open_connections);
     if (rc == BUF_OK && in->ui_connections >= 0)
         rc = buf_printf(out, "loupe_open_connections{port=\"ui\"} %" PRId64 "\n",
                         in->ui_connections);

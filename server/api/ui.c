@@ -44,7 +44,6 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
-#include "server/config.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "selfmetrics.h"
@@ -89,9 +88,9 @@ struct ui_server {
     api_live_hub *hub; /* live streams; NULL without a store */
     const ui_auth *auth; /* borrowed; NULL = no authentication */
     /* /metrics and /readyz */
-    const grpc_server *grpc; /* guarded by mu; NULL = not registered */
-    const otlp_http *http;   /* guarded by mu */
-    double started;          /* unix seconds */
+    metrics_source grpc, http; /* the receivers; guarded by mu; zeros = not registered */
+    const char *version;       /* borrowed from the config; NULL = "unknown" */
+    double started;            /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
     int storage_memory;      /* for GET /api/v1/info */
     http_guard *guard; /* slow clients, header size, counters */
@@ -378,10 +377,10 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    api_info info = {.version = LOUPE_VERSION, .storage_memory = u->storage_memory};
-    pthread_mutex_lock(&u->mu); /* the receivers stay registered while read */
-    info.otlp_grpc_port = u->grpc ? grpc_server_port(u->grpc) : 0;
-    info.otlp_http_port = u->http ? otlp_http_port(u->http) : 0;
+    api_info info = {.version = u->version, .storage_memory = u->storage_memory};
+    pthread_mutex_lock(&u->mu);
+    info.otlp_grpc_port = u->grpc.port;
+    info.otlp_http_port = u->http.port;
     pthread_mutex_unlock(&u->mu);
     api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
     int status = api_handle_env(&req, &env, &out, &allow);
@@ -439,9 +438,9 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
     /* Under mu: main unregisters the receivers (with this lock) before it
      * stops them, so they are alive while we read them. */
     pthread_mutex_lock(&u->mu);
-    selfmetrics_collect(u->st, u->grpc, u->http, &in);
+    selfmetrics_collect(u->st, &u->grpc, &u->http, &in);
     pthread_mutex_unlock(&u->mu);
-    in.version = LOUPE_VERSION;
+    in.version = u->version;
     in.start_time_seconds = u->started;
     in.ui_connections = -1;
     const union MHD_DaemonInfo *info =
@@ -784,6 +783,7 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     u->st = st;
     u->auth = cfg->auth;
     u->storage_memory = cfg->storage_memory;
+    u->version = cfg->version;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
@@ -871,12 +871,13 @@ int ui_server_port(const ui_server *u) {
     return u != NULL ? u->port : -1;
 }
 
-void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http) {
+void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metrics_source *http) {
+    static const metrics_source none = {NULL, NULL, 0};
     if (u == NULL)
         return;
     pthread_mutex_lock(&u->mu);
-    u->grpc = grpc;
-    u->http = http;
+    u->grpc = grpc != NULL ? *grpc : none;
+    u->http = http != NULL ? *http : none;
     pthread_mutex_unlock(&u->mu);
 }
 
