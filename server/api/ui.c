@@ -171,29 +171,53 @@ static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
     return ret;
 }
 
-/* Sends a JSON body held in out (taken over) with the API headers. */
-static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
-                                    const char *allow) {
-    struct MHD_Response *r;
+/* A response owning the bytes of out (detached; out is left empty), or NULL
+ * when out is empty or memory is short. */
+static struct MHD_Response *ui_buf_response(buf *out) {
     size_t len = 0;
     char *body = buf_detach(out, &len);
-    if (body != NULL && len > 0) {
+    struct MHD_Response *r = NULL;
+    if (body != NULL && len > 0)
         r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-        if (r == NULL)
-            free(body);
-    } else {
+    if (r == NULL)
         free(body);
+    return r;
+}
+
+/* Queues r (may be NULL: MHD_NO) with its type, Cache-Control: no-store and
+ * an optional header (name: value, left out when value is NULL). */
+static enum MHD_Result ui_send_nostore(struct MHD_Connection *c, unsigned status,
+                                       struct MHD_Response *r, const char *type,
+                                       const char *name, const char *value) {
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (value != NULL)
+        MHD_add_response_header(r, name, value);
+    return ui_queue(c, status, r);
+}
+
+/* Sends a JSON body held in out (taken over) with the API headers and an
+ * optional header; when out is empty (not even an error document could be
+ * built), a fixed 500. */
+static enum MHD_Result ui_send_json_with(struct MHD_Connection *c, unsigned status, buf *out,
+                                         const char *name, const char *value) {
+    struct MHD_Response *r;
+    if (out->len > 0) {
+        r = ui_buf_response(out);
+    } else {
         status = 500;
         r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
                                             MHD_RESPMEM_PERSISTENT);
     }
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    return ui_queue(c, status, r);
+    return ui_send_nostore(c, status, r, JSON_TYPE, name, value);
+}
+
+/* As ui_send_json_with() with an Allow header (NULL: none). */
+static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
+                                    const char *allow) {
+    return ui_send_json_with(c, status, out, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
@@ -303,18 +327,13 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         ui_stream_free(s);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (kind == API_STREAM_EXPORT) {
-        char disp[96];
-        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "application/x-ndjson; charset=utf-8");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
-    } else {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
-        MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    }
-    return ui_queue(c, MHD_HTTP_OK, r);
+    if (kind == API_STREAM_LIVE)
+        return ui_send_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
+                               "X-Accel-Buffering", "no");
+    char disp[96];
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+    return ui_send_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
+                           MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 }
 
 /* ---- import: the body as it arrives ---------------------------------------------- */
@@ -454,16 +473,9 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
         buf_free(&out);
         return ui_send_error(c, 500, "cannot render the metrics", NULL);
     }
-    size_t len = 0;
-    char *body = buf_detach(&out, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, SELFMETRICS_CONTENT_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return ui_queue(c, MHD_HTTP_OK, r);
+    struct MHD_Response *r = ui_buf_response(&out);
+    buf_free(&out);
+    return ui_send_nostore(c, MHD_HTTP_OK, r, SELFMETRICS_CONTENT_TYPE, NULL, NULL);
 }
 
 /* ---- static assets -------------------------------------------------------- */
@@ -521,20 +533,12 @@ static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
     buf out;
     buf_init(&out, 4096);
     api_error_json(&out, "unauthorized", msg);
-    size_t len = 0;
-    char *body = buf_detach(&out, &len);
+    enum MHD_Result ret = MHD_NO; /* out of memory: MHD closes the connection */
+    if (out.len > 0)
+        ret = ui_send_json_with(c, MHD_HTTP_UNAUTHORIZED, &out,
+                                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     buf_free(&out);
-    struct MHD_Response *r = NULL;
-    if (body != NULL && len > 0)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    return ui_queue(c, MHD_HTTP_UNAUTHORIZED, r);
+    return ret;
 }
 
 /* A 303 to location, with an optional Set-Cookie value. */
@@ -578,19 +582,10 @@ static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
         rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
     if (rc == BUF_OK)
         rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
-    size_t len = 0;
-    char *body = rc == BUF_OK ? buf_detach(&page, &len) : NULL;
+    struct MHD_Response *r = rc == BUF_OK ? ui_buf_response(&page) : NULL;
     buf_free(&page);
-    struct MHD_Response *r = NULL;
-    if (body != NULL)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return ui_queue(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r);
+    return ui_send_nostore(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r,
+                           "text/html; charset=utf-8", NULL, NULL);
 }
 
 /* GET /login: the form, or ?token=... traded for the session cookie. */
@@ -762,23 +757,34 @@ static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
               log_quote(msg, quoted, sizeof(quoted)));
 }
 
-int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    char reason[256];
-    *out = NULL;
-    if (cfg == NULL || cfg->addr == NULL) {
-        snprintf(err, errlen, "ui: no listen address");
-        return -1;
-    }
-    if (netaddr_parse(cfg->addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
-        snprintf(err, errlen, "ui: %s", reason);
-        return -1;
-    }
+/* The configured limits with the defaults filled in. */
+typedef struct ui_limits {
+    unsigned max_conn;    /* connections, at least one per worker */
+    unsigned timeout;     /* idle seconds */
+    unsigned req_timeout; /* seconds for a request to arrive */
+    unsigned max_live;    /* live streams */
+    size_t max_header;    /* request line and headers */
+    size_t pool;          /* per-connection memory, room for the headers twice */
+} ui_limits;
+
+static void ui_limits_of(const ui_config *cfg, ui_limits *l) {
+    l->max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
+    if (l->max_conn < UI_THREADS)
+        l->max_conn = UI_THREADS; /* MHD splits the limit across the workers */
+    l->timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
+    l->req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                  : UI_DEFAULT_REQUEST_TIMEOUT;
+    l->max_live = cfg->max_live_clients ? cfg->max_live_clients : UI_DEFAULT_MAX_LIVE;
+    l->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
+    l->pool = l->max_header * 2 > UI_MIN_POOL ? l->max_header * 2 : UI_MIN_POOL;
+}
+
+/* The server struct with its mutex; NULL (err set) on failure. */
+static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size_t errlen) {
     ui_server *u = calloc(1, sizeof(*u));
     if (u == NULL) {
         snprintf(err, errlen, "ui: out of memory");
-        return -1;
+        return NULL;
     }
     u->st = st;
     u->auth = cfg->auth;
@@ -790,81 +796,129 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
     atomic_init(&u->draining, 0);
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
-        goto fail_after_alloc;
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* What the parts started so far hold; the daemon is stopped (or was never
+ * started) and the mutex is not held. */
+static void ui_server_free(ui_server *u) {
+    http_guard_free(u->guard);
+    api_live_hub_free(u->hub);
+    for (size_t i = 0; i < u->nreaders; i++)
+        sqlite3_close(u->readers[i].db);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}
+
+/* Binds a listening socket on addr and sets u->port. Returns the socket,
+ * with a duplicate of it in *mhd_fd for libmicrohttpd, which closes that one
+ * at stop (and possibly on a failed start) while the caller always closes
+ * the socket, so no descriptor is closed twice. -1 with err set on failure. */
+static int ui_listen(ui_server *u, const char *addr, struct sockaddr_storage *bound, int *mhd_fd,
+                     char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char reason[256];
+    if (netaddr_parse(addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        return -1;
     }
     int fd = netaddr_listen(&ss, sslen, 128, reason, sizeof(reason));
     if (fd < 0) {
         snprintf(err, errlen, "ui: %s", reason);
-        goto fail_after_mutex;
+        return -1;
     }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof(bound);
-    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
-        snprintf(err, errlen, "ui: cannot read the bound address of %s", cfg->addr);
-        goto fail_after_socket;
+    socklen_t blen = sizeof(*bound);
+    if (getsockname(fd, (struct sockaddr *)bound, &blen) != 0) {
+        snprintf(err, errlen, "ui: cannot read the bound address of %s", addr);
+        close(fd);
+        return -1;
     }
-    u->port = netaddr_port((const struct sockaddr *)&bound);
-    /* MHD takes a duplicate: it closes that one at stop (and possibly on a
-     * failed start), we always close ours, so no descriptor is closed twice. */
-    int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (mhd_fd < 0) {
-        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", cfg->addr);
-        goto fail_after_socket;
+    u->port = netaddr_port((const struct sockaddr *)bound);
+    *mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (*mhd_fd < 0) {
+        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", addr);
+        close(fd);
+        return -1;
     }
-    unsigned max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
-    if (max_conn < UI_THREADS)
-        max_conn = UI_THREADS; /* MHD splits the limit across the workers */
-    unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
-    if (st != NULL)
-        u->hub = api_live_hub_new(st);
-    if (st != NULL && u->hub == NULL) {
-        snprintf(err, errlen, "ui: cannot start the live event hub");
-        close(mhd_fd);
-        goto fail_after_socket;
+    return fd;
+}
+
+/* The live event hub (with a store) and the slow-client guard. */
+static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t errlen) {
+    if (u->st != NULL) {
+        u->hub = api_live_hub_new(u->st);
+        if (u->hub == NULL) {
+            snprintf(err, errlen, "ui: cannot start the live event hub");
+            return -1;
+        }
+        api_live_hub_set_max_streams(u->hub, l->max_live);
     }
-    if (u->hub != NULL)
-        api_live_hub_set_max_streams(u->hub, cfg->max_live_clients ? cfg->max_live_clients
-                                                                   : UI_DEFAULT_MAX_LIVE);
-    u->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
-    size_t pool = u->max_header * 2 > UI_MIN_POOL ? u->max_header * 2 : UI_MIN_POOL;
-    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
-                                                        : UI_DEFAULT_REQUEST_TIMEOUT;
-    u->guard = http_guard_new("ui", req_timeout * 1000u, timeout * 1000u);
+    u->max_header = l->max_header;
+    u->guard = http_guard_new("ui", l->req_timeout * 1000u, l->timeout * 1000u);
     if (u->guard == NULL) {
         snprintf(err, errlen, "ui: cannot start the connection guard");
-        close(mhd_fd);
-        goto fail_after_socket;
+        return -1;
     }
+    return 0;
+}
+
+/* libmicrohttpd on the listening socket mhd_fd (taken over); name is the
+ * bound address for the error. */
+static int ui_start_daemon(ui_server *u, int mhd_fd, const ui_limits *l, const char *name,
+                           char *err, size_t errlen) {
     u->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
         MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, u->guard, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        l->max_conn, MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, l->pool, MHD_OPTION_NOTIFY_CONNECTION,
+        http_guard_notify, u->guard, MHD_OPTION_END);
     if (u->daemon == NULL) {
-        char name[80];
-        netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
         snprintf(err, errlen, "ui: cannot start the HTTP server on %s", name);
-        goto fail_after_socket;
+        return -1;
     }
-    close(fd);
+    return 0;
+}
+
+int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
+    *out = NULL;
+    if (cfg == NULL || cfg->addr == NULL) {
+        snprintf(err, errlen, "ui: no listen address");
+        return -1;
+    }
+    ui_server *u = ui_server_new(cfg, st, err, errlen);
+    if (u == NULL)
+        return -1;
+    struct sockaddr_storage bound;
+    int mhd_fd = -1;
+    int fd = ui_listen(u, cfg->addr, &bound, &mhd_fd, err, errlen);
+    if (fd < 0) {
+        ui_server_free(u);
+        return -1;
+    }
     char name[80];
     netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+    ui_limits lim;
+    ui_limits_of(cfg, &lim);
+    int rc = ui_start_helpers(u, &lim, err, errlen);
+    if (rc != 0)
+        close(mhd_fd);
+    else
+        rc = ui_start_daemon(u, mhd_fd, &lim, name, err, errlen);
+    close(fd);
+    if (rc != 0) {
+        ui_server_free(u);
+        return -1;
+    }
     log_event(LOG_INFO, "listening", "transport=ui addr=%s", name);
     *out = u;
     return 0;
-
-fail_after_socket:
-    http_guard_free(u->guard);
-    api_live_hub_free(u->hub);
-    close(fd);
-fail_after_mutex:
-    pthread_mutex_destroy(&u->mu);
-fail_after_alloc:
-    free(u);
-    return -1;
 }
 
 int ui_server_port(const ui_server *u) {
@@ -905,10 +959,5 @@ void ui_server_stop(ui_server *u) {
     if (left > 0)
         log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
     MHD_stop_daemon(u->daemon);
-    http_guard_free(u->guard);
-    api_live_hub_free(u->hub);
-    for (size_t i = 0; i < u->nreaders; i++)
-        sqlite3_close(u->readers[i].db);
-    pthread_mutex_destroy(&u->mu);
-    free(u);
+    ui_server_free(u);
 }
