@@ -9,7 +9,9 @@
  * SQLite reader connections are per worker thread: opened lazily on a
  * thread's first API request, kept in a small table keyed by thread id, and
  * closed by ui_server_stop() after the daemon has joined its threads. Every
- * response carries the security headers (CSP, nosniff, no-referrer, DENY).
+ * response is sent through ui_reply.c, which adds the security headers
+ * (CSP, nosniff, no-referrer, DENY). GET /metrics reads the receivers
+ * through the metrics_source main.c registered (metrics_source.h).
  *
  * With an authenticator (token mode, ui_auth.c) every request passes
  * ui_gate() before routing: /healthz, /readyz and /login are open; API paths
@@ -48,6 +50,7 @@
 #include "util/netaddr.h"
 #include "selfmetrics.h"
 #include "ui_http.h"
+#include "ui_reply.h"
 #include "web_assets.h"
 
 #define UI_THREADS 2
@@ -62,16 +65,7 @@
 #define UI_STREAM_BLOCK (64 * 1024)
 #define UI_LIVE_STOP_MS 2000
 
-static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                          "form-action 'self'";
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
-static const char ALLOW_GET[] = "GET, HEAD";
 static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
-/* Sent when not even an error document could be built (out of memory). */
-static const char FALLBACK_ERROR[] =
-    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
 
 typedef struct ui_reader {
     pthread_t tid;
@@ -105,6 +99,11 @@ typedef struct ui_req_ctx {
 
 /* Request states kept in *con_cls by ui_access: headers seen, answered. */
 static int ui_state_seen, ui_state_answered;
+
+/* 1 for the methods of pages and operations (GET and HEAD). */
+static int ui_is_get(const char *method) {
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
 
 /* ---- reader connections ------------------------------------------------ */
 
@@ -146,88 +145,6 @@ static int ui_get_db(void *ud, sqlite3 **db) {
     }
     *db = d;
     return 0;
-}
-
-/* ---- responses ------------------------------------------------------------ */
-
-static void ui_add_security_headers(struct MHD_Response *r) {
-    MHD_add_response_header(r, "Content-Security-Policy", CSP);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-}
-
-/* Queues r with the security headers and releases our reference. */
-static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
-                                struct MHD_Response *r) {
-    if (r == NULL)
-        return MHD_NO; /* out of memory: MHD closes the connection */
-    ui_add_security_headers(r);
-    if (status == 503)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    http_guard_received(c); /* answered: no longer a slow request */
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* A response owning the bytes of out (detached; out is left empty), or NULL
- * when out is empty or memory is short. */
-static struct MHD_Response *ui_buf_response(buf *out) {
-    size_t len = 0;
-    char *body = buf_detach(out, &len);
-    struct MHD_Response *r = NULL;
-    if (body != NULL && len > 0)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL)
-        free(body);
-    return r;
-}
-
-/* Queues r (may be NULL: MHD_NO) with its type, Cache-Control: no-store and
- * an optional header (name: value, left out when value is NULL). */
-static enum MHD_Result ui_send_nostore(struct MHD_Connection *c, unsigned status,
-                                       struct MHD_Response *r, const char *type,
-                                       const char *name, const char *value) {
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (value != NULL)
-        MHD_add_response_header(r, name, value);
-    return ui_queue(c, status, r);
-}
-
-/* Sends a JSON body held in out (taken over) with the API headers and an
- * optional header; when out is empty (not even an error document could be
- * built), a fixed 500. */
-static enum MHD_Result ui_send_json_with(struct MHD_Connection *c, unsigned status, buf *out,
-                                         const char *name, const char *value) {
-    struct MHD_Response *r;
-    if (out->len > 0) {
-        r = ui_buf_response(out);
-    } else {
-        status = 500;
-        r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
-                                            MHD_RESPMEM_PERSISTENT);
-    }
-    return ui_send_nostore(c, status, r, JSON_TYPE, name, value);
-}
-
-/* As ui_send_json_with() with an Allow header (NULL: none). */
-static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
-                                    const char *allow) {
-    return ui_send_json_with(c, status, out, MHD_HTTP_HEADER_ALLOW, allow);
-}
-
-static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
-                                     const char *message, const char *allow) {
-    buf out;
-    buf_init(&out, 4096);
-    api_error_json(&out, api_error_code((int)status), message);
-    enum MHD_Result ret = ui_send_json(c, status, &out, allow);
-    buf_free(&out);
-    return ret;
 }
 
 /* ---- streamed answers: export and live --------------------------------------- */
@@ -299,7 +216,7 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
                                        const api_request *req, api_stream_kind kind) {
     ui_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
-        return ui_send_error(c, 503, "out of memory", NULL);
+        return ui_reply_error(c, 503, "out of memory", NULL);
     s->u = u;
     s->ctx.u = u;
     buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
@@ -316,9 +233,7 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         if (status == 503 && err.len == 0)
             api_error_json(&err, "unavailable", "the store is not available");
         ui_stream_free(s);
-        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &err, NULL);
-        buf_free(&err);
-        return ret;
+        return ui_reply_json(c, (unsigned)status, &err, NULL);
     }
     buf_free(&err);
     struct MHD_Response *r = MHD_create_response_from_callback(
@@ -328,11 +243,11 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         return MHD_NO;
     }
     if (kind == API_STREAM_LIVE)
-        return ui_send_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
+        return ui_reply_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
                                "X-Accel-Buffering", "no");
     char disp[96];
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-    return ui_send_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
+    return ui_reply_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
                            MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 }
 
@@ -405,9 +320,7 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
-    enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, allow);
-    buf_free(&out);
-    return ret;
+    return ui_reply_json(c, (unsigned)status, &out, allow);
 }
 
 /* The first value of a request header, or NULL. */
@@ -425,8 +338,8 @@ static int ui_is_metrics_page(struct MHD_Connection *c, const char *url) {
 
 static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
                                        const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     const char *reason = NULL;
     store_stats st;
     store_get_stats(u->st, &st);
@@ -443,15 +356,13 @@ static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
                                          reason);
     if (rc != BUF_OK)
         buf_reset(&out);
-    enum MHD_Result ret = ui_send_json(c, reason == NULL ? 200 : 503, &out, NULL);
-    buf_free(&out);
-    return ret;
+    return ui_reply_json(c, reason == NULL ? 200 : 503, &out, NULL);
 }
 
 static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
                                         const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     selfmetrics_input in;
     memset(&in, 0, sizeof(in));
     /* Under mu: main unregisters the receivers (with this lock) before it
@@ -471,29 +382,29 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
     buf_init(&out, (size_t)1 << 20);
     if (selfmetrics_render(&in, &out) != BUF_OK) {
         buf_free(&out);
-        return ui_send_error(c, 500, "cannot render the metrics", NULL);
+        return ui_reply_error(c, 500, "cannot render the metrics", NULL);
     }
-    struct MHD_Response *r = ui_buf_response(&out);
+    struct MHD_Response *r = ui_reply_body(&out);
     buf_free(&out);
-    return ui_send_nostore(c, MHD_HTTP_OK, r, SELFMETRICS_CONTENT_TYPE, NULL, NULL);
+    return ui_reply_nostore(c, MHD_HTTP_OK, r, SELFMETRICS_CONTENT_TYPE, NULL, NULL);
 }
 
 /* ---- static assets -------------------------------------------------------- */
 
 static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
                                        const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
     const web_asset *a = web_asset_find(path);
     if (a == NULL) {
         /* A path naming a file that does not exist is a 404; anything else
          * is a client-side route of the single-page app. */
         if (ui_http_has_extension(path))
-            return ui_send_error(c, 404, "no such file", NULL);
+            return ui_reply_error(c, 404, "no such file", NULL);
         a = web_asset_find("/index.html");
         if (a == NULL)
-            return ui_send_error(c, 404, "no such file", NULL);
+            return ui_reply_error(c, 404, "no such file", NULL);
     }
     const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
@@ -518,97 +429,36 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
     if (a->gz != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     if (not_modified)
-        return ui_queue(c, MHD_HTTP_NOT_MODIFIED, r);
+        return ui_reply_queue(c, MHD_HTTP_NOT_MODIFIED, r);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
     if (gzip)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    return ui_queue(c, MHD_HTTP_OK, r);
+    return ui_reply_queue(c, MHD_HTTP_OK, r);
 }
 
 /* ---- authentication ---------------------------------------------------------- */
 
-static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
-    static const char msg[] = "authentication required: send \"Authorization: Bearer TOKEN\" "
-                              "with the token loupe printed at start, or log in at /login";
-    buf out;
-    buf_init(&out, 4096);
-    api_error_json(&out, "unauthorized", msg);
-    enum MHD_Result ret = MHD_NO; /* out of memory: MHD closes the connection */
-    if (out.len > 0)
-        ret = ui_send_json_with(c, MHD_HTTP_UNAUTHORIZED, &out,
-                                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    buf_free(&out);
-    return ret;
-}
-
-/* A 303 to location, with an optional Set-Cookie value. */
-static enum MHD_Result ui_redirect(struct MHD_Connection *c, const char *location,
-                                   const char *set_cookie) {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (set_cookie != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
-    return ui_queue(c, MHD_HTTP_SEE_OTHER, r);
-}
-
-/* The login page: a plain form, no script and no style (the CSP allows
- * neither inline), so it needs no asset behind the login. */
-static const char LOGIN_HEAD[] =
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<meta name=\"color-scheme\" content=\"light dark\">\n"
-    "<title>loupe: log in</title>\n</head>\n<body>\n<main>\n<h1>loupe</h1>\n"
-    "<p>Open the login link loupe printed when it started, or enter its token here.</p>\n";
-static const char LOGIN_WRONG[] =
-    "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
-    "Check the login line loupe printed at start (a new random token is made at every "
-    "start unless one is set with --ui-token).</p>\n";
-static const char LOGIN_FORM[] =
-    "<form method=\"get\" action=\"/login\">\n"
-    "<label for=\"token\">Token</label>\n"
-    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
-    "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
-    "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
-    "</main>\n</body>\n</html>\n";
-
-static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
-    buf page;
-    buf_init(&page, 8192);
-    int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
-    if (rc == BUF_OK && wrong)
-        rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
-    if (rc == BUF_OK)
-        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
-    struct MHD_Response *r = rc == BUF_OK ? ui_buf_response(&page) : NULL;
-    buf_free(&page);
-    return ui_send_nostore(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r,
-                           "text/html; charset=utf-8", NULL, NULL);
-}
-
 /* GET /login: the form, or ?token=... traded for the session cookie. */
 static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
                                       const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     if (u->auth == NULL)
-        return ui_redirect(c, "/", NULL); /* nothing to log in to */
+        return ui_reply_redirect(c, "/", NULL); /* nothing to log in to */
     const char *tok = NULL;
     size_t tok_len = 0;
     if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
             MHD_YES ||
         tok == NULL || tok_len == 0)
-        return ui_send_login_page(c, 0);
+        return ui_reply_login_page(c, 0);
     if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
         log_event(LOG_INFO, "ui_login_failed", NULL);
-        return ui_send_login_page(c, 1);
+        return ui_reply_login_page(c, 1);
     }
     char cookie[128];
     if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
-        return ui_send_error(c, 500, "cannot build the session cookie", NULL);
-    return ui_redirect(c, "/", cookie);
+        return ui_reply_error(c, 500, "cannot build the session cookie", NULL);
+    return ui_reply_redirect(c, "/", cookie);
 }
 
 /* The auth gate, before routing. Returns 1 when the request may go on;
@@ -625,10 +475,10 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
     if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
                            ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
         return 1;
-    if (kind == UI_AUTH_PATH_PAGE && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
-        *ret = ui_redirect(c, "/login", NULL);
+    if (kind == UI_AUTH_PATH_PAGE && ui_is_get(method))
+        *ret = ui_reply_redirect(c, "/login", NULL);
     else
-        *ret = ui_send_unauthorized(c);
+        *ret = ui_reply_unauthorized(c);
     return 0;
 }
 
@@ -637,7 +487,7 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
 /* 1 for a GET or HEAD that announces no body: those are answered once the
  * request is complete so that the connection can be kept alive. */
 static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    if (!ui_is_get(method))
         return 0;
     if (ui_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
         return 0;
@@ -665,9 +515,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         int status = api_import_finish(ir->im, &out);
         ui_import_req_free(ir);
         *con_cls = &ui_state_answered;
-        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, NULL);
-        buf_free(&out);
-        return ret;
+        return ui_reply_json(c, (unsigned)status, &out, NULL);
     }
     if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
         char msg[128];
@@ -677,9 +525,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         buf_init(&out, 4096);
         api_error_json(&out, "headers_too_large", msg);
         *con_cls = &ui_state_answered;
-        enum MHD_Result ret = ui_send_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
-        buf_free(&out);
-        return ret;
+        return ui_reply_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
     }
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
         api_stream_route(method, url) == API_STREAM_IMPORT) {
@@ -694,7 +540,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         if (ir == NULL || ir->im == NULL) {
             free(ir);
             *con_cls = &ui_state_answered;
-            return ui_send_error(c, 503, "out of memory", NULL);
+            return ui_reply_error(c, 503, "out of memory", NULL);
         }
         *con_cls = ir;
         return MHD_YES;
@@ -716,7 +562,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
      * body is answered without reading it. */
     *con_cls = &ui_state_answered;
     if (url == NULL || url[0] != '/')
-        return ui_send_error(c, 400, "bad request target", NULL);
+        return ui_reply_error(c, 400, "bad request target", NULL);
     enum MHD_Result denied = MHD_NO;
     if (!ui_gate(u, c, url, method, &denied))
         return denied;
