@@ -160,14 +160,26 @@ static int parse_rfc3339(const char *s, uint64_t *out_ns) {
     return APIPARAM_OK;
 }
 
-int apiparam_time(const char *s, uint64_t *out_ns) {
+/* The forms a time and a duration share: returns 1 with *rc set when s is
+ * missing or empty (APIPARAM_EINVAL) or plain nanoseconds, only digits
+ * (apiparam_uint's code); 0 when s needs the caller's own parser. */
+static int plain_ns(const char *s, uint64_t *out_ns, int *rc) {
+    *rc = APIPARAM_EINVAL;
     if (s == NULL || *s == '\0')
-        return APIPARAM_EINVAL;
+        return 1;
     const char *p = s;
     while (is_digit(*p))
         p++;
-    if (*p == '\0')
-        return apiparam_uint(s, 0, UINT64_MAX, out_ns);
+    if (*p != '\0')
+        return 0;
+    *rc = apiparam_uint(s, 0, UINT64_MAX, out_ns);
+    return 1;
+}
+
+int apiparam_time(const char *s, uint64_t *out_ns) {
+    int rc;
+    if (plain_ns(s, out_ns, &rc))
+        return rc;
     return parse_rfc3339(s, out_ns);
 }
 
@@ -200,14 +212,10 @@ static size_t duration_unit(const char *p, uint64_t *ns) {
 }
 
 int apiparam_duration(const char *s, uint64_t *out_ns) {
-    if (s == NULL || *s == '\0')
-        return APIPARAM_EINVAL;
+    int rc;
+    if (plain_ns(s, out_ns, &rc))
+        return rc;
     const char *p = s;
-    while (is_digit(*p))
-        p++;
-    if (*p == '\0')
-        return apiparam_uint(s, 0, UINT64_MAX, out_ns);
-    p = s;
     uint64_t total = 0;
     int range = 0;
     while (*p != '\0') {
