@@ -1,6 +1,7 @@
 /* api.c - /api/v1 routing, parameter validation and JSON errors, see api.h. */
 #include "api.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -794,10 +795,12 @@ api_stream_kind api_stream_route(const char *method, const char *path) {
     return API_STREAM_NONE;
 }
 
+#ifdef LOUPE_TESTING
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
     api_env env = {get_db, ud, NULL, NULL, NULL};
     return api_handle_env(req, &env, out, allow);
 }
+#endif
 
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
     api_db_fn get_db = env->get_db;
@@ -855,6 +858,7 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         /* streamed by ui.c (api_stream_route); here only when misrouted */
         return api_fail(out, 500, "this endpoint is streamed");
     default:
+        assert(!"a route without a handler");
         return api_fail(out, 500, "unrouted");
     }
 }

@@ -19,6 +19,7 @@
  */
 #include "api_live.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -442,6 +443,7 @@ typedef struct live_render {
 
 static int live_rendered(live_render *r, const model_batch *b, size_t i, const char **json,
                          size_t *len) {
+    assert(i < r->n);
     if (!r->done[i]) {
         r->off[i] = r->text.len;
         jw w;
@@ -478,6 +480,7 @@ static void live_on_commit(void *ud, const model_batch *b) {
     r.off = calloc(n, sizeof(*r.off));
     r.len = calloc(n, sizeof(*r.len));
     r.done = calloc(n, 1);
+    r.n = n;
     r.now = live_now_ns();
     if (r.off == NULL || r.len == NULL || r.done == NULL) {
         for (api_live *l = h->streams; l != NULL; l = l->next) {
@@ -755,13 +758,17 @@ void api_live_close(api_live *l) {
         return;
     api_live_hub *h = l->hub;
     pthread_mutex_lock(&h->mu);
+    int found = 0;
     for (api_live **p = &h->streams; *p != NULL; p = &(*p)->next) {
         if (*p == l) {
             *p = l->next;
             h->n--;
+            found = 1;
             break;
         }
     }
+    assert(found); /* an open stream is on its hub's list until closed */
+    (void)found;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
     live_free(l);

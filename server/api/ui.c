@@ -4,7 +4,7 @@
  * A libmicrohttpd daemon with an internal thread pool (epoll, two workers)
  * on a socket we bind ourselves (netaddr_listen), so port 0 works and a bind
  * error names the address. Every request is answered synchronously from the
- * access handler on its first call: API requests go to api_handle() (api.c),
+ * access handler on its first call: API requests go to api_handle_env() (api.c),
  * everything else is an embedded asset or the single-page-app fallback.
  * SQLite reader connections are per worker thread: opened lazily on a
  * thread's first API request, kept in a small table keyed by thread id, and
@@ -31,6 +31,7 @@
  */
 #include "ui.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,6 +116,7 @@ static int ui_get_db(void *ud, sqlite3 **db) {
         return -1;
     pthread_t self = pthread_self();
     pthread_mutex_lock(&u->mu);
+    assert(u->nreaders <= UI_MAX_READERS);
     for (size_t i = 0; i < u->nreaders; i++) {
         if (pthread_equal(u->readers[i].tid, self)) {
             *db = u->readers[i].db;
@@ -170,6 +172,8 @@ static void ui_live_resume(void *conn) {
 static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
     ui_stream *s = cls;
     (void)pos;
+    assert((s->x == NULL) != (s->live == NULL)); /* an export or a live stream */
+    assert(s->off <= s->pending.len);
     while (s->pending.len - s->off == 0) {
         if (s->done)
             return MHD_CONTENT_READER_END_OF_STREAM;
@@ -504,6 +508,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen) {
         /* POST /api/v1/import: body chunks, then the end of the body */
         ui_import_req *ir = *con_cls;
+        assert(ir->im != NULL);
         if (*upload_data_size > 0) {
             if (ir->failed == 0)
                 ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
