@@ -312,17 +312,22 @@ static void live_resource_scope(jw *w, const model_resource *r, const model_scop
     jw_object_end(w);
 }
 
+/* An optional id: its hex, or "" when there is none. */
+static void live_id(jw *w, const char *key, int has, const uint8_t *id, size_t n) {
+    jw_key(w, key);
+    if (has)
+        jw_hex(w, id, n);
+    else
+        jw_string(w, "");
+}
+
 static void live_span_json(jw *w, const model_span *sp) {
     jw_object_begin(w);
     jw_key(w, "traceId");
     jw_hex(w, sp->trace_id, 16);
     jw_key(w, "spanId");
     jw_hex(w, sp->span_id, 8);
-    jw_key(w, "parentSpanId");
-    if (sp->has_parent)
-        jw_hex(w, sp->parent_span_id, 8);
-    else
-        jw_string(w, "");
+    live_id(w, "parentSpanId", sp->has_parent, sp->parent_span_id, 8);
     jw_key(w, "name");
     jw_stringn(w, sp->name.ptr, sp->name.len);
     jw_key(w, "kind");
@@ -375,16 +380,8 @@ static void live_log_json(jw *w, const model_log *lg, uint64_t now) {
     model_json_value(w, &lg->body);
     jw_key(w, "attributes");
     model_json_attrs(w, &lg->attrs);
-    jw_key(w, "traceId");
-    if (lg->has_trace_id)
-        jw_hex(w, lg->trace_id, 16);
-    else
-        jw_string(w, "");
-    jw_key(w, "spanId");
-    if (lg->has_span_id)
-        jw_hex(w, lg->span_id, 8);
-    else
-        jw_string(w, "");
+    live_id(w, "traceId", lg->has_trace_id, lg->trace_id, 16);
+    live_id(w, "spanId", lg->has_span_id, lg->span_id, 8);
     live_resource_scope(w, lg->resource, lg->scope);
     jw_key(w, "eventName");
     jw_stringn(w, lg->event_name.ptr, lg->event_name.len);
@@ -591,22 +588,31 @@ void api_live_hub_set_max_streams(api_live_hub *h, size_t max) {
     pthread_mutex_unlock(&h->mu);
 }
 
-uint64_t api_live_hub_refused(api_live_hub *h) {
+/* The open streams and the refusals, read together under the hub's lock
+ * (zeros without a hub). */
+static void live_hub_counts(api_live_hub *h, size_t *streams, uint64_t *refused) {
+    *streams = 0;
+    *refused = 0;
     if (h == NULL)
-        return 0;
+        return;
     pthread_mutex_lock(&h->mu);
-    uint64_t n = h->refused;
+    *streams = h->n;
+    *refused = h->refused;
     pthread_mutex_unlock(&h->mu);
-    return n;
+}
+
+uint64_t api_live_hub_refused(api_live_hub *h) {
+    size_t streams;
+    uint64_t refused;
+    live_hub_counts(h, &streams, &refused);
+    return refused;
 }
 
 size_t api_live_hub_streams(api_live_hub *h) {
-    if (h == NULL)
-        return 0;
-    pthread_mutex_lock(&h->mu);
-    size_t n = h->n;
-    pthread_mutex_unlock(&h->mu);
-    return n;
+    size_t streams;
+    uint64_t refused;
+    live_hub_counts(h, &streams, &refused);
+    return streams;
 }
 
 size_t api_live_hub_shutdown(api_live_hub *h, unsigned timeout_ms) {
