@@ -499,73 +499,66 @@ static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
     return cl == NULL || strcmp(cl, "0") == 0;
 }
 
-static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls) {
-    ui_server *u = cls;
-    (void)version;
-    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen) {
-        /* POST /api/v1/import: body chunks, then the end of the body */
-        ui_import_req *ir = *con_cls;
-        assert(ir->im != NULL);
-        if (*upload_data_size > 0) {
-            if (ir->failed == 0)
-                ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        buf out;
-        buf_init(&out, 1 << 20);
-        int status = api_import_finish(ir->im, &out);
-        ui_import_req_free(ir);
+/* 1 when *con_cls holds a POST /api/v1/import in progress (a ui_import_req)
+ * rather than NULL or one of the request states. */
+static int ui_is_import(void *con_cls) {
+    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen;
+}
+
+/* POST /api/v1/import: the gate (before the body is read), then the
+ * request's import context in *con_cls. */
+static enum MHD_Result ui_import_begin(ui_server *u, struct MHD_Connection *c, const char *url,
+                                       const char *method, void **con_cls) {
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied)) {
+        *con_cls = &ui_state_answered; /* the body is not read */
+        return denied;
+    }
+    ui_import_req *ir = calloc(1, sizeof(*ir));
+    if (ir != NULL)
+        ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+    if (ir == NULL || ir->im == NULL) {
+        free(ir);
         *con_cls = &ui_state_answered;
-        return ui_reply_json(c, (unsigned)status, &out, NULL);
+        return ui_reply_error(c, 503, "out of memory", NULL);
     }
-    if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes",
-                 u->max_header);
-        buf out;
-        buf_init(&out, 4096);
-        api_error_json(&out, "headers_too_large", msg);
-        *con_cls = &ui_state_answered;
-        return ui_reply_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
-    }
-    if (*con_cls == NULL && u->st != NULL && url != NULL &&
-        api_stream_route(method, url) == API_STREAM_IMPORT) {
-        enum MHD_Result denied = MHD_NO;
-        if (!ui_gate(u, c, url, method, &denied)) {
-            *con_cls = &ui_state_answered; /* the body is not read */
-            return denied;
-        }
-        ui_import_req *ir = calloc(1, sizeof(*ir));
-        if (ir != NULL)
-            ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
-        if (ir == NULL || ir->im == NULL) {
-            free(ir);
-            *con_cls = &ui_state_answered;
-            return ui_reply_error(c, 503, "out of memory", NULL);
-        }
-        *con_cls = ir;
+    *con_cls = ir;
+    return MHD_YES;
+}
+
+/* The import's body chunks as they arrive, then at the end of the body its
+ * answer (once everything committed). */
+static enum MHD_Result ui_import_body(struct MHD_Connection *c, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls) {
+    ui_import_req *ir = *con_cls;
+    assert(ir->im != NULL);
+    if (*upload_data_size > 0) {
+        if (ir->failed == 0)
+            ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
+        *upload_data_size = 0;
         return MHD_YES;
     }
-    if (*con_cls == &ui_state_answered) {
-        *upload_data_size = 0; /* a request body is discarded */
-        return MHD_YES;
-    }
-    if (*con_cls == &ui_state_seen && *upload_data_size != 0)
-        return MHD_NO; /* a body we were told would not come: close */
-    if (*con_cls == NULL && ui_defer_answer(c, method)) {
-        /* Answer on the next call: libmicrohttpd keeps the connection
-         * alive only for responses queued after the request was read. */
-        *con_cls = &ui_state_seen;
-        return MHD_YES;
-    }
-    /* Everything else is answered at once, before any body is read (the
-     * connection then closes): other methods get a 405, and a GET with a
-     * body is answered without reading it. */
+    buf out;
+    buf_init(&out, 1 << 20);
+    int status = api_import_finish(ir->im, &out);
+    ui_import_req_free(ir);
     *con_cls = &ui_state_answered;
+    return ui_reply_json(c, (unsigned)status, &out, NULL);
+}
+
+/* 431 for headers past the limit, with its size. */
+static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes", max);
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, "headers_too_large", msg);
+    return ui_reply_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
+}
+
+/* Every request but an import, once: the gate, then the route. */
+static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const char *url,
+                                const char *method) {
     if (url == NULL || url[0] != '/')
         return ui_reply_error(c, 400, "bad request target", NULL);
     enum MHD_Result denied = MHD_NO;
@@ -582,13 +575,50 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     return ui_serve_static(c, url, method);
 }
 
+/* libmicrohttpd's access handler: called when the headers are in, then for
+ * each piece of a body, then once at its end. *con_cls tells the calls of
+ * one request apart: NULL first, then an import or a request state. */
+static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls) {
+    ui_server *u = cls;
+    (void)version;
+    if (ui_is_import(*con_cls))
+        return ui_import_body(c, upload_data, upload_data_size, con_cls);
+    if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
+        *con_cls = &ui_state_answered;
+        return ui_headers_too_large(c, u->max_header);
+    }
+    if (*con_cls == NULL && u->st != NULL && url != NULL &&
+        api_stream_route(method, url) == API_STREAM_IMPORT)
+        return ui_import_begin(u, c, url, method, con_cls);
+    if (*con_cls == &ui_state_answered) {
+        *upload_data_size = 0; /* a request body is discarded */
+        return MHD_YES;
+    }
+    if (*con_cls == &ui_state_seen && *upload_data_size != 0)
+        return MHD_NO; /* a body we were told would not come: close */
+    if (*con_cls == NULL && ui_defer_answer(c, method)) {
+        /* Answer on the next call: libmicrohttpd keeps the connection
+         * alive only for responses queued after the request was read. */
+        *con_cls = &ui_state_seen;
+        return MHD_YES;
+    }
+    /* Everything else is answered at once, before any body is read (the
+     * connection then closes): other methods get a 405, and a GET with a
+     * body is answered without reading it. */
+    *con_cls = &ui_state_answered;
+    return ui_route(u, c, url, method);
+}
+
 /* Frees an import whose request ended early (client gone, timeout). */
 static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls;
     (void)toe;
     http_guard_completed(c);
-    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
+    if (ui_is_import(*con_cls))
         ui_import_req_free(*con_cls);
     *con_cls = NULL;
 }
