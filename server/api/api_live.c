@@ -459,6 +459,50 @@ static int live_rendered(live_render *r, const model_batch *b, size_t i, const c
     return 0;
 }
 
+/* Span i of b to stream l (l->mu held): as a span event, and its trace
+ * for a trace summary, as l's filter asks. */
+static void live_offer_span(api_live *l, live_render *r, const model_batch *b, size_t i) {
+    const model_span *sp = &b->spans[i];
+    const char *json;
+    size_t len;
+    if (!(l->f.kinds & (API_LIVE_SPANS | API_LIVE_TRACES)) || !live_span_ok(l, sp))
+        return;
+    if (l->f.kinds & API_LIVE_SPANS) {
+        if (live_rendered(r, b, i, &json, &len) != 0) {
+            l->dropped++;
+            return;
+        }
+        live_push(l, "span", json, len);
+    }
+    if (l->f.kinds & API_LIVE_TRACES)
+        live_add_trace(l, sp->trace_id);
+}
+
+/* Log record i of b to stream l (l->mu held) when l's filter takes it. */
+static void live_offer_log(api_live *l, live_render *r, const model_batch *b, size_t i) {
+    const model_log *lg = &b->logs[i];
+    const char *json;
+    size_t len;
+    if (!(l->f.kinds & API_LIVE_LOGS))
+        return;
+    /* the body text for `q`: a plain string, other bodies as JSON */
+    const char *body = "";
+    size_t blen = 0;
+    if (lg->body.type == MODEL_VALUE_STRING) {
+        body = lg->body.u.str.ptr;
+        blen = lg->body.u.str.len;
+    } else if (l->f.log_q && live_rendered(r, b, i, &json, &len) == 0) {
+        body = json; /* the whole record's JSON: generous */
+        blen = len;
+    }
+    if (!live_log_ok(l, lg, body, blen))
+        return;
+    if (live_rendered(r, b, i, &json, &len) == 0)
+        live_push(l, "log", json, len);
+    else
+        l->dropped++;
+}
+
 static void live_on_commit(void *ud, const model_batch *b) {
     api_live_hub *h = ud;
     if (b->signal == MODEL_SIGNAL_METRICS)
@@ -479,58 +523,19 @@ static void live_on_commit(void *ud, const model_batch *b) {
     r.done = calloc(n, 1);
     r.n = n;
     r.now = live_now_ns();
-    if (r.off == NULL || r.len == NULL || r.done == NULL) {
-        for (api_live *l = h->streams; l != NULL; l = l->next) {
-            pthread_mutex_lock(&l->mu);
-            l->dropped += n;
-            pthread_mutex_unlock(&l->mu);
-        }
-        goto out;
-    }
-    /* body texts of logs for `q` (plain strings; other bodies as JSON) */
+    int no_memory = r.off == NULL || r.len == NULL || r.done == NULL;
     for (api_live *l = h->streams; l != NULL; l = l->next) {
         pthread_mutex_lock(&l->mu);
-        for (size_t i = 0; i < n && !l->overflowed && !l->ended; i++) {
-            const char *json;
-            size_t len;
-            if (b->signal == MODEL_SIGNAL_TRACES) {
-                const model_span *sp = &b->spans[i];
-                if (!(l->f.kinds & (API_LIVE_SPANS | API_LIVE_TRACES)) || !live_span_ok(l, sp))
-                    continue;
-                if (l->f.kinds & API_LIVE_SPANS) {
-                    if (live_rendered(&r, b, i, &json, &len) != 0) {
-                        l->dropped++;
-                        continue;
-                    }
-                    live_push(l, "span", json, len);
-                }
-                if (l->f.kinds & API_LIVE_TRACES)
-                    live_add_trace(l, sp->trace_id);
-            } else {
-                const model_log *lg = &b->logs[i];
-                if (!(l->f.kinds & API_LIVE_LOGS))
-                    continue;
-                const char *body = "";
-                size_t blen = 0;
-                if (lg->body.type == MODEL_VALUE_STRING) {
-                    body = lg->body.u.str.ptr;
-                    blen = lg->body.u.str.len;
-                } else if (l->f.log_q && live_rendered(&r, b, i, &json, &len) == 0) {
-                    body = json; /* the whole record's JSON: generous */
-                    blen = len;
-                }
-                if (!live_log_ok(l, lg, body, blen))
-                    continue;
-                if (live_rendered(&r, b, i, &json, &len) != 0) {
-                    l->dropped++;
-                    continue;
-                }
-                live_push(l, "log", json, len);
-            }
+        if (no_memory)
+            l->dropped += n;
+        for (size_t i = 0; !no_memory && i < n && !l->overflowed && !l->ended; i++) {
+            if (b->signal == MODEL_SIGNAL_TRACES)
+                live_offer_span(l, &r, b, i);
+            else
+                live_offer_log(l, &r, b, i);
         }
         pthread_mutex_unlock(&l->mu);
     }
-out:
     pthread_mutex_unlock(&h->mu);
     buf_free(&r.text);
     free(r.off);
