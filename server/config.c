@@ -159,88 +159,90 @@ int config_parse_duration(const char *text, uint64_t *out_ns) {
     return 0;
 }
 
+/* The flags that take one of a few words; the value set is the word's
+ * index. `what` completes the error "... is not ". */
+typedef struct config_choice {
+    const char *words[4];
+    int n;
+    const char *what;
+} config_choice;
+
+static const config_choice config_choices[] = {
+    [CONFIG_UI_AUTH] = {{"token", "none"}, 2, "a UI auth mode (token or none)"},
+    [CONFIG_STORAGE] = {{"sqlite", "memory"}, 2, "a storage kind (sqlite or memory)"},
+    [CONFIG_LEVEL] = {{"debug", "info", "warn", "error"}, 4,
+                      "a log level (debug, info, warn, error)"},
+};
+
+/* Sets *field to the index of value among c's words. Returns NULL, or
+ * c->what when value is none of them. */
+static const char *config_choose(const char *value, const config_choice *c, int *field) {
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(value, c->words[i]) == 0) {
+            *field = i;
+            return NULL;
+        }
+    return c->what;
+}
+
+/* A positive whole number. Returns 0 or -1. */
+static int config_parse_count(const char *text, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (!isdigit((unsigned char)text[0]) || *end || errno || v == 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int config_set(config *cfg, const config_flag *f, const char *value, const char *source,
                       char *err, size_t errlen) {
-    char *base = (char *)cfg;
+    void *field = (char *)cfg + f->offset;
+    const char *bad = NULL; /* what value is not, for the error */
+    size_t size;
+    uint64_t n;
+    char why[160];
     switch (f->kind) {
     case CONFIG_STR:
-        *(const char **)(base + f->offset) = value;
-        return 0;
-    case CONFIG_SIZE: {
-        size_t v;
-        if (config_parse_size(value, &v) != 0 || v == 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not a size (examples: 1048576, 512KiB, 16MiB)",
-                     source, value);
-            return -1;
-        }
-        *(size_t *)(base + f->offset) = v;
-        return 0;
-    }
-    case CONFIG_COUNT: {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (!isdigit((unsigned char)value[0]) || *end || errno || v == 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not a positive whole number", source, value);
-            return -1;
-        }
-        *(uint64_t *)(base + f->offset) = v;
-        return 0;
-    }
-    case CONFIG_DURATION: {
-        uint64_t ns;
-        if (config_parse_duration(value, &ns) != 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not a duration (examples: 90s, 30m, 12h, 7d)",
-                     source, value);
-            return -1;
-        }
-        *(uint64_t *)(base + f->offset) = ns;
-        return 0;
-    }
+        *(const char **)field = value;
+        break;
+    case CONFIG_SIZE:
+        if (config_parse_size(value, &size) == 0 && size != 0)
+            *(size_t *)field = size;
+        else
+            bad = "a size (examples: 1048576, 512KiB, 16MiB)";
+        break;
+    case CONFIG_COUNT:
+        if (config_parse_count(value, &n) == 0)
+            *(uint64_t *)field = n;
+        else
+            bad = "a positive whole number";
+        break;
+    case CONFIG_DURATION:
+        if (config_parse_duration(value, &n) == 0)
+            *(uint64_t *)field = n;
+        else
+            bad = "a duration (examples: 90s, 30m, 12h, 7d)";
+        break;
     case CONFIG_UI_AUTH:
-        if (strcmp(value, "token") == 0) {
-            cfg->ui_auth_none = 0;
-        } else if (strcmp(value, "none") == 0) {
-            cfg->ui_auth_none = 1;
-        } else {
-            snprintf(err, errlen, "%s: \"%s\" is not a UI auth mode (token or none)", source,
-                     value);
-            return -1;
-        }
-        return 0;
-    case CONFIG_TOKEN: {
-        char why[160];
+    case CONFIG_STORAGE:
+    case CONFIG_LEVEL:
+        bad = config_choose(value, &config_choices[f->kind], field);
+        break;
+    case CONFIG_TOKEN:
         if (ui_auth_token_check(value, strlen(value), why, sizeof(why)) != UI_AUTH_OK) {
             snprintf(err, errlen, "%s: %s", source, why);
             return -1;
         }
-        *(const char **)(base + f->offset) = value;
-        return 0;
+        *(const char **)field = value;
+        break;
     }
-    case CONFIG_STORAGE:
-        if (strcmp(value, "sqlite") == 0) {
-            cfg->storage_memory = 0;
-        } else if (strcmp(value, "memory") == 0) {
-            cfg->storage_memory = 1;
-        } else {
-            snprintf(err, errlen, "%s: \"%s\" is not a storage kind (sqlite or memory)", source,
-                     value);
-            return -1;
-        }
-        return 0;
-    case CONFIG_LEVEL: {
-        static const char *levels[] = {"debug", "info", "warn", "error"};
-        for (int i = 0; i < 4; i++)
-            if (strcmp(value, levels[i]) == 0) {
-                cfg->log_level = i;
-                return 0;
-            }
-        snprintf(err, errlen, "%s: \"%s\" is not a log level (debug, info, warn, error)", source,
-                 value);
+    if (bad != NULL) {
+        snprintf(err, errlen, "%s: \"%s\" is not %s", source, value, bad);
         return -1;
     }
-    }
-    return -1;
+    return 0;
 }
 
 const char *config_ui_token(const config *cfg) {
@@ -303,7 +305,7 @@ static void config_usage(void) {
            "print the version");
 }
 
-int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
+static void config_defaults(config *cfg) {
     memset(cfg, 0, sizeof(*cfg));
     cfg->ui_addr = "0.0.0.0:18888";
     cfg->otlp_grpc_addr = "0.0.0.0:4317";
@@ -325,14 +327,56 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     cfg->request_timeout_ns = 30ULL * 1000000000ULL;
     cfg->max_header_size = 64u << 10;
     cfg->max_live_clients = 64;
+}
 
+/* Every LOUPE_* variable that is set and not empty. */
+static int config_from_env(config *cfg, char *err, size_t errlen) {
     for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
         const char *v = getenv(config_flags[i].env);
         if (v != NULL && *v != '\0' &&
             config_set(cfg, &config_flags[i], v, config_flags[i].env, err, errlen) != 0)
             return CONFIG_EINVAL;
     }
+    return CONFIG_OK;
+}
 
+/* The flag named by the first namelen bytes of name, or NULL. */
+static const config_flag *config_find(const char *name, size_t namelen) {
+    for (size_t k = 0; k < CONFIG_NFLAGS; k++)
+        if (strlen(config_flags[k].name) == namelen &&
+            strncmp(config_flags[k].name, name, namelen) == 0)
+            return &config_flags[k];
+    return NULL;
+}
+
+/* argv[*i] is a flag: "--name=value" or "--name value" (then *i moves on
+ * to the value). */
+static int config_from_arg(config *cfg, int argc, char **argv, int *i, char *err,
+                           size_t errlen) {
+    const char *arg = argv[*i];
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
+    const config_flag *f = config_find(name, namelen);
+    if (f == NULL) {
+        snprintf(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(namelen + 2), arg);
+        return CONFIG_EINVAL;
+    }
+    const char *value;
+    if (eq) {
+        value = eq + 1;
+    } else if (*i + 1 < argc) {
+        value = argv[++*i];
+    } else {
+        snprintf(err, errlen, "flag --%s needs a value (%s)", f->name, f->meta);
+        return CONFIG_EINVAL;
+    }
+    char source[64];
+    snprintf(source, sizeof(source), "--%s", f->name);
+    return config_set(cfg, f, value, source, err, errlen) != 0 ? CONFIG_EINVAL : CONFIG_OK;
+}
+
+static int config_from_argv(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -347,33 +391,14 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
             snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", arg);
             return CONFIG_EINVAL;
         }
-        const char *name = arg + 2;
-        const char *eq = strchr(name, '=');
-        size_t namelen = eq ? (size_t)(eq - name) : strlen(name);
-        const config_flag *f = NULL;
-        for (size_t k = 0; k < CONFIG_NFLAGS; k++)
-            if (strlen(config_flags[k].name) == namelen &&
-                strncmp(config_flags[k].name, name, namelen) == 0)
-                f = &config_flags[k];
-        if (f == NULL) {
-            snprintf(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(namelen + 2), arg);
-            return CONFIG_EINVAL;
-        }
-        const char *value;
-        if (eq) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            snprintf(err, errlen, "flag --%s needs a value (%s)", f->name, f->meta);
-            return CONFIG_EINVAL;
-        }
-        char source[64];
-        snprintf(source, sizeof(source), "--%s", f->name);
-        if (config_set(cfg, f, value, source, err, errlen) != 0)
+        if (config_from_arg(cfg, argc, argv, &i, err, errlen) != CONFIG_OK)
             return CONFIG_EINVAL;
     }
-    /* Addresses are checked here so that a typo is a flag error. */
+    return CONFIG_OK;
+}
+
+/* Addresses are checked here so that a typo is a flag error. */
+static int config_check_addrs(const config *cfg, char *err, size_t errlen) {
     const struct {
         const char *flag, *value;
     } addrs[] = {{"--ui-addr", cfg->ui_addr},
@@ -388,35 +413,51 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
             return CONFIG_EINVAL;
         }
     }
-    if (cfg->max_connections > 65536) {
+    return CONFIG_OK;
+}
+
+/* Bounds that depend on no other flag. */
+static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
+    if (cfg->max_connections > 65536)
         snprintf(err, errlen, "--max-connections: %llu is more than 65536",
                  (unsigned long long)cfg->max_connections);
-        return CONFIG_EINVAL;
-    }
-    if (cfg->max_header_size < 1024 || cfg->max_header_size > ((size_t)16 << 20)) {
+    else if (cfg->max_header_size < 1024 || cfg->max_header_size > ((size_t)16 << 20))
         snprintf(err, errlen, "--max-header-size: %zu bytes is outside 1KiB..16MiB",
                  cfg->max_header_size);
-        return CONFIG_EINVAL;
-    }
-    if (cfg->max_live_clients > 100000) {
+    else if (cfg->max_live_clients > 100000)
         snprintf(err, errlen, "--max-live-clients: %llu is more than 100000",
                  (unsigned long long)cfg->max_live_clients);
-        return CONFIG_EINVAL;
-    }
-    if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20)) {
+    else if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20))
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",
                  cfg->max_db_size);
+    else
+        return CONFIG_OK;
+    return CONFIG_EINVAL;
+}
+
+/* --ui-token-file: read once the flags are known; excludes --ui-token. */
+static int config_load_token(config *cfg, char *err, size_t errlen) {
+    if (cfg->ui_token_file == NULL || cfg->ui_token_file[0] == '\0')
+        return CONFIG_OK;
+    if (cfg->ui_token != NULL) {
+        snprintf(err, errlen, "--ui-token and --ui-token-file (or LOUPE_UI_TOKEN and "
+                              "LOUPE_UI_TOKEN_FILE) are both set; use one");
         return CONFIG_EINVAL;
     }
-    if (cfg->ui_token_file != NULL && cfg->ui_token_file[0] != '\0') {
-        if (cfg->ui_token != NULL) {
-            snprintf(err, errlen, "--ui-token and --ui-token-file (or LOUPE_UI_TOKEN and "
-                                  "LOUPE_UI_TOKEN_FILE) are both set; use one");
-            return CONFIG_EINVAL;
-        }
-        if (config_read_token_file(cfg, err, errlen) != 0)
-            return CONFIG_EINVAL;
-    }
-    return CONFIG_OK;
+    return config_read_token_file(cfg, err, errlen) != 0 ? CONFIG_EINVAL : CONFIG_OK;
+}
+
+int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
+    config_defaults(cfg);
+    int rc = config_from_env(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_from_argv(cfg, argc, argv, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_check_addrs(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_check_ranges(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_load_token(cfg, err, errlen);
+    return rc;
 }

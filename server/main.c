@@ -102,6 +102,32 @@ static void main_raise_nofile(uint64_t max_connections) {
     }
 }
 
+/* ---- the receivers as the UI server sees them (server/api/metrics_source.h) ---- */
+
+/* The limit counters both receivers keep. */
+static void main_port_limits(metrics_figures *out, uint64_t refused, uint64_t request_timeouts,
+                             uint64_t headers_too_large) {
+    out->connections_refused = refused;
+    out->request_timeouts = request_timeouts;
+    out->headers_too_large = headers_too_large;
+}
+
+static void main_read_grpc(void *recv, metrics_figures *out) {
+    grpc_stats gs;
+    grpc_server_stats(recv, &gs);
+    grpc_server_get_stats(recv, &out->counters);
+    main_port_limits(out, gs.connections_refused, gs.request_timeouts, gs.headers_too_large);
+    out->idle_timeouts = gs.idle_timeouts;
+}
+
+static void main_read_http(void *recv, metrics_figures *out) {
+    http_guard_stats hs;
+    otlp_http_stats(recv, &hs);
+    otlp_http_get_stats(recv, &out->counters);
+    main_port_limits(out, hs.connections_refused, hs.request_timeouts, hs.headers_too_large);
+    otlp_http_body_use(recv, &out->body_bytes, &out->body_budget);
+}
+
 static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
@@ -124,120 +150,150 @@ static int main_healthcheck(int argc, char **argv) {
     return rc == 0 ? 0 : 1;
 }
 
-int main(int argc, char **argv) {
-    if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0)
-        return main_healthcheck(argc - 1, argv + 1);
-    config cfg;
+/* ---- the server's life, step by step ------------------------------------ */
+
+/* What main starts, in start order; main_stop() takes it down. */
+typedef struct main_parts {
+    store *st;
+    ui_auth *auth; /* NULL with --ui-auth none */
+    ui_server *ui;
+    grpc_server *grpc;
+    otlp_http *http;
+} main_parts;
+
+#define MAIN_RUN (-1) /* main_configure: go on and serve */
+
+/* Flags, log level, decoder limits and the descriptor limit. Returns
+ * MAIN_RUN, or the exit code (0 after --help or --version, 2 for a bad
+ * flag). */
+static int main_configure(config *cfg, int argc, char **argv) {
     char err[512] = "";
-    int rc = config_parse(&cfg, argc, argv, err, sizeof(err));
+    int rc = config_parse(cfg, argc, argv, err, sizeof(err));
     if (rc == CONFIG_EXIT)
         return 0;
     if (rc != CONFIG_OK) {
         fprintf(stderr, "loupe: %s\n", err);
         return 2;
     }
-    log_set_level((log_level)cfg.log_level);
+    log_set_level((log_level)cfg->log_level);
     otlp_limits limits = {
-        .max_attrs = (size_t)cfg.max_attributes,
-        .max_value_len = cfg.max_attr_value_len,
-        .max_events = (size_t)cfg.max_span_events,
-        .max_links = (size_t)cfg.max_span_links,
+        .max_attrs = (size_t)cfg->max_attributes,
+        .max_value_len = cfg->max_attr_value_len,
+        .max_events = (size_t)cfg->max_span_events,
+        .max_links = (size_t)cfg->max_span_links,
     };
     otlp_limits_set(&limits);
-    main_raise_nofile(cfg.max_connections);
+    main_raise_nofile(cfg->max_connections);
+    return MAIN_RUN;
+}
 
-    /* Signals are taken synchronously by this thread with sigwait(); every
-     * thread started below inherits the blocked mask. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+/* Signals are taken synchronously by this thread with sigwait(); every
+ * thread started after this inherits the blocked mask. */
+static void main_block_signals(sigset_t *sigs) {
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGINT);
+    sigaddset(sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
-    int exit_code = 1;
-    store *st = NULL;
-    ui_server *ui = NULL;
-    ui_auth *auth = NULL;
-    grpc_server *grpc = NULL;
-    otlp_http *http = NULL;
-
+static int main_open_store(const config *cfg, main_parts *p) {
+    char err[512] = "";
     store_config scfg = {
-        .mode = cfg.storage_memory ? STORE_MODE_MEMORY : STORE_MODE_SQLITE,
-        .data_dir = cfg.data_dir,
-        .ring_max_bytes = cfg.ring_size,
-        .max_spans = cfg.max_spans,
-        .max_logs = cfg.max_logs,
-        .max_points = cfg.max_points,
-        .max_age_ns = cfg.max_age_ns,
-        .max_db_bytes = cfg.max_db_size,
+        .mode = cfg->storage_memory ? STORE_MODE_MEMORY : STORE_MODE_SQLITE,
+        .data_dir = cfg->data_dir,
+        .ring_max_bytes = cfg->ring_size,
+        .max_spans = cfg->max_spans,
+        .max_logs = cfg->max_logs,
+        .max_points = cfg->max_points,
+        .max_age_ns = cfg->max_age_ns,
+        .max_db_bytes = cfg->max_db_size,
     };
-    if (store_open(&scfg, &st, err, sizeof(err)) != STORE_OK) {
+    if (store_open(&scfg, &p->st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    if (!cfg.ui_auth_none) {
-        rc = ui_auth_new(config_ui_token(&cfg), &auth);
+/* The authenticator (unless --ui-auth none), then the UI server. */
+static int main_start_ui(const config *cfg, main_parts *p) {
+    char err[512] = "";
+    if (!cfg->ui_auth_none) {
+        int rc = ui_auth_new(config_ui_token(cfg), &p->auth);
         if (rc != UI_AUTH_OK) {
             main_fail("web UI", rc == UI_AUTH_ERANDOM ? "cannot read random bytes for the token"
                                                       : "cannot set up the UI token");
-            goto out;
+            return -1;
         }
     }
     ui_config ucfg = {
-        .addr = cfg.ui_addr,
-        .auth = auth,
-        .max_connections = (unsigned)cfg.max_connections,
-        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
-        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
-        .max_header_bytes = cfg.max_header_size,
-        .max_live_clients = (unsigned)cfg.max_live_clients,
-        .storage_memory = cfg.storage_memory,
+        .addr = cfg->ui_addr,
+        .auth = p->auth,
+        .max_connections = (unsigned)cfg->max_connections,
+        .timeout_seconds = main_seconds(cfg->idle_timeout_ns),
+        .request_timeout_seconds = main_seconds(cfg->request_timeout_ns),
+        .max_header_bytes = cfg->max_header_size,
+        .max_live_clients = (unsigned)cfg->max_live_clients,
+        .storage_memory = cfg->storage_memory,
+        .version = LOUPE_VERSION,
     };
-    if (ui_server_start(&ucfg, st, &ui, err, sizeof(err)) != 0) {
+    if (ui_server_start(&ucfg, p->st, &p->ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
+/* Both receivers, then their registration with the UI server for /metrics
+ * and GET /api/v1/info. */
+static int main_start_receivers(const config *cfg, main_parts *p) {
+    char err[512] = "";
+    unsigned idle = main_seconds(cfg->idle_timeout_ns);
+    unsigned request = main_seconds(cfg->request_timeout_ns);
     grpc_config gcfg = {
-        .addr = cfg.otlp_grpc_addr,
-        .max_message_bytes = cfg.max_grpc_message_size,
-        .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
-        .max_connections = (unsigned)cfg.max_connections,
-        .idle_timeout_seconds = main_seconds(cfg.idle_timeout_ns),
-        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
-        .max_header_bytes = cfg.max_header_size,
+        .addr = cfg->otlp_grpc_addr,
+        .max_message_bytes = cfg->max_grpc_message_size,
+        .api_keys = {cfg->otlp_api_key, cfg->otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg->max_connections,
+        .idle_timeout_seconds = idle,
+        .request_timeout_seconds = request,
+        .max_header_bytes = cfg->max_header_size,
     };
-    if (grpc_server_start(&gcfg, st, &grpc, err, sizeof(err)) != 0) {
+    if (grpc_server_start(&gcfg, p->st, &p->grpc, err, sizeof(err)) != 0) {
         main_fail("OTLP/gRPC receiver", err);
-        goto out;
+        return -1;
     }
-
     otlp_http_config hcfg = {
-        .addr = cfg.otlp_http_addr,
-        .max_body_bytes = cfg.max_body_size,
-        .cors_origins = cfg.cors_origins,
-        .api_keys = {cfg.otlp_api_key, cfg.otlp_api_key_secondary},
-        .max_connections = (unsigned)cfg.max_connections,
-        .timeout_seconds = main_seconds(cfg.idle_timeout_ns),
-        .request_timeout_seconds = main_seconds(cfg.request_timeout_ns),
-        .max_header_bytes = cfg.max_header_size,
+        .addr = cfg->otlp_http_addr,
+        .max_body_bytes = cfg->max_body_size,
+        .cors_origins = cfg->cors_origins,
+        .api_keys = {cfg->otlp_api_key, cfg->otlp_api_key_secondary},
+        .max_connections = (unsigned)cfg->max_connections,
+        .timeout_seconds = idle,
+        .request_timeout_seconds = request,
+        .max_header_bytes = cfg->max_header_size,
     };
-    if (otlp_http_start(&hcfg, st, &http, err, sizeof(err)) != 0) {
+    if (otlp_http_start(&hcfg, p->st, &p->http, err, sizeof(err)) != 0) {
         main_fail("OTLP/HTTP receiver", err);
-        goto out;
+        return -1;
     }
+    metrics_source gsrc = {main_read_grpc, p->grpc, grpc_server_port(p->grpc)};
+    metrics_source hsrc = {main_read_http, p->http, otlp_http_port(p->http)};
+    ui_server_set_sources(p->ui, &gsrc, &hsrc);
+    return 0;
+}
 
-    ui_server_set_sources(ui, grpc, http);
-
+/* The ready lines on stdout (with the login URL) and the "ready" log line. */
+static void main_announce(const config *cfg, const main_parts *p) {
     char uhost[128], ghost[128], hhost[128];
-    main_display_host(cfg.ui_addr, uhost, sizeof(uhost));
-    main_display_host(cfg.otlp_grpc_addr, ghost, sizeof(ghost));
-    main_display_host(cfg.otlp_http_addr, hhost, sizeof(hhost));
-    int uport = ui_server_port(ui), gport = grpc_server_port(grpc), hport = otlp_http_port(http);
+    main_display_host(cfg->ui_addr, uhost, sizeof(uhost));
+    main_display_host(cfg->otlp_grpc_addr, ghost, sizeof(ghost));
+    main_display_host(cfg->otlp_http_addr, hhost, sizeof(hhost));
+    int uport = ui_server_port(p->ui), gport = grpc_server_port(p->grpc);
+    int hport = otlp_http_port(p->http);
     /* before the ready lines, so that whoever waits for them sees it */
-    if (auth == NULL)
+    if (p->auth == NULL)
         log_event(LOG_WARN, "ui_auth_disabled",
                   "msg=\"--ui-auth none: the web UI and API on port %d are open to anyone who "
                   "can reach it\"",
@@ -245,44 +301,72 @@ int main(int argc, char **argv) {
     printf("loupe %s ready\n"
            "  web UI and API  http://%s:%d/\n",
            LOUPE_VERSION, uhost, uport);
-    if (auth != NULL) {
+    if (p->auth != NULL) {
         char urltok[3 * UI_AUTH_TOKEN_MAX + 1];
-        main_url_token(ui_auth_token(auth), urltok, sizeof(urltok));
+        main_url_token(ui_auth_token(p->auth), urltok, sizeof(urltok));
         printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
     }
     printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
            ghost, gport, ghost, gport, hhost, hport);
-    if (cfg.storage_memory)
+    if (cfg->storage_memory)
         printf("  storage         memory (nothing is kept after exit)\n");
     else
-        printf("  storage         sqlite in %s/loupe.db\n", cfg.data_dir);
+        printf("  storage         sqlite in %s/loupe.db\n", cfg->data_dir);
     fflush(stdout);
     log_event(LOG_INFO, "ready", "ui_port=%d otlp_grpc_port=%d otlp_http_port=%d storage=%s", uport,
-              gport, hport, cfg.storage_memory ? "memory" : "sqlite");
+              gport, hport, cfg->storage_memory ? "memory" : "sqlite");
+}
 
+/* Waits for SIGINT or SIGTERM, then arms the shutdown watchdog. */
+static void main_wait(const sigset_t *sigs) {
     int sig = 0;
-    sigwait(&sigs, &sig);
+    sigwait(sigs, &sig);
     log_event(LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    exit_code = 0;
     pthread_t watchdog;
-    main_watchdog_sigs = sigs;
+    main_watchdog_sigs = *sigs;
     if (pthread_create(&watchdog, NULL, main_shutdown_watchdog, NULL) == 0)
         pthread_detach(watchdog);
-    /* Not ready any more; both receivers stop accepting at once, so their
-     * grace periods run side by side. */
-    ui_server_begin_shutdown(ui);
-    grpc_server_begin_stop(grpc);
+}
 
-out:
-    /* Receivers first (they finish requests in flight, whose answers wait on
-     * the store), then the UI, then the store commits what it holds. */
-    ui_server_set_sources(ui, NULL, NULL);
-    otlp_http_stop(http);
-    grpc_server_stop(grpc);
-    ui_server_stop(ui);
-    ui_auth_free(auth);
-    store_close(st);
+/* Not ready any more; both receivers stop accepting at once, so their grace
+ * periods run side by side. */
+static void main_begin_stop(main_parts *p) {
+    ui_server_begin_shutdown(p->ui);
+    grpc_server_begin_stop(p->grpc);
+}
+
+/* Receivers first (they finish requests in flight, whose answers wait on
+ * the store), then the UI, then the store commits what it holds. Any part
+ * may be NULL (a failed start). */
+static void main_stop(main_parts *p) {
+    ui_server_set_sources(p->ui, NULL, NULL);
+    otlp_http_stop(p->http);
+    grpc_server_stop(p->grpc);
+    ui_server_stop(p->ui);
+    ui_auth_free(p->auth);
+    store_close(p->st);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0)
+        return main_healthcheck(argc - 1, argv + 1);
+    config cfg;
+    int rc = main_configure(&cfg, argc, argv);
+    if (rc != MAIN_RUN)
+        return rc;
+    sigset_t sigs;
+    main_block_signals(&sigs);
+    main_parts parts = {0};
+    int exit_code = 1;
+    if (main_open_store(&cfg, &parts) == 0 && main_start_ui(&cfg, &parts) == 0 &&
+        main_start_receivers(&cfg, &parts) == 0) {
+        main_announce(&cfg, &parts);
+        main_wait(&sigs);
+        main_begin_stop(&parts);
+        exit_code = 0;
+    }
+    main_stop(&parts);
     if (exit_code == 0)
         log_event(LOG_INFO, "stopped", NULL);
     return exit_code;

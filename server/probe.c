@@ -64,6 +64,95 @@ static int probe_parse_status(const char *line, size_t len) {
     return st;
 }
 
+/* send() or recv() moved nothing (n < 0, errno set): on EAGAIN or EINTR
+ * waits until fd is ready for events again. Returns 0 to try again, or -1
+ * with err set ("<call>: <reason>" or "timed out <waiting>"). */
+static int probe_again(int fd, short events, long long deadline, const char *shown,
+                       const char *call, const char *waiting, char *err, size_t errlen) {
+    if (errno != EAGAIN && errno != EINTR) {
+        snprintf(err, errlen, "%s: %s: %s", shown, call, strerror(errno));
+        return -1;
+    }
+    if (probe_wait(fd, events, deadline) != 0) {
+        snprintf(err, errlen, "%s: timed out %s", shown, waiting);
+        return -1;
+    }
+    return 0;
+}
+
+/* A non-blocking socket connected to ss by the deadline, or -1 with err
+ * set. */
+static int probe_connect(const struct sockaddr_storage *ss, socklen_t sslen, const char *shown,
+                         long long deadline, char *err, size_t errlen) {
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)ss, sslen) == 0)
+        return fd;
+    if (errno != EINPROGRESS || probe_wait(fd, POLLOUT, deadline) != 0) {
+        snprintf(err, errlen, "cannot connect to %s: %s", shown,
+                 errno == EINPROGRESS ? "timed out" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int soerr = 0;
+    socklen_t soerrlen = sizeof(soerr);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerrlen) != 0 || soerr != 0) {
+        snprintf(err, errlen, "cannot connect to %s: %s", shown, strerror(soerr));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends the GET request for path. Returns 0, or -1 with err set. */
+static int probe_send(int fd, const char *path, const char *shown, long long deadline, char *err,
+                      size_t errlen) {
+    char req[512];
+    int reqlen = snprintf(req, sizeof(req),
+                          "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: loupe-healthcheck\r\n"
+                          "Connection: close\r\n\r\n",
+                          path, shown);
+    if (reqlen < 0 || (size_t)reqlen >= sizeof(req)) {
+        snprintf(err, errlen, "path too long");
+        return -1;
+    }
+    size_t sent = 0;
+    while (sent < (size_t)reqlen) {
+        ssize_t n = send(fd, req + sent, (size_t)reqlen - sent, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (size_t)n;
+        else if (probe_again(fd, POLLOUT, deadline, shown, "send", "sending the request", err,
+                             errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads the status line of the answer (only it matters: up to its end, or
+ * 256 bytes). Returns the status, or -1 with err set. */
+static int probe_read_status(int fd, const char *shown, long long deadline, char *err,
+                             size_t errlen) {
+    char resp[256];
+    size_t got = 0;
+    while (got < sizeof(resp) && !memchr(resp, '\n', got)) {
+        ssize_t n = recv(fd, resp + got, sizeof(resp) - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+        else if (n == 0)
+            break;
+        else if (probe_again(fd, POLLIN, deadline, shown, "recv", "waiting for the answer", err,
+                             errlen) != 0)
+            return -1;
+    }
+    int st = probe_parse_status(resp, got);
+    if (st < 0)
+        snprintf(err, errlen, "%s: not an HTTP answer", shown);
+    return st;
+}
+
 int probe_http_status(const char *addr, const char *path, int timeout_ms, int *status, char *err,
                       size_t errlen) {
     struct sockaddr_storage ss;
@@ -76,83 +165,18 @@ int probe_http_status(const char *addr, const char *path, int timeout_ms, int *s
     probe_to_loopback(&ss);
     char shown[80];
     netaddr_format((const struct sockaddr *)&ss, shown, sizeof(shown));
-
     long long deadline = probe_now_ms() + timeout_ms;
-    int rc = PROBE_ECONNECT;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
+    int fd = probe_connect(&ss, sslen, shown, deadline, err, errlen);
+    if (fd < 0)
         return PROBE_ECONNECT;
-    }
-    if (connect(fd, (struct sockaddr *)&ss, sslen) != 0) {
-        if (errno != EINPROGRESS || probe_wait(fd, POLLOUT, deadline) != 0) {
-            snprintf(err, errlen, "cannot connect to %s: %s", shown,
-                     errno == EINPROGRESS ? "timed out" : strerror(errno));
-            goto out;
-        }
-        int soerr = 0;
-        socklen_t soerrlen = sizeof(soerr);
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerrlen) != 0 || soerr != 0) {
-            snprintf(err, errlen, "cannot connect to %s: %s", shown, strerror(soerr));
-            goto out;
-        }
-    }
-
-    rc = PROBE_EIO;
-    char req[512];
-    int reqlen = snprintf(req, sizeof(req),
-                          "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: loupe-healthcheck\r\n"
-                          "Connection: close\r\n\r\n",
-                          path, shown);
-    if (reqlen < 0 || (size_t)reqlen >= sizeof(req)) {
-        snprintf(err, errlen, "path too long");
-        goto out;
-    }
-    size_t sent = 0;
-    while (sent < (size_t)reqlen) {
-        ssize_t n = send(fd, req + sent, (size_t)reqlen - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (probe_wait(fd, POLLOUT, deadline) != 0) {
-                snprintf(err, errlen, "%s: timed out sending the request", shown);
-                goto out;
-            }
-        } else {
-            snprintf(err, errlen, "%s: send: %s", shown, strerror(errno));
-            goto out;
-        }
-    }
-
-    /* Only the status line matters: read until its end (or 256 bytes). */
-    char resp[256];
-    size_t got = 0;
-    while (got < sizeof(resp) && !memchr(resp, '\n', got)) {
-        ssize_t n = recv(fd, resp + got, sizeof(resp) - got, 0);
-        if (n > 0) {
-            got += (size_t)n;
-        } else if (n == 0) {
-            break;
-        } else if (errno == EAGAIN || errno == EINTR) {
-            if (probe_wait(fd, POLLIN, deadline) != 0) {
-                snprintf(err, errlen, "%s: timed out waiting for the answer", shown);
-                goto out;
-            }
-        } else {
-            snprintf(err, errlen, "%s: recv: %s", shown, strerror(errno));
-            goto out;
-        }
-    }
-    int st = probe_parse_status(resp, got);
-    if (st < 0) {
-        snprintf(err, errlen, "%s: not an HTTP answer", shown);
-        goto out;
-    }
-    *status = st;
-    rc = PROBE_OK;
-out:
+    int st = -1;
+    if (probe_send(fd, path, shown, deadline, err, errlen) == 0)
+        st = probe_read_status(fd, shown, deadline, err, errlen);
     close(fd);
-    return rc;
+    if (st < 0)
+        return PROBE_EIO;
+    *status = st;
+    return PROBE_OK;
 }
 
 int probe_health(const char *ui_addr, int timeout_ms, char *msg, size_t msglen) {

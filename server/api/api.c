@@ -1,6 +1,7 @@
 /* api.c - /api/v1 routing, parameter validation and JSON errors, see api.h. */
 #include "api.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -176,6 +177,30 @@ static int api_arg_limit(const api_request *req, size_t def, size_t *limit, buf 
     return 0;
 }
 
+/* A word of a comma-separated list and the flag it stands for. */
+typedef struct api_flag_word {
+    const char *word;
+    unsigned flag;
+} api_flag_word;
+
+/* ORs into *flags the flag of every word in the comma-separated list v (a
+ * trailing comma is allowed). Returns 0, or -1 at the first word not among
+ * words (an empty one included). */
+static int api_flag_list(const char *v, const api_flag_word *words, size_t n, unsigned *flags) {
+    for (const char *p = v; *p != '\0';) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        size_t i = 0;
+        while (i < n && !(strlen(words[i].word) == len && strncmp(p, words[i].word, len) == 0))
+            i++;
+        if (i == n)
+            return -1;
+        *flags |= words[i].flag;
+        p += len + (c != NULL);
+    }
+    return 0;
+}
+
 /* Every attr=... (repeatable) into attrs[]; slices borrow from req. */
 static int api_arg_attrs(const api_request *req, query_attr *attrs, size_t *n, buf *out) {
     *n = 0;
@@ -294,10 +319,13 @@ static int api_query_result(const api_request *req, int rc, buf *out) {
     }
 }
 
+/* The reader connection for a query, with out emptied for its answer.
+ * Returns 0, or 503 with the error in out. */
 static int api_get_db(api_db_fn get_db, void *ud, sqlite3 **db, buf *out) {
     *db = NULL;
     if (get_db == NULL || get_db(ud, db) != 0 || *db == NULL)
         return api_fail(out, 503, "the store is not available");
+    buf_reset(out);
     return 0;
 }
 
@@ -306,7 +334,6 @@ static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf 
     int st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    buf_reset(out);
     return api_query_result(req, query_services(db, out), out);
 }
 
@@ -319,7 +346,6 @@ static int api_trace(const api_request *req, const char *id, api_db_fn get_db, v
     int st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    buf_reset(out);
     int rc = query_trace(db, trace_id, out);
     if (rc == QUERY_ENOTFOUND) {
         char hex[33];
@@ -363,26 +389,37 @@ static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t
     return api_arg_window(req, &p->has_start, &p->start_ns, &p->has_end, &p->end_ns, out);
 }
 
+/* The paging of the list routes (limit and cursor), then the reader
+ * connection. */
+static int api_list_args(const api_request *req, size_t def_limit, size_t *limit,
+                         const char **cursor, api_db_fn get_db, void *ud, sqlite3 **db,
+                         buf *out) {
+    int st = api_arg_limit(req, def_limit, limit, out);
+    if (st == 0)
+        st = api_arg_text(req, "cursor", API_CURSOR_MAX, cursor, out);
+    if (st == 0)
+        st = api_get_db(get_db, ud, db, out);
+    return st;
+}
+
+/* A list query's answer: its only invalid input left is the cursor. */
+static int api_list_result(const api_request *req, int rc, buf *out) {
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'cursor' is not a valid cursor");
+    return api_query_result(req, rc, out);
+}
+
 static int api_logs(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
     query_logs_params p;
     uint8_t tid[16], sid[8];
     query_attr attrs[QUERY_MAX_ATTRS];
+    sqlite3 *db = NULL;
     int st = api_logs_params(req, &p, tid, sid, attrs, out);
     if (st == 0)
-        st = api_arg_limit(req, API_LOGS_LIMIT_DEFAULT, &p.limit, out);
-    if (st == 0)
-        st = api_arg_text(req, "cursor", API_CURSOR_MAX, &p.cursor, out);
+        st = api_list_args(req, API_LOGS_LIMIT_DEFAULT, &p.limit, &p.cursor, get_db, ud, &db, out);
     if (st != 0)
         return st;
-    sqlite3 *db;
-    st = api_get_db(get_db, ud, &db, out);
-    if (st != 0)
-        return st;
-    buf_reset(out);
-    int rc = query_logs(db, &p, out);
-    if (rc == QUERY_EINVAL)
-        return api_fail(out, 400, "parameter 'cursor' is not a valid cursor");
-    return api_query_result(req, rc, out);
+    return api_list_result(req, query_logs(db, &p, out), out);
 }
 
 /* The filters /traces, /export and /live share. */
@@ -426,22 +463,14 @@ static int api_traces_params(const api_request *req, query_traces_params *p, que
 static int api_traces(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
     query_traces_params p;
     query_attr attrs[QUERY_MAX_ATTRS];
+    sqlite3 *db = NULL;
     int st = api_traces_params(req, &p, attrs, out);
     if (st == 0)
-        st = api_arg_limit(req, API_TRACES_LIMIT_DEFAULT, &p.limit, out);
-    if (st == 0)
-        st = api_arg_text(req, "cursor", API_CURSOR_MAX, &p.cursor, out);
+        st = api_list_args(req, API_TRACES_LIMIT_DEFAULT, &p.limit, &p.cursor, get_db, ud, &db,
+                           out);
     if (st != 0)
         return st;
-    sqlite3 *db;
-    st = api_get_db(get_db, ud, &db, out);
-    if (st != 0)
-        return st;
-    buf_reset(out);
-    int rc = query_traces(db, &p, out);
-    if (rc == QUERY_EINVAL)
-        return api_fail(out, 400, "parameter 'cursor' is not a valid cursor");
-    return api_query_result(req, rc, out);
+    return api_list_result(req, query_traces(db, &p, out), out);
 }
 
 /* groupBy: repeatable, each a comma-separated list of attribute keys. The
@@ -513,7 +542,6 @@ static int api_series(const api_request *req, const char *name, api_db_fn get_db
     st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    buf_reset(out);
     int rc = query_series(db, &p, out);
     if (rc == QUERY_ENOTFOUND)
         return api_fail(out, 404, "no metric named %.200s%s%.200s", name,
@@ -533,7 +561,6 @@ static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *
     st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    buf_reset(out);
     return api_query_result(req, query_metrics(db, service, out), out);
 }
 
@@ -549,22 +576,13 @@ static int api_delete(const api_request *req, const api_env *env, buf *out) {
     if (v == NULL) {
         signals = STORE_DELETE_ALL;
     } else {
-        const char *p = v;
-        while (*p) {
-            const char *c = strchr(p, ',');
-            size_t len = c ? (size_t)(c - p) : strlen(p);
-            if (len == 6 && strncmp(p, "traces", 6) == 0)
-                signals |= STORE_DELETE_TRACES;
-            else if (len == 4 && strncmp(p, "logs", 4) == 0)
-                signals |= STORE_DELETE_LOGS;
-            else if (len == 7 && strncmp(p, "metrics", 7) == 0)
-                signals |= STORE_DELETE_METRICS;
-            else
-                return api_fail(out, 400,
-                                "parameter 'signal' must be traces, logs or metrics (or a "
-                                "comma-separated list of them)");
-            p += len + (c != NULL);
-        }
+        static const api_flag_word words[] = {{"traces", STORE_DELETE_TRACES},
+                                              {"logs", STORE_DELETE_LOGS},
+                                              {"metrics", STORE_DELETE_METRICS}};
+        if (api_flag_list(v, words, sizeof(words) / sizeof(words[0]), &signals) != 0)
+            return api_fail(out, 400,
+                            "parameter 'signal' must be traces, logs or metrics (or a "
+                            "comma-separated list of them)");
     }
     if (env->st == NULL)
         return api_fail(out, 503, "the store is not available");
@@ -657,21 +675,12 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     st = api_arg_single(req, "events", &v, out);
     if (st != 0)
         return st;
-    for (const char *p = v; p != NULL && *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == 5 && strncmp(p, "spans", 5) == 0)
-            f.kinds |= API_LIVE_SPANS;
-        else if (len == 6 && strncmp(p, "traces", 6) == 0)
-            f.kinds |= API_LIVE_TRACES;
-        else if (len == 4 && strncmp(p, "logs", 4) == 0)
-            f.kinds |= API_LIVE_LOGS;
-        else
-            return api_fail(out, 400,
-                            "parameter 'events' must be spans, traces or logs (or a "
-                            "comma-separated list of them)");
-        p += len + (c != NULL);
-    }
+    static const api_flag_word events[] = {
+        {"spans", API_LIVE_SPANS}, {"traces", API_LIVE_TRACES}, {"logs", API_LIVE_LOGS}};
+    if (v != NULL && api_flag_list(v, events, sizeof(events) / sizeof(events[0]), &f.kinds) != 0)
+        return api_fail(out, 400,
+                        "parameter 'events' must be spans, traces or logs (or a "
+                        "comma-separated list of them)");
     int has_hb = 0;
     st = api_arg_duration(req, "heartbeat", &has_hb, &f.heartbeat_ns, out);
     if (st != 0)
@@ -735,32 +744,31 @@ static int api_match_series(const char *path, char *name, size_t len) {
     return 1;
 }
 
+/* The routes named by their whole path. */
+static const struct {
+    const char *path;
+    api_route route;
+} api_exact_routes[] = {
+    {"/healthz", API_ROUTE_HEALTHZ},
+    {"/api/v1/services", API_ROUTE_SERVICES},
+    {"/api/v1/logs", API_ROUTE_LOGS},
+    {"/api/v1/metrics", API_ROUTE_METRICS},
+    {"/api/v1/traces", API_ROUTE_TRACES},
+    {"/api/v1/telemetry", API_ROUTE_TELEMETRY},
+    {"/api/v1/export", API_ROUTE_EXPORT},
+    {"/api/v1/import", API_ROUTE_IMPORT},
+    {"/api/v1/live", API_ROUTE_LIVE},
+    {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
+    {"/api/v1/info", API_ROUTE_INFO},
+};
+
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
     *trace_id = NULL;
-    if (strcmp(path, "/api/v1/traces") == 0)
-        return API_ROUTE_TRACES;
-    if (strcmp(path, "/api/v1/telemetry") == 0)
-        return API_ROUTE_TELEMETRY;
-    if (strcmp(path, "/api/v1/export") == 0)
-        return API_ROUTE_EXPORT;
-    if (strcmp(path, "/api/v1/import") == 0)
-        return API_ROUTE_IMPORT;
-    if (strcmp(path, "/api/v1/live") == 0)
-        return API_ROUTE_LIVE;
-    if (strcmp(path, "/api/v1/live/streams") == 0)
-        return API_ROUTE_LIVE_STREAMS;
-    if (strcmp(path, "/api/v1/info") == 0)
-        return API_ROUTE_INFO;
+    for (size_t i = 0; i < sizeof(api_exact_routes) / sizeof(api_exact_routes[0]); i++)
+        if (strcmp(path, api_exact_routes[i].path) == 0)
+            return api_exact_routes[i].route;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
-    if (strcmp(path, "/healthz") == 0)
-        return API_ROUTE_HEALTHZ;
-    if (strcmp(path, "/api/v1/services") == 0)
-        return API_ROUTE_SERVICES;
-    if (strcmp(path, "/api/v1/logs") == 0)
-        return API_ROUTE_LOGS;
-    if (strcmp(path, "/api/v1/metrics") == 0)
-        return API_ROUTE_METRICS;
     if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
         const char *id = path + strlen(TRACES_PREFIX);
         if (strchr(id, '/') != NULL)
@@ -787,10 +795,12 @@ api_stream_kind api_stream_route(const char *method, const char *path) {
     return API_STREAM_NONE;
 }
 
+#ifdef LOUPE_TESTING
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
     api_env env = {get_db, ud, NULL, NULL, NULL};
     return api_handle_env(req, &env, out, allow);
 }
+#endif
 
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
     api_db_fn get_db = env->get_db;
@@ -848,6 +858,7 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         /* streamed by ui.c (api_stream_route); here only when misrouted */
         return api_fail(out, 500, "this endpoint is streamed");
     default:
+        assert(!"a route without a handler");
         return api_fail(out, 500, "unrouted");
     }
 }

@@ -1,7 +1,8 @@
 /* api.h - the /api/v1 JSON handlers, independent of the HTTP library.
  *
  * ui.c turns a libmicrohttpd request into an api_request (decoded path, the
- * query arguments in order, repeats kept) and sends what api_handle() writes.
+ * query arguments in order, repeats kept) and sends what api_handle_env()
+ * writes.
  * Handlers validate every parameter here (400 naming the parameter), then
  * call the storage/query.h functions on the calling thread's reader
  * connection, obtained through the api_db_fn callback only when a route
@@ -45,14 +46,6 @@ typedef int (*api_db_fn)(void *ud, sqlite3 **db);
 /* 1 when path belongs to the JSON API (/healthz, /api and /api/...). */
 int api_is_api_path(const char *path);
 
-/* Handles an API request: writes one JSON document (the answer or an error
- * object) into out (which should be capped at API_MAX_RESPONSE_BYTES) and
- * returns the HTTP status. *allow is set to the Allow header value for a
- * 405 and to NULL otherwise. When out cannot hold even an error document,
- * out is left empty and the status is still returned. */
-int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
-
-/* What handlers may use (added for the write and streaming routes). */
 /* What GET /api/v1/info tells the UI about this server (plain values). */
 typedef struct api_info {
     const char *version;  /* borrowed; NULL = "unknown" */
@@ -61,6 +54,7 @@ typedef struct api_info {
     int storage_memory;   /* 1: --storage memory */
 } api_info;
 
+/* What handlers may use besides the request. */
 typedef struct api_env {
     api_db_fn get_db; /* reader connection, for queries */
     void *ud;         /* passed to get_db */
@@ -69,9 +63,17 @@ typedef struct api_env {
     const api_info *info; /* for GET /api/v1/info; NULL answers with zeros */
 } api_env;
 
-/* As api_handle() with the store at hand. api_handle(req, get_db, ud, ...)
- * is api_handle_env() with st NULL. */
+/* Handles an API request: writes one JSON document (the answer or an error
+ * object) into out (which should be capped at API_MAX_RESPONSE_BYTES) and
+ * returns the HTTP status. *allow is set to the Allow header value for a
+ * 405 and to NULL otherwise. When out cannot hold even an error document,
+ * out is left empty and the status is still returned. */
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow);
+
+/* api_handle_env() with only a reader connection (no store, hub or info),
+ * for the unit tests and fuzzers: defined in test builds (LOUPE_TESTING)
+ * only. */
+int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow);
 
 /* Routes whose answer is not one buffer: ui.c streams them. */
 typedef enum api_stream_kind {
@@ -82,7 +84,7 @@ typedef enum api_stream_kind {
 } api_stream_kind;
 
 /* The streaming route for method + path, API_STREAM_NONE for any other
- * request (including a wrong method, which api_handle() answers). */
+ * request (including a wrong method, which api_handle_env() answers). */
 api_stream_kind api_stream_route(const char *method, const char *path);
 
 /* GET /api/v1/export: validates the parameters and starts the export.

@@ -16,6 +16,7 @@
  */
 #include "api_import.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ static void api_import_done(void *ud, int status, const model_batch *b) {
         im->items[b->signal] += model_batch_items(b);
     else if (im->commit_failed == 0)
         im->commit_failed = status;
+    assert(im->pending > 0); /* every callback follows its own pending++ */
     im->pending--;
     pthread_cond_broadcast(&im->cv);
     pthread_mutex_unlock(&im->mu);
@@ -177,6 +179,7 @@ static void api_import_document(api_import *im, const char *d, size_t n) {
         int timed_out = 0;
         size_t ours;
         pthread_mutex_lock(&im->mu);
+        assert(im->pending > 0);
         im->pending--;
         ours = im->pending;
         if (rc == STORE_EFULL && ours > 0) /* one of our commits frees room */

@@ -19,6 +19,7 @@
  */
 #include "api_live.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -311,17 +312,22 @@ static void live_resource_scope(jw *w, const model_resource *r, const model_scop
     jw_object_end(w);
 }
 
+/* An optional id: its hex, or "" when there is none. */
+static void live_id(jw *w, const char *key, int has, const uint8_t *id, size_t n) {
+    jw_key(w, key);
+    if (has)
+        jw_hex(w, id, n);
+    else
+        jw_string(w, "");
+}
+
 static void live_span_json(jw *w, const model_span *sp) {
     jw_object_begin(w);
     jw_key(w, "traceId");
     jw_hex(w, sp->trace_id, 16);
     jw_key(w, "spanId");
     jw_hex(w, sp->span_id, 8);
-    jw_key(w, "parentSpanId");
-    if (sp->has_parent)
-        jw_hex(w, sp->parent_span_id, 8);
-    else
-        jw_string(w, "");
+    live_id(w, "parentSpanId", sp->has_parent, sp->parent_span_id, 8);
     jw_key(w, "name");
     jw_stringn(w, sp->name.ptr, sp->name.len);
     jw_key(w, "kind");
@@ -374,16 +380,8 @@ static void live_log_json(jw *w, const model_log *lg, uint64_t now) {
     model_json_value(w, &lg->body);
     jw_key(w, "attributes");
     model_json_attrs(w, &lg->attrs);
-    jw_key(w, "traceId");
-    if (lg->has_trace_id)
-        jw_hex(w, lg->trace_id, 16);
-    else
-        jw_string(w, "");
-    jw_key(w, "spanId");
-    if (lg->has_span_id)
-        jw_hex(w, lg->span_id, 8);
-    else
-        jw_string(w, "");
+    live_id(w, "traceId", lg->has_trace_id, lg->trace_id, 16);
+    live_id(w, "spanId", lg->has_span_id, lg->span_id, 8);
     live_resource_scope(w, lg->resource, lg->scope);
     jw_key(w, "eventName");
     jw_stringn(w, lg->event_name.ptr, lg->event_name.len);
@@ -442,6 +440,7 @@ typedef struct live_render {
 
 static int live_rendered(live_render *r, const model_batch *b, size_t i, const char **json,
                          size_t *len) {
+    assert(i < r->n);
     if (!r->done[i]) {
         r->off[i] = r->text.len;
         jw w;
@@ -458,6 +457,50 @@ static int live_rendered(live_render *r, const model_batch *b, size_t i, const c
     *json = r->text.ptr + r->off[i];
     *len = r->len[i];
     return 0;
+}
+
+/* Span i of b to stream l (l->mu held): as a span event, and its trace
+ * for a trace summary, as l's filter asks. */
+static void live_offer_span(api_live *l, live_render *r, const model_batch *b, size_t i) {
+    const model_span *sp = &b->spans[i];
+    const char *json;
+    size_t len;
+    if (!(l->f.kinds & (API_LIVE_SPANS | API_LIVE_TRACES)) || !live_span_ok(l, sp))
+        return;
+    if (l->f.kinds & API_LIVE_SPANS) {
+        if (live_rendered(r, b, i, &json, &len) != 0) {
+            l->dropped++;
+            return;
+        }
+        live_push(l, "span", json, len);
+    }
+    if (l->f.kinds & API_LIVE_TRACES)
+        live_add_trace(l, sp->trace_id);
+}
+
+/* Log record i of b to stream l (l->mu held) when l's filter takes it. */
+static void live_offer_log(api_live *l, live_render *r, const model_batch *b, size_t i) {
+    const model_log *lg = &b->logs[i];
+    const char *json;
+    size_t len;
+    if (!(l->f.kinds & API_LIVE_LOGS))
+        return;
+    /* the body text for `q`: a plain string, other bodies as JSON */
+    const char *body = "";
+    size_t blen = 0;
+    if (lg->body.type == MODEL_VALUE_STRING) {
+        body = lg->body.u.str.ptr;
+        blen = lg->body.u.str.len;
+    } else if (l->f.log_q && live_rendered(r, b, i, &json, &len) == 0) {
+        body = json; /* the whole record's JSON: generous */
+        blen = len;
+    }
+    if (!live_log_ok(l, lg, body, blen))
+        return;
+    if (live_rendered(r, b, i, &json, &len) == 0)
+        live_push(l, "log", json, len);
+    else
+        l->dropped++;
 }
 
 static void live_on_commit(void *ud, const model_batch *b) {
@@ -478,59 +521,21 @@ static void live_on_commit(void *ud, const model_batch *b) {
     r.off = calloc(n, sizeof(*r.off));
     r.len = calloc(n, sizeof(*r.len));
     r.done = calloc(n, 1);
+    r.n = n;
     r.now = live_now_ns();
-    if (r.off == NULL || r.len == NULL || r.done == NULL) {
-        for (api_live *l = h->streams; l != NULL; l = l->next) {
-            pthread_mutex_lock(&l->mu);
-            l->dropped += n;
-            pthread_mutex_unlock(&l->mu);
-        }
-        goto out;
-    }
-    /* body texts of logs for `q` (plain strings; other bodies as JSON) */
+    int no_memory = r.off == NULL || r.len == NULL || r.done == NULL;
     for (api_live *l = h->streams; l != NULL; l = l->next) {
         pthread_mutex_lock(&l->mu);
-        for (size_t i = 0; i < n && !l->overflowed && !l->ended; i++) {
-            const char *json;
-            size_t len;
-            if (b->signal == MODEL_SIGNAL_TRACES) {
-                const model_span *sp = &b->spans[i];
-                if (!(l->f.kinds & (API_LIVE_SPANS | API_LIVE_TRACES)) || !live_span_ok(l, sp))
-                    continue;
-                if (l->f.kinds & API_LIVE_SPANS) {
-                    if (live_rendered(&r, b, i, &json, &len) != 0) {
-                        l->dropped++;
-                        continue;
-                    }
-                    live_push(l, "span", json, len);
-                }
-                if (l->f.kinds & API_LIVE_TRACES)
-                    live_add_trace(l, sp->trace_id);
-            } else {
-                const model_log *lg = &b->logs[i];
-                if (!(l->f.kinds & API_LIVE_LOGS))
-                    continue;
-                const char *body = "";
-                size_t blen = 0;
-                if (lg->body.type == MODEL_VALUE_STRING) {
-                    body = lg->body.u.str.ptr;
-                    blen = lg->body.u.str.len;
-                } else if (l->f.log_q && live_rendered(&r, b, i, &json, &len) == 0) {
-                    body = json; /* the whole record's JSON: generous */
-                    blen = len;
-                }
-                if (!live_log_ok(l, lg, body, blen))
-                    continue;
-                if (live_rendered(&r, b, i, &json, &len) != 0) {
-                    l->dropped++;
-                    continue;
-                }
-                live_push(l, "log", json, len);
-            }
+        if (no_memory)
+            l->dropped += n;
+        for (size_t i = 0; !no_memory && i < n && !l->overflowed && !l->ended; i++) {
+            if (b->signal == MODEL_SIGNAL_TRACES)
+                live_offer_span(l, &r, b, i);
+            else
+                live_offer_log(l, &r, b, i);
         }
         pthread_mutex_unlock(&l->mu);
     }
-out:
     pthread_mutex_unlock(&h->mu);
     buf_free(&r.text);
     free(r.off);
@@ -588,22 +593,31 @@ void api_live_hub_set_max_streams(api_live_hub *h, size_t max) {
     pthread_mutex_unlock(&h->mu);
 }
 
-uint64_t api_live_hub_refused(api_live_hub *h) {
+/* The open streams and the refusals, read together under the hub's lock
+ * (zeros without a hub). */
+static void live_hub_counts(api_live_hub *h, size_t *streams, uint64_t *refused) {
+    *streams = 0;
+    *refused = 0;
     if (h == NULL)
-        return 0;
+        return;
     pthread_mutex_lock(&h->mu);
-    uint64_t n = h->refused;
+    *streams = h->n;
+    *refused = h->refused;
     pthread_mutex_unlock(&h->mu);
-    return n;
+}
+
+uint64_t api_live_hub_refused(api_live_hub *h) {
+    size_t streams;
+    uint64_t refused;
+    live_hub_counts(h, &streams, &refused);
+    return refused;
 }
 
 size_t api_live_hub_streams(api_live_hub *h) {
-    if (h == NULL)
-        return 0;
-    pthread_mutex_lock(&h->mu);
-    size_t n = h->n;
-    pthread_mutex_unlock(&h->mu);
-    return n;
+    size_t streams;
+    uint64_t refused;
+    live_hub_counts(h, &streams, &refused);
+    return streams;
 }
 
 size_t api_live_hub_shutdown(api_live_hub *h, unsigned timeout_ms) {
@@ -755,13 +769,17 @@ void api_live_close(api_live *l) {
         return;
     api_live_hub *h = l->hub;
     pthread_mutex_lock(&h->mu);
+    int found = 0;
     for (api_live **p = &h->streams; *p != NULL; p = &(*p)->next) {
         if (*p == l) {
             *p = l->next;
             h->n--;
+            found = 1;
             break;
         }
     }
+    assert(found); /* an open stream is on its hub's list until closed */
+    (void)found;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
     live_free(l);

@@ -1,25 +1,18 @@
 /* apiparam.c - strict /api/v1 query parameter parsers, see apiparam.h. */
 #include "apiparam.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/model.h"
+
 #define NS_PER_SEC 1000000000ULL
 
 static int is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static char lower(char c) {
@@ -160,14 +153,26 @@ static int parse_rfc3339(const char *s, uint64_t *out_ns) {
     return APIPARAM_OK;
 }
 
-int apiparam_time(const char *s, uint64_t *out_ns) {
+/* The forms a time and a duration share: returns 1 with *rc set when s is
+ * missing or empty (APIPARAM_EINVAL) or plain nanoseconds, only digits
+ * (apiparam_uint's code); 0 when s needs the caller's own parser. */
+static int plain_ns(const char *s, uint64_t *out_ns, int *rc) {
+    *rc = APIPARAM_EINVAL;
     if (s == NULL || *s == '\0')
-        return APIPARAM_EINVAL;
+        return 1;
     const char *p = s;
     while (is_digit(*p))
         p++;
-    if (*p == '\0')
-        return apiparam_uint(s, 0, UINT64_MAX, out_ns);
+    if (*p != '\0')
+        return 0;
+    *rc = apiparam_uint(s, 0, UINT64_MAX, out_ns);
+    return 1;
+}
+
+int apiparam_time(const char *s, uint64_t *out_ns) {
+    int rc;
+    if (plain_ns(s, out_ns, &rc))
+        return rc;
     return parse_rfc3339(s, out_ns);
 }
 
@@ -200,14 +205,10 @@ static size_t duration_unit(const char *p, uint64_t *ns) {
 }
 
 int apiparam_duration(const char *s, uint64_t *out_ns) {
-    if (s == NULL || *s == '\0')
-        return APIPARAM_EINVAL;
+    int rc;
+    if (plain_ns(s, out_ns, &rc))
+        return rc;
     const char *p = s;
-    while (is_digit(*p))
-        p++;
-    if (*p == '\0')
-        return apiparam_uint(s, 0, UINT64_MAX, out_ns);
-    p = s;
     uint64_t total = 0;
     int range = 0;
     while (*p != '\0') {
@@ -267,16 +268,12 @@ int apiparam_duration(const char *s, uint64_t *out_ns) {
 /* ---- ids and severities ---------------------------------------------- */
 
 int apiparam_hex_id(const char *s, uint8_t *out, size_t n) {
-    if (s == NULL || n == 0)
+    if (s == NULL || n == 0 || strnlen(s, 2 * n + 1) != 2 * n)
         return APIPARAM_EINVAL;
     for (size_t i = 0; i < 2 * n; i++)
-        if (hex_value(s[i]) < 0)
-            return APIPARAM_EINVAL; /* also stops at the NUL of a short string */
-    if (s[2 * n] != '\0')
-        return APIPARAM_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
-    return APIPARAM_OK;
+        if (!isxdigit((unsigned char)s[i]))
+            return APIPARAM_EINVAL; /* checked first: out stays untouched */
+    return model_hex_decode(s, 2 * n, out, n) == 0 ? APIPARAM_OK : APIPARAM_EINVAL;
 }
 
 int apiparam_severity(const char *s, int *out) {

@@ -1,27 +1,28 @@
 /* selfmetrics.c - loupe's own metrics in the Prometheus text format, see selfmetrics.h. */
 #include "selfmetrics.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "storage/model.h"
 
-void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *http,
+static void sm_read_source(const metrics_source *src, metrics_figures *out) {
+    memset(out, 0, sizeof(*out));
+    if (src != NULL && src->read != NULL)
+        src->read(src->recv, out);
+}
+
+void selfmetrics_collect(store *st, const metrics_source *grpc, const metrics_source *http,
                          selfmetrics_input *in) {
     in->have_store = st != NULL;
     if (st != NULL)
         store_get_stats(st, &in->store);
     else
         memset(&in->store, 0, sizeof(in->store));
-    in->have_grpc = grpc != NULL;
-    grpc_server_get_stats(grpc, &in->grpc);
-    in->have_http = http != NULL;
-    otlp_http_get_stats(http, &in->http);
+    sm_read_source(grpc, &in->grpc);
+    sm_read_source(http, &in->http);
     otlp_limit_stats_get(&in->limits);
-    grpc_server_stats(grpc, &in->grpc_conn);
-    /* reads atomics only; the cast drops a const the getter does not need */
-    otlp_http_stats((otlp_http *)http, &in->http_conn);
-    otlp_http_body_use(http, &in->http_body_bytes, &in->http_body_budget);
 }
 
 int selfmetrics_escape_label(const char *v, buf *out) {
@@ -45,43 +46,82 @@ static int sm_family(buf *out, const char *name, const char *type, const char *h
     return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family with one sample and no label. */
+typedef struct sm_row {
+    const char *name, *type, *help;
+    uint64_t v;
+} sm_row;
+
+/* A counter family with a signal label: v[signal]. */
+typedef struct sm_signal_row {
+    const char *name, *help;
+    const uint64_t *v;
+} sm_signal_row;
+
+#define SM_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int sm_rows(buf *out, const sm_row *rows, size_t n) {
+    int rc = BUF_OK;
+    for (size_t i = 0; i < n && rc == BUF_OK; i++) {
+        rc = sm_family(out, rows[i].name, rows[i].type, rows[i].help);
+        if (rc == BUF_OK)
+            rc = buf_printf(out, "%s %" PRIu64 "\n", rows[i].name, rows[i].v);
+    }
+    return rc;
+}
+
+static int sm_signal_rows(buf *out, const sm_signal_row *rows, size_t n) {
+    int rc = BUF_OK;
+    for (size_t i = 0; i < n && rc == BUF_OK; i++) {
+        rc = sm_family(out, rows[i].name, "counter", rows[i].help);
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+            rc = buf_printf(out, "%s{signal=\"%s\"} %" PRIu64 "\n", rows[i].name,
+                            model_signal_name((model_signal)s), rows[i].v[s]);
+    }
+    return rc;
+}
+
 static const char *const sm_transports[2] = {"grpc", "http"};
 
 static const recv_stats *sm_transport(const selfmetrics_input *in, int t) {
-    return t == 0 ? &in->grpc : &in->http;
+    assert(t == 0 || t == 1);
+    return t == 0 ? &in->grpc.counters : &in->http.counters;
 }
 
 /* The reasons items are rejected for (requests have every outcome). */
 static const recv_outcome sm_item_reasons[] = {RECV_INVALID, RECV_TOO_LARGE, RECV_BACKPRESSURE,
                                                RECV_UNAVAILABLE};
 
+/* A counter family by signal and transport: v[transport][signal]. */
+static int sm_per_signal_transport(buf *out, const char *name, const char *help,
+                                   const uint64_t *const v[2]) {
+    int rc = sm_family(out, name, "counter", help);
+    for (int t = 0; t < 2 && rc == BUF_OK; t++)
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
+            rc = buf_printf(out, "%s{signal=\"%s\",transport=\"%s\"} %" PRIu64 "\n", name,
+                            model_signal_name((model_signal)s), sm_transports[t], v[t][s]);
+    return rc;
+}
+
 static int sm_items(const selfmetrics_input *in, buf *out) {
-    int rc = sm_family(out, "loupe_items_received_total", "counter",
-                       "Telemetry items (spans, log records, metric points) in decoded export "
-                       "requests, by signal and transport.");
-    for (int t = 0; t < 2 && rc == BUF_OK; t++)
-        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
-            rc = buf_printf(out, "loupe_items_received_total{signal=\"%s\",transport=\"%s\"} %" PRIu64
-                                 "\n",
-                            model_signal_name((model_signal)s), sm_transports[t],
-                            sm_transport(in, t)->items_received[s]);
+    const uint64_t *const received[2] = {in->grpc.counters.items_received,
+                                         in->http.counters.items_received};
+    const uint64_t *const accepted[2] = {in->grpc.counters.items_accepted,
+                                         in->http.counters.items_accepted};
+    int rc = sm_per_signal_transport(out, "loupe_items_received_total",
+                                     "Telemetry items (spans, log records, metric points) in "
+                                     "decoded export requests, by signal and transport.",
+                                     received);
     if (rc == BUF_OK)
-        rc = sm_family(out, "loupe_items_accepted_total", "counter",
-                       "Items committed to the store (acknowledged), by signal and transport.");
-    for (int t = 0; t < 2 && rc == BUF_OK; t++)
-        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
-            rc = buf_printf(out, "loupe_items_accepted_total{signal=\"%s\",transport=\"%s\"} %" PRIu64
-                                 "\n",
-                            model_signal_name((model_signal)s), sm_transports[t],
-                            sm_transport(in, t)->items_accepted[s]);
+        rc = sm_per_signal_transport(
+            out, "loupe_items_accepted_total",
+            "Items committed to the store (acknowledged), by signal and transport.", accepted);
     if (rc == BUF_OK)
         rc = sm_family(out, "loupe_items_rejected_total", "counter",
                        "Items not accepted, by signal, transport and reason.");
     for (int t = 0; t < 2 && rc == BUF_OK; t++)
         for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
-            for (size_t r = 0; r < sizeof(sm_item_reasons) / sizeof(sm_item_reasons[0]) &&
-                               rc == BUF_OK;
-                 r++)
+            for (size_t r = 0; r < SM_COUNT(sm_item_reasons) && rc == BUF_OK; r++)
                 rc = buf_printf(out,
                                 "loupe_items_rejected_total{signal=\"%s\",transport=\"%s\","
                                 "reason=\"%s\"} %" PRIu64 "\n",
@@ -100,66 +140,9 @@ static int sm_items(const selfmetrics_input *in, buf *out) {
     return rc;
 }
 
-/* One counter family with a signal label. */
-static int sm_per_signal(buf *out, const char *name, const char *help, const uint64_t *v) {
-    int rc = sm_family(out, name, "counter", help);
-    for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++)
-        rc = buf_printf(out, "%s{signal=\"%s\"} %" PRIu64 "\n", name,
-                        model_signal_name((model_signal)s), v[s]);
-    return rc;
-}
-
-static int sm_scalar(buf *out, const char *name, const char *type, const char *help,
-                     uint64_t v) {
-    int rc = sm_family(out, name, type, help);
-    if (rc == BUF_OK)
-        rc = buf_printf(out, "%s %" PRIu64 "\n", name, v);
-    return rc;
-}
-
-static int sm_store(const store_stats *st, buf *out) {
-    int rc = sm_per_signal(out, "loupe_store_items_committed_total",
-                           "Items committed by the store from any source (receivers and "
-                           "import), by signal.",
-                           st->accepted);
-    if (rc == BUF_OK)
-        rc = sm_per_signal(out, "loupe_store_items_refused_total",
-                           "Items the store refused because its queue was full or it was "
-                           "closing, by signal.",
-                           st->rejected);
-    if (rc == BUF_OK)
-        rc = sm_per_signal(out, "loupe_items_evicted_total",
-                           "Items removed by retention (count, age or size cap), by signal.",
-                           st->evicted);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_ring_bytes", "gauge",
-                       "Bytes of batches queued in the ring, waiting for commit.", st->ring_bytes);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_ring_max_bytes", "gauge",
-                       "The ring's byte budget; appends past it are refused (backpressure).",
-                       st->ring_max_bytes);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_store_commits_total", "counter",
-                       "Transactions the writer committed.", st->commits);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_store_commit_errors_total", "counter",
-                       "Failed writes of batches or transactions.", st->commit_errors);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_store_write_failures_total", "counter",
-                       "Transactions the database refused (full, read-only, I/O error).",
-                       st->write_failures);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_store_writes_failing", "gauge",
-                       "1 while the database refuses writes.", st->writes_failing ? 1 : 0);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_database_size_bytes", "gauge",
-                       "Database pages in use times the page size, as of the last check.",
-                       st->db_bytes);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_database_max_size_bytes", "gauge",
-                       "The database size cap (--max-db-size); 0 = none.", st->db_max_bytes);
-    if (rc == BUF_OK)
-        rc = sm_family(out, "loupe_store_commit_duration_seconds", "histogram",
+/* The commit latency histogram: cumulative buckets, the sum, the count. */
+static int sm_commit_histogram(const store_stats *st, buf *out) {
+    int rc = sm_family(out, "loupe_store_commit_duration_seconds", "histogram",
                        "Time from BEGIN to COMMIT of each committed transaction.");
     uint64_t cum = 0;
     for (int i = 0; i <= STORE_COMMIT_BUCKETS && rc == BUF_OK; i++) {
@@ -182,6 +165,44 @@ static int sm_store(const store_stats *st, buf *out) {
     return rc;
 }
 
+static int sm_store(const store_stats *st, buf *out) {
+    const sm_signal_row items[] = {
+        {"loupe_store_items_committed_total",
+         "Items committed by the store from any source (receivers and import), by signal.",
+         st->accepted},
+        {"loupe_store_items_refused_total",
+         "Items the store refused because its queue was full or it was closing, by signal.",
+         st->rejected},
+        {"loupe_items_evicted_total",
+         "Items removed by retention (count, age or size cap), by signal.", st->evicted},
+    };
+    const sm_row rows[] = {
+        {"loupe_ring_bytes", "gauge", "Bytes of batches queued in the ring, waiting for commit.",
+         st->ring_bytes},
+        {"loupe_ring_max_bytes", "gauge",
+         "The ring's byte budget; appends past it are refused (backpressure).",
+         st->ring_max_bytes},
+        {"loupe_store_commits_total", "counter", "Transactions the writer committed.",
+         st->commits},
+        {"loupe_store_commit_errors_total", "counter",
+         "Failed writes of batches or transactions.", st->commit_errors},
+        {"loupe_store_write_failures_total", "counter",
+         "Transactions the database refused (full, read-only, I/O error).", st->write_failures},
+        {"loupe_store_writes_failing", "gauge", "1 while the database refuses writes.",
+         st->writes_failing ? 1 : 0},
+        {"loupe_database_size_bytes", "gauge",
+         "Database pages in use times the page size, as of the last check.", st->db_bytes},
+        {"loupe_database_max_size_bytes", "gauge",
+         "The database size cap (--max-db-size); 0 = none.", st->db_max_bytes},
+    };
+    int rc = sm_signal_rows(out, items, SM_COUNT(items));
+    if (rc == BUF_OK)
+        rc = sm_rows(out, rows, SM_COUNT(rows));
+    if (rc == BUF_OK)
+        rc = sm_commit_histogram(st, out);
+    return rc;
+}
+
 /* One counter family with a port label: gRPC, OTLP/HTTP and, when the UI
  * port's figures were gathered (with_ui), UI. */
 static int sm_per_port(buf *out, const char *name, const char *help, uint64_t grpc, uint64_t http,
@@ -195,59 +216,73 @@ static int sm_per_port(buf *out, const char *name, const char *help, uint64_t gr
     return rc;
 }
 
+/* Limits hit (docs/security.md): the converter's drops and each port's
+ * connection guards, the OTLP/HTTP body budget, live streams. */
 static int sm_limits(const selfmetrics_input *in, buf *out) {
     const otlp_limit_stats *l = &in->limits;
-    int rc = sm_scalar(out, "loupe_attributes_dropped_total", "counter",
-                       "Attributes left out past --max-attributes (added to the item's dropped "
-                       "count).",
-                       l->attrs_dropped);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_attribute_values_truncated_total", "counter",
-                       "String and bytes attribute values cut to --max-attribute-value-length.",
-                       l->values_truncated);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_span_events_dropped_total", "counter",
-                       "Span events left out past --max-span-events.", l->events_dropped);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_span_links_dropped_total", "counter",
-                       "Span links left out past --max-span-links.", l->links_dropped);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_grpc_connections_refused_total", "counter",
-                       "gRPC connections closed at accept past --max-connections (the HTTP "
-                       "ports leave them waiting in the kernel's backlog instead).",
-                       in->grpc_conn.connections_refused);
+    int with_ui = in->ui_connections >= 0; /* figures from the UI port */
+    const sm_row drops[] = {
+        {"loupe_attributes_dropped_total", "counter",
+         "Attributes left out past --max-attributes (added to the item's dropped count).",
+         l->attrs_dropped},
+        {"loupe_attribute_values_truncated_total", "counter",
+         "String and bytes attribute values cut to --max-attribute-value-length.",
+         l->values_truncated},
+        {"loupe_span_events_dropped_total", "counter",
+         "Span events left out past --max-span-events.", l->events_dropped},
+        {"loupe_span_links_dropped_total", "counter", "Span links left out past --max-span-links.",
+         l->links_dropped},
+        {"loupe_grpc_connections_refused_total", "counter",
+         "gRPC connections closed at accept past --max-connections (the HTTP ports leave them "
+         "waiting in the kernel's backlog instead).",
+         in->grpc.connections_refused},
+    };
+    const sm_row budget[] = {
+        {"loupe_http_body_bytes", "gauge", "Bytes of OTLP/HTTP request bodies held in memory now.",
+         in->http.body_bytes},
+        {"loupe_http_body_budget_bytes", "gauge",
+         "The budget those bodies share; past it requests get 503.", in->http.body_budget},
+        {"loupe_grpc_idle_timeouts_total", "counter",
+         "gRPC connections closed for silence past --idle-timeout or no preface.",
+         in->grpc.idle_timeouts},
+    };
+    const sm_row live[] = {
+        {"loupe_live_clients", "gauge", "Live streams (GET /api/v1/live) open now.",
+         in->ui.live_clients},
+        {"loupe_live_clients_refused_total", "counter",
+         "Live streams refused past --max-live-clients.", in->ui.live_clients_refused},
+    };
+    int rc = sm_rows(out, drops, SM_COUNT(drops));
     if (rc == BUF_OK)
         rc = sm_per_port(out, "loupe_request_timeouts_total",
                          "Connections cut off because a request did not arrive within "
                          "--request-timeout (slow clients), by port.",
-                         in->grpc_conn.request_timeouts, in->http_conn.request_timeouts,
-                         in->ui_connections >= 0, in->ui.conn.request_timeouts);
+                         in->grpc.request_timeouts, in->http.request_timeouts, with_ui,
+                         in->ui.conn.request_timeouts);
     if (rc == BUF_OK)
         rc = sm_per_port(out, "loupe_headers_too_large_total",
                          "Requests refused for headers past --max-header-size, by port.",
-                         in->grpc_conn.headers_too_large, in->http_conn.headers_too_large,
-                         in->ui_connections >= 0, in->ui.conn.headers_too_large);
+                         in->grpc.headers_too_large, in->http.headers_too_large, with_ui,
+                         in->ui.conn.headers_too_large);
     if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_http_body_bytes", "gauge",
-                       "Bytes of OTLP/HTTP request bodies held in memory now.",
-                       in->http_body_bytes);
+        rc = sm_rows(out, budget, SM_COUNT(budget));
+    if (rc == BUF_OK && with_ui)
+        rc = sm_rows(out, live, SM_COUNT(live));
+    return rc;
+}
+
+/* loupe_open_connections by port; the UI's only when it was gathered. */
+static int sm_connections(const selfmetrics_input *in, buf *out) {
+    int rc = sm_family(out, "loupe_open_connections", "gauge", "Connections open now, by port.");
     if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_http_body_budget_bytes", "gauge",
-                       "The budget those bodies share; past it requests get 503.",
-                       in->http_body_budget);
+        rc = buf_printf(out, "loupe_open_connections{port=\"grpc\"} %" PRId64 "\n",
+                        in->grpc.counters.open_connections);
     if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_grpc_idle_timeouts_total", "counter",
-                       "gRPC connections closed for silence past --idle-timeout or no preface.",
-                       in->grpc_conn.idle_timeouts);
-    if (in->ui_connections < 0)
-        return rc; /* no figures from the UI port */
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_live_clients", "gauge",
-                       "Live streams (GET /api/v1/live) open now.", in->ui.live_clients);
-    if (rc == BUF_OK)
-        rc = sm_scalar(out, "loupe_live_clients_refused_total", "counter",
-                       "Live streams refused past --max-live-clients.",
-                       in->ui.live_clients_refused);
+        rc = buf_printf(out, "loupe_open_connections{port=\"http\"} %" PRId64 "\n",
+                        in->http.counters.open_connections);
+    if (rc == BUF_OK && in->ui_connections >= 0)
+        rc = buf_printf(out, "loupe_open_connections{port=\"ui\"} %" PRId64 "\n",
+                        in->ui_connections);
     return rc;
 }
 
@@ -269,17 +304,7 @@ int selfmetrics_render(const selfmetrics_input *in, buf *out) {
     if (rc == BUF_OK && in->have_store)
         rc = sm_store(&in->store, out);
     if (rc == BUF_OK)
-        rc = sm_family(out, "loupe_open_connections", "gauge",
-                       "Connections open now, by port.");
-    if (rc == BUF_OK)
-        rc = buf_printf(out, "loupe_open_connections{port=\"grpc\"} %" PRId64 "\n",
-                        in->grpc.open_connections);
-    if (rc == BUF_OK)
-        rc = buf_printf(out, "loupe_open_connections{port=\"http\"} %" PRId64 "\n",
-                        in->http.open_connections);
-    if (rc == BUF_OK && in->ui_connections >= 0)
-        rc = buf_printf(out, "loupe_open_connections{port=\"ui\"} %" PRId64 "\n",
-                        in->ui_connections);
+        rc = sm_connections(in, out);
     if (rc == BUF_OK)
         rc = sm_limits(in, out);
     return rc;

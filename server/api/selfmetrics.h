@@ -1,10 +1,10 @@
 /* selfmetrics.h - loupe's own metrics in the Prometheus text format 0.0.4.
  *
- * One job: gather the counters the store and the receivers keep
- * (store_get_stats, grpc_server_get_stats, otlp_http_get_stats) into one
- * plain snapshot, and render that snapshot as text for GET /metrics. The
- * counters themselves are owned by the modules that bump them; nothing here
- * keeps state.
+ * One job: gather the counters the store and the receivers keep (the
+ * store through store_get_stats, each receiver through the metrics_source
+ * main.c registered) into one plain snapshot, and render that snapshot as
+ * text for GET /metrics. The counters themselves are owned by the modules
+ * that bump them; nothing here keeps state.
  */
 #ifndef LOUPE_SELFMETRICS_H
 #define LOUPE_SELFMETRICS_H
@@ -12,11 +12,9 @@
 #include <stdint.h>
 
 #include "util/buf.h"
-#include "server/receive/grpc.h"
 #include "server/decode/otlp.h"
-#include "server/receive/otlp_http.h"
-#include "server/net/recv_stats.h"
 #include "storage/store.h"
+#include "metrics_source.h"
 #include "ui.h"
 
 /* The content type of the rendered text. */
@@ -28,22 +26,17 @@ typedef struct selfmetrics_input {
     double start_time_seconds; /* unix time the process started serving */
     int have_store;            /* 0: the store families are left out */
     store_stats store;
-    int have_grpc, have_http;  /* 0: that transport's series are zeros */
-    recv_stats grpc, http;
-    int64_t ui_connections;    /* open connections on the UI port; < 0 = unknown */
-    /* Limits hit (docs/security.md): the converter's drops, and each port's
-     * connection guards. */
-    otlp_limit_stats limits;
-    grpc_stats grpc_conn;
-    http_guard_stats http_conn;
-    uint64_t http_body_bytes, http_body_budget; /* otlp_http_body_use */
+    metrics_figures grpc, http; /* each receiver's; zeros when not registered */
+    int64_t ui_connections;     /* open connections on the UI port; < 0 = unknown */
+    otlp_limit_stats limits;    /* the converter's drops (docs/security.md) */
     ui_stats ui;
 } selfmetrics_input;
 
-/* Fills in from live sources; each may be NULL (then its have_* is 0).
- * Thread-safe as long as the sources outlive the call. version,
+/* Fills in from live sources: the store (NULL: have_store is 0) and the
+ * receivers' sources (NULL or without a read callback: zeros). Thread-safe
+ * as long as the sources stay valid during the call. version,
  * start_time_seconds, ui_connections and ui are set by the caller. */
-void selfmetrics_collect(store *st, const grpc_server *grpc, const otlp_http *http,
+void selfmetrics_collect(store *st, const metrics_source *grpc, const metrics_source *http,
                          selfmetrics_input *in);
 
 /* Appends the text exposition of `in` to out. Returns BUF_OK or the BUF_*

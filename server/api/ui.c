@@ -4,12 +4,14 @@
  * A libmicrohttpd daemon with an internal thread pool (epoll, two workers)
  * on a socket we bind ourselves (netaddr_listen), so port 0 works and a bind
  * error names the address. Every request is answered synchronously from the
- * access handler on its first call: API requests go to api_handle() (api.c),
+ * access handler on its first call: API requests go to api_handle_env() (api.c),
  * everything else is an embedded asset or the single-page-app fallback.
  * SQLite reader connections are per worker thread: opened lazily on a
  * thread's first API request, kept in a small table keyed by thread id, and
  * closed by ui_server_stop() after the daemon has joined its threads. Every
- * response carries the security headers (CSP, nosniff, no-referrer, DENY).
+ * response is sent through ui_reply.c, which adds the security headers
+ * (CSP, nosniff, no-referrer, DENY). GET /metrics reads the receivers
+ * through the metrics_source main.c registered (metrics_source.h).
  *
  * With an authenticator (token mode, ui_auth.c) every request passes
  * ui_gate() before routing: /healthz, /readyz and /login are open; API paths
@@ -29,6 +31,7 @@
  */
 #include "ui.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,11 +47,11 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
-#include "server/config.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "selfmetrics.h"
 #include "ui_http.h"
+#include "ui_reply.h"
 #include "web_assets.h"
 
 #define UI_THREADS 2
@@ -63,16 +66,7 @@
 #define UI_STREAM_BLOCK (64 * 1024)
 #define UI_LIVE_STOP_MS 2000
 
-static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                          "form-action 'self'";
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
-static const char ALLOW_GET[] = "GET, HEAD";
 static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
-/* Sent when not even an error document could be built (out of memory). */
-static const char FALLBACK_ERROR[] =
-    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
 
 typedef struct ui_reader {
     pthread_t tid;
@@ -89,9 +83,9 @@ struct ui_server {
     api_live_hub *hub; /* live streams; NULL without a store */
     const ui_auth *auth; /* borrowed; NULL = no authentication */
     /* /metrics and /readyz */
-    const grpc_server *grpc; /* guarded by mu; NULL = not registered */
-    const otlp_http *http;   /* guarded by mu */
-    double started;          /* unix seconds */
+    metrics_source grpc, http; /* the receivers; guarded by mu; zeros = not registered */
+    const char *version;       /* borrowed from the config; NULL = "unknown" */
+    double started;            /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
     int storage_memory;      /* for GET /api/v1/info */
     http_guard *guard; /* slow clients, header size, counters */
@@ -107,6 +101,11 @@ typedef struct ui_req_ctx {
 /* Request states kept in *con_cls by ui_access: headers seen, answered. */
 static int ui_state_seen, ui_state_answered;
 
+/* 1 for the methods of pages and operations (GET and HEAD). */
+static int ui_is_get(const char *method) {
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
 /* ---- reader connections ------------------------------------------------ */
 
 static int ui_get_db(void *ud, sqlite3 **db) {
@@ -117,6 +116,7 @@ static int ui_get_db(void *ud, sqlite3 **db) {
         return -1;
     pthread_t self = pthread_self();
     pthread_mutex_lock(&u->mu);
+    assert(u->nreaders <= UI_MAX_READERS);
     for (size_t i = 0; i < u->nreaders; i++) {
         if (pthread_equal(u->readers[i].tid, self)) {
             *db = u->readers[i].db;
@@ -149,64 +149,6 @@ static int ui_get_db(void *ud, sqlite3 **db) {
     return 0;
 }
 
-/* ---- responses ------------------------------------------------------------ */
-
-static void ui_add_security_headers(struct MHD_Response *r) {
-    MHD_add_response_header(r, "Content-Security-Policy", CSP);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-}
-
-/* Queues r with the security headers and releases our reference. */
-static enum MHD_Result ui_queue(struct MHD_Connection *c, unsigned status,
-                                struct MHD_Response *r) {
-    if (r == NULL)
-        return MHD_NO; /* out of memory: MHD closes the connection */
-    ui_add_security_headers(r);
-    if (status == 503)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    http_guard_received(c); /* answered: no longer a slow request */
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* Sends a JSON body held in out (taken over) with the API headers. */
-static enum MHD_Result ui_send_json(struct MHD_Connection *c, unsigned status, buf *out,
-                                    const char *allow) {
-    struct MHD_Response *r;
-    size_t len = 0;
-    char *body = buf_detach(out, &len);
-    if (body != NULL && len > 0) {
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-        if (r == NULL)
-            free(body);
-    } else {
-        free(body);
-        status = 500;
-        r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
-                                            MHD_RESPMEM_PERSISTENT);
-    }
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    return ui_queue(c, status, r);
-}
-
-static enum MHD_Result ui_send_error(struct MHD_Connection *c, unsigned status,
-                                     const char *message, const char *allow) {
-    buf out;
-    buf_init(&out, 4096);
-    api_error_json(&out, api_error_code((int)status), message);
-    enum MHD_Result ret = ui_send_json(c, status, &out, allow);
-    buf_free(&out);
-    return ret;
-}
-
 /* ---- streamed answers: export and live --------------------------------------- */
 
 typedef struct ui_stream {
@@ -230,6 +172,8 @@ static void ui_live_resume(void *conn) {
 static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
     ui_stream *s = cls;
     (void)pos;
+    assert((s->x == NULL) != (s->live == NULL)); /* an export or a live stream */
+    assert(s->off <= s->pending.len);
     while (s->pending.len - s->off == 0) {
         if (s->done)
             return MHD_CONTENT_READER_END_OF_STREAM;
@@ -276,7 +220,7 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
                                        const api_request *req, api_stream_kind kind) {
     ui_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
-        return ui_send_error(c, 503, "out of memory", NULL);
+        return ui_reply_error(c, 503, "out of memory", NULL);
     s->u = u;
     s->ctx.u = u;
     buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
@@ -293,9 +237,7 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         if (status == 503 && err.len == 0)
             api_error_json(&err, "unavailable", "the store is not available");
         ui_stream_free(s);
-        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &err, NULL);
-        buf_free(&err);
-        return ret;
+        return ui_reply_json(c, (unsigned)status, &err, NULL);
     }
     buf_free(&err);
     struct MHD_Response *r = MHD_create_response_from_callback(
@@ -304,18 +246,13 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         ui_stream_free(s);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (kind == API_STREAM_EXPORT) {
-        char disp[96];
-        snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "application/x-ndjson; charset=utf-8");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
-    } else {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
-        MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    }
-    return ui_queue(c, MHD_HTTP_OK, r);
+    if (kind == API_STREAM_LIVE)
+        return ui_reply_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
+                               "X-Accel-Buffering", "no");
+    char disp[96];
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+    return ui_reply_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
+                           MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 }
 
 /* ---- import: the body as it arrives ---------------------------------------------- */
@@ -378,18 +315,16 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    api_info info = {.version = LOUPE_VERSION, .storage_memory = u->storage_memory};
-    pthread_mutex_lock(&u->mu); /* the receivers stay registered while read */
-    info.otlp_grpc_port = u->grpc ? grpc_server_port(u->grpc) : 0;
-    info.otlp_http_port = u->http ? otlp_http_port(u->http) : 0;
+    api_info info = {.version = u->version, .storage_memory = u->storage_memory};
+    pthread_mutex_lock(&u->mu);
+    info.otlp_grpc_port = u->grpc.port;
+    info.otlp_http_port = u->http.port;
     pthread_mutex_unlock(&u->mu);
     api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
-    enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, allow);
-    buf_free(&out);
-    return ret;
+    return ui_reply_json(c, (unsigned)status, &out, allow);
 }
 
 /* The first value of a request header, or NULL. */
@@ -407,8 +342,8 @@ static int ui_is_metrics_page(struct MHD_Connection *c, const char *url) {
 
 static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
                                        const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     const char *reason = NULL;
     store_stats st;
     store_get_stats(u->st, &st);
@@ -425,23 +360,21 @@ static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
                                          reason);
     if (rc != BUF_OK)
         buf_reset(&out);
-    enum MHD_Result ret = ui_send_json(c, reason == NULL ? 200 : 503, &out, NULL);
-    buf_free(&out);
-    return ret;
+    return ui_reply_json(c, reason == NULL ? 200 : 503, &out, NULL);
 }
 
 static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
                                         const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     selfmetrics_input in;
     memset(&in, 0, sizeof(in));
     /* Under mu: main unregisters the receivers (with this lock) before it
      * stops them, so they are alive while we read them. */
     pthread_mutex_lock(&u->mu);
-    selfmetrics_collect(u->st, u->grpc, u->http, &in);
+    selfmetrics_collect(u->st, &u->grpc, &u->http, &in);
     pthread_mutex_unlock(&u->mu);
-    in.version = LOUPE_VERSION;
+    in.version = u->version;
     in.start_time_seconds = u->started;
     in.ui_connections = -1;
     const union MHD_DaemonInfo *info =
@@ -453,36 +386,29 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
     buf_init(&out, (size_t)1 << 20);
     if (selfmetrics_render(&in, &out) != BUF_OK) {
         buf_free(&out);
-        return ui_send_error(c, 500, "cannot render the metrics", NULL);
+        return ui_reply_error(c, 500, "cannot render the metrics", NULL);
     }
-    size_t len = 0;
-    char *body = buf_detach(&out, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, SELFMETRICS_CONTENT_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return ui_queue(c, MHD_HTTP_OK, r);
+    struct MHD_Response *r = ui_reply_body(&out);
+    buf_free(&out);
+    return ui_reply_nostore(c, MHD_HTTP_OK, r, SELFMETRICS_CONTENT_TYPE, NULL, NULL);
 }
 
 /* ---- static assets -------------------------------------------------------- */
 
 static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
                                        const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     const char *path = strcmp(url, "/") == 0 ? "/index.html" : url;
     const web_asset *a = web_asset_find(path);
     if (a == NULL) {
         /* A path naming a file that does not exist is a 404; anything else
          * is a client-side route of the single-page app. */
         if (ui_http_has_extension(path))
-            return ui_send_error(c, 404, "no such file", NULL);
+            return ui_reply_error(c, 404, "no such file", NULL);
         a = web_asset_find("/index.html");
         if (a == NULL)
-            return ui_send_error(c, 404, "no such file", NULL);
+            return ui_reply_error(c, 404, "no such file", NULL);
     }
     const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
@@ -507,114 +433,36 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
     if (a->gz != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     if (not_modified)
-        return ui_queue(c, MHD_HTTP_NOT_MODIFIED, r);
+        return ui_reply_queue(c, MHD_HTTP_NOT_MODIFIED, r);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
     if (gzip)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    return ui_queue(c, MHD_HTTP_OK, r);
+    return ui_reply_queue(c, MHD_HTTP_OK, r);
 }
 
 /* ---- authentication ---------------------------------------------------------- */
 
-static enum MHD_Result ui_send_unauthorized(struct MHD_Connection *c) {
-    static const char msg[] = "authentication required: send \"Authorization: Bearer TOKEN\" "
-                              "with the token loupe printed at start, or log in at /login";
-    buf out;
-    buf_init(&out, 4096);
-    api_error_json(&out, "unauthorized", msg);
-    size_t len = 0;
-    char *body = buf_detach(&out, &len);
-    buf_free(&out);
-    struct MHD_Response *r = NULL;
-    if (body != NULL && len > 0)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    return ui_queue(c, MHD_HTTP_UNAUTHORIZED, r);
-}
-
-/* A 303 to location, with an optional Set-Cookie value. */
-static enum MHD_Result ui_redirect(struct MHD_Connection *c, const char *location,
-                                   const char *set_cookie) {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (set_cookie != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, set_cookie);
-    return ui_queue(c, MHD_HTTP_SEE_OTHER, r);
-}
-
-/* The login page: a plain form, no script and no style (the CSP allows
- * neither inline), so it needs no asset behind the login. */
-static const char LOGIN_HEAD[] =
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<meta name=\"color-scheme\" content=\"light dark\">\n"
-    "<title>loupe: log in</title>\n</head>\n<body>\n<main>\n<h1>loupe</h1>\n"
-    "<p>Open the login link loupe printed when it started, or enter its token here.</p>\n";
-static const char LOGIN_WRONG[] =
-    "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
-    "Check the login line loupe printed at start (a new random token is made at every "
-    "start unless one is set with --ui-token).</p>\n";
-static const char LOGIN_FORM[] =
-    "<form method=\"get\" action=\"/login\">\n"
-    "<label for=\"token\">Token</label>\n"
-    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
-    "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
-    "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
-    "</main>\n</body>\n</html>\n";
-
-static enum MHD_Result ui_send_login_page(struct MHD_Connection *c, int wrong) {
-    buf page;
-    buf_init(&page, 8192);
-    int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
-    if (rc == BUF_OK && wrong)
-        rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
-    if (rc == BUF_OK)
-        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
-    size_t len = 0;
-    char *body = rc == BUF_OK ? buf_detach(&page, &len) : NULL;
-    buf_free(&page);
-    struct MHD_Response *r = NULL;
-    if (body != NULL)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return ui_queue(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r);
-}
-
 /* GET /login: the form, or ?token=... traded for the session cookie. */
 static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
                                       const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return ui_send_error(c, 405, "method not allowed; use GET", ALLOW_GET);
+    if (!ui_is_get(method))
+        return ui_reply_get_only(c);
     if (u->auth == NULL)
-        return ui_redirect(c, "/", NULL); /* nothing to log in to */
+        return ui_reply_redirect(c, "/", NULL); /* nothing to log in to */
     const char *tok = NULL;
     size_t tok_len = 0;
     if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
             MHD_YES ||
         tok == NULL || tok_len == 0)
-        return ui_send_login_page(c, 0);
+        return ui_reply_login_page(c, 0);
     if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
         log_event(LOG_INFO, "ui_login_failed", NULL);
-        return ui_send_login_page(c, 1);
+        return ui_reply_login_page(c, 1);
     }
     char cookie[128];
     if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
-        return ui_send_error(c, 500, "cannot build the session cookie", NULL);
-    return ui_redirect(c, "/", cookie);
+        return ui_reply_error(c, 500, "cannot build the session cookie", NULL);
+    return ui_reply_redirect(c, "/", cookie);
 }
 
 /* The auth gate, before routing. Returns 1 when the request may go on;
@@ -631,10 +479,10 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
     if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
                            ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
         return 1;
-    if (kind == UI_AUTH_PATH_PAGE && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
-        *ret = ui_redirect(c, "/login", NULL);
+    if (kind == UI_AUTH_PATH_PAGE && ui_is_get(method))
+        *ret = ui_reply_redirect(c, "/login", NULL);
     else
-        *ret = ui_send_unauthorized(c);
+        *ret = ui_reply_unauthorized(c);
     return 0;
 }
 
@@ -643,7 +491,7 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
 /* 1 for a GET or HEAD that announces no body: those are answered once the
  * request is complete so that the connection can be kept alive. */
 static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    if (!ui_is_get(method))
         return 0;
     if (ui_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
         return 0;
@@ -651,60 +499,100 @@ static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
     return cl == NULL || strcmp(cl, "0") == 0;
 }
 
+/* 1 when *con_cls holds a POST /api/v1/import in progress (a ui_import_req)
+ * rather than NULL or one of the request states. */
+static int ui_is_import(void *con_cls) {
+    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen;
+}
+
+/* POST /api/v1/import: the gate (before the body is read), then the
+ * request's import context in *con_cls. */
+static enum MHD_Result ui_import_begin(ui_server *u, struct MHD_Connection *c, const char *url,
+                                       const char *method, void **con_cls) {
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied)) {
+        *con_cls = &ui_state_answered; /* the body is not read */
+        return denied;
+    }
+    ui_import_req *ir = calloc(1, sizeof(*ir));
+    if (ir != NULL)
+        ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+    if (ir == NULL || ir->im == NULL) {
+        free(ir);
+        *con_cls = &ui_state_answered;
+        return ui_reply_error(c, 503, "out of memory", NULL);
+    }
+    *con_cls = ir;
+    return MHD_YES;
+}
+
+/* The import's body chunks as they arrive, then at the end of the body its
+ * answer (once everything committed). */
+static enum MHD_Result ui_import_body(struct MHD_Connection *c, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls) {
+    ui_import_req *ir = *con_cls;
+    assert(ir->im != NULL);
+    if (*upload_data_size > 0) {
+        if (ir->failed == 0)
+            ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    buf out;
+    buf_init(&out, 1 << 20);
+    int status = api_import_finish(ir->im, &out);
+    ui_import_req_free(ir);
+    *con_cls = &ui_state_answered;
+    return ui_reply_json(c, (unsigned)status, &out, NULL);
+}
+
+/* 431 for headers past the limit, with its size. */
+static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes", max);
+    buf out;
+    buf_init(&out, 4096);
+    api_error_json(&out, "headers_too_large", msg);
+    return ui_reply_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
+}
+
+/* Every request but an import, once: the gate, then the route. */
+static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const char *url,
+                                const char *method) {
+    if (url == NULL || url[0] != '/')
+        return ui_reply_error(c, 400, "bad request target", NULL);
+    enum MHD_Result denied = MHD_NO;
+    if (!ui_gate(u, c, url, method, &denied))
+        return denied;
+    if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
+        return ui_serve_login(u, c, method);
+    if (strcmp(url, "/readyz") == 0)
+        return ui_serve_readyz(u, c, method);
+    if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
+        return ui_serve_metrics(u, c, method);
+    if (api_is_api_path(url))
+        return ui_serve_api(u, c, url, method);
+    return ui_serve_static(c, url, method);
+}
+
+/* libmicrohttpd's access handler: called when the headers are in, then for
+ * each piece of a body, then once at its end. *con_cls tells the calls of
+ * one request apart: NULL first, then an import or a request state. */
 static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
                                  void **con_cls) {
     ui_server *u = cls;
     (void)version;
-    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen) {
-        /* POST /api/v1/import: body chunks, then the end of the body */
-        ui_import_req *ir = *con_cls;
-        if (*upload_data_size > 0) {
-            if (ir->failed == 0)
-                ir->failed = api_import_feed(ir->im, upload_data, *upload_data_size);
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        buf out;
-        buf_init(&out, 1 << 20);
-        int status = api_import_finish(ir->im, &out);
-        ui_import_req_free(ir);
-        *con_cls = &ui_state_answered;
-        enum MHD_Result ret = ui_send_json(c, (unsigned)status, &out, NULL);
-        buf_free(&out);
-        return ret;
-    }
+    if (ui_is_import(*con_cls))
+        return ui_import_body(c, upload_data, upload_data_size, con_cls);
     if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "the request headers exceed the limit of %zu bytes",
-                 u->max_header);
-        buf out;
-        buf_init(&out, 4096);
-        api_error_json(&out, "headers_too_large", msg);
         *con_cls = &ui_state_answered;
-        enum MHD_Result ret = ui_send_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
-        buf_free(&out);
-        return ret;
+        return ui_headers_too_large(c, u->max_header);
     }
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
-        api_stream_route(method, url) == API_STREAM_IMPORT) {
-        enum MHD_Result denied = MHD_NO;
-        if (!ui_gate(u, c, url, method, &denied)) {
-            *con_cls = &ui_state_answered; /* the body is not read */
-            return denied;
-        }
-        ui_import_req *ir = calloc(1, sizeof(*ir));
-        if (ir != NULL)
-            ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
-        if (ir == NULL || ir->im == NULL) {
-            free(ir);
-            *con_cls = &ui_state_answered;
-            return ui_send_error(c, 503, "out of memory", NULL);
-        }
-        *con_cls = ir;
-        return MHD_YES;
-    }
+        api_stream_route(method, url) == API_STREAM_IMPORT)
+        return ui_import_begin(u, c, url, method, con_cls);
     if (*con_cls == &ui_state_answered) {
         *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
@@ -721,20 +609,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
      * connection then closes): other methods get a 405, and a GET with a
      * body is answered without reading it. */
     *con_cls = &ui_state_answered;
-    if (url == NULL || url[0] != '/')
-        return ui_send_error(c, 400, "bad request target", NULL);
-    enum MHD_Result denied = MHD_NO;
-    if (!ui_gate(u, c, url, method, &denied))
-        return denied;
-    if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
-        return ui_serve_login(u, c, method);
-    if (strcmp(url, "/readyz") == 0)
-        return ui_serve_readyz(u, c, method);
-    if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
-        return ui_serve_metrics(u, c, method);
-    if (api_is_api_path(url))
-        return ui_serve_api(u, c, url, method);
-    return ui_serve_static(c, url, method);
+    return ui_route(u, c, url, method);
 }
 
 /* Frees an import whose request ended early (client gone, timeout). */
@@ -743,7 +618,7 @@ static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)toe;
     http_guard_completed(c);
-    if (*con_cls != NULL && *con_cls != &ui_state_answered && *con_cls != &ui_state_seen)
+    if (ui_is_import(*con_cls))
         ui_import_req_free(*con_cls);
     *con_cls = NULL;
 }
@@ -763,120 +638,181 @@ static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
               log_quote(msg, quoted, sizeof(quoted)));
 }
 
-int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    char reason[256];
-    *out = NULL;
-    if (cfg == NULL || cfg->addr == NULL) {
-        snprintf(err, errlen, "ui: no listen address");
-        return -1;
-    }
-    if (netaddr_parse(cfg->addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
-        snprintf(err, errlen, "ui: %s", reason);
-        return -1;
-    }
+/* The configured limits with the defaults filled in. */
+typedef struct ui_limits {
+    unsigned max_conn;    /* connections, at least one per worker */
+    unsigned timeout;     /* idle seconds */
+    unsigned req_timeout; /* seconds for a request to arrive */
+    unsigned max_live;    /* live streams */
+    size_t max_header;    /* request line and headers */
+    size_t pool;          /* per-connection memory, room for the headers twice */
+} ui_limits;
+
+static void ui_limits_of(const ui_config *cfg, ui_limits *l) {
+    l->max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
+    if (l->max_conn < UI_THREADS)
+        l->max_conn = UI_THREADS; /* MHD splits the limit across the workers */
+    l->timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
+    l->req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
+                                                  : UI_DEFAULT_REQUEST_TIMEOUT;
+    l->max_live = cfg->max_live_clients ? cfg->max_live_clients : UI_DEFAULT_MAX_LIVE;
+    l->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
+    l->pool = l->max_header * 2 > UI_MIN_POOL ? l->max_header * 2 : UI_MIN_POOL;
+}
+
+/* The server struct with its mutex; NULL (err set) on failure. */
+static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size_t errlen) {
     ui_server *u = calloc(1, sizeof(*u));
     if (u == NULL) {
         snprintf(err, errlen, "ui: out of memory");
-        return -1;
+        return NULL;
     }
     u->st = st;
     u->auth = cfg->auth;
     u->storage_memory = cfg->storage_memory;
+    u->version = cfg->version;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     atomic_init(&u->draining, 0);
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
-        goto fail_after_alloc;
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* What the parts started so far hold; the daemon is stopped (or was never
+ * started) and the mutex is not held. */
+static void ui_server_free(ui_server *u) {
+    http_guard_free(u->guard);
+    api_live_hub_free(u->hub);
+    for (size_t i = 0; i < u->nreaders; i++)
+        sqlite3_close(u->readers[i].db);
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+}
+
+/* Binds a listening socket on addr and sets u->port. Returns the socket,
+ * with a duplicate of it in *mhd_fd for libmicrohttpd, which closes that one
+ * at stop (and possibly on a failed start) while the caller always closes
+ * the socket, so no descriptor is closed twice. -1 with err set on failure. */
+static int ui_listen(ui_server *u, const char *addr, struct sockaddr_storage *bound, int *mhd_fd,
+                     char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char reason[256];
+    if (netaddr_parse(addr, &ss, &sslen, reason, sizeof(reason)) != 0) {
+        snprintf(err, errlen, "ui: %s", reason);
+        return -1;
     }
     int fd = netaddr_listen(&ss, sslen, 128, reason, sizeof(reason));
     if (fd < 0) {
         snprintf(err, errlen, "ui: %s", reason);
-        goto fail_after_mutex;
+        return -1;
     }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof(bound);
-    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
-        snprintf(err, errlen, "ui: cannot read the bound address of %s", cfg->addr);
-        goto fail_after_socket;
+    socklen_t blen = sizeof(*bound);
+    if (getsockname(fd, (struct sockaddr *)bound, &blen) != 0) {
+        snprintf(err, errlen, "ui: cannot read the bound address of %s", addr);
+        close(fd);
+        return -1;
     }
-    u->port = netaddr_port((const struct sockaddr *)&bound);
-    /* MHD takes a duplicate: it closes that one at stop (and possibly on a
-     * failed start), we always close ours, so no descriptor is closed twice. */
-    int mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (mhd_fd < 0) {
-        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", cfg->addr);
-        goto fail_after_socket;
+    u->port = netaddr_port((const struct sockaddr *)bound);
+    *mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (*mhd_fd < 0) {
+        snprintf(err, errlen, "ui: cannot duplicate the socket for %s", addr);
+        close(fd);
+        return -1;
     }
-    unsigned max_conn = cfg->max_connections ? cfg->max_connections : UI_DEFAULT_MAX_CONNECTIONS;
-    if (max_conn < UI_THREADS)
-        max_conn = UI_THREADS; /* MHD splits the limit across the workers */
-    unsigned timeout = cfg->timeout_seconds ? cfg->timeout_seconds : UI_DEFAULT_TIMEOUT;
-    if (st != NULL)
-        u->hub = api_live_hub_new(st);
-    if (st != NULL && u->hub == NULL) {
-        snprintf(err, errlen, "ui: cannot start the live event hub");
-        close(mhd_fd);
-        goto fail_after_socket;
+    return fd;
+}
+
+/* The live event hub (with a store) and the slow-client guard. */
+static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t errlen) {
+    if (u->st != NULL) {
+        u->hub = api_live_hub_new(u->st);
+        if (u->hub == NULL) {
+            snprintf(err, errlen, "ui: cannot start the live event hub");
+            return -1;
+        }
+        api_live_hub_set_max_streams(u->hub, l->max_live);
     }
-    if (u->hub != NULL)
-        api_live_hub_set_max_streams(u->hub, cfg->max_live_clients ? cfg->max_live_clients
-                                                                   : UI_DEFAULT_MAX_LIVE);
-    u->max_header = cfg->max_header_bytes ? cfg->max_header_bytes : UI_DEFAULT_MAX_HEADER;
-    size_t pool = u->max_header * 2 > UI_MIN_POOL ? u->max_header * 2 : UI_MIN_POOL;
-    unsigned req_timeout = cfg->request_timeout_seconds ? cfg->request_timeout_seconds
-                                                        : UI_DEFAULT_REQUEST_TIMEOUT;
-    u->guard = http_guard_new("ui", req_timeout * 1000u, timeout * 1000u);
+    u->max_header = l->max_header;
+    u->guard = http_guard_new("ui", l->req_timeout * 1000u, l->timeout * 1000u);
     if (u->guard == NULL) {
         snprintf(err, errlen, "ui: cannot start the connection guard");
-        close(mhd_fd);
-        goto fail_after_socket;
+        return -1;
     }
+    return 0;
+}
+
+/* libmicrohttpd on the listening socket mhd_fd (taken over); name is the
+ * bound address for the error. */
+static int ui_start_daemon(ui_server *u, int mhd_fd, const ui_limits *l, const char *name,
+                           char *err, size_t errlen) {
     u->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,
         0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
         MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, u->guard, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        l->max_conn, MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, l->pool, MHD_OPTION_NOTIFY_CONNECTION,
+        http_guard_notify, u->guard, MHD_OPTION_END);
     if (u->daemon == NULL) {
-        char name[80];
-        netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
         snprintf(err, errlen, "ui: cannot start the HTTP server on %s", name);
-        goto fail_after_socket;
+        return -1;
     }
-    close(fd);
+    return 0;
+}
+
+int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err, size_t errlen) {
+    *out = NULL;
+    if (cfg == NULL || cfg->addr == NULL) {
+        snprintf(err, errlen, "ui: no listen address");
+        return -1;
+    }
+    ui_server *u = ui_server_new(cfg, st, err, errlen);
+    if (u == NULL)
+        return -1;
+    struct sockaddr_storage bound;
+    int mhd_fd = -1;
+    int fd = ui_listen(u, cfg->addr, &bound, &mhd_fd, err, errlen);
+    if (fd < 0) {
+        ui_server_free(u);
+        return -1;
+    }
     char name[80];
     netaddr_format((const struct sockaddr *)&bound, name, sizeof(name));
+    ui_limits lim;
+    ui_limits_of(cfg, &lim);
+    int rc = ui_start_helpers(u, &lim, err, errlen);
+    if (rc != 0)
+        close(mhd_fd);
+    else
+        rc = ui_start_daemon(u, mhd_fd, &lim, name, err, errlen);
+    close(fd);
+    if (rc != 0) {
+        ui_server_free(u);
+        return -1;
+    }
     log_event(LOG_INFO, "listening", "transport=ui addr=%s", name);
     *out = u;
     return 0;
-
-fail_after_socket:
-    http_guard_free(u->guard);
-    api_live_hub_free(u->hub);
-    close(fd);
-fail_after_mutex:
-    pthread_mutex_destroy(&u->mu);
-fail_after_alloc:
-    free(u);
-    return -1;
 }
 
 int ui_server_port(const ui_server *u) {
     return u != NULL ? u->port : -1;
 }
 
-void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http) {
+void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metrics_source *http) {
+    static const metrics_source none = {NULL, NULL, 0};
     if (u == NULL)
         return;
     pthread_mutex_lock(&u->mu);
-    u->grpc = grpc;
-    u->http = http;
+    u->grpc = grpc != NULL ? *grpc : none;
+    u->http = http != NULL ? *http : none;
     pthread_mutex_unlock(&u->mu);
 }
 
@@ -904,10 +840,5 @@ void ui_server_stop(ui_server *u) {
     if (left > 0)
         log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
     MHD_stop_daemon(u->daemon);
-    http_guard_free(u->guard);
-    api_live_hub_free(u->hub);
-    for (size_t i = 0; i < u->nreaders; i++)
-        sqlite3_close(u->readers[i].db);
-    pthread_mutex_destroy(&u->mu);
-    free(u);
+    ui_server_free(u);
 }

@@ -4,10 +4,9 @@
 
 #include <stddef.h>
 
-#include "server/receive/grpc.h"
-#include "server/receive/otlp_http.h"
 #include "server/net/http_guard.h"
 #include "storage/store.h"
+#include "metrics_source.h"
 #include "ui_auth.h"
 
 typedef struct ui_config {
@@ -19,6 +18,8 @@ typedef struct ui_config {
     size_t max_header_bytes;   /* request line and headers; larger gets 431; 0 = 64 KiB */
     unsigned max_live_clients; /* concurrent live streams; more get 503; 0 = 64 */
     int storage_memory;        /* shown by GET /api/v1/info */
+    const char *version;       /* shown by /metrics and GET /api/v1/info; borrowed, must
+                                  outlive the server; NULL = "unknown" */
 } ui_config;
 
 /* Connection and limit counters. */
@@ -36,10 +37,12 @@ int ui_server_start(const ui_config *cfg, store *st, ui_server **out, char *err,
 
 int ui_server_port(const ui_server *u);
 
-/* Registers the receivers whose counters GET /metrics shows (either may be
- * NULL). Thread-safe: once it returns, no /metrics request uses the handles
- * it replaced, so call it with NULLs before stopping the receivers. */
-void ui_server_set_sources(ui_server *u, const grpc_server *grpc, const otlp_http *http);
+/* Registers the receivers whose figures GET /metrics shows and whose ports
+ * GET /api/v1/info reports (metrics_source.h; the sources are copied,
+ * either may be NULL). Thread-safe: once it returns, no request uses the
+ * sources it replaced, so call it with NULLs before stopping the
+ * receivers. */
+void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metrics_source *http);
 
 /* Shutdown has begun: GET /readyz answers 503 from now on. */
 void ui_server_begin_shutdown(ui_server *u);

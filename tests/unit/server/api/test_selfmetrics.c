@@ -1,4 +1,4 @@
-/* test_selfmetrics.c - unit tests for server/selfmetrics.c and server/recv_stats.c. */
+/* test_selfmetrics.c - unit tests for server/api/selfmetrics.c and server/net/recv_stats.c. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,26 +143,26 @@ static void fill(selfmetrics_input *in) {
     memset(in, 0, sizeof(*in));
     in->version = "0.1.0";
     in->start_time_seconds = 1700000000.25;
-    in->have_store = in->have_grpc = in->have_http = 1;
+    in->have_store = 1;
     in->ui_connections = 2;
     for (int s = 0; s < MODEL_SIGNAL_COUNT; s++) {
-        in->grpc.items_received[s] = 100 + (uint64_t)s;
-        in->grpc.items_accepted[s] = 90 + (uint64_t)s;
-        in->http.items_received[s] = 200 + (uint64_t)s;
-        in->http.items_accepted[s] = 180 + (uint64_t)s;
+        in->grpc.counters.items_received[s] = 100 + (uint64_t)s;
+        in->grpc.counters.items_accepted[s] = 90 + (uint64_t)s;
+        in->http.counters.items_received[s] = 200 + (uint64_t)s;
+        in->http.counters.items_accepted[s] = 180 + (uint64_t)s;
         in->store.accepted[s] = 270 + 2 * (uint64_t)s;
         in->store.rejected[s] = 5;
         in->store.evicted[s] = 1000 * (uint64_t)(s + 1);
     }
-    in->grpc.items_rejected[MODEL_SIGNAL_TRACES][RECV_INVALID] = 4;
-    in->grpc.items_rejected[MODEL_SIGNAL_TRACES][RECV_BACKPRESSURE] = 6;
-    in->http.items_rejected[MODEL_SIGNAL_METRICS][RECV_UNAVAILABLE] = 20;
+    in->grpc.counters.items_rejected[MODEL_SIGNAL_TRACES][RECV_INVALID] = 4;
+    in->grpc.counters.items_rejected[MODEL_SIGNAL_TRACES][RECV_BACKPRESSURE] = 6;
+    in->http.counters.items_rejected[MODEL_SIGNAL_METRICS][RECV_UNAVAILABLE] = 20;
     for (int o = 0; o < RECV_OUTCOME_COUNT; o++) {
-        in->grpc.requests[o] = 10 + (uint64_t)o;
-        in->http.requests[o] = 20 + (uint64_t)o;
+        in->grpc.counters.requests[o] = 10 + (uint64_t)o;
+        in->http.counters.requests[o] = 20 + (uint64_t)o;
     }
-    in->grpc.open_connections = 3;
-    in->http.open_connections = 1;
+    in->grpc.counters.open_connections = 3;
+    in->http.counters.open_connections = 1;
     in->store.commits = 7;
     in->store.commit_errors = 1;
     in->store.ring_bytes = 4096;
@@ -178,14 +178,14 @@ static void fill(selfmetrics_input *in) {
     in->limits.values_truncated = 12;
     in->limits.events_dropped = 13;
     in->limits.links_dropped = 14;
-    in->grpc_conn.connections_refused = 21;
-    in->grpc_conn.request_timeouts = 22;
-    in->grpc_conn.headers_too_large = 23;
-    in->grpc_conn.idle_timeouts = 24;
-    in->http_conn.request_timeouts = 32;
-    in->http_conn.headers_too_large = 33;
-    in->http_body_bytes = 34;
-    in->http_body_budget = 67108864;
+    in->grpc.connections_refused = 21;
+    in->grpc.request_timeouts = 22;
+    in->grpc.headers_too_large = 23;
+    in->grpc.idle_timeouts = 24;
+    in->http.request_timeouts = 32;
+    in->http.headers_too_large = 33;
+    in->http.body_bytes = 34;
+    in->http.body_budget = 67108864;
     in->ui.conn.request_timeouts = 42;
     in->ui.conn.headers_too_large = 43;
     in->ui.live_clients = 3;
@@ -276,6 +276,49 @@ START_TEST(render_reports_a_full_buffer) {
 }
 END_TEST
 
+/* A stand-in receiver: its figures derive from the number recv points to. */
+static void fake_read(void *recv, metrics_figures *out) {
+    const uint64_t *base = recv;
+    out->counters.requests[RECV_OK] = *base;
+    out->counters.open_connections = 7;
+    out->request_timeouts = *base + 1;
+    out->body_budget = *base + 2;
+}
+
+/* collect reads each registered source into its transport's figures (zeroed
+ * first), and an unregistered one as zeros; render shows what was read. */
+START_TEST(collect_reads_the_sources) {
+    uint64_t g = 100, h = 200;
+    metrics_source gs = {fake_read, &g, 4317}, hs = {fake_read, &h, 4318};
+    selfmetrics_input in;
+    memset(&in, 0xff, sizeof(in));
+    selfmetrics_collect(NULL, &gs, &hs, &in);
+    ck_assert_int_eq(in.have_store, 0);
+    ck_assert_uint_eq(in.store.commits, 0);
+    ck_assert_uint_eq(in.grpc.counters.requests[RECV_OK], 100);
+    ck_assert_uint_eq(in.grpc.counters.requests[RECV_INVALID], 0);
+    ck_assert_uint_eq(in.grpc.request_timeouts, 101);
+    ck_assert_uint_eq(in.http.body_budget, 202);
+    ck_assert_uint_eq(in.http.connections_refused, 0);
+    in.version = "t";
+    in.ui_connections = -1;
+    char *t = render(&in);
+    ck_assert(has_line(t, "loupe_requests_total{transport=\"grpc\",outcome=\"ok\"} 100"));
+    ck_assert(has_line(t, "loupe_requests_total{transport=\"http\",outcome=\"ok\"} 200"));
+    ck_assert(has_line(t, "loupe_open_connections{port=\"http\"} 7"));
+    ck_assert(has_line(t, "loupe_request_timeouts_total{port=\"grpc\"} 101"));
+    ck_assert(has_line(t, "loupe_http_body_budget_bytes 202"));
+    free(t);
+    metrics_source no_read = {NULL, &h, 4318};
+    memset(&in, 0xff, sizeof(in));
+    selfmetrics_collect(NULL, NULL, &no_read, &in);
+    ck_assert_uint_eq(in.grpc.counters.requests[RECV_OK], 0);
+    ck_assert_int_eq(in.grpc.counters.open_connections, 0);
+    ck_assert_uint_eq(in.http.request_timeouts, 0);
+    ck_assert_uint_eq(in.http.body_budget, 0);
+}
+END_TEST
+
 START_TEST(recv_counters_add_up) {
     recv_counters *c = calloc(1, sizeof(*c));
     ck_assert_ptr_nonnull(c);
@@ -355,6 +398,7 @@ static Suite *selfmetrics_suite(void) {
     tcase_add_test(tc, format_is_well_formed);
     tcase_add_test(tc, store_families_left_out_without_store);
     tcase_add_test(tc, render_reports_a_full_buffer);
+    tcase_add_test(tc, collect_reads_the_sources);
     tcase_add_test(tc, recv_counters_add_up);
     tcase_add_test(tc, recv_committed_follows_the_store_status);
     suite_add_tcase(s, tc);
