@@ -376,11 +376,7 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
     pthread_mutex_unlock(&u->mu);
     in.version = u->version;
     in.start_time_seconds = u->started;
-    in.ui_connections = -1;
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(u->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (info != NULL)
-        in.ui_connections = (int64_t)info->num_connections;
+    in.ui_connections = http_guard_daemon_connections(u->daemon);
     ui_server_stats(u, &in.ui);
     buf out;
     buf_init(&out, (size_t)1 << 20);
@@ -623,21 +619,6 @@ static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static void ui_mhd_log(void *cls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static void ui_mhd_log(void *cls, const char *fmt, va_list ap) {
-    ui_server *u = cls;
-    char msg[512], quoted[600];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    http_guard_log(u->guard, msg);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_event(LOG_DEBUG, "ui_http", "transport=ui msg=\"%s\"",
-              log_quote(msg, quoted, sizeof(quoted)));
-}
-
 /* The configured limits with the defaults filled in. */
 typedef struct ui_limits {
     unsigned max_conn;    /* connections, at least one per worker */
@@ -751,15 +732,17 @@ static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t 
  * bound address for the error. */
 static int ui_start_daemon(ui_server *u, int mhd_fd, const ui_limits *l, const char *name,
                            char *err, size_t errlen) {
-    u->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, ui_access, u, MHD_OPTION_EXTERNAL_LOGGER, ui_mhd_log, u,
-        MHD_OPTION_NOTIFY_COMPLETED, ui_completed, u, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)UI_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-        l->max_conn, MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, l->pool, MHD_OPTION_NOTIFY_CONNECTION,
-        http_guard_notify, u->guard, MHD_OPTION_END);
+    http_guard_daemon_cfg dcfg = {.flags = MHD_USE_EPOLL,
+                                  .listen_fd = mhd_fd,
+                                  .threads = UI_THREADS,
+                                  .max_connections = l->max_conn,
+                                  .timeout_seconds = l->timeout,
+                                  .pool_bytes = l->pool,
+                                  .access = ui_access,
+                                  .access_cls = u,
+                                  .completed = ui_completed,
+                                  .completed_cls = u};
+    u->daemon = http_guard_start_daemon(u->guard, &dcfg);
     if (u->daemon == NULL) {
         snprintf(err, errlen, "ui: cannot start the HTTP server on %s", name);
         return -1;
