@@ -287,6 +287,16 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
+# The load generator (tests/bench/loadgen.c and tests/bench/loadgen/): fresh
+# OTLP requests over gRPC (nghttp2's client side) or HTTP/1.1.
+LOADGEN_SRC := tests/bench/loadgen.c $(sort $(wildcard tests/bench/loadgen/*.c))
+$(BUILD)/bench/loadgen: $(LOADGEN_SRC) tests/bench/loadgen/loadgen.h tests/unit/otlp_build.h \
+		$(BUILD)/libloupe.a
+	@mkdir -p $(dir $@)
+	$(call say,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(WARN) $(OPT) $(SAN_FLAGS) -pthread \
+		$(CFLAGS) $(CFLAGS_EXTRA) -o $@ $(LOADGEN_SRC) $(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
+
 bench-decode: $(BUILD)/bench/bench_decode
 	./$(BUILD)/bench/bench_decode
 
