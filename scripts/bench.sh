@@ -17,7 +17,8 @@
 # histogram), the writer thread's ("loupe-writer") and the whole process's
 # CPU time per item, database bytes (file + WAL) per item stored, peak RSS.
 # In the same run: the load generator alone (--dry-run), the raw SQLite
-# floors (tests/bench/bench_raw.c), one prebuilt request sent again and again
+# floors (tests/bench/bench_raw.c, on the rows of one request of the load
+# generator per signal), one prebuilt request sent again and again
 # (labelled: it measures a cache), startup on the full stores. At the end, a
 # Markdown table of it all.
 #
@@ -186,9 +187,11 @@ for sig in traces logs; do
     rm -rf "$dir"
 done
 
-echo "== raw SQLite floor, 512 rows per transaction (tests/bench/bench_raw.c)"
-node tests/bench/make_payload.mjs "$bdir" 512 >/dev/null
-raw=$("$raw_bin" "$bdir" "${BENCH_RAW_ROWS:-300000}")
+echo "== raw SQLite floor: one request of the load generator per signal, 512 rows per transaction (tests/bench/bench_raw.c)"
+mkdir -p "$work/payload"
+"$lg" --write-request "$work/payload/traces.pb" --signal traces --items-per-request 512 --seed "$seed"
+"$lg" --write-request "$work/payload/logs.pb" --signal logs --items-per-request 512 --seed "$seed"
+raw=$("$raw_bin" "$work/payload" "${BENCH_RAW_ROWS:-300000}")
 sed 's/^/  /' <<<"$raw"
 raw_of() { sed -n "s/^raw $1 $2: \([0-9.]*\).*/\1/p" <<<"$raw"; }
 for sig in spans logs; do

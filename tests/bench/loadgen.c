@@ -6,7 +6,7 @@
  *       --addr HOST:PORT [--items-per-request 512] [--connections 4]
  *       [--in-flight 4] [--duration 10] [--max-requests N] [--rate ITEMS/S]
  *       [--seed N] [--gen-threads 1] [--retries 3] [--retry-pause-ms 100]
- *       [--repeat | --dry-run]
+ *       [--repeat | --dry-run | --write-request FILE]
  *
  * A run ends at --duration seconds or after --max-requests requests,
  * whichever comes first; answers still due are awaited (at most 60 s more).
@@ -19,7 +19,9 @@
  *
  * --repeat sends one prebuilt request again and again (what a replayed
  * payload measures: a cache, not the store); --dry-run only generates and
- * encodes, to measure what generation costs.
+ * encodes, to measure what generation costs; --write-request writes one
+ * request's protobuf to FILE and exits (make bench gives those to the raw
+ * SQLite floor, tests/bench/bench_raw.c).
  *
  * Output: one line of JSON on stdout, a summary on stderr. Exit status 0
  * when at least one request was acknowledged (or, with --dry-run, made).
@@ -55,16 +57,15 @@ typedef struct options {
     int retry_pause_ms;
     int repeat;
     int dry_run;
+    const char *write_request; /* NULL, or where to write one request */
 } options;
 
 static void usage(FILE *f) {
-    fputs("usage: loadgen --transport grpc|http --signal traces|logs --addr "
-          "HOST:PORT\n"
+    fputs("usage: loadgen --transport grpc|http --signal traces|logs --addr HOST:PORT\n"
           "         [--items-per-request N] [--connections N] [--in-flight N]\n"
-          "         [--duration SECONDS] [--max-requests N] [--rate ITEMS/S] "
-          "[--seed N]\n"
-          "         [--gen-threads N] [--retries N] [--retry-pause-ms MS] "
-          "[--repeat | --dry-run]\n",
+          "         [--duration SECONDS] [--max-requests N] [--rate ITEMS/S] [--seed N]\n"
+          "         [--gen-threads N] [--retries N] [--retry-pause-ms MS]\n"
+          "         [--repeat | --dry-run | --write-request FILE]\n",
           f);
 }
 
@@ -129,6 +130,7 @@ static int parse_options(int argc, char **argv, options *o) {
         O_PAUSE,
         O_REPEAT,
         O_DRY,
+        O_WRITE,
         O_HELP
     };
     static const struct option longs[] = {
@@ -147,6 +149,7 @@ static int parse_options(int argc, char **argv, options *o) {
         {"retry-pause-ms", required_argument, NULL, O_PAUSE},
         {"repeat", no_argument, NULL, O_REPEAT},
         {"dry-run", no_argument, NULL, O_DRY},
+        {"write-request", required_argument, NULL, O_WRITE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -239,6 +242,9 @@ static int parse_options(int argc, char **argv, options *o) {
             break;
         case O_DRY:
             o->dry_run = 1;
+            break;
+        case O_WRITE:
+            o->write_request = optarg;
             break;
         case O_HELP:
             usage(stdout);
@@ -363,10 +369,35 @@ static void report(const options *o, const lg_stats *st, const lg_gen_stats *gs,
             (double)st->bytes_sent / 1e6, gen_cpu_us, (double)gs->starved_ns / 1e9);
 }
 
+/* One request of the run's kind, its protobuf message written to path. */
+static int write_request(const options *o) {
+    lg_gen *g = lg_gen_new(o->sig, LG_WORLD_SEED, o->seed, o->items);
+    lg_body b;
+    if (g == NULL || lg_gen_next(g, &b) != 0) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        lg_gen_free(g);
+        return 1;
+    }
+    lg_gen_free(g);
+    FILE *f = fopen(o->write_request, "wb");
+    size_t len = b.len - LG_GRPC_PREFIX;
+    int ok = f != NULL && fwrite(b.data + LG_GRPC_PREFIX, 1, len, f) == len;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    free(b.data);
+    if (!ok) {
+        fprintf(stderr, "loadgen: %s: %s\n", o->write_request, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     options o;
     if (parse_options(argc, argv, &o) != 0)
         return 2;
+    if (o.write_request != NULL)
+        return write_request(&o);
     signal(SIGPIPE, SIG_IGN);
     size_t cap = (size_t)o.connections * (size_t)o.in_flight * 2;
     if (cap < 4)

@@ -36,6 +36,9 @@ typedef struct lg_body {
 
 typedef struct lg_gen lg_gen;
 
+/* The world every generator of the load generator shares. */
+#define LG_WORLD_SEED 0x10c0be7cULL
+
 /* A generator of requests of `items` spans or log records each. Two
  * generators with the same seed make the same requests (but for the
  * timestamps, taken from the clock); the world (services, instances, hosts)

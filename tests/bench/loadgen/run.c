@@ -106,7 +106,7 @@ static void *gen_main(void *arg) {
     gen_arg *ga = arg;
     lg_run *r = ga->r;
     uint64_t seed = r->cfg.seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(ga->index + 1);
-    lg_gen *g = lg_gen_new(r->cfg.sig, 0x10c0be7cULL, seed, r->cfg.items);
+    lg_gen *g = lg_gen_new(r->cfg.sig, LG_WORLD_SEED, seed, r->cfg.items);
     if (g == NULL) {
         fprintf(stderr, "loadgen: out of memory\n");
         exit(1);
@@ -157,7 +157,7 @@ static void *gen_main(void *arg) {
 int lg_run_start(lg_run *r) {
     if (r->cfg.repeat) {
         /* one request, built and encoded once */
-        lg_gen *g = lg_gen_new(r->cfg.sig, 0x10c0be7cULL, r->cfg.seed, r->cfg.items);
+        lg_gen *g = lg_gen_new(r->cfg.sig, LG_WORLD_SEED, r->cfg.seed, r->cfg.items);
         r->repeat = calloc(1, sizeof(*r->repeat));
         if (g == NULL || r->repeat == NULL || lg_gen_next(g, r->repeat) != 0) {
             fprintf(stderr, "loadgen: out of memory\n");
