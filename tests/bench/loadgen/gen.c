@@ -524,8 +524,8 @@ void lg_gen_free(lg_gen *g) {
 /* What a trace's spans share and what growing it needs. */
 typedef struct trace_ctx {
     ProtobufCBinaryData trace_id;
-    char request_id[17];
-    char user[24];
+    char *request_id; /* both in the request's arena: attributes point at them */
+    char *user;
     uint32_t user_n;
     tb_span *spans[MAX_TRACE];
     int svc[MAX_TRACE];
@@ -790,9 +790,10 @@ static int gen_trace(lg_gen *g, uint32_t budget, tb_span **per_svc[N_SVC], size_
     t.n = 0;
     t.n_servers = 0;
     t.trace_id = g_id(g, 16);
+    t.request_id = g_alloc(g->req, 17);
     hex16(t.request_id, rng_next(&g->r));
     t.user_n = rng_below(&g->r, 500000);
-    snprintf(t.user, sizeof(t.user), "user-%u", t.user_n);
+    t.user = g_printf(g->req, "user-%u", t.user_n);
     uint32_t n = 3 + rng_below(&g->r, 6) + rng_below(&g->r, 6) + rng_below(&g->r, 7);
     if (n > budget)
         n = budget;
