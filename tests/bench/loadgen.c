@@ -423,9 +423,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "loadgen: out of memory\n");
         return 1;
     }
+    /* a dry run times generation from the first request: the queue's
+     * filling before the clock starts is generation too */
+    int64_t t_gen = lg_now_ns();
     if (lg_run_start(r) != 0)
         return 1;
-    int64_t t0 = lg_run_t0(r);
+    int64_t t0 = o.dry_run ? t_gen : lg_run_t0(r);
     uint64_t dry_requests = 0, dry_items = 0;
     int started = 0;
     if (o.dry_run) {

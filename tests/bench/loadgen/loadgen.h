@@ -187,7 +187,8 @@ void *lg_http_conn_main(void *conn);
 void *lg_grpc_conn_main(void *conn);
 
 /* Opens a TCP connection (TCP_NODELAY), blocking, with 60 s send and
- * receive timeouts. Returns the socket or -1 (message on stderr). */
+ * receive timeouts. Returns the socket or -1 (the first failure of the
+ * process is said on stderr). */
 int lg_tcp_connect(const char *host, const char *port);
 
 /* Sleeps until the monotonic time t_ns. */

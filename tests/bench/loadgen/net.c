@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,8 +32,11 @@ int lg_tcp_connect(const char *host, const char *port) {
         close(fd);
         fd = -1;
     }
-    if (fd < 0)
-        fprintf(stderr, "loadgen: connect %s:%s: %s\n", host, port, strerror(errno));
+    /* said once: the callers count every failure, and retry */
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    if (fd < 0 && !atomic_flag_test_and_set(&said))
+        fprintf(stderr, "loadgen: connect %s:%s: %s (counted as connect_error from now on)\n", host,
+                port, strerror(errno));
     freeaddrinfo(res);
     if (fd < 0)
         return -1;
