@@ -8,7 +8,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make tsan       threaded parts under ThreadSanitizer   make valgrind  leaks
 #   make docker-check  the Dockerfile's runtime packages against ldd
-#   make bench      benchmarks (see docs/benchmarks.md)
+#   make bench      benchmarks (see docs/benchmarks.md)   make bench-smoke  their tooling, quickly
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
@@ -287,6 +287,16 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libloupe.a
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(CFLAGS_ALL) -o $@ $< \
 		$(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
 
+# The load generator (tests/bench/loadgen.c and tests/bench/loadgen/): fresh
+# OTLP requests over gRPC (nghttp2's client side) or HTTP/1.1.
+LOADGEN_SRC := tests/bench/loadgen.c $(sort $(wildcard tests/bench/loadgen/*.c))
+$(BUILD)/bench/loadgen: $(LOADGEN_SRC) tests/bench/loadgen/loadgen.h tests/unit/otlp_build.h \
+		$(BUILD)/libloupe.a
+	@mkdir -p $(dir $@)
+	$(call say,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(PKG_CFLAGS) $(WARN) $(OPT) $(SAN_FLAGS) -pthread \
+		$(CFLAGS) $(CFLAGS_EXTRA) -o $@ $(LOADGEN_SRC) $(BUILD)/libloupe.a $(PKG_LIBS) $(LDLIBS_ALL)
+
 bench-decode: $(BUILD)/bench/bench_decode
 	./$(BUILD)/bench/bench_decode
 
@@ -380,9 +390,15 @@ test: deps-test
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
+# Ingest benchmarks (scripts/bench.sh; BENCH_SECONDS, BENCH_CAP_SECONDS, see
+# docs/benchmarks.md), and a check of their tooling cheap enough for CI.
 bench: deps-test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/bench_raw
 	@scripts/bench.sh $(BUILD)/loupe
+
+bench-smoke:
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
@@ -397,7 +413,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode bench-query lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query lint \
         format clean tsan tsan-run valgrind docker-check
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

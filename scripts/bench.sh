@@ -1,140 +1,233 @@
 #!/bin/bash
-# bench.sh - loupe's benchmarks (make bench). Prints figures; never asserts.
+# bench.sh - loupe's ingest benchmarks (make bench). Prints figures; never
+# asserts. How the cases are made: docs/benchmarks.md, "How the ingest
+# benchmarks are made".
 #
-# 1. OTLP/HTTP protobuf ingest, 512 spans per request, wrk from another
-#    process against the durable (sqlite) store: spans/s acknowledged and
-#    stored, and the server's peak RSS.
-# 2. OTLP/HTTP ingest of 512-record log requests, the same way.
-# 3. OTLP/gRPC ingest with h2load.
-# 4. The trace ingest of 1 with fresh trace ids in every request
-#    (post_unique.lua), as real traffic brings new traces.
-# 5. The raw SQLite floor in the same run (tests/bench/bench_raw.c): the same
-#    rows in 512-row transactions into (a) loupe's schema with all its
-#    indexes (including the FTS5 attribute index; "schema-noattr" is the
-#    same without it), (b) a bare table; durable end-to-end spans/s (4) and
-#    logs/s (2) as ratios of both.
-# 6. 1,000,000 spans + 1,000,000 logs stored (BENCH_FILL_SPANS/_LOGS): fill
-#    speed and RSS under load (tests/bench/fill.mjs), idle RSS after the
-#    load, then startup time, bytes read at startup and idle RSS on that
-#    database (tests/bench/startup.mjs).
-# Duration per case: BENCH_SECONDS (default 10).
+# The load generator (build/bench/loadgen, tests/bench/loadgen.c) makes a
+# fresh, realistic request for every send. For spans and for logs, over
+# OTLP/gRPC and over OTLP/HTTP:
+#   fresh   a new store with the default limits, measured until
+#           BENCH_SECONDS (default 10) or until the requests would reach the
+#           limit (no eviction in this case);
+#   at cap  a store filled to its limit (1,000,000 items by default) by the
+#           load generator over OTLP/gRPC, then loupe restarted on it and
+#           measured for BENCH_CAP_SECONDS (default 60), retention evicting
+#           all along.
+# Each case: items/s acknowledged, ack latency p50/p99 (every request in a
+# histogram), the writer thread's ("loupe-writer") and the whole process's
+# CPU time per item, database bytes (file + WAL) per item stored, peak RSS.
+# In the same run: the load generator alone (--dry-run), the raw SQLite
+# floors (tests/bench/bench_raw.c, on the rows of one request of the load
+# generator per signal), one prebuilt request sent again and again
+# (labelled: it measures a cache), startup on the full stores. At the end, a
+# Markdown table of it all.
+#
+#   scripts/bench.sh [LOUPE_BIN]          (make bench builds what it needs)
+#
+# Knobs: BENCH_SECONDS, BENCH_CAP_SECONDS, BENCH_CAP (--max-spans and
+# --max-logs of every case; default 1000000, loupe's own default),
+# BENCH_FILL_SECONDS (bound of each fill round, 900),
+# BENCH_ITEMS (per request, 512), BENCH_GRPC_CONNECTIONS (4),
+# BENCH_GRPC_IN_FLIGHT (4), BENCH_HTTP_CONNECTIONS (8), BENCH_HALF_RATE=1
+# (also measure each at-cap case at half its rate, for latency),
+# BENCH_RAW_ROWS (300000), BENCH_SEED.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/bench/lib.sh
 bin=${1:-build/loupe}
+bdir=$(dirname "$bin")/bench
+lg=$bdir/loadgen
+raw_bin=$bdir/bench_raw
 secs=${BENCH_SECONDS:-10}
-out=build/bench
-mkdir -p "$out"
-node tests/bench/make_payload.mjs "$out" 512 >/dev/null
+cap_secs=${BENCH_CAP_SECONDS:-60}
+cap=${BENCH_CAP:-1000000}
+fill_secs=${BENCH_FILL_SECONDS:-900}
+per=${BENCH_ITEMS:-512}
+grpc_conns=${BENCH_GRPC_CONNECTIONS:-4}
+grpc_inflight=${BENCH_GRPC_IN_FLIGHT:-4}
+http_conns=${BENCH_HTTP_CONNECTIONS:-8}
+seed=${BENCH_SEED:-$(date +%s)}
+for f in "$bin" "$lg" "$raw_bin"; do
+    [ -x "$f" ] || { echo "bench: $f missing (make bench builds it)" >&2; exit 1; }
+done
+[ "$cap_secs" -ge 60 ] 2>/dev/null ||
+    echo "bench: BENCH_CAP_SECONDS=$cap_secs is under 60 s: at-cap figures will be noisier"
 
-start_loupe() { # sets PID, UI, HTTP, GRPC, DATA
-    DATA=$(mktemp -d /tmp/loupe-bench.XXXXXX)
-    "$bin" --ui-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --otlp-grpc-addr 127.0.0.1:0 --ui-auth none \
-        --data-dir "$DATA" --max-spans 100000000 --max-logs 100000000 "$@" \
-        >"$DATA/stdout" 2>"$DATA/stderr" &
-    PID=$!
-    for _ in $(seq 1 200); do
-        grep -q ' ready' "$DATA/stdout" 2>/dev/null && break
-        kill -0 "$PID" 2>/dev/null || { cat "$DATA/stderr"; exit 1; }
-        sleep 0.05 # polling a log file for startup, not synchronising a test
+work=$(mktemp -d /tmp/loupe-bench.XXXXXX)
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null && bench_stop
+    rm -rf "$work"
+}
+trap cleanup EXIT
+results=$work/results.tsv # one row per case, for the summary
+: >"$results"
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(loadavg)
+started_at=$(date -u +%Y-%m-%dT%H:%MZ)
+
+# The writer's and the process's CPU seconds, evictions and stored count,
+# read before and after a measured run.
+snapshot() { # $1 = traces|logs; prints "writer process evicted stored"
+    local field=spanCount
+    [ "$1" = logs ] && field=logCount
+    echo "$(bench_cpu loupe-writer) $(bench_cpu) $(bench_evicted "$1") $(bench_stored $field)"
+}
+
+# Runs the load generator against the running loupe and records a row.
+# $1 = case label, $2 = traces|logs, $3 = grpc|http, $4 = data dir,
+# then load generator flags.
+measure() {
+    local label=$1 sig=$2 tr=$3 dir=$4
+    shift 4
+    local port=$GRPC conns=(--connections "$grpc_conns" --in-flight "$grpc_inflight")
+    if [ "$tr" = http ]; then
+        port=$HTTP
+        conns=(--connections "$http_conns")
+    fi
+    seed=$((seed + 1))
+    local before after json=$work/lg-$seed.json
+    before=$(snapshot "$sig")
+    "$lg" --transport "$tr" --signal "$sig" --addr "127.0.0.1:$port" --items-per-request "$per" \
+        "${conns[@]}" --seed "$seed" "$@" >"$json" 2>"$work/lg.err" || true
+    after=$(snapshot "$sig")
+    local rate p50 p99 acked failed db rss
+    rate=$(bench_json "$json" items_per_s)
+    p50=$(bench_json "$json" latency_ms.p50)
+    p99=$(bench_json "$json" latency_ms.p99)
+    acked=$(bench_json "$json" items_acked)
+    failed=$(bench_json "$json" requests_failed_total)
+    db=$(bench_db_bytes "$dir")
+    rss=$(bench_peak_rss_mb)
+    LAST_RATE=${rate%.*}
+    # label sig transport rate p50 p99 writer_us process_us db_bytes_per_item rss failed evicted stored
+    awk -v l="$label" -v s="$sig" -v t="$tr" -v r="${rate:-0}" -v p50="${p50:-0}" -v p99="${p99:-0}" \
+        -v a="${acked:-0}" -v f="${failed:-0}" -v db="$db" -v rss="$rss" \
+        -v b="$before" -v e="$after" 'BEGIN {
+            split(b, x, " "); split(e, y, " ");
+            w = a > 0 ? 1e6 * (y[1] - x[1]) / a : 0; c = a > 0 ? 1e6 * (y[2] - x[2]) / a : 0;
+            ev = y[3] - x[3]; st = y[4];
+            printf "%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%d\t%d\t%d\n",
+                l, s, t, r, p50, p99, w, c, (st > 0 ? db / st : 0), rss, f, ev, st }' >>"$results"
+    tail -n 1 "$results" | awk -F'\t' '{
+        printf "  %-44s %9s items/s  ack p50 %7s ms  p99 %7s ms  writer %6s us/item  loupe %6s us/item  %5s B/item stored  peak RSS %s MB  failed %s  evicted %s  stored %s\n",
+            $1 " " $2 " " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
+    grep -v '^$' "$work/lg.err" | sed 's/^/    /' || true
+}
+
+echo "== loupe ingest benchmarks, $started_at, $(nproc) cores, load average $load_start"
+echo "   fresh cases ${secs} s, at-cap cases ${cap_secs} s, limit $cap, $per items per request,"
+echo "   gRPC $grpc_conns connections x $grpc_inflight streams, HTTP $http_conns connections"
+
+echo "== the load generator alone (generation and encoding, one thread, --dry-run)"
+for sig in traces logs; do
+    "$lg" --dry-run --signal "$sig" --items-per-request "$per" --duration 3 --seed "$seed" \
+        >"$work/dry-$sig.json" 2>"$work/dry.err" || true
+    sed 's/^/  /' "$work/dry.err"
+done
+
+echo "== fresh: an empty store with the default limits, until $secs s or the limit"
+fresh_max=$((cap / per))
+for sig in traces logs; do
+    for tr in grpc http; do
+        dir=$work/fresh-$sig-$tr
+        bench_start "$bin" "$dir" --max-spans "$cap" --max-logs "$cap"
+        measure "fresh" "$sig" "$tr" "$dir" --duration "$secs" --max-requests "$fresh_max"
+        bench_stop
+        rm -rf "$dir"
     done
-    UI=$(sed -n 's|.*web UI and API  http://[^:]*:\([0-9]*\)/.*|\1|p' "$DATA/stdout")
-    HTTP=$(sed -n 's|.*OTLP/HTTP       http://[^:]*:\([0-9]*\)/.*|\1|p' "$DATA/stdout")
-    GRPC=$(sed -n 's|.*OTLP/gRPC       http://[^:]*:\([0-9]*\) .*|\1|p' "$DATA/stdout")
-}
+done
 
-stop_loupe() {
-    kill -TERM "$PID"
-    wait "$PID" || true
-    rm -rf "$DATA"
-}
+echo "== single prebuilt payload (measures a cache): one request sent again and again"
+dir=$work/repeat
+bench_start "$bin" "$dir" --max-spans "$cap" --max-logs "$cap"
+measure "single prebuilt payload (measures a cache)" traces http "$dir" --repeat \
+    --duration "$secs" --max-requests "$fresh_max"
+bench_stop
+rm -rf "$dir"
 
-cpu_seconds() { # user+system CPU seconds the server has used so far
-    awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$PID/stat"
-}
-
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
-
-service_count() { # $1 = field (spanCount|logCount)
-    curl -s "http://127.0.0.1:$UI/api/v1/services" |
-        node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const j=JSON.parse(s);const x=j.services.find(v=>v.name==='bench-svc');console.log(x?x['$1']:0)})"
-}
-
-wrk_case() { # $1 = label, $2 = body file, $3 = path, $4 = items per request, $5 = count field, [$6 = wrk script]
-    local label=$1 body=$2 path=$3 per=$4 field=$5 script=${6:-tests/bench/post.lua}
-    start_loupe
-    local idle
-    idle=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status")
-    local res
-    res=$(BENCH_BODY="$body" wrk -t2 -c8 -d"${secs}s" -s "$script" \
-        "http://127.0.0.1:$HTTP$path" | grep '^wrk:')
-    local reqs non2xx dur
-    reqs=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$res")
-    non2xx=$(sed 's/.*non2xx=\([0-9]*\).*/\1/' <<<"$res")
-    dur=$(sed 's/.*duration_us=\([0-9]*\).*/\1/' <<<"$res")
-    local stored
-    stored=$(service_count "$field")
-    local acked=$(((reqs - non2xx) * per))
-    echo "$label: $res"
-    awk -v a="$acked" -v s="$stored" -v d="$dur" -v n="$non2xx" -v rss="$(peak_rss_mb)" -v idle="$idle" -v l="$label" \
-        'BEGIN {printf "%s: %.0f items/s acknowledged, %d stored (%d acknowledged), %d answered 503, peak RSS %s MB, idle RSS %s MB\n", l, a/(d/1e6), s, a, n, rss, idle}'
-    LAST_RATE=$(awk -v a="$acked" -v d="$dur" 'BEGIN {printf "%.0f", a/(d/1e6)}')
-    stop_loupe
-}
-
-ratio_line() { # $1 = signal, $2 = loupe rate, $3 = (a), $4 = (b), $5 = absolute target
-    awk -v sig="$1" -v r="$2" -v a="$3" -v b="$4" -v t="$5" 'BEGIN {
-        printf "%s: loupe %d/s durable end to end = %.0f%% of (a) loupe schema %d/s, %.0f%% of (b) bare table %d/s; targets >= 70%% of (a) and >= %d/s: %s\n",
-            sig, r, 100*r/a, a, 100*r/b, b, t, (r >= 0.7*a && r >= t) ? "met" : "NOT met" }'
-}
-
-h2load_case() { # gRPC: $1 = label, $2 = framed body, $3 = method path, $4 = items per request, $5 = count field
-    local label=$1 body=$2 path=$3 per=$4 field=$5
-    start_loupe
-    local cpu0 t0 t1 cpu1
-    cpu0=$(cpu_seconds)
+echo "== at the cap: the store filled to $cap items, then measured for $cap_secs s while retention runs"
+for sig in traces logs; do
+    field=spanCount
+    [ "$sig" = logs ] && field=logCount
+    dir=$work/cap-$sig
+    bench_start "$bin" "$dir" --max-spans "$cap" --max-logs "$cap"
+    # fill over gRPC until the limit is passed by 2% (retention has run),
+    # at most 3 rounds of at most BENCH_FILL_SECONDS each
     t0=$(date +%s.%N)
-    local res
-    res=$(h2load -c 8 -m 16 -D "$secs" -d "$body" \
-        -H 'content-type: application/grpc' -H 'te: trailers' \
-        "http://127.0.0.1:$GRPC$path" 2>&1 | grep -E '^(requests|status codes|finished in)')
+    for round in 1 2 3; do
+        stored=$(bench_stored $field)
+        # full: retention has run, or is due (it runs just after a commit)
+        [ "$stored" -gt "$cap" ] && break
+        [ "$stored" -ge "$((cap * 98 / 100))" ] && [ "$(bench_evicted "$sig")" -gt 0 ] && break
+        need=$(((cap * 102 / 100 - stored + per - 1) / per))
+        seed=$((seed + 1))
+        "$lg" --transport grpc --signal "$sig" --addr "127.0.0.1:$GRPC" --items-per-request "$per" \
+            --connections "$grpc_conns" --in-flight "$grpc_inflight" --max-requests "$need" \
+            --duration "$fill_secs" --seed "$seed" >"$work/fill.json" 2>"$work/fill.err" || true
+        echo "  fill $sig round $round: $(sed 's/^loadgen //' "$work/fill.err")"
+    done
     t1=$(date +%s.%N)
-    cpu1=$(cpu_seconds)
-    local stored
-    stored=$(service_count "$field")
-    echo "$label: h2load: $(tr '\n' ' ' <<<"$res")"
-    awk -v s="$stored" -v t0="$t0" -v t1="$t1" -v c0="$cpu0" -v c1="$cpu1" -v rss="$(peak_rss_mb)" -v l="$label" \
-        'BEGIN {printf "%s: %.0f items/s stored (%d in %.1f s), %.2f CPU seconds per million items, peak RSS %s MB\n", l, s/(t1-t0), s, t1-t0, (s ? (c1-c0)/(s/1e6) : 0), rss}'
-    stop_loupe
-}
+    echo "  filled: $(bench_stored $field) $sig stored, $(bench_evicted "$sig") evicted, $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s, database $(($(bench_db_bytes "$dir") / 1048576)) MiB"
+    bench_stop
+    for tr in grpc http; do
+        bench_start "$bin" "$dir" --max-spans "$cap" --max-logs "$cap"
+        measure "at cap" "$sig" "$tr" "$dir" --duration "$cap_secs"
+        if [ "${BENCH_HALF_RATE:-0}" = 1 ] && [ "${LAST_RATE:-0}" -gt 0 ]; then
+            measure "at cap, half rate" "$sig" "$tr" "$dir" --duration "$cap_secs" \
+                --rate $((LAST_RATE / 2))
+        fi
+        if [ "$tr" = http ]; then
+            sleep 5 # idle after the load: what the process keeps
+            echo "  idle RSS 5 s after the load: $(bench_rss_mb) MB"
+        fi
+        bench_stop
+    done
+    echo "  startup on this store: $(node tests/bench/startup.mjs "$bin" "$dir" 5)"
+    rm -rf "$dir"
+done
 
-echo "== loupe benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${secs}s per case)"
-wrk_case "otlp-http traces (protobuf, 512 spans/request)" "$out/traces.pb" /v1/traces 512 spanCount
-wrk_case "otlp-http logs (protobuf, 512 records/request)" "$out/logs.pb" /v1/logs 512 logCount
-logs_rate=$LAST_RATE
-h2load_case "otlp-grpc traces (512 spans/request, -c 8 -m 16)" "$out/traces.grpc" \
-    /opentelemetry.proto.collector.trace.v1.TraceService/Export 512 spanCount
+echo "== raw SQLite floor: one request of the load generator per signal, 512 rows per transaction (tests/bench/bench_raw.c)"
+mkdir -p "$work/payload"
+"$lg" --write-request "$work/payload/traces.pb" --signal traces --items-per-request 512 --seed "$seed"
+"$lg" --write-request "$work/payload/logs.pb" --signal logs --items-per-request 512 --seed "$seed"
+raw=$("$raw_bin" "$work/payload" "${BENCH_RAW_ROWS:-300000}")
+sed 's/^/  /' <<<"$raw"
+raw_of() { sed -n "s/^raw $1 $2: \([0-9.]*\).*/\1/p" <<<"$raw"; }
+for sig in spans logs; do
+    name=traces
+    [ "$sig" = logs ] && name=logs
+    printf '(a) raw loop, loupe schema\t%s\t-\t%s\n' "$name" "$(raw_of "$sig" schema)" >>"$work/raw.tsv"
+    printf '(a-) raw loop, without attribute index\t%s\t-\t%s\n' "$name" "$(raw_of "$sig" schema-noattr)" >>"$work/raw.tsv"
+    printf '(b) raw loop, bare table\t%s\t-\t%s\n' "$name" "$(raw_of "$sig" bare)" >>"$work/raw.tsv"
+done
 
-wrk_case "otlp-http traces, fresh trace ids per request" "$out/traces.pb" /v1/traces 512 spanCount tests/bench/post_unique.lua
-spans_rate=$LAST_RATE
-
-echo "== raw SQLite floor, same rows, 512 rows per transaction (tests/bench/bench_raw.c)"
-${MAKE:-make} -s build/bench/bench_raw >/dev/null
-raw=$(build/bench/bench_raw "$out" "${BENCH_RAW_ROWS:-300000}")
-echo "$raw"
-raw_of() { sed -n "s/^raw $1 $2: //p" <<<"$raw"; }
-# spans: the case with fresh trace ids (the realistic one); logs: case 2
-ratio_line spans "$spans_rate" "$(raw_of spans schema)" "$(raw_of spans bare)" 150000
-ratio_line logs "$logs_rate" "$(raw_of logs schema)" "$(raw_of logs bare)" 80000
-
-fill_spans=${BENCH_FILL_SPANS:-1000000}
-fill_logs=${BENCH_FILL_LOGS:-1000000}
-echo "== $fill_spans spans + $fill_logs logs stored"
-start_loupe --max-spans "$fill_spans" --max-logs "$fill_logs"
-node tests/bench/fill.mjs "http://127.0.0.1:$HTTP" "$PID" "$fill_spans" "$fill_logs" 4
-echo "peak RSS during the fill: $(peak_rss_mb) MB"
-sleep 5 # idle after the load: what the process keeps
-echo "idle RSS 5 s after the load: $(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status") MB"
-kill -TERM "$PID"
-wait "$PID" || true
-echo "database: $(du -m "$DATA/loupe.db" | cut -f1) MB"
-node tests/bench/startup.mjs "$bin" "$DATA" 5
-rm -rf "$DATA"
+load_end=$(loadavg)
+echo
+echo "== summary ($started_at; load average $load_start at the start, $load_end at the end)"
+echo
+awk -F'\t' -v secs="$secs" -v cap_secs="$cap_secs" -v cap="$cap" '
+function fmt(n,   s, neg) { # thousands separators
+    n = sprintf("%.0f", n); neg = n < 0; if (neg) n = -n; s = "";
+    while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) }
+    return (neg ? "-" : "") n s }
+FNR == NR && FILENAME ~ /results/ {
+    key = $2 "/" $3; if ($1 == "fresh") fresh[key] = $4;
+    rows[++n] = $0; next }
+{ raws[++m] = $0 }
+END {
+    print "| case | signal | transport | items/s | % of fresh | ack p50 ms | ack p99 ms | writer CPU us/item | loupe CPU us/item | DB bytes/item stored | peak RSS MB | failed requests |"
+    print "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for (i = 1; i <= n; i++) {
+        split(rows[i], f, "\t"); key = f[2] "/" f[3];
+        pct = (f[1] ~ /^at cap/ && fresh[key] > 0) ? sprintf("%.0f%%", 100 * f[4] / fresh[key]) : "";
+        label = f[1] == "fresh" ? "fresh (" secs " s)" : f[1] ~ /^at cap/ ? f[1] " (" fmt(cap) ", " cap_secs " s)" : f[1];
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            label, (f[2] == "traces" ? "spans" : "logs"), (f[3] == "grpc" ? "OTLP/gRPC" : "OTLP/HTTP"),
+            fmt(f[4]), pct, f[5], f[6], f[7], f[8], fmt(f[9]), f[10], f[11]
+    }
+    for (i = 1; i <= m; i++) {
+        split(raws[i], f, "\t");
+        printf "| %s | %s | - | %s | | | | | | | | |\n", f[1], (f[2] == "traces" ? "spans" : "logs"), fmt(f[4])
+    }
+}' "$results" "$work/raw.tsv"

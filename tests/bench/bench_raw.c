@@ -1,12 +1,14 @@
 /* bench_raw.c - the raw SQLite floor that loupe's durable ingest is
  * compared with (make bench).
  *
- * The rows are those of the end-to-end benchmark's payloads
- * (tests/bench/make_payload.mjs: traces.pb, 512 spans; logs.pb, 512
- * records), decoded by loupe's own decoder and rendered to the JSON the
- * store keeps, outside the timing. A minimal loop of prepared statements
- * then inserts them, one transaction per 512 rows, with the store's pragmas
- * (WAL, synchronous=NORMAL, 32 MiB cache), into
+ * The rows are those of PAYLOAD_DIR/traces.pb and logs.pb (make bench
+ * writes one request of the load generator each: build/bench/loadgen
+ * --write-request, 512 spans or records, as its end-to-end cases send;
+ * tests/bench/make_payload.mjs makes another pair), decoded by loupe's own
+ * decoder and rendered to the JSON the store keeps, outside the timing. A
+ * minimal loop of prepared statements then inserts them, one transaction
+ * per 512 rows, with the store's pragmas (WAL, synchronous=NORMAL, 32 MiB
+ * cache), into
  *   (a) loupe's own schema (schema_migrate) with all its indexes: the spans
  *       table, its index and the FTS5 attribute index (attr_index.h); the
  *       logs table, its three indexes, the FTS5 body index and the FTS5
