@@ -8,7 +8,7 @@ import { bucketQuantile, chooseStep, stepText, typeLabel } from '../../web/js/pa
 import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
-import { logKey } from '../../web/js/pages/logs.js';
+import { logKey, mergeByTime } from '../../web/js/pages/logs.js';
 import { traceServices } from '../../web/js/pages/traces.js';
 
 const span = (id, parent, start, end, extra = {}) => ({
@@ -133,4 +133,18 @@ test('a log key and trace services tolerate the shapes the API may send', () => 
   assert.deepEqual(traceServices({ services: ['a', { name: 'b', spanCount: 2 }] }), [{ name: 'b', spanCount: 2 }, { name: 'a' }]);
   assert.deepEqual(traceServices({ rootService: 'z', services: [{ name: 'a', spanCount: 5 }, { name: 'z', spanCount: 1 }] }).map((s) => s.name), ['z', 'a'], 'root service first');
   assert.deepEqual(traceServices({ rootService: 'r' }), [{ name: 'r' }]);
+});
+
+test('live logs merge into their time position (time descending, then arrival)', () => {
+  const rec = (t, b) => ({ timeUnixNano: String(t), body: b });
+  const items = [rec(500, 'e'), rec(300, 'c'), rec(100, 'a')];
+  const fresh = [rec(600, 'f'), rec(400, 'd'), rec(300, 'c2'), rec(200, 'b'), rec(50, 'z')];
+  const all = mergeByTime(items, fresh, { complete: true });
+  assert.deepEqual(all.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a', 'z'], 'a later arrival of equal time goes first');
+  assert.deepEqual(all.added.map((l) => l.body), ['f', 'd', 'c2', 'b', 'z']);
+  // with older pages still to load, what is older than the last loaded row waits for them
+  const part = mergeByTime(items, fresh, { complete: false });
+  assert.deepEqual(part.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a']);
+  assert.ok(!part.added.some((l) => l.body === 'z'));
+  assert.deepEqual(mergeByTime([], fresh.slice(0, 2)).items.map((l) => l.body), ['f', 'd'], 'an empty list takes everything');
 });

@@ -26,6 +26,33 @@ export function logKey(l) {
 // The record's time, or when it was observed if it has none.
 const logTime = (l) => (nsBig(l.timeUnixNano) !== 0n ? l.timeUnixNano : l.observedTimeUnixNano);
 
+const timeOf = (l) => nsBig(l.timeUnixNano);
+
+// Merges records that arrived since the list was read (`fresh`, in the API's
+// order) into `items` (also in the API's order: time descending, then
+// arrival, newest first). A fresh record goes before every older record and
+// before those of its own time (it arrived later). Records older than the
+// last loaded one are left for paging unless the list is `complete`.
+// Returns {items, added}.
+export function mergeByTime(items, fresh, { complete = false } = {}) {
+  const out = [];
+  const added = [];
+  let i = 0;
+  let j = 0;
+  while (i < items.length || j < fresh.length) {
+    if (j >= fresh.length) { out.push(items[i++]); continue; }
+    if (i >= items.length) {
+      if (!complete && items.length > 0) break;
+      added.push(fresh[j]);
+      out.push(fresh[j++]);
+      continue;
+    }
+    if (timeOf(fresh[j]) >= timeOf(items[i])) { added.push(fresh[j]); out.push(fresh[j++]); }
+    else out.push(items[i++]);
+  }
+  return { items: out, added };
+}
+
 // Shares identical resource/scope objects between rows (memory with 100k rows).
 function interner() {
   const m = new Map();
@@ -202,7 +229,8 @@ export function mount(root, { params, signal }) {
     updateCount();
   }
 
-  // Live: re-read the head and put what is new on top.
+  // Live: re-read the head and merge what is new into its time position
+  // (the list's order is the API's: time descending, then arrival).
   async function head() {
     if (!loaded) return;
     let body;
@@ -220,11 +248,14 @@ export function mount(root, { params, signal }) {
       await load();
       return;
     }
-    for (const l of fresh) keys.add(logKey(l));
-    items = fresh.concat(items);
-    if (sel >= 0) sel += fresh.length;
+    const selected = items[sel];
+    const merged = mergeByTime(items, fresh, { complete: !nextCursor });
+    if (merged.added.length === 0) return;
+    for (const l of merged.added) keys.add(logKey(l));
+    items = merged.items;
+    if (selected) sel = items.indexOf(selected);
     if (tableArea.hidden) await showList();
-    vl.prepend(fresh);
+    vl.insert(items, new Set(merged.added));
     updateCount();
   }
 
