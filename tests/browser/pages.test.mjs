@@ -262,6 +262,30 @@ test('spans expand and collapse; the span panel shows attributes, events, links,
   noErrors(rec);
 });
 
+test('picking another span shows it from the top of the panel', async () => {
+  const { page, rec } = await open(`/traces/${shop.traceId}?span=${shop.spanIds.charge}`, { viewport: { width: 1400, height: 560 } });
+  await page.getByTestId('span-name').filter({ hasText: 'charge card' }).waitFor();
+  const panel = page.locator('.trace-side .panel-body');
+  // read down to the resource of "charge card"
+  await panel.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  assert.ok(await panel.evaluate((el) => el.scrollTop) > 100, 'the panel scrolls (the test needs a long panel)');
+  await page.locator('.span-row').filter({ hasText: 'load cart' }).click();
+  await page.getByTestId('span-name').filter({ hasText: 'load cart' }).waitFor();
+  assert.equal(await panel.evaluate((el) => el.scrollTop), 0);
+  // the new span's name and status are in view
+  const box = await panel.boundingBox();
+  for (const id of ['span-name', 'span-status']) {
+    const b = await page.getByTestId(id).boundingBox();
+    assert.ok(b.y >= box.y && b.y + b.height <= box.y + box.height, `${id} is visible in the panel`);
+  }
+  // the same with j (the next span)
+  await panel.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await page.keyboard.press('j');
+  await page.getByTestId('span-name').filter({ hasText: 'SELECT cart' }).waitFor();
+  assert.equal(await panel.evaluate((el) => el.scrollTop), 0);
+  noErrors(rec);
+});
+
 test('download trace as OTLP JSON builds the request from the API answer', async () => {
   const { page, rec } = await open(`/traces/${shop.traceId}`, { acceptDownloads: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-otlp').click()]);

@@ -201,10 +201,12 @@ export function mount(root, { args, params, signal }) {
   }
 
   function setTab(t) {
+    const other = t !== tab;
     tab = t;
     navigate(withParams({ tab: t === 'logs' ? 'logs' : null }), { replace: true, silent: true });
     drawTabs();
     drawPanel();
+    if (other) panel.scrollTop = 0;
   }
 
   function setAll(collapse) {
@@ -296,6 +298,7 @@ export function mount(root, { args, params, signal }) {
   }
 
   function select(id) {
+    const other = id !== selId || (id && tab !== 'span');
     selId = id;
     if (id) tab = 'span';
     navigate(withParams({ span: id || null, tab: tab === 'logs' ? 'logs' : null }), { replace: true, silent: true });
@@ -304,6 +307,8 @@ export function mount(root, { args, params, signal }) {
     if (i >= 0) vl.scrollToIndex(i);
     drawTabs();
     drawPanel();
+    // another span starts at its top (name, status), not where the last one was scrolled to
+    if (other) panel.scrollTop = 0;
   }
 
   function drawPanel() {
