@@ -6,12 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
 import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
-import { exporters, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
+import { exporters, sendClientCalls, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
 let shop;
+let calls;
 const opened = [];
 
 before(async () => {
@@ -19,6 +20,7 @@ before(async () => {
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   shop = await sendShopTrace(exp);
+  calls = await sendClientCalls(exp);
   const now = Date.now();
   await sendLogs(exp, 'checkout', [
     { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17', 'cart.items': 3 }, span: shop.spans.cart, time: now - 4000 },
@@ -259,6 +261,31 @@ test('spans expand and collapse; the span panel shows attributes, events, links,
   await d.getByTestId('span-link').click();
   await page.waitForURL(new RegExp(`span=${shop.spanIds.cart}`));
   await page.getByTestId('span-name').filter({ hasText: 'load cart' }).waitFor();
+  noErrors(rec);
+});
+
+test('an outgoing call shows where it went: the callee service, else the peer address', async () => {
+  const { page, rec } = await open(`/traces/${calls.traceId}`);
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 5);
+  const rows = await page.locator('.span-row').evaluateAll((els) => els.map((e) => [
+    e.dataset.spanId, e.querySelector('.wf-span-name').textContent, e.querySelector('[data-testid="call-target"]')?.textContent ?? null]));
+  assert.deepEqual(rows, [
+    [calls.spanIds.root, 'GET /checkout', null],
+    [calls.spanIds.call, 'GET', '→ stock'],
+    [calls.spanIds.served, 'GET /items', null],
+    [calls.spanIds.pay, 'POST', '→ api.payments.example:443'],
+    [calls.spanIds.legacy, 'GET', '→ legacy.internal:8081'],
+  ]);
+  // the callee's service has its colour; the row's title names the address too
+  const call = page.locator(`.span-row[data-span-id="${calls.spanIds.call}"]`);
+  assert.equal(await call.locator('.wf-target .dot').count(), 1);
+  assert.equal(await call.locator('.wf-label').getAttribute('title'), 'web: GET → stock (stock:8080)');
+  // the span panel names the target and leads to the callee's span
+  await call.click();
+  const callee = page.getByTestId('span-callee');
+  assert.equal(await callee.textContent(), 'stock (stock:8080)');
+  await callee.click();
+  await page.getByTestId('span-name').filter({ hasText: 'GET /items' }).waitFor();
   noErrors(rec);
 });
 

@@ -159,7 +159,7 @@ const SHOTS = [
     const wf = page.getByTestId('waterfall');
     await wf.locator('.span-row').first().waitFor();
     const spans = await wf.locator('.span-row .wf-label').allTextContents();
-    assert.deepEqual(spans, ['frontendGET /orders/{id}', 'checkoutload cart', 'checkoutSELECT cart', 'paymentscharge card']);
+    assert.deepEqual(spans, ['frontendGET /orders/{id}', 'checkoutload cart', 'checkoutSELECT cart→ postgresql', 'paymentscharge card']);
     assert.equal(await wf.locator('.span-row.selected .wf-span-name').textContent(), 'charge card');
     await page.getByTestId('span-detail').waitFor();
     assert.equal(await page.getByTestId('span-name').textContent(), 'charge card');

@@ -3,7 +3,7 @@
 // condition parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTree, flatten } from '../../web/js/pages/trace.js';
+import { buildTree, callTarget, flatten } from '../../web/js/pages/trace.js';
 import { bucketQuantile, chooseStep, stepText, typeLabel } from '../../web/js/pages/metrics.js';
 import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
@@ -147,4 +147,20 @@ test('live logs merge into their time position (time descending, then arrival)',
   assert.deepEqual(part.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a']);
   assert.ok(!part.added.some((l) => l.body === 'z'));
   assert.deepEqual(mergeByTime([], fresh.slice(0, 2)).items.map((l) => l.body), ['f', 'd'], 'an empty list takes everything');
+});
+
+test('callTarget: callee service, peer address in its forms, nothing for other kinds', () => {
+  const node = (kind, attributes, children = [], service = 'a') => ({ span: { kind, attributes, service }, children });
+  assert.equal(callTarget(node('SERVER', { 'server.address': 'x' })), null);
+  assert.equal(callTarget(node('CLIENT', {})), null);
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'db', 'server.port': 5432 })).text, 'db:5432');
+  assert.equal(callTarget(node('CLIENT', { 'server.address': '::1', 'server.port': 80 })).text, '[::1]:80');
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'db' })).text, 'db');
+  assert.equal(callTarget(node('CLIENT', { 'url.full': 'https://api.example:8443/x?y' })).text, 'api.example:8443');
+  assert.equal(callTarget(node('CLIENT', { 'url.full': 'not a url' })), null);
+  assert.equal(callTarget(node('PRODUCER', { 'messaging.destination.name': 'orders' })).text, 'orders');
+  assert.equal(callTarget(node('CLIENT', { 'db.system': 'postgresql' })).text, 'postgresql');
+  const t = callTarget(node('CLIENT', { 'server.address': 'b-host' }, [node('SERVER', {}, [], 'b')]));
+  assert.deepEqual([t.text, t.service, t.address], ['b', 'b', 'b-host']);
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'h' }, [node('INTERNAL', {}, [], 'a')])).text, 'h', 'a child of its own service is no callee');
 });

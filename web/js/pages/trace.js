@@ -65,6 +65,37 @@ export function buildTree(spans) {
   return { nodes, roots, start: start ?? 0n, end: end ?? 0n };
 }
 
+function hostOf(url) {
+  if (typeof url !== 'string' || !url) return null;
+  try { return new URL(url).host || null; } catch { return null; }
+}
+
+// Where an outgoing call (a CLIENT or PRODUCER span) went: the callee's
+// service when its span is a child in the trace, else the peer the client
+// recorded (server.address:server.port; the older net.peer.*; the host of
+// url.full), else the messaging destination or database system.
+// {text, service, address, callee (the child node)} or null.
+export function callTarget(n) {
+  const s = n.span;
+  const kind = kindName(s.kind);
+  if (kind !== 'CLIENT' && kind !== 'PRODUCER') return null;
+  const a = s.attributes || {};
+  const callee = n.children.find((c) => c.span.service !== s.service || ['SERVER', 'CONSUMER'].includes(kindName(c.span.kind)));
+  const host = a['server.address'] ?? a['net.peer.name'] ?? a['net.peer.ip'] ?? null;
+  const port = a['server.port'] ?? a['net.peer.port'] ?? null;
+  let address = null;
+  if (host !== null && host !== '') {
+    const hs = String(host).includes(':') && port !== null ? `[${host}]` : String(host);
+    address = port !== null && port !== '' ? `${hs}:${port}` : hs;
+  } else {
+    address = hostOf(a['url.full'] ?? a['http.url']);
+  }
+  const other = a['messaging.destination.name'] ?? a['db.system.name'] ?? a['db.system'] ?? null;
+  const service = callee ? callee.span.service : null;
+  const text = service || address || (other !== null ? String(other) : null);
+  return text ? { text, service, address, callee: callee || null } : null;
+}
+
 // The rows shown: a depth-first walk that skips collapsed subtrees.
 export function flatten(roots, collapsed) {
   const out = [];
@@ -76,6 +107,8 @@ export function flatten(roots, collapsed) {
   }
   return out;
 }
+
+const targetTitle = (t) => (t.service && t.address ? `${t.service} (${t.address})` : t.text);
 
 export function mount(root, { args, params, signal }) {
   const traceId = String(args.traceId || '').toLowerCase();
@@ -260,10 +293,13 @@ export function mount(root, { args, params, signal }) {
       name.appendChild(h('span', { class: 'wf-toggle-space' }));
     }
     name.appendChild(h('span', { class: `wf-svc ${svc}` }));
-    name.appendChild(h('span', { class: 'wf-label ellipsis', title: `${s.service}: ${s.name}` },
+    const target = callTarget(n);
+    name.appendChild(h('span', { class: 'wf-label ellipsis', title: `${s.service}: ${s.name}${target ? ` → ${targetTitle(target)}` : ''}` },
       err ? icon('alert', 'err-icon') : null,
       h('span', { class: 'wf-service' }, s.service),
-      h('span', { class: 'wf-span-name' }, s.name)));
+      h('span', { class: 'wf-span-name' }, s.name),
+      target ? h('span', { class: 'wf-target', dataset: { testid: 'call-target' } },
+        '→ ', target.service ? h('span', { class: `dot ${serviceClass(target.service)}` }) : null, target.text) : null));
     const lc = logCountFor(s.spanId);
     if (lc) name.appendChild(h('span', { class: 'wf-logs', title: `${lc} log${lc === 1 ? '' : 's'}` }, String(lc)));
 
@@ -327,6 +363,7 @@ export function mount(root, { args, params, signal }) {
     const parent = s.parentSpanId ? tree.nodes.get(s.parentSpanId) : null;
     const st = statusName(s.status);
     const dur = Number(nsBig(s.endTimeUnixNano) - nsBig(s.startTimeUnixNano));
+    const target = callTarget(n);
     return h('div', { class: 'span-detail', dataset: { testid: 'span-detail' } },
       h('div', { class: 'detail-head' },
         h('span', { class: `wf-svc ${serviceClass(s.service)}` }),
@@ -347,6 +384,10 @@ export function mount(root, { args, params, signal }) {
         ['Start', h('span', { title: fmtTimeFull(s.startTimeUnixNano) }, `+${fmtDuration(offset(s.startTimeUnixNano))}  ·  ${fmtTime(s.startTimeUnixNano, { date: 'always' })}`)],
         ['Duration', fmtDuration(dur)],
         ['Kind', kindName(s.kind)],
+        target ? ['Calls', target.callee ? h('a', {
+          href: withParams({ span: target.callee.span.spanId }), dataset: { testid: 'span-callee' },
+          onclick: (e) => { e.preventDefault(); select(target.callee.span.spanId); },
+        }, targetTitle(target)) : targetTitle(target)] : null,
         ['Status', s.status && s.status.message ? `${st}: ${s.status.message}` : st],
         s.traceState ? ['Trace state', s.traceState] : null,
       ])),
