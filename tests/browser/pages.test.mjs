@@ -6,13 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
 import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
-import { exporters, sendClientCalls, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
+import { exporters, sendClientCalls, sendShopTrace, sendSimpleTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
 let shop;
 let calls;
+let semconv;
 const opened = [];
 
 before(async () => {
@@ -21,6 +22,16 @@ before(async () => {
   browser = await launch();
   shop = await sendShopTrace(exp);
   calls = await sendClientCalls(exp);
+  semconv = await sendSimpleTrace(exp, 'api', 'GET /users/{id}', {
+    attributes: {
+      'http.request.method': 'GET', 'http.route': '/users/{id}', 'http.response.status_code': 503,
+      'http.response.header.content-security-policy': ['default-src self'], 'url.path': '/users/7', 'url.scheme': 'http',
+      'server.address': 'api.internal', 'server.port': 8080, 'client.address': '10.0.0.9', 'network.protocol.version': '1.1',
+      'db.system': 'postgresql', 'messaging.system': 'kafka', 'rpc.system': 'grpc', 'error.type': '503',
+      'process.pid': 4242, 'app.tenant': 'acme', 'code.function': 'getUser',
+    },
+    children: [{ name: 'GET', attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200 } }],
+  });
   const now = Date.now();
   await sendLogs(exp, 'checkout', [
     { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17', 'cart.items': 3 }, span: shop.spans.cart, time: now - 4000 },
@@ -286,6 +297,68 @@ test('an outgoing call shows where it went: the callee service, else the peer ad
   assert.equal(await callee.textContent(), 'stock (stock:8080)');
   await callee.click();
   await page.getByTestId('span-name').filter({ hasText: 'GET /items' }).waitFor();
+  noErrors(rec);
+});
+
+// Where each line of a table header cell breaks: [character before the break].
+const keyBreaks = (cells) => cells.evaluateAll((ths) => ths.map((th) => {
+  const chars = [];
+  const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.data.length; i++) {
+      const r = document.createRange();
+      r.setStart(n, i);
+      r.setEnd(n, i + 1);
+      chars.push([n.data[i], r.getBoundingClientRect().top]);
+    }
+  }
+  const breaks = [];
+  for (let i = 1; i < chars.length; i++) if (chars[i][1] > chars[i - 1][1] + 2) breaks.push(chars[i - 1][0]);
+  return { key: th.textContent, breaks };
+}));
+
+test('span attributes: grouped by namespace, failures marked, keys wrap at dots, a click adds a filter', async () => {
+  // the search the reader came from
+  const { page, rec } = await open('/traces?service=api', { viewport: { width: 1200, height: 900 } });
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).getByTestId('trace-link').click();
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  const table = page.getByTestId('span-detail').locator('.panel-section', { has: page.locator('h3', { hasText: /^Attributes$/ }) }).locator('table.kv');
+  await table.waitFor();
+  const groups = await table.locator('tbody').evaluateAll((tbs) => tbs.map((tb) => [tb.dataset.group, [...tb.querySelectorAll('tr[data-key]')].map((tr) => tr.dataset.key)]));
+  assert.deepEqual(groups, [
+    ['HTTP', ['http.request.method', 'http.response.header.content-security-policy', 'http.response.status_code', 'http.route']],
+    ['URL', ['url.path', 'url.scheme']],
+    ['Server / client', ['client.address', 'network.protocol.version', 'server.address', 'server.port']],
+    ['Database', ['db.system']],
+    ['Messaging', ['messaging.system']],
+    ['RPC', ['rpc.system']],
+    ['Exception / error', ['error.type']],
+    ['Process', ['process.pid']],
+    ['Other', ['app.tenant', 'code.function']],
+  ]);
+  assert.deepEqual(await table.locator('tbody th[scope="rowgroup"]').allTextContents(), groups.map((g) => g[0]), 'each group has its heading');
+  // a 5xx status and error.type are errors; nothing else is
+  assert.deepEqual(await table.locator('tr.kv-err').evaluateAll((trs) => trs.map((tr) => tr.dataset.key)), ['http.response.status_code', 'error.type']);
+  // keys break after a dot or not at all, and the long ones do wrap here
+  const wraps = await keyBreaks(table.locator('tr[data-key] th'));
+  for (const w of wraps) for (const c of w.breaks) assert.equal(c, '.', `${w.key} breaks after "${c}"`);
+  assert.ok(wraps.some((w) => w.breaks.length > 0), `some key wraps in this panel: ${JSON.stringify(wraps)}`);
+  // a 200 is no error
+  await page.locator('.span-row', { has: page.locator('.wf-span-name', { hasText: /^GET$/ }) }).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="http.response.status_code"]').waitFor();
+  assert.equal(await page.getByTestId('span-detail').locator('tr.kv-err').count(), 0);
+  // a click on an attribute adds it to the search the reader came from
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="app.tenant"]').getByTestId('attr-filter').click();
+  await page.waitForURL((u) => u.pathname === '/traces' && u.searchParams.get('service') === 'api' && u.searchParams.getAll('attr').join() === 'app.tenant=acme');
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  // and to it again: both conditions
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).getByTestId('trace-link').click();
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="http.response.status_code"]').getByTestId('attr-filter').click();
+  await page.waitForURL((u) => u.pathname === '/traces' && u.searchParams.getAll('attr').join() === 'app.tenant=acme,http.response.status_code=503');
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).waitFor();
   noErrors(rec);
 });
 

@@ -8,6 +8,7 @@ import { bucketQuantile, chooseStep, stepText, typeLabel } from '../../web/js/pa
 import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
+import { attrGroup, groupAttrKeys, isErrorAttr } from '../../web/js/semconv.js';
 import { logKey, mergeByTime } from '../../web/js/pages/logs.js';
 import { traceServices } from '../../web/js/pages/traces.js';
 
@@ -163,4 +164,18 @@ test('callTarget: callee service, peer address in its forms, nothing for other k
   const t = callTarget(node('CLIENT', { 'server.address': 'b-host' }, [node('SERVER', {}, [], 'b')]));
   assert.deepEqual([t.text, t.service, t.address], ['b', 'b', 'b-host']);
   assert.equal(callTarget(node('CLIENT', { 'server.address': 'h' }, [node('INTERNAL', {}, [], 'a')])).text, 'h', 'a child of its own service is no callee');
+});
+
+test('semantic-convention groups and failure attributes', () => {
+  assert.deepEqual(groupAttrKeys({ 'z.k': 1, 'url.path': '/', 'http.route': '/', 'net.peer.name': 'h', 'error.type': 'x', 'a.b': 2 })
+    .map((g) => [g.title, g.keys]), [
+    ['HTTP', ['http.route']], ['URL', ['url.path']], ['Server / client', ['net.peer.name']],
+    ['Exception / error', ['error.type']], ['Other', ['a.b', 'z.k']]]);
+  assert.equal(attrGroup('httpx.y').title, 'Other', 'the namespace is the whole first segment');
+  assert.ok(isErrorAttr('http.response.status_code', 500));
+  assert.ok(isErrorAttr('http.status_code', '503'));
+  assert.ok(!isErrorAttr('http.response.status_code', 499));
+  assert.ok(isErrorAttr('error.type', 'timeout'));
+  assert.ok(!isErrorAttr('error.type', ''));
+  assert.ok(!isErrorAttr('rpc.grpc.status_code', 14));
 });

@@ -7,7 +7,7 @@ import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } fro
 import { VirtualList } from '../vlist.js';
 import { subscribeLive } from '../live.js';
 import {
-  attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
+  attrCondition, attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
   loadingState, onboarding, section, select, serviceDot,
 } from '../components.js';
 import {
@@ -319,7 +319,7 @@ export function mount(root, { params, signal }) {
           l.flags ? ['Flags', String(l.flags)] : null,
         ])),
         section('Attributes', attrTable(l.attributes, {
-          filterHref: (k, v) => withParams({ attr: [...f.attr, `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`], log: null }),
+          filterHref: (k, v) => withParams({ attr: [...new Set([...f.attr, attrCondition(k, v)])], log: null }),
         })),
         section('Resource', attrTable(l.resource && l.resource.attributes)),
         section('Scope', fieldTable([['Name', (l.scope && l.scope.name) || '—'], ['Version', (l.scope && l.scope.version) || '—']]))));

@@ -4,11 +4,11 @@
 // The waterfall is virtualised, so a 10,000-span trace stays responsive.
 import { h, icon, replace } from '../dom.js';
 import { apiGet } from '../api.js';
-import { navigate, pageLink, withParams } from '../state.js';
+import { addFilterLink, navigate, pageLink, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { serviceClass } from '../colors.js';
 import {
-  attrTable, emptyState, errorState, fieldTable, idWithCopy, loadingState, section, serviceChip,
+  attrCondition, attrTable, emptyState, errorState, fieldTable, idWithCopy, loadingState, section, serviceChip,
 } from '../components.js';
 import {
   bodyText, fmtCount, fmtDuration, fmtTime, fmtTimeFull, nsBig, severityClass, severityLabel, shortId,
@@ -392,7 +392,7 @@ export function mount(root, { args, params, signal }) {
         s.traceState ? ['Trace state', s.traceState] : null,
       ])),
       section('Attributes', attrTable(s.attributes, {
-        filterHref: (k, v) => pageLink('/traces', { attr: `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}` }),
+        grouped: true, filterHref: (k, v) => addFilterLink('/traces', attrCondition(k, v)),
       })),
       section(`Events (${(s.events || []).length})`, (s.events || []).length === 0 ? h('div', { class: 'muted small' }, 'No events')
         : h('ol', { class: 'events' }, s.events.map((ev) => h('li', { class: ['event', /exception/i.test(ev.name) && 'exc'] },
@@ -404,7 +404,7 @@ export function mount(root, { args, params, signal }) {
             l.traceId === traceId ? `this trace, span ${shortId(l.spanId)}` : `trace ${shortId(l.traceId)} · span ${shortId(l.spanId)}`),
           attrTable(l.attributes, { empty: '' }))))),
       section(`Logs of this span (${logCountFor(s.spanId)})`, logsView(s.spanId)),
-      section('Resource', attrTable(s.resource && s.resource.attributes)),
+      section('Resource', attrTable(s.resource && s.resource.attributes, { grouped: true })),
       section('Scope', fieldTable([['Name', (s.scope && s.scope.name) || '—'], ['Version', (s.scope && s.scope.version) || '—']])));
   }
 

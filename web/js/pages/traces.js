@@ -4,7 +4,7 @@
 // traces arrive live.
 import { h, icon, replace } from '../dom.js';
 import { apiGet, getServices } from '../api.js';
-import { navigate, pageLink, rangeParams, setParams, timeRange } from '../state.js';
+import { navigate, pageLink, rangeParams, rememberSearch, setParams, timeRange } from '../state.js';
 import { subscribeLive } from '../live.js';
 import { attrFilterEditor, emptyState, errorState, loadingState, onboarding, select, serviceChip } from '../components.js';
 import { fmtCount, fmtDuration, fmtTime, fmtTimeFull } from '../format.js';
@@ -25,6 +25,7 @@ export function traceServices(t) {
 
 export function mount(root, { params, signal }) {
   document.title = 'Traces · loupe';
+  rememberSearch('/traces', params);
   const f = {
     service: params.get('service') || '',
     name: params.get('name') || '',
