@@ -578,7 +578,7 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
   assert.match(text, /route=\/a/);
   assert.match(text, /route=\/b/);
   assert.match(text, /orders\/s/, 'rates are per second with the unit');
-  assert.equal(await page.locator('.u-legend .u-series').count(), 3, 'x plus one line per attribute set');
+  assert.equal(await page.getByTestId('legend-item').count(), 2, 'one line per attribute set');
   await page.getByTestId('show-total').click();
   await page.waitForURL(/rate=0/);
   await page.getByTestId('metric-stats').waitFor();
@@ -603,8 +603,9 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
 test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
   const { page, rec } = await open('/metrics?metric=shop.checkout.duration&mservice=checkout');
   await page.getByTestId('chart').locator('canvas').waitFor();
-  const legend = await page.locator('.u-legend').textContent();
-  for (const q of ['p50', 'p90', 'p99']) assert.ok(legend.includes(q), `legend has ${q}`);
+  // one series: all three percentiles
+  const legend = await page.getByTestId('chart-legend').locator('.legend-label').allTextContents();
+  assert.deepEqual(legend, ['route=/a p50', 'route=/a p90', 'route=/a p99']);
   const buckets = page.getByTestId('buckets');
   await buckets.waitFor();
   assert.ok(await buckets.locator('.bucket').count() > 3);
@@ -617,6 +618,73 @@ test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
   assert.equal(cells[4], '18', 'count');
   assert.equal(cells[5], '266 ms', 'mean: 1.594 s / 6');
   assert.equal(cells[6], '1.2 s', 'max');
+  noErrors(rec);
+});
+
+// Four series of one histogram that share every attribute but the route,
+// as HTTP server instrumentation reports them (OTLP/JSON to loupe's own
+// receiver: two cumulative points, 30 s apart).
+async function sendRouteHistogram(service, name, routes) {
+  const kv = (k, v) => ({ key: k, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
+  const start = BigInt(Date.now() - 120000) * 1000000n;
+  const dataPoints = [];
+  routes.forEach((route, i) => {
+    for (const [j, t] of [[1, start + 60000000000n], [2, start + 90000000000n]]) {
+      const counts = [j * (i + 1), j * 3, j * 2, j];
+      dataPoints.push({
+        attributes: [kv('http.request.method', 'GET'), kv('url.scheme', 'http'), kv('server.address', 'shop.internal'), kv('server.port', 8080),
+          kv('network.protocol.version', '1.1'), kv('http.response.status_code', 200), kv('http.route', route)],
+        startTimeUnixNano: String(start), timeUnixNano: String(t),
+        count: String(counts.reduce((a, b) => a + b, 0)), sum: j * (i + 1) * 0.5, bucketCounts: counts.map(String), explicitBounds: [0.01, 0.1, 1],
+      });
+    }
+  });
+  const body = { resourceMetrics: [{ resource: { attributes: [kv('service.name', service)] }, scopeMetrics: [{ scope: { name: 'http' }, metrics: [{ name, unit: 's', histogram: { aggregationTemporality: 2, dataPoints } }] }] }] };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+}
+
+const rgb = (c) => (/rgba?\((\d+), (\d+), (\d+)/.exec(c) || []).slice(1).map(Number);
+
+test('a histogram of several series: p99 each, a short legend with values, distinct colours, units on one line', async () => {
+  const routes = ['/api/cart', '/api/checkout', '/api/orders/{id}', '/api/products'];
+  await sendRouteHistogram('gateway', 'http.server.request.duration', routes);
+  const { page, rec } = await open('/metrics?metric=http.server.request.duration&mservice=gateway', { viewport: { width: 860, height: 900 } });
+  const legend = page.getByTestId('chart-legend');
+  await legend.getByTestId('legend-item').first().waitFor();
+  // one line per series, named by the one attribute that differs
+  const labels = await legend.locator('.legend-label').allTextContents();
+  assert.deepEqual(labels, routes.map((r) => `http.route=${r}`));
+  assert.match(await page.getByTestId('chart-caption').textContent(), /^p99 of each series/);
+  const common = await page.getByTestId('common-attrs').textContent();
+  for (const want of ['http.request.method=GET', 'server.address=shop.internal', 'http.response.status_code=200']) assert.ok(common.includes(want), common);
+  // values without a hover: each series' latest p99, with its unit
+  assert.equal(await legend.locator('.legend-when').textContent(), 'Latest values');
+  for (const v of await legend.locator('.legend-value').allTextContents()) assert.match(v, /^\d+(\.\d+)? (ms|s)$/);
+  // neighbours in the legend (and on the chart) have clearly different colours
+  const colors = await legend.locator('.legend-swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).color));
+  assert.equal(new Set(colors).size, 4, colors.join(' '));
+  for (let i = 1; i < colors.length; i++) {
+    const [a, b] = [rgb(colors[i - 1]), rgb(colors[i])];
+    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) > 80, `${colors[i - 1]} next to ${colors[i]}`);
+  }
+  // the series table: the same short names, each value with its unit on one line
+  const stats = page.getByTestId('metric-stats');
+  assert.deepEqual(await stats.locator('tbody td:first-child').allTextContents(), labels);
+  const lines = await stats.locator('tbody td.num').evaluateAll((tds) => tds.map((td) => {
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    return [td.textContent, new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size];
+  }));
+  for (const [text, n] of lines) assert.equal(n, 1, `"${text}" is on ${n} lines`);
+  // other percentiles on request: p50 and p99, two line styles per series
+  await page.getByTestId('pct-50,99').click();
+  await page.waitForURL(/pct=50%2C99/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="legend-item"]').length === 8);
+  assert.deepEqual(await legend.locator('.legend-label').allTextContents(), routes.flatMap((r) => [`http.route=${r} p50`, `http.route=${r} p99`]));
+  // a click on a legend entry hides its line
+  await legend.getByTestId('legend-item').first().click();
+  assert.equal(await legend.getByTestId('legend-item').first().getAttribute('aria-pressed'), 'false');
   noErrors(rec);
 });
 

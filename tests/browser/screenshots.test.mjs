@@ -127,8 +127,8 @@ async function metricShown(page, name) {
   assert.equal(rows.length, 2, rows.join('\n'));
   assert.match(rows[0], /^http\.route=\/cart \| /);
   assert.match(rows[1], /^http\.route=\/products \| /);
-  const legend = await page.getByTestId('chart').locator('.u-legend').textContent();
-  assert.ok(legend.includes('http.route=/cart') && legend.includes('http.route=/products'), legend);
+  const legend = await page.getByTestId('chart-legend').getByTestId('legend-item').locator('.legend-label').allTextContents();
+  assert.deepEqual(legend, ['http.route=/cart', 'http.route=/products']);
   return rows;
 }
 

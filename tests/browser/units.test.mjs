@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTree, callTarget, flatten } from '../../web/js/pages/trace.js';
-import { bucketQuantile, chooseStep, stepText, typeLabel } from '../../web/js/pages/metrics.js';
+import { bucketQuantile, chooseStep, commonAttributes, labelSeries, percentilesShown, stepText, typeLabel } from '../../web/js/pages/metrics.js';
 import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
@@ -178,4 +178,22 @@ test('semantic-convention groups and failure attributes', () => {
   assert.ok(isErrorAttr('error.type', 'timeout'));
   assert.ok(!isErrorAttr('error.type', ''));
   assert.ok(!isErrorAttr('rpc.grpc.status_code', 14));
+});
+
+test('metric series: short labels from the attributes that differ, shared ones once, percentiles shown', () => {
+  const s = (attributes, instance = 'i1') => ({ attributes, instance, points: [] });
+  const two = [s({ m: 'GET', route: '/b', code: 200 }), s({ m: 'GET', route: '/a', code: 500 })];
+  assert.deepEqual(labelSeries(two, 'x').map((x) => x.label), ['code=200, route=/b', 'code=500, route=/a'], 'sorted by label');
+  assert.deepEqual(commonAttributes(two), { m: 'GET' });
+  assert.deepEqual(labelSeries([s({ a: 1, b: 2 })], 'metric').map((x) => x.label), ['a=1, b=2'], 'one series: every attribute');
+  assert.deepEqual(labelSeries([s({})], 'metric').map((x) => x.label), ['metric']);
+  assert.deepEqual(commonAttributes([s({ a: 1 })]), {});
+  // a key missing from one series differs; equal attribute sets of two instances are told apart by the instance
+  assert.deepEqual(labelSeries([s({ a: 1, k: 'x' }), s({ a: 1 })], 'x').map((x) => x.label), ['(no attributes)', 'k=x']);
+  assert.deepEqual(labelSeries([s({ a: 1 }, 'pod-1'), s({ a: 1 }, 'pod-2')], 'x').map((x) => x.label),
+    ['service.instance.id=pod-1', 'service.instance.id=pod-2']);
+  assert.deepEqual(percentilesShown('', 1), [50, 90, 99]);
+  assert.deepEqual(percentilesShown('', 4), [99]);
+  assert.deepEqual(percentilesShown('50,99', 4), [50, 99]);
+  assert.deepEqual(percentilesShown('42', 4), [99], 'an unknown choice is the default');
 });
