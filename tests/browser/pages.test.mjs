@@ -688,6 +688,40 @@ test('a histogram of several series: p99 each, a short legend with values, disti
   noErrors(rec);
 });
 
+test('two minutes of data in "Last hour": the chart fits the data; the hover time has seconds', async () => {
+  // a gauge every 5 s for two minutes, ending 20 s ago (OTLP/JSON)
+  const end = BigInt(Date.now() - 20000) * 1000000n;
+  const dataPoints = [];
+  for (let i = 0; i < 25; i++) dataPoints.push({ timeUnixNano: String(end - BigInt(24 - i) * 5000000000n), asInt: String(10 + (i % 7)) });
+  const body = { resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] }, scopeMetrics: [{ scope: { name: 'queue' }, metrics: [{ name: 'queue.depth', unit: '{item}', gauge: { dataPoints } }] }] }] };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+  const { page, rec } = await open('/metrics?metric=queue.depth&mservice=worker&range=1h');
+  const plot = page.getByTestId('chart').locator('.chart-plot[data-x-min]');
+  await plot.waitFor();
+  const span = async () => plot.evaluate((el) => Number(el.dataset.xMax) - Number(el.dataset.xMin));
+  // fitted by default: the axis spans the two minutes (and a margin), every point is drawn
+  assert.ok(await span() < 180, `the x axis spans ${await span()} s`);
+  assert.equal(await plot.getAttribute('data-points'), '25', 'every reported point');
+  assert.equal(await page.getByTestId('fit-on').getAttribute('class'), 'seg-btn active');
+  assert.match(await page.getByTestId('fit-note').textContent(), /^Fitted to the data: 2 min \d+ s of last hour\.$/);
+  // the hovered point's time is shown to the second
+  const box = await page.getByTestId('chart').locator('.u-over').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.getByTestId('chart-legend').locator('.legend-when').filter({ hasText: /^\d\d:\d\d:\d\d$/ }).waitFor();
+  const legendValue = await page.getByTestId('chart-legend').locator('.legend-value').textContent();
+  assert.match(legendValue, /^1\d items$/);
+  // the whole range on request
+  await page.getByTestId('fit-off').click();
+  await page.waitForURL(/fit=0/);
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="chart"] .chart-plot[data-x-min]');
+    return el && Number(el.dataset.xMax) - Number(el.dataset.xMin) > 3500;
+  });
+  assert.equal(await page.getByTestId('fit-note').count(), 0);
+  noErrors(rec);
+});
+
 test('trace search lists traces with services, counts and duration (GET /api/v1/traces)', async () => {
   const { page, rec } = await open('/traces');
   const table = page.getByTestId('trace-table');

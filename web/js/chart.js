@@ -51,7 +51,7 @@ export async function lineChart(container, { lines, exemplars = [], format = Str
   for (let i = 1; i < xs.length; i++) minGap = Math.min(minGap, xs[i] - xs[i - 1]);
   const timeText = (sec) => fmtTime(msToNs(sec * 1000), { ms: minGap < 1 });
 
-  const plot = h('div', { class: 'chart-plot' });
+  const plot = h('div', { class: 'chart-plot', dataset: { points: String(xs.length) } });
   const when = h('span', { class: 'legend-when muted' });
   const legend = h('div', { class: 'chart-legend', dataset: { testid: 'chart-legend' } });
   container.append(plot, legend);
@@ -140,7 +140,15 @@ export async function lineChart(container, { lines, exemplars = [], format = Str
       legend: { show: false },
       cursor: { points: { size: 7 }, focus: { prox: 24 } },
       focus: { alpha: 0.35 },
-      hooks: { setCursor: [(self) => showValues(self.cursor.idx)] },
+      hooks: {
+        setCursor: [(self) => showValues(self.cursor.idx)],
+        // the x scale and point count, readable by tests and tools
+        setScale: [(self, key) => {
+          if (key !== 'x') return;
+          plot.dataset.xMin = String(self.scales.x.min);
+          plot.dataset.xMax = String(self.scales.x.max);
+        }],
+      },
     };
     const data = [xs, ...ys];
     if (exemplars.length) data.push(exY);

@@ -7,8 +7,9 @@ import { h, icon, replace, debounce } from '../dom.js';
 import { apiGet } from '../api.js';
 import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { attrFilterEditor, emptyState, errorState, loadingState, onboarding, section, select, serviceDot } from '../components.js';
-import { attrLabel, axisTitle, fmtAgo, fmtAxis, fmtCount, fmtNumber, fmtTime, fmtTimeFull, fmtUnit, fmtValue, nsBig, nsToMs } from '../format.js';
+import { attrLabel, axisTitle, fmtAgo, fmtAxis, fmtCount, fmtDuration, fmtNumber, fmtTime, fmtTimeFull, fmtUnit, fmtValue, msToNs, nsBig, nsToMs } from '../format.js';
 import { bucketBars, lineChart } from '../chart.js';
+import { extentOf, fitToggle, fittedRange, shouldFit } from '../timefit.js';
 
 const STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 
@@ -113,6 +114,19 @@ export function percentilesShown(param, seriesCount) {
 }
 const QUANTILE_DASH = { 50: [2, 3], 90: [6, 3], 99: undefined };
 
+// Data spans shorter than this are read point by point when fitted.
+const FIT_RAW_MS = 30 * 60e3;
+
+// The earliest point time of the series (unix ns string), or undefined.
+function firstPointNs(series) {
+  let min = null;
+  for (const s of series || []) for (const p of s.points || []) {
+    const t = nsBig(p.timeUnixNano);
+    if (t > 0n && (min === null || t < min)) min = t;
+  }
+  return min === null ? undefined : min.toString();
+}
+
 function exemplarsOf(series) {
   const out = [];
   for (const e of series.exemplars || []) out.push(e);
@@ -128,6 +142,7 @@ export function mount(root, { params, signal }) {
   const wantRate = params.get('rate') !== '0';
   const groupBy = params.get('groupBy') || '';
   const pctParam = params.get('pct') || '';
+  const fitParam = params.get('fit') || '';
   const attrs = params.getAll('attr');
   const textFilter = params.get('find') || '';
   const range = timeRange(params);
@@ -196,7 +211,7 @@ export function mount(root, { params, signal }) {
         list.map((m) => {
           const active = cur && m.name === cur.name && m.service === cur.service && (m.scope || '') === (cur.scope || '');
           return h('a', {
-            class: ['metric-item', active && 'active'], href: withParams({ metric: m.name, mservice: m.service, scope: m.scope || null, groupBy: null, attr: null, rate: null, pct: null }),
+            class: ['metric-item', active && 'active'], href: withParams({ metric: m.name, mservice: m.service, scope: m.scope || null, groupBy: null, attr: null, rate: null, pct: null, fit: null }),
             dataset: { nav: '', metric: m.name }, title: m.description || m.name,
           },
           h('span', { class: 'metric-name ellipsis' }, m.name),
@@ -221,6 +236,7 @@ export function mount(root, { params, signal }) {
       h('a', { class: ['seg-btn', !wantRate && 'active'], href: withParams({ rate: '0' }), dataset: { nav: '', testid: 'show-total' } }, 'Total')) : null;
     const groupSel = h('span', { class: 'groupby' });
     const pctSel = h('span', { class: 'pctsel' });
+    const fitSel = h('span', { class: 'fitsel' });
     const attrEd = attrFilterEditor(attrs, (list) => setParams({ attr: list }), { placeholder: 'filter: key=value' });
     replace(mainEl,
       h('div', { class: 'metric-head' },
@@ -232,22 +248,41 @@ export function mount(root, { params, signal }) {
           h('span', { class: 'muted' }, serviceDot(m.service), ` ${m.service}`, m.scope ? ` · ${m.scope}` : ''),
           h('span', { class: 'muted' }, `${fmtCount(m.seriesCount)} series · last seen ${fmtAgo(m.lastSeenUnixNano)}`)),
         m.description ? h('p', { class: 'metric-desc' }, m.description) : null),
-      h('div', { class: 'filterbar' }, viewSel, rateSel, groupSel, pctSel, attrEd),
+      h('div', { class: 'filterbar' }, viewSel, rateSel, fitSel, groupSel, pctSel, attrEd),
       chartBox, extra);
     if (chart) { chart.destroy(); chart = null; }
 
-    const step = chooseStep(range.endMs - range.startMs);
+    const fetchSeries = (q) => apiGet(`/metrics/${encodeURIComponent(m.name)}/series`, {
+      service: m.service, ...rangeParams(params), attr: attrs, groupBy, ...q,
+    }, { signal });
+    let step = chooseStep(range.endMs - range.startMs);
     let body;
+    let fitted = false;
+    let xRange = [range.startMs / 1000, range.endMs / 1000];
     try {
-      body = await apiGet(`/metrics/${encodeURIComponent(m.name)}/series`, {
-        service: m.service, ...rangeParams(params),
-        step: stepText(step), attr: attrs, groupBy,
-      }, { signal });
+      body = await fetchSeries({ step: stepText(step) });
+      // fitted to the data: read again over the data's own span, finer
+      // (every reported point when it is short: a step finer than the
+      // reporting interval would crowd a whole interval's increase into it)
+      const first = firstPointNs(body.series);
+      const ext = extentOf((body.series || []).flatMap((x) => (x.points || []).map((p) => nsToMs(p.timeUnixNano))));
+      if (ext && shouldFit(fitParam, [ext[0], ext[1] + step * 1000], range)) {
+        const endMs = Math.min(range.endMs + 1, ext[1] + step * 1000);
+        step = endMs - ext[0] <= FIT_RAW_MS ? 0 : chooseStep(endMs - ext[0]);
+        const again = await fetchSeries({ start: first, end: msToNs(endMs), step: step ? stepText(step) : undefined });
+        const ext2 = extentOf((again.series || []).flatMap((x) => (x.points || []).map((p) => nsToMs(p.timeUnixNano))));
+        if (ext2) {
+          body = again;
+          fitted = true;
+          xRange = fittedRange(ext2);
+        }
+      }
     } catch (e) {
       if (e.name === 'AbortError') return;
       replace(chartBox, errorState(e, 'metric series', { retry: loadSeries }));
       return;
     }
+    if (view !== 'table') replace(fitSel, fitToggle(fitted));
     if (cur !== m) return;
     const series = Array.isArray(body.series) ? body.series : [];
     // group-by choices: every attribute key seen
@@ -324,7 +359,7 @@ export function mount(root, { params, signal }) {
         const style = { 50: 'dotted', 90: 'dashed', 99: 'solid' };
         const what = qs.length > 1 ? qs.map((q) => `p${q} (${style[q]})`).join(', ') : `p${qs[0]}`;
         chartBox.appendChild(h('div', { class: 'chart-caption muted small', dataset: { testid: 'chart-caption' } },
-          `${what} of ${named.length > 1 ? 'each series' : 'the series'}, per ${stepText(step)} step`));
+          `${what} of ${named.length > 1 ? 'each series' : 'the series'}, ${step ? `per ${stepText(step)} step` : 'per reported point'}`));
       }
       const holder = h('div', { class: 'chart-holder' });
       chartBox.appendChild(holder);
@@ -332,12 +367,13 @@ export function mount(root, { params, signal }) {
         lines, exemplars, format: isHistogram(m.type) ? (v) => fmtUnit(v, unit) : fmt,
         axisFormat: (v) => fmtAxis(v, unit, { rate: rateMode }),
         yLabel: axisTitle(unit, { rate: rateMode }),
-        xRange: [range.startMs / 1000, range.endMs / 1000],
+        xRange,
         onExemplar: (e) => navigate(pageLink(`/traces/${e.traceId}`, { span: e.spanId })),
       });
       if (cur !== m || !chartBox.isConnected) { c.destroy(); return; }
       chart = c;
-      if (rateMode) chartBox.appendChild(h('div', { class: 'muted small' }, `Rate per second of ${m.name}, step ${stepText(step)}.`));
+      if (rateMode) chartBox.appendChild(h('div', { class: 'muted small' }, `Rate per second of ${m.name}, ${step ? `step ${stepText(step)}` : 'between reported points'}.`));
+      if (fitted) chartBox.appendChild(h('div', { class: 'muted small', dataset: { testid: 'fit-note' } }, `Fitted to the data: ${fmtDuration((xRange[1] - xRange[0]) * 1e9)} of ${range.label.toLowerCase()}.`));
     }
     const parts = [section(isHistogram(m.type) ? `Series (over ${range.label.toLowerCase()})` : 'Series', statTable)];
     if (isHistogram(m.type)) {
