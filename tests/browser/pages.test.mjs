@@ -103,6 +103,45 @@ test('services page lists every service with its counts and links', async () => 
   noErrors(rec);
 });
 
+test('the services page counts what arrived in the selected range, as its links show it', async () => {
+  // a service that last sent two hours ago
+  const old = Date.now() - 2 * 3600e3;
+  const tr = await sendSimpleTrace(exp, 'archive', 'nightly export', { base: old, error: true, children: [{ name: 'write file' }] });
+  await sendLogs(exp, 'archive', [
+    { body: 'export started', time: old }, { body: 'export done', time: old + 1000 }, { body: 'export verified', time: old + 2000 },
+  ]);
+  const { page, rec } = await open('/services');
+  const row = page.getByTestId('services-table').locator('tr[data-service="archive"]');
+  await row.waitFor();
+  // "Last hour" (the default): nothing from archive
+  const cells = async () => (await row.locator('td').allTextContents()).slice(1, 5);
+  assert.deepEqual(await cells(), ['0', '0', '0', '0']);
+  assert.ok(await row.evaluate((tr) => tr.classList.contains('svc-quiet')), 'a quiet service is marked');
+  assert.equal(await row.getByTestId('svc-quiet').textContent(), 'Nothing in last hour');
+  assert.match(await page.getByTestId('services-range').textContent(), /^In last hour: \d+ of \d+ services sent telemetry$/);
+  // quiet services come after the active ones
+  const order = await page.locator('tr.svc-row').evaluateAll((trs) => trs.map((t) => t.classList.contains('svc-quiet')));
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  // the last 6 hours hold it: two spans, three logs, one trace with an error
+  await page.getByTestId('time-range').selectOption('6h');
+  await page.waitForURL(/range=6h/);
+  await page.waitForFunction(() => {
+    const r = document.querySelector('tr[data-service="archive"]');
+    return r && !r.classList.contains('svc-quiet');
+  });
+  assert.deepEqual(await cells(), ['2', '3', '0', '1']);
+  // and its links show the same: three logs in the last 6 hours
+  await row.getByTestId('svc-logs').click();
+  await page.waitForURL(/\/logs\?.*service=archive/);
+  assert.equal(new URL(page.url()).searchParams.get('range'), '6h');
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 3);
+  await page.goBack();
+  await page.getByTestId('services-table').locator('tr[data-service="archive"]').getByTestId('svc-errors').click();
+  await page.locator(`tr[data-trace-id="${tr.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  noErrors(rec);
+});
+
 // ---- logs ---------------------------------------------------------------------------
 test('logs page shows every record newest first, with severities and trace links', async () => {
   const { page, rec } = await open('/logs');
