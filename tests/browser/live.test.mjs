@@ -5,13 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
+import { launch, onePageAtATime, startServer, tearDown } from './lib/browser.mjs';
 import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
-const opened = [];
+const pages = onePageAtATime();
 
 before(async () => {
   srv = await startServer();
@@ -21,22 +21,9 @@ before(async () => {
   await sendSimpleTrace(exp, 'tail', 'GET /before');
 });
 
-after(async () => {
-  for (const o of opened) await o.context.close().catch(() => {});
-  if (browser) await browser.close();
-  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  await stopChecked(srv);
-});
+after(() => tearDown({ pages, browser, exp, srv }));
 
-async function open(path) {
-  // one page at a time: an earlier test's page would keep polling
-  while (opened.length) await opened.pop().context.close().catch(() => {});
-  const o = await openPage(browser);
-  opened.push(o);
-  await o.page.goto(srv.uiUrl + path);
-  await settled(o.page);
-  return o;
-}
+const open = (path) => pages.open(browser, srv.uiUrl + path);
 
 test('live tail shows a new log within a couple of seconds', async () => {
   const { page, rec } = await open('/logs');
@@ -127,5 +114,18 @@ test('new traces arrive on the traces page (GET /api/v1/traces)', async () => {
   const row = page.locator(`tr[data-trace-id="${traceId}"]`);
   await row.waitFor({ timeout: 4000 });
   assert.match(await row.textContent(), new RegExp(name));
+  assert.deepEqual(rec.errors, []);
+});
+
+test('a live trace that started earlier than those shown goes below them', async () => {
+  const { page, rec } = await open('/traces?service=late');
+  await page.getByText('No traces match this search').waitFor();
+  const now = Date.now();
+  const newer = await sendSimpleTrace(exp, 'late', 'GET /newer', { base: now - 2000 });
+  await page.locator(`tr[data-trace-id="${newer.traceId}"]`).waitFor({ timeout: 4000 });
+  const older = await sendSimpleTrace(exp, 'late', 'GET /older', { base: now - 8000 });
+  await page.locator(`tr[data-trace-id="${older.traceId}"]`).waitFor({ timeout: 4000 });
+  const ids = await page.locator('tr.trace-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.traceId));
+  assert.deepEqual(ids, [newer.traceId, older.traceId], 'the API order: start time, newest first');
   assert.deepEqual(rec.errors, []);
 });

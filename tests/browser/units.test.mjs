@@ -9,8 +9,10 @@ import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
 import { attrGroup, groupAttrKeys, isErrorAttr } from '../../web/js/semconv.js';
-import { logKey, mergeByTime } from '../../web/js/pages/logs.js';
-import { traceServices } from '../../web/js/pages/traces.js';
+import { logKey } from '../../web/js/pages/logs.js';
+import { mergeByTime } from '../../web/js/order.js';
+import { groupByRoot, sortTraces, traceServices } from '../../web/js/pages/traces.js';
+import { durationScale, timeTicks } from '../../web/js/scatter.js';
 
 const span = (id, parent, start, end, extra = {}) => ({
   traceId: 'a'.repeat(32), spanId: id, parentSpanId: parent, name: `s${id}`, kind: 'INTERNAL',
@@ -137,17 +139,18 @@ test('a log key and trace services tolerate the shapes the API may send', () => 
 });
 
 test('live logs merge into their time position (time descending, then arrival)', () => {
+  const at = (l) => BigInt(l.timeUnixNano);
   const rec = (t, b) => ({ timeUnixNano: String(t), body: b });
   const items = [rec(500, 'e'), rec(300, 'c'), rec(100, 'a')];
   const fresh = [rec(600, 'f'), rec(400, 'd'), rec(300, 'c2'), rec(200, 'b'), rec(50, 'z')];
-  const all = mergeByTime(items, fresh, { complete: true });
+  const all = mergeByTime(items, fresh, at, { complete: true });
   assert.deepEqual(all.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a', 'z'], 'a later arrival of equal time goes first');
   assert.deepEqual(all.added.map((l) => l.body), ['f', 'd', 'c2', 'b', 'z']);
   // with older pages still to load, what is older than the last loaded row waits for them
-  const part = mergeByTime(items, fresh, { complete: false });
+  const part = mergeByTime(items, fresh, at, { complete: false });
   assert.deepEqual(part.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a']);
   assert.ok(!part.added.some((l) => l.body === 'z'));
-  assert.deepEqual(mergeByTime([], fresh.slice(0, 2)).items.map((l) => l.body), ['f', 'd'], 'an empty list takes everything');
+  assert.deepEqual(mergeByTime([], fresh.slice(0, 2), at).items.map((l) => l.body), ['f', 'd'], 'an empty list takes everything');
 });
 
 test('callTarget: callee service, peer address in its forms, nothing for other kinds', () => {
@@ -196,4 +199,31 @@ test('metric series: short labels from the attributes that differ, shared ones o
   assert.deepEqual(percentilesShown('', 4), [99]);
   assert.deepEqual(percentilesShown('50,99', 4), [50, 99]);
   assert.deepEqual(percentilesShown('42', 4), [99], 'an unknown choice is the default');
+});
+
+test('trace results: sorting keeps ties in the API order; groups by root operation; scatter scales', () => {
+  const t = (id, start, dur, spans, errs, root = 'r') => ({ traceId: id, startTimeUnixNano: String(start), durationNs: dur, spanCount: spans, errorCount: errs, rootService: 's', rootName: root });
+  const api = [t('a', 5, 10, 1, 0), t('b', 4, 30, 2, 1, 'q'), t('c', 3, 20, 2, 0), t('d', 2, 30, 1, 1, 'q')];
+  const ids = (list) => list.map((x) => x.traceId).join('');
+  assert.equal(ids(sortTraces(api, '', 'desc')), 'abcd');
+  assert.equal(ids(sortTraces(api, '', 'asc')), 'dcba');
+  assert.equal(ids(sortTraces(api, 'duration', 'desc')), 'bdca');
+  assert.equal(ids(sortTraces(api, 'duration', 'asc')), 'acbd', 'ties stay newest first either way');
+  assert.equal(ids(sortTraces(api, 'spans', 'desc')), 'bcad');
+  assert.equal(ids(sortTraces(api, 'errors', 'desc')), 'bdac');
+  assert.equal(ids(sortTraces(api, 'nonsense', 'desc')), 'abcd');
+  assert.deepEqual(groupByRoot(api).map((g) => [g.name, g.count, g.errors, g.p50, g.max, g.latest]), [
+    ['q', 2, 2, 30, 30, '4'], ['r', 2, 0, 10, 20, '5']]);
+  const lin = durationScale([0, 10e6, 45e6]);
+  assert.equal(lin.log, false);
+  assert.deepEqual(lin.ticks, [0, 10e6, 20e6, 30e6, 40e6, 50e6]);
+  assert.equal(lin.toY(50e6), 1);
+  const log = durationScale([1e6, 5e9]);
+  assert.equal(log.log, true);
+  assert.deepEqual(log.ticks, [1e6, 1e7, 1e8, 1e9, 1e10]);
+  assert.equal(log.toY(1e6), 0);
+  const { ticks, step } = timeTicks(Date.UTC(2024, 0, 1, 10, 0, 7), Date.UTC(2024, 0, 1, 10, 2, 0));
+  assert.equal(step, 30000);
+  assert.equal(ticks.length, 4);
+  assert.ok(ticks.every((x) => x % 30000 === 0));
 });

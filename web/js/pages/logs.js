@@ -6,6 +6,7 @@ import { apiGet, getServices } from '../api.js';
 import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { subscribeLive } from '../live.js';
+import { mergeByTime } from '../order.js';
 import {
   attrCondition, attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
   loadingState, onboarding, section, select, serviceDot,
@@ -27,31 +28,6 @@ export function logKey(l) {
 const logTime = (l) => (nsBig(l.timeUnixNano) !== 0n ? l.timeUnixNano : l.observedTimeUnixNano);
 
 const timeOf = (l) => nsBig(l.timeUnixNano);
-
-// Merges records that arrived since the list was read (`fresh`, in the API's
-// order) into `items` (also in the API's order: time descending, then
-// arrival, newest first). A fresh record goes before every older record and
-// before those of its own time (it arrived later). Records older than the
-// last loaded one are left for paging unless the list is `complete`.
-// Returns {items, added}.
-export function mergeByTime(items, fresh, { complete = false } = {}) {
-  const out = [];
-  const added = [];
-  let i = 0;
-  let j = 0;
-  while (i < items.length || j < fresh.length) {
-    if (j >= fresh.length) { out.push(items[i++]); continue; }
-    if (i >= items.length) {
-      if (!complete && items.length > 0) break;
-      added.push(fresh[j]);
-      out.push(fresh[j++]);
-      continue;
-    }
-    if (timeOf(fresh[j]) >= timeOf(items[i])) { added.push(fresh[j]); out.push(fresh[j++]); }
-    else out.push(items[i++]);
-  }
-  return { items: out, added };
-}
 
 // Shares identical resource/scope objects between rows (memory with 100k rows).
 function interner() {
@@ -249,7 +225,7 @@ export function mount(root, { params, signal }) {
       return;
     }
     const selected = items[sel];
-    const merged = mergeByTime(items, fresh, { complete: !nextCursor });
+    const merged = mergeByTime(items, fresh, timeOf, { complete: !nextCursor });
     if (merged.added.length === 0) return;
     for (const l of merged.added) keys.add(logKey(l));
     items = merged.items;
