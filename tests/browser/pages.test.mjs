@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
+import { launch, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
 import { exporters, sendClientCalls, sendShopTrace, sendSimpleTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -14,7 +14,7 @@ let exp;
 let shop;
 let calls;
 let semconv;
-const opened = [];
+const pages = onePageAtATime();
 
 before(async () => {
   srv = await startServer();
@@ -48,22 +48,9 @@ before(async () => {
   await sendMetrics(exp, 'checkout', { rounds: 3 });
 });
 
-after(async () => {
-  for (const o of opened) await o.context.close().catch(() => {});
-  if (browser) await browser.close();
-  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  await stopChecked(srv);
-});
+after(() => tearDown({ pages, browser, exp, srv }));
 
-async function open(path, opts) {
-  // one page at a time: an earlier test's page would keep polling
-  while (opened.length) await opened.pop().context.close().catch(() => {});
-  const o = await openPage(browser, opts);
-  opened.push(o);
-  await o.page.goto(srv.uiUrl + path);
-  await settled(o.page);
-  return o;
-}
+const open = (path, opts) => pages.open(browser, srv.uiUrl + path, opts);
 
 function noErrors(rec) {
   assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
