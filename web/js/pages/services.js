@@ -48,6 +48,22 @@ async function countOf(path, q, signal) {
   return { n: list.length, more: Boolean(body.nextCursor) };
 }
 
+// fn over every item, at most PARALLEL at a time (many services must not
+// flood the server); results in the items' order.
+const PARALLEL = 4;
+async function inTurn(items, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  return out;
+}
+
 export function mount(root, { params, signal }) {
   document.title = 'Services · loupe';
   const range = timeRange(params);
@@ -72,10 +88,10 @@ export function mount(root, { params, signal }) {
         apiGet('/metrics', null, { signal }),
         countOf('/traces', { ...rp, status: 'error' }, signal),
       ]);
-      const per = await Promise.all(services.map(async (s) => ({
+      const per = await inTurn(services, async (s) => ({
         logs: Number(s.logCount) > 0 ? await countOf('/logs', { ...rp, service: s.name }, signal) : { n: 0, more: false },
         errors: Number(s.errorCount) > 0 ? await countOf('/traces', { ...rp, service: s.name, status: 'error' }, signal) : { n: 0, more: false },
-      })));
+      }));
       // instruments that reported in the range (their latest point is in it;
       // for a range that ended in the past, those reporting since its start)
       const instruments = new Map();
