@@ -3,7 +3,7 @@
 // render as the same text on every page, and nothing runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
+import { launch, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
 import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 const SCRIPT = '<script>alert("xss-script")</script>';
@@ -15,7 +15,7 @@ let srv;
 let browser;
 let exp;
 let tr;
-const opened = [];
+const pages = onePageAtATime();
 
 before(async () => {
   srv = await startServer();
@@ -31,22 +31,9 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  for (const o of opened) await o.context.close().catch(() => {});
-  if (browser) await browser.close();
-  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  await stopChecked(srv);
-});
+after(() => tearDown({ pages, browser, exp, srv }));
 
-async function open(path) {
-  // one page at a time: an earlier test's page would keep polling
-  while (opened.length) await opened.pop().context.close().catch(() => {});
-  const o = await openPage(browser);
-  opened.push(o);
-  await o.page.goto(srv.uiUrl + path);
-  await settled(o.page);
-  return o;
-}
+const open = (path) => pages.open(browser, srv.uiUrl + path);
 
 // Nothing injected: no dialog, no element from the payloads, no extra scripts.
 async function assertInert(page, rec) {

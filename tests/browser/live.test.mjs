@@ -4,13 +4,14 @@
 // traces arrive on the traces page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
+import { getJson } from '../interop/lib/server.mjs';
+import { launch, onePageAtATime, startServer, tearDown } from './lib/browser.mjs';
 import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
-const opened = [];
+const pages = onePageAtATime();
 
 before(async () => {
   srv = await startServer();
@@ -20,22 +21,9 @@ before(async () => {
   await sendSimpleTrace(exp, 'tail', 'GET /before');
 });
 
-after(async () => {
-  for (const o of opened) await o.context.close().catch(() => {});
-  if (browser) await browser.close();
-  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  await stopChecked(srv);
-});
+after(() => tearDown({ pages, browser, exp, srv }));
 
-async function open(path) {
-  // one page at a time: an earlier test's page would keep polling
-  while (opened.length) await opened.pop().context.close().catch(() => {});
-  const o = await openPage(browser);
-  opened.push(o);
-  await o.page.goto(srv.uiUrl + path);
-  await settled(o.page);
-  return o;
-}
+const open = (path) => pages.open(browser, srv.uiUrl + path);
 
 test('live tail shows a new log within a couple of seconds', async () => {
   const { page, rec } = await open('/logs');
@@ -51,6 +39,36 @@ test('live tail shows a new log within a couple of seconds', async () => {
     assert.match(await page.locator('.log-row').first().textContent(), new RegExp(body));
   }
   assert.equal(await page.locator('.log-row').count(), 4);
+  assert.deepEqual(rec.errors, []);
+});
+
+// Exporters of several services deliver at their own pace, so records reach
+// loupe out of time order. Each one must land in its time position (the
+// API's order: time descending, then arrival), without a reload.
+test('live records take their time position, not their arrival position', async () => {
+  const { page, rec } = await open('/logs?service=order');
+  await page.getByText('No logs match these filters').waitFor();
+  const asked = rec.requests.length;
+  const t0 = Date.now() - 5000;
+  await sendLogs(exp, 'order', [
+    { body: `order late ${t0}`, time: t0 + 400 },
+    { body: `order early ${t0}`, time: t0 },
+  ]);
+  await page.locator('.log-row').filter({ hasText: `order early ${t0}` }).waitFor({ timeout: 3000 });
+  // between the two, then before both, then older than both
+  const bodies = (list) => list.map((t) => /order (\w+) /.exec(t)[1]);
+  for (const [word, dt] of [['middle', 200], ['newest', 600], ['oldest', -300]]) {
+    await sendLogs(exp, 'order', [{ body: `order ${word} ${t0}`, time: t0 + dt }]);
+    await page.locator('.log-row').filter({ hasText: `order ${word} ${t0}` }).waitFor({ timeout: 3000 });
+  }
+  const shown = bodies(await page.locator('.log-row .cell-msg').allTextContents());
+  assert.deepEqual(shown, ['newest', 'late', 'middle', 'early', 'oldest']);
+  const api = await getJson(srv, '/api/v1/logs?service=order');
+  assert.deepEqual(bodies(api.body.logs.map((l) => l.body)), shown, 'the page shows the API\'s order');
+  // merged in place: the page never read the whole list again (one read
+  // at load and one head read per arrival at most, all with limit=200)
+  const reads = rec.requests.slice(asked).filter((u) => /\/api\/v1\/logs\?/.test(u));
+  assert.ok(reads.every((u) => /limit=200/.test(u)), reads.join('\n'));
   assert.deepEqual(rec.errors, []);
 });
 
@@ -96,5 +114,18 @@ test('new traces arrive on the traces page (GET /api/v1/traces)', async () => {
   const row = page.locator(`tr[data-trace-id="${traceId}"]`);
   await row.waitFor({ timeout: 4000 });
   assert.match(await row.textContent(), new RegExp(name));
+  assert.deepEqual(rec.errors, []);
+});
+
+test('a live trace that started earlier than those shown goes below them', async () => {
+  const { page, rec } = await open('/traces?service=late');
+  await page.getByText('No traces match this search').waitFor();
+  const now = Date.now();
+  const newer = await sendSimpleTrace(exp, 'late', 'GET /newer', { base: now - 2000 });
+  await page.locator(`tr[data-trace-id="${newer.traceId}"]`).waitFor({ timeout: 4000 });
+  const older = await sendSimpleTrace(exp, 'late', 'GET /older', { base: now - 8000 });
+  await page.locator(`tr[data-trace-id="${older.traceId}"]`).waitFor({ timeout: 4000 });
+  const ids = await page.locator('tr.trace-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.traceId));
+  assert.deepEqual(ids, [newer.traceId, older.traceId], 'the API order: start time, newest first');
   assert.deepEqual(rec.errors, []);
 });

@@ -5,20 +5,33 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
-import { launch, openPage, settled, stopChecked, startServer } from './lib/browser.mjs';
-import { exporters, sendShopTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
+import { launch, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
+import { exporters, sendClientCalls, sendShopTrace, sendSimpleTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
 let shop;
-const opened = [];
+let calls;
+let semconv;
+const pages = onePageAtATime();
 
 before(async () => {
   srv = await startServer();
   exp = exporters(srv, 'http/protobuf');
   browser = await launch();
   shop = await sendShopTrace(exp);
+  calls = await sendClientCalls(exp);
+  semconv = await sendSimpleTrace(exp, 'api', 'GET /users/{id}', {
+    attributes: {
+      'http.request.method': 'GET', 'http.route': '/users/{id}', 'http.response.status_code': 503,
+      'http.response.header.content-security-policy': ['default-src self'], 'url.path': '/users/7', 'url.scheme': 'http',
+      'server.address': 'api.internal', 'server.port': 8080, 'client.address': '10.0.0.9', 'network.protocol.version': '1.1',
+      'db.system': 'postgresql', 'messaging.system': 'kafka', 'rpc.system': 'grpc', 'error.type': '503',
+      'process.pid': 4242, 'app.tenant': 'acme', 'code.function': 'getUser',
+    },
+    children: [{ name: 'GET', attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200 } }],
+  });
   const now = Date.now();
   await sendLogs(exp, 'checkout', [
     { body: 'cart loaded with 3 items', severity: SeverityNumber.INFO, attributes: { 'cart.id': 'c-17', 'cart.items': 3 }, span: shop.spans.cart, time: now - 4000 },
@@ -35,22 +48,9 @@ before(async () => {
   await sendMetrics(exp, 'checkout', { rounds: 3 });
 });
 
-after(async () => {
-  for (const o of opened) await o.context.close().catch(() => {});
-  if (browser) await browser.close();
-  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
-  await stopChecked(srv);
-});
+after(() => tearDown({ pages, browser, exp, srv }));
 
-async function open(path, opts) {
-  // one page at a time: an earlier test's page would keep polling
-  while (opened.length) await opened.pop().context.close().catch(() => {});
-  const o = await openPage(browser, opts);
-  opened.push(o);
-  await o.page.goto(srv.uiUrl + path);
-  await settled(o.page);
-  return o;
-}
+const open = (path, opts) => pages.open(browser, srv.uiUrl + path, opts);
 
 function noErrors(rec) {
   assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
@@ -87,6 +87,45 @@ test('services page lists every service with its counts and links', async () => 
   const texts = await rowTexts(page);
   assert.equal(texts.length, 3, texts.join('\n'));
   for (const t of texts) assert.match(t, /checkout/);
+  noErrors(rec);
+});
+
+test('the services page counts what arrived in the selected range, as its links show it', async () => {
+  // a service that last sent two hours ago
+  const old = Date.now() - 2 * 3600e3;
+  const tr = await sendSimpleTrace(exp, 'archive', 'nightly export', { base: old, error: true, children: [{ name: 'write file' }] });
+  await sendLogs(exp, 'archive', [
+    { body: 'export started', time: old }, { body: 'export done', time: old + 1000 }, { body: 'export verified', time: old + 2000 },
+  ]);
+  const { page, rec } = await open('/services');
+  const row = page.getByTestId('services-table').locator('tr[data-service="archive"]');
+  await row.waitFor();
+  // "Last hour" (the default): nothing from archive
+  const cells = async () => (await row.locator('td').allTextContents()).slice(1, 5);
+  assert.deepEqual(await cells(), ['0', '0', '0', '0']);
+  assert.ok(await row.evaluate((tr) => tr.classList.contains('svc-quiet')), 'a quiet service is marked');
+  assert.equal(await row.getByTestId('svc-quiet').textContent(), 'Nothing in last hour');
+  assert.match(await page.getByTestId('services-range').textContent(), /^In last hour: \d+ of \d+ services sent telemetry$/);
+  // quiet services come after the active ones
+  const order = await page.locator('tr.svc-row').evaluateAll((trs) => trs.map((t) => t.classList.contains('svc-quiet')));
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  // the last 6 hours hold it: two spans, three logs, one trace with an error
+  await page.getByTestId('time-range').selectOption('6h');
+  await page.waitForURL(/range=6h/);
+  await page.waitForFunction(() => {
+    const r = document.querySelector('tr[data-service="archive"]');
+    return r && !r.classList.contains('svc-quiet');
+  });
+  assert.deepEqual(await cells(), ['2', '3', '0', '1']);
+  // and its links show the same: three logs in the last 6 hours
+  await row.getByTestId('svc-logs').click();
+  await page.waitForURL(/\/logs\?.*service=archive/);
+  assert.equal(new URL(page.url()).searchParams.get('range'), '6h');
+  await page.waitForFunction(() => document.querySelectorAll('.log-row').length === 3);
+  await page.goBack();
+  await page.getByTestId('services-table').locator('tr[data-service="archive"]').getByTestId('svc-errors').click();
+  await page.locator(`tr[data-trace-id="${tr.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
   noErrors(rec);
 });
 
@@ -259,6 +298,117 @@ test('spans expand and collapse; the span panel shows attributes, events, links,
   await d.getByTestId('span-link').click();
   await page.waitForURL(new RegExp(`span=${shop.spanIds.cart}`));
   await page.getByTestId('span-name').filter({ hasText: 'load cart' }).waitFor();
+  noErrors(rec);
+});
+
+test('an outgoing call shows where it went: the callee service, else the peer address', async () => {
+  const { page, rec } = await open(`/traces/${calls.traceId}`);
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 5);
+  const rows = await page.locator('.span-row').evaluateAll((els) => els.map((e) => [
+    e.dataset.spanId, e.querySelector('.wf-span-name').textContent, e.querySelector('[data-testid="call-target"]')?.textContent ?? null]));
+  assert.deepEqual(rows, [
+    [calls.spanIds.root, 'GET /checkout', null],
+    [calls.spanIds.call, 'GET', '→ stock'],
+    [calls.spanIds.served, 'GET /items', null],
+    [calls.spanIds.pay, 'POST', '→ api.payments.example:443'],
+    [calls.spanIds.legacy, 'GET', '→ legacy.internal:8081'],
+  ]);
+  // the callee's service has its colour; the row's title names the address too
+  const call = page.locator(`.span-row[data-span-id="${calls.spanIds.call}"]`);
+  assert.equal(await call.locator('.wf-target .dot').count(), 1);
+  assert.equal(await call.locator('.wf-label').getAttribute('title'), 'web: GET → stock (stock:8080)');
+  // the span panel names the target and leads to the callee's span
+  await call.click();
+  const callee = page.getByTestId('span-callee');
+  assert.equal(await callee.textContent(), 'stock (stock:8080)');
+  await callee.click();
+  await page.getByTestId('span-name').filter({ hasText: 'GET /items' }).waitFor();
+  noErrors(rec);
+});
+
+// Where each line of a table header cell breaks: [character before the break].
+const keyBreaks = (cells) => cells.evaluateAll((ths) => ths.map((th) => {
+  const chars = [];
+  const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.data.length; i++) {
+      const r = document.createRange();
+      r.setStart(n, i);
+      r.setEnd(n, i + 1);
+      chars.push([n.data[i], r.getBoundingClientRect().top]);
+    }
+  }
+  const breaks = [];
+  for (let i = 1; i < chars.length; i++) if (chars[i][1] > chars[i - 1][1] + 2) breaks.push(chars[i - 1][0]);
+  return { key: th.textContent, breaks };
+}));
+
+test('span attributes: grouped by namespace, failures marked, keys wrap at dots, a click adds a filter', async () => {
+  // the search the reader came from
+  const { page, rec } = await open('/traces?service=api', { viewport: { width: 1200, height: 900 } });
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).getByTestId('trace-link').click();
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  const table = page.getByTestId('span-detail').locator('.panel-section', { has: page.locator('h3', { hasText: /^Attributes$/ }) }).locator('table.kv');
+  await table.waitFor();
+  const groups = await table.locator('tbody').evaluateAll((tbs) => tbs.map((tb) => [tb.dataset.group, [...tb.querySelectorAll('tr[data-key]')].map((tr) => tr.dataset.key)]));
+  assert.deepEqual(groups, [
+    ['HTTP', ['http.request.method', 'http.response.header.content-security-policy', 'http.response.status_code', 'http.route']],
+    ['URL', ['url.path', 'url.scheme']],
+    ['Server / client', ['client.address', 'network.protocol.version', 'server.address', 'server.port']],
+    ['Database', ['db.system']],
+    ['Messaging', ['messaging.system']],
+    ['RPC', ['rpc.system']],
+    ['Exception / error', ['error.type']],
+    ['Process', ['process.pid']],
+    ['Other', ['app.tenant', 'code.function']],
+  ]);
+  assert.deepEqual(await table.locator('tbody th[scope="rowgroup"]').allTextContents(), groups.map((g) => g[0]), 'each group has its heading');
+  // a 5xx status and error.type are errors; nothing else is
+  assert.deepEqual(await table.locator('tr.kv-err').evaluateAll((trs) => trs.map((tr) => tr.dataset.key)), ['http.response.status_code', 'error.type']);
+  // keys break after a dot or not at all, and the long ones do wrap here
+  const wraps = await keyBreaks(table.locator('tr[data-key] th'));
+  for (const w of wraps) for (const c of w.breaks) assert.equal(c, '.', `${w.key} breaks after "${c}"`);
+  assert.ok(wraps.some((w) => w.breaks.length > 0), `some key wraps in this panel: ${JSON.stringify(wraps)}`);
+  // a 200 is no error
+  await page.locator('.span-row', { has: page.locator('.wf-span-name', { hasText: /^GET$/ }) }).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="http.response.status_code"]').waitFor();
+  assert.equal(await page.getByTestId('span-detail').locator('tr.kv-err').count(), 0);
+  // a click on an attribute adds it to the search the reader came from
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="app.tenant"]').getByTestId('attr-filter').click();
+  await page.waitForURL((u) => u.pathname === '/traces' && u.searchParams.get('service') === 'api' && u.searchParams.getAll('attr').join() === 'app.tenant=acme');
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).waitFor();
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  // and to it again: both conditions
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).getByTestId('trace-link').click();
+  await page.locator(`.span-row[data-span-id="${semconv.spanId}"]`).click();
+  await page.getByTestId('span-detail').locator('tr[data-key="http.response.status_code"]').getByTestId('attr-filter').click();
+  await page.waitForURL((u) => u.pathname === '/traces' && u.searchParams.getAll('attr').join() === 'app.tenant=acme,http.response.status_code=503');
+  await page.locator(`tr[data-trace-id="${semconv.traceId}"]`).waitFor();
+  noErrors(rec);
+});
+
+test('picking another span shows it from the top of the panel', async () => {
+  const { page, rec } = await open(`/traces/${shop.traceId}?span=${shop.spanIds.charge}`, { viewport: { width: 1400, height: 560 } });
+  await page.getByTestId('span-name').filter({ hasText: 'charge card' }).waitFor();
+  const panel = page.locator('.trace-side .panel-body');
+  // read down to the resource of "charge card"
+  await panel.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  assert.ok(await panel.evaluate((el) => el.scrollTop) > 100, 'the panel scrolls (the test needs a long panel)');
+  await page.locator('.span-row').filter({ hasText: 'load cart' }).click();
+  await page.getByTestId('span-name').filter({ hasText: 'load cart' }).waitFor();
+  assert.equal(await panel.evaluate((el) => el.scrollTop), 0);
+  // the new span's name and status are in view
+  const box = await panel.boundingBox();
+  for (const id of ['span-name', 'span-status']) {
+    const b = await page.getByTestId(id).boundingBox();
+    assert.ok(b.y >= box.y && b.y + b.height <= box.y + box.height, `${id} is visible in the panel`);
+  }
+  // the same with j (the next span)
+  await panel.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await page.keyboard.press('j');
+  await page.getByTestId('span-name').filter({ hasText: 'SELECT cart' }).waitFor();
+  assert.equal(await panel.evaluate((el) => el.scrollTop), 0);
   noErrors(rec);
 });
 
@@ -454,7 +604,7 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
   assert.match(text, /route=\/a/);
   assert.match(text, /route=\/b/);
   assert.match(text, /orders\/s/, 'rates are per second with the unit');
-  assert.equal(await page.locator('.u-legend .u-series').count(), 3, 'x plus one line per attribute set');
+  assert.equal(await page.getByTestId('legend-item').count(), 2, 'one line per attribute set');
   await page.getByTestId('show-total').click();
   await page.waitForURL(/rate=0/);
   await page.getByTestId('metric-stats').waitFor();
@@ -479,8 +629,9 @@ test('a counter is charted as a rate per attribute set (GET /api/v1/metrics/{nam
 test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
   const { page, rec } = await open('/metrics?metric=shop.checkout.duration&mservice=checkout');
   await page.getByTestId('chart').locator('canvas').waitFor();
-  const legend = await page.locator('.u-legend').textContent();
-  for (const q of ['p50', 'p90', 'p99']) assert.ok(legend.includes(q), `legend has ${q}`);
+  // one series: all three percentiles
+  const legend = await page.getByTestId('chart-legend').locator('.legend-label').allTextContents();
+  assert.deepEqual(legend, ['route=/a p50', 'route=/a p90', 'route=/a p99']);
   const buckets = page.getByTestId('buckets');
   await buckets.waitFor();
   assert.ok(await buckets.locator('.bucket').count() > 3);
@@ -493,6 +644,107 @@ test('a histogram shows p50/p90/p99 and its bucket distribution', async () => {
   assert.equal(cells[4], '18', 'count');
   assert.equal(cells[5], '266 ms', 'mean: 1.594 s / 6');
   assert.equal(cells[6], '1.2 s', 'max');
+  noErrors(rec);
+});
+
+// Four series of one histogram that share every attribute but the route,
+// as HTTP server instrumentation reports them (OTLP/JSON to loupe's own
+// receiver: two cumulative points, 30 s apart).
+async function sendRouteHistogram(service, name, routes) {
+  const kv = (k, v) => ({ key: k, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
+  const start = BigInt(Date.now() - 120000) * 1000000n;
+  const dataPoints = [];
+  routes.forEach((route, i) => {
+    for (const [j, t] of [[1, start + 60000000000n], [2, start + 90000000000n]]) {
+      const counts = [j * (i + 1), j * 3, j * 2, j];
+      dataPoints.push({
+        attributes: [kv('http.request.method', 'GET'), kv('url.scheme', 'http'), kv('server.address', 'shop.internal'), kv('server.port', 8080),
+          kv('network.protocol.version', '1.1'), kv('http.response.status_code', 200), kv('http.route', route)],
+        startTimeUnixNano: String(start), timeUnixNano: String(t),
+        count: String(counts.reduce((a, b) => a + b, 0)), sum: j * (i + 1) * 0.5, bucketCounts: counts.map(String), explicitBounds: [0.01, 0.1, 1],
+      });
+    }
+  });
+  const body = { resourceMetrics: [{ resource: { attributes: [kv('service.name', service)] }, scopeMetrics: [{ scope: { name: 'http' }, metrics: [{ name, unit: 's', histogram: { aggregationTemporality: 2, dataPoints } }] }] }] };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+}
+
+const rgb = (c) => (/rgba?\((\d+), (\d+), (\d+)/.exec(c) || []).slice(1).map(Number);
+
+test('a histogram of several series: p99 each, a short legend with values, distinct colours, units on one line', async () => {
+  const routes = ['/api/cart', '/api/checkout', '/api/orders/{id}', '/api/products'];
+  await sendRouteHistogram('gateway', 'http.server.request.duration', routes);
+  const { page, rec } = await open('/metrics?metric=http.server.request.duration&mservice=gateway', { viewport: { width: 860, height: 900 } });
+  const legend = page.getByTestId('chart-legend');
+  await legend.getByTestId('legend-item').first().waitFor();
+  // one line per series, named by the one attribute that differs
+  const labels = await legend.locator('.legend-label').allTextContents();
+  assert.deepEqual(labels, routes.map((r) => `http.route=${r}`));
+  assert.match(await page.getByTestId('chart-caption').textContent(), /^p99 of each series/);
+  const common = await page.getByTestId('common-attrs').textContent();
+  for (const want of ['http.request.method=GET', 'server.address=shop.internal', 'http.response.status_code=200']) assert.ok(common.includes(want), common);
+  // values without a hover: each series' latest p99, with its unit
+  assert.equal(await legend.locator('.legend-when').textContent(), 'Latest values');
+  for (const v of await legend.locator('.legend-value').allTextContents()) assert.match(v, /^\d+(\.\d+)? (ms|s)$/);
+  // neighbours in the legend (and on the chart) have clearly different colours
+  const colors = await legend.locator('.legend-swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).color));
+  assert.equal(new Set(colors).size, 4, colors.join(' '));
+  for (let i = 1; i < colors.length; i++) {
+    const [a, b] = [rgb(colors[i - 1]), rgb(colors[i])];
+    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) > 80, `${colors[i - 1]} next to ${colors[i]}`);
+  }
+  // the series table: the same short names, each value with its unit on one line
+  const stats = page.getByTestId('metric-stats');
+  assert.deepEqual(await stats.locator('tbody td:first-child').allTextContents(), labels);
+  const lines = await stats.locator('tbody td.num').evaluateAll((tds) => tds.map((td) => {
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    return [td.textContent, new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size];
+  }));
+  for (const [text, n] of lines) assert.equal(n, 1, `"${text}" is on ${n} lines`);
+  // other percentiles on request: p50 and p99, two line styles per series
+  await page.getByTestId('pct-50,99').click();
+  await page.waitForURL(/pct=50%2C99/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="legend-item"]').length === 8);
+  assert.deepEqual(await legend.locator('.legend-label').allTextContents(), routes.flatMap((r) => [`http.route=${r} p50`, `http.route=${r} p99`]));
+  // a click on a legend entry hides its line
+  await legend.getByTestId('legend-item').first().click();
+  assert.equal(await legend.getByTestId('legend-item').first().getAttribute('aria-pressed'), 'false');
+  noErrors(rec);
+});
+
+test('two minutes of data in "Last hour": the chart fits the data; the hover time has seconds', async () => {
+  // a gauge every 5 s for two minutes, ending 20 s ago (OTLP/JSON)
+  const end = BigInt(Date.now() - 20000) * 1000000n;
+  const dataPoints = [];
+  for (let i = 0; i < 25; i++) dataPoints.push({ timeUnixNano: String(end - BigInt(24 - i) * 5000000000n), asInt: String(10 + (i % 7)) });
+  const body = { resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] }, scopeMetrics: [{ scope: { name: 'queue' }, metrics: [{ name: 'queue.depth', unit: '{item}', gauge: { dataPoints } }] }] }] };
+  const res = await fetch(`${srv.httpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+  const { page, rec } = await open('/metrics?metric=queue.depth&mservice=worker&range=1h');
+  const plot = page.getByTestId('chart').locator('.chart-plot[data-x-min]');
+  await plot.waitFor();
+  const span = async () => plot.evaluate((el) => Number(el.dataset.xMax) - Number(el.dataset.xMin));
+  // fitted by default: the axis spans the two minutes (and a margin), every point is drawn
+  assert.ok(await span() < 180, `the x axis spans ${await span()} s`);
+  assert.equal(await plot.getAttribute('data-points'), '25', 'every reported point');
+  assert.equal(await page.getByTestId('fit-on').getAttribute('class'), 'seg-btn active');
+  assert.match(await page.getByTestId('fit-note').textContent(), /^Fitted to the data: 2 min \d+ s of last hour\.$/);
+  // the hovered point's time is shown to the second
+  const box = await page.getByTestId('chart').locator('.u-over').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.getByTestId('chart-legend').locator('.legend-when').filter({ hasText: /^\d\d:\d\d:\d\d$/ }).waitFor();
+  const legendValue = await page.getByTestId('chart-legend').locator('.legend-value').textContent();
+  assert.match(legendValue, /^1\d items$/);
+  // the whole range on request
+  await page.getByTestId('fit-off').click();
+  await page.waitForURL(/fit=0/);
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="chart"] .chart-plot[data-x-min]');
+    return el && Number(el.dataset.xMax) - Number(el.dataset.xMin) > 3500;
+  });
+  assert.equal(await page.getByTestId('fit-note').count(), 0);
   noErrors(rec);
 });
 

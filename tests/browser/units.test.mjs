@@ -3,13 +3,16 @@
 // condition parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTree, flatten } from '../../web/js/pages/trace.js';
-import { bucketQuantile, chooseStep, stepText, typeLabel } from '../../web/js/pages/metrics.js';
+import { buildTree, callTarget, flatten } from '../../web/js/pages/trace.js';
+import { bucketQuantile, chooseStep, commonAttributes, labelSeries, percentilesShown, stepText, typeLabel } from '../../web/js/pages/metrics.js';
 import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
+import { attrGroup, groupAttrKeys, isErrorAttr } from '../../web/js/semconv.js';
 import { logKey } from '../../web/js/pages/logs.js';
-import { traceServices } from '../../web/js/pages/traces.js';
+import { mergeByTime } from '../../web/js/order.js';
+import { groupByRoot, sortTraces, traceServices } from '../../web/js/pages/traces.js';
+import { durationScale, timeTicks } from '../../web/js/scatter.js';
 
 const span = (id, parent, start, end, extra = {}) => ({
   traceId: 'a'.repeat(32), spanId: id, parentSpanId: parent, name: `s${id}`, kind: 'INTERNAL',
@@ -133,4 +136,94 @@ test('a log key and trace services tolerate the shapes the API may send', () => 
   assert.deepEqual(traceServices({ services: ['a', { name: 'b', spanCount: 2 }] }), [{ name: 'b', spanCount: 2 }, { name: 'a' }]);
   assert.deepEqual(traceServices({ rootService: 'z', services: [{ name: 'a', spanCount: 5 }, { name: 'z', spanCount: 1 }] }).map((s) => s.name), ['z', 'a'], 'root service first');
   assert.deepEqual(traceServices({ rootService: 'r' }), [{ name: 'r' }]);
+});
+
+test('live logs merge into their time position (time descending, then arrival)', () => {
+  const at = (l) => BigInt(l.timeUnixNano);
+  const rec = (t, b) => ({ timeUnixNano: String(t), body: b });
+  const items = [rec(500, 'e'), rec(300, 'c'), rec(100, 'a')];
+  const fresh = [rec(600, 'f'), rec(400, 'd'), rec(300, 'c2'), rec(200, 'b'), rec(50, 'z')];
+  const all = mergeByTime(items, fresh, at, { complete: true });
+  assert.deepEqual(all.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a', 'z'], 'a later arrival of equal time goes first');
+  assert.deepEqual(all.added.map((l) => l.body), ['f', 'd', 'c2', 'b', 'z']);
+  // with older pages still to load, what is older than the last loaded row waits for them
+  const part = mergeByTime(items, fresh, at, { complete: false });
+  assert.deepEqual(part.items.map((l) => l.body), ['f', 'e', 'd', 'c2', 'c', 'b', 'a']);
+  assert.ok(!part.added.some((l) => l.body === 'z'));
+  assert.deepEqual(mergeByTime([], fresh.slice(0, 2), at).items.map((l) => l.body), ['f', 'd'], 'an empty list takes everything');
+});
+
+test('callTarget: callee service, peer address in its forms, nothing for other kinds', () => {
+  const node = (kind, attributes, children = [], service = 'a') => ({ span: { kind, attributes, service }, children });
+  assert.equal(callTarget(node('SERVER', { 'server.address': 'x' })), null);
+  assert.equal(callTarget(node('CLIENT', {})), null);
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'db', 'server.port': 5432 })).text, 'db:5432');
+  assert.equal(callTarget(node('CLIENT', { 'server.address': '::1', 'server.port': 80 })).text, '[::1]:80');
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'db' })).text, 'db');
+  assert.equal(callTarget(node('CLIENT', { 'url.full': 'https://api.example:8443/x?y' })).text, 'api.example:8443');
+  assert.equal(callTarget(node('CLIENT', { 'url.full': 'not a url' })), null);
+  assert.equal(callTarget(node('PRODUCER', { 'messaging.destination.name': 'orders' })).text, 'orders');
+  assert.equal(callTarget(node('CLIENT', { 'db.system': 'postgresql' })).text, 'postgresql');
+  const t = callTarget(node('CLIENT', { 'server.address': 'b-host' }, [node('SERVER', {}, [], 'b')]));
+  assert.deepEqual([t.text, t.service, t.address], ['b', 'b', 'b-host']);
+  assert.equal(callTarget(node('CLIENT', { 'server.address': 'h' }, [node('INTERNAL', {}, [], 'a')])).text, 'h', 'a child of its own service is no callee');
+});
+
+test('semantic-convention groups and failure attributes', () => {
+  assert.deepEqual(groupAttrKeys({ 'z.k': 1, 'url.path': '/', 'http.route': '/', 'net.peer.name': 'h', 'error.type': 'x', 'a.b': 2 })
+    .map((g) => [g.title, g.keys]), [
+    ['HTTP', ['http.route']], ['URL', ['url.path']], ['Server / client', ['net.peer.name']],
+    ['Exception / error', ['error.type']], ['Other', ['a.b', 'z.k']]]);
+  assert.equal(attrGroup('httpx.y').title, 'Other', 'the namespace is the whole first segment');
+  assert.ok(isErrorAttr('http.response.status_code', 500));
+  assert.ok(isErrorAttr('http.status_code', '503'));
+  assert.ok(!isErrorAttr('http.response.status_code', 499));
+  assert.ok(isErrorAttr('error.type', 'timeout'));
+  assert.ok(!isErrorAttr('error.type', ''));
+  assert.ok(!isErrorAttr('rpc.grpc.status_code', 14));
+});
+
+test('metric series: short labels from the attributes that differ, shared ones once, percentiles shown', () => {
+  const s = (attributes, instance = 'i1') => ({ attributes, instance, points: [] });
+  const two = [s({ m: 'GET', route: '/b', code: 200 }), s({ m: 'GET', route: '/a', code: 500 })];
+  assert.deepEqual(labelSeries(two, 'x').map((x) => x.label), ['code=200, route=/b', 'code=500, route=/a'], 'sorted by label');
+  assert.deepEqual(commonAttributes(two), { m: 'GET' });
+  assert.deepEqual(labelSeries([s({ a: 1, b: 2 })], 'metric').map((x) => x.label), ['a=1, b=2'], 'one series: every attribute');
+  assert.deepEqual(labelSeries([s({})], 'metric').map((x) => x.label), ['metric']);
+  assert.deepEqual(commonAttributes([s({ a: 1 })]), {});
+  // a key missing from one series differs; equal attribute sets of two instances are told apart by the instance
+  assert.deepEqual(labelSeries([s({ a: 1, k: 'x' }), s({ a: 1 })], 'x').map((x) => x.label), ['(no attributes)', 'k=x']);
+  assert.deepEqual(labelSeries([s({ a: 1 }, 'pod-1'), s({ a: 1 }, 'pod-2')], 'x').map((x) => x.label),
+    ['service.instance.id=pod-1', 'service.instance.id=pod-2']);
+  assert.deepEqual(percentilesShown('', 1), [50, 90, 99]);
+  assert.deepEqual(percentilesShown('', 4), [99]);
+  assert.deepEqual(percentilesShown('50,99', 4), [50, 99]);
+  assert.deepEqual(percentilesShown('42', 4), [99], 'an unknown choice is the default');
+});
+
+test('trace results: sorting keeps ties in the API order; groups by root operation; scatter scales', () => {
+  const t = (id, start, dur, spans, errs, root = 'r') => ({ traceId: id, startTimeUnixNano: String(start), durationNs: dur, spanCount: spans, errorCount: errs, rootService: 's', rootName: root });
+  const api = [t('a', 5, 10, 1, 0), t('b', 4, 30, 2, 1, 'q'), t('c', 3, 20, 2, 0), t('d', 2, 30, 1, 1, 'q')];
+  const ids = (list) => list.map((x) => x.traceId).join('');
+  assert.equal(ids(sortTraces(api, '', 'desc')), 'abcd');
+  assert.equal(ids(sortTraces(api, '', 'asc')), 'dcba');
+  assert.equal(ids(sortTraces(api, 'duration', 'desc')), 'bdca');
+  assert.equal(ids(sortTraces(api, 'duration', 'asc')), 'acbd', 'ties stay newest first either way');
+  assert.equal(ids(sortTraces(api, 'spans', 'desc')), 'bcad');
+  assert.equal(ids(sortTraces(api, 'errors', 'desc')), 'bdac');
+  assert.equal(ids(sortTraces(api, 'nonsense', 'desc')), 'abcd');
+  assert.deepEqual(groupByRoot(api).map((g) => [g.name, g.count, g.errors, g.p50, g.max, g.latest]), [
+    ['q', 2, 2, 30, 30, '4'], ['r', 2, 0, 10, 20, '5']]);
+  const lin = durationScale([0, 10e6, 45e6]);
+  assert.equal(lin.log, false);
+  assert.deepEqual(lin.ticks, [0, 10e6, 20e6, 30e6, 40e6, 50e6]);
+  assert.equal(lin.toY(50e6), 1);
+  const log = durationScale([1e6, 5e9]);
+  assert.equal(log.log, true);
+  assert.deepEqual(log.ticks, [1e6, 1e7, 1e8, 1e9, 1e10]);
+  assert.equal(log.toY(1e6), 0);
+  const { ticks, step } = timeTicks(Date.UTC(2024, 0, 1, 10, 0, 7), Date.UTC(2024, 0, 1, 10, 2, 0));
+  assert.equal(step, 30000);
+  assert.equal(ticks.length, 4);
+  assert.ok(ticks.every((x) => x % 30000 === 0));
 });

@@ -1,7 +1,8 @@
 // chart.js - time-series charts on uPlot (loaded on first use, from the
 // binary like every other asset). One line per series, optional exemplar
 // points that open their trace, theme-aware, resized with its container.
-import { h } from './dom.js';
+import { h, replace } from './dom.js';
+import { fmtTime, msToNs } from './format.js';
 import { cssVar, paletteColors } from './colors.js';
 
 let uplotPromise = null;
@@ -25,9 +26,13 @@ export function alignSeries(lines, extraTimes = []) {
   return { xs, ys, index };
 }
 
-// Draws a chart into container. opts: lines (see alignSeries), exemplars
-// [{t, v, traceId, spanId}], format (y value -> text), onExemplar(ex),
-// height. Returns {destroy()}.
+// Draws a chart into container: the uPlot canvas and, below it, a legend
+// that always shows values (each line's latest; the hovered point's while
+// the cursor is on the chart) and hides/shows a line on click.
+// opts: lines (see alignSeries; dash [2,3] draws dotted, others dashed),
+// exemplars [{t, v, traceId, spanId}], format (y value -> text),
+// axisFormat, yLabel, onExemplar(ex), height, xRange [min, max] seconds.
+// Returns {destroy()}.
 export async function lineChart(container, { lines, exemplars = [], format = String, axisFormat, yLabel = '', onExemplar, height = 300, xRange }) {
   const uPlot = await loadUplot();
   const { xs, ys, index } = alignSeries(lines, exemplars.map((e) => e.t));
@@ -37,15 +42,71 @@ export async function lineChart(container, { lines, exemplars = [], format = Str
     const i = index.get(e.t);
     if (i !== undefined && Number.isFinite(Number(e.v))) { exY[i] = Number(e.v); exAt[i] = e; }
   }
+  const latest = ys.map((arr) => {
+    for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null) return i;
+    return -1;
+  });
+  // the hover time is as precise as the points are close
+  let minGap = Infinity;
+  for (let i = 1; i < xs.length; i++) minGap = Math.min(minGap, xs[i] - xs[i - 1]);
+  const timeText = (sec) => fmtTime(msToNs(sec * 1000), { ms: minGap < 1 });
+
+  const plot = h('div', { class: 'chart-plot', dataset: { points: String(xs.length) } });
+  const when = h('span', { class: 'legend-when muted' });
+  const legend = h('div', { class: 'chart-legend', dataset: { testid: 'chart-legend' } });
+  container.append(plot, legend);
+  const hidden = new Set();
+  let values = [];
   let u = null;
+
+  const showValues = (idx) => {
+    const at = idx === null || idx === undefined ? null : idx;
+    values.forEach((el, i) => {
+      const j = at === null ? latest[i] : at;
+      const v = j >= 0 ? ys[i][j] : null;
+      el.textContent = v === null || v === undefined ? '—' : format(v);
+    });
+    when.textContent = at === null ? 'Latest values' : timeText(xs[at]);
+  };
+
+  const drawLegend = (colors, exColor) => {
+    values = [];
+    const items = lines.map((l, i) => {
+      const sw = h('span', { class: 'legend-swatch' });
+      sw.style.color = colors[l.colorIndex % colors.length];
+      if (l.dash) sw.style.borderTopStyle = l.dash[0] <= 2 ? 'dotted' : 'dashed';
+      const val = h('span', { class: 'legend-value mono' });
+      values.push(val);
+      return h('button', {
+        type: 'button', class: ['legend-item', hidden.has(i) && 'off'], 'aria-pressed': String(!hidden.has(i)),
+        title: `${l.label} (click to hide or show)`, dataset: { testid: 'legend-item' },
+        onclick: (e) => {
+          if (hidden.has(i)) hidden.delete(i); else hidden.add(i);
+          e.currentTarget.classList.toggle('off', hidden.has(i));
+          e.currentTarget.setAttribute('aria-pressed', String(!hidden.has(i)));
+          if (u) u.setSeries(i + 1, { show: !hidden.has(i) });
+        },
+      }, sw, h('span', { class: 'legend-label' }, l.label), val);
+    });
+    let exItem = null;
+    if (exemplars.length) {
+      const sw = h('span', { class: 'legend-swatch legend-dot' });
+      sw.style.color = exColor;
+      exItem = h('span', { class: 'legend-item legend-static' }, sw, h('span', { class: 'legend-label' }, `Exemplars (${exemplars.length})${onExemplar ? ': click one to open its trace' : ''}`));
+    }
+    replace(legend, when, items, exItem);
+    showValues(null);
+  };
+
   const make = () => {
     const colors = paletteColors();
     const fg = cssVar('--fg-muted') || '#888';
     const grid = cssVar('--grid') || 'rgba(128,128,128,.15)';
     const exColor = cssVar('--exemplar') || '#e11d48';
-    const series = [{}];
-    lines.forEach((l) => series.push({
+    const series = [{ value: (self, v) => (v === null || v === undefined ? '—' : timeText(v)) }];
+    lines.forEach((l, i) => series.push({
       label: l.label,
+      show: !hidden.has(i),
       stroke: colors[l.colorIndex % colors.length],
       width: 1.75,
       dash: l.dash,
@@ -73,16 +134,26 @@ export async function lineChart(container, { lines, exemplars = [], format = Str
         ...axis,
         label: yLabel || undefined,
         labelSize: yLabel ? 18 : 0,
-        size: (self, values) => 16 + Math.max(4, ...(values || []).map((v) => String(v).length)) * 8,
+        size: (self, vals) => 16 + Math.max(4, ...(vals || []).map((v) => String(v).length)) * 8,
         values: (self, ticks) => ticks.map((v) => (axisFormat || format)(v)),
       }],
-      legend: { show: true, live: true },
+      legend: { show: false },
       cursor: { points: { size: 7 }, focus: { prox: 24 } },
       focus: { alpha: 0.35 },
+      hooks: {
+        setCursor: [(self) => showValues(self.cursor.idx)],
+        // the x scale and point count, readable by tests and tools
+        setScale: [(self, key) => {
+          if (key !== 'x') return;
+          plot.dataset.xMin = String(self.scales.x.min);
+          plot.dataset.xMax = String(self.scales.x.max);
+        }],
+      },
     };
     const data = [xs, ...ys];
     if (exemplars.length) data.push(exY);
-    u = new uPlot(opts, data, container);
+    drawLegend(colors, exColor);
+    u = new uPlot(opts, data, plot);
     if (exemplars.length && onExemplar) {
       u.over.addEventListener('click', () => {
         const i = u.cursor.idx;

@@ -4,6 +4,7 @@ import { h, icon, replace } from './dom.js';
 import { serviceClass } from './colors.js';
 import { fmtValue } from './format.js';
 import { getInfo } from './api.js';
+import { groupAttrKeys, isErrorAttr } from './semconv.js';
 
 // ---- clipboard ------------------------------------------------------------------
 export async function copyText(text) {
@@ -147,21 +148,50 @@ export function serviceDot(name) {
 }
 
 // ---- key/value tables ------------------------------------------------------------------------
+// An attribute key that wraps only after its dots, never inside a word:
+// each dotted segment is unbreakable, with a break opportunity after it.
+export function attrKey(key) {
+  const parts = String(key).split('.');
+  const out = [];
+  parts.forEach((p, i) => {
+    const last = i === parts.length - 1;
+    out.push(h('span', { class: 'kseg' }, last ? p : `${p}.`));
+    if (!last) out.push(h('wbr'));
+  });
+  return out;
+}
+
+// The filter condition "key=value" for an attribute (values that are not
+// strings as JSON: 500, true, [1,2]).
+export const attrCondition = (k, v) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+
 // attrs: {key: value}. Values that are arrays/objects are shown as JSON.
-export function attrTable(attrs, { empty = 'No attributes', filterHref } = {}) {
-  const keys = Object.keys(attrs || {}).sort();
-  if (keys.length === 0) return h('div', { class: 'muted small kv-empty' }, empty);
-  return h('table', { class: 'kv' },
-    h('tbody', null, keys.map((k) => {
-      const v = fmtValue(attrs[k]);
-      return h('tr', null,
-        h('th', { title: k }, k),
-        h('td', null,
-          h('span', { class: typeof attrs[k] === 'string' ? 'val' : 'val val-typed' }, v),
-          h('span', { class: 'kv-actions' },
-            filterHref ? h('a', { href: filterHref(k, attrs[k]), dataset: { nav: '' }, class: 'btn-icon', title: 'Filter by this value' }, icon('search')) : null,
-            copyButton(v, { label: 'Copy value' }))));
-    })));
+// filterHref(key, value): a link that adds the attribute as a filter (the
+// key becomes that link). grouped: keys under their semantic-convention
+// namespace (HTTP, URL, ...; headers only when there is more than one
+// group). An HTTP status >= 500 and error.type are marked as errors.
+export function attrTable(attrs, { empty = 'No attributes', filterHref, grouped = false } = {}) {
+  const a = attrs || {};
+  const groups = grouped ? groupAttrKeys(a) : [{ title: '', keys: Object.keys(a).sort() }];
+  if (groups.every((g) => g.keys.length === 0)) return h('div', { class: 'muted small kv-empty' }, empty);
+  const row = (k) => {
+    const v = fmtValue(a[k]);
+    const err = isErrorAttr(k, a[k]);
+    const cond = attrCondition(k, a[k]);
+    return h('tr', { class: err && 'kv-err', dataset: { key: k } },
+      h('th', { title: k }, filterHref
+        ? h('a', { href: filterHref(k, a[k]), dataset: { nav: '', testid: 'attr-filter' }, class: 'kv-key', title: `Filter by ${cond}` }, attrKey(k))
+        : attrKey(k)),
+      h('td', null,
+        err ? icon('alert', 'err-icon') : null,
+        h('span', { class: typeof a[k] === 'string' ? 'val' : 'val val-typed' }, v),
+        h('span', { class: 'kv-actions' }, copyButton(v, { label: 'Copy value' }))));
+  };
+  const multi = groups.length > 1;
+  return h('table', { class: ['kv', multi && 'kv-grouped'] },
+    groups.map((g) => h('tbody', { dataset: multi ? { group: g.title } : undefined },
+      multi ? h('tr', { class: 'kv-group' }, h('th', { colspan: '2', scope: 'rowgroup' }, g.title)) : null,
+      g.keys.map(row))));
 }
 
 // Rows of [label, value-node-or-text].

@@ -57,6 +57,29 @@ export function pageLink(pathname, params = {}) {
   return u.pathname + u.search;
 }
 
+// ---- searches to come back to ---------------------------------------------
+// The last query of a list page (kept for the tab's life), so that a filter
+// added elsewhere (an attribute in the span panel) adds to the search the
+// reader came from instead of starting a new one.
+const GLOBAL_KEYS = ['range', 'start', 'end', 'refresh', 'cursor'];
+
+export function rememberSearch(pathname, params) {
+  try { sessionStorage.setItem(`loupe.search.${pathname}`, new URLSearchParams(params).toString()); } catch { /* storage off */ }
+}
+
+// A link to pathname with its remembered search plus the condition `cond`
+// (an attr filter); the time range is the current one.
+export function addFilterLink(pathname, cond) {
+  let base;
+  try { base = new URLSearchParams(sessionStorage.getItem(`loupe.search.${pathname}`) || ''); } catch { base = new URLSearchParams(); }
+  const params = {};
+  for (const k of new Set(base.keys())) if (!GLOBAL_KEYS.includes(k)) params[k] = base.getAll(k);
+  const attrs = params.attr || [];
+  if (!attrs.includes(cond)) attrs.push(cond);
+  params.attr = attrs;
+  return pageLink(pathname, params);
+}
+
 // ---- time range -------------------------------------------------------------
 export const RANGES = [
   { id: '5m', label: 'Last 5 minutes', ms: 5 * 60e3 },

@@ -43,15 +43,25 @@ export class VirtualList {
     this.render();
   }
 
-  // Adds items at the top without moving what the reader is looking at
-  // (unless they are at the very top, where new rows should appear).
-  prepend(newItems) {
-    if (newItems.length === 0) return;
-    const atTop = this.el.scrollTop < this.rowHeight / 2;
-    this.items = newItems.concat(this.items);
+  // Replaces the items with a list that holds every current item plus the
+  // ones in `added` (anywhere), without moving what the reader is looking
+  // at: rows inserted above the first visible row shift the scroll offset.
+  // At the very top, new rows above simply appear.
+  insert(items, added) {
+    if (added.size === 0) return;
+    const rh = this.rowHeight;
+    const atTop = this.el.scrollTop < rh / 2;
+    const firstOld = Math.floor(this.el.scrollTop / rh);
+    let above = 0;
+    let seenOld = 0;
+    for (const it of items) {
+      if (added.has(it)) above++;
+      else if (seenOld++ === firstOld) break;
+    }
+    this.items = items;
     this.dropRows();
-    this.inner.style.height = `${this.items.length * this.rowHeight}px`;
-    if (!atTop) this.el.scrollTop += newItems.length * this.rowHeight;
+    this.inner.style.height = `${items.length * rh}px`;
+    if (!atTop) this.el.scrollTop += above * rh;
     this.render();
   }
 

@@ -40,6 +40,25 @@ export async function openPage(browser, { colorScheme = 'light', viewport = { wi
   return { context, page, rec };
 }
 
+// Pages opened one at a time (an earlier test's page would keep polling):
+// open(browser, url, opts) closes the page opened before, opens url in a
+// new context and waits until the app has rendered; closeAll() at the end.
+export function onePageAtATime() {
+  const opened = [];
+  const closeAll = async () => { while (opened.length) await opened.pop().context.close().catch(() => {}); };
+  return {
+    closeAll,
+    async open(browser, url, opts) {
+      await closeAll();
+      const o = await openPage(browser, opts);
+      opened.push(o);
+      await o.page.goto(url);
+      await settled(o.page);
+      return o;
+    },
+  };
+}
+
 // Saves a screenshot as test-results/screenshots/NAME.png; with
 // LOUPE_UPDATE_SCREENSHOTS=1 also copies it to docs/screenshots/.
 export async function screenshot(page, name) {
@@ -93,6 +112,15 @@ export async function stopChecked(srv) {
   if (!srv) return;
   const { code, signal } = await srv.stop();
   if (code !== 0) throw new Error(`loupe exited with code ${code} (signal ${signal})\n${srv.stderr.slice(-4000)}`);
+}
+
+// The end of a test file: its pages, the browser, the exporters, then
+// loupe, which must exit cleanly (stopChecked).
+export async function tearDown({ pages, browser, exp, srv }) {
+  if (pages) await pages.closeAll();
+  if (browser) await browser.close();
+  for (const e of exp ? Object.values(exp) : []) await e.shutdown().catch(() => {});
+  await stopChecked(srv);
 }
 
 // startLoupe() picks three distinct free ports and closes its probe sockets

@@ -81,6 +81,42 @@ export async function sendShopTrace(exp, { base = Date.now() - 5000, prefix = ''
   return { traceId: root.spanContext().traceId, spanIds: ids, spans: { root, cart, sql, charge }, base };
 }
 
+// Outgoing calls as HTTP auto-instrumentation records them: CLIENT spans
+// named only by the method. "web" GET /checkout (0-50) calls the stock
+// service (GET, server.address stock:8080, whose SERVER span "GET /items" is
+// in the trace), an outside API (POST, api.payments.example:443, not in the
+// trace) and a legacy host named with the older net.peer.* attributes.
+export async function sendClientCalls(exp, { base = Date.now() - 4000 } = {}) {
+  const sink = { count: 0, failures: [] };
+  const web = tracerFor(exp, 'web', sink);
+  const stock = tracerFor(exp, 'stock', sink);
+  const root = web.tracer.startSpan('GET /checkout', { kind: SpanKind.SERVER, startTime: at(base), attributes: { 'http.request.method': 'GET' } });
+  const ctx = trace.setSpan(ROOT_CONTEXT, root);
+  const call = web.tracer.startSpan('GET', {
+    kind: SpanKind.CLIENT, startTime: at(base + 2),
+    attributes: { 'http.request.method': 'GET', 'server.address': 'stock', 'server.port': 8080, 'url.full': 'http://stock:8080/items' },
+  }, ctx);
+  const served = stock.tracer.startSpan('GET /items', { kind: SpanKind.SERVER, startTime: at(base + 4), attributes: { 'http.route': '/items' } }, trace.setSpan(ROOT_CONTEXT, call));
+  served.end(at(base + 14));
+  call.end(at(base + 16));
+  const pay = web.tracer.startSpan('POST', {
+    kind: SpanKind.CLIENT, startTime: at(base + 20),
+    attributes: { 'http.request.method': 'POST', 'server.address': 'api.payments.example', 'server.port': 443 },
+  }, ctx);
+  pay.end(at(base + 40));
+  const legacy = web.tracer.startSpan('GET', {
+    kind: SpanKind.CLIENT, startTime: at(base + 41),
+    attributes: { 'http.method': 'GET', 'net.peer.name': 'legacy.internal', 'net.peer.port': 8081 },
+  }, ctx);
+  legacy.end(at(base + 45));
+  root.end(at(base + 50));
+  for (const p of [web, stock]) { await p.provider.forceFlush(); await p.provider.shutdown(); }
+  assertSent(sink, 'sendClientCalls');
+  const ids = {};
+  for (const [name, sp] of [['root', root], ['call', call], ['served', served], ['pay', pay], ['legacy', legacy]]) ids[name] = sp.spanContext().spanId;
+  return { traceId: root.spanContext().traceId, spanIds: ids };
+}
+
 // A quick single-service trace with a given root name and duration (ms).
 export async function sendSimpleTrace(exp, service, name, { durationMs = 5, base = Date.now() - 1000, error = false, attributes = {}, children = [] } = {}) {
   const sink = { count: 0, failures: [] };

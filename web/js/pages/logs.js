@@ -6,8 +6,9 @@ import { apiGet, getServices } from '../api.js';
 import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { subscribeLive } from '../live.js';
+import { mergeByTime } from '../order.js';
 import {
-  attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
+  attrCondition, attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
   loadingState, onboarding, section, select, serviceDot,
 } from '../components.js';
 import {
@@ -25,6 +26,8 @@ export function logKey(l) {
 
 // The record's time, or when it was observed if it has none.
 const logTime = (l) => (nsBig(l.timeUnixNano) !== 0n ? l.timeUnixNano : l.observedTimeUnixNano);
+
+const timeOf = (l) => nsBig(l.timeUnixNano);
 
 // Shares identical resource/scope objects between rows (memory with 100k rows).
 function interner() {
@@ -202,7 +205,8 @@ export function mount(root, { params, signal }) {
     updateCount();
   }
 
-  // Live: re-read the head and put what is new on top.
+  // Live: re-read the head and merge what is new into its time position
+  // (the list's order is the API's: time descending, then arrival).
   async function head() {
     if (!loaded) return;
     let body;
@@ -220,11 +224,14 @@ export function mount(root, { params, signal }) {
       await load();
       return;
     }
-    for (const l of fresh) keys.add(logKey(l));
-    items = fresh.concat(items);
-    if (sel >= 0) sel += fresh.length;
+    const selected = items[sel];
+    const merged = mergeByTime(items, fresh, timeOf, { complete: !nextCursor });
+    if (merged.added.length === 0) return;
+    for (const l of merged.added) keys.add(logKey(l));
+    items = merged.items;
+    if (selected) sel = items.indexOf(selected);
     if (tableArea.hidden) await showList();
-    vl.prepend(fresh);
+    vl.insert(items, new Set(merged.added));
     updateCount();
   }
 
@@ -288,7 +295,7 @@ export function mount(root, { params, signal }) {
           l.flags ? ['Flags', String(l.flags)] : null,
         ])),
         section('Attributes', attrTable(l.attributes, {
-          filterHref: (k, v) => withParams({ attr: [...f.attr, `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`], log: null }),
+          filterHref: (k, v) => withParams({ attr: [...new Set([...f.attr, attrCondition(k, v)])], log: null }),
         })),
         section('Resource', attrTable(l.resource && l.resource.attributes)),
         section('Scope', fieldTable([['Name', (l.scope && l.scope.name) || '—'], ['Version', (l.scope && l.scope.version) || '—']]))));

@@ -7,9 +7,9 @@ import { h, icon, replace, debounce } from '../dom.js';
 import { apiGet } from '../api.js';
 import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { attrFilterEditor, emptyState, errorState, loadingState, onboarding, section, select, serviceDot } from '../components.js';
-import { colorIndex } from '../colors.js';
-import { attrLabel, axisTitle, fmtAgo, fmtAxis, fmtCount, fmtNumber, fmtTime, fmtTimeFull, fmtUnit, nsBig, nsToMs } from '../format.js';
+import { attrLabel, axisTitle, fmtAgo, fmtAxis, fmtCount, fmtDuration, fmtNumber, fmtTime, fmtTimeFull, fmtUnit, fmtValue, msToNs, nsBig, nsToMs } from '../format.js';
 import { bucketBars, lineChart } from '../chart.js';
+import { extentOf, fitToggle, fittedRange, shouldFit } from '../timefit.js';
 
 const STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 
@@ -69,6 +69,64 @@ export function bucketQuantile(bounds, counts, q, { min, max } = {}) {
   return bounds[bounds.length - 1];
 }
 
+// The attribute maps that tell series apart: with several instances of a
+// service, service.instance.id counts as an attribute too.
+function seriesAttrs(series) {
+  const instances = new Set(series.map((s) => s.instance || ''));
+  return series.map((s) => (instances.size > 1 ? { ...(s.attributes || {}), 'service.instance.id': s.instance || '' } : (s.attributes || {})));
+}
+
+// Each series with a short label: only the attributes whose values differ
+// between the series (every attribute when there is one series), sorted by
+// that label so each keeps its colour (given by position) between loads.
+export function labelSeries(series, name) {
+  const attrs = seriesAttrs(series);
+  if (series.length === 1) return [{ s: series[0], label: attrLabel(attrs[0], name) }];
+  const keys = [...new Set(attrs.flatMap((a) => Object.keys(a)))].sort();
+  const valueOf = (a, k) => (k in a ? fmtValue(a[k]) : undefined);
+  const varying = keys.filter((k) => attrs.some((a) => valueOf(a, k) !== valueOf(attrs[0], k)));
+  return series.map((s, i) => ({
+    s, label: varying.filter((k) => k in attrs[i]).map((k) => `${k}=${valueOf(attrs[i], k)}`).join(', ') || '(no attributes)',
+  })).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+// The attributes every series shares (said once instead of in each label).
+export function commonAttributes(series) {
+  if (series.length < 2) return {};
+  const attrs = seriesAttrs(series);
+  const out = {};
+  for (const [k, v] of Object.entries(attrs[0])) {
+    if (attrs.every((a) => k in a && fmtValue(a[k]) === fmtValue(v))) out[k] = v;
+  }
+  return out;
+}
+
+// Percentiles drawn for a histogram: the URL's choice, else all three for
+// one series and p99 for several (three lines per series do not read).
+export const PCT_CHOICES = [
+  { id: '50', label: 'p50' }, { id: '90', label: 'p90' }, { id: '99', label: 'p99' },
+  { id: '50,99', label: 'p50 + p99' }, { id: '50,90,99', label: 'all' },
+];
+export function percentilesShown(param, seriesCount) {
+  const c = PCT_CHOICES.find((x) => x.id === param);
+  if (c) return c.id.split(',').map(Number);
+  return seriesCount === 1 ? [50, 90, 99] : [99];
+}
+const QUANTILE_DASH = { 50: [2, 3], 90: [6, 3], 99: undefined };
+
+// Data spans shorter than this are read point by point when fitted.
+const FIT_RAW_MS = 30 * 60e3;
+
+// The earliest point time of the series (unix ns string), or undefined.
+function firstPointNs(series) {
+  let min = null;
+  for (const s of series || []) for (const p of s.points || []) {
+    const t = nsBig(p.timeUnixNano);
+    if (t > 0n && (min === null || t < min)) min = t;
+  }
+  return min === null ? undefined : min.toString();
+}
+
 function exemplarsOf(series) {
   const out = [];
   for (const e of series.exemplars || []) out.push(e);
@@ -83,6 +141,8 @@ export function mount(root, { params, signal }) {
   const view = params.get('view') === 'table' ? 'table' : 'chart';
   const wantRate = params.get('rate') !== '0';
   const groupBy = params.get('groupBy') || '';
+  const pctParam = params.get('pct') || '';
+  const fitParam = params.get('fit') || '';
   const attrs = params.getAll('attr');
   const textFilter = params.get('find') || '';
   const range = timeRange(params);
@@ -151,7 +211,7 @@ export function mount(root, { params, signal }) {
         list.map((m) => {
           const active = cur && m.name === cur.name && m.service === cur.service && (m.scope || '') === (cur.scope || '');
           return h('a', {
-            class: ['metric-item', active && 'active'], href: withParams({ metric: m.name, mservice: m.service, scope: m.scope || null, groupBy: null, attr: null, rate: null }),
+            class: ['metric-item', active && 'active'], href: withParams({ metric: m.name, mservice: m.service, scope: m.scope || null, groupBy: null, attr: null, rate: null, pct: null, fit: null }),
             dataset: { nav: '', metric: m.name }, title: m.description || m.name,
           },
           h('span', { class: 'metric-name ellipsis' }, m.name),
@@ -175,6 +235,8 @@ export function mount(root, { params, signal }) {
       h('a', { class: ['seg-btn', wantRate && 'active'], href: withParams({ rate: null }), dataset: { nav: '', testid: 'show-rate' } }, 'Rate /s'),
       h('a', { class: ['seg-btn', !wantRate && 'active'], href: withParams({ rate: '0' }), dataset: { nav: '', testid: 'show-total' } }, 'Total')) : null;
     const groupSel = h('span', { class: 'groupby' });
+    const pctSel = h('span', { class: 'pctsel' });
+    const fitSel = h('span', { class: 'fitsel' });
     const attrEd = attrFilterEditor(attrs, (list) => setParams({ attr: list }), { placeholder: 'filter: key=value' });
     replace(mainEl,
       h('div', { class: 'metric-head' },
@@ -186,22 +248,41 @@ export function mount(root, { params, signal }) {
           h('span', { class: 'muted' }, serviceDot(m.service), ` ${m.service}`, m.scope ? ` · ${m.scope}` : ''),
           h('span', { class: 'muted' }, `${fmtCount(m.seriesCount)} series · last seen ${fmtAgo(m.lastSeenUnixNano)}`)),
         m.description ? h('p', { class: 'metric-desc' }, m.description) : null),
-      h('div', { class: 'filterbar' }, viewSel, rateSel, groupSel, attrEd),
+      h('div', { class: 'filterbar' }, viewSel, rateSel, fitSel, groupSel, pctSel, attrEd),
       chartBox, extra);
     if (chart) { chart.destroy(); chart = null; }
 
-    const step = chooseStep(range.endMs - range.startMs);
+    const fetchSeries = (q) => apiGet(`/metrics/${encodeURIComponent(m.name)}/series`, {
+      service: m.service, ...rangeParams(params), attr: attrs, groupBy, ...q,
+    }, { signal });
+    let step = chooseStep(range.endMs - range.startMs);
     let body;
+    let fitted = false;
+    let xRange = [range.startMs / 1000, range.endMs / 1000];
     try {
-      body = await apiGet(`/metrics/${encodeURIComponent(m.name)}/series`, {
-        service: m.service, ...rangeParams(params),
-        step: stepText(step), attr: attrs, groupBy,
-      }, { signal });
+      body = await fetchSeries({ step: stepText(step) });
+      // fitted to the data: read again over the data's own span, finer
+      // (every reported point when it is short: a step finer than the
+      // reporting interval would crowd a whole interval's increase into it)
+      const first = firstPointNs(body.series);
+      const ext = extentOf((body.series || []).flatMap((x) => (x.points || []).map((p) => nsToMs(p.timeUnixNano))));
+      if (ext && shouldFit(fitParam, [ext[0], ext[1] + step * 1000], range)) {
+        const endMs = Math.min(range.endMs + 1, ext[1] + step * 1000);
+        step = endMs - ext[0] <= FIT_RAW_MS ? 0 : chooseStep(endMs - ext[0]);
+        const again = await fetchSeries({ start: first, end: msToNs(endMs), step: step ? stepText(step) : undefined });
+        const ext2 = extentOf((again.series || []).flatMap((x) => (x.points || []).map((p) => nsToMs(p.timeUnixNano))));
+        if (ext2) {
+          body = again;
+          fitted = true;
+          xRange = fittedRange(ext2);
+        }
+      }
     } catch (e) {
       if (e.name === 'AbortError') return;
       replace(chartBox, errorState(e, 'metric series', { retry: loadSeries }));
       return;
     }
+    if (view !== 'table') replace(fitSel, fitToggle(fitted));
     if (cur !== m) return;
     const series = Array.isArray(body.series) ? body.series : [];
     // group-by choices: every attribute key seen
@@ -219,16 +300,16 @@ export function mount(root, { params, signal }) {
     }
     const fmt = (v) => fmtUnit(v, unit, { rate: rateMode });
     const tSec = (p) => nsToMs(p.timeUnixNano) / 1000;
+    const named = labelSeries(series, m.name);
+    const hist = isHistogram(m.type);
+    const qs = hist ? percentilesShown(pctParam, named.length) : [];
     const lines = [];
     const stats = [];
-    series.forEach((s, i) => {
-      const label = attrLabel(s.attributes, series.length === 1 ? m.name : '(no attributes)');
-      const ci = colorIndex(label) + i;
+    named.forEach(({ s, label }, ci) => {
       const pts = s.points || [];
-      if (isHistogram(m.type)) {
-        const dashes = { 50: [2, 3], 90: [6, 3], 99: undefined };
-        for (const q of [50, 90, 99]) {
-          lines.push({ label: `${label} p${q}`, colorIndex: ci, dash: dashes[q], points: pts.map((p) => [tSec(p), pct(p, q)]) });
+      if (hist) {
+        for (const q of qs) {
+          lines.push({ label: qs.length > 1 ? `${label} p${q}` : label, colorIndex: ci, dash: qs.length > 1 ? QUANTILE_DASH[q] : undefined, points: pts.map((p) => [tSec(p), pct(p, q)]) });
         }
         // over the whole range: buckets summed (the API answers per-step
         // increments), percentiles estimated from them
@@ -248,6 +329,13 @@ export function mount(root, { params, signal }) {
         stats.push({ label, ci, cells: [fmt(lastV), vals.length ? fmt(Math.min(...vals)) : '—', vals.length ? fmt(Math.max(...vals)) : '—', vals.length ? fmt(vals.reduce((a, b) => a + b, 0) / vals.length) : '—'] });
       }
     });
+    const common = commonAttributes(series);
+    if (hist) {
+      replace(pctSel, h('span', { class: 'inline-label' }, 'Percentiles',
+        h('span', { class: 'seg', role: 'group', 'aria-label': 'Percentiles' }, PCT_CHOICES.map((c) => h('a', {
+          class: ['seg-btn', c.id === qs.join(',') && 'active'], href: withParams({ pct: c.id }), dataset: { nav: '', testid: `pct-${c.id}` },
+        }, c.label)))));
+    }
     const exemplars = [];
     for (const s of series) for (const e of exemplarsOf(s)) exemplars.push({ ...e, t: nsToMs(e.timeUnixNano) / 1000, v: e.value });
 
@@ -262,18 +350,30 @@ export function mount(root, { params, signal }) {
       replace(chartBox, dataTable(m, series, rateMode, unit));
     } else {
       replace(chartBox);
+      const shared = Object.keys(common).sort();
+      if (shared.length) {
+        chartBox.appendChild(h('div', { class: 'common-attrs small', dataset: { testid: 'common-attrs' } },
+          h('span', { class: 'muted' }, 'Every series: '), h('span', { class: 'mono' }, attrLabel(common))));
+      }
+      if (hist) {
+        const style = { 50: 'dotted', 90: 'dashed', 99: 'solid' };
+        const what = qs.length > 1 ? qs.map((q) => `p${q} (${style[q]})`).join(', ') : `p${qs[0]}`;
+        chartBox.appendChild(h('div', { class: 'chart-caption muted small', dataset: { testid: 'chart-caption' } },
+          `${what} of ${named.length > 1 ? 'each series' : 'the series'}, ${step ? `per ${stepText(step)} step` : 'per reported point'}`));
+      }
       const holder = h('div', { class: 'chart-holder' });
       chartBox.appendChild(holder);
       const c = await lineChart(holder, {
         lines, exemplars, format: isHistogram(m.type) ? (v) => fmtUnit(v, unit) : fmt,
         axisFormat: (v) => fmtAxis(v, unit, { rate: rateMode }),
         yLabel: axisTitle(unit, { rate: rateMode }),
-        xRange: [range.startMs / 1000, range.endMs / 1000],
+        xRange,
         onExemplar: (e) => navigate(pageLink(`/traces/${e.traceId}`, { span: e.spanId })),
       });
       if (cur !== m || !chartBox.isConnected) { c.destroy(); return; }
       chart = c;
-      if (rateMode) chartBox.appendChild(h('div', { class: 'muted small' }, `Rate per second of ${m.name}, step ${stepText(step)}.`));
+      if (rateMode) chartBox.appendChild(h('div', { class: 'muted small' }, `Rate per second of ${m.name}, ${step ? `step ${stepText(step)}` : 'between reported points'}.`));
+      if (fitted) chartBox.appendChild(h('div', { class: 'muted small', dataset: { testid: 'fit-note' } }, `Fitted to the data: ${fmtDuration((xRange[1] - xRange[0]) * 1e9)} of ${range.label.toLowerCase()}.`));
     }
     const parts = [section(isHistogram(m.type) ? `Series (over ${range.label.toLowerCase()})` : 'Series', statTable)];
     if (isHistogram(m.type)) {

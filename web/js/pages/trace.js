@@ -4,11 +4,11 @@
 // The waterfall is virtualised, so a 10,000-span trace stays responsive.
 import { h, icon, replace } from '../dom.js';
 import { apiGet } from '../api.js';
-import { navigate, pageLink, withParams } from '../state.js';
+import { addFilterLink, navigate, pageLink, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { serviceClass } from '../colors.js';
 import {
-  attrTable, emptyState, errorState, fieldTable, idWithCopy, loadingState, section, serviceChip,
+  attrCondition, attrTable, emptyState, errorState, fieldTable, idWithCopy, loadingState, section, serviceChip,
 } from '../components.js';
 import {
   bodyText, fmtCount, fmtDuration, fmtTime, fmtTimeFull, nsBig, severityClass, severityLabel, shortId,
@@ -65,6 +65,37 @@ export function buildTree(spans) {
   return { nodes, roots, start: start ?? 0n, end: end ?? 0n };
 }
 
+function hostOf(url) {
+  if (typeof url !== 'string' || !url) return null;
+  try { return new URL(url).host || null; } catch { return null; }
+}
+
+// Where an outgoing call (a CLIENT or PRODUCER span) went: the callee's
+// service when its span is a child in the trace, else the peer the client
+// recorded (server.address:server.port; the older net.peer.*; the host of
+// url.full), else the messaging destination or database system.
+// {text, service, address, callee (the child node)} or null.
+export function callTarget(n) {
+  const s = n.span;
+  const kind = kindName(s.kind);
+  if (kind !== 'CLIENT' && kind !== 'PRODUCER') return null;
+  const a = s.attributes || {};
+  const callee = n.children.find((c) => c.span.service !== s.service || ['SERVER', 'CONSUMER'].includes(kindName(c.span.kind)));
+  const host = a['server.address'] ?? a['net.peer.name'] ?? a['net.peer.ip'] ?? null;
+  const port = a['server.port'] ?? a['net.peer.port'] ?? null;
+  let address = null;
+  if (host !== null && host !== '') {
+    const hs = String(host).includes(':') && port !== null ? `[${host}]` : String(host);
+    address = port !== null && port !== '' ? `${hs}:${port}` : hs;
+  } else {
+    address = hostOf(a['url.full'] ?? a['http.url']);
+  }
+  const other = a['messaging.destination.name'] ?? a['db.system.name'] ?? a['db.system'] ?? null;
+  const service = callee ? callee.span.service : null;
+  const text = service || address || (other !== null ? String(other) : null);
+  return text ? { text, service, address, callee: callee || null } : null;
+}
+
 // The rows shown: a depth-first walk that skips collapsed subtrees.
 export function flatten(roots, collapsed) {
   const out = [];
@@ -76,6 +107,8 @@ export function flatten(roots, collapsed) {
   }
   return out;
 }
+
+const targetTitle = (t) => (t.service && t.address ? `${t.service} (${t.address})` : t.text);
 
 export function mount(root, { args, params, signal }) {
   const traceId = String(args.traceId || '').toLowerCase();
@@ -201,10 +234,12 @@ export function mount(root, { args, params, signal }) {
   }
 
   function setTab(t) {
+    const other = t !== tab;
     tab = t;
     navigate(withParams({ tab: t === 'logs' ? 'logs' : null }), { replace: true, silent: true });
     drawTabs();
     drawPanel();
+    if (other) panel.scrollTop = 0;
   }
 
   function setAll(collapse) {
@@ -258,10 +293,13 @@ export function mount(root, { args, params, signal }) {
       name.appendChild(h('span', { class: 'wf-toggle-space' }));
     }
     name.appendChild(h('span', { class: `wf-svc ${svc}` }));
-    name.appendChild(h('span', { class: 'wf-label ellipsis', title: `${s.service}: ${s.name}` },
+    const target = callTarget(n);
+    name.appendChild(h('span', { class: 'wf-label ellipsis', title: `${s.service}: ${s.name}${target ? ` → ${targetTitle(target)}` : ''}` },
       err ? icon('alert', 'err-icon') : null,
       h('span', { class: 'wf-service' }, s.service),
-      h('span', { class: 'wf-span-name' }, s.name)));
+      h('span', { class: 'wf-span-name' }, s.name),
+      target ? h('span', { class: 'wf-target', dataset: { testid: 'call-target' } },
+        '→ ', target.service ? h('span', { class: `dot ${serviceClass(target.service)}` }) : null, target.text) : null));
     const lc = logCountFor(s.spanId);
     if (lc) name.appendChild(h('span', { class: 'wf-logs', title: `${lc} log${lc === 1 ? '' : 's'}` }, String(lc)));
 
@@ -296,6 +334,7 @@ export function mount(root, { args, params, signal }) {
   }
 
   function select(id) {
+    const other = id !== selId || (id && tab !== 'span');
     selId = id;
     if (id) tab = 'span';
     navigate(withParams({ span: id || null, tab: tab === 'logs' ? 'logs' : null }), { replace: true, silent: true });
@@ -304,6 +343,8 @@ export function mount(root, { args, params, signal }) {
     if (i >= 0) vl.scrollToIndex(i);
     drawTabs();
     drawPanel();
+    // another span starts at its top (name, status), not where the last one was scrolled to
+    if (other) panel.scrollTop = 0;
   }
 
   function drawPanel() {
@@ -322,6 +363,7 @@ export function mount(root, { args, params, signal }) {
     const parent = s.parentSpanId ? tree.nodes.get(s.parentSpanId) : null;
     const st = statusName(s.status);
     const dur = Number(nsBig(s.endTimeUnixNano) - nsBig(s.startTimeUnixNano));
+    const target = callTarget(n);
     return h('div', { class: 'span-detail', dataset: { testid: 'span-detail' } },
       h('div', { class: 'detail-head' },
         h('span', { class: `wf-svc ${serviceClass(s.service)}` }),
@@ -342,11 +384,15 @@ export function mount(root, { args, params, signal }) {
         ['Start', h('span', { title: fmtTimeFull(s.startTimeUnixNano) }, `+${fmtDuration(offset(s.startTimeUnixNano))}  ·  ${fmtTime(s.startTimeUnixNano, { date: 'always' })}`)],
         ['Duration', fmtDuration(dur)],
         ['Kind', kindName(s.kind)],
+        target ? ['Calls', target.callee ? h('a', {
+          href: withParams({ span: target.callee.span.spanId }), dataset: { testid: 'span-callee' },
+          onclick: (e) => { e.preventDefault(); select(target.callee.span.spanId); },
+        }, targetTitle(target)) : targetTitle(target)] : null,
         ['Status', s.status && s.status.message ? `${st}: ${s.status.message}` : st],
         s.traceState ? ['Trace state', s.traceState] : null,
       ])),
       section('Attributes', attrTable(s.attributes, {
-        filterHref: (k, v) => pageLink('/traces', { attr: `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}` }),
+        grouped: true, filterHref: (k, v) => addFilterLink('/traces', attrCondition(k, v)),
       })),
       section(`Events (${(s.events || []).length})`, (s.events || []).length === 0 ? h('div', { class: 'muted small' }, 'No events')
         : h('ol', { class: 'events' }, s.events.map((ev) => h('li', { class: ['event', /exception/i.test(ev.name) && 'exc'] },
@@ -358,7 +404,7 @@ export function mount(root, { args, params, signal }) {
             l.traceId === traceId ? `this trace, span ${shortId(l.spanId)}` : `trace ${shortId(l.traceId)} · span ${shortId(l.spanId)}`),
           attrTable(l.attributes, { empty: '' }))))),
       section(`Logs of this span (${logCountFor(s.spanId)})`, logsView(s.spanId)),
-      section('Resource', attrTable(s.resource && s.resource.attributes)),
+      section('Resource', attrTable(s.resource && s.resource.attributes, { grouped: true })),
       section('Scope', fieldTable([['Name', (s.scope && s.scope.name) || '—'], ['Version', (s.scope && s.scope.version) || '—']])));
   }
 

@@ -1,13 +1,18 @@
 // traces.js - trace search (service, span name, attributes, duration range,
-// errors only, text, time range) and the result list with service chips,
-// span and error counts and a duration bar relative to the slowest; new
-// traces arrive live.
+// errors only, text, time range): a duration scatter plot of the results
+// over time (a click opens the trace), and the list with service chips,
+// span and error counts and a duration bar relative to the slowest,
+// sortable by start, duration, spans and errors, or grouped by root
+// operation; new traces arrive live.
 import { h, icon, replace } from '../dom.js';
 import { apiGet, getServices } from '../api.js';
-import { navigate, pageLink, rangeParams, setParams, timeRange } from '../state.js';
+import { navigate, pageLink, rangeParams, rememberSearch, setParams, timeRange, withParams } from '../state.js';
 import { subscribeLive } from '../live.js';
 import { attrFilterEditor, emptyState, errorState, loadingState, onboarding, select, serviceChip } from '../components.js';
-import { fmtCount, fmtDuration, fmtTime, fmtTimeFull } from '../format.js';
+import { fmtCount, fmtDuration, fmtTime, fmtTimeFull, nsBig } from '../format.js';
+import { mergeByTime } from '../order.js';
+import { durationScatter } from '../scatter.js';
+import { fitToggle } from '../timefit.js';
 
 const PAGE = 100;
 const DURATION_RE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^\d+$/;
@@ -23,8 +28,51 @@ export function traceServices(t) {
     || (Number(b.s.spanCount) || 0) - (Number(a.s.spanCount) || 0) || a.i - b.i).map((x) => x.s);
 }
 
+const startOf = (t) => nsBig(t.startTimeUnixNano);
+// Newest start first; equal starts keep their order (Array.sort is stable).
+const byStartDesc = (list) => [...list].sort((a, b) => (startOf(b) > startOf(a) ? 1 : startOf(b) < startOf(a) ? -1 : 0));
+
+// Orders of the result list: the API's (start time, newest first) and
+// client-side ones over the traces loaded.
+export const SORTS = [
+  { id: '', label: 'Started', key: null },
+  { id: 'duration', label: 'Duration', key: (t) => Number(t.durationNs) || 0 },
+  { id: 'spans', label: 'Spans', key: (t) => Number(t.spanCount) || 0 },
+  { id: 'errors', label: 'Errors', key: (t) => Number(t.errorCount) || 0 },
+];
+
+// traces in the API's order, sorted by `sort` (an id of SORTS) in `dir`;
+// ties keep the API's order (newest first).
+export function sortTraces(traces, sort, dir) {
+  const s = SORTS.find((x) => x.id === sort) || SORTS[0];
+  if (!s.key) return dir === 'asc' ? [...traces].reverse() : [...traces];
+  const sign = dir === 'asc' ? 1 : -1;
+  return traces.map((t, i) => ({ t, i, k: s.key(t) })).sort((a, b) => sign * (a.k - b.k) || a.i - b.i).map((x) => x.t);
+}
+
+// Traces grouped by root operation (root service and name): count, traces
+// with errors, median and slowest duration, latest start; most traces first.
+export function groupByRoot(traces) {
+  const groups = new Map();
+  for (const t of traces) {
+    const key = `${t.rootService ?? ''}\u0000${t.rootName ?? ''}`;
+    if (!groups.has(key)) groups.set(key, { service: t.rootService || '', name: t.rootName || '', traces: [] });
+    groups.get(key).traces.push(t);
+  }
+  return [...groups.values()].map((g) => {
+    const d = g.traces.map((t) => Number(t.durationNs) || 0).sort((a, b) => a - b);
+    return {
+      service: g.service, name: g.name, count: g.traces.length,
+      errors: g.traces.filter((t) => Number(t.errorCount) > 0).length,
+      p50: d[Math.floor((d.length - 1) / 2)], max: d[d.length - 1],
+      latest: g.traces.reduce((m, t) => (nsBig(t.startTimeUnixNano) > m ? nsBig(t.startTimeUnixNano) : m), 0n).toString(),
+    };
+  }).sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export function mount(root, { params, signal }) {
   document.title = 'Traces · loupe';
+  rememberSearch('/traces', params);
   const f = {
     service: params.get('service') || '',
     name: params.get('name') || '',
@@ -36,9 +84,17 @@ export function mount(root, { params, signal }) {
   };
   const range = timeRange(params);
   let live = params.get('live') !== '0' && range.relative;
+  const sort = SORTS.some((x) => x.id === params.get('sort')) ? params.get('sort') : '';
+  const dir = params.get('dir') === 'asc' ? 'asc' : 'desc';
+  const grouped = params.get('group') === 'root';
+  const fitParam = params.get('fit') || '';
+  // sorting and grouping are over the traces loaded: load as many as one page holds
+  const pageSize = sort || grouped ? 1000 : PAGE;
   let traces = [];
+  let shown = [];
+  let scatter = null;
   let nextCursor = null;
-  let sel = -1;
+  let selId = '';
   let sub = null;
   let loaded = false;
 
@@ -92,12 +148,18 @@ export function mount(root, { params, signal }) {
   }, icon(live ? 'pause' : 'play'), live ? 'Pause' : 'Resume live');
   const countEl = h('span', { class: 'muted count', dataset: { testid: 'trace-count' } });
   const listEl = h('div', { class: 'trace-list-wrap' }, loadingState('Searching traces…'));
+  const plotEl = h('div', { class: 'scatter-wrap' });
+  const viewSel = h('div', { class: 'seg', role: 'group', 'aria-label': 'Show' },
+    h('a', { class: ['seg-btn', !grouped && 'active'], href: withParams({ group: null }), dataset: { nav: '', testid: 'view-traces' } }, 'Traces'),
+    h('a', { class: ['seg-btn', grouped && 'active'], href: withParams({ group: 'root' }), dataset: { nav: '', testid: 'view-groups' } }, 'By root operation'));
   const more = h('div', { class: 'list-foot' });
 
   root.appendChild(h('div', { class: 'page page-traces' },
     h('div', { class: 'page-head' }, h('h1', null, 'Traces'), countEl, h('span', { class: 'spacer' }),
       h('span', { class: ['live-state', live && 'on'], dataset: { testid: 'live-state' } }, live ? 'Live' : 'Paused'), liveBtn),
     form,
+    plotEl,
+    h('div', { class: 'list-bar' }, viewSel),
     listEl, more));
 
   function apiParams(extra) {
@@ -110,7 +172,7 @@ export function mount(root, { params, signal }) {
   async function load() {
     let body;
     try {
-      body = await apiGet('/traces', apiParams({ limit: PAGE }), { signal });
+      body = await apiGet('/traces', apiParams({ limit: pageSize }), { signal });
     } catch (e) {
       if (e.name === 'AbortError') return;
       replace(listEl, errorState(e, 'trace search', { retry: load }));
@@ -128,7 +190,7 @@ export function mount(root, { params, signal }) {
     if (!nextCursor) return;
     replace(more, loadingState('Loading more…'));
     try {
-      const body = await apiGet('/traces', apiParams({ limit: PAGE, cursor: nextCursor }), { signal });
+      const body = await apiGet('/traces', apiParams({ limit: pageSize, cursor: nextCursor }), { signal });
       const seen = new Set(traces.map((t) => t.traceId));
       traces = traces.concat((body.traces || []).filter((t) => !seen.has(t.traceId)));
       nextCursor = body.nextCursor || null;
@@ -140,12 +202,12 @@ export function mount(root, { params, signal }) {
     await draw();
   }
 
-  // Live: re-read the first page; new traces go on top, updated ones (more
-  // spans arrived) are replaced in place.
+  // Live: re-read the first page; new traces are merged in by start time
+  // (the API's order), updated ones (more spans arrived) are replaced.
   async function head() {
     if (!loaded) return;
     let body;
-    try { body = await apiGet('/traces', apiParams({ limit: PAGE }), { signal }); } catch { return; }
+    try { body = await apiGet('/traces', apiParams({ limit: pageSize }), { signal }); } catch { return; }
     const byId = new Map(traces.map((t, i) => [t.traceId, i]));
     const fresh = [];
     let changed = false;
@@ -154,16 +216,87 @@ export function mount(root, { params, signal }) {
       if (i === undefined) fresh.push(t);
       else if (JSON.stringify(traces[i]) !== JSON.stringify(t)) { traces[i] = t; changed = true; }
     }
-    if (fresh.length === 0 && !changed) return;
-    const selId = traces[sel] && traces[sel].traceId;
-    traces = fresh.concat(traces);
-    if (selId) sel = traces.findIndex((t) => t.traceId === selId);
-    await draw(new Set(fresh.map((t) => t.traceId)));
+    // an update can move a trace's start (an earlier span arrived)
+    if (changed) traces = byStartDesc(traces);
+    const merged = mergeByTime(traces, fresh, startOf, { complete: !nextCursor });
+    if (merged.added.length === 0 && !changed) return;
+    traces = merged.items;
+    await draw(new Set(merged.added.map((t) => t.traceId)));
+  }
+
+  function drawScatter() {
+    if (scatter) scatter.destroy();
+    scatter = durationScatter(traces, { range, fitParam, onOpen: (t) => navigate(pageLink(`/traces/${t.traceId}`)) });
+    replace(plotEl,
+      h('div', { class: 'scatter-head' },
+        h('span', { class: 'muted small' }, `Duration of ${fmtCount(traces.length)} trace${traces.length === 1 ? '' : 's'} over time; click a point to open its trace`),
+        h('span', { class: 'spacer' }), fitToggle(scatter.fitted)),
+      scatter.el);
+  }
+
+  const sortHead = (id, label, cls) => {
+    const active = sort === id;
+    const next = active ? (dir === 'desc' ? 'asc' : 'desc') : 'desc';
+    return h('th', { class: cls, 'aria-sort': active ? (dir === 'desc' ? 'descending' : 'ascending') : 'none' },
+      h('a', {
+        href: withParams({ sort: id || null, dir: next === 'desc' ? null : 'asc' }), class: ['sort-link', active && 'active'],
+        dataset: { nav: '', testid: `sort-${id || 'time'}` }, title: `Sort by ${label.toLowerCase()}`,
+      }, label, active ? h('span', { class: 'sort-arrow', 'aria-hidden': 'true' }, dir === 'desc' ? '↓' : '↑') : null));
+  };
+
+  function traceTable(freshIds) {
+    const slowest = shown.reduce((m, t) => Math.max(m, Number(t.durationNs) || 0), 0) || 1;
+    const rows = shown.map((t) => {
+      const services = traceServices(t);
+      const bar = h('span', { class: ['dur-bar', Number(t.errorCount) > 0 && 'err'] });
+      bar.style.width = `${Math.max(0.5, (100 * (Number(t.durationNs) || 0)) / slowest)}%`;
+      const href = pageLink(`/traces/${t.traceId}`);
+      return h('tr', {
+        class: ['trace-row', t.traceId === selId && 'selected', freshIds.has(t.traceId) && 'fresh', Number(t.errorCount) > 0 && 'has-error'],
+        dataset: { traceId: t.traceId },
+        onclick: (e) => { if (!(e.target instanceof Element && e.target.closest('a'))) navigate(href); },
+      },
+      h('td', { class: 'mono nowrap', title: fmtTimeFull(t.startTimeUnixNano) }, fmtTime(t.startTimeUnixNano)),
+      h('td', { class: 'root-cell' },
+        h('a', { href, dataset: { nav: '', testid: 'trace-link' }, class: 'root-name' }, t.rootName || '(missing root span)'),
+        h('div', { class: 'chips' }, services.map((x) => serviceChip(x.name, { count: x.spanCount })))),
+      h('td', { class: 'num' }, fmtCount(t.spanCount)),
+      h('td', { class: ['num', Number(t.errorCount) > 0 && 'err-text'] }, Number(t.errorCount) > 0 ? h('span', { class: 'err-badge' }, icon('alert'), fmtCount(t.errorCount)) : '0'),
+      h('td', { class: 'dur-cell' }, h('div', { class: 'dur-wrap' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs)))));
+    });
+    return h('table', { class: 'table trace-table', dataset: { testid: 'trace-table' } },
+      h('thead', null, h('tr', null, sortHead('', 'Started'), h('th', null, 'Root span and services'), sortHead('spans', 'Spans', 'num'),
+        sortHead('errors', 'Errors', 'num'), sortHead('duration', 'Duration', 'dur-head'))),
+      h('tbody', null, rows));
+  }
+
+  function groupTable() {
+    const groups = groupByRoot(traces);
+    return h('table', { class: 'table trace-table group-table', dataset: { testid: 'trace-groups' } },
+      h('thead', null, h('tr', null, h('th', null, 'Root operation'), h('th', { class: 'num' }, 'Traces'), h('th', { class: 'num' }, 'With errors'),
+        h('th', { class: 'num' }, 'Median'), h('th', { class: 'num' }, 'Slowest'), h('th', null, 'Latest'))),
+      h('tbody', null, groups.map((g) => {
+        const href = withParams({ group: null, service: g.service, name: g.name, sort: null, dir: null });
+        return h('tr', {
+          class: ['trace-row', 'group-row', g.errors > 0 && 'has-error'], dataset: { service: g.service, name: g.name },
+          onclick: (e) => { if (!(e.target instanceof Element && e.target.closest('a'))) navigate(href); },
+        },
+        h('td', { class: 'root-cell' }, h('div', { class: 'chips' }, serviceChip(g.service),
+          h('a', { href, dataset: { nav: '', testid: 'group-link' }, class: 'root-name', title: 'The traces of this operation' }, g.name || '(missing root span)'))),
+        h('td', { class: 'num' }, fmtCount(g.count)),
+        h('td', { class: ['num', g.errors > 0 && 'err-text'] }, fmtCount(g.errors)),
+        h('td', { class: 'num mono' }, fmtDuration(g.p50)),
+        h('td', { class: 'num mono' }, fmtDuration(g.max)),
+        h('td', { class: 'mono nowrap', title: fmtTimeFull(g.latest) }, fmtTime(g.latest)));
+      })));
   }
 
   async function draw(freshIds = new Set()) {
     countEl.textContent = `${fmtCount(traces.length)}${nextCursor ? '+' : ''} trace${traces.length === 1 ? '' : 's'}`;
     if (traces.length === 0) {
+      if (scatter) { scatter.destroy(); scatter = null; }
+      replace(plotEl);
+      shown = [];
       let anyService = true;
       if (!hasFilters) { try { anyService = (await getServices({ signal })).some((s) => Number(s.spanCount) > 0); } catch { anyService = true; } }
       replace(listEl, hasFilters
@@ -174,49 +307,39 @@ export function mount(root, { params, signal }) {
       replace(more);
       return;
     }
-    const slowest = traces.reduce((m, t) => Math.max(m, Number(t.durationNs) || 0), 0) || 1;
-    const rows = traces.map((t, i) => {
-      const services = traceServices(t);
-      const bar = h('span', { class: ['dur-bar', Number(t.errorCount) > 0 && 'err'] });
-      bar.style.width = `${Math.max(0.5, (100 * (Number(t.durationNs) || 0)) / slowest)}%`;
-      const href = pageLink(`/traces/${t.traceId}`);
-      return h('tr', {
-        class: ['trace-row', i === sel && 'selected', freshIds.has(t.traceId) && 'fresh', Number(t.errorCount) > 0 && 'has-error'],
-        dataset: { traceId: t.traceId },
-        onclick: (e) => { if (!(e.target instanceof Element && e.target.closest('a'))) navigate(href); },
-      },
-      h('td', { class: 'mono nowrap', title: fmtTimeFull(t.startTimeUnixNano) }, fmtTime(t.startTimeUnixNano)),
-      h('td', { class: 'root-cell' },
-        h('a', { href, dataset: { nav: '', testid: 'trace-link' }, class: 'root-name' }, t.rootName || '(missing root span)'),
-        h('div', { class: 'chips' }, services.map((s) => serviceChip(s.name, { count: s.spanCount })))),
-      h('td', { class: 'num' }, fmtCount(t.spanCount)),
-      h('td', { class: ['num', Number(t.errorCount) > 0 && 'err-text'] }, Number(t.errorCount) > 0 ? h('span', { class: 'err-badge' }, icon('alert'), fmtCount(t.errorCount)) : '0'),
-      h('td', { class: 'dur-cell' }, h('div', { class: 'dur-wrap' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs)))));
-    });
-    replace(listEl, h('table', { class: 'table trace-table', dataset: { testid: 'trace-table' } },
-      h('thead', null, h('tr', null, h('th', null, 'Started'), h('th', null, 'Root span and services'), h('th', { class: 'num' }, 'Spans'),
-        h('th', { class: 'num' }, 'Errors'), h('th', { class: 'dur-head' }, 'Duration'))),
-      h('tbody', null, rows)));
+    drawScatter();
+    shown = grouped ? [] : sortTraces(traces, sort, dir);
+    const partial = nextCursor && (sort || grouped) ? h('div', { class: 'muted small list-note', dataset: { testid: 'sort-note' } },
+      `${grouped ? 'Grouped' : 'Sorted'} among the ${fmtCount(traces.length)} newest traces of this search; load more or narrow it for the rest.`) : null;
+    replace(listEl, partial, grouped ? groupTable() : traceTable(freshIds));
     replace(more, nextCursor ? h('button', { type: 'button', class: 'btn', onclick: loadMore, dataset: { testid: 'load-more' } }, 'Load more') : null);
   }
 
   function mark() {
     const rows = listEl.querySelectorAll('tr.trace-row');
-    rows.forEach((r, i) => r.classList.toggle('selected', i === sel));
-    if (rows[sel]) rows[sel].scrollIntoView({ block: 'nearest' });
+    rows.forEach((r) => r.classList.toggle('selected', r.dataset.traceId === selId));
+    const el = [...rows].find((r) => r.dataset.traceId === selId);
+    if (el) el.scrollIntoView({ block: 'nearest' });
+  }
+
+  function move(d) {
+    if (!shown.length) return;
+    const i = shown.findIndex((t) => t.traceId === selId);
+    selId = shown[i < 0 ? (d > 0 ? 0 : shown.length - 1) : Math.max(0, Math.min(shown.length - 1, i + d))].traceId;
+    mark();
   }
 
   if (live) sub = subscribeLive({ events: 'traces', ...apiParams({}), start: undefined }, head, { pollMs: 3000 });
   load();
 
   return {
-    unmount() { if (sub) sub.stop(); },
+    unmount() { if (sub) sub.stop(); if (scatter) scatter.destroy(); },
     refresh: () => (live ? head() : load()),
     keys: {
-      next: () => { if (traces.length) { sel = Math.min(traces.length - 1, sel + 1); mark(); } },
-      prev: () => { if (traces.length) { sel = Math.max(0, sel - 1); mark(); } },
-      open: () => { const t = traces[sel]; if (t) navigate(pageLink(`/traces/${t.traceId}`)); },
-      escape: () => { sel = -1; mark(); },
+      next: () => move(1),
+      prev: () => move(-1),
+      open: () => { if (selId) navigate(pageLink(`/traces/${selId}`)); },
+      escape: () => { selId = ''; mark(); },
     },
   };
 }
