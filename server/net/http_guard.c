@@ -176,6 +176,11 @@ void http_guard_log(http_guard *g, const char *msg) {
         atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
 }
 
+void http_guard_count_refused(http_guard *g) {
+    if (g != NULL)
+        atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
+}
+
 typedef struct http_guard_sum {
     size_t total;
 } http_guard_sum;

@@ -63,6 +63,10 @@ void http_guard_completed(struct MHD_Connection *c);
  * message. */
 void http_guard_log(http_guard *g, const char *msg);
 
+/* Counts one connection refused past the connection limit that
+ * libmicrohttpd did not log (MHD_add_connection() with every worker full). */
+void http_guard_count_refused(http_guard *g);
+
 /* Returns 1 when the request line and headers of c fit in max bytes (each
  * header counted as name + value + 4), else counts the request and returns
  * 0 (the caller answers 431). */

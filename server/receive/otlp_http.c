@@ -870,6 +870,23 @@ fail_after_alloc:
     return -1;
 }
 
+int otlp_http_adopt(otlp_http *h, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+    /* With a thread pool, libmicrohttpd queues the socket for a worker with
+     * room and wakes it (the daemon has an inter-thread channel: suspend and
+     * resume need one too); the worker checks the limit again under its
+     * lock. */
+    if (MHD_add_connection(h->daemon, fd, peer, peerlen) == MHD_YES)
+        return 0;
+    int eno = errno;
+    /* ENFILE: every worker was at its share of the connection limit. This
+     * refusal is not logged by libmicrohttpd, so the guard cannot count it
+     * from the log as it counts the others. */
+    if (eno == ENFILE)
+        http_guard_count_refused(h->guard);
+    log_event(LOG_DEBUG, "otlp_http_adopt_refused", "error=\"%s\"", strerror(eno));
+    return -1;
+}
+
 int otlp_http_port(const otlp_http *h) {
     return h ? h->port : -1;
 }
