@@ -846,6 +846,9 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
         .access_cls = h,
         .completed = otlp_http_completed,
         .completed_cls = h,
+        .h2_hint = "HTTP/2 (OTLP/gRPC) on the OTLP/HTTP port, which speaks HTTP/1.1: answered "
+                   "505; send OTLP/gRPC to the OTLP/gRPC port (4317 by default; it takes "
+                   "OTLP/HTTP too) or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
     };
     h->daemon = http_guard_start_daemon(h->guard, &dcfg);
     if (h->daemon == NULL) {
