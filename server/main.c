@@ -102,6 +102,11 @@ static void main_raise_nofile(uint64_t max_connections) {
     }
 }
 
+/* grpc_http1_fn: HTTP/1.x connections on the gRPC port go to OTLP/HTTP. */
+static int main_grpc_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+    return otlp_http_adopt(ctx, fd, peer, peerlen);
+}
+
 static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
@@ -230,6 +235,7 @@ int main(int argc, char **argv) {
     }
 
     ui_server_set_sources(ui, grpc, http);
+    grpc_server_set_http1(grpc, main_grpc_http1, http);
 
     char uhost[128], ghost[128], hhost[128];
     main_display_host(cfg.ui_addr, uhost, sizeof(uhost));
@@ -278,6 +284,7 @@ out:
     /* Receivers first (they finish requests in flight, whose answers wait on
      * the store), then the UI, then the store commits what it holds. */
     ui_server_set_sources(ui, NULL, NULL);
+    grpc_server_set_http1(grpc, NULL, NULL); /* before what it hands to stops */
     otlp_http_stop(http);
     grpc_server_stop(grpc);
     ui_server_stop(ui);
