@@ -9,18 +9,12 @@
  *    0x03 TLS, 1 to 20 token characters and a space HTTP/1.x.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "model_check.h"
 #include "server/net/conn_sniff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)         \
-    do {                 \
-        if (!(x))        \
-            abort();     \
-    } while (0)
 
 static int ref_tchar(uint8_t c) {
     static const char extra[] = "!#$%&'*+-.^_`|~";
@@ -48,14 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     conn_sniff_kind decided = CONN_SNIFF_MORE;
     for (size_t n = 0; n <= size; n++) {
         conn_sniff_kind k = conn_sniff(data, n);
-        CHECK(k >= CONN_SNIFF_MORE && k <= CONN_SNIFF_OTHER);
-        CHECK(conn_sniff_name(k) != NULL);
+        MC_CHECK(k >= CONN_SNIFF_MORE && k <= CONN_SNIFF_OTHER);
+        MC_CHECK(conn_sniff_name(k) != NULL);
         if (decided != CONN_SNIFF_MORE)
-            CHECK(k == decided);
+            MC_CHECK(k == decided);
         if (n >= CONN_SNIFF_MAX)
-            CHECK(k != CONN_SNIFF_MORE);
+            MC_CHECK(k != CONN_SNIFF_MORE);
         if (k != CONN_SNIFF_MORE)
-            CHECK(k == ref_decide(data, n));
+            MC_CHECK(k == ref_decide(data, n));
         decided = k;
     }
     return 0;
