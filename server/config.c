@@ -39,7 +39,7 @@ static const config_flag config_flags[] = {
     {"ui-addr", "LOUPE_UI_ADDR", CONFIG_STR, OFF(ui_addr), "HOST:PORT",
      "web UI and JSON API (default 0.0.0.0:18888)"},
     {"otlp-grpc-addr", "LOUPE_OTLP_GRPC_ADDR", CONFIG_STR, OFF(otlp_grpc_addr), "HOST:PORT",
-     "OTLP/gRPC receiver (default 0.0.0.0:4317)"},
+     "OTLP/gRPC receiver; takes OTLP/HTTP too (default 0.0.0.0:4317)"},
     {"otlp-http-addr", "LOUPE_OTLP_HTTP_ADDR", CONFIG_STR, OFF(otlp_http_addr), "HOST:PORT",
      "OTLP/HTTP receiver (default 0.0.0.0:4318)"},
     {"data-dir", "LOUPE_DATA_DIR", CONFIG_STR, OFF(data_dir), "DIR",

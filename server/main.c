@@ -128,6 +128,11 @@ static void main_read_http(void *recv, metrics_figures *out) {
     otlp_http_body_use(recv, &out->body_bytes, &out->body_budget);
 }
 
+/* grpc_http1_fn: HTTP/1.x connections on the gRPC port go to OTLP/HTTP. */
+static int main_grpc_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+    return otlp_http_adopt(ctx, fd, peer, peerlen);
+}
+
 static void main_fail(const char *what, const char *err) {
     fprintf(stderr, "loupe: %s: %s\n", what, err);
 }
@@ -281,6 +286,7 @@ static int main_start_receivers(const config *cfg, main_parts *p) {
     metrics_source gsrc = {main_read_grpc, p->grpc, grpc_server_port(p->grpc)};
     metrics_source hsrc = {main_read_http, p->http, otlp_http_port(p->http)};
     ui_server_set_sources(p->ui, &gsrc, &hsrc);
+    grpc_server_set_http1(p->grpc, main_grpc_http1, p->http);
     return 0;
 }
 
@@ -341,6 +347,8 @@ static void main_begin_stop(main_parts *p) {
  * may be NULL (a failed start). */
 static void main_stop(main_parts *p) {
     ui_server_set_sources(p->ui, NULL, NULL);
+    if (p->grpc != NULL)
+        grpc_server_set_http1(p->grpc, NULL, NULL); /* before what it hands to stops */
     otlp_http_stop(p->http);
     grpc_server_stop(p->grpc);
     ui_server_stop(p->ui);

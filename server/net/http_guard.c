@@ -15,6 +15,7 @@
 #include "util/log.h"
 
 #define HTTP_GUARD_TICK_MS 200
+#define HTTP_GUARD_HINT_NS (60LL * 1000000000) /* h2_hint at most this often */
 
 typedef struct http_guard_conn {
     struct http_guard_conn *prev, *next;
@@ -33,6 +34,8 @@ struct http_guard {
     int stop;
     pthread_t thread;
     atomic_uint_fast64_t open, refused, timeouts, headers;
+    const char *h2_hint;      /* set before the daemon starts; NULL = none */
+    _Atomic int64_t h2_hinted; /* when h2_hint was last logged; 0 = never */
 };
 
 static int64_t http_guard_now(void) {
@@ -169,10 +172,36 @@ void http_guard_completed(struct MHD_Connection *c) {
     pthread_mutex_unlock(&g->mu);
 }
 
+/* Logs g->h2_hint unless it was logged within HTTP_GUARD_HINT_NS. */
+static void http_guard_h2_hint(http_guard *g) {
+    int64_t now = http_guard_now();
+    int64_t last = atomic_load_explicit(&g->h2_hinted, memory_order_relaxed);
+    if (last != 0 && now - last < HTTP_GUARD_HINT_NS)
+        return;
+    if (!atomic_compare_exchange_strong(&g->h2_hinted, &last, now))
+        return; /* another thread logs it */
+    log_event(LOG_WARN, "otlp_misrouted",
+              "transport=%s protocol=h2 action=refused "
+              "detail=\"%s (logged at most once a minute)\"",
+              g->name, g->h2_hint);
+}
+
 void http_guard_log(http_guard *g, const char *msg) {
+    if (g == NULL || msg == NULL)
+        return;
     /* libmicrohttpd 0.9.75: "Server reached connection limit. Closing
      * inbound connection." */
-    if (g != NULL && msg != NULL && strstr(msg, "reached connection limit") != NULL)
+    if (strstr(msg, "reached connection limit") != NULL)
+        atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
+    /* "Error processing request (HTTP response code is 505 (...)). Closing
+     * connection.": the request line said HTTP/2 or later, which is what
+     * the HTTP/2 preface ("PRI * HTTP/2.0") looks like to HTTP/1.1. */
+    else if (g->h2_hint != NULL && strstr(msg, "HTTP response code is 505") != NULL)
+        http_guard_h2_hint(g);
+}
+
+void http_guard_count_refused(http_guard *g) {
+    if (g != NULL)
         atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
 }
 
@@ -210,6 +239,7 @@ void http_guard_stats_get(http_guard *g, http_guard_stats *out) {
 }
 
 struct MHD_Daemon *http_guard_start_daemon(http_guard *g, const http_guard_daemon_cfg *cfg) {
+    g->h2_hint = cfg->h2_hint;
     return MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
             cfg->flags,

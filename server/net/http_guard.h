@@ -59,9 +59,15 @@ void http_guard_received(struct MHD_Connection *c);
  * arrive within idle + request timeout. */
 void http_guard_completed(struct MHD_Connection *c);
 
-/* Counts libmicrohttpd's refusals past the connection limit from its log
- * message. */
+/* Reads libmicrohttpd's log message: counts its refusals past the
+ * connection limit, and logs the daemon's h2_hint (see
+ * http_guard_daemon_cfg) when it answered a request line of HTTP/2 or later
+ * with 505. */
 void http_guard_log(http_guard *g, const char *msg);
+
+/* Counts one connection refused past the connection limit that
+ * libmicrohttpd did not log (MHD_add_connection() with every worker full). */
+void http_guard_count_refused(http_guard *g);
 
 /* Returns 1 when the request line and headers of c fit in max bytes (each
  * header counted as name + value + 4), else counts the request and returns
@@ -85,6 +91,10 @@ typedef struct http_guard_daemon_cfg {
     void *access_cls;
     MHD_RequestCompletedCallback completed; /* may be NULL */
     void *completed_cls;
+    const char *h2_hint; /* static text or NULL: logged as a warning (event otlp_misrouted,
+                          * at most once a minute; libmicrohttpd does not say which client)
+                          * when a client starts with a request line of HTTP/2 or later,
+                          * which libmicrohttpd answers 505: an h2c client such as gRPC */
 } http_guard_daemon_cfg;
 
 /* Starts a libmicrohttpd daemon guarded by g: http_guard_notify is its

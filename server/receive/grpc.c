@@ -25,6 +25,11 @@
  * append still in the store, so a store callback that arrives after the
  * server has stopped touches only the hub, never freed memory.
  *
+ * A new connection's first bytes are peeked at before any is read
+ * (grpc_sniff.c): the HTTP/2 preface goes on as above; an HTTP/1.x request
+ * line (an OTLP/HTTP exporter pointed at this port) leaves this server with
+ * its socket unread, handed to the function set by grpc_server_set_http1().
+ *
  * Errors are trailers-only responses (HEADERS with grpc-status and END_STREAM);
  * if the client is still sending, the stream is then reset with NO_ERROR so
  * it stops (RFC 9113 section 8.1).
@@ -52,6 +57,8 @@
 #define GRPC_DEFAULT_IDLE_SECONDS 300u
 #define GRPC_DEFAULT_REQUEST_SECONDS 30u
 #define GRPC_MAX_HEADER_LIST (64u * 1024)
+#define GRPC_HINT_CLIENTS 64u                  /* clients remembered for log hints */
+#define GRPC_HINT_TTL_NS (3600LL * 1000000000) /* and for this long */
 
 static void grpc_raise_nofile(unsigned want) {
     struct rlimit rl;
@@ -94,6 +101,8 @@ void grpc_server_free(grpc_server *g) {
     free(g->slots);
     free(g->gens);
     free(g->free_slots);
+    peer_once_free(g->hints);
+    pthread_mutex_destroy(&g->http1_mu);
     free(g->addr);
     free(g->keys[0]);
     free(g->keys[1]);
@@ -108,6 +117,7 @@ int grpc_server_new(const grpc_config *cfg, store *st, grpc_server **out, char *
         return -1;
     }
     g->lfd = g->epfd = -1;
+    pthread_mutex_init(&g->http1_mu, NULL);
     g->cfg = *cfg;
     g->st = st;
     g->max_msg = cfg->max_message_bytes ? cfg->max_message_bytes : GRPC_DEFAULT_MAX_MESSAGE;
@@ -147,6 +157,9 @@ int grpc_server_new(const grpc_config *cfg, store *st, grpc_server **out, char *
         g->gens[i] = 1;
     }
     g->nfree = g->max_conns;
+    g->hints = peer_once_new(GRPC_HINT_CLIENTS, GRPC_HINT_TTL_NS);
+    if (g->hints == NULL)
+        goto fail;
 
     g->hub = grpc_hub_new(err, errlen);
     if (g->hub == NULL) {
@@ -230,6 +243,15 @@ void grpc_server_get_stats(const grpc_server *g, recv_stats *out) {
     recv_counters_get(g != NULL && g->hub != NULL ? &g->hub->rc : NULL, out);
 }
 
+void grpc_server_set_http1(grpc_server *g, grpc_http1_fn fn, void *ctx) {
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&g->http1_mu);
+    g->http1_fn = fn;
+    g->http1_ctx = fn != NULL ? ctx : NULL;
+    pthread_mutex_unlock(&g->http1_mu);
+}
+
 void grpc_server_begin_stop(grpc_server *g) {
     if (g == NULL || !g->thread_started)
         return;
@@ -247,6 +269,7 @@ void grpc_server_stats(const grpc_server *g, grpc_stats *out) {
     out->idle_timeouts = atomic_load_explicit(&m->st_idle, memory_order_relaxed);
     out->request_timeouts = atomic_load_explicit(&m->st_request, memory_order_relaxed);
     out->headers_too_large = atomic_load_explicit(&m->st_headers, memory_order_relaxed);
+    out->http1_handoffs = atomic_load_explicit(&m->st_handoffs, memory_order_relaxed);
 }
 
 void grpc_server_stop(grpc_server *g) {

@@ -4,11 +4,17 @@
  * Export call's message is decoded on that thread and appended to the store;
  * the answer is deferred until the writer reports the commit (signalled to
  * the loop through an eventfd), so the loop never blocks.
+ *
+ * The port also takes OTLP/HTTP: a connection whose first bytes are an
+ * HTTP/1.x request line rather than the HTTP/2 preface is handed, unread,
+ * to the function set with grpc_server_set_http1() (main.c wires in the
+ * OTLP/HTTP receiver).
  */
 #ifndef LOUPE_GRPC_H
 #define LOUPE_GRPC_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "server/net/recv_stats.h"
 #include "storage/store.h"
@@ -32,6 +38,7 @@ typedef struct grpc_stats {
     uint64_t idle_timeouts;        /* closed: silent too long, or no preface in time */
     uint64_t request_timeouts;     /* requests not received in time (connection closed) */
     uint64_t headers_too_large;    /* requests refused with RESOURCE_EXHAUSTED */
+    uint64_t http1_handoffs;       /* HTTP/1.x connections handed to the grpc_http1_fn */
 } grpc_stats;
 
 typedef struct grpc_server grpc_server;
@@ -40,6 +47,20 @@ typedef struct grpc_server grpc_server;
  * borrowed and must outlive the server. */
 int grpc_server_start(const grpc_config *cfg, store *st, grpc_server **out, char *err,
                       size_t errlen);
+
+/* Takes a connection that arrived on the gRPC port and starts with an
+ * HTTP/1.x request line. fd is connected and non-blocking, and nothing has
+ * been read from it; peer is the client's address (borrowed for the call).
+ * The callee owns fd from the call on, in every case: it closes fd when it
+ * cannot serve it. Returns 0 when it took the connection, -1 when it
+ * refused it. Called on the receiver's loop thread; it must not block. */
+typedef int (*grpc_http1_fn)(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen);
+
+/* Sets (or, with fn NULL, clears) where HTTP/1.x connections go; without
+ * one they are answered "HTTP/1.1 400" and closed, as before. Any thread;
+ * once it returns, the previous fn is not being called and will not be
+ * again, so its ctx may go away (clear it before stopping what ctx is). */
+void grpc_server_set_http1(grpc_server *g, grpc_http1_fn fn, void *ctx);
 
 /* The bound TCP port. */
 int grpc_server_port(const grpc_server *g);

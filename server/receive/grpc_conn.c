@@ -4,11 +4,13 @@
  * goes to nghttp2_session_mem_recv; what the session produces
  * (nghttp2_session_mem_send) is written through a per-connection output
  * buffer, and past GRPC_OUT_HIGH unsent bytes the connection is no longer
- * read until it drains. Nothing is sent before the client's 24-byte
- * preface, so an HTTP/1 client can be answered in HTTP/1 and garbage gets a
- * close. A connection marked dead is freed by grpc_conn_reap() from the
- * loop's top level. Its id (slot index + the slot's generation) lets a late
- * completion find that it has gone.
+ * read until it drains. Until its first bytes have said which protocol it
+ * speaks (grpc_sniff.c) it is only peeked at. Nothing is sent before the
+ * client's 24-byte preface, so an HTTP/1 client that nobody takes over can
+ * be answered in HTTP/1 and garbage gets a close. A connection marked dead
+ * is freed by grpc_conn_reap() from the loop's top level. Its id (slot
+ * index + the slot's generation) lets a late completion find that it has
+ * gone.
  */
 #include "grpc_internal.h"
 
@@ -40,6 +42,7 @@ grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
         return NULL;
     c->srv = g;
     c->fd = fd;
+    c->sniffing = fd >= 0; /* a detached connection is fed HTTP/2 directly */
     c->born = c->last_io = c->idle_since = grpc_now();
     if (nghttp2_session_server_new2(&c->session, g->callbacks, c, g->option) != 0)
         goto fail_session;
@@ -59,11 +62,11 @@ grpc_conn *grpc_conn_new(grpc_server *g, int fd) {
     if (fd >= 0) {
         struct epoll_event e;
         memset(&e, 0, sizeof(e));
-        e.events = EPOLLIN;
+        e.events = EPOLLIN | EPOLLRDHUP;
         e.data.u64 = grpc_conn_id(c);
         if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &e) != 0)
             goto fail_epoll;
-        c->events = EPOLLIN;
+        c->events = e.events;
     }
     c->next = g->conns;
     if (g->conns)
@@ -135,15 +138,22 @@ grpc_conn *grpc_conn_lookup(grpc_server *g, uint64_t id) {
 
 /* ---- I/O -------------------------------------------------------------------- */
 
-static void grpc_conn_set_events(grpc_conn *c) {
+void grpc_conn_set_events(grpc_conn *c) {
     if (c->fd < 0 || c->dead)
         return;
     size_t pending = c->out_len - c->out_off;
     uint32_t ev = 0;
-    if (pending > 0)
-        ev |= EPOLLOUT;
-    if (!c->raw_close && pending < GRPC_OUT_HIGH && nghttp2_session_want_read(c->session))
-        ev |= EPOLLIN;
+    if (c->sniffing) {
+        /* Input is only peeked at until it decides: level-triggered, the
+         * bytes already seen would wake the loop again and again. The
+         * peer's FIN behind them shows as EPOLLRDHUP. */
+        ev = EPOLLIN | EPOLLRDHUP | (c->sniff_wait ? EPOLLET : 0);
+    } else {
+        if (pending > 0)
+            ev |= EPOLLOUT;
+        if (!c->raw_close && pending < GRPC_OUT_HIGH && nghttp2_session_want_read(c->session))
+            ev |= EPOLLIN;
+    }
     if (ev == c->events)
         return;
     struct epoll_event e;
@@ -239,16 +249,24 @@ void grpc_conn_flush(grpc_conn *c) {
     grpc_conn_set_events(c);
 }
 
+void grpc_conn_close_raw(grpc_conn *c, const uint8_t *p, size_t len) {
+    c->raw_close = 1;
+    c->out_off = c->out_len = 0; /* drop our SETTINGS: the peer does not speak HTTP/2 */
+    if (len > 0 && grpc_conn_out_append(c, p, len) != 0)
+        c->dead = 1;
+}
+
 /* Input that is not HTTP/2: if it looks like an HTTP/1 request line, say so
- * in HTTP/1.1 before closing. */
+ * in HTTP/1.1 before closing (the port hands HTTP/1.x over to OTLP/HTTP
+ * unless nothing takes it, see grpc_sniff.c). */
 static void grpc_conn_bad_magic(grpc_conn *c, const uint8_t *in, size_t len) {
     size_t i = 0;
     while (i < len && i < 16 && in[i] >= 'A' && in[i] <= 'Z')
         i++;
-    c->raw_close = 1;
-    c->out_off = c->out_len = 0; /* drop our SETTINGS: the peer does not speak HTTP/2 */
-    if (c->in_total > 0 || i == 0 || i >= len || in[i] != ' ')
+    if (c->in_total > 0 || i == 0 || i >= len || in[i] != ' ') {
+        grpc_conn_close_raw(c, NULL, 0);
         return;
+    }
 #define GRPC_HTTP1_BODY "This port speaks OTLP/gRPC (HTTP/2 with prior knowledge).\r\n"
     static const char resp[] = "HTTP/1.1 400 Bad Request\r\n"
                                "Content-Type: text/plain\r\n"
@@ -257,7 +275,7 @@ static void grpc_conn_bad_magic(grpc_conn *c, const uint8_t *in, size_t len) {
                                "\r\n" GRPC_HTTP1_BODY;
     _Static_assert(sizeof(GRPC_HTTP1_BODY) - 1 == 59, "Content-Length of the HTTP/1 answer");
 #undef GRPC_HTTP1_BODY
-    grpc_conn_out_append(c, (const uint8_t *)resp, sizeof(resp) - 1);
+    grpc_conn_close_raw(c, (const uint8_t *)resp, sizeof(resp) - 1);
 }
 
 void grpc_conn_input(grpc_conn *c, const uint8_t *in, size_t len) {

@@ -2,7 +2,9 @@
  *
  * The receiver (grpc.h) is split by job: grpc.c (setup, the public API),
  * grpc_loop.c (the epoll loop thread, accepting, timers, completions),
- * grpc_conn.c (a connection's life and its socket I/O), grpc_h2.c (the
+ * grpc_conn.c (a connection's life and its socket I/O), grpc_sniff.c (a
+ * connection's first bytes: HTTP/2 stays, HTTP/1.x is handed over, TLS is
+ * refused), grpc_h2.c (the
  * nghttp2 callbacks), grpc_stream.c (a request: its headers, its message,
  * decoding and the append), grpc_reply.c (the answers) and grpc_hub.c (the
  * store's completions, handed from the writer thread to the loop).
@@ -27,6 +29,7 @@
 #include "util/clk.h"
 #include "grpc.h"
 #include "grpc_frame.h"
+#include "server/net/peer_once.h"
 #include "server/net/recv_stats.h"
 #include "storage/model.h"
 #include "storage/store.h"
@@ -151,6 +154,8 @@ struct grpc_conn {
     int64_t idle_since; /* when the last stream closed (PINGs do not count) */
     int64_t born;
     uint32_t events; /* epoll interest registered */
+    int sniffing;    /* its first bytes have not yet said which protocol (grpc_sniff.c) */
+    int sniff_wait;  /* some arrived but too few: wait, edge-triggered, for more */
     int got_frame;   /* the preface and a frame arrived */
     size_t in_total; /* input accepted so far, up to the preface length */
     int raw_close;   /* no more HTTP/2: flush out[] and close */
@@ -200,6 +205,13 @@ struct grpc_server {
     /* grpc_stats, written by the loop thread */
     atomic_uint_fast64_t st_open, st_refused, st_idle, st_request, st_headers;
     int64_t last_refuse_log;
+    /* Where HTTP/1.x connections go (grpc_server_set_http1); the mutex is
+     * held while the function runs, so clearing it waits for a call. */
+    pthread_mutex_t http1_mu;
+    grpc_http1_fn http1_fn;
+    void *http1_ctx;
+    atomic_uint_fast64_t st_handoffs;
+    peer_once *hints; /* clients already told about their protocol mix-up */
     uint8_t rbuf[GRPC_READ_CHUNK];
 };
 
@@ -269,6 +281,23 @@ void grpc_conn_readable(grpc_conn *c);
 
 /* Submits the final GOAWAY (last processed stream id, NO_ERROR). */
 void grpc_conn_final_goaway(grpc_conn *c);
+
+/* Ends the connection outside HTTP/2: drops any HTTP/2 output, writes
+ * p[0..len) (len may be 0) and closes once that is written. */
+void grpc_conn_close_raw(grpc_conn *c, const uint8_t *p, size_t len);
+
+/* Registers the epoll interest the connection's state calls for. */
+void grpc_conn_set_events(grpc_conn *c);
+
+/* ---- the first bytes (grpc_sniff.c) -------------------------------------- */
+
+/* Input arrived (epoll reported `events`) on a connection that is still
+ * sniffing: its first bytes are peeked, not read. The HTTP/2 preface goes
+ * on to grpc_conn_readable(); an HTTP/1.x request line is handed to the
+ * server's http1 function (the connection is then dead here, its socket no
+ * longer ours); a TLS ClientHello gets a fatal alert; anything else is
+ * closed. Too few bytes to tell: waits for more. */
+void grpc_sniff_readable(grpc_conn *c, uint32_t events);
 
 /* ---- nghttp2 callbacks (grpc_h2.c) --------------------------------------- */
 

@@ -270,7 +270,9 @@ void *grpc_loop_run(void *arg) {
             if (c == NULL)
                 continue;
             uint32_t e = evs[i].events;
-            if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            if ((e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) && c->sniffing)
+                grpc_sniff_readable(c, e);
+            else if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 grpc_conn_readable(c);
             if ((e & EPOLLOUT) && !c->dead)
                 grpc_conn_flush(c);

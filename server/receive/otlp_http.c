@@ -846,6 +846,9 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
         .access_cls = h,
         .completed = otlp_http_completed,
         .completed_cls = h,
+        .h2_hint = "HTTP/2 (OTLP/gRPC) on the OTLP/HTTP port, which speaks HTTP/1.1: answered "
+                   "505; send OTLP/gRPC to the OTLP/gRPC port (4317 by default; it takes "
+                   "OTLP/HTTP too) or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
     };
     h->daemon = http_guard_start_daemon(h->guard, &dcfg);
     if (h->daemon == NULL) {
@@ -867,6 +870,23 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
 
 fail_after_alloc:
     otlp_http_free(h);
+    return -1;
+}
+
+int otlp_http_adopt(otlp_http *h, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+    /* With a thread pool, libmicrohttpd queues the socket for a worker with
+     * room and wakes it (the daemon has an inter-thread channel: suspend and
+     * resume need one too); the worker checks the limit again under its
+     * lock. */
+    if (MHD_add_connection(h->daemon, fd, peer, peerlen) == MHD_YES)
+        return 0;
+    int eno = errno;
+    /* ENFILE: every worker was at its share of the connection limit. This
+     * refusal is not logged by libmicrohttpd, so the guard cannot count it
+     * from the log as it counts the others. */
+    if (eno == ENFILE)
+        http_guard_count_refused(h->guard);
+    log_event(LOG_DEBUG, "otlp_http_adopt_refused", "error=\"%s\"", strerror(eno));
     return -1;
 }
 

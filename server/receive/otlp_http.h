@@ -10,6 +10,7 @@
 #define LOUPE_OTLP_HTTP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "server/net/recv_stats.h"
 #include "server/net/http_guard.h"
@@ -32,6 +33,17 @@ typedef struct otlp_http otlp_http;
  * must outlive the receiver. On failure writes a one-line reason to err. */
 int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, char *err,
                     size_t errlen);
+
+/* Serves a connection accepted elsewhere: the OTLP/gRPC port hands over
+ * the connections that start with an HTTP/1.x request line (main.c wires
+ * this in with grpc_server_set_http1()). fd is connected and non-blocking,
+ * and its unread input starts with the request; peer is the client's
+ * address (copied). The receiver owns fd from the call on, in every case
+ * (libmicrohttpd closes it when it cannot take it). Its requests are then
+ * served like any on the OTLP/HTTP port: limits, API keys, CORS, counters.
+ * Thread-safe; must not be called once otlp_http_stop() has begun. Returns
+ * 0, or -1 when refused (past the connection limit, out of memory). */
+int otlp_http_adopt(otlp_http *h, int fd, const struct sockaddr *peer, socklen_t peerlen);
 
 /* The bound TCP port (useful when the config asked for port 0). */
 int otlp_http_port(const otlp_http *h);

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <nghttp2/nghttp2.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -1030,6 +1031,272 @@ START_TEST(test_start_bad_address) {
 }
 END_TEST
 
+/* ---- the first bytes: HTTP/2 stays, HTTP/1.x is handed over, TLS refused -- */
+
+/* What the http1 function was given (the loop thread writes, the test
+ * reads, under the mutex). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    int refuse; /* answer -1 (and close fd) */
+} handed = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, -1, {0}, 0, 0};
+
+static int take_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+    ck_assert_ptr_eq(ctx, &handed);
+    pthread_mutex_lock(&handed.mu);
+    handed.calls++;
+    int refuse = handed.refuse;
+    if (!refuse) {
+        handed.fd = fd;
+        memcpy(&handed.peer, peer, peerlen);
+        handed.peerlen = peerlen;
+    }
+    pthread_cond_broadcast(&handed.cv);
+    pthread_mutex_unlock(&handed.mu);
+    if (refuse)
+        close(fd);
+    return refuse ? -1 : 0;
+}
+
+static void handed_reset(int refuse) {
+    pthread_mutex_lock(&handed.mu);
+    handed.calls = 0;
+    handed.fd = -1;
+    handed.refuse = refuse;
+    pthread_mutex_unlock(&handed.mu);
+}
+
+/* Waits (at most 5 s) for the http1 function's call; returns the calls. */
+static int handed_wait(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 5;
+    pthread_mutex_lock(&handed.mu);
+    while (handed.calls == 0 &&
+           pthread_cond_timedwait(&handed.cv, &handed.mu, &ts) == 0)
+        ;
+    int n = handed.calls;
+    pthread_mutex_unlock(&handed.mu);
+    return n;
+}
+
+static int handed_calls(void) {
+    pthread_mutex_lock(&handed.mu);
+    int n = handed.calls;
+    pthread_mutex_unlock(&handed.mu);
+    return n;
+}
+
+/* The socket the http1 function was given. */
+static int handed_fd(void) {
+    pthread_mutex_lock(&handed.mu);
+    int fd = handed.fd;
+    pthread_mutex_unlock(&handed.mu);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+static grpc_server *sniff_server(unsigned request_timeout, int with_http1) {
+    grpc_config cfg = *cfg_default();
+    cfg.request_timeout_seconds = request_timeout;
+    grpc_server *g = NULL;
+    char err[256];
+    ck_assert_int_eq(grpc_server_start(&cfg, NULL, &g, err, sizeof(err)), 0);
+    if (with_http1)
+        grpc_server_set_http1(g, take_http1, &handed);
+    return g;
+}
+
+/* Polls (at most 5 s) until the server holds `open` connections. */
+static void wait_open(grpc_server *g, uint64_t open) {
+    grpc_stats st;
+    for (int i = 0; i < 500; i++) {
+        grpc_server_stats(g, &st);
+        if (st.connections_open == open)
+            return;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("connections_open %llu, want %llu", (unsigned long long)st.connections_open,
+                 (unsigned long long)open);
+}
+
+static double elapsed_s(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+START_TEST(test_sniff_http1_handed_over_unread) {
+    handed_reset(0);
+    grpc_server *g = sniff_server(0, 1);
+    int cl = loopback_connect(grpc_server_port(g), 5000);
+    static const char req[] = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+    ck_assert_int_eq(write(cl, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+    ck_assert_int_eq(handed_wait(), 1);
+    /* The socket arrives with every byte still to read. */
+    int fd = handed_fd();
+    pthread_mutex_lock(&handed.mu);
+    ck_assert_int_eq(handed.peer.ss_family, AF_INET);
+    const struct sockaddr_in *peer = (const struct sockaddr_in *)&handed.peer;
+    ck_assert_uint_eq(ntohl(peer->sin_addr.s_addr), INADDR_LOOPBACK);
+    pthread_mutex_unlock(&handed.mu);
+    uint8_t in[256];
+    int eof;
+    size_t n = sock_read(fd, in, sizeof(in), sizeof(req) - 1, 5000, &eof);
+    ck_assert_uint_eq(n, sizeof(req) - 1);
+    ck_assert_int_eq(memcmp(in, req, n), 0);
+    /* The connection is the new owner's: it answers, the client reads. */
+    ck_assert_int_eq(write(fd, "HTTP/1.1 200 OK\r\n", 17), 17);
+    n = sock_read(cl, in, sizeof(in), 17, 5000, &eof);
+    ck_assert_uint_eq(n, 17);
+    ck_assert_int_eq(memcmp(in, "HTTP/1.1 200 OK\r\n", 17), 0);
+    /* It left the gRPC server's connection count at once. */
+    wait_open(g, 0);
+    grpc_stats st;
+    grpc_server_stats(g, &st);
+    ck_assert_uint_eq(st.http1_handoffs, 1);
+    close(fd);
+    close(cl);
+    grpc_server_stop(g);
+}
+END_TEST
+
+START_TEST(test_sniff_split_request_line_and_preface) {
+    handed_reset(0);
+    grpc_server *g = sniff_server(0, 1);
+    int port = grpc_server_port(g);
+    /* "PO" could still be a preface or a method: nothing happens yet. */
+    int cl = loopback_connect(port, 5000);
+    ck_assert_int_eq(write(cl, "PO", 2), 2);
+    struct timespec ts = {0, 200 * 1000000};
+    nanosleep(&ts, NULL); /* a bounded wait for a non-event */
+    ck_assert_int_eq(handed_calls(), 0);
+    ck_assert_int_eq(write(cl, "ST / HTTP/1.1\r\n\r\n", 17), 17);
+    ck_assert_int_eq(handed_wait(), 1);
+    int fd = handed_fd();
+    uint8_t in[4096];
+    int eof;
+    ck_assert_uint_eq(sock_read(fd, in, sizeof(in), 19, 5000, &eof), 19);
+    ck_assert_int_eq(memcmp(in, "POST / HTTP/1.1\r\n\r\n", 19), 0);
+    close(fd);
+    close(cl);
+    /* The preface in pieces: still HTTP/2 (our SETTINGS come back). */
+    cl = loopback_connect(port, 5000);
+    ck_assert_int_eq(write(cl, client_preface, 3), 3);
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(write(cl, client_preface + 3, sizeof(client_preface) - 4),
+                     (ssize_t)sizeof(client_preface) - 4);
+    ck_assert_uint_ge(sock_read(cl, in, sizeof(in), 9, 5000, &eof), 9);
+    ck_assert_int_eq(in[3], 4);
+    ck_assert_int_eq(handed_calls(), 1);
+    close(cl);
+    grpc_server_stop(g);
+}
+END_TEST
+
+START_TEST(test_sniff_http1_without_taker) {
+    handed_reset(0);
+    grpc_server *g = sniff_server(0, 0);
+    int port = grpc_server_port(g);
+    static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    uint8_t in[1024];
+    int eof;
+    for (int round = 0; round < 2; round++) {
+        int cl = loopback_connect(port, 5000);
+        ck_assert_int_eq(write(cl, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+        size_t n = sock_read(cl, in, sizeof(in) - 1, sizeof(in) - 1, 5000, &eof);
+        ck_assert(eof);
+        in[n] = '\0';
+        ck_assert_msg(strncmp((char *)in, "HTTP/1.1 400 ", 13) == 0, "%s", in);
+        close(cl);
+        /* Set, then cleared: as if never set. */
+        grpc_server_set_http1(g, take_http1, &handed);
+        grpc_server_set_http1(g, NULL, &handed);
+    }
+    ck_assert_int_eq(handed_calls(), 0);
+    /* A taker that refuses: the client sees the close. */
+    handed_reset(1);
+    grpc_server_set_http1(g, take_http1, &handed);
+    int cl = loopback_connect(port, 5000);
+    ck_assert_int_eq(write(cl, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+    ck_assert_uint_eq(sock_read(cl, in, sizeof(in), 1, 5000, &eof), 0);
+    ck_assert(eof);
+    ck_assert_int_eq(handed_calls(), 1);
+    grpc_stats st;
+    grpc_server_stats(g, &st);
+    ck_assert_uint_eq(st.http1_handoffs, 0);
+    close(cl);
+    wait_open(g, 0);
+    grpc_server_stop(g);
+}
+END_TEST
+
+START_TEST(test_sniff_tls_alert) {
+    handed_reset(0);
+    grpc_server *g = sniff_server(0, 1);
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03,
+                                    0x03, 1,    2,    3,    4,    5,    6,    7,    8,    9};
+    int cl = loopback_connect(grpc_server_port(g), 5000);
+    ck_assert_int_eq(write(cl, hello, sizeof(hello)), (ssize_t)sizeof(hello));
+    uint8_t in[64];
+    int eof;
+    size_t n = sock_read(cl, in, sizeof(in), sizeof(in), 5000, &eof);
+    ck_assert(eof);
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40};
+    ck_assert_uint_eq(n, sizeof(alert));
+    ck_assert_int_eq(memcmp(in, alert, n), 0);
+    ck_assert_int_eq(handed_calls(), 0);
+    close(cl);
+    grpc_server_stop(g);
+}
+END_TEST
+
+START_TEST(test_sniff_stall_and_fin) {
+    handed_reset(0);
+    grpc_server *g = sniff_server(1, 1); /* the preface timeout becomes 1 s */
+    int port = grpc_server_port(g);
+    uint8_t in[64];
+    int eof;
+    struct timespec t0;
+    /* One byte and silence: closed at the preface timeout, not before. */
+    int cl = loopback_connect(port, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(write(cl, "P", 1), 1);
+    ck_assert_uint_eq(sock_read(cl, in, sizeof(in), 1, 8000, &eof), 0);
+    ck_assert(eof);
+    double waited = elapsed_s(&t0);
+    ck_assert_msg(waited >= 0.9 && waited < 6, "closed after %.3f s", waited);
+    close(cl);
+    grpc_stats st;
+    grpc_server_stats(g, &st);
+    ck_assert_uint_eq(st.idle_timeouts, 1);
+    /* One byte, then the client's FIN: the rest will never come, closed at once. */
+    cl = loopback_connect(port, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(write(cl, "P", 1), 1);
+    shutdown(cl, SHUT_WR);
+    ck_assert_uint_eq(sock_read(cl, in, sizeof(in), 1, 8000, &eof), 0);
+    ck_assert(eof);
+    waited = elapsed_s(&t0);
+    ck_assert_msg(waited < 0.9, "closed after %.3f s", waited);
+    close(cl);
+    /* Garbage: closed without a word. */
+    cl = loopback_connect(port, 0);
+    ck_assert_int_eq(write(cl, "\x01\x02garbage\r\n", 11), 11);
+    ck_assert_uint_eq(sock_read(cl, in, sizeof(in), 1, 8000, &eof), 0);
+    ck_assert(eof);
+    close(cl);
+    ck_assert_int_eq(handed_calls(), 0);
+    wait_open(g, 0);
+    grpc_server_stop(g);
+}
+END_TEST
+
 static Suite *grpc_suite(void) {
     Suite *s = suite_create("grpc");
     TCase *tc = tcase_create("core");
@@ -1058,6 +1325,11 @@ static Suite *grpc_suite(void) {
     tcase_add_test(ts, test_socket_max_connections);
     tcase_add_test(ts, test_socket_stop_goaway);
     tcase_add_test(ts, test_start_bad_address);
+    tcase_add_test(ts, test_sniff_http1_handed_over_unread);
+    tcase_add_test(ts, test_sniff_split_request_line_and_preface);
+    tcase_add_test(ts, test_sniff_http1_without_taker);
+    tcase_add_test(ts, test_sniff_tls_alert);
+    tcase_add_test(ts, test_sniff_stall_and_fin);
     suite_add_tcase(s, ts);
     return s;
 }

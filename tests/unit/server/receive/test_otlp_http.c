@@ -963,6 +963,73 @@ START_TEST(test_cors_off) {
 }
 END_TEST
 
+/* A client of a listener the test owns, accepted there (non-blocking):
+ * what the gRPC port hands over. *cli is the client's end. */
+static int accept_elsewhere(int lfd, int lport, int *cli, struct sockaddr_storage *peer,
+                            socklen_t *peerlen) {
+    *cli = cli_connect(lport);
+    struct pollfd p = {lfd, POLLIN, 0};
+    ck_assert_int_eq(poll(&p, 1, IO_TIMEOUT_MS), 1);
+    *peerlen = sizeof(*peer);
+    int fd = accept4(lfd, (struct sockaddr *)peer, peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+/* Polls (at most 10 s) until libmicrohttpd counts `n` open connections. */
+static void wait_open_connections(int64_t n) {
+    recv_stats st;
+    for (int i = 0; i < 1000; i++) {
+        otlp_http_get_stats(srv, &st);
+        if (st.open_connections == n)
+            return;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("open connections %lld, want %lld", (long long)st.open_connections,
+                 (long long)n);
+}
+
+START_TEST(test_adopt) {
+    fake_start(FAKE_THREAD);
+    otlp_http_config cfg = {.addr = "127.0.0.1:0", .max_body_bytes = 4096, .max_connections = 2};
+    srv_start(&cfg);
+    int lport;
+    int lfd = loopback_listen(&lport);
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    int cli[3], fd[3];
+    /* The request is there, unread, before the receiver gets the socket. */
+    fd[0] = accept_elsewhere(lfd, lport, &cli[0], &peer, &peerlen);
+    static const char req[] = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                              "application/json\r\nContent-Length: 7\r\n\r\nitems=3";
+    ck_assert_int_eq(cli_send_str(cli[0], req), 0);
+    ck_assert_int_eq(otlp_http_adopt(srv, fd[0], (struct sockaddr *)&peer, peerlen), 0);
+    cli_resp r;
+    ck_assert_int_eq(cli_read(cli[0], &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    /* Kept alive, served like any connection of the port. */
+    cli_post(cli[0], "/v1/logs", JSON, NULL, "items=2", 7, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(fake_items(), 5);
+    /* Its limits hold: two connections, the third is refused and closed. */
+    fd[1] = accept_elsewhere(lfd, lport, &cli[1], &peer, &peerlen);
+    ck_assert_int_eq(otlp_http_adopt(srv, fd[1], (struct sockaddr *)&peer, peerlen), 0);
+    wait_open_connections(2);
+    fd[2] = accept_elsewhere(lfd, lport, &cli[2], &peer, &peerlen);
+    ck_assert_int_eq(otlp_http_adopt(srv, fd[2], (struct sockaddr *)&peer, peerlen), -1);
+    ck_assert(cli_closed(cli[2]));
+    http_guard_stats gs;
+    otlp_http_stats(srv, &gs);
+    ck_assert_uint_eq(gs.connections_refused, 1);
+    for (int i = 0; i < 3; i++)
+        close(cli[i]);
+    close(lfd);
+    srv_stop();
+    fake_stop();
+}
+END_TEST
+
 START_TEST(test_start_errors) {
     fake_start(FAKE_THREAD);
     srv_start(NULL);
@@ -1067,6 +1134,7 @@ static Suite *otlp_http_suite(void) {
     ADD(test_cors_off);
     ADD(test_body_budget);
     ADD(test_start_errors);
+    ADD(test_adopt);
     suite_add_tcase(s, tc);
     return s;
 }
