@@ -75,6 +75,7 @@
 
 #include "attr_index.h"
 #include "util/clk.h"
+#include "util/hash.h"
 #include "util/jw.h"
 #include "util/log.h"
 #include "model_json.h"
@@ -267,48 +268,6 @@ fail:
     return NULL;
 }
 
-/* ---- 128-bit content hash --------------------------------------------- */
-
-static uint64_t store_mix64(uint64_t x) {
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t store_rotl(uint64_t x, int r) {
-    return (x << r) | (x >> (64 - r));
-}
-
-/* Folds one 64-bit word into both lanes. */
-static void store_hash_word(uint64_t *h1, uint64_t *h2, uint64_t w) {
-    *h1 = store_rotl(*h1 ^ store_mix64(w), 29) * 0x9e3779b97f4a7c15ULL + *h2;
-    *h2 = store_rotl(*h2 ^ store_mix64(w ^ 0xa4093822299f31d0ULL), 37) * 0xc2b2ae3d27d4eb4fULL +
-          *h1;
-}
-
-/* Not cryptographic: identifies content the store has already seen. */
-static void store_hash128(const void *data, size_t len, uint8_t out[16]) {
-    const unsigned char *p = data;
-    uint64_t h1 = 0x243f6a8885a308d3ULL ^ len, h2 = 0x13198a2e03707344ULL ^ store_mix64(len);
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        store_hash_word(&h1, &h2, w);
-        p += 8;
-        len -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, len);
-    store_hash_word(&h1, &h2, w ^ ((uint64_t)len << 56));
-    h1 = store_mix64(h1 ^ store_rotl(h2, 17));
-    h2 = store_mix64(h2 + h1);
-    memcpy(out, &h1, 8);
-    memcpy(out + 8, &h2, 8);
-}
-
 /* ---- id cache: (hash, aux) -> (v1, v2) ------------------------------- */
 
 typedef struct store_cache_slot {
@@ -334,7 +293,7 @@ static int store_cache_init(store_cache *c, size_t cap) {
 static size_t store_cache_pos(const store_cache *c, const uint8_t key[16], int64_t aux) {
     uint64_t h;
     memcpy(&h, key, 8);
-    return (size_t)(store_mix64(h ^ (uint64_t)aux) & (c->cap - 1));
+    return (size_t)(hash_mix64(h ^ (uint64_t)aux) & (c->cap - 1));
 }
 
 static const store_cache_slot *store_cache_get(const store_cache *c, const uint8_t key[16],
@@ -683,7 +642,7 @@ static size_t store_key_attrs(store_writer *w, const model_attrs *a, const model
             buf_append(&w->key, store_cstr(extra[i]), extra[i].len) != BUF_OK)
             return 0;
     }
-    store_hash128(w->key.ptr, w->key.len, hash);
+    hash_128(w->key.ptr, w->key.len, hash);
     return attrs_len;
 }
 
@@ -864,7 +823,7 @@ static store_trace_acc *store_trace_acc_get(store_writer *w, const uint8_t *trac
     memcpy(&a, trace_id, 8);
     memcpy(&b, trace_id + 8, 8);
     size_t mask = w->table_cap - 1;
-    for (size_t i = (size_t)store_mix64(a ^ b) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)hash_mix64(a ^ b) & mask;; i = (i + 1) & mask) {
         uint32_t v = w->table[i];
         if (v == 0) {
             size_t k = w->n_accs++;
@@ -1110,7 +1069,7 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
 static int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
                                 int64_t *id) {
     uint8_t h[16];
-    store_hash128(attrs, len, h);
+    hash_128(attrs, len, h);
     const store_cache_slot *c = store_cache_get(&w->series, h, metric);
     if (c != NULL) {
         *id = c->v1;
