@@ -1,14 +1,7 @@
-/* store.c - the durable store: ring, writer thread and SQLite, see store.h.
+/* store_rows.c - the durable store, see store.h and store_internal.h
+ * (being split into modules).
  *
  * DESIGN
- * store_append() runs on the receiving thread: it renders the batch's
- * per-item JSON texts (attributes, events, links, bodies, point data) into
- * one buffer that travels with the batch (store_prep), so the single writer
- * thread only binds and steps statements; then it pushes the batch into the
- * ring (ring.h), which refuses it with STORE_EFULL over the byte budget.
- * If rendering fails (out of memory, larger than the budget) the batch is
- * queued without texts and the writer renders them itself.
- *
  * The writer pops everything queued, and commits it in transactions of at
  * most STORE_TX_MAX_ITEMS items (a batch is never split). A batch that fails
  * for a reason of its own is left out and the transaction written again
@@ -56,8 +49,6 @@
  * STORE_ENOMEM and continues; store_append() never fails for memory (a
  * batch whose texts cannot be rendered is queued without them).
  */
-#include "store.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -79,61 +70,19 @@
 #include "util/jw.h"
 #include "util/log.h"
 #include "model_json.h"
-#include "ring.h"
 #include "schema.h"
+#include "store_internal.h"
 
-#define STORE_DEFAULT_RING_BYTES ((size_t)64 << 20)
-#define STORE_DEFAULT_MAX_SPANS 1000000
-#define STORE_DEFAULT_MAX_LOGS 1000000
-#define STORE_DEFAULT_MAX_POINTS 5000000
-#define STORE_RING_SLOTS 4096
-#define STORE_TX_MAX_ITEMS 20000
-#define STORE_EVICT_MAX_ITEMS 50000
-#define STORE_BUSY_TIMEOUT_MS 10000
-#define STORE_OWNER_CACHE_SLOTS 4096   /* resources, scopes; power of two */
-#define STORE_SERIES_CACHE_SLOTS 65536 /* power of two */
-#define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
 #define STORE_MEMDB_MAX_BYTES ((sqlite3_int64)16 << 30)
 #define STORE_DB_NAME "loupe.db"
 /* retention by age and size, faults */
 #define STORE_EVICT_TX_PER_ROUND 8        /* eviction transactions between rounds of commits */
-#define STORE_AGE_CHECK_MS 1000           /* how often old items are looked for */
 #define STORE_FUTURE_SKEW_NS 300000000000ULL /* items dated beyond now + 5 min: see age */
 #define STORE_SIZE_HIGH_PCT 90            /* size cap: evict when more is in use ... */
 #define STORE_SIZE_LOW_PCT 80             /* ... down to this */
 #define STORE_SIZE_FULL_PCT 50            /* ... or down to this after hitting the cap */
-#define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
 #define STORE_DISK_FREE_MIN ((uint64_t)4 << 20) /* less free space than this is "disk full" */
 #define STORE_TEST_DELAY_ENV "LOUPE_TEST_WRITER_DELAY_MS"
-#define STORE_IDLE_RELEASE_MS 2000 /* idle this long: give memory back (store_release) */
-
-/* ---- per-item JSON texts --------------------------------------------- */
-
-/* Texts per item: spans (attributes, events, links, index tokens), logs
- * (body, attributes, index tokens), points (sorted attributes, distribution
- * data, exemplars). */
-#define STORE_MAX_TEXTS 4
-
-typedef struct store_text {
-    size_t off, len; /* into a buffer; len 0 = SQL NULL */
-} store_text;
-
-/* Work for the writer other than a batch (store_delete), carried through
- * the ring in the prep of an empty batch so that it keeps its place in the
- * queue. */
-typedef struct store_job {
-    unsigned signals;
-    char *service; /* NULL = all */
-    store_delete_cb cb;
-    void *ud;
-} store_job;
-
-typedef struct store_prep {
-    buf text;      /* every text of the batch, back to back */
-    store_text *t; /* STORE_MAX_TEXTS per item */
-    size_t bytes;  /* accounted memory */
-    store_job *job; /* not a batch but a job */
-} store_prep;
 
 static const model_resource store_empty_resource = {
     .attrs = {NULL, 0},
@@ -144,144 +93,7 @@ static const model_resource store_empty_resource = {
 static const model_scope store_empty_scope = {
     .name = {"", 0}, .version = {"", 0}, .attrs = {NULL, 0}, .schema_url = {"", 0}};
 
-static const char *store_cstr(model_str s) {
-    return s.ptr ? s.ptr : "";
-}
-
-/* Renders one JSON document into out and records where it is. */
-#define STORE_TEXT_BEGIN(out, t, j)                                                                \
-    do {                                                                                           \
-        (t)->off = (out)->len;                                                                     \
-        jw_init(&(j), (out));                                                                      \
-    } while (0)
-#define STORE_TEXT_END(out, t, j)                                                                  \
-    do {                                                                                           \
-        if (jw_error(&(j)))                                                                        \
-            return jw_error(&(j)) == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;                     \
-        (t)->len = (out)->len - (t)->off;                                                          \
-    } while (0)
-
-/* Appends the attribute index tokens (attr_index.h) of the attributes
- * JSON already in out at *attrs (and of a span name) to out. */
-static int store_tokens(buf *out, const store_text *attrs, const model_str *name,
-                        store_text *t) {
-    /* The JSON is read from out while the tokens are appended to it, so
-     * reserve room for all of them first and out cannot move: one token of
-     * 18 bytes per member, a member takes at least 4 bytes ("":1), plus the
-     * name's token. */
-    int rc = buf_reserve(out, 18 * (attrs->len / 4 + 2) + 1);
-    if (rc != BUF_OK)
-        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
-    t->off = out->len;
-    rc = attr_index_tokens(out->ptr + attrs->off, attrs->len, name ? store_cstr(*name) : NULL,
-                           name ? name->len : 0, out);
-    if (rc != BUF_OK)
-        return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
-    t->len = out->len - t->off;
-    return STORE_OK;
-}
-
-/* Appends the texts of item i of b to out. Returns STORE_OK, STORE_ENOMEM,
- * or STORE_EINVAL when out's cap is reached. */
-static int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
-    jw j;
-    switch (b->signal) {
-    case MODEL_SIGNAL_TRACES: {
-        const model_span *sp = &b->spans[i];
-        STORE_TEXT_BEGIN(out, &t[0], j);
-        model_json_attrs(&j, &sp->attrs);
-        STORE_TEXT_END(out, &t[0], j);
-        STORE_TEXT_BEGIN(out, &t[1], j);
-        model_json_events(&j, sp);
-        STORE_TEXT_END(out, &t[1], j);
-        STORE_TEXT_BEGIN(out, &t[2], j);
-        model_json_links(&j, sp);
-        STORE_TEXT_END(out, &t[2], j);
-        return store_tokens(out, &t[0], &sp->name, &t[3]);
-    }
-    case MODEL_SIGNAL_LOGS: {
-        const model_log *lg = &b->logs[i];
-        STORE_TEXT_BEGIN(out, &t[0], j);
-        model_json_value(&j, &lg->body);
-        STORE_TEXT_END(out, &t[0], j);
-        STORE_TEXT_BEGIN(out, &t[1], j);
-        model_json_attrs(&j, &lg->attrs);
-        STORE_TEXT_END(out, &t[1], j);
-        return store_tokens(out, &t[1], NULL, &t[2]);
-    }
-    case MODEL_SIGNAL_METRICS: {
-        const model_point *p = &b->points[i];
-        STORE_TEXT_BEGIN(out, &t[0], j);
-        model_json_attrs_sorted(&j, &p->attrs);
-        STORE_TEXT_END(out, &t[0], j);
-        t[1].off = t[1].len = 0;
-        if (p->metric != NULL && p->metric->type != MODEL_METRIC_GAUGE &&
-            p->metric->type != MODEL_METRIC_SUM) {
-            STORE_TEXT_BEGIN(out, &t[1], j);
-            model_json_point_data(&j, p);
-            STORE_TEXT_END(out, &t[1], j);
-        }
-        t[2].off = t[2].len = 0;
-        if (p->n_exemplars > 0) {
-            STORE_TEXT_BEGIN(out, &t[2], j);
-            model_json_exemplars(&j, p);
-            STORE_TEXT_END(out, &t[2], j);
-        }
-        t[3].off = t[3].len = 0;
-        return STORE_OK;
-    }
-    }
-    return STORE_EINVAL;
-}
-
-static void store_prep_free(store_prep *p) {
-    if (p == NULL)
-        return;
-    buf_free(&p->text);
-    free(p->t);
-    if (p->job) {
-        free(p->job->service);
-        free(p->job);
-    }
-    free(p);
-}
-
-/* Renders every text of b, or returns NULL (the writer renders them then). */
-static store_prep *store_prep_new(const model_batch *b, size_t max_bytes) {
-    size_t n = model_batch_items(b);
-    if (n == 0 || n > SIZE_MAX / (STORE_MAX_TEXTS * sizeof(store_text)))
-        return NULL;
-    store_prep *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return NULL;
-    buf_init(&p->text, max_bytes);
-    p->t = malloc(n * STORE_MAX_TEXTS * sizeof(store_text));
-    if (p->t == NULL)
-        goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (store_item_texts(b, i, &p->text, &p->t[i * STORE_MAX_TEXTS]) != STORE_OK)
-            goto fail;
-    p->bytes = sizeof(*p) + p->text.cap + n * STORE_MAX_TEXTS * sizeof(store_text);
-    return p;
-fail:
-    store_prep_free(p);
-    return NULL;
-}
-
 /* ---- id cache: (hash, aux) -> (v1, v2) ------------------------------- */
-
-typedef struct store_cache_slot {
-    uint8_t key[16];
-    int64_t aux;
-    int64_t v1, v2;
-    int used;
-} store_cache_slot;
-
-typedef struct store_cache {
-    store_cache_slot *slots;
-    size_t cap; /* power of two */
-    size_t n;
-} store_cache;
 
 static int store_cache_init(store_cache *c, size_t cap) {
     c->slots = calloc(cap, sizeof(*c->slots));
@@ -331,31 +143,6 @@ static void store_cache_put(store_cache *c, const uint8_t key[16], int64_t aux, 
 }
 
 /* ---- the writer's statements ------------------------------------------- */
-
-enum {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SVC_INSERT,
-    ST_SVC_SELECT,
-    ST_SVC_UPDATE,
-    ST_RES_SELECT,
-    ST_RES_INSERT,
-    ST_SCOPE_SELECT,
-    ST_SCOPE_INSERT,
-    ST_TRACE_UPSERT,
-    ST_TRACE_SVC,
-    ST_SPAN_INSERT,
-    ST_SPAN_INDEX,
-    ST_LOG_INDEX,
-    ST_LOG_INSERT,
-    ST_LOG_FTS,
-    ST_METRIC_UPSERT,
-    ST_SERIES_SELECT,
-    ST_SERIES_INSERT,
-    ST_POINT_INSERT,
-    ST_COUNT
-};
 
 static const char *const store_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -420,145 +207,6 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_POINT_INSERT] = "INSERT INTO points(series, start_ns, time_ns, value, is_int, flags, data,"
                         " exemplars) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 };
-
-/* ---- writer state ------------------------------------------------------ */
-
-/* What one batch adds to one trace. */
-typedef struct store_trace_acc {
-    const uint8_t *trace_id;
-    uint64_t start, end;
-    int64_t spans, errors;
-    size_t root; /* index of the root span, or of the earliest until then */
-    int has_root;
-    int64_t row; /* traces.id */
-    int64_t svc[4]; /* services of the trace in this batch, with span counts */
-    int64_t svc_spans[4];
-    int n_svc;
-} store_trace_acc;
-
-/* What one batch adds to one service's counters. */
-typedef struct store_svc_acc {
-    int64_t sid;
-    int64_t spans, errors, logs, points;
-    uint64_t last_seen;
-} store_svc_acc;
-
-typedef struct store_writer {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
-    store_cache resources, scopes, series;
-    buf scratch; /* item texts when the batch came without them */
-    buf key;     /* canonical content of a resource/scope */
-    store_text tmp_t[STORE_MAX_TEXTS];
-
-    /* per-batch scratch, grown on demand */
-    int64_t *ids; /* 3 per item: resource, service, scope */
-    size_t *item_acc;
-    size_t ids_cap;
-    store_trace_acc *accs;
-    size_t n_accs;
-    uint32_t *table; /* trace hash table of acc index + 1; 0 = empty */
-    size_t table_cap;
-    store_svc_acc *svcs;
-    size_t n_svcs, svcs_cap;
-    int64_t *metric_rows;
-    uint64_t *metric_last;
-    size_t metric_cap;
-
-    ring_entry *entries; /* popped entries, ring capacity */
-    int *status;
-    uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
-
-    /* retention by age and size */
-    int page_size;
-    int64_t max_pages;       /* the size cap in pages; 0 = none */
-    int64_t used_pages;      /* page_count - freelist_count at the last check */
-    int size_evicting;       /* evicting down to size_target until under it */
-    int64_t size_target;     /* pages */
-    int size_stuck_logged;   /* "nothing left to evict" was said */
-    uint64_t next_age_check; /* monotonic ns */
-    uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
-
-    /* memory given back when idle (store_release) */
-    uint64_t last_work; /* monotonic ns */
-    int released;
-
-    /* the database refusing writes (store_fault_note) */
-    struct {
-        int active;
-        const char *reason;
-        uint64_t since, last_log; /* monotonic ns */
-        uint64_t failed_batches;
-    } fault;
-} store_writer;
-
-struct store {
-    store_mode mode;
-    char path[PATH_MAX + 64]; /* file path or memdb URI */
-    int open_flags;
-    ring *ring;
-    pthread_t thread;
-    uint64_t max_items[MODEL_SIGNAL_COUNT];
-    uint64_t max_age_ns;   /* 0 = none */
-    uint64_t max_db_bytes; /* 0 = none */
-    long test_delay_ms;    /* LOUPE_TEST_WRITER_DELAY_MS */
-    store_writer w; /* the writer thread's alone once started */
-
-    _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
-    _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
-    _Atomic int backpressure;    /* 1 from a refused append until one is taken */
-    _Atomic uint64_t bp_refused; /* items refused during this backpressure episode */
-    _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
-    _Atomic uint64_t commits;
-    _Atomic uint64_t commit_errors;
-    _Atomic uint64_t write_failures;
-    _Atomic uint64_t db_bytes;
-    _Atomic int writes_failing;
-    _Atomic uint64_t commit_bucket[STORE_COMMIT_BUCKETS + 1];
-    _Atomic uint64_t commit_ns_sum;
-    _Atomic int closing;
-
-    pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
-    store_sub *subs;
-    _Atomic int n_subs;
-};
-
-struct store_sub {
-    store_commit_fn fn;
-    void *ud;
-    store_sub *next;
-};
-
-static int store_code(int sqlite_rc) {
-    int prim = sqlite_rc & 0xff;
-    if (prim == SQLITE_NOMEM)
-        return STORE_ENOMEM;
-    return STORE_EIO;
-}
-
-static int64_t store_i64(uint64_t v) {
-    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-}
-
-/* Steps a statement that returns no row, then resets it. */
-static int store_run(sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
-/* Steps a statement expected to return one integer row (RETURNING id). */
-static int store_run_id(sqlite3_stmt *st, int64_t *id) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_ERROR; /* no row: should not happen */
-    }
-    sqlite3_reset(st);
-    return rc;
-}
 
 static void store_bind_str(sqlite3_stmt *st, int idx, model_str s) {
     sqlite3_bind_text(st, idx, store_cstr(s), (int)s.len, SQLITE_STATIC);
@@ -992,10 +640,6 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
 
 /* ---- logs ---------------------------------------------------------------- */
 
-static uint64_t store_now_ns(void) {
-    return (uint64_t)clk_ns(CLOCK_REALTIME);
-}
-
 static int store_write_logs(store_writer *w, const ring_entry *e) {
     const model_batch *b = e->batch;
     store_owner_memo memo = {0};
@@ -1211,7 +855,7 @@ static void store_forget_caches(store_writer *w) {
     store_cache_clear(&w->series);
 }
 
-static void store_log_failure(store *s, const char *what, const ring_entry *e, int rc) {
+void store_log_failure(store *s, const char *what, const ring_entry *e, int rc) {
     char msg[256];
     /* SQLITE_MISUSE is the writer's own marker for an invalid batch */
     log_quote(rc == SQLITE_MISUSE ? "invalid batch: a point refers to a metric outside it"
@@ -1227,10 +871,6 @@ static void store_log_failure(store *s, const char *what, const ring_entry *e, i
 }
 
 /* ---- faults: the database refusing writes ------------------------------------ */
-
-static uint64_t store_mono_ns(void) {
-    return (uint64_t)clk_ns(CLOCK_MONOTONIC);
-}
 
 /* The errno that denies writing the database, its WAL or its directory
  * (read-only mount, immutable file, permissions), or 0. SQLite's own
@@ -1522,30 +1162,6 @@ static const store_evict_sql store_evict[MODEL_SIGNAL_COUNT] = {
             NULL,
         },
 };
-
-static int64_t store_pragma_int(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* Runs sql with ?1 = x; *changes gets sqlite3_changes() when not NULL. */
-static int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, x);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-        if (rc == SQLITE_OK && changes)
-            *changes = sqlite3_changes64(db);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 /* Finds the last row to evict so that about `need` items go: *last = 0
  * when there is nothing. */
@@ -2237,24 +1853,6 @@ static int store_mkdir_p(const char *dir, char *err, size_t errlen) {
         return -1;
     }
     return 0;
-}
-
-static int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    out[0] = '\0';
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            const char *t = (const char *)sqlite3_column_text(st, 0);
-            snprintf(out, outlen, "%s", t ? t : "");
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
 }
 
 static void store_destroy(store *s) {

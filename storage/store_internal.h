@@ -1,0 +1,308 @@
+/* store_internal.h - what the store's modules share (store.h is the
+ * public interface).
+ *
+ * DESIGN
+ * The store is a ring in front of one writer thread in front of SQLite. Its
+ * modules, each with one job:
+ *   store.c            the public entry points: append, readers, stats,
+ *                      subscriptions, error texts
+ *   store_open.c       opening: configuration, the database file or memdb,
+ *                      pragmas, the size cap, the writer's resources; close
+ *   store_texts.c      per-item JSON texts, rendered on the receiving thread
+ *   store_writer.c     the writer thread: group commit, callbacks,
+ *                      notifications, giving memory back when idle
+ *   store_rows.c       the writer's statements and the rows of spans, logs
+ *                      and points
+ *   store_ids.c        row ids of services, resources, scopes and series:
+ *                      content hashes and the id caches
+ *   store_fault.c      why a write failed, logged at most every 10 s
+ *   store_retention.c  eviction by count, age and size
+ *   store_delete.c     store_delete(): jobs run by the writer in queue order
+ *   store_sql.c        small SQLite helpers the modules share
+ *
+ * Threads: store_append(), store_delete(), store_get_stats() and the
+ * subscription calls run on any thread and touch only the ring, the atomics
+ * and subs (under subs_mu). Everything in store_writer is the writer
+ * thread's alone once store_open() has started it; before that and after
+ * the join in store_close(), the opening or closing thread's.
+ *
+ * One database today. The writer writes through w.db, its statements w.st
+ * and the id caches (row ids of that database); retention deletes rows
+ * from it. A store of several databases (segments) would give each its
+ * connection, statements and caches, let store_rows.c write into the
+ * newest, and let retention drop the oldest whole.
+ */
+#ifndef LOUPE_STORE_INTERNAL_H
+#define LOUPE_STORE_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "util/buf.h"
+#include "util/clk.h"
+#include "model.h"
+#include "ring.h"
+#include "store.h"
+
+#define STORE_DEFAULT_RING_BYTES ((size_t)64 << 20)
+#define STORE_DEFAULT_MAX_SPANS 1000000
+#define STORE_DEFAULT_MAX_LOGS 1000000
+#define STORE_DEFAULT_MAX_POINTS 5000000
+#define STORE_RING_SLOTS 4096
+#define STORE_TX_MAX_ITEMS 20000
+#define STORE_EVICT_MAX_ITEMS 50000
+#define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_OWNER_CACHE_SLOTS 4096   /* resources, scopes; power of two */
+#define STORE_SERIES_CACHE_SLOTS 65536 /* power of two */
+#define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
+#define STORE_AGE_CHECK_MS 1000           /* how often old items are looked for */
+#define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
+#define STORE_IDLE_RELEASE_MS 2000 /* idle this long: give memory back */
+
+/* ---- per-item JSON texts (store_texts.c) ---------------------------------- */
+
+/* Texts per item: spans (attributes, events, links, index tokens), logs
+ * (body, attributes, index tokens), points (sorted attributes, distribution
+ * data, exemplars). */
+#define STORE_MAX_TEXTS 4
+
+typedef struct store_text {
+    size_t off, len; /* into a buffer; len 0 = SQL NULL */
+} store_text;
+
+/* Work for the writer other than a batch (store_delete), carried through
+ * the ring in the prep of an empty batch so that it keeps its place in the
+ * queue. */
+typedef struct store_job {
+    unsigned signals;
+    char *service; /* owned; NULL = all */
+    store_delete_cb cb;
+    void *ud;
+} store_job;
+
+/* What travels with a batch through the ring (ring_entry.prep): its
+ * rendered texts, or a job. Owned by the ring entry. */
+typedef struct store_prep {
+    buf text;       /* every text of the batch, back to back */
+    store_text *t;  /* STORE_MAX_TEXTS per item */
+    size_t bytes;   /* accounted memory */
+    store_job *job; /* not a batch but a job */
+} store_prep;
+
+/* Appends the texts of item i of b to out, recording where each is in
+ * t[0..STORE_MAX_TEXTS). Returns STORE_OK, STORE_ENOMEM, or STORE_EINVAL
+ * when out's cap is reached. */
+int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t);
+
+/* Renders every text of b (out's cap: max_bytes), or returns NULL (the
+ * writer renders them then). The caller owns the result. */
+store_prep *store_prep_new(const model_batch *b, size_t max_bytes);
+
+/* Frees a prep and its job. Accepts NULL. */
+void store_prep_free(store_prep *p);
+
+/* ---- id cache: (hash, aux) -> (v1, v2) (store_ids.c) ----------------------- */
+
+typedef struct store_cache_slot {
+    uint8_t key[16];
+    int64_t aux;
+    int64_t v1, v2;
+    int used;
+} store_cache_slot;
+
+typedef struct store_cache {
+    store_cache_slot *slots; /* owned */
+    size_t cap;              /* power of two */
+    size_t n;
+} store_cache;
+
+/* ---- the writer's statements (store_rows.c) -------------------------------- */
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SVC_INSERT,
+    ST_SVC_SELECT,
+    ST_SVC_UPDATE,
+    ST_RES_SELECT,
+    ST_RES_INSERT,
+    ST_SCOPE_SELECT,
+    ST_SCOPE_INSERT,
+    ST_TRACE_UPSERT,
+    ST_TRACE_SVC,
+    ST_SPAN_INSERT,
+    ST_SPAN_INDEX,
+    ST_LOG_INDEX,
+    ST_LOG_INSERT,
+    ST_LOG_FTS,
+    ST_METRIC_UPSERT,
+    ST_SERIES_SELECT,
+    ST_SERIES_INSERT,
+    ST_POINT_INSERT,
+    ST_COUNT
+};
+
+/* ---- writer state ------------------------------------------------------------ */
+
+/* What one batch adds to one trace. */
+typedef struct store_trace_acc {
+    const uint8_t *trace_id;
+    uint64_t start, end;
+    int64_t spans, errors;
+    size_t root; /* index of the root span, or of the earliest until then */
+    int has_root;
+    int64_t row;    /* traces.id */
+    int64_t svc[4]; /* services of the trace in this batch, with span counts */
+    int64_t svc_spans[4];
+    int n_svc;
+} store_trace_acc;
+
+/* What one batch adds to one service's counters. */
+typedef struct store_svc_acc {
+    int64_t sid;
+    int64_t spans, errors, logs, points;
+    uint64_t last_seen;
+} store_svc_acc;
+
+typedef struct store_writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    store_cache resources, scopes, series;
+    buf scratch; /* item texts when the batch came without them */
+    buf key;     /* canonical content of a resource/scope */
+    store_text tmp_t[STORE_MAX_TEXTS];
+
+    /* per-batch scratch, grown on demand */
+    int64_t *ids; /* 3 per item: resource, service, scope */
+    size_t *item_acc;
+    size_t ids_cap;
+    store_trace_acc *accs;
+    size_t n_accs;
+    uint32_t *table; /* trace hash table of acc index + 1; 0 = empty */
+    size_t table_cap;
+    store_svc_acc *svcs;
+    size_t n_svcs, svcs_cap;
+    int64_t *metric_rows;
+    uint64_t *metric_last;
+    size_t metric_cap;
+
+    ring_entry *entries; /* popped entries, ring capacity */
+    int *status;
+    uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
+
+    /* retention by age and size */
+    int page_size;
+    int64_t max_pages;         /* the size cap in pages; 0 = none */
+    int64_t used_pages;        /* page_count - freelist_count at the last check */
+    int size_evicting;         /* evicting down to size_target until under it */
+    int64_t size_target;       /* pages */
+    int size_stuck_logged;     /* "nothing left to evict" was said */
+    uint64_t next_age_check;   /* monotonic ns */
+    uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
+
+    /* memory given back when idle (store_writer.c) */
+    uint64_t last_work; /* monotonic ns */
+    int released;
+
+    /* the database refusing writes (store_fault.c) */
+    struct {
+        int active;
+        const char *reason;
+        uint64_t since, last_log; /* monotonic ns */
+        uint64_t failed_batches;
+    } fault;
+} store_writer;
+
+struct store {
+    store_mode mode;
+    char path[PATH_MAX + 64]; /* file path or memdb URI */
+    int open_flags;
+    ring *ring;
+    pthread_t thread;
+    uint64_t max_items[MODEL_SIGNAL_COUNT];
+    uint64_t max_age_ns;   /* 0 = none */
+    uint64_t max_db_bytes; /* 0 = none */
+    long test_delay_ms;    /* LOUPE_TEST_WRITER_DELAY_MS */
+    store_writer w;        /* the writer thread's alone once started */
+
+    _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
+    _Atomic int backpressure;    /* 1 from a refused append until one is taken */
+    _Atomic uint64_t bp_refused; /* items refused during this backpressure episode */
+    _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t commits;
+    _Atomic uint64_t commit_errors;
+    _Atomic uint64_t write_failures;
+    _Atomic uint64_t db_bytes;
+    _Atomic int writes_failing;
+    _Atomic uint64_t commit_bucket[STORE_COMMIT_BUCKETS + 1];
+    _Atomic uint64_t commit_ns_sum;
+    _Atomic int closing;
+
+    pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
+    store_sub *subs;
+    _Atomic int n_subs;
+};
+
+struct store_sub {
+    store_commit_fn fn;
+    void *ud;
+    store_sub *next;
+};
+
+/* ---- small helpers (store_sql.c) ------------------------------------------- */
+
+static inline uint64_t store_mono_ns(void) {
+    return (uint64_t)clk_ns(CLOCK_MONOTONIC);
+}
+
+static inline uint64_t store_now_ns(void) {
+    return (uint64_t)clk_ns(CLOCK_REALTIME);
+}
+
+/* A time or count as an SQLite integer: beyond INT64_MAX (year 2262 for
+ * times) it is stored as INT64_MAX. */
+static inline int64_t store_i64(uint64_t v) {
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* A model string's bytes; "" for the empty string. */
+static inline const char *store_cstr(model_str s) {
+    return s.ptr ? s.ptr : "";
+}
+
+/* The STORE_* code for an SQLite error: STORE_ENOMEM or STORE_EIO. */
+int store_code(int sqlite_rc);
+
+/* Steps a statement that returns no row (or ignores its rows), then resets
+ * it. Returns SQLITE_OK or the error. */
+int store_run(sqlite3_stmt *st);
+
+/* Steps a statement expected to return one integer row (RETURNING id) into
+ * *id, then resets it. Returns SQLITE_OK or the error (SQLITE_ERROR when
+ * no row came). */
+int store_run_id(sqlite3_stmt *st, int64_t *id);
+
+/* Prepares and runs sql with ?1 = x; *changes (may be NULL) gets
+ * sqlite3_changes64(). Returns an SQLite code. */
+int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes);
+
+/* The integer the first row of sql (a PRAGMA) answers, or -1. */
+int64_t store_pragma_int(sqlite3 *db, const char *sql);
+
+/* The text the first row of sql answers into out ("" when none). Returns
+ * an SQLite code. */
+int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen);
+
+/* Logs event=store_write_failed for a batch (e, may be NULL) that failed
+ * for a reason of its own, or for a delete. */
+void store_log_failure(store *s, const char *what, const ring_entry *e, int rc);
+
+#endif
