@@ -63,7 +63,7 @@
 #define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
 #define STORE_AGE_CHECK_MS 1000           /* how often old items are looked for */
 #define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
-#define STORE_IDLE_RELEASE_MS 2000 /* idle this long: give memory back */
+#define STORE_IDLE_RELEASE_MS 2000        /* idle this long: give memory back */
 
 /* ---- per-item JSON texts (store_texts.c) ---------------------------------- */
 
@@ -121,6 +121,19 @@ typedef struct store_cache {
     size_t cap;              /* power of two */
     size_t n;
 } store_cache;
+
+/* Sets up an empty cache of cap slots (a power of two). Returns 0, or -1
+ * when out of memory. */
+int store_cache_init(store_cache *c, size_t cap);
+
+/* The slot of (key, aux), or NULL. Borrowed until the next put or clear. */
+const store_cache_slot *store_cache_get(const store_cache *c, const uint8_t key[16], int64_t aux);
+
+/* Remembers (key, aux) -> (v1, v2); a cache half full starts over. */
+void store_cache_put(store_cache *c, const uint8_t key[16], int64_t aux, int64_t v1, int64_t v2);
+
+/* Forgets every entry. */
+void store_cache_clear(store_cache *c);
 
 /* ---- the writer's statements (store_rows.c) -------------------------------- */
 
@@ -257,15 +270,55 @@ struct store_sub {
     store_sub *next;
 };
 
+/* ---- row ids (store_ids.c) ------------------------------------------------- */
+
+/* Resolves the resource and scope of consecutive items, remembering the last
+ * pair: decoders group items by resource and scope. Zeroed per batch. */
+typedef struct store_owner_memo {
+    const model_resource *res;
+    const model_scope *scope;
+    int64_t rid, sid, scid;
+} store_owner_memo;
+
+/* The row ids of r and s (NULL: the empty resource / scope), found or
+ * inserted: out[0] resource, out[1] service, out[2] scope. Returns an
+ * SQLite code. */
+int store_resolve_owner(store_writer *w, store_owner_memo *m, const model_resource *r,
+                        const model_scope *s, int64_t out[3]);
+
+/* The row id of the series of `metric` with sorted attributes JSON
+ * attrs[0..len), found or inserted. Returns an SQLite code. */
+int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
+                         int64_t *id);
+
+/* Forgets the cached ids (after a rollback or a delete). */
+void store_forget_caches(store_writer *w);
+
+/* ---- faults (store_fault.c) ------------------------------------------------ */
+
+/* Logs event=store_write_failed for a batch (e, may be NULL) that failed
+ * for a reason of its own, or for a delete. */
+void store_log_failure(store *s, const char *what, const ring_entry *e, int rc);
+
+/* Why the database refused a write ("disk_full", "size_cap", "read_only",
+ * ...), from SQLite's code rc and *errno_io (which a probe of the files may
+ * fill in); *action tells the operator what brings ingest back. Both are
+ * static strings. */
+const char *store_fault_reason(const store *s, int rc, int *errno_io, const char **action);
+
+/* The database refused a transaction (not one batch's own fault): counts it
+ * and logs why, at most every STORE_FAULT_LOG_NS while it lasts. batches:
+ * how many batches were answered with an error. */
+void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t batches);
+
+/* A transaction committed: the end of a fault, if there was one. */
+void store_fault_clear(store *s);
+
 /* ---- small helpers (store_sql.c) ------------------------------------------- */
 
-static inline uint64_t store_mono_ns(void) {
-    return (uint64_t)clk_ns(CLOCK_MONOTONIC);
-}
+static inline uint64_t store_mono_ns(void) { return (uint64_t)clk_ns(CLOCK_MONOTONIC); }
 
-static inline uint64_t store_now_ns(void) {
-    return (uint64_t)clk_ns(CLOCK_REALTIME);
-}
+static inline uint64_t store_now_ns(void) { return (uint64_t)clk_ns(CLOCK_REALTIME); }
 
 /* A time or count as an SQLite integer: beyond INT64_MAX (year 2262 for
  * times) it is stored as INT64_MAX. */
@@ -274,9 +327,7 @@ static inline int64_t store_i64(uint64_t v) {
 }
 
 /* A model string's bytes; "" for the empty string. */
-static inline const char *store_cstr(model_str s) {
-    return s.ptr ? s.ptr : "";
-}
+static inline const char *store_cstr(model_str s) { return s.ptr ? s.ptr : ""; }
 
 /* The STORE_* code for an SQLite error: STORE_ENOMEM or STORE_EIO. */
 int store_code(int sqlite_rc);
@@ -301,8 +352,7 @@ int64_t store_pragma_int(sqlite3 *db, const char *sql);
  * an SQLite code. */
 int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen);
 
-/* Logs event=store_write_failed for a batch (e, may be NULL) that failed
- * for a reason of its own, or for a delete. */
-void store_log_failure(store *s, const char *what, const ring_entry *e, int rc);
+/* Binds a model string (borrowed until the statement is reset). */
+void store_bind_str(sqlite3_stmt *st, int idx, model_str s);
 
 #endif

@@ -69,3 +69,7 @@ int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen) {
     sqlite3_finalize(st);
     return rc;
 }
+
+void store_bind_str(sqlite3_stmt *st, int idx, model_str s) {
+    sqlite3_bind_text(st, idx, store_cstr(s), (int)s.len, SQLITE_STATIC);
+}

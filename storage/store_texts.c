@@ -9,10 +9,10 @@
  */
 #include <stdlib.h>
 
-#include "util/jw.h"
 #include "attr_index.h"
 #include "model_json.h"
 #include "store_internal.h"
+#include "util/jw.h"
 
 /* Renders one JSON document into out and records where it is. */
 #define STORE_TEXT_BEGIN(out, t, j)                                                                \
@@ -29,8 +29,7 @@
 
 /* Appends the attribute index tokens (attr_index.h) of the attributes
  * JSON already in out at *attrs (and of a span name) to out. */
-static int store_tokens(buf *out, const store_text *attrs, const model_str *name,
-                        store_text *t) {
+static int store_tokens(buf *out, const store_text *attrs, const model_str *name, store_text *t) {
     /* The JSON is read from out while the tokens are appended to it, so
      * reserve room for all of them first and out cannot move: one token of
      * 18 bytes per member, a member takes at least 4 bytes ("":1), plus the
