@@ -314,6 +314,26 @@ void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t 
 /* A transaction committed: the end of a fault, if there was one. */
 void store_fault_clear(store *s);
 
+/* ---- retention (store_retention.c) ---------------------------------------- */
+
+/* Runs every retention rule, at most a few eviction transactions per call
+ * so that ingest never waits long. Returns 1 when work is left (the writer
+ * calls again without waiting for batches). */
+int store_retention(store *s);
+
+/* Pages in use (page_count - freelist_count) into w.used_pages and the
+ * stats' db_bytes. Returns an SQLite code. */
+int store_size_check(store *s);
+
+/* ---- deletes (store_delete.c) ---------------------------------------------- */
+
+/* 1 when a popped entry is a job (store_delete) rather than a batch. */
+int store_is_job(const ring_entry *e);
+
+/* Runs the job of entry e, calls its callback and frees the entry's batch
+ * and prep, returning their bytes to the ring. */
+void store_run_job(store *s, ring_entry *e);
+
 /* ---- small helpers (store_sql.c) ------------------------------------------- */
 
 static inline uint64_t store_mono_ns(void) { return (uint64_t)clk_ns(CLOCK_MONOTONIC); }
