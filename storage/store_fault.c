@@ -16,8 +16,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "store_internal.h"
 #include "util/log.h"
+#include "store_internal.h"
 
 #define STORE_DISK_FREE_MIN ((uint64_t)4 << 20) /* less free space than this is "disk full" */
 

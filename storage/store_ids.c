@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_json.h"
-#include "store_internal.h"
 #include "util/hash.h"
 #include "util/jw.h"
+#include "model_json.h"
+#include "store_internal.h"
 
 /* Items without a resource or scope are stored under these. */
 static const model_resource store_empty_resource = {

@@ -26,6 +26,10 @@
  * thread's alone once store_open() has started it; before that and after
  * the join in store_close(), the opening or closing thread's.
  *
+ * Out of memory: the writer fails the transaction that hit it with
+ * STORE_ENOMEM and continues; store_append() never fails for memory (a
+ * batch whose texts cannot be rendered is queued without them).
+ *
  * One database today. The writer writes through w.db, its statements w.st
  * and the id caches (row ids of that database); retention deletes rows
  * from it. A store of several databases (segments) would give each its
@@ -270,6 +274,20 @@ struct store_sub {
     store_sub *next;
 };
 
+/* ---- rows (store_rows.c) ------------------------------------------------------ */
+
+/* Prepares the writer's statements on w->db. Returns SQLITE_OK, or the
+ * error with *which = the statement that failed. */
+int store_rows_prepare(store_writer *w, int *which);
+
+/* Finalizes them (prepared or not). */
+void store_rows_finalize(store_writer *w);
+
+/* Writes the rows of batch e->batch (texts from e->prep, or rendered now)
+ * in the open transaction. Returns an SQLite code: SQLITE_MISUSE marks an
+ * invalid batch (a point of a metric outside it). */
+int store_write_batch(store_writer *w, const ring_entry *e);
+
 /* ---- row ids (store_ids.c) ------------------------------------------------- */
 
 /* Resolves the resource and scope of consecutive items, remembering the last
@@ -313,6 +331,12 @@ void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t 
 
 /* A transaction committed: the end of a fault, if there was one. */
 void store_fault_clear(store *s);
+
+/* ---- the writer thread (store_writer.c) ------------------------------------ */
+
+/* The writer thread's body (arg: the store); returns when the ring is
+ * closed and drained. */
+void *store_writer_main(void *arg);
 
 /* ---- retention (store_retention.c) ---------------------------------------- */
 

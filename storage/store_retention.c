@@ -413,4 +413,3 @@ int store_retention(store *s) {
     more |= store_retention_size(s, &budget);
     return more;
 }
-

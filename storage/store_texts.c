@@ -9,10 +9,10 @@
  */
 #include <stdlib.h>
 
+#include "util/jw.h"
 #include "attr_index.h"
 #include "model_json.h"
 #include "store_internal.h"
-#include "util/jw.h"
 
 /* Renders one JSON document into out and records where it is. */
 #define STORE_TEXT_BEGIN(out, t, j)                                                                \
