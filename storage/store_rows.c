@@ -227,22 +227,14 @@ static store_trace_acc *store_trace_acc_get(store_writer *w, const uint8_t *trac
     }
 }
 
-static int store_write_spans(store_writer *w, const ring_entry *e) {
-    const model_batch *b = e->batch;
-    size_t n = b->n_spans;
-    int rc = store_writer_reserve(w, n);
-    if (rc != STORE_OK)
-        return SQLITE_NOMEM;
-    memset(w->table, 0, w->table_cap * sizeof(*w->table));
-    w->n_accs = 0;
-    w->n_svcs = 0;
+/* Step 1 of a spans batch: the owners of every span (w->ids), and what the
+ * batch adds to each trace (w->accs, w->item_acc) and service (w->svcs). */
+static int store_spans_aggregate(store_writer *w, const model_batch *b) {
     store_owner_memo memo = {0};
-
-    /* 1: owners, per-trace and per-service aggregates */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < b->n_spans; i++) {
         const model_span *sp = &b->spans[i];
         int64_t *ids = &w->ids[3 * i];
-        rc = store_resolve_owner(w, &memo, sp->resource, sp->scope, ids);
+        int rc = store_resolve_owner(w, &memo, sp->resource, sp->scope, ids);
         if (rc != SQLITE_OK)
             return rc;
         size_t k;
@@ -276,8 +268,11 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
         if (seen > sa->last_seen)
             sa->last_seen = seen;
     }
+    return SQLITE_OK;
+}
 
-    /* 2: one upsert per trace */
+/* Step 2: one upsert per trace, which gives each its row id (acc->row). */
+static int store_spans_upsert_traces(store_writer *w, const model_batch *b) {
     sqlite3_stmt *st = w->st[ST_TRACE_UPSERT];
     for (size_t k = 0; k < w->n_accs; k++) {
         store_trace_acc *acc = &w->accs[k];
@@ -291,98 +286,178 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
         sqlite3_bind_int64(st, 7, w->ids[3 * acc->root + 1]);
         store_bind_str(st, 8, root->name);
         sqlite3_bind_blob(st, 9, root->span_id, 8, SQLITE_STATIC);
-        rc = store_run_id(st, &acc->row);
+        int rc = store_run_id(st, &acc->row);
         if (rc != SQLITE_OK)
             return rc;
     }
+    return SQLITE_OK;
+}
 
-    /* 3: the spans, and the (service, trace) pairs */
-    st = w->st[ST_SPAN_INSERT];
-    sqlite3_stmt *ts = w->st[ST_TRACE_SVC], *ix = w->st[ST_SPAN_INDEX];
-    for (size_t i = 0; i < n; i++) {
-        const model_span *sp = &b->spans[i];
+/* One span's row and its attribute index entry. */
+static int store_span_insert(store_writer *w, const model_span *sp, const int64_t ids[3],
+                             int64_t trace_row, const char *base, const store_text *t) {
+    sqlite3_stmt *st = w->st[ST_SPAN_INSERT], *ix = w->st[ST_SPAN_INDEX];
+    sqlite3_bind_int64(st, 1, trace_row);
+    sqlite3_bind_blob(st, 2, sp->span_id, 8, SQLITE_STATIC);
+    if (sp->has_parent)
+        sqlite3_bind_blob(st, 3, sp->parent_span_id, 8, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, store_i64(sp->start_ns));
+    sqlite3_bind_int64(st, 5, store_i64(sp->end_ns));
+    sqlite3_bind_int64(st, 6, ids[1]);
+    store_bind_str(st, 7, sp->name);
+    sqlite3_bind_int(st, 8, (int)sp->kind);
+    sqlite3_bind_int(st, 9, (int)sp->status_code);
+    store_bind_str(st, 10, sp->status_message);
+    store_bind_str(st, 11, sp->trace_state);
+    sqlite3_bind_int64(st, 12, sp->flags);
+    sqlite3_bind_int64(st, 13, ids[0]);
+    sqlite3_bind_int64(st, 14, ids[2]);
+    sqlite3_bind_int64(st, 15, sp->dropped_attrs);
+    sqlite3_bind_int64(st, 16, sp->dropped_events);
+    sqlite3_bind_int64(st, 17, sp->dropped_links);
+    store_bind_txt(st, 18, base, &t[0]);
+    store_bind_txt(st, 19, base, &t[1]);
+    store_bind_txt(st, 20, base, &t[2]);
+    int rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(w->db));
+    store_bind_txt(ix, 2, base, &t[3]);
+    return store_run(ix);
+}
+
+/* Adds `spans` spans of service sid to trace_services for trace row
+ * trace_row. */
+static int store_trace_svc_add(store_writer *w, int64_t sid, int64_t trace_row, int64_t spans) {
+    sqlite3_stmt *ts = w->st[ST_TRACE_SVC];
+    sqlite3_bind_int64(ts, 1, sid);
+    sqlite3_bind_int64(ts, 2, trace_row);
+    sqlite3_bind_int64(ts, 3, spans);
+    return store_run(ts);
+}
+
+/* Counts a span of service sid for its trace: the first four services of
+ * a trace in this batch are counted in acc (written by step 4), any
+ * further one at once. */
+static int store_trace_svc_count(store_writer *w, store_trace_acc *acc, int64_t sid) {
+    int k = 0;
+    while (k < acc->n_svc && acc->svc[k] != sid)
+        k++;
+    if (k < acc->n_svc) {
+        acc->svc_spans[k]++;
+        return SQLITE_OK;
+    }
+    if (k < (int)(sizeof(acc->svc) / sizeof(acc->svc[0]))) {
+        acc->svc[k] = sid;
+        acc->svc_spans[k] = 1;
+        acc->n_svc++;
+        return SQLITE_OK;
+    }
+    return store_trace_svc_add(w, sid, acc->row, 1);
+}
+
+/* Step 3: the spans, their index entries and their (service, trace)
+ * counts. */
+static int store_spans_insert(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
+    for (size_t i = 0; i < b->n_spans; i++) {
         const int64_t *ids = &w->ids[3 * i];
         store_trace_acc *acc = &w->accs[w->item_acc[i]];
         const char *base;
         const store_text *t;
-        rc = store_texts(w, e, i, &base, &t);
+        int rc = store_texts(w, e, i, &base, &t);
+        if (rc == SQLITE_OK)
+            rc = store_span_insert(w, &b->spans[i], ids, acc->row, base, t);
+        if (rc == SQLITE_OK)
+            rc = store_trace_svc_count(w, acc, ids[1]);
         if (rc != SQLITE_OK)
             return rc;
-        sqlite3_bind_int64(st, 1, acc->row);
-        sqlite3_bind_blob(st, 2, sp->span_id, 8, SQLITE_STATIC);
-        if (sp->has_parent)
-            sqlite3_bind_blob(st, 3, sp->parent_span_id, 8, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 3);
-        sqlite3_bind_int64(st, 4, store_i64(sp->start_ns));
-        sqlite3_bind_int64(st, 5, store_i64(sp->end_ns));
-        sqlite3_bind_int64(st, 6, ids[1]);
-        store_bind_str(st, 7, sp->name);
-        sqlite3_bind_int(st, 8, (int)sp->kind);
-        sqlite3_bind_int(st, 9, (int)sp->status_code);
-        store_bind_str(st, 10, sp->status_message);
-        store_bind_str(st, 11, sp->trace_state);
-        sqlite3_bind_int64(st, 12, sp->flags);
-        sqlite3_bind_int64(st, 13, ids[0]);
-        sqlite3_bind_int64(st, 14, ids[2]);
-        sqlite3_bind_int64(st, 15, sp->dropped_attrs);
-        sqlite3_bind_int64(st, 16, sp->dropped_events);
-        sqlite3_bind_int64(st, 17, sp->dropped_links);
-        store_bind_txt(st, 18, base, &t[0]);
-        store_bind_txt(st, 19, base, &t[1]);
-        store_bind_txt(st, 20, base, &t[2]);
-        rc = store_run(st);
-        if (rc != SQLITE_OK)
-            return rc;
-        sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(w->db));
-        store_bind_txt(ix, 2, base, &t[3]);
-        rc = store_run(ix);
-        if (rc != SQLITE_OK)
-            return rc;
-
-        /* per (trace, service) span counts: the first four services of a
-         * trace in this batch are counted here, any further one per span */
-        int k = 0;
-        while (k < acc->n_svc && acc->svc[k] != ids[1])
-            k++;
-        if (k < acc->n_svc) {
-            acc->svc_spans[k]++;
-        } else if (k < (int)(sizeof(acc->svc) / sizeof(acc->svc[0]))) {
-            acc->svc[k] = ids[1];
-            acc->svc_spans[k] = 1;
-            acc->n_svc++;
-        } else {
-            sqlite3_bind_int64(ts, 1, ids[1]);
-            sqlite3_bind_int64(ts, 2, acc->row);
-            sqlite3_bind_int64(ts, 3, 1);
-            rc = store_run(ts);
-            if (rc != SQLITE_OK)
-                return rc;
-        }
     }
+    return SQLITE_OK;
+}
+
+/* Step 4: the (service, trace) counts kept in the traces' accumulators. */
+static int store_spans_trace_services(store_writer *w) {
     for (size_t a = 0; a < w->n_accs; a++) {
         const store_trace_acc *acc = &w->accs[a];
         for (int k = 0; k < acc->n_svc; k++) {
-            sqlite3_bind_int64(ts, 1, acc->svc[k]);
-            sqlite3_bind_int64(ts, 2, acc->row);
-            sqlite3_bind_int64(ts, 3, acc->svc_spans[k]);
-            rc = store_run(ts);
+            int rc = store_trace_svc_add(w, acc->svc[k], acc->row, acc->svc_spans[k]);
             if (rc != SQLITE_OK)
                 return rc;
         }
     }
+    return SQLITE_OK;
+}
 
-    /* 4: service counters */
-    return store_svc_flush(w);
+/* A batch of spans: aggregate, upsert the traces, insert the spans, count
+ * them per (service, trace), then the service counters. */
+static int store_write_spans(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
+    if (store_writer_reserve(w, b->n_spans) != STORE_OK)
+        return SQLITE_NOMEM;
+    memset(w->table, 0, w->table_cap * sizeof(*w->table));
+    w->n_accs = 0;
+    w->n_svcs = 0;
+    int rc = store_spans_aggregate(w, b);
+    if (rc == SQLITE_OK)
+        rc = store_spans_upsert_traces(w, b);
+    if (rc == SQLITE_OK)
+        rc = store_spans_insert(w, e);
+    if (rc == SQLITE_OK)
+        rc = store_spans_trace_services(w);
+    if (rc == SQLITE_OK)
+        rc = store_svc_flush(w);
+    return rc;
 }
 
 /* ---- logs ---------------------------------------------------------------- */
 
+/* One log record's row (time: its time, observed time or arrival), its
+ * full-text and attribute index entries. */
+static int store_log_insert(store_writer *w, const model_log *lg, const int64_t ids[3],
+                            uint64_t time, const char *base, const store_text *t) {
+    sqlite3_stmt *st = w->st[ST_LOG_INSERT], *fts = w->st[ST_LOG_FTS], *ix = w->st[ST_LOG_INDEX];
+    sqlite3_bind_int64(st, 1, store_i64(time));
+    sqlite3_bind_int64(st, 2, store_i64(lg->observed_time_ns));
+    sqlite3_bind_int64(st, 3, ids[1]);
+    sqlite3_bind_int(st, 4, lg->severity_number);
+    store_bind_str(st, 5, lg->severity_text);
+    if (lg->has_trace_id)
+        sqlite3_bind_blob(st, 6, lg->trace_id, 16, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    if (lg->has_span_id)
+        sqlite3_bind_blob(st, 7, lg->span_id, 8, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int64(st, 8, lg->flags);
+    store_bind_str(st, 9, lg->event_name);
+    sqlite3_bind_int64(st, 10, ids[0]);
+    sqlite3_bind_int64(st, 11, ids[2]);
+    sqlite3_bind_int64(st, 12, lg->dropped_attrs);
+    store_bind_txt(st, 13, base, &t[0]);
+    store_bind_txt(st, 14, base, &t[1]);
+    int rc = store_run(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    int64_t row = sqlite3_last_insert_rowid(w->db);
+    sqlite3_bind_int64(fts, 1, row);
+    store_bind_txt(fts, 2, base, &t[0]);
+    rc = store_run(fts);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(ix, 1, row);
+    store_bind_txt(ix, 2, base, &t[2]);
+    return store_run(ix);
+}
+
+/* A batch of logs: each record's row, then the service counters. */
 static int store_write_logs(store_writer *w, const ring_entry *e) {
     const model_batch *b = e->batch;
     store_owner_memo memo = {0};
     w->n_svcs = 0;
-    sqlite3_stmt *st = w->st[ST_LOG_INSERT], *fts = w->st[ST_LOG_FTS];
     uint64_t now = 0;
     for (size_t i = 0; i < b->n_logs; i++) {
         const model_log *lg = &b->logs[i];
@@ -401,39 +476,7 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
                 now = store_now_ns();
             time = now;
         }
-        sqlite3_bind_int64(st, 1, store_i64(time));
-        sqlite3_bind_int64(st, 2, store_i64(lg->observed_time_ns));
-        sqlite3_bind_int64(st, 3, ids[1]);
-        sqlite3_bind_int(st, 4, lg->severity_number);
-        store_bind_str(st, 5, lg->severity_text);
-        if (lg->has_trace_id)
-            sqlite3_bind_blob(st, 6, lg->trace_id, 16, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 6);
-        if (lg->has_span_id)
-            sqlite3_bind_blob(st, 7, lg->span_id, 8, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 7);
-        sqlite3_bind_int64(st, 8, lg->flags);
-        store_bind_str(st, 9, lg->event_name);
-        sqlite3_bind_int64(st, 10, ids[0]);
-        sqlite3_bind_int64(st, 11, ids[2]);
-        sqlite3_bind_int64(st, 12, lg->dropped_attrs);
-        store_bind_txt(st, 13, base, &t[0]);
-        store_bind_txt(st, 14, base, &t[1]);
-        rc = store_run(st);
-        if (rc != SQLITE_OK)
-            return rc;
-        int64_t row = sqlite3_last_insert_rowid(w->db);
-        sqlite3_bind_int64(fts, 1, row);
-        store_bind_txt(fts, 2, base, &t[0]);
-        rc = store_run(fts);
-        if (rc != SQLITE_OK)
-            return rc;
-        sqlite3_stmt *ix = w->st[ST_LOG_INDEX];
-        sqlite3_bind_int64(ix, 1, row);
-        store_bind_txt(ix, 2, base, &t[2]);
-        rc = store_run(ix);
+        rc = store_log_insert(w, lg, ids, time, base, t);
         if (rc != SQLITE_OK)
             return rc;
         store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
@@ -448,8 +491,10 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
 
 /* ---- metrics --------------------------------------------------------------- */
 
-static int store_write_metrics(store_writer *w, const ring_entry *e) {
-    const model_batch *b = e->batch;
+/* Step 1 of a metrics batch: room for its metrics, and each metric's latest
+ * point time (w->metric_last). Every point must belong to a metric of the
+ * batch: SQLITE_MISUSE (an invalid batch) otherwise. */
+static int store_metrics_prepare(store_writer *w, const model_batch *b) {
     size_t nm = b->n_metrics;
     if (nm > w->metric_cap) {
         if (nm > SIZE_MAX / (2 * sizeof(int64_t)))
@@ -464,7 +509,6 @@ static int store_write_metrics(store_writer *w, const ring_entry *e) {
         w->metric_last = last;
         w->metric_cap = nm;
     }
-    /* every point must belong to a metric of this batch */
     for (size_t m = 0; m < nm; m++)
         w->metric_last[m] = 0;
     for (size_t i = 0; i < b->n_points; i++) {
@@ -475,10 +519,15 @@ static int store_write_metrics(store_writer *w, const ring_entry *e) {
         if (p->time_ns > w->metric_last[m])
             w->metric_last[m] = p->time_ns;
     }
+    return SQLITE_OK;
+}
+
+/* Step 2: one upsert per metric, which fills w->metric_rows with (metric
+ * row, service row) per metric. */
+static int store_metrics_upsert(store_writer *w, const model_batch *b) {
     store_owner_memo memo = {0};
-    w->n_svcs = 0;
     sqlite3_stmt *st = w->st[ST_METRIC_UPSERT];
-    for (size_t m = 0; m < nm; m++) {
+    for (size_t m = 0; m < b->n_metrics; m++) {
         const model_metric *mt = &b->metrics[m];
         int64_t ids[3];
         int rc = store_resolve_owner(w, &memo, mt->resource, mt->scope, ids);
@@ -499,7 +548,34 @@ static int store_write_metrics(store_writer *w, const ring_entry *e) {
             return rc;
         w->metric_rows[2 * m + 1] = ids[1];
     }
-    st = w->st[ST_POINT_INSERT];
+    return SQLITE_OK;
+}
+
+/* One point's row, in series `series`. */
+static int store_point_insert(store_writer *w, const model_point *p, int64_t series,
+                              const char *base, const store_text *t) {
+    sqlite3_stmt *st = w->st[ST_POINT_INSERT];
+    sqlite3_bind_int64(st, 1, series);
+    sqlite3_bind_int64(st, 2, store_i64(p->start_time_ns));
+    sqlite3_bind_int64(st, 3, store_i64(p->time_ns));
+    model_metric_type type = p->metric->type;
+    if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUM)
+        sqlite3_bind_null(st, 4);
+    else if (p->is_int)
+        sqlite3_bind_int64(st, 4, p->as_int);
+    else
+        sqlite3_bind_double(st, 4, p->as_double); /* NaN is stored as NULL */
+    sqlite3_bind_int(st, 5, p->is_int ? 1 : 0);
+    sqlite3_bind_int64(st, 6, p->flags);
+    store_bind_txt(st, 7, base, &t[1]);
+    store_bind_txt(st, 8, base, &t[2]);
+    return store_run(st);
+}
+
+/* Step 3: the points, each in its series (found or made), counted for
+ * their service. */
+static int store_points_insert(store_writer *w, const ring_entry *e) {
+    const model_batch *b = e->batch;
     for (size_t i = 0; i < b->n_points; i++) {
         const model_point *p = &b->points[i];
         size_t m = (size_t)(p->metric - b->metrics);
@@ -510,23 +586,8 @@ static int store_write_metrics(store_writer *w, const ring_entry *e) {
             return rc;
         int64_t series = 0;
         rc = store_resolve_series(w, w->metric_rows[2 * m], base + t[0].off, t[0].len, &series);
-        if (rc != SQLITE_OK)
-            return rc;
-        sqlite3_bind_int64(st, 1, series);
-        sqlite3_bind_int64(st, 2, store_i64(p->start_time_ns));
-        sqlite3_bind_int64(st, 3, store_i64(p->time_ns));
-        model_metric_type type = p->metric->type;
-        if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUM)
-            sqlite3_bind_null(st, 4);
-        else if (p->is_int)
-            sqlite3_bind_int64(st, 4, p->as_int);
-        else
-            sqlite3_bind_double(st, 4, p->as_double); /* NaN is stored as NULL */
-        sqlite3_bind_int(st, 5, p->is_int ? 1 : 0);
-        sqlite3_bind_int64(st, 6, p->flags);
-        store_bind_txt(st, 7, base, &t[1]);
-        store_bind_txt(st, 8, base, &t[2]);
-        rc = store_run(st);
+        if (rc == SQLITE_OK)
+            rc = store_point_insert(w, p, series, base, t);
         if (rc != SQLITE_OK)
             return rc;
         store_svc_acc *sa = store_svc_acc_get(w, w->metric_rows[2 * m + 1]);
@@ -536,7 +597,21 @@ static int store_write_metrics(store_writer *w, const ring_entry *e) {
         if (p->time_ns > sa->last_seen)
             sa->last_seen = p->time_ns;
     }
-    return store_svc_flush(w);
+    return SQLITE_OK;
+}
+
+/* A batch of metrics: check and size, upsert the metrics, insert the
+ * points, then the service counters. */
+static int store_write_metrics(store_writer *w, const ring_entry *e) {
+    w->n_svcs = 0;
+    int rc = store_metrics_prepare(w, e->batch);
+    if (rc == SQLITE_OK)
+        rc = store_metrics_upsert(w, e->batch);
+    if (rc == SQLITE_OK)
+        rc = store_points_insert(w, e);
+    if (rc == SQLITE_OK)
+        rc = store_svc_flush(w);
+    return rc;
 }
 
 int store_write_batch(store_writer *w, const ring_entry *e) {
