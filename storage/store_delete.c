@@ -78,101 +78,124 @@ static const char *const store_del_traces_one[] = {
     "DELETE FROM temp.del_traces",
 };
 
+/* The row id of service `name` into *sid (0 when unknown). */
+static int store_delete_service_id(sqlite3 *db, const char *name, int64_t *sid) {
+    sqlite3_stmt *st = NULL;
+    *sid = 0;
+    int rc = sqlite3_prepare_v2(db, "SELECT id FROM services WHERE name=?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *sid = sqlite3_column_int64(st, 0);
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The spans of service sid (0 = every service) and the traces left
+ * without spans; the traces that keep spans of others are recomputed. */
+static int store_delete_traces(sqlite3 *db, int64_t sid, store_delete_result *r) {
+    int rc = SQLITE_OK;
+    if (sid == 0) {
+        rc = store_del_count(db, "SELECT count(*) FROM spans", 0, &r->spans);
+        if (rc == SQLITE_OK)
+            rc = store_del_count(db, "SELECT count(*) FROM traces", 0, &r->traces);
+        const char *sql[] = {
+            "INSERT INTO span_attr_fts(span_attr_fts) VALUES('delete-all')",
+            "DELETE FROM spans", "DELETE FROM traces", "DELETE FROM trace_services",
+            "UPDATE services SET span_count=0, error_count=0"};
+        for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+            rc = store_del_exec(db, sql[i], 0, NULL);
+        return rc;
+    }
+    size_t n = sizeof(store_del_traces_one) / sizeof(store_del_traces_one[0]);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        if (i == 4)
+            rc = store_del_exec(db,
+                                "DELETE FROM spans WHERE service=?1 AND trace IN"
+                                " (SELECT id FROM temp.del_traces)",
+                                sid, &r->spans);
+        else if (i == 6)
+            rc = store_del_exec(db,
+                                "DELETE FROM traces WHERE id IN"
+                                " (SELECT id FROM temp.del_traces) AND NOT EXISTS"
+                                " (SELECT 1 FROM spans WHERE trace=traces.id)",
+                                sid, &r->traces);
+        else
+            rc = store_del_exec(db, store_del_traces_one[i], sid, NULL);
+    }
+    return rc;
+}
+
+/* The log records of service sid (0 = every service). */
+static int store_delete_logs(sqlite3 *db, int64_t sid, store_delete_result *r) {
+    int rc = SQLITE_OK;
+    if (sid == 0) {
+        const char *sql[] = {"INSERT INTO logs_fts(logs_fts) VALUES('delete-all')",
+                             "INSERT INTO log_attr_fts(log_attr_fts) VALUES('delete-all')",
+                             NULL, "UPDATE services SET log_count=0"};
+        for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+            rc = sql[i] ? store_del_exec(db, sql[i], 0, NULL)
+                        : store_del_exec(db, "DELETE FROM logs", 0, &r->logs);
+        return rc;
+    }
+    const char *sql[] = {
+        "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
+        SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE service=?1",
+        "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
+        " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE service=?1",
+        NULL, "UPDATE services SET log_count=0 WHERE id=?1"};
+    for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+        rc = sql[i] ? store_del_exec(db, sql[i], sid, NULL)
+                    : store_del_exec(db, "DELETE FROM logs WHERE service=?1", sid, &r->logs);
+    return rc;
+}
+
+/* The points, series and metrics of service sid (0 = every service). */
+static int store_delete_metrics(sqlite3 *db, int64_t sid, store_delete_result *r) {
+    static const char *const sql_all[] = {NULL, "DELETE FROM series", "DELETE FROM metrics",
+                                          "UPDATE services SET point_count=0"};
+    static const char *const sql_one[] = {
+        NULL, "DELETE FROM series WHERE metric IN (SELECT id FROM metrics WHERE service=?1)",
+        "DELETE FROM metrics WHERE service=?1", "UPDATE services SET point_count=0 WHERE id=?1"};
+    const char *const *sql = sid == 0 ? sql_all : sql_one;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < 4; i++) {
+        if (sql[i] != NULL)
+            rc = store_del_exec(db, sql[i], sid, NULL);
+        else if (sid == 0)
+            rc = store_del_exec(db, "DELETE FROM points", 0, &r->points);
+        else
+            rc = store_del_exec(db,
+                                "DELETE FROM points WHERE series IN (SELECT se.id FROM series se"
+                                " JOIN metrics m ON m.id=se.metric WHERE m.service=?1)",
+                                sid, &r->points);
+    }
+    return rc;
+}
+
+/* Runs one delete job in one transaction; *r gets what it removed (zeros
+ * when it failed). */
 static int store_delete_run(store *s, const store_job *job, store_delete_result *r) {
     sqlite3 *db = s->w.db;
     int64_t sid = 0;
-    int rc = SQLITE_OK;
     memset(r, 0, sizeof(*r));
     if (job->service != NULL) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, "SELECT id FROM services WHERE name=?1", -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, job->service, -1, SQLITE_STATIC);
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW)
-                sid = sqlite3_column_int64(st, 0);
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
+        int rc = store_delete_service_id(db, job->service, &sid);
         if (rc != SQLITE_OK || sid == 0)
             return rc; /* an unknown service has nothing to delete */
     }
-    rc = store_run(s->w.st[ST_BEGIN]);
+    int rc = store_run(s->w.st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         return rc;
-    int all = job->service == NULL;
-    if (job->signals & STORE_DELETE_TRACES) {
-        if (all) {
-            rc = store_del_count(db, "SELECT count(*) FROM spans", 0, &r->spans);
-            if (rc == SQLITE_OK)
-                rc = store_del_count(db, "SELECT count(*) FROM traces", 0, &r->traces);
-            const char *sql[] = {
-                "INSERT INTO span_attr_fts(span_attr_fts) VALUES('delete-all')",
-                "DELETE FROM spans", "DELETE FROM traces", "DELETE FROM trace_services",
-                "UPDATE services SET span_count=0, error_count=0"};
-            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-                rc = store_del_exec(db, sql[i], 0, NULL);
-        } else {
-            size_t n = sizeof(store_del_traces_one) / sizeof(store_del_traces_one[0]);
-            for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-                if (i == 4)
-                    rc = store_del_exec(db,
-                                        "DELETE FROM spans WHERE service=?1 AND trace IN"
-                                        " (SELECT id FROM temp.del_traces)",
-                                        sid, &r->spans);
-                else if (i == 6)
-                    rc = store_del_exec(db,
-                                        "DELETE FROM traces WHERE id IN"
-                                        " (SELECT id FROM temp.del_traces) AND NOT EXISTS"
-                                        " (SELECT 1 FROM spans WHERE trace=traces.id)",
-                                        sid, &r->traces);
-                else
-                    rc = store_del_exec(db, store_del_traces_one[i], sid, NULL);
-            }
-        }
-    }
-    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_LOGS)) {
-        if (all) {
-            const char *sql[] = {"INSERT INTO logs_fts(logs_fts) VALUES('delete-all')",
-                                 "INSERT INTO log_attr_fts(log_attr_fts) VALUES('delete-all')",
-                                 NULL, "UPDATE services SET log_count=0"};
-            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-                rc = sql[i] ? store_del_exec(db, sql[i], 0, NULL)
-                            : store_del_exec(db, "DELETE FROM logs", 0, &r->logs);
-        } else {
-            const char *sql[] = {
-                "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
-                SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE service=?1",
-                "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
-                " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE service=?1",
-                NULL, "UPDATE services SET log_count=0 WHERE id=?1"};
-            for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-                rc = sql[i] ? store_del_exec(db, sql[i], sid, NULL)
-                            : store_del_exec(db, "DELETE FROM logs WHERE service=?1", sid,
-                                             &r->logs);
-        }
-    }
-    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_METRICS)) {
-        const char *const *sql;
-        static const char *const sql_all[] = {NULL, "DELETE FROM series", "DELETE FROM metrics",
-                                              "UPDATE services SET point_count=0"};
-        static const char *const sql_one[] = {
-            NULL, "DELETE FROM series WHERE metric IN (SELECT id FROM metrics WHERE service=?1)",
-            "DELETE FROM metrics WHERE service=?1",
-            "UPDATE services SET point_count=0 WHERE id=?1"};
-        sql = all ? sql_all : sql_one;
-        for (size_t i = 0; rc == SQLITE_OK && i < 4; i++) {
-            if (sql[i] != NULL)
-                rc = store_del_exec(db, sql[i], sid, NULL);
-            else if (all)
-                rc = store_del_exec(db, "DELETE FROM points", 0, &r->points);
-            else
-                rc = store_del_exec(db,
-                                    "DELETE FROM points WHERE series IN (SELECT se.id FROM series se"
-                                    " JOIN metrics m ON m.id=se.metric WHERE m.service=?1)",
-                                    sid, &r->points);
-        }
-    }
+    if (job->signals & STORE_DELETE_TRACES)
+        rc = store_delete_traces(db, sid, r);
+    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_LOGS))
+        rc = store_delete_logs(db, sid, r);
+    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_METRICS))
+        rc = store_delete_metrics(db, sid, r);
     /* a service with nothing stored is as if never seen */
     if (rc == SQLITE_OK)
         rc = store_del_exec(db,
