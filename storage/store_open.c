@@ -150,9 +150,10 @@ static int store_apply_cap(store *s) {
     return store_size_check(s);
 }
 
-static int store_open_db(store *s, char *err, size_t errlen) {
+/* Opens the writer's connection and sets its pragmas: WAL with
+ * synchronous=NORMAL for a file, no sync and a raised size limit for memdb. */
+static int store_db_connect(store *s, const char *shown, char *err, size_t errlen) {
     store_writer *w = &s->w;
-    const char *shown = s->mode == STORE_MODE_MEMORY ? "(memory)" : s->path;
     int rc = sqlite3_open_v2(s->path, &w->db, s->open_flags | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         store_err(err, errlen, "cannot open database %s: %s", shown,
@@ -185,7 +186,13 @@ static int store_open_db(store *s, char *err, size_t errlen) {
         store_err(err, errlen, "cannot open database %s: %s", shown, sqlite3_errmsg(w->db));
         return STORE_EOPEN;
     }
-    rc = schema_migrate(w->db, err, errlen);
+    return STORE_OK;
+}
+
+/* Brings the schema up to date and makes sure the database takes writes. */
+static int store_db_schema(store *s, const char *shown, char *err, size_t errlen) {
+    sqlite3 *db = s->w.db;
+    int rc = schema_migrate(db, err, errlen);
     if (rc == SCHEMA_ENEWER)
         return STORE_ESCHEMA;
     if (rc != SCHEMA_OK) {
@@ -199,51 +206,60 @@ static int store_open_db(store *s, char *err, size_t errlen) {
     /* an existing database in a read-only place fails here, not later
      * (SQLite falls back to a read-only open when the file cannot be
      * opened for writing, e.g. an immutable file) */
-    if (sqlite3_db_readonly(w->db, "main") == 1) {
+    if (sqlite3_db_readonly(db, "main") == 1) {
         store_err(err, errlen, "database %s is not writable (opened read-only)", shown);
         return STORE_EOPEN;
     }
-    if (sqlite3_exec(w->db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
-        store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(w->db));
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+        store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(db));
         return STORE_EOPEN;
     }
-    int which = 0;
-    if (store_rows_prepare(w, &which) != SQLITE_OK) {
-        store_err(err, errlen, "database %s: cannot prepare statement %d: %s", shown, which,
-                  sqlite3_errmsg(w->db));
-        return STORE_EOPEN;
-    }
-    rc = store_apply_cap(s);
-    if (rc != SQLITE_OK) {
-        store_err(err, errlen, "database %s: cannot apply the size cap: %s", shown,
-                  sqlite3_errmsg(w->db));
-        return STORE_EOPEN;
-    }
-    /* counts of stored items from the services' counters (a few rows, not a
-     * scan of the telemetry tables) */
+    return STORE_OK;
+}
+
+/* The counts of stored items, from the services' counters (a few rows, not
+ * a scan of the telemetry tables). */
+static void store_db_counts(store_writer *w) {
     sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(w->db,
-                            "SELECT coalesce(sum(span_count),0), coalesce(sum(log_count),0),"
-                            " coalesce(sum(point_count),0) FROM services",
-                            -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(w->db,
+                                "SELECT coalesce(sum(span_count),0), coalesce(sum(log_count),0),"
+                                " coalesce(sum(point_count),0) FROM services",
+                                -1, &st, NULL);
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         w->counts[MODEL_SIGNAL_TRACES] = (uint64_t)sqlite3_column_int64(st, 0);
         w->counts[MODEL_SIGNAL_LOGS] = (uint64_t)sqlite3_column_int64(st, 1);
         w->counts[MODEL_SIGNAL_METRICS] = (uint64_t)sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
+}
+
+/* The writer's database: connection and pragmas, schema, statements, the
+ * size cap, the counts retention starts from. */
+static int store_open_db(store *s, char *err, size_t errlen) {
+    store_writer *w = &s->w;
+    const char *shown = s->mode == STORE_MODE_MEMORY ? "(memory)" : s->path;
+    int rc = store_db_connect(s, shown, err, errlen);
+    if (rc == STORE_OK)
+        rc = store_db_schema(s, shown, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    int which = 0;
+    if (store_rows_prepare(w, &which) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot prepare statement %d: %s", shown, which,
+                  sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    if (store_apply_cap(s) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot apply the size cap: %s", shown,
+                  sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    store_db_counts(w);
     return STORE_OK;
 }
 
-int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
-    static _Atomic unsigned long memdb_seq;
-    if (err && errlen)
-        err[0] = '\0';
-    if (out == NULL || cfg == NULL) {
-        store_err(err, errlen, "store_open: missing argument");
-        return STORE_EINVAL;
-    }
-    *out = NULL;
+/* Refuses a configuration store_open() cannot use. */
+static int store_config_check(const store_config *cfg, char *err, size_t errlen) {
     if (cfg->mode != STORE_MODE_SQLITE && cfg->mode != STORE_MODE_MEMORY) {
         store_err(err, errlen, "unknown storage mode %d", (int)cfg->mode);
         return STORE_EINVAL;
@@ -252,60 +268,67 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
         store_err(err, errlen, "no data directory given");
         return STORE_EINVAL;
     }
-    store *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        store_err(err, errlen, "out of memory");
-        return STORE_ENOMEM;
+    if (cfg->max_db_bytes != 0 && cfg->max_db_bytes < STORE_MIN_DB_BYTES) {
+        store_err(err, errlen,
+                  "database size cap %" PRIu64 " bytes is below the minimum of %" PRIu64,
+                  cfg->max_db_bytes, STORE_MIN_DB_BYTES);
+        return STORE_EINVAL;
     }
-    pthread_mutex_init(&s->subs_mu, NULL);
-    s->mode = cfg->mode;
+    return STORE_OK;
+}
+
+/* The retention limits, defaults for the zeros. */
+static void store_limits_set(store *s, const store_config *cfg) {
     s->max_items[MODEL_SIGNAL_TRACES] = cfg->max_spans ? cfg->max_spans : STORE_DEFAULT_MAX_SPANS;
     s->max_items[MODEL_SIGNAL_LOGS] = cfg->max_logs ? cfg->max_logs : STORE_DEFAULT_MAX_LOGS;
     s->max_items[MODEL_SIGNAL_METRICS] =
         cfg->max_points ? cfg->max_points : STORE_DEFAULT_MAX_POINTS;
     s->max_age_ns = cfg->max_age_ns;
     s->max_db_bytes = cfg->max_db_bytes;
-    if (s->max_db_bytes != 0 && s->max_db_bytes < STORE_MIN_DB_BYTES) {
-        store_err(err, errlen, "database size cap %" PRIu64 " bytes is below the minimum of %" PRIu64,
-                  s->max_db_bytes, STORE_MIN_DB_BYTES);
-        free(s);
-        return STORE_EINVAL;
-    }
+}
+
+/* The test hook LOUPE_TEST_WRITER_DELAY_MS, read once. */
+static void store_test_delay_read(store *s) {
     const char *delay = getenv(STORE_TEST_DELAY_ENV);
-    if (delay != NULL && *delay != '\0') {
-        char *end;
-        long ms = strtol(delay, &end, 10);
-        if (*end == '\0' && ms > 0 && ms <= 60000) {
-            s->test_delay_ms = ms;
-            log_event(LOG_WARN, "store_test_writer_delay",
-                      "delay_ms=%ld detail=\"test hook " STORE_TEST_DELAY_ENV ": the writer sleeps"
-                      " before every transaction\"",
-                      ms);
-        }
+    if (delay == NULL || *delay == '\0')
+        return;
+    char *end;
+    long ms = strtol(delay, &end, 10);
+    if (*end == '\0' && ms > 0 && ms <= 60000) {
+        s->test_delay_ms = ms;
+        log_event(LOG_WARN, "store_test_writer_delay",
+                  "delay_ms=%ld detail=\"test hook " STORE_TEST_DELAY_ENV ": the writer sleeps"
+                  " before every transaction\"",
+                  ms);
     }
+}
+
+/* s->path and s->open_flags: a process-unique memdb name, or the database
+ * file in the data directory (created if missing). */
+static int store_path_make(store *s, const store_config *cfg, char *err, size_t errlen) {
+    static _Atomic unsigned long memdb_seq;
     s->open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    int rc;
     if (cfg->mode == STORE_MODE_MEMORY) {
         snprintf(s->path, sizeof(s->path), "file:/loupe-%ld-%lu?vfs=memdb", (long)getpid(),
                  atomic_fetch_add(&memdb_seq, 1));
         s->open_flags |= SQLITE_OPEN_URI;
-    } else {
-        if (store_mkdir_p(cfg->data_dir, err, errlen) != 0) {
-            rc = STORE_EOPEN;
-            goto fail;
-        }
-        size_t dl = strlen(cfg->data_dir);
-        while (dl > 1 && cfg->data_dir[dl - 1] == '/')
-            dl--;
-        int n = snprintf(s->path, sizeof(s->path), "%.*s/%s", (int)dl, cfg->data_dir,
-                         STORE_DB_NAME);
-        if (n < 0 || (size_t)n >= sizeof(s->path)) {
-            store_err(err, errlen, "data directory path too long: %s", cfg->data_dir);
-            rc = STORE_EOPEN;
-            goto fail;
-        }
+        return STORE_OK;
     }
+    if (store_mkdir_p(cfg->data_dir, err, errlen) != 0)
+        return STORE_EOPEN;
+    size_t dl = strlen(cfg->data_dir);
+    while (dl > 1 && cfg->data_dir[dl - 1] == '/')
+        dl--;
+    int n = snprintf(s->path, sizeof(s->path), "%.*s/%s", (int)dl, cfg->data_dir, STORE_DB_NAME);
+    if (n < 0 || (size_t)n >= sizeof(s->path)) {
+        store_err(err, errlen, "data directory path too long: %s", cfg->data_dir);
+        return STORE_EOPEN;
+    }
+    return STORE_OK;
+}
 
+/* The ring, the writer's buffers and its id caches. */
+static int store_writer_alloc(store *s, const store_config *cfg) {
     store_writer *w = &s->w;
     buf_init(&w->scratch, STORE_ITEM_TEXT_MAX);
     buf_init(&w->key, STORE_ITEM_TEXT_MAX);
@@ -316,9 +339,48 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     if (s->ring == NULL || w->entries == NULL || w->status == NULL ||
         store_cache_init(&w->resources, STORE_OWNER_CACHE_SLOTS) != 0 ||
         store_cache_init(&w->scopes, STORE_OWNER_CACHE_SLOTS) != 0 ||
-        store_cache_init(&w->series, STORE_SERIES_CACHE_SLOTS) != 0) {
+        store_cache_init(&w->series, STORE_SERIES_CACHE_SLOTS) != 0)
+        return STORE_ENOMEM;
+    return STORE_OK;
+}
+
+/* Starts the writer thread; from here on it owns s->w. */
+static int store_writer_start(store *s, char *err, size_t errlen) {
+    int rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    if (rc != 0) {
+        store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
+        return STORE_ENOMEM;
+    }
+    pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
+    return STORE_OK;
+}
+
+int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
+    if (err && errlen)
+        err[0] = '\0';
+    if (out == NULL || cfg == NULL) {
+        store_err(err, errlen, "store_open: missing argument");
+        return STORE_EINVAL;
+    }
+    *out = NULL;
+    int rc = store_config_check(cfg, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    store *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
         store_err(err, errlen, "out of memory");
-        rc = STORE_ENOMEM;
+        return STORE_ENOMEM;
+    }
+    pthread_mutex_init(&s->subs_mu, NULL);
+    s->mode = cfg->mode;
+    store_limits_set(s, cfg);
+    store_test_delay_read(s);
+    rc = store_path_make(s, cfg, err, errlen);
+    if (rc != STORE_OK)
+        goto fail;
+    rc = store_writer_alloc(s, cfg);
+    if (rc != STORE_OK) {
+        store_err(err, errlen, "out of memory");
         goto fail;
     }
     rc = store_open_db(s, err, errlen);
@@ -327,15 +389,10 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     /* The counts as opened, for the log line: once started, the writer owns
      * w->counts (retention at start changes them). */
     uint64_t opened[MODEL_SIGNAL_COUNT];
-    memcpy(opened, w->counts, sizeof(opened));
-    rc = pthread_create(&s->thread, NULL, store_writer_main, s);
-    if (rc == 0)
-        pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
-    if (rc != 0) {
-        store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
-        rc = STORE_ENOMEM;
+    memcpy(opened, s->w.counts, sizeof(opened));
+    rc = store_writer_start(s, err, errlen);
+    if (rc != STORE_OK)
         goto fail;
-    }
     char qpath[PATH_MAX];
     log_event(LOG_INFO, "store_open",
               "mode=%s path=\"%s\" spans=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64
