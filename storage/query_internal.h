@@ -50,9 +50,15 @@ void qsql_blob(qsql *q, const void *p, size_t n);
 int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st);
 
 /* An index match drives a query (rather than a newest-first scan) when it
- * has fewer rows than this (default 4096). A variable so that tests can
- * force each plan; not to be changed while queries run. */
+ * has fewer rows than this. In test builds (LOUPE_TESTING) a variable,
+ * QUERY_DRIVE_LIMIT at first, so that tests can force each plan (not to be
+ * changed while queries run); a constant in the release build. */
+#define QUERY_DRIVE_LIMIT 4096
+#ifdef LOUPE_TESTING
 extern int64_t query_drive_limit;
+#else
+#define query_drive_limit ((int64_t)QUERY_DRIVE_LIMIT)
+#endif
 
 /* ---- attribute conditions ---------------------------------------------- */
 

@@ -9,7 +9,9 @@
 #include "attr_index.h"
 #include "model.h"
 
-int64_t query_drive_limit = 4096;
+#ifdef LOUPE_TESTING
+int64_t query_drive_limit = QUERY_DRIVE_LIMIT;
+#endif
 
 /* ---- qsql ------------------------------------------------------------------ */
 

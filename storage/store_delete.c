@@ -10,6 +10,7 @@
  * left with nothing is reset to "never seen". The writer's id caches are
  * forgotten after it (deleted series and metrics may come back).
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,7 @@ static int store_delete_run(store *s, const store_job *job, store_delete_result 
 }
 
 void store_run_job(store *s, ring_entry *e) {
+    assert(store_is_job(e));
     store_prep *p = e->prep;
     store_job *job = p->job;
     store_delete_result r;

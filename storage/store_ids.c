@@ -9,6 +9,7 @@
  * tables (store_cache) and forgets them after any rollback or delete, since
  * the ids cached since BEGIN may be gone.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static const model_scope store_empty_scope = {
     .name = {"", 0}, .version = {"", 0}, .attrs = {NULL, 0}, .schema_url = {"", 0}};
 
 int store_cache_init(store_cache *c, size_t cap) {
+    assert(cap > 0 && (cap & (cap - 1)) == 0); /* positions are masked with cap - 1 */
     c->slots = calloc(cap, sizeof(*c->slots));
     c->cap = cap;
     c->n = 0;
@@ -61,6 +63,7 @@ void store_cache_clear(store_cache *c) {
 void store_cache_put(store_cache *c, const uint8_t key[16], int64_t aux, int64_t v1, int64_t v2) {
     if (c->n >= c->cap / 2) /* keep probes short: start over */
         store_cache_clear(c);
+    assert(c->n < c->cap); /* a free slot ends the probe */
     size_t i = store_cache_pos(c, key, aux);
     while (c->slots[i].used)
         i = (i + 1) & (c->cap - 1);

@@ -246,7 +246,9 @@ struct store {
     uint64_t max_items[MODEL_SIGNAL_COUNT];
     uint64_t max_age_ns;   /* 0 = none */
     uint64_t max_db_bytes; /* 0 = none */
-    long test_delay_ms;    /* LOUPE_TEST_WRITER_DELAY_MS */
+#ifdef LOUPE_TESTING
+    long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
+#endif
     store_writer w;        /* the writer thread's alone once started */
 
     _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
@@ -337,6 +339,14 @@ void store_fault_clear(store *s);
 /* The writer thread's body (arg: the store); returns when the ring is
  * closed and drained. */
 void *store_writer_main(void *arg);
+
+/* Test builds only (LOUPE_TESTING): reads LOUPE_TEST_WRITER_DELAY_MS, the
+ * time the writer sleeps before each transaction. A no-op otherwise. */
+#ifdef LOUPE_TESTING
+void store_test_delay_read(store *s);
+#else
+#define store_test_delay_read(s) ((void)(s))
+#endif
 
 /* ---- retention (store_retention.c) ---------------------------------------- */
 

@@ -17,6 +17,7 @@
  * The database lives as long as the writer's connection.
  *
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,7 +33,6 @@
 
 #define STORE_MEMDB_MAX_BYTES ((sqlite3_int64)16 << 30)
 #define STORE_DB_NAME "loupe.db"
-#define STORE_TEST_DELAY_ENV "LOUPE_TEST_WRITER_DELAY_MS"
 
 static void store_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -287,22 +287,6 @@ static void store_limits_set(store *s, const store_config *cfg) {
     s->max_db_bytes = cfg->max_db_bytes;
 }
 
-/* The test hook LOUPE_TEST_WRITER_DELAY_MS, read once. */
-static void store_test_delay_read(store *s) {
-    const char *delay = getenv(STORE_TEST_DELAY_ENV);
-    if (delay == NULL || *delay == '\0')
-        return;
-    char *end;
-    long ms = strtol(delay, &end, 10);
-    if (*end == '\0' && ms > 0 && ms <= 60000) {
-        s->test_delay_ms = ms;
-        log_event(LOG_WARN, "store_test_writer_delay",
-                  "delay_ms=%ld detail=\"test hook " STORE_TEST_DELAY_ENV ": the writer sleeps"
-                  " before every transaction\"",
-                  ms);
-    }
-}
-
 /* s->path and s->open_flags: a process-unique memdb name, or the database
  * file in the data directory (created if missing). */
 static int store_path_make(store *s, const store_config *cfg, char *err, size_t errlen) {
@@ -374,7 +358,7 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     pthread_mutex_init(&s->subs_mu, NULL);
     s->mode = cfg->mode;
     store_limits_set(s, cfg);
-    store_test_delay_read(s);
+    store_test_delay_read(s); /* test builds only */
     rc = store_path_make(s, cfg, err, errlen);
     if (rc != STORE_OK)
         goto fail;
@@ -414,5 +398,7 @@ void store_close(store *s) {
     atomic_store(&s->closing, 1);
     ring_close(s->ring);
     pthread_join(s->thread, NULL);
+    /* the writer drained the ring and answered every batch it took */
+    assert(ring_count(s->ring) == 0 && ring_bytes(s->ring) == 0);
     store_destroy(s);
 }

@@ -13,6 +13,7 @@
  * Times are unix nanoseconds in SQLite INTEGER columns; a time beyond
  * INT64_MAX (year 2262) is stored as INT64_MAX (store_i64).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,7 +188,9 @@ static int store_svc_flush(store_writer *w) {
 static int store_texts(store_writer *w, const ring_entry *e, size_t i, const char **base,
                        const store_text **t) {
     const store_prep *p = e->prep;
+    assert(i < model_batch_items(e->batch));
     if (p != NULL) {
+        assert(p->job == NULL);
         *base = p->text.ptr;
         *t = &p->t[i * STORE_MAX_TEXTS];
         return SQLITE_OK;
@@ -212,6 +215,7 @@ static store_trace_acc *store_trace_acc_get(store_writer *w, const uint8_t *trac
     for (size_t i = (size_t)hash_mix64(a ^ b) & mask;; i = (i + 1) & mask) {
         uint32_t v = w->table[i];
         if (v == 0) {
+            assert(w->n_accs < w->ids_cap); /* store_writer_reserve sized accs */
             size_t k = w->n_accs++;
             w->table[i] = (uint32_t)(k + 1);
             store_trace_acc *acc = &w->accs[k];

@@ -15,16 +15,36 @@
  * retention (store_retention.c) and the jobs queued by store_delete()
  * (store_delete.c), in queue order with the batches around them.
  */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "util/log.h"
 #include "store_internal.h"
 
-/* ---- group commit ------------------------------------------------------------ */
+/* ---- test hook --------------------------------------------------------------- */
 
-/* The test hook LOUPE_TEST_WRITER_DELAY_MS: sleep before a transaction. */
+#ifdef LOUPE_TESTING
+#define STORE_TEST_DELAY_ENV "LOUPE_TEST_WRITER_DELAY_MS"
+
+void store_test_delay_read(store *s) {
+    const char *delay = getenv(STORE_TEST_DELAY_ENV);
+    if (delay == NULL || *delay == '\0')
+        return;
+    char *end;
+    long ms = strtol(delay, &end, 10);
+    if (*end == '\0' && ms > 0 && ms <= 60000) {
+        s->test_delay_ms = ms;
+        log_event(LOG_WARN, "store_test_writer_delay",
+                  "delay_ms=%ld detail=\"test hook " STORE_TEST_DELAY_ENV ": the writer sleeps"
+                  " before every transaction\"",
+                  ms);
+    }
+}
+
+/* Sleeps before a transaction, as long as the test hook says. */
 static void store_test_delay(const store *s) {
     if (s->test_delay_ms <= 0)
         return;
@@ -32,6 +52,11 @@ static void store_test_delay(const store *s) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+#else
+#define store_test_delay(s) ((void)(s))
+#endif
+
+/* ---- group commit ------------------------------------------------------------ */
 
 /* status[] values while a group is being written (STORE_* codes are <= 0) */
 #define STORE_PENDING 1   /* not written yet */
@@ -184,6 +209,7 @@ static void store_finish(store *s, ring_entry *entries, const int *status, size_
     for (size_t i = 0; i < n; i++) {
         ring_entry *e = &entries[i];
         model_signal sig = e->batch->signal;
+        assert(status[i] <= STORE_OK); /* store_commit_group settled every batch */
         if (status[i] == STORE_OK) {
             size_t items = model_batch_items(e->batch);
             atomic_fetch_add(&s->accepted[sig], items);
