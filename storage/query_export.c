@@ -279,22 +279,6 @@ static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
     " sc.attrs, sc.dropped_attrs, sc.schema_url"
 #define EX_GROUP_JOINS " JOIN resources r ON r.id=x.resource JOIN scopes sc ON sc.id=x.scope"
 
-/* [1,2,3] of ids for json_each(). */
-static char *ex_id_list(const int64_t *ids, size_t n) {
-    buf b;
-    buf_init(&b, 32 * n + 16);
-    int rc = buf_append_char(&b, '[');
-    for (size_t i = 0; rc == BUF_OK && i < n; i++)
-        rc = buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
-    if (rc == BUF_OK)
-        rc = buf_append_char(&b, ']');
-    if (rc != BUF_OK) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_detach(&b, NULL);
-}
-
 /* ---- traces ---------------------------------------------------------------------- */
 
 static void ex_span_events(jw *w, sqlite3_stmt *st, int col) {
@@ -816,7 +800,7 @@ int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
             return QUERY_OK;
         }
         x->after = ids[n - 1];
-        char *list = ex_id_list(ids, n);
+        char *list = query_id_list(ids, n);
         if (list == NULL)
             return QUERY_ENOMEM;
         rc = x->signal == MODEL_SIGNAL_TRACES ? ex_traces_line(db, list, out)

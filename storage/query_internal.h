@@ -46,8 +46,25 @@ void qsql_int(qsql *q, int64_t v);
 void qsql_double(qsql *q, double v);
 void qsql_text(qsql *q, const char *s, size_t n);
 void qsql_blob(qsql *q, const void *p, size_t n);
-/* Prepares and binds. Returns QUERY_OK or a QUERY_* code. */
+/* Prepares and binds. Returns QUERY_OK or a QUERY_* code. The statement
+ * borrows q's text and blob values: free q only after finalizing it. */
 int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st);
+
+/* A time or count from the API as an SQLite integer (INT64_MAX beyond). */
+static inline int64_t query_i64(uint64_t v) {
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* " AND col>=start" and " AND col<end", each when given (col: a constant
+ * SQL expression such as "l.time_ns"). */
+void qsql_time_range(qsql *q, const char *col, int has_start, int64_t start, int has_end,
+                     int64_t end);
+
+/* The page condition of a cursor over (key, id), both constant SQL
+ * expressions: has_cursor 1 = rows before (ckey, cid) in descending
+ * (key, id) order, 2 = rows after id cid (arrival order), 0 = none. */
+void qsql_cursor(qsql *q, const char *key, const char *id, int has_cursor, int64_t ckey,
+                 int64_t cid);
 
 /* An index match drives a query (rather than a newest-first scan) when it
  * has fewer rows than this. In test builds (LOUPE_TESTING) a variable,
@@ -115,6 +132,10 @@ int query_traces_ids_after(sqlite3 *db, const query_traces_params *p, int64_t af
 /* The same for the log search (logs.id). */
 int query_logs_ids_after(sqlite3 *db, const query_logs_params *p, int64_t after, int64_t *ids,
                          size_t *n);
+
+/* ids as a JSON array ("[1,2,3]", for json_each()), malloc'ed; NULL when
+ * out of memory. */
+char *query_id_list(const int64_t *ids, size_t n);
 
 /* Runs sql (one integer column, first row) with q's binds into *out. */
 int query_scalar(sqlite3 *db, qsql *q, int64_t *out);

@@ -143,6 +143,46 @@ int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st) {
     return QUERY_OK;
 }
 
+void qsql_time_range(qsql *q, const char *col, int has_start, int64_t start, int has_end,
+                     int64_t end) {
+    if (has_start) {
+        qsql_add(q, " AND ");
+        qsql_add(q, col);
+        qsql_add(q, ">=");
+        qsql_int(q, start);
+    }
+    if (has_end) {
+        qsql_add(q, " AND ");
+        qsql_add(q, col);
+        qsql_add(q, "<");
+        qsql_int(q, end);
+    }
+}
+
+void qsql_cursor(qsql *q, const char *key, const char *id, int has_cursor, int64_t ckey,
+                 int64_t cid) {
+    if (has_cursor == 2) { /* by arrival: after row cid */
+        qsql_add(q, " AND ");
+        qsql_add(q, id);
+        qsql_add(q, ">");
+        qsql_int(q, cid);
+    } else if (has_cursor) {
+        qsql_add(q, " AND ");
+        qsql_add(q, key);
+        qsql_add(q, "<=");
+        qsql_int(q, ckey);
+        qsql_add(q, " AND (");
+        qsql_add(q, key);
+        qsql_add(q, "<");
+        qsql_int(q, ckey);
+        qsql_add(q, " OR ");
+        qsql_add(q, id);
+        qsql_add(q, "<");
+        qsql_int(q, cid);
+        qsql_add(q, ")");
+    }
+}
+
 /* ---- attribute conditions ------------------------------------------------- */
 
 char *query_lower(const char *s, size_t n) {
@@ -414,4 +454,19 @@ int query_service_id(sqlite3 *db, const char *name, int64_t *id) {
     int rc = query_scalar(db, &q, id);
     qsql_free(&q);
     return rc;
+}
+
+char *query_id_list(const int64_t *ids, size_t n) {
+    buf b;
+    buf_init(&b, 32 * n + 16);
+    int rc = buf_append_char(&b, '[');
+    for (size_t i = 0; rc == BUF_OK && i < n; i++)
+        rc = buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    if (rc == BUF_OK)
+        rc = buf_append_char(&b, ']');
+    if (rc != BUF_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
 }
