@@ -483,13 +483,6 @@ void series_json_double_or_null(jw *w, int has, double v) {
         jw_null(w);
 }
 
-static void sjw_counts(jw *w, const uint64_t *c, size_t n) {
-    jw_array_begin(w);
-    for (size_t i = 0; i < n; i++)
-        model_json_count(w, c[i]);
-    jw_array_end(w);
-}
-
 void series_dist_json(jw *w, const series_dist *d) {
     jw_key(w, "count");
     model_json_count(w, d->count);
@@ -520,7 +513,7 @@ void series_dist_json(jw *w, const series_dist *d) {
             jw_double(w, d->bounds[i]);
         jw_array_end(w);
         jw_key(w, "counts");
-        sjw_counts(w, d->counts, d->nc);
+        model_json_counts(w, d->counts, d->nc);
     } else if (d->kind == MODEL_METRIC_EXP_HISTOGRAM) {
         jw_key(w, "scale");
         jw_int(w, d->scale);
@@ -528,20 +521,8 @@ void series_dist_json(jw *w, const series_dist *d) {
         model_json_count(w, d->zero_count);
         jw_key(w, "zeroThreshold");
         jw_double(w, d->zero_threshold);
-        jw_key(w, "positive");
-        jw_object_begin(w);
-        jw_key(w, "offset");
-        jw_int(w, d->pos_off);
-        jw_key(w, "bucketCounts");
-        sjw_counts(w, d->pos, d->npos);
-        jw_object_end(w);
-        jw_key(w, "negative");
-        jw_object_begin(w);
-        jw_key(w, "offset");
-        jw_int(w, d->neg_off);
-        jw_key(w, "bucketCounts");
-        sjw_counts(w, d->neg, d->nneg);
-        jw_object_end(w);
+        model_json_exp_side(w, "positive", d->pos_off, d->pos, d->npos);
+        model_json_exp_side(w, "negative", d->neg_off, d->neg, d->nneg);
     }
     static const double qs[3] = {0.5, 0.9, 0.99};
     static const char *const names[3] = {"p50", "p90", "p99"};
