@@ -36,10 +36,7 @@ int query_services(sqlite3 *db, buf *out) {
         goto out;
     }
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "services");
-    jw_array_begin(&w);
+    query_list_begin(&w, out, "services");
     for (;;) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)

@@ -87,6 +87,13 @@ void qsql_attr_cond(qsql *q, const char *col, const query_attr *a);
  * ("[3,7]") in *ids (malloc'ed; NULL when none). Returns a QUERY_* code. */
 int query_resources_matching(sqlite3 *db, const query_attr *a, char **ids);
 
+/* For each of the n filters: the resources that satisfy it into res[i]
+ * (query_resources_matching); and every equality no resource satisfies --
+ * it must then be in the row's own attributes, which the attribute index
+ * can find -- as an attribute index query appended to `match`, joined with
+ * " AND ". Returns a QUERY_* code. */
+int query_attrs_plan(sqlite3 *db, const query_attr *attrs, size_t n, char **res, buf *match);
+
 /* Appends the condition for filter a on a row with attributes `col` and
  * resource id `res` (SQL expressions): the row's own attributes or its
  * resource's satisfy it. res_ids is what query_resources_matching() gave. */
@@ -113,6 +120,14 @@ int query_finish(jw *w, int rc);
 #define QUERY_CURSOR_LEN 32
 void query_cursor_encode(uint64_t key, int64_t id, char out[QUERY_CURSOR_LEN + 1]);
 int query_cursor_decode(const char *c, int64_t *key, int64_t *id);
+
+/* Starts an answer that is a list: {"key":[ (jw_init on out). */
+void query_list_begin(jw *w, buf *out, const char *key);
+
+/* Ends a page of a list: closes its items array, writes "nextCursor" (the
+ * cursor of (key, id) when there is more, else null) and closes the
+ * answer. Returns query_finish(w, s). */
+int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s);
 
 /* The row id of a service, 0 when unknown. Returns a QUERY_* code. */
 int query_service_id(sqlite3 *db, const char *name, int64_t *id);

@@ -73,10 +73,7 @@ int query_metrics(sqlite3 *db, const char *service, buf *out) {
     if (service)
         sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "metrics");
-    jw_array_begin(&w);
+    query_list_begin(&w, out, "metrics");
     int rc;
     for (;;) {
         rc = sqlite3_step(st);

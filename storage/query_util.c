@@ -323,6 +323,22 @@ void qsql_attr_or_resource(qsql *q, const char *col, const char *res, const quer
     qsql_add(q, ")");
 }
 
+int query_attrs_plan(sqlite3 *db, const query_attr *attrs, size_t n, char **res, buf *match) {
+    for (size_t i = 0; i < n; i++) {
+        const query_attr *a = &attrs[i];
+        int rc = query_resources_matching(db, a, &res[i]);
+        if (rc != QUERY_OK)
+            return rc;
+        if (a->op != QUERY_ATTR_EQ || res[i] != NULL)
+            continue;
+        if (match->len > 0 && buf_append_str(match, " AND ") != BUF_OK)
+            return QUERY_ENOMEM;
+        if (attr_index_query_eq(a->key, a->key_len, a->value, a->value_len, match) != BUF_OK)
+            return QUERY_ENOMEM;
+    }
+    return QUERY_OK;
+}
+
 /* ---- answers ----------------------------------------------------------------- */
 
 /* Stored times are INTEGER (int64); they are never negative. */
@@ -444,6 +460,27 @@ int query_scalar(sqlite3 *db, qsql *q, int64_t *out) {
         rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
     sqlite3_finalize(st);
     return rc;
+}
+
+void query_list_begin(jw *w, buf *out, const char *key) {
+    jw_init(w, out);
+    jw_object_begin(w);
+    jw_key(w, key);
+    jw_array_begin(w);
+}
+
+int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s) {
+    jw_array_end(w);
+    jw_key(w, "nextCursor");
+    if (more) {
+        char cur[QUERY_CURSOR_LEN + 1];
+        query_cursor_encode(key, id, cur);
+        jw_string(w, cur);
+    } else {
+        jw_null(w);
+    }
+    jw_object_end(w);
+    return query_finish(w, s);
 }
 
 int query_service_id(sqlite3 *db, const char *name, int64_t *id) {
