@@ -231,6 +231,29 @@ static void logs_run_free(logs_run *r) {
     logs_plan_free(&r->pl);
 }
 
+/* The FROM of an index plan (drive 1: body words, 2: attributes): the
+ * page by (time, id) from the index's rows, then its joins; CROSS JOIN
+ * keeps the index match as the outer loop. */
+static void logs_index_page(qsql *q, const query_logs_params *p, const logs_plan *pl,
+                            int has_cursor, int64_t ctime, int64_t cid, const char *order) {
+    const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
+    qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
+    qsql_add(q, t);
+    qsql_add(q, " WHERE ");
+    qsql_add(q, t);
+    qsql_add(q, " MATCH ");
+    if (pl->drive == 1)
+        qsql_text(q, pl->words, strlen(pl->words));
+    else
+        qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
+    qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
+    logs_conditions(q, p, pl, has_cursor, ctime, cid);
+    qsql_add(q, order);
+    qsql_add(q, " LIMIT ");
+    qsql_int(q, (int64_t)p->limit + 1);
+    qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
+}
+
 /* after < 0: newest first from p->cursor; else by arrival (logs.id
  * ascending) after row `after`. */
 static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, int64_t after) {
@@ -266,28 +289,10 @@ static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, i
     qsql_add(q, "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text, l.body,"
                  " l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name, sc.version,"
                  " l.event_name, l.flags FROM ");
-    if (pl->drive == 1 || pl->drive == 2) {
-        /* the page by (time, id) from the index's rows, then its joins;
-         * CROSS JOIN keeps the index match as the outer loop */
-        const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
-        qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
-        qsql_add(q, t);
-        qsql_add(q, " WHERE ");
-        qsql_add(q, t);
-        qsql_add(q, " MATCH ");
-        if (pl->drive == 1)
-            qsql_text(q, pl->words, strlen(pl->words));
-        else
-            qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
-        qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
-        logs_conditions(q, p, pl, has_cursor, ctime, cid);
-        qsql_add(q, order);
-        qsql_add(q, " LIMIT ");
-        qsql_int(q, (int64_t)p->limit + 1);
-        qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
-    } else {
+    if (pl->drive == 1 || pl->drive == 2)
+        logs_index_page(q, p, pl, has_cursor, ctime, cid, order);
+    else
         qsql_add(q, "logs l");
-    }
     qsql_add(q, " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
                  " JOIN scopes sc ON sc.id=l.scope WHERE 1");
     if (empty)
