@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/jw.h"
 #include "model_json.h"
 
@@ -15,43 +16,7 @@
 #define ATTR_INDEX_NUMBER_MAX 128
 #define ATTR_INDEX_OUT_MAX ((size_t)64 << 20)
 
-/* ---- hashing ------------------------------------------------------------ */
-
-static uint64_t ai_mix(uint64_t x) {
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t ai_rotl(uint64_t x, int r) {
-    return (x << r) | (x >> (64 - r));
-}
-
-/* Little-endian load, so tokens do not depend on the host. */
-static uint64_t ai_load(const unsigned char *p, size_t n) {
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)p[i] << (8 * i);
-    return w;
-}
-
-/* Not cryptographic: a 64-bit fingerprint; collisions only add candidates,
- * which the queries check against the JSON. */
-static uint64_t ai_hash(const char *data, size_t n, uint64_t h) {
-    const unsigned char *p = (const unsigned char *)data;
-    h ^= ai_mix(n + 0x9e3779b97f4a7c15ULL);
-    while (n >= 8) {
-        h = ai_rotl(h ^ ai_mix(ai_load(p, 8)), 27) * 0x9e3779b97f4a7c15ULL + 0x52dce729ULL;
-        p += 8;
-        n -= 8;
-    }
-    h = ai_rotl(h ^ ai_mix(ai_load(p, n) ^ ((uint64_t)n << 56)), 27) * 0x9e3779b97f4a7c15ULL +
-        0x38495ab5ULL;
-    return ai_mix(h);
-}
+/* ---- tokens ------------------------------------------------------------- */
 
 /* Appends one token, after a space when *n > 0; counts it in *n. */
 static int ai_put_token(buf *out, uint64_t h, int *n) {
@@ -66,8 +31,11 @@ static int ai_put_token(buf *out, uint64_t h, int *n) {
     return buf_append(out, tok, at);
 }
 
+/* A 64-bit fingerprint (util/hash.h) of a key and a value's JSON texts;
+ * collisions only add candidates, which the queries check against the
+ * JSON. */
 static uint64_t ai_kv_hash(const char *key, size_t klen, const char *val, size_t vlen) {
-    return ai_hash(val, vlen, ai_hash(key, klen, ATTR_INDEX_SEED_KV));
+    return hash_64(val, vlen, hash_64(key, klen, ATTR_INDEX_SEED_KV));
 }
 
 /* ---- scanning the stored JSON ------------------------------------------- */
@@ -141,7 +109,7 @@ static int ai_value(const char *s, size_t n, size_t *i, int *scalar) {
 int attr_index_tokens(const char *json, size_t len, const char *name, size_t name_len, buf *out) {
     int rc, n = 0;
     if (name != NULL) {
-        rc = ai_put_token(out, ai_hash(name, name_len, ATTR_INDEX_SEED_NAME), &n);
+        rc = ai_put_token(out, hash_64(name, name_len, ATTR_INDEX_SEED_NAME), &n);
         if (rc != BUF_OK)
             return rc;
     }
@@ -334,7 +302,7 @@ int attr_index_query_name(const char *name, size_t len, buf *out) {
     buf tmp;
     int n = 0;
     buf_init(&tmp, ATTR_INDEX_TOKEN_LEN + 2);
-    int rc = ai_put_token(&tmp, ai_hash(name, len, ATTR_INDEX_SEED_NAME), &n);
+    int rc = ai_put_token(&tmp, hash_64(name, len, ATTR_INDEX_SEED_NAME), &n);
     if (rc == BUF_OK)
         rc = buf_append(out, tmp.ptr, tmp.len);
     buf_free(&tmp);

@@ -311,7 +311,8 @@ extern const model_str model_str_empty;
 
 /* ---- validation helpers shared by the decoders ------------------------ */
 
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+/* 1 when s[0..len) is text the model accepts: valid UTF-8 as util/utf8.h
+ * defines it (no overlongs, surrogates or values past U+10FFFF). */
 int model_utf8_valid(const char *s, size_t len);
 
 /* 1 when all n bytes are zero. */

@@ -152,11 +152,22 @@ void model_json_links(jw *w, const model_span *s) {
     jw_array_end(w);
 }
 
-static void model_json_counts(jw *w, const uint64_t *v, size_t n) {
+void model_json_counts(jw *w, const uint64_t *v, size_t n) {
     jw_array_begin(w);
     for (size_t i = 0; i < n; i++)
         model_json_count(w, v[i]);
     jw_array_end(w);
+}
+
+void model_json_exp_side(jw *w, const char *key, int32_t offset, const uint64_t *counts,
+                         size_t n) {
+    jw_key(w, key);
+    jw_object_begin(w);
+    jw_key(w, "offset");
+    jw_int(w, offset);
+    jw_key(w, "bucketCounts");
+    model_json_counts(w, counts, n);
+    jw_object_end(w);
 }
 
 static void model_json_opt_double(jw *w, const char *key, int has, double v) {
@@ -209,20 +220,10 @@ void model_json_point_data(jw *w, const model_point *p) {
         model_json_count(w, p->zero_count);
         jw_key(w, "zeroThreshold");
         jw_double(w, p->zero_threshold);
-        jw_key(w, "positive");
-        jw_object_begin(w);
-        jw_key(w, "offset");
-        jw_int(w, p->positive_offset);
-        jw_key(w, "bucketCounts");
-        model_json_counts(w, p->positive_counts, p->n_positive);
-        jw_object_end(w);
-        jw_key(w, "negative");
-        jw_object_begin(w);
-        jw_key(w, "offset");
-        jw_int(w, p->negative_offset);
-        jw_key(w, "bucketCounts");
-        model_json_counts(w, p->negative_counts, p->n_negative);
-        jw_object_end(w);
+        model_json_exp_side(w, "positive", p->positive_offset, p->positive_counts,
+                            p->n_positive);
+        model_json_exp_side(w, "negative", p->negative_offset, p->negative_counts,
+                            p->n_negative);
     }
     jw_object_end(w);
 }

@@ -41,6 +41,14 @@ void model_json_int(jw *w, int64_t v);
 /* An unsigned count: a number, or a decimal string beyond 2^53 - 1. */
 void model_json_count(jw *w, uint64_t v);
 
+/* An array of counts, each as model_json_count() writes it. */
+void model_json_counts(jw *w, const uint64_t *v, size_t n);
+
+/* "key":{"offset":offset,"bucketCounts":[...]}: one side of an
+ * exponential histogram's buckets. */
+void model_json_exp_side(jw *w, const char *key, int32_t offset, const uint64_t *counts,
+                         size_t n);
+
 /* A span's events: [{"name","timeUnixNano","attributes","droppedAttributesCount"}]. */
 void model_json_events(jw *w, const model_span *s);
 

@@ -36,10 +36,7 @@ int query_services(sqlite3 *db, buf *out) {
         goto out;
     }
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "services");
-    jw_array_begin(&w);
+    query_list_begin(&w, out, "services");
     for (;;) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
@@ -83,6 +80,66 @@ out:
 
 /* ---- one trace ------------------------------------------------------------- */
 
+/* One span of the row (columns: see query_trace) as the API's JSON. */
+static void query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st) {
+    uint64_t start = query_u64(st, 4), end = query_u64(st, 5);
+    jw_object_begin(w);
+    jw_key(w, "traceId");
+    jw_hex(w, trace_id, 16);
+    jw_key(w, "spanId");
+    query_id(w, st, 0, 8);
+    jw_key(w, "parentSpanId");
+    query_id(w, st, 1, 8);
+    jw_key(w, "name");
+    query_text(w, st, 2);
+    jw_key(w, "kind");
+    jw_string(w, model_span_kind_name((model_span_kind)sqlite3_column_int(st, 3)));
+    jw_key(w, "startTimeUnixNano");
+    jw_uint_string(w, start);
+    jw_key(w, "endTimeUnixNano");
+    jw_uint_string(w, end);
+    jw_key(w, "durationNs");
+    jw_uint(w, end > start ? end - start : 0);
+    jw_key(w, "status");
+    jw_object_begin(w);
+    jw_key(w, "code");
+    jw_string(w, model_status_code_name((model_status_code)sqlite3_column_int(st, 6)));
+    jw_key(w, "message");
+    query_text(w, st, 7);
+    jw_object_end(w);
+    jw_key(w, "attributes");
+    query_raw(w, st, 8, "{}");
+    jw_key(w, "events");
+    query_raw(w, st, 9, "[]");
+    jw_key(w, "links");
+    query_raw(w, st, 10, "[]");
+    jw_key(w, "service");
+    query_text(w, st, 11);
+    jw_key(w, "resource");
+    jw_object_begin(w);
+    jw_key(w, "attributes");
+    query_raw(w, st, 12, "{}");
+    jw_object_end(w);
+    jw_key(w, "scope");
+    jw_object_begin(w);
+    jw_key(w, "name");
+    query_text(w, st, 13);
+    jw_key(w, "version");
+    query_text(w, st, 14);
+    jw_object_end(w);
+    jw_key(w, "traceState");
+    query_text(w, st, 15);
+    jw_key(w, "flags");
+    jw_int(w, sqlite3_column_int64(st, 16));
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, sqlite3_column_int64(st, 17));
+    jw_key(w, "droppedEventsCount");
+    jw_int(w, sqlite3_column_int64(st, 18));
+    jw_key(w, "droppedLinksCount");
+    jw_int(w, sqlite3_column_int64(st, 19));
+    jw_object_end(w);
+}
+
 int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(
@@ -113,62 +170,7 @@ int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
             break;
-        uint64_t start = query_u64(st, 4), end = query_u64(st, 5);
-        jw_object_begin(&w);
-        jw_key(&w, "traceId");
-        jw_hex(&w, trace_id, 16);
-        jw_key(&w, "spanId");
-        query_id(&w, st, 0, 8);
-        jw_key(&w, "parentSpanId");
-        query_id(&w, st, 1, 8);
-        jw_key(&w, "name");
-        query_text(&w, st, 2);
-        jw_key(&w, "kind");
-        jw_string(&w, model_span_kind_name((model_span_kind)sqlite3_column_int(st, 3)));
-        jw_key(&w, "startTimeUnixNano");
-        jw_uint_string(&w, start);
-        jw_key(&w, "endTimeUnixNano");
-        jw_uint_string(&w, end);
-        jw_key(&w, "durationNs");
-        jw_uint(&w, end > start ? end - start : 0);
-        jw_key(&w, "status");
-        jw_object_begin(&w);
-        jw_key(&w, "code");
-        jw_string(&w, model_status_code_name((model_status_code)sqlite3_column_int(st, 6)));
-        jw_key(&w, "message");
-        query_text(&w, st, 7);
-        jw_object_end(&w);
-        jw_key(&w, "attributes");
-        query_raw(&w, st, 8, "{}");
-        jw_key(&w, "events");
-        query_raw(&w, st, 9, "[]");
-        jw_key(&w, "links");
-        query_raw(&w, st, 10, "[]");
-        jw_key(&w, "service");
-        query_text(&w, st, 11);
-        jw_key(&w, "resource");
-        jw_object_begin(&w);
-        jw_key(&w, "attributes");
-        query_raw(&w, st, 12, "{}");
-        jw_object_end(&w);
-        jw_key(&w, "scope");
-        jw_object_begin(&w);
-        jw_key(&w, "name");
-        query_text(&w, st, 13);
-        jw_key(&w, "version");
-        query_text(&w, st, 14);
-        jw_object_end(&w);
-        jw_key(&w, "traceState");
-        query_text(&w, st, 15);
-        jw_key(&w, "flags");
-        jw_int(&w, sqlite3_column_int64(st, 16));
-        jw_key(&w, "droppedAttributesCount");
-        jw_int(&w, sqlite3_column_int64(st, 17));
-        jw_key(&w, "droppedEventsCount");
-        jw_int(&w, sqlite3_column_int64(st, 18));
-        jw_key(&w, "droppedLinksCount");
-        jw_int(&w, sqlite3_column_int64(st, 19));
-        jw_object_end(&w);
+        query_trace_span(&w, trace_id, st);
     }
     jw_array_end(&w);
     jw_object_end(&w);

@@ -142,6 +142,12 @@ static const char *ex_str(const json_t *v, const char *def) {
     return s ? s : def;
 }
 
+/* "key": the text of column col. */
+static void ex_text(jw *w, const char *key, sqlite3_stmt *st, int col) {
+    jw_key(w, key);
+    query_text(w, st, col);
+}
+
 static void ex_u64_str(jw *w, const char *key, uint64_t v) {
     jw_key(w, key);
     jw_uint_string(w, v);
@@ -201,10 +207,8 @@ static void ex_resource(jw *w, sqlite3_stmt *st, int col) {
 static void ex_scope(jw *w, sqlite3_stmt *st, int col) {
     jw_key(w, "scope");
     jw_object_begin(w);
-    jw_key(w, "name");
-    query_text(w, st, col);
-    jw_key(w, "version");
-    query_text(w, st, col + 1);
+    ex_text(w, "name", st, col);
+    ex_text(w, "version", st, col + 1);
     jw_key(w, "attributes");
     ex_kvs(w, st, col + 2);
     jw_key(w, "droppedAttributesCount");
@@ -212,35 +216,50 @@ static void ex_scope(jw *w, sqlite3_stmt *st, int col) {
     jw_object_end(w);
 }
 
+/* One level of the resource/scope framing: open while rows of one
+ * resource (or scope) follow each other. */
+typedef struct ex_level {
+    int64_t id;
+    int open;
+    char schema[512]; /* its schemaUrl, written when it closes */
+} ex_level;
+
 /* Writes the resource/scope framing around items ordered by (resource,
  * scope): opens groups as the ids change. `items` is "spans",
  * "logRecords" or "metrics"; `scopes` "scopeSpans" etc. */
 typedef struct ex_groups {
-    int64_t res, scope;
-    int open_res, open_scope;
+    ex_level res, scope;
     const char *scopes, *items;
-    char res_schema[512], scope_schema[512];
 } ex_groups;
 
-static void ex_close_scope(jw *w, ex_groups *g) {
-    if (!g->open_scope)
+/* Opens a level for row id: {, its head (ex_resource or ex_scope, columns
+ * from head_col), "key":[ ; keeps the schema URL of column schema_col. */
+static void ex_level_open(jw *w, ex_level *l, int64_t id, const char *key, sqlite3_stmt *st,
+                          void (*head)(jw *w, sqlite3_stmt *st, int col), int head_col,
+                          int schema_col) {
+    jw_object_begin(w);
+    head(w, st, head_col);
+    jw_key(w, key);
+    jw_array_begin(w);
+    l->open = 1;
+    l->id = id;
+    const char *u = (const char *)sqlite3_column_text(st, schema_col);
+    snprintf(l->schema, sizeof(l->schema), "%s", u ? u : "");
+}
+
+static void ex_level_close(jw *w, ex_level *l) {
+    if (!l->open)
         return;
     jw_array_end(w);
     jw_key(w, "schemaUrl");
-    jw_string(w, g->scope_schema);
+    jw_string(w, l->schema);
     jw_object_end(w);
-    g->open_scope = 0;
+    l->open = 0;
 }
 
 static void ex_close_res(jw *w, ex_groups *g) {
-    ex_close_scope(w, g);
-    if (!g->open_res)
-        return;
-    jw_array_end(w);
-    jw_key(w, "schemaUrl");
-    jw_string(w, g->res_schema);
-    jw_object_end(w);
-    g->open_res = 0;
+    ex_level_close(w, &g->scope);
+    ex_level_close(w, &g->res);
 }
 
 /* Columns from `col`: resource id, scope id, then the 8 of ex_resource /
@@ -248,30 +267,14 @@ static void ex_close_res(jw *w, ex_groups *g) {
  * sc.attrs, sc.dropped_attrs, sc.schema_url). */
 static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
     int64_t res = sqlite3_column_int64(st, col), scope = sqlite3_column_int64(st, col + 1);
-    if (g->open_res && res != g->res)
+    if (g->res.open && res != g->res.id)
         ex_close_res(w, g);
-    if (!g->open_res) {
-        jw_object_begin(w);
-        ex_resource(w, st, col + 2);
-        jw_key(w, g->scopes);
-        jw_array_begin(w);
-        g->open_res = 1;
-        g->res = res;
-        const char *u = (const char *)sqlite3_column_text(st, col + 4);
-        snprintf(g->res_schema, sizeof(g->res_schema), "%s", u ? u : "");
-    }
-    if (g->open_scope && scope != g->scope)
-        ex_close_scope(w, g);
-    if (!g->open_scope) {
-        jw_object_begin(w);
-        ex_scope(w, st, col + 5);
-        jw_key(w, g->items);
-        jw_array_begin(w);
-        g->open_scope = 1;
-        g->scope = scope;
-        const char *u = (const char *)sqlite3_column_text(st, col + 9);
-        snprintf(g->scope_schema, sizeof(g->scope_schema), "%s", u ? u : "");
-    }
+    if (!g->res.open)
+        ex_level_open(w, &g->res, res, g->scopes, st, ex_resource, col + 2, col + 4);
+    if (g->scope.open && scope != g->scope.id)
+        ex_level_close(w, &g->scope);
+    if (!g->scope.open)
+        ex_level_open(w, &g->scope, scope, g->items, st, ex_scope, col + 5, col + 9);
 }
 
 #define EX_GROUP_COLS                                                                             \
@@ -279,196 +282,178 @@ static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
     " sc.attrs, sc.dropped_attrs, sc.schema_url"
 #define EX_GROUP_JOINS " JOIN resources r ON r.id=x.resource JOIN scopes sc ON sc.id=x.scope"
 
-/* [1,2,3] of ids for json_each(). */
-static char *ex_id_list(const int64_t *ids, size_t n) {
-    buf b;
-    buf_init(&b, 32 * n + 16);
-    int rc = buf_append_char(&b, '[');
-    for (size_t i = 0; rc == BUF_OK && i < n; i++)
-        rc = buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
-    if (rc == BUF_OK)
-        rc = buf_append_char(&b, ']');
-    if (rc != BUF_OK) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_detach(&b, NULL);
+/* Closes what g left open and the line's document (opened with
+ * query_list_begin); s is the last step's code. */
+static int ex_doc_end(jw *w, ex_groups *g, int s) {
+    ex_close_res(w, g);
+    jw_array_end(w);
+    jw_object_end(w);
+    return query_finish(w, s);
 }
 
 /* ---- traces ---------------------------------------------------------------------- */
 
-static void ex_span_events(jw *w, sqlite3_stmt *st, int col) {
+/* The stored JSON array in column col as an array of OTLP JSON objects,
+ * each written by `object` (its members only). */
+static void ex_objects(jw *w, sqlite3_stmt *st, int col, void (*object)(jw *w, const json_t *e)) {
     json_t *a = ex_parse(st, col);
     size_t i;
     json_t *e;
     jw_array_begin(w);
     json_array_foreach(a, i, e) {
         jw_object_begin(w);
-        jw_key(w, "timeUnixNano");
-        jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
-        jw_key(w, "name");
-        jw_string(w, ex_str(json_object_get(e, "name"), ""));
-        jw_key(w, "attributes");
-        ex_kvs_json(w, json_object_get(e, "attributes"));
-        jw_key(w, "droppedAttributesCount");
-        jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
+        object(w, e);
         jw_object_end(w);
     }
     jw_array_end(w);
     json_decref(a);
 }
 
-static void ex_span_links(jw *w, sqlite3_stmt *st, int col) {
-    json_t *a = ex_parse(st, col);
-    size_t i;
-    json_t *e;
-    jw_array_begin(w);
-    json_array_foreach(a, i, e) {
-        jw_object_begin(w);
-        jw_key(w, "traceId");
-        jw_string(w, ex_str(json_object_get(e, "traceId"), ""));
-        jw_key(w, "spanId");
-        jw_string(w, ex_str(json_object_get(e, "spanId"), ""));
-        jw_key(w, "traceState");
-        jw_string(w, ex_str(json_object_get(e, "traceState"), ""));
-        jw_key(w, "flags");
-        jw_int(w, json_integer_value(json_object_get(e, "flags")));
-        jw_key(w, "attributes");
-        ex_kvs_json(w, json_object_get(e, "attributes"));
-        jw_key(w, "droppedAttributesCount");
-        jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    json_decref(a);
+/* An event's or link's attributes and dropped count. */
+static void ex_attributes(jw *w, const json_t *e) {
+    jw_key(w, "attributes");
+    ex_kvs_json(w, json_object_get(e, "attributes"));
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
 }
 
-static int ex_traces_line(sqlite3 *db, const char *ids, buf *out) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db,
-        "SELECT " EX_GROUP_COLS ", t.trace_id, x.span_id, x.parent_span_id, x.trace_state,"
-        " x.flags, x.name, x.kind, x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events,"
-        " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
-        " FROM spans x JOIN traces t ON t.id=x.trace" EX_GROUP_JOINS
-        " WHERE x.trace IN (SELECT value FROM json_each(?1))"
-        " ORDER BY x.id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return QUERY_EDB;
-    }
-    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-    jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceSpans");
-    jw_array_begin(&w);
-    ex_groups g = {.scopes = "scopeSpans", .items = "spans"};
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        ex_group(&w, &g, st, 0);
-        int c = 10;
-        jw_object_begin(&w);
-        ex_id(&w, "traceId", st, c, 16);
-        ex_id(&w, "spanId", st, c + 1, 8);
-        ex_id(&w, "parentSpanId", st, c + 2, 8);
-        jw_key(&w, "traceState");
-        query_text(&w, st, c + 3);
-        jw_key(&w, "flags");
-        jw_int(&w, sqlite3_column_int64(st, c + 4));
-        jw_key(&w, "name");
-        query_text(&w, st, c + 5);
-        jw_key(&w, "kind");
-        jw_int(&w, sqlite3_column_int(st, c + 6));
-        ex_u64_str(&w, "startTimeUnixNano", query_u64(st, c + 7));
-        ex_u64_str(&w, "endTimeUnixNano", query_u64(st, c + 8));
-        jw_key(&w, "attributes");
-        ex_kvs(&w, st, c + 9);
-        jw_key(&w, "droppedAttributesCount");
-        jw_int(&w, sqlite3_column_int64(st, c + 10));
-        jw_key(&w, "events");
-        ex_span_events(&w, st, c + 11);
-        jw_key(&w, "droppedEventsCount");
-        jw_int(&w, sqlite3_column_int64(st, c + 12));
-        jw_key(&w, "links");
-        ex_span_links(&w, st, c + 13);
-        jw_key(&w, "droppedLinksCount");
-        jw_int(&w, sqlite3_column_int64(st, c + 14));
-        jw_key(&w, "status");
-        jw_object_begin(&w);
-        jw_key(&w, "code");
-        jw_int(&w, sqlite3_column_int(st, c + 15));
-        jw_key(&w, "message");
-        query_text(&w, st, c + 16);
-        jw_object_end(&w);
-        jw_object_end(&w);
-    }
-    ex_close_res(&w, &g);
-    jw_array_end(&w);
-    jw_object_end(&w);
-    sqlite3_finalize(st);
-    return query_finish(&w, s);
+/* A span event (stored API JSON) as OTLP JSON. */
+static void ex_event(jw *w, const json_t *e) {
+    jw_key(w, "timeUnixNano");
+    jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
+    jw_key(w, "name");
+    jw_string(w, ex_str(json_object_get(e, "name"), ""));
+    ex_attributes(w, e);
+}
+
+/* A span link (stored API JSON) as OTLP JSON. */
+static void ex_link(jw *w, const json_t *e) {
+    jw_key(w, "traceId");
+    jw_string(w, ex_str(json_object_get(e, "traceId"), ""));
+    jw_key(w, "spanId");
+    jw_string(w, ex_str(json_object_get(e, "spanId"), ""));
+    jw_key(w, "traceState");
+    jw_string(w, ex_str(json_object_get(e, "traceState"), ""));
+    jw_key(w, "flags");
+    jw_int(w, json_integer_value(json_object_get(e, "flags")));
+    ex_attributes(w, e);
+}
+
+/* One span (columns from c: see ex_traces) as an OTLP JSON object. */
+static void ex_span(jw *w, sqlite3_stmt *st, int c) {
+    jw_object_begin(w);
+    ex_id(w, "traceId", st, c, 16);
+    ex_id(w, "spanId", st, c + 1, 8);
+    ex_id(w, "parentSpanId", st, c + 2, 8);
+    ex_text(w, "traceState", st, c + 3);
+    jw_key(w, "flags");
+    jw_int(w, sqlite3_column_int64(st, c + 4));
+    ex_text(w, "name", st, c + 5);
+    jw_key(w, "kind");
+    jw_int(w, sqlite3_column_int(st, c + 6));
+    ex_u64_str(w, "startTimeUnixNano", query_u64(st, c + 7));
+    ex_u64_str(w, "endTimeUnixNano", query_u64(st, c + 8));
+    jw_key(w, "attributes");
+    ex_kvs(w, st, c + 9);
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, sqlite3_column_int64(st, c + 10));
+    jw_key(w, "events");
+    ex_objects(w, st, c + 11, ex_event);
+    jw_key(w, "droppedEventsCount");
+    jw_int(w, sqlite3_column_int64(st, c + 12));
+    jw_key(w, "links");
+    ex_objects(w, st, c + 13, ex_link);
+    jw_key(w, "droppedLinksCount");
+    jw_int(w, sqlite3_column_int64(st, c + 14));
+    jw_key(w, "status");
+    jw_object_begin(w);
+    jw_key(w, "code");
+    jw_int(w, sqlite3_column_int(st, c + 15));
+    ex_text(w, "message", st, c + 16);
+    jw_object_end(w);
+    jw_object_end(w);
 }
 
 /* ---- logs ------------------------------------------------------------------------- */
 
-static int ex_logs_line(sqlite3 *db, const char *ids, buf *out) {
+/* One log record (columns from c: see ex_logs) as an OTLP JSON object. */
+static void ex_log(jw *w, sqlite3_stmt *st, int c) {
+    jw_object_begin(w);
+    ex_u64_str(w, "timeUnixNano", query_u64(st, c));
+    ex_u64_str(w, "observedTimeUnixNano", query_u64(st, c + 1));
+    jw_key(w, "severityNumber");
+    jw_int(w, sqlite3_column_int(st, c + 2));
+    ex_text(w, "severityText", st, c + 3);
+    json_t *body = ex_parse(st, c + 4);
+    if (body != NULL && !json_is_null(body)) {
+        jw_key(w, "body");
+        ex_anyvalue(w, body);
+    }
+    json_decref(body);
+    jw_key(w, "attributes");
+    ex_kvs(w, st, c + 5);
+    jw_key(w, "droppedAttributesCount");
+    jw_int(w, sqlite3_column_int64(st, c + 6));
+    jw_key(w, "flags");
+    jw_int(w, sqlite3_column_int64(st, c + 7));
+    ex_id(w, "traceId", st, c + 8, 16);
+    ex_id(w, "spanId", st, c + 9, 8);
+    if (sqlite3_column_bytes(st, c + 10) > 0) {
+        ex_text(w, "eventName", st, c + 10);
+    }
+    jw_object_end(w);
+}
+
+/* ---- a page of traces or logs ---------------------------------------------------- */
+
+/* What a line of traces or logs is made of. */
+typedef struct ex_items {
+    const char *doc, *scopes, *items; /* "resourceSpans", "scopeSpans", "spans" */
+    const char *sql; /* EX_GROUP_COLS, then the item's columns (from 10); ?1 = the ids */
+    void (*item)(jw *w, sqlite3_stmt *st, int c);
+} ex_items;
+
+/* Every span of a page of traces. */
+static const ex_items ex_traces = {
+    "resourceSpans", "scopeSpans", "spans",
+    "SELECT " EX_GROUP_COLS ", t.trace_id, x.span_id, x.parent_span_id, x.trace_state,"
+    " x.flags, x.name, x.kind, x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events,"
+    " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
+    " FROM spans x JOIN traces t ON t.id=x.trace" EX_GROUP_JOINS
+    " WHERE x.trace IN (SELECT value FROM json_each(?1))"
+    " ORDER BY x.id",
+    ex_span,
+};
+
+/* A page of log records. */
+static const ex_items ex_logs = {
+    "resourceLogs", "scopeLogs", "logRecords",
+    "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
+    " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
+    " FROM logs x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
+    " ORDER BY x.id",
+    ex_log,
+};
+
+/* One line of k's items: those of the rows in ids (a JSON array of trace
+ * or log row ids), in arrival order. */
+static int ex_items_line(sqlite3 *db, const ex_items *k, const char *ids, buf *out) {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db,
-        "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
-        " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
-        " FROM logs x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
-        " ORDER BY x.id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, k->sql, -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return QUERY_EDB;
     }
     sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceLogs");
-    jw_array_begin(&w);
-    ex_groups g = {.scopes = "scopeLogs", .items = "logRecords"};
+    ex_groups g = {.scopes = k->scopes, .items = k->items};
+    query_list_begin(&w, out, k->doc);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         ex_group(&w, &g, st, 0);
-        int c = 10;
-        jw_object_begin(&w);
-        ex_u64_str(&w, "timeUnixNano", query_u64(st, c));
-        ex_u64_str(&w, "observedTimeUnixNano", query_u64(st, c + 1));
-        jw_key(&w, "severityNumber");
-        jw_int(&w, sqlite3_column_int(st, c + 2));
-        jw_key(&w, "severityText");
-        query_text(&w, st, c + 3);
-        json_t *body = ex_parse(st, c + 4);
-        if (body != NULL && !json_is_null(body)) {
-            jw_key(&w, "body");
-            ex_anyvalue(&w, body);
-        }
-        json_decref(body);
-        jw_key(&w, "attributes");
-        ex_kvs(&w, st, c + 5);
-        jw_key(&w, "droppedAttributesCount");
-        jw_int(&w, sqlite3_column_int64(st, c + 6));
-        jw_key(&w, "flags");
-        jw_int(&w, sqlite3_column_int64(st, c + 7));
-        ex_id(&w, "traceId", st, c + 8, 16);
-        ex_id(&w, "spanId", st, c + 9, 8);
-        if (sqlite3_column_bytes(st, c + 10) > 0) {
-            jw_key(&w, "eventName");
-            query_text(&w, st, c + 10);
-        }
-        jw_object_end(&w);
+        k->item(&w, st, 10);
     }
-    ex_close_res(&w, &g);
-    jw_array_end(&w);
-    jw_object_end(&w);
     sqlite3_finalize(st);
-    return query_finish(&w, s);
+    return ex_doc_end(&w, &g, s);
 }
 
 /* ---- metrics ------------------------------------------------------------------------ */
@@ -529,44 +514,35 @@ static void ex_point_data(jw *w, int type, const json_t *d) {
     }
 }
 
-static void ex_exemplars(jw *w, sqlite3_stmt *st, int col) {
-    json_t *a = ex_parse(st, col);
-    size_t i;
-    json_t *e;
-    jw_array_begin(w);
-    json_array_foreach(a, i, e) {
-        jw_object_begin(w);
-        jw_key(w, "filteredAttributes");
-        ex_kvs_json(w, json_object_get(e, "filteredAttributes"));
-        jw_key(w, "timeUnixNano");
-        jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
-        const json_t *v = json_object_get(e, "value");
-        if (json_is_integer(v)) {
-            char tmp[32];
-            snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            jw_key(w, "asInt");
-            jw_string(w, tmp);
-        } else if (json_is_string(v) && strspn(json_string_value(v), "-0123456789") ==
-                                             strlen(json_string_value(v))) {
-            jw_key(w, "asInt"); /* beyond 2^53, kept as a decimal string */
-            jw_string(w, json_string_value(v));
-        } else {
-            ex_double(w, "asDouble", v);
-        }
-        const char *tid = json_string_value(json_object_get(e, "traceId"));
-        const char *sid = json_string_value(json_object_get(e, "spanId"));
-        if (tid && tid[0]) {
-            jw_key(w, "traceId");
-            jw_string(w, tid);
-        }
-        if (sid && sid[0]) {
-            jw_key(w, "spanId");
-            jw_string(w, sid);
-        }
-        jw_object_end(w);
+/* An exemplar (stored API JSON) as OTLP JSON. */
+static void ex_exemplar(jw *w, const json_t *e) {
+    jw_key(w, "filteredAttributes");
+    ex_kvs_json(w, json_object_get(e, "filteredAttributes"));
+    jw_key(w, "timeUnixNano");
+    jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
+    const json_t *v = json_object_get(e, "value");
+    if (json_is_integer(v)) {
+        char tmp[32];
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        jw_key(w, "asInt");
+        jw_string(w, tmp);
+    } else if (json_is_string(v) &&
+               strspn(json_string_value(v), "-0123456789") == strlen(json_string_value(v))) {
+        jw_key(w, "asInt"); /* beyond 2^53, kept as a decimal string */
+        jw_string(w, json_string_value(v));
+    } else {
+        ex_double(w, "asDouble", v);
     }
-    jw_array_end(w);
-    json_decref(a);
+    const char *tid = json_string_value(json_object_get(e, "traceId"));
+    const char *sid = json_string_value(json_object_get(e, "spanId"));
+    if (tid && tid[0]) {
+        jw_key(w, "traceId");
+        jw_string(w, tid);
+    }
+    if (sid && sid[0]) {
+        jw_key(w, "spanId");
+        jw_string(w, sid);
+    }
 }
 
 static const char *const ex_metric_keys[] = {"gauge", "sum", "histogram", "exponentialHistogram",
@@ -589,112 +565,122 @@ static int ex_next_metric(sqlite3 *db, query_export *x, int64_t *id) {
     return rc;
 }
 
+/* The points of instrument x->metric after x->after_point in the window,
+ * with the instrument's and their series' columns (see ex_metric_begin and
+ * ex_point; EX_GROUP_COLS first), at most EXPORT_POINTS_PAGE. */
+static void ex_points_sql(qsql *q, const query_export *x) {
+    qsql_add(q, "SELECT " EX_GROUP_COLS ", m.name, m.description, m.unit, m.type,"
+                " m.temporality, m.monotonic, se.attrs, p.start_ns, p.time_ns, p.value,"
+                " p.is_int, p.flags, p.data, p.exemplars, p.id"
+                " FROM metrics x JOIN metrics m ON m.id=x.id" EX_GROUP_JOINS
+                " JOIN series se ON se.metric=x.id JOIN points p ON p.series=se.id"
+                " WHERE x.id=");
+    qsql_int(q, x->metric);
+    qsql_add(q, " AND p.id>");
+    qsql_int(q, x->after_point);
+    qsql_time_range(q, "p.time_ns", x->has_start, x->start, x->has_end, x->end);
+    qsql_add(q, " ORDER BY p.id LIMIT ");
+    qsql_int(q, EXPORT_POINTS_PAGE);
+}
+
+/* Opens the metric of the row (columns from c: name, description, unit,
+ * type, temporality, monotonic) up to its open dataPoints array. Returns
+ * its type (MODEL_METRIC_*). */
+static int ex_metric_begin(jw *w, sqlite3_stmt *st, int c) {
+    int type = sqlite3_column_int(st, c + 3);
+    if (type < 0 || type > MODEL_METRIC_SUMMARY)
+        type = MODEL_METRIC_GAUGE;
+    jw_object_begin(w);
+    ex_text(w, "name", st, c);
+    ex_text(w, "description", st, c + 1);
+    ex_text(w, "unit", st, c + 2);
+    jw_key(w, ex_metric_keys[type]);
+    jw_object_begin(w);
+    if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUMMARY) {
+        jw_key(w, "aggregationTemporality");
+        jw_int(w, sqlite3_column_int(st, c + 4));
+    }
+    if (type == MODEL_METRIC_SUM) {
+        jw_key(w, "isMonotonic");
+        jw_bool(w, sqlite3_column_int(st, c + 5));
+    }
+    jw_key(w, "dataPoints");
+    jw_array_begin(w);
+    return type;
+}
+
+/* Closes what ex_metric_begin opened. */
+static void ex_metric_end(jw *w) {
+    jw_array_end(w);  /* dataPoints */
+    jw_object_end(w); /* the type */
+    jw_object_end(w); /* the metric */
+}
+
+/* One point of the row (columns from c + 6: series attributes, start,
+ * time, value, is_int, flags, data, exemplars) of a metric of `type`. */
+static void ex_point(jw *w, sqlite3_stmt *st, int c, int type) {
+    jw_object_begin(w);
+    jw_key(w, "attributes");
+    ex_kvs(w, st, c + 6);
+    ex_u64_str(w, "startTimeUnixNano", query_u64(st, c + 7));
+    ex_u64_str(w, "timeUnixNano", query_u64(st, c + 8));
+    if (type == MODEL_METRIC_GAUGE || type == MODEL_METRIC_SUM) {
+        if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
+            jw_key(w, "asDouble");
+            jw_string(w, "NaN"); /* stored NULL: a NaN */
+        } else if (sqlite3_column_int(st, c + 10)) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%lld", (long long)sqlite3_column_int64(st, c + 9));
+            jw_key(w, "asInt");
+            jw_string(w, tmp);
+        } else {
+            jw_key(w, "asDouble");
+            jw_double(w, sqlite3_column_double(st, c + 9));
+        }
+    } else {
+        json_t *d = ex_parse(st, c + 12);
+        ex_point_data(w, type, d);
+        json_decref(d);
+    }
+    jw_key(w, "flags");
+    jw_int(w, sqlite3_column_int64(st, c + 11));
+    jw_key(w, "exemplars");
+    ex_objects(w, st, c + 13, ex_exemplar);
+    jw_object_end(w);
+}
+
 /* Up to EXPORT_POINTS_PAGE points of instrument x->metric after
  * x->after_point; *n gets the count (0: nothing written). */
 static int ex_metrics_line(sqlite3 *db, query_export *x, buf *out, size_t *n) {
     qsql q;
     qsql_init(&q);
-    qsql_add(&q, "SELECT " EX_GROUP_COLS ", m.name, m.description, m.unit, m.type,"
-                 " m.temporality, m.monotonic, se.attrs, p.start_ns, p.time_ns, p.value,"
-                 " p.is_int, p.flags, p.data, p.exemplars, p.id"
-                 " FROM metrics x JOIN metrics m ON m.id=x.id" EX_GROUP_JOINS
-                 " JOIN series se ON se.metric=x.id JOIN points p ON p.series=se.id"
-                 " WHERE x.id=");
-    qsql_int(&q, x->metric);
-    qsql_add(&q, " AND p.id>");
-    qsql_int(&q, x->after_point);
-    if (x->has_start) {
-        qsql_add(&q, " AND p.time_ns>=");
-        qsql_int(&q, x->start);
-    }
-    if (x->has_end) {
-        qsql_add(&q, " AND p.time_ns<");
-        qsql_int(&q, x->end);
-    }
-    qsql_add(&q, " ORDER BY p.id LIMIT ");
-    qsql_int(&q, EXPORT_POINTS_PAGE);
+    ex_points_sql(&q, x);
     sqlite3_stmt *st = NULL;
     int rc = qsql_prepare(&q, db, &st);
-    qsql_free(&q);
-    if (rc != QUERY_OK)
+    if (rc != QUERY_OK) {
+        qsql_free(&q);
         return rc;
+    }
     size_t start_len = out->len;
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceMetrics");
-    jw_array_begin(&w);
     ex_groups g = {.scopes = "scopeMetrics", .items = "metrics"};
-    int s, type = 0;
+    query_list_begin(&w, out, "resourceMetrics");
+    int s, type = 0, c = 10;
     *n = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int c = 10;
         if (*n == 0) {
             ex_group(&w, &g, st, 0);
-            type = sqlite3_column_int(st, c + 3);
-            if (type < 0 || type > MODEL_METRIC_SUMMARY)
-                type = MODEL_METRIC_GAUGE;
-            jw_object_begin(&w);
-            jw_key(&w, "name");
-            query_text(&w, st, c);
-            jw_key(&w, "description");
-            query_text(&w, st, c + 1);
-            jw_key(&w, "unit");
-            query_text(&w, st, c + 2);
-            jw_key(&w, ex_metric_keys[type]);
-            jw_object_begin(&w);
-            if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUMMARY) {
-                jw_key(&w, "aggregationTemporality");
-                jw_int(&w, sqlite3_column_int(st, c + 4));
-            }
-            if (type == MODEL_METRIC_SUM) {
-                jw_key(&w, "isMonotonic");
-                jw_bool(&w, sqlite3_column_int(st, c + 5));
-            }
-            jw_key(&w, "dataPoints");
-            jw_array_begin(&w);
+            type = ex_metric_begin(&w, st, c);
         }
         (*n)++;
         x->after_point = sqlite3_column_int64(st, c + 14);
-        jw_object_begin(&w);
-        jw_key(&w, "attributes");
-        ex_kvs(&w, st, c + 6);
-        ex_u64_str(&w, "startTimeUnixNano", query_u64(st, c + 7));
-        ex_u64_str(&w, "timeUnixNano", query_u64(st, c + 8));
-        if (type == MODEL_METRIC_GAUGE || type == MODEL_METRIC_SUM) {
-            if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
-                jw_key(&w, "asDouble");
-                jw_string(&w, "NaN"); /* stored NULL: a NaN */
-            } else if (sqlite3_column_int(st, c + 10)) {
-                char tmp[32];
-                snprintf(tmp, sizeof(tmp), "%lld", (long long)sqlite3_column_int64(st, c + 9));
-                jw_key(&w, "asInt");
-                jw_string(&w, tmp);
-            } else {
-                jw_key(&w, "asDouble");
-                jw_double(&w, sqlite3_column_double(st, c + 9));
-            }
-        } else {
-            json_t *d = ex_parse(st, c + 12);
-            ex_point_data(&w, type, d);
-            json_decref(d);
-        }
-        jw_key(&w, "flags");
-        jw_int(&w, sqlite3_column_int64(st, c + 11));
-        jw_key(&w, "exemplars");
-        ex_exemplars(&w, st, c + 13);
-        jw_object_end(&w);
+        ex_point(&w, st, c, type);
     }
-    if (*n > 0) {
-        jw_array_end(&w); /* dataPoints */
-        jw_object_end(&w); /* the type */
-        jw_object_end(&w); /* the metric */
-        ex_close_res(&w, &g);
-    }
-    jw_array_end(&w);
-    jw_object_end(&w);
+    if (*n > 0)
+        ex_metric_end(&w);
     sqlite3_finalize(st);
-    rc = query_finish(&w, s);
+    qsql_free(&q);
+    rc = ex_doc_end(&w, &g, s);
     if (*n == 0)
         out->len = start_len; /* nothing to say for this instrument */
     return rc;
@@ -773,8 +759,8 @@ int query_export_new(const query_export_params *p, query_export **out) {
         nomem = p->service && !x->service;
         x->has_start = p->has_start;
         x->has_end = p->has_end;
-        x->start = p->start_ns > INT64_MAX ? INT64_MAX : (int64_t)p->start_ns;
-        x->end = p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns;
+        x->start = query_i64(p->start_ns);
+        x->end = query_i64(p->end_ns);
     }
     if (rc == QUERY_OK && nomem)
         rc = QUERY_ENOMEM;
@@ -816,11 +802,11 @@ int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
             return QUERY_OK;
         }
         x->after = ids[n - 1];
-        char *list = ex_id_list(ids, n);
+        char *list = query_id_list(ids, n);
         if (list == NULL)
             return QUERY_ENOMEM;
-        rc = x->signal == MODEL_SIGNAL_TRACES ? ex_traces_line(db, list, out)
-                                              : ex_logs_line(db, list, out);
+        rc = ex_items_line(db, x->signal == MODEL_SIGNAL_TRACES ? &ex_traces : &ex_logs, list,
+                           out);
         free(list);
     } else {
         for (;;) { /* instruments without points in the window say nothing */

@@ -157,26 +157,9 @@ static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan
         qsql_add(q, " AND l.service=");
         qsql_int(q, pl->sid);
     }
-    if (p->has_start) {
-        qsql_add(q, " AND l.time_ns>=");
-        qsql_int(q, p->start_ns > INT64_MAX ? INT64_MAX : (int64_t)p->start_ns);
-    }
-    if (p->has_end) {
-        qsql_add(q, " AND l.time_ns<");
-        qsql_int(q, p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns);
-    }
-    if (has_cursor == 2) { /* by arrival: after row cid */
-        qsql_add(q, " AND l.id>");
-        qsql_int(q, cid);
-    } else if (has_cursor) {
-        qsql_add(q, " AND l.time_ns<=");
-        qsql_int(q, ctime);
-        qsql_add(q, " AND (l.time_ns<");
-        qsql_int(q, ctime);
-        qsql_add(q, " OR l.id<");
-        qsql_int(q, cid);
-        qsql_add(q, ")");
-    }
+    qsql_time_range(q, "l.time_ns", p->has_start, query_i64(p->start_ns), p->has_end,
+                    query_i64(p->end_ns));
+    qsql_cursor(q, "l.time_ns", "l.id", has_cursor, ctime, cid);
     if (p->trace_id) {
         qsql_add(q, " AND l.trace_id=");
         qsql_blob(q, p->trace_id, 16);
@@ -203,21 +186,9 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
         if (rc != QUERY_OK)
             return rc;
     }
-    for (size_t i = 0; i < p->n_attrs; i++) {
-        const query_attr *a = &p->attrs[i];
-        rc = query_resources_matching(db, a, &pl->res[i]);
-        if (rc != QUERY_OK)
-            return rc;
-        /* an equality no resource satisfies must be in the record's own
-         * attributes: the index can find those */
-        if (a->op != QUERY_ATTR_EQ || pl->res[i] != NULL)
-            continue;
-        if (pl->attr_match.len > 0 && buf_append_str(&pl->attr_match, " AND ") != BUF_OK)
-            return QUERY_ENOMEM;
-        if (attr_index_query_eq(a->key, a->key_len, a->value, a->value_len, &pl->attr_match) !=
-            BUF_OK)
-            return QUERY_ENOMEM;
-    }
+    rc = query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->attr_match);
+    if (rc != QUERY_OK)
+        return rc;
     if (p->trace_id) {
         pl->drive = 3; /* logs_trace: the records of one trace are few */
         return QUERY_OK;
@@ -260,6 +231,29 @@ static void logs_run_free(logs_run *r) {
     logs_plan_free(&r->pl);
 }
 
+/* The FROM of an index plan (drive 1: body words, 2: attributes): the
+ * page by (time, id) from the index's rows, then its joins; CROSS JOIN
+ * keeps the index match as the outer loop. */
+static void logs_index_page(qsql *q, const query_logs_params *p, const logs_plan *pl,
+                            int has_cursor, int64_t ctime, int64_t cid, const char *order) {
+    const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
+    qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
+    qsql_add(q, t);
+    qsql_add(q, " WHERE ");
+    qsql_add(q, t);
+    qsql_add(q, " MATCH ");
+    if (pl->drive == 1)
+        qsql_text(q, pl->words, strlen(pl->words));
+    else
+        qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
+    qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
+    logs_conditions(q, p, pl, has_cursor, ctime, cid);
+    qsql_add(q, order);
+    qsql_add(q, " LIMIT ");
+    qsql_int(q, (int64_t)p->limit + 1);
+    qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
+}
+
 /* after < 0: newest first from p->cursor; else by arrival (logs.id
  * ascending) after row `after`. */
 static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, int64_t after) {
@@ -295,28 +289,10 @@ static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, i
     qsql_add(q, "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text, l.body,"
                  " l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name, sc.version,"
                  " l.event_name, l.flags FROM ");
-    if (pl->drive == 1 || pl->drive == 2) {
-        /* the page by (time, id) from the index's rows, then its joins;
-         * CROSS JOIN keeps the index match as the outer loop */
-        const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
-        qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
-        qsql_add(q, t);
-        qsql_add(q, " WHERE ");
-        qsql_add(q, t);
-        qsql_add(q, " MATCH ");
-        if (pl->drive == 1)
-            qsql_text(q, pl->words, strlen(pl->words));
-        else
-            qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
-        qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
-        logs_conditions(q, p, pl, has_cursor, ctime, cid);
-        qsql_add(q, order);
-        qsql_add(q, " LIMIT ");
-        qsql_int(q, (int64_t)p->limit + 1);
-        qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
-    } else {
+    if (pl->drive == 1 || pl->drive == 2)
+        logs_index_page(q, p, pl, has_cursor, ctime, cid, order);
+    else
         qsql_add(q, "logs l");
-    }
     qsql_add(q, " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
                  " JOIN scopes sc ON sc.id=l.scope WHERE 1");
     if (empty)
@@ -363,10 +339,7 @@ int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
     sqlite3_stmt *st = run.st;
 
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "logs");
-    jw_array_begin(&w);
+    query_list_begin(&w, out, "logs");
     size_t rows = 0;
     uint64_t last_time = 0;
     int64_t last_id = 0;
@@ -424,17 +397,7 @@ int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
         jw_int(&w, sqlite3_column_int64(st, 14));
         jw_object_end(&w);
     }
-    jw_array_end(&w);
-    jw_key(&w, "nextCursor");
-    if (more) {
-        char cur[QUERY_CURSOR_LEN + 1];
-        query_cursor_encode(last_time, last_id, cur);
-        jw_string(&w, cur);
-    } else {
-        jw_null(&w);
-    }
-    jw_object_end(&w);
-    rc = query_finish(&w, s);
+    rc = query_page_end(&w, more, last_time, last_id, s);
 out:
     logs_run_free(&run);
     return rc;

@@ -90,33 +90,16 @@ static void traces_trace_conds(qsql *q, const query_traces_params *p, int has_cu
                                int64_t cstart, int64_t cid) {
     if (p->status == QUERY_STATUS_ERROR)
         qsql_add(q, " AND t.error_count>0");
-    if (p->has_start) {
-        qsql_add(q, " AND t.start_ns>=");
-        qsql_int(q, p->start_ns > INT64_MAX ? INT64_MAX : (int64_t)p->start_ns);
-    }
-    if (p->has_end) {
-        qsql_add(q, " AND t.start_ns<");
-        qsql_int(q, p->end_ns > INT64_MAX ? INT64_MAX : (int64_t)p->end_ns);
-    }
-    if (has_cursor == 2) { /* by arrival: after row cid */
-        qsql_add(q, " AND t.id>");
-        qsql_int(q, cid);
-    } else if (has_cursor) {
-        qsql_add(q, " AND t.start_ns<=");
-        qsql_int(q, cstart);
-        qsql_add(q, " AND (t.start_ns<");
-        qsql_int(q, cstart);
-        qsql_add(q, " OR t.id<");
-        qsql_int(q, cid);
-        qsql_add(q, ")");
-    }
+    qsql_time_range(q, "t.start_ns", p->has_start, query_i64(p->start_ns), p->has_end,
+                    query_i64(p->end_ns));
+    qsql_cursor(q, "t.start_ns", "t.id", has_cursor, cstart, cid);
     if (p->has_min_duration) {
         qsql_add(q, " AND max(t.end_ns-t.start_ns,0)>=");
-        qsql_int(q, p->min_duration_ns > INT64_MAX ? INT64_MAX : (int64_t)p->min_duration_ns);
+        qsql_int(q, query_i64(p->min_duration_ns));
     }
     if (p->has_max_duration) {
         qsql_add(q, " AND max(t.end_ns-t.start_ns,0)<=");
-        qsql_int(q, p->max_duration_ns > INT64_MAX ? INT64_MAX : (int64_t)p->max_duration_ns);
+        qsql_int(q, query_i64(p->max_duration_ns));
     }
 }
 
@@ -131,18 +114,9 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
     }
     if (p->name && attr_index_query_name(p->name, strlen(p->name), &pl->match) != BUF_OK)
         return QUERY_ENOMEM;
-    for (size_t i = 0; i < p->n_attrs; i++) {
-        const query_attr *a = &p->attrs[i];
-        rc = query_resources_matching(db, a, &pl->res[i]);
-        if (rc != QUERY_OK)
-            return rc;
-        if (a->op != QUERY_ATTR_EQ || pl->res[i] != NULL)
-            continue;
-        if (pl->match.len > 0 && buf_append_str(&pl->match, " AND ") != BUF_OK)
-            return QUERY_ENOMEM;
-        if (attr_index_query_eq(a->key, a->key_len, a->value, a->value_len, &pl->match) != BUF_OK)
-            return QUERY_ENOMEM;
-    }
+    rc = query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->match);
+    if (rc != QUERY_OK)
+        return rc;
     qsql q;
     qsql_init(&q);
     int64_t n;
@@ -354,10 +328,7 @@ int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
     }
 
     jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "traces");
-    jw_array_begin(&w);
+    query_list_begin(&w, out, "traces");
     size_t rows = 0;
     uint64_t last_start = 0;
     int64_t last_id = 0;
@@ -375,17 +346,7 @@ int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
         if (rc != QUERY_OK)
             goto out;
     }
-    jw_array_end(&w);
-    jw_key(&w, "nextCursor");
-    if (more) {
-        char cur[QUERY_CURSOR_LEN + 1];
-        query_cursor_encode(last_start, last_id, cur);
-        jw_string(&w, cur);
-    } else {
-        jw_null(&w);
-    }
-    jw_object_end(&w);
-    rc = query_finish(&w, s);
+    rc = query_page_end(&w, more, last_start, last_id, s);
 out:
     sqlite3_finalize(sv);
     traces_run_free(&run);

@@ -9,7 +9,9 @@
 #include "attr_index.h"
 #include "model.h"
 
-int64_t query_drive_limit = 4096;
+#ifdef LOUPE_TESTING
+int64_t query_drive_limit = QUERY_DRIVE_LIMIT;
+#endif
 
 /* ---- qsql ------------------------------------------------------------------ */
 
@@ -139,6 +141,46 @@ int qsql_prepare(qsql *q, sqlite3 *db, sqlite3_stmt **st) {
         }
     }
     return QUERY_OK;
+}
+
+void qsql_time_range(qsql *q, const char *col, int has_start, int64_t start, int has_end,
+                     int64_t end) {
+    if (has_start) {
+        qsql_add(q, " AND ");
+        qsql_add(q, col);
+        qsql_add(q, ">=");
+        qsql_int(q, start);
+    }
+    if (has_end) {
+        qsql_add(q, " AND ");
+        qsql_add(q, col);
+        qsql_add(q, "<");
+        qsql_int(q, end);
+    }
+}
+
+void qsql_cursor(qsql *q, const char *key, const char *id, int has_cursor, int64_t ckey,
+                 int64_t cid) {
+    if (has_cursor == 2) { /* by arrival: after row cid */
+        qsql_add(q, " AND ");
+        qsql_add(q, id);
+        qsql_add(q, ">");
+        qsql_int(q, cid);
+    } else if (has_cursor) {
+        qsql_add(q, " AND ");
+        qsql_add(q, key);
+        qsql_add(q, "<=");
+        qsql_int(q, ckey);
+        qsql_add(q, " AND (");
+        qsql_add(q, key);
+        qsql_add(q, "<");
+        qsql_int(q, ckey);
+        qsql_add(q, " OR ");
+        qsql_add(q, id);
+        qsql_add(q, "<");
+        qsql_int(q, cid);
+        qsql_add(q, ")");
+    }
 }
 
 /* ---- attribute conditions ------------------------------------------------- */
@@ -281,6 +323,22 @@ void qsql_attr_or_resource(qsql *q, const char *col, const char *res, const quer
     qsql_add(q, ")");
 }
 
+int query_attrs_plan(sqlite3 *db, const query_attr *attrs, size_t n, char **res, buf *match) {
+    for (size_t i = 0; i < n; i++) {
+        const query_attr *a = &attrs[i];
+        int rc = query_resources_matching(db, a, &res[i]);
+        if (rc != QUERY_OK)
+            return rc;
+        if (a->op != QUERY_ATTR_EQ || res[i] != NULL)
+            continue;
+        if (match->len > 0 && buf_append_str(match, " AND ") != BUF_OK)
+            return QUERY_ENOMEM;
+        if (attr_index_query_eq(a->key, a->key_len, a->value, a->value_len, match) != BUF_OK)
+            return QUERY_ENOMEM;
+    }
+    return QUERY_OK;
+}
+
 /* ---- answers ----------------------------------------------------------------- */
 
 /* Stored times are INTEGER (int64); they are never negative. */
@@ -404,6 +462,27 @@ int query_scalar(sqlite3 *db, qsql *q, int64_t *out) {
     return rc;
 }
 
+void query_list_begin(jw *w, buf *out, const char *key) {
+    jw_init(w, out);
+    jw_object_begin(w);
+    jw_key(w, key);
+    jw_array_begin(w);
+}
+
+int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s) {
+    jw_array_end(w);
+    jw_key(w, "nextCursor");
+    if (more) {
+        char cur[QUERY_CURSOR_LEN + 1];
+        query_cursor_encode(key, id, cur);
+        jw_string(w, cur);
+    } else {
+        jw_null(w);
+    }
+    jw_object_end(w);
+    return query_finish(w, s);
+}
+
 int query_service_id(sqlite3 *db, const char *name, int64_t *id) {
     qsql q;
     qsql_init(&q);
@@ -412,4 +491,19 @@ int query_service_id(sqlite3 *db, const char *name, int64_t *id) {
     int rc = query_scalar(db, &q, id);
     qsql_free(&q);
     return rc;
+}
+
+char *query_id_list(const int64_t *ids, size_t n) {
+    buf b;
+    buf_init(&b, 32 * n + 16);
+    int rc = buf_append_char(&b, '[');
+    for (size_t i = 0; rc == BUF_OK && i < n; i++)
+        rc = buf_printf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    if (rc == BUF_OK)
+        rc = buf_append_char(&b, ']');
+    if (rc != BUF_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
 }

@@ -1,6 +1,7 @@
 /* ring.c - bounded FIFO of batches for the store's writer, see ring.h. */
 #include "ring.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -79,6 +80,8 @@ int ring_push(ring *r, const ring_entry *e) {
         r->slots[(r->head + r->count) % r->cap] = *e;
         r->count++;
         r->bytes += e->bytes;
+        /* within the budget, or an oversized entry alone in an idle ring */
+        assert(r->bytes <= r->max_bytes || r->bytes == e->bytes);
         pthread_cond_signal(&r->nonempty);
     }
     pthread_mutex_unlock(&r->mu);
@@ -88,6 +91,7 @@ int ring_push(ring *r, const ring_entry *e) {
 /* Moves queued entries into out; the caller holds r->mu. */
 static size_t ring_take(ring *r, ring_entry *out, size_t max) {
     size_t n = 0;
+    assert(r->head < r->cap && r->count <= r->cap);
     while (n < max && r->count > 0) {
         out[n++] = r->slots[r->head];
         r->head = (r->head + 1) % r->cap;

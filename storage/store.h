@@ -18,9 +18,12 @@
  * back the next transaction commits and ingest resumes by itself (SQLite
  * rolls the failed transaction back; the connection stays usable).
  *
- * Test hook: the environment variable LOUPE_TEST_WRITER_DELAY_MS (read once
- * by store_open) makes the writer sleep that long before each transaction,
- * to test backpressure. Not for production use.
+ * Test hook: in test builds only (LOUPE_TESTING, which `make TESTING=1` and
+ * every test goal define), the environment variable
+ * LOUPE_TEST_WRITER_DELAY_MS (read once by store_open) makes the writer
+ * sleep that long before each transaction, to test backpressure. The
+ * release build (`make`: NDEBUG, no LOUPE_TESTING) does not contain it and
+ * ignores the variable.
  */
 #ifndef LOUPE_STORE_H
 #define LOUPE_STORE_H

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void jw_init(jw *w, buf *out) {
     memset(w, 0, sizeof(*w));
     w->out = out;
@@ -60,39 +62,6 @@ void jw_array_end(jw *w) {
     jw_close(w, ']');
 }
 
-/* Length of a valid UTF-8 sequence at s (of at most len bytes), or 0. */
-static size_t jw_utf8_seq(const unsigned char *s, size_t len) {
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 1;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len <= n)
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    /* U+2028 and U+2029 break JavaScript string literals: escape them. */
-    if (cp == 0x2028 || cp == 0x2029)
-        return 0;
-    return n + 1;
-}
-
 static void jw_escaped(jw *w, const char *str, size_t len) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
@@ -104,17 +73,18 @@ static void jw_escaped(jw *w, const char *str, size_t len) {
         char ubuf[7];
         size_t skip = 1;
         if (c >= 0x80) {
-            size_t n = jw_utf8_seq(s + i, len - i);
-            if (n) {
+            uint32_t cp;
+            size_t n = utf8_decode(str + i, len - i, &cp);
+            /* U+2028 and U+2029 break JavaScript string literals: escaped */
+            if (n && cp != 0x2028 && cp != 0x2029) {
                 i += n;
                 continue;
             }
-            /* invalid byte, or U+2028/2029 */
-            if (c == 0xE2 && len - i >= 3 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
-                esc = s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
-                skip = 3;
+            if (n) {
+                esc = cp == 0x2028 ? "\\u2028" : "\\u2029";
+                skip = n;
             } else {
-                esc = "\\ufffd";
+                esc = "\\ufffd"; /* an invalid byte */
             }
         } else if (c == '"') {
             esc = "\\\"";

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "storage/model.h"
+#include "util/utf8.h"
 
 #define NS_PER_SEC 1000000000ULL
 
@@ -309,45 +310,8 @@ int apiparam_severity(const char *s, int *out) {
 
 /* ---- text ------------------------------------------------------------- */
 
-int apiparam_utf8_valid(const char *str, size_t len) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp, minv;
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-            minv = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-            minv = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-            minv = 0x10000;
-        } else {
-            return 0; /* continuation byte, overlong 2-byte lead, or > U+10FFFF lead */
-        }
-        if (len - i - 1 < need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            unsigned cc = s[i + k];
-            if ((cc & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if (cp < minv || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
+int apiparam_utf8_valid(const char *s, size_t len) {
+    return utf8_valid(s, len);
 }
 
 static int has_control(const char *s, size_t len) {

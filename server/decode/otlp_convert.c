@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "otlp.h"
 #include "otlp_convert_internal.h"
 #include "otlp_internal.h"
@@ -84,10 +85,7 @@ static size_t conv_cut(const conv *c, const char *s, size_t len, int utf8) {
     size_t max = conv_limits.max_value_len;
     if (max == 0 || len <= max || c->whole)
         return len;
-    size_t cut = max;
-    if (utf8)
-        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-            cut--;
+    size_t cut = utf8 ? utf8_cut(s, len, max) : max;
     atomic_fetch_add_explicit(&conv_values_truncated, 1, memory_order_relaxed);
     return cut;
 }

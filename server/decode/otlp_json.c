@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "util/jw.h"
+#include "util/utf8.h"
 #include "otlp_internal.h"
 #include "otlp_json_internal.h"
 
@@ -153,8 +154,9 @@ static void oj_err_clean(char *err, size_t errlen) {
             i++;
             continue;
         }
-        size_t k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
-        if (k > 1 && k <= n - i && model_utf8_valid(err + i, k)) {
+        uint32_t cp;
+        size_t k = utf8_decode(err + i, n - i, &cp);
+        if (k > 0) {
             i += k;
             continue;
         }

@@ -1,4 +1,4 @@
-/* test_store.c - the durable store (storage/store.c, schema.c): append,
+/* test_store.c - the durable store (storage/store*.c, schema.c): append,
  * commit, callbacks, memory mode, errors, retention. */
 #include <check.h>
 #include <jansson.h>

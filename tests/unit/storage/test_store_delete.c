@@ -1,4 +1,4 @@
-/* test_store_delete.c - store_delete() (storage/store.c): counts removed per
+/* test_store_delete.c - store_delete() (storage/store_delete.c): counts removed per
  * signal and service, traces shared between services recomputed, indexes
  * kept in step, queue order after appends, and the commit notifications. */
 #include <check.h>

@@ -1,6 +1,6 @@
 /* test_store_retention.c - retention by age and database size, the size
  * cap as a retryable fault, and steady-state file size under count
- * retention (storage/store.c). */
+ * retention (storage/store_retention.c, store_fault.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,412 @@
+/* store_internal.h - what the store's modules share (store.h is the
+ * public interface).
+ *
+ * DESIGN
+ * The store is a ring in front of one writer thread in front of SQLite. Its
+ * modules, each with one job:
+ *   store.c            the public entry points: append, readers, stats,
+ *                      subscriptions, error texts
+ *   store_open.c       opening: configuration, the database file or memdb,
+ *                      pragmas, the size cap, the writer's resources; close
+ *   store_texts.c      per-item JSON texts, rendered on the receiving thread
+ *   store_writer.c     the writer thread: group commit, callbacks,
+ *                      notifications, giving memory back when idle
+ *   store_rows.c       the writer's statements and the rows of spans, logs
+ *                      and points
+ *   store_ids.c        row ids of services, resources, scopes and series:
+ *                      content hashes and the id caches
+ *   store_fault.c      why a write failed, logged at most every 10 s
+ *   store_retention.c  eviction by count, age and size
+ *   store_delete.c     store_delete(): jobs run by the writer in queue order
+ *   store_sql.c        small SQLite helpers the modules share
+ *
+ * Threads: store_append(), store_delete(), store_get_stats() and the
+ * subscription calls run on any thread and touch only the ring, the atomics
+ * and subs (under subs_mu). Everything in store_writer is the writer
+ * thread's alone once store_open() has started it; before that and after
+ * the join in store_close(), the opening or closing thread's.
+ *
+ * Out of memory: the writer fails the transaction that hit it with
+ * STORE_ENOMEM and continues; store_append() never fails for memory (a
+ * batch whose texts cannot be rendered is queued without them).
+ *
+ * One database today. The writer writes through w.db, its statements w.st
+ * and the id caches (row ids of that database); retention deletes rows
+ * from it. A store of several databases (segments) would give each its
+ * connection, statements and caches, let store_rows.c write into the
+ * newest, and let retention drop the oldest whole.
+ */
+#ifndef LOUPE_STORE_INTERNAL_H
+#define LOUPE_STORE_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "util/buf.h"
+#include "util/clk.h"
+#include "model.h"
+#include "ring.h"
+#include "store.h"
+
+#define STORE_DEFAULT_RING_BYTES ((size_t)64 << 20)
+#define STORE_DEFAULT_MAX_SPANS 1000000
+#define STORE_DEFAULT_MAX_LOGS 1000000
+#define STORE_DEFAULT_MAX_POINTS 5000000
+#define STORE_RING_SLOTS 4096
+#define STORE_TX_MAX_ITEMS 20000
+#define STORE_EVICT_MAX_ITEMS 50000
+#define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_OWNER_CACHE_SLOTS 4096   /* resources, scopes; power of two */
+#define STORE_SERIES_CACHE_SLOTS 65536 /* power of two */
+#define STORE_ITEM_TEXT_MAX ((size_t)256 << 20)
+#define STORE_AGE_CHECK_MS 1000           /* how often old items are looked for */
+#define STORE_FAULT_LOG_NS 10000000000ULL /* repeat a fault's log line at most this often */
+#define STORE_IDLE_RELEASE_MS 2000        /* idle this long: give memory back */
+
+/* ---- per-item JSON texts (store_texts.c) ---------------------------------- */
+
+/* Texts per item: spans (attributes, events, links, index tokens), logs
+ * (body, attributes, index tokens), points (sorted attributes, distribution
+ * data, exemplars). */
+#define STORE_MAX_TEXTS 4
+
+typedef struct store_text {
+    size_t off, len; /* into a buffer; len 0 = SQL NULL */
+} store_text;
+
+/* Work for the writer other than a batch (store_delete), carried through
+ * the ring in the prep of an empty batch so that it keeps its place in the
+ * queue. */
+typedef struct store_job {
+    unsigned signals;
+    char *service; /* owned; NULL = all */
+    store_delete_cb cb;
+    void *ud;
+} store_job;
+
+/* What travels with a batch through the ring (ring_entry.prep): its
+ * rendered texts, or a job. Owned by the ring entry. */
+typedef struct store_prep {
+    buf text;       /* every text of the batch, back to back */
+    store_text *t;  /* STORE_MAX_TEXTS per item */
+    size_t bytes;   /* accounted memory */
+    store_job *job; /* not a batch but a job */
+} store_prep;
+
+/* Appends the texts of item i of b to out, recording where each is in
+ * t[0..STORE_MAX_TEXTS). Returns STORE_OK, STORE_ENOMEM, or STORE_EINVAL
+ * when out's cap is reached. */
+int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t);
+
+/* Renders every text of b (out's cap: max_bytes), or returns NULL (the
+ * writer renders them then). The caller owns the result. */
+store_prep *store_prep_new(const model_batch *b, size_t max_bytes);
+
+/* Frees a prep and its job. Accepts NULL. */
+void store_prep_free(store_prep *p);
+
+/* ---- id cache: (hash, aux) -> (v1, v2) (store_ids.c) ----------------------- */
+
+typedef struct store_cache_slot {
+    uint8_t key[16];
+    int64_t aux;
+    int64_t v1, v2;
+    int used;
+} store_cache_slot;
+
+typedef struct store_cache {
+    store_cache_slot *slots; /* owned */
+    size_t cap;              /* power of two */
+    size_t n;
+} store_cache;
+
+/* Sets up an empty cache of cap slots (a power of two). Returns 0, or -1
+ * when out of memory. */
+int store_cache_init(store_cache *c, size_t cap);
+
+/* The slot of (key, aux), or NULL. Borrowed until the next put or clear. */
+const store_cache_slot *store_cache_get(const store_cache *c, const uint8_t key[16], int64_t aux);
+
+/* Remembers (key, aux) -> (v1, v2); a cache half full starts over. */
+void store_cache_put(store_cache *c, const uint8_t key[16], int64_t aux, int64_t v1, int64_t v2);
+
+/* Forgets every entry. */
+void store_cache_clear(store_cache *c);
+
+/* ---- the writer's statements (store_rows.c) -------------------------------- */
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SVC_INSERT,
+    ST_SVC_SELECT,
+    ST_SVC_UPDATE,
+    ST_RES_SELECT,
+    ST_RES_INSERT,
+    ST_SCOPE_SELECT,
+    ST_SCOPE_INSERT,
+    ST_TRACE_UPSERT,
+    ST_TRACE_SVC,
+    ST_SPAN_INSERT,
+    ST_SPAN_INDEX,
+    ST_LOG_INDEX,
+    ST_LOG_INSERT,
+    ST_LOG_FTS,
+    ST_METRIC_UPSERT,
+    ST_SERIES_SELECT,
+    ST_SERIES_INSERT,
+    ST_POINT_INSERT,
+    ST_COUNT
+};
+
+/* ---- writer state ------------------------------------------------------------ */
+
+/* What one batch adds to one trace. */
+typedef struct store_trace_acc {
+    const uint8_t *trace_id;
+    uint64_t start, end;
+    int64_t spans, errors;
+    size_t root; /* index of the root span, or of the earliest until then */
+    int has_root;
+    int64_t row;    /* traces.id */
+    int64_t svc[4]; /* services of the trace in this batch, with span counts */
+    int64_t svc_spans[4];
+    int n_svc;
+} store_trace_acc;
+
+/* What one batch adds to one service's counters. */
+typedef struct store_svc_acc {
+    int64_t sid;
+    int64_t spans, errors, logs, points;
+    uint64_t last_seen;
+} store_svc_acc;
+
+typedef struct store_writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    store_cache resources, scopes, series;
+    buf scratch; /* item texts when the batch came without them */
+    buf key;     /* canonical content of a resource/scope */
+    store_text tmp_t[STORE_MAX_TEXTS];
+
+    /* per-batch scratch, grown on demand */
+    int64_t *ids; /* 3 per item: resource, service, scope */
+    size_t *item_acc;
+    size_t ids_cap;
+    store_trace_acc *accs;
+    size_t n_accs;
+    uint32_t *table; /* trace hash table of acc index + 1; 0 = empty */
+    size_t table_cap;
+    store_svc_acc *svcs;
+    size_t n_svcs, svcs_cap;
+    int64_t *metric_rows;
+    uint64_t *metric_last;
+    size_t metric_cap;
+
+    ring_entry *entries; /* popped entries, ring capacity */
+    int *status;
+    uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
+
+    /* retention by age and size */
+    int page_size;
+    int64_t max_pages;         /* the size cap in pages; 0 = none */
+    int64_t used_pages;        /* page_count - freelist_count at the last check */
+    int size_evicting;         /* evicting down to size_target until under it */
+    int64_t size_target;       /* pages */
+    int size_stuck_logged;     /* "nothing left to evict" was said */
+    uint64_t next_age_check;   /* monotonic ns */
+    uint64_t retention_logged; /* monotonic ns of the last store_retention_failed line */
+
+    /* memory given back when idle (store_writer.c) */
+    uint64_t last_work; /* monotonic ns */
+    int released;
+
+    /* the database refusing writes (store_fault.c) */
+    struct {
+        int active;
+        const char *reason;
+        uint64_t since, last_log; /* monotonic ns */
+        uint64_t failed_batches;
+    } fault;
+} store_writer;
+
+struct store {
+    store_mode mode;
+    char path[PATH_MAX + 64]; /* file path or memdb URI */
+    int open_flags;
+    ring *ring;
+    pthread_t thread;
+    uint64_t max_items[MODEL_SIGNAL_COUNT];
+    uint64_t max_age_ns;   /* 0 = none */
+    uint64_t max_db_bytes; /* 0 = none */
+#ifdef LOUPE_TESTING
+    long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
+#endif
+    store_writer w;        /* the writer thread's alone once started */
+
+    _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
+    _Atomic int backpressure;    /* 1 from a refused append until one is taken */
+    _Atomic uint64_t bp_refused; /* items refused during this backpressure episode */
+    _Atomic uint64_t evicted[MODEL_SIGNAL_COUNT];
+    _Atomic uint64_t commits;
+    _Atomic uint64_t commit_errors;
+    _Atomic uint64_t write_failures;
+    _Atomic uint64_t db_bytes;
+    _Atomic int writes_failing;
+    _Atomic uint64_t commit_bucket[STORE_COMMIT_BUCKETS + 1];
+    _Atomic uint64_t commit_ns_sum;
+    _Atomic int closing;
+
+    pthread_mutex_t subs_mu; /* guards subs; held while the writer notifies */
+    store_sub *subs;
+    _Atomic int n_subs;
+};
+
+struct store_sub {
+    store_commit_fn fn;
+    void *ud;
+    store_sub *next;
+};
+
+/* ---- rows (store_rows.c) ------------------------------------------------------ */
+
+/* Prepares the writer's statements on w->db. Returns SQLITE_OK, or the
+ * error with *which = the statement that failed. */
+int store_rows_prepare(store_writer *w, int *which);
+
+/* Finalizes them (prepared or not). */
+void store_rows_finalize(store_writer *w);
+
+/* Writes the rows of batch e->batch (texts from e->prep, or rendered now)
+ * in the open transaction. Returns an SQLite code: SQLITE_MISUSE marks an
+ * invalid batch (a point of a metric outside it). */
+int store_write_batch(store_writer *w, const ring_entry *e);
+
+/* ---- row ids (store_ids.c) ------------------------------------------------- */
+
+/* Resolves the resource and scope of consecutive items, remembering the last
+ * pair: decoders group items by resource and scope. Zeroed per batch. */
+typedef struct store_owner_memo {
+    const model_resource *res;
+    const model_scope *scope;
+    int64_t rid, sid, scid;
+} store_owner_memo;
+
+/* The row ids of r and s (NULL: the empty resource / scope), found or
+ * inserted: out[0] resource, out[1] service, out[2] scope. Returns an
+ * SQLite code. */
+int store_resolve_owner(store_writer *w, store_owner_memo *m, const model_resource *r,
+                        const model_scope *s, int64_t out[3]);
+
+/* The row id of the series of `metric` with sorted attributes JSON
+ * attrs[0..len), found or inserted. Returns an SQLite code. */
+int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
+                         int64_t *id);
+
+/* Forgets the cached ids (after a rollback or a delete). */
+void store_forget_caches(store_writer *w);
+
+/* ---- faults (store_fault.c) ------------------------------------------------ */
+
+/* Logs event=store_write_failed for a batch (e, may be NULL) that failed
+ * for a reason of its own, or for a delete. */
+void store_log_failure(store *s, const char *what, const ring_entry *e, int rc);
+
+/* Why the database refused a write ("disk_full", "size_cap", "read_only",
+ * ...), from SQLite's code rc and *errno_io (which a probe of the files may
+ * fill in); *action tells the operator what brings ingest back. Both are
+ * static strings. */
+const char *store_fault_reason(const store *s, int rc, int *errno_io, const char **action);
+
+/* The database refused a transaction (not one batch's own fault): counts it
+ * and logs why, at most every STORE_FAULT_LOG_NS while it lasts. batches:
+ * how many batches were answered with an error. */
+void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t batches);
+
+/* A transaction committed: the end of a fault, if there was one. */
+void store_fault_clear(store *s);
+
+/* ---- the writer thread (store_writer.c) ------------------------------------ */
+
+/* The writer thread's body (arg: the store); returns when the ring is
+ * closed and drained. */
+void *store_writer_main(void *arg);
+
+/* Test builds only (LOUPE_TESTING): reads LOUPE_TEST_WRITER_DELAY_MS, the
+ * time the writer sleeps before each transaction. A no-op otherwise. */
+#ifdef LOUPE_TESTING
+void store_test_delay_read(store *s);
+#else
+#define store_test_delay_read(s) ((void)(s))
+#endif
+
+/* ---- retention (store_retention.c) ---------------------------------------- */
+
+/* Runs every retention rule, at most a few eviction transactions per call
+ * so that ingest never waits long. Returns 1 when work is left (the writer
+ * calls again without waiting for batches). */
+int store_retention(store *s);
+
+/* Pages in use (page_count - freelist_count) into w.used_pages and the
+ * stats' db_bytes. Returns an SQLite code. */
+int store_size_check(store *s);
+
+/* ---- deletes (store_delete.c) ---------------------------------------------- */
+
+/* 1 when a popped entry is a job (store_delete) rather than a batch. */
+int store_is_job(const ring_entry *e);
+
+/* Runs the job of entry e, calls its callback and frees the entry's batch
+ * and prep, returning their bytes to the ring. */
+void store_run_job(store *s, ring_entry *e);
+
+/* ---- small helpers (store_sql.c) ------------------------------------------- */
+
+static inline uint64_t store_mono_ns(void) { return (uint64_t)clk_ns(CLOCK_MONOTONIC); }
+
+static inline uint64_t store_now_ns(void) { return (uint64_t)clk_ns(CLOCK_REALTIME); }
+
+/* A time or count as an SQLite integer: beyond INT64_MAX (year 2262 for
+ * times) it is stored as INT64_MAX. */
+static inline int64_t store_i64(uint64_t v) {
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* A model string's bytes; "" for the empty string. */
+static inline const char *store_cstr(model_str s) { return s.ptr ? s.ptr : ""; }
+
+/* The STORE_* code for an SQLite error: STORE_ENOMEM or STORE_EIO. */
+int store_code(int sqlite_rc);
+
+/* Steps a statement that returns no row (or ignores its rows), then resets
+ * it. Returns SQLITE_OK or the error. */
+int store_run(sqlite3_stmt *st);
+
+/* Steps a statement expected to return one integer row (RETURNING id) into
+ * *id, then resets it. Returns SQLITE_OK or the error (SQLITE_ERROR when
+ * no row came). */
+int store_run_id(sqlite3_stmt *st, int64_t *id);
+
+/* Prepares and runs sql with ?1 = x; *changes (may be NULL) gets
+ * sqlite3_changes64(). Returns an SQLite code. */
+int store_exec1(sqlite3 *db, const char *sql, int64_t x, int64_t *changes);
+
+/* The integer the first row of sql (a PRAGMA) answers, or -1. */
+int64_t store_pragma_int(sqlite3 *db, const char *sql);
+
+/* The text the first row of sql answers into out ("" when none). Returns
+ * an SQLite code. */
+int store_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen);
+
+/* Binds a model string (borrowed until the statement is reset). */
+void store_bind_str(sqlite3_stmt *st, int idx, model_str s);
+
+#endif
