@@ -8,6 +8,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make tsan       threaded parts under ThreadSanitizer   make valgrind  leaks
 #   make docker-check  the Dockerfile's runtime packages against ldd
+#   make deb        build/loupe_VERSION_ARCH.deb     make deb-test  install, run, purge it (root)
 #   make bench      benchmarks (see docs/benchmarks.md)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
@@ -349,6 +350,27 @@ valgrind: deps-test
 	LOUPE_VALGRIND_BIN=$(abspath $(BUILD)/loupe) LOUPE_BIN=$(abspath tests/valgrind/loupe-valgrind.sh) \
 		LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) $(NODE_TEST) $(VALGRIND_TESTS)
 
+# ---- the Debian package (make deb, make deb-test) ---------------------------
+# packaging/deb/build.sh assembles build/loupe_VERSION_ARCH.deb with dpkg-deb
+# from the release binary (stripped) and packaging/deb/: a hardened systemd
+# unit running as the loupe system user with its data in /var/lib/loupe,
+# /etc/default/loupe, the manual page, copyright, changelog and maintainer
+# scripts; Depends from dpkg-shlibdeps. VERSION is `build/loupe --version`.
+# deb-test (root) runs lintian (no errors or warnings allowed; the
+# remaining informational tags are listed in packaging/deb/README.md), then
+# tests/package/deb.test.mjs: dpkg -i, the unit's ExecStart as its user,
+# telemetry in and out, SIGTERM, dpkg --remove and --purge.
+deb: $(BUILD)/loupe
+	@if [ "$(TESTING)" = 1 ] || [ -n "$(SANITIZE)" ]; then \
+		echo "deb: the package holds the release build (no TESTING=1 or SANITIZE)"; exit 1; fi
+	@packaging/deb/build.sh $(BUILD)/loupe build
+
+deb-test: deps-test
+	@$(MAKE) --no-print-directory deb
+	@deb=build/loupe_$$($(BUILD)/loupe --version | awk '{print $$2}')_$$(dpkg --print-architecture).deb; \
+	echo "lintian $$deb"; lintian --fail-on error,warning --display-info $$deb && \
+	LOUPE_DEB=$$PWD/$$deb $(NODE_TEST) tests/package/deb.test.mjs
+
 # ---- the container image, checked without Docker (make docker-check) -------
 # tests/container/check.sh: the Dockerfile's runtime packages cover what
 # `ldd build/loupe` lists, and nothing more; then the check must fail for a
@@ -398,7 +420,7 @@ clean:
 	rm -rf build
 
 .PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode bench-query lint \
-        format clean tsan tsan-run valgrind docker-check
+        format clean tsan tsan-run valgrind docker-check deb deb-test
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/tests -name '*.d' 2>/dev/null)
