@@ -9,6 +9,7 @@
 #   make tsan       threaded parts under ThreadSanitizer   make valgrind  leaks
 #   make deb        build/loupe_VERSION_ARCH.deb     make deb-test  install, run, purge it (root)
 #   make container-test  build the image with podman, check and run it (root)
+#   make deb-systemd-test  the package under systemd in a podman container (root)
 #   make bench      benchmarks (see docs/benchmarks.md)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
@@ -429,6 +430,16 @@ container-test: deps-test
 	LOUPE_IMAGE=$(CONTAINER_IMAGE) LOUPE_CONTAINER_RUNTIME=$(CONTAINER_RUNTIME) \
 		$(NODE_TEST) tests/container/container.test.mjs
 
+# The Debian package under a real systemd (PID 1 of a podman container on
+# the same Debian 12 base): systemctl enable --now applies the unit's
+# sandbox; tests/package/deb_systemd.test.mjs checks it, the data, a
+# restart, and dpkg --purge.
+deb-systemd-test: deps-test
+	@$(MAKE) --no-print-directory deb container-base
+	@deb=build/loupe_$$($(BUILD)/loupe --version | awk '{print $$2}')_$$(dpkg --print-architecture).deb; \
+	LOUPE_DEB=$$PWD/$$deb LOUPE_BASE_IMAGE=$(CONTAINER_BASE) LOUPE_CONTAINER_RUNTIME=$(CONTAINER_RUNTIME) \
+		$(NODE_TEST) tests/package/deb_systemd.test.mjs
+
 # ---- entry points ---------------------------------------------------------
 deps:
 	@scripts/deps.sh build
@@ -469,7 +480,7 @@ clean:
 
 .PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-decode bench-query lint \
         format clean tsan tsan-run valgrind deb deb-test \
-        container-base container container-check container-test
+        container-base container container-check container-test deb-systemd-test
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/tests -name '*.d' 2>/dev/null)
