@@ -83,6 +83,6 @@ if [ -n "$binary" ]; then
 fi
 
 if [ "$fail" = 0 ]; then
-    echo "container-check: ok (loupe, $interp and $(echo $found | wc -w) libraries; nothing else but etc/passwd, etc/group, tmp, data)"
+    echo "container-check: ok (loupe, $interp and $(echo "$found" | wc -w) libraries; nothing else but etc/passwd, etc/group, tmp, data)"
 fi
 exit $fail
