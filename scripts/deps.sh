@@ -4,7 +4,8 @@
 #
 #   scripts/deps.sh build   Debian packages to build and run loupe
 #   scripts/deps.sh test    ... plus the test tooling (Check, Node.js, npm
-#                           packages from the committed lockfile, h2load, ...)
+#                           packages from the committed lockfile, h2load,
+#                           lintian, podman, ...)
 #
 # Fast when everything is present: it only asks dpkg what is installed.
 # As root it installs the missing packages with apt-get; otherwise it names
@@ -14,7 +15,12 @@ set -eu
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
 protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm"
-test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind"
+# The package and container tests (make deb-test, make container-test) add
+# dpkg-dev (dpkg-shlibdeps), lintian, adduser and systemd (the package's
+# user and unit: systemctl, systemd-analyze), podman with runc, and
+# debootstrap for the image's Debian 12 base.
+test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind \
+dpkg-dev lintian adduser systemd podman runc debootstrap"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"

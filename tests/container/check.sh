@@ -1,94 +1,88 @@
 #!/bin/sh
-# check.sh - static checks of the Dockerfile (Docker itself is not needed).
+# check.sh - the runtime image's files are exactly what the binary needs.
 #
-#   tests/container/check.sh [DOCKERFILE] [BINARY]    (make docker-check)
+#   tests/container/check.sh TREE [BINARY]    (part of make container-test)
 #
-# The runtime stage's apt-get install line must cover every shared library
-# that `ldd BINARY` lists: each library's Debian package (dpkg -S) has to be
-# one of the listed packages or one of their dependencies (installed with
-# them). Every listed package must provide at least one of those libraries
-# (the image holds only what the binary needs). The stage must also keep
-# its shape: debian:12 build, debian:12-slim runtime, --no-install-recommends,
-# apt lists removed, a non-root USER, VOLUME /data, the three ports, a
-# HEALTHCHECK. Run on Debian 12 with the runtime packages installed (they
-# are, as dependencies of the -dev packages the build needs).
+# TREE is the image's file system (podman export | tar -x). The binary in
+# it, usr/local/bin/loupe, must find its program interpreter and every
+# library it needs (DT_NEEDED, followed through the libraries themselves)
+# in the loader's default directories inside TREE, and TREE must hold no
+# other shared object. BINARY (a loupe built on this machine, e.g.
+# build/loupe) adds a second view: the library names `ldd BINARY` lists
+# must be the ones in TREE. Apart from the libraries, TREE may hold only
+# the binary, etc/passwd and etc/group (with the loupe user, uid 10001),
+# tmp and data. Needs readelf (binutils).
 set -eu
 
-dockerfile=${1:-Dockerfile}
-binary=${2:-build/loupe}
+tree=${1:?usage: check.sh TREE [BINARY]}
+binary=${2:-}
 fail=0
-bad() { echo "docker-check: $*" >&2; fail=1; }
+bad() { echo "container-check: $*" >&2; fail=1; }
 
-[ -f "$dockerfile" ] || { echo "docker-check: no $dockerfile" >&2; exit 1; }
-[ -x "$binary" ] || { echo "docker-check: no $binary (run make first)" >&2; exit 1; }
+bin=$tree/usr/local/bin/loupe
+[ -x "$bin" ] || { echo "container-check: no executable usr/local/bin/loupe in $tree" >&2; exit 1; }
 
-# The runtime stage: everything after the last FROM, continuation lines
-# joined.
-stage=$(awk '/^FROM /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$dockerfile" |
-    sed -e ':a' -e '/\\$/N; s/\\\n//; ta')
+# The loader's default search path on Debian 12 amd64 (there is no
+# ld.so.cache in the image, and the binary has no RUNPATH).
+dirs="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib usr/lib"
+find_lib() {
+    for d in $dirs; do
+        [ -e "$tree/$d/$1" ] && { echo "$d/$1"; return 0; }
+    done
+    return 1
+}
+needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'; }
 
-froms=$(grep -E '^FROM ' "$dockerfile" | awk '{print $2}' | tr '\n' ' ')
-[ "$froms" = "debian:12 debian:12-slim " ] || bad "stages are FROM $froms (want debian:12, then debian:12-slim)"
+interp=$(readelf -l "$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)\]$/\1/p')
+[ -n "$interp" ] || bad "usr/local/bin/loupe has no program interpreter"
+[ -n "$interp" ] && { [ -f "$tree$interp" ] || bad "the program interpreter $interp is not in the image"; }
+readelf -d "$bin" | grep -qE '\((RPATH|RUNPATH)\)' && bad "usr/local/bin/loupe has an RPATH/RUNPATH"
+readelf -S "$bin" | grep -q '\.symtab' && bad "usr/local/bin/loupe is not stripped"
 
-install=$(printf '%s\n' "$stage" | grep -E '^RUN .*apt-get install' | head -n 1)
-[ -n "$install" ] || { echo "docker-check: no apt-get install in the runtime stage" >&2; exit 1; }
-case $install in *--no-install-recommends*) ;; *) bad "runtime apt-get install without --no-install-recommends" ;; esac
-case $install in *'rm -rf /var/lib/apt/lists/*'*) ;; *) bad "runtime stage keeps the apt lists" ;; esac
-# The package names: the words after --no-install-recommends up to "&&".
-pkgs=$(printf '%s\n' "$install" | sed -e 's/.*--no-install-recommends//' -e 's/&&.*//' | tr -s ' \t' '\n' | grep -v '^$' || true)
-[ -n "$pkgs" ] || bad "no packages named in the runtime apt-get install"
-
-printf '%s\n' "$stage" | grep -qE '^USER +[^r0]' || bad "no non-root USER in the runtime stage"
-printf '%s\n' "$stage" | grep -qE '^VOLUME +(\["?)?/data' || bad "no VOLUME /data"
-for port in 18888 4317 4318; do
-    printf '%s\n' "$stage" | grep -E '^EXPOSE ' | grep -qw "$port" || bad "port $port not in EXPOSE"
-done
-printf '%s\n' "$stage" | grep -qE '^HEALTHCHECK .*CMD' || bad "no HEALTHCHECK"
-
-# The packages apt installs for that line: the listed ones and, recursively,
-# their Depends and Pre-Depends (every alternative counted).
-closure=""
-queue=$pkgs
+# The closure of DT_NEEDED, breadth first.
+found=""
+names=""
+queue=$(needed "$bin")
+[ -n "$queue" ] || bad "usr/local/bin/loupe needs no library (not a dynamic binary?)"
 while [ -n "$queue" ]; do
     next=""
-    for p in $queue; do
-        case " $closure " in *" $p "*) continue ;; esac
-        closure="$closure $p"
-        deps=$(dpkg-query -W -f='${Depends}, ${Pre-Depends}' "$p" 2>/dev/null) ||
-            { bad "package $p is not installed here (not a Debian 12 package name?)"; continue; }
-        next="$next $(printf '%s\n' "$deps" | tr ',|' '\n\n' | sed -e 's/([^)]*)//g' -e 's/:any//' |
-            tr -d ' ' | grep -v '^$' || true)"
+    for n in $queue; do
+        case " $names " in *" $n "*) continue ;; esac
+        names="$names $n"
+        # libc needs the loader by name; it is the program interpreter.
+        [ -n "$interp" ] && [ "$n" = "$(basename "$interp")" ] && [ -f "$tree$interp" ] && continue
+        if p=$(find_lib "$n"); then
+            found="$found $p"
+            next="$next $(needed "$tree/$p")"
+        else
+            bad "library $n (needed by the binary) is not in the image"
+        fi
     done
     queue=$next
 done
 
-# The package that owns a library path; /lib and /usr/lib are the same
-# directory on Debian 12 (merged /usr), dpkg knows one of the two names.
-owner() {
-    for f in "$1" "$(readlink -f "$1")"; do
-        for g in "$f" "/usr$f" "${f#/usr}"; do
-            o=$(dpkg -S "$g" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$o" ] &&
-                { echo "$o"; return 0; }
-        done
-    done
-    return 1
-}
+# Every shared object in the image is the loader or a needed library.
+for f in $(cd "$tree" && find . -name '*.so*' \( -type f -o -type l \) | sed 's|^\./||' | sort); do
+    [ "/$f" = "$interp" ] && continue
+    case " $found " in *" $f "*) ;; *) bad "$f is in the image but nothing needs it" ;; esac
+done
 
-libs=$(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-[ -n "$libs" ] || bad "ldd $binary lists no libraries"
-used=""
-for lib in $libs; do
-    o=$(owner "$lib") || { bad "$lib belongs to no Debian package"; continue; }
-    case " $closure " in
-    *" $o "*) used="$used $o" ;;
-    *) bad "$lib is in package $o, which the runtime stage does not install" ;;
-    esac
-done
-for p in $pkgs; do
-    case " $used " in *" $p "*) ;; *) bad "runtime package $p provides none of the libraries $binary links" ;; esac
-done
+# Nothing else but the binary, the two account files and two directories.
+others=$(cd "$tree" && find . ! -type d ! -name '*.so*' | sed 's|^\./||' | sort | tr '\n' ' ')
+[ "$others" = "etc/group etc/passwd usr/local/bin/loupe " ] || bad "unexpected files: $others"
+grep -qx 'loupe:x:10001:10001:[^:]*:/data:[^:]*' "$tree/etc/passwd" || bad "etc/passwd has no loupe user with uid 10001"
+grep -qx 'loupe:x:10001:' "$tree/etc/group" || bad "etc/group has no loupe group 10001"
+[ -d "$tree/data" ] || bad "no data directory"
+[ "$(stat -c %a "$tree/tmp" 2>/dev/null)" = 1777 ] || bad "tmp is missing or not mode 1777"
+
+# The host's view: ldd of a loupe built here names the same libraries.
+if [ -n "$binary" ]; then
+    want=$(ldd "$binary" | awk '$2 == "=>" {print $1} $1 ~ /^\// {print $1}' | sed 's|.*/||' | sort | tr '\n' ' ')
+    have=$(for f in $found $interp; do basename "$f"; done | sort | tr '\n' ' ')
+    [ "$want" = "$have" ] || bad "ldd $binary lists: $want; the image has: $have"
+fi
 
 if [ "$fail" = 0 ]; then
-    echo "docker-check: ok ($(echo "$libs" | wc -l) libraries of $binary from:$(echo $pkgs | tr '\n' ' ') and their dependencies)"
+    echo "container-check: ok (loupe, $interp and $(echo "$found" | wc -w) libraries; nothing else but etc/passwd, etc/group, tmp, data)"
 fi
 exit $fail
