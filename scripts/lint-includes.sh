@@ -17,7 +17,8 @@
 #   server/          anything (main.c and config.c wire the layers together)
 #
 # Receivers and the UI/API never include each other; the store knows no
-# protocol; decoding knows no transport. Exits 1 naming every crossing.
+# protocol; decoding knows no transport; only storage/ includes <sqlite3.h>.
+# Exits 1 naming every crossing.
 set -eu
 root=${1:-.}
 cd "$root"
@@ -92,6 +93,17 @@ for f in $files; do
             bad=1
         fi
     done
+done
+# Only storage/ speaks SQL: nothing else includes SQLite's header (the API
+# reads through store_reader and the query functions, storage/store.h).
+for f in $(grep -l '#[[:space:]]*include[[:space:]]*<sqlite3.h>' $files 2>/dev/null || true); do
+    case $f in
+    storage/*) ;;
+    *)
+        echo "lint-includes: $f includes <sqlite3.h>: only storage/ may"
+        bad=1
+        ;;
+    esac
 done
 if [ $bad != 0 ]; then
     echo "lint-includes: layer rules broken (see scripts/lint-includes.sh)"

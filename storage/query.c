@@ -18,8 +18,11 @@
 
 /* ---- services ------------------------------------------------------------ */
 
-int query_services(sqlite3 *db, buf *out) {
+int query_services(store_reader *r, buf *out) {
     sqlite3_stmt *st = NULL, *inst = NULL;
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    sqlite3 *db = r->db;
     int rc = sqlite3_prepare_v2(db,
                                 "SELECT id, name, span_count, log_count, point_count, error_count,"
                                 " last_seen_ns FROM services"
@@ -75,6 +78,7 @@ int query_services(sqlite3 *db, buf *out) {
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(inst);
+    store_reader_end(r);
     return rc;
 }
 
@@ -140,24 +144,51 @@ static void query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st
     jw_object_end(w);
 }
 
-int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db,
-        "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns,"
-        " s.status_code, s.status_message, s.attrs, s.events, s.links, sv.name, r.attrs,"
-        " sc.name, sc.version, s.trace_state, s.flags, s.dropped_attrs, s.dropped_events,"
-        " s.dropped_links"
-        " FROM traces t JOIN spans s ON s.trace=t.id"
-        " JOIN services sv ON sv.id=s.service JOIN resources r ON r.id=s.resource"
-        " JOIN scopes sc ON sc.id=s.scope"
-        " WHERE t.trace_id=?1 ORDER BY s.start_ns, s.id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return QUERY_EDB;
+int query_trace_find(store_reader *r, const uint8_t trace_id[16], int64_t *seg, int64_t *row) {
+    const seg_meta *segs;
+    size_t n;
+    *seg = *row = 0;
+    store_reader_segs(r, MODEL_SIGNAL_TRACES, &segs, &n);
+    for (size_t i = 0; i < n; i++) {
+        qsql q;
+        qsql_init(&q);
+        qsql_seg(&q, segs[i].id);
+        qsql_add(&q, "SELECT id FROM traces_{N} WHERE trace_id=");
+        qsql_blob(&q, trace_id, 16);
+        int rc = query_scalar(r->db, &q, row);
+        qsql_free(&q);
+        if (rc != QUERY_OK)
+            return rc;
+        if (*row) {
+            *seg = segs[i].id;
+            return QUERY_OK;
+        }
     }
-    sqlite3_bind_blob(st, 1, trace_id, 16, SQLITE_STATIC);
+    return QUERY_OK;
+}
+
+/* The spans of trace row `row` of segment seg, as the answer. */
+static int query_trace_spans(store_reader *r, const uint8_t trace_id[16], int64_t seg,
+                             int64_t row, buf *out) {
+    qsql q;
+    qsql_init(&q);
+    qsql_seg(&q, seg);
+    qsql_add(&q, "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns,"
+                 " s.status_code, s.status_message, s.attrs, s.events, s.links, sv.name, r.attrs,"
+                 " sc.name, sc.version, s.trace_state, s.flags, s.dropped_attrs,"
+                 " s.dropped_events, s.dropped_links"
+                 " FROM spans_{N} s"
+                 " JOIN services sv ON sv.id=s.service JOIN resources r ON r.id=s.resource"
+                 " JOIN scopes sc ON sc.id=s.scope"
+                 " WHERE s.trace=");
+    qsql_int(&q, row);
+    qsql_add(&q, " ORDER BY s.start_ns, s.id");
+    sqlite3_stmt *st = NULL;
+    int rc = qsql_prepare(&q, r->db, &st);
+    if (rc != QUERY_OK) {
+        qsql_free(&q);
+        return rc;
+    }
     jw w;
     jw_init(&w, out);
     jw_object_begin(&w);
@@ -165,19 +196,26 @@ int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
     jw_hex(&w, trace_id, 16);
     jw_key(&w, "spans");
     jw_array_begin(&w);
-    size_t n = 0;
-    for (;; n++) {
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            break;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
         query_trace_span(&w, trace_id, st);
-    }
     jw_array_end(&w);
     jw_object_end(&w);
     sqlite3_finalize(st);
-    rc = query_finish(&w, rc);
-    if (rc == QUERY_OK && n == 0)
-        return QUERY_ENOTFOUND;
+    qsql_free(&q);
+    return query_finish(&w, s);
+}
+
+int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    int64_t seg, row;
+    int rc = query_trace_find(r, trace_id, &seg, &row);
+    if (rc == QUERY_OK && seg == 0)
+        rc = QUERY_ENOTFOUND;
+    if (rc == QUERY_OK)
+        rc = query_trace_spans(r, trace_id, seg, row, out);
+    store_reader_end(r);
     return rc;
 }
 

@@ -1,8 +1,10 @@
 /* query.h - read queries over the store's SQLite schema, answered as JSON.
  *
- * Each function runs on a reader connection (store_reader_open()) owned by
- * the calling thread and appends one complete JSON document, in the shape
- * docs/api.md describes, to `out`. Every value that reaches SQL is bound as a
+ * Each function reads through a read handle (store_reader_open()) used by
+ * one thread at a time, in one snapshot of the store, and appends one
+ * complete JSON document, in the shape docs/api.md describes, to `out`.
+ * A query that reaches the store's query timeout answers with what it
+ * found: lists say "partial": true (and a nextCursor to go on from). Every value that reaches SQL is bound as a
  * parameter. On error nothing useful is in `out` and the return code says
  * what went wrong; `out` may hold a partial document, which callers discard.
  *
@@ -17,9 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "util/buf.h"
+#include "store.h"
 
 #define QUERY_OK 0
 #define QUERY_ENOTFOUND -1 /* no such trace / metric */
@@ -58,10 +59,10 @@ typedef struct query_attr {
 /* ---- services, one trace ----------------------------------------------------- */
 
 /* GET /api/v1/services: services with stored telemetry. */
-int query_services(sqlite3 *db, buf *out);
+int query_services(store_reader *r, buf *out);
 
 /* GET /api/v1/traces/{id} */
-int query_trace(sqlite3 *db, const uint8_t trace_id[16], buf *out);
+int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out);
 
 /* ---- trace search --------------------------------------------------------------- */
 
@@ -89,11 +90,11 @@ typedef struct query_traces_params {
 
 /* GET /api/v1/traces: trace summaries, newest first (trace start, then
  * first arrival). QUERY_EINVAL for a bad limit, cursor or attribute count. */
-int query_traces(sqlite3 *db, const query_traces_params *p, buf *out);
+int query_traces(store_reader *r, const query_traces_params *p, buf *out);
 
 /* One trace's summary, as an item of GET /api/v1/traces (QUERY_ENOTFOUND
  * when the trace is not stored). For the live stream. */
-int query_trace_summary(sqlite3 *db, const uint8_t trace_id[16], buf *out);
+int query_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out);
 
 /* ---- logs ------------------------------------------------------------------------ */
 
@@ -114,12 +115,12 @@ typedef struct query_logs_params {
 
 /* GET /api/v1/logs: newest first (time, then arrival); pages never repeat
  * or skip a record stored before the first page was read. */
-int query_logs(sqlite3 *db, const query_logs_params *p, buf *out);
+int query_logs(store_reader *r, const query_logs_params *p, buf *out);
 
 /* ---- metrics ------------------------------------------------------------------------ */
 
 /* GET /api/v1/metrics; service NULL = any */
-int query_metrics(sqlite3 *db, const char *service, buf *out);
+int query_metrics(store_reader *r, const char *service, buf *out);
 
 /* Most buckets one series may be cut into. */
 #define QUERY_MAX_STEPS 10000
@@ -141,7 +142,7 @@ typedef struct query_series_params {
 /* GET /api/v1/metrics/{name}/series. QUERY_ENOTFOUND when no metric has
  * the name; QUERY_EINVAL when the step cuts a series into more than
  * QUERY_MAX_STEPS buckets or a count is over its maximum. */
-int query_series(sqlite3 *db, const query_series_params *p, buf *out);
+int query_series(store_reader *r, const query_series_params *p, buf *out);
 
 /* ---- export: OTLP JSON lines ------------------------------------------------------ */
 
@@ -162,8 +163,8 @@ int query_export_new(const query_export_params *p, query_export **out);
 
 /* Appends the next line (one Export*ServiceRequest in OTLP JSON and a
  * newline) to out, or sets *done when there is no more. Each call is its
- * own set of queries on db (any reader connection). */
-int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done);
+ * own set of queries on r (any read handle). */
+int query_export_next(query_export *x, store_reader *r, buf *out, int *done);
 
 void query_export_free(query_export *x);
 

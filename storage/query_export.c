@@ -409,7 +409,8 @@ static void ex_log(jw *w, sqlite3_stmt *st, int c) {
 /* What a line of traces or logs is made of. */
 typedef struct ex_items {
     const char *doc, *scopes, *items; /* "resourceSpans", "scopeSpans", "spans" */
-    const char *sql; /* EX_GROUP_COLS, then the item's columns (from 10); ?1 = the ids */
+    const char *sql; /* EX_GROUP_COLS, then the item's columns (from 10); ?1 = the row ids
+                      * in segment {N} */
     void (*item)(jw *w, sqlite3_stmt *st, int c);
 } ex_items;
 
@@ -419,7 +420,7 @@ static const ex_items ex_traces = {
     "SELECT " EX_GROUP_COLS ", t.trace_id, x.span_id, x.parent_span_id, x.trace_state,"
     " x.flags, x.name, x.kind, x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events,"
     " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
-    " FROM spans x JOIN traces t ON t.id=x.trace" EX_GROUP_JOINS
+    " FROM spans_{N} x JOIN traces_{N} t ON t.id=x.trace" EX_GROUP_JOINS
     " WHERE x.trace IN (SELECT value FROM json_each(?1))"
     " ORDER BY x.id",
     ex_span,
@@ -430,29 +431,39 @@ static const ex_items ex_logs = {
     "resourceLogs", "scopeLogs", "logRecords",
     "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
     " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
-    " FROM logs x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
+    " FROM logs_{N} x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
     " ORDER BY x.id",
     ex_log,
 };
 
-/* One line of k's items: those of the rows in ids (a JSON array of trace
- * or log row ids), in arrival order. */
-static int ex_items_line(sqlite3 *db, const ex_items *k, const char *ids, buf *out) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, k->sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return QUERY_EDB;
-    }
-    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+/* One line of k's items: those of the rows whose gids are ids[0..n)
+ * (ascending: segment by segment), in arrival order. */
+static int ex_items_line(sqlite3 *db, const ex_items *k, const int64_t *ids, size_t n, buf *out) {
     jw w;
     ex_groups g = {.scopes = k->scopes, .items = k->items};
     query_list_begin(&w, out, k->doc);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        ex_group(&w, &g, st, 0);
-        k->item(&w, st, 10);
+    int s = SQLITE_DONE;
+    int64_t rows[EXPORT_LOGS_PAGE];
+    for (size_t i = 0; i < n && s == SQLITE_DONE;) {
+        int64_t seg = SEG_OF(ids[i]);
+        size_t m = 0;
+        for (; i < n && SEG_OF(ids[i]) == seg && m < EXPORT_LOGS_PAGE; i++)
+            rows[m++] = SEG_ROW(ids[i]);
+        char *list = query_id_list(rows, m);
+        sqlite3_stmt *st = NULL;
+        if (list == NULL || seg_prepare(db, k->sql, seg, &st) != SQLITE_OK) {
+            free(list);
+            sqlite3_finalize(st);
+            return list == NULL ? QUERY_ENOMEM : QUERY_EDB;
+        }
+        sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            ex_group(&w, &g, st, 0);
+            k->item(&w, st, 10);
+        }
+        sqlite3_finalize(st);
+        free(list);
     }
-    sqlite3_finalize(st);
     return ex_doc_end(&w, &g, s);
 }
 
@@ -565,21 +576,36 @@ static int ex_next_metric(sqlite3 *db, query_export *x, int64_t *id) {
     return rc;
 }
 
-/* The points of instrument x->metric after x->after_point in the window,
- * with the instrument's and their series' columns (see ex_metric_begin and
- * ex_point; EX_GROUP_COLS first), at most EXPORT_POINTS_PAGE. */
-static void ex_points_sql(qsql *q, const query_export *x) {
+/* Each segment's part of ex_points_sql: the instrument's series, the
+ * position and the window. */
+static void ex_points_cond(qsql *q, const void *ctx) {
+    const query_export *x = ctx;
+    qsql_add(q, " AND series IN (SELECT id FROM series WHERE metric=");
+    qsql_int(q, x->metric);
+    qsql_add(q, ") AND (id + ");
+    char base[32];
+    snprintf(base, sizeof(base), "%lld", (long long)SEG_GID(q->seg, 0));
+    qsql_add(q, base);
+    qsql_add(q, ")>");
+    qsql_int(q, x->after_point);
+    qsql_time_range(q, "time_ns", x->has_start, x->start, x->has_end, x->end);
+}
+
+/* The points of instrument x->metric after gid x->after_point in the
+ * window, with the instrument's and their series' columns (see
+ * ex_metric_begin and ex_point; EX_GROUP_COLS first), at most
+ * EXPORT_POINTS_PAGE, in arrival order across segments. */
+static void ex_points_sql(qsql *q, store_reader *r, const query_export *x) {
     qsql_add(q, "SELECT " EX_GROUP_COLS ", m.name, m.description, m.unit, m.type,"
                 " m.temporality, m.monotonic, se.attrs, p.start_ns, p.time_ns, p.value,"
-                " p.is_int, p.flags, p.data, p.exemplars, p.id"
+                " p.is_int, p.flags, p.data, p.exemplars, p.gid"
                 " FROM metrics x JOIN metrics m ON m.id=x.id" EX_GROUP_JOINS
-                " JOIN series se ON se.metric=x.id JOIN points p ON p.series=se.id"
-                " WHERE x.id=");
+                " JOIN series se ON se.metric=x.id JOIN ");
+    qsql_points_from(q, r, "time_ns, start_ns, value, is_int, data, exemplars, series, flags",
+                     x->has_start, x->start, x->has_end, x->end, ex_points_cond, x);
+    qsql_add(q, " p ON p.series=se.id WHERE x.id=");
     qsql_int(q, x->metric);
-    qsql_add(q, " AND p.id>");
-    qsql_int(q, x->after_point);
-    qsql_time_range(q, "p.time_ns", x->has_start, x->start, x->has_end, x->end);
-    qsql_add(q, " ORDER BY p.id LIMIT ");
+    qsql_add(q, " ORDER BY p.gid LIMIT ");
     qsql_int(q, EXPORT_POINTS_PAGE);
 }
 
@@ -651,12 +677,12 @@ static void ex_point(jw *w, sqlite3_stmt *st, int c, int type) {
 
 /* Up to EXPORT_POINTS_PAGE points of instrument x->metric after
  * x->after_point; *n gets the count (0: nothing written). */
-static int ex_metrics_line(sqlite3 *db, query_export *x, buf *out, size_t *n) {
+static int ex_metrics_line(store_reader *r, query_export *x, buf *out, size_t *n) {
     qsql q;
     qsql_init(&q);
-    ex_points_sql(&q, x);
+    ex_points_sql(&q, r, x);
     sqlite3_stmt *st = NULL;
-    int rc = qsql_prepare(&q, db, &st);
+    int rc = qsql_prepare(&q, r->db, &st);
     if (rc != QUERY_OK) {
         qsql_free(&q);
         return rc;
@@ -780,20 +806,33 @@ void query_export_free(query_export *x) {
     free(x);
 }
 
-int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
+static int query_export_line(query_export *x, store_reader *r, buf *out, int *done);
+
+int query_export_next(query_export *x, store_reader *r, buf *out, int *done) {
     *done = 0;
     if (x->done) {
         *done = 1;
         return QUERY_OK;
     }
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    store_reader_relax(r); /* a line is bounded by its page size */
+    int rc = query_export_line(x, r, out, done);
+    store_reader_end(r);
+    return rc;
+}
+
+/* The next line, in the reader's open transaction. */
+static int query_export_line(query_export *x, store_reader *r, buf *out, int *done) {
+    sqlite3 *db = r->db;
     int rc = QUERY_OK;
     if (x->signal == MODEL_SIGNAL_TRACES || x->signal == MODEL_SIGNAL_LOGS) {
         int64_t ids[EXPORT_LOGS_PAGE];
         size_t n = 0;
         if (x->signal == MODEL_SIGNAL_TRACES)
-            rc = query_traces_ids_after(db, &x->tp, x->after, ids, &n);
+            rc = query_traces_ids_after(r, &x->tp, x->after, ids, &n);
         else
-            rc = query_logs_ids_after(db, &x->lp, x->after, ids, &n);
+            rc = query_logs_ids_after(r, &x->lp, x->after, ids, &n);
         x->started = 1;
         if (rc != QUERY_OK)
             return rc;
@@ -802,12 +841,8 @@ int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
             return QUERY_OK;
         }
         x->after = ids[n - 1];
-        char *list = query_id_list(ids, n);
-        if (list == NULL)
-            return QUERY_ENOMEM;
-        rc = ex_items_line(db, x->signal == MODEL_SIGNAL_TRACES ? &ex_traces : &ex_logs, list,
+        rc = ex_items_line(db, x->signal == MODEL_SIGNAL_TRACES ? &ex_traces : &ex_logs, ids, n,
                            out);
-        free(list);
     } else {
         for (;;) { /* instruments without points in the window say nothing */
             int64_t id = 0;
@@ -824,7 +859,7 @@ int query_export_next(query_export *x, sqlite3 *db, buf *out, int *done) {
                 x->after_point = 0;
             }
             size_t n = 0;
-            rc = ex_metrics_line(db, x, out, &n);
+            rc = ex_metrics_line(r, x, out, &n);
             if (rc != QUERY_OK)
                 return rc;
             if (n < EXPORT_POINTS_PAGE) { /* this instrument is done: the next */

@@ -16,6 +16,8 @@
 #include "util/buf.h"
 #include "util/jw.h"
 #include "query.h"
+#include "reader.h"
+#include "segment.h"
 
 #define QSQL_MAX_BINDS 400
 #define QSQL_MAX_BYTES (256 * 1024)
@@ -30,6 +32,7 @@ typedef struct qsql_bind {
 
 typedef struct qsql {
     buf sql;
+    int64_t seg; /* "{N}" in a fragment becomes this segment id (qsql_seg) */
     qsql_bind binds[QSQL_MAX_BINDS];
     size_t nbinds;
     int err; /* QUERY_* code of the first failure */
@@ -37,8 +40,10 @@ typedef struct qsql {
 
 void qsql_init(qsql *q);
 void qsql_free(qsql *q);
-/* Starts over (keeps memory). */
+/* Starts over (keeps memory and the segment). */
 void qsql_reset(qsql *q);
+/* From now on "{N}" in fragments stands for segment seg ("spans_{N}"). */
+void qsql_seg(qsql *q, int64_t seg);
 /* A constant SQL fragment (never client data). */
 void qsql_add(qsql *q, const char *fragment);
 /* "?" bound to a value. */
@@ -65,6 +70,56 @@ void qsql_time_range(qsql *q, const char *col, int has_start, int64_t start, int
  * (key, id) order, 2 = rows after id cid (arrival order), 0 = none. */
 void qsql_cursor(qsql *q, const char *key, const char *id, int has_cursor, int64_t ckey,
                  int64_t cid);
+
+/* The page condition in segment seg of a cursor (ckey, cgid) over
+ * descending (key, gid), gid = SEG_GID(segment, row): rows of a newer
+ * segment come before the cursor's row when their key ties, rows of an
+ * older one after it. key and row are constant SQL expressions
+ * ("t.start_ns", "t.id"). */
+void qsql_cursor_seg(qsql *q, const char *key, const char *row, int64_t seg, int64_t ckey,
+                     int64_t cgid);
+
+/* "(SELECT cols, gid FROM points_A WHERE 1 <cond> UNION ALL ...)": the
+ * points of every metric segment that may hold times in [lo, hi) (each
+ * bound when given), oldest segment first; cond(q, ctx) appends each arm's
+ * " AND ..." conditions. cols must be a subset of time_ns, start_ns,
+ * value, is_int, data, exemplars, series (in that order when there is no
+ * segment: the empty source names them so), then flags. gid orders ties
+ * by arrival.
+ * Returns the number of segments used. */
+int qsql_points_from(qsql *q, store_reader *r, const char *cols, int has_lo, int64_t lo,
+                     int has_hi, int64_t hi, void (*cond)(qsql *q, const void *ctx),
+                     const void *ctx);
+
+/* ---- lists across segments ---------------------------------------------------------
+ * A list runs its plan in each segment (limit + 1 rows after the cursor),
+ * collects (key, gid) candidates, sorts them descending and keeps the
+ * first limit + 1: the union's first rows are each segment's first rows. */
+
+typedef struct query_cand {
+    int64_t key, gid;
+} query_cand;
+
+typedef struct query_cands {
+    query_cand *v;
+    size_t n, cap;
+} query_cands;
+
+int query_cands_push(query_cands *c, int64_t key, int64_t gid);
+/* Sorts descending by (key, gid). */
+void query_cands_sort(query_cands *c);
+/* Sorts and keeps the first n. */
+void query_cands_keep(query_cands *c, size_t n);
+/* The key a segment's rows must reach to matter once there are more than
+ * limit candidates (their (limit+1)-th key), else INT64_MIN. Call on a
+ * sorted list. */
+int64_t query_cands_floor(const query_cands *c, size_t limit);
+void query_cands_free(query_cands *c);
+
+/* A statement's step result, with an interruption by the reader's
+ * deadline turned into SQLITE_DONE (the answer then holds what was found;
+ * the caller says "partial"). */
+int query_step_done(store_reader *r, int s);
 
 /* An index match drives a query (rather than a newest-first scan) when it
  * has fewer rows than this. In test builds (LOUPE_TESTING) a variable,
@@ -124,10 +179,16 @@ int query_cursor_decode(const char *c, int64_t *key, int64_t *id);
 /* Starts an answer that is a list: {"key":[ (jw_init on out). */
 void query_list_begin(jw *w, buf *out, const char *key);
 
-/* Ends a page of a list: closes its items array, writes "nextCursor" (the
- * cursor of (key, id) when there is more, else null) and closes the
- * answer. Returns query_finish(w, s). */
-int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s);
+/* Ends a page of a list: closes its items array, writes "partial": true
+ * when the query stopped at its deadline, "nextCursor" (the cursor of
+ * (key, id) when there is more, else null) and closes the answer. Returns
+ * query_finish(w, s). */
+int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial);
+
+/* The segment and row (traces_N.id) of a trace in the reader's open
+ * transaction: *seg = 0 when no live segment holds it. Returns a QUERY_*
+ * code. */
+int query_trace_find(store_reader *r, const uint8_t trace_id[16], int64_t *seg, int64_t *row);
 
 /* The row id of a service, 0 when unknown. Returns a QUERY_* code. */
 int query_service_id(sqlite3 *db, const char *name, int64_t *id);
@@ -138,15 +199,16 @@ int query_service_id(sqlite3 *db, const char *name, int64_t *id);
  * NULL when q holds no word; *err = QUERY_ENOMEM on failure. */
 char *query_fts_words(const char *q, int *err);
 
-/* Up to p->limit row ids matching the trace search p (traces.id) after
- * row `after`, in arrival order (ascending ids): what an export walks, so
- * that an import stores them in the same order. p->cursor is not used. */
-int query_traces_ids_after(sqlite3 *db, const query_traces_params *p, int64_t after,
+/* Up to p->limit gids (SEG_GID of segment and traces_N.id) matching the
+ * trace search p after gid `after`, in arrival order (ascending gids):
+ * what an export walks, so that an import stores them in the same order.
+ * p->cursor is not used. Runs in the reader's open transaction. */
+int query_traces_ids_after(store_reader *r, const query_traces_params *p, int64_t after,
                            int64_t *ids, size_t *n);
 
-/* The same for the log search (logs.id). */
-int query_logs_ids_after(sqlite3 *db, const query_logs_params *p, int64_t after, int64_t *ids,
-                         size_t *n);
+/* The same for the log search (logs_N.id). */
+int query_logs_ids_after(store_reader *r, const query_logs_params *p, int64_t after,
+                         int64_t *ids, size_t *n);
 
 /* ids as a JSON array ("[1,2,3]", for json_each()), malloc'ed; NULL when
  * out of memory. */

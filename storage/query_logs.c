@@ -46,20 +46,21 @@ static void wf_free(words_filter *f) {
     free(f->ids);
 }
 
-static int wf_init(sqlite3 *db, const char *words, words_filter *f) {
+/* The filter of segment seg's body words. */
+static int wf_init(sqlite3 *db, int64_t seg, const char *words, words_filter *f) {
     memset(f, 0, sizeof(*f));
     f->lo = INT64_MAX;
     f->window = 4096;
     sqlite3_stmt *mx = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(id),0) FROM logs", -1, &mx, NULL);
+    int rc = seg_prepare(db, "SELECT coalesce(max(id),0) FROM logs_{N}", seg, &mx);
     if (rc == SQLITE_OK && sqlite3_step(mx) == SQLITE_ROW)
         f->max_id = sqlite3_column_int64(mx, 0);
     sqlite3_finalize(mx);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?1"
-                                " AND rowid<=?2 AND rowid>?3 ORDER BY rowid DESC",
-                                -1, &f->st, NULL);
+        rc = seg_prepare(db,
+                         "SELECT rowid FROM logs_fts_{N} WHERE logs_fts_{N} MATCH ?1"
+                         " AND rowid<=?2 AND rowid>?3 ORDER BY rowid DESC",
+                         seg, &f->st);
     if (rc != SQLITE_OK)
         return QUERY_EDB;
     sqlite3_bind_text(f->st, 1, words, -1, SQLITE_TRANSIENT);
@@ -128,10 +129,12 @@ static void logs_plan_free(logs_plan *pl) {
         free(pl->res[i]);
 }
 
-/* Counts index matches up to query_drive_limit. */
-static int logs_estimate(sqlite3 *db, const char *table, const char *match, int64_t *n) {
+/* Counts index matches up to query_drive_limit (table: a template). */
+static int logs_estimate(sqlite3 *db, int64_t seg, const char *table, const char *match,
+                         int64_t *n) {
     qsql q;
     qsql_init(&q);
+    qsql_seg(&q, seg);
     qsql_add(&q, "SELECT count(*) FROM (SELECT rowid FROM ");
     qsql_add(&q, table);
     qsql_add(&q, " WHERE ");
@@ -146,9 +149,16 @@ static int logs_estimate(sqlite3 *db, const char *table, const char *match, int6
     return rc;
 }
 
-/* The WHERE conditions every plan shares (after "WHERE 1"). */
+/* Where a page starts in one segment (see traces_from in query_traces.c). */
+typedef struct logs_from {
+    int mode; /* 0 none, 1 before (time, gid), 2 after gid */
+    int64_t key, gid;
+} logs_from;
+
+/* The WHERE conditions every plan shares (after "WHERE 1") in segment
+ * seg. */
 static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan *pl,
-                            int has_cursor, int64_t ctime, int64_t cid) {
+                            const logs_from *f, int64_t seg) {
     if (p->min_severity > 0) {
         qsql_add(q, " AND l.severity>=");
         qsql_int(q, p->min_severity);
@@ -159,7 +169,12 @@ static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan
     }
     qsql_time_range(q, "l.time_ns", p->has_start, query_i64(p->start_ns), p->has_end,
                     query_i64(p->end_ns));
-    qsql_cursor(q, "l.time_ns", "l.id", has_cursor, ctime, cid);
+    if (f->mode == 1) {
+        qsql_cursor_seg(q, "l.time_ns", "l.id", seg, f->key, f->gid);
+    } else if (f->mode == 2 && seg == SEG_OF(f->gid)) {
+        qsql_add(q, " AND l.id>");
+        qsql_int(q, SEG_ROW(f->gid));
+    }
     if (p->trace_id) {
         qsql_add(q, " AND l.trace_id=");
         qsql_blob(q, p->trace_id, 16);
@@ -173,12 +188,13 @@ static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan
         qsql_attr_or_resource(q, "l.attrs", "l.resource", &p->attrs[i], pl->res[i]);
     }
     if (pl->words && pl->drive == 2) {
-        qsql_add(q, " AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ");
+        qsql_add(q, " AND l.id IN (SELECT rowid FROM logs_fts_{N} WHERE logs_fts_{N} MATCH ");
         qsql_text(q, pl->words, strlen(pl->words));
         qsql_add(q, ")");
     }
 }
 
+/* The parts of the plan that do not depend on the segment. */
 static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl) {
     int rc = QUERY_OK;
     if (p->q) {
@@ -186,16 +202,21 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
         if (rc != QUERY_OK)
             return rc;
     }
-    rc = query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->attr_match);
-    if (rc != QUERY_OK)
-        return rc;
+    return query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->attr_match);
+}
+
+/* The plan in segment seg: the most selective index under
+ * query_drive_limit drives it, else the newest-first walk. */
+static int logs_plan_drive(sqlite3 *db, const query_logs_params *p, logs_plan *pl, int64_t seg) {
+    pl->drive = 0;
     if (p->trace_id) {
         pl->drive = 3; /* logs_trace: the records of one trace are few */
         return QUERY_OK;
     }
     int64_t best = query_drive_limit, n;
+    int rc;
     if (pl->attr_match.len > 0) {
-        rc = logs_estimate(db, "log_attr_fts", pl->attr_match.ptr, &n);
+        rc = logs_estimate(db, seg, "log_attr_fts_{N}", pl->attr_match.ptr, &n);
         if (rc != QUERY_OK)
             return rc;
         if (n < best) {
@@ -204,7 +225,7 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
         }
     }
     if (pl->words) {
-        rc = logs_estimate(db, "logs_fts", pl->words, &n);
+        rc = logs_estimate(db, seg, "logs_fts_{N}", pl->words, &n);
         if (rc != QUERY_OK)
             return rc;
         if (n < best) {
@@ -215,29 +236,38 @@ static int logs_plan_make(sqlite3 *db, const query_logs_params *p, logs_plan *pl
     return QUERY_OK;
 }
 
-/* A prepared log search: rows (l.id, l.time_ns, ...) for logs_run_step(). */
+/* A log search: the plan and, per segment, a statement giving rows
+ * (l.id, l.time_ns) for logs_run_step(). */
 typedef struct logs_run {
     logs_plan pl;
+    int empty; /* an unknown service: nothing matches */
     qsql q;
     sqlite3_stmt *st;
     words_filter wf;
     int use_wf;
 } logs_run;
 
-static void logs_run_free(logs_run *r) {
+static void logs_run_close_seg(logs_run *r) {
     sqlite3_finalize(r->st);
+    r->st = NULL;
     wf_free(&r->wf);
+    memset(&r->wf, 0, sizeof(r->wf));
+    r->use_wf = 0;
+}
+
+static void logs_run_free(logs_run *r) {
+    logs_run_close_seg(r);
     qsql_free(&r->q);
     logs_plan_free(&r->pl);
 }
 
 /* The FROM of an index plan (drive 1: body words, 2: attributes): the
- * page by (time, id) from the index's rows, then its joins; CROSS JOIN
- * keeps the index match as the outer loop. */
+ * page by (time, id) from the index's rows; CROSS JOIN keeps the index
+ * match as the outer loop. */
 static void logs_index_page(qsql *q, const query_logs_params *p, const logs_plan *pl,
-                            int has_cursor, int64_t ctime, int64_t cid, const char *order) {
-    const char *t = pl->drive == 1 ? "logs_fts" : "log_attr_fts";
-    qsql_add(q, "(SELECT l.id AS id FROM (SELECT rowid AS id FROM ");
+                            const logs_from *f, int64_t seg, const char *order) {
+    const char *t = pl->drive == 1 ? "logs_fts_{N}" : "log_attr_fts_{N}";
+    qsql_add(q, "(SELECT l.id AS id, l.time_ns AS time_ns FROM (SELECT rowid AS id FROM ");
     qsql_add(q, t);
     qsql_add(q, " WHERE ");
     qsql_add(q, t);
@@ -246,77 +276,71 @@ static void logs_index_page(qsql *q, const query_logs_params *p, const logs_plan
         qsql_text(q, pl->words, strlen(pl->words));
     else
         qsql_text(q, pl->attr_match.ptr, pl->attr_match.len);
-    qsql_add(q, ") m CROSS JOIN logs l ON l.id=m.id WHERE 1");
-    logs_conditions(q, p, pl, has_cursor, ctime, cid);
+    qsql_add(q, ") m CROSS JOIN logs_{N} l ON l.id=m.id WHERE 1");
+    logs_conditions(q, p, pl, f, seg);
     qsql_add(q, order);
     qsql_add(q, " LIMIT ");
     qsql_int(q, (int64_t)p->limit + 1);
-    qsql_add(q, ") top CROSS JOIN logs l ON l.id=top.id");
+    qsql_add(q, ") l");
 }
 
-/* after < 0: newest first from p->cursor; else by arrival (logs.id
- * ascending) after row `after`. */
-static int logs_run_open(sqlite3 *db, const query_logs_params *p, logs_run *r, int64_t after) {
+/* Checks p and makes the plan's global parts. */
+static int logs_run_new(sqlite3 *db, const query_logs_params *p, logs_run *r) {
     memset(r, 0, sizeof(*r));
     buf_init(&r->pl.attr_match, 1 << 20);
     qsql_init(&r->q);
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT || p->n_attrs > QUERY_MAX_ATTRS ||
         (p->n_attrs > 0 && p->attrs == NULL))
         return QUERY_EINVAL;
-    int64_t ctime = 0, cid = 0;
-    int has_cursor = p->cursor != NULL && p->cursor[0] != '\0';
-    if (after < 0 && has_cursor && query_cursor_decode(p->cursor, &ctime, &cid) != 0)
-        return QUERY_EINVAL;
-    if (after >= 0) {
-        has_cursor = 2;
-        cid = after;
+    int rc = QUERY_OK;
+    if (p->service) {
+        rc = query_service_id(db, p->service, &r->pl.sid);
+        r->empty = rc == QUERY_OK && r->pl.sid == 0;
     }
-    const char *order = after >= 0 ? " ORDER BY l.id" : " ORDER BY l.time_ns DESC, l.id DESC";
+    if (rc == QUERY_OK && !r->empty)
+        rc = logs_plan_make(db, p, &r->pl);
+    return rc;
+}
 
+/* Prepares the search in segment seg from f. */
+static int logs_run_seg(sqlite3 *db, const query_logs_params *p, logs_run *r, int64_t seg,
+                        const logs_from *f) {
     logs_plan *pl = &r->pl;
     qsql *q = &r->q;
-    int rc = QUERY_OK;
-    int empty = 0;
-    if (p->service) {
-        rc = query_service_id(db, p->service, &pl->sid);
-        empty = rc == QUERY_OK && pl->sid == 0;
-    }
-    if (rc == QUERY_OK && !empty)
-        rc = logs_plan_make(db, p, pl);
+    logs_run_close_seg(r);
+    qsql_reset(q);
+    qsql_seg(q, seg);
+    int rc = logs_plan_drive(db, p, pl, seg);
     if (rc != QUERY_OK)
         return rc;
-
-    qsql_add(q, "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text, l.body,"
-                 " l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name, sc.version,"
-                 " l.event_name, l.flags FROM ");
-    if (pl->drive == 1 || pl->drive == 2)
-        logs_index_page(q, p, pl, has_cursor, ctime, cid, order);
-    else
-        qsql_add(q, "logs l");
-    qsql_add(q, " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
-                 " JOIN scopes sc ON sc.id=l.scope WHERE 1");
-    if (empty)
-        qsql_add(q, " AND 0");
-    if (pl->drive != 1 && pl->drive != 2)
-        logs_conditions(q, p, pl, has_cursor, ctime, cid);
+    const char *order = f->mode == 2 ? " ORDER BY l.id" : " ORDER BY l.time_ns DESC, l.id DESC";
+    int indexed = pl->drive == 1 || pl->drive == 2;
+    qsql_add(q, "SELECT l.id, l.time_ns FROM ");
+    if (indexed) {
+        logs_index_page(q, p, pl, f, seg, order);
+        qsql_add(q, " WHERE 1");
+    } else {
+        qsql_add(q, "logs_{N} l WHERE 1");
+        logs_conditions(q, p, pl, f, seg);
+    }
     qsql_add(q, order);
-    if (!(pl->words && pl->drive != 1 && pl->drive != 2)) {
+    if (!(pl->words && !indexed)) {
         qsql_add(q, " LIMIT "); /* with a words filter the walk stops itself */
         qsql_int(q, (int64_t)p->limit + 1);
     }
     rc = qsql_prepare(q, db, &r->st);
-    if (rc == QUERY_OK && pl->words && pl->drive != 1 && pl->drive != 2) {
-        rc = wf_init(db, pl->words, &r->wf);
+    if (rc == QUERY_OK && pl->words && !indexed) {
+        rc = wf_init(db, seg, pl->words, &r->wf);
         r->use_wf = rc == QUERY_OK;
     }
     return rc;
 }
 
 /* The next matching row: SQLITE_ROW (r->st is on it), SQLITE_DONE, or an
- * error as a QUERY_* code (negative). */
-static int logs_run_step(logs_run *r) {
+ * error as a QUERY_* code (negative). The deadline ends the rows. */
+static int logs_run_step(store_reader *rd, logs_run *r) {
     for (;;) {
-        int s = sqlite3_step(r->st);
+        int s = query_step_done(rd, sqlite3_step(r->st));
         if (s != SQLITE_ROW)
             return s == SQLITE_DONE ? s : ((s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB);
         if (!r->use_wf)
@@ -324,97 +348,170 @@ static int logs_run_step(logs_run *r) {
         int has = 0;
         int rc = wf_has(&r->wf, sqlite3_column_int64(r->st, 0), &has);
         if (rc != QUERY_OK)
-            return rc;
+            return store_reader_timed_out(rd) ? SQLITE_DONE : rc;
         if (has)
             return SQLITE_ROW;
     }
 }
 
+/* 1 when no record of segment m can be in the answer. */
+static int logs_seg_skip(const seg_meta *m, const query_logs_params *p, int64_t floor) {
+    if (m->items == 0 || m->max_time == SEG_NO_MAX)
+        return 1;
+    if (p->has_start && m->max_time < query_i64(p->start_ns))
+        return 1;
+    if (p->has_end && m->min_time >= query_i64(p->end_ns))
+        return 1;
+    return m->max_time < floor;
+}
 
-int query_logs(sqlite3 *db, const query_logs_params *p, buf *out) {
+/* The candidates of a page: each live log segment's first limit + 1 rows
+ * from f, newest segment first, sorted and cut to limit + 1. */
+static int logs_page(store_reader *rd, const query_logs_params *p, logs_run *r,
+                     const logs_from *f, query_cands *c) {
+    const seg_meta *segs;
+    size_t n;
+    store_reader_segs(rd, MODEL_SIGNAL_LOGS, &segs, &n);
+    for (size_t i = 0; i < n && !store_reader_timed_out(rd); i++) {
+        if (f->mode == 1 && segs[i].min_time > f->key)
+            continue; /* everything there comes before the cursor */
+        query_cands_sort(c);
+        if (logs_seg_skip(&segs[i], p, query_cands_floor(c, p->limit)))
+            continue;
+        int rc = logs_run_seg(rd->db, p, r, segs[i].id, f);
+        size_t got = 0;
+        while (rc == QUERY_OK && got <= p->limit) {
+            int s = logs_run_step(rd, r);
+            if (s < 0)
+                rc = s;
+            if (s != SQLITE_ROW)
+                break;
+            rc = query_cands_push(c, sqlite3_column_int64(r->st, 1),
+                                  SEG_GID(segs[i].id, sqlite3_column_int64(r->st, 0)));
+            got++;
+        }
+        if (rc != QUERY_OK && !store_reader_timed_out(rd))
+            return rc;
+    }
+    query_cands_keep(c, p->limit + 1);
+    return QUERY_OK;
+}
+
+/* One record, row `row` of segment seg, as an item of the answer. */
+static int logs_item(sqlite3 *db, int64_t seg, int64_t row, jw *w) {
+    sqlite3_stmt *st = NULL;
+    int rc = seg_prepare(db,
+                         "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text,"
+                         " l.body, l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name,"
+                         " sc.version, l.event_name, l.flags FROM logs_{N} l"
+                         " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
+                         " JOIN scopes sc ON sc.id=l.scope WHERE l.id=?1",
+                         seg, &st);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return QUERY_EDB;
+    }
+    sqlite3_bind_int64(st, 1, row);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        jw_object_begin(w);
+        jw_key(w, "timeUnixNano");
+        jw_uint_string(w, query_u64(st, 1));
+        jw_key(w, "observedTimeUnixNano");
+        jw_uint_string(w, query_u64(st, 2));
+        jw_key(w, "severityNumber");
+        jw_int(w, sqlite3_column_int(st, 3));
+        jw_key(w, "severityText");
+        query_text(w, st, 4);
+        jw_key(w, "body");
+        query_raw(w, st, 5, "null");
+        jw_key(w, "attributes");
+        query_raw(w, st, 6, "{}");
+        jw_key(w, "traceId");
+        query_id(w, st, 7, 16);
+        jw_key(w, "spanId");
+        query_id(w, st, 8, 8);
+        jw_key(w, "service");
+        query_text(w, st, 9);
+        jw_key(w, "resource");
+        jw_object_begin(w);
+        jw_key(w, "attributes");
+        query_raw(w, st, 10, "{}");
+        jw_object_end(w);
+        jw_key(w, "scope");
+        jw_object_begin(w);
+        jw_key(w, "name");
+        query_text(w, st, 11);
+        jw_key(w, "version");
+        query_text(w, st, 12);
+        jw_object_end(w);
+        jw_key(w, "eventName");
+        query_text(w, st, 13);
+        jw_key(w, "flags");
+        jw_int(w, sqlite3_column_int64(st, 14));
+        jw_object_end(w);
+        s = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
+}
+
+int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
     logs_run run;
-    int rc = logs_run_open(db, p, &run, -1);
+    query_cands c = {0};
+    if (store_reader_begin(rd) != SQLITE_OK)
+        return QUERY_EDB;
+    int rc = logs_run_new(rd->db, p, &run);
+    logs_from f = {0, 0, 0};
+    if (rc == QUERY_OK && p->cursor != NULL && p->cursor[0] != '\0') {
+        f.mode = 1;
+        if (query_cursor_decode(p->cursor, &f.key, &f.gid) != 0)
+            rc = QUERY_EINVAL;
+    }
+    if (rc == QUERY_OK && !run.empty)
+        rc = logs_page(rd, p, &run, &f, &c);
     if (rc != QUERY_OK)
         goto out;
-    sqlite3_stmt *st = run.st;
-
+    logs_run_close_seg(&run);
+    store_reader_relax(rd); /* rendering the page found is bounded */
     jw w;
     query_list_begin(&w, out, "logs");
-    size_t rows = 0;
-    uint64_t last_time = 0;
-    int64_t last_id = 0;
-    int more = 0, s;
-    for (;;) {
-        s = logs_run_step(&run);
-        if (s < 0) {
-            rc = s;
-            goto out;
-        }
-        if (s != SQLITE_ROW)
-            break;
-        if (rows == p->limit) { /* one more exists: there is a next page */
-            more = 1;
-            s = SQLITE_DONE;
-            break;
-        }
-        rows++;
-        last_id = sqlite3_column_int64(st, 0);
-        last_time = query_u64(st, 1);
-        jw_object_begin(&w);
-        jw_key(&w, "timeUnixNano");
-        jw_uint_string(&w, last_time);
-        jw_key(&w, "observedTimeUnixNano");
-        jw_uint_string(&w, query_u64(st, 2));
-        jw_key(&w, "severityNumber");
-        jw_int(&w, sqlite3_column_int(st, 3));
-        jw_key(&w, "severityText");
-        query_text(&w, st, 4);
-        jw_key(&w, "body");
-        query_raw(&w, st, 5, "null");
-        jw_key(&w, "attributes");
-        query_raw(&w, st, 6, "{}");
-        jw_key(&w, "traceId");
-        query_id(&w, st, 7, 16);
-        jw_key(&w, "spanId");
-        query_id(&w, st, 8, 8);
-        jw_key(&w, "service");
-        query_text(&w, st, 9);
-        jw_key(&w, "resource");
-        jw_object_begin(&w);
-        jw_key(&w, "attributes");
-        query_raw(&w, st, 10, "{}");
-        jw_object_end(&w);
-        jw_key(&w, "scope");
-        jw_object_begin(&w);
-        jw_key(&w, "name");
-        query_text(&w, st, 11);
-        jw_key(&w, "version");
-        query_text(&w, st, 12);
-        jw_object_end(&w);
-        jw_key(&w, "eventName");
-        query_text(&w, st, 13);
-        jw_key(&w, "flags");
-        jw_int(&w, sqlite3_column_int64(st, 14));
-        jw_object_end(&w);
-    }
-    rc = query_page_end(&w, more, last_time, last_id, s);
+    size_t rows = c.n < p->limit ? c.n : p->limit;
+    for (size_t i = 0; i < rows && rc == QUERY_OK; i++)
+        rc = logs_item(rd->db, SEG_OF(c.v[i].gid), SEG_ROW(c.v[i].gid), &w);
+    if (rc != QUERY_OK)
+        goto out;
+    query_cand last = rows ? c.v[rows - 1] : (query_cand){0, 0};
+    rc = query_page_end(&w, c.n > p->limit, (uint64_t)last.key, last.gid, SQLITE_DONE,
+                        store_reader_timed_out(rd));
 out:
+    query_cands_free(&c);
     logs_run_free(&run);
+    store_reader_end(rd);
     return rc;
 }
 
-int query_logs_ids_after(sqlite3 *db, const query_logs_params *p, int64_t after, int64_t *ids,
-                         size_t *n) {
+int query_logs_ids_after(store_reader *rd, const query_logs_params *p, int64_t after,
+                         int64_t *ids, size_t *n) {
     logs_run run;
     *n = 0;
-    int rc = logs_run_open(db, p, &run, after < 0 ? 0 : after);
-    while (rc == QUERY_OK && *n < p->limit) {
-        int s = logs_run_step(&run);
-        if (s < 0)
-            rc = s;
-        if (s != SQLITE_ROW)
-            break;
-        ids[(*n)++] = sqlite3_column_int64(run.st, 0);
+    int rc = logs_run_new(rd->db, p, &run);
+    logs_from f = {2, 0, after < 0 ? 0 : after};
+    const seg_meta *segs;
+    size_t ns;
+    store_reader_segs(rd, MODEL_SIGNAL_LOGS, &segs, &ns);
+    for (size_t i = ns; rc == QUERY_OK && !run.empty && i-- > 0 && *n < p->limit;) {
+        if (segs[i].id < SEG_OF(f.gid))
+            continue;
+        rc = logs_run_seg(rd->db, p, &run, segs[i].id, &f);
+        while (rc == QUERY_OK && *n < p->limit) {
+            int s = logs_run_step(rd, &run);
+            if (s < 0)
+                rc = s;
+            if (s != SQLITE_ROW)
+                break;
+            ids[(*n)++] = SEG_GID(segs[i].id, sqlite3_column_int64(run.st, 0));
+        }
     }
     logs_run_free(&run);
     return rc;

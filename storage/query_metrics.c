@@ -50,7 +50,17 @@
 #define SERIES_MAX_SERIES 10000
 #define SERIES_AUTO_STEPS 120
 
-int query_metrics(sqlite3 *db, const char *service, buf *out) {
+static int query_metrics_list(sqlite3 *db, const char *service, buf *out);
+
+int query_metrics(store_reader *r, const char *service, buf *out) {
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    int rc = query_metrics_list(r->db, service, out);
+    store_reader_end(r);
+    return rc;
+}
+
+static int query_metrics_list(sqlite3 *db, const char *service, buf *out) {
     char sql[1024];
     /* One entry per (service, scope, name) across the service's resources;
      * with a single max() aggregate, SQLite takes the bare columns from the
@@ -383,20 +393,33 @@ static int series_select(sqlite3 *db, const query_series_params *p, int64_t sid,
 
 /* The first and last point time of the plan's series, within the window's
  * given ends, into *lo and *hi (left as they are when there is none). */
-static int series_data_range(sqlite3 *db, const query_series_params *p, const series_plan *pl,
-                             uint64_t *lo, uint64_t *hi) {
+typedef struct series_range_arm {
+    const char *list; /* the series ids, a JSON array */
+    const query_series_params *p;
+    const series_ctx *c;
+} series_range_arm;
+
+static void series_range_cond(qsql *q, const void *ctx) {
+    const series_range_arm *a = ctx;
+    qsql_add(q, " AND series IN (SELECT value FROM json_each(");
+    qsql_text(q, a->list, strlen(a->list));
+    qsql_add(q, "))");
+    qsql_time_range(q, "time_ns", a->p->has_start, a->c->start, a->p->has_end, a->c->end);
+}
+
+static int series_data_range(store_reader *r, const query_series_params *p,
+                             const series_plan *pl, uint64_t *lo, uint64_t *hi) {
     char *list = query_id_list(pl->ids, pl->n);
     if (list == NULL)
         return QUERY_ENOMEM;
     qsql q;
     qsql_init(&q);
-    qsql_add(&q, "SELECT min(time_ns), max(time_ns) FROM points WHERE series IN"
-                 " (SELECT value FROM json_each(");
-    qsql_text(&q, list, strlen(list));
-    qsql_add(&q, "))");
-    qsql_time_range(&q, "time_ns", p->has_start, pl->c.start, p->has_end, pl->c.end);
+    series_range_arm arm = {list, p, &pl->c};
+    qsql_add(&q, "SELECT min(time_ns), max(time_ns) FROM ");
+    qsql_points_from(&q, r, "time_ns", p->has_start, pl->c.start, p->has_end, pl->c.end,
+                     series_range_cond, &arm);
     sqlite3_stmt *st = NULL;
-    int rc = qsql_prepare(&q, db, &st);
+    int rc = qsql_prepare(&q, r->db, &st);
     if (rc == QUERY_OK && sqlite3_step(st) == SQLITE_ROW) {
         if (!p->has_start)
             *lo = query_u64(st, 0);
@@ -411,13 +434,13 @@ static int series_data_range(sqlite3 *db, const query_series_params *p, const se
 
 /* Plan, step 3: the step, given or about SERIES_AUTO_STEPS buckets over the
  * data (with groupBy); at most QUERY_MAX_STEPS buckets in a given window. */
-static int series_step(sqlite3 *db, const query_series_params *p, series_plan *pl) {
+static int series_step(store_reader *r, const query_series_params *p, series_plan *pl) {
     series_ctx *c = &pl->c;
     c->step = p->step_ns;
     if (c->step == 0 && p->n_group_by > 0 && pl->n > 0) {
         uint64_t lo = p->start_ns, hi = p->end_ns;
         if (!p->has_start || !p->has_end) {
-            int rc = series_data_range(db, p, pl, &lo, &hi);
+            int rc = series_data_range(r, p, pl, &lo, &hi);
             if (rc != QUERY_OK)
                 return rc;
         }
@@ -432,7 +455,8 @@ static int series_step(sqlite3 *db, const query_series_params *p, series_plan *p
 }
 
 /* Plans an answer: the service, the instrument, its series, the step. */
-static int series_plan_make(sqlite3 *db, const query_series_params *p, series_plan *pl) {
+static int series_plan_make(store_reader *r, const query_series_params *p, series_plan *pl) {
+    sqlite3 *db = r->db;
     series_ctx *c = &pl->c;
     c->has_start = p->has_start;
     c->has_end = p->has_end;
@@ -450,19 +474,19 @@ static int series_plan_make(sqlite3 *db, const query_series_params *p, series_pl
     if (rc == QUERY_OK)
         rc = series_select(db, p, sid, pl);
     if (rc == QUERY_OK)
-        rc = series_step(db, p, pl);
+        rc = series_step(r, p, pl);
     return rc;
 }
 
 /* Read and combine: each series' buckets, merged into its group's. With a
  * step, the data may span at most QUERY_MAX_STEPS buckets. */
-static int series_read_all(sqlite3 *db, series_plan *pl) {
+static int series_read_all(store_reader *r, series_plan *pl) {
     series_ctx *c = &pl->c;
     uint64_t tmin = UINT64_MAX, tmax = 0;
     series_vec tmp = {0};
     int rc = QUERY_OK;
     for (size_t i = 0; rc == QUERY_OK && i < pl->n; i++) {
-        rc = series_read(db, c, pl->ids[i], &tmp);
+        rc = series_read(r, c, pl->ids[i], &tmp);
         if (rc == QUERY_OK && tmp.n > 0) {
             if (tmp.b[0].t < tmin)
                 tmin = tmp.b[0].t;
@@ -479,7 +503,8 @@ static int series_read_all(sqlite3 *db, series_plan *pl) {
 }
 
 /* Writes the answer: the instrument, then each group's points. */
-static int series_write(const query_series_params *p, const series_plan *pl, buf *out) {
+static int series_write(const query_series_params *p, const series_plan *pl, int partial,
+                        buf *out) {
     const series_ctx *c = &pl->c;
     jw w;
     jw_init(&w, out);
@@ -496,6 +521,10 @@ static int series_write(const query_series_params *p, const series_plan *pl, buf
     jw_bool(&w, c->monotonic);
     jw_key(&w, "stepNs");
     jw_uint(&w, c->step);
+    if (partial) {
+        jw_key(&w, "partial");
+        jw_bool(&w, 1);
+    }
     jw_key(&w, "series");
     jw_array_begin(&w);
     for (size_t i = 0; i < pl->gs.n; i++) {
@@ -523,17 +552,20 @@ static int series_write(const query_series_params *p, const series_plan *pl, buf
     return query_finish(&w, SQLITE_DONE);
 }
 
-int query_series(sqlite3 *db, const query_series_params *p, buf *out) {
+int query_series(store_reader *r, const query_series_params *p, buf *out) {
     int rc = series_params_check(p);
     if (rc != QUERY_OK)
         return rc;
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
     series_plan pl;
     memset(&pl, 0, sizeof(pl));
-    rc = series_plan_make(db, p, &pl);
+    rc = series_plan_make(r, p, &pl);
     if (rc == QUERY_OK)
-        rc = series_read_all(db, &pl);
+        rc = series_read_all(r, &pl);
     if (rc == QUERY_OK)
-        rc = series_write(p, &pl, out);
+        rc = series_write(p, &pl, store_reader_timed_out(r), out);
     series_plan_free(&pl);
+    store_reader_end(r);
     return rc;
 }

@@ -85,14 +85,27 @@ static void traces_span_pred(qsql *q, const query_traces_params *p, const traces
     }
 }
 
-/* Trace-level conditions on alias t (after "WHERE 1"). */
-static void traces_trace_conds(qsql *q, const query_traces_params *p, int has_cursor,
-                               int64_t cstart, int64_t cid) {
+/* Where a page starts in one segment: nothing (the first page), before a
+ * cursor (key, gid) in descending order, or after a gid in arrival order
+ * (an export). */
+typedef struct traces_from {
+    int mode; /* 0 none, 1 before (key, gid), 2 after gid */
+    int64_t key, gid;
+} traces_from;
+
+/* Trace-level conditions on alias t (after "WHERE 1") in segment seg. */
+static void traces_trace_conds(qsql *q, const query_traces_params *p, const traces_from *f,
+                               int64_t seg) {
     if (p->status == QUERY_STATUS_ERROR)
         qsql_add(q, " AND t.error_count>0");
     qsql_time_range(q, "t.start_ns", p->has_start, query_i64(p->start_ns), p->has_end,
                     query_i64(p->end_ns));
-    qsql_cursor(q, "t.start_ns", "t.id", has_cursor, cstart, cid);
+    if (f->mode == 1) {
+        qsql_cursor_seg(q, "t.start_ns", "t.id", seg, f->key, f->gid);
+    } else if (f->mode == 2 && seg == SEG_OF(f->gid)) {
+        qsql_add(q, " AND t.id>");
+        qsql_int(q, SEG_ROW(f->gid));
+    }
     if (p->has_min_duration) {
         qsql_add(q, " AND max(t.end_ns-t.start_ns,0)>=");
         qsql_int(q, query_i64(p->min_duration_ns));
@@ -103,8 +116,9 @@ static void traces_trace_conds(qsql *q, const query_traces_params *p, int has_cu
     }
 }
 
+/* The parts of the plan that do not depend on the segment: the filters'
+ * text, the matching resources, the FTS5 query of the equality filters. */
 static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_plan *pl) {
-    int rc = QUERY_OK;
     pl->span_filters = p->name != NULL || p->n_attrs > 0 || p->status != QUERY_STATUS_ANY ||
                        (p->q != NULL && p->q[0] != '\0');
     if (p->q != NULL && p->q[0] != '\0') {
@@ -114,15 +128,22 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
     }
     if (p->name && attr_index_query_name(p->name, strlen(p->name), &pl->match) != BUF_OK)
         return QUERY_ENOMEM;
-    rc = query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->match);
-    if (rc != QUERY_OK)
-        return rc;
+    return query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->match);
+}
+
+/* The plan in segment seg: an index match or the service's traces drive it
+ * when they are few there, else the newest-first walk. */
+static int traces_plan_drive(sqlite3 *db, const query_traces_params *p, traces_plan *pl,
+                             int64_t seg) {
+    int rc = QUERY_OK;
     qsql q;
     qsql_init(&q);
+    qsql_seg(&q, seg);
     int64_t n;
+    pl->drive = 0;
     if (pl->match.len > 0) {
-        qsql_add(&q, "SELECT count(*) FROM (SELECT rowid FROM span_attr_fts"
-                     " WHERE span_attr_fts MATCH ");
+        qsql_add(&q, "SELECT count(*) FROM (SELECT rowid FROM span_attr_fts_{N}"
+                     " WHERE span_attr_fts_{N} MATCH ");
         qsql_text(&q, pl->match.ptr, pl->match.len);
         qsql_add(&q, " LIMIT ");
         qsql_int(&q, query_drive_limit);
@@ -133,7 +154,7 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
     }
     if (rc == QUERY_OK && pl->drive == 0 && p->service) {
         qsql_reset(&q);
-        qsql_add(&q, "SELECT count(*) FROM (SELECT 1 FROM trace_services WHERE service=");
+        qsql_add(&q, "SELECT count(*) FROM (SELECT 1 FROM trace_services_{N} WHERE service=");
         qsql_int(&q, pl->sid);
         qsql_add(&q, " LIMIT ");
         qsql_int(&q, query_drive_limit);
@@ -164,10 +185,11 @@ static int traces_services(sqlite3_stmt *sv, int64_t id, jw *w) {
     return s == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
-/* A prepared trace search: rows (t.id, t.trace_id, t.start_ns, t.end_ns,
- * t.span_count, t.error_count, root service, root name), limit + 1 of them. */
+/* A trace search: the plan and, per segment, the statement giving rows
+ * (t.id, t.start_ns), limit + 1 of them. */
 typedef struct traces_run {
     traces_plan pl;
+    int empty; /* an unknown service: nothing matches */
     qsql q;
     sqlite3_stmt *st;
 } traces_run;
@@ -178,10 +200,8 @@ static void traces_run_free(traces_run *r) {
     traces_plan_free(&r->pl);
 }
 
-/* after < 0: newest first from p->cursor; else by arrival (traces.id
- * ascending) after row `after` (the cursor is not used). */
-static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run *r,
-                           int64_t after) {
+/* Checks p and makes the plan's global parts. */
+static int traces_run_new(sqlite3 *db, const query_traces_params *p, traces_run *r) {
     memset(r, 0, sizeof(*r));
     buf_init(&r->pl.match, 1 << 20);
     qsql_init(&r->q);
@@ -189,81 +209,147 @@ static int traces_run_open(sqlite3 *db, const query_traces_params *p, traces_run
         (p->n_attrs > 0 && p->attrs == NULL) || p->status < QUERY_STATUS_ANY ||
         p->status > QUERY_STATUS_ERROR)
         return QUERY_EINVAL;
-    int64_t cstart = 0, cid = 0;
-    int has_cursor = p->cursor != NULL && p->cursor[0] != '\0';
-    if (after < 0 && has_cursor && query_cursor_decode(p->cursor, &cstart, &cid) != 0)
-        return QUERY_EINVAL;
-    if (after >= 0) {
-        has_cursor = 2;
-        cid = after;
+    int rc = QUERY_OK;
+    if (p->service) {
+        rc = query_service_id(db, p->service, &r->pl.sid);
+        r->empty = rc == QUERY_OK && r->pl.sid == 0;
     }
+    if (rc == QUERY_OK && !r->empty)
+        rc = traces_plan_make(db, p, &r->pl);
+    return rc;
+}
 
+/* Prepares r->st: the search in segment seg from f. */
+static int traces_run_seg(sqlite3 *db, const query_traces_params *p, traces_run *r, int64_t seg,
+                          const traces_from *f) {
     traces_plan *pl = &r->pl;
     qsql *q = &r->q;
-    int rc = QUERY_OK, empty = 0;
-    if (p->service) {
-        rc = query_service_id(db, p->service, &pl->sid);
-        empty = rc == QUERY_OK && pl->sid == 0;
-    }
-    if (rc == QUERY_OK && !empty)
-        rc = traces_plan_make(db, p, pl);
+    sqlite3_finalize(r->st);
+    r->st = NULL;
+    qsql_reset(q);
+    qsql_seg(q, seg);
+    int rc = traces_plan_drive(db, p, pl, seg);
     if (rc != QUERY_OK)
         return rc;
-
-    const char *cols = "SELECT t.id, t.trace_id, t.start_ns, t.end_ns, t.span_count,"
-                       " t.error_count, rs.name, t.root_name FROM ";
-    if (empty) {
-        qsql_add(q, cols);
-        qsql_add(q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 0");
-    } else if (pl->drive == 1) {
+    const char *cols = "SELECT t.id, t.start_ns FROM ";
+    if (pl->drive == 1) {
         qsql_add(q, "WITH cand(trace) AS (SELECT DISTINCT s.trace FROM"
-                     " (SELECT rowid AS id FROM span_attr_fts WHERE span_attr_fts MATCH ");
+                     " (SELECT rowid AS id FROM span_attr_fts_{N} WHERE span_attr_fts_{N} MATCH ");
         qsql_text(q, pl->match.ptr, pl->match.len);
-        qsql_add(q, ") m CROSS JOIN spans s ON s.id=m.id WHERE ");
+        qsql_add(q, ") m CROSS JOIN spans_{N} s ON s.id=m.id WHERE ");
         traces_span_pred(q, p, pl);
         qsql_add(q, ") ");
         qsql_add(q, cols);
-        qsql_add(q, "cand c CROSS JOIN traces t ON t.id=c.trace"
-                     " LEFT JOIN services rs ON rs.id=t.root_service WHERE 1");
-        traces_trace_conds(q, p, has_cursor, cstart, cid);
+        qsql_add(q, "cand c CROSS JOIN traces_{N} t ON t.id=c.trace WHERE 1");
+        traces_trace_conds(q, p, f, seg);
     } else if (pl->drive == 2) {
         qsql_add(q, cols);
-        qsql_add(q, "trace_services ts CROSS JOIN traces t ON t.id=ts.trace"
-                     " LEFT JOIN services rs ON rs.id=t.root_service WHERE ts.service=");
+        qsql_add(q, "trace_services_{N} ts CROSS JOIN traces_{N} t ON t.id=ts.trace"
+                     " WHERE ts.service=");
         qsql_int(q, pl->sid);
-        traces_trace_conds(q, p, has_cursor, cstart, cid);
+        traces_trace_conds(q, p, f, seg);
         if (pl->span_filters) {
-            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans_{N} s WHERE s.trace=t.id AND ");
             traces_span_pred(q, p, pl);
             qsql_add(q, ")");
         }
     } else {
         qsql_add(q, cols);
-        qsql_add(q, "traces t LEFT JOIN services rs ON rs.id=t.root_service WHERE 1");
-        traces_trace_conds(q, p, has_cursor, cstart, cid);
+        qsql_add(q, "traces_{N} t WHERE 1");
+        traces_trace_conds(q, p, f, seg);
         if (p->service) {
-            qsql_add(q, " AND EXISTS(SELECT 1 FROM trace_services ts WHERE ts.service=");
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM trace_services_{N} ts WHERE ts.service=");
             qsql_int(q, pl->sid);
             qsql_add(q, " AND ts.trace=t.id)");
         }
         if (pl->span_filters) {
-            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans s WHERE s.trace=t.id AND ");
+            qsql_add(q, " AND EXISTS(SELECT 1 FROM spans_{N} s WHERE s.trace=t.id AND ");
             traces_span_pred(q, p, pl);
             qsql_add(q, ")");
         }
     }
-    qsql_add(q, after >= 0 ? " ORDER BY t.id LIMIT " : " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
+    qsql_add(q, f->mode == 2 ? " ORDER BY t.id LIMIT "
+                             : " ORDER BY t.start_ns DESC, t.id DESC LIMIT ");
     qsql_int(q, (int64_t)p->limit + 1);
     return qsql_prepare(q, db, &r->st);
 }
 
+/* Adds segment seg's rows of r->st to c: (start, gid). Returns a QUERY_*
+ * code; the deadline ends the rows without an error. */
+static int traces_collect(store_reader *rd, traces_run *r, int64_t seg, query_cands *c) {
+    int s;
+    while ((s = sqlite3_step(r->st)) == SQLITE_ROW) {
+        int rc = query_cands_push(c, sqlite3_column_int64(r->st, 1),
+                                  SEG_GID(seg, sqlite3_column_int64(r->st, 0)));
+        if (rc != QUERY_OK)
+            return rc;
+    }
+    s = query_step_done(rd, s);
+    return s == SQLITE_DONE ? QUERY_OK : (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+}
+
+/* 1 when no trace of segment m can be in the answer: its span starts lie
+ * outside the time filter, or, with a page already full, all after the
+ * page's last key. */
+static int traces_seg_skip(const seg_meta *m, const query_traces_params *p, int64_t floor) {
+    if (m->items == 0 || m->max_time == SEG_NO_MAX)
+        return 1;
+    if (p->has_start && m->max_time < query_i64(p->start_ns))
+        return 1;
+    if (p->has_end && m->min_time >= query_i64(p->end_ns))
+        return 1;
+    return m->max_time < floor;
+}
+
+/* The candidates of a page: each live trace segment's first limit + 1 rows
+ * from f, newest segment first, sorted and cut to limit + 1. Segments
+ * after the page's last key are skipped (a segment's span starts bound its
+ * traces' starts). */
+static int traces_page(store_reader *rd, const query_traces_params *p, traces_run *r,
+                       const traces_from *f, query_cands *c) {
+    const seg_meta *segs;
+    size_t n;
+    store_reader_segs(rd, MODEL_SIGNAL_TRACES, &segs, &n);
+    for (size_t i = 0; i < n && !store_reader_timed_out(rd); i++) {
+        if (f->mode == 1 && segs[i].min_time > f->key)
+            continue; /* everything there comes before the cursor */
+        query_cands_sort(c);
+        if (traces_seg_skip(&segs[i], p, query_cands_floor(c, p->limit)))
+            continue;
+        int rc = traces_run_seg(rd->db, p, r, segs[i].id, f);
+        if (rc == QUERY_OK)
+            rc = traces_collect(rd, r, segs[i].id, c);
+        if (rc != QUERY_OK && !store_reader_timed_out(rd))
+            return rc;
+    }
+    query_cands_keep(c, p->limit + 1);
+    return QUERY_OK;
+}
+
 #define TRACES_SERVICES_SQL                                                                        \
     "SELECT sv.name, ts.span_count FROM services sv"                                              \
-    " JOIN trace_services ts ON ts.service=sv.id AND ts.trace=?1"                                 \
+    " JOIN trace_services_{N} ts ON ts.service=sv.id AND ts.trace=?1"                             \
     " ORDER BY ts.span_count DESC, sv.name"
 
-/* One summary from a row of the search (columns as traces_run). */
-static int traces_summary(jw *w, sqlite3_stmt *st, sqlite3_stmt *sv) {
+/* One summary of trace row `row` of segment seg. */
+static int traces_summary(store_reader *rd, int64_t seg, int64_t row, jw *w) {
+    sqlite3_stmt *st = NULL, *sv = NULL;
+    int rc = QUERY_EDB;
+    if (seg_prepare(rd->db,
+                    "SELECT t.id, t.trace_id, t.start_ns, t.end_ns, t.span_count,"
+                    " t.error_count, rs.name, t.root_name FROM traces_{N} t"
+                    " LEFT JOIN services rs ON rs.id=t.root_service WHERE t.id=?1",
+                    seg, &st) != SQLITE_OK ||
+        seg_prepare(rd->db, TRACES_SERVICES_SQL, seg, &sv) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, row);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        rc = QUERY_ENOTFOUND;
+        goto out;
+    }
+    if (s != SQLITE_ROW)
+        goto out;
     uint64_t start = query_u64(st, 2), end = query_u64(st, 3);
     jw_object_begin(w);
     jw_key(w, "traceId");
@@ -281,88 +367,85 @@ static int traces_summary(jw *w, sqlite3_stmt *st, sqlite3_stmt *sv) {
     jw_key(w, "errorCount");
     jw_int(w, sqlite3_column_int64(st, 5));
     jw_key(w, "services");
-    int rc = traces_services(sv, sqlite3_column_int64(st, 0), w);
+    rc = traces_services(sv, row, w);
     jw_object_end(w);
-    return rc;
-}
-
-int query_trace_summary(sqlite3 *db, const uint8_t trace_id[16], buf *out) {
-    sqlite3_stmt *st = NULL, *sv = NULL;
-    int rc = QUERY_EDB;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT t.id, t.trace_id, t.start_ns, t.end_ns, t.span_count,"
-                           " t.error_count, rs.name, t.root_name FROM traces t"
-                           " LEFT JOIN services rs ON rs.id=t.root_service WHERE t.trace_id=?1",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, TRACES_SERVICES_SQL, -1, &sv, NULL) != SQLITE_OK)
-        goto out;
-    sqlite3_bind_blob(st, 1, trace_id, 16, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        rc = QUERY_ENOTFOUND;
-        goto out;
-    }
-    if (s != SQLITE_ROW)
-        goto out;
-    jw w;
-    jw_init(&w, out);
-    rc = traces_summary(&w, st, sv);
-    if (rc == QUERY_OK)
-        rc = query_finish(&w, SQLITE_DONE);
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(sv);
     return rc;
 }
 
-int query_traces(sqlite3 *db, const query_traces_params *p, buf *out) {
-    traces_run run;
-    sqlite3_stmt *st = NULL, *sv = NULL;
-    int rc = traces_run_open(db, p, &run, -1);
-    if (rc != QUERY_OK)
-        goto out;
-    st = run.st;
-    if (sqlite3_prepare_v2(db, TRACES_SERVICES_SQL, -1, &sv, NULL) != SQLITE_OK) {
-        rc = QUERY_EDB;
-        goto out;
+int query_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out) {
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    int64_t seg, row;
+    int rc = query_trace_find(r, trace_id, &seg, &row);
+    if (rc == QUERY_OK && seg == 0)
+        rc = QUERY_ENOTFOUND;
+    if (rc == QUERY_OK) {
+        jw w;
+        jw_init(&w, out);
+        rc = traces_summary(r, seg, row, &w);
+        if (rc == QUERY_OK)
+            rc = query_finish(&w, SQLITE_DONE);
     }
-
-    jw w;
-    query_list_begin(&w, out, "traces");
-    size_t rows = 0;
-    uint64_t last_start = 0;
-    int64_t last_id = 0;
-    int more = 0, s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (rows == p->limit) {
-            more = 1;
-            s = SQLITE_DONE;
-            break;
-        }
-        rows++;
-        last_id = sqlite3_column_int64(st, 0);
-        last_start = query_u64(st, 2);
-        rc = traces_summary(&w, st, sv);
-        if (rc != QUERY_OK)
-            goto out;
-    }
-    rc = query_page_end(&w, more, last_start, last_id, s);
-out:
-    sqlite3_finalize(sv);
-    traces_run_free(&run);
+    store_reader_end(r);
     return rc;
 }
 
-int query_traces_ids_after(sqlite3 *db, const query_traces_params *p, int64_t after,
+int query_traces(store_reader *rd, const query_traces_params *p, buf *out) {
+    traces_run run;
+    query_cands c = {0};
+    if (store_reader_begin(rd) != SQLITE_OK)
+        return QUERY_EDB;
+    int rc = traces_run_new(rd->db, p, &run);
+    traces_from f = {0, 0, 0};
+    if (rc == QUERY_OK && p->cursor != NULL && p->cursor[0] != '\0') {
+        f.mode = 1;
+        if (query_cursor_decode(p->cursor, &f.key, &f.gid) != 0)
+            rc = QUERY_EINVAL;
+    }
+    if (rc == QUERY_OK && !run.empty)
+        rc = traces_page(rd, p, &run, &f, &c);
+    if (rc != QUERY_OK)
+        goto out;
+    store_reader_relax(rd); /* rendering the page found is bounded */
+    jw w;
+    query_list_begin(&w, out, "traces");
+    size_t rows = c.n < p->limit ? c.n : p->limit;
+    for (size_t i = 0; i < rows && rc == QUERY_OK; i++)
+        rc = traces_summary(rd, SEG_OF(c.v[i].gid), SEG_ROW(c.v[i].gid), &w);
+    if (rc != QUERY_OK)
+        goto out;
+    int more = c.n > p->limit;
+    query_cand last = rows ? c.v[rows - 1] : (query_cand){0, 0};
+    rc = query_page_end(&w, more, (uint64_t)last.key, last.gid, SQLITE_DONE,
+                        store_reader_timed_out(rd));
+out:
+    query_cands_free(&c);
+    traces_run_free(&run);
+    store_reader_end(rd);
+    return rc;
+}
+
+int query_traces_ids_after(store_reader *rd, const query_traces_params *p, int64_t after,
                            int64_t *ids, size_t *n) {
     traces_run run;
     *n = 0;
-    int rc = traces_run_open(db, p, &run, after < 0 ? 0 : after);
-    if (rc == QUERY_OK) {
-        int s;
-        while (*n < p->limit && (s = sqlite3_step(run.st)) == SQLITE_ROW)
-            ids[(*n)++] = sqlite3_column_int64(run.st, 0);
-        if (*n < p->limit && s != SQLITE_DONE)
+    int rc = traces_run_new(rd->db, p, &run);
+    traces_from f = {2, 0, after < 0 ? 0 : after};
+    const seg_meta *segs;
+    size_t ns;
+    store_reader_segs(rd, MODEL_SIGNAL_TRACES, &segs, &ns);
+    /* oldest segment first: arrival order */
+    for (size_t i = ns; rc == QUERY_OK && !run.empty && i-- > 0 && *n < p->limit;) {
+        if (segs[i].id < SEG_OF(f.gid))
+            continue;
+        rc = traces_run_seg(rd->db, p, &run, segs[i].id, &f);
+        int s = SQLITE_DONE;
+        while (rc == QUERY_OK && *n < p->limit && (s = sqlite3_step(run.st)) == SQLITE_ROW)
+            ids[(*n)++] = SEG_GID(segs[i].id, sqlite3_column_int64(run.st, 0));
+        if (rc == QUERY_OK && *n < p->limit && s != SQLITE_DONE)
             rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
     }
     traces_run_free(&run);

@@ -37,6 +37,8 @@ void qsql_reset(qsql *q) {
     q->err = 0;
 }
 
+void qsql_seg(qsql *q, int64_t seg) { q->seg = seg; }
+
 static void qsql_fail(qsql *q, int code) {
     if (q->err == 0)
         q->err = code;
@@ -45,7 +47,8 @@ static void qsql_fail(qsql *q, int code) {
 void qsql_add(qsql *q, const char *fragment) {
     if (q->err)
         return;
-    int rc = buf_append_str(&q->sql, fragment);
+    int rc = q->seg > 0 && strstr(fragment, "{N}") != NULL ? seg_sql(&q->sql, fragment, q->seg)
+                                                            : buf_append_str(&q->sql, fragment);
     if (rc != BUF_OK)
         qsql_fail(q, rc == BUF_ENOMEM ? QUERY_ENOMEM : QUERY_EINVAL);
 }
@@ -181,6 +184,115 @@ void qsql_cursor(qsql *q, const char *key, const char *id, int has_cursor, int64
         qsql_int(q, cid);
         qsql_add(q, ")");
     }
+}
+
+void qsql_cursor_seg(qsql *q, const char *key, const char *row, int64_t seg, int64_t ckey,
+                     int64_t cgid) {
+    int64_t cseg = SEG_OF(cgid);
+    qsql_add(q, " AND ");
+    qsql_add(q, key);
+    if (seg > cseg) { /* every row of a newer segment comes before the cursor's */
+        qsql_add(q, "<");
+        qsql_int(q, ckey);
+        return;
+    }
+    qsql_add(q, "<=");
+    qsql_int(q, ckey);
+    if (seg < cseg)
+        return; /* and every row of an older one after it */
+    qsql_add(q, " AND (");
+    qsql_add(q, key);
+    qsql_add(q, "<");
+    qsql_int(q, ckey);
+    qsql_add(q, " OR ");
+    qsql_add(q, row);
+    qsql_add(q, "<");
+    qsql_int(q, SEG_ROW(cgid));
+    qsql_add(q, ")");
+}
+
+/* ---- points across segments ------------------------------------------------------ */
+
+int qsql_points_from(qsql *q, store_reader *r, const char *cols, int has_lo, int64_t lo,
+                     int has_hi, int64_t hi, void (*cond)(qsql *q, const void *ctx),
+                     const void *ctx) {
+    const seg_meta *segs;
+    size_t n, arms = 0;
+    store_reader_segs(r, MODEL_SIGNAL_METRICS, &segs, &n);
+    qsql_add(q, "(");
+    for (size_t i = n; i-- > 0;) { /* oldest first */
+        const seg_meta *m = &segs[i];
+        if (m->items == 0 || m->max_time == SEG_NO_MAX || (has_lo && m->max_time < lo) ||
+            (has_hi && m->min_time >= hi))
+            continue;
+        char gid[64];
+        snprintf(gid, sizeof(gid), ", (id + %lld) AS gid FROM points_{N} WHERE 1",
+                 (long long)SEG_GID(m->id, 0));
+        qsql_seg(q, m->id);
+        qsql_add(q, arms++ ? " UNION ALL SELECT " : "SELECT ");
+        qsql_add(q, cols);
+        qsql_add(q, gid);
+        cond(q, ctx);
+    }
+    qsql_seg(q, 0);
+    if (arms == 0) /* no segment: an empty source with the same columns */
+        qsql_add(q, "SELECT NULL AS time_ns, NULL AS start_ns, NULL AS value, NULL AS is_int,"
+                    " NULL AS data, NULL AS exemplars, NULL AS series, NULL AS flags, NULL AS gid"
+                    " WHERE 0");
+    qsql_add(q, ")");
+    return (int)arms;
+}
+
+/* ---- candidates of a list across segments ------------------------------------- */
+
+int query_cands_push(query_cands *c, int64_t key, int64_t gid) {
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        query_cand *v = realloc(c->v, cap * sizeof(*v));
+        if (v == NULL)
+            return QUERY_ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].key = key;
+    c->v[c->n].gid = gid;
+    c->n++;
+    return QUERY_OK;
+}
+
+static int query_cand_cmp(const void *a, const void *b) {
+    const query_cand *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? 1 : -1;
+    if (x->gid != y->gid)
+        return x->gid < y->gid ? 1 : -1;
+    return 0;
+}
+
+void query_cands_sort(query_cands *c) {
+    if (c->n > 1)
+        qsort(c->v, c->n, sizeof(*c->v), query_cand_cmp);
+}
+
+void query_cands_keep(query_cands *c, size_t n) {
+    query_cands_sort(c);
+    if (c->n > n)
+        c->n = n;
+}
+
+int64_t query_cands_floor(const query_cands *c, size_t limit) {
+    return c->n > limit ? c->v[limit].key : INT64_MIN;
+}
+
+void query_cands_free(query_cands *c) {
+    free(c->v);
+    memset(c, 0, sizeof(*c));
+}
+
+int query_step_done(store_reader *r, int s) {
+    if ((s & 0xff) == SQLITE_INTERRUPT && store_reader_timed_out(r))
+        return SQLITE_DONE; /* the deadline: what was found is the answer */
+    return s;
 }
 
 /* ---- attribute conditions ------------------------------------------------- */
@@ -469,8 +581,12 @@ void query_list_begin(jw *w, buf *out, const char *key) {
     jw_array_begin(w);
 }
 
-int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s) {
+int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial) {
     jw_array_end(w);
+    if (partial) {
+        jw_key(w, "partial");
+        jw_bool(w, 1);
+    }
     jw_key(w, "nextCursor");
     if (more) {
         char cur[QUERY_CURSOR_LEN + 1];

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "attr_index.h"
+#include "segment.h"
 
 /* migrations[v - 1] turns version v - 1 into version v. */
 static const char *const schema_migrations[SCHEMA_VERSION] = {
@@ -151,7 +152,136 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     "CREATE INDEX trace_services_trace ON trace_services(trace);"
     "UPDATE trace_services SET span_count=(SELECT count(*) FROM spans s"
     " WHERE s.trace=trace_services.trace AND s.service=trace_services.service);",
+
+    /* ---- version 3: segments (segment.h); schema_adopt() moves the version 2
+     * tables into the first segments ---- */
+    "CREATE TABLE segments("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " signal INTEGER NOT NULL,"
+    " sealed INTEGER NOT NULL,"
+    " created_ns INTEGER NOT NULL,"
+    " items INTEGER NOT NULL,"
+    " min_time_ns INTEGER,"
+    " max_time_ns INTEGER,"
+    " age_time_ns INTEGER,"
+    " bytes INTEGER NOT NULL,"
+    " bloom BLOB);"
+    "CREATE TABLE segment_services("
+    " segment INTEGER NOT NULL,"
+    " service INTEGER NOT NULL,"
+    " spans INTEGER NOT NULL DEFAULT 0,"
+    " errors INTEGER NOT NULL DEFAULT 0,"
+    " logs INTEGER NOT NULL DEFAULT 0,"
+    " points INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(segment, service)) WITHOUT ROWID;",
 };
+
+/* ---- version 3: the version 2 tables become segments ----------------------- */
+
+/* What one signal's version 2 tables become. */
+typedef struct schema_adoption {
+    const char *count;      /* its items */
+    const char *const *tables; /* the tables, renamed to <name>_<id> */
+    const char *fill;       /* the manifest row's fields, {N} = the id */
+    const char *services;   /* segment_services, {N} = the id */
+} schema_adoption;
+
+static const char *const schema_v2_traces[] = {"traces", "trace_services", "spans",
+                                               "span_attr_fts", NULL};
+static const char *const schema_v2_logs[] = {"logs", "logs_fts", "log_attr_fts", NULL};
+static const char *const schema_v2_metrics[] = {"points", NULL};
+
+static const schema_adoption schema_adoptions[3] = {
+    {"SELECT count(*) FROM spans", schema_v2_traces,
+     "UPDATE segments SET items=(SELECT count(*) FROM spans_{N}),"
+     " min_time_ns=(SELECT min(start_ns) FROM traces_{N}),"
+     " max_time_ns=(SELECT max(start_ns) FROM traces_{N}),"
+     " age_time_ns=(SELECT max(end_ns) FROM traces_{N}),"
+     " bytes=(SELECT coalesce(sum(length(attrs)+length(events)+length(links)),0)"
+     " FROM spans_{N}) WHERE id={N}",
+     "INSERT INTO segment_services(segment, service, spans, errors)"
+     " SELECT {N}, service, count(*), sum(status_code=2) FROM spans_{N} GROUP BY service"},
+    {"SELECT count(*) FROM logs", schema_v2_logs,
+     "UPDATE segments SET items=(SELECT count(*) FROM logs_{N}),"
+     " min_time_ns=(SELECT min(time_ns) FROM logs_{N}),"
+     " max_time_ns=(SELECT max(time_ns) FROM logs_{N}),"
+     " age_time_ns=(SELECT max(time_ns) FROM logs_{N}),"
+     " bytes=(SELECT coalesce(sum(length(body)+length(attrs)),0) FROM logs_{N}) WHERE id={N}",
+     "INSERT INTO segment_services(segment, service, logs)"
+     " SELECT {N}, service, count(*) FROM logs_{N} GROUP BY service"},
+    {"SELECT count(*) FROM points", schema_v2_metrics,
+     "UPDATE segments SET items=(SELECT count(*) FROM points_{N}),"
+     " min_time_ns=(SELECT min(time_ns) FROM points_{N}),"
+     " max_time_ns=(SELECT max(time_ns) FROM points_{N}),"
+     " age_time_ns=(SELECT max(time_ns) FROM points_{N}),"
+     " bytes=(SELECT coalesce(sum(length(data)+length(exemplars)),0) FROM points_{N})"
+     " WHERE id={N}",
+     "INSERT INTO segment_services(segment, service, points)"
+     " SELECT {N}, m.service, count(*) FROM points_{N} p JOIN series s ON s.id=p.series"
+     " JOIN metrics m ON m.id=s.metric GROUP BY m.service"},
+};
+
+static int schema_count(sqlite3 *db, const char *sql, int64_t *n) {
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* In the migration's transaction: each signal's version 2 tables, if they
+ * hold anything, are renamed into a sealed segment of their own (metadata
+ * only: nothing is copied), with its manifest row and per-service counts;
+ * empty ones are dropped. The bloom filter of the traces is made when the
+ * store opens (store_segs_load). */
+static int schema_adopt(sqlite3 *db) {
+    int rc = SQLITE_OK;
+    for (int sig = 0; rc == SQLITE_OK && sig < 3; sig++) {
+        const schema_adoption *a = &schema_adoptions[sig];
+        int64_t n = 0, id = 0;
+        rc = schema_count(db, a->count, &n);
+        if (rc != SQLITE_OK)
+            break;
+        if (n == 0) {
+            for (const char *const *t = a->tables; rc == SQLITE_OK && *t; t++) {
+                char sql[128];
+                snprintf(sql, sizeof(sql), "DROP TABLE %s", *t);
+                rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+            }
+            continue;
+        }
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes)"
+                                " VALUES(?1, 1, CAST((julianday('now')-2440587.5)*86400000000000"
+                                " AS INTEGER), 0, 0) RETURNING id",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, sig);
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                id = sqlite3_column_int64(st, 0);
+                rc = sqlite3_step(st);
+            }
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        sqlite3_finalize(st);
+        for (const char *const *t = a->tables; rc == SQLITE_OK && *t; t++) {
+            char sql[160];
+            snprintf(sql, sizeof(sql), "ALTER TABLE %s RENAME TO %s_%lld", *t, *t, (long long)id);
+            rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        }
+        if (rc == SQLITE_OK)
+            rc = seg_exec(db, a->fill, id);
+        if (rc == SQLITE_OK)
+            rc = seg_exec(db, a->services, id);
+    }
+    return rc;
+}
 
 static int schema_pragma_int(sqlite3 *db, const char *sql, int *out) {
     sqlite3_stmt *st = NULL;
@@ -211,6 +341,7 @@ int schema_migrate_to(sqlite3 *db, int target, char *err, size_t errlen) {
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
             return schema_fail(db, err, errlen, "cannot start the schema migration");
         if (sqlite3_exec(db, schema_migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK ||
+            (v == 3 && schema_adopt(db) != SQLITE_OK) ||
             sqlite3_exec(db, tail, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             char what[64];

@@ -42,6 +42,17 @@
  *                 the pairs by trace
  *   traces_error  partial index of the traces with errors, by start time
  *
+ * Version 3 (segments, segment.h): the telemetry tables above (traces,
+ * trace_services, spans, span_attr_fts; logs, logs_fts, log_attr_fts;
+ * points) exist once per segment, named <table>_<segment id>, and are
+ * created by the store as it needs them; the migration renames the
+ * version 2 tables into the first segments.
+ *   segments          the manifest: one row per live segment (signal,
+ *                     sealed, item count, time range, size, the bloom
+ *                     filter of a sealed trace segment's trace ids)
+ *   segment_services  items per (segment, service), subtracted from the
+ *                     services' counters when a segment is dropped
+ *
  * Migrations that create an index from stored rows call the SQL function
  * loupe_attr_tokens(), which schema_migrate() registers on db.
  */
@@ -52,7 +63,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* "LOUP" in PRAGMA application_id marks a loupe database. */
 #define SCHEMA_APPLICATION_ID 0x4c4f5550
 

@@ -19,6 +19,7 @@
 
 #include "util/buf.h"
 #include "util/jw.h"
+#include "store.h"
 
 #define SERIES_MAX_POINTS 2000000 /* points one answer reads at most (QUERY_ETOOBIG) */
 #define SERIES_MAX_EXEMPLARS 8    /* exemplars per bucket */
@@ -120,7 +121,7 @@ typedef struct series_ctx {
  * totals, the last one before it) and appends their buckets, sorted by
  * time, to out. Returns a QUERY_* code (QUERY_ETOOBIG past
  * SERIES_MAX_POINTS in all). */
-int series_read(sqlite3 *db, series_ctx *c, int64_t series, series_vec *out);
+int series_read(store_reader *r, series_ctx *c, int64_t series, series_vec *out);
 
 /* Merges the buckets of add (sorted) into acc (sorted): buckets of one time
  * fold together (values, increases, counts and distributions add up). add

@@ -138,22 +138,39 @@ typedef struct series_prev {
 /* The points of one series in time order. For running totals, the last
  * point before the window is the base of the first difference: it is read
  * first (and not answered). */
-static void series_read_sql(qsql *q, const series_ctx *c, int64_t series) {
-    const char *cols = "SELECT time_ns, start_ns, value, is_int, data, exemplars FROM points"
-                       " WHERE series=";
-    int base = c->cumulative && c->has_start;
-    if (base) {
-        qsql_add(q, "SELECT * FROM (");
-        qsql_add(q, cols);
-        qsql_int(q, series);
+typedef struct series_arm {
+    int64_t series;
+    const series_ctx *c;
+    int before; /* the base point: times before the window */
+} series_arm;
+
+static void series_arm_cond(qsql *q, const void *ctx) {
+    const series_arm *a = ctx;
+    qsql_add(q, " AND series=");
+    qsql_int(q, a->series);
+    if (a->before) {
         qsql_add(q, " AND time_ns<");
-        qsql_int(q, c->start);
-        qsql_add(q, " ORDER BY time_ns DESC, id DESC LIMIT 1) UNION ALL SELECT * FROM (");
+        qsql_int(q, a->c->start);
+    } else {
+        qsql_time_range(q, "time_ns", a->c->has_start, a->c->start, a->c->has_end, a->c->end);
     }
-    qsql_add(q, cols);
-    qsql_int(q, series);
-    qsql_time_range(q, "time_ns", c->has_start, c->start, c->has_end, c->end);
-    qsql_add(q, " ORDER BY time_ns, id");
+}
+
+static void series_read_sql(qsql *q, store_reader *r, const series_ctx *c, int64_t series) {
+    static const char cols[] = "time_ns, start_ns, value, is_int, data, exemplars";
+    int base = c->cumulative && c->has_start;
+    series_arm arm = {series, c, 1};
+    if (base) {
+        qsql_add(q, "SELECT * FROM (SELECT time_ns, start_ns, value, is_int, data, exemplars"
+                    " FROM ");
+        qsql_points_from(q, r, cols, 0, 0, 1, c->start, series_arm_cond, &arm);
+        qsql_add(q, " ORDER BY time_ns DESC, gid DESC LIMIT 1) UNION ALL SELECT * FROM (");
+    }
+    arm.before = 0;
+    qsql_add(q, "SELECT time_ns, start_ns, value, is_int, data, exemplars FROM ");
+    qsql_points_from(q, r, cols, c->has_start, c->start, c->has_end, c->end, series_arm_cond,
+                     &arm);
+    qsql_add(q, " ORDER BY time_ns, gid");
     if (base)
         qsql_add(q, ")");
 }
@@ -240,12 +257,12 @@ static void series_prev_set(series_prev *pv, const series_contrib *p) {
     pv->has = 1;
 }
 
-int series_read(sqlite3 *db, series_ctx *c, int64_t series, series_vec *out) {
+int series_read(store_reader *r, series_ctx *c, int64_t series, series_vec *out) {
     qsql q;
     qsql_init(&q);
-    series_read_sql(&q, c, series);
+    series_read_sql(&q, r, c, series);
     sqlite3_stmt *st = NULL;
-    int rc = qsql_prepare(&q, db, &st);
+    int rc = qsql_prepare(&q, r->db, &st);
     series_prev pv;
     series_dist cur, diff;
     memset(&pv, 0, sizeof(pv));
@@ -284,6 +301,7 @@ int series_read(sqlite3 *db, series_ctx *c, int64_t series, series_vec *out) {
         rc = series_fold(c, b, &p, (const char *)sqlite3_column_text(st, 5),
                          (size_t)sqlite3_column_bytes(st, 5));
     }
+    s = query_step_done(r, s);
     if (rc == QUERY_OK && s != SQLITE_DONE)
         rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
     series_dist_free(&pv.d);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "reader.h"
 #include "store_internal.h"
 
 int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
@@ -58,27 +59,39 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
     return rc == RING_ECLOSED ? STORE_ECLOSED : STORE_EFULL;
 }
 
-int store_reader_open(store *s, sqlite3 **db) {
-    if (db == NULL)
+int store_reader_open(store *s, store_reader **out) {
+    if (out == NULL)
         return STORE_EINVAL;
-    *db = NULL;
+    *out = NULL;
     if (s == NULL)
         return STORE_EINVAL;
-    int rc = sqlite3_open_v2(s->path, db, s->open_flags, NULL);
+    store_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return STORE_ENOMEM;
+    r->timeout_ns = s->query_timeout_ns;
+    int rc = sqlite3_open_v2(s->path, &r->db, s->open_flags, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_extended_result_codes(*db, 1);
-        sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(*db,
+        sqlite3_extended_result_codes(r->db, 1);
+        sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS);
+        rc = sqlite3_exec(r->db,
                           "PRAGMA query_only=1; PRAGMA cache_size=-16384;"
                           " PRAGMA temp_store=MEMORY;",
                           NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
-        sqlite3_close(*db);
-        *db = NULL;
+        store_reader_close(r);
         return rc == SQLITE_NOMEM ? STORE_ENOMEM : STORE_EOPEN;
     }
+    *out = r;
     return STORE_OK;
+}
+
+void store_reader_close(store_reader *r) {
+    if (r == NULL)
+        return;
+    sqlite3_close(r->db);
+    free(r->segs);
+    free(r);
 }
 
 void store_get_stats(store *s, store_stats *out) {

@@ -31,8 +31,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "model.h"
 
 #define STORE_OK 0
@@ -59,7 +57,10 @@ typedef struct store_config {
     /* Added later; zero (as in older initialisers) keeps them off. */
     uint64_t max_age_ns;   /* retention by age of the telemetry's own time; 0 = none */
     uint64_t max_db_bytes; /* database size cap (SQLITE_FULL past it); 0 = none */
+    uint64_t query_timeout_ns; /* per read query; 0 = STORE_DEFAULT_QUERY_TIMEOUT_NS */
 } store_config;
+
+#define STORE_DEFAULT_QUERY_TIMEOUT_NS 5000000000ULL
 
 /* The smallest max_db_bytes store_open() accepts. */
 #define STORE_MIN_DB_BYTES ((uint64_t)1 << 20)
@@ -85,9 +86,18 @@ void store_close(store *s);
  * call and freed after it). On failure cb is never called. cb may be NULL. */
 int store_append(store *s, model_batch *b, store_done_cb cb, void *ud);
 
-/* Opens a read-only connection for the calling thread. The caller owns it
- * and closes it with sqlite3_close(). */
-int store_reader_open(store *s, sqlite3 **db);
+/* A read handle: a read-only connection for one thread at a time, through
+ * which the query functions (query.h) read the store. Each query runs in
+ * one snapshot of the store and stops at the store's query timeout
+ * (store_config.query_timeout_ns), answering with what it found so far. */
+typedef struct store_reader store_reader;
+
+/* Opens a read handle; the caller owns it (store_reader_close). Returns
+ * STORE_OK, STORE_EOPEN or STORE_ENOMEM. */
+int store_reader_open(store *s, store_reader **out);
+
+/* Closes a read handle. Accepts NULL. */
+void store_reader_close(store_reader *r);
 
 #define STORE_COMMIT_BUCKETS 11
 

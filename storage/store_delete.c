@@ -4,11 +4,14 @@
  * DESIGN
  * A delete is a job (store_job) queued into the ring in the prep of an
  * empty batch, so it runs on the writer in order with the batches around
- * it, in one transaction: the rows, their attribute and full-text index
- * entries ('delete' commands), traces left without spans; traces that keep
- * spans of other services are recomputed (times, counts, root); a service
- * left with nothing is reset to "never seen". The writer's id caches are
- * forgotten after it (deleted series and metrics may come back).
+ * it, in one transaction. Deleting a signal of every service drops all its
+ * segments. Deleting one service's works through each segment: the rows,
+ * their attribute and full-text index entries ('delete' commands), traces
+ * left without spans; traces that keep spans of other services are
+ * recomputed (times, counts, root); the segments' item counts and
+ * per-service counts follow. A service left with nothing is reset to
+ * "never seen". The writer's id caches are forgotten after it (deleted
+ * series and metrics may come back).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -27,23 +30,35 @@ int store_is_job(const ring_entry *e) {
     return p != NULL && p->job != NULL;
 }
 
-/* Runs sql (?1 = the service id) and adds sqlite3_changes() to *n. */
-static int store_del_exec(sqlite3 *db, const char *sql, int64_t sid, uint64_t *n) {
-    int64_t changes = 0;
-    int rc = store_exec1(db, sql, sid, n ? &changes : NULL);
-    if (rc == SQLITE_OK && n)
-        *n += (uint64_t)changes;
+/* Runs the segment template tmpl for segment id with ?1 = sid; *n (may be
+ * NULL) gets sqlite3_changes(). */
+static int store_del_exec(sqlite3 *db, const char *tmpl, int64_t id, int64_t sid, int64_t *n) {
+    sqlite3_stmt *st = NULL;
+    int rc = seg_prepare(db, tmpl, id, &st);
+    if (rc == SQLITE_OK) {
+        if (sqlite3_bind_parameter_count(st) >= 1)
+            sqlite3_bind_int64(st, 1, sid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+            rc = SQLITE_OK;
+        if (rc == SQLITE_OK && n)
+            *n = sqlite3_changes64(db);
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 
-static int store_del_count(sqlite3 *db, const char *sql, int64_t sid, uint64_t *n) {
+/* The first integer column of the template's first row into *n. */
+static int store_del_count(sqlite3 *db, const char *tmpl, int64_t id, int64_t sid, int64_t *n) {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    *n = 0;
+    int rc = seg_prepare(db, tmpl, id, &st);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, sid);
+        if (sqlite3_bind_parameter_count(st) >= 1)
+            sqlite3_bind_int64(st, 1, sid);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            *n += (uint64_t)sqlite3_column_int64(st, 0);
+            *n = sqlite3_column_int64(st, 0);
             rc = SQLITE_OK;
         }
     }
@@ -51,31 +66,32 @@ static int store_del_count(sqlite3 *db, const char *sql, int64_t sid, uint64_t *
     return rc;
 }
 
-/* Every statement of a delete, ?1 = the service's id. */
+/* Every statement of deleting service ?1's spans from segment {N}. */
 static const char *const store_del_traces_one[] = {
     "CREATE TEMP TABLE IF NOT EXISTS del_traces(id INTEGER PRIMARY KEY)",
     "DELETE FROM temp.del_traces",
-    "INSERT INTO temp.del_traces SELECT trace FROM trace_services WHERE service=?1",
-    "INSERT INTO span_attr_fts(span_attr_fts, rowid, t) SELECT 'delete', s.id,"
-    " loupe_attr_tokens(s.attrs, s.name) FROM temp.del_traces d JOIN spans s ON s.trace=d.id"
-    " WHERE s.service=?1",
+    "INSERT INTO temp.del_traces SELECT trace FROM trace_services_{N} WHERE service=?1",
+    "INSERT INTO span_attr_fts_{N}(span_attr_fts_{N}, rowid, t) SELECT 'delete', s.id,"
+    " loupe_attr_tokens(s.attrs, s.name) FROM temp.del_traces d JOIN spans_{N} s"
+    " ON s.trace=d.id WHERE s.service=?1",
     NULL, /* the spans: counted */
-    "DELETE FROM trace_services WHERE service=?1",
+    "DELETE FROM trace_services_{N} WHERE service=?1",
     NULL, /* the traces left without spans: counted */
-    "UPDATE traces SET"
-    " start_ns=(SELECT min(start_ns) FROM spans WHERE trace=traces.id),"
-    " end_ns=(SELECT max(end_ns) FROM spans WHERE trace=traces.id),"
-    " span_count=(SELECT count(*) FROM spans WHERE trace=traces.id),"
-    " error_count=(SELECT count(*) FROM spans WHERE trace=traces.id AND status_code=2),"
-    " has_root=EXISTS(SELECT 1 FROM spans WHERE trace=traces.id AND parent_span_id IS NULL),"
-    " root_service=(SELECT service FROM spans WHERE trace=traces.id"
+    "UPDATE traces_{N} SET"
+    " start_ns=(SELECT min(start_ns) FROM spans_{N} WHERE trace=traces_{N}.id),"
+    " end_ns=(SELECT max(end_ns) FROM spans_{N} WHERE trace=traces_{N}.id),"
+    " span_count=(SELECT count(*) FROM spans_{N} WHERE trace=traces_{N}.id),"
+    " error_count=(SELECT count(*) FROM spans_{N} WHERE trace=traces_{N}.id"
+    "  AND status_code=2),"
+    " has_root=EXISTS(SELECT 1 FROM spans_{N} WHERE trace=traces_{N}.id"
+    "  AND parent_span_id IS NULL),"
+    " root_service=(SELECT service FROM spans_{N} WHERE trace=traces_{N}.id"
     "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1),"
-    " root_name=(SELECT name FROM spans WHERE trace=traces.id"
+    " root_name=(SELECT name FROM spans_{N} WHERE trace=traces_{N}.id"
     "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1),"
-    " root_span_id=(SELECT span_id FROM spans WHERE trace=traces.id"
+    " root_span_id=(SELECT span_id FROM spans_{N} WHERE trace=traces_{N}.id"
     "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1)"
     " WHERE id IN (SELECT id FROM temp.del_traces)",
-    "UPDATE services SET span_count=0, error_count=0 WHERE id=?1",
     "DELETE FROM temp.del_traces",
 };
 
@@ -95,92 +111,164 @@ static int store_delete_service_id(sqlite3 *db, const char *name, int64_t *sid) 
     return rc;
 }
 
-/* The spans of service sid (0 = every service) and the traces left
- * without spans; the traces that keep spans of others are recomputed. */
-static int store_delete_traces(sqlite3 *db, int64_t sid, store_delete_result *r) {
+/* Service sid's spans in trace segment g; the traces left without spans
+ * go, those that keep spans of others are recomputed. */
+static int store_delete_traces_in(store_writer *w, store_seg *g, int64_t sid,
+                                  store_delete_result *r) {
     int rc = SQLITE_OK;
-    if (sid == 0) {
-        rc = store_del_count(db, "SELECT count(*) FROM spans", 0, &r->spans);
-        if (rc == SQLITE_OK)
-            rc = store_del_count(db, "SELECT count(*) FROM traces", 0, &r->traces);
-        const char *sql[] = {
-            "INSERT INTO span_attr_fts(span_attr_fts) VALUES('delete-all')",
-            "DELETE FROM spans", "DELETE FROM traces", "DELETE FROM trace_services",
-            "UPDATE services SET span_count=0, error_count=0"};
-        for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-            rc = store_del_exec(db, sql[i], 0, NULL);
-        return rc;
-    }
+    int64_t spans = 0, traces = 0;
     size_t n = sizeof(store_del_traces_one) / sizeof(store_del_traces_one[0]);
     for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
         if (i == 4)
-            rc = store_del_exec(db,
-                                "DELETE FROM spans WHERE service=?1 AND trace IN"
+            rc = store_del_exec(w->db,
+                                "DELETE FROM spans_{N} WHERE service=?1 AND trace IN"
                                 " (SELECT id FROM temp.del_traces)",
-                                sid, &r->spans);
+                                g->m.id, sid, &spans);
         else if (i == 6)
-            rc = store_del_exec(db,
-                                "DELETE FROM traces WHERE id IN"
+            rc = store_del_exec(w->db,
+                                "DELETE FROM traces_{N} WHERE id IN"
                                 " (SELECT id FROM temp.del_traces) AND NOT EXISTS"
-                                " (SELECT 1 FROM spans WHERE trace=traces.id)",
-                                sid, &r->traces);
+                                " (SELECT 1 FROM spans_{N} WHERE trace=traces_{N}.id)",
+                                g->m.id, sid, &traces);
         else
-            rc = store_del_exec(db, store_del_traces_one[i], sid, NULL);
+            rc = store_del_exec(w->db, store_del_traces_one[i], g->m.id, sid, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        r->spans += (uint64_t)spans;
+        r->traces += (uint64_t)traces;
+        g->m.items -= spans;
+        g->dirty = 1;
     }
     return rc;
 }
 
-/* The log records of service sid (0 = every service). */
-static int store_delete_logs(sqlite3 *db, int64_t sid, store_delete_result *r) {
+/* Service sid's log records in log segment g. */
+static int store_delete_logs_in(store_writer *w, store_seg *g, int64_t sid,
+                                store_delete_result *r) {
+    static const char *const sql[] = {
+        "INSERT INTO logs_fts_{N}(logs_fts_{N}, rowid, body) SELECT 'delete', id, "
+        SCHEMA_LOG_FTS_TEXT("body") " FROM logs_{N} WHERE service=?1",
+        "INSERT INTO log_attr_fts_{N}(log_attr_fts_{N}, rowid, t)"
+        " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs_{N} WHERE service=?1",
+    };
     int rc = SQLITE_OK;
-    if (sid == 0) {
-        const char *sql[] = {"INSERT INTO logs_fts(logs_fts) VALUES('delete-all')",
-                             "INSERT INTO log_attr_fts(log_attr_fts) VALUES('delete-all')",
-                             NULL, "UPDATE services SET log_count=0"};
-        for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-            rc = sql[i] ? store_del_exec(db, sql[i], 0, NULL)
-                        : store_del_exec(db, "DELETE FROM logs", 0, &r->logs);
-        return rc;
-    }
-    const char *sql[] = {
-        "INSERT INTO logs_fts(logs_fts, rowid, body) SELECT 'delete', id, "
-        SCHEMA_LOG_FTS_TEXT("body") " FROM logs WHERE service=?1",
-        "INSERT INTO log_attr_fts(log_attr_fts, rowid, t)"
-        " SELECT 'delete', id, loupe_attr_tokens(attrs) FROM logs WHERE service=?1",
-        NULL, "UPDATE services SET log_count=0 WHERE id=?1"};
     for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
-        rc = sql[i] ? store_del_exec(db, sql[i], sid, NULL)
-                    : store_del_exec(db, "DELETE FROM logs WHERE service=?1", sid, &r->logs);
+        rc = store_del_exec(w->db, sql[i], g->m.id, sid, NULL);
+    int64_t gone = 0;
+    if (rc == SQLITE_OK)
+        rc = store_del_exec(w->db, "DELETE FROM logs_{N} WHERE service=?1", g->m.id, sid, &gone);
+    if (rc == SQLITE_OK) {
+        r->logs += (uint64_t)gone;
+        g->m.items -= gone;
+        g->dirty = 1;
+    }
     return rc;
 }
 
-/* The points, series and metrics of service sid (0 = every service). */
-static int store_delete_metrics(sqlite3 *db, int64_t sid, store_delete_result *r) {
-    static const char *const sql_all[] = {NULL, "DELETE FROM series", "DELETE FROM metrics",
-                                          "UPDATE services SET point_count=0"};
-    static const char *const sql_one[] = {
-        NULL, "DELETE FROM series WHERE metric IN (SELECT id FROM metrics WHERE service=?1)",
-        "DELETE FROM metrics WHERE service=?1", "UPDATE services SET point_count=0 WHERE id=?1"};
-    const char *const *sql = sid == 0 ? sql_all : sql_one;
-    int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < 4; i++) {
-        if (sql[i] != NULL)
-            rc = store_del_exec(db, sql[i], sid, NULL);
-        else if (sid == 0)
-            rc = store_del_exec(db, "DELETE FROM points", 0, &r->points);
-        else
-            rc = store_del_exec(db,
-                                "DELETE FROM points WHERE series IN (SELECT se.id FROM series se"
-                                " JOIN metrics m ON m.id=se.metric WHERE m.service=?1)",
-                                sid, &r->points);
+/* Service sid's points in metric segment g. */
+static int store_delete_points_in(store_writer *w, store_seg *g, int64_t sid,
+                                  store_delete_result *r) {
+    int64_t gone = 0;
+    int rc = store_del_exec(w->db,
+                            "DELETE FROM points_{N} WHERE series IN (SELECT se.id FROM series se"
+                            " JOIN metrics m ON m.id=se.metric WHERE m.service=?1)",
+                            g->m.id, sid, &gone);
+    if (rc == SQLITE_OK) {
+        r->points += (uint64_t)gone;
+        g->m.items -= gone;
+        g->dirty = 1;
     }
     return rc;
+}
+
+/* Every segment of sig, in the open transaction: dropped whole (sid 0,
+ * every service) or cut by one service. */
+static int store_delete_signal(store_writer *w, model_signal sig, int64_t sid,
+                               store_delete_result *r) {
+    static const char *const reset[MODEL_SIGNAL_COUNT] = {
+        [MODEL_SIGNAL_TRACES] = "UPDATE services SET span_count=0, error_count=0",
+        [MODEL_SIGNAL_LOGS] = "UPDATE services SET log_count=0",
+        [MODEL_SIGNAL_METRICS] = "UPDATE services SET point_count=0",
+    };
+    static const char *const reset_segsvc[MODEL_SIGNAL_COUNT] = {
+        [MODEL_SIGNAL_TRACES] = "UPDATE segment_services SET spans=0, errors=0"
+                                " WHERE segment={N} AND service=?1",
+        [MODEL_SIGNAL_LOGS] = "UPDATE segment_services SET logs=0"
+                              " WHERE segment={N} AND service=?1",
+        [MODEL_SIGNAL_METRICS] = "UPDATE segment_services SET points=0"
+                                 " WHERE segment={N} AND service=?1",
+    };
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < w->n_segs; i++) {
+        store_seg *g = w->segs[i];
+        if (g->m.signal != sig || g->dropped_now)
+            continue;
+        if (sid == 0) {
+            int64_t traces = 0;
+            if (sig == MODEL_SIGNAL_TRACES)
+                rc = store_del_count(w->db, "SELECT count(*) FROM traces_{N}", g->m.id, 0,
+                                     &traces);
+            if (rc == SQLITE_OK)
+                rc = seg_drop(w->db, &g->m);
+            if (rc != SQLITE_OK)
+                break;
+            g->dropped_now = 1;
+            uint64_t *n = sig == MODEL_SIGNAL_TRACES ? &r->spans
+                          : sig == MODEL_SIGNAL_LOGS ? &r->logs
+                                                     : &r->points;
+            *n += (uint64_t)g->m.items;
+            r->traces += (uint64_t)traces;
+            continue;
+        }
+        switch (sig) {
+        case MODEL_SIGNAL_TRACES:
+            rc = store_delete_traces_in(w, g, sid, r);
+            break;
+        case MODEL_SIGNAL_LOGS:
+            rc = store_delete_logs_in(w, g, sid, r);
+            break;
+        case MODEL_SIGNAL_METRICS:
+            rc = store_delete_points_in(w, g, sid, r);
+            break;
+        }
+        if (rc == SQLITE_OK)
+            rc = store_del_exec(w->db, reset_segsvc[sig], g->m.id, sid, NULL);
+    }
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sid == 0)
+        return store_del_exec(w->db, reset[sig], 0, 0, NULL);
+    buf b;
+    buf_init(&b, 256);
+    if (buf_append_str(&b, reset[sig]) != BUF_OK || buf_append_str(&b, " WHERE id=?1") != BUF_OK ||
+        buf_append(&b, "", 1) != BUF_OK)
+        rc = SQLITE_NOMEM;
+    else
+        rc = store_del_exec(w->db, b.ptr, 0, sid, NULL);
+    buf_free(&b);
+    return rc;
+}
+
+/* The series and metrics of service sid (0 = every service), after their
+ * points. */
+static int store_delete_metric_rows(sqlite3 *db, int64_t sid) {
+    if (sid == 0) {
+        int rc = store_del_exec(db, "DELETE FROM series", 0, 0, NULL);
+        return rc == SQLITE_OK ? store_del_exec(db, "DELETE FROM metrics", 0, 0, NULL) : rc;
+    }
+    int rc = store_del_exec(db,
+                            "DELETE FROM series WHERE metric IN"
+                            " (SELECT id FROM metrics WHERE service=?1)",
+                            0, sid, NULL);
+    return rc == SQLITE_OK ? store_del_exec(db, "DELETE FROM metrics WHERE service=?1", 0, sid, NULL)
+                           : rc;
 }
 
 /* Runs one delete job in one transaction; *r gets what it removed (zeros
  * when it failed). */
 static int store_delete_run(store *s, const store_job *job, store_delete_result *r) {
-    sqlite3 *db = s->w.db;
+    store_writer *w = &s->w;
+    sqlite3 *db = w->db;
     int64_t sid = 0;
     memset(r, 0, sizeof(*r));
     if (job->service != NULL) {
@@ -188,30 +276,38 @@ static int store_delete_run(store *s, const store_job *job, store_delete_result 
         if (rc != SQLITE_OK || sid == 0)
             return rc; /* an unknown service has nothing to delete */
     }
-    int rc = store_run(s->w.st[ST_BEGIN]);
+    int rc = store_run(w->st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         return rc;
     if (job->signals & STORE_DELETE_TRACES)
-        rc = store_delete_traces(db, sid, r);
+        rc = store_delete_signal(w, MODEL_SIGNAL_TRACES, sid, r);
     if (rc == SQLITE_OK && (job->signals & STORE_DELETE_LOGS))
-        rc = store_delete_logs(db, sid, r);
-    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_METRICS))
-        rc = store_delete_metrics(db, sid, r);
+        rc = store_delete_signal(w, MODEL_SIGNAL_LOGS, sid, r);
+    if (rc == SQLITE_OK && (job->signals & STORE_DELETE_METRICS)) {
+        rc = store_delete_signal(w, MODEL_SIGNAL_METRICS, sid, r);
+        if (rc == SQLITE_OK)
+            rc = store_delete_metric_rows(db, sid);
+    }
     /* a service with nothing stored is as if never seen */
     if (rc == SQLITE_OK)
         rc = store_del_exec(db,
                             "UPDATE services SET last_seen_ns=0 WHERE span_count=0"
                             " AND log_count=0 AND point_count=0",
-                            0, NULL);
+                            0, 0, NULL);
     if (rc == SQLITE_OK)
-        rc = store_run(s->w.st[ST_COMMIT]);
+        rc = store_segs_flush(w);
+    if (rc == SQLITE_OK)
+        rc = store_run(w->st[ST_COMMIT]);
     if (rc != SQLITE_OK) {
         if (!sqlite3_get_autocommit(db))
-            store_run(s->w.st[ST_ROLLBACK]);
+            store_run(w->st[ST_ROLLBACK]);
+        store_segs_rolled_back(w);
         memset(r, 0, sizeof(*r));
+    } else {
+        store_segs_committed(w);
     }
     /* ids of deleted series (and metrics) may come back: forget them all */
-    store_forget_caches(&s->w);
+    store_forget_caches(w);
     return rc;
 }
 
@@ -227,10 +323,6 @@ void store_run_job(store *s, ring_entry *e) {
         atomic_fetch_add(&s->commit_errors, 1);
         status = store_code(rc);
     } else {
-        store_writer *w = &s->w;
-        uint64_t gone[MODEL_SIGNAL_COUNT] = {r.spans, r.logs, r.points};
-        for (int i = 0; i < MODEL_SIGNAL_COUNT; i++)
-            w->counts[i] = gone[i] < w->counts[i] ? w->counts[i] - gone[i] : 0;
         log_event(LOG_INFO, "store_deleted",
                   "spans=%" PRIu64 " traces=%" PRIu64 " logs=%" PRIu64 " points=%" PRIu64,
                   r.spans, r.traces, r.logs, r.points);

@@ -12,7 +12,10 @@
  *   store_writer.c     the writer thread: group commit, callbacks,
  *                      notifications, giving memory back when idle
  *   store_rows.c       the writer's statements and the rows of spans, logs
- *                      and points
+ *                      and points, each written into its segment
+ *   store_seg.c        the segments as the writer sees them: the active one
+ *                      per signal, roll-over, a trace's home segment,
+ *                      manifest updates with each commit, drops
  *   store_ids.c        row ids of services, resources, scopes and series:
  *                      content hashes and the id caches
  *   store_fault.c      why a write failed, logged at most every 10 s
@@ -30,11 +33,10 @@
  * STORE_ENOMEM and continues; store_append() never fails for memory (a
  * batch whose texts cannot be rendered is queued without them).
  *
- * One database today. The writer writes through w.db, its statements w.st
- * and the id caches (row ids of that database); retention deletes rows
- * from it. A store of several databases (segments) would give each its
- * connection, statements and caches, let store_rows.c write into the
- * newest, and let retention drop the oldest whole.
+ * Segments (segment.h): one database file, whose telemetry tables come in
+ * segments by arrival. The writer writes through w.db; the statements of
+ * the global tables are w.st, those of a segment's tables live with the
+ * segment (store_seg.st). Retention drops whole segments.
  */
 #ifndef LOUPE_STORE_INTERNAL_H
 #define LOUPE_STORE_INTERNAL_H
@@ -52,6 +54,7 @@
 #include "util/clk.h"
 #include "model.h"
 #include "ring.h"
+#include "segment.h"
 #include "store.h"
 
 #define STORE_DEFAULT_RING_BYTES ((size_t)64 << 20)
@@ -152,19 +155,44 @@ enum {
     ST_RES_INSERT,
     ST_SCOPE_SELECT,
     ST_SCOPE_INSERT,
-    ST_TRACE_UPSERT,
-    ST_TRACE_SVC,
-    ST_SPAN_INSERT,
-    ST_SPAN_INDEX,
-    ST_LOG_INDEX,
-    ST_LOG_INSERT,
-    ST_LOG_FTS,
     ST_METRIC_UPSERT,
     ST_SERIES_SELECT,
     ST_SERIES_INSERT,
-    ST_POINT_INSERT,
+    ST_SEGSVC_ADD,
+    ST_SEG_SAVE,
+    ST_SEG_BLOOM,
     ST_COUNT
 };
+
+/* The statements of one segment's tables (store_seg.st), prepared when the
+ * segment is first written to. */
+enum {
+    SST_TRACE_FIND,
+    SST_TRACE_UPSERT,
+    SST_TRACE_SVC,
+    SST_SPAN_INSERT,
+    SST_SPAN_INDEX,
+    SST_LOG_INSERT,
+    SST_LOG_FTS,
+    SST_LOG_INDEX,
+    SST_POINT_INSERT,
+    SST_COUNT
+};
+
+/* A segment as the writer sees it. m is its state in the open transaction,
+ * saved what the manifest holds as last committed; after a rollback m goes
+ * back to saved, and a segment made in the rolled back transaction goes
+ * away. */
+typedef struct store_seg {
+    seg_meta m;
+    seg_meta saved;
+    seg_bloom bloom; /* sealed trace segments: their trace ids */
+    int fresh;       /* made in the open transaction */
+    int dirty;       /* m changed in the open transaction */
+    int sealed_now;  /* sealed in the open transaction (bloom made then) */
+    int dropped_now; /* its tables dropped in the open transaction (a delete) */
+    sqlite3_stmt *st[SST_COUNT];
+} store_seg;
 
 /* ---- writer state ------------------------------------------------------------ */
 
@@ -175,7 +203,8 @@ typedef struct store_trace_acc {
     int64_t spans, errors;
     size_t root; /* index of the root span, or of the earliest until then */
     int has_root;
-    int64_t row;    /* traces.id */
+    int64_t row;    /* traces_N.id in its segment */
+    store_seg *seg; /* the trace's home segment */
     int64_t svc[4]; /* services of the trace in this batch, with span counts */
     int64_t svc_spans[4];
     int n_svc;
@@ -183,6 +212,7 @@ typedef struct store_trace_acc {
 
 /* What one batch adds to one service's counters. */
 typedef struct store_svc_acc {
+    int64_t seg; /* the segment the items went to */
     int64_t sid;
     int64_t spans, errors, logs, points;
     uint64_t last_seen;
@@ -212,7 +242,14 @@ typedef struct store_writer {
 
     ring_entry *entries; /* popped entries, ring capacity */
     int *status;
-    uint64_t counts[MODEL_SIGNAL_COUNT]; /* items stored, for retention */
+
+    /* segments (store_seg.c): every live one, oldest first */
+    store_seg **segs;
+    size_t n_segs, segs_cap;
+    store_seg *active[MODEL_SIGNAL_COUNT]; /* the newest unsealed one, or NULL */
+    int64_t seg_target[MODEL_SIGNAL_COUNT]; /* items per segment */
+    uint64_t seg_max_bytes;                 /* texts per segment; 0 = no bound */
+    uint64_t seg_max_span_ns;               /* age of an active segment; 0 = no bound */
 
     /* retention by age and size */
     int page_size;
@@ -246,6 +283,7 @@ struct store {
     uint64_t max_items[MODEL_SIGNAL_COUNT];
     uint64_t max_age_ns;   /* 0 = none */
     uint64_t max_db_bytes; /* 0 = none */
+    uint64_t query_timeout_ns;
 #ifdef LOUPE_TESTING
     long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
 #endif
@@ -288,7 +326,57 @@ void store_rows_finalize(store_writer *w);
 /* Writes the rows of batch e->batch (texts from e->prep, or rendered now)
  * in the open transaction. Returns an SQLite code: SQLITE_MISUSE marks an
  * invalid batch (a point of a metric outside it). */
-int store_write_batch(store_writer *w, const ring_entry *e);
+int store_write_batch(store *s, const ring_entry *e);
+
+/* ---- segments (store_seg.c) --------------------------------------------------- */
+
+/* Reads the manifest at open: the live segments, the bloom filters of the
+ * sealed trace segments (made and saved where missing, e.g. after the
+ * migration from schema 2), the active segment of each signal, and each
+ * signal's segment size from its limit. Returns an SQLite code. */
+int store_segs_load(store *s);
+
+/* Frees the writer's segments and their statements. */
+void store_segs_free(store_writer *w);
+
+/* The items of sig stored in every segment, as of the open transaction. */
+uint64_t store_segs_items(const store_writer *w, model_signal sig);
+
+/* The segment new items of sig go to in the open transaction: the active
+ * one, or a new one when it is full (the full one is sealed) or there is
+ * none. NULL with *rc set on failure. */
+store_seg *store_seg_active(store *s, model_signal sig, int *rc);
+
+/* The segment that holds trace trace_id, with the trace's row there, or
+ * *home = NULL when no live segment does. Returns an SQLite code. */
+int store_seg_find_trace(store_writer *w, const uint8_t trace_id[16], store_seg **home,
+                         int64_t *row);
+
+/* Statement `which` (SST_*) of segment g, prepared on first use; NULL with
+ * *rc set on failure. */
+sqlite3_stmt *store_seg_stmt(store_writer *w, store_seg *g, int which, int *rc);
+
+/* Counts items written into g in the open transaction: their number, the
+ * range of their times, their age time and text bytes. */
+void store_seg_add(store_seg *g, int64_t items, int64_t tmin, int64_t tmax, int64_t tage,
+                   uint64_t bytes);
+
+/* Before COMMIT: the manifest rows of the segments changed in the open
+ * transaction. Returns an SQLite code. */
+int store_segs_flush(store_writer *w);
+
+/* After a COMMIT / a ROLLBACK of the writer's transaction. */
+void store_segs_committed(store_writer *w);
+void store_segs_rolled_back(store_writer *w);
+
+/* Drops segment g (not an active one) in a transaction of its own, and
+ * counts what it held as evicted. Returns an SQLite code; on failure the
+ * segment stays. */
+int store_seg_drop(store *s, store_seg *g, const char *why);
+
+/* The time an item's age is judged by: t, or its arrival `now` when t is
+ * more than 5 minutes after it (a skewed clock must not keep it forever). */
+int64_t store_age_time(uint64_t t, uint64_t now);
 
 /* ---- row ids (store_ids.c) ------------------------------------------------- */
 

@@ -7,7 +7,7 @@
  * commit survives the process being killed). A database that opens
  * read-only or refuses a first write transaction stops loupe at startup
  * with a one-line error. The counts retention starts from come from the
- * services' counters (a few rows), not a scan of the telemetry.
+ * segments' manifest (a few rows), not a scan of the telemetry.
  *
  * Memory mode: the database lives in SQLite's "memdb" VFS under a process-
  * unique name ("file:/loupe-<pid>-<n>?vfs=memdb"); names starting with "/"
@@ -84,6 +84,7 @@ static int store_mkdir_p(const char *dir, char *err, size_t errlen) {
 
 static void store_destroy(store *s) {
     store_writer *w = &s->w;
+    store_segs_free(w);
     store_rows_finalize(w);
     if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
         log_event(LOG_WARN, "store_close_busy", "detail=\"unfinalized statements\"");
@@ -217,24 +218,8 @@ static int store_db_schema(store *s, const char *shown, char *err, size_t errlen
     return STORE_OK;
 }
 
-/* The counts of stored items, from the services' counters (a few rows, not
- * a scan of the telemetry tables). */
-static void store_db_counts(store_writer *w) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(w->db,
-                                "SELECT coalesce(sum(span_count),0), coalesce(sum(log_count),0),"
-                                " coalesce(sum(point_count),0) FROM services",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        w->counts[MODEL_SIGNAL_TRACES] = (uint64_t)sqlite3_column_int64(st, 0);
-        w->counts[MODEL_SIGNAL_LOGS] = (uint64_t)sqlite3_column_int64(st, 1);
-        w->counts[MODEL_SIGNAL_METRICS] = (uint64_t)sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-}
-
 /* The writer's database: connection and pragmas, schema, statements, the
- * size cap, the counts retention starts from. */
+ * size cap, the segments. */
 static int store_open_db(store *s, char *err, size_t errlen) {
     store_writer *w = &s->w;
     const char *shown = s->mode == STORE_MODE_MEMORY ? "(memory)" : s->path;
@@ -254,7 +239,11 @@ static int store_open_db(store *s, char *err, size_t errlen) {
                   sqlite3_errmsg(w->db));
         return STORE_EOPEN;
     }
-    store_db_counts(w);
+    if (store_segs_load(s) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot read its segments: %s", shown,
+                  sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
     return STORE_OK;
 }
 
@@ -285,6 +274,8 @@ static void store_limits_set(store *s, const store_config *cfg) {
         cfg->max_points ? cfg->max_points : STORE_DEFAULT_MAX_POINTS;
     s->max_age_ns = cfg->max_age_ns;
     s->max_db_bytes = cfg->max_db_bytes;
+    s->query_timeout_ns =
+        cfg->query_timeout_ns ? cfg->query_timeout_ns : STORE_DEFAULT_QUERY_TIMEOUT_NS;
 }
 
 /* s->path and s->open_flags: a process-unique memdb name, or the database
@@ -373,7 +364,8 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     /* The counts as opened, for the log line: once started, the writer owns
      * w->counts (retention at start changes them). */
     uint64_t opened[MODEL_SIGNAL_COUNT];
-    memcpy(opened, s->w.counts, sizeof(opened));
+    for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
+        opened[sig] = store_segs_items(&s->w, (model_signal)sig);
     rc = store_writer_start(s, err, errlen);
     if (rc != STORE_OK)
         goto fail;

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "util/hash.h"
-#include "schema.h"
 #include "store_internal.h"
 
 /* ---- the writer's statements ------------------------------------------- */
@@ -38,41 +37,6 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SCOPE_SELECT] = "SELECT id FROM scopes WHERE hash=?1",
     [ST_SCOPE_INSERT] = "INSERT INTO scopes(hash, name, version, attrs, dropped_attrs, schema_url)"
                         " VALUES(?1,?2,?3,?4,?5,?6)",
-    /* In DO UPDATE every column on the right-hand side is the old value. */
-    [ST_TRACE_UPSERT] =
-        "INSERT INTO traces(trace_id, start_ns, end_ns, span_count, error_count, has_root,"
-        " root_service, root_name, root_span_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-        " ON CONFLICT(trace_id) DO UPDATE SET"
-        " start_ns=min(start_ns, excluded.start_ns),"
-        " end_ns=max(end_ns, excluded.end_ns),"
-        " span_count=span_count+excluded.span_count,"
-        " error_count=error_count+excluded.error_count,"
-        " root_service=CASE WHEN has_root THEN root_service"
-        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_service"
-        "  ELSE root_service END,"
-        " root_name=CASE WHEN has_root THEN root_name"
-        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_name"
-        "  ELSE root_name END,"
-        " root_span_id=CASE WHEN has_root THEN root_span_id"
-        "  WHEN excluded.has_root OR excluded.start_ns < start_ns THEN excluded.root_span_id"
-        "  ELSE root_span_id END,"
-        " has_root=has_root OR excluded.has_root"
-        " RETURNING id",
-    [ST_TRACE_SVC] = "INSERT INTO trace_services(service, trace, span_count) VALUES(?1,?2,?3)"
-                     " ON CONFLICT(service, trace) DO UPDATE"
-                     " SET span_count=span_count+excluded.span_count",
-    [ST_SPAN_INSERT] =
-        "INSERT INTO spans(trace, span_id, parent_span_id, start_ns, end_ns, service, name, kind,"
-        " status_code, status_message, trace_state, flags, resource, scope, dropped_attrs,"
-        " dropped_events, dropped_links, attrs, events, links)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
-    [ST_SPAN_INDEX] = "INSERT INTO span_attr_fts(rowid, t) VALUES(?1, ?2)",
-    [ST_LOG_INDEX] = "INSERT INTO log_attr_fts(rowid, t) VALUES(?1, ?2)",
-    [ST_LOG_INSERT] =
-        "INSERT INTO logs(time_ns, observed_ns, service, severity, severity_text, trace_id,"
-        " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-    [ST_LOG_FTS] = "INSERT INTO logs_fts(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")",
     [ST_METRIC_UPSERT] =
         "INSERT INTO metrics(resource, scope, name, service, description, unit, type,"
         " temporality, monotonic, last_seen_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
@@ -83,8 +47,12 @@ static const char *const store_sql[ST_COUNT] = {
         " RETURNING id",
     [ST_SERIES_SELECT] = "SELECT id FROM series WHERE metric=?1 AND hash=?2",
     [ST_SERIES_INSERT] = "INSERT INTO series(metric, hash, attrs) VALUES(?1,?2,?3)",
-    [ST_POINT_INSERT] = "INSERT INTO points(series, start_ns, time_ns, value, is_int, flags, data,"
-                        " exemplars) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_SEGSVC_ADD] = "INSERT INTO segment_services(segment, service, spans, errors, logs, points)"
+                      " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(segment, service) DO UPDATE SET"
+                      " spans=spans+excluded.spans, errors=errors+excluded.errors,"
+                      " logs=logs+excluded.logs, points=points+excluded.points",
+    [ST_SEG_SAVE] = seg_save_sql,
+    [ST_SEG_BLOOM] = "UPDATE segments SET bloom=?2 WHERE id=?1",
 };
 
 static void store_bind_txt(sqlite3_stmt *st, int idx, const char *base, const store_text *t) {
@@ -148,9 +116,10 @@ void store_rows_finalize(store_writer *w) {
 
 /* ---- per-batch service counters and texts ------------------------------- */
 
-static store_svc_acc *store_svc_acc_get(store_writer *w, int64_t sid) {
+/* The accumulator of (segment, service) for this batch. */
+static store_svc_acc *store_svc_acc_get(store_writer *w, int64_t seg, int64_t sid) {
     for (size_t i = w->n_svcs; i-- > 0;)
-        if (w->svcs[i].sid == sid)
+        if (w->svcs[i].sid == sid && w->svcs[i].seg == seg)
             return &w->svcs[i];
     if (w->n_svcs == w->svcs_cap) {
         size_t cap = w->svcs_cap ? 2 * w->svcs_cap : 8;
@@ -162,12 +131,14 @@ static store_svc_acc *store_svc_acc_get(store_writer *w, int64_t sid) {
     }
     store_svc_acc *a = &w->svcs[w->n_svcs++];
     memset(a, 0, sizeof(*a));
+    a->seg = seg;
     a->sid = sid;
     return a;
 }
 
+/* The services' counters and the segments' per-service counts. */
 static int store_svc_flush(store_writer *w) {
-    sqlite3_stmt *st = w->st[ST_SVC_UPDATE];
+    sqlite3_stmt *st = w->st[ST_SVC_UPDATE], *ss = w->st[ST_SEGSVC_ADD];
     for (size_t i = 0; i < w->n_svcs; i++) {
         const store_svc_acc *a = &w->svcs[i];
         sqlite3_bind_int64(st, 1, a->sid);
@@ -177,6 +148,15 @@ static int store_svc_flush(store_writer *w) {
         sqlite3_bind_int64(st, 5, a->points);
         sqlite3_bind_int64(st, 6, store_i64(a->last_seen));
         int rc = store_run(st);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_int64(ss, 1, a->seg);
+        sqlite3_bind_int64(ss, 2, a->sid);
+        sqlite3_bind_int64(ss, 3, a->spans);
+        sqlite3_bind_int64(ss, 4, a->errors);
+        sqlite3_bind_int64(ss, 5, a->logs);
+        sqlite3_bind_int64(ss, 6, a->points);
+        rc = store_run(ss);
         if (rc != SQLITE_OK)
             return rc;
     }
@@ -202,6 +182,14 @@ static int store_texts(store_writer *w, const ring_entry *e, size_t i, const cha
     *base = w->scratch.ptr;
     *t = w->tmp_t;
     return SQLITE_OK;
+}
+
+/* The bytes of an item's texts (the segment size estimate). */
+static uint64_t store_texts_bytes(const store_text *t) {
+    uint64_t n = 0;
+    for (int k = 0; k < STORE_MAX_TEXTS; k++)
+        n += t[k].len;
+    return n;
 }
 
 /* ---- spans --------------------------------------------------------------- */
@@ -232,7 +220,7 @@ static store_trace_acc *store_trace_acc_get(store_writer *w, const uint8_t *trac
 }
 
 /* Step 1 of a spans batch: the owners of every span (w->ids), and what the
- * batch adds to each trace (w->accs, w->item_acc) and service (w->svcs). */
+ * batch adds to each trace (w->accs, w->item_acc). */
 static int store_spans_aggregate(store_writer *w, const model_batch *b) {
     store_owner_memo memo = {0};
     for (size_t i = 0; i < b->n_spans; i++) {
@@ -244,7 +232,6 @@ static int store_spans_aggregate(store_writer *w, const model_batch *b) {
         size_t k;
         store_trace_acc *acc = store_trace_acc_get(w, sp->trace_id, &k);
         w->item_acc[i] = k;
-        int is_error = sp->status_code == MODEL_STATUS_ERROR;
         if (acc->spans == 0) {
             acc->start = sp->start_ns;
             acc->end = sp->end_ns;
@@ -262,45 +249,63 @@ static int store_spans_aggregate(store_writer *w, const model_batch *b) {
             }
         }
         acc->spans++;
-        acc->errors += is_error;
-        store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
-        if (sa == NULL)
-            return SQLITE_NOMEM;
-        sa->spans++;
-        sa->errors += is_error;
-        uint64_t seen = sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns;
-        if (seen > sa->last_seen)
-            sa->last_seen = seen;
+        acc->errors += sp->status_code == MODEL_STATUS_ERROR;
     }
     return SQLITE_OK;
 }
 
-/* Step 2: one upsert per trace, which gives each its row id (acc->row). */
-static int store_spans_upsert_traces(store_writer *w, const model_batch *b) {
-    sqlite3_stmt *st = w->st[ST_TRACE_UPSERT];
+/* The trace of acc upserted into segment g: acc->row. */
+static int store_trace_upsert(store_writer *w, store_seg *g, store_trace_acc *acc,
+                              const model_batch *b) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = store_seg_stmt(w, g, SST_TRACE_UPSERT, &rc);
+    if (st == NULL)
+        return rc;
+    const model_span *root = &b->spans[acc->root];
+    sqlite3_bind_blob(st, 1, acc->trace_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, store_i64(acc->start));
+    sqlite3_bind_int64(st, 3, store_i64(acc->end));
+    sqlite3_bind_int64(st, 4, acc->spans);
+    sqlite3_bind_int64(st, 5, acc->errors);
+    sqlite3_bind_int(st, 6, acc->has_root);
+    sqlite3_bind_int64(st, 7, w->ids[3 * acc->root + 1]);
+    store_bind_str(st, 8, root->name);
+    sqlite3_bind_blob(st, 9, root->span_id, 8, SQLITE_STATIC);
+    return store_run_id(st, &acc->row);
+}
+
+/* Step 2: each trace's home segment (the one that holds it already, else
+ * the active one, which may roll over first), where it is upserted at once
+ * (so that a segment sealed later in this batch knows its traces), and the
+ * spans counted for that segment. */
+static int store_spans_homes(store *s, const model_batch *b) {
+    store_writer *w = &s->w;
+    uint64_t now = store_now_ns();
     for (size_t k = 0; k < w->n_accs; k++) {
         store_trace_acc *acc = &w->accs[k];
-        const model_span *root = &b->spans[acc->root];
-        sqlite3_bind_blob(st, 1, acc->trace_id, 16, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, store_i64(acc->start));
-        sqlite3_bind_int64(st, 3, store_i64(acc->end));
-        sqlite3_bind_int64(st, 4, acc->spans);
-        sqlite3_bind_int64(st, 5, acc->errors);
-        sqlite3_bind_int(st, 6, acc->has_root);
-        sqlite3_bind_int64(st, 7, w->ids[3 * acc->root + 1]);
-        store_bind_str(st, 8, root->name);
-        sqlite3_bind_blob(st, 9, root->span_id, 8, SQLITE_STATIC);
-        int rc = store_run_id(st, &acc->row);
+        int64_t row;
+        int rc = store_seg_find_trace(w, acc->trace_id, &acc->seg, &row);
+        if (rc == SQLITE_OK && acc->seg == NULL)
+            acc->seg = store_seg_active(s, MODEL_SIGNAL_TRACES, &rc);
+        if (rc == SQLITE_OK)
+            rc = store_trace_upsert(w, acc->seg, acc, b);
         if (rc != SQLITE_OK)
             return rc;
+        store_seg_add(acc->seg, acc->spans, store_i64(acc->start), store_i64(acc->start),
+                      store_age_time(acc->end, now), 0);
     }
     return SQLITE_OK;
 }
 
-/* One span's row and its attribute index entry. */
-static int store_span_insert(store_writer *w, const model_span *sp, const int64_t ids[3],
-                             int64_t trace_row, const char *base, const store_text *t) {
-    sqlite3_stmt *st = w->st[ST_SPAN_INSERT], *ix = w->st[ST_SPAN_INDEX];
+/* One span's row and its attribute index entry, in segment g. */
+static int store_span_insert(store_writer *w, store_seg *g, const model_span *sp,
+                             const int64_t ids[3], int64_t trace_row, const char *base,
+                             const store_text *t) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = store_seg_stmt(w, g, SST_SPAN_INSERT, &rc);
+    sqlite3_stmt *ix = st ? store_seg_stmt(w, g, SST_SPAN_INDEX, &rc) : NULL;
+    if (ix == NULL)
+        return rc;
     sqlite3_bind_int64(st, 1, trace_row);
     sqlite3_bind_blob(st, 2, sp->span_id, 8, SQLITE_STATIC);
     if (sp->has_parent)
@@ -324,7 +329,7 @@ static int store_span_insert(store_writer *w, const model_span *sp, const int64_
     store_bind_txt(st, 18, base, &t[0]);
     store_bind_txt(st, 19, base, &t[1]);
     store_bind_txt(st, 20, base, &t[2]);
-    int rc = store_run(st);
+    rc = store_run(st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(ix, 1, sqlite3_last_insert_rowid(w->db));
@@ -332,12 +337,16 @@ static int store_span_insert(store_writer *w, const model_span *sp, const int64_
     return store_run(ix);
 }
 
-/* Adds `spans` spans of service sid to trace_services for trace row
- * trace_row. */
-static int store_trace_svc_add(store_writer *w, int64_t sid, int64_t trace_row, int64_t spans) {
-    sqlite3_stmt *ts = w->st[ST_TRACE_SVC];
+/* Adds `spans` spans of service sid to trace_services of the trace's
+ * segment. */
+static int store_trace_svc_add(store_writer *w, const store_trace_acc *acc, int64_t sid,
+                               int64_t spans) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *ts = store_seg_stmt(w, acc->seg, SST_TRACE_SVC, &rc);
+    if (ts == NULL)
+        return rc;
     sqlite3_bind_int64(ts, 1, sid);
-    sqlite3_bind_int64(ts, 2, trace_row);
+    sqlite3_bind_int64(ts, 2, acc->row);
     sqlite3_bind_int64(ts, 3, spans);
     return store_run(ts);
 }
@@ -359,25 +368,35 @@ static int store_trace_svc_count(store_writer *w, store_trace_acc *acc, int64_t 
         acc->n_svc++;
         return SQLITE_OK;
     }
-    return store_trace_svc_add(w, sid, acc->row, 1);
+    return store_trace_svc_add(w, acc, sid, 1);
 }
 
-/* Step 3: the spans, their index entries and their (service, trace)
- * counts. */
+/* Step 3: the spans, their index entries, their (service, trace) counts
+ * and the (segment, service) counters. */
 static int store_spans_insert(store_writer *w, const ring_entry *e) {
     const model_batch *b = e->batch;
     for (size_t i = 0; i < b->n_spans; i++) {
+        const model_span *sp = &b->spans[i];
         const int64_t *ids = &w->ids[3 * i];
         store_trace_acc *acc = &w->accs[w->item_acc[i]];
         const char *base;
         const store_text *t;
         int rc = store_texts(w, e, i, &base, &t);
         if (rc == SQLITE_OK)
-            rc = store_span_insert(w, &b->spans[i], ids, acc->row, base, t);
+            rc = store_span_insert(w, acc->seg, sp, ids, acc->row, base, t);
         if (rc == SQLITE_OK)
             rc = store_trace_svc_count(w, acc, ids[1]);
         if (rc != SQLITE_OK)
             return rc;
+        acc->seg->m.bytes += store_texts_bytes(t);
+        store_svc_acc *sa = store_svc_acc_get(w, acc->seg->m.id, ids[1]);
+        if (sa == NULL)
+            return SQLITE_NOMEM;
+        sa->spans++;
+        sa->errors += sp->status_code == MODEL_STATUS_ERROR;
+        uint64_t seen = sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns;
+        if (seen > sa->last_seen)
+            sa->last_seen = seen;
     }
     return SQLITE_OK;
 }
@@ -387,7 +406,7 @@ static int store_spans_trace_services(store_writer *w) {
     for (size_t a = 0; a < w->n_accs; a++) {
         const store_trace_acc *acc = &w->accs[a];
         for (int k = 0; k < acc->n_svc; k++) {
-            int rc = store_trace_svc_add(w, acc->svc[k], acc->row, acc->svc_spans[k]);
+            int rc = store_trace_svc_add(w, acc, acc->svc[k], acc->svc_spans[k]);
             if (rc != SQLITE_OK)
                 return rc;
         }
@@ -395,9 +414,11 @@ static int store_spans_trace_services(store_writer *w) {
     return SQLITE_OK;
 }
 
-/* A batch of spans: aggregate, upsert the traces, insert the spans, count
- * them per (service, trace), then the service counters. */
-static int store_write_spans(store_writer *w, const ring_entry *e) {
+/* A batch of spans: aggregate, find each trace's segment and upsert it,
+ * insert the spans, count them per (service, trace), then the service
+ * counters. */
+static int store_write_spans(store *s, const ring_entry *e) {
+    store_writer *w = &s->w;
     const model_batch *b = e->batch;
     if (store_writer_reserve(w, b->n_spans) != STORE_OK)
         return SQLITE_NOMEM;
@@ -406,7 +427,7 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
     w->n_svcs = 0;
     int rc = store_spans_aggregate(w, b);
     if (rc == SQLITE_OK)
-        rc = store_spans_upsert_traces(w, b);
+        rc = store_spans_homes(s, b);
     if (rc == SQLITE_OK)
         rc = store_spans_insert(w, e);
     if (rc == SQLITE_OK)
@@ -419,10 +440,16 @@ static int store_write_spans(store_writer *w, const ring_entry *e) {
 /* ---- logs ---------------------------------------------------------------- */
 
 /* One log record's row (time: its time, observed time or arrival), its
- * full-text and attribute index entries. */
-static int store_log_insert(store_writer *w, const model_log *lg, const int64_t ids[3],
-                            uint64_t time, const char *base, const store_text *t) {
-    sqlite3_stmt *st = w->st[ST_LOG_INSERT], *fts = w->st[ST_LOG_FTS], *ix = w->st[ST_LOG_INDEX];
+ * full-text and attribute index entries, in segment g. */
+static int store_log_insert(store_writer *w, store_seg *g, const model_log *lg,
+                            const int64_t ids[3], uint64_t time, const char *base,
+                            const store_text *t) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = store_seg_stmt(w, g, SST_LOG_INSERT, &rc);
+    sqlite3_stmt *fts = st ? store_seg_stmt(w, g, SST_LOG_FTS, &rc) : NULL;
+    sqlite3_stmt *ix = fts ? store_seg_stmt(w, g, SST_LOG_INDEX, &rc) : NULL;
+    if (ix == NULL)
+        return rc;
     sqlite3_bind_int64(st, 1, store_i64(time));
     sqlite3_bind_int64(st, 2, store_i64(lg->observed_time_ns));
     sqlite3_bind_int64(st, 3, ids[1]);
@@ -443,7 +470,7 @@ static int store_log_insert(store_writer *w, const model_log *lg, const int64_t 
     sqlite3_bind_int64(st, 12, lg->dropped_attrs);
     store_bind_txt(st, 13, base, &t[0]);
     store_bind_txt(st, 14, base, &t[1]);
-    int rc = store_run(st);
+    rc = store_run(st);
     if (rc != SQLITE_OK)
         return rc;
     int64_t row = sqlite3_last_insert_rowid(w->db);
@@ -457,12 +484,14 @@ static int store_log_insert(store_writer *w, const model_log *lg, const int64_t 
     return store_run(ix);
 }
 
-/* A batch of logs: each record's row, then the service counters. */
-static int store_write_logs(store_writer *w, const ring_entry *e) {
+/* A batch of logs: each record's row in the active segment, then the
+ * service counters. */
+static int store_write_logs(store *s, const ring_entry *e) {
+    store_writer *w = &s->w;
     const model_batch *b = e->batch;
     store_owner_memo memo = {0};
     w->n_svcs = 0;
-    uint64_t now = 0;
+    uint64_t now = store_now_ns();
     for (size_t i = 0; i < b->n_logs; i++) {
         const model_log *lg = &b->logs[i];
         int64_t ids[3];
@@ -475,15 +504,17 @@ static int store_write_logs(store_writer *w, const ring_entry *e) {
         if (rc != SQLITE_OK)
             return rc;
         uint64_t time = lg->time_ns ? lg->time_ns : lg->observed_time_ns;
-        if (time == 0) {
-            if (now == 0)
-                now = store_now_ns();
+        if (time == 0)
             time = now;
-        }
-        rc = store_log_insert(w, lg, ids, time, base, t);
+        store_seg *g = store_seg_active(s, MODEL_SIGNAL_LOGS, &rc);
+        if (g == NULL)
+            return rc;
+        rc = store_log_insert(w, g, lg, ids, time, base, t);
         if (rc != SQLITE_OK)
             return rc;
-        store_svc_acc *sa = store_svc_acc_get(w, ids[1]);
+        store_seg_add(g, 1, store_i64(time), store_i64(time), store_age_time(time, now),
+                      store_texts_bytes(t));
+        store_svc_acc *sa = store_svc_acc_get(w, g->m.id, ids[1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
         sa->logs++;
@@ -555,10 +586,13 @@ static int store_metrics_upsert(store_writer *w, const model_batch *b) {
     return SQLITE_OK;
 }
 
-/* One point's row, in series `series`. */
-static int store_point_insert(store_writer *w, const model_point *p, int64_t series,
-                              const char *base, const store_text *t) {
-    sqlite3_stmt *st = w->st[ST_POINT_INSERT];
+/* One point's row, in series `series`, in segment g. */
+static int store_point_insert(store_writer *w, store_seg *g, const model_point *p,
+                              int64_t series, const char *base, const store_text *t) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = store_seg_stmt(w, g, SST_POINT_INSERT, &rc);
+    if (st == NULL)
+        return rc;
     sqlite3_bind_int64(st, 1, series);
     sqlite3_bind_int64(st, 2, store_i64(p->start_time_ns));
     sqlite3_bind_int64(st, 3, store_i64(p->time_ns));
@@ -576,10 +610,12 @@ static int store_point_insert(store_writer *w, const model_point *p, int64_t ser
     return store_run(st);
 }
 
-/* Step 3: the points, each in its series (found or made), counted for
- * their service. */
-static int store_points_insert(store_writer *w, const ring_entry *e) {
+/* Step 3: the points, each in its series (found or made) in the active
+ * segment, counted for their service. */
+static int store_points_insert(store *s, const ring_entry *e) {
+    store_writer *w = &s->w;
     const model_batch *b = e->batch;
+    uint64_t now = store_now_ns();
     for (size_t i = 0; i < b->n_points; i++) {
         const model_point *p = &b->points[i];
         size_t m = (size_t)(p->metric - b->metrics);
@@ -590,11 +626,17 @@ static int store_points_insert(store_writer *w, const ring_entry *e) {
             return rc;
         int64_t series = 0;
         rc = store_resolve_series(w, w->metric_rows[2 * m], base + t[0].off, t[0].len, &series);
-        if (rc == SQLITE_OK)
-            rc = store_point_insert(w, p, series, base, t);
         if (rc != SQLITE_OK)
             return rc;
-        store_svc_acc *sa = store_svc_acc_get(w, w->metric_rows[2 * m + 1]);
+        store_seg *g = store_seg_active(s, MODEL_SIGNAL_METRICS, &rc);
+        if (g == NULL)
+            return rc;
+        rc = store_point_insert(w, g, p, series, base, t);
+        if (rc != SQLITE_OK)
+            return rc;
+        store_seg_add(g, 1, store_i64(p->time_ns), store_i64(p->time_ns),
+                      store_age_time(p->time_ns, now), store_texts_bytes(t));
+        store_svc_acc *sa = store_svc_acc_get(w, g->m.id, w->metric_rows[2 * m + 1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
         sa->points++;
@@ -606,26 +648,27 @@ static int store_points_insert(store_writer *w, const ring_entry *e) {
 
 /* A batch of metrics: check and size, upsert the metrics, insert the
  * points, then the service counters. */
-static int store_write_metrics(store_writer *w, const ring_entry *e) {
+static int store_write_metrics(store *s, const ring_entry *e) {
+    store_writer *w = &s->w;
     w->n_svcs = 0;
     int rc = store_metrics_prepare(w, e->batch);
     if (rc == SQLITE_OK)
         rc = store_metrics_upsert(w, e->batch);
     if (rc == SQLITE_OK)
-        rc = store_points_insert(w, e);
+        rc = store_points_insert(s, e);
     if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;
 }
 
-int store_write_batch(store_writer *w, const ring_entry *e) {
+int store_write_batch(store *s, const ring_entry *e) {
     switch (e->batch->signal) {
     case MODEL_SIGNAL_TRACES:
-        return store_write_spans(w, e);
+        return store_write_spans(s, e);
     case MODEL_SIGNAL_LOGS:
-        return store_write_logs(w, e);
+        return store_write_logs(s, e);
     case MODEL_SIGNAL_METRICS:
-        return store_write_metrics(w, e);
+        return store_write_metrics(s, e);
     }
     return SQLITE_MISUSE;
 }

@@ -117,7 +117,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
         for (size_t i = 0; i < n && failed == SQLITE_OK; i++) {
             if (status[i] != STORE_PENDING)
                 continue;
-            rc = store_write_batch(w, &entries[i]);
+            rc = store_write_batch(s, &entries[i]);
             if (rc == SQLITE_OK) {
                 status[i] = STORE_TENTATIVE;
                 continue;
@@ -130,8 +130,11 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
             failed = rc;
         }
         if (failed == SQLITE_OK) {
-            rc = store_run(w->st[ST_COMMIT]);
+            rc = store_segs_flush(w);
+            if (rc == SQLITE_OK)
+                rc = store_run(w->st[ST_COMMIT]);
             if (rc == SQLITE_OK) {
+                store_segs_committed(w);
                 atomic_fetch_add(&s->commits, 1);
                 store_observe_commit(s, store_mono_ns() - t0);
                 for (size_t i = 0; i < n; i++)
@@ -148,6 +151,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
         if (!sqlite3_get_autocommit(w->db))
             store_run(w->st[ST_ROLLBACK]);
         store_forget_caches(w); /* ids cached in the rolled back part are gone */
+        store_segs_rolled_back(w); /* and segments made or filled there */
         int local = store_error_is_local(failed);
         int redo = local && attempt < STORE_MAX_REDO;
         int code = failed == SQLITE_MISUSE ? STORE_EIO : store_code(failed);
@@ -213,7 +217,6 @@ static void store_finish(store *s, ring_entry *entries, const int *status, size_
         if (status[i] == STORE_OK) {
             size_t items = model_batch_items(e->batch);
             atomic_fetch_add(&s->accepted[sig], items);
-            s->w.counts[sig] += items;
             store_notify(s, e->batch);
         }
         if (e->cb)

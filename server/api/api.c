@@ -321,7 +321,7 @@ static int api_query_result(const api_request *req, int rc, buf *out) {
 
 /* The reader connection for a query, with out emptied for its answer.
  * Returns 0, or 503 with the error in out. */
-static int api_get_db(api_db_fn get_db, void *ud, sqlite3 **db, buf *out) {
+static int api_get_db(api_db_fn get_db, void *ud, store_reader **db, buf *out) {
     *db = NULL;
     if (get_db == NULL || get_db(ud, db) != 0 || *db == NULL)
         return api_fail(out, 503, "the store is not available");
@@ -330,7 +330,7 @@ static int api_get_db(api_db_fn get_db, void *ud, sqlite3 **db, buf *out) {
 }
 
 static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
-    sqlite3 *db;
+    store_reader *db;
     int st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
@@ -342,7 +342,7 @@ static int api_trace(const api_request *req, const char *id, api_db_fn get_db, v
     uint8_t trace_id[16];
     if (apiparam_hex_id(id, trace_id, sizeof(trace_id)) != APIPARAM_OK)
         return api_fail(out, 400, "path parameter 'traceId' must be 32 hex digits");
-    sqlite3 *db;
+    store_reader *db;
     int st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
@@ -392,7 +392,7 @@ static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t
 /* The paging of the list routes (limit and cursor), then the reader
  * connection. */
 static int api_list_args(const api_request *req, size_t def_limit, size_t *limit,
-                         const char **cursor, api_db_fn get_db, void *ud, sqlite3 **db,
+                         const char **cursor, api_db_fn get_db, void *ud, store_reader **db,
                          buf *out) {
     int st = api_arg_limit(req, def_limit, limit, out);
     if (st == 0)
@@ -413,7 +413,7 @@ static int api_logs(const api_request *req, api_db_fn get_db, void *ud, buf *out
     query_logs_params p;
     uint8_t tid[16], sid[8];
     query_attr attrs[QUERY_MAX_ATTRS];
-    sqlite3 *db = NULL;
+    store_reader *db = NULL;
     int st = api_logs_params(req, &p, tid, sid, attrs, out);
     if (st == 0)
         st = api_list_args(req, API_LOGS_LIMIT_DEFAULT, &p.limit, &p.cursor, get_db, ud, &db, out);
@@ -463,7 +463,7 @@ static int api_traces_params(const api_request *req, query_traces_params *p, que
 static int api_traces(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
     query_traces_params p;
     query_attr attrs[QUERY_MAX_ATTRS];
-    sqlite3 *db = NULL;
+    store_reader *db = NULL;
     int st = api_traces_params(req, &p, attrs, out);
     if (st == 0)
         st = api_list_args(req, API_TRACES_LIMIT_DEFAULT, &p.limit, &p.cursor, get_db, ud, &db,
@@ -538,7 +538,7 @@ static int api_series(const api_request *req, const char *name, api_db_fn get_db
         return st;
     p.attrs = attrs;
     p.group_by = keys;
-    sqlite3 *db;
+    store_reader *db;
     st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
@@ -557,7 +557,7 @@ static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *
     int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
     if (st != 0)
         return st;
-    sqlite3 *db;
+    store_reader *db;
     st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;

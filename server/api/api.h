@@ -13,7 +13,6 @@
 
 #include <stddef.h>
 
-#include <sqlite3.h>
 
 #include "api_live.h"
 #include "util/buf.h"
@@ -41,7 +40,7 @@ typedef struct api_request {
 
 /* Gives the calling thread's reader connection (borrowed, valid for the
  * request). Returns 0, or negative when no connection can be had (503). */
-typedef int (*api_db_fn)(void *ud, sqlite3 **db);
+typedef int (*api_db_fn)(void *ud, store_reader **db);
 
 /* 1 when path belongs to the JSON API (/healthz, /api and /api/...). */
 int api_is_api_path(const char *path);

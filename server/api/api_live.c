@@ -785,7 +785,7 @@ void api_live_close(api_live *l) {
     live_free(l);
 }
 
-int api_live_next(api_live *l, sqlite3 *db, buf *out) {
+int api_live_next(api_live *l, store_reader *db, buf *out) {
     pthread_mutex_lock(&l->mu);
     if (!l->started) {
         l->started = 1;

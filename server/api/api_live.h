@@ -23,7 +23,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
 
 #include "util/buf.h"
 #include "storage/query.h"
@@ -95,7 +94,7 @@ int api_live_open(api_live_hub *h, const api_live_filter *f, api_live_conn_fn su
 
 /* The next bytes of the stream into out. db (a reader connection of the
  * calling thread) reads trace summaries. */
-int api_live_next(api_live *l, sqlite3 *db, buf *out);
+int api_live_next(api_live *l, store_reader *db, buf *out);
 
 /* Closes and frees a stream (not waiting: its connection is done). */
 void api_live_close(api_live *l);

@@ -70,7 +70,7 @@ static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
 
 typedef struct ui_reader {
     pthread_t tid;
-    sqlite3 *db;
+    store_reader *db;
 } ui_reader;
 
 struct ui_server {
@@ -95,7 +95,7 @@ struct ui_server {
 /* Per-request state for the reader lookup. */
 typedef struct ui_req_ctx {
     ui_server *u;
-    sqlite3 *temp_db; /* opened for this request only when the table is full */
+    store_reader *temp_db; /* opened for this request only when the table is full */
 } ui_req_ctx;
 
 /* Request states kept in *con_cls by ui_access: headers seen, answered. */
@@ -108,7 +108,7 @@ static int ui_is_get(const char *method) {
 
 /* ---- reader connections ------------------------------------------------ */
 
-static int ui_get_db(void *ud, sqlite3 **db) {
+static int ui_get_db(void *ud, store_reader **db) {
     ui_req_ctx *ctx = ud;
     ui_server *u = ctx->u;
     *db = NULL;
@@ -127,12 +127,12 @@ static int ui_get_db(void *ud, sqlite3 **db) {
     pthread_mutex_unlock(&u->mu);
     /* Only this thread can add an entry for itself, so opening outside the
      * lock cannot race with another open for the same thread. */
-    sqlite3 *d = NULL;
+    store_reader *d = NULL;
     int rc = store_reader_open(u->st, &d);
     if (rc != 0 || d == NULL) {
         log_event(LOG_WARN, "ui_reader_open_failed", "reason=\"%s\"", store_strerror(rc));
         if (d != NULL)
-            sqlite3_close(d);
+            store_reader_close(d);
         return -1;
     }
     pthread_mutex_lock(&u->mu);
@@ -179,7 +179,7 @@ static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
             return MHD_CONTENT_READER_END_OF_STREAM;
         buf_reset(&s->pending);
         s->off = 0;
-        sqlite3 *db = NULL;
+        store_reader *db = NULL;
         if (ui_get_db(&s->ctx, &db) != 0)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (s->x != NULL) {
@@ -211,7 +211,7 @@ static void ui_stream_free(void *cls) {
     query_export_free(s->x);
     api_live_close(s->live);
     if (s->ctx.temp_db != NULL)
-        sqlite3_close(s->ctx.temp_db);
+        store_reader_close(s->ctx.temp_db);
     buf_free(&s->pending);
     free(s);
 }
@@ -323,7 +323,7 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
-        sqlite3_close(ctx.temp_db);
+        store_reader_close(ctx.temp_db);
     return ui_reply_json(c, (unsigned)status, &out, allow);
 }
 
@@ -670,7 +670,7 @@ static void ui_server_free(ui_server *u) {
     http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
-        sqlite3_close(u->readers[i].db);
+        store_reader_close(u->readers[i].db);
     pthread_mutex_destroy(&u->mu);
     free(u);
 }

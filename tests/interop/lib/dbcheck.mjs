@@ -31,20 +31,66 @@ export function verifyDatabaseIfShell(t, dbPath, tmp) {
 }
 
 // Direct checks on the database file (after a clean stop), with the sqlite3
-// shell: integrity, and every stored summary against the rows it sums.
+// shell: integrity, and every stored summary against the rows it sums. The
+// store keeps its telemetry in segments (tables named <table>_<segment id>,
+// listed in the `segments` manifest): each segment's summaries are checked
+// against its own rows, the manifest's counts against the segments, the
+// services' counters against every segment, and no trace lives in two
+// segments (eviction drops a segment, so a trace must be whole in one).
 export function verifyDatabase(dbPath, tmp) {
   const copy = path.join(tmp, 'check.db');
   copyFileSync(dbPath, copy);
-  const q = (sql) => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8' }).trim();
+  const q = (sql) => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
   assert.equal(q('PRAGMA integrity_check'), 'ok');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE span_count <> (SELECT count(*) FROM spans s WHERE s.trace=t.id)'), '0', 'trace span counts');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE error_count <> (SELECT count(*) FROM spans s WHERE s.trace=t.id AND s.status_code=2)'), '0', 'trace error counts');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE start_ns <> (SELECT min(start_ns) FROM spans s WHERE s.trace=t.id) OR end_ns <> (SELECT max(end_ns) FROM spans s WHERE s.trace=t.id)'), '0', 'trace time ranges');
-  assert.equal(q('SELECT count(*) FROM traces t WHERE has_root AND root_span_id NOT IN (SELECT span_id FROM spans s WHERE s.trace=t.id AND s.parent_span_id IS NULL)'), '0', 'trace roots');
-  assert.equal(q('SELECT count(*) FROM spans WHERE trace NOT IN (SELECT id FROM traces)'), '0', 'orphan spans');
-  assert.equal(q('SELECT count(*) FROM (SELECT DISTINCT service, trace FROM spans) p WHERE NOT EXISTS (SELECT 1 FROM trace_services ts WHERE ts.service=p.service AND ts.trace=p.trace)'), '0', 'trace_services');
-  assert.equal(q('SELECT count(*) FROM services v WHERE span_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id) OR log_count <> (SELECT count(*) FROM logs l WHERE l.service=v.id) OR error_count <> (SELECT count(*) FROM spans s WHERE s.service=v.id AND s.status_code=2) OR point_count <> (SELECT count(*) FROM points p JOIN series r ON r.id=p.series JOIN metrics m ON m.id=r.metric WHERE m.service=v.id)'), '0', 'service counters');
-  // the full-text indexes' own structure (throws when damaged)
-  for (const fts of ['logs_fts', 'span_attr_fts', 'log_attr_fts']) q(`INSERT INTO ${fts}(${fts}, rank) VALUES('integrity-check', 0)`);
+  const segs = q('SELECT id, signal, items FROM segments ORDER BY id').split('\n').filter(Boolean)
+    .map((l) => l.split('|').map(Number));
+  const tables = new Set(q("SELECT name FROM sqlite_schema WHERE type='table'").split('\n'));
+  const perService = new Map(); // service id -> [spans, errors, logs, points]
+  const add = (rows, k) => {
+    for (const l of rows.split('\n').filter(Boolean)) {
+      const [svc, n, e] = l.split('|').map(Number);
+      const v = perService.get(svc) || [0, 0, 0, 0];
+      v[k] += n;
+      if (k === 0) v[1] += e;
+      perService.set(svc, v);
+    }
+  };
+  const traceIds = [];
+  for (const [id, signal, items] of segs) {
+    const seg = (sql) => q(sql.replaceAll('{N}', String(id)));
+    if (signal === 0) {
+      for (const t of ['traces', 'trace_services', 'spans', 'span_attr_fts']) assert.ok(tables.has(`${t}_${id}`), `${t}_${id}`);
+      assert.equal(seg('SELECT count(*) FROM spans_{N}'), String(items), `segment ${id} items`);
+      assert.equal(seg('SELECT count(*) FROM traces_{N} t WHERE span_count <> (SELECT count(*) FROM spans_{N} s WHERE s.trace=t.id)'), '0', 'trace span counts');
+      assert.equal(seg('SELECT count(*) FROM traces_{N} t WHERE error_count <> (SELECT count(*) FROM spans_{N} s WHERE s.trace=t.id AND s.status_code=2)'), '0', 'trace error counts');
+      assert.equal(seg('SELECT count(*) FROM traces_{N} t WHERE start_ns <> (SELECT min(start_ns) FROM spans_{N} s WHERE s.trace=t.id) OR end_ns <> (SELECT max(end_ns) FROM spans_{N} s WHERE s.trace=t.id)'), '0', 'trace time ranges');
+      assert.equal(seg('SELECT count(*) FROM traces_{N} t WHERE has_root AND root_span_id NOT IN (SELECT span_id FROM spans_{N} s WHERE s.trace=t.id AND s.parent_span_id IS NULL)'), '0', 'trace roots');
+      assert.equal(seg('SELECT count(*) FROM spans_{N} WHERE trace NOT IN (SELECT id FROM traces_{N})'), '0', 'orphan spans');
+      assert.equal(seg('SELECT count(*) FROM (SELECT DISTINCT service, trace FROM spans_{N}) p WHERE NOT EXISTS (SELECT 1 FROM trace_services_{N} ts WHERE ts.service=p.service AND ts.trace=p.trace)'), '0', 'trace_services');
+      assert.equal(seg('SELECT count(*) FROM (SELECT service, count(*) n, sum(status_code=2) e FROM spans_{N} GROUP BY service) x LEFT JOIN segment_services ss ON ss.segment={N} AND ss.service=x.service WHERE ss.spans IS NOT x.n OR ss.errors IS NOT x.e'), '0', 'segment_services spans');
+      add(seg('SELECT service, count(*), sum(status_code=2) FROM spans_{N} GROUP BY service'), 0);
+      traceIds.push(...seg('SELECT hex(trace_id) FROM traces_{N}').split('\n').filter(Boolean));
+      seg("INSERT INTO span_attr_fts_{N}(span_attr_fts_{N}, rank) VALUES('integrity-check', 0)");
+    } else if (signal === 1) {
+      assert.equal(seg('SELECT count(*) FROM logs_{N}'), String(items), `segment ${id} items`);
+      assert.equal(seg('SELECT count(*) FROM (SELECT service, count(*) n FROM logs_{N} GROUP BY service) x LEFT JOIN segment_services ss ON ss.segment={N} AND ss.service=x.service WHERE ss.logs IS NOT x.n'), '0', 'segment_services logs');
+      add(seg('SELECT service, count(*), 0 FROM logs_{N} GROUP BY service'), 2);
+      seg("INSERT INTO logs_fts_{N}(logs_fts_{N}, rank) VALUES('integrity-check', 0)");
+      seg("INSERT INTO log_attr_fts_{N}(log_attr_fts_{N}, rank) VALUES('integrity-check', 0)");
+    } else {
+      assert.equal(seg('SELECT count(*) FROM points_{N}'), String(items), `segment ${id} items`);
+      add(seg('SELECT m.service, count(*), 0 FROM points_{N} p JOIN series r ON r.id=p.series JOIN metrics m ON m.id=r.metric GROUP BY m.service'), 3);
+    }
+  }
+  assert.equal(new Set(traceIds).size, traceIds.length, 'a trace lives in one segment');
+  // no table of a segment the manifest does not list
+  const live = new Set(segs.map(([id]) => String(id)));
+  for (const t of tables) {
+    const m = /^(?:traces|trace_services|spans|logs|points)_(\d+)$/.exec(t);
+    if (m) assert.ok(live.has(m[1]), `table ${t} of no listed segment`);
+  }
+  for (const l of q('SELECT id, span_count, error_count, log_count, point_count FROM services').split('\n').filter(Boolean)) {
+    const [id, spans, errors, logs, points] = l.split('|').map(Number);
+    assert.deepEqual([spans, errors, logs, points], perService.get(id) || [0, 0, 0, 0], `service ${id} counters`);
+  }
 }
-

@@ -14,6 +14,8 @@
 
 #include "storage/model.h"
 #include "storage/store.h"
+#include "storage/reader.h"
+#include <sqlite3.h>
 
 static inline model_str fx_str(model_batch *b, const char *s) {
     model_str out;
@@ -218,6 +220,32 @@ static inline void fx_rmdir(const char *dir) {
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Rows of every segment's table `table` ("spans", "logs", ...) that satisfy
+ * `where` (SQL after WHERE; NULL for all). */
+static inline int64_t fx_rows(sqlite3 *db, const char *table, const char *where) {
+    sqlite3_stmt *st = NULL;
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT name FROM sqlite_schema WHERE type='table' AND name GLOB '%s_[0-9]*'"
+             " AND name NOT GLOB '%s_[0-9]*_*'",
+             table, table);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char q[1024];
+        sqlite3_stmt *c = NULL;
+        snprintf(q, sizeof(q), "SELECT count(*) FROM \"%s\"%s%s", sqlite3_column_text(st, 0),
+                 where ? " WHERE " : "", where ? where : "");
+        ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &c, NULL) == SQLITE_OK, "%s: %s", q,
+                      sqlite3_errmsg(db));
+        if (sqlite3_step(c) == SQLITE_ROW)
+            n += sqlite3_column_int64(c, 0);
+        sqlite3_finalize(c);
+    }
+    sqlite3_finalize(st);
+    return n;
 }
 
 /* First column of the first row of sql as an integer (-1 when no row). */

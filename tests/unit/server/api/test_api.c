@@ -14,10 +14,10 @@
 
 typedef struct fake_db {
     int calls;
-    sqlite3 *db; /* NULL: the callback fails (no store) */
+    store_reader *db; /* NULL: the callback fails (no store) */
 } fake_db;
 
-static int fake_get_db(void *ud, sqlite3 **db) {
+static int fake_get_db(void *ud, store_reader **db) {
     fake_db *f = ud;
     f->calls++;
     *db = f->db;
@@ -454,7 +454,7 @@ static void mem_setup(void) {
 }
 
 static void mem_teardown(void) {
-    sqlite3_close(mem_db.db);
+    store_reader_close(mem_db.db);
     mem_db.db = NULL;
     store_close(mem_store);
     mem_store = NULL;

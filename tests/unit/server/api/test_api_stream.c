@@ -21,7 +21,7 @@
 #define FIXTURES "tests/unit/server/fixtures/"
 
 static store *st;
-static sqlite3 *rd;
+static store_reader *rd;
 
 static void setup(void) {
     store_config cfg = {.mode = STORE_MODE_MEMORY, .ring_max_bytes = 4 << 20};
@@ -31,7 +31,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(st);
 }
 
