@@ -98,6 +98,9 @@ static const config_flag config_flags[] = {
      "largest request headers on every port (default 64KiB)"},
     {"max-live-clients", "LOUPE_MAX_LIVE_CLIENTS", CONFIG_COUNT, OFF(max_live_clients), "N",
      "concurrent live streams (GET /api/v1/live); more get 503 (default 64)"},
+    {"query-timeout", "LOUPE_QUERY_TIMEOUT", CONFIG_DURATION, OFF(query_timeout_ns), "DURATION",
+     "an API query stops after this and answers with what it found, marked partial"
+     " (default 5s)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -143,6 +146,12 @@ int config_parse_duration(const char *text, uint64_t *out_ns) {
     if (errno || v == 0)
         return -1;
     unsigned long long unit = 1; /* seconds */
+    if (strcmp(end, "ms") == 0) {
+        if (v > UINT64_MAX / 1000000ULL)
+            return -1;
+        *out_ns = (uint64_t)(v * 1000000ULL);
+        return 0;
+    }
     if (strcmp(end, "s") == 0 || *end == '\0')
         unit = 1;
     else if (strcmp(end, "m") == 0)
@@ -327,6 +336,7 @@ static void config_defaults(config *cfg) {
     cfg->request_timeout_ns = 30ULL * 1000000000ULL;
     cfg->max_header_size = 64u << 10;
     cfg->max_live_clients = 64;
+    cfg->query_timeout_ns = 5ULL * 1000000000ULL;
 }
 
 /* Every LOUPE_* variable that is set and not empty. */
@@ -427,6 +437,8 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
     else if (cfg->max_live_clients > 100000)
         snprintf(err, errlen, "--max-live-clients: %llu is more than 100000",
                  (unsigned long long)cfg->max_live_clients);
+    else if (cfg->query_timeout_ns < 1000000ULL || cfg->query_timeout_ns > 3600ULL * 1000000000ULL)
+        snprintf(err, errlen, "--query-timeout: must be from 1ms to 1h");
     else if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20))
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",

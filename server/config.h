@@ -47,6 +47,7 @@ typedef struct config {
     uint64_t request_timeout_ns; /* a request's headers and body must arrive within it */
     size_t max_header_size;     /* request headers, on every port */
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
+    uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
 } config;
 
 #define CONFIG_OK 0

@@ -213,6 +213,7 @@ static int main_open_store(const config *cfg, main_parts *p) {
         .max_points = cfg->max_points,
         .max_age_ns = cfg->max_age_ns,
         .max_db_bytes = cfg->max_db_size,
+        .query_timeout_ns = cfg->query_timeout_ns,
     };
     if (store_open(&scfg, &p->st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);

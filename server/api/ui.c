@@ -49,13 +49,16 @@
 #include "api_live.h"
 #include "util/log.h"
 #include "util/netaddr.h"
+#include "util/workq.h"
 #include "selfmetrics.h"
 #include "ui_http.h"
 #include "ui_reply.h"
 #include "web_assets.h"
 
 #define UI_THREADS 2
-#define UI_MAX_READERS 8 /* worker threads (2) with room to spare */
+#define UI_MAX_READERS 12 /* libmicrohttpd's workers (2) and the query threads, with room */
+#define UI_QUERY_THREADS 4 /* API requests run here, not on libmicrohttpd's threads */
+#define UI_QUERY_QUEUE 256 /* API requests waiting for a query thread; past it: 503 */
 #define UI_DEFAULT_MAX_CONNECTIONS 256
 #define UI_DEFAULT_TIMEOUT 60
 #define UI_DEFAULT_REQUEST_TIMEOUT 30
@@ -90,6 +93,7 @@ struct ui_server {
     int storage_memory;      /* for GET /api/v1/info */
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
+    workq *queries; /* runs API requests; their connections wait suspended */
 };
 
 /* Per-request state for the reader lookup. */
@@ -257,8 +261,13 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
 
 /* ---- import: the body as it arrives ---------------------------------------------- */
 
+/* What *con_cls holds besides the request states: an import in progress
+ * or an API request handed to the query threads; told apart by `kind`. */
+enum { UI_REQ_IMPORT = 1, UI_REQ_API = 2 };
+
 /* *con_cls of a POST /api/v1/import in progress. */
 typedef struct ui_import_req {
+    int kind; /* UI_REQ_IMPORT */
     api_import *im;
     int failed; /* the status api_import_feed() reported */
 } ui_import_req;
@@ -295,36 +304,88 @@ static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, const char *url,
-                                    const char *method) {
+/* An API request on its way through the query threads: *con_cls while
+ * its connection is suspended. The request's strings (path, arguments)
+ * stay in libmicrohttpd's connection memory meanwhile. */
+typedef struct ui_api_job {
+    int kind; /* UI_REQ_API */
+    ui_server *u;
+    struct MHD_Connection *c;
     ui_args args;
-    args.n = 0;
-    args.too_many = 0;
-    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, ui_collect_arg, &args);
-    api_request req = {
-        .method = method,
-        .path = url,
-        .args = args.items,
-        .nargs = args.n,
-        .too_many_args = args.too_many,
-    };
-    api_stream_kind kind = api_stream_route(method, url);
-    if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE)
-        return ui_serve_stream(u, c, &req, kind);
-    ui_req_ctx ctx = {.u = u, .temp_db = NULL};
+    api_request req;
     buf out;
-    buf_init(&out, API_MAX_RESPONSE_BYTES);
-    const char *allow = NULL;
+    int status; /* 0 until answered */
+    const char *allow;
+} ui_api_job;
+
+/* On a query thread: the request's answer, then its connection resumes
+ * (the last touch of the job: the daemon's thread frees it). */
+static void ui_api_run(void *arg) {
+    ui_api_job *j = arg;
+    ui_server *u = j->u;
+    ui_req_ctx ctx = {.u = u, .temp_db = NULL};
     api_info info = {.version = u->version, .storage_memory = u->storage_memory};
     pthread_mutex_lock(&u->mu);
     info.otlp_grpc_port = u->grpc.port;
     info.otlp_http_port = u->http.port;
     pthread_mutex_unlock(&u->mu);
     api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
-    int status = api_handle_env(&req, &env, &out, &allow);
+    j->status = api_handle_env(&j->req, &env, &j->out, &j->allow);
     if (ctx.temp_db != NULL)
         store_reader_close(ctx.temp_db);
-    return ui_reply_json(c, (unsigned)status, &out, allow);
+    MHD_resume_connection(j->c);
+}
+
+static int ui_is_api_job(void *con_cls) {
+    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen &&
+           *(const int *)con_cls == UI_REQ_API;
+}
+
+/* Called again for a resumed connection: the job's answer. */
+static enum MHD_Result ui_api_answer(struct MHD_Connection *c, void **con_cls) {
+    ui_api_job *j = *con_cls;
+    *con_cls = &ui_state_answered;
+    enum MHD_Result r = ui_reply_json(c, (unsigned)j->status, &j->out, j->allow);
+    free(j);
+    return r;
+}
+
+/* An API request: streams are served here; everything else runs on a
+ * query thread while the connection waits suspended, so that slow
+ * queries never hold up libmicrohttpd's threads (pages, assets, other
+ * requests). A full queue is answered 503 at once. */
+static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, const char *url,
+                                    const char *method, void **con_cls) {
+    ui_api_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return ui_reply_error(c, 503, "out of memory", NULL);
+    j->kind = UI_REQ_API;
+    j->u = u;
+    j->c = c;
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, ui_collect_arg, &j->args);
+    j->req = (api_request){
+        .method = method,
+        .path = url,
+        .args = j->args.items,
+        .nargs = j->args.n,
+        .too_many_args = j->args.too_many,
+    };
+    api_stream_kind kind = api_stream_route(method, url);
+    if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE) {
+        enum MHD_Result r = ui_serve_stream(u, c, &j->req, kind);
+        free(j);
+        return r;
+    }
+    buf_init(&j->out, API_MAX_RESPONSE_BYTES);
+    *con_cls = j;
+    MHD_suspend_connection(c);
+    if (workq_submit(u->queries, ui_api_run, j) != 0) {
+        /* busy or stopping: answer 503 when the connection comes back */
+        j->status = 503;
+        api_error_json(&j->out, "unavailable", "too many API requests in progress; retry");
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
 }
 
 /* The first value of a request header, or NULL. */
@@ -498,7 +559,8 @@ static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
 /* 1 when *con_cls holds a POST /api/v1/import in progress (a ui_import_req)
  * rather than NULL or one of the request states. */
 static int ui_is_import(void *con_cls) {
-    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen;
+    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen &&
+           *(const int *)con_cls == UI_REQ_IMPORT;
 }
 
 /* POST /api/v1/import: the gate (before the body is read), then the
@@ -511,8 +573,10 @@ static enum MHD_Result ui_import_begin(ui_server *u, struct MHD_Connection *c, c
         return denied;
     }
     ui_import_req *ir = calloc(1, sizeof(*ir));
-    if (ir != NULL)
+    if (ir != NULL) {
+        ir->kind = UI_REQ_IMPORT;
         ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+    }
     if (ir == NULL || ir->im == NULL) {
         free(ir);
         *con_cls = &ui_state_answered;
@@ -554,7 +618,7 @@ static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max
 
 /* Every request but an import, once: the gate, then the route. */
 static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const char *url,
-                                const char *method) {
+                                const char *method, void **con_cls) {
     if (url == NULL || url[0] != '/')
         return ui_reply_error(c, 400, "bad request target", NULL);
     enum MHD_Result denied = MHD_NO;
@@ -567,7 +631,7 @@ static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const ch
     if (strcmp(url, "/metrics") == 0 && !ui_is_metrics_page(c, url))
         return ui_serve_metrics(u, c, method);
     if (api_is_api_path(url))
-        return ui_serve_api(u, c, url, method);
+        return ui_serve_api(u, c, url, method, con_cls);
     return ui_serve_static(c, url, method);
 }
 
@@ -582,6 +646,8 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     (void)version;
     if (ui_is_import(*con_cls))
         return ui_import_body(c, upload_data, upload_data_size, con_cls);
+    if (ui_is_api_job(*con_cls))
+        return ui_api_answer(c, con_cls);
     if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
         *con_cls = &ui_state_answered;
         return ui_headers_too_large(c, u->max_header);
@@ -605,7 +671,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
      * connection then closes): other methods get a 405, and a GET with a
      * body is answered without reading it. */
     *con_cls = &ui_state_answered;
-    return ui_route(u, c, url, method);
+    return ui_route(u, c, url, method, con_cls);
 }
 
 /* Frees an import whose request ended early (client gone, timeout). */
@@ -616,6 +682,11 @@ static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     http_guard_completed(c);
     if (ui_is_import(*con_cls))
         ui_import_req_free(*con_cls);
+    else if (ui_is_api_job(*con_cls)) { /* answered never: the connection broke */
+        ui_api_job *j = *con_cls;
+        buf_free(&j->out);
+        free(j);
+    }
     *con_cls = NULL;
 }
 
@@ -667,6 +738,7 @@ static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size
 /* What the parts started so far hold; the daemon is stopped (or was never
  * started) and the mutex is not held. */
 static void ui_server_free(ui_server *u) {
+    workq_free(u->queries);
     http_guard_free(u->guard);
     api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
@@ -720,6 +792,11 @@ static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t 
         api_live_hub_set_max_streams(u->hub, l->max_live);
     }
     u->max_header = l->max_header;
+    u->queries = workq_new(UI_QUERY_THREADS, UI_QUERY_QUEUE, "loupe-query");
+    if (u->queries == NULL) {
+        snprintf(err, errlen, "ui: cannot start the query threads");
+        return -1;
+    }
     u->guard = http_guard_new("ui", l->req_timeout * 1000u, l->timeout * 1000u);
     if (u->guard == NULL) {
         snprintf(err, errlen, "ui: cannot start the connection guard");
@@ -822,6 +899,10 @@ void ui_server_stop(ui_server *u) {
     size_t left = api_live_hub_shutdown(u->hub, UI_LIVE_STOP_MS);
     if (left > 0)
         log_event(LOG_WARN, "ui_live_streams_waiting", "count=%zu", left);
+    /* API requests in the query threads finish and resume their
+     * connections; new ones are answered 503 */
+    workq_free(u->queries);
+    u->queries = NULL;
     MHD_stop_daemon(u->daemon);
     ui_server_free(u);
 }

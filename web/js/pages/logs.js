@@ -59,6 +59,7 @@ export function mount(root, { params, signal }) {
   let items = [];
   let keys = new Set();
   let nextCursor = null;
+  let stopped = false; // the last page was cut by the server's --query-timeout
   let loadingMore = false;
   let sel = -1;
   let sub = null;
@@ -154,6 +155,7 @@ export function mount(root, { params, signal }) {
     items = accept(body.logs || []);
     keys = new Set(items.map(logKey));
     nextCursor = body.nextCursor || null;
+    stopped = body.partial === true;
     loaded = true;
     if (wantSel && sel < 0) {
       const i = items.findIndex((l) => l.timeUnixNano === wantSel);
@@ -172,6 +174,12 @@ export function mount(root, { params, signal }) {
       return;
     }
     tableArea.hidden = true;
+    if (stopped) {
+      replace(status, emptyState('The search stopped before finding a match',
+        'It reached the server\'s time limit. Narrow the time range or add a filter (service, severity, attribute) and search again.'));
+      status.dataset.testid = 'partial-note';
+      return;
+    }
     if (hasFilters) {
       replace(status, emptyState('No logs match these filters', `In ${range.label.toLowerCase()}. Widen the time range or remove a filter.`,
         h('a', { href: pageLink('/logs'), dataset: { nav: '' }, class: 'btn' }, 'Clear filters')));
@@ -193,6 +201,7 @@ export function mount(root, { params, signal }) {
       const more = accept(body.logs || []).filter((l) => !keys.has(logKey(l)));
       for (const l of more) keys.add(logKey(l));
       nextCursor = body.nextCursor || null;
+      stopped = body.partial === true;
       items = items.concat(more);
       vl.append(more);
     } catch (e) {
@@ -237,7 +246,10 @@ export function mount(root, { params, signal }) {
 
   function updateCount() {
     countEl.textContent = `${fmtCount(items.length)}${nextCursor ? '+' : ''} log${items.length === 1 ? '' : 's'}`;
-    foot.textContent = loadingMore ? 'Loading more…' : nextCursor ? 'Scroll for more' : items.length ? `End of the logs (${range.label.toLowerCase()})` : '';
+    foot.textContent = loadingMore ? 'Loading more…'
+      : stopped && items.length ? 'The search stopped at the server\'s time limit: these are the records found so far. Narrow the time range or add a filter for a complete answer.'
+        : nextCursor ? 'Scroll for more' : items.length ? `End of the logs (${range.label.toLowerCase()})` : '';
+    foot.dataset.testid = stopped && items.length ? 'partial-note' : 'list-foot';
   }
 
   function renderRow(l, i) {

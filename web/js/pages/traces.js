@@ -94,6 +94,7 @@ export function mount(root, { params, signal }) {
   let shown = [];
   let scatter = null;
   let nextCursor = null;
+  let stopped = false; // the last page was cut by the server's --query-timeout
   let selId = '';
   let sub = null;
   let loaded = false;
@@ -182,6 +183,7 @@ export function mount(root, { params, signal }) {
     }
     traces = body.traces || [];
     nextCursor = body.nextCursor || null;
+    stopped = body.partial === true;
     loaded = true;
     await draw();
   }
@@ -194,6 +196,7 @@ export function mount(root, { params, signal }) {
       const seen = new Set(traces.map((t) => t.traceId));
       traces = traces.concat((body.traces || []).filter((t) => !seen.has(t.traceId)));
       nextCursor = body.nextCursor || null;
+      stopped = body.partial === true;
     } catch (e) {
       if (e.name === 'AbortError') return;
       replace(more, errorState(e, 'more traces'));
@@ -291,8 +294,24 @@ export function mount(root, { params, signal }) {
       })));
   }
 
+  // The server stopped this search at its query timeout: say so, and how to
+  // get a complete answer.
+  function stoppedNote() {
+    return stopped ? h('div', { class: 'notice small', role: 'status', dataset: { testid: 'partial-note' } },
+      'The search stopped at the server\'s time limit, so these are the traces found so far. ',
+      'Narrow the time range or add a filter (service, name, attribute) for a complete answer.') : null;
+  }
+
   async function draw(freshIds = new Set()) {
     countEl.textContent = `${fmtCount(traces.length)}${nextCursor ? '+' : ''} trace${traces.length === 1 ? '' : 's'}`;
+    if (traces.length === 0 && stopped) {
+      if (scatter) { scatter.destroy(); scatter = null; }
+      replace(plotEl);
+      shown = [];
+      replace(listEl, stoppedNote());
+      replace(more, nextCursor ? h('button', { type: 'button', class: 'btn', onclick: loadMore, dataset: { testid: 'load-more' } }, 'Keep searching') : null);
+      return;
+    }
     if (traces.length === 0) {
       if (scatter) { scatter.destroy(); scatter = null; }
       replace(plotEl);
@@ -311,7 +330,7 @@ export function mount(root, { params, signal }) {
     shown = grouped ? [] : sortTraces(traces, sort, dir);
     const partial = nextCursor && (sort || grouped) ? h('div', { class: 'muted small list-note', dataset: { testid: 'sort-note' } },
       `${grouped ? 'Grouped' : 'Sorted'} among the ${fmtCount(traces.length)} newest traces of this search; load more or narrow it for the rest.`) : null;
-    replace(listEl, partial, grouped ? groupTable() : traceTable(freshIds));
+    replace(listEl, stoppedNote(), partial, grouped ? groupTable() : traceTable(freshIds));
     replace(more, nextCursor ? h('button', { type: 'button', class: 'btn', onclick: loadMore, dataset: { testid: 'load-more' } }, 'Load more') : null);
   }
 
