@@ -23,9 +23,11 @@
  * segment takes its traces whole.
  */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "schema.h"
@@ -78,6 +80,31 @@ static const char *const store_seg_sql[SST_COUNT] = {
         "INSERT INTO points_{N}(series, start_ns, time_ns, value, is_int, flags, data,"
         " exemplars) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 };
+
+/* ---- test hook -------------------------------------------------------------- */
+
+#ifdef LOUPE_TESTING
+/* LOUPE_TEST_SEGMENT_PAUSE="WHERE:MS" (test builds only; WHERE is
+ * "rollover" or "drop"): the writer says where it is and sleeps MS inside
+ * each roll-over (after the new segment's DDL, before COMMIT) or each drop
+ * (after the DROPs, before COMMIT), so that a test can kill it in that
+ * window. Read at each pause. */
+static void store_seg_test_pause(const char *where, int64_t id) {
+    const char *v = getenv("LOUPE_TEST_SEGMENT_PAUSE");
+    size_t n = strlen(where);
+    if (v == NULL || strncmp(v, where, n) != 0 || v[n] != ':')
+        return;
+    long ms = strtol(v + n + 1, NULL, 10);
+    if (ms <= 0 || ms > 60000)
+        return;
+    log_event(LOG_WARN, "store_test_pause", "where=%s segment=%" PRId64 " ms=%ld", where, id, ms);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+#else
+#define store_seg_test_pause(where, id) ((void)(where), (void)(id))
+#endif
 
 int64_t store_age_time(uint64_t t, uint64_t now) {
     if (t > now + STORE_SEG_FUTURE_NS)
@@ -312,7 +339,10 @@ store_seg *store_seg_active(store *s, model_signal sig, int *rc) {
         return g;
     if (g != NULL && (*rc = store_seg_seal(w, g)) != SQLITE_OK)
         return NULL;
-    return store_seg_new(s, sig, rc);
+    store_seg *n = store_seg_new(s, sig, rc);
+    if (n != NULL && g != NULL)
+        store_seg_test_pause("rollover", n->m.id); /* one sealed, the next made */
+    return n;
 }
 
 /* ---- a trace's home ----------------------------------------------------------------------- */
@@ -444,6 +474,8 @@ int store_seg_drop(store *s, store_seg *g, const char *why) {
     if (rc != SQLITE_OK)
         return rc;
     rc = seg_drop(w->db, &g->m);
+    if (rc == SQLITE_OK)
+        store_seg_test_pause("drop", g->m.id);
     if (rc == SQLITE_OK)
         rc = store_run(w->st[ST_COMMIT]);
     if (rc != SQLITE_OK) {

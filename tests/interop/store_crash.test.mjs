@@ -117,3 +117,49 @@ test('kill -9 while retention evicts: traces whole or gone, counters match', { t
   verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
   rmSync(tmp, { recursive: true, force: true });
 });
+
+// The two moments the segmented store changes shape: a roll-over (a new
+// segment's tables made, the full one sealed, inside the writer's
+// transaction) and a drop (the oldest segment's tables dropped, counters
+// decremented). The test build's LOUPE_TEST_SEGMENT_PAUSE=WHERE:MS makes
+// the writer announce one of them on stderr and sleep before its COMMIT; the
+// kill lands in that sleep. After the restart every acknowledged item is there (or was
+// evicted whole, for the drop), and the manifest, the segments and the
+// counters agree (dbcheck).
+for (const where of ['rollover', 'drop']) {
+  test(`kill -9 inside a segment ${where}: nothing acknowledged is lost, the manifest agrees`, { timeout: 120000 }, async (t) => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), `loupe-crash-${where}-`));
+    const dataDir = path.join(tmp, 'data');
+    const args = ['--max-spans', '3000', '--max-logs', '2000'];
+    let srv = await startLoupe({ storage: 'sqlite', dataDir, args, env: { LOUPE_TEST_SEGMENT_PAUSE: `${where}:3000` } });
+    const rec = newRound(`seg-${where}`, 0);
+    let killedAt = 0;
+    const deadline = Date.now() + 60000;
+    const load = startMixedLoad(srv, rec, {
+      running: () => !killedAt && Date.now() < deadline,
+      stopped: () => killedAt !== 0,
+      httpTraceSenders: 2,
+      grpcTraceSenders: 1,
+      timeoutMs: 20000,
+    });
+    // the writer announces the pause before it sleeps in it
+    const mark = `event=store_test_pause where=${where}`;
+    while (!srv.stderr.includes(mark) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(srv.stderr.includes(mark), `the writer reached a ${where}`);
+    killedAt = Date.now();
+    await srv.kill();
+    await load.done;
+    load.close();
+    assert.deepEqual(rec.errorsBeforeStop, [], 'no sender failed before the kill');
+    assert.ok(rec.ledger.ackedSpanCount > 0, 'spans were acknowledged before the kill');
+    srv = await startLoupe({ storage: 'sqlite', dataDir, args });
+    try {
+      await verifyRound(srv, rec, { evicting: true });
+    } finally {
+      const res = await srv.stop();
+      assert.equal(res.code, 0, `clean exit\n${srv.stderr}`);
+    }
+    verifyDatabaseIfShell(t, path.join(dataDir, 'loupe.db'), tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+}
