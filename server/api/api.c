@@ -330,11 +330,54 @@ static int api_get_db(api_db_fn get_db, void *ud, store_reader **db, buf *out) {
 }
 
 static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_window_params p;
+    memset(&p, 0, sizeof(p));
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
     store_reader *db;
-    int st = api_get_db(get_db, ud, &db, out);
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    return api_query_result(req, query_services(db, out), out);
+    return api_query_result(req, query_services(db, &p, out), out);
+}
+
+/* GET /api/v1/service-map */
+static int api_service_map(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_window_params p;
+    memset(&p, 0, sizeof(p));
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    return api_query_result(req, query_service_map(db, &p, out), out);
+}
+
+/* GET /api/v1/services/{name}/operations */
+static int api_operations(const api_request *req, const char *service, api_db_fn get_db,
+                          void *ud, buf *out) {
+    query_ops_params p;
+    memset(&p, 0, sizeof(p));
+    p.service = service;
+    if (service[0] == '\0' || strlen(service) > API_TEXT_MAX)
+        return api_fail(out, 400, "path parameter 'name' must be a service name");
+    int has_step = 0;
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_operations(db, &p, out);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "no service named '%.200s'", service);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
+                        QUERY_MAX_STEPS);
+    return api_query_result(req, rc, out);
 }
 
 static int api_trace(const api_request *req, const char *id, api_db_fn get_db, void *ud,
@@ -728,7 +771,27 @@ typedef enum api_route {
     API_ROUTE_LIVE,
     API_ROUTE_LIVE_STREAMS,
     API_ROUTE_INFO,
+    API_ROUTE_SERVICE_MAP,
+    API_ROUTE_OPERATIONS,
 } api_route;
+
+#define SERVICES_PREFIX "/api/v1/services/"
+#define OPERATIONS_SUFFIX "/operations"
+
+/* Matches /api/v1/services/{name}/operations; the name may hold slashes
+ * (as a metric's may). */
+static int api_match_operations(const char *path, char *name, size_t len) {
+    size_t pl = strlen(SERVICES_PREFIX), sl = strlen(OPERATIONS_SUFFIX), n = strlen(path);
+    if (n <= pl + sl || strncmp(path, SERVICES_PREFIX, pl) != 0 ||
+        strcmp(path + n - sl, OPERATIONS_SUFFIX) != 0)
+        return 0;
+    size_t nl = n - pl - sl;
+    if (nl >= len)
+        nl = len - 1;
+    memcpy(name, path + pl, nl);
+    name[nl] = '\0';
+    return 1;
+}
 
 /* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
 static int api_match_series(const char *path, char *name, size_t len) {
@@ -760,6 +823,7 @@ static const struct {
     {"/api/v1/live", API_ROUTE_LIVE},
     {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
     {"/api/v1/info", API_ROUTE_INFO},
+    {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -769,6 +833,8 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
             return api_exact_routes[i].route;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
+    if (api_match_operations(path, name, len))
+        return API_ROUTE_OPERATIONS;
     if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
         const char *id = path + strlen(TRACES_PREFIX);
         if (strchr(id, '/') != NULL)
@@ -852,6 +918,10 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_live_streams(env, out);
     case API_ROUTE_INFO:
         return api_server_info(env, out);
+    case API_ROUTE_SERVICE_MAP:
+        return api_service_map(req, get_db, ud, out);
+    case API_ROUTE_OPERATIONS:
+        return api_operations(req, name, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:
