@@ -244,6 +244,21 @@ void qa_svcs_free(qa_svcs *s);
  * a service (v may be NULL: zeros). */
 void qa_svc_red(jw *w, const qa_svc *v, double seconds);
 
+/* The words of a user's text search the way the spans' index (the FTS5
+ * 'ascii' tokenizer) cuts text: runs of ASCII letters and digits and of
+ * non-ASCII bytes, ASCII lowercased; a word typed with a trailing '*' is a
+ * prefix (its last run). */
+typedef struct query_words {
+    char **w; /* each lowercased, NUL-terminated (owned) */
+    size_t n;
+} query_words;
+
+/* Cuts q into words (*out) and appends the FTS5 query that requires each
+ * ("w1" AND "w2"*) to match. Returns QUERY_OK or QUERY_ENOMEM; no word at
+ * all leaves out->n 0 and match untouched. */
+int query_words_of(const char *q, query_words *out, buf *match);
+void query_words_free(query_words *w);
+
 /* Runs sql (one integer column, first row) with q's binds into *out. */
 int query_scalar(sqlite3 *db, qsql *q, int64_t *out);
 

@@ -166,7 +166,8 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     " max_time_ns INTEGER,"
     " age_time_ns INTEGER,"
     " bytes INTEGER NOT NULL,"
-    " bloom BLOB);"
+    " bloom BLOB,"
+    " format INTEGER NOT NULL DEFAULT 3);"
     "CREATE TABLE segment_services("
     " segment INTEGER NOT NULL,"
     " service INTEGER NOT NULL,"
@@ -305,9 +306,9 @@ static int schema_adopt(sqlite3 *db) {
         }
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes)"
-                                " VALUES(?1, 1, CAST((julianday('now')-2440587.5)*86400000000000"
-                                " AS INTEGER), 0, 0) RETURNING id",
+                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes,"
+                                " format) VALUES(?1, 1, CAST((julianday('now')-2440587.5)"
+                                "*86400000000000 AS INTEGER), 0, 0, 2) RETURNING id",
                                 -1, &st, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_int(st, 1, sig);

@@ -304,7 +304,8 @@ int seg_load(sqlite3 *db, seg_meta **out, size_t *n) {
     size_t cap = 0;
     int rc = sqlite3_prepare_v2(db,
                                 "SELECT id, signal, sealed, created_ns, items, min_time_ns,"
-                                " max_time_ns, age_time_ns, bytes FROM segments ORDER BY id",
+                                " max_time_ns, age_time_ns, bytes, format FROM segments"
+                                " ORDER BY id",
                                 -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int sig = sqlite3_column_int(st, 1);
@@ -332,6 +333,7 @@ int seg_load(sqlite3 *db, seg_meta **out, size_t *n) {
         m->max_time = seg_col_time(st, 6, SEG_NO_MAX);
         m->age_time = seg_col_time(st, 7, SEG_NO_MAX);
         m->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+        m->format = sqlite3_column_int(st, 9);
         rc = SQLITE_OK;
     }
     if (rc == SQLITE_DONE)

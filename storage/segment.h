@@ -57,7 +57,13 @@ typedef struct seg_meta {
      * counting as its arrival. SEG_NO_MAX while empty. */
     int64_t age_time;
     uint64_t bytes; /* texts written into it (a size estimate) */
+    /* What its tables hold: SEG_FORMAT (3) as made now; 2 for the tables of
+     * a schema 2 database adopted as a segment, whose attribute index has
+     * no words of the span texts (the trace search's q scans them). */
+    int format;
 } seg_meta;
+
+#define SEG_FORMAT 3
 
 /* Appends tmpl to out with every "{N}" replaced by id. Returns BUF_OK or
  * a BUF_* error. */

@@ -345,6 +345,7 @@ static store_seg *store_seg_new(store *s, model_signal sig, int *rc) {
         return NULL;
     }
     g->m.signal = sig;
+    g->m.format = SEG_FORMAT;
     g->m.created_ns = now;
     g->m.min_time = SEG_NO_MIN;
     g->m.max_time = g->m.age_time = SEG_NO_MAX;
