@@ -28,6 +28,12 @@
  * and answers once everything committed. ui_server_stop() ends the live
  * streams before stopping the daemon, which must not see a suspended
  * connection.
+ *
+ * POST /mcp (the MCP endpoint, mcp.h) is checked before its body is read:
+ * the Origin (403), then the gate like the API, then a Content-Length over
+ * MCP_MAX_BODY (413); the body then grows in a capped buf and mcp_handle()
+ * answers at its end. The tools read the API in process through api_get()
+ * on the request's reader connection.
  */
 #include "ui.h"
 
@@ -47,6 +53,7 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
+#include "mcp.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "selfmetrics.h"
@@ -114,6 +121,10 @@ static int ui_get_db(void *ud, sqlite3 **db) {
     *db = NULL;
     if (u->st == NULL)
         return -1;
+    if (ctx->temp_db != NULL) { /* a request with several queries (MCP tools) */
+        *db = ctx->temp_db;
+        return 0;
+    }
     pthread_t self = pthread_self();
     pthread_mutex_lock(&u->mu);
     assert(u->nreaders <= UI_MAX_READERS);
@@ -257,8 +268,13 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
 
 /* ---- import: the body as it arrives ---------------------------------------------- */
 
+/* What *con_cls holds for a request whose body is read: a POST
+ * /api/v1/import or a POST /mcp in progress (each struct starts with it). */
+typedef enum ui_body_kind { UI_BODY_IMPORT = 1, UI_BODY_MCP } ui_body_kind;
+
 /* *con_cls of a POST /api/v1/import in progress. */
 typedef struct ui_import_req {
+    ui_body_kind kind; /* UI_BODY_IMPORT */
     api_import *im;
     int failed; /* the status api_import_feed() reported */
 } ui_import_req;
@@ -295,6 +311,23 @@ static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
+/* The handlers' environment for a request of this server (info is filled
+ * in and must outlive env). */
+static void ui_api_env(ui_server *u, ui_req_ctx *ctx, api_info *info, api_env *env) {
+    memset(info, 0, sizeof(*info));
+    info->version = u->version;
+    info->storage_memory = u->storage_memory;
+    pthread_mutex_lock(&u->mu);
+    info->otlp_grpc_port = u->grpc.port;
+    info->otlp_http_port = u->http.port;
+    pthread_mutex_unlock(&u->mu);
+    env->get_db = ui_get_db;
+    env->ud = ctx;
+    env->st = u->st;
+    env->hub = u->hub;
+    env->info = info;
+}
+
 static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, const char *url,
                                     const char *method) {
     ui_args args;
@@ -315,12 +348,9 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     const char *allow = NULL;
-    api_info info = {.version = u->version, .storage_memory = u->storage_memory};
-    pthread_mutex_lock(&u->mu);
-    info.otlp_grpc_port = u->grpc.port;
-    info.otlp_http_port = u->http.port;
-    pthread_mutex_unlock(&u->mu);
-    api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
+    api_info info;
+    api_env env;
+    ui_api_env(u, &ctx, &info, &env);
     int status = api_handle_env(&req, &env, &out, &allow);
     if (ctx.temp_db != NULL)
         sqlite3_close(ctx.temp_db);
@@ -495,10 +525,12 @@ static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
     return cl == NULL || strcmp(cl, "0") == 0;
 }
 
-/* 1 when *con_cls holds a POST /api/v1/import in progress (a ui_import_req)
- * rather than NULL or one of the request states. */
-static int ui_is_import(void *con_cls) {
-    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen;
+/* What *con_cls holds while a body is read (ui_body_kind), or 0 for NULL
+ * and the request states. */
+static int ui_body_of(void *con_cls) {
+    if (con_cls == NULL || con_cls == &ui_state_answered || con_cls == &ui_state_seen)
+        return 0;
+    return (int)*(ui_body_kind *)con_cls;
 }
 
 /* POST /api/v1/import: the gate (before the body is read), then the
@@ -511,8 +543,10 @@ static enum MHD_Result ui_import_begin(ui_server *u, struct MHD_Connection *c, c
         return denied;
     }
     ui_import_req *ir = calloc(1, sizeof(*ir));
-    if (ir != NULL)
+    if (ir != NULL) {
+        ir->kind = UI_BODY_IMPORT;
         ir->im = api_import_new(u->st, UI_IMPORT_MAX_DOC);
+    }
     if (ir == NULL || ir->im == NULL) {
         free(ir);
         *con_cls = &ui_state_answered;
@@ -542,6 +576,133 @@ static enum MHD_Result ui_import_body(struct MHD_Connection *c, const char *uplo
     return ui_reply_json(c, (unsigned)status, &out, NULL);
 }
 
+/* ---- MCP: POST /mcp, its body read, then mcp_handle() -------------------------------- */
+
+/* *con_cls of a POST /mcp in progress. */
+typedef struct ui_mcp_req {
+    ui_body_kind kind; /* UI_BODY_MCP */
+    buf body;          /* capped at MCP_MAX_BODY */
+    size_t drained;    /* bytes thrown away once the body outgrew the cap */
+} ui_mcp_req;
+
+static void ui_mcp_req_free(ui_mcp_req *mr) {
+    if (mr == NULL)
+        return;
+    buf_free(&mr->body);
+    free(mr);
+}
+
+/* The MCP tools' view of the API: a GET answered in process, on this
+ * request's reader connection (mcp_api_fn). */
+static int ui_mcp_api(void *ud, const char *target, buf *out) {
+    ui_req_ctx *ctx = ud;
+    api_info info;
+    api_env env;
+    ui_api_env(ctx->u, ctx, &info, &env);
+    return api_get(target, &env, out);
+}
+
+/* The Origin check (403, before the credentials), then the gate. Returns 1
+ * to go on; otherwise the answer is queued in *ret. */
+static int ui_mcp_admit(ui_server *u, struct MHD_Connection *c, const char *url,
+                        const char *method, enum MHD_Result *ret) {
+    if (!mcp_origin_allowed(ui_header(c, "Origin"), ui_header(c, MHD_HTTP_HEADER_HOST))) {
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR,
+                       "Forbidden: the Origin is not this server or loopback");
+        log_event(LOG_INFO, "mcp_origin_refused", NULL);
+        *ret = ui_reply_json(c, MHD_HTTP_FORBIDDEN, &out, NULL);
+        return 0;
+    }
+    return ui_gate(u, c, url, method, ret);
+}
+
+/* Answers an MCP request with what mcp_handle() says (body may be NULL). */
+static enum MHD_Result ui_mcp_answer(ui_server *u, struct MHD_Connection *c, const char *method,
+                                     const buf *body) {
+    ui_req_ctx ctx = {.u = u, .temp_db = NULL};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    mcp_env env = {ui_mcp_api, &ctx, u->version,
+                   (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec};
+    mcp_http_request r = {
+        .method = method,
+        .content_type = ui_header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .accept = ui_header(c, MHD_HTTP_HEADER_ACCEPT),
+        .protocol_version = ui_header(c, "MCP-Protocol-Version"),
+        .body = body != NULL ? body->ptr : NULL,
+        .body_len = body != NULL ? body->len : 0,
+    };
+    buf out;
+    buf_init(&out, 1 << 20);
+    const char *allow = NULL;
+    int status = mcp_handle(&r, &env, &out, &allow);
+    if (ctx.temp_db != NULL)
+        sqlite3_close(ctx.temp_db);
+    if (status == 202) {
+        buf_free(&out);
+        struct MHD_Response *empty =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        return ui_reply_nostore(c, MHD_HTTP_ACCEPTED, empty, NULL, NULL, NULL);
+    }
+    return ui_reply_json(c, (unsigned)status, &out, allow);
+}
+
+/* POST /mcp: the Origin and the gate, a Content-Length over the cap (413
+ * without reading the body), then the request's context in *con_cls. */
+static enum MHD_Result ui_mcp_begin(ui_server *u, struct MHD_Connection *c, const char *url,
+                                    const char *method, void **con_cls) {
+    enum MHD_Result ret = MHD_NO;
+    *con_cls = &ui_state_answered; /* unless the body is to be read */
+    if (!ui_mcp_admit(u, c, url, method, &ret))
+        return ret;
+    const char *cl = ui_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long announced = cl != NULL ? strtoull(cl, &end, 10) : 0;
+    if (cl != NULL && end != cl && announced > MCP_MAX_BODY) {
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR, "Payload Too Large: at most 1 MiB");
+        return ui_reply_json(c, MHD_HTTP_CONTENT_TOO_LARGE, &out, NULL);
+    }
+    ui_mcp_req *mr = calloc(1, sizeof(*mr));
+    if (mr == NULL)
+        return ui_reply_error(c, 503, "out of memory", NULL);
+    mr->kind = UI_BODY_MCP;
+    buf_init(&mr->body, MCP_MAX_BODY);
+    *con_cls = mr;
+    return MHD_YES;
+}
+
+/* The body's chunks, then at its end the answer. A body past the cap is
+ * read and dropped (at most the cap again, then the connection is closed)
+ * and answered 413. */
+static enum MHD_Result ui_mcp_body(ui_server *u, struct MHD_Connection *c, const char *method,
+                                   const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls) {
+    ui_mcp_req *mr = *con_cls;
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    if (n > 0) {
+        if (mr->drained == 0 && buf_append(&mr->body, upload_data, n) == BUF_OK)
+            return MHD_YES;
+        mr->drained += n;
+        return mr->drained > MCP_MAX_BODY ? MHD_NO : MHD_YES;
+    }
+    *con_cls = &ui_state_answered;
+    if (mr->drained > 0) {
+        ui_mcp_req_free(mr);
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR, "Payload Too Large: at most 1 MiB");
+        return ui_reply_json(c, MHD_HTTP_CONTENT_TOO_LARGE, &out, NULL);
+    }
+    enum MHD_Result ret = ui_mcp_answer(u, c, method, &mr->body);
+    ui_mcp_req_free(mr);
+    return ret;
+}
+
 /* 431 for headers past the limit, with its size. */
 static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max) {
     char msg[128];
@@ -558,6 +719,9 @@ static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const ch
     if (url == NULL || url[0] != '/')
         return ui_reply_error(c, 400, "bad request target", NULL);
     enum MHD_Result denied = MHD_NO;
+    if (strcmp(url, MCP_PATH) == 0) /* other methods than POST: 405 */
+        return ui_mcp_admit(u, c, url, method, &denied) ? ui_mcp_answer(u, c, method, NULL)
+                                                         : denied;
     if (!ui_gate(u, c, url, method, &denied))
         return denied;
     if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
@@ -573,15 +737,18 @@ static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const ch
 
 /* libmicrohttpd's access handler: called when the headers are in, then for
  * each piece of a body, then once at its end. *con_cls tells the calls of
- * one request apart: NULL first, then an import or a request state. */
+ * one request apart: NULL first, then an import, an MCP request or a
+ * request state. */
 static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
                                  void **con_cls) {
     ui_server *u = cls;
     (void)version;
-    if (ui_is_import(*con_cls))
+    if (ui_body_of(*con_cls) == UI_BODY_IMPORT)
         return ui_import_body(c, upload_data, upload_data_size, con_cls);
+    if (ui_body_of(*con_cls) == UI_BODY_MCP)
+        return ui_mcp_body(u, c, method, upload_data, upload_data_size, con_cls);
     if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
         *con_cls = &ui_state_answered;
         return ui_headers_too_large(c, u->max_header);
@@ -589,6 +756,9 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     if (*con_cls == NULL && u->st != NULL && url != NULL &&
         api_stream_route(method, url) == API_STREAM_IMPORT)
         return ui_import_begin(u, c, url, method, con_cls);
+    if (*con_cls == NULL && url != NULL && strcmp(url, MCP_PATH) == 0 &&
+        strcmp(method, "POST") == 0)
+        return ui_mcp_begin(u, c, url, method, con_cls);
     if (*con_cls == &ui_state_answered) {
         *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
@@ -608,14 +778,16 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     return ui_route(u, c, url, method);
 }
 
-/* Frees an import whose request ended early (client gone, timeout). */
+/* Frees an import or MCP request that ended early (client gone, timeout). */
 static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls;
     (void)toe;
     http_guard_completed(c);
-    if (ui_is_import(*con_cls))
+    if (ui_body_of(*con_cls) == UI_BODY_IMPORT)
         ui_import_req_free(*con_cls);
+    else if (ui_body_of(*con_cls) == UI_BODY_MCP)
+        ui_mcp_req_free(*con_cls);
     *con_cls = NULL;
 }
 
