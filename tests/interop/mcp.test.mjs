@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startLoupe } from './lib/server.mjs';
+import { rawExchange } from './lib/rawhttp.mjs';
 import { exporters, sendTraces, sendLogs, sendMetrics } from './lib/telemetry.mjs';
 
 const TOKEN = 'mcp-test-token-0123456789';
@@ -358,9 +359,13 @@ test('other methods, media types and Accept values are refused by the transport'
 });
 
 test('an oversized body is refused with 413, announced or chunked, and the server stays up', async () => {
-  const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(2 << 20) } });
-  let res = await post(big);
-  assert.equal(res.status, 413);
+  // announced: answered from the headers, before any body is sent (a client
+  // still sending would see its connection closed under it)
+  const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+    'Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n';
+  const raw = await rawExchange('127.0.0.1', srv.uiPort, head);
+  assert.equal(raw.status, 413);
+  assert.equal(JSON.parse(raw.body.toString('utf8')).error.code, -32000);
   // chunked: the length is only known once the body has come
   const chunk = Buffer.alloc(64 << 10, 0x20);
   let sentBytes = 0;
@@ -371,7 +376,7 @@ test('an oversized body is refused with 413, announced or chunked, and the serve
       ctrl.enqueue(chunk);
     },
   });
-  res = await fetch(`${srv.uiUrl}/mcp`, {
+  let res = await fetch(`${srv.uiUrl}/mcp`, {
     method: 'POST', duplex: 'half', body: stream,
     headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
   });
