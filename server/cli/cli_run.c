@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli_expect.h"
 #include "cli_internal.h"
@@ -142,8 +143,41 @@ static char **cli_run_env(const cli_local *l, const cli_run_opts *o, char store[
     return env;
 }
 
-/* Starts the command. Returns its pid, or -1 with err set. */
-static pid_t cli_run_spawn(const cli_run_opts *o, char **env, char *err, size_t errlen) {
+/* The file the command names: itself when it holds a '/', else the first
+ * executable one of that name in PATH (as execvp() looks). Found here, not
+ * by posix_spawnp(), so that a missing program is reported the same way
+ * everywhere (some platforms and tools only see the child exit 127).
+ * Returns 0, or an errno value. */
+static int cli_run_find(const char *cmd, char *out, size_t outlen) {
+    if (strchr(cmd, '/') != NULL) {
+        snprintf(out, outlen, "%s", cmd);
+        return access(out, X_OK) == 0 ? 0 : errno;
+    }
+    const char *path = getenv("PATH");
+    int why = ENOENT;
+    for (const char *p = path != NULL ? path : "/usr/local/bin:/usr/bin:/bin"; *p != '\0';) {
+        size_t len = strcspn(p, ":");
+        int n = snprintf(out, outlen, "%.*s%s%s", (int)len, p, len ? "/" : "", cmd);
+        if (n > 0 && (size_t)n < outlen && access(out, X_OK) == 0)
+            return 0;
+        if (n > 0 && (size_t)n < outlen && errno == EACCES)
+            why = EACCES;
+        p += len + (p[len] == ':');
+    }
+    return why;
+}
+
+/* Starts the command. Returns its pid, or -1 with err set and *status
+ * the shell's: 127 when it is not found, 126 when it cannot be run. */
+static pid_t cli_run_spawn(const cli_run_opts *o, char **env, int *status, char *err,
+                           size_t errlen) {
+    char file[4096];
+    int found = cli_run_find(o->cmd[0], file, sizeof(file));
+    *status = found == ENOENT ? 127 : 126;
+    if (found != 0) {
+        snprintf(err, errlen, "cannot run %s: %s", o->cmd[0], strerror(found));
+        return -1;
+    }
     posix_spawnattr_t attr;
     sigset_t none, dflt;
     sigemptyset(&none);
@@ -157,9 +191,10 @@ static pid_t cli_run_spawn(const cli_run_opts *o, char **env, char *err, size_t 
     posix_spawnattr_setsigdefault(&attr, &dflt);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int rc = posix_spawnp(&pid, o->cmd[0], NULL, &attr, o->cmd, env);
+    int rc = posix_spawn(&pid, file, NULL, &attr, o->cmd, env);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
+        *status = rc == ENOENT ? 127 : 126;
         snprintf(err, errlen, "cannot run %s: %s", o->cmd[0], strerror(rc));
         return -1;
     }
@@ -293,12 +328,13 @@ int cli_run(int argc, char **argv, const cli_host *host) {
                 l.otlp_http_url, l.otlp_grpc_url);
     char store[3][512];
     char **env = cli_run_env(&l, &o, store);
+    int failed_status = CLI_EXIT_FAIL;
     if (env == NULL)
         snprintf(err, sizeof(err), "out of memory");
-    pid_t pid = env != NULL ? cli_run_spawn(&o, env, err, sizeof(err)) : -1;
+    pid_t pid = env != NULL ? cli_run_spawn(&o, env, &failed_status, err, sizeof(err)) : -1;
     free(env);
     if (pid < 0) {
-        status = cli_fail(&c, 127, "%s", err);
+        status = cli_fail(&c, failed_status, "%s", err);
         goto out;
     }
     status = cli_run_wait(pid, &sigs);

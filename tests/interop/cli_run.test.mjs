@@ -114,10 +114,15 @@ test('OTEL_SERVICE_NAME and the protocol: defaults only where the environment ha
   }
 });
 
-test('a command that cannot be started is exit 127', async () => {
-  const r = await loupeCli(['run', '--', path.join(dir, 'no-such-program')]);
-  assert.equal(r.status, 127);
-  assert.match(r.stderr, /cannot run .*no-such-program: No such file or directory/);
+test('a command that is not found is exit 127, one that cannot be run 126', async () => {
+  for (const cmd of [path.join(dir, 'no-such-program'), 'no-such-program-in-path']) {
+    const r = await loupeCli(['run', '--', cmd]);
+    assert.equal(r.status, 127, r.stderr);
+    assert.match(r.stderr, /cannot run \S*no-such-program\S*: No such file or directory/);
+  }
+  const r = await loupeCli(['run', '--', file('not-executable', 'echo hi\n')]);
+  assert.equal(r.status, 126, r.stderr);
+  assert.match(r.stderr, /cannot run .*not-executable: Permission denied/);
 });
 
 test('SIGTERM to loupe run reaches the command, and what arrived is still saved', async () => {
