@@ -64,9 +64,10 @@ void mcp_text_finish(mcp_text *t, const char *what, const char *narrow) {
     if (t->left_out == 0)
         return;
     char note[MCP_TEXT_RESERVE];
-    snprintf(note, sizeof(note), "[%zu more %s not shown: the answer is capped at %d characters.%s%s]\n",
-             t->left_out, what != NULL ? what : "lines", MCP_TEXT_MAX,
-             narrow != NULL ? " " : "", narrow != NULL ? narrow : "");
+    snprintf(note, sizeof(note),
+             "[%zu more %s not shown: the answer is capped at %d characters.%s%s]\n",
+             t->left_out, what != NULL ? what : "lines", MCP_TEXT_MAX, narrow != NULL ? " " : "",
+             narrow != NULL ? narrow : "");
     buf_append_str(&t->out, note);
 }
 

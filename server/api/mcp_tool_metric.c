@@ -153,28 +153,77 @@ static void mcp_sum_summary(json_t *points, int monotonic, int delta, char *out,
                  l, iv, has_rate ? rv : "unknown", has_rate ? "/s" : "", span);
 }
 
-/* The q-quantile of merged explicit buckets, interpolated inside the
- * bucket that holds the rank (as the API does), with the bucket narrowed
- * to the observed min and max when they are known. */
-static double mcp_bucket_quantile(double q, const double *bounds, const double *counts, size_t nb,
-                                  double total, int has_min, double min, int has_max, double max) {
+/* A histogram series over the window: totals and explicit buckets added
+ * up. */
+typedef struct mcp_hist {
+    double count, sum, min, max;
+    int has_min, has_max;
+    json_t *bounds;      /* the first point's bounds (borrowed) */
+    double *bnd, *cnt;   /* nb bounds, nb + 1 counts; NULL without buckets */
+    size_t nb, merged;   /* points whose buckets were added */
+} mcp_hist;
+
+/* Adds one point's totals, min, max and (explicit_buckets, same bounds as
+ * the first point) buckets. */
+static void mcp_hist_add(mcp_hist *h, json_t *p, int explicit_buckets) {
+    double v;
+    h->count += mcp_j_num(p, "count", 0);
+    h->sum += mcp_j_num(p, "sum", 0);
+    if (mcp_point_num(p, "min", &v) && (!h->has_min || v < h->min)) {
+        h->min = v;
+        h->has_min = 1;
+    }
+    if (mcp_point_num(p, "max", &v) && (!h->has_max || v > h->max)) {
+        h->max = v;
+        h->has_max = 1;
+    }
+    json_t *pb = json_object_get(p, "bounds"), *pc = json_object_get(p, "counts");
+    if (!explicit_buckets || !json_is_array(pb) ||
+        json_array_size(pc) != json_array_size(pb) + 1)
+        return;
+    if (h->bounds == NULL) {
+        h->bounds = pb;
+        h->nb = json_array_size(pb);
+        if (h->nb > MCP_BUCKETS_MAX)
+            return;
+        h->bnd = calloc(h->nb + 1, sizeof(double));
+        h->cnt = calloc(h->nb + 1, sizeof(double));
+        for (size_t b = 0; h->bnd != NULL && b < h->nb; b++)
+            h->bnd[b] = json_number_value(json_array_get(pb, b));
+    }
+    if (h->bnd == NULL || h->cnt == NULL || !json_equal(pb, h->bounds))
+        return;
+    for (size_t b = 0; b <= h->nb; b++)
+        h->cnt[b] += json_number_value(json_array_get(pc, b));
+    h->merged++;
+}
+
+/* The q-quantile of the added buckets (total: their sum > 0),
+ * interpolated inside the bucket that holds the rank (as the API does),
+ * with the bucket narrowed to the observed min and max when known. */
+static double mcp_hist_quantile(const mcp_hist *h, double q, double total) {
     double rank = q * total, cum = 0;
+    size_t nb = h->nb;
     for (size_t b = 0; b <= nb; b++) {
-        if (counts[b] <= 0 || cum + counts[b] < rank) {
-            cum += counts[b];
+        double n = h->cnt[b];
+        if (n <= 0 || cum + n < rank) {
+            cum += n > 0 ? n : 0;
             continue;
         }
-        double lo = b > 0 ? bounds[b - 1] : has_min ? min : nb > 0 && bounds[0] < 0 ? bounds[0] : 0;
-        double hi = b < nb ? bounds[b] : has_max ? max : nb > 0 ? bounds[nb - 1] : lo;
-        if (has_min && lo < min)
-            lo = min;
-        if (has_max && hi > max)
-            hi = max;
+        double lo = b > 0        ? h->bnd[b - 1]
+                    : h->has_min ? h->min
+                    : nb > 0 && h->bnd[0] < 0 ? h->bnd[0]
+                                              : 0;
+        double hi = b < nb ? h->bnd[b] : h->has_max ? h->max : nb > 0 ? h->bnd[nb - 1] : lo;
+        if (h->has_min && lo < h->min)
+            lo = h->min;
+        if (h->has_max && hi > h->max)
+            hi = h->max;
         if (hi < lo)
             hi = lo;
-        return lo + (hi - lo) * (rank - cum) / counts[b];
+        return lo + (hi - lo) * (rank - cum) / n;
     }
-    return has_max ? max : nb > 0 ? bounds[nb - 1] : 0;
+    return h->has_max ? h->max : nb > 0 ? h->bnd[nb - 1] : 0;
 }
 
 /* Histograms: counts, sums, min and max over the window; for explicit
@@ -182,74 +231,37 @@ static double mcp_bucket_quantile(double q, const double *bounds, const double *
  * other bounds than the first are left out of them); for exponential
  * histograms and summaries the latest point's percentiles. */
 static void mcp_hist_summary(json_t *points, int explicit_buckets, char *out, size_t outlen) {
-    double count = 0, sum = 0, min = 0, max = 0, v;
-    int has_min = 0, has_max = 0;
-    json_t *bounds = NULL;
-    size_t nb = 0, merged = 0;
-    double *bnd = NULL, *cnt = NULL;
+    mcp_hist h;
+    memset(&h, 0, sizeof(h));
     size_t i;
     json_t *p;
-    json_array_foreach(points, i, p) {
-        count += mcp_j_num(p, "count", 0);
-        sum += mcp_j_num(p, "sum", 0);
-        if (mcp_point_num(p, "min", &v) && (!has_min || v < min)) {
-            min = v;
-            has_min = 1;
-        }
-        if (mcp_point_num(p, "max", &v) && (!has_max || v > max)) {
-            max = v;
-            has_max = 1;
-        }
-        json_t *pb = json_object_get(p, "bounds"), *pc = json_object_get(p, "counts");
-        if (!explicit_buckets || !json_is_array(pb) || json_array_size(pc) != json_array_size(pb) + 1)
-            continue;
-        if (bounds == NULL) {
-            bounds = pb;
-            nb = json_array_size(pb);
-            if (nb > MCP_BUCKETS_MAX)
-                break;
-            bnd = calloc(nb + 1, sizeof(double));
-            cnt = calloc(nb + 1, sizeof(double));
-            if (bnd == NULL || cnt == NULL)
-                break;
-            for (size_t b = 0; b < nb; b++)
-                bnd[b] = json_number_value(json_array_get(pb, b));
-        }
-        if (!json_equal(pb, bounds) || cnt == NULL)
-            continue;
-        for (size_t b = 0; b <= nb; b++)
-            cnt[b] += json_number_value(json_array_get(pc, b));
-        merged++;
-    }
-    char c_[32], s_[32], m_[32], lo[32], hi[32], p50[32], p90[32], p99[32];
-    mcp_fmt_number(count, c_, sizeof(c_));
-    mcp_fmt_number(sum, s_, sizeof(s_));
-    mcp_fmt_number(count > 0 ? sum / count : 0, m_, sizeof(m_));
-    mcp_fmt_number(min, lo, sizeof(lo));
-    mcp_fmt_number(max, hi, sizeof(hi));
-    const char *how;
+    json_array_foreach(points, i, p) mcp_hist_add(&h, p, explicit_buckets);
     double total = 0;
-    if (cnt != NULL && merged > 0) {
-        for (size_t b = 0; b <= nb; b++)
-            total += cnt[b];
+    for (size_t b = 0; h.cnt != NULL && h.merged > 0 && b <= h.nb; b++)
+        total += h.cnt[b];
+    static const double qs[] = {0.5, 0.9, 0.99};
+    static const char *const qkeys[] = {"p50", "p90", "p99"};
+    char pct[3][32], c_[32], s_[32], m_[32], lo[32], hi[32];
+    for (size_t k = 0; k < 3; k++) {
+        if (total > 0)
+            mcp_fmt_number(mcp_hist_quantile(&h, qs[k], total), pct[k], sizeof(pct[k]));
+        else
+            mcp_j_text(json_object_get(json_array_get(points, json_array_size(points) - 1),
+                                       qkeys[k]),
+                       20, pct[k], sizeof(pct[k]));
     }
-    if (total > 0) {
-        mcp_fmt_number(mcp_bucket_quantile(0.5, bnd, cnt, nb, total, has_min, min, has_max, max), p50, sizeof(p50));
-        mcp_fmt_number(mcp_bucket_quantile(0.9, bnd, cnt, nb, total, has_min, min, has_max, max), p90, sizeof(p90));
-        mcp_fmt_number(mcp_bucket_quantile(0.99, bnd, cnt, nb, total, has_min, min, has_max, max), p99, sizeof(p99));
-        how = "over the window's buckets";
-    } else {
-        json_t *last = json_array_get(points, json_array_size(points) - 1);
-        mcp_j_text(json_object_get(last, "p50"), 20, p50, sizeof(p50));
-        mcp_j_text(json_object_get(last, "p90"), 20, p90, sizeof(p90));
-        mcp_j_text(json_object_get(last, "p99"), 20, p99, sizeof(p99));
-        how = "of the latest point";
-    }
+    mcp_fmt_number(h.count, c_, sizeof(c_));
+    mcp_fmt_number(h.sum, s_, sizeof(s_));
+    mcp_fmt_number(h.count > 0 ? h.sum / h.count : 0, m_, sizeof(m_));
+    mcp_fmt_number(h.min, lo, sizeof(lo));
+    mcp_fmt_number(h.max, hi, sizeof(hi));
     snprintf(out, outlen, "count %s, sum %s, mean %s, min %s, max %s; p50 %s, p90 %s, p99 %s (%s)",
-             c_, s_, m_, has_min ? lo : "unknown", has_max ? hi : "unknown",
-             p50[0] ? p50 : "unknown", p90[0] ? p90 : "unknown", p99[0] ? p99 : "unknown", how);
-    free(bnd);
-    free(cnt);
+             c_, s_, m_, h.has_min ? lo : "unknown", h.has_max ? hi : "unknown",
+             pct[0][0] ? pct[0] : "unknown", pct[1][0] ? pct[1] : "unknown",
+             pct[2][0] ? pct[2] : "unknown",
+             total > 0 ? "over the window's buckets" : "of the latest point");
+    free(h.bnd);
+    free(h.cnt);
 }
 
 static void mcp_series_line(mcp_call *c, json_t *doc, json_t *series) {

@@ -131,8 +131,8 @@ static int cli_expect_option(cli_expect_set *set, int id, const char *value, int
     switch (id) {
     case CLI_EX_COUNT:
     case CLI_EX_MIN_COUNT:
-        if (cli_parse_count(value, UINT64_MAX / 2, id == CLI_EX_COUNT ? &e->count : &e->min_count) !=
-            0) {
+        if (cli_parse_count(value, UINT64_MAX / 2,
+                            id == CLI_EX_COUNT ? &e->count : &e->min_count) != 0) {
             snprintf(err, errlen, "--%s: \"%s\" is not a whole number",
                      id == CLI_EX_COUNT ? "count" : "min-count", value);
             return -1;

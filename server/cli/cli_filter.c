@@ -14,7 +14,15 @@
 #define CLI_FILTER_METRICS_BIT (1u << CLI_FILTER_METRICS)
 #define CLI_FILTER_ALL_BITS 7u
 
-typedef enum cli_op { CLI_OP_EQ = 0, CLI_OP_NE, CLI_OP_CONTAINS, CLI_OP_GT, CLI_OP_GE, CLI_OP_LT, CLI_OP_LE } cli_op;
+typedef enum cli_op {
+    CLI_OP_EQ = 0,
+    CLI_OP_NE,
+    CLI_OP_CONTAINS,
+    CLI_OP_GT,
+    CLI_OP_GE,
+    CLI_OP_LT,
+    CLI_OP_LE,
+} cli_op;
 
 static const char *const cli_op_text[] = {"=", "!=", "~", ">", ">=", "<", "<="};
 

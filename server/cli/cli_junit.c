@@ -160,7 +160,8 @@ int cli_junit_write(buf *out, const char *name, const cli_junit_case *cases, siz
     if (rc == BUF_OK)
         rc = cli_xml_attr(out, "timestamp", when);
     if (rc == BUF_OK)
-        rc = cli_xml_attr(out, "hostname", hostname != NULL && hostname[0] ? hostname : "localhost");
+        rc = cli_xml_attr(out, "hostname",
+                          hostname != NULL && hostname[0] ? hostname : "localhost");
     if (rc == BUF_OK)
         rc = buf_append_str(out, ">\n");
     for (size_t i = 0; i < n && rc == BUF_OK; i++)

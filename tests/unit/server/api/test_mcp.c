@@ -166,6 +166,20 @@ static int fake_api(void *ud, const char *target, buf *out) {
             "]}");
         return 200;
     }
+    if (strncmp(target, "/api/v1/metrics/h/series", 24) == 0) {
+        /* two cumulative-diff points with the same bounds, one with others */
+        buf_append_str(out,
+            "{\"name\":\"h\",\"type\":\"histogram\",\"unit\":\"ms\",\"temporality\":"
+            "\"cumulative\",\"monotonic\":false,\"series\":[{\"attributes\":{\"r\":\"/a\"},"
+            "\"service\":\"svc\",\"instance\":\"\",\"points\":["
+            "{\"timeUnixNano\":\"1\",\"count\":10,\"sum\":150,\"min\":1,\"max\":19,"
+            "\"bounds\":[0,10,20],\"counts\":[0,5,5,0]},"
+            "{\"timeUnixNano\":\"2\",\"count\":10,\"sum\":150,\"min\":0,\"max\":20,"
+            "\"bounds\":[0,10,20],\"counts\":[0,5,5,0]},"
+            "{\"timeUnixNano\":\"3\",\"count\":1,\"sum\":1,\"bounds\":[5],\"counts\":[1,0]}"
+            "]}]}");
+        return 200;
+    }
     if (strncmp(target, "/api/v1/traces", 14) == 0) {
         buf_append_str(out, "{\"traces\":[{\"traceId\":\"t1\",\"rootService\":\"svc\","
                             "\"rootName\":\"root\",\"startTimeUnixNano\":\"1000\","
@@ -359,6 +373,27 @@ START_TEST(tools_over_the_api) {
 }
 END_TEST
 
+START_TEST(histogram_summary) {
+    json_t *doc;
+    int is_error;
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"get_metric\",\"arguments\":{\"name\":\"h\"}}}",
+                          NULL, &doc),
+                     200);
+    const char *text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 0);
+    /* counts 0/10/10/0 over (..0] (0,10] (10,20] (20..): the median is the
+     * end of the second bucket, p90 and p99 inside the third; the point
+     * with other bounds counts in the totals only */
+    ck_assert_msg(strstr(text, "- {r=/a} service=svc: 3 points 1970-01-01T00:00:00.000Z .. "
+                               "1970-01-01T00:00:00.000Z; count 21, sum 301, mean 14.33, min 0, "
+                               "max 20; p50 10, p90 18, p99 19.8 (over the window's buckets)") !=
+                      NULL,
+                  "%s", text);
+    json_decref(doc);
+}
+END_TEST
+
 /* ---- bounded answers ---- */
 
 START_TEST(text_budget) {
@@ -407,6 +442,7 @@ static Suite *mcp_suite(void) {
     tcase_add_test(tc, transport_rules);
     tcase_add_test(tc, lifecycle_and_errors);
     tcase_add_test(tc, tools_over_the_api);
+    tcase_add_test(tc, histogram_summary);
     tcase_add_test(tc, text_budget);
     suite_add_tcase(s, tc);
     return s;

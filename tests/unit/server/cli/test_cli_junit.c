@@ -54,7 +54,8 @@ START_TEST(report) {
                      BUF_OK);
     const char *want =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<testsuites name=\"loupe expect\" tests=\"2\" failures=\"1\" errors=\"0\" time=\"1.750\">\n"
+        "<testsuites name=\"loupe expect\" tests=\"2\" failures=\"1\" errors=\"0\" "
+        "time=\"1.750\">\n"
         "  <testsuite name=\"loupe expect\" package=\"loupe expect\" tests=\"2\" failures=\"1\" "
         "errors=\"0\" skipped=\"0\" id=\"0\" time=\"1.750\" timestamp=\"2024-05-01T12:40:00\" "
         "hostname=\"ci-host\">\n"
