@@ -14,13 +14,14 @@ set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
-protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm"
+protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev libcurl4-gnutls-dev nodejs npm"
 # The package and container tests (make deb-test, make container-test) add
 # dpkg-dev (dpkg-shlibdeps), lintian, adduser and systemd (the package's
 # user and unit: systemctl, systemd-analyze), podman with runc, and
-# debootstrap for the image's Debian 12 base.
+# debootstrap for the image's Debian 12 base; libxml2-utils (xmllint)
+# checks the JUnit reports of loupe expect.
 test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind \
-dpkg-dev lintian adduser systemd podman runc debootstrap"
+dpkg-dev lintian adduser systemd podman runc debootstrap libxml2-utils"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"

@@ -14,6 +14,7 @@
 #   server/decode/   server/decode/ storage/ util/   (+ generated protobuf-c)
 #   server/receive/  server/receive/ server/decode/ server/net/ storage/ util/
 #   server/api/      server/api/ server/decode/ server/net/ storage/ util/
+#   server/cli/      server/cli/ server/net/ util/   (a client over HTTP: no store)
 #   server/          anything (main.c and config.c wire the layers together)
 #
 # Receivers and the UI/API never include each other; the store knows no
@@ -31,6 +32,7 @@ allowed() {
     server/decode) echo "server/decode storage util gen" ;;
     server/receive) echo "server/receive server/decode server/net storage util" ;;
     server/api) echo "server/api server/decode server/net storage util" ;;
+    server/cli) echo "server/cli server/net util" ;;
     server) echo "any" ;;
     *) echo "" ;;
     esac
@@ -45,6 +47,7 @@ layer_of() {
     server/decode/*) echo server/decode ;;
     server/receive/*) echo server/receive ;;
     server/api/*) echo server/api ;;
+    server/cli/*) echo server/cli ;;
     server/*) echo server ;;
     opentelemetry/* | google/*) echo gen ;;
     *) echo unknown ;;

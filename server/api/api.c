@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apiparam.h"
 #include "util/jw.h"
 #include "util/log.h"
+#include "util/textfmt.h"
 #include "storage/query.h"
 
 #define API_LOGS_LIMIT_DEFAULT 100
@@ -867,6 +869,67 @@ int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, con
     return api_handle_env(req, &env, out, allow);
 }
 #endif
+
+/* ---- in-process GET -------------------------------------------------------- */
+
+/* Splits query (modified in place) into args, as ui.c's argument collector
+ * does: keys holding a NUL are skipped, more than max sets *too_many. */
+static size_t api_split_query(char *query, api_arg *args, size_t max, int *too_many) {
+    size_t n = 0;
+    *too_many = 0;
+    for (char *p = query; p != NULL && *p != '\0';) {
+        char *amp = strchr(p, '&');
+        if (amp != NULL)
+            *amp = '\0';
+        char *eq = strchr(p, '=');
+        if (eq != NULL)
+            *eq = '\0';
+        size_t klen = textfmt_url_decode(p, 1);
+        size_t vlen = eq != NULL ? textfmt_url_decode(eq + 1, 1) : 0;
+        if (klen > 0 && strlen(p) == klen) {
+            if (n == max) {
+                *too_many = 1;
+                break;
+            }
+            args[n].key = p;
+            args[n].value = eq != NULL ? eq + 1 : NULL;
+            args[n].value_len = vlen;
+            n++;
+        }
+        p = amp != NULL ? amp + 1 : NULL;
+    }
+    return n;
+}
+
+int api_get(const char *target, const api_env *env, buf *out) {
+    size_t len = target != NULL ? strlen(target) : 0;
+    if (len == 0 || target[0] != '/')
+        return api_fail(out, 400, "bad request target");
+    if (len > API_GET_MAX_TARGET)
+        return api_fail(out, 400, "the request target is longer than %d bytes",
+                        API_GET_MAX_TARGET);
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return api_fail(out, 503, "out of memory");
+    memcpy(copy, target, len + 1);
+    char *query = strchr(copy, '?');
+    if (query != NULL)
+        *query++ = '\0';
+    size_t plen = textfmt_url_decode(copy, 0);
+    api_arg args[API_MAX_ARGS];
+    api_request req = {.method = "GET", .path = copy, .args = args};
+    req.nargs = api_split_query(query, args, API_MAX_ARGS, &req.too_many_args);
+    int status;
+    const char *allow;
+    if (strlen(copy) != plen)
+        status = api_fail(out, 400, "the path must not contain NUL bytes");
+    else if (api_stream_route("GET", copy) != API_STREAM_NONE)
+        status = api_fail(out, 500, "this endpoint is streamed");
+    else
+        status = api_handle_env(&req, env, out, &allow);
+    free(copy);
+    return status;
+}
 
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
     api_db_fn get_db = env->get_db;
