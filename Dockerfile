@@ -22,7 +22,7 @@ FROM ${BASE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
-      protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm ca-certificates \
+      protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev libcurl4-gnutls-dev nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # npm packages first, from the committed lockfile (a layer of their own that
