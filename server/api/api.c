@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_trace.h"
 #include "apiparam.h"
 #include "util/jw.h"
 #include "util/log.h"
@@ -22,6 +23,7 @@
 #define API_CURSOR_MAX 1024
 
 #define TRACES_PREFIX "/api/v1/traces/"
+#define ANALYSIS_SUFFIX "/analysis"
 #define METRICS_PREFIX "/api/v1/metrics/"
 #define SERIES_SUFFIX "/series"
 
@@ -382,23 +384,107 @@ static int api_operations(const api_request *req, const char *service, api_db_fn
     return api_query_result(req, rc, out);
 }
 
+/* A trace id as the 32 lowercase hex digits of messages. */
+static void api_trace_hex(const uint8_t id[16], char hex[33]) {
+    for (size_t i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", id[i]);
+}
+
+/* The {traceId} of a path, then the reader connection. Returns 0, or a
+ * status with the error in out. */
+static int api_trace_args(const char *id, uint8_t trace_id[16], api_db_fn get_db, void *ud,
+                          store_reader **db, buf *out) {
+    if (apiparam_hex_id(id, trace_id, 16) != APIPARAM_OK)
+        return api_fail(out, 400, "path parameter 'traceId' must be 32 hex digits");
+    return api_get_db(get_db, ud, db, out);
+}
+
 static int api_trace(const api_request *req, const char *id, api_db_fn get_db, void *ud,
                      buf *out) {
     uint8_t trace_id[16];
-    if (apiparam_hex_id(id, trace_id, sizeof(trace_id)) != APIPARAM_OK)
-        return api_fail(out, 400, "path parameter 'traceId' must be 32 hex digits");
     store_reader *db;
-    int st = api_get_db(get_db, ud, &db, out);
+    int st = api_trace_args(id, trace_id, get_db, ud, &db, out);
     if (st != 0)
         return st;
     int rc = query_trace(db, trace_id, out);
     if (rc == QUERY_ENOTFOUND) {
         char hex[33];
-        for (size_t i = 0; i < sizeof(trace_id); i++)
-            snprintf(hex + 2 * i, 3, "%02x", trace_id[i]);
+        api_trace_hex(trace_id, hex);
         return api_fail(out, 404, "trace %s not found", hex);
     }
     return api_query_result(req, rc, out);
+}
+
+/* Reads and analyses one trace for the analysis routes: 200 with *t
+ * filled, or an error status with the error in out. what names the trace
+ * in a 404 ("trace" or "trace 'a'"). */
+static int api_trace_get(const api_request *req, store_reader *db, const uint8_t id[16],
+                         const char *what, api_trace_loaded *t, buf *out) {
+    int rc = api_trace_read(db, id, t);
+    if (rc == QUERY_OK)
+        return 200;
+    char hex[33];
+    api_trace_hex(id, hex);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "%s %s not found", what, hex);
+    if (rc == API_TRACE_EBADDOC) {
+        log_event(LOG_WARN, "api_trace_unreadable", "trace_id=%s", hex);
+        return api_fail(out, 500, "trace %s could not be read back for analysis", hex);
+    }
+    return api_query_result(req, rc, out);
+}
+
+/* The answer written by api_trace_*_json(): 200, or a 500. */
+static int api_trace_written(int rc, buf *out) {
+    if (rc == BUF_OK)
+        return 200;
+    return api_fail(out, 500, rc == BUF_ETOOBIG ? "the answer is too large" : "out of memory");
+}
+
+/* GET /api/v1/traces/{traceId}/analysis */
+static int api_trace_analysis(const api_request *req, const char *id, api_db_fn get_db, void *ud,
+                              buf *out) {
+    uint8_t trace_id[16];
+    store_reader *db;
+    int st = api_trace_args(id, trace_id, get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    api_trace_loaded t;
+    st = api_trace_get(req, db, trace_id, "trace", &t, out);
+    if (st != 200)
+        return st;
+    st = api_trace_written(api_trace_analysis_json(&t, out), out);
+    api_trace_free(&t);
+    return st;
+}
+
+/* GET /api/v1/traces/compare?a=&b= */
+static int api_trace_compare(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    uint8_t ids[2][16];
+    static const char *const names[2] = {"a", "b"};
+    for (int k = 0; k < 2; k++) {
+        int has;
+        int st = api_arg_id(req, names[k], ids[k], 16, &has, out);
+        if (st != 0)
+            return st;
+        if (!has)
+            return api_fail(out, 400, "parameter '%s' is required: a trace id (32 hex digits)",
+                            names[k]);
+    }
+    store_reader *db;
+    int st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    api_trace_loaded a, b;
+    st = api_trace_get(req, db, ids[0], "trace 'a'", &a, out);
+    if (st != 200)
+        return st;
+    st = api_trace_get(req, db, ids[1], "trace 'b'", &b, out);
+    if (st == 200)
+        st = api_trace_written(api_trace_compare_json(&a, &b, out), out);
+    api_trace_free(&a);
+    api_trace_free(&b);
+    return st;
 }
 
 /* The filters /logs, /export and /live share. */
@@ -775,6 +861,8 @@ typedef enum api_route {
     API_ROUTE_INFO,
     API_ROUTE_SERVICE_MAP,
     API_ROUTE_OPERATIONS,
+    API_ROUTE_TRACE_ANALYSIS,
+    API_ROUTE_TRACE_COMPARE,
 } api_route;
 
 #define SERVICES_PREFIX "/api/v1/services/"
@@ -819,6 +907,7 @@ static const struct {
     {"/api/v1/logs", API_ROUTE_LOGS},
     {"/api/v1/metrics", API_ROUTE_METRICS},
     {"/api/v1/traces", API_ROUTE_TRACES},
+    {"/api/v1/traces/compare", API_ROUTE_TRACE_COMPARE},
     {"/api/v1/telemetry", API_ROUTE_TELEMETRY},
     {"/api/v1/export", API_ROUTE_EXPORT},
     {"/api/v1/import", API_ROUTE_IMPORT},
@@ -839,10 +928,21 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
         return API_ROUTE_OPERATIONS;
     if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
         const char *id = path + strlen(TRACES_PREFIX);
-        if (strchr(id, '/') != NULL)
+        const char *slash = strchr(id, '/');
+        if (slash == NULL) {
+            *trace_id = id;
+            return API_ROUTE_TRACE;
+        }
+        /* {id}/analysis: the id is copied into name (NUL-terminated) */
+        size_t idlen = (size_t)(slash - id);
+        if (strcmp(slash, ANALYSIS_SUFFIX) != 0)
             return API_ROUTE_NONE;
-        *trace_id = id;
-        return API_ROUTE_TRACE;
+        if (idlen >= len)
+            idlen = len - 1; /* too long for an id: rejected by the id check */
+        memcpy(name, id, idlen);
+        name[idlen] = '\0';
+        *trace_id = name;
+        return API_ROUTE_TRACE_ANALYSIS;
     }
     return API_ROUTE_NONE;
 }
@@ -985,6 +1085,10 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_service_map(req, get_db, ud, out);
     case API_ROUTE_OPERATIONS:
         return api_operations(req, name, get_db, ud, out);
+    case API_ROUTE_TRACE_ANALYSIS:
+        return api_trace_analysis(req, trace_id, get_db, ud, out);
+    case API_ROUTE_TRACE_COMPARE:
+        return api_trace_compare(req, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

@@ -73,7 +73,7 @@ static const char fz_metrics[] =
     "{\"count\":3,\"sum\":6,\"explicitBounds\":[1,2],\"bucketCounts\":[1,1,1]}]}}]}]}]}";
 
 static store *fz_store;
-static sqlite3 *fz_db;
+static store_reader *fz_db;
 static pthread_mutex_t fz_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fz_cv = PTHREAD_COND_INITIALIZER;
 static int fz_done, fz_failed;
@@ -130,7 +130,7 @@ typedef struct fz_db_ctx {
     int calls;
 } fz_db_ctx;
 
-static int fz_get_db(void *ud, sqlite3 **db) {
+static int fz_get_db(void *ud, store_reader **db) {
     fz_db_ctx *c = ud;
     c->calls++;
     *db = c->available ? fz_db : NULL;

@@ -10,6 +10,7 @@ import * as tracesPage from './pages/traces.js';
 import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
+import * as comparePage from './pages/compare.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -24,6 +25,7 @@ function route(pathname) {
   if (p === '/traces') return { name: 'traces', mod: tracesPage };
   const m = /^\/traces\/([^/]+)$/.exec(p);
   if (m) return { name: 'traces', mod: tracePage, args: { traceId: decodeURIComponent(m[1]) } };
+  if (p === '/compare') return { name: 'traces', mod: comparePage };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
   return { name: 'notfound', mod: null };

@@ -106,6 +106,14 @@ export async function assertOnboarding(page, srv, what = 'telemetry') {
   return ob;
 }
 
+// Asserts a page recorded no uncaught exception, no dialog (a sign of
+// executed script) and no CSP violation.
+export function noErrors(rec) {
+  assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
+  assert.deepEqual(rec.dialogs, [], 'no dialogs');
+  assert.deepEqual(rec.csp, [], 'no CSP violations');
+}
+
 // Stops loupe and fails when it did not exit cleanly (a sanitizer report in
 // ASan builds makes the exit status non-zero).
 export async function stopChecked(srv) {

@@ -217,3 +217,42 @@ export async function sendMetrics(exp, service, { rounds = 3 } = {}) {
   assertSent(sink, 'sendMetrics');
   return { temporality: AggregationTemporality.CUMULATIVE };
 }
+
+// A checkout whose critical path is known (ms offsets from `base`):
+// frontend "POST /checkout" 0-end > auth 5-20, then three calls at once:
+// cart "load cart" 25-90 (> "SELECT cart" 30-80), pricing "load prices"
+// 26-60, recommendations "recommend" 27-120 (> "score items" 30-115, the
+// one waited on), then payments "charge card" 125-charge. The fast variant
+// (end 200, charge 190) also has pricing "cache lookup" 62-64; the slow one
+// (end 320, charge 250) has payments "retry charge" 255-310 instead.
+// names: {root, ...} overrides span names (for hostile text). Returns
+// {traceId, spanIds by key}.
+export async function sendCheckoutTrace(exp, { base = Date.now() - 3000, slow = false, names = {} } = {}) {
+  const sink = { count: 0, failures: [] };
+  const services = ['frontend', 'cart', 'pricing', 'recommendations', 'payments'];
+  const tracers = Object.fromEntries(services.map((s) => [s, tracerFor(exp, s, sink)]));
+  const end = slow ? 320 : 200;
+  const plan = [
+    ['root', 'frontend', 'POST /checkout', 0, end, null, SpanKind.SERVER],
+    ['auth', 'frontend', 'auth', 5, 20, 'root'],
+    ['cart', 'cart', 'load cart', 25, 90, 'root', SpanKind.CLIENT],
+    ['sql', 'cart', 'SELECT cart', 30, 80, 'cart', SpanKind.CLIENT],
+    ['prices', 'pricing', 'load prices', 26, 60, 'root', SpanKind.CLIENT],
+    ['recommend', 'recommendations', 'recommend', 27, 120, 'root', SpanKind.CLIENT],
+    ['score', 'recommendations', 'score items', 30, 115, 'recommend'],
+    slow ? null : ['cache', 'pricing', 'cache lookup', 62, 64, 'root'],
+    ['charge', 'payments', 'charge card', 125, slow ? 250 : 190, 'root', SpanKind.CLIENT],
+    slow ? ['retry', 'payments', 'retry charge', 255, 310, 'root', SpanKind.CLIENT] : null,
+  ].filter(Boolean);
+  const spans = {};
+  for (const [key, service, name, start, , parent, kind] of plan) {
+    const ctx = parent ? trace.setSpan(ROOT_CONTEXT, spans[parent]) : ROOT_CONTEXT;
+    spans[key] = tracers[service].tracer.startSpan(names[key] ?? name, { kind: kind ?? SpanKind.INTERNAL, startTime: at(base + start) }, ctx);
+  }
+  for (const [key, , , , stop] of [...plan].reverse()) spans[key].end(at(base + stop));
+  for (const t of Object.values(tracers)) { await t.provider.forceFlush(); await t.provider.shutdown(); }
+  assertSent(sink, 'sendCheckoutTrace');
+  if (sink.count !== plan.length) throw new Error(`sendCheckoutTrace: ${sink.count} of ${plan.length} spans exported`);
+  const spanIds = Object.fromEntries(Object.entries(spans).map(([k, s]) => [k, s.spanContext().spanId]));
+  return { traceId: spans.root.spanContext().traceId, spanIds };
+}

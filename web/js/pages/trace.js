@@ -2,6 +2,9 @@
 // (expand/collapse, service colours, errors, event markers), a span detail
 // panel, the trace's logs beside it, copy buttons and OTLP JSON download.
 // The waterfall is virtualised, so a 10,000-span trace stays responsive.
+// Beside the waterfall: a flame graph and the span statistics; a toggle
+// marks the critical path and shows self times (both from GET
+// /traces/{id}/analysis, read on first use); "Compare with…" opens /compare.
 import { h, icon, replace } from '../dom.js';
 import { apiGet } from '../api.js';
 import { addFilterLink, navigate, pageLink, withParams } from '../state.js';
@@ -14,8 +17,26 @@ import {
   bodyText, fmtCount, fmtDuration, fmtTime, fmtTimeFull, nsBig, severityClass, severityLabel, shortId,
 } from '../format.js';
 import { downloadJson, traceToOtlp } from '../otlp.js';
+import { flameGraph } from '../flame.js';
+import { spanStatsTable } from '../spanstats.js';
+import { openComparePicker } from '../comparepick.js';
 
 const ROW_H = 28;
+export const VIEWS = [
+  { id: 'waterfall', label: 'Waterfall' },
+  { id: 'flame', label: 'Flame graph' },
+  { id: 'stats', label: 'Statistics' },
+];
+
+// The critical path's segments by span id (from an /analysis answer).
+export function segmentsBySpan(analysis) {
+  const m = new Map();
+  for (const sg of (analysis && analysis.criticalPath) || []) {
+    if (!m.has(sg.spanId)) m.set(sg.spanId, []);
+    m.get(sg.spanId).push(sg);
+  }
+  return m;
+}
 
 export const kindName = (k) => String(k || 'UNSPECIFIED').toUpperCase().replace(/^SPAN_KIND_/, '');
 export const statusName = (s) => String((s && s.code) || 'UNSET').toUpperCase().replace(/^STATUS_CODE_/, '');
@@ -126,6 +147,14 @@ export function mount(root, { args, params, signal }) {
   let trace = null;
   let panel = null;
   let tabsEl = null;
+  let view = VIEWS.some((v) => v.id === params.get('view')) ? params.get('view') : 'waterfall';
+  let critical = params.get('cp') === '1';
+  let analysis = null; // null: not asked for; 'loading'; an Error; or the /analysis answer
+  let segments = new Map();
+  let mainEl = null;
+  let toolbar = null;
+  let flame = null;
+  let wfEl = null; // the waterfall's box, when shown
 
   async function load() {
     try {
@@ -150,6 +179,47 @@ export function mount(root, { args, params, signal }) {
     // reveal a deep-linked span: expand nothing is needed (all start expanded)
     draw();
     loadLogs();
+    if (critical || view !== 'waterfall') loadAnalysis();
+  }
+
+  // The analysis, read once when first needed.
+  async function loadAnalysis() {
+    if (analysis !== null && !(analysis instanceof Error)) return;
+    analysis = 'loading';
+    drawToolbar();
+    let body;
+    try {
+      body = await apiGet(`/traces/${encodeURIComponent(traceId)}/analysis`, null, { signal });
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      analysis = e;
+      drawToolbar();
+      if (view === 'stats') drawMain();
+      return;
+    }
+    analysis = body;
+    segments = segmentsBySpan(body);
+    drawToolbar();
+    if (view === 'stats') drawMain();
+    else showAnalysis();
+    if (selId && tab === 'span') drawPanel();
+  }
+
+  const hasAnalysis = () => analysis !== null && typeof analysis === 'object' && !(analysis instanceof Error);
+
+  // The critical path and self times in the view shown.
+  function showAnalysis() {
+    if (wfEl) wfEl.classList.toggle('with-self', critical && hasAnalysis());
+    if (view === 'waterfall' && vl) vl.refresh();
+    if (view === 'flame' && flame) flame.update({ analysis: hasAnalysis() ? analysis : null, critical, selected: selId });
+  }
+
+  function compareWith() {
+    const rootSpan = tree.roots[0].span;
+    const me = { traceId, rootService: rootSpan.service, rootName: rootSpan.name, durationNs: total };
+    const candidates = apiGet('/traces', { service: rootSpan.service, name: rootSpan.name, limit: 200 }, { signal })
+      .then((body) => body.traces || []);
+    openComparePicker(me, candidates);
   }
 
   async function loadLogs() {
@@ -186,6 +256,7 @@ export function mount(root, { args, params, signal }) {
         errors > 0 ? h('span', { class: 'err-badge', dataset: { testid: 'trace-errors' } }, icon('alert'), `${errors} error${errors === 1 ? '' : 's'}`) : null,
         h('span', { class: 'spacer' }),
         h('a', { class: 'btn', href: pageLink('/logs', { traceId }), dataset: { nav: '', testid: 'trace-logs-link' } }, 'Logs of this trace'),
+        h('button', { type: 'button', class: 'btn', dataset: { testid: 'compare-with' }, title: 'Compare this trace with another one', onclick: compareWith }, 'Compare with…'),
         h('button', {
           type: 'button', class: 'btn', dataset: { testid: 'download-otlp' }, title: 'Download this trace as OTLP JSON',
           onclick: () => downloadJson(`trace-${traceId}.json`, traceToOtlp(trace)),
@@ -197,6 +268,80 @@ export function mount(root, { args, params, signal }) {
         h('span', null, h('span', { class: 'muted' }, 'Spans '), h('strong', null, fmtCount(spans.length))),
         h('span', { class: 'chips' }, [...services].map(([name, n]) => serviceChip(name, { count: n, href: pageLink('/traces', { service: name }) })))));
 
+    panel = h('div', { class: 'panel-body' });
+    tabsEl = h('div', { class: 'tabs', role: 'tablist' });
+    const side = h('aside', { class: 'detail trace-side', 'aria-label': 'Details' }, tabsEl, panel);
+    toolbar = h('div', { class: 'trace-tools', dataset: { testid: 'trace-tools' } });
+    mainEl = h('div', { class: 'trace-main' });
+    replace(page, head, h('div', { class: 'split' }, h('div', { class: 'split-main' }, toolbar, mainEl), side));
+    drawToolbar();
+    drawMain();
+    drawTabs();
+    drawPanel();
+  }
+
+  // Views and the critical-path toggle.
+  function drawToolbar() {
+    if (!toolbar) return;
+    let note = null;
+    if (critical && analysis === 'loading') note = h('span', { class: 'muted small' }, 'Finding the critical path…');
+    else if (analysis instanceof Error) note = h('span', { class: 'field-error' }, `Analysis failed: ${analysis.message}`);
+    else if (critical && hasAnalysis()) {
+      const spans = Object.values(analysis.spans || {}).filter((x) => x.critical).length;
+      note = h('span', { class: 'muted small', dataset: { testid: 'critical-note' } },
+        `Critical path: ${fmtDuration(analysis.criticalPathNs)} through ${fmtCount(spans)} span${spans === 1 ? '' : 's'}`,
+        analysis.otherRootSpanIds && analysis.otherRootSpanIds.length
+          ? ` (from the root that ends last; ${analysis.otherRootSpanIds.length} other root${analysis.otherRootSpanIds.length === 1 ? '' : 's'})` : '',
+        view === 'waterfall' ? '; each span\u2019s self time follows its duration.' : '.');
+    }
+    replace(toolbar,
+      h('div', { class: 'seg', role: 'group', 'aria-label': 'View' }, VIEWS.map((v) => h('button', {
+        type: 'button', class: ['seg-btn', view === v.id && 'active'], 'aria-pressed': String(view === v.id),
+        dataset: { testid: `view-${v.id}` }, onclick: () => setView(v.id),
+      }, v.label))),
+      h('button', {
+        type: 'button', class: ['btn', 'btn-toggle', critical && 'on'], 'aria-pressed': String(critical),
+        dataset: { testid: 'critical-toggle' }, title: 'Mark the chain of spans the trace\u2019s end waited on, and each span\u2019s self time',
+        disabled: view === 'stats', onclick: () => setCritical(!critical),
+      }, h('span', { class: 'crit-swatch' }), 'Critical path'),
+      note);
+  }
+
+  function setView(v) {
+    if (v === view) return;
+    view = v;
+    navigate(withParams({ view: v === 'waterfall' ? null : v }), { replace: true, silent: true });
+    if (v !== 'waterfall') loadAnalysis();
+    drawToolbar();
+    drawMain();
+  }
+
+  function setCritical(on) {
+    critical = on;
+    navigate(withParams({ cp: on ? '1' : null }), { replace: true, silent: true });
+    if (on) loadAnalysis();
+    drawToolbar();
+    showAnalysis();
+    if (selId && tab === 'span') drawPanel();
+  }
+
+  function drawMain() {
+    if (vl) { vl.destroy(); vl = null; }
+    if (flame) { flame.destroy(); flame = null; }
+    wfEl = null;
+    rows = flatten(tree.roots, collapsed);
+    if (view === 'flame') {
+      flame = flameGraph(tree, { onSelect: (id) => select(id), isError });
+      flame.update({ analysis: hasAnalysis() ? analysis : null, critical, selected: selId });
+      replace(mainEl, flame.el);
+      return;
+    }
+    if (view === 'stats') {
+      if (hasAnalysis()) replace(mainEl, spanStatsTable(analysis, { onPick: pickOperation }));
+      else if (analysis instanceof Error) replace(mainEl, errorState(analysis, 'the span statistics', { retry: loadAnalysis }));
+      else replace(mainEl, loadingState('Adding up the spans…'));
+      return;
+    }
     // ---- waterfall ----
     const ticks = h('div', { class: 'wf-axis-ticks' });
     for (let i = 0; i <= 4; i++) {
@@ -210,19 +355,24 @@ export function mount(root, { args, params, signal }) {
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setAll(false), dataset: { testid: 'expand-all' } }, 'Expand all'),
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setAll(true), dataset: { testid: 'collapse-all' } }, 'Collapse all')),
       h('div', { class: 'wf-time' }, ticks));
-    if (vl) vl.destroy();
     vl = new VirtualList({ rowHeight: ROW_H, renderRow, className: 'wf-list', label: 'Spans', overscan: 16 });
-    rows = flatten(tree.roots, collapsed);
-    const wf = h('div', { class: 'waterfall', dataset: { testid: 'waterfall' } }, axis, vl.el);
-    panel = h('div', { class: 'panel-body' });
-    tabsEl = h('div', { class: 'tabs', role: 'tablist' });
-    const side = h('aside', { class: 'detail trace-side', 'aria-label': 'Details' }, tabsEl, panel);
-    replace(page, head, h('div', { class: 'split' }, h('div', { class: 'split-main' }, wf), side));
+    wfEl = h('div', { class: ['waterfall', critical && hasAnalysis() && 'with-self'], dataset: { testid: 'waterfall' } }, axis, vl.el);
+    replace(mainEl, wfEl);
     vl.setItems(rows);
     const si = rows.findIndex((n) => n.span.spanId === selId);
     if (si >= 0) vl.scrollToIndex(si);
-    drawTabs();
-    drawPanel();
+  }
+
+  // A statistics row picked: its longest span, in the waterfall.
+  function pickOperation(st) {
+    let best = null;
+    for (const n of tree.nodes.values()) {
+      if (n.span.service !== st.service || n.span.name !== st.name) continue;
+      if (!best || n.end - n.start > best.end - best.start) best = n;
+    }
+    if (!best) return;
+    setView('waterfall');
+    select(best.span.spanId);
   }
 
   function drawTabs() {
@@ -258,7 +408,7 @@ export function mount(root, { args, params, signal }) {
 
   function relayout() {
     rows = flatten(tree.roots, collapsed);
-    vl.setItems(rows);
+    if (vl) vl.setItems(rows);
     if (selId && !rows.some((n) => n.span.spanId === selId)) {
       // the selection was hidden: select its visible ancestor
       let n = tree.nodes.get(selId);
@@ -315,12 +465,23 @@ export function mount(root, { args, params, signal }) {
       m.style.left = `${(100 * offset(ev.timeUnixNano)) / total}%`;
       time.appendChild(m);
     }
-    const label = h('span', { class: 'wf-dur mono' }, fmtDuration(Number(nsBig(s.endTimeUnixNano) - nsBig(s.startTimeUnixNano))));
+    const cp = critical && hasAnalysis() ? analysis.spans && analysis.spans[s.spanId] : null;
+    if (cp) {
+      for (const sg of segments.get(s.spanId) || []) {
+        const m = h('span', { class: 'wf-crit', title: `on the critical path: ${fmtDuration(sg.durationNs)}` });
+        m.style.left = `${(100 * offset(sg.startTimeUnixNano)) / total}%`;
+        m.style.width = `${(100 * Number(sg.durationNs)) / total}%`;
+        time.appendChild(m);
+      }
+    }
+    const dur = fmtDuration(Number(nsBig(s.endTimeUnixNano) - nsBig(s.startTimeUnixNano)));
+    const label = h('span', { class: 'wf-dur mono' }, dur, cp ? h('span', { class: 'wf-self', dataset: { testid: 'self-time' } }, ` · self ${fmtDuration(cp.selfNs)}`) : null);
     label.style.left = `${left + width}%`;
     time.appendChild(label);
 
+    const onPath = critical && hasAnalysis() ? (cp && cp.critical ? 'on-path' : 'off-path') : null;
     return h('div', {
-      class: ['wf-row', 'span-row', s.spanId === selId && 'selected', err && 'row-error'],
+      class: ['wf-row', 'span-row', s.spanId === selId && 'selected', err && 'row-error', onPath],
       dataset: { spanId: s.spanId, depth: String(n.depth) },
       onclick: () => select(s.spanId === selId ? '' : s.spanId),
     }, name, time);
@@ -338,9 +499,12 @@ export function mount(root, { args, params, signal }) {
     selId = id;
     if (id) tab = 'span';
     navigate(withParams({ span: id || null, tab: tab === 'logs' ? 'logs' : null }), { replace: true, silent: true });
-    vl.refresh();
-    const i = rows.findIndex((n) => n.span.spanId === id);
-    if (i >= 0) vl.scrollToIndex(i);
+    if (vl) {
+      vl.refresh();
+      const i = rows.findIndex((n) => n.span.spanId === id);
+      if (i >= 0) vl.scrollToIndex(i);
+    }
+    if (flame) flame.update({ selected: id });
     drawTabs();
     drawPanel();
     // another span starts at its top (name, status), not where the last one was scrolled to
@@ -383,6 +547,9 @@ export function mount(root, { args, params, signal }) {
         ['Trace id', idWithCopy(s.traceId || traceId, { label: 'Copy trace id' })],
         ['Start', h('span', { title: fmtTimeFull(s.startTimeUnixNano) }, `+${fmtDuration(offset(s.startTimeUnixNano))}  ·  ${fmtTime(s.startTimeUnixNano, { date: 'always' })}`)],
         ['Duration', fmtDuration(dur)],
+        hasAnalysis() && analysis.spans && analysis.spans[s.spanId] ? ['Self time', h('span', { dataset: { testid: 'span-self' } }, fmtDuration(analysis.spans[s.spanId].selfNs))] : null,
+        hasAnalysis() && analysis.spans && analysis.spans[s.spanId] ? ['Critical path', h('span', { dataset: { testid: 'span-critical' } },
+          analysis.spans[s.spanId].critical ? `on it, ${fmtDuration(analysis.spans[s.spanId].criticalNs)}` : 'not on it')] : null,
         ['Kind', kindName(s.kind)],
         target ? ['Calls', target.callee ? h('a', {
           href: withParams({ span: target.callee.span.spanId }), dataset: { testid: 'span-callee' },
@@ -456,8 +623,8 @@ export function mount(root, { args, params, signal }) {
 
   load();
   return {
-    unmount() { if (vl) vl.destroy(); },
-    refresh: () => { logs = null; load(); },
+    unmount() { if (vl) vl.destroy(); if (flame) flame.destroy(); },
+    refresh: () => { logs = null; analysis = null; load(); },
     keys: {
       next: () => move(1),
       prev: () => move(-1),

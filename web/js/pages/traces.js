@@ -12,6 +12,7 @@ import { attrFilterEditor, emptyState, errorState, loadingState, onboarding, sel
 import { fmtCount, fmtDuration, fmtTime, fmtTimeFull, nsBig } from '../format.js';
 import { mergeByTime } from '../order.js';
 import { durationScatter } from '../scatter.js';
+import { openComparePicker } from '../comparepick.js';
 import { fitToggle } from '../timefit.js';
 
 const PAGE = 100;
@@ -257,7 +258,7 @@ export function mount(root, { params, signal }) {
       return h('tr', {
         class: ['trace-row', t.traceId === selId && 'selected', freshIds.has(t.traceId) && 'fresh', Number(t.errorCount) > 0 && 'has-error'],
         dataset: { traceId: t.traceId },
-        onclick: (e) => { if (!(e.target instanceof Element && e.target.closest('a'))) navigate(href); },
+        onclick: (e) => { if (!(e.target instanceof Element && e.target.closest('a, button'))) navigate(href); },
       },
       h('td', { class: 'mono nowrap', title: fmtTimeFull(t.startTimeUnixNano) }, fmtTime(t.startTimeUnixNano)),
       h('td', { class: 'root-cell' },
@@ -265,11 +266,15 @@ export function mount(root, { params, signal }) {
         h('div', { class: 'chips' }, services.map((x) => serviceChip(x.name, { count: x.spanCount })))),
       h('td', { class: 'num' }, fmtCount(t.spanCount)),
       h('td', { class: ['num', Number(t.errorCount) > 0 && 'err-text'] }, Number(t.errorCount) > 0 ? h('span', { class: 'err-badge' }, icon('alert'), fmtCount(t.errorCount)) : '0'),
-      h('td', { class: 'dur-cell' }, h('div', { class: 'dur-wrap' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs)))));
+      h('td', { class: 'dur-cell' }, h('div', { class: 'dur-wrap' }, h('span', { class: 'dur-track' }, bar), h('span', { class: 'dur-text mono' }, fmtDuration(t.durationNs)))),
+      h('td', { class: 'act-cell' }, h('button', {
+        type: 'button', class: 'btn btn-small compare-btn', title: 'Compare with another trace of this operation',
+        dataset: { testid: 'compare-with' }, onclick: () => openComparePicker(t, traces),
+      }, 'Compare…')));
     });
     return h('table', { class: 'table trace-table', dataset: { testid: 'trace-table' } },
       h('thead', null, h('tr', null, sortHead('', 'Started'), h('th', null, 'Root span and services'), sortHead('spans', 'Spans', 'num'),
-        sortHead('errors', 'Errors', 'num'), sortHead('duration', 'Duration', 'dur-head'))),
+        sortHead('errors', 'Errors', 'num'), sortHead('duration', 'Duration', 'dur-head'), h('th', { class: 'act-cell' }, h('span', { class: 'offscreen' }, 'Actions')))),
       h('tbody', null, rows));
   }
 

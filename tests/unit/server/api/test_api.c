@@ -440,6 +440,49 @@ START_TEST(error_codes) {
 }
 END_TEST
 
+START_TEST(trace_analysis_params) {
+    const char *bad_ids[] = {"/api/v1/traces/xyz/analysis", "/api/v1/traces//analysis",
+                             "/api/v1/traces/0af7651916cd43dd8448eb211c80319/analysis",
+                             "/api/v1/traces/0af7651916cd43dd8448eb211c80319c0/analysis"};
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++)
+        expect_bad_param(bad_ids[i], NULL, "traceId");
+    const char *not_routes[] = {"/api/v1/traces/0af7651916cd43dd8448eb211c80319c/analysis/",
+                                "/api/v1/traces/0af7651916cd43dd8448eb211c80319c/analysisx",
+                                "/api/v1/traces/0af7651916cd43dd8448eb211c80319c/Analysis",
+                                "/api/v1/traces/compare/analysis/x", "/api/v1/traces/compare/"};
+    for (size_t i = 0; i < sizeof(not_routes) / sizeof(not_routes[0]); i++) {
+        fake_db f = {0, NULL};
+        result r = run(&f, "GET", not_routes[i], NULL);
+        ck_assert_msg(r.status == 404, "%s gave %d", not_routes[i], r.status);
+        ck_assert_ptr_nonnull(strstr(error_message(&r, "not_found"), "no API endpoint"));
+        result_free(&r);
+    }
+    expect_reaches_db("/api/v1/traces/0AF7651916CD43DD8448EB211C80319C/analysis", NULL);
+    fake_db f = {0, NULL};
+    result r = run(&f, "POST", "/api/v1/traces/0af7651916cd43dd8448eb211c80319c/analysis", NULL);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(r.allow, "GET, HEAD");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(trace_compare_params) {
+    const char *a = "a=0af7651916cd43dd8448eb211c80319c";
+    const char *b = "b=4bf92f3577b34da6a3ce929d0e0e4736";
+    expect_bad_param("/api/v1/traces/compare", NULL, "a");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){b, NULL}, "a");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){a, NULL}, "b");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){"a=xyz", b, NULL}, "a");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){a, "b=12", NULL}, "b");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){a, a, b, NULL}, "a");
+    expect_bad_param("/api/v1/traces/compare", (const char *const[]){a, "b=", NULL}, "b");
+    expect_reaches_db("/api/v1/traces/compare", (const char *const[]){a, b, NULL});
+    /* the same trace twice is allowed */
+    expect_reaches_db("/api/v1/traces/compare",
+                      (const char *const[]){a, "b=0AF7651916CD43DD8448EB211C80319C", NULL});
+}
+END_TEST
+
 /* ---- with a real (in-memory) store ------------------------------------------ */
 
 static store *mem_store;
@@ -526,6 +569,8 @@ static Suite *api_suite(void) {
     tcase_add_test(tc, series_params);
     tcase_add_test(tc, tiny_output_buffer);
     tcase_add_test(tc, error_codes);
+    tcase_add_test(tc, trace_analysis_params);
+    tcase_add_test(tc, trace_compare_params);
     suite_add_tcase(s, tc);
     TCase *st = tcase_create("store");
     tcase_add_checked_fixture(st, mem_setup, mem_teardown);
