@@ -46,11 +46,15 @@ test('loupe services prints a table of the services with their counts', async ()
   const r = await loupeCli(['services'], { env });
   assert.equal(r.status, 0, r.stderr);
   const t = rows(r.stdout);
-  assert.deepEqual(t[0], ['SERVICE', 'SPANS', 'ERRORS', 'LOGS', 'POINTS', 'LAST SEEN', 'INSTANCES']);
+  assert.deepEqual(t[0], ['SERVICE', 'REQUESTS', 'FAILED', 'P99', 'SPANS', 'ERRORS', 'LOGS', 'POINTS',
+    'LAST SEEN', 'INSTANCES']);
   const shop = t.find((row) => row[0] === SERVICE);
   assert.ok(shop, r.stdout);
-  assert.deepEqual(shop.slice(1, 4), [String(sent.spans.length), '1', String(sent.records.length)]);
-  assert.equal(shop[6], `${SERVICE}-1`);
+  // the SERVER root and the CONSUMER span are the requests; none failed
+  assert.deepEqual(shop.slice(1, 3), ['2', '0.0%']);
+  assert.match(shop[3], /^[0-9.]+(ns|us|µs|ms|s)$/);
+  assert.deepEqual(shop.slice(4, 7), [String(sent.spans.length), '1', String(sent.records.length)]);
+  assert.equal(shop[9], `${SERVICE}-1`);
   assert.ok(t.some((row) => row[0] === 'cli-other'));
 });
 
