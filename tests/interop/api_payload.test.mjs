@@ -2,10 +2,14 @@
 //
 // A page of logs and a trace's spans carry each resource once (a
 // "resources" map the items name theirs from) rather than in every item,
-// with resources as SDKs send them (15 attributes). Raw HTTP requests, so
-// that what is on the wire is what is checked.
+// with resources as SDKs send them (15 attributes). Answers are gzipped
+// for clients that accept it (Vary: Accept-Encoding), the export as it
+// streams; live streams never. Raw HTTP requests, so that what is on the
+// wire is what is checked (fetch would ask for gzip and undo it itself).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { startLoupe } from './lib/server.mjs';
 import { request } from './lib/rawhttp.mjs';
 import { checkResourceRefs, inlineResources } from './lib/resources.mjs';
@@ -134,4 +138,62 @@ test('a trace names its spans\' resources and carries each of them once', async 
     const ids = new Set(body.spans.filter((s) => s.service === svc).map((s) => s.resourceId));
     assert.equal(ids.size, 1, `${svc}'s spans name one resource`);
   }
+});
+
+test('answers are gzipped for clients that accept it, with Vary: Accept-Encoding', async (t) => {
+  const plain = await get(`/api/v1/logs?limit=${LOGS}`);
+  assert.match(plain.headers.vary || '', /accept-encoding/i);
+  const gz = await get(`/api/v1/logs?limit=${LOGS}`, { 'accept-encoding': 'gzip, deflate, br' });
+  assert.equal(gz.status, 200);
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.match(gz.headers.vary || '', /accept-encoding/i);
+  assert.equal(gz.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(Number(gz.headers['content-length']), gz.body.length);
+  assert.deepEqual(zlib.gunzipSync(gz.body), plain.body, 'the same answer');
+  assert.ok(gz.body.length * 5 < plain.body.length, `${gz.body.length} of ${plain.body.length} bytes`);
+  t.diagnostic(`GET /api/v1/logs?limit=${LOGS}: ${plain.body.length} bytes, ${gz.body.length} gzipped`);
+
+  const trace = await get(`/api/v1/traces/${TRACE}`, { 'accept-encoding': 'gzip' });
+  assert.equal(trace.headers['content-encoding'], 'gzip');
+  assert.equal(JSON.parse(zlib.gunzipSync(trace.body)).spans.length, 6);
+  // refused, or not offered: as it is
+  for (const ae of ['gzip;q=0', 'identity', 'br']) {
+    const r = await get(`/api/v1/logs?limit=${LOGS}`, { 'accept-encoding': ae });
+    assert.equal(r.headers['content-encoding'], undefined, ae);
+    assert.deepEqual(r.body, plain.body, ae);
+  }
+  // small answers and errors are not worth it, and say so with Vary too
+  const info = await get('/api/v1/info', { 'accept-encoding': 'gzip' });
+  assert.equal(info.headers['content-encoding'], undefined);
+  assert.match(info.headers.vary || '', /accept-encoding/i);
+  assert.equal(JSON.parse(info.body).storage, 'sqlite');
+  const bad = await get('/api/v1/logs?limit=0', { 'accept-encoding': 'gzip' });
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse(bad.body).error.code, 'bad_request');
+});
+
+test('the export is gzipped as it streams; a live stream never is', async () => {
+  for (const signal of ['logs', 'traces']) {
+    const plain = await get(`/api/v1/export?signal=${signal}`);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const gz = await get(`/api/v1/export?signal=${signal}`, { 'accept-encoding': 'gzip' });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.match(gz.headers.vary || '', /accept-encoding/i);
+    assert.match(gz.headers['content-disposition'] || '', /attachment/);
+    assert.equal(zlib.gunzipSync(gz.body).toString(), plain.body.toString(), `export of ${signal}`);
+    assert.ok(gz.body.length < plain.body.length);
+  }
+  // a live stream: its first bytes arrive as they are
+  const head = await new Promise((resolve, reject) => {
+    const req = http.get(`${srv.uiUrl}/api/v1/live?heartbeat=100ms`, { headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+      res.once('data', (d) => { resolve({ headers: res.headers, first: d.toString() }); req.destroy(); });
+    });
+    req.on('error', reject);
+    setTimeout(() => { req.destroy(); reject(new Error('no live data in 10 s')); }, 10000).unref();
+  });
+  assert.equal(head.headers['content-encoding'], undefined);
+  assert.match(head.headers['content-type'], /^text\/event-stream/);
+  assert.match(head.first, /^: loupe live/);
 });
