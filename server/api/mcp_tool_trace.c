@@ -51,6 +51,7 @@ typedef struct mcp_tree {
     long *first_child; /* -1 when none */
     long *next;        /* next sibling, -1 at the end */
     uint64_t start_ns; /* the trace's start */
+    json_t *resources; /* the answer's resources by id; borrowed */
 } mcp_tree;
 
 typedef struct mcp_id_index {
@@ -321,8 +322,8 @@ static void mcp_span_detail(mcp_call *c, const mcp_tree *t, long i) {
                   err[0] ? ": " : "", err);
     mcp_j_attrs(json_object_get(s, "attributes"), 64, text, sizeof(text));
     mcp_text_line(&c->text, "Attributes: %s", text[0] ? text : "none");
-    mcp_j_attrs(json_object_get(json_object_get(s, "resource"), "attributes"), 32, text,
-                sizeof(text));
+    json_t *res = json_object_get(t->resources, mcp_j_str(s, "resourceId"));
+    mcp_j_attrs(json_object_get(res, "attributes"), 32, text, sizeof(text));
     mcp_text_line(&c->text, "Resource: %s", text[0] ? text : "none");
     json_t *scope = json_object_get(s, "scope");
     mcp_text_line(&c->text, "Scope: %s %s", mcp_j_str(scope, "name"), mcp_j_str(scope, "version"));
@@ -461,6 +462,7 @@ static void mcp_trace_run(mcp_call *c) {
         json_decref(doc);
         return;
     }
+    t.resources = json_object_get(doc, "resources");
     const char *tid = mcp_j_str(doc, "traceId");
     if (span_id != NULL) {
         long found = -1;
