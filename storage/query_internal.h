@@ -273,7 +273,8 @@ void qa_svc_red(jw *w, const qa_svc *v, double seconds);
  * non-ASCII bytes, ASCII lowercased; a word typed with a trailing '*' is a
  * prefix (its last run). */
 typedef struct query_words {
-    char **w; /* each lowercased, NUL-terminated (owned) */
+    char **w;            /* each lowercased, NUL-terminated (owned) */
+    unsigned char *pfx;  /* per word: 1 when it was given as a prefix (word*) */
     size_t n;
 } query_words;
 

@@ -290,6 +290,7 @@ typedef struct store_writer {
     int64_t max_pages;         /* the size cap in pages; 0 = none */
     int64_t used_pages;        /* page_count - freelist_count at the last check */
     int size_evicting;         /* evicting down to size_target until under it */
+    int size_cap_hits;         /* writes that hit the cap since the last commit */
     int64_t size_target;       /* pages */
     int size_stuck_logged;     /* "nothing left to evict" was said */
     uint64_t next_age_check;   /* monotonic ns */
