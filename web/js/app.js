@@ -10,6 +10,7 @@ import * as tracesPage from './pages/traces.js';
 import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
+import * as genaiPage from './pages/genai.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -26,6 +27,7 @@ function route(pathname) {
   if (m) return { name: 'traces', mod: tracePage, args: { traceId: decodeURIComponent(m[1]) } };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
+  if (p === '/genai') return { name: 'genai', mod: genaiPage };
   return { name: 'notfound', mod: null };
 }
 
