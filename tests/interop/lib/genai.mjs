@@ -42,6 +42,9 @@ export function currentAttributes(conv) {
   };
 }
 
+// A tool's result as message content: text as it is, anything else as JSON.
+const asText = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+
 // The older shape: one event per message on the span, the body's fields as
 // the event's attributes (objects as JSON text); with `wrapped`, the body
 // as JSON in gen_ai.event.content instead, as some SDKs record it.
@@ -60,7 +63,7 @@ export function addOlderEvents(span, conv, provider, { wrapped = false, at } = {
         tool_calls: [{ id: t.toolCall.id, type: 'function', function: { name: t.toolCall.name, arguments: JSON.stringify(t.toolCall.arguments) } }],
       }, i++);
     } else if (t.toolResult) {
-      add('gen_ai.tool.message', { id: t.toolResult.id, content: JSON.stringify(t.toolResult.result) }, i++);
+      add('gen_ai.tool.message', { id: t.toolResult.id, content: asText(t.toolResult.result) }, i++);
     } else {
       add(`gen_ai.${t.role}.message`, { content: t.text }, i++);
     }
@@ -138,4 +141,38 @@ export async function sendCalls(exp, service, calls) {
     root.end(new Date(c.start + c.durMs + 5));
     return { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
   }));
+}
+
+// The older events as log records of `span` (event_name and a structured
+// body, as the Python instrumentations emit them), through exp.logs.
+export async function sendOlderLogEvents(exp, service, span, conv, provider) {
+  const { LoggerProvider, BatchLogRecordProcessor } = await import('@opentelemetry/sdk-logs');
+  const sink = { count: 0, failures: [] };
+  const lp = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    processors: [new BatchLogRecordProcessor({ exporter: checked(exp.logs, sink), scheduledDelayMillis: 3600000 })],
+  });
+  const logger = lp.getLogger('genai-test', '1.0.0');
+  const ctx = trace.setSpan(ROOT_CONTEXT, span);
+  const t0 = Date.now();
+  let i = 0;
+  const emit = (eventName, body) => logger.emit({
+    eventName, body, attributes: { 'gen_ai.system': provider }, context: ctx, timestamp: new Date(t0 + i++),
+  });
+  if (conv.system) emit('gen_ai.system.message', { content: conv.system });
+  for (const t of conv.turns) {
+    if (t.toolCall) {
+      emit('gen_ai.assistant.message', {
+        tool_calls: [{ id: t.toolCall.id, type: 'function', function: { name: t.toolCall.name, arguments: JSON.stringify(t.toolCall.arguments) } }],
+      });
+    } else if (t.toolResult) {
+      emit('gen_ai.tool.message', { id: t.toolResult.id, content: asText(t.toolResult.result) });
+    } else {
+      emit(`gen_ai.${t.role}.message`, { content: t.text });
+    }
+  }
+  emit('gen_ai.choice', { index: 0, finish_reason: conv.finish, message: { role: 'assistant', content: conv.answer } });
+  await lp.forceFlush();
+  await lp.shutdown();
+  if (sink.failures.length) throw new Error(`log export failed: ${sink.failures.join('; ')}`);
 }
