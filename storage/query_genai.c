@@ -248,7 +248,8 @@ static int qg_list(store_reader *r, const qa_window *win, int64_t stepm, const q
     qg_groups g = {0};
     int rc = qg_collect(r, win, stepm, by, &g);
     if (rc == QUERY_OK) {
-        qsort(g.v, g.n, sizeof(*g.v), qg_cmp);
+        if (g.n > 1)
+            qsort(g.v, g.n, sizeof(*g.v), qg_cmp);
         jw_key(w, by->name);
         jw_array_begin(w);
         for (size_t i = 0; i < g.n && i < QG_GROUPS_MAX; i++)
