@@ -86,12 +86,12 @@ before(async () => {
       if (m === 1) ids.older = { traceId: s.spanContext().traceId, span: s.spanContext().spanId };
       if (m === 4) ids.wrapped = { traceId: s.spanContext().traceId, span: s.spanContext().spanId };
     }
+    // two hours ago: outside the last hour of the other tests and the screenshots
     const hs = genaiSpan(tracer, {
-      providerKey: 'gen_ai.system', provider: 'anthropic', model: 'claude-sonnet-4', start: now - 30000, durMs: 800,
+      providerKey: 'gen_ai.system', provider: `anthropic${IMG}`, model: `claude-${SCRIPT}`, start: now - 7200000, durMs: 800,
       input: 50, output: 9, conv: HOSTILE, shape: 'events',
     });
     ids.hostileOlder = { traceId: hs.spanContext().traceId, span: hs.spanContext().spanId };
-    sentCalls++;
   });
   // the older events as log records of a span (no events on the span)
   ids.logs = await withTracer(exp, 'helpdesk', (tracer) => {
@@ -226,6 +226,14 @@ test('hostile message content is shown as text, never as HTML or markdown', asyn
     assert.deepEqual(msgs[4].texts, [HOSTILE.answer]);
     await assertInert(page, rec);
   }
+  // the model and provider names on the GenAI page
+  const { page, rec } = await open('/genai?range=6h');
+  const row = page.getByTestId('genai-models').locator('tbody tr').filter({ hasText: `claude-${SCRIPT}` });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-key'), `anthropic${IMG}/claude-${SCRIPT}`);
+  await page.getByTestId('genai-chart-calls').locator('canvas').first().waitFor();
+  assert.ok((await page.getByTestId('genai-chart-calls').locator('.legend-label').allTextContents()).includes(`claude-${SCRIPT} · anthropic${IMG}`));
+  await assertInert(page, rec);
 });
 
 test('the GenAI page: figures of the range, tables, and calls that open their trace', async () => {
