@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { launch, onePageAtATime, openPage, screenshot, settled, startServer, tearDown } from './lib/browser.mjs';
 import { exporters } from './lib/senders.mjs';
 import { getJson } from '../interop/lib/server.mjs';
-import { SpanKind, WEATHER, genaiSpan, sendOlderLogEvents, withTracer } from '../interop/lib/genai.mjs';
+import { SpanKind, WEATHER, currentAttributes, genaiSpan, sendOlderLogEvents, withTracer } from '../interop/lib/genai.mjs';
 
 const SCRIPT = '<script>alert("xss-genai")</script>';
 const IMG = '"><img src=x onerror=alert("xss-img")>';
@@ -194,6 +194,44 @@ test('the older events show the same conversation: on the span, wrapped, or as l
     assert.equal(f.model, 'claude-sonnet-4', what);
     assert.deepEqual(rec.errors, [], what);
   }
+});
+
+// OTLP AnyValue of a JSON value: the structured form of the message
+// attributes (which the JS SDK cannot record, so sent as OTLP JSON).
+function anyValue(v) {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue) } };
+  return { kvlistValue: { values: Object.entries(v).map(([key, x]) => ({ key, value: anyValue(x) })) } };
+}
+
+test('messages recorded in structured form (arrays of key/value lists) show the same conversation', async () => {
+  const attrs = Object.fromEntries(Object.entries(currentAttributes(WEATHER)).map(([k, v]) => [k, JSON.parse(v)]));
+  const start = BigInt(Date.now() - 7300000) * 1000000n; // outside the last hour the page tests count
+  const traceId = '5a1e0f7d2c3b4a5968778695a4b3c2d1';
+  const spanId = '1f2e3d4c5b6a7988';
+  const body = {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'structured-bot' } }] },
+      scopeSpans: [{
+        scope: { name: 'genai-test' },
+        spans: [{
+          traceId, spanId, name: 'chat gpt-4o', kind: 3, startTimeUnixNano: String(start), endTimeUnixNano: String(start + 900000000n),
+          attributes: [
+            { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+            { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
+            { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+            ...Object.entries(attrs).map(([key, v]) => ({ key, value: anyValue(v) })),
+          ],
+        }],
+      }],
+    }],
+  };
+  const res = await fetch(`${srv.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+  const { page, rec } = await open(`/traces/${traceId}?span=${spanId}`);
+  assertWeather(await conversation(page));
+  assert.deepEqual(rec.errors, []);
 });
 
 test('long content is folded and unfolds on demand', async () => {
