@@ -399,8 +399,7 @@ int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes) {
     return QUERY_OK;
 }
 
-/* An operation's figures: calls, errors, rates and percentiles. */
-static void qa_op_figures(jw *w, int64_t calls, int64_t errors, const rollup_hist *h,
+void qa_op_figures(jw *w, int64_t calls, int64_t errors, const rollup_hist *h,
                           double seconds) {
     jw_key(w, "calls");
     jw_int(w, calls);

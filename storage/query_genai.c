@@ -112,27 +112,14 @@ static qg_group *qg_group_at(qg_groups *g, const char *a, const char *b) {
     return x;
 }
 
-/* "calls", "errors", "errorRate", "rate", tokens and percentiles. */
+/* The figures of calls: those of an operation, and tokens. */
 static void qg_figures(jw *w, int64_t calls, int64_t errors, int64_t in, int64_t out,
                        const rollup_hist *h, double seconds) {
-    jw_key(w, "calls");
-    jw_int(w, calls);
-    jw_key(w, "errors");
-    jw_int(w, errors);
-    jw_key(w, "errorRate");
-    jw_double(w, calls ? (double)errors / (double)calls : 0.0);
-    jw_key(w, "rate");
-    jw_double(w, (double)calls / seconds);
+    qa_op_figures(w, calls, errors, h, seconds);
     jw_key(w, "inputTokens");
     jw_int(w, in);
     jw_key(w, "outputTokens");
     jw_int(w, out);
-    jw_key(w, "p50Ns");
-    jw_uint(w, rollup_hist_quantile(h, 0.5));
-    jw_key(w, "p95Ns");
-    jw_uint(w, rollup_hist_quantile(h, 0.95));
-    jw_key(w, "p99Ns");
-    jw_uint(w, rollup_hist_quantile(h, 0.99));
 }
 
 /* One step of a series, appended to x->series. */

@@ -216,6 +216,8 @@ char *query_id_list(const int64_t *ids, size_t n);
 
 /* ---- services' figures from the rollups (query_analytics.c) ------------------ */
 
+typedef struct rollup_hist rollup_hist;
+
 /* The minutes a rollup query covers: [lo, hi). */
 typedef struct qa_window {
     int64_t lo, hi;
@@ -237,7 +239,9 @@ void qa_union(qsql *q, store_reader *r, model_signal sig, const qa_window *w,
  * window. QUERY_EINVAL past QUERY_MAX_STEPS steps. */
 int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes);
 
-typedef struct rollup_hist rollup_hist;
+/* "calls", "errors", "rate" (per second over `seconds`), "errorRate",
+ * "p50Ns", "p95Ns", "p99Ns" (from h). */
+void qa_op_figures(jw *w, int64_t calls, int64_t errors, const rollup_hist *h, double seconds);
 
 /* One service's figures over a window. */
 typedef struct qa_svc {
