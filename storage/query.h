@@ -90,6 +90,19 @@ typedef struct query_ops_params {
  * QUERY_ENOTFOUND for an unknown service, QUERY_EINVAL for too many steps. */
 int query_operations(store_reader *r, const query_ops_params *p, buf *out);
 
+typedef struct query_genai_params {
+    int has_start, has_end;
+    uint64_t start_ns, end_ns;
+    uint64_t step_ns; /* 0 = about 60 steps over the window; rounded up to minutes */
+} query_genai_params;
+
+/* GET /api/v1/genai: the GenAI calls of the window (spans of the
+ * OpenTelemetry GenAI conventions, storage/genai.h) from their rollup:
+ * totals and a series per step, per model, per service (with series) and
+ * per operation, and the slowest and most expensive (by tokens) calls.
+ * QUERY_EINVAL for too many steps. */
+int query_genai(store_reader *r, const query_genai_params *p, buf *out);
+
 /* GET /api/v1/traces/{id} */
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out);
 

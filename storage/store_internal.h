@@ -180,6 +180,10 @@ enum {
     SST_EDGE_UPSERT,
     SST_CLIENT_UPSERT,
     SST_COUNT_UPSERT,
+    SST_GENAI_UPSERT,
+    SST_GENAI_TOP_LAST,
+    SST_GENAI_TOP_INSERT,
+    SST_GENAI_TOP_TRIM,
     SST_COUNT
 };
 
@@ -225,6 +229,26 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
 /* Writes this batch's sums into their segments' rollup tables (in the open
  * transaction) and starts the next batch's. Returns an SQLite code. */
 int store_rollup_flush(store *s);
+
+/* ---- the GenAI rollup (store_genai.c) ---------------------------------------------- */
+
+/* The GenAI calls of a batch of spans (ids and span_seg as for
+ * store_rollup_batch), written into their segments' genai_N and
+ * genai_top_N in the open transaction. Returns an SQLite code. */
+int store_genai_batch(store *s, const model_batch *b, const int64_t *ids,
+                      const int64_t *span_seg);
+
+/* At open (the writer's connection, outside a transaction): the GenAI
+ * tables of every trace segment made before them (adopted from schema 2,
+ * or written by a build without them), filled from its spans by the rules
+ * of genai.h, in one transaction. Returns an SQLite code. */
+int store_genai_ensure(sqlite3 *db);
+
+/* Its segment statements' templates (SST_GENAI_*). */
+extern const char store_genai_upsert_sql[];
+extern const char store_genai_top_last_sql[];
+extern const char store_genai_top_insert_sql[];
+extern const char store_genai_top_trim_sql[];
 
 /* ---- writer state ------------------------------------------------------------ */
 

@@ -11,6 +11,7 @@ import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
+import * as genaiPage from './pages/genai.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -28,6 +29,7 @@ function route(pathname) {
   if (p === '/compare') return { name: 'traces', mod: comparePage };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
+  if (p === '/genai') return { name: 'genai', mod: genaiPage };
   return { name: 'notfound', mod: null };
 }
 
