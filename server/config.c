@@ -10,8 +10,10 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "server/api/ui_auth.h"
+#include "server/api/ui_base.h"
 
 _Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
+_Static_assert(CONFIG_BASE_PATH_BUF == UI_BASE_MAX + 1, "base path buffer size");
 
 typedef enum config_kind {
     CONFIG_STR,
@@ -21,7 +23,8 @@ typedef enum config_kind {
     CONFIG_LEVEL,
     CONFIG_DURATION,
     CONFIG_UI_AUTH, /* token|none */
-    CONFIG_TOKEN    /* a string checked by ui_auth_token_check */
+    CONFIG_TOKEN,   /* a string checked by ui_auth_token_check */
+    CONFIG_BASE     /* a path prefix, normalised by ui_base_normalise into base_path_buf */
 } config_kind;
 
 typedef struct config_flag {
@@ -101,6 +104,9 @@ static const config_flag config_flags[] = {
     {"query-timeout", "LOUPE_QUERY_TIMEOUT", CONFIG_DURATION, OFF(query_timeout_ns), "DURATION",
      "an API query stops after this and answers with what it found, marked partial"
      " (default 5s)"},
+    {"base-path", "LOUPE_BASE_PATH", CONFIG_BASE, OFF(base_path), "PATH",
+     "serve the web UI and API below this path, e.g. /loupe behind a reverse proxy"
+     " (default: at the root)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -246,6 +252,14 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
         }
         *(const char **)field = value;
         break;
+    case CONFIG_BASE:
+        if (ui_base_normalise(value, cfg->base_path_buf, sizeof(cfg->base_path_buf), why,
+                              sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s: %s", source, why);
+            return -1;
+        }
+        *(const char **)field = cfg->base_path_buf;
+        break;
     }
     if (bad != NULL) {
         snprintf(err, errlen, "%s: \"%s\" is not %s", source, value, bad);
@@ -337,6 +351,7 @@ static void config_defaults(config *cfg) {
     cfg->max_header_size = 64u << 10;
     cfg->max_live_clients = 64;
     cfg->query_timeout_ns = 5ULL * 1000000000ULL;
+    cfg->base_path = "";
 }
 
 /* Every LOUPE_* variable that is set and not empty. */

@@ -14,6 +14,7 @@
 #define LOUPE_VERSION "0.1.0"
 
 #define CONFIG_UI_TOKEN_BUF 257 /* UI_AUTH_TOKEN_MAX + 1 */
+#define CONFIG_BASE_PATH_BUF 201 /* UI_BASE_MAX + 1 */
 
 typedef struct config {
     const char *ui_addr;
@@ -48,6 +49,8 @@ typedef struct config {
     size_t max_header_size;     /* request headers, on every port */
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
     uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
+    const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
+    char base_path_buf[CONFIG_BASE_PATH_BUF];
 } config;
 
 #define CONFIG_OK 0

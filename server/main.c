@@ -150,7 +150,7 @@ static int main_healthcheck(int argc, char **argv) {
         fprintf(stderr, "loupe healthcheck: %s\n", msg);
         return 1;
     }
-    rc = probe_health(cfg.ui_addr, 5000, msg, sizeof(msg));
+    rc = probe_health(cfg.ui_addr, cfg.base_path, 5000, msg, sizeof(msg));
     fprintf(rc == 0 ? stdout : stderr, "loupe healthcheck: %s\n", msg);
     return rc == 0 ? 0 : 1;
 }
@@ -243,6 +243,7 @@ static int main_start_ui(const config *cfg, main_parts *p) {
         .max_live_clients = (unsigned)cfg->max_live_clients,
         .storage_memory = cfg->storage_memory,
         .version = LOUPE_VERSION,
+        .base_path = cfg->base_path,
     };
     if (ui_server_start(&ucfg, p->st, &p->ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
@@ -306,12 +307,13 @@ static void main_announce(const config *cfg, const main_parts *p) {
                   "can reach it\"",
                   uport);
     printf("loupe %s ready\n"
-           "  web UI and API  http://%s:%d/\n",
-           LOUPE_VERSION, uhost, uport);
+           "  web UI and API  http://%s:%d%s/\n",
+           LOUPE_VERSION, uhost, uport, cfg->base_path);
     if (p->auth != NULL) {
         char urltok[3 * UI_AUTH_TOKEN_MAX + 1];
         main_url_token(ui_auth_token(p->auth), urltok, sizeof(urltok));
-        printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
+        printf("  login           http://%s:%d%s/login?token=%s\n", uhost, uport, cfg->base_path,
+               urltok);
     }
     printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",

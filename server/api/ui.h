@@ -20,6 +20,8 @@ typedef struct ui_config {
     int storage_memory;        /* shown by GET /api/v1/info */
     const char *version;       /* shown by /metrics and GET /api/v1/info; borrowed, must
                                   outlive the server; NULL = "unknown" */
+    const char *base_path;     /* serve everything below this path (ui_base_normalise'd:
+                                  "/loupe"); NULL or "" = at the root; copied */
 } ui_config;
 
 /* Connection and limit counters. */

@@ -1,6 +1,6 @@
-/* test_config.c - the retention flags of server/config.c: --max-age
- * (durations) and --max-db-size (sizes with a minimum), with their
- * environment twins. */
+/* test_config.c - server/config.c: the retention flags --max-age
+ * (durations) and --max-db-size (sizes with a minimum), the UI token
+ * flags, --base-path, with their environment twins. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +222,37 @@ START_TEST(test_ui_token_file) {
 }
 END_TEST
 
+START_TEST(test_base_path) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "");
+    const char *argv[] = {"loupe", "--base-path", "/tools/loupe/"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/tools/loupe");
+    const char *root[] = {"loupe", "--base-path=/"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, root), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "");
+    const char *bad[] = {"loupe", "--base-path", "loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, bad), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--base-path"));
+    ck_assert_ptr_nonnull(strstr(err, "must start with '/'"));
+    const char *dots[] = {"loupe", "--base-path", "/a/../b"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, dots), CONFIG_EINVAL);
+    /* the environment twin, and the flag over it */
+    setenv("LOUPE_BASE_PATH", "/from-env", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/from-env");
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/tools/loupe");
+    setenv("LOUPE_BASE_PATH", "no-slash", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_BASE_PATH"));
+    unsetenv("LOUPE_BASE_PATH");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("retention flags");
@@ -232,6 +263,7 @@ int main(void) {
     tcase_add_test(tc, test_environment_twins);
     tcase_add_test(tc, test_ui_auth_flags);
     tcase_add_test(tc, test_ui_token_file);
+    tcase_add_test(tc, test_base_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
