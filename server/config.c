@@ -1,5 +1,6 @@
 /* config.c - flags, environment twins and defaults, see config.h. */
 #include "config.h"
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -374,6 +375,19 @@ static const config_flag *config_find(const char *name, size_t namelen) {
     return NULL;
 }
 
+int config_apply(config *cfg, const char *name, const char *value, const char *source, char *err,
+                 size_t errlen) {
+    const config_flag *f = config_find(name, strlen(name));
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: internal: no flag --%s", source, name);
+        return -1;
+    }
+    int rc = config_set(cfg, f, value, source, err, errlen);
+    if (rc == 0 && f->offset == OFF(ui_token))
+        cfg->aspire_token = value;
+    return rc;
+}
+
 /* argv[*i] is a flag: "--name=value" or "--name value" (then *i moves on
  * to the value). */
 static int config_from_arg(config *cfg, int argc, char **argv, int *i, char *err,
@@ -467,6 +481,8 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
 static int config_load_token(config *cfg, char *err, size_t errlen) {
     if (cfg->ui_token_file == NULL || cfg->ui_token_file[0] == '\0')
         return CONFIG_OK;
+    if (cfg->ui_token != NULL && cfg->ui_token == cfg->aspire_token)
+        cfg->ui_token = NULL; /* loupe's own setting wins over the Aspire name */
     if (cfg->ui_token != NULL) {
         snprintf(err, errlen, "--ui-token and --ui-token-file (or LOUPE_UI_TOKEN and "
                               "LOUPE_UI_TOKEN_FILE) are both set; use one");
@@ -477,7 +493,9 @@ static int config_load_token(config *cfg, char *err, size_t errlen) {
 
 int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     config_defaults(cfg);
-    int rc = config_from_env(cfg, err, errlen);
+    int rc = config_from_aspire(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_from_env(cfg, err, errlen);
     if (rc == CONFIG_OK)
         rc = config_from_argv(cfg, argc, argv, err, errlen);
     if (rc == CONFIG_OK)

@@ -181,6 +181,11 @@ static int main_configure(config *cfg, int argc, char **argv) {
         return 2;
     }
     log_set_level((log_level)cfg->log_level);
+    for (size_t i = 0; i < cfg->n_aspire_ignored; i++)
+        log_event(LOG_WARN, "aspire_setting_ignored",
+                  "name=%s msg=\"an Aspire dashboard setting loupe has no meaning for "
+                  "(docs/aspire.md)\"",
+                  cfg->aspire_ignored[i]);
     otlp_limits limits = {
         .max_attrs = (size_t)cfg->max_attributes,
         .max_value_len = cfg->max_attr_value_len,
