@@ -192,7 +192,10 @@ typedef struct query_tail {
 typedef struct query_tail_report {
     uint64_t items;   /* items written into the line */
     uint64_t lost;    /* items of segments dropped (retention, deletes) before they were
-                       * taken, as far as the position had seen them */
+                       * taken, as far as the position had seen them (a segment made
+                       * and dropped between two reads is not seen) */
+    uint64_t taken_gone; /* items that had been taken of the segments dropped: with the
+                          * store's eviction count, what was evicted untaken */
     uint64_t pending; /* items stored after the new position */
 } query_tail_report;
 
@@ -222,8 +225,9 @@ int query_tail_at_end(store_reader *r, query_tail *t);
  * rep->lost; new ones join from their start), so callers keep it whether
  * or not they use the line; *next (initialised) gets t moved past the
  * items written, for the caller to adopt once they are delivered. Nothing
- * is appended when there is nothing new (rep->items == 0). One read
- * transaction; no deadline (bounded by max_items). Returns a QUERY_* code. */
+ * is appended when there is nothing new (rep->items == 0); max_items 0
+ * only brings t up to date. One read transaction; no deadline (bounded by
+ * max_items). Returns a QUERY_* code. */
 int query_tail_next(store_reader *r, query_tail *t, query_tail *next, size_t max_items,
                     size_t max_bytes, buf *out, query_tail_report *rep);
 

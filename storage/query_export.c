@@ -1017,7 +1017,7 @@ static int tail_max(sqlite3 *db, const tail_kind *k, int64_t seg, int64_t *max) 
  * segment's untaken rows are added to *lost; a new one starts before its
  * first row) and their last rows read. A position past a segment's last
  * row (rows deleted) moves back to it, so rows stored later are taken. */
-static int tail_sync(store_reader *r, query_tail *t, uint64_t *lost) {
+static int tail_sync(store_reader *r, query_tail *t, uint64_t *lost, uint64_t *taken_gone) {
     const tail_kind *k = &tail_kinds[t->signal];
     const seg_meta *segs;
     size_t ns;
@@ -1027,9 +1027,12 @@ static int tail_sync(store_reader *r, query_tail *t, uint64_t *lost) {
         int live = 0;
         for (size_t j = 0; j < ns && !live; j++)
             live = segs[j].id == t->segs[i].seg;
-        if (live)
+        if (live) {
             t->segs[kept++] = t->segs[i];
-        else if (t->segs[i].max > t->segs[i].row)
+            continue;
+        }
+        *taken_gone += (uint64_t)t->segs[i].row;
+        if (t->segs[i].max > t->segs[i].row)
             *lost += (uint64_t)(t->segs[i].max - t->segs[i].row);
     }
     t->n = kept;
@@ -1054,8 +1057,8 @@ int query_tail_at_end(store_reader *r, query_tail *t) {
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r);
-    uint64_t lost = 0;
-    int rc = tail_sync(r, t, &lost);
+    uint64_t lost = 0, gone = 0;
+    int rc = tail_sync(r, t, &lost, &gone);
     for (size_t i = 0; rc == QUERY_OK && i < t->n; i++)
         t->segs[i].row = t->segs[i].max;
     store_reader_end(r);
@@ -1122,15 +1125,21 @@ static int tail_read_seg(store_reader *r, const tail_kind *k, int signal, query_
 int query_tail_next(store_reader *r, query_tail *t, query_tail *next, size_t max_items,
                     size_t max_bytes, buf *out, query_tail_report *rep) {
     memset(rep, 0, sizeof(*rep));
-    if (t->signal < MODEL_SIGNAL_TRACES || t->signal > MODEL_SIGNAL_METRICS || max_items == 0)
+    if (t->signal < MODEL_SIGNAL_TRACES || t->signal > MODEL_SIGNAL_METRICS)
         return QUERY_EINVAL;
     const tail_kind *k = &tail_kinds[t->signal];
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* bounded by max_items */
-    int rc = tail_sync(r, t, &rep->lost);
+    int rc = tail_sync(r, t, &rep->lost, &rep->taken_gone);
     if (rc == QUERY_OK)
         rc = query_tail_copy(next, t);
+    if (rc == QUERY_OK && max_items == 0) { /* only the update */
+        for (size_t i = 0; i < next->n; i++)
+            rep->pending += (uint64_t)(next->segs[i].max - next->segs[i].row);
+        store_reader_end(r);
+        return QUERY_OK;
+    }
     size_t start = out->len;
     tail_line l;
     memset(&l, 0, sizeof(l));

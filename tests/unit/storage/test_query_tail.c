@@ -249,6 +249,7 @@ START_TEST(test_tail_counts_what_retention_dropped) {
     buf_reset(&out);
     ck_assert_int_eq(query_tail_next(rd, &t, &next, 1000, (size_t)1 << 20, &out, &rep), QUERY_OK);
     ck_assert_uint_eq(rep.lost, 4); /* the dropped segment's 4 untaken records */
+    ck_assert_uint_eq(rep.taken_gone, 1); /* and the 1 taken */
     ck_assert_uint_eq(rep.items, 50);
     ck_assert_uint_eq(rep.pending, 0);
     query_tail_free(&next);
@@ -319,15 +320,22 @@ START_TEST(test_tail_metrics_in_arrival_order) {
 }
 END_TEST
 
-START_TEST(test_tail_bad_arguments) {
+START_TEST(test_tail_update_only_and_bad_arguments) {
     query_tail t;
     ck_assert_int_eq(query_tail_init(&t, 99), QUERY_EINVAL);
     ck_assert_int_eq(query_tail_init(&t, MODEL_SIGNAL_METRICS), QUERY_OK);
     query_tail next;
     ck_assert_int_eq(query_tail_init(&next, MODEL_SIGNAL_METRICS), QUERY_OK);
     query_tail_report rep;
-    ck_assert_int_eq(query_tail_next(rd, &t, &next, 0, 1, &out, &rep), QUERY_EINVAL);
-    /* no metrics stored: nothing, and out untouched */
+    /* max_items 0: only the update */
+    commit_points("m", 3, 1);
+    ck_assert_int_eq(query_tail_next(rd, &t, &next, 0, 1, &out, &rep), QUERY_OK);
+    ck_assert_uint_eq(rep.items, 0);
+    ck_assert_uint_eq(rep.pending, 3);
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert_uint_eq(t.n, 1);
+    ck_assert_int_eq(query_tail_at_end(rd, &t), QUERY_OK);
+    /* nothing new: nothing, and out untouched */
     ck_assert_int_eq(query_tail_next(rd, &t, &next, 10, 1 << 20, &out, &rep), QUERY_OK);
     ck_assert_uint_eq(rep.items, 0);
     ck_assert_uint_eq(out.len, 0);
@@ -347,7 +355,7 @@ int main(void) {
     tcase_add_test(tc, test_tail_at_end_skips_what_is_stored);
     tcase_add_test(tc, test_tail_counts_what_retention_dropped);
     tcase_add_test(tc, test_tail_metrics_in_arrival_order);
-    tcase_add_test(tc, test_tail_bad_arguments);
+    tcase_add_test(tc, test_tail_update_only_and_bad_arguments);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
