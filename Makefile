@@ -19,7 +19,7 @@
 
 .DEFAULT_GOAL := all
 CC ?= cc
-PKGS := libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson
+PKGS := libmicrohttpd libnghttp2 libprotobuf-c sqlite3 zlib jansson libcurl
 TEST_PKGS := check
 
 comma := ,

@@ -14,7 +14,7 @@ set -eu
 
 what=${1:-build}
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libnghttp2-dev libprotobuf-c-dev \
-protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev nodejs npm"
+protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev libcurl4-gnutls-dev nodejs npm"
 # The package and container tests (make deb-test, make container-test) add
 # dpkg-dev (dpkg-shlibdeps), lintian, adduser and systemd (the package's
 # user and unit: systemctl, systemd-analyze), podman with runc, and

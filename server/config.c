@@ -25,7 +25,8 @@ typedef enum config_kind {
     CONFIG_DURATION,
     CONFIG_UI_AUTH, /* token|none */
     CONFIG_TOKEN,   /* a string checked by ui_auth_token_check */
-    CONFIG_BASE     /* a path prefix, normalised by ui_base_normalise into base_path_buf */
+    CONFIG_BASE,    /* a path prefix, normalised by ui_base_normalise into base_path_buf */
+    CONFIG_LIST     /* a repeatable flag (config_list) */
 } config_kind;
 
 typedef struct config_flag {
@@ -108,6 +109,14 @@ static const config_flag config_flags[] = {
     {"base-path", "LOUPE_BASE_PATH", CONFIG_BASE, OFF(base_path), "PATH",
      "serve the web UI and API below this path, e.g. /loupe behind a reverse proxy"
      " (default: at the root)"},
+    {"forward", "LOUPE_FORWARD", CONFIG_LIST, OFF(forward), "URL",
+     "also send everything stored on to this OTLP destination: grpc://HOST:PORT,"
+     " http://HOST:PORT or https://...; repeatable (the variable: comma-separated)"},
+    {"forward-protocol", "LOUPE_FORWARD_PROTOCOL", CONFIG_STR, OFF(forward_protocol), "PROTOCOL",
+     "for http(s) --forward URLs: http/protobuf, http/json or grpc (default http/protobuf)"},
+    {"forward-header", "LOUPE_FORWARD_HEADER", CONFIG_LIST, OFF(forward_headers), "KEY=VALUE",
+     "a header sent with every forwarded request, e.g. an API key; repeatable (the variable:"
+     " comma-separated)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -212,6 +221,51 @@ static int config_parse_count(const char *text, uint64_t *out) {
     return 0;
 }
 
+/* Adds value to the list: the command line's values replace the
+ * environment's; the environment's comma-separated list is split in a copy. */
+static int config_set_list(config_list *l, const char *value, const char *source, char *err,
+                           size_t errlen) {
+    size_t max = (size_t)(strcmp(source, "--forward") == 0 || strcmp(source, "LOUPE_FORWARD") == 0
+                              ? CONFIG_MAX_FORWARD
+                              : CONFIG_MAX_FORWARD_HEADERS);
+    if (source[0] == '-') {
+        if (!l->from_argv)
+            l->n = 0;
+        l->from_argv = 1;
+        if (l->n == max) {
+            snprintf(err, errlen, "%s: given more than %zu times", source, max);
+            return -1;
+        }
+        l->items[l->n++] = value;
+        return 0;
+    }
+    size_t len = strlen(value);
+    if (len >= sizeof(l->env)) {
+        snprintf(err, errlen, "%s: longer than %zu characters", source, sizeof(l->env) - 1);
+        return -1;
+    }
+    memcpy(l->env, value, len + 1);
+    l->n = 0;
+    for (char *p = l->env; *p != '\0';) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        while (*p == ' ')
+            p++;
+        if (*p != '\0') {
+            if (l->n == max) {
+                snprintf(err, errlen, "%s: more than %zu entries", source, max);
+                return -1;
+            }
+            l->items[l->n++] = p;
+        }
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
 static int config_set(config *cfg, const config_flag *f, const char *value, const char *source,
                       char *err, size_t errlen) {
     void *field = (char *)cfg + f->offset;
@@ -261,6 +315,8 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
         }
         *(const char **)field = cfg->base_path_buf;
         break;
+    case CONFIG_LIST:
+        return config_set_list(field, value, source, err, errlen);
     }
     if (bad != NULL) {
         snprintf(err, errlen, "%s: \"%s\" is not %s", source, value, bad);
@@ -323,6 +379,10 @@ static void config_usage(void) {
         const config_flag *f = &config_flags[i];
         char left[64];
         snprintf(left, sizeof(left), "--%s %s", f->name, f->meta);
+        if (strlen(left) > 34) { /* the name on a line of its own */
+            printf("  %s\n  %-34s %s\n  %-34s [%s]\n", left, "", f->help, "", f->env);
+            continue;
+        }
         printf("  %-34s %s\n  %-34s [%s]\n", left, f->help, "", f->env);
     }
     printf("  %-34s %s\n  %-34s %s\n", "--help", "print this help", "--version",

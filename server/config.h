@@ -19,6 +19,19 @@
 #define CONFIG_ASPIRE_IGNORED 16  /* Aspire names without a loupe meaning, noted */
 #define CONFIG_ASPIRE_NAME 80
 #define CONFIG_ASPIRE_ADDR 96
+#define CONFIG_MAX_FORWARD 8          /* FORWARD_MAX_DESTS */
+#define CONFIG_MAX_FORWARD_HEADERS 16 /* FORWARD_MAX_HEADERS */
+#define CONFIG_LIST_BUF 8192          /* an environment list, split in place */
+
+/* A repeatable flag (--forward URL --forward URL2): its values in order.
+ * The environment twin holds a comma-separated list; flags on the command
+ * line replace it. */
+typedef struct config_list {
+    const char *items[CONFIG_MAX_FORWARD_HEADERS];
+    size_t n;
+    int from_argv;             /* items came from the command line */
+    char env[CONFIG_LIST_BUF]; /* the environment's copy the items point into */
+} config_list;
 
 typedef struct config {
     const char *ui_addr;
@@ -54,6 +67,9 @@ typedef struct config {
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
     uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
     const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
+    config_list forward;          /* --forward URL (at most CONFIG_MAX_FORWARD) */
+    config_list forward_headers;  /* --forward-header KEY=VALUE */
+    const char *forward_protocol; /* --forward-protocol; NULL = http/protobuf */
     char base_path_buf[CONFIG_BASE_PATH_BUF];
     /* the Aspire dashboard's names (config_aspire.c) */
     char aspire_addr[4][CONFIG_ASPIRE_ADDR]; /* HOST:PORT made from its listen URLs */

@@ -20,6 +20,7 @@
 #include "storage/store.h"
 #include "server/api/ui.h"
 #include "server/api/ui_auth.h"
+#include "server/forward/forward.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
  * a wildcard address is shown as "localhost". */
@@ -128,6 +129,40 @@ static void main_read_http(void *recv, metrics_figures *out) {
     otlp_http_body_use(recv, &out->body_bytes, &out->body_budget);
 }
 
+/* metrics_forward_fn: the forwarder's counters for GET /metrics. */
+static void main_read_forward(void *ctx, metrics_forward *out) {
+    forwarder *f = ctx;
+    size_t n = forward_count(f);
+    out->n = n < METRICS_FORWARD_MAX ? n : METRICS_FORWARD_MAX;
+    for (size_t i = 0; i < out->n; i++) {
+        forward_stats fs;
+        forward_get_stats(f, i, &fs);
+        metrics_forward_dest *d = &out->dest[i];
+        snprintf(d->name, sizeof(d->name), "%s", fs.name);
+        for (int s = 0; s < MODEL_SIGNAL_COUNT; s++) {
+            d->sent[s] = fs.sent[s];
+            d->retried[s] = fs.retried[s];
+            d->failed[s] = fs.failed[s];
+            d->dropped[s] = fs.dropped[s];
+            d->lag_items[s] = fs.lag_items[s];
+            d->lag_seconds[s] = fs.lag_seconds[s];
+        }
+    }
+}
+
+/* The forwarding settings as forward.h takes them. */
+static forward_config main_forward_config(const config *cfg) {
+    forward_config fc = {
+        .urls = cfg->forward.items,
+        .n_urls = cfg->forward.n,
+        .protocol = cfg->forward_protocol,
+        .headers = cfg->forward_headers.items,
+        .n_headers = cfg->forward_headers.n,
+        .data_dir = cfg->storage_memory ? NULL : cfg->data_dir,
+    };
+    return fc;
+}
+
 /* grpc_http1_fn: HTTP/1.x connections on the gRPC port go to OTLP/HTTP. */
 static int main_grpc_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
     return otlp_http_adopt(ctx, fd, peer, peerlen);
@@ -164,6 +199,7 @@ typedef struct main_parts {
     ui_server *ui;
     grpc_server *grpc;
     otlp_http *http;
+    forwarder *fwd; /* NULL without --forward */
 } main_parts;
 
 #define MAIN_RUN (-1) /* main_configure: go on and serve */
@@ -193,6 +229,11 @@ static int main_configure(config *cfg, int argc, char **argv) {
         .max_links = (size_t)cfg->max_span_links,
     };
     otlp_limits_set(&limits);
+    forward_config fc = main_forward_config(cfg);
+    if (forward_check(&fc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "loupe: %s\n", err);
+        return 2;
+    }
     main_raise_nofile(cfg->max_connections);
     return MAIN_RUN;
 }
@@ -227,6 +268,18 @@ static int main_open_store(const config *cfg, main_parts *p) {
     return 0;
 }
 
+/* The forwarder (with --forward), before the receivers open: a new
+ * destination starts where the store stands now. */
+static int main_start_forward(const config *cfg, main_parts *p) {
+    char err[512] = "";
+    forward_config fc = main_forward_config(cfg);
+    if (forward_start(&fc, p->st, &p->fwd, err, sizeof(err)) != 0) {
+        main_fail("forwarding", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The authenticator (unless --ui-auth none), then the UI server. */
 static int main_start_ui(const config *cfg, main_parts *p) {
     char err[512] = "";
@@ -254,6 +307,8 @@ static int main_start_ui(const config *cfg, main_parts *p) {
         main_fail("web UI", err);
         return -1;
     }
+    if (p->fwd != NULL)
+        ui_server_set_forward(p->ui, main_read_forward, p->fwd);
     return 0;
 }
 
@@ -350,11 +405,13 @@ static void main_begin_stop(main_parts *p) {
     grpc_server_begin_stop(p->grpc);
 }
 
-/* Receivers first (they finish requests in flight, whose answers wait on
- * the store), then the UI, then the store commits what it holds. Any part
- * may be NULL (a failed start). */
+/* The forwarder first (it only reads), then the receivers (they finish
+ * requests in flight, whose answers wait on the store), then the UI, then
+ * the store commits what it holds. Any part may be NULL (a failed start). */
 static void main_stop(main_parts *p) {
     ui_server_set_sources(p->ui, NULL, NULL);
+    ui_server_set_forward(p->ui, NULL, NULL);
+    forward_stop(p->fwd); /* positions saved; the rest is sent after a restart */
     if (p->grpc != NULL)
         grpc_server_set_http1(p->grpc, NULL, NULL); /* before what it hands to stops */
     otlp_http_stop(p->http);
@@ -375,8 +432,8 @@ int main(int argc, char **argv) {
     main_block_signals(&sigs);
     main_parts parts = {0};
     int exit_code = 1;
-    if (main_open_store(&cfg, &parts) == 0 && main_start_ui(&cfg, &parts) == 0 &&
-        main_start_receivers(&cfg, &parts) == 0) {
+    if (main_open_store(&cfg, &parts) == 0 && main_start_forward(&cfg, &parts) == 0 &&
+        main_start_ui(&cfg, &parts) == 0 && main_start_receivers(&cfg, &parts) == 0) {
         main_announce(&cfg, &parts);
         main_wait(&sigs);
         main_begin_stop(&parts);

@@ -94,6 +94,8 @@ struct ui_server {
     const ui_auth *auth; /* borrowed; NULL = no authentication */
     /* /metrics and /readyz */
     metrics_source grpc, http; /* the receivers; guarded by mu; zeros = not registered */
+    metrics_forward_fn forward; /* the forwarder's counters; guarded by mu; NULL = none */
+    void *forward_ctx;
     const char *version;       /* borrowed from the config; NULL = "unknown" */
     double started;            /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
@@ -443,6 +445,8 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
      * stops them, so they are alive while we read them. */
     pthread_mutex_lock(&u->mu);
     selfmetrics_collect(u->st, &u->grpc, &u->http, &in);
+    if (u->forward != NULL)
+        u->forward(u->forward_ctx, &in.forward);
     pthread_mutex_unlock(&u->mu);
     in.version = u->version;
     in.start_time_seconds = u->started;
@@ -931,6 +935,15 @@ void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metri
     pthread_mutex_lock(&u->mu);
     u->grpc = grpc != NULL ? *grpc : none;
     u->http = http != NULL ? *http : none;
+    pthread_mutex_unlock(&u->mu);
+}
+
+void ui_server_set_forward(ui_server *u, metrics_forward_fn fn, void *ctx) {
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->forward = fn;
+    u->forward_ctx = ctx;
     pthread_mutex_unlock(&u->mu);
 }
 

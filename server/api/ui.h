@@ -46,6 +46,11 @@ int ui_server_port(const ui_server *u);
  * receivers. */
 void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metrics_source *http);
 
+/* Registers the forwarder whose counters GET /metrics shows (fn NULL:
+ * none). The same rules as ui_server_set_sources: call it with NULL before
+ * stopping the forwarder. */
+void ui_server_set_forward(ui_server *u, metrics_forward_fn fn, void *ctx);
+
 /* Shutdown has begun: GET /readyz answers 503 from now on. */
 void ui_server_begin_shutdown(ui_server *u);
 void ui_server_stats(ui_server *u, ui_stats *out);

@@ -254,6 +254,54 @@ START_TEST(test_base_path) {
 }
 END_TEST
 
+START_TEST(test_forward_lists) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 0);
+    ck_assert_ptr_null(cfg.forward_protocol);
+    const char *argv[] = {"loupe", "--forward", "grpc://a:4317", "--forward=http://b:4318",
+                          "--forward-header", "x-key=1,2", "--forward-protocol", "http/json"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 8, argv), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 2);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://a:4317");
+    ck_assert_str_eq(cfg.forward.items[1], "http://b:4318");
+    ck_assert_uint_eq(cfg.forward_headers.n, 1);
+    ck_assert_str_eq(cfg.forward_headers.items[0], "x-key=1,2"); /* a flag is one value */
+    ck_assert_str_eq(cfg.forward_protocol, "http/json");
+    /* the environment: comma-separated; the command line replaces it */
+    setenv("LOUPE_FORWARD", "grpc://e1:4317, http://e2:4318,,", 1);
+    setenv("LOUPE_FORWARD_HEADER", "a=1,b=2", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 2);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://e1:4317");
+    ck_assert_str_eq(cfg.forward.items[1], "http://e2:4318");
+    ck_assert_uint_eq(cfg.forward_headers.n, 2);
+    ck_assert_str_eq(cfg.forward_headers.items[1], "b=2");
+    const char *one[] = {"loupe", "--forward", "grpc://f:4317"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, one), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 1);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://f:4317");
+    ck_assert_uint_eq(cfg.forward_headers.n, 2); /* still the environment's */
+    /* at most CONFIG_MAX_FORWARD destinations */
+    setenv("LOUPE_FORWARD", "a,b,c,d,e,f,g,h,i", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_FORWARD"));
+    unsetenv("LOUPE_FORWARD");
+    unsetenv("LOUPE_FORWARD_HEADER");
+    const char *many[3 + 2 * CONFIG_MAX_FORWARD];
+    many[0] = "loupe";
+    int n = 1;
+    for (int i = 0; i <= CONFIG_MAX_FORWARD; i++) {
+        many[n++] = "--forward";
+        many[n++] = "grpc://x:1";
+    }
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), n, many), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--forward: given more than 8 times"));
+}
+END_TEST
+
 /* ---- the Aspire dashboard's names ------------------------------------------- */
 
 /* Every name the tests below set, cleared before and after each. */
@@ -544,6 +592,7 @@ int main(void) {
     tcase_add_test(tc, test_ui_auth_flags);
     tcase_add_test(tc, test_ui_token_file);
     tcase_add_test(tc, test_base_path);
+    tcase_add_test(tc, test_forward_lists);
     tcase_add_test(tc, test_aspire_defaults_untouched);
     tcase_add_test(tc, test_aspire_listen_urls);
     tcase_add_test(tc, test_aspire_listen_url_errors);
