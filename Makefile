@@ -348,13 +348,14 @@ tsan: deps-test
 # interop tests below: ingest over OTLP/HTTP (protobuf, JSON, gzip) and
 # OTLP/gRPC, hostile input, limits, auth, idle and slow connections, load
 # and backpressure, every API query, export/import, live streams, /metrics,
-# then SIGTERM. Any error or definitely or
+# the MCP endpoint, the client commands (each a process of its own, also
+# under memcheck) and loupe run's in-process server, then SIGTERM. Any error or definitely or
 # indirectly lost block makes loupe exit 99, which fails the test. (Not
 # here: kill -9 tests, which end loupe before any leak check, and tests that
 # measure loupe's own I/O or memory, which valgrind's would distort.)
 VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
                     grpc_load store_backpressure cli limits ops_metrics otlp_auth ui_auth \
-                    conn_faults
+                    conn_faults mcp cli_query cli_expect cli_run
 VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all

@@ -15,6 +15,7 @@
 #   server/receive/  server/receive/ server/decode/ server/net/ storage/ util/
 #   server/api/      server/api/ server/decode/ server/net/ storage/ util/
 #   server/forward/  server/forward/ server/decode/ server/net/ storage/ util/
+#   server/cli/      server/cli/ server/net/ util/   (a client over HTTP: no store)
 #   server/          anything (main.c and config.c wire the layers together)
 #
 # Receivers and the UI/API never include each other; the store knows no
@@ -34,6 +35,7 @@ allowed() {
     server/receive) echo "server/receive server/decode server/net storage util" ;;
     server/api) echo "server/api server/decode server/net storage util" ;;
     server/forward) echo "server/forward server/decode server/net storage util" ;;
+    server/cli) echo "server/cli server/net util" ;;
     server) echo "any" ;;
     *) echo "" ;;
     esac
@@ -49,6 +51,7 @@ layer_of() {
     server/receive/*) echo server/receive ;;
     server/api/*) echo server/api ;;
     server/forward/*) echo server/forward ;;
+    server/cli/*) echo server/cli ;;
     server/*) echo server ;;
     opentelemetry/* | google/*) echo gen ;;
     *) echo unknown ;;

@@ -12,6 +12,7 @@
 #include "util/netaddr.h"
 #include "server/api/ui_auth.h"
 #include "server/api/ui_base.h"
+#include "server/cli/cli.h"
 
 _Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
 _Static_assert(CONFIG_BASE_PATH_BUF == UI_BASE_MAX + 1, "base path buffer size");
@@ -372,9 +373,11 @@ static int config_read_token_file(config *cfg, char *err, size_t errlen) {
 static void config_usage(void) {
     printf("loupe %s - a standalone OpenTelemetry dashboard\n\n"
            "usage: loupe [flags]\n"
-           "       loupe healthcheck [flags]   exit 0 if the loupe on --ui-addr is ready\n\n"
-           "Every flag can also be set through the environment variable shown.\n\n",
+           "       loupe healthcheck [flags]   exit 0 if the loupe on --ui-addr is ready\n",
            LOUPE_VERSION);
+    cli_print_commands(stdout);
+    printf("(loupe COMMAND --help for each command)\n\n"
+           "Every flag can also be set through the environment variable shown.\n\n");
     for (size_t i = 0; i < CONFIG_NFLAGS; i++) {
         const config_flag *f = &config_flags[i];
         char left[64];

@@ -20,6 +20,7 @@
 #include "storage/store.h"
 #include "server/api/ui.h"
 #include "server/api/ui_auth.h"
+#include "server/cli/cli.h"
 #include "server/forward/forward.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
@@ -421,9 +422,60 @@ static void main_stop(main_parts *p) {
     store_close(p->st);
 }
 
+/* ---- loupe run: the in-process server server/cli asks for (cli_host) ---- */
+
+/* An in-memory loupe on free loopback ports: the flags' environment twins
+ * apply (a fixed UI token, limits), then the run's own settings. */
+static int main_local_start(void *ud, cli_local *l, char *err, size_t errlen) {
+    main_parts *p = ud;
+    config cfg;
+    char name[] = "loupe", *args[] = {name, NULL};
+    if (config_parse(&cfg, 1, args, err, errlen) != CONFIG_OK)
+        return -1;
+    cfg.storage_memory = 1;
+    cfg.ui_addr = cfg.otlp_grpc_addr = cfg.otlp_http_addr = "127.0.0.1:0";
+    cfg.otlp_api_key = cfg.otlp_api_key_secondary = NULL;
+    cfg.base_path = ""; /* the command talks to ui_url as it is */
+    log_set_level(cfg.log_level > LOG_WARN ? (log_level)cfg.log_level : LOG_WARN);
+    if (main_open_store(&cfg, p) != 0 || main_start_ui(&cfg, p) != 0 ||
+        main_start_receivers(&cfg, p) != 0) {
+        snprintf(err, errlen, "see the message above");
+        return -1;
+    }
+    snprintf(l->ui_url, sizeof(l->ui_url), "http://127.0.0.1:%d", ui_server_port(p->ui));
+    snprintf(l->otlp_grpc_url, sizeof(l->otlp_grpc_url), "http://127.0.0.1:%d",
+             grpc_server_port(p->grpc));
+    snprintf(l->otlp_http_url, sizeof(l->otlp_http_url), "http://127.0.0.1:%d",
+             otlp_http_port(p->http));
+    snprintf(l->token, sizeof(l->token), "%s", p->auth ? ui_auth_token(p->auth) : "");
+    return 0;
+}
+
+static uint64_t main_local_requests(void *ud) {
+    main_parts *p = ud;
+    recv_stats g, h;
+    uint64_t n = 0;
+    grpc_server_get_stats(p->grpc, &g);
+    otlp_http_get_stats(p->http, &h);
+    for (int o = 0; o < RECV_OUTCOME_COUNT; o++)
+        n += g.requests[o] + h.requests[o];
+    return n;
+}
+
+static void main_local_stop(void *ud) {
+    main_parts *p = ud;
+    main_stop(p);
+    memset(p, 0, sizeof(*p));
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "healthcheck") == 0)
         return main_healthcheck(argc - 1, argv + 1);
+    if (argc >= 2 && cli_is_command(argv[1])) {
+        main_parts local = {0};
+        cli_host host = {main_local_start, main_local_requests, main_local_stop, &local};
+        return cli_main(argc - 1, argv + 1, &host);
+    }
     config cfg;
     int rc = main_configure(&cfg, argc, argv);
     if (rc != MAIN_RUN)

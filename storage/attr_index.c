@@ -145,6 +145,185 @@ int attr_index_tokens(const char *json, size_t len, const char *name, size_t nam
     return BUF_OK;
 }
 
+/* ---- words ------------------------------------------------------------------ */
+
+/* Appends one UTF-8 code point. */
+static int ai_put_cp(buf *out, uint32_t cp) {
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xc0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xe0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        b[0] = (char)(0xf0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return buf_append(out, b, n);
+}
+
+static int ai_hex4(const char *s, uint32_t *v) {
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        *v <<= 4;
+        if (c >= '0' && c <= '9')
+            *v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* Appends " " and the text of the JSON string s[a..b) (the quotes
+ * included), unescaped. Control characters become spaces. */
+static int ai_put_string(const char *s, size_t a, size_t b, buf *out) {
+    int rc = buf_append_char(out, ' ');
+    for (size_t k = a + 1; rc == BUF_OK && k + 1 < b; k++) {
+        char c = s[k];
+        if (c != '\\') {
+            rc = buf_append_char(out, (unsigned char)c < 0x20 ? ' ' : c);
+            continue;
+        }
+        if (++k + 1 > b)
+            break;
+        uint32_t cp;
+        switch (s[k]) {
+        case 'u':
+            if (k + 5 > b || ai_hex4(s + k + 1, &cp) != 0)
+                return rc;
+            k += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && k + 7 <= b && s[k + 1] == '\\' && s[k + 2] == 'u') {
+                uint32_t lo;
+                if (ai_hex4(s + k + 3, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    k += 6;
+                }
+            }
+            rc = cp < 0x20 || (cp >= 0xd800 && cp < 0xe000) ? buf_append_char(out, ' ')
+                                                             : ai_put_cp(out, cp);
+            break;
+        case 'n':
+        case 't':
+        case 'r':
+        case 'b':
+        case 'f':
+            rc = buf_append_char(out, ' ');
+            break;
+        default: /* \" \\ \/ */
+            rc = buf_append_char(out, s[k]);
+            break;
+        }
+    }
+    return rc;
+}
+
+/* Appends the words of every value in the JSON text s[*i..n) (strings
+ * unescaped, numbers and booleans as written; keys of objects left out):
+ * the text search of a span. With only_key set, in an object only the
+ * values of that key and of "attributes" are taken (events: their name
+ * and attributes, not their times). */
+static int ai_values(const char *s, size_t n, size_t *i, buf *out, const char *only_key,
+                     int depth) {
+    *i = ai_ws(s, *i, n);
+    if (*i >= n || depth > 16)
+        return BUF_OK;
+    char c = s[*i];
+    if (c == '"') {
+        size_t a = *i;
+        if (ai_string(s, n, i) != 0)
+            return BUF_OK;
+        return ai_put_string(s, a, *i, out);
+    }
+    if (c == '[' || c == '{') {
+        int obj = c == '{';
+        (*i)++;
+        for (;;) {
+            *i = ai_ws(s, *i, n);
+            if (*i >= n || s[*i] == ']' || s[*i] == '}') {
+                if (*i < n)
+                    (*i)++;
+                return BUF_OK;
+            }
+            int take = 1;
+            if (obj) {
+                size_t k0 = *i;
+                if (s[k0] != '"' || ai_string(s, n, i) != 0)
+                    return BUF_OK;
+                if (only_key != NULL) {
+                    size_t kl = *i - k0 - 2;
+                    take = (kl == strlen(only_key) && memcmp(s + k0 + 1, only_key, kl) == 0) ||
+                           (kl == 10 && memcmp(s + k0 + 1, "attributes", 10) == 0);
+                }
+                *i = ai_ws(s, *i, n);
+                if (*i >= n || s[*i] != ':')
+                    return BUF_OK;
+                (*i)++;
+            }
+            int rc = BUF_OK;
+            if (take) {
+                /* below an object's taken member, every value counts */
+                rc = ai_values(s, n, i, out, obj ? NULL : only_key, depth + 1);
+            } else {
+                int scalar;
+                size_t k = ai_ws(s, *i, n);
+                *i = k;
+                if (ai_value(s, n, i, &scalar) != 0)
+                    return BUF_OK;
+            }
+            if (rc != BUF_OK)
+                return rc;
+            *i = ai_ws(s, *i, n);
+            if (*i < n && s[*i] == ',')
+                (*i)++;
+        }
+    }
+    size_t a = *i;
+    int scalar;
+    if (ai_value(s, n, i, &scalar) != 0 || !scalar)
+        return BUF_OK;
+    int rc = buf_append_char(out, ' ');
+    return rc == BUF_OK ? buf_append(out, s + a, *i - a) : rc;
+}
+
+int attr_index_words(const char *name, size_t name_len, const char *status, size_t status_len,
+                     const char *attrs, size_t attrs_len, const char *events, size_t events_len,
+                     buf *out) {
+    int rc = BUF_OK;
+    if (name != NULL && name_len > 0) {
+        rc = buf_append_char(out, ' ');
+        if (rc == BUF_OK)
+            rc = buf_append(out, name, name_len);
+    }
+    if (rc == BUF_OK && status != NULL && status_len > 0) {
+        rc = buf_append_char(out, ' ');
+        if (rc == BUF_OK)
+            rc = buf_append(out, status, status_len);
+    }
+    size_t i = 0;
+    if (rc == BUF_OK && attrs != NULL)
+        rc = ai_values(attrs, attrs_len, &i, out, NULL, 0);
+    i = 0;
+    if (rc == BUF_OK && events != NULL)
+        rc = ai_values(events, events_len, &i, out, "name", 0);
+    return rc;
+}
+
 /* ---- the SQL function ---------------------------------------------------- */
 
 static void ai_sql_tokens(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -161,6 +340,13 @@ static void ai_sql_tokens(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     buf out;
     buf_init(&out, ATTR_INDEX_OUT_MAX);
     int rc = attr_index_tokens(json, json ? len : 0, name, nlen, &out);
+    if (rc == BUF_OK && argc == 4) { /* a span's words too (version 3 segments) */
+        const char *st = (const char *)sqlite3_value_text(argv[2]);
+        const char *ev = (const char *)sqlite3_value_text(argv[3]);
+        rc = attr_index_words(name, nlen, st, st ? (size_t)sqlite3_value_bytes(argv[2]) : 0, json,
+                              json ? len : 0, ev, ev ? (size_t)sqlite3_value_bytes(argv[3]) : 0,
+                              &out);
+    }
     if (rc == BUF_ENOMEM)
         sqlite3_result_error_nomem(ctx);
     else if (rc != BUF_OK)
@@ -176,6 +362,9 @@ int attr_index_register(sqlite3 *db) {
                                      NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "loupe_attr_tokens", 2, flags, NULL, ai_sql_tokens,
+                                     NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "loupe_attr_tokens", 4, flags, NULL, ai_sql_tokens,
                                      NULL, NULL);
     return rc;
 }

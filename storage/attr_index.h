@@ -43,8 +43,21 @@
  * the first error. Returns a BUF_* code. */
 int attr_index_tokens(const char *json, size_t len, const char *name, size_t name_len, buf *out);
 
-/* Registers loupe_attr_tokens(attrs_json) and loupe_attr_tokens(attrs_json,
- * name) on db (deterministic). Returns an SQLite code. */
+/* Appends the words a span's text search (the trace search's `q`) finds,
+ * each after a space: its name, its status message, every value of its
+ * attributes (strings unescaped, numbers and booleans as written, nested
+ * values too; not the keys), and of its events the names and attribute
+ * values (not their times). The FTS5 'ascii' tokenizer of the index cuts
+ * them into words. The JSON texts are those the store keeps (need not be
+ * NUL-terminated; NULL for none). Returns a BUF_* code. */
+int attr_index_words(const char *name, size_t name_len, const char *status, size_t status_len,
+                     const char *attrs, size_t attrs_len, const char *events, size_t events_len,
+                     buf *out);
+
+/* Registers loupe_attr_tokens(attrs_json), loupe_attr_tokens(attrs_json,
+ * name) and, for a span's document of a version 3 segment,
+ * loupe_attr_tokens(attrs_json, name, status_message, events_json) (the
+ * tokens then the words) on db (deterministic). Returns an SQLite code. */
 int attr_index_register(sqlite3 *db);
 
 /* Appends an FTS5 query (tokens joined by " OR ", in parentheses) matching

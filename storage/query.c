@@ -18,17 +18,24 @@
 
 /* ---- services ------------------------------------------------------------ */
 
-int query_services(store_reader *r, buf *out) {
+int query_services(store_reader *r, const query_window_params *p, buf *out) {
     sqlite3_stmt *st = NULL, *inst = NULL;
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
+    int windowed = p != NULL && (p->has_start || p->has_end);
+    qa_svcs figs = {0};
+    double seconds = 60;
+    int rc = qa_services(r, p, windowed, &figs, &seconds);
+    if (rc != QUERY_OK)
+        goto out;
+    store_reader_relax(r);
     sqlite3 *db = r->db;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT id, name, span_count, log_count, point_count, error_count,"
-                                " last_seen_ns FROM services"
-                                " WHERE span_count>0 OR log_count>0 OR point_count>0"
-                                " ORDER BY name",
-                                -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT id, name, span_count, log_count, point_count, error_count,"
+                            " last_seen_ns FROM services"
+                            " WHERE span_count>0 OR log_count>0 OR point_count>0"
+                            " ORDER BY name",
+                            -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db,
                                 "SELECT DISTINCT instance FROM resources"
@@ -44,19 +51,23 @@ int query_services(store_reader *r, buf *out) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
             break;
+        const qa_svc *f = qa_svc_find(&figs, sqlite3_column_int64(st, 0));
+        if (windowed && (f == NULL || f->spans + f->logs + f->points == 0))
+            continue; /* nothing of it in the window */
         jw_object_begin(&w);
         jw_key(&w, "name");
         query_text(&w, st, 1);
         jw_key(&w, "spanCount");
-        jw_int(&w, sqlite3_column_int64(st, 2));
+        jw_int(&w, windowed ? f->spans : sqlite3_column_int64(st, 2));
         jw_key(&w, "logCount");
-        jw_int(&w, sqlite3_column_int64(st, 3));
+        jw_int(&w, windowed ? f->logs : sqlite3_column_int64(st, 3));
         jw_key(&w, "metricCount");
-        jw_int(&w, sqlite3_column_int64(st, 4));
+        jw_int(&w, windowed ? f->points : sqlite3_column_int64(st, 4));
         jw_key(&w, "errorCount");
-        jw_int(&w, sqlite3_column_int64(st, 5));
+        jw_int(&w, windowed ? f->errors : sqlite3_column_int64(st, 5));
         jw_key(&w, "lastSeenUnixNano");
         jw_uint_string(&w, query_u64(st, 6));
+        qa_svc_red(&w, f, seconds);
         jw_key(&w, "instances");
         jw_array_begin(&w);
         sqlite3_bind_int64(inst, 1, sqlite3_column_int64(st, 0));
@@ -73,9 +84,14 @@ int query_services(store_reader *r, buf *out) {
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    if (store_reader_timed_out(r)) {
+        jw_key(&w, "partial");
+        jw_bool(&w, 1);
+    }
     jw_object_end(&w);
     rc = query_finish(&w, rc);
 out:
+    qa_svcs_free(&figs);
     sqlite3_finalize(st);
     sqlite3_finalize(inst);
     store_reader_end(r);

@@ -58,8 +58,37 @@ typedef struct query_attr {
 
 /* ---- services, one trace ----------------------------------------------------- */
 
-/* GET /api/v1/services: services with stored telemetry. */
-int query_services(store_reader *r, buf *out);
+/* A time window: start_ns <= t < end_ns, each bound when given. */
+typedef struct query_window_params {
+    int has_start, has_end;
+    uint64_t start_ns, end_ns;
+} query_window_params;
+
+/* GET /api/v1/services: services with stored telemetry. With a window (p
+ * not NULL and a bound given), the counts are those of the window (from
+ * the per-minute rollups) and only services with telemetry in it are
+ * listed. Every service carries its entry operations' figures (requests,
+ * failed requests, rate, p50, p99) over the window (all stored data
+ * without one). */
+int query_services(store_reader *r, const query_window_params *p, buf *out);
+
+/* GET /api/v1/service-map: nodes (services, and the databases, queues and
+ * hosts that no instrumented service answers) and edges, with calls,
+ * errors and p50/p99, from the rollups of the window. */
+int query_service_map(store_reader *r, const query_window_params *p, buf *out);
+
+typedef struct query_ops_params {
+    const char *service; /* required */
+    int has_start, has_end;
+    uint64_t start_ns, end_ns;
+    uint64_t step_ns; /* 0 = about 60 steps over the window; rounded up to minutes */
+} query_ops_params;
+
+/* GET /api/v1/services/{name}/operations: the service's entry operations
+ * (span names of its SERVER and CONSUMER spans and of its roots) with
+ * calls, errors, rate, error rate, p50/p95/p99 and a series per step.
+ * QUERY_ENOTFOUND for an unknown service, QUERY_EINVAL for too many steps. */
+int query_operations(store_reader *r, const query_ops_params *p, buf *out);
 
 /* GET /api/v1/traces/{id} */
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out);

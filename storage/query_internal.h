@@ -214,6 +214,51 @@ int query_logs_ids_after(store_reader *r, const query_logs_params *p, int64_t af
  * out of memory. */
 char *query_id_list(const int64_t *ids, size_t n);
 
+/* ---- services' figures from the rollups (query_analytics.c) ------------------ */
+
+typedef struct rollup_hist rollup_hist;
+
+/* One service's figures over a window. */
+typedef struct qa_svc {
+    int64_t id;
+    int64_t spans, errors, logs, points; /* items (and error spans) in the window */
+    int64_t requests, failed;            /* entry operations and those that failed */
+    rollup_hist *hist;                   /* entry operations' durations (owned) */
+} qa_svc;
+
+typedef struct qa_svcs {
+    qa_svc *v;
+    size_t n, cap;
+} qa_svcs;
+
+/* The services' figures of the window p (NULL or no bounds: everything
+ * stored), in the reader's open transaction: the entry operations always,
+ * the item counts when `counts`. *seconds: the window's length for rates.
+ * Returns a QUERY_* code. */
+int qa_services(store_reader *r, const query_window_params *p, int counts, qa_svcs *s,
+                double *seconds);
+const qa_svc *qa_svc_find(const qa_svcs *s, int64_t id);
+void qa_svcs_free(qa_svcs *s);
+
+/* "requests", "failedRequests", "rate", "errorRate", "p50Ns", "p99Ns" of
+ * a service (v may be NULL: zeros). */
+void qa_svc_red(jw *w, const qa_svc *v, double seconds);
+
+/* The words of a user's text search the way the spans' index (the FTS5
+ * 'ascii' tokenizer) cuts text: runs of ASCII letters and digits and of
+ * non-ASCII bytes, ASCII lowercased; a word typed with a trailing '*' is a
+ * prefix (its last run). */
+typedef struct query_words {
+    char **w; /* each lowercased, NUL-terminated (owned) */
+    size_t n;
+} query_words;
+
+/* Cuts q into words (*out) and appends the FTS5 query that requires each
+ * ("w1" AND "w2"*) to match. Returns QUERY_OK or QUERY_ENOMEM; no word at
+ * all leaves out->n 0 and match untouched. */
+int query_words_of(const char *q, query_words *out, buf *match);
+void query_words_free(query_words *w);
+
 /* Runs sql (one integer column, first row) with q's binds into *out. */
 int query_scalar(sqlite3 *db, qsql *q, int64_t *out);
 

@@ -32,18 +32,38 @@
 
 typedef struct traces_plan {
     int64_t sid;
-    buf match;                  /* FTS5 query over span_attr_fts */
+    buf match;                  /* FTS5 query of the equality filters over span_attr_fts */
+    buf qmatch;                 /* FTS5 query of q's words (format 3 segments) */
+    buf seg_match;              /* the segment's: match, and qmatch where it has words */
     char *res[QUERY_MAX_ATTRS]; /* resources matching each attribute filter */
     char *q_lower;
+    query_words qw; /* q's words, lowercased */
+    int format;       /* the segment's (SEG_FORMAT: q's words are in its index) */
     int span_filters; /* span filters other than the service */
     int drive;        /* 0 scan, 1 index, 2 service */
 } traces_plan;
 
 static void traces_plan_free(traces_plan *pl) {
     buf_free(&pl->match);
+    buf_free(&pl->qmatch);
+    buf_free(&pl->seg_match);
     for (size_t i = 0; i < QUERY_MAX_ATTRS; i++)
         free(pl->res[i]);
     free(pl->q_lower);
+    query_words_free(&pl->qw);
+}
+
+/* q in a segment whose index holds the spans' words: the candidates the
+ * index gave are checked to hold each word in their texts (the name, status
+ * message, attributes and events as stored), which rules out rows the index
+ * matched by a hash collision or a stale entry. */
+static void traces_q_check(qsql *q, const traces_plan *pl) {
+    for (size_t i = 0; i < pl->qw.n; i++) {
+        qsql_add(q, " AND instr(lower(s.name||' '||s.status_message||' '||s.attrs||' '||"
+                    "s.events),");
+        qsql_text(q, pl->qw.w[i], strlen(pl->qw.w[i]));
+        qsql_add(q, ")>0");
+    }
 }
 
 /* The span predicate over alias s (after "WHERE ... "): every span filter. */
@@ -65,7 +85,9 @@ static void traces_span_pred(qsql *q, const query_traces_params *p, const traces
         qsql_add(q, " AND ");
         qsql_attr_or_resource(q, "s.attrs", "s.resource", &p->attrs[i], pl->res[i]);
     }
-    if (pl->q_lower) {
+    if (pl->q_lower && pl->format >= SEG_FORMAT) {
+        traces_q_check(q, pl);
+    } else if (pl->q_lower) { /* an adopted segment: no words in its index */
         size_t n = strlen(pl->q_lower);
         qsql_add(q, " AND (instr(lower(s.name),");
         qsql_text(q, pl->q_lower, n);
@@ -123,28 +145,39 @@ static int traces_plan_make(sqlite3 *db, const query_traces_params *p, traces_pl
                        (p->q != NULL && p->q[0] != '\0');
     if (p->q != NULL && p->q[0] != '\0') {
         pl->q_lower = query_lower(p->q, strlen(p->q));
-        if (pl->q_lower == NULL)
+        if (pl->q_lower == NULL || query_words_of(p->q, &pl->qw, &pl->qmatch) != QUERY_OK)
             return QUERY_ENOMEM;
+        /* nothing but separators and operators: no span has such a word
+         * (traces_run_new answers the empty list at once) */
     }
     if (p->name && attr_index_query_name(p->name, strlen(p->name), &pl->match) != BUF_OK)
         return QUERY_ENOMEM;
     return query_attrs_plan(db, p->attrs, p->n_attrs, pl->res, &pl->match);
 }
 
-/* The plan in segment seg: an index match or the service's traces drive it
- * when they are few there, else the newest-first walk. */
+/* The plan in segment seg (of `format`): an index match (the equality
+ * filters, and q's words where the index holds them) or the service's
+ * traces drive it when they are few there, else the newest-first walk. */
 static int traces_plan_drive(sqlite3 *db, const query_traces_params *p, traces_plan *pl,
-                             int64_t seg) {
+                             int64_t seg, int format) {
     int rc = QUERY_OK;
     qsql q;
     qsql_init(&q);
     qsql_seg(&q, seg);
     int64_t n;
     pl->drive = 0;
-    if (pl->match.len > 0) {
+    pl->format = format;
+    buf_reset(&pl->seg_match);
+    if (buf_append(&pl->seg_match, pl->match.ptr ? pl->match.ptr : "", pl->match.len) != BUF_OK)
+        rc = QUERY_ENOMEM;
+    if (rc == QUERY_OK && pl->q_lower && format >= SEG_FORMAT && pl->qmatch.len > 0 &&
+        ((pl->seg_match.len > 0 && buf_append_str(&pl->seg_match, " AND ") != BUF_OK) ||
+         buf_append(&pl->seg_match, pl->qmatch.ptr, pl->qmatch.len) != BUF_OK))
+        rc = QUERY_ENOMEM;
+    if (rc == QUERY_OK && pl->seg_match.len > 0) {
         qsql_add(&q, "SELECT count(*) FROM (SELECT rowid FROM span_attr_fts_{N}"
                      " WHERE span_attr_fts_{N} MATCH ");
-        qsql_text(&q, pl->match.ptr, pl->match.len);
+        qsql_text(&q, pl->seg_match.ptr, pl->seg_match.len);
         qsql_add(&q, " LIMIT ");
         qsql_int(&q, query_drive_limit);
         qsql_add(&q, ")");
@@ -204,6 +237,8 @@ static void traces_run_free(traces_run *r) {
 static int traces_run_new(sqlite3 *db, const query_traces_params *p, traces_run *r) {
     memset(r, 0, sizeof(*r));
     buf_init(&r->pl.match, 1 << 20);
+    buf_init(&r->pl.qmatch, 1 << 20);
+    buf_init(&r->pl.seg_match, 2 << 20);
     qsql_init(&r->q);
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT || p->n_attrs > QUERY_MAX_ATTRS ||
         (p->n_attrs > 0 && p->attrs == NULL) || p->status < QUERY_STATUS_ANY ||
@@ -216,26 +251,28 @@ static int traces_run_new(sqlite3 *db, const query_traces_params *p, traces_run 
     }
     if (rc == QUERY_OK && !r->empty)
         rc = traces_plan_make(db, p, &r->pl);
+    if (rc == QUERY_OK && r->pl.q_lower != NULL && r->pl.qw.n == 0)
+        r->empty = 1;
     return rc;
 }
 
-/* Prepares r->st: the search in segment seg from f. */
+/* Prepares r->st: the search in segment seg (of `format`) from f. */
 static int traces_run_seg(sqlite3 *db, const query_traces_params *p, traces_run *r, int64_t seg,
-                          const traces_from *f) {
+                          int format, const traces_from *f) {
     traces_plan *pl = &r->pl;
     qsql *q = &r->q;
     sqlite3_finalize(r->st);
     r->st = NULL;
     qsql_reset(q);
     qsql_seg(q, seg);
-    int rc = traces_plan_drive(db, p, pl, seg);
+    int rc = traces_plan_drive(db, p, pl, seg, format);
     if (rc != QUERY_OK)
         return rc;
     const char *cols = "SELECT t.id, t.start_ns FROM ";
     if (pl->drive == 1) {
         qsql_add(q, "WITH cand(trace) AS (SELECT DISTINCT s.trace FROM"
                      " (SELECT rowid AS id FROM span_attr_fts_{N} WHERE span_attr_fts_{N} MATCH ");
-        qsql_text(q, pl->match.ptr, pl->match.len);
+        qsql_text(q, pl->seg_match.ptr, pl->seg_match.len);
         qsql_add(q, ") m CROSS JOIN spans_{N} s ON s.id=m.id WHERE ");
         traces_span_pred(q, p, pl);
         qsql_add(q, ") ");
@@ -316,7 +353,7 @@ static int traces_page(store_reader *rd, const query_traces_params *p, traces_ru
         query_cands_sort(c);
         if (traces_seg_skip(&segs[i], p, query_cands_floor(c, p->limit)))
             continue;
-        int rc = traces_run_seg(rd->db, p, r, segs[i].id, f);
+        int rc = traces_run_seg(rd->db, p, r, segs[i].id, segs[i].format, f);
         if (rc == QUERY_OK)
             rc = traces_collect(rd, r, segs[i].id, c);
         if (rc != QUERY_OK && !store_reader_timed_out(rd))
@@ -441,7 +478,7 @@ int query_traces_ids_after(store_reader *rd, const query_traces_params *p, int64
     for (size_t i = ns; rc == QUERY_OK && !run.empty && i-- > 0 && *n < p->limit;) {
         if (segs[i].id < SEG_OF(f.gid))
             continue;
-        rc = traces_run_seg(rd->db, p, &run, segs[i].id, &f);
+        rc = traces_run_seg(rd->db, p, &run, segs[i].id, segs[i].format, &f);
         int s = SQLITE_DONE;
         while (rc == QUERY_OK && *n < p->limit && (s = sqlite3_step(run.st)) == SQLITE_ROW)
             ids[(*n)++] = SEG_GID(segs[i].id, sqlite3_column_int64(run.st, 0));

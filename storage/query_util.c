@@ -623,3 +623,51 @@ char *query_id_list(const int64_t *ids, size_t n) {
     }
     return buf_detach(&b, NULL);
 }
+
+/* ---- words of a text search ------------------------------------------------------ */
+
+static int query_word_char(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+void query_words_free(query_words *w) {
+    for (size_t i = 0; i < w->n; i++)
+        free(w->w[i]);
+    free(w->w);
+    w->w = NULL;
+    w->n = 0;
+}
+
+int query_words_of(const char *q, query_words *out, buf *match) {
+    memset(out, 0, sizeof(*out));
+    size_t len = strlen(q), cap = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && !query_word_char((unsigned char)q[i]))
+            i++;
+        size_t a = i;
+        while (i < len && query_word_char((unsigned char)q[i]))
+            i++;
+        if (i == a)
+            continue;
+        int prefix = i < len && q[i] == '*' &&
+                     (i + 1 == len || q[i + 1] == ' ' || q[i + 1] == '\t');
+        if (out->n == cap) {
+            size_t nc = cap ? 2 * cap : 8;
+            char **n = realloc(out->w, nc * sizeof(*n));
+            if (n == NULL)
+                return QUERY_ENOMEM;
+            out->w = n;
+            cap = nc;
+        }
+        char *w = query_lower(q + a, i - a);
+        if (w == NULL)
+            return QUERY_ENOMEM;
+        out->w[out->n++] = w;
+        /* a word is letters, digits and non-ASCII bytes: no quote in it */
+        if ((match->len > 0 && buf_append_str(match, " AND ") != BUF_OK) ||
+            buf_append_char(match, '"') != BUF_OK || buf_append_str(match, w) != BUF_OK ||
+            buf_append_str(match, prefix ? "\"*" : "\"") != BUF_OK)
+            return QUERY_ENOMEM;
+    }
+    return QUERY_OK;
+}

@@ -27,7 +27,7 @@ static int reader_load_segs(store_reader *r) {
     r->n_segs = 0;
     int rc = sqlite3_prepare_v2(r->db,
                                 "SELECT id, signal, sealed, created_ns, items, min_time_ns,"
-                                " max_time_ns, age_time_ns, bytes FROM segments"
+                                " max_time_ns, age_time_ns, bytes, format FROM segments"
                                 " ORDER BY signal, id DESC",
                                 -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -54,6 +54,7 @@ static int reader_load_segs(store_reader *r) {
         m->age_time = sqlite3_column_type(st, 7) == SQLITE_NULL ? SEG_NO_MAX
                                                                 : sqlite3_column_int64(st, 7);
         m->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+        m->format = sqlite3_column_int(st, 9);
         rc = SQLITE_OK;
     }
     if (rc == SQLITE_DONE)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "attr_index.h"
+#include "rollup.h"
 #include "segment.h"
 
 /* migrations[v - 1] turns version v - 1 into version v. */
@@ -165,7 +166,8 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     " max_time_ns INTEGER,"
     " age_time_ns INTEGER,"
     " bytes INTEGER NOT NULL,"
-    " bloom BLOB);"
+    " bloom BLOB,"
+    " format INTEGER NOT NULL DEFAULT 3);"
     "CREATE TABLE segment_services("
     " segment INTEGER NOT NULL,"
     " service INTEGER NOT NULL,"
@@ -184,7 +186,29 @@ typedef struct schema_adoption {
     const char *const *tables; /* the tables, renamed to <name>_<id> */
     const char *fill;       /* the manifest row's fields, {N} = the id */
     const char *services;   /* segment_services, {N} = the id */
+    const char *rollups;    /* the rollup tables' rows from the data, {N} = the id */
 } schema_adoption;
+
+/* What a client span calls (rollup_peer() in SQL, but for the url.full
+ * host), over its attributes `a`. */
+#define SCHEMA_PEER(a)                                                                             \
+    "CASE WHEN json_extract(" a ",'$.\"peer.service\"') IS NOT NULL"                             \
+    " THEN 'service:'||json_extract(" a ",'$.\"peer.service\"')"                                  \
+    " WHEN coalesce(json_extract(" a ",'$.\"db.system.name\"'),"                                 \
+    "  json_extract(" a ",'$.\"db.system\"')) IS NOT NULL"                                       \
+    " THEN 'database:'||coalesce(json_extract(" a ",'$.\"db.system.name\"'),"                    \
+    "  json_extract(" a ",'$.\"db.system\"'))||coalesce('@'||json_extract(" a                     \
+    ",'$.\"server.address\"'),'')"                                                                \
+    " WHEN json_extract(" a ",'$.\"messaging.system\"') IS NOT NULL"                             \
+    " THEN 'messaging:'||json_extract(" a ",'$.\"messaging.system\"')||coalesce(' '||"           \
+    "  json_extract(" a ",'$.\"messaging.destination.name\"'),'')"                               \
+    " WHEN json_extract(" a ",'$.\"server.address\"') IS NOT NULL"                               \
+    " THEN 'external:'||json_extract(" a ",'$.\"server.address\"')||coalesce(':'||"              \
+    "  json_extract(" a ",'$.\"server.port\"'),'')"                                               \
+    " WHEN json_extract(" a ",'$.\"net.peer.name\"') IS NOT NULL"                                \
+    " THEN 'external:'||json_extract(" a ",'$.\"net.peer.name\"')"                               \
+    " ELSE 'external:unknown' END"
+
 
 static const char *const schema_v2_traces[] = {"traces", "trace_services", "spans",
                                                "span_attr_fts", NULL};
@@ -200,7 +224,26 @@ static const schema_adoption schema_adoptions[3] = {
      " bytes=(SELECT coalesce(sum(length(attrs)+length(events)+length(links)),0)"
      " FROM spans_{N}) WHERE id={N}",
      "INSERT INTO segment_services(segment, service, spans, errors)"
-     " SELECT {N}, service, count(*), sum(status_code=2) FROM spans_{N} GROUP BY service"},
+     " SELECT {N}, service, count(*), sum(status_code=2) FROM spans_{N} GROUP BY service",
+     "INSERT INTO counts_{N}(service, minute, items, errors)"
+     " SELECT service, start_ns/60000000000, count(*), sum(status_code=2) FROM spans_{N}"
+     " GROUP BY service, start_ns/60000000000;"
+     "INSERT INTO ops_{N}(service, name, kind, root, minute, calls, errors, hist)"
+     " SELECT service, name, kind, parent_span_id IS NULL, start_ns/60000000000, count(*),"
+     " sum(status_code=2), loupe_hist_of(max(end_ns-start_ns,0)) FROM spans_{N}"
+     " WHERE kind IN (2,5) OR parent_span_id IS NULL"
+     " GROUP BY service, name, kind, parent_span_id IS NULL, start_ns/60000000000;"
+     "INSERT INTO edges_{N}(service, child, minute, calls, errors, hist)"
+     " SELECT p.service, c.service, c.start_ns/60000000000, count(*), sum(c.status_code=2),"
+     " loupe_hist_of(max(c.end_ns-c.start_ns,0)) FROM spans_{N} c JOIN spans_{N} p"
+     " ON p.trace=c.trace AND p.span_id=c.parent_span_id WHERE p.service<>c.service"
+     " GROUP BY p.service, c.service, c.start_ns/60000000000;"
+     "INSERT INTO clients_{N}(service, peer, minute, calls, errors, matched, hist)"
+     " SELECT p.service, " SCHEMA_PEER("p.attrs") ", p.start_ns/60000000000, count(*),"
+     " sum(p.status_code=2), sum(EXISTS(SELECT 1 FROM spans_{N} c WHERE c.trace=p.trace"
+     " AND c.parent_span_id=p.span_id AND c.service<>p.service)),"
+     " loupe_hist_of(max(p.end_ns-p.start_ns,0)) FROM spans_{N} p WHERE p.kind IN (3,4)"
+     " GROUP BY 1, 2, 3;"},
     {"SELECT count(*) FROM logs", schema_v2_logs,
      "UPDATE segments SET items=(SELECT count(*) FROM logs_{N}),"
      " min_time_ns=(SELECT min(time_ns) FROM logs_{N}),"
@@ -208,7 +251,10 @@ static const schema_adoption schema_adoptions[3] = {
      " age_time_ns=(SELECT max(time_ns) FROM logs_{N}),"
      " bytes=(SELECT coalesce(sum(length(body)+length(attrs)),0) FROM logs_{N}) WHERE id={N}",
      "INSERT INTO segment_services(segment, service, logs)"
-     " SELECT {N}, service, count(*) FROM logs_{N} GROUP BY service"},
+     " SELECT {N}, service, count(*) FROM logs_{N} GROUP BY service",
+     "INSERT INTO counts_{N}(service, minute, items, errors)"
+     " SELECT service, time_ns/60000000000, count(*), 0 FROM logs_{N}"
+     " GROUP BY service, time_ns/60000000000"},
     {"SELECT count(*) FROM points", schema_v2_metrics,
      "UPDATE segments SET items=(SELECT count(*) FROM points_{N}),"
      " min_time_ns=(SELECT min(time_ns) FROM points_{N}),"
@@ -218,7 +264,11 @@ static const schema_adoption schema_adoptions[3] = {
      " WHERE id={N}",
      "INSERT INTO segment_services(segment, service, points)"
      " SELECT {N}, m.service, count(*) FROM points_{N} p JOIN series s ON s.id=p.series"
-     " JOIN metrics m ON m.id=s.metric GROUP BY m.service"},
+     " JOIN metrics m ON m.id=s.metric GROUP BY m.service",
+     "INSERT INTO counts_{N}(service, minute, items, errors)"
+     " SELECT m.service, p.time_ns/60000000000, count(*), 0 FROM points_{N} p"
+     " JOIN series s ON s.id=p.series JOIN metrics m ON m.id=s.metric"
+     " GROUP BY m.service, p.time_ns/60000000000"},
 };
 
 static int schema_count(sqlite3 *db, const char *sql, int64_t *n) {
@@ -256,9 +306,9 @@ static int schema_adopt(sqlite3 *db) {
         }
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes)"
-                                " VALUES(?1, 1, CAST((julianday('now')-2440587.5)*86400000000000"
-                                " AS INTEGER), 0, 0) RETURNING id",
+                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes,"
+                                " format) VALUES(?1, 1, CAST((julianday('now')-2440587.5)"
+                                "*86400000000000 AS INTEGER), 0, 0, 2) RETURNING id",
                                 -1, &st, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_int(st, 1, sig);
@@ -279,6 +329,10 @@ static int schema_adopt(sqlite3 *db) {
             rc = seg_exec(db, a->fill, id);
         if (rc == SQLITE_OK)
             rc = seg_exec(db, a->services, id);
+        if (rc == SQLITE_OK)
+            rc = seg_create_rollups(db, (model_signal)sig, id);
+        if (rc == SQLITE_OK)
+            rc = seg_exec(db, a->rollups, id);
     }
     return rc;
 }
@@ -332,8 +386,8 @@ int schema_migrate_to(sqlite3 *db, int target, char *err, size_t errlen) {
                  version, SCHEMA_VERSION);
         return SCHEMA_ENEWER;
     }
-    if (attr_index_register(db) != SQLITE_OK)
-        return schema_fail(db, err, errlen, "cannot register the attribute index function");
+    if (attr_index_register(db) != SQLITE_OK || rollup_register(db) != SQLITE_OK)
+        return schema_fail(db, err, errlen, "cannot register the store's SQL functions");
     for (int v = version + 1; v <= target; v++) {
         char tail[96];
         snprintf(tail, sizeof(tail), "PRAGMA user_version=%d; PRAGMA application_id=%d;", v,

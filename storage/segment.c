@@ -64,6 +64,48 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st) {
     " columnsize=0, tokenize='ascii');"                                                           \
     "INSERT INTO " name "(" name ", rank) VALUES('automerge', 8);"
 
+/* Items per service and minute, in every segment (services over a time
+ * range). */
+#define SEG_COUNTS                                                                                 \
+    "CREATE TABLE counts_{N}("                                                                     \
+    " service INTEGER NOT NULL,"                                                                   \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " items INTEGER NOT NULL,"                                                                     \
+    " errors INTEGER NOT NULL,"                                                                    \
+    " PRIMARY KEY(service, minute)) WITHOUT ROWID;"
+
+/* The rollups of a trace segment (rollup.h, store_rollup.c): entry
+ * operations, service-to-service edges, client calls by peer; per minute,
+ * with duration histograms. */
+#define SEG_TRACE_ROLLUPS                                                                          \
+    "CREATE TABLE ops_{N}("                                                                        \
+    " service INTEGER NOT NULL,"                                                                   \
+    " name TEXT NOT NULL,"                                                                         \
+    " kind INTEGER NOT NULL,"                                                                      \
+    " root INTEGER NOT NULL,"                                                                      \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " calls INTEGER NOT NULL,"                                                                     \
+    " errors INTEGER NOT NULL,"                                                                    \
+    " hist BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(service, name, kind, root, minute)) WITHOUT ROWID;"                             \
+    "CREATE TABLE edges_{N}("                                                                      \
+    " service INTEGER NOT NULL,"                                                                   \
+    " child INTEGER NOT NULL,"                                                                     \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " calls INTEGER NOT NULL,"                                                                     \
+    " errors INTEGER NOT NULL,"                                                                    \
+    " hist BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(service, child, minute)) WITHOUT ROWID;"                                        \
+    "CREATE TABLE clients_{N}("                                                                    \
+    " service INTEGER NOT NULL,"                                                                   \
+    " peer TEXT NOT NULL,"                                                                         \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " calls INTEGER NOT NULL,"                                                                     \
+    " errors INTEGER NOT NULL,"                                                                    \
+    " matched INTEGER NOT NULL,"                                                                   \
+    " hist BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(service, peer, minute)) WITHOUT ROWID;"
+
 static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
     [MODEL_SIGNAL_TRACES] =
         "CREATE TABLE traces_{N}("
@@ -108,7 +150,7 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         " events TEXT NOT NULL,"
         " links TEXT NOT NULL);"
         "CREATE INDEX spans_{N}_trace ON spans_{N}(trace, start_ns);" SEG_ATTR_FTS(
-            "span_attr_fts_{N}"),
+            "span_attr_fts_{N}") SEG_COUNTS SEG_TRACE_ROLLUPS,
     [MODEL_SIGNAL_LOGS] =
         "CREATE TABLE logs_{N}("
         " id INTEGER PRIMARY KEY,"
@@ -130,7 +172,7 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         "CREATE INDEX logs_{N}_service_time ON logs_{N}(service, time_ns);"
         "CREATE INDEX logs_{N}_trace ON logs_{N}(trace_id) WHERE trace_id IS NOT NULL;"
         "CREATE VIRTUAL TABLE logs_fts_{N} USING fts5(body, content='',"
-        " tokenize='unicode61 remove_diacritics 2');" SEG_ATTR_FTS("log_attr_fts_{N}"),
+        " tokenize='unicode61 remove_diacritics 2');" SEG_ATTR_FTS("log_attr_fts_{N}") SEG_COUNTS,
     /* value has no declared type, so it keeps INTEGER or REAL as bound */
     [MODEL_SIGNAL_METRICS] = "CREATE TABLE points_{N}("
                              " id INTEGER PRIMARY KEY,"
@@ -142,14 +184,17 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
                              " flags INTEGER NOT NULL,"
                              " data TEXT,"
                              " exemplars TEXT);"
-                             "CREATE INDEX points_{N}_series_time ON points_{N}(series, time_ns);",
+                             "CREATE INDEX points_{N}_series_time ON points_{N}(series, time_ns);"
+        SEG_COUNTS,
 };
 
-static const char *const seg_tables_traces[] = {"traces_{N}", "trace_services_{N}", "spans_{N}",
-                                                "span_attr_fts_{N}", NULL};
+static const char *const seg_tables_traces[] = {
+    "traces_{N}", "trace_services_{N}", "spans_{N}",   "span_attr_fts_{N}",
+    "counts_{N}", "ops_{N}",            "edges_{N}",   "clients_{N}",
+    NULL};
 static const char *const seg_tables_logs[] = {"logs_{N}", "logs_fts_{N}", "log_attr_fts_{N}",
-                                              NULL};
-static const char *const seg_tables_metrics[] = {"points_{N}", NULL};
+                                              "counts_{N}", NULL};
+static const char *const seg_tables_metrics[] = {"points_{N}", "counts_{N}", NULL};
 
 const char *const *seg_tables(model_signal sig) {
     switch (sig) {
@@ -185,6 +230,10 @@ int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id) {
     if (rc == SQLITE_OK)
         rc = seg_exec(db, seg_ddl[sig], *id);
     return rc;
+}
+
+int seg_create_rollups(sqlite3 *db, model_signal sig, int64_t id) {
+    return seg_exec(db, sig == MODEL_SIGNAL_TRACES ? SEG_COUNTS SEG_TRACE_ROLLUPS : SEG_COUNTS, id);
 }
 
 int seg_drop(sqlite3 *db, const seg_meta *m) {
@@ -255,7 +304,8 @@ int seg_load(sqlite3 *db, seg_meta **out, size_t *n) {
     size_t cap = 0;
     int rc = sqlite3_prepare_v2(db,
                                 "SELECT id, signal, sealed, created_ns, items, min_time_ns,"
-                                " max_time_ns, age_time_ns, bytes FROM segments ORDER BY id",
+                                " max_time_ns, age_time_ns, bytes, format FROM segments"
+                                " ORDER BY id",
                                 -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int sig = sqlite3_column_int(st, 1);
@@ -283,6 +333,7 @@ int seg_load(sqlite3 *db, seg_meta **out, size_t *n) {
         m->max_time = seg_col_time(st, 6, SEG_NO_MAX);
         m->age_time = seg_col_time(st, 7, SEG_NO_MAX);
         m->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+        m->format = sqlite3_column_int(st, 9);
         rc = SQLITE_OK;
     }
     if (rc == SQLITE_DONE)

@@ -57,7 +57,13 @@ typedef struct seg_meta {
      * counting as its arrival. SEG_NO_MAX while empty. */
     int64_t age_time;
     uint64_t bytes; /* texts written into it (a size estimate) */
+    /* What its tables hold: SEG_FORMAT (3) as made now; 2 for the tables of
+     * a schema 2 database adopted as a segment, whose attribute index has
+     * no words of the span texts (the trace search's q scans them). */
+    int format;
 } seg_meta;
+
+#define SEG_FORMAT 3
 
 /* Appends tmpl to out with every "{N}" replaced by id. Returns BUF_OK or
  * a BUF_* error. */
@@ -74,6 +80,11 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st);
  * (created now_ns) and creates its tables. *id gets its id. Returns an
  * SQLite code. */
 int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id);
+
+/* Creates the rollup tables of segment id of sig (counts_N; for traces
+ * also ops_N, edges_N, clients_N), for a segment adopted from an older
+ * schema. Returns an SQLite code. */
+int seg_create_rollups(sqlite3 *db, model_signal sig, int64_t id);
 
 /* In the open transaction: drops segment m's tables, subtracts what it held
  * from the services' counters and deletes its manifest rows. Returns an

@@ -15,6 +15,7 @@
 
 #include "util/log.h"
 #include "reader.h"
+#include "rollup.h"
 #include "store_internal.h"
 
 int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
@@ -73,7 +74,9 @@ int store_reader_open(store *s, store_reader **out) {
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(r->db, 1);
         sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(r->db,
+        rc = rollup_register(r->db);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(r->db,
                           "PRAGMA query_only=1; PRAGMA cache_size=-16384;"
                           " PRAGMA temp_store=MEMORY;",
                           NULL, NULL, NULL);

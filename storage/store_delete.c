@@ -71,9 +71,7 @@ static const char *const store_del_traces_one[] = {
     "CREATE TEMP TABLE IF NOT EXISTS del_traces(id INTEGER PRIMARY KEY)",
     "DELETE FROM temp.del_traces",
     "INSERT INTO temp.del_traces SELECT trace FROM trace_services_{N} WHERE service=?1",
-    "INSERT INTO span_attr_fts_{N}(span_attr_fts_{N}, rowid, t) SELECT 'delete', s.id,"
-    " loupe_attr_tokens(s.attrs, s.name) FROM temp.del_traces d JOIN spans_{N} s"
-    " ON s.trace=d.id WHERE s.service=?1",
+    NULL, /* the attribute index entries: by the segment's format */
     NULL, /* the spans: counted */
     "DELETE FROM trace_services_{N} WHERE service=?1",
     NULL, /* the traces left without spans: counted */
@@ -124,6 +122,18 @@ static int store_delete_traces_in(store_writer *w, store_seg *g, int64_t sid,
                                 "DELETE FROM spans_{N} WHERE service=?1 AND trace IN"
                                 " (SELECT id FROM temp.del_traces)",
                                 g->m.id, sid, &spans);
+        else if (i == 3)
+            rc = store_del_exec(w->db,
+                                g->m.format >= 3
+                                    ? "INSERT INTO span_attr_fts_{N}(span_attr_fts_{N}, rowid, t)"
+                                      " SELECT 'delete', s.id, loupe_attr_tokens(s.attrs, s.name,"
+                                      " s.status_message, s.events) FROM temp.del_traces d"
+                                      " JOIN spans_{N} s ON s.trace=d.id WHERE s.service=?1"
+                                    : "INSERT INTO span_attr_fts_{N}(span_attr_fts_{N}, rowid, t)"
+                                      " SELECT 'delete', s.id, loupe_attr_tokens(s.attrs, s.name)"
+                                      " FROM temp.del_traces d JOIN spans_{N} s ON s.trace=d.id"
+                                      " WHERE s.service=?1",
+                                g->m.id, sid, NULL);
         else if (i == 6)
             rc = store_del_exec(w->db,
                                 "DELETE FROM traces_{N} WHERE id IN"

@@ -263,4 +263,5 @@ void store_forget_caches(store_writer *w) {
     store_cache_clear(&w->resources);
     store_cache_clear(&w->scopes);
     store_cache_clear(&w->series);
+    store_rollup_forget(w->rollup);
 }

@@ -176,6 +176,10 @@ enum {
     SST_LOG_FTS,
     SST_LOG_INDEX,
     SST_POINT_INSERT,
+    SST_OPS_UPSERT,
+    SST_EDGE_UPSERT,
+    SST_CLIENT_UPSERT,
+    SST_COUNT_UPSERT,
     SST_COUNT
 };
 
@@ -193,6 +197,34 @@ typedef struct store_seg {
     int dropped_now; /* its tables dropped in the open transaction (a delete) */
     sqlite3_stmt *st[SST_COUNT];
 } store_seg;
+
+/* ---- rollups (store_rollup.c) ----------------------------------------------------- */
+
+typedef struct store_rollup store_rollup;
+
+store_rollup *store_rollup_new(void);
+void store_rollup_free(store_rollup *r);
+
+/* Drops the sums of the batch being written (a new batch starts). */
+void store_rollup_reset(store_rollup *r);
+
+/* Forgets the caches of recent spans and waiting children (after a
+ * rollback: what they hold may not have been stored). */
+void store_rollup_forget(store_rollup *r);
+
+/* Counts one item of `service` at time t (segment seg) for the per-minute
+ * counts. Returns an SQLite code. */
+int store_rollup_count(store_rollup *r, int64_t seg, int64_t service, uint64_t t, int error);
+
+/* The rollups of a batch of spans: ids as store_rows.c's w->ids (3 per
+ * span: resource, service, scope), span_seg the segment of each span.
+ * Returns an SQLite code. */
+int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids,
+                       const int64_t *span_seg);
+
+/* Writes this batch's sums into their segments' rollup tables (in the open
+ * transaction) and starts the next batch's. Returns an SQLite code. */
+int store_rollup_flush(store *s);
 
 /* ---- writer state ------------------------------------------------------------ */
 
@@ -250,6 +282,8 @@ typedef struct store_writer {
     int64_t seg_target[MODEL_SIGNAL_COUNT]; /* items per segment */
     uint64_t seg_max_bytes;                 /* texts per segment; 0 = no bound */
     uint64_t seg_max_span_ns;               /* age of an active segment; 0 = no bound */
+    store_rollup *rollup;                   /* per-minute rollups (store_rollup.c) */
+    int64_t *span_seg;                      /* per-batch: each span's segment id */
 
     /* retention by age and size */
     int page_size;
@@ -351,6 +385,9 @@ store_seg *store_seg_active(store *s, model_signal sig, int *rc);
  * *home = NULL when no live segment does. Returns an SQLite code. */
 int store_seg_find_trace(store_writer *w, const uint8_t trace_id[16], store_seg **home,
                          int64_t *row);
+
+/* The live segment with id `id`, or NULL. */
+store_seg *store_seg_by_id(store_writer *w, int64_t id);
 
 /* Statement `which` (SST_*) of segment g, prepared on first use; NULL with
  * *rc set on failure. */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "rollup.h"
 #include "schema.h"
 #include "store_internal.h"
 
@@ -86,6 +87,8 @@ static void store_destroy(store *s) {
     store_writer *w = &s->w;
     store_segs_free(w);
     store_rows_finalize(w);
+    store_rollup_free(w->rollup);
+    free(w->span_seg);
     if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
         log_event(LOG_WARN, "store_close_busy", "detail=\"unfinalized statements\"");
     free(w->resources.slots);
@@ -163,6 +166,10 @@ static int store_db_connect(store *s, const char *shown, char *err, size_t errle
     }
     sqlite3_extended_result_codes(w->db, 1);
     sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS);
+    if (rollup_register(w->db) != SQLITE_OK) {
+        store_err(err, errlen, "cannot open database %s: %s", shown, sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
     if (s->mode == STORE_MODE_MEMORY) {
         sqlite3_int64 limit = STORE_MEMDB_MAX_BYTES;
         sqlite3_file_control(w->db, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
@@ -311,7 +318,8 @@ static int store_writer_alloc(store *s, const store_config *cfg) {
     s->ring = ring_new(ring_bytes, STORE_RING_SLOTS);
     w->entries = calloc(STORE_RING_SLOTS, sizeof(*w->entries));
     w->status = calloc(STORE_RING_SLOTS, sizeof(*w->status));
-    if (s->ring == NULL || w->entries == NULL || w->status == NULL ||
+    w->rollup = store_rollup_new();
+    if (s->ring == NULL || w->entries == NULL || w->status == NULL || w->rollup == NULL ||
         store_cache_init(&w->resources, STORE_OWNER_CACHE_SLOTS) != 0 ||
         store_cache_init(&w->scopes, STORE_OWNER_CACHE_SLOTS) != 0 ||
         store_cache_init(&w->series, STORE_SERIES_CACHE_SLOTS) != 0)

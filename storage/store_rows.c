@@ -80,6 +80,10 @@ static int store_writer_reserve(store_writer *w, size_t n) {
     if (accs == NULL)
         return STORE_ENOMEM;
     w->accs = accs;
+    int64_t *ss = realloc(w->span_seg, n * sizeof(*ss));
+    if (ss == NULL)
+        return STORE_ENOMEM;
+    w->span_seg = ss;
     w->ids_cap = n;
 table:;
     size_t tc = 16;
@@ -389,6 +393,11 @@ static int store_spans_insert(store_writer *w, const ring_entry *e) {
         if (rc != SQLITE_OK)
             return rc;
         acc->seg->m.bytes += store_texts_bytes(t);
+        w->span_seg[i] = acc->seg->m.id;
+        rc = store_rollup_count(w->rollup, acc->seg->m.id, ids[1], sp->start_ns,
+                                sp->status_code == MODEL_STATUS_ERROR);
+        if (rc != SQLITE_OK)
+            return rc;
         store_svc_acc *sa = store_svc_acc_get(w, acc->seg->m.id, ids[1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
@@ -432,6 +441,10 @@ static int store_write_spans(store *s, const ring_entry *e) {
         rc = store_spans_insert(w, e);
     if (rc == SQLITE_OK)
         rc = store_spans_trace_services(w);
+    if (rc == SQLITE_OK)
+        rc = store_rollup_batch(w->rollup, b, w->ids, w->span_seg);
+    if (rc == SQLITE_OK)
+        rc = store_rollup_flush(s);
     if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;
@@ -514,6 +527,9 @@ static int store_write_logs(store *s, const ring_entry *e) {
             return rc;
         store_seg_add(g, 1, store_i64(time), store_i64(time), store_age_time(time, now),
                       store_texts_bytes(t));
+        rc = store_rollup_count(w->rollup, g->m.id, ids[1], time, 0);
+        if (rc != SQLITE_OK)
+            return rc;
         store_svc_acc *sa = store_svc_acc_get(w, g->m.id, ids[1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
@@ -521,7 +537,8 @@ static int store_write_logs(store *s, const ring_entry *e) {
         if (time > sa->last_seen)
             sa->last_seen = time;
     }
-    return store_svc_flush(w);
+    int rc = store_rollup_flush(s);
+    return rc == SQLITE_OK ? store_svc_flush(w) : rc;
 }
 
 /* ---- metrics --------------------------------------------------------------- */
@@ -636,6 +653,9 @@ static int store_points_insert(store *s, const ring_entry *e) {
             return rc;
         store_seg_add(g, 1, store_i64(p->time_ns), store_i64(p->time_ns),
                       store_age_time(p->time_ns, now), store_texts_bytes(t));
+        rc = store_rollup_count(w->rollup, g->m.id, w->metric_rows[2 * m + 1], p->time_ns, 0);
+        if (rc != SQLITE_OK)
+            return rc;
         store_svc_acc *sa = store_svc_acc_get(w, g->m.id, w->metric_rows[2 * m + 1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
@@ -657,11 +677,14 @@ static int store_write_metrics(store *s, const ring_entry *e) {
     if (rc == SQLITE_OK)
         rc = store_points_insert(s, e);
     if (rc == SQLITE_OK)
+        rc = store_rollup_flush(s);
+    if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;
 }
 
 int store_write_batch(store *s, const ring_entry *e) {
+    store_rollup_reset(s->w.rollup); /* what a failed batch summed is not kept */
     switch (e->batch->signal) {
     case MODEL_SIGNAL_TRACES:
         return store_write_spans(s, e);

@@ -79,6 +79,24 @@ static const char *const store_seg_sql[SST_COUNT] = {
     [SST_POINT_INSERT] =
         "INSERT INTO points_{N}(series, start_ns, time_ns, value, is_int, flags, data,"
         " exemplars) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [SST_OPS_UPSERT] =
+        "INSERT INTO ops_{N}(service, name, kind, root, minute, calls, errors, hist)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(service, name, kind, root, minute)"
+        " DO UPDATE SET calls=calls+excluded.calls, errors=errors+excluded.errors,"
+        " hist=loupe_hist_merge(hist, excluded.hist)",
+    [SST_EDGE_UPSERT] =
+        "INSERT INTO edges_{N}(service, child, minute, calls, errors, hist)"
+        " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(service, child, minute)"
+        " DO UPDATE SET calls=calls+excluded.calls, errors=errors+excluded.errors,"
+        " hist=loupe_hist_merge(hist, excluded.hist)",
+    [SST_CLIENT_UPSERT] =
+        "INSERT INTO clients_{N}(service, peer, minute, calls, errors, matched, hist)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(service, peer, minute)"
+        " DO UPDATE SET calls=calls+excluded.calls, errors=errors+excluded.errors,"
+        " matched=matched+excluded.matched, hist=loupe_hist_merge(hist, excluded.hist)",
+    [SST_COUNT_UPSERT] = "INSERT INTO counts_{N}(service, minute, items, errors) VALUES(?1,?2,?3,?4)"
+                         " ON CONFLICT(service, minute) DO UPDATE"
+                         " SET items=items+excluded.items, errors=errors+excluded.errors",
 };
 
 /* ---- test hook -------------------------------------------------------------- */
@@ -258,6 +276,13 @@ int store_segs_load(store *s) {
     return rc;
 }
 
+store_seg *store_seg_by_id(store_writer *w, int64_t id) {
+    for (size_t i = w->n_segs; i-- > 0;)
+        if (w->segs[i]->m.id == id)
+            return w->segs[i]->dropped_now ? NULL : w->segs[i];
+    return NULL;
+}
+
 /* ---- statements ------------------------------------------------------------------- */
 
 sqlite3_stmt *store_seg_stmt(store_writer *w, store_seg *g, int which, int *rc) {
@@ -320,6 +345,7 @@ static store_seg *store_seg_new(store *s, model_signal sig, int *rc) {
         return NULL;
     }
     g->m.signal = sig;
+    g->m.format = SEG_FORMAT;
     g->m.created_ns = now;
     g->m.min_time = SEG_NO_MIN;
     g->m.max_time = g->m.age_time = SEG_NO_MAX;

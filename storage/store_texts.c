@@ -62,7 +62,22 @@ int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
         STORE_TEXT_BEGIN(out, &t[2], j);
         model_json_links(&j, sp);
         STORE_TEXT_END(out, &t[2], j);
-        return store_tokens(out, &t[0], &sp->name, &t[3]);
+        int rc = store_tokens(out, &t[0], &sp->name, &t[3]);
+        if (rc != STORE_OK)
+            return rc;
+        /* and the span's words (the trace search's q), from the same texts
+         * a delete gives loupe_attr_tokens() back: reserve first, the JSON
+         * is read from out while the words are appended to it */
+        if (buf_reserve(out, 2 * (sp->name.len + sp->status_message.len + t[0].len + t[1].len) +
+                                 8) != BUF_OK)
+            return STORE_ENOMEM;
+        rc = attr_index_words(store_cstr(sp->name), sp->name.len, store_cstr(sp->status_message),
+                              sp->status_message.len, out->ptr + t[0].off, t[0].len,
+                              out->ptr + t[1].off, t[1].len, out);
+        if (rc != BUF_OK)
+            return rc == BUF_ENOMEM ? STORE_ENOMEM : STORE_EINVAL;
+        t[3].len = out->len - t[3].off;
+        return STORE_OK;
     }
     case MODEL_SIGNAL_LOGS: {
         const model_log *lg = &b->logs[i];

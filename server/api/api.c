@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apiparam.h"
 #include "util/jw.h"
 #include "util/log.h"
+#include "util/textfmt.h"
 #include "storage/query.h"
 
 #define API_LOGS_LIMIT_DEFAULT 100
@@ -330,11 +332,54 @@ static int api_get_db(api_db_fn get_db, void *ud, store_reader **db, buf *out) {
 }
 
 static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_window_params p;
+    memset(&p, 0, sizeof(p));
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
     store_reader *db;
-    int st = api_get_db(get_db, ud, &db, out);
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
     if (st != 0)
         return st;
-    return api_query_result(req, query_services(db, out), out);
+    return api_query_result(req, query_services(db, &p, out), out);
+}
+
+/* GET /api/v1/service-map */
+static int api_service_map(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_window_params p;
+    memset(&p, 0, sizeof(p));
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    return api_query_result(req, query_service_map(db, &p, out), out);
+}
+
+/* GET /api/v1/services/{name}/operations */
+static int api_operations(const api_request *req, const char *service, api_db_fn get_db,
+                          void *ud, buf *out) {
+    query_ops_params p;
+    memset(&p, 0, sizeof(p));
+    p.service = service;
+    if (service[0] == '\0' || strlen(service) > API_TEXT_MAX)
+        return api_fail(out, 400, "path parameter 'name' must be a service name");
+    int has_step = 0;
+    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_operations(db, &p, out);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "no service named '%.200s'", service);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
+                        QUERY_MAX_STEPS);
+    return api_query_result(req, rc, out);
 }
 
 static int api_trace(const api_request *req, const char *id, api_db_fn get_db, void *ud,
@@ -728,7 +773,27 @@ typedef enum api_route {
     API_ROUTE_LIVE,
     API_ROUTE_LIVE_STREAMS,
     API_ROUTE_INFO,
+    API_ROUTE_SERVICE_MAP,
+    API_ROUTE_OPERATIONS,
 } api_route;
+
+#define SERVICES_PREFIX "/api/v1/services/"
+#define OPERATIONS_SUFFIX "/operations"
+
+/* Matches /api/v1/services/{name}/operations; the name may hold slashes
+ * (as a metric's may). */
+static int api_match_operations(const char *path, char *name, size_t len) {
+    size_t pl = strlen(SERVICES_PREFIX), sl = strlen(OPERATIONS_SUFFIX), n = strlen(path);
+    if (n <= pl + sl || strncmp(path, SERVICES_PREFIX, pl) != 0 ||
+        strcmp(path + n - sl, OPERATIONS_SUFFIX) != 0)
+        return 0;
+    size_t nl = n - pl - sl;
+    if (nl >= len)
+        nl = len - 1;
+    memcpy(name, path + pl, nl);
+    name[nl] = '\0';
+    return 1;
+}
 
 /* Matches /api/v1/metrics/{name}/series; the name may hold slashes. */
 static int api_match_series(const char *path, char *name, size_t len) {
@@ -760,6 +825,7 @@ static const struct {
     {"/api/v1/live", API_ROUTE_LIVE},
     {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
     {"/api/v1/info", API_ROUTE_INFO},
+    {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -769,6 +835,8 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
             return api_exact_routes[i].route;
     if (api_match_series(path, name, len))
         return API_ROUTE_SERIES;
+    if (api_match_operations(path, name, len))
+        return API_ROUTE_OPERATIONS;
     if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
         const char *id = path + strlen(TRACES_PREFIX);
         if (strchr(id, '/') != NULL)
@@ -801,6 +869,67 @@ int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, con
     return api_handle_env(req, &env, out, allow);
 }
 #endif
+
+/* ---- in-process GET -------------------------------------------------------- */
+
+/* Splits query (modified in place) into args, as ui.c's argument collector
+ * does: keys holding a NUL are skipped, more than max sets *too_many. */
+static size_t api_split_query(char *query, api_arg *args, size_t max, int *too_many) {
+    size_t n = 0;
+    *too_many = 0;
+    for (char *p = query; p != NULL && *p != '\0';) {
+        char *amp = strchr(p, '&');
+        if (amp != NULL)
+            *amp = '\0';
+        char *eq = strchr(p, '=');
+        if (eq != NULL)
+            *eq = '\0';
+        size_t klen = textfmt_url_decode(p, 1);
+        size_t vlen = eq != NULL ? textfmt_url_decode(eq + 1, 1) : 0;
+        if (klen > 0 && strlen(p) == klen) {
+            if (n == max) {
+                *too_many = 1;
+                break;
+            }
+            args[n].key = p;
+            args[n].value = eq != NULL ? eq + 1 : NULL;
+            args[n].value_len = vlen;
+            n++;
+        }
+        p = amp != NULL ? amp + 1 : NULL;
+    }
+    return n;
+}
+
+int api_get(const char *target, const api_env *env, buf *out) {
+    size_t len = target != NULL ? strlen(target) : 0;
+    if (len == 0 || target[0] != '/')
+        return api_fail(out, 400, "bad request target");
+    if (len > API_GET_MAX_TARGET)
+        return api_fail(out, 400, "the request target is longer than %d bytes",
+                        API_GET_MAX_TARGET);
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return api_fail(out, 503, "out of memory");
+    memcpy(copy, target, len + 1);
+    char *query = strchr(copy, '?');
+    if (query != NULL)
+        *query++ = '\0';
+    size_t plen = textfmt_url_decode(copy, 0);
+    api_arg args[API_MAX_ARGS];
+    api_request req = {.method = "GET", .path = copy, .args = args};
+    req.nargs = api_split_query(query, args, API_MAX_ARGS, &req.too_many_args);
+    int status;
+    const char *allow;
+    if (strlen(copy) != plen)
+        status = api_fail(out, 400, "the path must not contain NUL bytes");
+    else if (api_stream_route("GET", copy) != API_STREAM_NONE)
+        status = api_fail(out, 500, "this endpoint is streamed");
+    else
+        status = api_handle_env(&req, env, out, &allow);
+    free(copy);
+    return status;
+}
 
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow) {
     api_db_fn get_db = env->get_db;
@@ -852,6 +981,10 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_live_streams(env, out);
     case API_ROUTE_INFO:
         return api_server_info(env, out);
+    case API_ROUTE_SERVICE_MAP:
+        return api_service_map(req, get_db, ud, out);
+    case API_ROUTE_OPERATIONS:
+        return api_operations(req, name, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

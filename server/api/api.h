@@ -69,6 +69,19 @@ typedef struct api_env {
  * out is left empty and the status is still returned. */
 int api_handle_env(const api_request *req, const api_env *env, buf *out, const char **allow);
 
+/* Longest target api_get() takes (path and query, percent-encoded). */
+#define API_GET_MAX_TARGET 16384
+
+/* Answers GET target ("/api/v1/traces?service=a%20b&limit=5": the path and
+ * query as in a request line, percent-encoded, '+' for a space in the
+ * query) as api_handle_env() answers the same request from ui.c, for
+ * callers inside the process (the MCP tools). Query arguments past
+ * API_MAX_ARGS are a 400, as over HTTP; a target longer than
+ * API_GET_MAX_TARGET is a 400. The streamed routes (export, live) are not
+ * served here (500). Returns the HTTP status, with the JSON document in
+ * out. */
+int api_get(const char *target, const api_env *env, buf *out);
+
 /* api_handle_env() with only a reader connection (no store, hub or info),
  * for the unit tests and fuzzers: defined in test builds (LOUPE_TESTING)
  * only. */

@@ -34,6 +34,12 @@
  * and answers once everything committed. ui_server_stop() ends the live
  * streams before stopping the daemon, which must not see a suspended
  * connection.
+ *
+ * POST /mcp (the MCP endpoint, mcp.h) is checked before its body is read:
+ * the Origin (403), then the gate like the API, then a Content-Length over
+ * MCP_MAX_BODY (413); the body then grows in a capped buf, and at its end
+ * mcp_handle() answers on a query thread like an API request. The tools
+ * read the API in process through api_get() on the request's reader.
  */
 #include "ui.h"
 
@@ -53,6 +59,7 @@
 #include "api.h"
 #include "api_import.h"
 #include "api_live.h"
+#include "mcp.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/workq.h"
@@ -129,6 +136,10 @@ static int ui_get_db(void *ud, store_reader **db) {
     *db = NULL;
     if (u->st == NULL)
         return -1;
+    if (ctx->temp_db != NULL) { /* a request with several queries (MCP tools) */
+        *db = ctx->temp_db;
+        return 0;
+    }
     pthread_t self = pthread_self();
     pthread_mutex_lock(&u->mu);
     assert(u->nreaders <= UI_MAX_READERS);
@@ -272,9 +283,13 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
 
 /* ---- import: the body as it arrives ---------------------------------------------- */
 
-/* What *con_cls holds besides the request states: an import in progress
- * or an API request handed to the query threads; told apart by `kind`. */
-enum { UI_REQ_IMPORT = 1, UI_REQ_API = 2 };
+/* What *con_cls holds besides the request states, told apart by `kind`
+ * (each struct starts with it): an import or a POST /mcp whose body is
+ * being read, or an API or MCP request handed to the query threads. */
+enum { UI_REQ_IMPORT = 1, UI_REQ_API = 2, UI_REQ_MCP = 3, UI_REQ_MCP_JOB = 4 };
+
+/* The kind of *con_cls (0 for NULL and the request states). */
+static int ui_req_kind(void *con_cls);
 
 /* *con_cls of a POST /api/v1/import in progress. */
 typedef struct ui_import_req {
@@ -315,6 +330,23 @@ static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
+/* The handlers' environment for a request of this server (info is filled
+ * in and must outlive env). */
+static void ui_api_env(ui_server *u, ui_req_ctx *ctx, api_info *info, api_env *env) {
+    memset(info, 0, sizeof(*info));
+    info->version = u->version;
+    info->storage_memory = u->storage_memory;
+    pthread_mutex_lock(&u->mu);
+    info->otlp_grpc_port = u->grpc.port;
+    info->otlp_http_port = u->http.port;
+    pthread_mutex_unlock(&u->mu);
+    env->get_db = ui_get_db;
+    env->ud = ctx;
+    env->st = u->st;
+    env->hub = u->hub;
+    env->info = info;
+}
+
 /* An API request on its way through the query threads: *con_cls while
  * its connection is suspended. The request's strings (path, arguments)
  * stay in libmicrohttpd's connection memory meanwhile. */
@@ -335,21 +367,19 @@ static void ui_api_run(void *arg) {
     ui_api_job *j = arg;
     ui_server *u = j->u;
     ui_req_ctx ctx = {.u = u, .temp_db = NULL};
-    api_info info = {.version = u->version, .storage_memory = u->storage_memory};
-    pthread_mutex_lock(&u->mu);
-    info.otlp_grpc_port = u->grpc.port;
-    info.otlp_http_port = u->http.port;
-    pthread_mutex_unlock(&u->mu);
-    api_env env = {ui_get_db, &ctx, u->st, u->hub, &info};
+    api_info info;
+    api_env env;
+    ui_api_env(u, &ctx, &info, &env);
     j->status = api_handle_env(&j->req, &env, &j->out, &j->allow);
     if (ctx.temp_db != NULL)
         store_reader_close(ctx.temp_db);
     MHD_resume_connection(j->c);
 }
 
-static int ui_is_api_job(void *con_cls) {
-    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen &&
-           *(const int *)con_cls == UI_REQ_API;
+static int ui_req_kind(void *con_cls) {
+    if (con_cls == NULL || con_cls == &ui_state_answered || con_cls == &ui_state_seen)
+        return 0;
+    return *(const int *)con_cls;
 }
 
 /* Called again for a resumed connection: the job's answer. */
@@ -589,10 +619,6 @@ static int ui_defer_answer(struct MHD_Connection *c, const char *method) {
 
 /* 1 when *con_cls holds a POST /api/v1/import in progress (a ui_import_req)
  * rather than NULL or one of the request states. */
-static int ui_is_import(void *con_cls) {
-    return con_cls != NULL && con_cls != &ui_state_answered && con_cls != &ui_state_seen &&
-           *(const int *)con_cls == UI_REQ_IMPORT;
-}
 
 /* POST /api/v1/import: the gate (before the body is read), then the
  * request's import context in *con_cls. */
@@ -637,6 +663,187 @@ static enum MHD_Result ui_import_body(struct MHD_Connection *c, const char *uplo
     return ui_reply_json(c, (unsigned)status, &out, NULL);
 }
 
+/* ---- MCP: POST /mcp, its body read, then mcp_handle() on a query thread ---------- */
+
+/* *con_cls of a POST /mcp whose body is being read. */
+typedef struct ui_mcp_req {
+    int kind;       /* UI_REQ_MCP */
+    buf body;       /* capped at MCP_MAX_BODY */
+    size_t drained; /* bytes thrown away once the body outgrew the cap */
+} ui_mcp_req;
+
+static void ui_mcp_req_free(ui_mcp_req *mr) {
+    if (mr == NULL)
+        return;
+    buf_free(&mr->body);
+    free(mr);
+}
+
+/* An MCP request on a query thread: *con_cls while its connection is
+ * suspended (the header values stay in libmicrohttpd's connection memory
+ * meanwhile). */
+typedef struct ui_mcp_job {
+    int kind; /* UI_REQ_MCP_JOB */
+    ui_server *u;
+    struct MHD_Connection *c;
+    ui_mcp_req *req; /* owned; NULL for a request without a body */
+    mcp_http_request r;
+    buf out;
+    int status;
+    const char *allow;
+} ui_mcp_job;
+
+static void ui_mcp_job_free(ui_mcp_job *j) {
+    if (j == NULL)
+        return;
+    ui_mcp_req_free(j->req);
+    buf_free(&j->out);
+    free(j);
+}
+
+/* The MCP tools' view of the API: a GET answered in process, on this
+ * request's reader connection (mcp_api_fn). */
+static int ui_mcp_api(void *ud, const char *target, buf *out) {
+    ui_req_ctx *ctx = ud;
+    api_info info;
+    api_env env;
+    ui_api_env(ctx->u, ctx, &info, &env);
+    return api_get(target, &env, out);
+}
+
+/* On a query thread: mcp_handle()'s answer, then the connection resumes. */
+static void ui_mcp_run(void *arg) {
+    ui_mcp_job *j = arg;
+    ui_req_ctx ctx = {.u = j->u, .temp_db = NULL};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    mcp_env env = {ui_mcp_api, &ctx, j->u->version,
+                   (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec};
+    j->status = mcp_handle(&j->r, &env, &j->out, &j->allow);
+    if (ctx.temp_db != NULL)
+        store_reader_close(ctx.temp_db);
+    MHD_resume_connection(j->c);
+}
+
+/* The Origin check (403, before the credentials), then the gate. Returns 1
+ * to go on; otherwise the answer is queued in *ret. */
+static int ui_mcp_admit(ui_server *u, struct MHD_Connection *c, const char *url,
+                        const char *method, enum MHD_Result *ret) {
+    if (!mcp_origin_allowed(ui_header(c, "Origin"), ui_header(c, MHD_HTTP_HEADER_HOST))) {
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR,
+                       "Forbidden: the Origin is not this server or loopback");
+        log_event(LOG_INFO, "mcp_origin_refused", NULL);
+        *ret = ui_reply_json(c, MHD_HTTP_FORBIDDEN, &out, NULL);
+        return 0;
+    }
+    return ui_gate(u, c, url, method, ret);
+}
+
+/* Hands an MCP request (its body in req, owned from here; NULL for none)
+ * to a query thread, its connection suspended meanwhile; a full queue is
+ * answered 503 when the connection comes back. */
+static enum MHD_Result ui_mcp_submit(ui_server *u, struct MHD_Connection *c, const char *method,
+                                     ui_mcp_req *req, void **con_cls) {
+    ui_mcp_job *j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        ui_mcp_req_free(req);
+        *con_cls = &ui_state_answered;
+        return ui_reply_error(c, 503, "out of memory", NULL);
+    }
+    j->kind = UI_REQ_MCP_JOB;
+    j->u = u;
+    j->c = c;
+    j->req = req;
+    j->r = (mcp_http_request){
+        .method = method,
+        .content_type = ui_header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .accept = ui_header(c, MHD_HTTP_HEADER_ACCEPT),
+        .protocol_version = ui_header(c, "MCP-Protocol-Version"),
+        .body = req != NULL ? req->body.ptr : NULL,
+        .body_len = req != NULL ? req->body.len : 0,
+    };
+    buf_init(&j->out, 1 << 20);
+    *con_cls = j;
+    MHD_suspend_connection(c);
+    if (workq_submit(u->queries, ui_mcp_run, j) != 0) {
+        j->status = 503;
+        mcp_error_body(&j->out, MCP_RPC_TRANSPORT_ERROR, "Service Unavailable: too busy; retry");
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
+}
+
+/* Called again for a resumed connection: the MCP job's answer. */
+static enum MHD_Result ui_mcp_job_answer(struct MHD_Connection *c, void **con_cls) {
+    ui_mcp_job *j = *con_cls;
+    *con_cls = &ui_state_answered;
+    enum MHD_Result r;
+    if (j->status == 202) {
+        struct MHD_Response *empty =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        r = ui_reply_nostore(c, MHD_HTTP_ACCEPTED, empty, NULL, NULL, NULL);
+    } else {
+        r = ui_reply_json(c, (unsigned)j->status, &j->out, j->allow);
+        memset(&j->out, 0, sizeof(j->out)); /* ui_reply_json took it */
+    }
+    ui_mcp_job_free(j);
+    return r;
+}
+
+/* POST /mcp: the Origin and the gate, a Content-Length over the cap (413
+ * without reading the body), then the request's context in *con_cls. */
+static enum MHD_Result ui_mcp_begin(ui_server *u, struct MHD_Connection *c, const char *url,
+                                    const char *method, void **con_cls) {
+    enum MHD_Result ret = MHD_NO;
+    *con_cls = &ui_state_answered; /* unless the body is to be read */
+    if (!ui_mcp_admit(u, c, url, method, &ret))
+        return ret;
+    const char *cl = ui_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long announced = cl != NULL ? strtoull(cl, &end, 10) : 0;
+    if (cl != NULL && end != cl && announced > MCP_MAX_BODY) {
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR, "Payload Too Large: at most 1 MiB");
+        return ui_reply_json(c, MHD_HTTP_CONTENT_TOO_LARGE, &out, NULL);
+    }
+    ui_mcp_req *mr = calloc(1, sizeof(*mr));
+    if (mr == NULL)
+        return ui_reply_error(c, 503, "out of memory", NULL);
+    mr->kind = UI_REQ_MCP;
+    buf_init(&mr->body, MCP_MAX_BODY);
+    *con_cls = mr;
+    return MHD_YES;
+}
+
+/* The body's chunks, then at its end the request goes to a query thread. A
+ * body past the cap is read and dropped (at most the cap again, then the
+ * connection is closed) and answered 413. */
+static enum MHD_Result ui_mcp_body(ui_server *u, struct MHD_Connection *c, const char *method,
+                                   const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls) {
+    ui_mcp_req *mr = *con_cls;
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    if (n > 0) {
+        if (mr->drained == 0 && buf_append(&mr->body, upload_data, n) == BUF_OK)
+            return MHD_YES;
+        mr->drained += n;
+        return mr->drained > MCP_MAX_BODY ? MHD_NO : MHD_YES;
+    }
+    if (mr->drained > 0) {
+        *con_cls = &ui_state_answered;
+        ui_mcp_req_free(mr);
+        buf out;
+        buf_init(&out, 4096);
+        mcp_error_body(&out, MCP_RPC_TRANSPORT_ERROR, "Payload Too Large: at most 1 MiB");
+        return ui_reply_json(c, MHD_HTTP_CONTENT_TOO_LARGE, &out, NULL);
+    }
+    return ui_mcp_submit(u, c, method, mr, con_cls);
+}
+
 /* 431 for headers past the limit, with its size. */
 static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max) {
     char msg[128];
@@ -670,6 +877,9 @@ static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const ch
     if (where != UI_BASE_INSIDE)
         return ui_serve_outside(u, c, where);
     enum MHD_Result denied = MHD_NO;
+    if (strcmp(url, MCP_PATH) == 0) /* other methods than POST: 405 from mcp_handle */
+        return ui_mcp_admit(u, c, url, method, &denied) ? ui_mcp_submit(u, c, method, NULL, con_cls)
+                                                         : denied;
     if (!ui_gate(u, c, url, method, &denied))
         return denied;
     if (ui_auth_classify(url) == UI_AUTH_PATH_LOGIN)
@@ -694,10 +904,16 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     (void)version;
     const char *path = url; /* below the base path */
     ui_base_where where = url != NULL ? ui_base_locate(u->base, url, &path) : UI_BASE_INSIDE;
-    if (ui_is_import(*con_cls))
+    switch (ui_req_kind(*con_cls)) {
+    case UI_REQ_IMPORT:
         return ui_import_body(c, upload_data, upload_data_size, con_cls);
-    if (ui_is_api_job(*con_cls))
+    case UI_REQ_API:
         return ui_api_answer(c, con_cls);
+    case UI_REQ_MCP:
+        return ui_mcp_body(u, c, method, upload_data, upload_data_size, con_cls);
+    case UI_REQ_MCP_JOB:
+        return ui_mcp_job_answer(c, con_cls);
+    }
     if (*con_cls == NULL && !http_guard_headers_ok(u->guard, c, url, method, u->max_header)) {
         *con_cls = &ui_state_answered;
         return ui_headers_too_large(c, u->max_header);
@@ -705,6 +921,9 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     if (*con_cls == NULL && u->st != NULL && url != NULL && where == UI_BASE_INSIDE &&
         api_stream_route(method, path) == API_STREAM_IMPORT)
         return ui_import_begin(u, c, path, method, con_cls);
+    if (*con_cls == NULL && url != NULL && where == UI_BASE_INSIDE &&
+        strcmp(path, MCP_PATH) == 0 && strcmp(method, "POST") == 0)
+        return ui_mcp_begin(u, c, path, method, con_cls);
     if (*con_cls == &ui_state_answered) {
         *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
@@ -724,18 +943,28 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
     return ui_route(u, c, path, where, method, con_cls);
 }
 
-/* Frees an import whose request ended early (client gone, timeout). */
+/* Frees what a request that ended early held (client gone, timeout). */
 static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     (void)cls;
     (void)toe;
     http_guard_completed(c);
-    if (ui_is_import(*con_cls))
+    switch (ui_req_kind(*con_cls)) { /* answered never: the connection broke */
+    case UI_REQ_IMPORT:
         ui_import_req_free(*con_cls);
-    else if (ui_is_api_job(*con_cls)) { /* answered never: the connection broke */
+        break;
+    case UI_REQ_API: {
         ui_api_job *j = *con_cls;
         buf_free(&j->out);
         free(j);
+        break;
+    }
+    case UI_REQ_MCP:
+        ui_mcp_req_free(*con_cls);
+        break;
+    case UI_REQ_MCP_JOB:
+        ui_mcp_job_free(*con_cls);
+        break;
     }
     *con_cls = NULL;
 }

@@ -24,7 +24,7 @@ ui_auth_path ui_auth_classify(const char *path) {
     if (strcmp(path, "/login") == 0)
         return UI_AUTH_PATH_LOGIN;
     if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0 ||
-        strcmp(path, "/metrics") == 0)
+        strcmp(path, "/metrics") == 0 || strcmp(path, "/mcp") == 0)
         return UI_AUTH_PATH_API;
     return UI_AUTH_PATH_PAGE;
 }

@@ -29,7 +29,7 @@ typedef struct ui_auth ui_auth;
 typedef enum ui_auth_path {
     UI_AUTH_PATH_OPEN = 0, /* /healthz, /readyz, /favicon.svg: never needs a credential */
     UI_AUTH_PATH_LOGIN,    /* /login: the login page and the token exchange */
-    UI_AUTH_PATH_API,      /* /api, /api/..., /metrics: 401 JSON without a credential */
+    UI_AUTH_PATH_API,      /* /api, /api/..., /metrics, /mcp: 401 JSON without a credential */
     UI_AUTH_PATH_PAGE,     /* everything else: a UI page or asset, redirected to /login */
 } ui_auth_path;
 

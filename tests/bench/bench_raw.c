@@ -37,6 +37,7 @@
 #include "storage/model_json.h"
 #include "server/decode/otlp.h"
 #include "storage/schema.h"
+#include "storage/segment.h"
 
 #define ROWS_PER_TX 512
 
@@ -130,6 +131,16 @@ static sqlite3 *open_db(const char *path, int schema) {
     return db;
 }
 
+/* In loupe's schema, the tables of segment 1 of sig (spans_1, logs_1, ...):
+ * what the writer inserts into. */
+static void raw_segment(sqlite3 *db, model_signal sig) {
+    int64_t id = 0;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        seg_create(db, sig, 0, &id) != SQLITE_OK || id != 1 ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        die("segment", db);
+}
+
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
@@ -147,9 +158,11 @@ static void step(sqlite3 *db, sqlite3_stmt *st) {
  * attribute index inserts */
 static double raw_spans(const char *path, int schema, const model_batch *b, long rows) {
     sqlite3 *db = open_db(path, schema);
+    if (schema)
+        raw_segment(db, MODEL_SIGNAL_TRACES);
     if (!schema &&
         sqlite3_exec(db,
-                     "CREATE TABLE spans(id INTEGER PRIMARY KEY, trace INTEGER, span_id BLOB,"
+                     "CREATE TABLE spans_1(id INTEGER PRIMARY KEY, trace INTEGER, span_id BLOB,"
                      " parent_span_id BLOB, start_ns INTEGER, end_ns INTEGER, service INTEGER,"
                      " name TEXT, kind INTEGER, status_code INTEGER, status_message TEXT,"
                      " trace_state TEXT, flags INTEGER, resource INTEGER, scope INTEGER,"
@@ -158,11 +171,11 @@ static double raw_spans(const char *path, int schema, const model_batch *b, long
                      NULL, NULL, NULL) != SQLITE_OK)
         die("create", db);
     sqlite3_stmt *st = prep(
-        db, "INSERT INTO spans(trace, span_id, parent_span_id, start_ns, end_ns, service, name,"
+        db, "INSERT INTO spans_1(trace, span_id, parent_span_id, start_ns, end_ns, service, name,"
             " kind, status_code, status_message, trace_state, flags, resource, scope,"
             " dropped_attrs, dropped_events, dropped_links, attrs, events, links)"
             " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
-    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO span_attr_fts(rowid, t) VALUES(?1, ?2)") : NULL;
+    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO span_attr_fts_1(rowid, t) VALUES(?1, ?2)") : NULL;
     sqlite3_stmt *begin = prep(db, "BEGIN"), *commit = prep(db, "COMMIT");
     size_t n = b->n_spans;
     char **tx = calloc(4 * n, sizeof(*tx));
@@ -228,21 +241,23 @@ static double raw_spans(const char *path, int schema, const model_batch *b, long
 
 static double raw_logs(const char *path, int schema, const model_batch *b, long rows) {
     sqlite3 *db = open_db(path, schema);
+    if (schema)
+        raw_segment(db, MODEL_SIGNAL_LOGS);
     if (!schema &&
         sqlite3_exec(db,
-                     "CREATE TABLE logs(id INTEGER PRIMARY KEY, time_ns INTEGER, observed_ns"
+                     "CREATE TABLE logs_1(id INTEGER PRIMARY KEY, time_ns INTEGER, observed_ns"
                      " INTEGER, service INTEGER, severity INTEGER, severity_text TEXT, trace_id"
                      " BLOB, span_id BLOB, flags INTEGER, event_name TEXT, resource INTEGER,"
                      " scope INTEGER, dropped_attrs INTEGER, body TEXT, attrs TEXT)",
                      NULL, NULL, NULL) != SQLITE_OK)
         die("create", db);
     sqlite3_stmt *st = prep(
-        db, "INSERT INTO logs(time_ns, observed_ns, service, severity, severity_text, trace_id,"
+        db, "INSERT INTO logs_1(time_ns, observed_ns, service, severity, severity_text, trace_id,"
             " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
             " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
-    sqlite3_stmt *fts = schema ? prep(db, "INSERT INTO logs_fts(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")")
+    sqlite3_stmt *fts = schema ? prep(db, "INSERT INTO logs_fts_1(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")")
                                : NULL;
-    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO log_attr_fts(rowid, t) VALUES(?1, ?2)") : NULL;
+    sqlite3_stmt *ix = schema == 1 ? prep(db, "INSERT INTO log_attr_fts_1(rowid, t) VALUES(?1, ?2)") : NULL;
     sqlite3_stmt *begin = prep(db, "BEGIN"), *commit = prep(db, "COMMIT");
     size_t n = b->n_logs;
     char **tx = calloc(3 * n, sizeof(*tx));

@@ -20,7 +20,7 @@ before(async () => {
 after(() => tearDown({ pages, browser, srv }));
 
 test('a trace search cut by the query timeout says it stopped, and how to narrow it', async () => {
-  const { page } = await pages.open(browser, `${srv.uiUrl}/traces?q=no-such-text-anywhere`);
+  const { page } = await pages.open(browser, `${srv.uiUrl}/traces?attr=${encodeURIComponent('app.field1~no-such-text')}`);
   const note = page.getByTestId('partial-note');
   await note.waitFor();
   assert.match(await note.textContent(), /stopped at the server's time limit/);

@@ -32,7 +32,14 @@ test('a schema 2 database is migrated and answers as before', async () => {
   const dir = freshCopy();
   const srv = await startLoupe({ storage: 'sqlite', dataDir: dir });
   try {
-    assert.deepEqual((await getJson(srv, '/api/v1/services')).body, expected('services.json'));
+    // every field the old release answered, as it answered it (newer fields
+    // may come beside them)
+    const services = (await getJson(srv, '/api/v1/services')).body.services;
+    const old = expected('services.json').services;
+    assert.equal(services.length, old.length);
+    old.forEach((o, i) => {
+      for (const [k, v] of Object.entries(o)) assert.deepEqual(services[i][k], v, `services[${i}].${k}`);
+    });
     assert.deepEqual((await getJson(srv, '/api/v1/traces?limit=1000')).body, expected('traces.json'));
     assert.deepEqual((await getJson(srv, '/api/v1/logs?limit=1000')).body, expected('logs.json'));
     assert.deepEqual((await getJson(srv, '/api/v1/metrics')).body, expected('metrics.json'));

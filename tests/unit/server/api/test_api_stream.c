@@ -232,7 +232,7 @@ static void fill_generated(void) {
 /* Every API answer the data gives, concatenated. */
 static void snapshot(buf *s) {
     buf_reset(s);
-    ck_assert_int_eq(query_services(rd, s), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, s), QUERY_OK);
     ck_assert_int_eq(query_metrics(rd, NULL, s), QUERY_OK);
     char cursor[64] = "";
     for (int page = 0; page < 100; page++) {
