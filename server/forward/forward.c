@@ -57,6 +57,9 @@ typedef struct fwd_dest {
     int failing;          /* an episode of failed sends is going on */
     int64_t logged_at_ns; /* its last log line */
     uint64_t episode_retries;
+    int64_t refused_logged_ns[2]; /* the last log line of a refusal [0], a rejection [1] */
+    uint64_t refused_unlogged[2]; /* items refused (rejected) since */
+    int64_t save_logged_ns;    /* the last failed save's log line */
 } fwd_dest;
 
 struct forwarder {
@@ -136,11 +139,18 @@ static void fwd_save(fwd_dest *x) {
     if (!x->dirty || x->f->data_dir == NULL)
         return;
     char why[512];
-    if (forward_pos_save(x->f->data_dir, &x->d, x->pos, why, sizeof(why)) != 0)
-        log_event(LOG_WARN, "forward_position_not_saved", "dest=\"%s\" reason=\"%s\"", x->d.name,
-                  why);
-    else
+    if (forward_pos_save(x->f->data_dir, &x->d, x->pos, why, sizeof(why)) == 0) {
         x->dirty = 0;
+        return;
+    }
+    int64_t now = clk_ns(CLOCK_MONOTONIC); /* tried again next time; logged every 30 s */
+    if (x->save_logged_ns != 0 && now - x->save_logged_ns < FWD_LOG_EVERY_NS)
+        return;
+    x->save_logged_ns = now;
+    log_event(LOG_WARN, "forward_position_not_saved",
+              "dest=\"%s\" reason=\"%s\" effect=\"after a restart, items since the last save "
+              "are sent again\"",
+              x->d.name, why);
 }
 
 /* The saved positions, or the end of what is stored for a signal without
@@ -309,10 +319,17 @@ static int fwd_step(fwd_dest *x, model_signal sig) {
                                                                              : 0;
     atomic_fetch_add(&x->sent[sig], rep.items - rejected);
     atomic_fetch_add(&x->failed[sig], rejected);
-    if (rejected > 0)
-        log_event(LOG_WARN, r.outcome == FORWARD_REFUSED ? "forward_refused" : "forward_rejected",
+    int k = r.outcome == FORWARD_REFUSED ? 0 : 1;
+    if (rejected > 0) /* the first, then at most one line every 30 s with the items since */
+        x->refused_unlogged[k] += rejected;
+    if (rejected > 0 &&
+        (x->refused_logged_ns[k] == 0 || now - x->refused_logged_ns[k] >= FWD_LOG_EVERY_NS)) {
+        log_event(LOG_WARN, k == 0 ? "forward_refused" : "forward_rejected",
                   "dest=\"%s\" signal=%s items=%llu reason=\"%s\" action=\"skipped\"", x->d.name,
-                  model_signal_name(sig), (unsigned long long)rejected, r.why);
+                  model_signal_name(sig), (unsigned long long)x->refused_unlogged[k], r.why);
+        x->refused_logged_ns[k] = now;
+        x->refused_unlogged[k] = 0;
+    }
     if (r.outcome == FORWARD_DELIVERED)
         fwd_delivered(x);
     query_tail tmp = x->pos[sig]; /* adopt the moved position */

@@ -79,9 +79,9 @@ size_t forward_count(const forwarder *f);
 /* Destination i's counters (thread-safe). */
 void forward_get_stats(forwarder *f, size_t i, forward_stats *out);
 
-/* Stops the threads (a send in progress is abandoned within about 100 ms;
- * its items are sent again next time), saves the positions and frees.
- * Accepts NULL. */
+/* Stops the threads (a send in progress is abandoned: gRPC within 100 ms,
+ * HTTP within about a second, at libcurl's next progress call; its items
+ * are sent again next time), saves the positions and frees. Accepts NULL. */
 void forward_stop(forwarder *f);
 
 #endif
