@@ -6,6 +6,7 @@ import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RA
 import { openDialog, toast, select } from './components.js';
 import { fmtCount } from './format.js';
 import * as servicesPage from './pages/services.js';
+import * as servicePage from './pages/service.js';
 import * as tracesPage from './pages/traces.js';
 import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
@@ -21,6 +22,7 @@ let refreshTimer = null;
 function route(pathname) {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/services') return { name: 'services', mod: servicesPage };
+  if (p === '/service') return { name: 'services', mod: servicePage };
   if (p === '/traces') return { name: 'traces', mod: tracesPage };
   const m = /^\/traces\/([^/]+)$/.exec(p);
   if (m) return { name: 'traces', mod: tracePage, args: { traceId: decodeURIComponent(m[1]) } };
