@@ -169,7 +169,7 @@ export function mount(root, { params, signal }) {
     p99Box.append(holders[1]);
     const made = await Promise.all([
       lineChart(holders[0], { lines: rateLines, format: (v) => `${num(v)}/${unit}`, axisFormat: num, yLabel: `requests/${unit}`, height: 220, xRange }),
-      lineChart(holders[1], { lines: p99Lines, format: fmtDuration, axisFormat: fmtDuration, height: 220, xRange }),
+      lineChart(holders[1], { lines: p99Lines, format: fmtDuration, axisFormat: (v) => (v === 0 ? '0' : fmtDuration(v)), height: 220, xRange }),
     ]);
     if (my !== gen || !rateBox.isConnected) { for (const c of made) c.destroy(); return; }
     charts.push(...made);

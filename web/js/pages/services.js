@@ -44,7 +44,7 @@ function failedText(f, failedHref) {
     ? h('a', { href: failedHref, dataset: { nav: '', testid: 'svc-errors' }, class: 'err-text' }, `${fmtCount(f.failed)} failed`)
     : h('span', null, `${fmtCount(f.failed)} failed`);
   return [[failed, ` of ${plural(f.requests, 'request')}`],
-    `${fmtPercent(f.errorRate)} · ${plural(f.errorSpans, 'error span')}`];
+    `${fmtPercent(f.errorRate)}${f.errorSpans ? ` · ${plural(f.errorSpans, 'error span')}` : ''}`];
 }
 
 // fn over every item, at most PARALLEL at a time (many services must not
