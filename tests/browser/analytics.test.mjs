@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
-import { launch, onePageAtATime, settled, startServer, tearDown, until } from './lib/browser.mjs';
+import { launch, noErrors, onePageAtATime, settled, startServer, tearDown, until } from './lib/browser.mjs';
 import { exporters, sendLegacyCalls, sendServiceCalls } from './lib/senders.mjs';
 import { fmtDuration } from '../../web/js/format.js';
 
@@ -41,12 +41,6 @@ before(async () => {
 after(() => tearDown({ pages, browser, exp, srv }));
 
 const open = (path, opts) => pages.open(browser, srv.uiUrl + path, opts);
-
-function noErrors(rec) {
-  assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
-  assert.deepEqual(rec.dialogs, [], 'no dialogs');
-  assert.deepEqual(rec.csp, [], 'no CSP violations');
-}
 
 // The last hour, as the UI's default range asks for it.
 function lastHour() {

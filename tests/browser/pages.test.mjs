@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson } from '../interop/lib/server.mjs';
-import { launch, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
+import { launch, noErrors, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
 import { exporters, sendClientCalls, sendShopTrace, sendSimpleTrace, sendLogs, sendMetrics, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
@@ -51,12 +51,6 @@ before(async () => {
 after(() => tearDown({ pages, browser, exp, srv }));
 
 const open = (path, opts) => pages.open(browser, srv.uiUrl + path, opts);
-
-function noErrors(rec) {
-  assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
-  assert.deepEqual(rec.dialogs, [], 'no dialogs');
-  assert.deepEqual(rec.csp, [], 'no CSP violations');
-}
 
 const logRows = (page) => page.locator('.log-row');
 const rowTexts = async (page) => (await logRows(page).allTextContents()).map((t) => t.replace(/\s+/g, ' '));

@@ -106,6 +106,14 @@ export async function assertOnboarding(page, srv, what = 'telemetry') {
   return ob;
 }
 
+// Asserts that a page recorded no uncaught exception, no dialog (a sign of
+// executed script) and no CSP violation.
+export function noErrors(rec) {
+  assert.deepEqual(rec.errors, [], 'no uncaught exceptions in the page');
+  assert.deepEqual(rec.dialogs, [], 'no dialogs');
+  assert.deepEqual(rec.csp, [], 'no CSP violations');
+}
+
 // Polls fn (every 50 ms, for at most ms) until it returns something truthy,
 // which it returns; throws naming `what` on time-out.
 export async function until(fn, what, ms = 10000) {
