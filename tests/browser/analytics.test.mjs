@@ -210,6 +210,21 @@ test('the map follows the time range; dagre loads with the map page only', async
   noErrors(rec);
 });
 
+test('auto-refresh draws the map again and keeps the focus where it was', async () => {
+  const { page, rec } = await open('/map?refresh=5s');
+  const svg = page.getByTestId('service-map');
+  await svg.waitFor();
+  await page.evaluate(() => { document.querySelector('[data-testid="service-map"]').dataset.old = '1'; });
+  await svg.locator('g[data-testid="map-node"][data-id="checkout"]').focus();
+  // a new drawing within two refresh periods
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="service-map"]');
+    return el && !el.dataset.old;
+  }, null, { timeout: 12000 });
+  assert.deepEqual(await page.evaluate(() => [document.activeElement.dataset.testid, document.activeElement.dataset.id]), ['map-node', 'checkout']);
+  noErrors(rec);
+});
+
 // ---- the Services page -------------------------------------------------------------
 test('the Services page shows each service\u2019s rate, failed requests and p99 for the range, as the API counts them', async () => {
   const { page, rec } = await open('/services');

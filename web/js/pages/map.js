@@ -394,7 +394,14 @@ export function mount(root, { params, signal }) {
 
     const services = [...known.values()].filter((n) => !isVirtual(n)).length;
     note.textContent = `In ${within}: ${services} service${services === 1 ? '' : 's'}, ${known.size - services} other node${known.size - services === 1 ? '' : 's'}, ${edgeEls.length} connection${edgeEls.length === 1 ? '' : 's'}`;
+    // a refresh keeps the focus on the same node or connection
+    const key = (el) => (el.dataset.id !== undefined ? `n ${el.dataset.id}` : `e ${el.dataset.source} ${el.dataset.target}`);
+    const had = document.activeElement instanceof SVGElement && body.contains(document.activeElement) ? key(document.activeElement) : null;
     replace(body, legend(), h('div', { class: 'map-canvas' }, svg), connections(map, known));
+    if (had) {
+      const again = [...nodeEls, ...edgeEls].find((el) => key(el) === had);
+      if (again) again.focus();
+    }
   }
 
   function legend() {
