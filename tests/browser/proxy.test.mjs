@@ -98,7 +98,7 @@ test('navigation, a trace, deep links and the back button stay below the prefix'
   // keyboard navigation ("g" then "m") goes to the prefixed metrics page
   await page.keyboard.press('g');
   await page.keyboard.press('m');
-  await page.waitForURL(/\/loupe\/metrics$/);
+  await page.waitForURL(/\/loupe\/metrics(\?|$)/);
   allBelowPrefix(rec);
   noErrors(rec);
 });

@@ -6,6 +6,8 @@ import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RA
 import { openDialog, toast, select } from './components.js';
 import { fmtCount } from './format.js';
 import * as servicesPage from './pages/services.js';
+import * as servicePage from './pages/service.js';
+import * as mapPage from './pages/map.js';
 import * as tracesPage from './pages/traces.js';
 import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
@@ -23,6 +25,8 @@ let refreshTimer = null;
 function route(pathname) {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/services') return { name: 'services', mod: servicesPage };
+  if (p === '/service') return { name: 'services', mod: servicePage };
+  if (p === '/map') return { name: 'map', mod: mapPage };
   if (p === '/traces') return { name: 'traces', mod: tracesPage };
   const m = /^\/traces\/([^/]+)$/.exec(p);
   if (m) return { name: 'traces', mod: tracePage, args: { traceId: decodeURIComponent(m[1]) } };
@@ -226,7 +230,7 @@ const SHORTCUTS = [
   ['Enter', 'Open the selected row'],
   ['← / →', 'Collapse / expand the selected span (trace view)'],
   ['Esc', 'Close the detail panel or dialog'],
-  ['g then s, t, l, m', 'Go to Services, Traces, Logs, Metrics'],
+  ['g then s, p, t, l, m, a', 'Go to Services, the service map, Traces, Logs, Metrics, GenAI'],
   ['?', 'This help'],
 ];
 
@@ -254,7 +258,7 @@ document.addEventListener('keydown', (e) => {
   if (isTyping(e.target)) return;
   if (Date.now() - gPending < 1200) {
     gPending = 0;
-    const to = { s: '/services', t: '/traces', l: '/logs', m: '/metrics' }[e.key];
+    const to = { s: '/services', p: '/map', t: '/traces', l: '/logs', m: '/metrics', a: '/genai' }[e.key];
     if (to) { e.preventDefault(); navigate(BASE + to); return; }
   }
   switch (e.key) {

@@ -131,10 +131,25 @@ export function timeRange(params = currentParams()) {
 
 // start/end API parameters (unix ns strings) for the current range. For a
 // relative range the end is left open so that newer data is included.
+const msNs = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
 export function rangeParams(params = currentParams()) {
   const r = timeRange(params);
-  const ns = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
-  return r.relative ? { start: ns(r.startMs) } : { start: ns(r.startMs), end: ns(r.endMs) };
+  return r.relative ? { start: msNs(r.startMs) } : { start: msNs(r.startMs), end: msNs(r.endMs) };
+}
+
+// start/end for the analytics endpoints (services, operations, service
+// map): both ends, now for a relative range, so that a rate is per second
+// of the range (without an end the server counts to its latest data).
+export function windowParams(params = currentParams()) {
+  const r = timeRange(params);
+  return { start: msNs(r.startMs), end: msNs(r.endMs) };
+}
+
+// A series step for the range in whole minutes (the API rounds up to them),
+// giving at most `points` steps: "2m".
+export function stepFor(params = currentParams(), points = 30) {
+  const r = timeRange(params);
+  return `${Math.max(1, Math.ceil((r.endMs - r.startMs) / 60000 / points))}m`;
 }
 
 export const REFRESH = [
