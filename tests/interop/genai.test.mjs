@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoupe, getJson } from './lib/server.mjs';
+import { waitFor } from './lib/cli.mjs';
 import { exporters } from './lib/telemetry.mjs';
 import { SpanKind, WEATHER, currentAttributes, sendCalls, withTracer, genaiSpan } from './lib/genai.mjs';
 
@@ -200,6 +201,10 @@ test('the rollup goes with its segment when retention drops it', async () => {
         for (let i = 0; i < 10; i++) tracer.startSpan('GET /x', { startTime: new Date(T0 + 3 * MIN) }).end(new Date(T0 + 3 * MIN + 5));
       });
     }
+    // retention runs after the commits that acknowledged the spans: wait
+    // (bounded) for the segment to go
+    await waitFor(async () => (await getJson(small, `/api/v1/genai?${window}`)).body.totals.calls === 0,
+      { what: 'the first segment dropped' });
     body = (await getJson(small, `/api/v1/genai?${window}`)).body;
     assert.equal(body.totals.calls, 0);
     assert.deepEqual([body.models, body.slowest, body.mostExpensive], [[], [], []]);
