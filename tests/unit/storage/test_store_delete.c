@@ -224,6 +224,36 @@ START_TEST(test_delete_after_append_in_queue_order) {
 }
 END_TEST
 
+/* Regression: a trace that loses its earliest spans to a delete starts
+ * later than before, possibly later than every start its segment's
+ * manifest row knew (max_time_ns); queries skip a segment whose time
+ * bounds cannot hold what they look for, so the bounds must follow. */
+START_TEST(test_delete_keeps_segment_time_bounds) {
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    model_resource *api = fx_resource(b, "api", NULL), *db = fx_resource(b, "db", NULL);
+    model_scope *sc = fx_scope(b, "s", "");
+    fx_spans(b, 2);
+    fx_span(b, db, sc, 7, 71, 0, "early", 50, 60);
+    fx_span(b, api, sc, 7, 72, 71, "late", 3000, 3100);
+    ck_assert_int_eq(fx_commit(st, b), STORE_OK);
+    store_delete_result r;
+    ck_assert_int_eq(store_delete_wait(st, STORE_DELETE_TRACES, "db", 10000, &r), STORE_OK);
+    ck_assert_uint_eq(r.spans, 1);
+    ck_assert_uint_eq(r.traces, 0);
+    fx_check_store(rd->db);
+    /* the trace now starts at 3000: a search from 1000 finds it */
+    query_traces_params p = {.limit = 10, .has_start = 1, .start_ns = 1000};
+    buf_reset(&out);
+    ck_assert_int_eq(query_traces(rd, &p, &out), QUERY_OK);
+    json_t *j = doc();
+    json_t *list = json_object_get(j, "traces");
+    ck_assert_int_eq(json_array_size(list), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "startTimeUnixNano")),
+                     "3000");
+    json_decref(j);
+}
+END_TEST
+
 /* ---- commit notifications ---------------------------------------------------- */
 
 typedef struct seen {
@@ -270,6 +300,7 @@ static Suite *delete_suite(void) {
     tcase_add_test(tc, test_delete_traces_of_one_service);
     tcase_add_test(tc, test_delete_logs_and_metrics);
     tcase_add_test(tc, test_delete_after_append_in_queue_order);
+    tcase_add_test(tc, test_delete_keeps_segment_time_bounds);
     tcase_add_test(tc, test_commit_notifications);
     suite_add_tcase(s, tc);
     return s;
