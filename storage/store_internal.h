@@ -431,9 +431,10 @@ int store_segs_flush(store_writer *w);
 void store_segs_committed(store_writer *w);
 void store_segs_rolled_back(store_writer *w);
 
-/* Drops segment g (not an active one) in a transaction of its own, and
- * counts what it held as evicted. Returns an SQLite code; on failure the
- * segment stays. */
+/* Drops segment g in a transaction of its own, and counts what it held as
+ * evicted. g may be the active segment of its signal (retention by age or
+ * size takes it whole); the next item of that signal then starts a new
+ * one. Returns an SQLite code; on failure the segment stays. */
 int store_seg_drop(store *s, store_seg *g, const char *why);
 
 /* The time an item's age is judged by: t, or its arrival `now` when t is

@@ -495,7 +495,7 @@ void store_segs_rolled_back(store_writer *w) {
 
 int store_seg_drop(store *s, store_seg *g, const char *why) {
     store_writer *w = &s->w;
-    assert(g->m.sealed && !g->dirty && !g->fresh);
+    assert(!g->dirty && !g->fresh); /* outside the writer's transactions */
     for (int i = 0; i < SST_COUNT; i++) { /* nothing may hold its tables */
         sqlite3_finalize(g->st[i]);
         g->st[i] = NULL;

@@ -384,6 +384,50 @@ START_TEST(test_size_cap_lowered_on_existing_database) {
 }
 END_TEST
 
+/* Stores rounds x 500 traces of 4 spans (seeds from 1, ending after the
+ * time returned) with the default limits, which keep them in one active
+ * segment, and closes the store. */
+static uint64_t traces_without_limits(uint64_t rounds) {
+    store_config cfg = {0};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    for (uint64_t round = 0; round < rounds; round++) {
+        uint64_t ends[500];
+        for (int i = 0; i < 500; i++)
+            ends[i] = now + round * 1000 + (uint64_t)i;
+        ck_assert_int_eq(fx_commit(s, traces(1 + round * 500, 500, ends, 4)), STORE_OK);
+    }
+    store_close(s);
+    return now;
+}
+
+/* Regression: with nothing sealed, size retention sealed the largest
+ * active segment before dropping it, in a transaction that also made the
+ * next segment's tables (and for traces wrote a bloom filter): a database
+ * over its cap has no free page for that, so nothing could ever be
+ * evicted and every write failed. Now the active segment is dropped as it
+ * is. Here the traces stored without a cap are one active segment. */
+START_TEST(test_size_cap_lowered_on_one_active_trace_segment) {
+    uint64_t now = traces_without_limits(15);
+    ck_assert_int_gt(file_size("loupe.db"), 2 << 20);
+    store_config small = {.max_db_bytes = 1 << 20};
+    store *s = open_cfg(&small);
+    fx_settle(s);
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_uint_le(st.db_bytes, 1 << 20);
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 30000);
+    ck_assert_int_eq(st.writes_failing, 0);
+    uint64_t end[1] = {now + 99999};
+    ck_assert_int_eq(fx_commit(s, traces(100000, 1, end, 4)), STORE_OK);
+    sqlite3 *db = raw_db();
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 4);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
 /* ---- steady state ------------------------------------------------------------ */
 
 /* Under endless load with count retention, freed pages are reused: the file
@@ -437,18 +481,9 @@ END_TEST
  * are one segment, sealed when the next trace arrives and then dropped
  * whole, leaving that trace alone (under 90% of the new limit, once). */
 START_TEST(test_count_lowered_at_restart) {
-    store_config cfg = {0};
-    store *s = open_cfg(&cfg);
-    uint64_t now = now_ns();
-    for (uint64_t round = 0; round < 10; round++) {
-        uint64_t ends[500];
-        for (int i = 0; i < 500; i++)
-            ends[i] = now + round * 1000 + (uint64_t)i;
-        ck_assert_int_eq(fx_commit(s, traces(1 + round * 500, 500, ends, 4)), STORE_OK);
-    }
-    store_close(s);
+    uint64_t now = traces_without_limits(10);
     store_config small = {.max_spans = 100};
-    s = open_cfg(&small);
+    store *s = open_cfg(&small);
     uint64_t ends[1] = {now + 99999};
     ck_assert_int_eq(fx_commit(s, traces(100000, 1, ends, 4)), STORE_OK);
     fx_settle(s);
@@ -479,6 +514,7 @@ static Suite *retention_suite(void) {
     tcase_add_test(tc, test_size_cap_hit_is_retryable_and_recovers);
     tcase_add_test(tc, test_size_cap_below_minimum_refused);
     tcase_add_test(tc, test_size_cap_lowered_on_existing_database);
+    tcase_add_test(tc, test_size_cap_lowered_on_one_active_trace_segment);
     tcase_add_test(tc, test_count_retention_steady_file_size);
     tcase_add_test(tc, test_count_lowered_at_restart);
     suite_add_tcase(s, tc);
