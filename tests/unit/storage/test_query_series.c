@@ -16,11 +16,13 @@
 #define S 1000000000ULL /* one second in ns */
 
 static store *st;
-static sqlite3 *rd;
+static store_reader *rd;
 static buf out;
 
+/* --max-points 10 makes segments of one point: every series below is read
+ * across segments (no test stores more than 10 points, so none goes). */
 static void setup(void) {
-    store_config cfg = {.mode = STORE_MODE_MEMORY};
+    store_config cfg = {.mode = STORE_MODE_MEMORY, .max_points = 10};
     char err[256];
     ck_assert_int_eq(store_open(&cfg, &st, err, sizeof(err)), STORE_OK);
     ck_assert_int_eq(store_reader_open(st, &rd), STORE_OK);
@@ -28,8 +30,13 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+    ck_assert_int_eq(fx_rows(rd->db, "points", NULL),
+                     fx_segments(rd->db, MODEL_SIGNAL_METRICS, -1));
+    store_stats stats;
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.evicted[MODEL_SIGNAL_METRICS], 0);
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(st);
 }
 
