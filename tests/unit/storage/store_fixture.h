@@ -243,6 +243,17 @@ static inline void fx_rmdir(const char *dir) {
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A read-write connection to the database of the store in dir, beside the
+ * store's own (WAL: it reads what was committed). */
+static inline sqlite3 *fx_raw_db(const char *dir) {
+    char path[256];
+    snprintf(path, sizeof(path), "%s/loupe.db", dir);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
 /* Rows of every segment's table `table` ("spans", "logs_fts", ...):
  * those that satisfy `where` (SQL after WHERE), or with `match` those the
  * FTS5 query matches; both NULL: all. */

@@ -38,15 +38,6 @@ static store *open_sqlite(uint64_t max_spans, uint64_t max_logs, uint64_t max_po
     return s;
 }
 
-static sqlite3 *raw_db(void) {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/loupe.db", dir);
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    return db;
-}
-
 /* A batch of one trace: root + 2 children (trace seed t). */
 static model_batch *trace_batch(const char *service, uint64_t t, uint64_t t0) {
     model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
@@ -139,7 +130,7 @@ START_TEST(test_resources_are_deduplicated) {
     fx_span(b, r, fx_scope(b, "lib", "1.0"), 99, 991, 0, "x", 1, 2);
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
     store_close(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM resources"), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM scopes"), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM services"), 1);
@@ -344,7 +335,7 @@ START_TEST(test_close_commits_queued_batches) {
     store_close(s); /* no waiting first */
     ck_assert_int_eq(w.done, 40);
     ck_assert_int_eq(w.ok, 40);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 120);
     ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM services WHERE name='svc'"), 120);
     fx_check_store(db);
@@ -354,7 +345,7 @@ START_TEST(test_close_commits_queued_batches) {
     s = open_sqlite(0, 0, 0, 0);
     ck_assert_int_eq(fx_commit(s, trace_batch("svc", 500, 5000)), STORE_OK);
     store_close(s);
-    db = raw_db();
+    db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 123);
     fx_check_store(db);
     sqlite3_close(db);
@@ -407,7 +398,7 @@ START_TEST(test_concurrent_appenders) {
     ck_assert_uint_eq(st.rejected[MODEL_SIGNAL_TRACES], 3 * (uint64_t)refused);
     ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 600);
     store_close(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 600);
     ck_assert_int_eq(fx_rows(db, "traces", NULL), 200);
     fx_check_store(db);
@@ -465,7 +456,7 @@ END_TEST
 
 START_TEST(test_newer_schema_refused) {
     store_close(open_sqlite(0, 0, 0, 0));
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir};
@@ -491,7 +482,7 @@ START_TEST(test_foreign_database_refused) {
     char err[256];
     ck_assert_int_eq(store_open(&cfg, &s, err, sizeof(err)), STORE_EOPEN);
     ck_assert_ptr_nonnull(strstr(err, "not a loupe database"));
-    db = raw_db();
+    db = fx_raw_db(dir);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM precious"), 1);
     sqlite3_close(db);
 }
@@ -512,7 +503,7 @@ START_TEST(test_failed_batch_alone_fails_and_writer_continues) {
     /* the first batch makes trace segment 1, which takes every span of this
      * test (a segment holds a tenth of the default 1,000,000) */
     ck_assert_int_eq(fx_commit(s, named_span_batch(99, "first")), STORE_OK);
-    sqlite3 *side = raw_db();
+    sqlite3 *side = fx_raw_db(dir);
     /* inject a write error: a trigger refusing one span name */
     ck_assert_int_eq(sqlite3_exec(side,
                                   "CREATE TRIGGER boom BEFORE INSERT ON spans_1"
@@ -587,7 +578,7 @@ END_TEST
 
 START_TEST(test_ring_full_is_efull_and_counted) {
     store *s = open_sqlite(0, 0, 0, 1); /* 1 byte: every batch is oversized */
-    sqlite3 *side = raw_db();
+    sqlite3 *side = fx_raw_db(dir);
     ck_assert_int_eq(sqlite3_exec(side, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     fx_waiter w;
     fx_waiter_init(&w);
@@ -695,7 +686,7 @@ START_TEST(test_retention_evicts_oldest_whole_traces) {
     store_get_stats(s, &st);
     ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 21);
     store_close(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 9);
     ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_TRACES, 1), 2);
     ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_TRACES, 0), 1);
@@ -719,7 +710,7 @@ START_TEST(test_retention_evicts_oldest_whole_traces) {
     store_get_stats(s, &st);
     ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 9);
     store_close(s);
-    db = raw_db();
+    db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 9);
     ck_assert_int_eq(fx_rows(db, "traces", "start_ns >= 99000"), 3);
     fx_check_store(db);
@@ -792,7 +783,7 @@ START_TEST(test_retention_points) {
     }
     fx_settle(s);
     store_close(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     int64_t n = fx_rows(db, "points", NULL);
     ck_assert_int_eq(n, 20);
     ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_METRICS, -1), 10);

@@ -40,15 +40,6 @@ static store *open_cfg(store_config *cfg) {
     return s;
 }
 
-static sqlite3 *raw_db(void) {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/loupe.db", dir);
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    return db;
-}
-
 static int64_t file_size(const char *name) {
     char path[256];
     struct stat st;
@@ -131,7 +122,7 @@ START_TEST(test_age_evicts_old_items_keeps_young) {
     wait_evicted(s, MODEL_SIGNAL_TRACES, 6); /* two whole traces */
     wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
     sync_writer(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "traces", NULL), 2);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 6);
     ck_assert_int_eq(fx_rows(db, "traces", NULL), fx_segments(db, MODEL_SIGNAL_TRACES, -1));
@@ -189,7 +180,7 @@ START_TEST(test_age_keeps_trace_whole_by_its_end) {
     /* traces 6 and 8 go (8 from the active segment, sealed for it) */
     wait_evicted(s, MODEL_SIGNAL_TRACES, 2);
     sync_writer(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 3);
     ck_assert_int_eq(fx_trace_segment(db, 6), 0);
     ck_assert_int_eq(fx_trace_segment(db, 8), 0);
@@ -216,7 +207,7 @@ START_TEST(test_age_future_dated_item_does_not_block) {
     /* the far-future one and the one of now go about 2 s after arrival */
     wait_evicted(s, MODEL_SIGNAL_LOGS, 2);
     sync_writer(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "logs", NULL), 1);
     char kept[64];
     snprintf(kept, sizeof(kept), "time_ns = %llu", (unsigned long long)(now + 120 * SEC));
@@ -236,7 +227,7 @@ START_TEST(test_age_checked_while_idle) {
     ck_assert_int_eq(fx_commit(s, logs_at(lt, 3, "soon old")), STORE_OK);
     /* nothing else is sent: only the writer's own timer can evict them */
     wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "logs", NULL), 0);
     ck_assert_int_eq(fx_sql_int(db, "SELECT log_count FROM services"), 0);
     ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_LOGS, 1), 0);
@@ -281,7 +272,7 @@ START_TEST(test_size_cap_log_segment_bytes_are_its_texts) {
     ck_assert_int_eq(fx_commit(s, traces(1, 20, ends, 5)), STORE_OK);
     for (uint64_t i = 0; i < 4; i++)
         ck_assert_int_eq(fx_commit(s, big_logs(i, 100, 100)), STORE_OK);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_LOGS, -1), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT items FROM segments WHERE signal=1"), 400);
     /* bodies of 100 characters as JSON strings, attributes "{}", no tokens */
@@ -306,7 +297,7 @@ START_TEST(test_size_cap_keeps_database_under_it) {
     ck_assert_uint_le(st.db_bytes, 2 << 20);
     ck_assert_uint_eq(st.db_max_bytes, 2 << 20);
     ck_assert_int_eq(st.writes_failing, 0);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     /* the newest are kept, the oldest went (whole segments); counters agree */
     ck_assert_int_eq(fx_rows(db, "logs", "time_ns = 1000 + 59 * 1000 + 99"), 1);
     ck_assert_int_eq(fx_rows(db, "logs", "time_ns < 2000"), 0);
@@ -335,7 +326,7 @@ START_TEST(test_size_cap_hit_is_retryable_and_recovers) {
     store_get_stats(s, &st);
     ck_assert_int_eq(st.writes_failing, 0);
     ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_LOGS], 20);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "logs", NULL), 20 - (int64_t)st.evicted[1]);
     check_consistent(db);
     sqlite3_close(db);
@@ -376,7 +367,7 @@ START_TEST(test_size_cap_lowered_on_existing_database) {
     ck_assert_uint_le(st.db_bytes, 1 << 20);
     ck_assert_uint_gt(st.evicted[MODEL_SIGNAL_LOGS], 0);
     ck_assert_int_eq(fx_commit(s, big_logs(99, 10, 100)), STORE_OK);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "logs", "time_ns >= 1000 + 99 * 1000"), 10);
     check_consistent(db);
     sqlite3_close(db);
@@ -420,7 +411,7 @@ START_TEST(test_size_cap_lowered_on_one_active_trace_segment) {
     ck_assert_int_eq(st.writes_failing, 0);
     uint64_t end[1] = {now + 99999};
     ck_assert_int_eq(fx_commit(s, traces(100000, 1, end, 4)), STORE_OK);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 4);
     check_consistent(db);
     sqlite3_close(db);
@@ -460,7 +451,7 @@ START_TEST(test_count_retention_steady_file_size) {
      * a quarter (the WAL's size varies with checkpoints) */
     ck_assert_msg(size_end <= size_warm + size_warm / 4, "file grew from %lld to %lld bytes",
                   (long long)size_warm, (long long)size_end);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_le(fx_rows(db, "spans", NULL), 4000);
     ck_assert_int_ge(fx_rows(db, "spans", NULL), 3600);
     ck_assert_int_le(fx_rows(db, "logs", NULL), 4000);
@@ -490,7 +481,7 @@ START_TEST(test_count_lowered_at_restart) {
     store_stats st;
     store_get_stats(s, &st);
     ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 20000);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_rows(db, "spans", NULL), 4);
     ck_assert_int_eq(fx_rows(db, "traces", NULL), 1);
     ck_assert_int_gt(fx_trace_segment(db, 100000), 0);
