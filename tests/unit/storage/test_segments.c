@@ -7,6 +7,8 @@
  * limit of 10 makes segments of one item. */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -759,6 +761,137 @@ START_TEST(test_cursor_into_a_dropped_segment) {
 }
 END_TEST
 
+/* ---- queries while segments roll over and go ------------------------------------ */
+
+typedef struct query_loop {
+    store *s;
+    _Atomic int stop;
+    int queries, pages, failures;
+    char first_failure[256];
+} query_loop;
+
+static void loop_fail(query_loop *q, const char *what, const char *detail) {
+    if (q->failures++ == 0)
+        snprintf(q->first_failure, sizeof(q->first_failure), "%s: %.200s", what, detail);
+}
+
+/* Checks one page: valid JSON, items newest first, no item twice across
+ * the pages of one walk (seen). Returns the next cursor into next. */
+static int loop_page(query_loop *q, buf *b, int logs, char *seen, char next[64]) {
+    json_t *j = json_loadb(b->ptr, b->len, 0, NULL);
+    if (j == NULL) {
+        loop_fail(q, "invalid JSON", b->ptr);
+        return 0;
+    }
+    json_t *list = json_object_get(j, logs ? "logs" : "traces");
+    uint64_t prev = UINT64_MAX;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *e = json_array_get(list, i);
+        const char *t = json_string_value(
+            json_object_get(e, logs ? "timeUnixNano" : "startTimeUnixNano"));
+        uint64_t time = t ? strtoull(t, NULL, 10) : UINT64_MAX;
+        if (time > prev)
+            loop_fail(q, "out of order", b->ptr);
+        prev = time;
+        int64_t k = logs ? json_integer_value(json_object_get(json_object_get(e, "attributes"), "k"))
+                         : strtoll(json_string_value(json_object_get(e, "rootName")) + 1, NULL, 10);
+        if (k < 0 || k >= 100000 || seen[k]++)
+            loop_fail(q, "an item twice in one walk", b->ptr);
+    }
+    json_t *nc = json_object_get(j, "nextCursor");
+    snprintf(next, 64, "%s", json_is_string(nc) ? json_string_value(nc) : "");
+    json_decref(j);
+    return 1;
+}
+
+/* A reader thread: walks the trace and log lists, page by page, and looks
+ * up traces by id, until told to stop; counts what went wrong (no
+ * ck_assert off the test's thread). */
+static void *query_loop_main(void *arg) {
+    query_loop *q = arg;
+    store_reader *rd = NULL;
+    if (store_reader_open(q->s, &rd) != STORE_OK) {
+        loop_fail(q, "store_reader_open", "");
+        return NULL;
+    }
+    buf b;
+    buf_init(&b, 8 << 20);
+    char *seen = malloc(100000);
+    while (!atomic_load(&q->stop) && q->queries < 100000) {
+        for (int logs = 0; logs < 2; logs++) {
+            memset(seen, 0, 100000);
+            char cur[64] = "", next[64];
+            for (int pages = 0; pages < 100; pages++) {
+                buf_reset(&b);
+                int rc;
+                if (logs) {
+                    query_logs_params p = {.limit = 7, .cursor = cur[0] ? cur : NULL};
+                    rc = query_logs(rd, &p, &b);
+                } else {
+                    query_traces_params p = {.limit = 7, .cursor = cur[0] ? cur : NULL};
+                    rc = query_traces(rd, &p, &b);
+                }
+                q->queries++;
+                q->pages++;
+                if (rc != QUERY_OK) {
+                    loop_fail(q, logs ? "query_logs" : "query_traces", query_strerror(rc));
+                    break;
+                }
+                if (!loop_page(q, &b, logs, seen, next) || next[0] == '\0')
+                    break;
+                snprintf(cur, sizeof(cur), "%s", next);
+            }
+        }
+        uint8_t tid[16];
+        fx_id(tid, 16, 1 + (uint64_t)q->queries % 2000);
+        buf_reset(&b);
+        int rc = query_trace(rd, tid, &b);
+        q->queries++;
+        if (rc != QUERY_OK && rc != QUERY_ENOTFOUND)
+            loop_fail(q, "query_trace", query_strerror(rc));
+    }
+    free(seen);
+    buf_free(&b);
+    store_reader_close(rd);
+    return NULL;
+}
+
+/* Readers on other threads see one consistent set of segments per query
+ * while the writer rolls segments over and drops them: no query fails
+ * (say, on a table dropped under it), every page is valid, ordered, and a
+ * walk never repeats an item. On disk (WAL snapshots) and in memory. */
+START_TEST(test_queries_while_segments_roll_and_go) {
+    for (int memory = 0; memory < 2; memory++) {
+        store *s = open_store(memory, (store_config){.max_spans = 100, .max_logs = 100});
+        query_loop q[2];
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++) {
+            memset(&q[i], 0, sizeof(q[i]));
+            q[i].s = s;
+            ck_assert_int_eq(pthread_create(&th[i], NULL, query_loop_main, &q[i]), 0);
+        }
+        for (uint64_t i = 0; i < 200; i++) { /* 2,000 of each: 20 x the limits */
+            ck_assert_int_eq(fx_commit(s, one_span_traces("svc", 1 + i * 10, 10, shuffled)),
+                             STORE_OK);
+            ck_assert_int_eq(fx_commit(s, logs_k("svc", i * 10, 10, shuffled, 8)), STORE_OK);
+        }
+        for (int i = 0; i < 2; i++)
+            atomic_store(&q[i].stop, 1);
+        for (int i = 0; i < 2; i++) {
+            pthread_join(th[i], NULL);
+            ck_assert_msg(q[i].failures == 0, "%d failures, the first: %s", q[i].failures,
+                          q[i].first_failure);
+            ck_assert_int_gt(q[i].pages, 0);
+        }
+        store_stats st;
+        store_get_stats(s, &st);
+        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 1900 - 100);
+        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_LOGS], 1900 - 100);
+        store_close(s);
+    }
+}
+END_TEST
+
 /* ---- export ----------------------------------------------------------------------- */
 
 /* Exports signal sig whole: each item's number (the digits after the
@@ -932,6 +1065,7 @@ static Suite *segments_suite(void) {
     tcase_add_test(tc, test_counters_after_drops_and_deletes);
     tcase_add_test(tc, test_lists_page_across_segments);
     tcase_add_test(tc, test_cursor_into_a_dropped_segment);
+    tcase_add_test(tc, test_queries_while_segments_roll_and_go);
     tcase_add_test(tc, test_export_in_arrival_order_across_segments);
     tcase_add_test(tc, test_deadline_answers_partial);
     suite_add_tcase(s, tc);
