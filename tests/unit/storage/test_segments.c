@@ -766,7 +766,8 @@ END_TEST
 typedef struct query_loop {
     store *s;
     _Atomic int stop;
-    int queries, pages, failures;
+    _Atomic int pages; /* read by the writing thread */
+    int queries, failures;
     char first_failure[256];
 } query_loop;
 
@@ -832,7 +833,7 @@ static void *query_loop_main(void *arg) {
                     rc = query_traces(rd, &p, &b);
                 }
                 q->queries++;
-                q->pages++;
+                atomic_fetch_add(&q->pages, 1);
                 if (rc != QUERY_OK) {
                     loop_fail(q, logs ? "query_logs" : "query_traces", query_strerror(rc));
                     break;
@@ -856,6 +857,15 @@ static void *query_loop_main(void *arg) {
     return NULL;
 }
 
+/* Waits (bounded: 30 s) until reader q has read `pages` pages. */
+static void wait_pages(query_loop *q, int pages) {
+    for (int i = 0; i < 30000 && atomic_load(&q->pages) < pages; i++) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_int_ge(atomic_load(&q->pages), pages);
+}
+
 /* Readers on other threads see one consistent set of segments per query
  * while the writer rolls segments over and drops them: no query fails
  * (say, on a table dropped under it), every page is valid, ordered, and a
@@ -870,10 +880,18 @@ START_TEST(test_queries_while_segments_roll_and_go) {
             q[i].s = s;
             ck_assert_int_eq(pthread_create(&th[i], NULL, query_loop_main, &q[i]), 0);
         }
-        for (uint64_t i = 0; i < 200; i++) { /* 2,000 of each: 20 x the limits */
+        /* 2,000 of each (20 x the limits); every 10 rounds the writer
+         * waits (bounded) for each reader to read another page, so that
+         * reads fall among the roll-overs and drops all along (in memory,
+         * where readers and the writer take turns on one lock, a reader
+         * could otherwise wait out the whole run) */
+        for (uint64_t i = 0; i < 200; i++) {
             ck_assert_int_eq(fx_commit(s, one_span_traces("svc", 1 + i * 10, 10, shuffled)),
                              STORE_OK);
             ck_assert_int_eq(fx_commit(s, logs_k("svc", i * 10, 10, shuffled, 8)), STORE_OK);
+            if (i % 10 == 9)
+                for (int k = 0; k < 2; k++)
+                    wait_pages(&q[k], atomic_load(&q[k].pages) + 1);
         }
         for (int i = 0; i < 2; i++)
             atomic_store(&q[i].stop, 1);
@@ -881,12 +899,12 @@ START_TEST(test_queries_while_segments_roll_and_go) {
             pthread_join(th[i], NULL);
             ck_assert_msg(q[i].failures == 0, "%d failures, the first: %s", q[i].failures,
                           q[i].first_failure);
-            ck_assert_int_gt(q[i].pages, 0);
+            ck_assert_int_ge(atomic_load(&q[i].pages), 20);
         }
         store_stats st;
         store_get_stats(s, &st);
-        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 1900 - 100);
-        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_LOGS], 1900 - 100);
+        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 2000 - 100);
+        ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_LOGS], 2000 - 100);
         store_close(s);
     }
 }
