@@ -3,8 +3,11 @@
  * Each function reads through a read handle (store_reader_open()) used by
  * one thread at a time, in one snapshot of the store, and appends one
  * complete JSON document, in the shape docs/api.md describes, to `out`.
- * A query that reaches the store's query timeout answers with what it
- * found: lists say "partial": true (and a nextCursor to go on from). Every value that reaches SQL is bound as a
+ * The queries that walk segments (trace and log lists, series, the
+ * services' figures from the rollups) stop at the store's query timeout
+ * and answer with what they found, saying "partial": true (lists: with a
+ * nextCursor when they found a page); the metrics list and one trace read
+ * bounded metadata or one trace and are not cut short. Every value that reaches SQL is bound as a
  * parameter. On error nothing useful is in `out` and the return code says
  * what went wrong; `out` may hold a partial document, which callers discard.
  *

@@ -55,6 +55,7 @@ static int query_metrics_list(sqlite3 *db, const char *service, buf *out);
 int query_metrics(store_reader *r, const char *service, buf *out) {
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(r); /* the instruments' tables: bounded, no segment scanned */
     int rc = query_metrics_list(r->db, service, out);
     store_reader_end(r);
     return rc;

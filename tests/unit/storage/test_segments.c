@@ -910,6 +910,50 @@ START_TEST(test_queries_while_segments_roll_and_go) {
 }
 END_TEST
 
+/* Regression: the deadline interrupted any statement past it, so the
+ * metrics list and a trace by id -- one statement each over bounded data,
+ * nothing to answer in part -- failed with a database error (an HTTP 500)
+ * once they took longer than it. They are not cut short now. Here with a
+ * deadline of 1 ns, 300 instruments and a trace of 3,000 spans. */
+START_TEST(test_deadline_spares_bounded_queries) {
+    store *s = open_store(1, (store_config){.query_timeout_ns = 1});
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "m%d", i);
+        ck_assert_int_eq(fx_commit(s, points(i % 2 ? "a" : "b", name, 1, 2)), STORE_OK);
+    }
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    model_resource *r = fx_resource(b, "svc", NULL);
+    model_scope *sc = fx_scope(b, "lib", "1");
+    fx_spans(b, 3000);
+    for (uint64_t i = 0; i < 3000; i++)
+        fx_span(b, r, sc, 5, 10 + i, i ? 10 : 0, "op", 100 + i, 200 + i);
+    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    store_reader *rd = reader(s);
+    buf_reset(&out);
+    ck_assert_int_eq(query_metrics(rd, NULL, &out), QUERY_OK);
+    json_t *j = parse_out();
+    ck_assert_int_eq(json_array_size(json_object_get(j, "metrics")), 300);
+    json_decref(j);
+    buf_reset(&out);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
+    uint8_t tid[16];
+    fx_id(tid, 16, 5);
+    buf_reset(&out);
+    ck_assert_int_eq(query_trace(rd, tid, &out), QUERY_OK);
+    j = parse_out();
+    ck_assert_int_eq(json_array_size(json_object_get(j, "spans")), 3000);
+    json_decref(j);
+    buf_reset(&out);
+    ck_assert_int_eq(query_trace_summary(rd, tid, &out), QUERY_OK);
+    j = parse_out();
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "spanCount")), 3000);
+    json_decref(j);
+    store_reader_close(rd);
+    store_close(s);
+}
+END_TEST
+
 /* ---- export ----------------------------------------------------------------------- */
 
 /* Exports signal sig whole: each item's number (the digits after the
@@ -1086,6 +1130,7 @@ static Suite *segments_suite(void) {
     tcase_add_test(tc, test_queries_while_segments_roll_and_go);
     tcase_add_test(tc, test_export_in_arrival_order_across_segments);
     tcase_add_test(tc, test_deadline_answers_partial);
+    tcase_add_test(tc, test_deadline_spares_bounded_queries);
     suite_add_tcase(s, tc);
     return s;
 }
