@@ -56,8 +56,17 @@ static void traces_plan_free(traces_plan *pl) {
 /* q in a segment whose index holds the spans' words: the candidates the
  * index gave are checked to hold each word in their texts (the name, status
  * message, attributes and events as stored), which rules out rows the index
- * matched by a hash collision or a stale entry. */
+ * matched by a hash collision or a stale entry. When the index does not
+ * drive the plan (the service's traces or the walk), the words are looked
+ * up in it all the same: the text check alone would take part of a word
+ * ("ilv" in "silver") for a word. */
 static void traces_q_check(qsql *q, const traces_plan *pl) {
+    if (pl->drive != 1) {
+        qsql_add(q, " AND s.id IN (SELECT rowid FROM span_attr_fts_{N}"
+                    " WHERE span_attr_fts_{N} MATCH ");
+        qsql_text(q, pl->qmatch.ptr, pl->qmatch.len);
+        qsql_add(q, ")");
+    }
     for (size_t i = 0; i < pl->qw.n; i++) {
         size_t n = strlen(pl->qw.w[i]);
         /* a long word was matched by its first bytes: check it whole */
