@@ -4,10 +4,12 @@
  * one thread at a time, in one snapshot of the store, and appends one
  * complete JSON document, in the shape docs/api.md describes, to `out`.
  * The queries that walk segments (trace and log lists, series, the
- * services' figures from the rollups) stop at the store's query timeout
- * and answer with what they found, saying "partial": true (lists: with a
- * nextCursor when they found a page); the metrics list and one trace read
- * bounded metadata or one trace and are not cut short. Every value that reaches SQL is bound as a
+ * services' figures from the rollups) stop at the store's query timeout,
+ * for the lists and series counted from the end of their plan (which reads
+ * only the global tables), and answer with what they found, saying
+ * "partial": true (lists: with a nextCursor when they found a page); the
+ * metrics list and one trace read bounded metadata or one trace and are
+ * not cut short. Every value that reaches SQL is bound as a
  * parameter. On error nothing useful is in `out` and the return code says
  * what went wrong; `out` may hold a partial document, which callers discard.
  *

@@ -486,7 +486,7 @@ static int series_read_all(store_reader *r, series_plan *pl) {
     uint64_t tmin = UINT64_MAX, tmax = 0;
     series_vec tmp = {0};
     int rc = QUERY_OK;
-    for (size_t i = 0; rc == QUERY_OK && i < pl->n; i++) {
+    for (size_t i = 0; rc == QUERY_OK && i < pl->n && !store_reader_timed_out(r); i++) {
         rc = series_read(r, c, pl->ids[i], &tmp);
         if (rc == QUERY_OK && tmp.n > 0) {
             if (tmp.b[0].t < tmin)
@@ -561,7 +561,9 @@ int query_series(store_reader *r, const query_series_params *p, buf *out) {
         return QUERY_EDB;
     series_plan pl;
     memset(&pl, 0, sizeof(pl));
+    store_reader_relax(r); /* the plan: the instrument and its series, bounded */
     rc = series_plan_make(r, p, &pl);
+    store_reader_arm(r); /* the deadline bounds the reading of the points */
     if (rc == QUERY_OK)
         rc = series_read_all(r, &pl);
     if (rc == QUERY_OK)

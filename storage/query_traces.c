@@ -448,7 +448,9 @@ int query_traces(store_reader *rd, const query_traces_params *p, buf *out) {
     query_cands c = {0};
     if (store_reader_begin(rd) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(rd); /* the plan reads the global tables: bounded */
     int rc = traces_run_new(rd->db, p, &run);
+    store_reader_arm(rd); /* the deadline bounds the walk of the segments */
     traces_from f = {0, 0, 0};
     if (rc == QUERY_OK && p->cursor != NULL && p->cursor[0] != '\0') {
         f.mode = 1;
