@@ -327,7 +327,7 @@ test-browser: $(BUILD)/loupe
 # against a TSan build of loupe (build/san-thread). The first race report
 # ends the process (halt_on_error) with a non-zero status, which fails the
 # test (Check reports the early exit; the interop harness's stop() throws).
-TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete \
+TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete storage/test_segments \
              storage/test_store_retention server/receive/test_grpc server/api/test_api_stream \
              server/receive/test_otlp_http server/api/test_api server/decode/test_otlp_pb \
              server/decode/test_otlp_json server/api/test_selfmetrics
