@@ -101,6 +101,7 @@ struct ui_server {
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
     workq *queries; /* runs API requests; their connections wait suspended */
+    ingest_log *ingest; /* borrowed; NULL = the ingest inspector is off */
 };
 
 /* Per-request state for the reader lookup. */
@@ -334,6 +335,7 @@ static void ui_api_env(ui_server *u, ui_req_ctx *ctx, api_info *info, api_env *e
     env->st = u->st;
     env->hub = u->hub;
     env->info = info;
+    env->ingest = u->ingest;
 }
 
 /* An API request on its way through the query threads: *con_cls while
@@ -952,6 +954,7 @@ static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size
     u->auth = cfg->auth;
     u->storage_memory = cfg->storage_memory;
     u->version = cfg->version;
+    u->ingest = cfg->ingest;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
@@ -1019,6 +1022,7 @@ static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t 
             return -1;
         }
         api_live_hub_set_max_streams(u->hub, l->max_live);
+        api_live_hub_set_ingest(u->hub, u->ingest);
     }
     u->max_header = l->max_header;
     u->queries = workq_new(UI_QUERY_THREADS, UI_QUERY_QUEUE, "loupe-query");
