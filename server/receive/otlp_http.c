@@ -617,6 +617,15 @@ static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t
         if (r->drained > h->max_body) {
             log_event(LOG_DEBUG, "otlp_http_drop", "reason=body_after_rejection bytes=%zu",
                       r->drained);
+            if (r->phase == OTLP_HTTP_REJECTING) {
+                /* the answer decided never reaches the client: say so */
+                char msg[OTLP_HTTP_MSG_LEN + 96];
+                snprintf(msg, sizeof(msg),
+                         "%s (not delivered: the connection was closed after %zu more bytes "
+                         "of body)",
+                         r->message, r->drained);
+                otlp_http_record(r, r->status, r->why, msg);
+            }
             return MHD_NO;
         }
         return MHD_YES;
