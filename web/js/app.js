@@ -11,6 +11,7 @@ import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
+import * as ingestPage from './pages/ingest.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -28,6 +29,7 @@ function route(pathname) {
   if (p === '/compare') return { name: 'traces', mod: comparePage };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
+  if (p === '/ingest') return { name: 'ingest', mod: ingestPage };
   return { name: 'notfound', mod: null };
 }
 
@@ -224,7 +226,7 @@ const SHORTCUTS = [
   ['Enter', 'Open the selected row'],
   ['← / →', 'Collapse / expand the selected span (trace view)'],
   ['Esc', 'Close the detail panel or dialog'],
-  ['g then s, t, l, m', 'Go to Services, Traces, Logs, Metrics'],
+  ['g then s, t, l, m, i', 'Go to Services, Traces, Logs, Metrics, Ingest'],
   ['?', 'This help'],
 ];
 
@@ -252,7 +254,7 @@ document.addEventListener('keydown', (e) => {
   if (isTyping(e.target)) return;
   if (Date.now() - gPending < 1200) {
     gPending = 0;
-    const to = { s: '/services', t: '/traces', l: '/logs', m: '/metrics' }[e.key];
+    const to = { s: '/services', t: '/traces', l: '/logs', m: '/metrics', i: '/ingest' }[e.key];
     if (to) { e.preventDefault(); navigate(to); return; }
   }
   switch (e.key) {
