@@ -340,7 +340,9 @@ static void main_announce(const config *cfg, const main_parts *p) {
         main_url_token(ui_auth_token(p->auth), urltok, sizeof(urltok));
         printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
     }
-    printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
+    /* the gRPC port serves OTLP/HTTP too: one endpoint for every SDK */
+    printf("  OTLP/gRPC+HTTP  http://%s:%d   any OTLP protocol: "
+           "OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
            ghost, gport, ghost, gport, hhost, hport);
     if (cfg->storage_memory)

@@ -184,6 +184,30 @@ void query_list_begin(jw *w, buf *out, const char *key);
  * (key, id) when there is more, else null) and closes the answer. Returns
  * query_finish(w, s). */
 int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial);
+/* query_page_end() after the items array was closed (for what an answer
+ * writes between its items and its cursor). */
+int query_page_tail(jw *w, int more, uint64_t key, int64_t id, int s, int partial);
+
+/* ---- each resource once (query_res.c) -------------------------------------
+ * Items name their resource by id ("resourceId":"r42"); the answer then
+ * carries "resources":{"r42":{"service":...,"attributes":{...}},...} with
+ * every resource its items named, each once. */
+
+typedef struct query_res_set {
+    int64_t *ids;  /* first-seen order */
+    size_t n;
+    size_t *slots; /* open-addressing hash: index + 1 into ids, 0 = empty */
+    size_t nslots;
+} query_res_set;
+
+void query_res_init(query_res_set *s);
+void query_res_free(query_res_set *s);
+/* Writes the key and value "resourceId":"r<id>" into w's current object and
+ * remembers id. Returns a QUERY_* code. */
+int query_res_ref(query_res_set *s, jw *w, int64_t id);
+/* Writes "resources" and the map of every resource remembered, in the
+ * order first named, into w's current object (reading db). */
+int query_res_write(sqlite3 *db, const query_res_set *s, jw *w);
 
 /* The segment and row (traces_N.id) of a trace in the reader's open
  * transaction: *seg = 0 when no live segment holds it. Returns a QUERY_*

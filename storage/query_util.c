@@ -583,6 +583,10 @@ void query_list_begin(jw *w, buf *out, const char *key) {
 
 int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial) {
     jw_array_end(w);
+    return query_page_tail(w, more, key, id, s, partial);
+}
+
+int query_page_tail(jw *w, int more, uint64_t key, int64_t id, int s, int partial) {
     if (partial) {
         jw_key(w, "partial");
         jw_bool(w, 1);

@@ -18,6 +18,10 @@
  * without the session cookie or bearer token get a 401 JSON error, UI pages
  * a 303 to /login. GET /login?token=... trades the token for the cookie.
  *
+ * API answers to a client that accepts gzip are compressed on the query
+ * thread (ui_reply_gzip) when they are large enough to gain from it; an
+ * export is compressed as it streams (gz_writer); a live stream never is.
+ *
  * Three API routes are not one buffer (api_stream_route): GET /export and
  * GET /live answer with a content-reader callback that pulls lines from
  * query_export_next() or events from api_live_next() on the worker's reader
@@ -54,6 +58,7 @@
 #include "api_import.h"
 #include "api_live.h"
 #include "mcp.h"
+#include "util/gz.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/workq.h"
@@ -74,6 +79,7 @@
 #define UI_MIN_POOL ((size_t)64 << 10)
 #define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
 #define UI_STREAM_BLOCK (64 * 1024)
+#define UI_EXPORT_GZIP_LEVEL 6
 #define UI_LIVE_STOP_MS 2000
 
 static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
@@ -172,7 +178,9 @@ typedef struct ui_stream {
     ui_req_ctx ctx; /* the reader connection */
     query_export *x;
     api_live *live;
-    buf pending; /* produced, not yet handed to libmicrohttpd */
+    gz_writer *gz; /* an export to a client that accepts gzip; else NULL */
+    buf raw;       /* with gz: export lines before compression */
+    buf pending;   /* produced, not yet handed to libmicrohttpd */
     size_t off;
     int done;
 } ui_stream;
@@ -200,9 +208,18 @@ static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (s->x != NULL) {
             int done = 0;
-            int rc = query_export_next(s->x, db, &s->pending, &done);
+            buf *lines = s->gz != NULL ? &s->raw : &s->pending;
+            buf_reset(lines);
+            int rc = query_export_next(s->x, db, lines, &done);
             if (rc != QUERY_OK) {
                 log_event(LOG_WARN, "ui_export_failed", "reason=\"%s\"", query_strerror(rc));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
+            /* compressed as it goes: deflate may keep a piece for later */
+            if (s->gz != NULL &&
+                gz_writer_write(s->gz, (const uint8_t *)lines->ptr, lines->len, done,
+                                &s->pending) != GZ_OK) {
+                log_event(LOG_WARN, "ui_export_failed", "reason=\"cannot compress\"");
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             }
             s->done = done;
@@ -228,17 +245,21 @@ static void ui_stream_free(void *cls) {
     api_live_close(s->live);
     if (s->ctx.temp_db != NULL)
         store_reader_close(s->ctx.temp_db);
+    gz_writer_free(s->gz);
+    buf_free(&s->raw);
     buf_free(&s->pending);
     free(s);
 }
 
 static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
-                                       const api_request *req, api_stream_kind kind) {
+                                       const api_request *req, api_stream_kind kind,
+                                       int gzip) {
     ui_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ui_reply_error(c, 503, "out of memory", NULL);
     s->u = u;
     s->ctx.u = u;
+    buf_init(&s->raw, API_MAX_RESPONSE_BYTES);
     buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
     buf err;
     buf_init(&err, 65536);
@@ -256,6 +277,11 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         return ui_reply_json(c, (unsigned)status, &err, NULL);
     }
     buf_free(&err);
+    /* an export may be gzipped (a live stream never is: each event must
+     * reach the client when it is sent) */
+    if (kind == API_STREAM_EXPORT && gzip)
+        s->gz = gz_writer_new(UI_EXPORT_GZIP_LEVEL); /* NULL: sent as it is */
+    int gzipped = s->gz != NULL;
     struct MHD_Response *r = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, UI_STREAM_BLOCK, ui_stream_read, s, ui_stream_free);
     if (r == NULL) {
@@ -265,6 +291,9 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
     if (kind == API_STREAM_LIVE)
         return ui_reply_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
                                "X-Accel-Buffering", "no");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (gzipped)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     char disp[96];
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
     return ui_reply_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
@@ -350,6 +379,8 @@ typedef struct ui_api_job {
     buf out;
     int status; /* 0 until answered */
     const char *allow;
+    int gzip;     /* the client accepts gzip */
+    int gzipped;  /* out holds the answer's gzip */
 } ui_api_job;
 
 /* On a query thread: the request's answer, then its connection resumes
@@ -362,6 +393,8 @@ static void ui_api_run(void *arg) {
     api_env env;
     ui_api_env(u, &ctx, &info, &env);
     j->status = api_handle_env(&j->req, &env, &j->out, &j->allow);
+    if (j->gzip)
+        j->gzipped = ui_reply_gzip(&j->out); /* here, not on libmicrohttpd's thread */
     if (ctx.temp_db != NULL)
         store_reader_close(ctx.temp_db);
     MHD_resume_connection(j->c);
@@ -377,7 +410,7 @@ static int ui_req_kind(void *con_cls) {
 static enum MHD_Result ui_api_answer(struct MHD_Connection *c, void **con_cls) {
     ui_api_job *j = *con_cls;
     *con_cls = &ui_state_answered;
-    enum MHD_Result r = ui_reply_json(c, (unsigned)j->status, &j->out, j->allow);
+    enum MHD_Result r = ui_reply_api(c, (unsigned)j->status, &j->out, j->allow, j->gzipped);
     free(j);
     return r;
 }
@@ -402,9 +435,11 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
         .nargs = j->args.n,
         .too_many_args = j->args.too_many,
     };
+    j->gzip = ui_http_accepts_gzip(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     api_stream_kind kind = api_stream_route(method, url);
     if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE) {
-        enum MHD_Result r = ui_serve_stream(u, c, &j->req, kind);
+        enum MHD_Result r = ui_serve_stream(u, c, &j->req, kind, j->gzip);
         free(j);
         return r;
     }

@@ -60,6 +60,22 @@ async function request(method, path, params, { signal } = {}) {
     throw new ApiError(res.status, err.code || 'http', msg, path);
   }
   if (body === null && method === 'GET') throw new ApiError(res.status, 'bad_json', 'the server sent a malformed answer', path);
+  return withResources(body);
+}
+
+// Logs and a trace's spans name their resource ("resourceId") from the
+// answer's "resources" map, where each is written once (docs/api.md). Gives
+// every such item its `resource` object back, shared by the items of the
+// answer; items that carry one already (live events) keep it.
+export function withResources(body) {
+  const map = body && typeof body.resources === 'object' ? body.resources : null;
+  if (!map) return body;
+  for (const key of ['logs', 'spans']) {
+    if (!Array.isArray(body[key])) continue;
+    for (const it of body[key]) {
+      if (it && !it.resource && typeof it.resourceId === 'string') it.resource = map[it.resourceId] || { attributes: {} };
+    }
+  }
   return body;
 }
 
