@@ -323,14 +323,14 @@ test-browser: $(BUILD)/loupe
 # ---- ThreadSanitizer: the threaded parts (make tsan) -----------------------
 # The unit tests of the ring, the store's writer and readers, the gRPC
 # server, the live hub, the OTLP/HTTP receiver, concurrent decoding and the
-# self-metrics, and the interop tests
+# self-metrics, the ingest log, and the interop tests
 # against a TSan build of loupe (build/san-thread). The first race report
 # ends the process (halt_on_error) with a non-zero status, which fails the
 # test (Check reports the early exit; the interop harness's stop() throws).
 TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete \
              storage/test_store_retention server/receive/test_grpc server/api/test_api_stream \
              server/receive/test_otlp_http server/api/test_api server/decode/test_otlp_pb \
-             server/decode/test_otlp_json server/api/test_selfmetrics
+             server/decode/test_otlp_json server/api/test_selfmetrics server/net/test_ingest_log
 TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
                     suppressions=$(abspath tests/tsan.supp)
 tsan-run: $(BUILD)/loupe $(patsubst %,$(BUILD)/tests/%,$(TSAN_UNIT))
@@ -355,7 +355,7 @@ tsan: deps-test
 # measure loupe's own I/O or memory, which valgrind's would distort.)
 VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
                     grpc_load store_backpressure cli limits ops_metrics otlp_auth ui_auth \
-                    conn_faults mcp cli_query cli_expect cli_run
+                    conn_faults mcp cli_query cli_expect cli_run ingest_inspector
 VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all
