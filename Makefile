@@ -11,6 +11,7 @@
 #   make container-test  build the image with podman, check and run it (root)
 #   make deb-systemd-test  the package under systemd in a podman container (root)
 #   make bench      benchmarks (see docs/benchmarks.md)   make bench-smoke  their tooling, quickly
+#   make bench-inspector  ingest with the ingest inspector on and off
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
@@ -478,6 +479,12 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/bench_raw
 	@scripts/bench.sh $(BUILD)/loupe
 
+# The ingest inspector on and off under the same load (scripts/bench_inspector.sh;
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_ITEMS, see docs/benchmarks.md).
+bench-inspector: deps-test
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@scripts/bench_inspector.sh $(BUILD)/loupe
+
 bench-smoke:
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
@@ -495,7 +502,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 
