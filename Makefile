@@ -90,7 +90,7 @@ $(PB_C) $(PB_H): $(GEN)/.protos.stamp ;
 
 # ---- embedded web assets --------------------------------------------------
 # web/ is the UI source; scripts/build-web.mjs writes what is embedded into
-# $(BUILD)/web (content-hashed names, uPlot from node_modules).
+# $(BUILD)/web (content-hashed names, uPlot and dagre from node_modules).
 WEB_FILES := $(shell find web -type f ! -name '*.md' | sort)
 WEB_OUT := $(BUILD)/web
 $(BUILD)/tools/embed: scripts/embed.c
@@ -99,7 +99,7 @@ $(BUILD)/tools/embed: scripts/embed.c
 	$(Q)$(CC) -std=c11 -O1 -Wall -Wextra -o $@ $< -lz
 
 $(WEB_OUT)/index.html: $(WEB_FILES) scripts/build-web.mjs package-lock.json
-	@test -f node_modules/uplot/dist/uPlot.iife.min.js || \
+	@test -f node_modules/uplot/dist/uPlot.iife.min.js -a -f node_modules/@dagrejs/dagre/dist/dagre.esm.js || \
 		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(call say,WEB,$(WEB_OUT))
 	$(Q)node scripts/build-web.mjs web $(WEB_OUT)

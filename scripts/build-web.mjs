@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // build-web.mjs - turns web/ (the UI source) into the tree embedded in the
-// binary: content-hashed file names, uPlot copied from node_modules, and
-// index.html rewritten to the hashed names with modulepreload links.
+// binary: content-hashed file names, uPlot and dagre copied from
+// node_modules, and index.html rewritten to the hashed names with
+// modulepreload links.
 //
 //   node scripts/build-web.mjs [SRC_DIR] [OUT_DIR]     (default: web build/web)
 //
@@ -11,10 +12,13 @@
 //   an import cycle is an error.
 // - uPlot's minified IIFE build becomes the ES module js/vendor/uplot.js (it
 //   is loaded lazily by the metrics page) and its stylesheet is appended to
-//   app.css. Third-party code is never committed: it comes from
-//   node_modules, pinned by package-lock.json.
+//   app.css. dagre's ES module build becomes js/vendor/dagre.js (the service
+//   map's layout, loaded lazily by the map page), its licence in a comment.
+//   Third-party code is never committed: it comes from node_modules, pinned
+//   by package-lock.json.
 // - app.css and favicon.svg are hashed too; index.html keeps its name (the
-//   UI server gives it "no-cache") and refers to the hashed names.
+//   UI server gives it "no-cache") and refers to the hashed names, relative
+//   to its <base href="/"> (which the server sets to --base-path).
 // - OUT_DIR is emptied first, so stale hashed files never linger.
 // Prints the first-load size (index.html, app.css and every module the entry
 // imports statically, gzip -9) and fails above the 300 KB budget.
@@ -29,6 +33,7 @@ const SRC = path.resolve(process.argv[2] || path.join(ROOT, 'web'));
 const OUT = path.resolve(process.argv[3] || path.join(ROOT, 'build/web'));
 const BUDGET = 300 * 1024;
 const UPLOT_DIR = path.join(ROOT, 'node_modules/uplot/dist');
+const DAGRE_DIR = path.join(ROOT, 'node_modules/@dagrejs/dagre/dist');
 
 function fail(msg) {
   process.stderr.write(`build-web: ${msg}\n`);
@@ -53,10 +58,9 @@ const hashedName = (rel, h) => {
 };
 
 if (!existsSync(path.join(SRC, 'index.html'))) fail(`${SRC}/index.html not found`);
-for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) {
-  if (!existsSync(path.join(UPLOT_DIR, f))) {
-    fail(`node_modules/uplot/dist/${f} is missing; run: npm ci --ignore-scripts`);
-  }
+for (const f of [path.join(UPLOT_DIR, 'uPlot.iife.min.js'), path.join(UPLOT_DIR, 'uPlot.min.css'),
+  path.join(DAGRE_DIR, 'dagre.esm.js'), path.join(DAGRE_DIR, 'dagre.esm.js.LEGAL.txt')]) {
+  if (!existsSync(f)) fail(`${path.relative(ROOT, f)} is missing; run: npm ci --ignore-scripts`);
 }
 
 // ---- sources (text) ------------------------------------------------------
@@ -66,6 +70,16 @@ for (const rel of walk(SRC)) files.set(rel, readFileSync(path.join(SRC, rel), 'u
 const uplotVersion = JSON.parse(readFileSync(path.join(UPLOT_DIR, '../package.json'), 'utf8')).version;
 files.set('js/vendor/uplot.js',
   `${readFileSync(path.join(UPLOT_DIR, 'uPlot.iife.min.js'), 'utf8')}\nexport default uPlot;\n`);
+// dagre: already an ES module without imports; the pointer to its licence
+// file becomes the licence itself, and the source map (not shipped) goes.
+const dagreVersion = JSON.parse(readFileSync(path.join(DAGRE_DIR, '../package.json'), 'utf8')).version;
+const dagreLegal = readFileSync(path.join(DAGRE_DIR, 'dagre.esm.js.LEGAL.txt'), 'utf8').trim()
+  .replace(/^\/\*+/, '').replace(/\*\/$/, '').replace(/\*\//g, '* /').trim();
+const dagreSrc = readFileSync(path.join(DAGRE_DIR, 'dagre.esm.js'), 'utf8')
+  .replace(/^\/\/# sourceMappingURL=.*$/m, '')
+  .replace(/\/\*! For license information please see [^*]*\*\//, '');
+if (/^\s*import\b|\bimport\s*\(/m.test(dagreSrc)) fail('dagre.esm.js imports other modules; bundle them too');
+files.set('js/vendor/dagre.js', `/*! @dagrejs/dagre ${dagreVersion}\n${dagreLegal}\n*/\n${dagreSrc.trimEnd()}\n`);
 if (!files.has('app.css')) fail('web/app.css not found');
 files.set('app.css', `${files.get('app.css')}\n/* uPlot ${uplotVersion} */\n${readFileSync(path.join(UPLOT_DIR, 'uPlot.min.css'), 'utf8')}\n`);
 
@@ -115,10 +129,12 @@ for (const [rel, content] of files) {
 }
 
 // ---- index.html -------------------------------------------------------------
-// Assets are named in index.html by their source paths (src="/js/app.js",
-// href="/app.css"); they are rewritten to absolute hashed names so that
-// client-side routes like /traces/abc find them. Links without a file
-// extension (href="/logs") are routes and stay as they are.
+// index.html starts with <base href="/"> and names everything relative to
+// it: assets by their source paths (src="js/app.js", href="app.css"),
+// rewritten here to the hashed names, and routes without a file extension
+// (href="logs"), which stay. The server swaps the base for its
+// --base-path (server/api/ui_base.c), so the same page works at / and
+// under a prefix, and client-side routes like traces/abc find the assets.
 function staticClosure(rel, seen = new Set()) {
   if (seen.has(rel)) return seen;
   seen.add(rel);
@@ -127,16 +143,19 @@ function staticClosure(rel, seen = new Set()) {
 }
 
 let index = files.get('index.html');
+if (!index.includes('<base href="/">')) fail('index.html lacks <base href="/"> (the server replaces it)');
+const absolute = /\s(?:src|href)="\/[^"]*"/.exec(index.replace('<base href="/">', ''));
+if (absolute) fail(`index.html has an absolute URL (${absolute[0].trim()}); name it relative to <base>`);
 const entries = [];
-index = index.replace(/(\s(?:src|href)=")\/([^"]+\.[a-z0-9]+)"/g, (m, lead, rel) => {
-  if (!outName.has(rel)) fail(`index.html refers to /${rel}, which is not in web/`);
+index = index.replace(/(\s(?:src|href)=")([^"/.][^"]*\.[a-z0-9]+)"/g, (m, lead, rel) => {
+  if (!outName.has(rel)) fail(`index.html refers to ${rel}, which is not in web/`);
   if (rel.endsWith('.js')) entries.push(rel);
-  return `${lead}/${outName.get(rel)}"`;
+  return `${lead}${outName.get(rel)}"`;
 });
 const preload = new Set();
 for (const e of entries) for (const rel of staticClosure(e)) if (!entries.includes(rel)) preload.add(rel);
 const preloadTags = [...preload].sort()
-  .map((rel) => `<link rel="modulepreload" href="/${outName.get(rel)}">`).join('\n');
+  .map((rel) => `<link rel="modulepreload" href="${outName.get(rel)}">`).join('\n');
 if (!index.includes('<!-- modulepreload -->')) fail('index.html lacks the <!-- modulepreload --> marker');
 index = index.replace('<!-- modulepreload -->', preloadTags);
 outContent.set('index.html', index);

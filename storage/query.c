@@ -229,6 +229,7 @@ static int query_trace_spans(store_reader *r, const uint8_t trace_id[16], int64_
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(r); /* an index probe per segment, then one trace: bounded */
     int64_t seg, row;
     int rc = query_trace_find(r, trace_id, &seg, &row);
     if (rc == QUERY_OK && seg == 0)

@@ -242,6 +242,31 @@ char *query_id_list(const int64_t *ids, size_t n);
 
 typedef struct rollup_hist rollup_hist;
 
+/* The minutes a rollup query covers: [lo, hi). */
+typedef struct qa_window {
+    int64_t lo, hi;
+    double seconds; /* for rates */
+} qa_window;
+
+/* The window from the parameters, or from the segments' times (of `sig`)
+ * when an end is not given. */
+void qa_window_of(store_reader *r, model_signal sig, int has_start, uint64_t start, int has_end,
+                  uint64_t end, qa_window *w);
+
+/* "(SELECT cols FROM table_A WHERE minute>=lo AND minute<hi [AND
+ * service=sid] UNION ALL ...)" over every segment of sig in the window;
+ * with no segment an empty source with the columns named in `empty`. */
+void qa_union(qsql *q, store_reader *r, model_signal sig, const qa_window *w,
+              const char *select_from, int64_t sid, const char *empty);
+
+/* The step in whole minutes: the given one, or about 60 steps over the
+ * window. QUERY_EINVAL past QUERY_MAX_STEPS steps. */
+int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes);
+
+/* "calls", "errors", "rate" (per second over `seconds`), "errorRate",
+ * "p50Ns", "p95Ns", "p99Ns" (from h). */
+void qa_op_figures(jw *w, int64_t calls, int64_t errors, const rollup_hist *h, double seconds);
+
 /* One service's figures over a window. */
 typedef struct qa_svc {
     int64_t id;
@@ -273,7 +298,8 @@ void qa_svc_red(jw *w, const qa_svc *v, double seconds);
  * non-ASCII bytes, ASCII lowercased; a word typed with a trailing '*' is a
  * prefix (its last run). */
 typedef struct query_words {
-    char **w; /* each lowercased, NUL-terminated (owned) */
+    char **w;            /* each lowercased, NUL-terminated (owned) */
+    unsigned char *pfx;  /* per word: 1 when it was given as a prefix (word*) */
     size_t n;
 } query_words;
 

@@ -462,7 +462,9 @@ int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
     query_res_init(&res);
     if (store_reader_begin(rd) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(rd); /* the plan reads the global tables: bounded */
     int rc = logs_run_new(rd->db, p, &run);
+    store_reader_arm(rd); /* the deadline bounds the walk of the segments */
     logs_from f = {0, 0, 0};
     if (rc == QUERY_OK && p->cursor != NULL && p->cursor[0] != '\0') {
         f.mode = 1;

@@ -55,6 +55,7 @@ static int query_metrics_list(sqlite3 *db, const char *service, buf *out);
 int query_metrics(store_reader *r, const char *service, buf *out) {
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(r); /* the instruments' tables: bounded, no segment scanned */
     int rc = query_metrics_list(r->db, service, out);
     store_reader_end(r);
     return rc;
@@ -245,7 +246,7 @@ typedef struct series_plan {
     char *unit;                 /* the instrument's unit */
     char *res[QUERY_MAX_ATTRS]; /* resources matching each filter (query_resources_matching) */
     int64_t *ids;               /* the series, in answer order */
-    sgroup **group;             /* each series' group (in gs) */
+    size_t *group;              /* each series' group: its index in gs (which grows) */
     size_t n;
     sgroups gs;
 } series_plan;
@@ -312,7 +313,7 @@ static int series_add(series_plan *pl, const query_series_params *p, sqlite3_stm
     int64_t *ni = realloc(pl->ids, (pl->n + 1) * sizeof(*ni));
     if (ni != NULL)
         pl->ids = ni;
-    sgroup **ng = realloc(pl->group, (pl->n + 1) * sizeof(*ng));
+    size_t *ng = realloc(pl->group, (pl->n + 1) * sizeof(*ng));
     if (ng != NULL)
         pl->group = ng;
     if (ni == NULL || ng == NULL)
@@ -341,7 +342,7 @@ static int series_add(series_plan *pl, const query_series_params *p, sqlite3_stm
     if (g == NULL)
         return QUERY_ENOMEM;
     pl->ids[pl->n] = sqlite3_column_int64(st, 0);
-    pl->group[pl->n] = g;
+    pl->group[pl->n] = (size_t)(g - pl->gs.g);
     pl->n++;
     return QUERY_OK;
 }
@@ -485,7 +486,7 @@ static int series_read_all(store_reader *r, series_plan *pl) {
     uint64_t tmin = UINT64_MAX, tmax = 0;
     series_vec tmp = {0};
     int rc = QUERY_OK;
-    for (size_t i = 0; rc == QUERY_OK && i < pl->n; i++) {
+    for (size_t i = 0; rc == QUERY_OK && i < pl->n && !store_reader_timed_out(r); i++) {
         rc = series_read(r, c, pl->ids[i], &tmp);
         if (rc == QUERY_OK && tmp.n > 0) {
             if (tmp.b[0].t < tmin)
@@ -494,7 +495,7 @@ static int series_read_all(store_reader *r, series_plan *pl) {
                 tmax = tmp.b[tmp.n - 1].t;
         }
         if (rc == QUERY_OK)
-            rc = series_vec_merge(&pl->group[i]->v, &tmp);
+            rc = series_vec_merge(&pl->gs.g[pl->group[i]].v, &tmp);
         series_vec_free(&tmp);
     }
     if (rc == QUERY_OK && c->step > 0 && tmin <= tmax && (tmax - tmin) / c->step >= QUERY_MAX_STEPS)
@@ -560,7 +561,9 @@ int query_series(store_reader *r, const query_series_params *p, buf *out) {
         return QUERY_EDB;
     series_plan pl;
     memset(&pl, 0, sizeof(pl));
+    store_reader_relax(r); /* the plan: the instrument and its series, bounded */
     rc = series_plan_make(r, p, &pl);
+    store_reader_arm(r); /* the deadline bounds the reading of the points */
     if (rc == QUERY_OK)
         rc = series_read_all(r, &pl);
     if (rc == QUERY_OK)

@@ -56,13 +56,25 @@ static void traces_plan_free(traces_plan *pl) {
 /* q in a segment whose index holds the spans' words: the candidates the
  * index gave are checked to hold each word in their texts (the name, status
  * message, attributes and events as stored), which rules out rows the index
- * matched by a hash collision or a stale entry. */
+ * matched by a hash collision or a stale entry. When the index does not
+ * drive the plan (the service's traces or the walk), the words are looked
+ * up in it all the same: the text check alone would take part of a word
+ * ("ilv" in "silver") for a word. */
 static void traces_q_check(qsql *q, const traces_plan *pl) {
+    if (pl->drive != 1) {
+        qsql_add(q, " AND s.id IN (SELECT rowid FROM span_attr_fts_{N}"
+                    " WHERE span_attr_fts_{N} MATCH ");
+        qsql_text(q, pl->qmatch.ptr, pl->qmatch.len);
+        qsql_add(q, ")");
+    }
     for (size_t i = 0; i < pl->qw.n; i++) {
-        qsql_add(q, " AND instr(lower(s.name||' '||s.status_message||' '||s.attrs||' '||"
-                    "s.events),");
-        qsql_text(q, pl->qw.w[i], strlen(pl->qw.w[i]));
-        qsql_add(q, ")>0");
+        size_t n = strlen(pl->qw.w[i]);
+        /* a long word was matched by its first bytes: check it whole */
+        int whole = attr_index_word_cut(pl->qw.w[i], n) < n;
+        qsql_add(q, whole ? " AND loupe_has_word(" : " AND instr(");
+        qsql_add(q, "lower(s.name||' '||s.status_message||' '||s.attrs||' '||s.events),");
+        qsql_text(q, pl->qw.w[i], n);
+        qsql_add(q, whole ? (pl->qw.pfx[i] ? ",1)" : ",0)") : ")>0");
     }
 }
 
@@ -415,6 +427,7 @@ out:
 int query_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out) {
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(r); /* as query_trace: bounded */
     int64_t seg, row;
     int rc = query_trace_find(r, trace_id, &seg, &row);
     if (rc == QUERY_OK && seg == 0)
@@ -435,7 +448,9 @@ int query_traces(store_reader *rd, const query_traces_params *p, buf *out) {
     query_cands c = {0};
     if (store_reader_begin(rd) != SQLITE_OK)
         return QUERY_EDB;
+    store_reader_relax(rd); /* the plan reads the global tables: bounded */
     int rc = traces_run_new(rd->db, p, &run);
+    store_reader_arm(rd); /* the deadline bounds the walk of the segments */
     traces_from f = {0, 0, 0};
     if (rc == QUERY_OK && p->cursor != NULL && p->cursor[0] != '\0') {
         f.mode = 1;

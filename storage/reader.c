@@ -11,14 +11,16 @@
 /* Checked every this many SQLite virtual machine steps. */
 #define READER_PROGRESS_STEPS 4000
 
+int store_reader_timed_out(store_reader *r) {
+    if (!r->timed_out && r->deadline != 0 && (uint64_t)clk_ns(CLOCK_MONOTONIC) >= r->deadline)
+        r->timed_out = 1;
+    return r->timed_out;
+}
+
 static int reader_progress(void *ud) {
     store_reader *r = ud;
-    if (r->deadline == 0)
-        return 0;
-    if ((uint64_t)clk_ns(CLOCK_MONOTONIC) < r->deadline)
-        return 0;
-    r->timed_out = 1;
-    return 1; /* SQLITE_INTERRUPT */
+    /* 1: SQLITE_INTERRUPT; never once the deadline is lifted (rendering) */
+    return r->deadline != 0 && store_reader_timed_out(r);
 }
 
 /* Loads the manifest of the current snapshot: by signal, newest first. */
@@ -63,11 +65,15 @@ static int reader_load_segs(store_reader *r) {
     return rc;
 }
 
+void store_reader_arm(store_reader *r) {
+    r->deadline = r->timeout_ns ? (uint64_t)clk_ns(CLOCK_MONOTONIC) + r->timeout_ns : 0;
+}
+
 int store_reader_begin(store_reader *r) {
     if (r->depth++ > 0)
         return SQLITE_OK;
     r->timed_out = 0;
-    r->deadline = r->timeout_ns ? (uint64_t)clk_ns(CLOCK_MONOTONIC) + r->timeout_ns : 0;
+    store_reader_arm(r);
     sqlite3_progress_handler(r->db, READER_PROGRESS_STEPS, reader_progress, r);
     int rc = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
     if (rc == SQLITE_OK)

@@ -48,12 +48,19 @@ void store_reader_segs(const store_reader *r, model_signal sig, const seg_meta *
 /* The segment with id `id` in the current transaction, or NULL. */
 const seg_meta *store_reader_seg(const store_reader *r, int64_t id);
 
-/* 1 once the running query passed its deadline (statements since fail
- * with SQLITE_INTERRUPT). */
-static inline int store_reader_timed_out(const store_reader *r) { return r->timed_out; }
+/* 1 once the running query passed its deadline: the progress handler
+ * interrupted a statement (statements since fail with SQLITE_INTERRUPT),
+ * or the clock says so now -- a query of many short statements, none
+ * long enough for the handler to look, stops at it too. */
+int store_reader_timed_out(store_reader *r);
 
 /* Lifts the running query's deadline (keeping "timed out"): for the
- * bounded work of rendering what was found. */
+ * bounded work of planning a search over the global tables and of
+ * rendering what was found. */
 static inline void store_reader_relax(store_reader *r) { r->deadline = 0; }
+
+/* Starts the running query's deadline from now (the handle's timeout):
+ * after a search's plan, for the segment walk it bounds. */
+void store_reader_arm(store_reader *r);
 
 #endif

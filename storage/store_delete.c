@@ -91,6 +91,9 @@ static const char *const store_del_traces_one[] = {
     "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1)"
     " WHERE id IN (SELECT id FROM temp.del_traces)",
     "DELETE FROM temp.del_traces",
+    /* the GenAI rollup is kept per service: its rows go with it */
+    "DELETE FROM genai_{N} WHERE service=?1",
+    "DELETE FROM genai_top_{N} WHERE service=?1",
 };
 
 /* The row id of service `name` into *sid (0 when unknown). */
@@ -104,6 +107,23 @@ static int store_delete_service_id(sqlite3 *db, const char *name, int64_t *sid) 
         if (rc == SQLITE_ROW)
             *sid = sqlite3_column_int64(st, 0);
         rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Trace segment g's time bounds from its traces as they are now: a trace
+ * that lost its earliest spans starts later, maybe after every start the
+ * manifest knew, and queries skip a segment by its bounds. */
+static int store_delete_trace_bounds(store_writer *w, store_seg *g) {
+    sqlite3_stmt *st = NULL;
+    int rc = seg_prepare(w->db, "SELECT min(start_ns), max(start_ns) FROM traces_{N}", g->m.id,
+                         &st);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
+        g->m.min_time = empty ? SEG_NO_MIN : sqlite3_column_int64(st, 0);
+        g->m.max_time = empty ? SEG_NO_MAX : sqlite3_column_int64(st, 1);
+        rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
     return rc;
@@ -143,6 +163,8 @@ static int store_delete_traces_in(store_writer *w, store_seg *g, int64_t sid,
         else
             rc = store_del_exec(w->db, store_del_traces_one[i], g->m.id, sid, NULL);
     }
+    if (rc == SQLITE_OK && spans > 0)
+        rc = store_delete_trace_bounds(w, g);
     if (rc == SQLITE_OK) {
         r->spans += (uint64_t)spans;
         r->traces += (uint64_t)traces;

@@ -180,6 +180,10 @@ enum {
     SST_EDGE_UPSERT,
     SST_CLIENT_UPSERT,
     SST_COUNT_UPSERT,
+    SST_GENAI_UPSERT,
+    SST_GENAI_TOP_LAST,
+    SST_GENAI_TOP_INSERT,
+    SST_GENAI_TOP_TRIM,
     SST_COUNT
 };
 
@@ -225,6 +229,26 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
 /* Writes this batch's sums into their segments' rollup tables (in the open
  * transaction) and starts the next batch's. Returns an SQLite code. */
 int store_rollup_flush(store *s);
+
+/* ---- the GenAI rollup (store_genai.c) ---------------------------------------------- */
+
+/* The GenAI calls of a batch of spans (ids and span_seg as for
+ * store_rollup_batch), written into their segments' genai_N and
+ * genai_top_N in the open transaction. Returns an SQLite code. */
+int store_genai_batch(store *s, const model_batch *b, const int64_t *ids,
+                      const int64_t *span_seg);
+
+/* At open (the writer's connection, outside a transaction): the GenAI
+ * tables of every trace segment made before them (adopted from schema 2,
+ * or written by a build without them), filled from its spans by the rules
+ * of genai.h, in one transaction. Returns an SQLite code. */
+int store_genai_ensure(sqlite3 *db);
+
+/* Its segment statements' templates (SST_GENAI_*). */
+extern const char store_genai_upsert_sql[];
+extern const char store_genai_top_last_sql[];
+extern const char store_genai_top_insert_sql[];
+extern const char store_genai_top_trim_sql[];
 
 /* ---- writer state ------------------------------------------------------------ */
 
@@ -290,6 +314,7 @@ typedef struct store_writer {
     int64_t max_pages;         /* the size cap in pages; 0 = none */
     int64_t used_pages;        /* page_count - freelist_count at the last check */
     int size_evicting;         /* evicting down to size_target until under it */
+    int size_cap_hits;         /* writes that hit the cap since the last commit */
     int64_t size_target;       /* pages */
     int size_stuck_logged;     /* "nothing left to evict" was said */
     uint64_t next_age_check;   /* monotonic ns */
@@ -406,9 +431,10 @@ int store_segs_flush(store_writer *w);
 void store_segs_committed(store_writer *w);
 void store_segs_rolled_back(store_writer *w);
 
-/* Drops segment g (not an active one) in a transaction of its own, and
- * counts what it held as evicted. Returns an SQLite code; on failure the
- * segment stays. */
+/* Drops segment g in a transaction of its own, and counts what it held as
+ * evicted. g may be the active segment of its signal (retention by age or
+ * size takes it whole); the next item of that signal then starts a new
+ * one. Returns an SQLite code; on failure the segment stays. */
 int store_seg_drop(store *s, store_seg *g, const char *why);
 
 /* The time an item's age is judged by: t, or its arrival `now` when t is

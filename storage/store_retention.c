@@ -5,13 +5,19 @@
  * After each round of commits:
  *  - count: while a signal holds more items than its maximum and it has a
  *    sealed segment, its oldest segment is dropped;
- *  - age (every second, the writer waking up by itself): a sealed segment
- *    whose items are all older than --max-age is dropped (an active one is
- *    sealed by store_seg_active() once it spans a tenth of --max-age);
+ *  - age (every second, the writer waking up by itself): a segment whose
+ *    items are all older than --max-age is dropped, the active one too
+ *    (it is sealed by store_seg_active() once it spans a tenth of
+ *    --max-age, but only when a new item comes);
  *  - size: with --max-db-size, while the pages in use exceed 90% of the
  *    cap the oldest sealed segment (of any signal) is dropped, down to 80%,
- *    or to 50% after a write hit the cap. With nothing sealed left, the
- *    largest active segment is sealed so that it can go next.
+ *    or to 50% after a write hit the cap, and half as much again each time
+ *    the same write (a request larger than the room made) hits it again
+ *    before anything commits: 25%, 12%, ... down to nothing. With nothing
+ *    sealed left, the largest active segment goes.
+ * An active segment is dropped as it is, not sealed first: sealing writes
+ * (a trace segment's bloom filter, a new segment's tables), and a database
+ * at its size cap has no page for that.
  * A drop is one transaction (store_seg_drop): DROP TABLE of the segment's
  * tables, the services' counters decremented by what it held, its manifest
  * rows deleted. No row is deleted and no index entry re-tokenised, so
@@ -85,8 +91,6 @@ static int store_drop(store *s, store_seg *g, const char *why, int *budget) {
     return -1;
 }
 
-static int store_seal(store *s, store_seg *g);
-
 /* Count retention: a signal over its maximum loses its oldest segments. */
 static int store_retention_count(store *s, int *budget) {
     store_writer *w = &s->w;
@@ -104,8 +108,8 @@ static int store_retention_count(store *s, int *budget) {
     return 0;
 }
 
-/* Age retention, at most every STORE_AGE_CHECK_MS: the sealed segments
- * whose items are all older than the maximum age. */
+/* Age retention, at most every STORE_AGE_CHECK_MS: the segments whose
+ * items are all older than the maximum age. */
 static int store_retention_age(store *s, int *budget) {
     store_writer *w = &s->w;
     uint64_t mono = store_mono_ns();
@@ -113,15 +117,11 @@ static int store_retention_age(store *s, int *budget) {
         return 0;
     uint64_t now = store_now_ns();
     int64_t cutoff = store_i64(now > s->max_age_ns ? now - s->max_age_ns : 0);
-    /* an active segment whose items are all old is sealed, to go below */
-    for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
-        store_seg *g = w->active[sig];
-        if (g != NULL && g->m.items > 0 && g->m.age_time < cutoff)
-            store_seal(s, g);
-    }
     for (size_t i = 0; i < w->n_segs;) {
         store_seg *g = w->segs[i];
-        if (!g->m.sealed || g->m.age_time >= cutoff) {
+        /* an active segment goes too once its items are all old; an empty
+         * one waits for its first */
+        if (g->m.age_time >= cutoff || (!g->m.sealed && g->m.items == 0)) {
             i++;
             continue;
         }
@@ -134,40 +134,15 @@ static int store_retention_age(store *s, int *budget) {
     return 0;
 }
 
-/* Seals the active segment g in a transaction of its own (the next item of
- * its signal starts a new one), so that retention can drop it. Returns 1
- * when it was sealed. */
-static int store_seal(store *s, store_seg *g) {
-    store_writer *w = &s->w;
-    model_signal sig = g->m.signal;
-    int64_t keep = w->seg_target[sig];
-    w->seg_target[sig] = 0; /* full: store_seg_active() seals it and starts the next */
-    int rc = store_run(w->st[ST_BEGIN]);
-    if (rc == SQLITE_OK && store_seg_active(s, sig, &rc) != NULL)
-        rc = store_segs_flush(w);
-    if (rc == SQLITE_OK)
-        rc = store_run(w->st[ST_COMMIT]);
-    w->seg_target[sig] = keep;
-    if (rc != SQLITE_OK) {
-        if (!sqlite3_get_autocommit(w->db))
-            store_run(w->st[ST_ROLLBACK]);
-        store_segs_rolled_back(w);
-        return 0;
-    }
-    store_segs_committed(w);
-    return 1;
-}
-
-/* The active segment with the most bytes, sealed; 0 when there is none. */
-static int store_seal_largest(store *s) {
-    store_writer *w = &s->w;
+/* The active segment with the most bytes, or NULL when all are empty. */
+static store_seg *store_largest_active(store_writer *w) {
     store_seg *big = NULL;
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
         store_seg *g = w->active[sig];
         if (g != NULL && g->m.items > 0 && (big == NULL || g->m.bytes > big->m.bytes))
             big = g;
     }
-    return big != NULL && store_seal(s, big);
+    return big;
 }
 
 /* Size retention: over STORE_SIZE_HIGH_PCT of the cap, the oldest segments
@@ -180,7 +155,9 @@ static int store_retention_size(store *s, int *budget) {
     if (store_size_check(s) != SQLITE_OK || w->max_pages == 0)
         return 0; /* db_bytes is kept current for the stats either way */
     if (w->size_evicting == 2) {
-        w->size_target = w->max_pages * STORE_SIZE_FULL_PCT / 100;
+        int halvings = w->size_cap_hits > 1 ? w->size_cap_hits - 1 : 0;
+        w->size_target = halvings > 6 ? 0
+                                      : (w->max_pages * STORE_SIZE_FULL_PCT / 100) >> halvings;
         w->size_evicting = 1;
     } else if (!w->size_evicting && w->used_pages > w->max_pages * STORE_SIZE_HIGH_PCT / 100) {
         w->size_target = w->max_pages * STORE_SIZE_LOW_PCT / 100;
@@ -188,8 +165,8 @@ static int store_retention_size(store *s, int *budget) {
     }
     while (w->size_evicting && w->used_pages > w->size_target) {
         store_seg *g = store_oldest_sealed(w, -1);
-        if (g == NULL && store_seal_largest(s))
-            g = store_oldest_sealed(w, -1);
+        if (g == NULL)
+            g = store_largest_active(w);
         if (g == NULL) {
             if (!w->size_stuck_logged)
                 log_event(LOG_WARN, "store_size_cap_unreachable",

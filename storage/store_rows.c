@@ -424,8 +424,8 @@ static int store_spans_trace_services(store_writer *w) {
 }
 
 /* A batch of spans: aggregate, find each trace's segment and upsert it,
- * insert the spans, count them per (service, trace), then the service
- * counters. */
+ * insert the spans, count them per (service, trace), the rollups
+ * (store_rollup.c, store_genai.c), then the service counters. */
 static int store_write_spans(store *s, const ring_entry *e) {
     store_writer *w = &s->w;
     const model_batch *b = e->batch;
@@ -445,6 +445,8 @@ static int store_write_spans(store *s, const ring_entry *e) {
         rc = store_rollup_batch(w->rollup, b, w->ids, w->span_seg);
     if (rc == SQLITE_OK)
         rc = store_rollup_flush(s);
+    if (rc == SQLITE_OK)
+        rc = store_genai_batch(s, b, w->ids, w->span_seg);
     if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;

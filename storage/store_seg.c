@@ -97,6 +97,10 @@ static const char *const store_seg_sql[SST_COUNT] = {
     [SST_COUNT_UPSERT] = "INSERT INTO counts_{N}(service, minute, items, errors) VALUES(?1,?2,?3,?4)"
                          " ON CONFLICT(service, minute) DO UPDATE"
                          " SET items=items+excluded.items, errors=errors+excluded.errors",
+    [SST_GENAI_UPSERT] = store_genai_upsert_sql,
+    [SST_GENAI_TOP_LAST] = store_genai_top_last_sql,
+    [SST_GENAI_TOP_INSERT] = store_genai_top_insert_sql,
+    [SST_GENAI_TOP_TRIM] = store_genai_top_trim_sql,
 };
 
 /* ---- test hook -------------------------------------------------------------- */
@@ -491,7 +495,7 @@ void store_segs_rolled_back(store_writer *w) {
 
 int store_seg_drop(store *s, store_seg *g, const char *why) {
     store_writer *w = &s->w;
-    assert(g->m.sealed && !g->dirty && !g->fresh);
+    assert(!g->dirty && !g->fresh); /* outside the writer's transactions */
     for (int i = 0; i < SST_COUNT; i++) { /* nothing may hold its tables */
         sqlite3_finalize(g->st[i]);
         g->st[i] = NULL;

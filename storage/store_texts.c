@@ -87,6 +87,7 @@ int store_item_texts(const model_batch *b, size_t i, buf *out, store_text *t) {
         STORE_TEXT_BEGIN(out, &t[1], j);
         model_json_attrs(&j, &lg->attrs);
         STORE_TEXT_END(out, &t[1], j);
+        t[3].off = t[3].len = 0; /* unused, but counted in a segment's size */
         return store_tokens(out, &t[1], NULL, &t[2]);
     }
     case MODEL_SIGNAL_METRICS: {

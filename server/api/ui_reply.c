@@ -15,7 +15,7 @@
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                          "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
                           "form-action 'self'";
 static const char JSON_TYPE[] = "application/json; charset=utf-8";
 /* Sent when not even an error document could be built (out of memory). */
@@ -167,22 +167,24 @@ static const char LOGIN_WRONG[] =
     "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
     "Check the login line loupe printed at start (a new random token is made at every "
     "start unless one is set with --ui-token).</p>\n";
-static const char LOGIN_FORM[] =
-    "<form method=\"get\" action=\"/login\">\n"
-    "<label for=\"token\">Token</label>\n"
+/* The form, from the end of its action attribute on. */
+static const char LOGIN_FORM_REST[] =
+    "\">\n<label for=\"token\">Token</label>\n"
     "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
     "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
     "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
     "</main>\n</body>\n</html>\n";
 
-enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong) {
+enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong, const char *action) {
     buf page;
     buf_init(&page, 8192);
     int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
     if (rc == BUF_OK && wrong)
         rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
     if (rc == BUF_OK)
-        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
+        rc = buf_printf(&page, "<form method=\"get\" action=\"%s", action);
+    if (rc == BUF_OK)
+        rc = buf_append(&page, LOGIN_FORM_REST, sizeof(LOGIN_FORM_REST) - 1);
     struct MHD_Response *r = rc == BUF_OK ? ui_reply_body(&page) : NULL;
     buf_free(&page);
     return ui_reply_nostore(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r,

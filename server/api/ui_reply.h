@@ -63,7 +63,9 @@ enum MHD_Result ui_reply_unauthorized(struct MHD_Connection *c);
 enum MHD_Result ui_reply_redirect(struct MHD_Connection *c, const char *location,
                                   const char *set_cookie);
 
-/* The login form; with `wrong`, a 401 that says the token was wrong. */
-enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong);
+/* The login form, sent to `action` (the login path, under --base-path;
+ * a checked path, written as it is); with `wrong`, a 401 that says the
+ * token was wrong. */
+enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong, const char *action);
 
 #endif

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, onePageAtATime, settled, startServer, tearDown } from './lib/browser.mjs';
-import { exporters, sendLogs, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
+import { exporters, sendLogs, sendSimpleTrace, SeverityNumber, SpanKind } from './lib/senders.mjs';
 
 const SCRIPT = '<script>alert("xss-script")</script>';
 const IMG = '"><img src=x onerror=alert("xss-img")>';
@@ -23,7 +23,9 @@ before(async () => {
   browser = await launch();
   tr = await sendSimpleTrace(exp, SERVICE, `GET ${SCRIPT}`, {
     attributes: { 'evil.attr': IMG, [`key${IMG}`]: SVG },
-    children: [{ name: `child ${IMG}`, attributes: { note: SCRIPT }, events: [{ name: `event ${SCRIPT}`, attributes: { e: IMG } }] }],
+    children: [{ name: `child ${IMG}`, attributes: { note: SCRIPT }, events: [{ name: `event ${SCRIPT}`, attributes: { e: IMG } }] },
+      // a call to a database named by hostile attributes: a node of the service map
+      { name: 'query', kind: SpanKind.CLIENT, attributes: { 'db.system.name': SCRIPT, 'server.address': IMG } }],
   });
   await sendLogs(exp, SERVICE, [
     { body: `body ${SCRIPT} and ${IMG}`, severity: SeverityNumber.ERROR, attributes: { 'evil.attr': IMG, [`k${SCRIPT}`]: 'v' }, span: tr.span },
@@ -96,6 +98,34 @@ test('service names render as text on the services page, titles and chips', asyn
   await settled(page);
   await page.locator('.log-row').first().waitFor();
   assert.equal(await page.getByTestId('filter-service').inputValue(), SERVICE);
+  await assertInert(page, rec);
+});
+
+test('names render as text on the service map and a service\u2019s page', async () => {
+  const { page, rec } = await open('/map');
+  const svg = page.getByTestId('service-map');
+  await svg.waitFor();
+  const nodes = await svg.getByTestId('map-node').evaluateAll((gs) => gs.map((g) => ({
+    id: g.dataset.id, name: g.querySelector('[data-testid="node-name"]').textContent, title: g.querySelector('title').textContent,
+  })));
+  const svc = nodes.find((n) => n.id === SERVICE);
+  const db = nodes.find((n) => n.id === `database:${SCRIPT}@${IMG}`);
+  assert.ok(svc && db, JSON.stringify(nodes));
+  // long names are cut to fit the box; the tooltip has all of it
+  assert.equal(svc.name, `${SERVICE.slice(0, 23)}…`);
+  assert.ok(svc.title.startsWith(`${SERVICE} (service)`), svc.title);
+  assert.ok(db.title.startsWith(`${SCRIPT}@${IMG} (database`), db.title);
+  const conn = await page.getByTestId('map-connections').locator('tbody tr').first().textContent();
+  assert.ok(conn.startsWith(`${SERVICE}${SCRIPT}@${IMG} database`), conn);
+  await page.goto(`${srv.uiUrl}/service?name=${encodeURIComponent(SERVICE)}`);
+  await settled(page);
+  assert.equal(await page.getByTestId('service-title').textContent(), SERVICE);
+  const op = page.getByTestId('ops-table').locator('tr.op-row');
+  await op.first().waitFor();
+  assert.deepEqual(await op.evaluateAll((trs) => trs.map((tr) => tr.dataset.op)), [`GET ${SCRIPT}`]);
+  assert.equal(await op.getByTestId('op-traces').textContent(), `GET ${SCRIPT}`);
+  await page.getByTestId('ops-rate-chart').getByTestId('legend-item').first().waitFor();
+  assert.deepEqual(await page.getByTestId('ops-rate-chart').getByTestId('legend-item').locator('.legend-label').allTextContents(), [`GET ${SCRIPT}`]);
   await assertInert(page, rec);
 });
 

@@ -68,13 +68,17 @@ test('services page lists every service with its counts and links', async () => 
     const row = table.locator(`tr[data-service="${s.name}"]`);
     assert.equal((await row.getByTestId('svc-logs').textContent()).replace(/,/g, ''), String(s.logCount), `${s.name} log count`);
     assert.equal((await row.getByTestId('svc-traces').textContent()).replace(/,/g, ''), String(s.spanCount), `${s.name} span count`);
-    assert.equal(await row.locator('td').nth(4).textContent(), String(s.errorCount), `${s.name} error count`);
   }
-  // payments had the error span (and frontend the failed root); the column marks them
-  const errorCell = (name) => table.locator(`tr[data-service="${name}"] td`).nth(4);
-  assert.equal(await errorCell('payments').textContent(), '1');
-  assert.ok(await errorCell('payments').evaluate((td) => td.classList.contains('err-text')), 'an error count is marked');
-  assert.equal(await errorCell('checkout').textContent(), '0');
+  // frontend's request failed (its root span); payments served no request
+  // (its only span is a call), but that call is an error span
+  const cell = (name, id) => table.locator(`tr[data-service="${name}"]`).getByTestId(id);
+  assert.equal(await cell('frontend', 'svc-failed').textContent(), '1 failed of 1 request');
+  assert.equal(await cell('frontend', 'svc-error-detail').textContent(), '100% · 1 error span');
+  assert.ok(await cell('frontend', 'svc-errors').evaluate((a) => a.classList.contains('err-text')), 'failures are marked');
+  assert.equal(await cell('payments', 'svc-failed').textContent(), 'No requests');
+  assert.equal(await cell('payments', 'svc-error-detail').textContent(), '1 error span');
+  assert.equal(await cell('checkout', 'svc-failed').textContent(), 'No requests');
+  assert.equal(await cell('checkout', 'svc-error-detail').count(), 0, 'no error spans, no detail');
   await table.locator('tr[data-service="checkout"]').getByRole('link', { name: 'Logs' }).click();
   await page.waitForURL(/\/logs\?service=checkout/);
   await logRows(page).first().waitFor();
@@ -95,22 +99,22 @@ test('the services page counts what arrived in the selected range, as its links 
   const row = page.getByTestId('services-table').locator('tr[data-service="archive"]');
   await row.waitFor();
   // "Last hour" (the default): nothing from archive
-  const cells = async () => (await row.locator('td').allTextContents()).slice(1, 5);
-  assert.deepEqual(await cells(), ['0', '0', '0', '0']);
+  const cells = async () => Promise.all(['svc-traces', 'svc-logs', 'svc-metrics', 'svc-failed'].map((id) => row.getByTestId(id).textContent()));
+  assert.deepEqual(await cells(), ['0', '0', '0', 'No requests']);
   assert.ok(await row.evaluate((tr) => tr.classList.contains('svc-quiet')), 'a quiet service is marked');
   assert.equal(await row.getByTestId('svc-quiet').textContent(), 'Nothing in last hour');
   assert.match(await page.getByTestId('services-range').textContent(), /^In last hour: \d+ of \d+ services sent telemetry$/);
   // quiet services come after the active ones
   const order = await page.locator('tr.svc-row').evaluateAll((trs) => trs.map((t) => t.classList.contains('svc-quiet')));
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
-  // the last 6 hours hold it: two spans, three logs, one trace with an error
+  // the last 6 hours hold it: two spans, three logs, one failed request
   await page.getByTestId('time-range').selectOption('6h');
   await page.waitForURL(/range=6h/);
   await page.waitForFunction(() => {
     const r = document.querySelector('tr[data-service="archive"]');
     return r && !r.classList.contains('svc-quiet');
   });
-  assert.deepEqual(await cells(), ['2', '3', '0', '1']);
+  assert.deepEqual(await cells(), ['2', '3', '0', '1 failed of 1 request']);
   // and its links show the same: three logs in the last 6 hours
   await row.getByTestId('svc-logs').click();
   await page.waitForURL(/\/logs\?.*service=archive/);

@@ -6,13 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertOnboarding, launch, openPage, screenshot, settled, stopChecked, startServer } from './lib/browser.mjs';
-import { exporters, sendLogs, sendMetrics, sendShopTrace, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
+import { exporters, sendLogs, sendMetrics, sendServiceCalls, sendShopTrace, sendSimpleTrace, SeverityNumber } from './lib/senders.mjs';
 
 let srv;
 let browser;
 let exp;
 let shop;
 let history;
+let calls;
 
 before(async () => {
   srv = await startServer();
@@ -26,6 +27,8 @@ before(async () => {
     });
   }
   await sendSimpleTrace(exp, 'inventory', 'sync stock', { base: now - 300000, durationMs: 450, children: [{ name: 'UPDATE stock' }] });
+  // services calling each other (the map, the operations), before the rest
+  calls = await sendServiceCalls(exp, { requests: 30, failEvery: 6, extra: 24, base: now - 45 * 60000, spreadMs: 30 * 60000 });
   shop = await sendShopTrace(exp, { base: now - 30000 });
   const records = [];
   const bodies = ['user signed in', 'cart loaded with 3 items', 'price cache refreshed', 'GET /products 200 in 41 ms',
@@ -138,6 +141,23 @@ const SHOTS = [
     await table.waitFor();
     const names = await table.locator('tr.svc-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.service));
     assert.deepEqual(names.sort(), ['checkout', 'frontend', 'inventory', 'payments']);
+    // the sparklines have arrived
+    await page.waitForFunction(() => document.querySelector('tr[data-service="checkout"]')?.dataset.sparks !== undefined);
+    assert.equal(await table.locator('tr[data-service="checkout"]').getByTestId('svc-failed').textContent(), `${calls.failed} failed of ${calls.requests} requests`);
+  }],
+  ['map', '/map', async (page) => {
+    const svg = page.getByTestId('service-map');
+    await svg.waitFor();
+    const ids = await svg.getByTestId('map-node').evaluateAll((gs) => gs.map((g) => g.dataset.id));
+    for (const id of ['frontend', 'checkout', 'payments', 'database:postgresql@db', 'messaging:kafka orders', 'external:api.bank.example:443']) {
+      assert.ok(ids.includes(id), `${id} in ${ids}`);
+    }
+  }],
+  ['service-operations', '/service?name=frontend', async (page) => {
+    const ops = await page.getByTestId('ops-table').locator('tr.op-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.op));
+    // busiest first: 30 checkouts, 16 + 3 product pages, 8 accounts, 3 carts, the shop's order
+    assert.deepEqual(ops, ['GET /checkout', 'GET /products', 'GET /account', 'GET /cart', 'GET /orders/{id}']);
+    for (const id of ['ops-rate-chart', 'ops-p99-chart']) await page.getByTestId(id).locator('canvas').first().waitFor();
   }],
   ['logs', '/logs', async (page) => {
     await page.locator('.log-row').filter({ hasText: 'card declined by issuer' }).click();
@@ -150,10 +170,12 @@ const SHOTS = [
     const table = page.getByTestId('trace-table');
     await table.waitFor();
     const roots = await table.getByTestId('trace-link').allTextContents();
-    // newest first: the shop trace, the inventory sync, then six frontend requests
-    assert.deepEqual(roots, ['GET /orders/{id}', 'sync stock',
+    // newest first: the shop trace, the inventory sync, six frontend
+    // requests, then the older requests between the services
+    assert.deepEqual(roots.slice(0, 8), ['GET /orders/{id}', 'sync stock',
       'GET /products', 'GET /cart', 'GET /products', 'GET /cart', 'GET /products', 'GET /cart']);
-    assert.match(await page.getByTestId('trace-count').textContent(), /^8 traces?$/);
+    assert.equal(roots.length, 8 + calls.requests + 24);
+    assert.equal(await page.getByTestId('trace-count').textContent(), `${roots.length} traces`);
   }],
   ['trace', () => `/traces/${shop.traceId}?span=${shop.spanIds.charge}`, async (page) => {
     const wf = page.getByTestId('waterfall');

@@ -1,11 +1,12 @@
 // The UI's pure functions, run in Node (no browser): the span tree, the
 // quantile estimate, units and durations, OTLP JSON conversion, attribute
-// condition parsing.
+// condition parsing, rates and percentages, the operations' order and
+// series, where the service map's clicks lead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTree, callTarget, flatten } from '../../web/js/pages/trace.js';
 import { bucketQuantile, chooseStep, commonAttributes, labelSeries, percentilesShown, stepText, typeLabel } from '../../web/js/pages/metrics.js';
-import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
+import { fmtDuration, fmtUnit, fmtAxis, fmtNumber, fmtPercent, fmtRate, nsToMs, severityOf, attrLabel, bodyText } from '../../web/js/format.js';
 import { anyValue, traceToOtlp } from '../../web/js/otlp.js';
 import { parseAttrFilter } from '../../web/js/components.js';
 import { attrGroup, groupAttrKeys, isErrorAttr } from '../../web/js/semconv.js';
@@ -14,6 +15,9 @@ import { mergeByTime } from '../../web/js/order.js';
 import { groupByRoot, sortTraces, traceServices } from '../../web/js/pages/traces.js';
 import { durationScale, timeTicks } from '../../web/js/scatter.js';
 import { withResources } from '../../web/js/api.js';
+import { stepsOf } from '../../web/js/spark.js';
+import { sortOps } from '../../web/js/pages/service.js';
+import { attrCandidates, clickTarget, isVirtual, label } from '../../web/js/pages/map.js';
 
 const span = (id, parent, start, end, extra = {}) => ({
   traceId: 'a'.repeat(32), spanId: id, parentSpanId: parent, name: `s${id}`, kind: 'INTERNAL',
@@ -243,4 +247,90 @@ test('trace results: sorting keeps ties in the API order; groups by root operati
   assert.equal(step, 30000);
   assert.equal(ticks.length, 4);
   assert.ok(ticks.every((x) => x % 30000 === 0));
+});
+
+test('rates read in the unit that fits; percentages never round to 0% or 100%', () => {
+  assert.deepEqual([0, 12.345, 1234.5, 1, 0.5, 1 / 60, 12 / 3600, 0.0001].map(fmtRate),
+    ['0/s', '12.3/s', '1235/s', '1/s', '30/min', '1/min', '12/h', '0.36/h']);
+  assert.deepEqual([0, 0.25, 5 / 21, 0.0001, 0.9995, 1, 0.0025, NaN].map(fmtPercent),
+    ['0%', '25%', '23.8%', '<0.1%', '>99.9%', '100%', '0.25%', '—']);
+});
+
+test('operations: sorted by any column either way, ties by name; series summed per step', () => {
+  const op = (name, calls, errors, p99Ns) => ({ name, calls, errors, errorRate: errors / calls, rate: calls / 60, p50Ns: 1, p95Ns: 2, p99Ns });
+  const ops = [op('b', 10, 1, 300), op('a', 10, 5, 100), op('c', 2, 2, 200)];
+  const names = (list) => list.map((o) => o.name).join('');
+  assert.equal(names(sortOps(ops, 'calls', 'desc')), 'abc', 'equal calls: by name');
+  assert.equal(names(sortOps(ops, 'calls', 'asc')), 'cab');
+  assert.equal(names(sortOps(ops, 'errors', 'desc')), 'acb');
+  assert.equal(names(sortOps(ops, 'errorRate', 'desc')), 'cab');
+  assert.equal(names(sortOps(ops, 'p99', 'desc')), 'bca');
+  assert.equal(names(sortOps(ops, 'name', 'desc')), 'cba');
+  assert.equal(names(sortOps(ops, 'nonsense', 'desc')), 'abc', 'an unknown column sorts by calls');
+  const min = 60000000000n;
+  const t0 = 1700000040000000000n;
+  const st = stepsOf({
+    startTimeUnixNano: String(t0), endTimeUnixNano: String(t0 + 4n * min), stepNs: Number(min),
+    operations: [
+      { series: [{ timeUnixNano: String(t0), calls: 3, errors: 1, p99Ns: 50 }, { timeUnixNano: String(t0 + 2n * min), calls: 1, errors: 0, p99Ns: 10 }] },
+      { series: [{ timeUnixNano: String(t0), calls: 2, errors: 0, p99Ns: 70 }, { timeUnixNano: String(t0 + 9n * min), calls: 5, errors: 5, p99Ns: 1 }] },
+    ],
+  });
+  assert.deepEqual(st.calls, [5, 0, 1, 0]);
+  assert.deepEqual(st.errors, [1, 0, 0, 0]);
+  assert.deepEqual(st.p99, [70, null, 10, null], 'the slowest operation of each step; none where no calls');
+  assert.equal(st.times[1], String(t0 + min));
+});
+
+test('the service map: what a node or an arrow opens', () => {
+  const map = {
+    nodes: [
+      { id: 'web', kind: 'service', name: 'web', calls: 9 }, { id: 'api', kind: 'service', name: 'api', calls: 5 },
+      { id: 'cron', kind: 'service', name: 'cron', calls: 1 },
+      { id: 'database:postgresql@db', kind: 'database', name: 'postgresql@db' },
+      { id: 'database:redis', kind: 'database', name: 'redis' },
+      { id: 'messaging:kafka orders placed', kind: 'messaging', name: 'kafka orders placed' },
+      { id: 'external:api.bank.example:443', kind: 'external', name: 'api.bank.example:443' },
+      { id: 'external:unknown', kind: 'external', name: 'unknown' },
+      { id: 'service:ledger', kind: 'service', name: 'ledger' },
+    ],
+    edges: [
+      { source: 'web', target: 'api', calls: 5 }, { source: 'cron', target: 'api', calls: 1 },
+      { source: 'api', target: 'database:postgresql@db', calls: 7 }, { source: 'web', target: 'database:postgresql@db', calls: 9 },
+      { source: 'api', target: 'external:unknown', calls: 1 },
+    ],
+  };
+  const n = (id) => map.nodes.find((x) => x.id === id);
+  assert.deepEqual(map.nodes.filter(isVirtual).map((x) => x.id).length, 6);
+  assert.equal(label(n('external:unknown')), 'unknown host');
+  assert.equal(label(n('web')), 'web');
+  assert.deepEqual(attrCandidates(n('database:postgresql@db')).map((c) => c.attr), [
+    ['db.system.name=postgresql', 'server.address=db'], ['db.system=postgresql', 'server.address=db']]);
+  assert.deepEqual(attrCandidates(n('database:redis')).map((c) => c.attr), [['db.system.name=redis'], ['db.system=redis']]);
+  assert.deepEqual(attrCandidates(n('messaging:kafka orders placed')).map((c) => c.attr), [
+    ['messaging.system=kafka', 'messaging.destination.name=orders placed']]);
+  assert.deepEqual(attrCandidates(n('external:api.bank.example:443')).map((c) => c.attr), [
+    ['server.address=api.bank.example', 'server.port=443'], ['net.peer.name=api.bank.example', 'net.peer.port=443'], ['url.full~api.bank.example']]);
+  assert.deepEqual(attrCandidates(n('external:unknown')), []);
+  assert.deepEqual(attrCandidates(n('service:ledger')).map((c) => c.attr), [['peer.service=ledger']]);
+  // a service: its traces
+  assert.deepEqual(clickTarget(map, n('web')), { tries: [], last: { params: { service: 'web' }, why: 'Opens the traces of web in the range.' } });
+  // a database two services call: the spans calling it, from either; else the busiest caller's traces
+  const db = clickTarget(map, n('database:postgresql@db'));
+  assert.deepEqual(db.tries.map((t) => t.params), [{ attr: ['db.system.name=postgresql', 'server.address=db'] }, { attr: ['db.system=postgresql', 'server.address=db'] }]);
+  assert.deepEqual(db.last.params, { service: 'web' });
+  assert.match(db.tries[0].why, /from any of its callers \(web, api\)/);
+  // nothing names it: the caller's traces straight away
+  assert.deepEqual(clickTarget(map, n('external:unknown')), {
+    tries: [], last: { params: { service: 'api' }, why: 'Opens the traces of api, its caller: nothing names unknown host in a way the trace search can match.' },
+  });
+  // an arrow to a database: the caller's spans naming it
+  const e = clickTarget(map, map.edges[2]);
+  assert.deepEqual(e.tries.map((t) => t.params), [
+    { service: 'api', attr: ['db.system.name=postgresql', 'server.address=db'] }, { service: 'api', attr: ['db.system=postgresql', 'server.address=db'] }]);
+  assert.deepEqual(e.last.params, { service: 'api' });
+  // an arrow to a service: the callee's traces, and the tooltip says why
+  const s = clickTarget(map, map.edges[0]);
+  assert.deepEqual([s.tries, s.last.params], [[], { service: 'api' }]);
+  assert.match(s.last.why, /cannot ask for "api called by web"; traces where its other callers call it are listed too/);
 });

@@ -1,8 +1,9 @@
 // api.js - the JSON API client (/api/v1, docs/api.md). The UI uses nothing
 // else. Errors come back as ApiError with the HTTP status and the server's
 // {"error": {"code", "message"}} when it sent one.
+import { BASE } from './state.js';
 
-export const API = '/api/v1';
+export const API = `${BASE}/api/v1`;
 
 export class ApiError extends Error {
   constructor(status, code, message, path) {
@@ -48,7 +49,7 @@ async function request(method, path, params, { signal } = {}) {
   if (res.status === 401) {
     // Not logged in (token auth, no or stale session cookie): the server's
     // login page. EventSource streams end up here too, through polling.
-    window.location.assign('/login');
+    window.location.assign(`${BASE}/login`);
     throw new ApiError(401, 'unauthorized', 'log in to loupe', path);
   }
   const text = await res.text();

@@ -2,16 +2,19 @@
 // auto-refresh, theme, clear, help) and keyboard shortcuts.
 import { h, icon, replace } from './dom.js';
 import { apiDelete, forgetServices, getServices } from './api.js';
-import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RANGES, REFRESH } from './state.js';
+import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RANGES, REFRESH, BASE, appPath } from './state.js';
 import { openDialog, toast, select } from './components.js';
 import { fmtCount } from './format.js';
 import * as servicesPage from './pages/services.js';
+import * as servicePage from './pages/service.js';
+import * as mapPage from './pages/map.js';
 import * as tracesPage from './pages/traces.js';
 import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
 import * as ingestPage from './pages/ingest.js';
+import * as genaiPage from './pages/genai.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -23,6 +26,8 @@ let refreshTimer = null;
 function route(pathname) {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/services') return { name: 'services', mod: servicesPage };
+  if (p === '/service') return { name: 'services', mod: servicePage };
+  if (p === '/map') return { name: 'map', mod: mapPage };
   if (p === '/traces') return { name: 'traces', mod: tracesPage };
   const m = /^\/traces\/([^/]+)$/.exec(p);
   if (m) return { name: 'traces', mod: tracePage, args: { traceId: decodeURIComponent(m[1]) } };
@@ -30,6 +35,7 @@ function route(pathname) {
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
   if (p === '/ingest') return { name: 'ingest', mod: ingestPage };
+  if (p === '/genai') return { name: 'genai', mod: genaiPage };
   return { name: 'notfound', mod: null };
 }
 
@@ -38,7 +44,7 @@ function render() {
   if (pageCtrl) pageCtrl.abort();
   page = null;
   pageCtrl = new AbortController();
-  const r = route(location.pathname);
+  const r = route(appPath());
   for (const a of document.querySelectorAll('#mainnav a')) {
     a.classList.toggle('active', a.dataset.page === r.name);
     if (a.dataset.page === r.name) a.setAttribute('aria-current', 'page');
@@ -50,7 +56,7 @@ function render() {
   if (!r.mod) {
     view.appendChild(h('div', { class: 'state state-empty' },
       h('div', { class: 'state-title' }, 'No such page'),
-      h('div', { class: 'state-detail' }, 'Try ', h('a', { href: '/services', dataset: { nav: '' } }, 'Services'), '.')));
+      h('div', { class: 'state-detail' }, 'Try ', h('a', { href: `${BASE}/services`, dataset: { nav: '' } }, 'Services'), '.')));
     document.title = 'Not found · loupe';
     return;
   }
@@ -226,7 +232,7 @@ const SHORTCUTS = [
   ['Enter', 'Open the selected row'],
   ['← / →', 'Collapse / expand the selected span (trace view)'],
   ['Esc', 'Close the detail panel or dialog'],
-  ['g then s, t, l, m, i', 'Go to Services, Traces, Logs, Metrics, Ingest'],
+  ['g then s, p, t, l, m, a, i', 'Go to Services, the service map, Traces, Logs, Metrics, GenAI, Ingest'],
   ['?', 'This help'],
 ];
 
@@ -254,8 +260,8 @@ document.addEventListener('keydown', (e) => {
   if (isTyping(e.target)) return;
   if (Date.now() - gPending < 1200) {
     gPending = 0;
-    const to = { s: '/services', t: '/traces', l: '/logs', m: '/metrics', i: '/ingest' }[e.key];
-    if (to) { e.preventDefault(); navigate(to); return; }
+    const to = { s: '/services', p: '/map', t: '/traces', l: '/logs', m: '/metrics', a: '/genai', i: '/ingest' }[e.key];
+    if (to) { e.preventDefault(); navigate(BASE + to); return; }
   }
   switch (e.key) {
     case '/': {
@@ -282,10 +288,10 @@ document.addEventListener('click', (e) => {
   const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.origin !== location.origin || url.pathname.startsWith(`${BASE}/api/`)) return;
   e.preventDefault();
   // the main navigation keeps the time range and auto-refresh
-  if (a.closest('#topbar') && !url.search) navigate(pageLink(url.pathname));
+  if (a.closest('#topbar') && !url.search) navigate(pageLink(appPath(url.pathname)));
   else navigate(url.pathname + url.search);
 });
 

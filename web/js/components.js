@@ -3,7 +3,7 @@
 import { h, icon, replace } from './dom.js';
 import { serviceClass } from './colors.js';
 import { fmtValue } from './format.js';
-import { getInfo } from './api.js';
+import { API, getInfo } from './api.js';
 import { groupAttrKeys, isErrorAttr } from './semconv.js';
 
 // ---- clipboard ------------------------------------------------------------------
@@ -223,7 +223,7 @@ function onboardingBody(what, ports) {
           h('span', { class: 'mono', dataset: { testid: 'http-endpoint' } }, `http://${host}:${httpPort}/v1/traces, /v1/logs, /v1/metrics`),
           h('div', { class: 'muted small', dataset: { testid: 'http-protocols' } },
             'HTTP only (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json): for browsers, with loupe --cors-origins, and tools that insist on this port'))),
-        h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}/api/v1`)))),
+        h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}${API}`)))),
     ports ? null : h('p', { class: 'muted small' }, 'These are loupe\u2019s default ports; if it was started with other --otlp-*-addr flags, use those.'),
   ];
 }

@@ -3,25 +3,38 @@
 // setAttribute, so it is never parsed as markup. Styles are set through the
 // CSSOM (el.style.x = ...), which the page's CSP allows.
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
 // h('div', {class: 'x', onclick: fn, dataset: {k: 'v'}, title: 't'}, child...)
 // Children: nodes, strings/numbers (text), arrays, null/undefined/false (skipped).
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
-  if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
-      else if (k === 'text') el.textContent = String(v);
-      else if (k === 'dataset') Object.assign(el.dataset, v);
-      else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-      else if (k === 'style' || k === 'innerHTML' || k === 'outerHTML') throw new Error(`h(): ${k} is not allowed`);
-      else if (k === 'value' || k === 'checked' || k === 'selected' || k === 'disabled' || k === 'indeterminate') el[k] = v;
-      else if (v === true) el.setAttribute(k, '');
-      else el.setAttribute(k, String(v));
-    }
-  }
+  setAttrs(el, attrs);
   append(el, children);
   return el;
+}
+
+// The same for SVG elements: s('rect', {x: 1, class: 'node'}, s('title', null, text)).
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function setAttrs(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.setAttribute('class', Array.isArray(v) ? v.filter(Boolean).join(' ') : v);
+    else if (k === 'text') el.textContent = String(v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'style' || k === 'innerHTML' || k === 'outerHTML') throw new Error(`h(): ${k} is not allowed`);
+    else if (k === 'value' || k === 'checked' || k === 'selected' || k === 'disabled' || k === 'indeterminate') el[k] = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
 }
 
 export function append(el, children) {
@@ -65,16 +78,9 @@ const ICONS = {
   external: 'M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5',
 };
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 export function icon(name, cls) {
-  const svg = document.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('class', cls ? `icon ${cls}` : 'icon');
-  const p = document.createElementNS(SVG_NS, 'path');
-  p.setAttribute('d', ICONS[name] || ICONS.help);
-  svg.appendChild(p);
-  return svg;
+  return s('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', class: cls ? `icon ${cls}` : 'icon' },
+    s('path', { d: ICONS[name] || ICONS.help }));
 }
 
 // Debounce for input handlers.

@@ -72,6 +72,31 @@ export function fmtCount(n) {
   return x.toLocaleString('en-US');
 }
 
+// Three significant digits ("0.0109", "1.23", "12.3", "123"; more digits
+// stay as they are: "4567").
+const sig3 = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : String(Number(x.toPrecision(3))));
+
+// A rate given per second, in the unit that reads best: "12.3/s",
+// "0.65/min" below one a second, "2/h" below one a minute.
+export function fmtRate(perSec) {
+  const r = Number(perSec);
+  if (!Number.isFinite(r)) return '—';
+  if (r === 0 || r >= 1) return `${sig3(r)}/s`;
+  if (r * 60 >= 1) return `${sig3(r * 60)}/min`;
+  return `${sig3(r * 3600)}/h`;
+}
+
+// A ratio (0..1) as a percentage: "0%", "25%", "10.6%", "<0.1%",
+// ">99.9%" (never 100% unless every one).
+export function fmtPercent(ratio) {
+  const x = Number(ratio);
+  if (!Number.isFinite(x)) return '—';
+  if (x === 0) return '0%';
+  if (x < 0.001) return '<0.1%';
+  if (x < 1 && x > 0.999) return '>99.9%';
+  return `${sig3(x * 100)}%`;
+}
+
 // A number in general: integers with separators, else 3-4 significant digits;
 // very large/small in compact form.
 export function fmtNumber(x) {

@@ -3,21 +3,13 @@
 // trace. SVG built with createElementNS (text through textContent), drawn
 // again when its width changes; the time axis spans the range or the data
 // (timefit.js).
-import { h, replace } from './dom.js';
+import { h, replace, s as svg } from './dom.js';
 import { fmtDuration, fmtTime, msToNs, nsBig, nsToMs } from './format.js';
 import { extentOf, fittedRange, shouldFit } from './timefit.js';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const HEIGHT = 170;
 const PAD = { left: 64, right: 14, top: 10, bottom: 24 };
 const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
-
-function svg(tag, attrs, text) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs || {})) if (v !== null && v !== undefined) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 // Time ticks (ms) about every 1/6 of [lo, hi], on round times.
 export function timeTicks(lo, hi, target = 6) {

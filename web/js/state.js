@@ -2,6 +2,21 @@
 // reopens the same view and the back button undoes a change. Filter changes
 // push a history entry; selections replace the current one.
 
+// The path the app is served under ('' at the root, '/loupe' with
+// --base-path /loupe): the server writes it into index.html's <base href>.
+// Pages name routes by their app path ('/traces'); links and history
+// entries carry the base.
+export const BASE = (() => {
+  try { return new URL(document.baseURI).pathname.replace(/\/+$/, ''); } catch { return ''; }
+})();
+
+// The app path of a URL path: '/loupe/traces' -> '/traces'.
+export function appPath(pathname = location.pathname) {
+  if (!BASE) return pathname;
+  if (pathname === BASE) return '/';
+  return pathname.startsWith(`${BASE}/`) ? pathname.slice(BASE.length) : pathname;
+}
+
 const listeners = new Set();
 
 export function onNavigate(fn) {
@@ -44,10 +59,11 @@ export function setParams(changes, opts) {
   navigate(withParams(changes), opts);
 }
 
-// A link to another page that keeps the global time range and refresh.
+// A link to another page (by its app path) that keeps the global time
+// range and refresh.
 export function pageLink(pathname, params = {}) {
   const cur = currentParams();
-  const u = new URL(pathname, location.href);
+  const u = new URL(BASE + pathname, location.href);
   for (const k of ['range', 'start', 'end', 'refresh']) if (cur.has(k)) u.searchParams.set(k, cur.get(k));
   for (const [k, v] of Object.entries(params)) {
     if (v === null || v === undefined || v === '') continue;
@@ -115,10 +131,25 @@ export function timeRange(params = currentParams()) {
 
 // start/end API parameters (unix ns strings) for the current range. For a
 // relative range the end is left open so that newer data is included.
+const msNs = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
 export function rangeParams(params = currentParams()) {
   const r = timeRange(params);
-  const ns = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
-  return r.relative ? { start: ns(r.startMs) } : { start: ns(r.startMs), end: ns(r.endMs) };
+  return r.relative ? { start: msNs(r.startMs) } : { start: msNs(r.startMs), end: msNs(r.endMs) };
+}
+
+// start/end for the analytics endpoints (services, operations, service
+// map): both ends, now for a relative range, so that a rate is per second
+// of the range (without an end the server counts to its latest data).
+export function windowParams(params = currentParams()) {
+  const r = timeRange(params);
+  return { start: msNs(r.startMs), end: msNs(r.endMs) };
+}
+
+// A series step for the range in whole minutes (the API rounds up to them),
+// giving at most `points` steps: "2m".
+export function stepFor(params = currentParams(), points = 30) {
+  const r = timeRange(params);
+  return `${Math.max(1, Math.ceil((r.endMs - r.startMs) / 60000 / points))}m`;
 }
 
 export const REFRESH = [

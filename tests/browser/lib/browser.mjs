@@ -138,6 +138,18 @@ export function noErrors(rec) {
   assert.deepEqual(rec.csp, [], 'no CSP violations');
 }
 
+// Polls fn (every 50 ms, for at most ms) until it returns something truthy,
+// which it returns; throws naming `what` on time-out.
+export async function until(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // Stops loupe and fails when it did not exit cleanly (a sanitizer report in
 // ASan builds makes the exit status non-zero).
 export async function stopChecked(srv) {

@@ -117,14 +117,15 @@ export async function sendClientCalls(exp, { base = Date.now() - 4000 } = {}) {
   return { traceId: root.spanContext().traceId, spanIds: ids };
 }
 
-// A quick single-service trace with a given root name and duration (ms).
+// A quick single-service trace with a given root name and duration (ms);
+// children: [{name, kind (SpanKind, default INTERNAL), attributes, events}].
 export async function sendSimpleTrace(exp, service, name, { durationMs = 5, base = Date.now() - 1000, error = false, attributes = {}, children = [] } = {}) {
   const sink = { count: 0, failures: [] };
   const t = tracerFor(exp, service, sink);
   const root = t.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: at(base), attributes });
   const ctx = trace.setSpan(ROOT_CONTEXT, root);
   for (const c of children) {
-    const s = t.tracer.startSpan(c.name, { startTime: at(base + 1), attributes: c.attributes || {} }, ctx);
+    const s = t.tracer.startSpan(c.name, { kind: c.kind, startTime: at(base + 1), attributes: c.attributes || {} }, ctx);
     for (const e of c.events || []) s.addEvent(e.name, e.attributes || {}, at(base + 1));
     s.end(at(base + 2));
   }
@@ -255,4 +256,115 @@ export async function sendCheckoutTrace(exp, { base = Date.now() - 3000, slow = 
   if (sink.count !== plan.length) throw new Error(`sendCheckoutTrace: ${sink.count} of ${plan.length} spans exported`);
   const spanIds = Object.fromEntries(Object.entries(spans).map(([k, s]) => [k, s.spanContext().spanId]));
   return { traceId: spans.root.spanContext().traceId, spanIds };
+}
+
+// A small shop of services calling each other, `requests` requests spread
+// evenly over `spreadMs` from `base` (ms), every span with its parent in the
+// calling service (the map's edges):
+//   frontend  SERVER "GET /checkout" > CLIENT "POST" (server.address checkout)
+//   checkout  SERVER "POST /checkout" > CLIENT "SELECT orders" and
+//             "UPDATE orders" (db.system.name postgresql, server.address db),
+//             PRODUCER "orders publish" (messaging.system kafka,
+//             destination orders), CLIENT "POST" (server.address payments)
+//   payments  SERVER "POST /charge" > CLIENT "POST" (server.address
+//             api.bank.example: a host outside, not instrumented)
+// Every `failEvery`-th request fails at the bank: its error goes up to every
+// span on the way back (6 error spans, one failed request per service).
+// Besides, frontend serves `extra` requests of its own that call nothing:
+// "GET /products" (fast) and, every third, "GET /account" (slow, and every
+// second of those fails). Durations are known: see DUR below. Returns the
+// counts sent, per service and per operation.
+export async function sendServiceCalls(exp, { requests = 12, failEvery = 4, extra = 9, base = Date.now() - 20 * 60000, spreadMs = 15 * 60000, prefix = '' } = {}) {
+  const sink = { count: 0, failures: [] };
+  const names = { fe: `${prefix}frontend`, co: `${prefix}checkout`, pa: `${prefix}payments` };
+  const fe = tracerFor(exp, names.fe, sink);
+  const co = tracerFor(exp, names.co, sink);
+  const pa = tracerFor(exp, names.pa, sink);
+  const sent = { requests: 0, failed: 0, errorSpans: {}, ops: {} };
+  const op = (service, name, failed, ms) => {
+    const o = (sent.ops[`${service} ${name}`] ||= { service, name, calls: 0, errors: 0, durations: [] });
+    o.calls++;
+    if (failed) o.errors++;
+    o.durations.push(ms);
+  };
+  const errSpan = (service) => { sent.errorSpans[service] = (sent.errorSpans[service] || 0) + 1; };
+  const step = spreadMs / Math.max(1, requests + extra);
+  const fail = (span, service, msg) => {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: msg });
+    errSpan(service);
+  };
+  let t = base;
+  for (let i = 0; i < requests; i++, t += step) {
+    const failed = (i + 1) % failEvery === 0;
+    const b = Math.round(t);
+    // frontend 0-100, its call 2-98; checkout 4-96, db 6-11 and 12-16, publish 17-19,
+    // call 20-90; payments 22-88, the bank 24-80 (failures: 24-40)
+    const root = fe.tracer.startSpan('GET /checkout', { kind: SpanKind.SERVER, startTime: at(b), attributes: { 'http.request.method': 'GET', 'http.route': '/checkout' } });
+    const feCall = fe.tracer.startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(b + 2), attributes: { 'http.request.method': 'POST', 'server.address': 'checkout', 'server.port': 8080 } }, trace.setSpan(ROOT_CONTEXT, root));
+    const coSrv = co.tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, startTime: at(b + 4), attributes: { 'http.request.method': 'POST', 'http.route': '/checkout' } }, trace.setSpan(ROOT_CONTEXT, feCall));
+    const coCtx = trace.setSpan(ROOT_CONTEXT, coSrv);
+    const db = co.tracer.startSpan('SELECT orders', { kind: SpanKind.CLIENT, startTime: at(b + 6), attributes: { 'db.system.name': 'postgresql', 'server.address': 'db', 'db.query.text': 'SELECT * FROM orders WHERE id = $1' } }, coCtx);
+    db.end(at(b + 11));
+    const upd = co.tracer.startSpan('UPDATE orders', { kind: SpanKind.CLIENT, startTime: at(b + 12), attributes: { 'db.system.name': 'postgresql', 'server.address': 'db', 'db.query.text': 'UPDATE orders SET paid = $2 WHERE id = $1' } }, coCtx);
+    upd.end(at(b + 16));
+    const pub = co.tracer.startSpan('orders publish', { kind: SpanKind.PRODUCER, startTime: at(b + 17), attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' } }, coCtx);
+    pub.end(at(b + 19));
+    const coCall = co.tracer.startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(b + 20), attributes: { 'http.request.method': 'POST', 'server.address': 'payments', 'server.port': 8080 } }, coCtx);
+    const paSrv = pa.tracer.startSpan('POST /charge', { kind: SpanKind.SERVER, startTime: at(b + 22), attributes: { 'http.request.method': 'POST', 'http.route': '/charge' } }, trace.setSpan(ROOT_CONTEXT, coCall));
+    const bank = pa.tracer.startSpan('POST', { kind: SpanKind.CLIENT, startTime: at(b + 24), attributes: { 'http.request.method': 'POST', 'server.address': 'api.bank.example', 'server.port': 443 } }, trace.setSpan(ROOT_CONTEXT, paSrv));
+    if (failed) {
+      fail(bank, names.pa, 'card declined');
+      bank.end(at(b + 40));
+      for (const [s, svc] of [[paSrv, names.pa], [coCall, names.co], [coSrv, names.co], [feCall, names.fe], [root, names.fe]]) fail(s, svc, 'payment failed');
+    } else {
+      bank.end(at(b + 80));
+    }
+    paSrv.end(at(b + 88));
+    coCall.end(at(b + 90));
+    coSrv.end(at(b + 96));
+    feCall.end(at(b + 98));
+    root.end(at(b + 100));
+    op(names.fe, 'GET /checkout', failed, 100);
+    op(names.co, 'POST /checkout', failed, 92);
+    op(names.pa, 'POST /charge', failed, 66);
+    sent.requests++;
+    if (failed) sent.failed++;
+  }
+  for (let i = 0; i < extra; i++, t += step) {
+    const b = Math.round(t);
+    const account = i % 3 === 2;
+    const failed = account && i % 2 === 0;
+    const name = account ? 'GET /account' : 'GET /products';
+    const ms = account ? 400 : 8;
+    const s = fe.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: at(b), attributes: { 'http.request.method': 'GET', 'http.route': name.slice(4) } });
+    if (failed) fail(s, names.fe, 'account service down');
+    s.end(at(b + ms));
+    op(names.fe, name, failed, ms);
+  }
+  for (const p of [fe, co, pa]) { await p.provider.forceFlush(); await p.provider.shutdown(); }
+  assertSent(sink, 'sendServiceCalls');
+  return { ...sent, names, spans: sink.count };
+}
+
+// Calls named the older way, or not at all: "reports" serves "GET /report"
+// (SERVER, root), which queries a database named with the older db.system
+// (mysql, server.address legacy-db) and makes a CLIENT call without any
+// attribute that names what it calls (the map's "external:unknown").
+export async function sendLegacyCalls(exp, { service = 'reports', count = 2, base = Date.now() - 30 * 60000 } = {}) {
+  const sink = { count: 0, failures: [] };
+  const t = tracerFor(exp, service, sink);
+  const traceIds = [];
+  for (let i = 0; i < count; i++) {
+    const b = base + i * 1000;
+    const root = t.tracer.startSpan('GET /report', { kind: SpanKind.SERVER, startTime: at(b), attributes: { 'http.route': '/report' } });
+    const ctx = trace.setSpan(ROOT_CONTEXT, root);
+    t.tracer.startSpan('SELECT report', { kind: SpanKind.CLIENT, startTime: at(b + 1), attributes: { 'db.system': 'mysql', 'server.address': 'legacy-db' } }, ctx).end(at(b + 20));
+    t.tracer.startSpan('call', { kind: SpanKind.CLIENT, startTime: at(b + 21) }, ctx).end(at(b + 30));
+    root.end(at(b + 40));
+    traceIds.push(root.spanContext().traceId);
+  }
+  await t.provider.forceFlush();
+  await t.provider.shutdown();
+  assertSent(sink, 'sendLegacyCalls');
+  return { traceIds };
 }

@@ -1,7 +1,9 @@
 /* test_query_logs.c - log search (storage/query_logs.c): every filter
  * against a reference evaluation of the same generated records, under each
  * plan (scan, body words, attribute index, trace id), and pagination while
- * records arrive, older and newer ones. */
+ * records arrive, older and newer ones. --max-logs 4000 makes segments of
+ * 400 records: every search runs across 8 to 9 segments and merges (no
+ * record goes: at most 3,600 are stored). */
 #include <check.h>
 #include <ctype.h>
 #include <jansson.h>
@@ -55,7 +57,7 @@ static void gen_log(int k, glog *g) {
 }
 
 static void setup(void) {
-    store_config cfg = {.mode = STORE_MODE_MEMORY};
+    store_config cfg = {.mode = STORE_MODE_MEMORY, .max_logs = 4000};
     char err[256];
     ck_assert_int_eq(store_open(&cfg, &st, err, sizeof(err)), STORE_OK);
     ck_assert_int_eq(store_reader_open(st, &rd), STORE_OK);
@@ -63,6 +65,9 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+    store_stats stats;
+    store_get_stats(st, &stats);
+    ck_assert_uint_eq(stats.evicted[MODEL_SIGNAL_LOGS], 0);
     buf_free(&out);
     store_reader_close(rd);
     store_close(st);
@@ -404,6 +409,7 @@ START_TEST(test_filters_match_reference) {
     add_logs(0, 1000, 0);
     add_logs(1000, 1000, 0);
     add_logs(2000, 1000, 0);
+    ck_assert_int_eq(fx_segments(rd->db, MODEL_SIGNAL_LOGS, -1), 8);
     const int64_t limits[] = {4096, 0, 1000000000};
     for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
         query_drive_limit = limits[i];
@@ -451,6 +457,7 @@ START_TEST(test_pagination_with_inserts) {
     ck_assert_int_lt(pages, 2000);
     for (int k = 0; k < NL; k++)
         ck_assert_msg(seen[k], "log %d missing", k);
+    ck_assert_int_ge(fx_segments(rd->db, MODEL_SIGNAL_LOGS, -1), 9);
 }
 END_TEST
 

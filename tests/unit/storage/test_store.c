@@ -1,5 +1,5 @@
 /* test_store.c - the durable store (storage/store*.c, schema.c): append,
- * commit, callbacks, memory mode, errors, retention. */
+ * commit, callbacks, memory mode, errors, retention by whole segments. */
 #include <check.h>
 #include <jansson.h>
 #include <sched.h>
@@ -38,15 +38,6 @@ static store *open_sqlite(uint64_t max_spans, uint64_t max_logs, uint64_t max_po
     return s;
 }
 
-static sqlite3 *raw_db(void) {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/loupe.db", dir);
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    return db;
-}
-
 /* A batch of one trace: root + 2 children (trace seed t). */
 static model_batch *trace_batch(const char *service, uint64_t t, uint64_t t0) {
     model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
@@ -77,7 +68,7 @@ START_TEST(test_append_commit_read_back) {
     snprintf(path, sizeof(path), "%s/loupe.db", dir);
     ck_assert_int_eq(stat(path, &st), 0);
 
-    sqlite3 *rd = NULL;
+    store_reader *rd = NULL;
     ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
     uint8_t tid[16];
     fx_id(tid, 16, 1);
@@ -93,8 +84,10 @@ START_TEST(test_append_commit_read_back) {
     json_decref(j);
 
     /* readers are read-only */
-    ck_assert_int_ne(sqlite3_exec(rd, "DELETE FROM spans", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM spans"), 3);
+    ck_assert_int_ne(sqlite3_exec(rd->db, "DELETE FROM spans_1", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_ne(sqlite3_exec(rd->db, "DELETE FROM segments", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(fx_rows(rd->db, "spans", NULL), 3);
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT items FROM segments WHERE id=1"), 3);
 
     store_stats stats;
     store_get_stats(s, &stats);
@@ -104,12 +97,13 @@ START_TEST(test_append_commit_read_back) {
     ck_assert_uint_eq(stats.ring_max_bytes, 64u << 20);
 
     /* journal mode and sync level as promised */
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM pragma_journal_mode WHERE "
-                                    "journal_mode='wal'"),
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT count(*) FROM pragma_journal_mode WHERE "
+                                        "journal_mode='wal'"),
                      1);
-    ck_assert_int_eq(fx_sql_int(rd, "PRAGMA user_version"), SCHEMA_VERSION);
+    ck_assert_int_eq(fx_sql_int(rd->db, "PRAGMA user_version"), SCHEMA_VERSION);
+    fx_check_store(rd->db);
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(s);
 }
 END_TEST
@@ -136,11 +130,11 @@ START_TEST(test_resources_are_deduplicated) {
     fx_span(b, r, fx_scope(b, "lib", "1.0"), 99, 991, 0, "x", 1, 2);
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
     store_close(s);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM resources"), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM scopes"), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM services"), 1);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces"), 4);
+    ck_assert_int_eq(fx_rows(db, "traces", NULL), 4);
     sqlite3_close(db);
 }
 END_TEST
@@ -151,12 +145,15 @@ static void check_trace_row(sqlite3 *db, uint64_t t, const char *root, int64_t s
                             int64_t start, int64_t end, int64_t errors, int has_root) {
     uint8_t tid[16];
     fx_id(tid, 16, t);
+    int64_t seg = fx_trace_segment(db, t);
+    ck_assert_int_gt(seg, 0);
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT root_name, span_count, start_ns, end_ns, error_count, has_root"
+             " FROM traces_%lld WHERE trace_id=?1",
+             (long long)seg);
     sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT root_name, span_count, start_ns, end_ns,"
-                                        " error_count, has_root FROM traces WHERE trace_id=?1",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_blob(st, 1, tid, 16, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), root);
@@ -170,8 +167,9 @@ static void check_trace_row(sqlite3 *db, uint64_t t, const char *root, int64_t s
 
 START_TEST(test_out_of_order_spans_keep_summary_right) {
     store *s = open_sqlite(0, 0, 0, 0);
-    sqlite3 *rd = NULL;
-    ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
+    store_reader *reader = NULL;
+    ck_assert_int_eq(store_reader_open(s, &reader), STORE_OK);
+    sqlite3 *rd = reader->db;
 
     /* batch 1: a late child, then an earlier child (no root yet) */
     model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
@@ -211,11 +209,14 @@ START_TEST(test_out_of_order_spans_keep_summary_right) {
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
     check_trace_row(rd, 5, "GET /checkout", 6, 50, 500, 1, 1);
 
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT s.name='gateway' FROM traces t JOIN services s"
-                                    " ON s.id=t.root_service"),
+    ck_assert_int_eq(fx_sqlf(rd,
+                             "SELECT s.name='gateway' FROM traces_%lld t JOIN services s"
+                             " ON s.id=t.root_service",
+                             (long long)fx_trace_segment(rd, 5)),
                      1);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM trace_services"), 3);
-    sqlite3_close(rd);
+    ck_assert_int_eq(fx_rows(rd, "trace_services", NULL), 3);
+    fx_check_store(rd);
+    store_reader_close(reader);
     store_close(s);
 }
 END_TEST
@@ -232,11 +233,11 @@ START_TEST(test_root_first_in_same_batch_as_children) {
     fx_span(b, r, sc, 7, 71, 0, "r7", 10, 40);
     fx_span(b, r, sc, 8, 81, 0, "r8", 7, 9);
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
-    sqlite3 *rd;
+    store_reader *rd;
     ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
-    check_trace_row(rd, 7, "r7", 2, 10, 40, 0, 1);
-    check_trace_row(rd, 8, "r8", 2, 5, 9, 0, 1);
-    sqlite3_close(rd);
+    check_trace_row(rd->db, 7, "r7", 2, 10, 40, 0, 1);
+    check_trace_row(rd->db, 8, "r8", 2, 5, 9, 0, 1);
+    store_reader_close(rd);
     store_close(s);
 }
 END_TEST
@@ -249,18 +250,33 @@ typedef struct reader_arg {
     int rc;
 } reader_arg;
 
+/* Counts the spans of every trace segment (no ck_assert off the test's
+ * thread: a->rc and a->spans say what happened). */
 static void *reader_thread(void *p) {
     reader_arg *a = p;
-    sqlite3 *rd = NULL;
+    store_reader *rd = NULL;
     a->rc = store_reader_open(a->s, &rd);
     if (a->rc == STORE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(rd, "SELECT count(*) FROM spans", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            a->spans = sqlite3_column_int64(st, 0);
+        sqlite3_stmt *st = NULL;
+        a->spans = 0;
+        if (sqlite3_prepare_v2(rd->db, "SELECT id FROM segments WHERE signal=0", -1, &st, NULL) !=
+            SQLITE_OK)
+            a->rc = -100;
+        while (a->rc == STORE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            char sql[96];
+            sqlite3_stmt *c = NULL;
+            snprintf(sql, sizeof(sql), "SELECT count(*) FROM spans_%lld",
+                     (long long)sqlite3_column_int64(st, 0));
+            if (sqlite3_prepare_v2(rd->db, sql, -1, &c, NULL) == SQLITE_OK &&
+                sqlite3_step(c) == SQLITE_ROW)
+                a->spans += sqlite3_column_int64(c, 0);
+            else
+                a->rc = -101;
+            sqlite3_finalize(c);
+        }
         sqlite3_finalize(st);
     }
-    sqlite3_close(rd);
+    store_reader_close(rd);
     return NULL;
 }
 
@@ -281,11 +297,11 @@ START_TEST(test_memory_mode_with_reader) {
     reader_thread(&a2);
     ck_assert_int_eq(a2.spans, 0);
 
-    sqlite3 *rd;
+    store_reader *rd;
     ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
     buf out;
     buf_init(&out, 1 << 20);
-    ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
     json_t *j = parse(&out);
     json_t *first = json_array_get(json_object_get(j, "services"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(first, "name")), "mem");
@@ -293,8 +309,9 @@ START_TEST(test_memory_mode_with_reader) {
     buf_free(&out);
     /* writes keep working while a reader connection is open */
     ck_assert_int_eq(fx_commit(s, trace_batch("mem", 2, 2000)), STORE_OK);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM spans"), 6);
-    sqlite3_close(rd);
+    ck_assert_int_eq(fx_rows(rd->db, "spans", NULL), 6);
+    fx_check_store(rd->db);
+    store_reader_close(rd);
     store_close(s);
     store_close(s2);
     /* nothing on disk: the test directory is still empty */
@@ -318,17 +335,19 @@ START_TEST(test_close_commits_queued_batches) {
     store_close(s); /* no waiting first */
     ck_assert_int_eq(w.done, 40);
     ck_assert_int_eq(w.ok, 40);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 120);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 120);
     ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM services WHERE name='svc'"), 120);
+    fx_check_store(db);
     sqlite3_close(db);
 
     /* reopening sees the data and keeps counting */
     s = open_sqlite(0, 0, 0, 0);
     ck_assert_int_eq(fx_commit(s, trace_batch("svc", 500, 5000)), STORE_OK);
     store_close(s);
-    db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 123);
+    db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 123);
+    fx_check_store(db);
     sqlite3_close(db);
 }
 END_TEST
@@ -379,9 +398,10 @@ START_TEST(test_concurrent_appenders) {
     ck_assert_uint_eq(st.rejected[MODEL_SIGNAL_TRACES], 3 * (uint64_t)refused);
     ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 600);
     store_close(s);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 600);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces"), 200);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 600);
+    ck_assert_int_eq(fx_rows(db, "traces", NULL), 200);
+    fx_check_store(db);
     sqlite3_close(db);
 }
 END_TEST
@@ -436,7 +456,7 @@ END_TEST
 
 START_TEST(test_newer_schema_refused) {
     store_close(open_sqlite(0, 0, 0, 0));
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
     ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir};
@@ -462,7 +482,7 @@ START_TEST(test_foreign_database_refused) {
     char err[256];
     ck_assert_int_eq(store_open(&cfg, &s, err, sizeof(err)), STORE_EOPEN);
     ck_assert_ptr_nonnull(strstr(err, "not a loupe database"));
-    db = raw_db();
+    db = fx_raw_db(dir);
     ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM precious"), 1);
     sqlite3_close(db);
 }
@@ -480,10 +500,14 @@ static model_batch *named_span_batch(uint64_t t, const char *name) {
 
 START_TEST(test_failed_batch_alone_fails_and_writer_continues) {
     store *s = open_sqlite(0, 0, 0, 0);
-    sqlite3 *side = raw_db();
+    /* the first batch makes trace segment 1, which takes every span of this
+     * test (a segment holds a tenth of the default 1,000,000) */
+    ck_assert_int_eq(fx_commit(s, named_span_batch(99, "first")), STORE_OK);
+    sqlite3 *side = fx_raw_db(dir);
     /* inject a write error: a trigger refusing one span name */
     ck_assert_int_eq(sqlite3_exec(side,
-                                  "CREATE TRIGGER boom BEFORE INSERT ON spans WHEN NEW.name='boom'"
+                                  "CREATE TRIGGER boom BEFORE INSERT ON spans_1"
+                                  " WHEN NEW.name='boom'"
                                   " BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -512,7 +536,8 @@ START_TEST(test_failed_batch_alone_fails_and_writer_continues) {
      * the others are written again without the failing batch */
     ck_assert_int_eq(sqlite3_exec(side,
                                   "DROP TRIGGER boom;"
-                                  " CREATE TRIGGER boom BEFORE INSERT ON spans WHEN NEW.name='boom'"
+                                  " CREATE TRIGGER boom BEFORE INSERT ON spans_1"
+                                  " WHEN NEW.name='boom'"
                                   " BEGIN SELECT RAISE(ROLLBACK, 'injected rollback'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -535,22 +560,25 @@ START_TEST(test_failed_batch_alone_fails_and_writer_continues) {
 
     store_stats st;
     store_get_stats(s, &st);
-    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 7);
+    ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_TRACES], 8);
     ck_assert_uint_ge(st.commit_errors, 4);
     store_close(s);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans"), 7);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans WHERE name='boom'"), 0);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM traces"), 7);
-    ck_assert_int_eq(fx_sql_int(side, "SELECT span_count FROM services"), 7);
+    ck_assert_int_eq(fx_segments(side, MODEL_SIGNAL_TRACES, -1), 1);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans_1"), 8);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM spans_1 WHERE name='boom'"), 0);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT count(*) FROM traces_1"), 8);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT span_count FROM services"), 8);
     /* the failed batches left no trace summary or resource behind them */
-    ck_assert_int_eq(fx_sql_int(side, "SELECT sum(span_count) FROM traces"), 7);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT sum(span_count) FROM traces_1"), 8);
+    ck_assert_int_eq(fx_sql_int(side, "SELECT items FROM segments WHERE id=1"), 8);
+    fx_check_store(side);
     sqlite3_close(side);
 }
 END_TEST
 
 START_TEST(test_ring_full_is_efull_and_counted) {
     store *s = open_sqlite(0, 0, 0, 1); /* 1 byte: every batch is oversized */
-    sqlite3 *side = raw_db();
+    sqlite3 *side = fx_raw_db(dir);
     ck_assert_int_eq(sqlite3_exec(side, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     fx_waiter w;
     fx_waiter_init(&w);
@@ -593,7 +621,7 @@ END_TEST
 START_TEST(test_hostile_strings_are_data) {
     store *s = open_sqlite(0, 0, 0, 0);
     model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
-    const char *evil = "x'); DROP TABLE spans; --\"<script>";
+    const char *evil = "x'); DROP TABLE spans_1; --\"<script>";
     model_resource *r = fx_resource(b, evil, "i'1");
     model_scope *sc = fx_scope(b, "sc\"ope", "v'1");
     fx_spans(b, 1);
@@ -607,7 +635,7 @@ START_TEST(test_hostile_strings_are_data) {
     sp->attrs.items[1].value.u.str = fx_strn(b, "\0\0\x01", 3);
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
 
-    sqlite3 *rd;
+    store_reader *rd;
     ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
     buf out;
     buf_init(&out, 1 << 20);
@@ -628,70 +656,77 @@ START_TEST(test_hostile_strings_are_data) {
     json_decref(j);
     ck_assert_ptr_null(memchr(out.ptr, '<', out.len));
     buf_reset(&out);
-    ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
     j = parse(&out);
     json_t *svc = json_array_get(json_object_get(j, "services"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(svc, "name")), evil);
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(svc, "instances"), 0)),
                      "i'1");
     json_decref(j);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM spans"), 1);
+    ck_assert_int_eq(fx_rows(rd->db, "spans", NULL), 1);
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(s);
 }
 END_TEST
 
 /* ---- retention -------------------------------------------------------------------- */
 
+/* Count retention drops whole segments, oldest first. --max-spans 10 makes
+ * segments of a tenth of that, 1 span; a trace's spans of one batch go to
+ * one segment, so here each segment holds one 3-span trace. Once full the
+ * store keeps the most whole segments that fit: 3 traces, 9 spans. */
 START_TEST(test_retention_evicts_oldest_whole_traces) {
     store *s = open_sqlite(10, 0, 0, 0);
     for (int i = 0; i < 10; i++) /* 10 traces x 3 spans, oldest first */
         ck_assert_int_eq(fx_commit(s, trace_batch("svc", 1 + (uint64_t)i, 1000 * (i + 1))),
                          STORE_OK);
+    fx_settle(s);
     store_stats st;
-    store_close(s); /* retention has run after the last commit */
-    sqlite3 *db = raw_db();
-    int64_t spans = fx_sql_int(db, "SELECT count(*) FROM spans");
-    ck_assert_int_le(spans, 10);
-    ck_assert_int_ge(spans, 3);
-    ck_assert_int_eq(spans % 3, 0); /* whole traces only */
-    /* every remaining trace is complete and they are the newest */
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces t WHERE t.span_count <>"
-                                    " (SELECT count(*) FROM spans s WHERE s.trace=t.id)"),
-                     0);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT min(start_ns) FROM traces"),
-                     1000 * (10 - spans / 3 + 1));
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans WHERE trace NOT IN"
-                                    " (SELECT id FROM traces)"),
-                     0);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM trace_services WHERE trace NOT IN"
-                                    " (SELECT id FROM traces)"),
-                     0);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM services"), spans);
+    store_get_stats(s, &st);
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 21);
+    store_close(s);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 9);
+    ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_TRACES, 1), 2);
+    ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_TRACES, 0), 1);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM segments WHERE items<>3"), 0);
+    /* the newest three, each whole in a segment of its own */
+    for (uint64_t t = 1; t <= 10; t++) {
+        int64_t seg = fx_trace_segment(db, t);
+        ck_assert_msg((seg != 0) == (t >= 8), "trace %d in segment %lld", (int)t, (long long)seg);
+    }
+    ck_assert_int_eq(fx_rows(db, "traces", "start_ns < 8000"), 0);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM services"), 9);
+    fx_check_store(db);
     sqlite3_close(db);
 
-    /* the counters: reopen, add one more trace, evictions are counted */
+    /* reopened: the segments and counters go on from the manifest */
     s = open_sqlite(10, 0, 0, 0);
     ck_assert_int_eq(fx_commit(s, trace_batch("svc", 77, 99000)), STORE_OK);
     ck_assert_int_eq(fx_commit(s, trace_batch("svc", 78, 99001)), STORE_OK);
     ck_assert_int_eq(fx_commit(s, trace_batch("svc", 79, 99002)), STORE_OK);
+    fx_settle(s);
+    store_get_stats(s, &st);
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 9);
     store_close(s);
-    (void)st;
-    db = raw_db();
-    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM spans"), 10);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT max(start_ns) FROM traces"), 99002);
+    db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 9);
+    ck_assert_int_eq(fx_rows(db, "traces", "start_ns >= 99000"), 3);
+    fx_check_store(db);
     sqlite3_close(db);
 }
 END_TEST
 
+/* --max-logs 5: segments of one record; the store keeps the newest 5. */
 START_TEST(test_retention_counts_evictions) {
     store_config cfg = {.mode = STORE_MODE_MEMORY, .max_logs = 5};
     store *s = NULL;
     char err[256];
     ck_assert_int_eq(store_open(&cfg, &s, err, sizeof(err)), STORE_OK);
-    sqlite3 *rd;
-    ck_assert_int_eq(store_reader_open(s, &rd), STORE_OK);
+    store_reader *reader;
+    ck_assert_int_eq(store_reader_open(s, &reader), STORE_OK);
+    sqlite3 *rd = reader->db;
     for (int i = 0; i < 12; i++) {
         model_batch *b = model_batch_new(MODEL_SIGNAL_LOGS, 0);
         fx_logs(b, 1);
@@ -699,27 +734,28 @@ START_TEST(test_retention_counts_evictions) {
                i < 6 ? "old message" : "new message");
         ck_assert_int_eq(fx_commit(s, b), STORE_OK);
     }
-    /* one more commit: retention of the previous round has certainly run */
-    model_batch *b = model_batch_new(MODEL_SIGNAL_LOGS, 0);
-    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    fx_settle(s);
     store_stats st;
     store_get_stats(s, &st);
-    int64_t logs = fx_sql_int(rd, "SELECT count(*) FROM logs");
-    ck_assert_int_le(logs, 5);
+    int64_t logs = fx_rows(rd, "logs", NULL);
+    ck_assert_int_eq(logs, 5);
+    ck_assert_int_eq(fx_segments(rd, MODEL_SIGNAL_LOGS, -1), 5);
     ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_LOGS], 12 - (uint64_t)logs);
     ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_LOGS], 12);
-    /* the full-text index forgot the evicted bodies */
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'old'"),
-                     0);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'new'"),
-                     logs);
+    /* the full-text index forgot the evicted bodies (they went with their
+     * segments' tables) */
+    ck_assert_int_eq(fx_match(rd, "logs_fts", "old"), 0);
+    ck_assert_int_eq(fx_match(rd, "logs_fts", "new"), logs);
     ck_assert_int_eq(fx_sql_int(rd, "SELECT log_count FROM services"), logs);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT min(time_ns) FROM logs"), 1000 + 12 - logs);
-    sqlite3_close(rd);
+    ck_assert_int_eq(fx_rows(rd, "logs", "time_ns >= 1007"), logs);
+    fx_check_store(rd);
+    store_reader_close(reader);
     store_close(s);
 }
 END_TEST
 
+/* --max-points 20: segments of 2 points (each point is its own item); five
+ * rounds of 10 leave the newest 20, whole segments. */
 START_TEST(test_retention_points) {
     store *s = open_sqlite(0, 0, 20, 0);
     for (int round = 0; round < 5; round++) {
@@ -745,15 +781,18 @@ START_TEST(test_retention_points) {
         }
         ck_assert_int_eq(fx_commit(s, b), STORE_OK);
     }
+    fx_settle(s);
     store_close(s);
-    sqlite3 *db = raw_db();
-    int64_t n = fx_sql_int(db, "SELECT count(*) FROM points");
-    ck_assert_int_le(n, 20);
-    ck_assert_int_ge(n, 10);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT max(time_ns) FROM points"), 50);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT min(time_ns) FROM points"), 50 - n + 1);
+    sqlite3 *db = fx_raw_db(dir);
+    int64_t n = fx_rows(db, "points", NULL);
+    ck_assert_int_eq(n, 20);
+    ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_METRICS, -1), 10);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM segments WHERE items<>2"), 0);
+    ck_assert_int_eq(fx_rows(db, "points", "time_ns > 30"), 20);
+    ck_assert_int_eq(fx_rows(db, "points", "time_ns = 50"), 1);
     ck_assert_int_eq(fx_sql_int(db, "SELECT point_count FROM services"), n);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT typeof(value)='integer' FROM points LIMIT 1"), 1);
+    ck_assert_int_eq(fx_rows(db, "points", "typeof(value)<>'integer'"), 0);
+    fx_check_store(db);
     sqlite3_close(db);
 }
 END_TEST

@@ -12,7 +12,7 @@
 #include "store_fixture.h"
 
 static store *st;
-static sqlite3 *rd;
+static store_reader *rd;
 static buf out;
 
 static void setup(void) {
@@ -25,7 +25,7 @@ static void setup(void) {
 
 static void teardown(void) {
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(st);
 }
 
@@ -102,18 +102,13 @@ static json_t *traces(void) {
     return doc();
 }
 
+/* Attribute index hits of key=value in every segment of `table`. */
 static int64_t fts_hits(const char *table, const char *key, const char *value) {
     buf m;
     buf_init(&m, 4096);
     ck_assert_int_eq(attr_index_query_eq(key, strlen(key), value, strlen(value), &m), BUF_OK);
-    char sql[200];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE %s MATCH ?1", table, table);
-    sqlite3_stmt *s;
-    ck_assert_int_eq(sqlite3_prepare_v2(rd, sql, -1, &s, NULL), SQLITE_OK);
-    sqlite3_bind_text(s, 1, m.ptr, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    ck_assert_int_eq(buf_append(&m, "", 1), BUF_OK);
+    int64_t n = fx_match(rd->db, table, m.ptr);
     buf_free(&m);
     return n;
 }
@@ -141,9 +136,10 @@ START_TEST(test_delete_traces_of_one_service) {
     ck_assert_int_eq(fts_hits("span_attr_fts", "k", "v2"), 1);
     /* db has nothing left and leaves the services list */
     buf_reset(&out);
-    ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
     ck_assert_ptr_null(strstr(out.ptr, "\"db\""));
     ck_assert_ptr_nonnull(strstr(out.ptr, "\"api\""));
+    fx_check_store(rd->db);
     /* an unknown service: nothing */
     ck_assert_int_eq(store_delete_wait(st, STORE_DELETE_ALL, "nobody' OR 1=1", 10000, &r),
                      STORE_OK);
@@ -161,9 +157,8 @@ START_TEST(test_delete_logs_and_metrics) {
     query_logs_params lp = {.limit = 10, .q = "apionlyword"};
     buf_reset(&out);
     ck_assert_int_eq(query_logs(rd, &lp, &out), QUERY_OK);
-    ck_assert_str_eq(out.ptr, "{\"logs\":[],\"nextCursor\":null}");
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'shared'"),
-                     1);
+    ck_assert_str_eq(out.ptr, "{\"logs\":[],\"resources\":{},\"nextCursor\":null}");
+    ck_assert_int_eq(fx_match(rd->db, "logs_fts", "shared"), 1);
     ck_assert_int_eq(fts_hits("log_attr_fts", "user", "u1"), 0);
 
     ck_assert_int_eq(store_delete_wait(st, STORE_DELETE_METRICS, "db", 10000, &r), STORE_OK);
@@ -179,13 +174,16 @@ START_TEST(test_delete_logs_and_metrics) {
     ck_assert_uint_eq(r.logs, 1);
     ck_assert_uint_eq(r.points, 2);
     buf_reset(&out);
-    ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
     ck_assert_str_eq(out.ptr, "{\"services\":[]}");
     buf_reset(&out);
     ck_assert_int_eq(query_metrics(rd, NULL, &out), QUERY_OK);
     ck_assert_str_eq(out.ptr, "{\"metrics\":[]}");
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'shared'"),
-                     0);
+    ck_assert_int_eq(fx_match(rd->db, "logs_fts", "shared"), 0);
+    /* deleting everything dropped every segment */
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT count(*) FROM segments"), 0);
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT count(*) FROM segment_services"), 0);
+    fx_check_store(rd->db);
     ck_assert_int_eq(fx_commit(st, metrics_batch("db", 7)), STORE_OK);
     sp.service = "db";
     buf_reset(&out);
@@ -195,9 +193,10 @@ START_TEST(test_delete_logs_and_metrics) {
     ck_assert_int_eq(json_array_size(pts), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pts, 0), "value")), 7);
     json_decref(j);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM series"), 2);
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT count(*) FROM series"), 2);
+    fx_check_store(rd->db);
     buf_reset(&out);
-    ck_assert_int_eq(query_services(rd, &out), QUERY_OK);
+    ck_assert_int_eq(query_services(rd, NULL, &out), QUERY_OK);
     ck_assert_ptr_nonnull(strstr(out.ptr, "\"lastSeenUnixNano\":\"101\""));
 }
 END_TEST
@@ -214,12 +213,44 @@ START_TEST(test_delete_after_append_in_queue_order) {
     fx_wait(&w, 1);
     ck_assert_uint_eq(r.spans, 5);
     ck_assert_uint_eq(r.traces, 3);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM spans"), 0);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM trace_services"), 0);
+    ck_assert_int_eq(fx_rows(rd->db, "spans", NULL), 0);
+    ck_assert_int_eq(fx_rows(rd->db, "trace_services", NULL), 0);
+    ck_assert_int_eq(fx_segments(rd->db, MODEL_SIGNAL_TRACES, -1), 0);
+    fx_check_store(rd->db);
     /* bad arguments */
     ck_assert_int_eq(store_delete(st, 0, NULL, NULL, NULL), STORE_EINVAL);
     ck_assert_int_eq(store_delete(st, 8, NULL, NULL, NULL), STORE_EINVAL);
     ck_assert_int_eq(store_delete(NULL, 1, NULL, NULL, NULL), STORE_EINVAL);
+}
+END_TEST
+
+/* Regression: a trace that loses its earliest spans to a delete starts
+ * later than before, possibly later than every start its segment's
+ * manifest row knew (max_time_ns); queries skip a segment whose time
+ * bounds cannot hold what they look for, so the bounds must follow. */
+START_TEST(test_delete_keeps_segment_time_bounds) {
+    model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    model_resource *api = fx_resource(b, "api", NULL), *db = fx_resource(b, "db", NULL);
+    model_scope *sc = fx_scope(b, "s", "");
+    fx_spans(b, 2);
+    fx_span(b, db, sc, 7, 71, 0, "early", 50, 60);
+    fx_span(b, api, sc, 7, 72, 71, "late", 3000, 3100);
+    ck_assert_int_eq(fx_commit(st, b), STORE_OK);
+    store_delete_result r;
+    ck_assert_int_eq(store_delete_wait(st, STORE_DELETE_TRACES, "db", 10000, &r), STORE_OK);
+    ck_assert_uint_eq(r.spans, 1);
+    ck_assert_uint_eq(r.traces, 0);
+    fx_check_store(rd->db);
+    /* the trace now starts at 3000: a search from 1000 finds it */
+    query_traces_params p = {.limit = 10, .has_start = 1, .start_ns = 1000};
+    buf_reset(&out);
+    ck_assert_int_eq(query_traces(rd, &p, &out), QUERY_OK);
+    json_t *j = doc();
+    json_t *list = json_object_get(j, "traces");
+    ck_assert_int_eq(json_array_size(list), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "startTimeUnixNano")),
+                     "3000");
+    json_decref(j);
 }
 END_TEST
 
@@ -269,6 +300,7 @@ static Suite *delete_suite(void) {
     tcase_add_test(tc, test_delete_traces_of_one_service);
     tcase_add_test(tc, test_delete_logs_and_metrics);
     tcase_add_test(tc, test_delete_after_append_in_queue_order);
+    tcase_add_test(tc, test_delete_keeps_segment_time_bounds);
     tcase_add_test(tc, test_commit_notifications);
     suite_add_tcase(s, tc);
     return s;

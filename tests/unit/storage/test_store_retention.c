@@ -1,6 +1,8 @@
 /* test_store_retention.c - retention by age and database size, the size
  * cap as a retryable fault, and steady-state file size under count
- * retention (storage/store_retention.c, store_fault.c). */
+ * retention (storage/store_retention.c, store_seg.c, store_fault.c).
+ * Retention drops whole segments: a segment goes by age once all its items
+ * are older than --max-age, by size oldest first. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +38,6 @@ static store *open_cfg(store_config *cfg) {
     int rc = store_open(cfg, &s, err, sizeof(err));
     ck_assert_msg(rc == STORE_OK, "store_open: %d %s", rc, err);
     return s;
-}
-
-static sqlite3 *raw_db(void) {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/loupe.db", dir);
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    return db;
 }
 
 static int64_t file_size(const char *name) {
@@ -100,26 +93,25 @@ static void wait_evicted(store *s, model_signal sig, uint64_t n) {
     ck_assert_uint_eq(st.evicted[sig], n);
 }
 
-/* Every stored count agrees with the rows: services, trace summaries. */
+/* Every stored count agrees with the rows: services, trace summaries, the
+ * segments' manifest. */
 static void check_consistent(sqlite3 *db) {
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces t WHERE t.span_count <>"
-                                    " (SELECT count(*) FROM spans s WHERE s.trace=t.id)"),
-                     0);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans WHERE trace NOT IN"
-                                    " (SELECT id FROM traces)"),
-                     0);
+    fx_check_store(db);
     ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(span_count),0) FROM services"),
-                     fx_sql_int(db, "SELECT count(*) FROM spans"));
+                     fx_rows(db, "spans", NULL));
     ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(log_count),0) FROM services"),
-                     fx_sql_int(db, "SELECT count(*) FROM logs"));
+                     fx_rows(db, "logs", NULL));
     ck_assert_int_eq(fx_sql_int(db, "SELECT coalesce(sum(point_count),0) FROM services"),
-                     fx_sql_int(db, "SELECT count(*) FROM points"));
+                     fx_rows(db, "points", NULL));
 }
 
 /* ---- age ------------------------------------------------------------------ */
 
+/* --max-spans 30 and --max-logs 10 make segments of 3 spans and of one
+ * record: each trace (3 spans) and each record fills a segment of its own,
+ * so exactly the old ones go, whole. */
 START_TEST(test_age_evicts_old_items_keeps_young) {
-    store_config cfg = {.max_age_ns = 3600 * SEC};
+    store_config cfg = {.max_age_ns = 3600 * SEC, .max_spans = 30, .max_logs = 10};
     store *s = open_cfg(&cfg);
     uint64_t now = now_ns();
     uint64_t ends[4] = {now - 3 * 3600 * SEC, now - 2 * 3600 * SEC, now - 60 * SEC, now};
@@ -130,14 +122,18 @@ START_TEST(test_age_evicts_old_items_keeps_young) {
     wait_evicted(s, MODEL_SIGNAL_TRACES, 6); /* two whole traces */
     wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
     sync_writer(s);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM traces"), 2);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 6);
-    ck_assert_int_ge(fx_sql_int(db, "SELECT min(end_ns) FROM traces"), (int64_t)(now - 61 * SEC));
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 2);
-    ck_assert_int_ge(fx_sql_int(db, "SELECT min(time_ns) FROM logs"), (int64_t)(now - 11 * SEC));
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'hello'"),
-                     2);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "traces", NULL), 2);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 6);
+    ck_assert_int_eq(fx_rows(db, "traces", NULL), fx_segments(db, MODEL_SIGNAL_TRACES, -1));
+    ck_assert_int_eq(fx_rows(db, "traces", "end_ns < 0"), 0);
+    char young[64];
+    snprintf(young, sizeof(young), "end_ns >= %llu", (unsigned long long)(now - 61 * SEC));
+    ck_assert_int_eq(fx_rows(db, "traces", young), 2);
+    ck_assert_int_eq(fx_rows(db, "logs", NULL), 2);
+    snprintf(young, sizeof(young), "time_ns >= %llu", (unsigned long long)(now - 11 * SEC));
+    ck_assert_int_eq(fx_rows(db, "logs", young), 2);
+    ck_assert_int_eq(fx_match(db, "logs_fts", "hello"), 2);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s);
@@ -145,55 +141,85 @@ START_TEST(test_age_evicts_old_items_keeps_young) {
 END_TEST
 
 /* A trace is judged by its newest span: an old root with a young child
- * stays whole. */
+ * stays whole, in its home segment, even when more of its spans arrive
+ * after that segment was sealed; the segments around it, all old, go.
+ * --max-spans 10: segments of one span, so each batch below rolls over. */
 START_TEST(test_age_keeps_trace_whole_by_its_end) {
-    store_config cfg = {.max_age_ns = 3600 * SEC};
+    store_config cfg = {.max_age_ns = 3600 * SEC, .max_spans = 10};
     store *s = open_cfg(&cfg);
     uint64_t now = now_ns();
     model_batch *b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
     model_resource *r = fx_resource(b, "svc", NULL);
     model_scope *sc = fx_scope(b, "lib", "1");
-    fx_spans(b, 3);
-    /* trace 6, all old: the canary that shows a check ran */
+    fx_spans(b, 1);
+    /* trace 6, all old, alone in the first segment */
     fx_span(b, r, sc, 6, 61, 0, "old", now - 6 * 3600 * SEC, now - 6 * 3600 * SEC + 1);
+    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    /* trace 7: an old root and a young child, in the next segment */
+    b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    r = fx_resource(b, "svc", NULL);
+    sc = fx_scope(b, "lib", "1");
+    fx_spans(b, 2);
     fx_span(b, r, sc, 7, 71, 0, "root", now - 5 * 3600 * SEC, now - 5 * 3600 * SEC + 1);
     fx_span(b, r, sc, 7, 72, 71, "late child", now - 10 * SEC, now - 5 * SEC);
     ck_assert_int_eq(fx_commit(s, b), STORE_OK);
-    wait_evicted(s, MODEL_SIGNAL_TRACES, 1);
+    /* trace 8, all old: seals trace 7's segment */
+    b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    r = fx_resource(b, "svc", NULL);
+    sc = fx_scope(b, "lib", "1");
+    fx_spans(b, 1);
+    fx_span(b, r, sc, 8, 81, 0, "old", now - 4 * 3600 * SEC, now - 4 * 3600 * SEC + 1);
+    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    /* one more young span of trace 7 joins it in its sealed segment */
+    b = model_batch_new(MODEL_SIGNAL_TRACES, 0);
+    r = fx_resource(b, "svc", NULL);
+    sc = fx_scope(b, "lib", "1");
+    fx_spans(b, 1);
+    fx_span(b, r, sc, 7, 73, 71, "later child", now - 4 * SEC, now - 1 * SEC);
+    ck_assert_int_eq(fx_commit(s, b), STORE_OK);
+    /* traces 6 and 8 go (8 from the active segment, sealed for it) */
+    wait_evicted(s, MODEL_SIGNAL_TRACES, 2);
     sync_writer(s);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM spans"), 2);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT span_count FROM traces"), 2);
-    sqlite3_close(db);
-    store_close(s);
-}
-END_TEST
-
-/* Items dated far in the future (skewed clocks) go with their old
- * neighbours instead of holding back age retention behind them. */
-START_TEST(test_age_future_dated_item_does_not_block) {
-    store_config cfg = {.max_age_ns = 3600 * SEC};
-    store *s = open_cfg(&cfg);
-    uint64_t now = now_ns();
-    /* old, far future, old, young, old: the run ends at the young one; the
-     * old one behind it waits for its turn (arrival order) */
-    uint64_t lt[5] = {now - 2 * 3600 * SEC, now + 365 * 86400 * SEC, now - 2 * 3600 * SEC, now,
-                      now - 3 * 3600 * SEC};
-    ck_assert_int_eq(fx_commit(s, logs_at(lt, 5, "x")), STORE_OK);
-    wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
-    sync_writer(s);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 2);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT max(time_ns) FROM logs"), (int64_t)now);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT min(time_ns) FROM logs"),
-                     (int64_t)(now - 3 * 3600 * SEC));
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 3);
+    ck_assert_int_eq(fx_trace_segment(db, 6), 0);
+    ck_assert_int_eq(fx_trace_segment(db, 8), 0);
+    int64_t home = fx_trace_segment(db, 7);
+    ck_assert_int_gt(home, 0);
+    ck_assert_int_eq(fx_sqlf(db, "SELECT sealed FROM segments WHERE id=%lld", (long long)home), 1);
+    ck_assert_int_eq(fx_sqlf(db, "SELECT span_count FROM traces_%lld", (long long)home), 3);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s);
 }
 END_TEST
 
-/* The writer wakes by itself to evict what ages while nothing arrives. */
+/* Items dated far in the future (skewed clocks) count as their arrival for
+ * age retention, so they do not hold their segment back; an item dated a
+ * little ahead (under 5 minutes) counts as its own time. --max-logs 10:
+ * one record per segment. */
+START_TEST(test_age_future_dated_item_does_not_block) {
+    store_config cfg = {.max_age_ns = 2 * SEC, .max_logs = 10};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    uint64_t lt[3] = {now + 365 * 86400 * SEC, now + 120 * SEC, now};
+    ck_assert_int_eq(fx_commit(s, logs_at(lt, 3, "x")), STORE_OK);
+    /* the far-future one and the one of now go about 2 s after arrival */
+    wait_evicted(s, MODEL_SIGNAL_LOGS, 2);
+    sync_writer(s);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "logs", NULL), 1);
+    char kept[64];
+    snprintf(kept, sizeof(kept), "time_ns = %llu", (unsigned long long)(now + 120 * SEC));
+    ck_assert_int_eq(fx_rows(db, "logs", kept), 1);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* The writer wakes by itself to evict what ages while nothing arrives: the
+ * active segment, all of it old, is sealed and dropped. */
 START_TEST(test_age_checked_while_idle) {
     store_config cfg = {.max_age_ns = 2 * SEC};
     store *s = open_cfg(&cfg);
@@ -201,9 +227,11 @@ START_TEST(test_age_checked_while_idle) {
     ck_assert_int_eq(fx_commit(s, logs_at(lt, 3, "soon old")), STORE_OK);
     /* nothing else is sent: only the writer's own timer can evict them */
     wait_evicted(s, MODEL_SIGNAL_LOGS, 3);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 0);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "logs", NULL), 0);
     ck_assert_int_eq(fx_sql_int(db, "SELECT log_count FROM services"), 0);
+    ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_LOGS, 1), 0);
+    check_consistent(db);
     sqlite3_close(db);
     store_close(s);
 }
@@ -229,6 +257,32 @@ static model_batch *big_logs(uint64_t seq, size_t n, size_t body_len) {
     return b;
 }
 
+/* Regression: a log record's texts were counted with a fourth, never set
+ * text length (uninitialised memory), so with --max-db-size (segments
+ * sealed past a sixteenth of it in texts) a log segment rolled over after
+ * one or two records, and the manifest's size estimate was garbage. */
+START_TEST(test_size_cap_log_segment_bytes_are_its_texts) {
+    store_config cfg = {.max_db_bytes = 8 << 20}; /* segments of 512 KiB of texts */
+    store *s = open_cfg(&cfg);
+    /* a spans batch first: its freed texts leave data where a logs batch's
+     * text table may be allocated next */
+    uint64_t ends[20];
+    for (int i = 0; i < 20; i++)
+        ends[i] = now_ns();
+    ck_assert_int_eq(fx_commit(s, traces(1, 20, ends, 5)), STORE_OK);
+    for (uint64_t i = 0; i < 4; i++)
+        ck_assert_int_eq(fx_commit(s, big_logs(i, 100, 100)), STORE_OK);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_segments(db, MODEL_SIGNAL_LOGS, -1), 1);
+    ck_assert_int_eq(fx_sql_int(db, "SELECT items FROM segments WHERE signal=1"), 400);
+    /* bodies of 100 characters as JSON strings, attributes "{}", no tokens */
+    ck_assert_int_eq(fx_sql_int(db, "SELECT bytes FROM segments WHERE signal=1"), 400 * 104);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
 START_TEST(test_size_cap_keeps_database_under_it) {
     store_config cfg = {.max_db_bytes = 2 << 20};
     store *s = open_cfg(&cfg);
@@ -243,11 +297,11 @@ START_TEST(test_size_cap_keeps_database_under_it) {
     ck_assert_uint_le(st.db_bytes, 2 << 20);
     ck_assert_uint_eq(st.db_max_bytes, 2 << 20);
     ck_assert_int_eq(st.writes_failing, 0);
-    sqlite3 *db = raw_db();
-    /* the newest are kept; counters agree */
-    ck_assert_int_eq(fx_sql_int(db, "SELECT max(time_ns) FROM logs"), 1000 + 59 * 1000 + 99);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"),
-                     6000 - (int64_t)st.evicted[MODEL_SIGNAL_LOGS]);
+    sqlite3 *db = fx_raw_db(dir);
+    /* the newest are kept, the oldest went (whole segments); counters agree */
+    ck_assert_int_eq(fx_rows(db, "logs", "time_ns = 1000 + 59 * 1000 + 99"), 1);
+    ck_assert_int_eq(fx_rows(db, "logs", "time_ns < 2000"), 0);
+    ck_assert_int_eq(fx_rows(db, "logs", NULL), 6000 - (int64_t)st.evicted[MODEL_SIGNAL_LOGS]);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s); /* checkpoints the WAL into the file */
@@ -272,8 +326,8 @@ START_TEST(test_size_cap_hit_is_retryable_and_recovers) {
     store_get_stats(s, &st);
     ck_assert_int_eq(st.writes_failing, 0);
     ck_assert_uint_eq(st.accepted[MODEL_SIGNAL_LOGS], 20);
-    sqlite3 *db = raw_db();
-    ck_assert_int_eq(fx_sql_int(db, "SELECT count(*) FROM logs"), 20 - (int64_t)st.evicted[1]);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "logs", NULL), 20 - (int64_t)st.evicted[1]);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s);
@@ -301,7 +355,8 @@ START_TEST(test_size_cap_lowered_on_existing_database) {
     store_config small = {.max_db_bytes = 1 << 20};
     s = open_cfg(&small);
     sync_writer(s);
-    /* bounded: eviction runs 8 transactions per round; empty commits drive rounds */
+    /* bounded: eviction drops a few segments per round; empty commits drive
+     * rounds */
     store_stats st;
     for (int i = 0; i < 50; i++) {
         store_get_stats(s, &st);
@@ -312,7 +367,52 @@ START_TEST(test_size_cap_lowered_on_existing_database) {
     ck_assert_uint_le(st.db_bytes, 1 << 20);
     ck_assert_uint_gt(st.evicted[MODEL_SIGNAL_LOGS], 0);
     ck_assert_int_eq(fx_commit(s, big_logs(99, 10, 100)), STORE_OK);
-    sqlite3 *db = raw_db();
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "logs", "time_ns >= 1000 + 99 * 1000"), 10);
+    check_consistent(db);
+    sqlite3_close(db);
+    store_close(s);
+}
+END_TEST
+
+/* Stores rounds x 500 traces of 4 spans (seeds from 1, ending after the
+ * time returned) with the default limits, which keep them in one active
+ * segment, and closes the store. */
+static uint64_t traces_without_limits(uint64_t rounds) {
+    store_config cfg = {0};
+    store *s = open_cfg(&cfg);
+    uint64_t now = now_ns();
+    for (uint64_t round = 0; round < rounds; round++) {
+        uint64_t ends[500];
+        for (int i = 0; i < 500; i++)
+            ends[i] = now + round * 1000 + (uint64_t)i;
+        ck_assert_int_eq(fx_commit(s, traces(1 + round * 500, 500, ends, 4)), STORE_OK);
+    }
+    store_close(s);
+    return now;
+}
+
+/* Regression: with nothing sealed, size retention sealed the largest
+ * active segment before dropping it, in a transaction that also made the
+ * next segment's tables (and for traces wrote a bloom filter): a database
+ * over its cap has no free page for that, so nothing could ever be
+ * evicted and every write failed. Now the active segment is dropped as it
+ * is. Here the traces stored without a cap are one active segment. */
+START_TEST(test_size_cap_lowered_on_one_active_trace_segment) {
+    uint64_t now = traces_without_limits(15);
+    ck_assert_int_gt(file_size("loupe.db"), 2 << 20);
+    store_config small = {.max_db_bytes = 1 << 20};
+    store *s = open_cfg(&small);
+    fx_settle(s);
+    store_stats st;
+    store_get_stats(s, &st);
+    ck_assert_uint_le(st.db_bytes, 1 << 20);
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 30000);
+    ck_assert_int_eq(st.writes_failing, 0);
+    uint64_t end[1] = {now + 99999};
+    ck_assert_int_eq(fx_commit(s, traces(100000, 1, end, 4)), STORE_OK);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 4);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s);
@@ -322,7 +422,8 @@ END_TEST
 /* ---- steady state ------------------------------------------------------------ */
 
 /* Under endless load with count retention, freed pages are reused: the file
- * stops growing once the maximum is reached. */
+ * stops growing once the maximum is reached. Segments of a tenth of each
+ * limit (400): the store keeps between 90% and 100% of it. */
 START_TEST(test_count_retention_steady_file_size) {
     store_config cfg = {.max_spans = 4000, .max_logs = 4000};
     store *s = open_cfg(&cfg);
@@ -335,11 +436,11 @@ START_TEST(test_count_retention_steady_file_size) {
         ck_assert_int_eq(fx_commit(s, traces(1 + round * 50, 50, ends, 8)), STORE_OK);
         ck_assert_int_eq(fx_commit(s, big_logs(round, 400, 120)), STORE_OK);
         if (round == 39) { /* 16,000 spans and logs sent: 4 x the maximum */
-            sync_writer(s);
+            fx_settle(s);
             size_warm = file_size("loupe.db") + file_size("loupe.db-wal");
         }
     }
-    sync_writer(s);
+    fx_settle(s);
     size_end = file_size("loupe.db") + file_size("loupe.db-wal");
     store_stats st;
     store_get_stats(s, &st);
@@ -350,9 +451,13 @@ START_TEST(test_count_retention_steady_file_size) {
      * a quarter (the WAL's size varies with checkpoints) */
     ck_assert_msg(size_end <= size_warm + size_warm / 4, "file grew from %lld to %lld bytes",
                   (long long)size_warm, (long long)size_end);
-    sqlite3 *db = raw_db();
-    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM spans"), 4000);
-    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM logs"), 4000);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_le(fx_rows(db, "spans", NULL), 4000);
+    ck_assert_int_ge(fx_rows(db, "spans", NULL), 3600);
+    ck_assert_int_le(fx_rows(db, "logs", NULL), 4000);
+    ck_assert_int_ge(fx_rows(db, "logs", NULL), 3600);
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES] + (uint64_t)fx_rows(db, "spans", NULL),
+                      120 * 400);
     int64_t freelist = fx_sql_int(db, "PRAGMA freelist_count");
     int64_t pages = fx_sql_int(db, "PRAGMA page_count");
     ck_assert_int_lt(freelist, pages);
@@ -363,29 +468,23 @@ START_TEST(test_count_retention_steady_file_size) {
 END_TEST
 
 /* Count retention far over the maximum (a smaller --max-spans at restart)
- * is worked off whole traces at a time. */
+ * is worked off whole segments at a time: the 20,000 spans stored before
+ * are one segment, sealed when the next trace arrives and then dropped
+ * whole, leaving that trace alone (under 90% of the new limit, once). */
 START_TEST(test_count_lowered_at_restart) {
-    store_config cfg = {0};
-    store *s = open_cfg(&cfg);
-    uint64_t now = now_ns();
-    for (uint64_t round = 0; round < 10; round++) {
-        uint64_t ends[500];
-        for (int i = 0; i < 500; i++)
-            ends[i] = now + round * 1000 + (uint64_t)i;
-        ck_assert_int_eq(fx_commit(s, traces(1 + round * 500, 500, ends, 4)), STORE_OK);
-    }
-    store_close(s);
+    uint64_t now = traces_without_limits(10);
     store_config small = {.max_spans = 100};
-    s = open_cfg(&small);
+    store *s = open_cfg(&small);
     uint64_t ends[1] = {now + 99999};
     ck_assert_int_eq(fx_commit(s, traces(100000, 1, ends, 4)), STORE_OK);
-    sync_writer(s);
+    fx_settle(s);
     store_stats st;
     store_get_stats(s, &st);
-    ck_assert_uint_ge(st.evicted[MODEL_SIGNAL_TRACES], 20000 - 100);
-    sqlite3 *db = raw_db();
-    ck_assert_int_le(fx_sql_int(db, "SELECT count(*) FROM spans"), 100);
-    ck_assert_int_eq(fx_sql_int(db, "SELECT max(end_ns) FROM traces"), (int64_t)(now + 99999));
+    ck_assert_uint_eq(st.evicted[MODEL_SIGNAL_TRACES], 20000);
+    sqlite3 *db = fx_raw_db(dir);
+    ck_assert_int_eq(fx_rows(db, "spans", NULL), 4);
+    ck_assert_int_eq(fx_rows(db, "traces", NULL), 1);
+    ck_assert_int_gt(fx_trace_segment(db, 100000), 0);
     check_consistent(db);
     sqlite3_close(db);
     store_close(s);
@@ -401,10 +500,12 @@ static Suite *retention_suite(void) {
     tcase_add_test(tc, test_age_keeps_trace_whole_by_its_end);
     tcase_add_test(tc, test_age_future_dated_item_does_not_block);
     tcase_add_test(tc, test_age_checked_while_idle);
+    tcase_add_test(tc, test_size_cap_log_segment_bytes_are_its_texts);
     tcase_add_test(tc, test_size_cap_keeps_database_under_it);
     tcase_add_test(tc, test_size_cap_hit_is_retryable_and_recovers);
     tcase_add_test(tc, test_size_cap_below_minimum_refused);
     tcase_add_test(tc, test_size_cap_lowered_on_existing_database);
+    tcase_add_test(tc, test_size_cap_lowered_on_one_active_trace_segment);
     tcase_add_test(tc, test_count_retention_steady_file_size);
     tcase_add_test(tc, test_count_lowered_at_restart);
     suite_add_tcase(s, tc);
