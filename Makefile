@@ -11,6 +11,7 @@
 #   make container-test  build the image with podman, check and run it (root)
 #   make deb-systemd-test  the package under systemd in a podman container (root)
 #   make bench      benchmarks (see docs/benchmarks.md)   make bench-smoke  their tooling, quickly
+#   make bench-inspector  ingest with the ingest inspector on and off
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
@@ -323,14 +324,14 @@ test-browser: $(BUILD)/loupe
 # ---- ThreadSanitizer: the threaded parts (make tsan) -----------------------
 # The unit tests of the ring, the store's writer and readers, the gRPC
 # server, the live hub, the OTLP/HTTP receiver, concurrent decoding and the
-# self-metrics, and the interop tests listed in TSAN_INTEROP
+# self-metrics, the ingest log, and the interop tests listed in TSAN_INTEROP
 # against a TSan build of loupe (build/san-thread). The first race report
 # ends the process (halt_on_error) with a non-zero status, which fails the
 # test (Check reports the early exit; the interop harness's stop() throws).
 TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete storage/test_segments \
              storage/test_store_retention server/receive/test_grpc server/api/test_api_stream \
              server/receive/test_otlp_http server/api/test_api server/decode/test_otlp_pb \
-             server/decode/test_otlp_json server/api/test_selfmetrics
+             server/decode/test_otlp_json server/api/test_selfmetrics server/net/test_ingest_log
 # The interop tests under TSan: those whose server runs its threads against
 # each other (receivers and writer under load, readers during writes, live
 # streams, forwarding, retention, the analytics rollups). Not here: tests
@@ -338,7 +339,7 @@ TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete stor
 # uninstrumented build) and the rest, which the plain and ASan runs cover.
 TSAN_INTEROP ?= otlp_roundtrip api_query api_stream grpc_load store_backpressure store_restart \
                 store_diskfull conn_faults forward analytics_map analytics_red trace_analysis \
-                mcp cli_run ops_metrics
+                mcp cli_run ops_metrics ingest_inspector
 TSAN_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(TSAN_INTEROP))
 TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
                     suppressions=$(abspath tests/tsan.supp)
@@ -364,7 +365,7 @@ tsan: deps-test
 # measure loupe's own I/O or memory, which valgrind's would distort.)
 VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
                     grpc_load store_backpressure cli limits ops_metrics otlp_auth ui_auth \
-                    conn_faults mcp cli_query cli_expect cli_run
+                    conn_faults mcp cli_query cli_expect cli_run ingest_inspector
 VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all
@@ -487,6 +488,12 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/bench_raw
 	@scripts/bench.sh $(BUILD)/loupe
 
+# The ingest inspector on and off under the same load (scripts/bench_inspector.sh;
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_ITEMS, see docs/benchmarks.md).
+bench-inspector: deps-test
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@scripts/bench_inspector.sh $(BUILD)/loupe
+
 bench-smoke:
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
@@ -504,7 +511,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 

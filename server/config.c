@@ -13,6 +13,7 @@
 #include "server/api/ui_auth.h"
 #include "server/api/ui_base.h"
 #include "server/cli/cli.h"
+#include "server/net/ingest_log.h"
 
 _Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
 _Static_assert(CONFIG_BASE_PATH_BUF == UI_BASE_MAX + 1, "base path buffer size");
@@ -21,6 +22,7 @@ typedef enum config_kind {
     CONFIG_STR,
     CONFIG_SIZE,
     CONFIG_COUNT,
+    CONFIG_COUNT0, /* a whole number, 0 allowed (0 turns something off) */
     CONFIG_STORAGE,
     CONFIG_LEVEL,
     CONFIG_DURATION,
@@ -107,6 +109,9 @@ static const config_flag config_flags[] = {
     {"query-timeout", "LOUPE_QUERY_TIMEOUT", CONFIG_DURATION, OFF(query_timeout_ns), "DURATION",
      "an API query stops after this and answers with what it found, marked partial"
      " (default 5s)"},
+    {"ingest-log-size", "LOUPE_INGEST_LOG_SIZE", CONFIG_COUNT0, OFF(ingest_log_size), "N",
+     "export requests the ingest inspector keeps in memory (GET /api/v1/ingest/requests);"
+     " 0 turns it off (default 1000, at most 100000)"},
     {"base-path", "LOUPE_BASE_PATH", CONFIG_BASE, OFF(base_path), "PATH",
      "serve the web UI and API below this path, e.g. /loupe behind a reverse proxy"
      " (default: at the root)"},
@@ -290,6 +295,14 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
         else
             bad = "a positive whole number";
         break;
+    case CONFIG_COUNT0:
+        if (strcmp(value, "0") == 0)
+            *(uint64_t *)field = 0;
+        else if (config_parse_count(value, &n) == 0)
+            *(uint64_t *)field = n;
+        else
+            bad = "a whole number";
+        break;
     case CONFIG_DURATION:
         if (config_parse_duration(value, &n) == 0)
             *(uint64_t *)field = n;
@@ -415,6 +428,7 @@ static void config_defaults(config *cfg) {
     cfg->max_header_size = 64u << 10;
     cfg->max_live_clients = 64;
     cfg->query_timeout_ns = 5ULL * 1000000000ULL;
+    cfg->ingest_log_size = INGEST_LOG_DEFAULT;
     cfg->base_path = "";
 }
 
@@ -531,6 +545,9 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
                  (unsigned long long)cfg->max_live_clients);
     else if (cfg->query_timeout_ns < 1000000ULL || cfg->query_timeout_ns > 3600ULL * 1000000000ULL)
         snprintf(err, errlen, "--query-timeout: must be from 1ms to 1h");
+    else if (cfg->ingest_log_size > INGEST_LOG_MAX)
+        snprintf(err, errlen, "--ingest-log-size: %llu is more than %u",
+                 (unsigned long long)cfg->ingest_log_size, INGEST_LOG_MAX);
     else if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20))
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",

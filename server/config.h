@@ -66,6 +66,7 @@ typedef struct config {
     size_t max_header_size;     /* request headers, on every port */
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
     uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
+    uint64_t ingest_log_size;   /* export requests the ingest inspector keeps; 0 = off */
     const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
     config_list forward;          /* --forward URL (at most CONFIG_MAX_FORWARD) */
     config_list forward_headers;  /* --forward-header KEY=VALUE */

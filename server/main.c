@@ -21,6 +21,7 @@
 #include "server/api/ui.h"
 #include "server/api/ui_auth.h"
 #include "server/cli/cli.h"
+#include "server/net/ingest_log.h"
 #include "server/forward/forward.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
@@ -196,6 +197,7 @@ static int main_healthcheck(int argc, char **argv) {
 /* What main starts, in start order; main_stop() takes it down. */
 typedef struct main_parts {
     store *st;
+    ingest_log *ingest; /* NULL with --ingest-log-size 0 */
     ui_auth *auth; /* NULL with --ui-auth none */
     ui_server *ui;
     grpc_server *grpc;
@@ -269,6 +271,27 @@ static int main_open_store(const config *cfg, main_parts *p) {
     return 0;
 }
 
+/* The ingest inspector's log, which the receivers write and the UI reads
+ * (none with --ingest-log-size 0). */
+static int main_open_ingest_log(const config *cfg, main_parts *p) {
+    if (cfg->ingest_log_size == 0)
+        return 0;
+    ingest_limits limits = {
+        .max_body = cfg->max_body_size,
+        .max_grpc_message = cfg->max_grpc_message_size,
+        .max_header = cfg->max_header_size,
+        .ring_size = cfg->ring_size,
+        .request_timeout_s = main_seconds(cfg->request_timeout_ns),
+        .api_key = cfg->otlp_api_key != NULL && cfg->otlp_api_key[0] != '\0',
+    };
+    p->ingest = ingest_log_new((size_t)cfg->ingest_log_size, &limits);
+    if (p->ingest == NULL) {
+        main_fail("ingest inspector", "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* The forwarder (with --forward), before the receivers open: a new
  * destination starts where the store stands now. */
 static int main_start_forward(const config *cfg, main_parts *p) {
@@ -302,6 +325,7 @@ static int main_start_ui(const config *cfg, main_parts *p) {
         .max_live_clients = (unsigned)cfg->max_live_clients,
         .storage_memory = cfg->storage_memory,
         .version = LOUPE_VERSION,
+        .ingest = p->ingest,
         .base_path = cfg->base_path,
     };
     if (ui_server_start(&ucfg, p->st, &p->ui, err, sizeof(err)) != 0) {
@@ -327,6 +351,7 @@ static int main_start_receivers(const config *cfg, main_parts *p) {
         .idle_timeout_seconds = idle,
         .request_timeout_seconds = request,
         .max_header_bytes = cfg->max_header_size,
+        .ingest = p->ingest,
     };
     if (grpc_server_start(&gcfg, p->st, &p->grpc, err, sizeof(err)) != 0) {
         main_fail("OTLP/gRPC receiver", err);
@@ -341,6 +366,7 @@ static int main_start_receivers(const config *cfg, main_parts *p) {
         .timeout_seconds = idle,
         .request_timeout_seconds = request,
         .max_header_bytes = cfg->max_header_size,
+        .ingest = p->ingest,
     };
     if (otlp_http_start(&hcfg, p->st, &p->http, err, sizeof(err)) != 0) {
         main_fail("OTLP/HTTP receiver", err);
@@ -421,6 +447,7 @@ static void main_stop(main_parts *p) {
     grpc_server_stop(p->grpc);
     ui_server_stop(p->ui);
     ui_auth_free(p->auth);
+    ingest_log_free(p->ingest); /* neither receivers nor readers are left */
     store_close(p->st);
 }
 
@@ -439,8 +466,8 @@ static int main_local_start(void *ud, cli_local *l, char *err, size_t errlen) {
     cfg.otlp_api_key = cfg.otlp_api_key_secondary = NULL;
     cfg.base_path = ""; /* the command talks to ui_url as it is */
     log_set_level(cfg.log_level > LOG_WARN ? (log_level)cfg.log_level : LOG_WARN);
-    if (main_open_store(&cfg, p) != 0 || main_start_ui(&cfg, p) != 0 ||
-        main_start_receivers(&cfg, p) != 0) {
+    if (main_open_store(&cfg, p) != 0 || main_open_ingest_log(&cfg, p) != 0 ||
+        main_start_ui(&cfg, p) != 0 || main_start_receivers(&cfg, p) != 0) {
         snprintf(err, errlen, "see the message above");
         return -1;
     }
@@ -486,7 +513,8 @@ int main(int argc, char **argv) {
     main_block_signals(&sigs);
     main_parts parts = {0};
     int exit_code = 1;
-    if (main_open_store(&cfg, &parts) == 0 && main_start_forward(&cfg, &parts) == 0 &&
+    if (main_open_store(&cfg, &parts) == 0 && main_open_ingest_log(&cfg, &parts) == 0 &&
+        main_start_forward(&cfg, &parts) == 0 &&
         main_start_ui(&cfg, &parts) == 0 && main_start_receivers(&cfg, &parts) == 0) {
         main_announce(&cfg, &parts);
         main_wait(&sigs);

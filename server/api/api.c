@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_ingest.h"
 #include "api_trace.h"
 #include "apiparam.h"
 #include "util/jw.h"
@@ -834,11 +835,13 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     st = api_arg_single(req, "events", &v, out);
     if (st != 0)
         return st;
-    static const api_flag_word events[] = {
-        {"spans", API_LIVE_SPANS}, {"traces", API_LIVE_TRACES}, {"logs", API_LIVE_LOGS}};
+    static const api_flag_word events[] = {{"spans", API_LIVE_SPANS},
+                                           {"traces", API_LIVE_TRACES},
+                                           {"logs", API_LIVE_LOGS},
+                                           {"ingest", API_LIVE_INGEST}};
     if (v != NULL && api_flag_list(v, events, sizeof(events) / sizeof(events[0]), &f.kinds) != 0)
         return api_fail(out, 400,
-                        "parameter 'events' must be spans, traces or logs (or a "
+                        "parameter 'events' must be spans, traces, logs or ingest (or a "
                         "comma-separated list of them)");
     int has_hb = 0;
     st = api_arg_duration(req, "heartbeat", &has_hb, &f.heartbeat_ns, out);
@@ -870,6 +873,104 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     return 200;
 }
 
+/* ---- the ingest inspector (api_ingest.c) ----------------------------------- */
+
+#define INGEST_PREFIX "/api/v1/ingest/requests/"
+
+/* An id or cursor: a record number. */
+static int api_arg_seq(const api_request *req, const char *name, uint64_t *seq, buf *out) {
+    const char *v;
+    *seq = 0;
+    int st = api_arg_single(req, name, &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    if (apiparam_uint(v, 0, UINT64_MAX - 1, seq) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter '%s' must be a request id (a whole number)", name);
+    return 0;
+}
+
+/* One of words (by index) for parameter name, or -1 when absent. */
+static int api_arg_word(const api_request *req, const char *name, const char *const *words,
+                        size_t n, int *which, const char *expected, buf *out) {
+    const char *v;
+    *which = -1;
+    int st = api_arg_single(req, name, &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, words[i]) == 0) {
+            *which = (int)i;
+            return 0;
+        }
+    return api_fail(out, 400, "parameter '%s' must be %s", name, expected);
+}
+
+/* GET /api/v1/ingest/requests */
+static int api_ingest_requests(const api_request *req, const api_env *env, buf *out) {
+    api_ingest_filter f;
+    memset(&f, 0, sizeof(f));
+    const char *v;
+    int st = api_arg_single(req, "outcome", &v, out);
+    if (st != 0)
+        return st;
+    static const api_flag_word outcomes[] = {{"ok", 1u << INGEST_OUTCOME_OK},
+                                             {"partial", 1u << INGEST_OUTCOME_PARTIAL},
+                                             {"error", 1u << INGEST_OUTCOME_ERROR}};
+    if (v != NULL && api_flag_list(v, outcomes, 3, &f.outcomes) != 0)
+        return api_fail(out, 400,
+                        "parameter 'outcome' must be ok, partial or error (or a "
+                        "comma-separated list of them)");
+    static const char *const transports[] = {"grpc", "http"};
+    static const char *const signals[] = {"traces", "logs", "metrics"};
+    st = api_arg_word(req, "transport", transports, 2, &f.transport, "grpc or http", out);
+    if (st == 0)
+        st = api_arg_word(req, "signal", signals, 3, &f.signal, "traces, logs or metrics", out);
+    if (st == 0)
+        st = api_arg_text(req, "service", API_TEXT_MAX, &f.service, out);
+    if (st == 0)
+        st = api_arg_text(req, "client", API_TEXT_MAX, &f.client, out);
+    if (st == 0)
+        st = api_arg_seq(req, "cursor", &f.before, out);
+    if (st == 0)
+        st = api_arg_seq(req, "after", &f.after, out);
+    if (st != 0)
+        return st;
+    uint64_t limit = API_INGEST_LIMIT_DEFAULT;
+    st = api_arg_single(req, "limit", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && apiparam_uint(v, 1, API_INGEST_LIMIT_MAX, &limit) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter 'limit' must be an integer from 1 to %d",
+                        API_INGEST_LIMIT_MAX);
+    f.limit = (size_t)limit;
+    if (api_ingest_requests_json(env->ingest, &f, out) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* GET /api/v1/ingest/requests/{id} */
+static int api_ingest_request(const char *id, const api_env *env, buf *out) {
+    uint64_t seq;
+    if (apiparam_uint(id, 1, UINT64_MAX - 1, &seq) != APIPARAM_OK)
+        return api_fail(out, 400, "a request id is a whole number from 1");
+    int rc = api_ingest_request_json(env->ingest, seq, out);
+    if (rc == API_INGEST_ENOTFOUND && env->ingest == NULL)
+        return api_fail(out, 404, "the ingest inspector is off (--ingest-log-size 0)");
+    if (rc == API_INGEST_ENOTFOUND)
+        return api_fail(out, 404, "no request %s in the ingest log (it keeps the last %zu)", id,
+                        ingest_log_capacity(env->ingest));
+    if (rc != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
+/* GET /api/v1/ingest/clients */
+static int api_ingest_clients(const api_env *env, buf *out) {
+    if (api_ingest_clients_json(env->ingest, out) != BUF_OK)
+        return api_fail(out, 500, "out of memory");
+    return 200;
+}
+
 /* ---- routing ------------------------------------------------------------- */
 
 typedef enum api_route {
@@ -891,6 +992,9 @@ typedef enum api_route {
     API_ROUTE_OPERATIONS,
     API_ROUTE_TRACE_ANALYSIS,
     API_ROUTE_TRACE_COMPARE,
+    API_ROUTE_INGEST_REQUESTS,
+    API_ROUTE_INGEST_REQUEST,
+    API_ROUTE_INGEST_CLIENTS,
     API_ROUTE_GENAI,
 } api_route;
 
@@ -944,6 +1048,8 @@ static const struct {
     {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
     {"/api/v1/info", API_ROUTE_INFO},
     {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
+    {"/api/v1/ingest/requests", API_ROUTE_INGEST_REQUESTS},
+    {"/api/v1/ingest/clients", API_ROUTE_INGEST_CLIENTS},
     {"/api/v1/genai", API_ROUTE_GENAI},
 };
 
@@ -956,6 +1062,10 @@ static api_route api_match(const char *path, const char **trace_id, char *name, 
         return API_ROUTE_SERIES;
     if (api_match_operations(path, name, len))
         return API_ROUTE_OPERATIONS;
+    if (strncmp(path, INGEST_PREFIX, strlen(INGEST_PREFIX)) == 0) {
+        *trace_id = path + strlen(INGEST_PREFIX); /* the record's id */
+        return API_ROUTE_INGEST_REQUEST;
+    }
     if (strncmp(path, TRACES_PREFIX, strlen(TRACES_PREFIX)) == 0) {
         const char *id = path + strlen(TRACES_PREFIX);
         const char *slash = strchr(id, '/');
@@ -995,7 +1105,7 @@ api_stream_kind api_stream_route(const char *method, const char *path) {
 
 #ifdef LOUPE_TESTING
 int api_handle(const api_request *req, api_db_fn get_db, void *ud, buf *out, const char **allow) {
-    api_env env = {get_db, ud, NULL, NULL, NULL};
+    api_env env = {get_db, ud, NULL, NULL, NULL, NULL};
     return api_handle_env(req, &env, out, allow);
 }
 #endif
@@ -1119,6 +1229,12 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_trace_analysis(req, trace_id, get_db, ud, out);
     case API_ROUTE_TRACE_COMPARE:
         return api_trace_compare(req, get_db, ud, out);
+    case API_ROUTE_INGEST_REQUESTS:
+        return api_ingest_requests(req, env, out);
+    case API_ROUTE_INGEST_REQUEST:
+        return api_ingest_request(trace_id, env, out);
+    case API_ROUTE_INGEST_CLIENTS:
+        return api_ingest_clients(env, out);
     case API_ROUTE_GENAI:
         return api_genai(req, get_db, ud, out);
     case API_ROUTE_EXPORT:

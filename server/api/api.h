@@ -16,6 +16,7 @@
 
 #include "api_live.h"
 #include "util/buf.h"
+#include "server/net/ingest_log.h"
 #include "storage/query.h"
 #include "storage/store.h"
 
@@ -60,6 +61,7 @@ typedef struct api_env {
     store *st;        /* for DELETE /telemetry; NULL answers 503 */
     api_live_hub *hub; /* live streams, counted by /healthz; may be NULL */
     const api_info *info; /* for GET /api/v1/info; NULL answers with zeros */
+    ingest_log *ingest;   /* the ingest inspector's log; NULL: it is off */
 } api_env;
 
 /* Handles an API request: writes one JSON document (the answer or an error

@@ -58,6 +58,7 @@ struct api_live {
     int waiting, overflowed, ended, started;
     uint64_t dropped;
     uint64_t next_heartbeat; /* CLOCK_MONOTONIC ns */
+    uint64_t ingest_seen;    /* the ingest log's head last announced */
     api_live_conn_fn suspend, resume;
     void *conn;
 };
@@ -74,6 +75,7 @@ struct api_live_hub {
     int stopping;
     pthread_t ticker;
     int ticker_started;
+    ingest_log *ingest; /* borrowed; NULL = no ingest events */
 };
 
 static uint64_t live_mono_ns(void) {
@@ -545,6 +547,13 @@ static void live_on_commit(void *ud, const model_batch *b) {
 
 /* ---- the ticker ------------------------------------------------------------------------- */
 
+/* 1 when the stream wants ingest events and the log has records it has not
+ * announced; with l->mu held. */
+static int live_ingest_new(const api_live *l) {
+    return (l->f.kinds & API_LIVE_INGEST) && l->hub->ingest != NULL &&
+           ingest_log_head(l->hub->ingest) > l->ingest_seen;
+}
+
 static void *live_ticker(void *arg) {
     api_live_hub *h = arg;
     pthread_mutex_lock(&h->mu);
@@ -552,7 +561,7 @@ static void *live_ticker(void *arg) {
         uint64_t now = live_mono_ns();
         for (api_live *l = h->streams; l != NULL; l = l->next) {
             pthread_mutex_lock(&l->mu);
-            if (l->waiting && now >= l->next_heartbeat)
+            if (l->waiting && (now >= l->next_heartbeat || live_ingest_new(l)))
                 live_wake_locked(l);
             pthread_mutex_unlock(&l->mu);
         }
@@ -585,6 +594,14 @@ fail:
     pthread_mutex_destroy(&h->mu);
     free(h);
     return NULL;
+}
+
+void api_live_hub_set_ingest(api_live_hub *h, ingest_log *log) {
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->ingest = log;
+    pthread_mutex_unlock(&h->mu);
 }
 
 void api_live_hub_set_max_streams(api_live_hub *h, size_t max) {
@@ -743,6 +760,7 @@ int api_live_open(api_live_hub *h, const api_live_filter *f, api_live_conn_fn su
     l->conn = conn;
     l->next_heartbeat = live_mono_ns() + l->f.heartbeat_ns;
     pthread_mutex_lock(&h->mu);
+    l->ingest_seen = ingest_log_head(h->ingest); /* what is there now the client reads itself */
     if (h->stopping) {
         pthread_mutex_unlock(&h->mu);
         live_free(l);
@@ -842,6 +860,15 @@ int api_live_next(api_live *l, store_reader *db, buf *out) {
     if (l->ended) {
         pthread_mutex_unlock(&l->mu);
         return API_LIVE_END;
+    }
+    if (live_ingest_new(l)) {
+        l->ingest_seen = ingest_log_head(l->hub->ingest);
+        char msg[64];
+        snprintf(msg, sizeof(msg), "event: ingest\ndata: {\"head\":%llu}\n\n",
+                 (unsigned long long)l->ingest_seen);
+        int rc = buf_append_str(out, msg);
+        pthread_mutex_unlock(&l->mu);
+        return rc == BUF_OK ? API_LIVE_DATA : API_LIVE_END;
     }
     uint64_t now = live_mono_ns();
     if (now >= l->next_heartbeat) {

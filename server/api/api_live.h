@@ -14,6 +14,9 @@
  *   trace      the summary of a trace that got a matching span, as in GET
  *              /api/v1/traces (read after the commit)
  *   log        a committed log record, as in GET /api/v1/logs
+ *   ingest     {"head": id}: export requests up to this id are in the
+ *              ingest log (GET /api/v1/ingest/requests?after=...); the
+ *              ticker looks for new ones every 50 ms
  *   heartbeat  {"timeUnixNano": now}, every heartbeat interval
  *   overflow   {"dropped": n}: the client was too slow; the stream ends
  */
@@ -25,12 +28,14 @@
 
 
 #include "util/buf.h"
+#include "server/net/ingest_log.h"
 #include "storage/query.h"
 #include "storage/store.h"
 
 #define API_LIVE_SPANS 1u
 #define API_LIVE_TRACES 2u
 #define API_LIVE_LOGS 4u
+#define API_LIVE_INGEST 8u /* only when asked for: not part of the default set */
 
 /* What a stream wants; strings and attrs are copied by api_live_open(). */
 typedef struct api_live_filter {
@@ -71,6 +76,10 @@ size_t api_live_hub_streams(api_live_hub *h);
 /* Caps the streams open at once (0 = no cap; the hub starts with none).
  * api_live_open() past the cap fails with API_LIVE_EFULL. */
 void api_live_hub_set_max_streams(api_live_hub *h, size_t max);
+
+/* The ingest log whose new records API_LIVE_INGEST streams announce
+ * (borrowed, must outlive the hub; NULL: none). Call before streams open. */
+void api_live_hub_set_ingest(api_live_hub *h, ingest_log *log);
 
 /* Streams refused because of the cap since the hub started. */
 uint64_t api_live_hub_refused(api_live_hub *h);

@@ -116,6 +116,7 @@ struct ui_server {
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
     workq *queries; /* runs API requests; their connections wait suspended */
+    ingest_log *ingest; /* borrowed; NULL = the ingest inspector is off */
     char base[UI_BASE_MAX + 1]; /* --base-path; "" = none */
     ui_base_index index;        /* index.html for the base; data NULL without one */
 };
@@ -374,6 +375,7 @@ static void ui_api_env(ui_server *u, ui_req_ctx *ctx, api_info *info, api_env *e
     env->st = u->st;
     env->hub = u->hub;
     env->info = info;
+    env->ingest = u->ingest;
 }
 
 /* An API request on its way through the query threads: *con_cls while
@@ -1037,6 +1039,7 @@ static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size
     u->auth = cfg->auth;
     u->storage_memory = cfg->storage_memory;
     u->version = cfg->version;
+    u->ingest = cfg->ingest;
     if (cfg->base_path != NULL && cfg->base_path[0] != '\0') {
         const web_asset *ix = web_asset_find("/index.html");
         char why[160];
@@ -1116,6 +1119,7 @@ static int ui_start_helpers(ui_server *u, const ui_limits *l, char *err, size_t 
             return -1;
         }
         api_live_hub_set_max_streams(u->hub, l->max_live);
+        api_live_hub_set_ingest(u->hub, u->ingest);
     }
     u->max_header = l->max_header;
     u->queries = workq_new(UI_QUERY_THREADS, UI_QUERY_QUEUE, "loupe-query");

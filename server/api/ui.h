@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "server/net/http_guard.h"
+#include "server/net/ingest_log.h"
 #include "storage/store.h"
 #include "metrics_source.h"
 #include "ui_auth.h"
@@ -20,6 +21,9 @@ typedef struct ui_config {
     int storage_memory;        /* shown by GET /api/v1/info */
     const char *version;       /* shown by /metrics and GET /api/v1/info; borrowed, must
                                   outlive the server; NULL = "unknown" */
+    ingest_log *ingest;        /* the receivers' ingest log, for /api/v1/ingest/... and live
+                                  ingest events; borrowed, must outlive the server; NULL =
+                                  the inspector is off */
     const char *base_path;     /* serve everything below this path (ui_base_normalise'd:
                                   "/loupe"); NULL or "" = at the root; copied */
 } ui_config;

@@ -51,6 +51,20 @@ static const struct {
      "  --follow             keep printing new records as they arrive\n"
      "  --json               JSON (with --follow: one record per line)\n" CLI_COMMON_HELP
      "\n" CLI_FILTER_HELP},
+    {"ingest", "show the latest export requests and the clients that sent them",
+     "usage: loupe ingest [--errors | --outcome LIST] [--transport grpc|http]\n"
+     "                    [--service NAME] [--limit N] [--json]\n"
+     "       loupe ingest --clients [--json]\n\n"
+     "The export requests loupe received lately (its ingest inspector), newest first:\n"
+     "how each was sent, what was in it and what loupe answered, then what to do about\n"
+     "each refusal; or, with --clients, one row per client, service and SDK.\n\n"
+     "  --errors             only refused requests and partial successes\n"
+     "  --outcome LIST       ok, partial, error or a comma-separated list\n"
+     "  --transport T        grpc or http\n"
+     "  --service NAME       only requests whose resource has this service.name\n"
+     "  --limit N            requests to list, 1..1000 (default 20)\n"
+     "  --clients            the clients instead of the requests\n"
+     "  --json               the API's JSON document instead of a table\n" CLI_COMMON_HELP},
     {"export", "save stored telemetry as OTLP JSON lines",
      "usage: loupe export FILE [--signal traces,logs,metrics]\n\n"
      "Writes what loupe stores as OTLP JSON lines (one Export*ServiceRequest per line,\n"
@@ -296,6 +310,8 @@ int cli_main(int argc, char **argv, const cli_host *host) {
         rc = cli_trace(argc, argv);
     else if (strcmp(cmd, "logs") == 0)
         rc = cli_logs(argc, argv);
+    else if (strcmp(cmd, "ingest") == 0)
+        rc = cli_ingest(argc, argv);
     else if (strcmp(cmd, "export") == 0)
         rc = cli_export(argc, argv);
     else if (strcmp(cmd, "import") == 0)

@@ -80,6 +80,7 @@ int cli_services(int argc, char **argv);
 int cli_traces(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 int cli_logs(int argc, char **argv);
+int cli_ingest(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_expect(int argc, char **argv);

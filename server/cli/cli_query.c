@@ -1,4 +1,4 @@
-/* cli_query.c - loupe services, traces, trace and logs: one API query each,
+/* cli_query.c - loupe services, traces, trace, logs and ingest: one API query each,
  * printed as a table (or a tree) or as the API's JSON; logs --follow reads
  * the live stream (server-sent events). */
 #include <stdio.h>
@@ -503,6 +503,173 @@ int cli_logs(int argc, char **argv) {
     cli_print_table(&c, &t);
     if (json_is_string(json_object_get(doc, "nextCursor")) && c.width > 0)
         fprintf(stderr, "(more records match: raise --limit or narrow the filters)\n");
+    json_decref(doc);
+    return CLI_EXIT_OK;
+}
+
+/* ---- ingest --------------------------------------------------------------------- */
+
+/* The answer's status as an exporter reports it: "200", "413", "OK",
+ * "RESOURCE_EXHAUSTED". */
+static void cli_ingest_status(json_t *r, char *out, size_t outlen) {
+    if (strcmp(cli_s(r, "transport"), "grpc") == 0 && cli_n(r, "httpStatus") == 200)
+        snprintf(out, outlen, "%s", cli_s(r, "grpcStatusName"));
+    else
+        snprintf(out, outlen, "%.0f", cli_n(r, "httpStatus"));
+}
+
+/* "name language version" of an sdk object, or "-". */
+static void cli_ingest_sdk(json_t *sdk, char *out, size_t outlen) {
+    out[0] = '\0';
+    static const char *const keys[] = {"name", "language", "version"};
+    for (size_t i = 0; i < 3; i++)
+        if (cli_s(sdk, keys[i])[0] != '\0')
+            textfmt_append(out, outlen, " ", "%s", cli_s(sdk, keys[i]));
+    if (out[0] == '\0')
+        snprintf(out, outlen, "-");
+}
+
+static const char *cli_ingest_service(json_t *o) {
+    return json_is_string(json_object_get(o, "service")) ? cli_s(o, "service") : "-";
+}
+
+/* One export request per row, then the advice for each refusal. */
+static void cli_ingest_requests(cli_ctx *c, json_t *doc) {
+    static const char *const head[] = {">ID",    "TIME",     "OUTCOME", "STATUS", "PROTOCOL",
+                                       "SIGNAL", ">ITEMS",   ">BYTES",  "SERVICE", "CLIENT",
+                                       "USER AGENT"};
+    cli_table t;
+    cli_table_init(&t, 11, head, 10);
+    size_t k;
+    json_t *r;
+    json_t *list = json_object_get(doc, "requests");
+    json_array_foreach(list, k, r) {
+        char id[24], when[40], status[40], items[48], bytes[24];
+        snprintf(id, sizeof(id), "%.0f", cli_n(r, "id"));
+        cli_fmt_local(cli_ns(r, "timeUnixNano"), when, sizeof(when));
+        cli_ingest_status(r, status, sizeof(status));
+        if (cli_n(r, "rejectedItems") > 0)
+            snprintf(items, sizeof(items), "%.0f (%.0f rejected)", cli_n(r, "items"),
+                     cli_n(r, "rejectedItems"));
+        else
+            snprintf(items, sizeof(items), "%.0f", cli_n(r, "items"));
+        if (json_is_number(json_object_get(r, "wireBytes")))
+            snprintf(bytes, sizeof(bytes), "%.0f", cli_n(r, "wireBytes"));
+        else
+            snprintf(bytes, sizeof(bytes), "-");
+        const char *signal = json_is_string(json_object_get(r, "signal")) ? cli_s(r, "signal")
+                                                                          : "-";
+        const char *row[] = {id, when, cli_s(r, "outcome"), status, cli_s(r, "protocol"), signal,
+                             items, bytes, cli_ingest_service(r), cli_s(r, "client"),
+                             cli_s(r, "userAgent")};
+        cli_table_add(&t, row);
+    }
+    cli_print_table(c, &t);
+    json_array_foreach(list, k, r) {
+        if (cli_s(r, "hint")[0] != '\0')
+            printf("#%.0f: %s\n", cli_n(r, "id"), cli_s(r, "hint"));
+    }
+}
+
+/* One row per client, SDK and service. */
+static void cli_ingest_clients(cli_ctx *c, json_t *doc) {
+    static const char *const head[] = {"CLIENT",    "SERVICE",  "SDK",      "PROTOCOLS",
+                                       ">REQUESTS", ">ITEMS",   ">REFUSED", ">PARTIAL",
+                                       "LAST SEEN", "LAST",     "USER AGENT"};
+    cli_table t;
+    cli_table_init(&t, 11, head, 10);
+    size_t k;
+    json_t *cl;
+    json_array_foreach(json_object_get(doc, "clients"), k, cl) {
+        char sdk[160], protos[80] = "", reqs[24], items[24], errors[24], partial[24], seen[40],
+            last[64];
+        cli_ingest_sdk(json_object_get(cl, "sdk"), sdk, sizeof(sdk));
+        size_t j;
+        json_t *p;
+        json_array_foreach(json_object_get(cl, "protocols"), j, p)
+            textfmt_append(protos, sizeof(protos), ",", "%s", json_string_value(p));
+        snprintf(reqs, sizeof(reqs), "%.0f", cli_n(cl, "requests"));
+        snprintf(items, sizeof(items), "%.0f", cli_n(cl, "items"));
+        snprintf(errors, sizeof(errors), "%.0f", cli_n(cl, "errors"));
+        snprintf(partial, sizeof(partial), "%.0f", cli_n(cl, "partial"));
+        cli_fmt_local(cli_ns(cl, "lastSeenUnixNano"), seen, sizeof(seen));
+        snprintf(last, sizeof(last), "%s%s%s", cli_s(cl, "lastOutcome"),
+                 json_is_string(json_object_get(cl, "lastReason")) ? " " : "",
+                 cli_s(cl, "lastReason"));
+        const char *row[] = {cli_s(cl, "client"), cli_ingest_service(cl), sdk, protos, reqs,
+                             items, errors, partial, seen, last, cli_s(cl, "userAgent")};
+        cli_table_add(&t, row);
+    }
+    cli_print_table(c, &t);
+}
+
+int cli_ingest(int argc, char **argv) {
+    cli_ctx c;
+    cli_ctx_init(&c, "ingest");
+    static const cli_opt opts[] = {{"clients", 0, 1},   {"errors", 0, 2},  {"outcome", 1, 3},
+                                   {"transport", 1, 4}, {"service", 1, 5}, {"limit", 1, 6},
+                                   {NULL, 0, 0}};
+    const char *outcome = NULL, *transport = NULL, *service = NULL;
+    uint64_t limit = 20;
+    int clients = 0, i = 0;
+    for (;;) {
+        const char *v;
+        int a = cli_next_arg(&c, argc, argv, &i, opts, 1, &v);
+        if (a == CLI_ARG_DONE)
+            break;
+        if (a == CLI_ARG_HELP)
+            return CLI_EXIT_OK;
+        if (a == CLI_ARG_BAD)
+            return CLI_EXIT_USAGE;
+        if (a == CLI_ARG_WORD || a == CLI_ARG_DASHES)
+            return cli_usage(&c, "unexpected argument \"%s\"", a == CLI_ARG_WORD ? v : "--");
+        if (a == 1)
+            clients = 1;
+        else if (a == 2)
+            outcome = "partial,error";
+        else if (a == 3)
+            outcome = v;
+        else if (a == 4)
+            transport = v;
+        else if (a == 5)
+            service = v;
+        else if (a == 6 && (cli_parse_count(v, 1000, &limit) != 0 || limit == 0))
+            return cli_usage(&c, "--limit must be a number from 1 to 1000");
+    }
+    if (clients && (outcome || transport || service))
+        return cli_usage(&c, "--clients takes no filters");
+    buf target;
+    buf_init(&target, 16384);
+    if (clients) {
+        buf_append_str(&target, "/api/v1/ingest/clients");
+    } else {
+        buf_printf(&target, "/api/v1/ingest/requests?limit=%llu", (unsigned long long)limit);
+        const char *keys[] = {"outcome", "transport", "service"};
+        const char *vals[] = {outcome, transport, service};
+        for (size_t k = 0; k < 3; k++) {
+            if (vals[k] == NULL)
+                continue;
+            buf_printf(&target, "&%s=", keys[k]);
+            textfmt_url_encode(vals[k], &target);
+        }
+    }
+    json_t *doc;
+    int rc = target.ptr != NULL ? cli_fetch(&c, target.ptr, &doc)
+                                : cli_fail(&c, CLI_EXIT_FAIL, "out of memory");
+    buf_free(&target);
+    if (rc >= 0)
+        return rc;
+    if (!json_is_true(json_object_get(doc, "enabled"))) {
+        json_decref(doc);
+        return cli_fail(&c, CLI_EXIT_FAIL,
+                        "the ingest inspector is off (loupe runs with --ingest-log-size 0)");
+    }
+    if (clients)
+        cli_ingest_clients(&c, doc);
+    else
+        cli_ingest_requests(&c, doc);
+    if (!clients && json_is_string(json_object_get(doc, "nextCursor")) && c.width > 0)
+        fprintf(stderr, "(more requests match: raise --limit or narrow the filters)\n");
     json_decref(doc);
     return CLI_EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "server/net/ingest_log.h"
 #include "server/net/recv_stats.h"
 #include "storage/store.h"
 
@@ -28,6 +29,8 @@ typedef struct grpc_config {
     unsigned request_timeout_seconds; /* a request's headers and message must arrive
                                          within this; 0 = 30 */
     size_t max_header_bytes;   /* request header list (HPACK-decoded, +32 per field); 0 = 64 KiB */
+    ingest_log *ingest;        /* where answered requests are recorded (borrowed, must
+                                  outlive the server); NULL = not recorded */
 } grpc_config;
 
 /* What the receiver's limits did, for the self-metrics. Safe to call from

@@ -29,6 +29,7 @@
 #include "util/clk.h"
 #include "grpc.h"
 #include "grpc_frame.h"
+#include "server/net/ingest_log.h"
 #include "server/net/peer_once.h"
 #include "server/net/recv_stats.h"
 #include "storage/model.h"
@@ -135,6 +136,7 @@ struct grpc_stream {
     size_t resp_len, resp_off;
     int64_t rejected;
     char reject_msg[256];
+    ingest_rec rec; /* the inspector's record, when the server has an ingest log */
 };
 
 struct grpc_conn {
@@ -162,6 +164,8 @@ struct grpc_conn {
     int dead;        /* close at the next top-level check */
     int shutdown;    /* 0, 1 = notice sent, 2 = final GOAWAY sent */
     int dirty;       /* on the to-flush list of grpc_loop_completions() */
+    char peer[INGEST_ADDR_MAX]; /* the client's IP address, for the inspector ("" unknown) */
+    int peer_known;             /* peer has been looked up */
     grpc_conn *dirty_next;
     int64_t shutdown_at;
 };
@@ -343,11 +347,13 @@ void grpc_stream_committed(grpc_server *g, const grpc_done *d);
 /* ---- answers (grpc_reply.c) ---------------------------------------------- */
 
 /* A trailers-only answer with this HTTP status and gRPC status code; the
- * stream is DONE afterwards and its input released. */
-void grpc_reply_error(grpc_stream *st, int http_status, int code, const char *message);
+ * stream is DONE afterwards and its input released. `why` is the reason the
+ * ingest inspector records. */
+void grpc_reply_error(grpc_stream *st, int http_status, int code, ingest_reason why,
+                      const char *message);
 
 /* As grpc_reply_error() with HTTP status 200. */
-void grpc_reply_status(grpc_stream *st, int code, const char *message);
+void grpc_reply_status(grpc_stream *st, int code, ingest_reason why, const char *message);
 
 /* A store refusal or failed commit (a STORE_* code): UNAVAILABLE when
  * retryable, else INTERNAL, counted by its cause. */

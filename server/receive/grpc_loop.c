@@ -100,7 +100,8 @@ static void grpc_loop_timers(grpc_conn *c, int64_t now, int64_t *next) {
         grpc_stream *nx = st->next; /* responding may not free, but be safe */
         if (st->deadline && st->state != GRPC_STREAM_DONE) {
             if (now >= st->deadline)
-                grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+                grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, INGEST_REASON_DEADLINE,
+                                  "deadline exceeded");
             else if (st->deadline < *next)
                 *next = st->deadline;
         }
@@ -116,7 +117,8 @@ static void grpc_loop_timers(grpc_conn *c, int64_t now, int64_t *next) {
                 atomic_fetch_add_explicit(&g->st_request, 1, memory_order_relaxed);
                 log_event(LOG_DEBUG, "grpc_request_timeout", "conn=%u stream=%d", c->slot,
                           (int)st->id);
-                grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, msg);
+                grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, INGEST_REASON_REQUEST_TIMEOUT,
+                                  msg);
                 if (c->shutdown < 2)
                     grpc_conn_final_goaway(c);
             } else if (st->begun + g->request_ns < *next) {

@@ -3,12 +3,14 @@
 #include "grpc_internal.h"
 
 #include <assert.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
 #include "server/decode/otlp.h"
+#include "server/net/ingest_log.h"
 
 /* Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks: bytes
  * outside 0x20..0x7E and '%' become %XX. */
@@ -58,11 +60,48 @@ static recv_outcome grpc_outcome_of(int code) {
     }
 }
 
-static void grpc_reply_error_as(grpc_stream *st, int http_status, int code, const char *message,
-                                recv_outcome outcome) {
+/* Records the stream's answer in the ingest log, when the server has one. */
+static void grpc_reply_record(grpc_stream *st, int http_status, int code, ingest_reason why,
+                              const char *message) {
+    grpc_conn *c = st->conn;
+    ingest_log *log = c->srv->cfg.ingest;
+    if (log == NULL)
+        return;
+    ingest_rec *r = &st->rec;
+    if (!c->peer_known && c->fd >= 0) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof(peer);
+        if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == 0) {
+            ingest_rec_peer(r, (const struct sockaddr *)&peer);
+            memcpy(c->peer, r->client, sizeof(c->peer));
+        }
+        c->peer_known = 1;
+    }
+    memcpy(r->client, c->peer, sizeof(r->client));
+    r->port = (uint16_t)c->srv->port;
+    ingest_rec_text(r->path, sizeof(r->path), st->path, strlen(st->path));
+    ingest_rec_text(r->coding, sizeof(r->coding), st->encoding, strlen(st->encoding));
+    /* a message's flag says whether it is compressed; before one, the header */
+    if ((st->have_msg && !st->msg_compressed) || st->encoding[0] == '\0' ||
+        strcmp(st->encoding, "identity") == 0)
+        r->compression = INGEST_COMP_NONE;
+    else
+        r->compression = strcmp(st->encoding, "gzip") == 0 ? INGEST_COMP_GZIP : INGEST_COMP_OTHER;
+    if (st->method >= 0)
+        r->signal = (int8_t)st->signal;
+    r->http_status = (uint16_t)http_status;
+    r->grpc_code = (int16_t)code;
+    r->reason = (uint8_t)why;
+    ingest_rec_text(r->message, sizeof(r->message), message, message ? strlen(message) : 0);
+    ingest_log_add(log, r);
+}
+
+static void grpc_reply_error_as(grpc_stream *st, int http_status, int code, ingest_reason why,
+                                const char *message, recv_outcome outcome) {
     grpc_conn *c = st->conn;
     assert(st->state != GRPC_STREAM_DONE); /* one answer per stream */
     recv_count_request(&c->srv->hub->rc, outcome);
+    grpc_reply_record(st, http_status, code, why, message);
     char status_s[16], code_s[16], msg_s[GRPC_MSG_MAX * 3 + 1];
     int sl = snprintf(status_s, sizeof(status_s), "%d", http_status);
     int cl = snprintf(code_s, sizeof(code_s), "%d", code);
@@ -85,18 +124,35 @@ static void grpc_reply_error_as(grpc_stream *st, int http_status, int code, cons
               c->slot, st->id, http_status, code, log_quote(message ? message : "", q, sizeof(q)));
 }
 
-void grpc_reply_error(grpc_stream *st, int http_status, int code, const char *message) {
-    grpc_reply_error_as(st, http_status, code, message, grpc_outcome_of(code));
+void grpc_reply_error(grpc_stream *st, int http_status, int code, ingest_reason why,
+                      const char *message) {
+    grpc_reply_error_as(st, http_status, code, why, message, grpc_outcome_of(code));
+}
+
+/* The inspector's reason for a STORE_* code. */
+static ingest_reason grpc_store_reason(int store_code) {
+    switch (store_code) {
+    case STORE_EFULL:
+        return INGEST_REASON_STORE_FULL;
+    case STORE_ECLOSED:
+        return INGEST_REASON_SHUTTING_DOWN;
+    case STORE_EIO:
+        return INGEST_REASON_COMMIT_FAILED;
+    case STORE_ENOMEM:
+        return INGEST_REASON_NO_MEMORY;
+    default:
+        return INGEST_REASON_INTERNAL;
+    }
 }
 
 void grpc_reply_store_error(grpc_stream *st, int store_code, const char *message) {
     grpc_reply_error_as(st, 200,
                         store_is_retryable(store_code) ? OTLP_GRPC_UNAVAILABLE : OTLP_GRPC_INTERNAL,
-                        message, recv_outcome_of_store(store_code));
+                        grpc_store_reason(store_code), message, recv_outcome_of_store(store_code));
 }
 
-void grpc_reply_status(grpc_stream *st, int code, const char *message) {
-    grpc_reply_error(st, 200, code, message);
+void grpc_reply_status(grpc_stream *st, int code, ingest_reason why, const char *message) {
+    grpc_reply_error(st, 200, code, why, message);
 }
 
 /* Hands nghttp2 the response message, then the trailers. */
@@ -129,7 +185,8 @@ void grpc_reply_ok(grpc_stream *st) {
     if (buf_append(&body, zero5, sizeof(zero5)) != BUF_OK ||
         otlp_response_pb(sig, st->rejected, st->rejected > 0 ? st->reject_msg : "", &body) != 0) {
         buf_free(&body);
-        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "cannot encode the response");
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_INTERNAL,
+                          "cannot encode the response");
         return;
     }
     size_t len = body.len - GRPC_FRAME_PREFIX_LEN;
@@ -142,6 +199,7 @@ void grpc_reply_ok(grpc_stream *st) {
     st->resp_off = 0;
     st->state = GRPC_STREAM_DONE;
     recv_count_request(&c->srv->hub->rc, RECV_OK);
+    grpc_reply_record(st, 200, 0, INGEST_REASON_NONE, st->rejected > 0 ? st->reject_msg : "");
     nghttp2_nv nva[] = {
         GRPC_NVS(":status", "200"),
         GRPC_NVS("content-type", "application/grpc"),

@@ -53,6 +53,10 @@ grpc_stream *grpc_stream_new(grpc_conn *c, int32_t id) {
     st->id = id;
     st->method = -1;
     st->begun = grpc_now();
+    if (c->srv->cfg.ingest != NULL) {
+        ingest_rec_begin(&st->rec, INGEST_GRPC);
+        st->rec.begun_ns = st->begun;
+    }
     grpc_sweep_soon(c->srv, st->begun + c->srv->request_ns);
     grpc_frame_init(&st->frame, c->srv->max_msg);
     st->next = c->streams;
@@ -191,12 +195,22 @@ void grpc_stream_header(grpc_stream *st, const uint8_t *name, size_t namelen,
                 st->signal = grpc_methods[i].signal;
             }
         }
+    } else if (NAME_IS("user-agent")) {
+        if (st->conn->srv->cfg.ingest != NULL)
+            ingest_rec_text(st->rec.user_agent, sizeof(st->rec.user_agent),
+                            (const char *)value, valuelen);
     } else if (NAME_IS("content-type")) {
         st->hflags |= GRPC_H_CT_SEEN;
         if (grpc_content_type_ok(value, valuelen))
             st->hflags |= GRPC_H_CT_GRPC;
         else
             st->hflags &= ~(unsigned)GRPC_H_CT_GRPC;
+        if (st->conn->srv->cfg.ingest != NULL) {
+            ingest_rec_text(st->rec.content_type, sizeof(st->rec.content_type),
+                            (const char *)value, valuelen);
+            st->rec.encoding = (st->hflags & GRPC_H_CT_GRPC) ? INGEST_ENC_PROTOBUF
+                                                              : INGEST_ENC_UNKNOWN;
+        }
     } else if (NAME_IS("grpc-encoding")) {
         size_t n = valuelen;
         st->hflags &= ~(unsigned)GRPC_H_ENC_LONG;
@@ -233,36 +247,41 @@ int grpc_stream_headers_done(grpc_stream *st) {
     if (st->hflags & GRPC_H_TOO_BIG) {
         atomic_fetch_add_explicit(&g->st_headers, 1, memory_order_relaxed);
         snprintf(msg, sizeof(msg), "request headers exceed the limit of %zu bytes", g->max_header);
-        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, INGEST_REASON_HEADERS_TOO_LARGE,
+                          msg);
         return 0;
     }
     if (!(st->hflags & GRPC_H_CT_GRPC)) {
-        grpc_reply_error(st, 415, OTLP_GRPC_INVALID_ARGUMENT,
+        grpc_reply_error(st, 415, OTLP_GRPC_INVALID_ARGUMENT, INGEST_REASON_CONTENT_TYPE,
                          (st->hflags & GRPC_H_CT_SEEN) ? "invalid gRPC request content-type"
                                                        : "missing gRPC request content-type");
         return 0;
     }
     if (!(st->hflags & GRPC_H_POST)) {
-        grpc_reply_error(st, 405, OTLP_GRPC_UNIMPLEMENTED, "gRPC requests must use POST");
+        grpc_reply_error(st, 405, OTLP_GRPC_UNIMPLEMENTED, INGEST_REASON_WRONG_METHOD,
+                         "gRPC requests must use POST");
         return 0;
     }
     if (g->nkeys > 0 && !(st->hflags & GRPC_H_AUTHED)) {
-        grpc_reply_status(st, OTLP_GRPC_UNAUTHENTICATED, "missing or invalid API key");
+        grpc_reply_status(st, OTLP_GRPC_UNAUTHENTICATED, INGEST_REASON_UNAUTHENTICATED,
+                          "missing or invalid API key");
         return 0;
     }
     if (st->method < 0) {
         snprintf(msg, sizeof(msg), "unknown method %s", st->path);
-        grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, msg);
+        grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, INGEST_REASON_WRONG_PATH, msg);
         return 0;
     }
     if (st->hflags & GRPC_H_BAD_TIMEOUT) {
-        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "malformed grpc-timeout");
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_BAD_TIMEOUT,
+                          "malformed grpc-timeout");
         return 0;
     }
     if (st->deadline) {
         int64_t now = grpc_now();
         if (now >= st->deadline) {
-            grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, "deadline exceeded on arrival");
+            grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, INGEST_REASON_DEADLINE,
+                              "deadline exceeded on arrival");
             return 0;
         }
         grpc_sweep_soon(g, st->deadline);
@@ -277,7 +296,8 @@ void grpc_stream_data(grpc_stream *st, const uint8_t *data, size_t len) {
     grpc_server *g = st->conn->srv;
     char msg[GRPC_MSG_MAX];
     if (g->inflight + len > GRPC_INFLIGHT_MAX) {
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "server busy: too much request data in flight");
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, INGEST_REASON_BUSY,
+                          "server busy: too much request data in flight");
         return;
     }
     g->inflight += len;
@@ -294,8 +314,8 @@ void grpc_stream_data(grpc_stream *st, const uint8_t *data, size_t len) {
         case GRPC_FRAME_HEADER:
         case GRPC_FRAME_MSG:
             if (st->have_msg) {
-                grpc_reply_status(st, OTLP_GRPC_INTERNAL,
-                                   "more than one request message for a unary method");
+                grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_FRAMING,
+                                  "more than one request message for a unary method");
                 return;
             }
             if (rc == GRPC_FRAME_MSG) {
@@ -307,13 +327,16 @@ void grpc_stream_data(grpc_stream *st, const uint8_t *data, size_t len) {
         case GRPC_FRAME_ETOOBIG:
             snprintf(msg, sizeof(msg), "message of %u bytes exceeds the limit of %zu bytes",
                      (unsigned)grpc_frame_declared(&st->frame), g->max_msg);
-            grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+            st->rec.wire_bytes = grpc_frame_declared(&st->frame); /* as declared */
+            grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, INGEST_REASON_BODY_TOO_LARGE,
+                              msg);
             return;
         case GRPC_FRAME_ENOMEM:
-            grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
+            grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, INGEST_REASON_NO_MEMORY, "out of memory");
             return;
         default:
-            grpc_reply_status(st, OTLP_GRPC_INTERNAL, grpc_frame_strerror(rc));
+            grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_FRAMING,
+                              grpc_frame_strerror(rc));
             return;
         }
     }
@@ -346,15 +369,19 @@ static int grpc_stream_inflate(grpc_stream *st, buf *inflated, const uint8_t **d
     static const uint8_t empty[1] = {0};
     *data = st->msg != NULL ? st->msg : empty;
     *len = st->msg_len;
+    st->rec.wire_bytes = st->msg_len;
+    st->rec.decoded_bytes = st->msg_len;
     if (!st->msg_compressed)
         return 0;
+    st->rec.decoded_bytes = INGEST_UNKNOWN;
     if ((st->hflags & GRPC_H_ENC_LONG) || strcmp(st->encoding, "gzip") != 0) {
         if (st->encoding[0] == '\0' || strcmp(st->encoding, "identity") == 0) {
-            grpc_reply_status(st, OTLP_GRPC_INTERNAL, "compressed message without a grpc-encoding");
+            grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_CODING,
+                              "compressed message without a grpc-encoding");
         } else {
             snprintf(msg, sizeof(msg), "grpc-encoding %s%s is not supported (%s)", st->encoding,
                      (st->hflags & GRPC_H_ENC_LONG) ? "..." : "", GRPC_ACCEPT_ENCODING);
-            grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, msg);
+            grpc_reply_status(st, OTLP_GRPC_UNIMPLEMENTED, INGEST_REASON_CODING, msg);
         }
         return -1;
     }
@@ -362,19 +389,22 @@ static int grpc_stream_inflate(grpc_stream *st, buf *inflated, const uint8_t **d
     if (zrc == GZ_ETOOBIG) {
         snprintf(msg, sizeof(msg), "decompressed message exceeds the limit of %zu bytes",
                  g->max_msg);
-        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
+        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, INGEST_REASON_INFLATED_TOO_LARGE,
+                          msg);
         return -1;
     }
     if (zrc == GZ_ENOMEM) {
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory");
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, INGEST_REASON_NO_MEMORY, "out of memory");
         return -1;
     }
     if (zrc != GZ_OK) {
-        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "cannot decompress the message (gzip)");
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_BAD_GZIP,
+                          "cannot decompress the message (gzip)");
         return -1;
     }
     *data = inflated->ptr != NULL ? (const uint8_t *)inflated->ptr : empty;
     *len = inflated->len;
+    st->rec.decoded_bytes = inflated->len;
     return 0;
 }
 
@@ -402,15 +432,17 @@ static int grpc_stream_decode(grpc_stream *st, const uint8_t *data, size_t len, 
     grpc_stream_release_input(st);
     if (rc == OTLP_EDECODE) {
         snprintf(msg, sizeof(msg), "cannot decode the request: %s", err);
-        grpc_reply_status(st, OTLP_GRPC_INVALID_ARGUMENT, msg);
+        grpc_reply_status(st, OTLP_GRPC_INVALID_ARGUMENT, INGEST_REASON_MALFORMED, msg);
         return -1;
     }
     if (rc == OTLP_ETOOBIG) {
-        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, "decoded request is too large");
+        grpc_reply_status(st, OTLP_GRPC_RESOURCE_EXHAUSTED, INGEST_REASON_DECODED_TOO_LARGE,
+                          "decoded request is too large");
         return -1;
     }
     if (rc != OTLP_OK || batch == NULL) {
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, "out of memory decoding the request");
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, INGEST_REASON_NO_MEMORY,
+                          "out of memory decoding the request");
         return -1;
     }
     st->rejected = batch->rejected;
@@ -418,6 +450,8 @@ static int grpc_stream_decode(grpc_stream *st, const uint8_t *data, size_t len, 
                        batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
     if (batch->rejected > 0)
         snprintf(st->reject_msg, sizeof(st->reject_msg), "%s", batch->reject_message.ptr);
+    if (g->cfg.ingest != NULL)
+        ingest_rec_batch(&st->rec, batch); /* before the store owns it */
     *out = batch;
     return 0;
 }
@@ -436,7 +470,8 @@ static void grpc_stream_append(grpc_stream *st, model_batch *batch) {
     if (why != NULL) {
         model_batch_free(batch);
         recv_count_rejected(&g->hub->rc, st->signal, RECV_UNAVAILABLE, items);
-        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE, why);
+        grpc_reply_status(st, OTLP_GRPC_UNAVAILABLE,
+                          g->st == NULL ? INGEST_REASON_INTERNAL : INGEST_REASON_NO_MEMORY, why);
         return;
     }
     st->state = GRPC_STREAM_WAIT;
@@ -454,7 +489,8 @@ static void grpc_stream_append(grpc_stream *st, model_batch *batch) {
 static void grpc_stream_process(grpc_stream *st) {
     assert(st->state == GRPC_STREAM_RECV && st->have_msg && st->method >= 0);
     if (st->deadline && grpc_now() >= st->deadline) {
-        grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+        grpc_reply_status(st, OTLP_GRPC_DEADLINE_EXCEEDED, INGEST_REASON_DEADLINE,
+                          "deadline exceeded");
         return;
     }
     buf inflated;
@@ -473,11 +509,12 @@ void grpc_stream_request_done(grpc_stream *st) {
     if (st->state != GRPC_STREAM_RECV)
         return;
     if (grpc_frame_partial(&st->frame)) {
-        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "request ended inside a message");
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_FRAMING,
+                          "request ended inside a message");
         return;
     }
     if (!st->have_msg) {
-        grpc_reply_status(st, OTLP_GRPC_INTERNAL, "request has no message");
+        grpc_reply_status(st, OTLP_GRPC_INTERNAL, INGEST_REASON_FRAMING, "request has no message");
         return;
     }
     grpc_stream_process(st);

@@ -59,6 +59,7 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "server/decode/otlp.h"
+#include "server/net/ingest_log.h"
 #include "server/net/recv_stats.h"
 
 #define OTLP_HTTP_DEFAULT_MAX_BODY ((size_t)16 << 20)
@@ -96,6 +97,7 @@ struct otlp_http {
     unsigned pending;   /* batches appended whose callback has not run */
     int stopping;       /* no more appends */
     recv_counters rc;   /* for /metrics */
+    ingest_log *ingest; /* borrowed; NULL = the inspector is off */
 };
 
 typedef enum otlp_http_phase {
@@ -120,6 +122,11 @@ typedef struct otlp_http_req {
     unsigned status;
     int32_t grpc_code;
     char message[OTLP_HTTP_MSG_LEN];
+    ingest_reason why;
+
+    /* The ingest inspector's record (when h->ingest and not an OPTIONS). */
+    int inspect;
+    ingest_rec rec;
 
     /* Written by the store's callback before it sets `done`. */
     atomic_int done;
@@ -187,15 +194,17 @@ static void otlp_http_release_body(otlp_http_req *r) {
 /* Decides the answer of a request that cannot succeed and starts
  * discarding whatever body is left. */
 static void otlp_http_reject(otlp_http_req *r, unsigned status, int32_t grpc_code,
-                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                             ingest_reason why, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 static void otlp_http_reject(otlp_http_req *r, unsigned status, int32_t grpc_code,
-                             const char *fmt, ...) {
+                             ingest_reason why, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->message, sizeof(r->message), fmt, ap);
     va_end(ap);
     r->status = status;
     r->grpc_code = grpc_code;
+    r->why = why;
     r->phase = OTLP_HTTP_REJECTING;
     otlp_http_release_body(r);
 }
@@ -268,26 +277,31 @@ static recv_outcome otlp_http_outcome_of(unsigned status) {
     }
 }
 
-static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
-                                                unsigned status, int pb, int32_t grpc_code,
-                                                const char *message, recv_outcome outcome);
-
-/* Queues an error answer: a google.rpc.Status in the request's encoding. */
-static enum MHD_Result otlp_http_send_status(otlp_http *h, struct MHD_Connection *conn,
-                                             unsigned status, int pb, int32_t grpc_code,
-                                             const char *message) {
-    return otlp_http_send_status_as(h, conn, status, pb, grpc_code, message,
-                                    otlp_http_outcome_of(status));
+/* Records r's answer in the ingest log (when the inspector is on and r is
+ * an export request). */
+static void otlp_http_record(otlp_http_req *r, unsigned status, ingest_reason why,
+                             const char *message) {
+    if (!r->inspect)
+        return;
+    r->rec.http_status = (uint16_t)status;
+    r->rec.reason = (uint8_t)why;
+    ingest_rec_text(r->rec.message, sizeof(r->rec.message), message,
+                    message != NULL ? strlen(message) : 0);
+    ingest_log_add(r->h->ingest, &r->rec);
 }
 
-static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connection *conn,
-                                                unsigned status, int pb, int32_t grpc_code,
+/* Queues r's error answer: a google.rpc.Status in the request's encoding,
+ * counted as outcome. */
+static enum MHD_Result otlp_http_send_status_as(otlp_http_req *r, unsigned status,
+                                                int32_t grpc_code, ingest_reason why,
                                                 const char *message, recv_outcome outcome) {
+    otlp_http *h = r->h;
     recv_count_request(&h->rc, outcome);
+    otlp_http_record(r, status, why, message);
     buf body;
     buf_init(&body, OTLP_HTTP_ANSWER_MAX);
-    int rc = pb ? otlp_status_pb(grpc_code, message, &body)
-                : otlp_status_json(grpc_code, message, &body);
+    int rc = r->pb ? otlp_status_pb(grpc_code, message, &body)
+                   : otlp_status_json(grpc_code, message, &body);
     if (rc != 0)
         buf_free(&body); /* answer with the status line alone */
     if (status >= 500)
@@ -295,62 +309,83 @@ static enum MHD_Result otlp_http_send_status_as(otlp_http *h, struct MHD_Connect
     else
         log_event(LOG_DEBUG, "otlp_http_rejected", "status=%u grpc_code=%d", status,
                   (int)grpc_code);
-    enum MHD_Result ret = otlp_http_send(h, conn, status, pb, &body);
+    enum MHD_Result ret = otlp_http_send(h, r->conn, status, r->pb, &body);
     buf_free(&body);
     return ret;
 }
 
+/* As otlp_http_send_status_as(), counted by the status. */
+static enum MHD_Result otlp_http_send_status(otlp_http_req *r, unsigned status,
+                                             int32_t grpc_code, ingest_reason why,
+                                             const char *message) {
+    return otlp_http_send_status_as(r, status, grpc_code, why, message,
+                                    otlp_http_outcome_of(status));
+}
+
+/* Queues the answer decided by otlp_http_reject(). */
+static enum MHD_Result otlp_http_send_rejection(otlp_http_req *r) {
+    return otlp_http_send_status(r, r->status, r->grpc_code, r->why, r->message);
+}
+
 /* Queues the 200 answer (Export*ServiceResponse, partial success when
  * items were rejected). */
-static enum MHD_Result otlp_http_send_ok(otlp_http *h, struct MHD_Connection *conn,
-                                         model_signal sig, int pb, int64_t rejected,
+static enum MHD_Result otlp_http_send_ok(otlp_http_req *r, int64_t rejected,
                                          const char *message) {
     buf body;
     buf_init(&body, OTLP_HTTP_ANSWER_MAX);
     const char *msg = rejected > 0 ? message : "";
-    int rc = pb ? otlp_response_pb(sig, rejected, msg, &body)
-                : otlp_response_json(sig, rejected, msg, &body);
+    int rc = r->pb ? otlp_response_pb(r->sig, rejected, msg, &body)
+                   : otlp_response_json(r->sig, rejected, msg, &body);
     if (rc != 0) {
         buf_free(&body);
-        return otlp_http_send_status(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, pb,
-                                     OTLP_GRPC_INTERNAL,
+        return otlp_http_send_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OTLP_GRPC_INTERNAL,
+                                     INGEST_REASON_INTERNAL,
                                      "The data was stored but the answer could not be encoded.");
     }
-    recv_count_request(&h->rc, RECV_OK);
-    enum MHD_Result ret = otlp_http_send(h, conn, MHD_HTTP_OK, pb, &body);
+    recv_count_request(&r->h->rc, RECV_OK);
+    otlp_http_record(r, MHD_HTTP_OK, INGEST_REASON_NONE, msg);
+    enum MHD_Result ret = otlp_http_send(r->h, r->conn, MHD_HTTP_OK, r->pb, &body);
     buf_free(&body);
     return ret;
 }
 
 /* The answer for a failed store_append() or commit. */
-static enum MHD_Result otlp_http_send_store_error(otlp_http *h, struct MHD_Connection *conn,
-                                                  int pb, int code) {
+static enum MHD_Result otlp_http_send_store_error(otlp_http_req *r, int code) {
     const char *msg;
+    ingest_reason why;
     switch (code) {
     case STORE_EFULL:
         msg = "The store's queue is full; retry later.";
+        why = INGEST_REASON_STORE_FULL;
         break;
     case STORE_ECLOSED:
         msg = "The receiver is shutting down; retry later.";
+        why = INGEST_REASON_SHUTTING_DOWN;
         break;
     case STORE_EIO:
         msg = "The store could not commit the data; retry later.";
+        why = INGEST_REASON_COMMIT_FAILED;
         break;
     case STORE_ENOMEM:
         msg = "The store is out of memory; retry later.";
+        why = INGEST_REASON_NO_MEMORY;
         break;
     default:
-        return otlp_http_send_status(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, pb,
-                                     OTLP_GRPC_INTERNAL,
+        return otlp_http_send_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OTLP_GRPC_INTERNAL,
+                                     INGEST_REASON_INTERNAL,
                                      "The store refused the data because of an internal error.");
     }
-    return otlp_http_send_status_as(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, pb,
-                                    OTLP_GRPC_UNAVAILABLE, msg, recv_outcome_of_store(code));
+    return otlp_http_send_status_as(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE, why,
+                                    msg, recv_outcome_of_store(code));
 }
 
 /* Answers an OPTIONS request on an OTLP path: a CORS preflight when it has
- * Origin and Access-Control-Request-Method, a plain OPTIONS otherwise. */
-static enum MHD_Result otlp_http_options(otlp_http *h, struct MHD_Connection *conn) {
+ * Origin and Access-Control-Request-Method, a plain OPTIONS otherwise. Only
+ * a refused preflight is recorded by the inspector (the export it asked
+ * for never comes). */
+static enum MHD_Result otlp_http_options(otlp_http_req *r) {
+    otlp_http *h = r->h;
+    struct MHD_Connection *conn = r->conn;
     static const char *const base[] = {"content-type", "content-encoding", "authorization",
                                        "x-otlp-api-key", NULL};
     static const char *const extra[] = {"accept",    "accept-encoding", "accept-language",
@@ -375,7 +410,10 @@ static enum MHD_Result otlp_http_options(otlp_http *h, struct MHD_Connection *co
     }
     if (!http_util_cors_origin_allowed(h->cors_origins, origin)) {
         log_event(LOG_DEBUG, "otlp_http_cors_denied", NULL);
-        ret = otlp_http_send_status(h, conn, MHD_HTTP_FORBIDDEN, 0, OTLP_GRPC_INVALID_ARGUMENT,
+        r->pb = 0;
+        r->rec.encoding = INGEST_ENC_UNKNOWN;
+        ret = otlp_http_send_status(r, MHD_HTTP_FORBIDDEN, OTLP_GRPC_INVALID_ARGUMENT,
+                                    INGEST_REASON_CORS,
                                     h->cors_origins ? "This origin is not allowed to send OTLP "
                                                       "data here (see --cors-origins)."
                                                     : "Cross-origin requests are disabled "
@@ -426,6 +464,48 @@ static void otlp_http_store_done(void *ud, int status, const model_batch *b) {
 
 /* ---- request phases ----------------------------------------------------- */
 
+/* The inspector's record of a request, from its headers. */
+static void otlp_http_inspect_begin(otlp_http_req *r, const char *url, const char *ctype,
+                                    int json, int routed) {
+    struct MHD_Connection *conn = r->conn;
+    ingest_rec *rec = &r->rec;
+    ingest_rec_begin(rec, INGEST_HTTP);
+    ingest_rec_text(rec->path, sizeof(rec->path), url, url != NULL ? strlen(url) : 0);
+    ingest_rec_text(rec->content_type, sizeof(rec->content_type), ctype,
+                    ctype != NULL ? strlen(ctype) : 0);
+    rec->encoding = r->pb ? INGEST_ENC_PROTOBUF : json ? INGEST_ENC_JSON : INGEST_ENC_UNKNOWN;
+    const char *cenc = otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    ingest_rec_text(rec->coding, sizeof(rec->coding), cenc, cenc != NULL ? strlen(cenc) : 0);
+    http_util_coding coding = http_util_content_coding(cenc);
+    rec->compression = coding == HTTP_UTIL_CODING_GZIP    ? INGEST_COMP_GZIP
+                       : coding == HTTP_UTIL_CODING_OTHER ? INGEST_COMP_OTHER
+                                                          : INGEST_COMP_NONE;
+    const char *ua = otlp_http_header(conn, MHD_HTTP_HEADER_USER_AGENT);
+    ingest_rec_text(rec->user_agent, sizeof(rec->user_agent), ua, ua != NULL ? strlen(ua) : 0);
+    if (routed)
+        rec->signal = (int8_t)r->sig;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL)
+        ingest_rec_peer(rec, ci->client_addr);
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof(local);
+    if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0)
+        rec->port = (uint16_t)netaddr_port((const struct sockaddr *)&local);
+}
+
+/* Answers on the first call (the headers alone decide) and frees r, which
+ * was never handed to libmicrohttpd. */
+static enum MHD_Result otlp_http_refuse_early(otlp_http_req *r, unsigned status,
+                                              int32_t grpc_code, ingest_reason why,
+                                              const char *message) {
+    enum MHD_Result ret = otlp_http_send_status(r, status, grpc_code, why, message);
+    buf_free(&r->body);
+    free(r);
+    return ret;
+}
+
 /* First call: only the headers are known. */
 static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn, const char *url,
                                        const char *method, void **con_cls) {
@@ -434,39 +514,8 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     const char *ctype = otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
     int pb = http_util_media_type_is(ctype, "application/x-protobuf");
     int json = !pb && http_util_media_type_is(ctype, "application/json");
-
-    if (!http_guard_headers_ok(h->guard, conn, url, method, h->max_header)) {
-        char msg[OTLP_HTTP_MSG_LEN];
-        snprintf(msg, sizeof(msg), "The request headers exceed the limit of %zu bytes.",
-                 h->max_header);
-        return otlp_http_send_status(h, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, pb,
-                                     OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
-    }
-
     int is_options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    if (routed && is_post) {
-        const char *keys[2] = {h->keys[0], h->keys[1]};
-        if (!http_util_api_key_ok(keys, 2, otlp_http_header(conn, "x-otlp-api-key"),
-                                  otlp_http_header(conn, MHD_HTTP_HEADER_AUTHORIZATION)))
-            /* Answered at once: an unauthenticated client may not make us
-             * read its body. */
-            return otlp_http_send_status(h, conn, MHD_HTTP_UNAUTHORIZED, pb,
-                                         OTLP_GRPC_UNAUTHENTICATED,
-                                         "A valid API key is required (send it as "
-                                         "x-otlp-api-key or Authorization: Bearer).");
-        uint64_t clen = 0;
-        if (otlp_http_content_length(otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH),
-                                     &clen) &&
-            clen > h->max_body) {
-            char msg[OTLP_HTTP_MSG_LEN];
-            snprintf(msg, sizeof(msg),
-                     "The request body of %" PRIu64 " bytes exceeds the limit of %zu bytes.",
-                     clen, h->max_body);
-            return otlp_http_send_status(h, conn, MHD_HTTP_CONTENT_TOO_LARGE, pb,
-                                         OTLP_GRPC_RESOURCE_EXHAUSTED, msg);
-        }
-    }
 
     otlp_http_req *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -478,10 +527,49 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
     r->phase = OTLP_HTTP_RECEIVING;
     atomic_init(&r->done, 0);
     buf_init(&r->body, h->max_body);
+    r->inspect = h->ingest != NULL;
+    if (r->inspect)
+        otlp_http_inspect_begin(r, url, ctype, json, routed);
+
+    if (!http_guard_headers_ok(h->guard, conn, url, method, h->max_header)) {
+        char msg[OTLP_HTTP_MSG_LEN];
+        snprintf(msg, sizeof(msg), "The request headers exceed the limit of %zu bytes.",
+                 h->max_header);
+        return otlp_http_refuse_early(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                      OTLP_GRPC_RESOURCE_EXHAUSTED,
+                                      INGEST_REASON_HEADERS_TOO_LARGE, msg);
+    }
+    if (routed && is_post) {
+        const char *keys[2] = {h->keys[0], h->keys[1]};
+        if (!http_util_api_key_ok(keys, 2, otlp_http_header(conn, "x-otlp-api-key"),
+                                  otlp_http_header(conn, MHD_HTTP_HEADER_AUTHORIZATION)))
+            /* Answered at once: an unauthenticated client may not make us
+             * read its body. */
+            return otlp_http_refuse_early(r, MHD_HTTP_UNAUTHORIZED, OTLP_GRPC_UNAUTHENTICATED,
+                                          INGEST_REASON_UNAUTHENTICATED,
+                                          "A valid API key is required (send it as "
+                                          "x-otlp-api-key or Authorization: Bearer).");
+        uint64_t clen = 0;
+        if (otlp_http_content_length(otlp_http_header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                                     &clen) &&
+            clen > h->max_body) {
+            char msg[OTLP_HTTP_MSG_LEN];
+            snprintf(msg, sizeof(msg),
+                     "The request body of %" PRIu64 " bytes exceeds the limit of %zu bytes.",
+                     clen, h->max_body);
+            r->rec.wire_bytes = clen; /* as declared; never read */
+            return otlp_http_refuse_early(r, MHD_HTTP_CONTENT_TOO_LARGE,
+                                          OTLP_GRPC_RESOURCE_EXHAUSTED,
+                                          INGEST_REASON_BODY_TOO_LARGE, msg);
+        }
+    }
+
     *con_cls = r;
     pthread_mutex_lock(&h->mu);
     h->in_flight++;
     pthread_mutex_unlock(&h->mu);
+    if (r->inspect)
+        r->rec.wire_bytes = 0; /* counted as the body arrives */
 
     char shown[80];
     if (routed && is_options) {
@@ -489,16 +577,18 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
          * stays open for the request the preflight announces. */
         r->phase = OTLP_HTTP_OPTIONS;
     } else if (!routed) {
-        otlp_http_reject(r, MHD_HTTP_NOT_FOUND, OTLP_GRPC_NOT_FOUND,
+        otlp_http_reject(r, MHD_HTTP_NOT_FOUND, OTLP_GRPC_NOT_FOUND, INGEST_REASON_WRONG_PATH,
                          "Unknown path; OTLP/HTTP accepts POST on /v1/traces, /v1/logs and "
                          "/v1/metrics.");
     } else if (!is_post) {
         otlp_http_sanitize(method, shown, sizeof(shown));
         otlp_http_reject(r, MHD_HTTP_METHOD_NOT_ALLOWED, OTLP_GRPC_UNIMPLEMENTED,
+                         INGEST_REASON_WRONG_METHOD,
                          "Method %s is not allowed here; OTLP/HTTP exports use POST.", shown);
     } else if (!pb && !json) {
         otlp_http_sanitize(ctype ? ctype : "(none)", shown, sizeof(shown));
         otlp_http_reject(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, OTLP_GRPC_INVALID_ARGUMENT,
+                         INGEST_REASON_CONTENT_TYPE,
                          "Unsupported Content-Type \"%s\"; use application/x-protobuf or "
                          "application/json.",
                          shown);
@@ -508,6 +598,7 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
         if (coding == HTTP_UTIL_CODING_OTHER) {
             otlp_http_sanitize(cenc, shown, sizeof(shown));
             otlp_http_reject(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, OTLP_GRPC_INVALID_ARGUMENT,
+                             INGEST_REASON_CODING,
                              "Unsupported Content-Encoding \"%s\"; use gzip or identity.",
                              shown);
         }
@@ -519,11 +610,22 @@ static enum MHD_Result otlp_http_begin(otlp_http *h, struct MHD_Connection *conn
 /* A piece of the body. Returns MHD_NO to drop the connection. */
 static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t n) {
     otlp_http *h = r->h;
+    if (r->inspect)
+        r->rec.wire_bytes += n;
     if (r->phase == OTLP_HTTP_REJECTING || r->phase == OTLP_HTTP_OPTIONS) {
         r->drained += n;
         if (r->drained > h->max_body) {
             log_event(LOG_DEBUG, "otlp_http_drop", "reason=body_after_rejection bytes=%zu",
                       r->drained);
+            if (r->phase == OTLP_HTTP_REJECTING) {
+                /* the answer decided never reaches the client: say so */
+                char msg[OTLP_HTTP_MSG_LEN + 96];
+                snprintf(msg, sizeof(msg),
+                         "%s (not delivered: the connection was closed after %zu more bytes "
+                         "of body)",
+                         r->message, r->drained);
+                otlp_http_record(r, r->status, r->why, msg);
+            }
             return MHD_NO;
         }
         return MHD_YES;
@@ -532,6 +634,7 @@ static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t
         return MHD_NO; /* cannot happen: no body arrives while suspended */
     if (n > h->max_body - r->body.len) {
         otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
+                         INGEST_REASON_BODY_TOO_LARGE,
                          "The request body exceeds the limit of %zu bytes.", h->max_body);
         r->drained = n;
         return MHD_YES;
@@ -540,7 +643,7 @@ static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t
     if (before + n > h->body_budget) {
         atomic_fetch_sub(&h->body_bytes, n);
         otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
-                         "Too many request bodies are in flight; retry later.");
+                         INGEST_REASON_BUSY, "Too many request bodies are in flight; retry later.");
         r->drained = n;
         return MHD_YES;
     }
@@ -548,7 +651,7 @@ static enum MHD_Result otlp_http_body(otlp_http_req *r, const char *data, size_t
     int rc = buf_append(&r->body, data, n);
     if (rc != BUF_OK) {
         otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
-                         "The receiver is out of memory; retry later.");
+                         INGEST_REASON_NO_MEMORY, "The receiver is out of memory; retry later.");
         r->drained = n;
     }
     return MHD_YES;
@@ -564,13 +667,15 @@ static int otlp_http_inflate(otlp_http_req *r, buf *plain, const uint8_t **data,
         int grc = gz_inflate(*data, *len, plain);
         if (grc == GZ_ETOOBIG)
             otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
+                             INGEST_REASON_INFLATED_TOO_LARGE,
                              "The decompressed request body exceeds the limit of %zu bytes.",
                              r->h->max_body);
         else if (grc == GZ_EDATA)
             otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
-                             "The request body is not valid gzip data.");
+                             INGEST_REASON_BAD_GZIP, "The request body is not valid gzip data.");
         else if (grc != GZ_OK)
             otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
+                             INGEST_REASON_NO_MEMORY,
                              "The receiver is out of memory; retry later.");
         if (grc != GZ_OK)
             return -1;
@@ -578,6 +683,8 @@ static int otlp_http_inflate(otlp_http_req *r, buf *plain, const uint8_t **data,
         *data = (const uint8_t *)plain->ptr;
         *len = plain->len;
     }
+    if (r->inspect)
+        r->rec.decoded_bytes = *len;
     if (*data == NULL)
         *data = (const uint8_t *)"";
     return 0;
@@ -599,23 +706,27 @@ static int otlp_http_decode(otlp_http_req *r, const uint8_t *data, size_t len, b
     if (drc == OTLP_OK) {
         recv_count_decoded(&h->rc, r->sig, model_batch_items(batch),
                            batch->rejected > 0 ? (uint64_t)batch->rejected : 0);
+        if (r->inspect)
+            ingest_rec_batch(&r->rec, batch); /* before the store owns it */
         *out = batch;
         return 0;
     }
     if (drc == OTLP_EDECODE)
         otlp_http_reject(r, MHD_HTTP_BAD_REQUEST, OTLP_GRPC_INVALID_ARGUMENT,
-                         "Cannot decode the %s %s export request: %s",
+                         INGEST_REASON_MALFORMED, "Cannot decode the %s %s export request: %s",
                          r->pb ? "protobuf" : "JSON", model_signal_name(r->sig),
                          err[0] ? err : "malformed body");
     else if (drc == OTLP_ETOOBIG)
         otlp_http_reject(r, MHD_HTTP_CONTENT_TOO_LARGE, OTLP_GRPC_RESOURCE_EXHAUSTED,
+                         INGEST_REASON_DECODED_TOO_LARGE,
                          "The decoded request exceeds the receiver's memory limit.");
     else if (drc == OTLP_ENOMEM)
         otlp_http_reject(r, MHD_HTTP_SERVICE_UNAVAILABLE, OTLP_GRPC_UNAVAILABLE,
-                         "The receiver is out of memory; retry later.");
+                         INGEST_REASON_NO_MEMORY, "The receiver is out of memory; retry later.");
     else
         otlp_http_reject(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OTLP_GRPC_INTERNAL,
-                         "The decoder failed unexpectedly: %s", otlp_strerror(drc));
+                         INGEST_REASON_INTERNAL, "The decoder failed unexpectedly: %s",
+                         otlp_strerror(drc));
     return -1;
 }
 
@@ -635,7 +746,7 @@ static enum MHD_Result otlp_http_append(otlp_http_req *r, model_batch *batch) {
         if (rejected > 0 && batch->reject_message.ptr)
             snprintf(msg, sizeof(msg), "%s", batch->reject_message.ptr);
         model_batch_free(batch);
-        return otlp_http_send_ok(h, conn, r->sig, r->pb, rejected, msg);
+        return otlp_http_send_ok(r, rejected, msg);
     }
 
     pthread_mutex_lock(&h->mu);
@@ -646,7 +757,7 @@ static enum MHD_Result otlp_http_append(otlp_http_req *r, model_batch *batch) {
     if (stopping) {
         model_batch_free(batch);
         recv_count_rejected(&h->rc, r->sig, RECV_BACKPRESSURE, items);
-        return otlp_http_send_store_error(h, conn, r->pb, STORE_ECLOSED);
+        return otlp_http_send_store_error(r, STORE_ECLOSED);
     }
 
     r->phase = OTLP_HTTP_WAITING;
@@ -676,7 +787,7 @@ static enum MHD_Result otlp_http_finish(otlp_http_req *r) {
         otlp_http_decode(r, data, len, &plain, &batch) == 0)
         return otlp_http_append(r, batch);
     buf_free(&plain);
-    return otlp_http_send_status(r->h, r->conn, r->status, r->pb, r->grpc_code, r->message);
+    return otlp_http_send_rejection(r);
 }
 
 /* The connection was resumed: answer with the store's outcome. */
@@ -684,8 +795,8 @@ static enum MHD_Result otlp_http_resumed(otlp_http_req *r) {
     if (!atomic_load_explicit(&r->done, memory_order_acquire))
         return MHD_YES; /* not ours to answer yet */
     if (r->store_status != STORE_OK)
-        return otlp_http_send_store_error(r->h, r->conn, r->pb, r->store_status);
-    return otlp_http_send_ok(r->h, r->conn, r->sig, r->pb, r->rejected, r->reject_message);
+        return otlp_http_send_store_error(r, r->store_status);
+    return otlp_http_send_ok(r, r->rejected, r->reject_message);
 }
 
 static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -708,11 +819,11 @@ static enum MHD_Result otlp_http_access(void *cls, struct MHD_Connection *conn, 
     case OTLP_HTTP_RECEIVING:
         return otlp_http_finish(r);
     case OTLP_HTTP_REJECTING:
-        return otlp_http_send_status(h, conn, r->status, r->pb, r->grpc_code, r->message);
+        return otlp_http_send_rejection(r);
     case OTLP_HTTP_WAITING:
         return otlp_http_resumed(r);
     case OTLP_HTTP_OPTIONS:
-        return otlp_http_options(h, conn);
+        return otlp_http_options(r);
     }
     return MHD_NO;
 }
@@ -787,6 +898,7 @@ int otlp_http_start(const otlp_http_config *cfg, store *st, otlp_http **out, cha
     pthread_mutex_init(&h->mu, NULL);
     atomic_init(&h->body_bytes, 0);
     h->st = st;
+    h->ingest = cfg->ingest;
     h->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : OTLP_HTTP_DEFAULT_MAX_BODY;
     h->body_budget = h->max_body > OTLP_HTTP_BUDGET_MIN / OTLP_HTTP_BUDGET_FACTOR
                          ? (h->max_body > SIZE_MAX / OTLP_HTTP_BUDGET_FACTOR

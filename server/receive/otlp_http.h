@@ -12,8 +12,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "server/net/recv_stats.h"
 #include "server/net/http_guard.h"
+#include "server/net/ingest_log.h"
+#include "server/net/recv_stats.h"
 #include "storage/store.h"
 
 typedef struct otlp_http_config {
@@ -25,6 +26,8 @@ typedef struct otlp_http_config {
     unsigned timeout_seconds;  /* idle/slow client timeout; 0 = 30 */
     unsigned request_timeout_seconds; /* headers and body must arrive within; 0 = 30 */
     size_t max_header_bytes;   /* request line and headers; larger gets 431; 0 = 64 KiB */
+    ingest_log *ingest;        /* where answered requests are recorded (borrowed, must
+                                  outlive the receiver); NULL = not recorded */
 } otlp_http_config;
 
 typedef struct otlp_http otlp_http;

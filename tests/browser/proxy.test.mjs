@@ -2,7 +2,7 @@
 // its token, Debian's nginx proxying /loupe/ to the UI port (the README's
 // configuration, tests/interop/lib/nginx.mjs). Logging in with the token,
 // the services page, the logs page with its live tail (the stream through
-// the proxy), traces and a trace, metrics, deep links, the back button and
+// the proxy), traces and a trace, metrics, the ingest page, deep links, the back button and
 // the main navigation all work below the prefix, and the page never asks
 // for anything outside it.
 import { test, before, after } from 'node:test';
@@ -133,6 +133,25 @@ test('the metrics page charts an instrument below the prefix', async () => {
   assert.equal(await page.getByTestId('metric-title').textContent(), 'shop.orders');
   // the lazily loaded chart library came from below the prefix too
   assert.ok(rec.requests.some((u) => /\/loupe\/js\/vendor\/uplot\.[0-9a-f]{10}\.js$/.test(u)));
+  allBelowPrefix(rec);
+  noErrors(rec);
+});
+
+test('the ingest page follows new requests through the proxy; its links stay below the prefix', async () => {
+  const { page, rec } = ctx;
+  await page.locator('#mainnav a[data-page="ingest"]').click();
+  await page.waitForURL(/\/loupe\/ingest(\?|$)/);
+  await page.getByTestId('ingest-table').waitFor();
+  const body = `ingest through nginx ${Date.now()}`;
+  await sendLogs(exp, 'ingest-proxy', [{ body, severity: SeverityNumber.INFO, time: Date.now() }]);
+  const row = page.getByTestId('ingest-row').filter({ hasText: 'ingest-proxy' });
+  await row.waitFor({ timeout: 3000 });
+  assert.ok(rec.requests.some((u) => u.startsWith(`${BASE()}/api/v1/live?events=ingest`)), 'the live stream');
+  await row.click();
+  await page.getByTestId('ingest-detail').waitFor();
+  await page.getByTestId('view-clients').click();
+  await page.waitForURL(/\/loupe\/ingest\?view=clients/);
+  await page.getByTestId('ingest-clients').waitFor();
   allBelowPrefix(rec);
   noErrors(rec);
 });

@@ -5,13 +5,16 @@
  * stream, fed in chunks, exactly as the epoll loop feeds what it reads: the
  * nghttp2 session, our callbacks, the gRPC message parser, gzip, the
  * protobuf decoder and the error answers all run. There is no store, so
- * decodable exports are answered UNAVAILABLE. Byte 0 of the input picks the
- * chunk size and whether an API key is configured.
+ * decodable exports are answered UNAVAILABLE. Every answer is recorded in
+ * an ingest log (the inspector's, with the client's hostile header values
+ * copied into it). Byte 0 of the input picks the chunk size and whether an
+ * API key is configured.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "util/buf.h"
+#include "server/net/ingest_log.h"
 #include "server/receive/grpc_detached.h"
 #include "util/log.h"
 
@@ -21,8 +24,10 @@ static const uint8_t preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int init;
+    static ingest_log *ingest; /* kept across inputs, as the server keeps it */
     if (!init) {
         log_set_level(LOG_ERROR);
+        ingest = ingest_log_new(64, NULL);
         init = 1;
     }
     if (size < 1)
@@ -37,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.addr = "127.0.0.1:0";
     cfg.max_message_bytes = 64 * 1024;
     cfg.max_connections = 2;
+    cfg.ingest = ingest;
     if (sel & 1)
         cfg.api_keys[0] = "fuzz-key";
     grpc_server *g = NULL;

@@ -250,12 +250,59 @@ test('without the token (or a wrong one) the answer is 401: exit 1 saying how to
 test('every command has --help, and loupe --help lists them', async () => {
   const top = await loupeCli(['--help']);
   assert.equal(top.status, 0);
-  for (const cmd of ['services', 'traces', 'trace', 'logs', 'export', 'import', 'expect', 'run']) {
+  for (const cmd of ['services', 'traces', 'trace', 'logs', 'ingest', 'export', 'import', 'expect', 'run']) {
     assert.match(top.stdout, new RegExp(`loupe ${cmd} +\\S`), cmd);
     const r = await loupeCli([cmd, '--help']);
     assert.equal(r.status, 0, cmd);
     assert.ok(r.stdout.startsWith(`usage: loupe ${cmd}`), r.stdout);
   }
+});
+
+test('loupe ingest lists the export requests, the advice for a refusal, and the clients', async () => {
+  const bad = await fetch(`${srv.httpUrl}/v1/traces`, {
+    method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'user-agent': 'cli-test/2' }, body: 'not protobuf',
+  });
+  assert.equal(bad.status, 400);
+  let r = await loupeCli(['ingest', '--limit', '1000'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const table = rows(lines.filter((l) => !l.startsWith('#')).join('\n'));
+  assert.deepEqual(table[0], ['ID', 'TIME', 'OUTCOME', 'STATUS', 'PROTOCOL', 'SIGNAL', 'ITEMS', 'BYTES', 'SERVICE',
+    'CLIENT', 'USER AGENT']);
+  const api = (await getJson(srv, '/api/v1/ingest/requests?limit=1000')).body.requests;
+  assert.deepEqual(table.slice(1).map((row) => Number(row[0])), api.map((x) => x.id));
+  const refused = table.find((row) => row.at(-1) === 'cli-test/2');
+  assert.deepEqual(refused.slice(2, 6), ['error', '400', 'http/protobuf', 'traces']);
+  assert.deepEqual(refused.slice(7, 10), ['12', '-', '127.0.0.1']);
+  const grpc = table.find((row) => row[8] === 'cli-other' && row[5] === 'traces');
+  assert.deepEqual(grpc.slice(2, 5), ['ok', 'OK', 'grpc']);
+  assert.match(grpc.at(-1), /^OTel-OTLP-Exporter-JavaScript\/\S+ grpc-node-js\//);
+  assert.ok(lines.includes(`#${refused[0]}: 400: the body is not a valid OTLP protobuf export request: check that the `
+    + 'encoding matches the content type (http/json sends JSON, http/protobuf protobuf) and that nothing cut the body.'), r.stdout);
+  // filters
+  r = await loupeCli(['ingest', '--errors'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(rows(r.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n')).length, 2);
+  r = await loupeCli(['ingest', '--service', SERVICE, '--transport', 'grpc'], { env });
+  assert.equal(rows(r.stdout).length, 1, r.stdout); // only the header: that service sent over HTTP
+  r = await loupeCli(['ingest', '--json', '--limit', '2'], { env });
+  assert.equal(JSON.parse(r.stdout).requests.length, 2);
+  // clients
+  r = await loupeCli(['ingest', '--clients'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const ct = rows(r.stdout);
+  assert.deepEqual(ct[0], ['CLIENT', 'SERVICE', 'SDK', 'PROTOCOLS', 'REQUESTS', 'ITEMS', 'REFUSED', 'PARTIAL',
+    'LAST SEEN', 'LAST', 'USER AGENT']);
+  const bad2 = ct.find((row) => row.at(-1) === 'cli-test/2');
+  assert.deepEqual(bad2.slice(0, 8), ['127.0.0.1', '-', '-', 'http/protobuf', '1', '0', '1', '0']);
+  assert.equal(bad2[9], 'error malformed');
+  assert.ok(ct.some((row) => row[1] === 'cli-other' && row[3] === 'grpc'));
+  // usage and refusals
+  r = await loupeCli(['ingest', '--clients', '--errors'], { env });
+  assert.equal(r.status, 2);
+  r = await loupeCli(['ingest', '--outcome', 'maybe'], { env });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /parameter 'outcome' must be ok, partial or error/);
 });
 
 test('export writes OTLP JSON lines that import loads into another loupe', async () => {

@@ -102,8 +102,8 @@ test('the SDK client connects: latest protocol revision, server info, no session
 test('tools/list names every tool with an object input schema and read-only hints', async () => {
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
-  assert.deepEqual(names, ['get_metric', 'get_trace', 'list_errors', 'list_services', 'search_logs',
-    'search_traces', 'service_map']);
+  assert.deepEqual(names, ['get_metric', 'get_trace', 'ingest_requests', 'list_errors', 'list_services',
+    'search_logs', 'search_traces', 'service_map']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);
     assert.equal(typeof t.description, 'string');
@@ -347,6 +347,32 @@ test('an Origin that is not loopback or this server is refused with 403 before a
     const res = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { Origin: origin });
     assert.equal(res.status, 200, origin);
   }
+});
+
+test('ingest_requests: requests of the exporters, a refusal with what to do, the clients', async () => {
+  const bad = await fetch(`${srv.httpUrl}/v1/logs`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'mcp-test-agent/1' }, body: '{"resourceLogs":',
+  });
+  assert.equal(bad.status, 400);
+  let r = await call('ingest_requests', { limit: 200 });
+  assert.equal(r.isError, false, r.text);
+  assert.match(r.text, /^\d+ export requests, newest first \(loupe keeps the last 1000 in memory\)/);
+  assert.match(r.text, new RegExp(`- #\\d+ \\S+ ok \\(HTTP 200\\) http/protobuf traces: \\d+ items \\(0 rejected\\), .* service ${SERVICE}, `));
+  assert.match(r.text, /client 127\.0\.0\.1 "OTel-OTLP-Exporter-JavaScript\//);
+  r = await call('ingest_requests', { outcome: 'error', transport: 'http' });
+  assert.match(r.text, /^1 export requests/);
+  assert.match(r.text, /error \(HTTP 400\) http\/json logs: 0 items/);
+  assert.match(r.text, /"mcp-test-agent\/1"/);
+  assert.match(r.text, /\n {2}what to do: 400: the body is not a valid OTLP JSON export request/);
+  r = await call('ingest_requests', { service: 'nobody' });
+  assert.match(r.text, /^0 export requests[^\n]*\nNone match\./);
+  r = await call('ingest_requests', { view: 'clients' });
+  assert.match(r.text, /^\d+ clients \(a client is an address, user agent, service and SDK\)/);
+  assert.match(r.text, new RegExp(`- 127\\.0\\.0\\.1 "OTel-OTLP-Exporter-JavaScript/[^"]*": service ${SERVICE}, `));
+  assert.match(r.text, /"mcp-test-agent\/1": service \(no service.name\), unknown SDK, via http\/json: 1 requests, 0 items, 1 refused/);
+  r = await call('ingest_requests', { outcome: 'fine' });
+  assert.equal(r.isError, true);
+  assert.match(r.text, /'outcome'/);
 });
 
 test('malformed JSON-RPC gets JSON-RPC errors', async () => {

@@ -13,6 +13,7 @@ import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
+import * as ingestPage from './pages/ingest.js';
 import * as genaiPage from './pages/genai.js';
 
 const view = document.getElementById('view');
@@ -33,6 +34,7 @@ function route(pathname) {
   if (p === '/compare') return { name: 'traces', mod: comparePage };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
+  if (p === '/ingest') return { name: 'ingest', mod: ingestPage };
   if (p === '/genai') return { name: 'genai', mod: genaiPage };
   return { name: 'notfound', mod: null };
 }
@@ -230,7 +232,7 @@ const SHORTCUTS = [
   ['Enter', 'Open the selected row'],
   ['← / →', 'Collapse / expand the selected span (trace view)'],
   ['Esc', 'Close the detail panel or dialog'],
-  ['g then s, p, t, l, m, a', 'Go to Services, the service map, Traces, Logs, Metrics, GenAI'],
+  ['g then s, p, t, l, m, a, i', 'Go to Services, the service map, Traces, Logs, Metrics, GenAI, Ingest'],
   ['?', 'This help'],
 ];
 
@@ -258,7 +260,7 @@ document.addEventListener('keydown', (e) => {
   if (isTyping(e.target)) return;
   if (Date.now() - gPending < 1200) {
     gPending = 0;
-    const to = { s: '/services', p: '/map', t: '/traces', l: '/logs', m: '/metrics', a: '/genai' }[e.key];
+    const to = { s: '/services', p: '/map', t: '/traces', l: '/logs', m: '/metrics', a: '/genai', i: '/ingest' }[e.key];
     if (to) { e.preventDefault(); navigate(BASE + to); return; }
   }
   switch (e.key) {

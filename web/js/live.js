@@ -8,7 +8,7 @@
 // instead. Hints are coalesced: at most one in flight, one queued.
 import { API, query } from './api.js';
 
-const EVENT_NAMES = ['message', 'log', 'logs', 'span', 'spans', 'trace', 'traces'];
+const EVENT_NAMES = ['message', 'log', 'logs', 'span', 'spans', 'trace', 'traces', 'ingest'];
 
 export function subscribeLive(params, onHint, { pollMs = 2000 } = {}) {
   let stopped = false;

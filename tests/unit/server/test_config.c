@@ -1,7 +1,8 @@
 /* test_config.c - server/config.c: the retention flags --max-age
  * (durations) and --max-db-size (sizes with a minimum), the UI token
- * flags, --base-path, with their environment twins; and the Aspire
- * dashboard's names (server/config_aspire.c, docs/aspire.md). */
+ * flags, --base-path, --ingest-log-size (0 allowed), with their environment
+ * twins; and the Aspire dashboard's names (server/config_aspire.c,
+ * docs/aspire.md). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,31 @@ START_TEST(test_environment_twins) {
     ck_assert_ptr_nonnull(strstr(err, "LOUPE_MAX_AGE"));
     unsetenv("LOUPE_MAX_AGE");
     unsetenv("LOUPE_MAX_DB_SIZE");
+}
+END_TEST
+
+START_TEST(test_ingest_log_size) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.ingest_log_size, 1000);
+    const char *off[] = {"loupe", "--ingest-log-size", "0"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, off), CONFIG_OK);
+    ck_assert_uint_eq(cfg.ingest_log_size, 0);
+    const char *most[] = {"loupe", "--ingest-log-size=100000"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, most), CONFIG_OK);
+    ck_assert_uint_eq(cfg.ingest_log_size, 100000);
+    static const char *bad[] = {"100001", "-1", "1k", "", "00x", "ten"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *argv[] = {"loupe", "--ingest-log-size", bad[i]};
+        ck_assert_msg(parse(&cfg, err, sizeof(err), 3, argv) == CONFIG_EINVAL, "%s", bad[i]);
+        ck_assert_ptr_nonnull(strstr(err, "--ingest-log-size"));
+    }
+    setenv("LOUPE_INGEST_LOG_SIZE", "0", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.ingest_log_size, 0);
+    unsetenv("LOUPE_INGEST_LOG_SIZE");
 }
 END_TEST
 
@@ -589,6 +615,7 @@ int main(void) {
     tcase_add_test(tc, test_flags_and_defaults);
     tcase_add_test(tc, test_flag_errors_name_the_flag);
     tcase_add_test(tc, test_environment_twins);
+    tcase_add_test(tc, test_ingest_log_size);
     tcase_add_test(tc, test_ui_auth_flags);
     tcase_add_test(tc, test_ui_token_file);
     tcase_add_test(tc, test_base_path);

@@ -10,7 +10,7 @@
 
 static int get(const char *target, char *body, size_t len) {
     static const api_info info = {"1.2.3", 4317, 4318, 1};
-    api_env env = {NULL, NULL, NULL, NULL, &info};
+    api_env env = {NULL, NULL, NULL, NULL, &info, NULL};
     buf out;
     buf_init(&out, API_MAX_RESPONSE_BYTES);
     int st = api_get(target, &env, &out);

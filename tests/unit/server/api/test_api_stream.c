@@ -515,6 +515,56 @@ START_TEST(test_live_heartbeat_and_slow_client) {
 }
 END_TEST
 
+START_TEST(test_live_ingest_events) {
+    api_live_hub *h = api_live_hub_new(st);
+    ingest_log *log = ingest_log_new(8, NULL);
+    api_live_hub_set_ingest(h, log);
+    ingest_rec r;
+    ingest_rec_begin(&r, INGEST_HTTP);
+    r.http_status = 200;
+    ingest_log_add(log, &r); /* before the stream: the page reads it itself */
+    api_live_filter only = {.kinds = API_LIVE_INGEST};
+    api_live_filter spans = {0}; /* the default set has no ingest events */
+    conn ca = {0}, cb = {0};
+    api_live *la, *lb;
+    ck_assert_int_eq(api_live_open(h, &only, c_suspend, c_resume, &ca, &la), 0);
+    ck_assert_int_eq(api_live_open(h, &spans, c_suspend, c_resume, &cb, &lb), 0);
+    buf out;
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(drain(la, &out), API_LIVE_WAIT);
+    ck_assert_int_eq(drain(lb, &out), API_LIVE_WAIT);
+    ck_assert_int_eq(count(out.ptr, "event: ingest"), 0);
+    /* two requests answered: the ticker wakes the ingest stream (bounded) */
+    ingest_log_add(log, &r);
+    ingest_log_add(log, &r);
+    ck_assert_int_eq(c_wait_resumed(&ca), 0);
+    buf_reset(&out);
+    ck_assert_int_eq(drain(la, &out), API_LIVE_WAIT);
+    ck_assert_int_eq(count(out.ptr, "event: ingest\ndata: {\"head\":3}\n\n"), 1);
+    /* spans committed now go to the default stream only: the ingest
+     * stream is not even woken */
+    int resumes = ca.resumes;
+    size_t tl;
+    char *t = slurp(FIXTURES "traces.json", &tl);
+    append_json(MODEL_SIGNAL_TRACES, t, tl);
+    ck_assert_int_eq(ca.resumes, resumes);
+    ck_assert_int_eq(ca.suspended, 1);
+    buf_reset(&out);
+    ck_assert_int_eq(drain(lb, &out), API_LIVE_WAIT);
+    ck_assert_int_gt(count(out.ptr, "event: span"), 0);
+    ck_assert_int_eq(count(out.ptr, "event: ingest"), 0);
+    ck_assert_uint_eq(api_live_hub_shutdown(h, 10), 0);
+    ck_assert_int_eq(drain(la, &out), API_LIVE_END);
+    ck_assert_int_eq(drain(lb, &out), API_LIVE_END);
+    api_live_close(la);
+    api_live_close(lb);
+    api_live_hub_free(h);
+    ingest_log_free(log);
+    buf_free(&out);
+    free(t);
+}
+END_TEST
+
 static Suite *stream_suite(void) {
     Suite *s = suite_create("api_stream");
     TCase *tc = tcase_create("core");
@@ -525,6 +575,7 @@ static Suite *stream_suite(void) {
     tcase_add_test(tc, test_export_clear_import_round_trip);
     tcase_add_test(tc, test_live_filters_and_summaries);
     tcase_add_test(tc, test_live_heartbeat_and_slow_client);
+    tcase_add_test(tc, test_live_ingest_events);
     suite_add_tcase(s, tc);
     return s;
 }

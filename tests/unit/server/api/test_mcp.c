@@ -180,6 +180,23 @@ static int fake_api(void *ud, const char *target, buf *out) {
             "]}]}");
         return 200;
     }
+    if (strncmp(target, "/api/v1/ingest/requests?", 24) == 0 && strstr(target, "service=off")) {
+        buf_append_str(out, "{\"enabled\":false,\"capacity\":0,\"head\":0,\"requests\":[],"
+                            "\"nextCursor\":null}");
+        return 200;
+    }
+    if (strncmp(target, "/api/v1/ingest/requests?", 24) == 0) {
+        buf_append_str(out,
+            "{\"enabled\":true,\"capacity\":1000,\"head\":7,\"requests\":[{\"id\":7,"
+            "\"timeUnixNano\":\"2000000000000000000\",\"ackNs\":1500,\"transport\":\"grpc\","
+            "\"protocol\":\"grpc\",\"path\":\"/x\",\"signal\":\"traces\",\"wireBytes\":2048,"
+            "\"decodedBytes\":null,\"items\":0,\"rejectedItems\":0,\"outcome\":\"error\","
+            "\"httpStatus\":200,\"grpcStatus\":8,\"grpcStatusName\":\"RESOURCE_EXHAUSTED\","
+            "\"reason\":\"body_too_large\",\"message\":\"m\",\"hint\":\"RESOURCE_EXHAUSTED: "
+            "lower the batch\",\"client\":\"10.0.0.1\",\"userAgent\":\"ua\\u001b[2J\","
+            "\"service\":null,\"sdk\":null}],\"nextCursor\":null}");
+        return 200;
+    }
     if (strncmp(target, "/api/v1/traces", 14) == 0) {
         buf_append_str(out, "{\"traces\":[{\"traceId\":\"t1\",\"rootService\":\"svc\","
                             "\"rootName\":\"root\",\"startTimeUnixNano\":\"1000\","
@@ -373,6 +390,42 @@ START_TEST(tools_over_the_api) {
 }
 END_TEST
 
+START_TEST(ingest_tool) {
+    json_t *doc;
+    int is_error;
+    api_nseen = 0;
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"ingest_requests\",\"arguments\":{\"outcome\":\"error\","
+                          "\"transport\":\"grpc\",\"limit\":3}}}",
+                          NULL, &doc),
+                     200);
+    const char *text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 0);
+    ck_assert_str_eq(api_seen[0], "/api/v1/ingest/requests?outcome=error&transport=grpc&limit=3");
+    ck_assert_ptr_nonnull(strstr(text, "- #7 2033-05-18T03:33:20.000Z error (RESOURCE_EXHAUSTED) "
+                                       "grpc traces: 0 items (0 rejected), 2.0 KiB on the wire, "
+                                       "? decoded, answered in 1.5us; service (no service.name), "
+                                       "unknown SDK; client 10.0.0.1 \"ua [2J\"\n"));
+    ck_assert_ptr_nonnull(strstr(text, "  what to do: RESOURCE_EXHAUSTED: lower the batch\n"));
+    json_decref(doc);
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"ingest_requests\",\"arguments\":{\"service\":\"off\"}}}",
+                          NULL, &doc),
+                     200);
+    text = tool_text(doc, &is_error);
+    ck_assert_ptr_nonnull(strstr(text, "The ingest inspector is off"));
+    json_decref(doc);
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"ingest_requests\",\"arguments\":{\"view\":\"both\"}}}",
+                          NULL, &doc),
+                     200);
+    text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 1);
+    ck_assert_ptr_nonnull(strstr(text, "'view' must be requests or clients"));
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(histogram_summary) {
     json_t *doc;
     int is_error;
@@ -443,6 +496,7 @@ static Suite *mcp_suite(void) {
     tcase_add_test(tc, lifecycle_and_errors);
     tcase_add_test(tc, tools_over_the_api);
     tcase_add_test(tc, histogram_summary);
+    tcase_add_test(tc, ingest_tool);
     tcase_add_test(tc, text_budget);
     suite_add_tcase(s, tc);
     return s;

@@ -31,6 +31,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "server/decode/otlp.h"
 #include "server/net/auth_cases.h"
+#include "server/net/ingest_log.h"
 #include "server/net/loopback.h"
 
 #define TRACES "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -693,6 +694,80 @@ START_TEST(test_error_statuses) {
 }
 END_TEST
 
+/* The newest record of l, which must exist. */
+static ingest_rec newest(ingest_log *l) {
+    ingest_rec r;
+    ck_assert_int_eq(ingest_log_get(l, ingest_log_head(l), &r), 0);
+    return r;
+}
+
+START_TEST(test_ingest_records) {
+    ingest_log *l = ingest_log_new(16, NULL);
+    grpc_config cfg = *cfg_default();
+    cfg.ingest = l;
+    client *cl = cl_new(&cfg);
+    size_t len;
+    uint8_t *msg = trace_msg(2, 1, &len);
+    const char *const ua[] = {"user-agent", "unit-exporter/2.0 grpc-c/1", NULL};
+    int32_t id = cl_export(cl, msg, len, ua);
+    ck_assert_uint_eq(ingest_log_head(l), 0); /* answered at the commit, recorded then */
+    fake_commit(0, STORE_OK);
+    cl_poll(cl);
+    ck_assert_int_eq(cl_stream(cl, id)->grpc_status, 0);
+    ingest_rec x = newest(l);
+    ck_assert_uint_eq(x.transport, INGEST_GRPC);
+    ck_assert_str_eq(x.path, TRACES);
+    ck_assert_int_eq(x.signal, MODEL_SIGNAL_TRACES);
+    ck_assert_str_eq(x.content_type, "application/grpc");
+    ck_assert_uint_eq(x.encoding, INGEST_ENC_PROTOBUF);
+    ck_assert_uint_eq(x.compression, INGEST_COMP_NONE);
+    ck_assert_uint_eq(x.wire_bytes, len - 5); /* the message, without its prefix */
+    ck_assert_uint_eq(x.decoded_bytes, len - 5);
+    ck_assert_uint_eq(x.items, 3);
+    ck_assert_uint_eq(x.rejected, 1);
+    ck_assert_uint_eq(x.outcome, INGEST_OUTCOME_PARTIAL);
+    ck_assert_int_eq(x.grpc_code, 0);
+    ck_assert_uint_eq(x.http_status, 200);
+    ck_assert_str_eq(x.user_agent, "unit-exporter/2.0 grpc-c/1");
+    ck_assert_str_eq(x.client, ""); /* a detached connection has no peer */
+    ck_assert_uint_gt(strlen(x.message), 0);
+
+    /* refused from the prefix: the declared size */
+    static const uint8_t prefix[] = {0, 0, 1, 0, 1}; /* 65,537 > 65,536 */
+    id = cl_open(cl, TRACES, NULL);
+    cl_send(cl, id, prefix, sizeof(prefix), 0);
+    cl_pump(cl);
+    x = newest(l);
+    ck_assert_int_eq(x.grpc_code, OTLP_GRPC_RESOURCE_EXHAUSTED);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_BODY_TOO_LARGE);
+    ck_assert_uint_eq(x.outcome, INGEST_OUTCOME_ERROR);
+    ck_assert_uint_eq(x.wire_bytes, 65537);
+
+    /* an HTTP-level refusal, an undecodable message, an unknown method */
+    const char *const json[] = {"content-type", "application/json", NULL};
+    cl_export(cl, msg, len, json);
+    x = newest(l);
+    ck_assert_uint_eq(x.http_status, 415);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_CONTENT_TYPE);
+    ck_assert_uint_eq(x.encoding, INGEST_ENC_UNKNOWN);
+    static const uint8_t garbage[] = {0, 0, 0, 0, 3, 0xff, 0xff, 0xff};
+    cl_export(cl, garbage, sizeof(garbage), NULL);
+    ck_assert_uint_eq(newest(l).reason, INGEST_REASON_MALFORMED);
+    ck_assert_int_eq(newest(l).grpc_code, OTLP_GRPC_INVALID_ARGUMENT);
+    id = cl_open(cl, "/x.Y/Export", NULL);
+    cl_send(cl, id, msg, len, 1);
+    cl_pump(cl);
+    x = newest(l);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_WRONG_PATH);
+    ck_assert_int_eq(x.signal, -1);
+    ck_assert_str_eq(x.path, "/x.Y/Export");
+    ck_assert_uint_eq(ingest_log_head(l), 5);
+    free(msg);
+    cl_free(cl);
+    ingest_log_free(l);
+}
+END_TEST
+
 START_TEST(test_api_keys) {
     grpc_config cfg = *cfg_default();
     cfg.api_keys[0] = "first-key";
@@ -1319,6 +1394,7 @@ static Suite *grpc_suite(void) {
     tcase_add_test(tc, test_idle_timeout);
     tcase_add_test(tc, test_max_connections);
     tcase_add_test(tc, test_gzip);
+    tcase_add_test(tc, test_ingest_records);
     suite_add_tcase(s, tc);
     TCase *ts = tcase_create("sockets");
     tcase_set_timeout(ts, 60);

@@ -28,12 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/clk.h"
 #include "util/gz.h"
 #include "util/log.h"
 #include "server/decode/otlp.h"
 #include "server/net/auth_cases.h"
+#include "server/net/ingest_log.h"
 #include "server/net/loopback.h"
 #include "server/receive/otlp_http.h"
 #include "storage/store.h"
@@ -63,13 +65,18 @@ static int fake_decode(model_signal sig, const char *data, size_t len, model_bat
     model_batch *b = model_batch_new(sig, 0);
     if (b == NULL)
         return OTLP_ENOMEM;
-    /* Counts only: the fake store never reads the items. */
-    if (sig == MODEL_SIGNAL_TRACES)
+    /* Zeroed items (no resource): the fake store never reads them, the
+     * ingest inspector only counts them. */
+    if (sig == MODEL_SIGNAL_TRACES) {
         b->n_spans = (size_t)items;
-    else if (sig == MODEL_SIGNAL_LOGS)
+        b->spans = arena_calloc(b->arena, (size_t)items + 1, sizeof(*b->spans));
+    } else if (sig == MODEL_SIGNAL_LOGS) {
         b->n_logs = (size_t)items;
-    else
+        b->logs = arena_calloc(b->arena, (size_t)items + 1, sizeof(*b->logs));
+    } else {
         b->n_points = (size_t)items;
+        b->points = arena_calloc(b->arena, (size_t)items + 1, sizeof(*b->points));
+    }
     for (long i = 0; i < rejected; i++)
         model_batch_reject(b, "fake: invalid trace id");
     *out = b;
@@ -1107,6 +1114,100 @@ START_TEST(test_body_budget) {
 }
 END_TEST
 
+/* The newest record of l, which must exist. */
+static ingest_rec newest(ingest_log *l) {
+    ingest_rec r;
+    ck_assert_int_eq(ingest_log_get(l, ingest_log_head(l), &r), 0);
+    return r;
+}
+
+START_TEST(test_ingest_records) {
+    fake_start(FAKE_THREAD);
+    ingest_log *l = ingest_log_new(16, NULL);
+    otlp_http_config cfg = {.addr = "127.0.0.1:0", .max_body_bytes = 4096, .ingest = l};
+    srv_start(&cfg);
+    cli_resp r;
+    /* a partial success, gzip, with the client's user agent */
+    buf gz;
+    buf_init(&gz, 4096);
+    const char *plain = "items=3;rejected=1";
+    ck_assert_int_eq(gz_deflate((const uint8_t *)plain, strlen(plain), 6, &gz), GZ_OK);
+    int fd = cli_connect(port);
+    cli_post(fd, "/v1/logs", PB, "Content-Encoding: gzip\r\nUser-Agent: test-agent/1.0\r\n",
+             gz.ptr, gz.len, &r);
+    close(fd);
+    ck_assert_int_eq(r.status, 200);
+    ingest_rec x = newest(l);
+    ck_assert_uint_eq(x.seq, 1);
+    ck_assert_uint_eq(x.transport, INGEST_HTTP);
+    ck_assert_str_eq(x.path, "/v1/logs");
+    ck_assert_int_eq(x.signal, MODEL_SIGNAL_LOGS);
+    ck_assert_str_eq(x.content_type, PB);
+    ck_assert_uint_eq(x.encoding, INGEST_ENC_PROTOBUF);
+    ck_assert_uint_eq(x.compression, INGEST_COMP_GZIP);
+    ck_assert_str_eq(x.coding, "gzip");
+    ck_assert_uint_eq(x.wire_bytes, gz.len);
+    ck_assert_uint_eq(x.decoded_bytes, strlen(plain));
+    ck_assert_uint_eq(x.items, 4);
+    ck_assert_uint_eq(x.rejected, 1);
+    ck_assert_uint_eq(x.outcome, INGEST_OUTCOME_PARTIAL);
+    ck_assert_uint_eq(x.http_status, 200);
+    ck_assert_int_eq(x.grpc_code, -1);
+    ck_assert_str_eq(x.message, "fake: invalid trace id");
+    ck_assert_str_eq(x.user_agent, "test-agent/1.0");
+    ck_assert_str_eq(x.client, "127.0.0.1");
+    ck_assert_uint_eq(x.port, (unsigned)port);
+    buf_free(&gz);
+
+    /* refused from the headers alone: the declared size is recorded */
+    fd = cli_connect(port);
+    ck_assert_int_eq(cli_send_str(fd, "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                      "application/json\r\nContent-Length: 999999\r\n\r\n"),
+                     0);
+    ck_assert_int_eq(cli_read(fd, &r), 0);
+    close(fd);
+    ck_assert_int_eq(r.status, 413);
+    x = newest(l);
+    ck_assert_uint_eq(x.seq, 2);
+    ck_assert_uint_eq(x.outcome, INGEST_OUTCOME_ERROR);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_BODY_TOO_LARGE);
+    ck_assert_uint_eq(x.wire_bytes, 999999);
+    ck_assert_uint_eq(x.decoded_bytes, INGEST_UNKNOWN);
+    ck_assert_uint_eq(x.encoding, INGEST_ENC_JSON);
+    ck_assert_ptr_nonnull(strstr(x.message, "999999"));
+
+    /* malformed, wrong path, store full: each with its reason */
+    post1(port, "/v1/logs", JSON, NULL, "bad", &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_uint_eq(newest(l).reason, INGEST_REASON_MALFORMED);
+    post1(port, "/v1/spans", JSON, NULL, "items=1", &r);
+    ck_assert_int_eq(r.status, 404);
+    x = newest(l);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_WRONG_PATH);
+    ck_assert_int_eq(x.signal, -1);
+    ck_assert_str_eq(x.path, "/v1/spans");
+    fake_set(STORE_EFULL, STORE_OK);
+    post1(port, "/v1/traces", JSON, NULL, "items=2", &r);
+    ck_assert_int_eq(r.status, 503);
+    x = newest(l);
+    ck_assert_uint_eq(x.reason, INGEST_REASON_STORE_FULL);
+    ck_assert_uint_eq(x.items, 2);
+    fake_set(STORE_OK, STORE_OK);
+
+    /* an allowed OPTIONS is not an export: not recorded */
+    uint64_t head = ingest_log_head(l);
+    fd = cli_connect(port);
+    ck_assert_int_eq(cli_send_str(fd, "OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    ck_assert_int_eq(cli_read(fd, &r), 0);
+    close(fd);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_uint_eq(ingest_log_head(l), head);
+    srv_stop();
+    ingest_log_free(l);
+    fake_stop();
+}
+END_TEST
+
 static Suite *otlp_http_suite(void) {
     Suite *s = suite_create("otlp_http");
     TCase *tc = tcase_create("core");
@@ -1135,6 +1236,7 @@ static Suite *otlp_http_suite(void) {
     ADD(test_body_budget);
     ADD(test_start_errors);
     ADD(test_adopt);
+    ADD(test_ingest_records);
     suite_add_tcase(s, tc);
     return s;
 }
