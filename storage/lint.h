@@ -118,9 +118,6 @@ uint64_t lint_span_sdk_dropped(const model_span *sp);
 uint64_t lint_log_sdk_dropped(const model_log *l);
 uint64_t lint_resource_sdk_dropped(const model_resource *r);
 
-/* 1 when loupe's limits took anything. */
-static inline int lint_limited(model_limited l) { return l.dropped > 0 || l.cut > 0; }
-
 /* ---- a child and its parent ------------------------------------------------ */
 
 typedef struct lint_span_times {
