@@ -22,6 +22,7 @@ typedef enum config_kind {
     CONFIG_LEVEL,
     CONFIG_DURATION,
     CONFIG_UI_AUTH, /* token|none */
+    CONFIG_ONOFF,   /* on|off: the field is 1 for off */
     CONFIG_TOKEN    /* a string checked by ui_auth_token_check */
 } config_kind;
 
@@ -102,6 +103,14 @@ static const config_flag config_flags[] = {
     {"query-timeout", "LOUPE_QUERY_TIMEOUT", CONFIG_DURATION, OFF(query_timeout_ns), "DURATION",
      "an API query stops after this and answers with what it found, marked partial"
      " (default 5s)"},
+    {"lint", "LOUPE_LINT", CONFIG_ONOFF, OFF(lint_off), "on|off",
+     "check telemetry for instrumentation mistakes as it arrives (GET /api/v1/lint;"
+     " default on)"},
+    {"lint-orphan-grace", "LOUPE_LINT_ORPHAN_GRACE", CONFIG_DURATION, OFF(lint_orphan_grace_ns),
+     "DURATION", "a span whose parent has not arrived after this is an orphan, 1s to 10m"
+     " (default 2m)"},
+    {"lint-max-series", "LOUPE_LINT_MAX_SERIES", CONFIG_COUNT, OFF(lint_max_series), "N",
+     "a metric with more attribute sets than this is high-cardinality (default 1000)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -182,6 +191,7 @@ static const config_choice config_choices[] = {
     [CONFIG_STORAGE] = {{"sqlite", "memory"}, 2, "a storage kind (sqlite or memory)"},
     [CONFIG_LEVEL] = {{"debug", "info", "warn", "error"}, 4,
                       "a log level (debug, info, warn, error)"},
+    [CONFIG_ONOFF] = {{"on", "off"}, 2, "on or off"},
 };
 
 /* Sets *field to the index of value among c's words. Returns NULL, or
@@ -238,6 +248,7 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
     case CONFIG_UI_AUTH:
     case CONFIG_STORAGE:
     case CONFIG_LEVEL:
+    case CONFIG_ONOFF:
         bad = config_choose(value, &config_choices[f->kind], field);
         break;
     case CONFIG_TOKEN:
@@ -340,6 +351,8 @@ static void config_defaults(config *cfg) {
     cfg->max_header_size = 64u << 10;
     cfg->max_live_clients = 64;
     cfg->query_timeout_ns = 5ULL * 1000000000ULL;
+    cfg->lint_orphan_grace_ns = 120ULL * 1000000000ULL;
+    cfg->lint_max_series = 1000;
 }
 
 /* Every LOUPE_* variable that is set and not empty. */
@@ -442,6 +455,10 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
                  (unsigned long long)cfg->max_live_clients);
     else if (cfg->query_timeout_ns < 1000000ULL || cfg->query_timeout_ns > 3600ULL * 1000000000ULL)
         snprintf(err, errlen, "--query-timeout: must be from 1ms to 1h");
+    else if (cfg->lint_orphan_grace_ns < 1000000000ULL ||
+             cfg->lint_orphan_grace_ns > 600ULL * 1000000000ULL)
+        /* the rollup forgets a waiting child after 10 minutes */
+        snprintf(err, errlen, "--lint-orphan-grace: must be from 1s to 10m");
     else if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20))
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",

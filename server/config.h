@@ -48,6 +48,10 @@ typedef struct config {
     size_t max_header_size;     /* request headers, on every port */
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
     uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
+    /* the instrumentation lint (docs/lint.md) */
+    int lint_off;                  /* --lint off */
+    uint64_t lint_orphan_grace_ns; /* how long a span's parent may take */
+    uint64_t lint_max_series;      /* attribute sets a metric may have */
 } config;
 
 #define CONFIG_OK 0

@@ -695,6 +695,21 @@ static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *
     return api_query_result(req, query_metrics(db, service, out), out);
 }
 
+/* GET /api/v1/lint?service= */
+static int api_lint(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    const char *service;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_lint(db, service, out);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "no service named '%.200s'", service);
+    return api_query_result(req, rc, out);
+}
+
 /* DELETE /api/v1/telemetry?signal=traces|logs|metrics[,...]&service= */
 static int api_delete(const api_request *req, const api_env *env, buf *out) {
     const char *v, *service;
@@ -863,6 +878,7 @@ typedef enum api_route {
     API_ROUTE_OPERATIONS,
     API_ROUTE_TRACE_ANALYSIS,
     API_ROUTE_TRACE_COMPARE,
+    API_ROUTE_LINT,
 } api_route;
 
 #define SERVICES_PREFIX "/api/v1/services/"
@@ -915,6 +931,7 @@ static const struct {
     {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
     {"/api/v1/info", API_ROUTE_INFO},
     {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
+    {"/api/v1/lint", API_ROUTE_LINT},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -1089,6 +1106,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_trace_analysis(req, trace_id, get_db, ud, out);
     case API_ROUTE_TRACE_COMPARE:
         return api_trace_compare(req, get_db, ud, out);
+    case API_ROUTE_LINT:
+        return api_lint(req, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:
