@@ -219,7 +219,8 @@ typedef struct store_lint_span {
     const uint8_t *parent_id; /* 8 bytes; children only */
     int64_t service, seg;
     lint_span_times t;
-    int suspect; /* lint_span_kind_suspect(): an incoming HTTP span not of kind SERVER */
+    int suspect; /* lint_span_kind_suspect() (only looked at when the parent's service
+                  * differs): an incoming HTTP span not of kind SERVER */
 } store_lint_span;
 
 store_rollup *store_rollup_new(void);

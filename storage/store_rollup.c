@@ -505,7 +505,7 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
                 if (r->lint != NULL) {
                     store_lint_span c = sr_lint_span(sp, service, seg);
                     store_lint_span par = sr_lint_span(p, ids[3 * (pi - 1) + 1], span_seg[pi - 1]);
-                    c.suspect = lint_span_kind_suspect(sp);
+                    c.suspect = par.service != service && lint_span_kind_suspect(sp);
                     store_lint_pair(r->lint, &c, &par);
                 }
             } else {
@@ -519,7 +519,7 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
                     store_lint_span c = sr_lint_span(sp, service, seg);
                     store_lint_span par = {p->trace_id, p->span_id, NULL, p->service, 0,
                                            {p->start, p->end, p->kind}, 0};
-                    c.suspect = lint_span_kind_suspect(sp);
+                    c.suspect = par.service != service && lint_span_kind_suspect(sp);
                     store_lint_pair(r->lint, &c, &par);
                 }
             }
