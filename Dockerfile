@@ -48,7 +48,8 @@ RUN make -j"$(nproc)" OPT=-O2
 # and the few files a scratch image needs: the loupe user and group, /tmp,
 # and an empty directory for the /data volume (/data-init, copied apart so
 # that it can be owned by loupe). No shell, no package manager, no CA
-# certificates (loupe makes no outgoing connections).
+# certificates: forwarding to an https:// destination (--forward) needs the
+# host's bundle mounted at /etc/ssl/certs/ca-certificates.crt.
 FROM build AS rootfs
 RUN set -eu; \
     mkdir -p /rootfs/usr/local/bin /rootfs/etc /rootfs/tmp /data-init; \

@@ -14,7 +14,8 @@
 //   app.css. Third-party code is never committed: it comes from
 //   node_modules, pinned by package-lock.json.
 // - app.css and favicon.svg are hashed too; index.html keeps its name (the
-//   UI server gives it "no-cache") and refers to the hashed names.
+//   UI server gives it "no-cache") and refers to the hashed names, relative
+//   to its <base href="/"> (which the server sets to --base-path).
 // - OUT_DIR is emptied first, so stale hashed files never linger.
 // Prints the first-load size (index.html, app.css and every module the entry
 // imports statically, gzip -9) and fails above the 300 KB budget.
@@ -115,10 +116,12 @@ for (const [rel, content] of files) {
 }
 
 // ---- index.html -------------------------------------------------------------
-// Assets are named in index.html by their source paths (src="/js/app.js",
-// href="/app.css"); they are rewritten to absolute hashed names so that
-// client-side routes like /traces/abc find them. Links without a file
-// extension (href="/logs") are routes and stay as they are.
+// index.html starts with <base href="/"> and names everything relative to
+// it: assets by their source paths (src="js/app.js", href="app.css"),
+// rewritten here to the hashed names, and routes without a file extension
+// (href="logs"), which stay. The server swaps the base for its
+// --base-path (server/api/ui_base.c), so the same page works at / and
+// under a prefix, and client-side routes like traces/abc find the assets.
 function staticClosure(rel, seen = new Set()) {
   if (seen.has(rel)) return seen;
   seen.add(rel);
@@ -127,16 +130,19 @@ function staticClosure(rel, seen = new Set()) {
 }
 
 let index = files.get('index.html');
+if (!index.includes('<base href="/">')) fail('index.html lacks <base href="/"> (the server replaces it)');
+const absolute = /\s(?:src|href)="\/[^"]*"/.exec(index.replace('<base href="/">', ''));
+if (absolute) fail(`index.html has an absolute URL (${absolute[0].trim()}); name it relative to <base>`);
 const entries = [];
-index = index.replace(/(\s(?:src|href)=")\/([^"]+\.[a-z0-9]+)"/g, (m, lead, rel) => {
-  if (!outName.has(rel)) fail(`index.html refers to /${rel}, which is not in web/`);
+index = index.replace(/(\s(?:src|href)=")([^"/.][^"]*\.[a-z0-9]+)"/g, (m, lead, rel) => {
+  if (!outName.has(rel)) fail(`index.html refers to ${rel}, which is not in web/`);
   if (rel.endsWith('.js')) entries.push(rel);
-  return `${lead}/${outName.get(rel)}"`;
+  return `${lead}${outName.get(rel)}"`;
 });
 const preload = new Set();
 for (const e of entries) for (const rel of staticClosure(e)) if (!entries.includes(rel)) preload.add(rel);
 const preloadTags = [...preload].sort()
-  .map((rel) => `<link rel="modulepreload" href="/${outName.get(rel)}">`).join('\n');
+  .map((rel) => `<link rel="modulepreload" href="${outName.get(rel)}">`).join('\n');
 if (!index.includes('<!-- modulepreload -->')) fail('index.html lacks the <!-- modulepreload --> marker');
 index = index.replace('<!-- modulepreload -->', preloadTags);
 outContent.set('index.html', index);

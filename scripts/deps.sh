@@ -19,9 +19,12 @@ protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev libcurl4-gnutls-dev
 # dpkg-dev (dpkg-shlibdeps), lintian, adduser and systemd (the package's
 # user and unit: systemctl, systemd-analyze), podman with runc, and
 # debootstrap for the image's Debian 12 base; libxml2-utils (xmllint)
-# checks the JUnit reports of loupe expect.
+# checks the JUnit reports of loupe expect. nginx is the reverse proxy of
+# the --base-path tests, which run their own in the foreground from a
+# generated configuration (the package's own service is not used; Debian
+# starts it on port 80 at install unless a policy-rc.d forbids that).
 test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind \
-dpkg-dev lintian adduser systemd podman runc debootstrap libxml2-utils"
+dpkg-dev lintian adduser systemd podman runc debootstrap libxml2-utils nginx"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"

@@ -14,11 +14,13 @@
 #   server/decode/   server/decode/ storage/ util/   (+ generated protobuf-c)
 #   server/receive/  server/receive/ server/decode/ server/net/ storage/ util/
 #   server/api/      server/api/ server/decode/ server/net/ storage/ util/
+#   server/forward/  server/forward/ server/decode/ server/net/ storage/ util/
 #   server/cli/      server/cli/ server/net/ util/   (a client over HTTP: no store)
 #   server/          anything (main.c and config.c wire the layers together)
 #
 # Receivers and the UI/API never include each other; the store knows no
-# protocol; decoding knows no transport; only storage/ includes <sqlite3.h>.
+# protocol; decoding knows no transport; only storage/ includes <sqlite3.h>;
+# only server/main.c includes server/forward/.
 # Exits 1 naming every crossing.
 set -eu
 root=${1:-.}
@@ -32,6 +34,7 @@ allowed() {
     server/decode) echo "server/decode storage util gen" ;;
     server/receive) echo "server/receive server/decode server/net storage util" ;;
     server/api) echo "server/api server/decode server/net storage util" ;;
+    server/forward) echo "server/forward server/decode server/net storage util" ;;
     server/cli) echo "server/cli server/net util" ;;
     server) echo "any" ;;
     *) echo "" ;;
@@ -47,6 +50,7 @@ layer_of() {
     server/decode/*) echo server/decode ;;
     server/receive/*) echo server/receive ;;
     server/api/*) echo server/api ;;
+    server/forward/*) echo server/forward ;;
     server/cli/*) echo server/cli ;;
     server/*) echo server ;;
     opentelemetry/* | google/*) echo gen ;;
@@ -104,6 +108,16 @@ for f in $(grep -l '#[[:space:]]*include[[:space:]]*<sqlite3.h>' $files 2>/dev/n
     storage/*) ;;
     *)
         echo "lint-includes: $f includes <sqlite3.h>: only storage/ may"
+        bad=1
+        ;;
+    esac
+done
+# The forwarder is wired by main.c alone.
+for f in $(grep -l '#[[:space:]]*include[[:space:]]*"server/forward/' $files 2>/dev/null || true); do
+    case $f in
+    server/main.c | server/forward/*) ;;
+    *)
+        echo "lint-includes: $f includes server/forward/: only server/main.c may"
         bad=1
         ;;
     esac

@@ -1,5 +1,6 @@
 /* config.c - flags, environment twins and defaults, see config.h. */
 #include "config.h"
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,9 +11,11 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "server/api/ui_auth.h"
+#include "server/api/ui_base.h"
 #include "server/cli/cli.h"
 
 _Static_assert(CONFIG_UI_TOKEN_BUF == UI_AUTH_TOKEN_MAX + 1, "token buffer size");
+_Static_assert(CONFIG_BASE_PATH_BUF == UI_BASE_MAX + 1, "base path buffer size");
 
 typedef enum config_kind {
     CONFIG_STR,
@@ -23,7 +26,9 @@ typedef enum config_kind {
     CONFIG_DURATION,
     CONFIG_UI_AUTH, /* token|none */
     CONFIG_ONOFF,   /* on|off: the field is 1 for off */
-    CONFIG_TOKEN    /* a string checked by ui_auth_token_check */
+    CONFIG_TOKEN,   /* a string checked by ui_auth_token_check */
+    CONFIG_BASE,    /* a path prefix, normalised by ui_base_normalise into base_path_buf */
+    CONFIG_LIST     /* a repeatable flag (config_list) */
 } config_kind;
 
 typedef struct config_flag {
@@ -111,6 +116,17 @@ static const config_flag config_flags[] = {
      " (default 2m)"},
     {"lint-max-series", "LOUPE_LINT_MAX_SERIES", CONFIG_COUNT, OFF(lint_max_series), "N",
      "a metric with more attribute sets than this is high-cardinality (default 1000)"},
+    {"base-path", "LOUPE_BASE_PATH", CONFIG_BASE, OFF(base_path), "PATH",
+     "serve the web UI and API below this path, e.g. /loupe behind a reverse proxy"
+     " (default: at the root)"},
+    {"forward", "LOUPE_FORWARD", CONFIG_LIST, OFF(forward), "URL",
+     "also send everything stored on to this OTLP destination: grpc://HOST:PORT,"
+     " http://HOST:PORT or https://...; repeatable (the variable: comma-separated)"},
+    {"forward-protocol", "LOUPE_FORWARD_PROTOCOL", CONFIG_STR, OFF(forward_protocol), "PROTOCOL",
+     "for http(s) --forward URLs: http/protobuf, http/json or grpc (default http/protobuf)"},
+    {"forward-header", "LOUPE_FORWARD_HEADER", CONFIG_LIST, OFF(forward_headers), "KEY=VALUE",
+     "a header sent with every forwarded request, e.g. an API key; repeatable (the variable:"
+     " comma-separated)"},
 };
 
 #define CONFIG_NFLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
@@ -216,6 +232,51 @@ static int config_parse_count(const char *text, uint64_t *out) {
     return 0;
 }
 
+/* Adds value to the list: the command line's values replace the
+ * environment's; the environment's comma-separated list is split in a copy. */
+static int config_set_list(config_list *l, const char *value, const char *source, char *err,
+                           size_t errlen) {
+    size_t max = (size_t)(strcmp(source, "--forward") == 0 || strcmp(source, "LOUPE_FORWARD") == 0
+                              ? CONFIG_MAX_FORWARD
+                              : CONFIG_MAX_FORWARD_HEADERS);
+    if (source[0] == '-') {
+        if (!l->from_argv)
+            l->n = 0;
+        l->from_argv = 1;
+        if (l->n == max) {
+            snprintf(err, errlen, "%s: given more than %zu times", source, max);
+            return -1;
+        }
+        l->items[l->n++] = value;
+        return 0;
+    }
+    size_t len = strlen(value);
+    if (len >= sizeof(l->env)) {
+        snprintf(err, errlen, "%s: longer than %zu characters", source, sizeof(l->env) - 1);
+        return -1;
+    }
+    memcpy(l->env, value, len + 1);
+    l->n = 0;
+    for (char *p = l->env; *p != '\0';) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        while (*p == ' ')
+            p++;
+        if (*p != '\0') {
+            if (l->n == max) {
+                snprintf(err, errlen, "%s: more than %zu entries", source, max);
+                return -1;
+            }
+            l->items[l->n++] = p;
+        }
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
 static int config_set(config *cfg, const config_flag *f, const char *value, const char *source,
                       char *err, size_t errlen) {
     void *field = (char *)cfg + f->offset;
@@ -258,6 +319,16 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
         }
         *(const char **)field = value;
         break;
+    case CONFIG_BASE:
+        if (ui_base_normalise(value, cfg->base_path_buf, sizeof(cfg->base_path_buf), why,
+                              sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s: %s", source, why);
+            return -1;
+        }
+        *(const char **)field = cfg->base_path_buf;
+        break;
+    case CONFIG_LIST:
+        return config_set_list(field, value, source, err, errlen);
     }
     if (bad != NULL) {
         snprintf(err, errlen, "%s: \"%s\" is not %s", source, value, bad);
@@ -322,6 +393,10 @@ static void config_usage(void) {
         const config_flag *f = &config_flags[i];
         char left[64];
         snprintf(left, sizeof(left), "--%s %s", f->name, f->meta);
+        if (strlen(left) > 34) { /* the name on a line of its own */
+            printf("  %s\n  %-34s %s\n  %-34s [%s]\n", left, "", f->help, "", f->env);
+            continue;
+        }
         printf("  %-34s %s\n  %-34s [%s]\n", left, f->help, "", f->env);
     }
     printf("  %-34s %s\n  %-34s %s\n", "--help", "print this help", "--version",
@@ -353,6 +428,7 @@ static void config_defaults(config *cfg) {
     cfg->query_timeout_ns = 5ULL * 1000000000ULL;
     cfg->lint_orphan_grace_ns = 120ULL * 1000000000ULL;
     cfg->lint_max_series = 1000;
+    cfg->base_path = "";
 }
 
 /* Every LOUPE_* variable that is set and not empty. */
@@ -373,6 +449,19 @@ static const config_flag *config_find(const char *name, size_t namelen) {
             strncmp(config_flags[k].name, name, namelen) == 0)
             return &config_flags[k];
     return NULL;
+}
+
+int config_apply(config *cfg, const char *name, const char *value, const char *source, char *err,
+                 size_t errlen) {
+    const config_flag *f = config_find(name, strlen(name));
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: internal: no flag --%s", source, name);
+        return -1;
+    }
+    int rc = config_set(cfg, f, value, source, err, errlen);
+    if (rc == 0 && f->offset == OFF(ui_token))
+        cfg->aspire_token = value;
+    return rc;
 }
 
 /* argv[*i] is a flag: "--name=value" or "--name value" (then *i moves on
@@ -472,6 +561,8 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
 static int config_load_token(config *cfg, char *err, size_t errlen) {
     if (cfg->ui_token_file == NULL || cfg->ui_token_file[0] == '\0')
         return CONFIG_OK;
+    if (cfg->ui_token != NULL && cfg->ui_token == cfg->aspire_token)
+        cfg->ui_token = NULL; /* loupe's own setting wins over the Aspire name */
     if (cfg->ui_token != NULL) {
         snprintf(err, errlen, "--ui-token and --ui-token-file (or LOUPE_UI_TOKEN and "
                               "LOUPE_UI_TOKEN_FILE) are both set; use one");
@@ -482,7 +573,9 @@ static int config_load_token(config *cfg, char *err, size_t errlen) {
 
 int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
     config_defaults(cfg);
-    int rc = config_from_env(cfg, err, errlen);
+    int rc = config_from_aspire(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_from_env(cfg, err, errlen);
     if (rc == CONFIG_OK)
         rc = config_from_argv(cfg, argc, argv, err, errlen);
     if (rc == CONFIG_OK)

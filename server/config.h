@@ -2,8 +2,9 @@
  *
  * Every flag --some-name has an environment twin LOUPE_SOME_NAME; a flag
  * given on the command line wins over the environment, which wins over the
- * default. Strings point into argv or environ (borrowed for the process's
- * lifetime).
+ * Aspire dashboard's names for the same settings (config_aspire.c,
+ * docs/aspire.md), which win over the default. Strings point into argv or
+ * environ (borrowed for the process's lifetime) or into cfg's buffers.
  */
 #ifndef LOUPE_CONFIG_H
 #define LOUPE_CONFIG_H
@@ -14,6 +15,23 @@
 #define LOUPE_VERSION "0.1.0"
 
 #define CONFIG_UI_TOKEN_BUF 257 /* UI_AUTH_TOKEN_MAX + 1 */
+#define CONFIG_BASE_PATH_BUF 201 /* UI_BASE_MAX + 1 */
+#define CONFIG_ASPIRE_IGNORED 16  /* Aspire names without a loupe meaning, noted */
+#define CONFIG_ASPIRE_NAME 80
+#define CONFIG_ASPIRE_ADDR 96
+#define CONFIG_MAX_FORWARD 8          /* FORWARD_MAX_DESTS */
+#define CONFIG_MAX_FORWARD_HEADERS 16 /* FORWARD_MAX_HEADERS */
+#define CONFIG_LIST_BUF 8192          /* an environment list, split in place */
+
+/* A repeatable flag (--forward URL --forward URL2): its values in order.
+ * The environment twin holds a comma-separated list; flags on the command
+ * line replace it. */
+typedef struct config_list {
+    const char *items[CONFIG_MAX_FORWARD_HEADERS];
+    size_t n;
+    int from_argv;             /* items came from the command line */
+    char env[CONFIG_LIST_BUF]; /* the environment's copy the items point into */
+} config_list;
 
 typedef struct config {
     const char *ui_addr;
@@ -52,13 +70,25 @@ typedef struct config {
     int lint_off;                  /* --lint off */
     uint64_t lint_orphan_grace_ns; /* how long a span's parent may take */
     uint64_t lint_max_series;      /* attribute sets a metric may have */
+    const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
+    config_list forward;          /* --forward URL (at most CONFIG_MAX_FORWARD) */
+    config_list forward_headers;  /* --forward-header KEY=VALUE */
+    const char *forward_protocol; /* --forward-protocol; NULL = http/protobuf */
+    char base_path_buf[CONFIG_BASE_PATH_BUF];
+    /* the Aspire dashboard's names (config_aspire.c) */
+    char aspire_addr[4][CONFIG_ASPIRE_ADDR]; /* HOST:PORT made from its listen URLs */
+    char aspire_spans[24];                   /* --max-spans made from MaxTraceCount */
+    const char *aspire_token;                /* the browser token it set as --ui-token */
+    char aspire_ignored[CONFIG_ASPIRE_IGNORED][CONFIG_ASPIRE_NAME]; /* set, no loupe meaning */
+    size_t n_aspire_ignored;
 } config;
 
 #define CONFIG_OK 0
 #define CONFIG_EXIT 1    /* --help or --version was printed: exit 0 */
 #define CONFIG_EINVAL -1 /* bad flag: err holds the one-line reason */
 
-/* Fills cfg from defaults, then the environment, then argv. */
+/* Fills cfg from defaults, then the Aspire dashboard's names in the
+ * environment, then the LOUPE_* environment, then argv. */
 int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /* The fixed UI token from --ui-token or --ui-token-file (borrowed from cfg,

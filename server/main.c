@@ -21,6 +21,7 @@
 #include "server/api/ui.h"
 #include "server/api/ui_auth.h"
 #include "server/cli/cli.h"
+#include "server/forward/forward.h"
 
 /* The host part of a HOST:PORT flag, as a browser or exporter would reach it:
  * a wildcard address is shown as "localhost". */
@@ -129,6 +130,40 @@ static void main_read_http(void *recv, metrics_figures *out) {
     otlp_http_body_use(recv, &out->body_bytes, &out->body_budget);
 }
 
+/* metrics_forward_fn: the forwarder's counters for GET /metrics. */
+static void main_read_forward(void *ctx, metrics_forward *out) {
+    forwarder *f = ctx;
+    size_t n = forward_count(f);
+    out->n = n < METRICS_FORWARD_MAX ? n : METRICS_FORWARD_MAX;
+    for (size_t i = 0; i < out->n; i++) {
+        forward_stats fs;
+        forward_get_stats(f, i, &fs);
+        metrics_forward_dest *d = &out->dest[i];
+        snprintf(d->name, sizeof(d->name), "%s", fs.name);
+        for (int s = 0; s < MODEL_SIGNAL_COUNT; s++) {
+            d->sent[s] = fs.sent[s];
+            d->retried[s] = fs.retried[s];
+            d->failed[s] = fs.failed[s];
+            d->dropped[s] = fs.dropped[s];
+            d->lag_items[s] = fs.lag_items[s];
+            d->lag_seconds[s] = fs.lag_seconds[s];
+        }
+    }
+}
+
+/* The forwarding settings as forward.h takes them. */
+static forward_config main_forward_config(const config *cfg) {
+    forward_config fc = {
+        .urls = cfg->forward.items,
+        .n_urls = cfg->forward.n,
+        .protocol = cfg->forward_protocol,
+        .headers = cfg->forward_headers.items,
+        .n_headers = cfg->forward_headers.n,
+        .data_dir = cfg->storage_memory ? NULL : cfg->data_dir,
+    };
+    return fc;
+}
+
 /* grpc_http1_fn: HTTP/1.x connections on the gRPC port go to OTLP/HTTP. */
 static int main_grpc_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
     return otlp_http_adopt(ctx, fd, peer, peerlen);
@@ -151,7 +186,7 @@ static int main_healthcheck(int argc, char **argv) {
         fprintf(stderr, "loupe healthcheck: %s\n", msg);
         return 1;
     }
-    rc = probe_health(cfg.ui_addr, 5000, msg, sizeof(msg));
+    rc = probe_health(cfg.ui_addr, cfg.base_path, 5000, msg, sizeof(msg));
     fprintf(rc == 0 ? stdout : stderr, "loupe healthcheck: %s\n", msg);
     return rc == 0 ? 0 : 1;
 }
@@ -165,6 +200,7 @@ typedef struct main_parts {
     ui_server *ui;
     grpc_server *grpc;
     otlp_http *http;
+    forwarder *fwd; /* NULL without --forward */
 } main_parts;
 
 #define MAIN_RUN (-1) /* main_configure: go on and serve */
@@ -182,6 +218,11 @@ static int main_configure(config *cfg, int argc, char **argv) {
         return 2;
     }
     log_set_level((log_level)cfg->log_level);
+    for (size_t i = 0; i < cfg->n_aspire_ignored; i++)
+        log_event(LOG_WARN, "aspire_setting_ignored",
+                  "name=%s msg=\"an Aspire dashboard setting loupe has no meaning for "
+                  "(docs/aspire.md)\"",
+                  cfg->aspire_ignored[i]);
     otlp_limits limits = {
         .max_attrs = (size_t)cfg->max_attributes,
         .max_value_len = cfg->max_attr_value_len,
@@ -189,6 +230,11 @@ static int main_configure(config *cfg, int argc, char **argv) {
         .max_links = (size_t)cfg->max_span_links,
     };
     otlp_limits_set(&limits);
+    forward_config fc = main_forward_config(cfg);
+    if (forward_check(&fc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "loupe: %s\n", err);
+        return 2;
+    }
     main_raise_nofile(cfg->max_connections);
     return MAIN_RUN;
 }
@@ -226,6 +272,18 @@ static int main_open_store(const config *cfg, main_parts *p) {
     return 0;
 }
 
+/* The forwarder (with --forward), before the receivers open: a new
+ * destination starts where the store stands now. */
+static int main_start_forward(const config *cfg, main_parts *p) {
+    char err[512] = "";
+    forward_config fc = main_forward_config(cfg);
+    if (forward_start(&fc, p->st, &p->fwd, err, sizeof(err)) != 0) {
+        main_fail("forwarding", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The authenticator (unless --ui-auth none), then the UI server. */
 static int main_start_ui(const config *cfg, main_parts *p) {
     char err[512] = "";
@@ -247,11 +305,14 @@ static int main_start_ui(const config *cfg, main_parts *p) {
         .max_live_clients = (unsigned)cfg->max_live_clients,
         .storage_memory = cfg->storage_memory,
         .version = LOUPE_VERSION,
+        .base_path = cfg->base_path,
     };
     if (ui_server_start(&ucfg, p->st, &p->ui, err, sizeof(err)) != 0) {
         main_fail("web UI", err);
         return -1;
     }
+    if (p->fwd != NULL)
+        ui_server_set_forward(p->ui, main_read_forward, p->fwd);
     return 0;
 }
 
@@ -310,14 +371,17 @@ static void main_announce(const config *cfg, const main_parts *p) {
                   "can reach it\"",
                   uport);
     printf("loupe %s ready\n"
-           "  web UI and API  http://%s:%d/\n",
-           LOUPE_VERSION, uhost, uport);
+           "  web UI and API  http://%s:%d%s/\n",
+           LOUPE_VERSION, uhost, uport, cfg->base_path);
     if (p->auth != NULL) {
         char urltok[3 * UI_AUTH_TOKEN_MAX + 1];
         main_url_token(ui_auth_token(p->auth), urltok, sizeof(urltok));
-        printf("  login           http://%s:%d/login?token=%s\n", uhost, uport, urltok);
+        printf("  login           http://%s:%d%s/login?token=%s\n", uhost, uport, cfg->base_path,
+               urltok);
     }
-    printf("  OTLP/gRPC       http://%s:%d   (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d)\n"
+    /* the gRPC port serves OTLP/HTTP too: one endpoint for every SDK */
+    printf("  OTLP/gRPC+HTTP  http://%s:%d   any OTLP protocol: "
+           "OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
            ghost, gport, ghost, gport, hhost, hport);
     if (cfg->storage_memory)
@@ -347,11 +411,13 @@ static void main_begin_stop(main_parts *p) {
     grpc_server_begin_stop(p->grpc);
 }
 
-/* Receivers first (they finish requests in flight, whose answers wait on
- * the store), then the UI, then the store commits what it holds. Any part
- * may be NULL (a failed start). */
+/* The forwarder first (it only reads), then the receivers (they finish
+ * requests in flight, whose answers wait on the store), then the UI, then
+ * the store commits what it holds. Any part may be NULL (a failed start). */
 static void main_stop(main_parts *p) {
     ui_server_set_sources(p->ui, NULL, NULL);
+    ui_server_set_forward(p->ui, NULL, NULL);
+    forward_stop(p->fwd); /* positions saved; the rest is sent after a restart */
     if (p->grpc != NULL)
         grpc_server_set_http1(p->grpc, NULL, NULL); /* before what it hands to stops */
     otlp_http_stop(p->http);
@@ -374,6 +440,7 @@ static int main_local_start(void *ud, cli_local *l, char *err, size_t errlen) {
     cfg.storage_memory = 1;
     cfg.ui_addr = cfg.otlp_grpc_addr = cfg.otlp_http_addr = "127.0.0.1:0";
     cfg.otlp_api_key = cfg.otlp_api_key_secondary = NULL;
+    cfg.base_path = ""; /* the command talks to ui_url as it is */
     log_set_level(cfg.log_level > LOG_WARN ? (log_level)cfg.log_level : LOG_WARN);
     if (main_open_store(&cfg, p) != 0 || main_start_ui(&cfg, p) != 0 ||
         main_start_receivers(&cfg, p) != 0) {
@@ -422,8 +489,8 @@ int main(int argc, char **argv) {
     main_block_signals(&sigs);
     main_parts parts = {0};
     int exit_code = 1;
-    if (main_open_store(&cfg, &parts) == 0 && main_start_ui(&cfg, &parts) == 0 &&
-        main_start_receivers(&cfg, &parts) == 0) {
+    if (main_open_store(&cfg, &parts) == 0 && main_start_forward(&cfg, &parts) == 0 &&
+        main_start_ui(&cfg, &parts) == 0 && main_start_receivers(&cfg, &parts) == 0) {
         main_announce(&cfg, &parts);
         main_wait(&sigs);
         main_begin_stop(&parts);

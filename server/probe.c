@@ -179,19 +179,22 @@ int probe_http_status(const char *addr, const char *path, int timeout_ms, int *s
     return PROBE_OK;
 }
 
-int probe_health(const char *ui_addr, int timeout_ms, char *msg, size_t msglen) {
+int probe_health(const char *ui_addr, const char *base, int timeout_ms, char *msg,
+                 size_t msglen) {
     long long deadline = probe_now_ms() + timeout_ms;
     const char *paths[] = {"/readyz", "/healthz"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         int left = (int)(deadline - probe_now_ms());
         int status = 0;
+        char path[512];
         if (left <= 0) {
             snprintf(msg, msglen, "%s: timed out", ui_addr);
             return 1;
         }
-        if (probe_http_status(ui_addr, paths[i], left, &status, msg, msglen) != PROBE_OK)
+        snprintf(path, sizeof(path), "%s%s", base != NULL ? base : "", paths[i]);
+        if (probe_http_status(ui_addr, path, left, &status, msg, msglen) != PROBE_OK)
             return 1;
-        snprintf(msg, msglen, "GET %s: %d", paths[i], status);
+        snprintf(msg, msglen, "GET %s: %d", path, status);
         if (status == 200)
             return 0;
         if (status != 404)

@@ -16,9 +16,11 @@
 int probe_http_status(const char *addr, const char *path, int timeout_ms, int *status, char *err,
                       size_t errlen);
 
-/* The health check of `loupe healthcheck`: GET /readyz, and /healthz when
- * the server has no /readyz (404). Returns 0 when the answer is 200, 1
+/* The health check of `loupe healthcheck`: GET BASE/readyz, and
+ * BASE/healthz when the server has no /readyz (404). base is the UI's
+ * --base-path ("" or NULL for none). Returns 0 when the answer is 200, 1
  * otherwise, with what was seen in msg either way. */
-int probe_health(const char *ui_addr, int timeout_ms, char *msg, size_t msglen);
+int probe_health(const char *ui_addr, const char *base, int timeout_ms, char *msg,
+                 size_t msglen);
 
 #endif

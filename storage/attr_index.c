@@ -301,10 +301,47 @@ static int ai_values(const char *s, size_t n, size_t *i, buf *out, const char *o
     return rc == BUF_OK ? buf_append(out, s + a, *i - a) : rc;
 }
 
+/* A byte the 'ascii' tokenizer keeps inside a word. */
+static int ai_word_byte(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+size_t attr_index_word_cut(const char *w, size_t n) {
+    if (n <= ATTR_INDEX_WORD_MAX)
+        return n;
+    size_t cut = ATTR_INDEX_WORD_MAX;
+    while (cut > 0 && ((unsigned char)w[cut] & 0xc0) == 0x80)
+        cut--; /* w[cut] continues a character: cut before it */
+    return cut;
+}
+
+/* Cuts every word of out->ptr[from..] longer than ATTR_INDEX_WORD_MAX, in
+ * place. */
+static void ai_cut_words(buf *out, size_t from) {
+    char *p = out->ptr;
+    size_t r = from, wr = from, n = out->len;
+    while (r < n) {
+        if (!ai_word_byte((unsigned char)p[r])) {
+            p[wr++] = p[r++];
+            continue;
+        }
+        size_t a = r;
+        while (r < n && ai_word_byte((unsigned char)p[r]))
+            r++;
+        size_t keep = attr_index_word_cut(p + a, r - a);
+        memmove(p + wr, p + a, keep);
+        wr += keep;
+    }
+    out->len = wr;
+    if (out->cap > wr)
+        p[wr] = '\0';
+}
+
 int attr_index_words(const char *name, size_t name_len, const char *status, size_t status_len,
                      const char *attrs, size_t attrs_len, const char *events, size_t events_len,
                      buf *out) {
     int rc = BUF_OK;
+    size_t from = out->len;
     if (name != NULL && name_len > 0) {
         rc = buf_append_char(out, ' ');
         if (rc == BUF_OK)
@@ -321,6 +358,8 @@ int attr_index_words(const char *name, size_t name_len, const char *status, size
     i = 0;
     if (rc == BUF_OK && events != NULL)
         rc = ai_values(events, events_len, &i, out, "name", 0);
+    if (rc == BUF_OK && out->ptr != NULL)
+        ai_cut_words(out, from);
     return rc;
 }
 
@@ -356,6 +395,32 @@ static void ai_sql_tokens(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     buf_free(&out);
 }
 
+int attr_index_has_word(const char *text, size_t n, const char *word, size_t wn, int prefix) {
+    if (wn == 0 || wn > n)
+        return 0;
+    for (size_t i = 0; i + wn <= n; i++) {
+        if (i > 0 && ai_word_byte((unsigned char)text[i - 1]))
+            continue; /* not at a word's start */
+        if (memcmp(text + i, word, wn) != 0)
+            continue;
+        if (prefix || i + wn == n || !ai_word_byte((unsigned char)text[i + wn]))
+            return 1;
+    }
+    return 0;
+}
+
+/* loupe_has_word(text, word, prefix) */
+static void ai_sql_has_word(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = text ? (size_t)sqlite3_value_bytes(argv[0]) : 0;
+    const char *word = (const char *)sqlite3_value_text(argv[1]);
+    size_t wn = word ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
+    sqlite3_result_int(ctx, text != NULL && word != NULL &&
+                                attr_index_has_word(text, n, word, wn,
+                                                    sqlite3_value_int(argv[2]) != 0));
+}
+
 int attr_index_register(sqlite3 *db) {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     int rc = sqlite3_create_function(db, "loupe_attr_tokens", 1, flags, NULL, ai_sql_tokens,
@@ -365,6 +430,9 @@ int attr_index_register(sqlite3 *db) {
                                      NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "loupe_attr_tokens", 4, flags, NULL, ai_sql_tokens,
+                                     NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "loupe_has_word", 3, flags, NULL, ai_sql_has_word,
                                      NULL, NULL);
     return rc;
 }

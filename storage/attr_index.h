@@ -43,21 +43,39 @@
  * the first error. Returns a BUF_* code. */
 int attr_index_tokens(const char *json, size_t len, const char *name, size_t name_len, buf *out);
 
+/* Bytes of a word the index keeps: a longer word (a run of ASCII letters
+ * and digits and non-ASCII bytes, as the 'ascii' tokenizer cuts them: an
+ * id, a hash, a blob) is indexed by its first ATTR_INDEX_WORD_MAX bytes, cut
+ * at a UTF-8 character boundary, and found by that prefix (the query checks
+ * its candidates' texts, so answers stay exact). Keeps a 10 KB token from
+ * costing 10 KB of index. */
+#define ATTR_INDEX_WORD_MAX 64
+
+/* The length word w (n bytes, one run of word bytes) is indexed by. */
+size_t attr_index_word_cut(const char *w, size_t n);
+
 /* Appends the words a span's text search (the trace search's `q`) finds,
  * each after a space: its name, its status message, every value of its
  * attributes (strings unescaped, numbers and booleans as written, nested
  * values too; not the keys), and of its events the names and attribute
- * values (not their times). The FTS5 'ascii' tokenizer of the index cuts
- * them into words. The JSON texts are those the store keeps (need not be
- * NUL-terminated; NULL for none). Returns a BUF_* code. */
+ * values (not their times); words longer than ATTR_INDEX_WORD_MAX are cut.
+ * The FTS5 'ascii' tokenizer of the index cuts them into words. The JSON
+ * texts are those the store keeps (need not be NUL-terminated; NULL for
+ * none). Returns a BUF_* code. */
 int attr_index_words(const char *name, size_t name_len, const char *status, size_t status_len,
                      const char *attrs, size_t attrs_len, const char *events, size_t events_len,
                      buf *out);
 
+/* 1 when text (n bytes) holds word (wn bytes) as a whole word: not inside
+ * a longer run of word bytes; with prefix, as the start of a word. */
+int attr_index_has_word(const char *text, size_t n, const char *word, size_t wn, int prefix);
+
 /* Registers loupe_attr_tokens(attrs_json), loupe_attr_tokens(attrs_json,
  * name) and, for a span's document of a version 3 segment,
  * loupe_attr_tokens(attrs_json, name, status_message, events_json) (the
- * tokens then the words) on db (deterministic). Returns an SQLite code. */
+ * tokens then the words) on db (deterministic), and
+ * loupe_has_word(text, word, prefix) (attr_index_has_word, for checking
+ * long words). Returns an SQLite code. */
 int attr_index_register(sqlite3 *db);
 
 /* Appends an FTS5 query (tokens joined by " OR ", in parentheses) matching

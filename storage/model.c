@@ -66,6 +66,16 @@ int model_str_dup(model_batch *b, model_str *out, const char *s, size_t len) {
     return 0;
 }
 
+const model_value *model_attrs_get(const model_attrs *a, const char *key) {
+    size_t n = strlen(key);
+    for (size_t i = 0; i < a->n; i++) {
+        const model_kv *kv = &a->items[i];
+        if (kv->key.len == n && memcmp(kv->key.ptr, key, n) == 0)
+            return &kv->value;
+    }
+    return NULL;
+}
+
 int model_utf8_valid(const char *s, size_t len) {
     return utf8_valid(s, len);
 }

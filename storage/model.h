@@ -324,6 +324,10 @@ int model_str_dup(model_batch *b, model_str *out, const char *s, size_t len);
 /* The empty string constant. */
 extern const model_str model_str_empty;
 
+/* The value of the top-level attribute `key` (NUL-terminated) in a, or
+ * NULL (the first one when a key repeats). Borrowed from a. */
+const model_value *model_attrs_get(const model_attrs *a, const char *key);
+
 /* ---- validation helpers shared by the decoders ------------------------ */
 
 /* 1 when s[0..len) is text the model accepts: valid UTF-8 as util/utf8.h

@@ -100,8 +100,10 @@ out:
 
 /* ---- one trace ------------------------------------------------------------- */
 
-/* One span of the row (columns: see query_trace) as the API's JSON. */
-static void query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st) {
+/* One span of the row (columns: see query_trace) as the API's JSON; its
+ * resource is named (res) and written once after the spans. */
+static int query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st,
+                            query_res_set *res) {
     uint64_t start = query_u64(st, 4), end = query_u64(st, 5);
     jw_object_begin(w);
     jw_key(w, "traceId");
@@ -135,11 +137,7 @@ static void query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st
     query_raw(w, st, 10, "[]");
     jw_key(w, "service");
     query_text(w, st, 11);
-    jw_key(w, "resource");
-    jw_object_begin(w);
-    jw_key(w, "attributes");
-    query_raw(w, st, 12, "{}");
-    jw_object_end(w);
+    int rc = query_res_ref(res, w, sqlite3_column_int64(st, 12));
     jw_key(w, "scope");
     jw_object_begin(w);
     jw_key(w, "name");
@@ -158,6 +156,7 @@ static void query_trace_span(jw *w, const uint8_t trace_id[16], sqlite3_stmt *st
     jw_key(w, "droppedLinksCount");
     jw_int(w, sqlite3_column_int64(st, 19));
     jw_object_end(w);
+    return rc;
 }
 
 int query_trace_find(store_reader *r, const uint8_t trace_id[16], int64_t *seg, int64_t *row) {
@@ -190,11 +189,11 @@ static int query_trace_spans(store_reader *r, const uint8_t trace_id[16], int64_
     qsql_init(&q);
     qsql_seg(&q, seg);
     qsql_add(&q, "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns,"
-                 " s.status_code, s.status_message, s.attrs, s.events, s.links, sv.name, r.attrs,"
+                 " s.status_code, s.status_message, s.attrs, s.events, s.links, sv.name, s.resource,"
                  " sc.name, sc.version, s.trace_state, s.flags, s.dropped_attrs,"
                  " s.dropped_events, s.dropped_links"
                  " FROM spans_{N} s"
-                 " JOIN services sv ON sv.id=s.service JOIN resources r ON r.id=s.resource"
+                 " JOIN services sv ON sv.id=s.service"
                  " JOIN scopes sc ON sc.id=s.scope"
                  " WHERE s.trace=");
     qsql_int(&q, row);
@@ -212,14 +211,19 @@ static int query_trace_spans(store_reader *r, const uint8_t trace_id[16], int64_
     jw_hex(&w, trace_id, 16);
     jw_key(&w, "spans");
     jw_array_begin(&w);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        query_trace_span(&w, trace_id, st);
+    query_res_set res;
+    query_res_init(&res);
+    int s = SQLITE_DONE;
+    while (rc == QUERY_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
+        rc = query_trace_span(&w, trace_id, st, &res);
     jw_array_end(&w);
-    jw_object_end(&w);
     sqlite3_finalize(st);
     qsql_free(&q);
-    return query_finish(&w, s);
+    if (rc == QUERY_OK)
+        rc = query_res_write(r->db, &res, &w);
+    jw_object_end(&w);
+    query_res_free(&res);
+    return rc != QUERY_OK ? rc : query_finish(&w, s);
 }
 
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {

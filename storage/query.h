@@ -90,6 +90,19 @@ typedef struct query_ops_params {
  * QUERY_ENOTFOUND for an unknown service, QUERY_EINVAL for too many steps. */
 int query_operations(store_reader *r, const query_ops_params *p, buf *out);
 
+typedef struct query_genai_params {
+    int has_start, has_end;
+    uint64_t start_ns, end_ns;
+    uint64_t step_ns; /* 0 = about 60 steps over the window; rounded up to minutes */
+} query_genai_params;
+
+/* GET /api/v1/genai: the GenAI calls of the window (spans of the
+ * OpenTelemetry GenAI conventions, storage/genai.h) from their rollup:
+ * totals and a series per step, per model, per service (with series) and
+ * per operation, and the slowest and most expensive (by tokens) calls.
+ * QUERY_EINVAL for too many steps. */
+int query_genai(store_reader *r, const query_genai_params *p, buf *out);
+
 /* GET /api/v1/traces/{id} */
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out);
 
@@ -205,6 +218,69 @@ int query_export_new(const query_export_params *p, query_export **out);
 int query_export_next(query_export *x, store_reader *r, buf *out, int *done);
 
 void query_export_free(query_export *x);
+
+/* ---- forwarding: what was stored after a position ----------------------------------
+ * A reader of everything the store commits (the forwarder) keeps a
+ * position per signal: for each live segment of the signal the last row it
+ * took (rows of a segment arrive in ascending order; spans join their
+ * trace's home segment, which may be an older one, so one row per segment
+ * rather than one global id). A position is plain data: save it with its
+ * (segment, row) pairs and set it back with query_tail_set(). */
+
+typedef struct query_tail_seg {
+    int64_t seg; /* segment id */
+    int64_t row; /* the last row taken (0: none) */
+    int64_t max; /* the segment's last row when last looked at */
+} query_tail_seg;
+
+typedef struct query_tail {
+    int signal;            /* MODEL_SIGNAL_* */
+    query_tail_seg *segs;  /* ascending by segment; owned (query_tail_free) */
+    size_t n, cap;
+} query_tail;
+
+/* What a query_tail_next() call saw. */
+typedef struct query_tail_report {
+    uint64_t items;   /* items written into the line */
+    uint64_t lost;    /* items of segments dropped (retention, deletes) before they were
+                       * taken, as far as the position had seen them (a segment made
+                       * and dropped between two reads is not seen) */
+    uint64_t taken_gone; /* items that had been taken of the segments dropped: with the
+                          * store's eviction count, what was evicted untaken */
+    uint64_t pending; /* items stored after the new position */
+} query_tail_report;
+
+/* An empty position of signal (every segment from its start). Returns
+ * QUERY_OK or QUERY_EINVAL. */
+int query_tail_init(query_tail *t, int signal);
+
+/* Sets the position in segment seg to row (adds the segment). Returns
+ * QUERY_OK, QUERY_ENOMEM or QUERY_EINVAL (too many segments). */
+int query_tail_set(query_tail *t, int64_t seg, int64_t row);
+
+/* dst becomes a copy of src (dst initialised, its memory reused). */
+int query_tail_copy(query_tail *dst, const query_tail *src);
+
+/* Accepts a zeroed or freed t. */
+void query_tail_free(query_tail *t);
+
+/* Moves t to the end of what is stored now: every live segment at its
+ * last row. */
+int query_tail_at_end(store_reader *r, query_tail *t);
+
+/* Appends one Export*ServiceRequest in OTLP JSON (no newline) to out with
+ * up to max_items items stored after position t, in arrival order within
+ * each segment, oldest segment first; stops early after the item that
+ * takes the line past max_bytes. t is first brought up to date with the
+ * store (dropped segments leave it, their untaken items counted in
+ * rep->lost; new ones join from their start), so callers keep it whether
+ * or not they use the line; *next (initialised) gets t moved past the
+ * items written, for the caller to adopt once they are delivered. Nothing
+ * is appended when there is nothing new (rep->items == 0); max_items 0
+ * only brings t up to date. One read transaction; no deadline (bounded by
+ * max_items). Returns a QUERY_* code. */
+int query_tail_next(store_reader *r, query_tail *t, query_tail *next, size_t max_items,
+                    size_t max_bytes, buf *out, query_tail_report *rep);
 
 const char *query_strerror(int code);
 

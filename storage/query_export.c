@@ -414,12 +414,19 @@ typedef struct ex_items {
     void (*item)(jw *w, sqlite3_stmt *st, int c);
 } ex_items;
 
+/* The columns ex_span and ex_log read (17 and 11). */
+#define EX_SPAN_COLS                                                                              \
+    "t.trace_id, x.span_id, x.parent_span_id, x.trace_state, x.flags, x.name, x.kind,"           \
+    " x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events, x.dropped_events, x.links,"      \
+    " x.dropped_links, x.status_code, x.status_message"
+#define EX_LOG_COLS                                                                               \
+    "x.time_ns, x.observed_ns, x.severity, x.severity_text, x.body, x.attrs, x.dropped_attrs,"   \
+    " x.flags, x.trace_id, x.span_id, x.event_name"
+
 /* Every span of a page of traces. */
 static const ex_items ex_traces = {
     "resourceSpans", "scopeSpans", "spans",
-    "SELECT " EX_GROUP_COLS ", t.trace_id, x.span_id, x.parent_span_id, x.trace_state,"
-    " x.flags, x.name, x.kind, x.start_ns, x.end_ns, x.attrs, x.dropped_attrs, x.events,"
-    " x.dropped_events, x.links, x.dropped_links, x.status_code, x.status_message"
+    "SELECT " EX_GROUP_COLS ", " EX_SPAN_COLS
     " FROM spans_{N} x JOIN traces_{N} t ON t.id=x.trace" EX_GROUP_JOINS
     " WHERE x.trace IN (SELECT value FROM json_each(?1))"
     " ORDER BY x.id",
@@ -429,8 +436,7 @@ static const ex_items ex_traces = {
 /* A page of log records. */
 static const ex_items ex_logs = {
     "resourceLogs", "scopeLogs", "logRecords",
-    "SELECT " EX_GROUP_COLS ", x.time_ns, x.observed_ns, x.severity, x.severity_text,"
-    " x.body, x.attrs, x.dropped_attrs, x.flags, x.trace_id, x.span_id, x.event_name"
+    "SELECT " EX_GROUP_COLS ", " EX_LOG_COLS
     " FROM logs_{N} x" EX_GROUP_JOINS " WHERE x.id IN (SELECT value FROM json_each(?1))"
     " ORDER BY x.id",
     ex_log,
@@ -881,5 +887,282 @@ static int query_export_line(query_export *x, store_reader *r, buf *out, int *do
     }
     if (rc == QUERY_OK && buf_append_char(out, '\n') != BUF_OK)
         rc = QUERY_ETOOBIG;
+    return rc;
+}
+
+/* ---- forwarding: everything stored after a position --------------------------------------
+ * A segment's rows arrive in ascending row ids, logs and points always in
+ * the newest segment, spans in their trace's home segment (which may be an
+ * older one): so a position is a row per live segment, and a read takes
+ * each segment's rows after its position, oldest segment first. */
+
+#define TAIL_SEG_MAX ((size_t)1 << 16)
+
+/* The rows of segment {N} after ?1, at most ?2, in arrival order, with
+ * EX_GROUP_COLS first, the item's columns from 10 and the row id at
+ * id_col. CROSS JOIN keeps the segment's table the outer loop (a rowid
+ * range). */
+typedef struct tail_kind {
+    const char *doc, *scopes, *items;
+    const char *sql, *max_sql;
+    int id_col;
+} tail_kind;
+
+static const tail_kind tail_kinds[MODEL_SIGNAL_COUNT] = {
+    [MODEL_SIGNAL_TRACES] = {"resourceSpans", "scopeSpans", "spans",
+                             "SELECT " EX_GROUP_COLS ", " EX_SPAN_COLS ", x.id"
+                             " FROM spans_{N} x CROSS JOIN traces_{N} t ON t.id=x.trace"
+                             " CROSS JOIN resources r ON r.id=x.resource"
+                             " CROSS JOIN scopes sc ON sc.id=x.scope"
+                             " WHERE x.id>?1 ORDER BY x.id LIMIT ?2",
+                             "SELECT max(id) FROM spans_{N}", 27},
+    [MODEL_SIGNAL_LOGS] = {"resourceLogs", "scopeLogs", "logRecords",
+                           "SELECT " EX_GROUP_COLS ", " EX_LOG_COLS ", x.id"
+                           " FROM logs_{N} x CROSS JOIN resources r ON r.id=x.resource"
+                           " CROSS JOIN scopes sc ON sc.id=x.scope"
+                           " WHERE x.id>?1 ORDER BY x.id LIMIT ?2",
+                           "SELECT max(id) FROM logs_{N}", 21},
+    [MODEL_SIGNAL_METRICS] = {"resourceMetrics", "scopeMetrics", "metrics",
+                              "SELECT " EX_GROUP_COLS ", x.name, x.description, x.unit, x.type,"
+                              " x.temporality, x.monotonic, se.attrs, p.start_ns, p.time_ns,"
+                              " p.value, p.is_int, p.flags, p.data, p.exemplars, p.id, x.id"
+                              " FROM points_{N} p CROSS JOIN series se ON se.id=p.series"
+                              " CROSS JOIN metrics x ON x.id=se.metric"
+                              " CROSS JOIN resources r ON r.id=x.resource"
+                              " CROSS JOIN scopes sc ON sc.id=x.scope"
+                              " WHERE p.id>?1 ORDER BY p.id LIMIT ?2",
+                              "SELECT max(id) FROM points_{N}", 24},
+};
+
+int query_tail_init(query_tail *t, int signal) {
+    memset(t, 0, sizeof(*t));
+    if (signal < MODEL_SIGNAL_TRACES || signal > MODEL_SIGNAL_METRICS)
+        return QUERY_EINVAL;
+    t->signal = signal;
+    return QUERY_OK;
+}
+
+void query_tail_free(query_tail *t) {
+    if (t == NULL)
+        return;
+    free(t->segs);
+    t->segs = NULL;
+    t->n = t->cap = 0;
+}
+
+/* The entry of segment seg, or NULL. */
+static query_tail_seg *tail_find(const query_tail *t, int64_t seg) {
+    for (size_t i = 0; i < t->n; i++)
+        if (t->segs[i].seg == seg)
+            return &t->segs[i];
+    return NULL;
+}
+
+int query_tail_set(query_tail *t, int64_t seg, int64_t row) {
+    query_tail_seg *e = tail_find(t, seg);
+    if (e == NULL) {
+        if (t->n == TAIL_SEG_MAX)
+            return QUERY_EINVAL;
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 16;
+            query_tail_seg *v = realloc(t->segs, cap * sizeof(*v));
+            if (v == NULL)
+                return QUERY_ENOMEM;
+            t->segs = v;
+            t->cap = cap;
+        }
+        size_t i = t->n;
+        while (i > 0 && t->segs[i - 1].seg > seg) { /* kept ascending */
+            t->segs[i] = t->segs[i - 1];
+            i--;
+        }
+        e = &t->segs[i];
+        e->seg = seg;
+        e->max = 0;
+        t->n++;
+    }
+    e->row = row < 0 ? 0 : row;
+    if (e->max < e->row)
+        e->max = e->row;
+    return QUERY_OK;
+}
+
+int query_tail_copy(query_tail *dst, const query_tail *src) {
+    if (dst->cap < src->n) {
+        query_tail_seg *v = realloc(dst->segs, src->n * sizeof(*v));
+        if (v == NULL)
+            return QUERY_ENOMEM;
+        dst->segs = v;
+        dst->cap = src->n;
+    }
+    if (src->n > 0)
+        memcpy(dst->segs, src->segs, src->n * sizeof(*src->segs));
+    dst->n = src->n;
+    dst->signal = src->signal;
+    return QUERY_OK;
+}
+
+/* The last row id of segment seg (0 when empty) into *max. */
+static int tail_max(sqlite3 *db, const tail_kind *k, int64_t seg, int64_t *max) {
+    sqlite3_stmt *st = NULL;
+    if (seg_prepare(db, k->max_sql, seg, &st) != SQLITE_OK)
+        return QUERY_EDB;
+    int s = sqlite3_step(st);
+    *max = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return s == SQLITE_ROW ? QUERY_OK : QUERY_EDB;
+}
+
+/* In the reader's transaction: t's segments made the live ones (a dropped
+ * segment's untaken rows are added to *lost; a new one starts before its
+ * first row) and their last rows read. A position past a segment's last
+ * row (rows deleted) moves back to it, so rows stored later are taken. */
+static int tail_sync(store_reader *r, query_tail *t, uint64_t *lost, uint64_t *taken_gone) {
+    const tail_kind *k = &tail_kinds[t->signal];
+    const seg_meta *segs;
+    size_t ns;
+    store_reader_segs(r, (model_signal)t->signal, &segs, &ns);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        int live = 0;
+        for (size_t j = 0; j < ns && !live; j++)
+            live = segs[j].id == t->segs[i].seg;
+        if (live) {
+            t->segs[kept++] = t->segs[i];
+            continue;
+        }
+        *taken_gone += (uint64_t)t->segs[i].row;
+        if (t->segs[i].max > t->segs[i].row)
+            *lost += (uint64_t)(t->segs[i].max - t->segs[i].row);
+    }
+    t->n = kept;
+    for (size_t j = 0; j < ns; j++) {
+        query_tail_seg *e = tail_find(t, segs[j].id);
+        if (e == NULL) {
+            int rc = query_tail_set(t, segs[j].id, 0);
+            if (rc != QUERY_OK)
+                return rc;
+            e = tail_find(t, segs[j].id);
+        }
+        int rc = tail_max(r->db, k, e->seg, &e->max);
+        if (rc != QUERY_OK)
+            return rc;
+        if (e->row > e->max)
+            e->row = e->max;
+    }
+    return QUERY_OK;
+}
+
+int query_tail_at_end(store_reader *r, query_tail *t) {
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    store_reader_relax(r);
+    uint64_t lost = 0, gone = 0;
+    int rc = tail_sync(r, t, &lost, &gone);
+    for (size_t i = 0; rc == QUERY_OK && i < t->n; i++)
+        t->segs[i].row = t->segs[i].max;
+    store_reader_end(r);
+    return rc;
+}
+
+/* The state of one line being written across segments. */
+typedef struct tail_line {
+    jw w;
+    ex_groups g;
+    int metric_open; /* metrics: a metric's dataPoints are open */
+    int64_t metric;
+    int type;
+    size_t items;
+} tail_line;
+
+/* One row of the line (the statement's current row). */
+static void tail_row(tail_line *l, int signal, sqlite3_stmt *st) {
+    if (signal == MODEL_SIGNAL_METRICS) {
+        int64_t mid = sqlite3_column_int64(st, 25);
+        if (l->metric_open && mid != l->metric) {
+            ex_metric_end(&l->w);
+            l->metric_open = 0;
+        }
+        ex_group(&l->w, &l->g, st, 0);
+        if (!l->metric_open) {
+            l->type = ex_metric_begin(&l->w, st, 10);
+            l->metric = mid;
+            l->metric_open = 1;
+        }
+        ex_point(&l->w, st, 10, l->type);
+    } else if (signal == MODEL_SIGNAL_TRACES) {
+        ex_group(&l->w, &l->g, st, 0);
+        ex_span(&l->w, st, 10);
+    } else {
+        ex_group(&l->w, &l->g, st, 0);
+        ex_log(&l->w, st, 10);
+    }
+    l->items++;
+}
+
+/* Up to `limit` rows of segment e after e->row into the line; e->row
+ * moves to the last one taken. Stops early once out holds max_bytes. */
+static int tail_read_seg(store_reader *r, const tail_kind *k, int signal, query_tail_seg *e,
+                         size_t limit, size_t max_bytes, size_t start, buf *out, tail_line *l) {
+    sqlite3_stmt *st = NULL;
+    if (seg_prepare(r->db, k->sql, e->seg, &st) != SQLITE_OK)
+        return QUERY_EDB;
+    sqlite3_bind_int64(st, 1, e->row);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        tail_row(l, signal, st);
+        e->row = sqlite3_column_int64(st, k->id_col);
+        if (out->len - start >= max_bytes)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
+    return jw_error(&l->w) ? QUERY_ETOOBIG : QUERY_OK;
+}
+
+int query_tail_next(store_reader *r, query_tail *t, query_tail *next, size_t max_items,
+                    size_t max_bytes, buf *out, query_tail_report *rep) {
+    memset(rep, 0, sizeof(*rep));
+    if (t->signal < MODEL_SIGNAL_TRACES || t->signal > MODEL_SIGNAL_METRICS)
+        return QUERY_EINVAL;
+    const tail_kind *k = &tail_kinds[t->signal];
+    if (store_reader_begin(r) != SQLITE_OK)
+        return QUERY_EDB;
+    store_reader_relax(r); /* bounded by max_items */
+    int rc = tail_sync(r, t, &rep->lost, &rep->taken_gone);
+    if (rc == QUERY_OK)
+        rc = query_tail_copy(next, t);
+    if (rc == QUERY_OK && max_items == 0) { /* only the update */
+        for (size_t i = 0; i < next->n; i++)
+            rep->pending += (uint64_t)(next->segs[i].max - next->segs[i].row);
+        store_reader_end(r);
+        return QUERY_OK;
+    }
+    size_t start = out->len;
+    tail_line l;
+    memset(&l, 0, sizeof(l));
+    l.g.scopes = k->scopes;
+    l.g.items = k->items;
+    query_list_begin(&l.w, out, k->doc);
+    for (size_t i = 0; rc == QUERY_OK && i < next->n; i++) {
+        query_tail_seg *e = &next->segs[i];
+        if (l.items >= max_items || (l.items > 0 && out->len - start >= max_bytes))
+            break;
+        if (e->row >= e->max)
+            continue;
+        rc = tail_read_seg(r, k, t->signal, e, max_items - l.items, max_bytes, start, out, &l);
+    }
+    if (l.metric_open)
+        ex_metric_end(&l.w);
+    if (rc == QUERY_OK)
+        rc = ex_doc_end(&l.w, &l.g, SQLITE_DONE);
+    for (size_t i = 0; rc == QUERY_OK && i < next->n; i++)
+        rep->pending += (uint64_t)(next->segs[i].max - next->segs[i].row);
+    store_reader_end(r);
+    rep->items = l.items;
+    if (rc != QUERY_OK || l.items == 0)
+        out->len = start; /* nothing to send */
     return rc;
 }

@@ -184,6 +184,30 @@ void query_list_begin(jw *w, buf *out, const char *key);
  * (key, id) when there is more, else null) and closes the answer. Returns
  * query_finish(w, s). */
 int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial);
+/* query_page_end() after the items array was closed (for what an answer
+ * writes between its items and its cursor). */
+int query_page_tail(jw *w, int more, uint64_t key, int64_t id, int s, int partial);
+
+/* ---- each resource once (query_res.c) -------------------------------------
+ * Items name their resource by id ("resourceId":"r42"); the answer then
+ * carries "resources":{"r42":{"service":...,"attributes":{...}},...} with
+ * every resource its items named, each once. */
+
+typedef struct query_res_set {
+    int64_t *ids;  /* first-seen order */
+    size_t n;
+    size_t *slots; /* open-addressing hash: index + 1 into ids, 0 = empty */
+    size_t nslots;
+} query_res_set;
+
+void query_res_init(query_res_set *s);
+void query_res_free(query_res_set *s);
+/* Writes the key and value "resourceId":"r<id>" into w's current object and
+ * remembers id. Returns a QUERY_* code. */
+int query_res_ref(query_res_set *s, jw *w, int64_t id);
+/* Writes "resources" and the map of every resource remembered, in the
+ * order first named, into w's current object (reading db). */
+int query_res_write(sqlite3 *db, const query_res_set *s, jw *w);
 
 /* The segment and row (traces_N.id) of a trace in the reader's open
  * transaction: *seg = 0 when no live segment holds it. Returns a QUERY_*
@@ -218,6 +242,31 @@ char *query_id_list(const int64_t *ids, size_t n);
 
 typedef struct rollup_hist rollup_hist;
 
+/* The minutes a rollup query covers: [lo, hi). */
+typedef struct qa_window {
+    int64_t lo, hi;
+    double seconds; /* for rates */
+} qa_window;
+
+/* The window from the parameters, or from the segments' times (of `sig`)
+ * when an end is not given. */
+void qa_window_of(store_reader *r, model_signal sig, int has_start, uint64_t start, int has_end,
+                  uint64_t end, qa_window *w);
+
+/* "(SELECT cols FROM table_A WHERE minute>=lo AND minute<hi [AND
+ * service=sid] UNION ALL ...)" over every segment of sig in the window;
+ * with no segment an empty source with the columns named in `empty`. */
+void qa_union(qsql *q, store_reader *r, model_signal sig, const qa_window *w,
+              const char *select_from, int64_t sid, const char *empty);
+
+/* The step in whole minutes: the given one, or about 60 steps over the
+ * window. QUERY_EINVAL past QUERY_MAX_STEPS steps. */
+int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes);
+
+/* "calls", "errors", "rate" (per second over `seconds`), "errorRate",
+ * "p50Ns", "p95Ns", "p99Ns" (from h). */
+void qa_op_figures(jw *w, int64_t calls, int64_t errors, const rollup_hist *h, double seconds);
+
 /* One service's figures over a window. */
 typedef struct qa_svc {
     int64_t id;
@@ -249,7 +298,8 @@ void qa_svc_red(jw *w, const qa_svc *v, double seconds);
  * non-ASCII bytes, ASCII lowercased; a word typed with a trailing '*' is a
  * prefix (its last run). */
 typedef struct query_words {
-    char **w; /* each lowercased, NUL-terminated (owned) */
+    char **w;            /* each lowercased, NUL-terminated (owned) */
+    unsigned char *pfx;  /* per word: 1 when it was given as a prefix (word*) */
     size_t n;
 } query_words;
 

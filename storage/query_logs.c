@@ -397,14 +397,15 @@ static int logs_page(store_reader *rd, const query_logs_params *p, logs_run *r,
     return QUERY_OK;
 }
 
-/* One record, row `row` of segment seg, as an item of the answer. */
-static int logs_item(sqlite3 *db, int64_t seg, int64_t row, jw *w) {
+/* One record, row `row` of segment seg, as an item of the answer; its
+ * resource is named (res) and written once at the end. */
+static int logs_item(sqlite3 *db, int64_t seg, int64_t row, query_res_set *res, jw *w) {
     sqlite3_stmt *st = NULL;
     int rc = seg_prepare(db,
                          "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text,"
-                         " l.body, l.attrs, l.trace_id, l.span_id, sv.name, r.attrs, sc.name,"
+                         " l.body, l.attrs, l.trace_id, l.span_id, sv.name, l.resource, sc.name,"
                          " sc.version, l.event_name, l.flags FROM logs_{N} l"
-                         " JOIN services sv ON sv.id=l.service JOIN resources r ON r.id=l.resource"
+                         " JOIN services sv ON sv.id=l.service"
                          " JOIN scopes sc ON sc.id=l.scope WHERE l.id=?1",
                          seg, &st);
     if (rc != SQLITE_OK) {
@@ -433,11 +434,7 @@ static int logs_item(sqlite3 *db, int64_t seg, int64_t row, jw *w) {
         query_id(w, st, 8, 8);
         jw_key(w, "service");
         query_text(w, st, 9);
-        jw_key(w, "resource");
-        jw_object_begin(w);
-        jw_key(w, "attributes");
-        query_raw(w, st, 10, "{}");
-        jw_object_end(w);
+        rc = query_res_ref(res, w, sqlite3_column_int64(st, 10));
         jw_key(w, "scope");
         jw_object_begin(w);
         jw_key(w, "name");
@@ -453,12 +450,16 @@ static int logs_item(sqlite3 *db, int64_t seg, int64_t row, jw *w) {
         s = SQLITE_DONE;
     }
     sqlite3_finalize(st);
+    if (rc != QUERY_OK) /* rc: query_res_ref's, the prepare succeeded */
+        return rc;
     return s == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
 int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
     logs_run run;
     query_cands c = {0};
+    query_res_set res;
+    query_res_init(&res);
     if (store_reader_begin(rd) != SQLITE_OK)
         return QUERY_EDB;
     int rc = logs_run_new(rd->db, p, &run);
@@ -478,13 +479,17 @@ int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
     query_list_begin(&w, out, "logs");
     size_t rows = c.n < p->limit ? c.n : p->limit;
     for (size_t i = 0; i < rows && rc == QUERY_OK; i++)
-        rc = logs_item(rd->db, SEG_OF(c.v[i].gid), SEG_ROW(c.v[i].gid), &w);
+        rc = logs_item(rd->db, SEG_OF(c.v[i].gid), SEG_ROW(c.v[i].gid), &res, &w);
+    jw_array_end(&w);
+    if (rc == QUERY_OK)
+        rc = query_res_write(rd->db, &res, &w);
     if (rc != QUERY_OK)
         goto out;
     query_cand last = rows ? c.v[rows - 1] : (query_cand){0, 0};
-    rc = query_page_end(&w, c.n > p->limit, (uint64_t)last.key, last.gid, SQLITE_DONE,
-                        store_reader_timed_out(rd));
+    rc = query_page_tail(&w, c.n > p->limit, (uint64_t)last.key, last.gid, SQLITE_DONE,
+                         store_reader_timed_out(rd));
 out:
+    query_res_free(&res);
     query_cands_free(&c);
     logs_run_free(&run);
     store_reader_end(rd);

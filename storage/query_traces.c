@@ -59,10 +59,13 @@ static void traces_plan_free(traces_plan *pl) {
  * matched by a hash collision or a stale entry. */
 static void traces_q_check(qsql *q, const traces_plan *pl) {
     for (size_t i = 0; i < pl->qw.n; i++) {
-        qsql_add(q, " AND instr(lower(s.name||' '||s.status_message||' '||s.attrs||' '||"
-                    "s.events),");
-        qsql_text(q, pl->qw.w[i], strlen(pl->qw.w[i]));
-        qsql_add(q, ")>0");
+        size_t n = strlen(pl->qw.w[i]);
+        /* a long word was matched by its first bytes: check it whole */
+        int whole = attr_index_word_cut(pl->qw.w[i], n) < n;
+        qsql_add(q, whole ? " AND loupe_has_word(" : " AND instr(");
+        qsql_add(q, "lower(s.name||' '||s.status_message||' '||s.attrs||' '||s.events),");
+        qsql_text(q, pl->qw.w[i], n);
+        qsql_add(q, whole ? (pl->qw.pfx[i] ? ",1)" : ",0)") : ")>0");
     }
 }
 

@@ -583,6 +583,10 @@ void query_list_begin(jw *w, buf *out, const char *key) {
 
 int query_page_end(jw *w, int more, uint64_t key, int64_t id, int s, int partial) {
     jw_array_end(w);
+    return query_page_tail(w, more, key, id, s, partial);
+}
+
+int query_page_tail(jw *w, int more, uint64_t key, int64_t id, int s, int partial) {
     if (partial) {
         jw_key(w, "partial");
         jw_bool(w, 1);
@@ -634,7 +638,9 @@ void query_words_free(query_words *w) {
     for (size_t i = 0; i < w->n; i++)
         free(w->w[i]);
     free(w->w);
+    free(w->pfx);
     w->w = NULL;
+    w->pfx = NULL;
     w->n = 0;
 }
 
@@ -657,15 +663,24 @@ int query_words_of(const char *q, query_words *out, buf *match) {
             if (n == NULL)
                 return QUERY_ENOMEM;
             out->w = n;
+            unsigned char *f = realloc(out->pfx, nc);
+            if (f == NULL)
+                return QUERY_ENOMEM;
+            out->pfx = f;
             cap = nc;
         }
+        out->pfx[out->n] = (unsigned char)prefix;
         char *w = query_lower(q + a, i - a);
         if (w == NULL)
             return QUERY_ENOMEM;
         out->w[out->n++] = w;
+        /* the index keeps a long word's first bytes: find it by them (the
+         * candidates are checked for the whole word) */
+        size_t keep = attr_index_word_cut(w, i - a);
+        prefix |= keep < i - a;
         /* a word is letters, digits and non-ASCII bytes: no quote in it */
         if ((match->len > 0 && buf_append_str(match, " AND ") != BUF_OK) ||
-            buf_append_char(match, '"') != BUF_OK || buf_append_str(match, w) != BUF_OK ||
+            buf_append_char(match, '"') != BUF_OK || buf_append(match, w, keep) != BUF_OK ||
             buf_append_str(match, prefix ? "\"*" : "\"") != BUF_OK)
             return QUERY_ENOMEM;
     }

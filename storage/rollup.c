@@ -197,19 +197,9 @@ int rollup_register(sqlite3 *db) {
 
 /* ---- peers --------------------------------------------------------------------- */
 
-static const model_value *rollup_attr(const model_attrs *a, const char *key) {
-    size_t n = strlen(key);
-    for (size_t i = 0; i < a->n; i++) {
-        const model_kv *kv = &a->items[i];
-        if (kv->key.len == n && memcmp(kv->key.ptr, key, n) == 0)
-            return &kv->value;
-    }
-    return NULL;
-}
-
 /* A string attribute's text, or NULL. */
 static const model_str *rollup_str(const model_attrs *a, const char *key) {
-    const model_value *v = rollup_attr(a, key);
+    const model_value *v = model_attrs_get(a, key);
     return v && v->type == MODEL_VALUE_STRING && v->u.str.len > 0 ? &v->u.str : NULL;
 }
 
@@ -288,7 +278,7 @@ void rollup_peer(const model_attrs *attrs, char *out, size_t outlen) {
     ROLLUP_PUT_STR("external:");
     if (addr) {
         ROLLUP_PUT_MS(addr);
-        const model_value *port = rollup_attr(attrs, "server.port");
+        const model_value *port = model_attrs_get(attrs, "server.port");
         if (port && port->type == MODEL_VALUE_INT) {
             char tmp[24];
             snprintf(tmp, sizeof(tmp), ":%lld", (long long)port->u.integer);

@@ -122,6 +122,44 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st) {
     " PRIMARY KEY(rule, service, key)) WITHOUT ROWID;"
 
 const char seg_lint_ddl[] = SEG_LINT;
+/* The GenAI rollup of a trace segment (genai.h, store_genai.c): calls,
+ * errors, tokens and durations per minute and (service, provider, model,
+ * operation), and per minute the candidates for the slowest (kind 0, value
+ * the duration) and the most expensive (kind 1, value input + output
+ * tokens) calls. */
+#define SEG_GENAI                                                                                  \
+    "CREATE TABLE genai_{N}("                                                                      \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " service INTEGER NOT NULL,"                                                                   \
+    " provider TEXT NOT NULL,"                                                                     \
+    " model TEXT NOT NULL,"                                                                        \
+    " operation TEXT NOT NULL,"                                                                    \
+    " calls INTEGER NOT NULL,"                                                                     \
+    " errors INTEGER NOT NULL,"                                                                    \
+    " input_tokens INTEGER NOT NULL,"                                                              \
+    " output_tokens INTEGER NOT NULL,"                                                             \
+    " hist BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(minute, service, provider, model, operation)) WITHOUT ROWID;"                   \
+    "CREATE TABLE genai_top_{N}("                                                                  \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " kind INTEGER NOT NULL,"                                                                      \
+    " value INTEGER NOT NULL,"                                                                     \
+    " trace_id BLOB NOT NULL,"                                                                     \
+    " span_id BLOB NOT NULL,"                                                                      \
+    " service INTEGER NOT NULL,"                                                                   \
+    " name TEXT NOT NULL,"                                                                         \
+    " provider TEXT NOT NULL,"                                                                     \
+    " model TEXT NOT NULL,"                                                                        \
+    " operation TEXT NOT NULL,"                                                                    \
+    " start_ns INTEGER NOT NULL,"                                                                  \
+    " duration_ns INTEGER NOT NULL,"                                                               \
+    " input_tokens INTEGER NOT NULL,"                                                              \
+    " output_tokens INTEGER NOT NULL,"                                                             \
+    " error INTEGER NOT NULL);"                                                                    \
+    "CREATE INDEX genai_top_{N}_rank ON genai_top_{N}(minute, kind, value);"
+
+const char seg_genai_ddl[] = SEG_GENAI;
 
 static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
     [MODEL_SIGNAL_TRACES] =
@@ -167,7 +205,7 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         " events TEXT NOT NULL,"
         " links TEXT NOT NULL);"
         "CREATE INDEX spans_{N}_trace ON spans_{N}(trace, start_ns);" SEG_ATTR_FTS(
-            "span_attr_fts_{N}") SEG_COUNTS SEG_TRACE_ROLLUPS SEG_LINT,
+            "span_attr_fts_{N}") SEG_COUNTS SEG_TRACE_ROLLUPS SEG_GENAI SEG_LINT,
     [MODEL_SIGNAL_LOGS] =
         "CREATE TABLE logs_{N}("
         " id INTEGER PRIMARY KEY,"
@@ -209,7 +247,7 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
 static const char *const seg_tables_traces[] = {
     "traces_{N}", "trace_services_{N}", "spans_{N}",   "span_attr_fts_{N}",
     "counts_{N}", "ops_{N}",            "edges_{N}",   "clients_{N}",
-    "lint_{N}",   NULL};
+    "genai_{N}",  "genai_top_{N}",      "lint_{N}",    NULL};
 static const char *const seg_tables_logs[] = {"logs_{N}",   "logs_fts_{N}", "log_attr_fts_{N}",
                                               "counts_{N}", "lint_{N}",     NULL};
 static const char *const seg_tables_metrics[] = {"points_{N}", "counts_{N}", "lint_{N}", NULL};
@@ -251,7 +289,9 @@ int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id) {
 }
 
 int seg_create_rollups(sqlite3 *db, model_signal sig, int64_t id) {
-    return seg_exec(db, sig == MODEL_SIGNAL_TRACES ? SEG_COUNTS SEG_TRACE_ROLLUPS : SEG_COUNTS, id);
+    return seg_exec(db,
+                    sig == MODEL_SIGNAL_TRACES ? SEG_COUNTS SEG_TRACE_ROLLUPS SEG_GENAI : SEG_COUNTS,
+                    id);
 }
 
 int seg_drop(sqlite3 *db, const seg_meta *m) {

@@ -82,13 +82,18 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st);
 int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id);
 
 /* Creates the rollup tables of segment id of sig (counts_N; for traces
- * also ops_N, edges_N, clients_N), for a segment adopted from an older
- * schema. Returns an SQLite code. */
+ * also ops_N, edges_N, clients_N, genai_N and genai_top_N), for a segment
+ * adopted from an older schema. Returns an SQLite code. */
 int seg_create_rollups(sqlite3 *db, model_signal sig, int64_t id);
 
 /* The template of a segment's lint table (lint_N), part of every new
  * segment; for segments made before it see store_lint_ensure(). */
 extern const char seg_lint_ddl[];
+
+/* The template of a trace segment's GenAI tables (genai_N, genai_top_N),
+ * part of every new trace segment; for segments made before them see
+ * store_genai_ensure(). */
+extern const char seg_genai_ddl[];
 
 /* In the open transaction: drops segment m's tables, subtracts what it held
  * from the services' counters and deletes its manifest rows. Returns an

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "attr_index.h"
 #include "reader.h"
 #include "rollup.h"
 #include "store_internal.h"
@@ -75,6 +76,8 @@ int store_reader_open(store *s, store_reader **out) {
         sqlite3_extended_result_codes(r->db, 1);
         sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS);
         rc = rollup_register(r->db);
+        if (rc == SQLITE_OK)
+            rc = attr_index_register(r->db);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(r->db,
                           "PRAGMA query_only=1; PRAGMA cache_size=-16384;"

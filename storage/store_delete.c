@@ -91,6 +91,9 @@ static const char *const store_del_traces_one[] = {
     "  ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1)"
     " WHERE id IN (SELECT id FROM temp.del_traces)",
     "DELETE FROM temp.del_traces",
+    /* the GenAI rollup is kept per service: its rows go with it */
+    "DELETE FROM genai_{N} WHERE service=?1",
+    "DELETE FROM genai_top_{N} WHERE service=?1",
 };
 
 /* The row id of service `name` into *sid (0 when unknown). */

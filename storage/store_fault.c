@@ -132,8 +132,10 @@ void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t 
         atomic_store(&s->writes_failing, 1);
     }
     w->fault.failed_batches += batches;
-    if (strcmp(reason, "size_cap") == 0)
+    if (strcmp(reason, "size_cap") == 0) {
         w->size_evicting = 2; /* deeper eviction at once: see store_retention_size */
+        w->size_cap_hits++;
+    }
     if (w->fault.last_log != 0 && w->fault.reason == reason &&
         now - w->fault.last_log < STORE_FAULT_LOG_NS)
         return;
@@ -153,6 +155,7 @@ void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t 
 /* A transaction committed: the end of a fault, if there was one. */
 void store_fault_clear(store *s) {
     store_writer *w = &s->w;
+    w->size_cap_hits = 0;
     if (!w->fault.active)
         return;
     log_event(LOG_INFO, "store_write_recovered",

@@ -187,6 +187,10 @@ enum {
     SST_COUNT_UPSERT,
     SST_LINT_UPSERT,
     SST_LINT_PARENT,
+    SST_GENAI_UPSERT,
+    SST_GENAI_TOP_LAST,
+    SST_GENAI_TOP_INSERT,
+    SST_GENAI_TOP_TRIM,
     SST_COUNT
 };
 
@@ -314,6 +318,26 @@ long store_lint_wait_ms(const store *s);
  * for every segment made before it. Returns an SQLite code. */
 int store_lint_ensure(sqlite3 *db);
 
+/* ---- the GenAI rollup (store_genai.c) ---------------------------------------------- */
+
+/* The GenAI calls of a batch of spans (ids and span_seg as for
+ * store_rollup_batch), written into their segments' genai_N and
+ * genai_top_N in the open transaction. Returns an SQLite code. */
+int store_genai_batch(store *s, const model_batch *b, const int64_t *ids,
+                      const int64_t *span_seg);
+
+/* At open (the writer's connection, outside a transaction): the GenAI
+ * tables of every trace segment made before them (adopted from schema 2,
+ * or written by a build without them), filled from its spans by the rules
+ * of genai.h, in one transaction. Returns an SQLite code. */
+int store_genai_ensure(sqlite3 *db);
+
+/* Its segment statements' templates (SST_GENAI_*). */
+extern const char store_genai_upsert_sql[];
+extern const char store_genai_top_last_sql[];
+extern const char store_genai_top_insert_sql[];
+extern const char store_genai_top_trim_sql[];
+
 /* ---- writer state ------------------------------------------------------------ */
 
 /* What one batch adds to one trace. */
@@ -379,6 +403,7 @@ typedef struct store_writer {
     int64_t max_pages;         /* the size cap in pages; 0 = none */
     int64_t used_pages;        /* page_count - freelist_count at the last check */
     int size_evicting;         /* evicting down to size_target until under it */
+    int size_cap_hits;         /* writes that hit the cap since the last commit */
     int64_t size_target;       /* pages */
     int size_stuck_logged;     /* "nothing left to evict" was said */
     uint64_t next_age_check;   /* monotonic ns */

@@ -223,6 +223,11 @@ static int store_db_schema(store *s, const char *shown, char *err, size_t errlen
         store_err(err, errlen, "database %s is not writable: %s", shown, sqlite3_errmsg(db));
         return STORE_EOPEN;
     }
+    if (store_genai_ensure(db) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot add the GenAI rollup: %s", shown,
+                  sqlite3_errmsg(db));
+        return STORE_EOPEN;
+    }
     if (store_lint_ensure(db) != SQLITE_OK) {
         store_err(err, errlen, "database %s: cannot add the lint tables: %s", shown,
                   sqlite3_errmsg(db));

@@ -10,8 +10,11 @@
  *    sealed by store_seg_active() once it spans a tenth of --max-age);
  *  - size: with --max-db-size, while the pages in use exceed 90% of the
  *    cap the oldest sealed segment (of any signal) is dropped, down to 80%,
- *    or to 50% after a write hit the cap. With nothing sealed left, the
- *    largest active segment is sealed so that it can go next.
+ *    or to 50% after a write hit the cap, and half as much again each time
+ *    the same write (a request larger than the room made) hits it again
+ *    before anything commits: 25%, 12%, ... down to nothing. With nothing
+ *    sealed left, the largest active segment is sealed so that it can go
+ *    next.
  * A drop is one transaction (store_seg_drop): DROP TABLE of the segment's
  * tables, the services' counters decremented by what it held, its manifest
  * rows deleted. No row is deleted and no index entry re-tokenised, so
@@ -180,7 +183,9 @@ static int store_retention_size(store *s, int *budget) {
     if (store_size_check(s) != SQLITE_OK || w->max_pages == 0)
         return 0; /* db_bytes is kept current for the stats either way */
     if (w->size_evicting == 2) {
-        w->size_target = w->max_pages * STORE_SIZE_FULL_PCT / 100;
+        int halvings = w->size_cap_hits > 1 ? w->size_cap_hits - 1 : 0;
+        w->size_target = halvings > 6 ? 0
+                                      : (w->max_pages * STORE_SIZE_FULL_PCT / 100) >> halvings;
         w->size_evicting = 1;
     } else if (!w->size_evicting && w->used_pages > w->max_pages * STORE_SIZE_HIGH_PCT / 100) {
         w->size_target = w->max_pages * STORE_SIZE_LOW_PCT / 100;

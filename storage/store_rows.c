@@ -424,9 +424,9 @@ static int store_spans_trace_services(store_writer *w) {
 }
 
 /* A batch of spans: aggregate, find each trace's segment and upsert it,
- * insert the spans, count them per (service, trace), the rollups and the
- * lint (which rides on the rollup's joins of children to parents), then
- * the service counters. */
+ * insert the spans, count them per (service, trace), the rollups
+ * (store_rollup.c, store_genai.c) and the lint (which rides on the
+ * rollup's joins of children to parents), then the service counters. */
 static int store_write_spans(store *s, const ring_entry *e) {
     store_writer *w = &s->w;
     const model_batch *b = e->batch;
@@ -450,6 +450,8 @@ static int store_write_spans(store *s, const ring_entry *e) {
         store_lint_spans(w->lint, b, w->ids, w->span_seg);
         rc = store_lint_flush(s);
     }
+    if (rc == SQLITE_OK)
+        rc = store_genai_batch(s, b, w->ids, w->span_seg);
     if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;

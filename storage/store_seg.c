@@ -110,6 +110,10 @@ static const char *const store_seg_sql[SST_COUNT] = {
         " UNION ALL SELECT value FROM json_each(excluded.examples) LIMIT 5)) END",
     [SST_LINT_PARENT] = "SELECT 1 FROM spans_{N} WHERE trace=(SELECT id FROM traces_{N}"
                         " WHERE trace_id=?1) AND span_id=?2 LIMIT 1",
+    [SST_GENAI_UPSERT] = store_genai_upsert_sql,
+    [SST_GENAI_TOP_LAST] = store_genai_top_last_sql,
+    [SST_GENAI_TOP_INSERT] = store_genai_top_insert_sql,
+    [SST_GENAI_TOP_TRIM] = store_genai_top_trim_sql,
 };
 
 /* ---- test hook -------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* gz.c - bounded gzip in and out over zlib, see gz.h. */
 #include "gz.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -76,44 +77,74 @@ out:
     return rc;
 }
 
-int gz_deflate(const uint8_t *in, size_t len, int level, buf *out) {
+struct gz_writer {
     z_stream zs;
-    int rc = GZ_OK;
-    memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return GZ_ENOMEM;
-    zs.next_in = (Bytef *)(uintptr_t)in;
+    int finished;
+};
+
+gz_writer *gz_writer_new(int level) {
+    gz_writer *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return NULL;
+    /* 15 + 16: a gzip header and trailer around the deflate data */
+    if (deflateInit2(&g->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void gz_writer_free(gz_writer *g) {
+    if (g == NULL)
+        return;
+    deflateEnd(&g->zs);
+    free(g);
+}
+
+int gz_writer_write(gz_writer *g, const uint8_t *in, size_t len, int finish, buf *out) {
+    if (g->finished)
+        return len == 0 ? GZ_OK : GZ_EDATA;
+    z_stream *zs = &g->zs;
+    zs->next_in = (Bytef *)(uintptr_t)in;
+    zs->avail_in = 0;
     size_t left = len;
-    int z;
-    do {
-        if (zs.avail_in == 0 && left > 0) {
+    for (;;) {
+        if (zs->avail_in == 0 && left > 0) {
             uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
-            zs.avail_in = chunk;
+            zs->avail_in = chunk;
             left -= chunk;
         }
+        int last = left == 0 && finish;
         size_t room = out->max - out->len;
         size_t step = room < GZ_STEP ? room : GZ_STEP;
-        if (step == 0) {
-            rc = GZ_ETOOBIG;
-            goto out;
-        }
+        if (step == 0)
+            return GZ_ETOOBIG;
         int brc = buf_reserve(out, step);
-        if (brc != BUF_OK) {
-            rc = brc == BUF_ETOOBIG ? GZ_ETOOBIG : GZ_ENOMEM;
-            goto out;
-        }
-        zs.next_out = (Bytef *)out->ptr + out->len;
-        zs.avail_out = (uInt)step;
-        z = deflate(&zs, left > 0 ? Z_NO_FLUSH : Z_FINISH);
-        out->len += step - zs.avail_out;
+        if (brc != BUF_OK)
+            return brc == BUF_ETOOBIG ? GZ_ETOOBIG : GZ_ENOMEM;
+        zs->next_out = (Bytef *)out->ptr + out->len;
+        zs->avail_out = (uInt)step;
+        int z = deflate(zs, last ? Z_FINISH : Z_NO_FLUSH);
+        out->len += step - zs->avail_out;
         out->ptr[out->len] = '\0';
-        if (z == Z_STREAM_ERROR) {
-            rc = GZ_ENOMEM;
-            goto out;
+        if (z == Z_STREAM_ERROR)
+            return GZ_ENOMEM;
+        if (z == Z_STREAM_END) {
+            g->finished = 1;
+            return GZ_OK;
         }
-    } while (z != Z_STREAM_END);
-out:
-    deflateEnd(&zs);
+        /* all input taken and deflate kept what it could not yet emit */
+        if (!last && left == 0 && zs->avail_in == 0 && zs->avail_out > 0)
+            return GZ_OK;
+    }
+}
+
+int gz_deflate(const uint8_t *in, size_t len, int level, buf *out) {
+    gz_writer *g = gz_writer_new(level);
+    if (g == NULL)
+        return GZ_ENOMEM;
+    int rc = gz_writer_write(g, in, len, 1, out);
+    gz_writer_free(g);
     return rc;
 }
 

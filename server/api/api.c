@@ -345,6 +345,25 @@ static int api_services(const api_request *req, api_db_fn get_db, void *ud, buf 
     return api_query_result(req, query_services(db, &p, out), out);
 }
 
+/* The window and step of an answer from the rollups: start, end, step
+ * (0 when not given). */
+static int api_arg_rollup_window(const api_request *req, int *has_start, uint64_t *start,
+                                 int *has_end, uint64_t *end, uint64_t *step, buf *out) {
+    int has_step = 0;
+    int st = api_arg_window(req, has_start, start, has_end, end, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, step, out);
+    return st;
+}
+
+/* A query_* result from the rollups: QUERY_EINVAL means too many steps. */
+static int api_rollup_result(const api_request *req, int rc, buf *out) {
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
+                        QUERY_MAX_STEPS);
+    return api_query_result(req, rc, out);
+}
+
 /* GET /api/v1/service-map */
 static int api_service_map(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
     query_window_params p;
@@ -366,10 +385,8 @@ static int api_operations(const api_request *req, const char *service, api_db_fn
     p.service = service;
     if (service[0] == '\0' || strlen(service) > API_TEXT_MAX)
         return api_fail(out, 400, "path parameter 'name' must be a service name");
-    int has_step = 0;
-    int st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
-    if (st == 0)
-        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    int st = api_arg_rollup_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns,
+                                   &p.step_ns, out);
     store_reader *db;
     if (st == 0)
         st = api_get_db(get_db, ud, &db, out);
@@ -378,10 +395,21 @@ static int api_operations(const api_request *req, const char *service, api_db_fn
     int rc = query_operations(db, &p, out);
     if (rc == QUERY_ENOTFOUND)
         return api_fail(out, 404, "no service named '%.200s'", service);
-    if (rc == QUERY_EINVAL)
-        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
-                        QUERY_MAX_STEPS);
-    return api_query_result(req, rc, out);
+    return api_rollup_result(req, rc, out);
+}
+
+/* GET /api/v1/genai */
+static int api_genai(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_genai_params p;
+    memset(&p, 0, sizeof(p));
+    int st = api_arg_rollup_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns,
+                                   &p.step_ns, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    return api_rollup_result(req, query_genai(db, &p, out), out);
 }
 
 /* A trace id as the 32 lowercase hex digits of messages. */
@@ -879,6 +907,7 @@ typedef enum api_route {
     API_ROUTE_TRACE_ANALYSIS,
     API_ROUTE_TRACE_COMPARE,
     API_ROUTE_LINT,
+    API_ROUTE_GENAI,
 } api_route;
 
 #define SERVICES_PREFIX "/api/v1/services/"
@@ -932,6 +961,7 @@ static const struct {
     {"/api/v1/info", API_ROUTE_INFO},
     {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
     {"/api/v1/lint", API_ROUTE_LINT},
+    {"/api/v1/genai", API_ROUTE_GENAI},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -1108,6 +1138,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_trace_compare(req, get_db, ud, out);
     case API_ROUTE_LINT:
         return api_lint(req, get_db, ud, out);
+    case API_ROUTE_GENAI:
+        return api_genai(req, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

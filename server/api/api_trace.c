@@ -144,6 +144,28 @@ static int api_trace_parse(const char *json, size_t len, api_trace_loaded *t) {
             return API_TRACE_EBADDOC;
         }
     }
+    /* the members after the spans ("resources", ...) are not needed */
+    for (;;) {
+        p = api_trace_skip_ws(p, end);
+        if (p >= end || *p != ',')
+            break;
+        p++;
+        for (int part = 0; part < 2; part++) { /* the key, then the value */
+            json_error_t err;
+            json_t *v = json_loadb(p, (size_t)(end - p),
+                                   JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &err);
+            if (v == NULL || (part == 0 && !json_is_string(v))) {
+                json_decref(v);
+                return API_TRACE_EBADDOC;
+            }
+            json_decref(v);
+            if (err.position <= 0 || (size_t)err.position > (size_t)(end - p))
+                return API_TRACE_EBADDOC;
+            p += err.position;
+            if (part == 0 && api_trace_expect(&p, end, ":") != 0)
+                return API_TRACE_EBADDOC;
+        }
+    }
     if (api_trace_expect(&p, end, "}") != 0 || api_trace_skip_ws(p, end) != end)
         return API_TRACE_EBADDOC;
     return QUERY_OK;

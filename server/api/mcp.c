@@ -22,10 +22,11 @@ static const char *const mcp_versions[] = {MCP_PROTOCOL_LATEST, "2025-06-18", "2
 
 static const char mcp_instructions[] =
     "loupe stores the OpenTelemetry traces, logs and metrics that applications send it. Start "
-    "with list_services (what is there) or list_errors (what went wrong lately); search_traces "
-    "and search_logs find items by service, name, attributes, text and time; get_trace shows "
-    "one trace as a span tree with its errors and slowest spans; get_metric sums up a metric "
-    "over a window. Times are UTC; durations look like 250ms, 1.5s, 2m.";
+    "with list_services (what is there, with request rates, failures and p99) or list_errors "
+    "(what went wrong lately); service_map shows what calls what; search_traces and "
+    "search_logs find items by service, name, attributes, text and time; get_trace shows one "
+    "trace as a span tree with its errors, slowest spans and critical path; get_metric sums "
+    "up a metric over a window. Times are UTC; durations look like 250ms, 1.5s, 2m.";
 
 int mcp_protocol_supported(const char *version) {
     if (version == NULL)

@@ -1,5 +1,5 @@
 /* mcp_tool_search.c - the MCP tools that list what is stored: services,
- * traces and log records, and service_map (not built yet). */
+ * traces and log records, and the calls between services. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,8 +8,8 @@
 /* ---- list_services ------------------------------------------------------------ */
 
 static void mcp_services_props(json_t *props, json_t *required) {
-    (void)props;
     (void)required;
+    mcp_prop_window(props, NULL);
 }
 
 /* "3m ago" for a time before now; "" when unknown. */
@@ -23,25 +23,49 @@ static void mcp_ago(uint64_t now, uint64_t t, char *out, size_t outlen) {
     snprintf(out, outlen, " (%s ago)", d);
 }
 
+/* "12 requests (0.2/s), 1 failed (8.3%), p50 12ms, p99 180ms" of an API
+ * object with requests, failedRequests, rate, p50Ns and p99Ns (the names
+ * given). */
+static void mcp_red_text(json_t *o, const char *calls_key, const char *fail_key, char *out,
+                         size_t outlen) {
+    double calls = mcp_j_num(o, calls_key, 0), failed = mcp_j_num(o, fail_key, 0);
+    char rate[32], p50[32], p99[32];
+    if (calls <= 0) {
+        snprintf(out, outlen, "0 %s", calls_key);
+        return;
+    }
+    mcp_fmt_number(mcp_j_num(o, "rate", 0), rate, sizeof(rate));
+    textfmt_duration((uint64_t)mcp_j_num(o, "p50Ns", 0), p50, sizeof(p50));
+    textfmt_duration((uint64_t)mcp_j_num(o, "p99Ns", 0), p99, sizeof(p99));
+    if (json_object_get(o, "rate") != NULL)
+        snprintf(out, outlen, "%.0f %s (%s/s), %.0f failed (%.1f%%), p50 %s, p99 %s", calls,
+                 calls_key, rate, failed, 100.0 * failed / calls, p50, p99);
+    else
+        snprintf(out, outlen, "%.0f %s, %.0f failed (%.1f%%), p50 %s, p99 %s", calls, calls_key,
+                 failed, 100.0 * failed / calls, p50, p99);
+}
+
 static void mcp_services_run(mcp_call *c) {
     json_t *doc;
-    char msg[256];
+    char msg[256], window[96];
     mcp_q_path(c, "/api/v1/services");
-    if (mcp_fetch(c, &doc, msg, sizeof(msg)) != 0)
+    if (mcp_q_window(c, NULL) != 0 || mcp_fetch(c, &doc, msg, sizeof(msg)) != 0)
         return;
+    mcp_window_text(c, window, sizeof(window));
     json_t *list = json_object_get(doc, "services");
     size_t i;
     json_t *s;
-    mcp_text_line(&c->text, "%zu services with stored telemetry (counts are totals of what is "
-                            "stored, not rates):",
-                  json_array_size(list));
+    mcp_text_line(&c->text,
+                  "%zu services with telemetry in %s. Requests are a service's entry "
+                  "operations (SERVER and CONSUMER spans and root spans); failed = status "
+                  "ERROR; the other counts are what is stored:",
+                  json_array_size(list), window);
     json_array_foreach(list, i, s) {
         double spans = mcp_j_num(s, "spanCount", 0), errors = mcp_j_num(s, "errorCount", 0);
-        char seen[40], ago[48], inst[300] = "", pct[32] = "";
+        char seen[40], ago[48], inst[300] = "", red[200];
         textfmt_time_utc(mcp_j_ns(s, "lastSeenUnixNano"), seen, sizeof(seen));
         mcp_ago(c->env->now_ns, mcp_j_ns(s, "lastSeenUnixNano"), ago, sizeof(ago));
-        if (spans > 0)
-            snprintf(pct, sizeof(pct), " (%.1f%% of spans)", 100.0 * errors / spans);
+        mcp_red_text(s, "requests", "failedRequests", red, sizeof(red));
         size_t k;
         json_t *id;
         json_array_foreach(json_object_get(s, "instances"), k, id) {
@@ -52,26 +76,23 @@ static void mcp_services_run(mcp_call *c) {
         char name[200];
         textfmt_clip(mcp_j_str(s, "name"), 150, name, sizeof(name));
         mcp_text_line(&c->text,
-                      "- %s: %.0f spans, %.0f error spans%s, %.0f log records, %.0f metric "
+                      "- %s: %s; %.0f spans, %.0f error spans, %.0f log records, %.0f metric "
                       "points; last seen %s%s%s%s",
-                      name, spans, errors, pct, mcp_j_num(s, "logCount", 0),
+                      name, red, spans, errors, mcp_j_num(s, "logCount", 0),
                       mcp_j_num(s, "metricCount", 0), seen, ago, inst[0] ? "; instances: " : "",
                       inst);
     }
-    mcp_text_line(&c->text,
-                  "Not available from this version of loupe: request rate and latency "
-                  "percentiles (p99) per service. For latency call get_metric on a duration "
-                  "histogram (for instance http.server.request.duration) with the service; for "
-                  "recent failures call list_errors.");
-    mcp_text_finish(&c->text, "services", "Ask search_traces or search_logs with a service.");
+    mcp_text_finish(&c->text, "services",
+                    "Ask for a shorter window (since), or search_traces with a service.");
     json_decref(doc);
 }
 
 const mcp_tool mcp_tool_list_services = {
     "list_services", "List services",
-    "The services loupe has telemetry from, with their span, error span, log and metric point "
-    "counts, when each was last seen and its instances. Start here to learn the service names "
-    "the other tools filter on.",
+    "The services loupe has telemetry from: each one's requests (entry operations) with rate, "
+    "failed share and p50/p99 duration, its span, error span, log and metric point counts, when "
+    "it was last seen and its instances; over a window (since/start/end) or everything stored. "
+    "Start here to learn the service names the other tools filter on.",
     mcp_services_props, mcp_services_run};
 
 /* ---- the two searches ------------------------------------------------------------- */
@@ -237,22 +258,96 @@ const mcp_tool mcp_tool_search_logs = {
 
 static void mcp_map_props(json_t *props, json_t *required) {
     (void)required;
-    mcp_prop(props, "service", "string", "The service to center the map on (not used yet).");
+    mcp_prop(props, "service",
+             "string", "Only the calls to and from this service (default: every call).");
+    mcp_prop_window(props, NULL);
+}
+
+/* 1 when edge e has service at either end (or service is NULL). */
+static int mcp_edge_touches(json_t *e, const char *service) {
+    return service == NULL || strcmp(mcp_j_str(e, "source"), service) == 0 ||
+           strcmp(mcp_j_str(e, "target"), service) == 0;
+}
+
+/* 1 when node id is service or one of its edges' other end. */
+static int mcp_node_near(json_t *edges, const char *id, const char *service) {
+    size_t k;
+    json_t *e;
+    if (service == NULL || strcmp(id, service) == 0)
+        return 1;
+    json_array_foreach(edges, k, e) {
+        if (mcp_edge_touches(e, service) &&
+            (strcmp(mcp_j_str(e, "source"), id) == 0 || strcmp(mcp_j_str(e, "target"), id) == 0))
+            return 1;
+    }
+    return 0;
 }
 
 static void mcp_map_run(mcp_call *c) {
     const char *service;
+    json_t *doc;
+    char msg[256], window[96];
     if (mcp_arg_string(c, "service", &service) != 0)
         return;
+    mcp_q_path(c, "/api/v1/service-map");
+    if (mcp_q_window(c, NULL) != 0 || mcp_fetch(c, &doc, msg, sizeof(msg)) != 0)
+        return;
+    mcp_window_text(c, window, sizeof(window));
+    json_t *nodes = json_object_get(doc, "nodes"), *edges = json_object_get(doc, "edges");
+    json_t *n, *e;
+    size_t i, shown = 0;
+    int found = service == NULL;
+    json_array_foreach(nodes, i, n) {
+        if (service != NULL && strcmp(mcp_j_str(n, "id"), service) == 0)
+            found = 1;
+    }
+    if (!found) {
+        mcp_text_line(&c->text,
+                      "No service named %.150s takes part in calls in %s. list_services names "
+                      "the services.",
+                      service, window);
+        json_decref(doc);
+        return;
+    }
+    json_array_foreach(edges, i, e) {
+        if (mcp_edge_touches(e, service))
+            shown++;
+    }
     mcp_text_line(&c->text,
-                  "The service map is not available in this version of loupe: calls between "
-                  "services are not aggregated yet. To see which services take part in "
-                  "requests, call search_traces (each trace lists its services with span "
-                  "counts) and get_trace (the span tree shows who calls whom).");
+                  "%zu calls between services%s%.150s in %s (caller -> callee: calls, failed, "
+                  "p50 and p99 of the callee's spans; a database, queue or host with no "
+                  "telemetry of its own is named KIND:NAME from the caller's attributes):",
+                  shown, service != NULL ? " to and from " : "", service != NULL ? service : "",
+                  window);
+    json_array_foreach(edges, i, e) {
+        const char *src = mcp_j_str(e, "source"), *dst = mcp_j_str(e, "target");
+        if (!mcp_edge_touches(e, service))
+            continue;
+        char a[200], b[200], red[200];
+        textfmt_clip(src, 150, a, sizeof(a));
+        textfmt_clip(dst, 150, b, sizeof(b));
+        mcp_red_text(e, "calls", "errors", red, sizeof(red));
+        mcp_text_line(&c->text, "- %s -> %s: %s", a, b, red);
+    }
+    mcp_text_line(&c->text, "Nodes (requests a service answered, or calls a virtual node "
+                            "took):");
+    json_array_foreach(nodes, i, n) {
+        const char *id = mcp_j_str(n, "id");
+        if (!mcp_node_near(edges, id, service))
+            continue;
+        char name[200], red[200];
+        textfmt_clip(id, 150, name, sizeof(name));
+        mcp_red_text(n, "calls", "errors", red, sizeof(red));
+        mcp_text_line(&c->text, "- %s (%s): %s", name, mcp_j_str(n, "kind"), red);
+    }
+    mcp_text_finish(&c->text, "lines", "Ask with a service, or a shorter window (since).");
+    json_decref(doc);
 }
 
 const mcp_tool mcp_tool_service_map = {
-    "service_map", "Service map (not available yet)",
-    "Calls between services. Not built in this version of loupe: it answers that it is not "
-    "available and what to use instead (search_traces, get_trace).",
+    "service_map", "Service map",
+    "What calls what: each caller -> callee pair with its calls, failures and p50/p99, including "
+    "databases, queues and outside hosts that send no telemetry (named from the caller's "
+    "semantic-convention attributes), and each node's figures; over a window or everything "
+    "stored, optionally only around one service.",
     mcp_map_props, mcp_map_run};

@@ -51,6 +51,7 @@ typedef struct mcp_tree {
     long *first_child; /* -1 when none */
     long *next;        /* next sibling, -1 at the end */
     uint64_t start_ns; /* the trace's start */
+    json_t *resources; /* the answer's resources by id; borrowed */
 } mcp_tree;
 
 typedef struct mcp_id_index {
@@ -321,8 +322,8 @@ static void mcp_span_detail(mcp_call *c, const mcp_tree *t, long i) {
                   err[0] ? ": " : "", err);
     mcp_j_attrs(json_object_get(s, "attributes"), 64, text, sizeof(text));
     mcp_text_line(&c->text, "Attributes: %s", text[0] ? text : "none");
-    mcp_j_attrs(json_object_get(json_object_get(s, "resource"), "attributes"), 32, text,
-                sizeof(text));
+    json_t *res = json_object_get(t->resources, mcp_j_str(s, "resourceId"));
+    mcp_j_attrs(json_object_get(res, "attributes"), 32, text, sizeof(text));
     mcp_text_line(&c->text, "Resource: %s", text[0] ? text : "none");
     json_t *scope = json_object_get(s, "scope");
     mcp_text_line(&c->text, "Scope: %s %s", mcp_j_str(scope, "name"), mcp_j_str(scope, "version"));
@@ -351,6 +352,85 @@ static void mcp_span_detail(mcp_call *c, const mcp_tree *t, long i) {
     mcp_text_line(&c->text, "Children (%zu):", nkids);
     for (long ch = t->first_child[i]; ch >= 0; ch = t->next[ch])
         mcp_tree_line(c, t, ch, 0);
+}
+
+/* The critical path from GET /traces/{id}/analysis: the operations the
+ * trace's end waited on, most time on the path first, then the path's
+ * first segments in time order. */
+#define MCP_CRIT_OPS 8
+#define MCP_CRIT_SEGS 12
+
+static void mcp_trace_critical(mcp_call *c, const char *tid) {
+    buf path;
+    json_t *doc;
+    char msg[256];
+    buf_init(&path, 1024);
+    buf_append_str(&path, "/api/v1/traces/");
+    textfmt_url_encode(tid, &path);
+    buf_append_str(&path, "/analysis");
+    mcp_q_path(c, path.ptr != NULL ? path.ptr : "/");
+    buf_free(&path);
+    int rc = mcp_fetch(c, &doc, msg, sizeof(msg));
+    if (rc == 1) /* evicted between the two reads: the rest is still worth answering */
+        mcp_text_line(&c->text, "Critical path: unknown (%s).", msg);
+    if (rc != 0)
+        return;
+    char total[32], whole[32];
+    double crit = mcp_j_num(doc, "criticalPathNs", 0), dur = mcp_j_num(doc, "durationNs", 0);
+    textfmt_duration((uint64_t)crit, total, sizeof(total));
+    textfmt_duration((uint64_t)dur, whole, sizeof(whole));
+    mcp_text_line(&c->text,
+                  "Critical path: %s of the trace's %s (the work its end waited on; time on "
+                  "the path per operation, its share of the path, self time, spans):",
+                  total, whole);
+    json_t *stats = json_object_get(doc, "stats");
+    size_t n = json_array_size(stats), order[MCP_CRIT_OPS], norder = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = mcp_j_num(json_array_get(stats, i), "criticalNs", 0);
+        if (v <= 0)
+            continue;
+        size_t at = norder;
+        while (at > 0 && mcp_j_num(json_array_get(stats, order[at - 1]), "criticalNs", 0) < v)
+            at--;
+        if (at >= MCP_CRIT_OPS)
+            continue;
+        size_t move = (norder < MCP_CRIT_OPS ? norder : MCP_CRIT_OPS - 1) - at;
+        memmove(order + at + 1, order + at, move * sizeof(order[0]));
+        order[at] = i;
+        if (norder < MCP_CRIT_OPS)
+            norder++;
+    }
+    for (size_t k = 0; k < norder; k++) {
+        json_t *o = json_array_get(stats, order[k]);
+        char on[32], self[32], svc[160], name[200];
+        double v = mcp_j_num(o, "criticalNs", 0);
+        textfmt_duration((uint64_t)v, on, sizeof(on));
+        textfmt_duration((uint64_t)mcp_j_num(o, "selfNs", 0), self, sizeof(self));
+        textfmt_clip(mcp_j_str(o, "service"), 120, svc, sizeof(svc));
+        textfmt_clip(mcp_j_str(o, "name"), 160, name, sizeof(name));
+        mcp_text_line(&c->text, "- %s: %s: %s on the path (%.1f%%), self %s, %.0f spans", svc,
+                      name, on, crit > 0 ? 100.0 * v / crit : 0.0, self,
+                      mcp_j_num(o, "count", 0));
+    }
+    json_t *segs = json_object_get(doc, "criticalPath"), *g;
+    size_t i, nseg = json_array_size(segs);
+    uint64_t t0 = mcp_j_ns(doc, "startTimeUnixNano");
+    mcp_text_line(&c->text, "The path in time order (offset, length, service: name, span):");
+    json_array_foreach(segs, i, g) {
+        if (i >= MCP_CRIT_SEGS) {
+            mcp_text_line(&c->text, "- and %zu more segments", nseg - i);
+            break;
+        }
+        char off[32], len[32], svc[160], name[200];
+        uint64_t st = mcp_j_ns(g, "startTimeUnixNano");
+        textfmt_duration(st > t0 ? st - t0 : 0, off, sizeof(off));
+        textfmt_duration((uint64_t)mcp_j_num(g, "durationNs", 0), len, sizeof(len));
+        textfmt_clip(mcp_j_str(g, "service"), 120, svc, sizeof(svc));
+        textfmt_clip(mcp_j_str(g, "name"), 160, name, sizeof(name));
+        mcp_text_line(&c->text, "- +%s %s %s: %s (span %s)", off, len, svc, name,
+                      mcp_j_str(g, "spanId"));
+    }
+    json_decref(doc);
 }
 
 static void mcp_trace_run(mcp_call *c) {
@@ -382,6 +462,7 @@ static void mcp_trace_run(mcp_call *c) {
         json_decref(doc);
         return;
     }
+    t.resources = json_object_get(doc, "resources");
     const char *tid = mcp_j_str(doc, "traceId");
     if (span_id != NULL) {
         long found = -1;
@@ -398,14 +479,15 @@ static void mcp_trace_run(mcp_call *c) {
         mcp_trace_head(c, &t, tid);
         mcp_trace_errors(c, &t);
         mcp_trace_slowest(c, &t);
-        mcp_text_line(&c->text, "Critical path: not available in this version of loupe (not "
-                                "built yet); the slowest spans and their self times show where "
-                                "the time goes.");
+        mcp_trace_critical(c, tid);
+        if (c->is_error) /* the analysis was refused: its message is the answer */
+            goto out;
         mcp_trace_tree(c, &t);
         mcp_text_finish(&c->text, "spans",
                         "Call get_trace with spanId for one span and its children, or "
                         "search_logs with traceId for the trace's logs.");
     }
+out:
     mcp_tree_free(&t);
     json_decref(doc);
 }
@@ -414,8 +496,8 @@ const mcp_tool mcp_tool_get_trace = {
     "get_trace", "Get a trace",
     "One trace: its services, duration and root, the error spans with their exceptions, the "
     "slowest spans with self times, and the span tree (offset, duration, service, name, kind, "
-    "errors). With spanId, one span in detail. The critical path is not available in this "
-    "version.",
+    "errors), and its critical path (the operations its end waited on). With spanId, one span "
+    "in detail.",
     mcp_trace_props, mcp_trace_run};
 
 /* ---- list_errors ---------------------------------------------------------------------- */

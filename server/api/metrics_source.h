@@ -10,9 +10,11 @@
 #ifndef LOUPE_METRICS_SOURCE_H
 #define LOUPE_METRICS_SOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "server/net/recv_stats.h"
+#include "storage/model.h"
 
 /* One receiver's figures at one moment; plain values. A field the
  * receiver does not keep stays 0. */
@@ -25,6 +27,30 @@ typedef struct metrics_figures {
     uint64_t body_bytes;          /* request bodies held in memory now (OTLP/HTTP) */
     uint64_t body_budget;         /* the budget those bodies share (OTLP/HTTP) */
 } metrics_figures;
+
+/* ---- forwarding (server/forward, which the UI does not include) --------- */
+
+#define METRICS_FORWARD_MAX 8 /* FORWARD_MAX_DESTS */
+
+/* One destination's counters by signal (MODEL_SIGNAL_*): items sent
+ * (accepted), retried (in requests sent again), failed (refused for good),
+ * dropped (evicted before they could be sent); the items stored and not
+ * yet sent, and how long the destination has not been caught up. */
+typedef struct metrics_forward_dest {
+    char name[160]; /* the destination's URL, no credentials */
+    uint64_t sent[MODEL_SIGNAL_COUNT], retried[MODEL_SIGNAL_COUNT], failed[MODEL_SIGNAL_COUNT],
+        dropped[MODEL_SIGNAL_COUNT], lag_items[MODEL_SIGNAL_COUNT];
+    double lag_seconds[MODEL_SIGNAL_COUNT];
+} metrics_forward_dest;
+
+typedef struct metrics_forward {
+    size_t n;
+    metrics_forward_dest dest[METRICS_FORWARD_MAX];
+} metrics_forward;
+
+/* Fills *out (zeroed by the caller) from the forwarder ctx; the same
+ * rules as metrics_read_fn. */
+typedef void (*metrics_forward_fn)(void *ctx, metrics_forward *out);
 
 /* Fills *out, which the caller has zeroed, from the receiver recv. Called
  * on UI worker threads while the source is registered: must be thread-safe

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "storage/model.h"
@@ -23,6 +24,7 @@ void selfmetrics_collect(store *st, const metrics_source *grpc, const metrics_so
     sm_read_source(grpc, &in->grpc);
     sm_read_source(http, &in->http);
     otlp_limit_stats_get(&in->limits);
+    memset(&in->forward, 0, sizeof(in->forward)); /* the caller adds the forwarder's */
 }
 
 int selfmetrics_escape_label(const char *v, buf *out) {
@@ -286,6 +288,60 @@ static int sm_connections(const selfmetrics_input *in, buf *out) {
     return rc;
 }
 
+/* loupe_forward_*: one sample per destination and signal (families left
+ * out without forwarding). */
+static int sm_forward(const metrics_forward *fw, buf *out) {
+    static const struct {
+        const char *name, *type, *help;
+        size_t field; /* offset of the uint64_t[MODEL_SIGNAL_COUNT] in metrics_forward_dest */
+    } fams[] = {
+        {"loupe_forward_items_sent_total", "counter",
+         "Items a --forward destination accepted, by destination and signal.",
+         offsetof(metrics_forward_dest, sent)},
+        {"loupe_forward_items_retried_total", "counter",
+         "Items in requests sent again after a retryable answer or none (HTTP 429/502/503/504, "
+         "gRPC UNAVAILABLE, ...), by destination and signal.",
+         offsetof(metrics_forward_dest, retried)},
+        {"loupe_forward_items_failed_total", "counter",
+         "Items a destination refused for good (HTTP 400, a partial success's rejections, ...);"
+         " skipped, not retried.",
+         offsetof(metrics_forward_dest, failed)},
+        {"loupe_forward_items_dropped_total", "counter",
+         "Items evicted by retention before they could be forwarded.",
+         offsetof(metrics_forward_dest, dropped)},
+        {"loupe_forward_lag_items", "gauge", "Items stored and not yet forwarded.",
+         offsetof(metrics_forward_dest, lag_items)},
+    };
+    int rc = BUF_OK;
+    for (size_t k = 0; k < SM_COUNT(fams) && rc == BUF_OK; k++) {
+        rc = sm_family(out, fams[k].name, fams[k].type, fams[k].help);
+        for (size_t i = 0; i < fw->n && rc == BUF_OK; i++) {
+            const uint64_t *v = (const uint64_t *)((const char *)&fw->dest[i] + fams[k].field);
+            for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++) {
+                rc = buf_printf(out, "%s{destination=\"", fams[k].name);
+                if (rc == BUF_OK)
+                    rc = selfmetrics_escape_label(fw->dest[i].name, out);
+                if (rc == BUF_OK)
+                    rc = buf_printf(out, "\",signal=\"%s\"} %" PRIu64 "\n",
+                                    model_signal_name((model_signal)s), v[s]);
+            }
+        }
+    }
+    if (rc == BUF_OK)
+        rc = sm_family(out, "loupe_forward_lag_seconds", "gauge",
+                       "How long a destination has had items waiting (0 when caught up).");
+    for (size_t i = 0; i < fw->n && rc == BUF_OK; i++)
+        for (int s = 0; s < MODEL_SIGNAL_COUNT && rc == BUF_OK; s++) {
+            rc = buf_append_str(out, "loupe_forward_lag_seconds{destination=\"");
+            if (rc == BUF_OK)
+                rc = selfmetrics_escape_label(fw->dest[i].name, out);
+            if (rc == BUF_OK)
+                rc = buf_printf(out, "\",signal=\"%s\"} %.3f\n",
+                                model_signal_name((model_signal)s), fw->dest[i].lag_seconds[s]);
+        }
+    return rc;
+}
+
 int selfmetrics_render(const selfmetrics_input *in, buf *out) {
     int rc = sm_family(out, "loupe_build_info", "gauge", "Always 1; the version is a label.");
     if (rc == BUF_OK)
@@ -307,5 +363,7 @@ int selfmetrics_render(const selfmetrics_input *in, buf *out) {
         rc = sm_connections(in, out);
     if (rc == BUF_OK)
         rc = sm_limits(in, out);
+    if (rc == BUF_OK && in->forward.n > 0)
+        rc = sm_forward(&in->forward, out);
     return rc;
 }

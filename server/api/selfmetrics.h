@@ -30,12 +30,14 @@ typedef struct selfmetrics_input {
     int64_t ui_connections;     /* open connections on the UI port; < 0 = unknown */
     otlp_limit_stats limits;    /* the converter's drops (docs/security.md) */
     ui_stats ui;
+    metrics_forward forward;    /* the forwarding destinations; n = 0 without forwarding */
 } selfmetrics_input;
 
 /* Fills in from live sources: the store (NULL: have_store is 0) and the
  * receivers' sources (NULL or without a read callback: zeros). Thread-safe
  * as long as the sources stay valid during the call. version,
- * start_time_seconds, ui_connections and ui are set by the caller. */
+ * start_time_seconds, ui_connections, ui and forward (zeroed here) are set
+ * by the caller. */
 void selfmetrics_collect(store *st, const metrics_source *grpc, const metrics_source *http,
                          selfmetrics_input *in);
 

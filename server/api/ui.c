@@ -18,6 +18,16 @@
  * without the session cookie or bearer token get a 401 JSON error, UI pages
  * a 303 to /login. GET /login?token=... trades the token for the cookie.
  *
+ * API answers to a client that accepts gzip are compressed on the query
+ * thread (ui_reply_gzip) when they are large enough to gain from it; an
+ * export is compressed as it streams (gz_writer); a live stream never is.
+ *
+ * With a base path (--base-path /loupe, ui_base.c) a request's path is
+ * located first: below the base it is routed without the prefix, "/loupe"
+ * is redirected to "/loupe/", anything else is a 404; redirects, the
+ * login form and the session cookie carry the base, and index.html is
+ * served with its <base href> rewritten (made once at start).
+ *
  * Three API routes are not one buffer (api_stream_route): GET /export and
  * GET /live answer with a content-reader callback that pulls lines from
  * query_export_next() or events from api_live_next() on the worker's reader
@@ -54,10 +64,12 @@
 #include "api_import.h"
 #include "api_live.h"
 #include "mcp.h"
+#include "util/gz.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/workq.h"
 #include "selfmetrics.h"
+#include "ui_base.h"
 #include "ui_http.h"
 #include "ui_reply.h"
 #include "web_assets.h"
@@ -74,6 +86,7 @@
 #define UI_MIN_POOL ((size_t)64 << 10)
 #define UI_IMPORT_MAX_DOC ((size_t)64 << 20) /* one OTLP JSON document of an import */
 #define UI_STREAM_BLOCK (64 * 1024)
+#define UI_EXPORT_GZIP_LEVEL 6
 #define UI_LIVE_STOP_MS 2000
 
 static const char CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
@@ -94,6 +107,8 @@ struct ui_server {
     const ui_auth *auth; /* borrowed; NULL = no authentication */
     /* /metrics and /readyz */
     metrics_source grpc, http; /* the receivers; guarded by mu; zeros = not registered */
+    metrics_forward_fn forward; /* the forwarder's counters; guarded by mu; NULL = none */
+    void *forward_ctx;
     const char *version;       /* borrowed from the config; NULL = "unknown" */
     double started;            /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
@@ -101,6 +116,8 @@ struct ui_server {
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
     workq *queries; /* runs API requests; their connections wait suspended */
+    char base[UI_BASE_MAX + 1]; /* --base-path; "" = none */
+    ui_base_index index;        /* index.html for the base; data NULL without one */
 };
 
 /* Per-request state for the reader lookup. */
@@ -171,7 +188,9 @@ typedef struct ui_stream {
     ui_req_ctx ctx; /* the reader connection */
     query_export *x;
     api_live *live;
-    buf pending; /* produced, not yet handed to libmicrohttpd */
+    gz_writer *gz; /* an export to a client that accepts gzip; else NULL */
+    buf raw;       /* with gz: export lines before compression */
+    buf pending;   /* produced, not yet handed to libmicrohttpd */
     size_t off;
     int done;
 } ui_stream;
@@ -199,9 +218,18 @@ static ssize_t ui_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (s->x != NULL) {
             int done = 0;
-            int rc = query_export_next(s->x, db, &s->pending, &done);
+            buf *lines = s->gz != NULL ? &s->raw : &s->pending;
+            buf_reset(lines);
+            int rc = query_export_next(s->x, db, lines, &done);
             if (rc != QUERY_OK) {
                 log_event(LOG_WARN, "ui_export_failed", "reason=\"%s\"", query_strerror(rc));
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            }
+            /* compressed as it goes: deflate may keep a piece for later */
+            if (s->gz != NULL &&
+                gz_writer_write(s->gz, (const uint8_t *)lines->ptr, lines->len, done,
+                                &s->pending) != GZ_OK) {
+                log_event(LOG_WARN, "ui_export_failed", "reason=\"cannot compress\"");
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             }
             s->done = done;
@@ -227,17 +255,21 @@ static void ui_stream_free(void *cls) {
     api_live_close(s->live);
     if (s->ctx.temp_db != NULL)
         store_reader_close(s->ctx.temp_db);
+    gz_writer_free(s->gz);
+    buf_free(&s->raw);
     buf_free(&s->pending);
     free(s);
 }
 
 static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
-                                       const api_request *req, api_stream_kind kind) {
+                                       const api_request *req, api_stream_kind kind,
+                                       int gzip) {
     ui_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ui_reply_error(c, 503, "out of memory", NULL);
     s->u = u;
     s->ctx.u = u;
+    buf_init(&s->raw, API_MAX_RESPONSE_BYTES);
     buf_init(&s->pending, API_MAX_RESPONSE_BYTES);
     buf err;
     buf_init(&err, 65536);
@@ -255,6 +287,11 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
         return ui_reply_json(c, (unsigned)status, &err, NULL);
     }
     buf_free(&err);
+    /* an export may be gzipped (a live stream never is: each event must
+     * reach the client when it is sent) */
+    if (kind == API_STREAM_EXPORT && gzip)
+        s->gz = gz_writer_new(UI_EXPORT_GZIP_LEVEL); /* NULL: sent as it is */
+    int gzipped = s->gz != NULL;
     struct MHD_Response *r = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, UI_STREAM_BLOCK, ui_stream_read, s, ui_stream_free);
     if (r == NULL) {
@@ -264,6 +301,9 @@ static enum MHD_Result ui_serve_stream(ui_server *u, struct MHD_Connection *c,
     if (kind == API_STREAM_LIVE)
         return ui_reply_nostore(c, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8",
                                "X-Accel-Buffering", "no");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (gzipped)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     char disp[96];
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
     return ui_reply_nostore(c, MHD_HTTP_OK, r, "application/x-ndjson; charset=utf-8",
@@ -348,6 +388,8 @@ typedef struct ui_api_job {
     buf out;
     int status; /* 0 until answered */
     const char *allow;
+    int gzip;     /* the client accepts gzip */
+    int gzipped;  /* out holds the answer's gzip */
 } ui_api_job;
 
 /* On a query thread: the request's answer, then its connection resumes
@@ -360,6 +402,8 @@ static void ui_api_run(void *arg) {
     api_env env;
     ui_api_env(u, &ctx, &info, &env);
     j->status = api_handle_env(&j->req, &env, &j->out, &j->allow);
+    if (j->gzip)
+        j->gzipped = ui_reply_gzip(&j->out); /* here, not on libmicrohttpd's thread */
     if (ctx.temp_db != NULL)
         store_reader_close(ctx.temp_db);
     MHD_resume_connection(j->c);
@@ -375,7 +419,7 @@ static int ui_req_kind(void *con_cls) {
 static enum MHD_Result ui_api_answer(struct MHD_Connection *c, void **con_cls) {
     ui_api_job *j = *con_cls;
     *con_cls = &ui_state_answered;
-    enum MHD_Result r = ui_reply_json(c, (unsigned)j->status, &j->out, j->allow);
+    enum MHD_Result r = ui_reply_api(c, (unsigned)j->status, &j->out, j->allow, j->gzipped);
     free(j);
     return r;
 }
@@ -400,9 +444,11 @@ static enum MHD_Result ui_serve_api(ui_server *u, struct MHD_Connection *c, cons
         .nargs = j->args.n,
         .too_many_args = j->args.too_many,
     };
+    j->gzip = ui_http_accepts_gzip(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     api_stream_kind kind = api_stream_route(method, url);
     if (kind == API_STREAM_EXPORT || kind == API_STREAM_LIVE) {
-        enum MHD_Result r = ui_serve_stream(u, c, &j->req, kind);
+        enum MHD_Result r = ui_serve_stream(u, c, &j->req, kind, j->gzip);
         free(j);
         return r;
     }
@@ -464,6 +510,8 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
      * stops them, so they are alive while we read them. */
     pthread_mutex_lock(&u->mu);
     selfmetrics_collect(u->st, &u->grpc, &u->http, &in);
+    if (u->forward != NULL)
+        u->forward(u->forward_ctx, &in.forward);
     pthread_mutex_unlock(&u->mu);
     in.version = u->version;
     in.start_time_seconds = u->started;
@@ -482,7 +530,7 @@ static enum MHD_Result ui_serve_metrics(ui_server *u, struct MHD_Connection *c,
 
 /* ---- static assets -------------------------------------------------------- */
 
-static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url,
+static enum MHD_Result ui_serve_static(ui_server *u, struct MHD_Connection *c, const char *url,
                                        const char *method) {
     if (!ui_is_get(method))
         return ui_reply_get_only(c);
@@ -496,6 +544,15 @@ static enum MHD_Result ui_serve_static(struct MHD_Connection *c, const char *url
         a = web_asset_find("/index.html");
         if (a == NULL)
             return ui_reply_error(c, 404, "no such file", NULL);
+    }
+    web_asset based;
+    if (u->index.data != NULL && strcmp(a->path, "/index.html") == 0) {
+        based = *a; /* told its base path; small, sent uncompressed */
+        based.data = (const unsigned char *)u->index.data;
+        based.len = u->index.len;
+        based.gz = NULL;
+        based.etag = u->index.etag;
+        a = &based;
     }
     const char *ae = ui_header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     int gzip = a->gz != NULL && ui_http_accepts_gzip(ae);
@@ -534,22 +591,29 @@ static enum MHD_Result ui_serve_login(ui_server *u, struct MHD_Connection *c,
                                       const char *method) {
     if (!ui_is_get(method))
         return ui_reply_get_only(c);
+    char home[UI_BASE_MAX + 2], action[UI_BASE_MAX + 8];
+    ui_base_join(u->base, "/", home, sizeof(home));
+    ui_base_join(u->base, "/login", action, sizeof(action));
     if (u->auth == NULL)
-        return ui_reply_redirect(c, "/", NULL); /* nothing to log in to */
+        return ui_reply_redirect(c, home, NULL); /* nothing to log in to */
     const char *tok = NULL;
     size_t tok_len = 0;
-    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
-            MHD_YES ||
-        tok == NULL || tok_len == 0)
-        return ui_reply_login_page(c, 0);
+    /* ?token=, or ?t= as the Aspire dashboard's login links have it */
+    if ((MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "token", 5, &tok, &tok_len) !=
+             MHD_YES ||
+         tok == NULL || tok_len == 0) &&
+        (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "t", 1, &tok, &tok_len) !=
+             MHD_YES ||
+         tok == NULL || tok_len == 0))
+        return ui_reply_login_page(c, 0, action);
     if (!ui_auth_token_matches(u->auth, tok, tok_len)) {
         log_event(LOG_INFO, "ui_login_failed", NULL);
-        return ui_reply_login_page(c, 1);
+        return ui_reply_login_page(c, 1, action);
     }
-    char cookie[128];
-    if (ui_auth_set_cookie(u->auth, cookie, sizeof(cookie)) != UI_AUTH_OK)
+    char cookie[128 + UI_BASE_MAX];
+    if (ui_auth_set_cookie(u->auth, u->base, cookie, sizeof(cookie)) != UI_AUTH_OK)
         return ui_reply_error(c, 500, "cannot build the session cookie", NULL);
-    return ui_reply_redirect(c, "/", cookie);
+    return ui_reply_redirect(c, home, cookie);
 }
 
 /* The auth gate, before routing. Returns 1 when the request may go on;
@@ -566,8 +630,10 @@ static int ui_gate(ui_server *u, struct MHD_Connection *c, const char *url, cons
     if (ui_auth_request_ok(u->auth, ui_header(c, MHD_HTTP_HEADER_COOKIE),
                            ui_header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
         return 1;
+    char login[UI_BASE_MAX + 8];
+    ui_base_join(u->base, "/login", login, sizeof(login));
     if (kind == UI_AUTH_PATH_PAGE && ui_is_get(method))
-        *ret = ui_reply_redirect(c, "/login", NULL);
+        *ret = ui_reply_redirect(c, login, NULL);
     else
         *ret = ui_reply_unauthorized(c);
     return 0;
@@ -823,11 +889,28 @@ static enum MHD_Result ui_headers_too_large(struct MHD_Connection *c, size_t max
     return ui_reply_json(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, &out, NULL);
 }
 
-/* Every request but an import, once: the gate, then the route. */
+/* A request outside --base-path: "/loupe" goes to "/loupe/", the rest is
+ * not ours. */
+static enum MHD_Result ui_serve_outside(ui_server *u, struct MHD_Connection *c,
+                                        ui_base_where where) {
+    if (where == UI_BASE_BARE) {
+        char home[UI_BASE_MAX + 2];
+        ui_base_join(u->base, "/", home, sizeof(home));
+        return ui_reply_redirect(c, home, NULL);
+    }
+    char msg[UI_BASE_MAX + 64];
+    snprintf(msg, sizeof(msg), "not found: loupe is served under %s/", u->base);
+    return ui_reply_error(c, 404, msg, NULL);
+}
+
+/* Every request but an import, once: the gate, then the route. url is the
+ * path below the base path (where says whether it was below it). */
 static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const char *url,
-                                const char *method, void **con_cls) {
+                                ui_base_where where, const char *method, void **con_cls) {
     if (url == NULL || url[0] != '/')
         return ui_reply_error(c, 400, "bad request target", NULL);
+    if (where != UI_BASE_INSIDE)
+        return ui_serve_outside(u, c, where);
     enum MHD_Result denied = MHD_NO;
     if (strcmp(url, MCP_PATH) == 0) /* other methods than POST: 405 from mcp_handle */
         return ui_mcp_admit(u, c, url, method, &denied) ? ui_mcp_submit(u, c, method, NULL, con_cls)
@@ -842,7 +925,7 @@ static enum MHD_Result ui_route(ui_server *u, struct MHD_Connection *c, const ch
         return ui_serve_metrics(u, c, method);
     if (api_is_api_path(url))
         return ui_serve_api(u, c, url, method, con_cls);
-    return ui_serve_static(c, url, method);
+    return ui_serve_static(u, c, url, method);
 }
 
 /* libmicrohttpd's access handler: called when the headers are in, then for
@@ -854,6 +937,8 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
                                  void **con_cls) {
     ui_server *u = cls;
     (void)version;
+    const char *path = url; /* below the base path */
+    ui_base_where where = url != NULL ? ui_base_locate(u->base, url, &path) : UI_BASE_INSIDE;
     switch (ui_req_kind(*con_cls)) {
     case UI_REQ_IMPORT:
         return ui_import_body(c, upload_data, upload_data_size, con_cls);
@@ -868,12 +953,12 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
         *con_cls = &ui_state_answered;
         return ui_headers_too_large(c, u->max_header);
     }
-    if (*con_cls == NULL && u->st != NULL && url != NULL &&
-        api_stream_route(method, url) == API_STREAM_IMPORT)
-        return ui_import_begin(u, c, url, method, con_cls);
-    if (*con_cls == NULL && url != NULL && strcmp(url, MCP_PATH) == 0 &&
-        strcmp(method, "POST") == 0)
-        return ui_mcp_begin(u, c, url, method, con_cls);
+    if (*con_cls == NULL && u->st != NULL && url != NULL && where == UI_BASE_INSIDE &&
+        api_stream_route(method, path) == API_STREAM_IMPORT)
+        return ui_import_begin(u, c, path, method, con_cls);
+    if (*con_cls == NULL && url != NULL && where == UI_BASE_INSIDE &&
+        strcmp(path, MCP_PATH) == 0 && strcmp(method, "POST") == 0)
+        return ui_mcp_begin(u, c, path, method, con_cls);
     if (*con_cls == &ui_state_answered) {
         *upload_data_size = 0; /* a request body is discarded */
         return MHD_YES;
@@ -890,7 +975,7 @@ static enum MHD_Result ui_access(void *cls, struct MHD_Connection *c, const char
      * connection then closes): other methods get a 405, and a GET with a
      * body is answered without reading it. */
     *con_cls = &ui_state_answered;
-    return ui_route(u, c, url, method, con_cls);
+    return ui_route(u, c, path, where, method, con_cls);
 }
 
 /* Frees what a request that ended early held (client gone, timeout). */
@@ -952,12 +1037,23 @@ static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size
     u->auth = cfg->auth;
     u->storage_memory = cfg->storage_memory;
     u->version = cfg->version;
+    if (cfg->base_path != NULL && cfg->base_path[0] != '\0') {
+        const web_asset *ix = web_asset_find("/index.html");
+        char why[160];
+        if (ui_base_normalise(cfg->base_path, u->base, sizeof(u->base), why, sizeof(why)) != 0 ||
+            ix == NULL || ui_base_index_new(u->base, ix->data, ix->len, ix->etag, &u->index) != 0) {
+            snprintf(err, errlen, "ui: cannot serve under the base path %s", cfg->base_path);
+            free(u);
+            return NULL;
+        }
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     u->started = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     atomic_init(&u->draining, 0);
     if (pthread_mutex_init(&u->mu, NULL) != 0) {
         snprintf(err, errlen, "ui: cannot create a mutex");
+        ui_base_index_free(&u->index);
         free(u);
         return NULL;
     }
@@ -972,6 +1068,7 @@ static void ui_server_free(ui_server *u) {
     api_live_hub_free(u->hub);
     for (size_t i = 0; i < u->nreaders; i++)
         store_reader_close(u->readers[i].db);
+    ui_base_index_free(&u->index);
     pthread_mutex_destroy(&u->mu);
     free(u);
 }
@@ -1102,6 +1199,15 @@ void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metri
     pthread_mutex_lock(&u->mu);
     u->grpc = grpc != NULL ? *grpc : none;
     u->http = http != NULL ? *http : none;
+    pthread_mutex_unlock(&u->mu);
+}
+
+void ui_server_set_forward(ui_server *u, metrics_forward_fn fn, void *ctx) {
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->forward = fn;
+    u->forward_ctx = ctx;
     pthread_mutex_unlock(&u->mu);
 }
 

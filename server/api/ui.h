@@ -20,6 +20,8 @@ typedef struct ui_config {
     int storage_memory;        /* shown by GET /api/v1/info */
     const char *version;       /* shown by /metrics and GET /api/v1/info; borrowed, must
                                   outlive the server; NULL = "unknown" */
+    const char *base_path;     /* serve everything below this path (ui_base_normalise'd:
+                                  "/loupe"); NULL or "" = at the root; copied */
 } ui_config;
 
 /* Connection and limit counters. */
@@ -43,6 +45,11 @@ int ui_server_port(const ui_server *u);
  * sources it replaced, so call it with NULLs before stopping the
  * receivers. */
 void ui_server_set_sources(ui_server *u, const metrics_source *grpc, const metrics_source *http);
+
+/* Registers the forwarder whose counters GET /metrics shows (fn NULL:
+ * none). The same rules as ui_server_set_sources: call it with NULL before
+ * stopping the forwarder. */
+void ui_server_set_forward(ui_server *u, metrics_forward_fn fn, void *ctx);
 
 /* Shutdown has begun: GET /readyz answers 503 from now on. */
 void ui_server_begin_shutdown(ui_server *u);

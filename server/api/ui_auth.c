@@ -192,11 +192,11 @@ int ui_auth_request_ok(const ui_auth *a, const char *cookie_header, const char *
     return by_cookie | by_bearer;
 }
 
-int ui_auth_set_cookie(const ui_auth *a, char *out, size_t outlen) {
+int ui_auth_set_cookie(const ui_auth *a, const char *path, char *out, size_t outlen) {
     if (a == NULL || out == NULL)
         return UI_AUTH_EINVAL;
-    int n = snprintf(out, outlen, "%s=%s; HttpOnly; SameSite=Strict; Path=/", UI_AUTH_COOKIE,
-                     a->session);
+    int n = snprintf(out, outlen, "%s=%s; HttpOnly; SameSite=Strict; Path=%s", UI_AUTH_COOKIE,
+                     a->session, path != NULL && path[0] != '\0' ? path : "/");
     if (n < 0 || (size_t)n >= outlen) {
         if (outlen > 0)
             out[0] = '\0'; /* never a truncated cookie */

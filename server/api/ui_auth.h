@@ -77,8 +77,9 @@ int ui_auth_bearer_matches(const ui_auth *a, const char *authorization);
 int ui_auth_request_ok(const ui_auth *a, const char *cookie_header, const char *authorization);
 
 /* Writes the Set-Cookie value that logs a browser in: the session value,
- * HttpOnly, SameSite=Strict, Path=/, no Max-Age (a session cookie). Returns
+ * HttpOnly, SameSite=Strict, Path=path (NULL or "" = "/"; the UI's
+ * --base-path, a checked path), no Max-Age (a session cookie). Returns
  * UI_AUTH_OK, or UI_AUTH_EINVAL when out is too small. */
-int ui_auth_set_cookie(const ui_auth *a, char *out, size_t outlen);
+int ui_auth_set_cookie(const ui_auth *a, const char *path, char *out, size_t outlen);
 
 #endif

@@ -5,10 +5,17 @@
 
 #include "api.h"
 #include "server/net/http_guard.h"
+#include "util/gz.h"
+
+/* API answers of at least this many bytes are gzipped for clients that
+ * accept it; smaller ones would hardly shrink. Level 6: zlib's default,
+ * most of level 9's ratio at a fraction of its time. */
+#define UI_REPLY_GZIP_MIN 1024
+#define UI_REPLY_GZIP_LEVEL 6
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                          "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
                           "form-action 'self'";
 static const char JSON_TYPE[] = "application/json; charset=utf-8";
 /* Sent when not even an error document could be built (out of memory). */
@@ -58,20 +65,56 @@ enum MHD_Result ui_reply_nostore(struct MHD_Connection *c, unsigned status,
     return ui_reply_queue(c, status, r);
 }
 
+/* The response of a JSON document in out (taken over; out is freed), or of
+ * the fixed 500 when out is empty (*status becomes 500; 1 is returned). */
+static int ui_reply_json_response(buf *out, unsigned *status, struct MHD_Response **r) {
+    int fallback = out->len == 0;
+    if (!fallback) {
+        *r = ui_reply_body(out);
+    } else {
+        *status = 500;
+        *r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
+                                             MHD_RESPMEM_PERSISTENT);
+    }
+    buf_free(out);
+    return fallback;
+}
+
 /* ui_reply_json() with any one more header (name: value; none when value is
  * NULL). Frees out. */
 static enum MHD_Result ui_reply_json_with(struct MHD_Connection *c, unsigned status, buf *out,
                                           const char *name, const char *value) {
     struct MHD_Response *r;
-    if (out->len > 0) {
-        r = ui_reply_body(out);
-    } else {
-        status = 500;
-        r = MHD_create_response_from_buffer(sizeof(FALLBACK_ERROR) - 1, (void *)FALLBACK_ERROR,
-                                            MHD_RESPMEM_PERSISTENT);
+    ui_reply_json_response(out, &status, &r);
+    return ui_reply_nostore(c, status, r, JSON_TYPE, name, value);
+}
+
+int ui_reply_gzip(buf *out) {
+    if (out->len < UI_REPLY_GZIP_MIN)
+        return 0;
+    buf z;
+    buf_init(&z, out->max);
+    if (gz_deflate((const uint8_t *)out->ptr, out->len, UI_REPLY_GZIP_LEVEL, &z) != GZ_OK ||
+        z.len >= out->len) {
+        buf_free(&z);
+        return 0;
     }
     buf_free(out);
-    return ui_reply_nostore(c, status, r, JSON_TYPE, name, value);
+    *out = z;
+    return 1;
+}
+
+enum MHD_Result ui_reply_api(struct MHD_Connection *c, unsigned status, buf *out,
+                             const char *allow, int gzipped) {
+    struct MHD_Response *r;
+    if (ui_reply_json_response(out, &status, &r))
+        gzipped = 0;
+    if (r != NULL) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        if (gzipped)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
+    return ui_reply_nostore(c, status, r, JSON_TYPE, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 enum MHD_Result ui_reply_json(struct MHD_Connection *c, unsigned status, buf *out,
@@ -124,22 +167,24 @@ static const char LOGIN_WRONG[] =
     "<p role=\"alert\" id=\"login-error\"><strong>That is not the right token.</strong> "
     "Check the login line loupe printed at start (a new random token is made at every "
     "start unless one is set with --ui-token).</p>\n";
-static const char LOGIN_FORM[] =
-    "<form method=\"get\" action=\"/login\">\n"
-    "<label for=\"token\">Token</label>\n"
+/* The form, from the end of its action attribute on. */
+static const char LOGIN_FORM_REST[] =
+    "\">\n<label for=\"token\">Token</label>\n"
     "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" "
     "required autofocus>\n<button type=\"submit\">Log in</button>\n</form>\n"
     "<p>Scripts send the token as <code>Authorization: Bearer TOKEN</code>.</p>\n"
     "</main>\n</body>\n</html>\n";
 
-enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong) {
+enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong, const char *action) {
     buf page;
     buf_init(&page, 8192);
     int rc = buf_append(&page, LOGIN_HEAD, sizeof(LOGIN_HEAD) - 1);
     if (rc == BUF_OK && wrong)
         rc = buf_append(&page, LOGIN_WRONG, sizeof(LOGIN_WRONG) - 1);
     if (rc == BUF_OK)
-        rc = buf_append(&page, LOGIN_FORM, sizeof(LOGIN_FORM) - 1);
+        rc = buf_printf(&page, "<form method=\"get\" action=\"%s", action);
+    if (rc == BUF_OK)
+        rc = buf_append(&page, LOGIN_FORM_REST, sizeof(LOGIN_FORM_REST) - 1);
     struct MHD_Response *r = rc == BUF_OK ? ui_reply_body(&page) : NULL;
     buf_free(&page);
     return ui_reply_nostore(c, wrong ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_OK, r,

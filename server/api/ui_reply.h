@@ -37,6 +37,18 @@ enum MHD_Result ui_reply_nostore(struct MHD_Connection *c, unsigned status,
 enum MHD_Result ui_reply_json(struct MHD_Connection *c, unsigned status, buf *out,
                               const char *allow);
 
+/* Replaces the JSON document in out by its gzip (memory taken over, out
+ * keeps its cap) when that is worth it: 1 when out now holds gzip, 0 when
+ * it was left as it was (small, or the compression failed or did not
+ * shrink it). */
+int ui_reply_gzip(buf *out);
+
+/* An API answer: ui_reply_json() with Vary: Accept-Encoding, and
+ * Content-Encoding: gzip when gzipped (out holds what ui_reply_gzip()
+ * made). */
+enum MHD_Result ui_reply_api(struct MHD_Connection *c, unsigned status, buf *out,
+                             const char *allow, int gzipped);
+
 /* Sends the API error document for status (api_error_json) with message. */
 enum MHD_Result ui_reply_error(struct MHD_Connection *c, unsigned status, const char *message,
                                const char *allow);
@@ -51,7 +63,9 @@ enum MHD_Result ui_reply_unauthorized(struct MHD_Connection *c);
 enum MHD_Result ui_reply_redirect(struct MHD_Connection *c, const char *location,
                                   const char *set_cookie);
 
-/* The login form; with `wrong`, a 401 that says the token was wrong. */
-enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong);
+/* The login form, sent to `action` (the login path, under --base-path;
+ * a checked path, written as it is); with `wrong`, a 401 that says the
+ * token was wrong. */
+enum MHD_Result ui_reply_login_page(struct MHD_Connection *c, int wrong, const char *action);
 
 #endif

@@ -140,14 +140,25 @@ int cli_services(int argc, char **argv) {
     rc = cli_fetch(&c, "/api/v1/services", &doc);
     if (rc >= 0)
         return rc;
-    static const char *const head[] = {"SERVICE", ">SPANS", ">ERRORS", ">LOGS",
-                                       ">POINTS",  "LAST SEEN", "INSTANCES"};
+    static const char *const head[] = {"SERVICE", ">REQUESTS", ">FAILED", ">P99",
+                                       ">SPANS",  ">ERRORS",   ">LOGS",   ">POINTS",
+                                       "LAST SEEN", "INSTANCES"};
     cli_table t;
-    cli_table_init(&t, 7, head, 6);
+    cli_table_init(&t, 10, head, 9);
     size_t k;
     json_t *s;
     json_array_foreach(json_object_get(doc, "services"), k, s) {
-        char spans[24], errors[24], logs[24], points[24], seen[40], inst[512] = "";
+        char reqs[24], failed[24], p99[32], spans[24], errors[24], logs[24], points[24], seen[40],
+            inst[512] = "";
+        double nreq = cli_n(s, "requests"), nfail = cli_n(s, "failedRequests");
+        snprintf(reqs, sizeof(reqs), "%.0f", nreq);
+        if (nreq > 0) {
+            snprintf(failed, sizeof(failed), "%.1f%%", 100.0 * nfail / nreq);
+            textfmt_duration((uint64_t)cli_n(s, "p99Ns"), p99, sizeof(p99));
+        } else {
+            snprintf(failed, sizeof(failed), "-");
+            snprintf(p99, sizeof(p99), "-");
+        }
         snprintf(spans, sizeof(spans), "%.0f", cli_n(s, "spanCount"));
         snprintf(errors, sizeof(errors), "%.0f", cli_n(s, "errorCount"));
         snprintf(logs, sizeof(logs), "%.0f", cli_n(s, "logCount"));
@@ -158,7 +169,8 @@ int cli_services(int argc, char **argv) {
         json_array_foreach(json_object_get(s, "instances"), j, id)
             textfmt_append(inst, sizeof(inst), ",", "%s",
                            json_is_string(id) ? json_string_value(id) : "");
-        const char *row[] = {cli_s(s, "name"), spans, errors, logs, points, seen, inst};
+        const char *row[] = {cli_s(s, "name"), reqs, failed, p99, spans, errors, logs, points,
+                             seen, inst};
         cli_table_add(&t, row);
     }
     cli_print_table(&c, &t);

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CLI_TABLE_MAX_COLS 8
+#define CLI_TABLE_MAX_COLS 12
 
 typedef struct cli_table {
     size_t ncols;

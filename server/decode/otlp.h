@@ -53,6 +53,25 @@ int otlp_decode_json(model_signal sig, const char *data, size_t len, size_t mem_
 int otlp_response_pb(model_signal sig, int64_t rejected, const char *message, buf *out);
 int otlp_response_json(model_signal sig, int64_t rejected, const char *message, buf *out);
 
+/* ---- going out (forwarding what loupe stored) ------------------------------ */
+
+/* Appends the protobuf encoding of an OTLP JSON request body of sig (the
+ * decoder's JSON mapping, then protobuf-c's packing; nothing is validated
+ * beyond the mapping, nothing is cut) to out. json is borrowed for the
+ * call. Returns OTLP_OK, or OTLP_EDECODE / OTLP_ENOMEM / OTLP_ETOOBIG with a
+ * one-line reason in err. */
+int otlp_json_to_pb(model_signal sig, const char *json, size_t len, buf *out, char *err,
+                    size_t errlen);
+
+/* Reads an Export*ServiceResponse of sig, protobuf or OTLP JSON: the items
+ * its partial_success rejected into *rejected (0 when none or the body is
+ * empty) and its error message into msg (truncated; "" when none).
+ * Returns OTLP_OK or OTLP_EDECODE. */
+int otlp_response_read_pb(model_signal sig, const uint8_t *data, size_t len, int64_t *rejected,
+                          char *msg, size_t msglen);
+int otlp_response_read_json(model_signal sig, const char *data, size_t len, int64_t *rejected,
+                            char *msg, size_t msglen);
+
 /* Appends a google.rpc.Status {code, message}. */
 int otlp_status_pb(int32_t grpc_code, const char *message, buf *out);
 int otlp_status_json(int32_t grpc_code, const char *message, buf *out);

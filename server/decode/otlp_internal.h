@@ -11,6 +11,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "util/arena.h"
+#include "util/buf.h"
 #include "storage/model.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
@@ -34,6 +35,10 @@ void otlp_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((fo
 /* The protobuf-c descriptor of the signal's Export*ServiceRequest (NULL for
  * an unknown signal). */
 const ProtobufCMessageDescriptor *otlp_request_descriptor(model_signal sig);
+
+/* Appends msg's protobuf encoding to out. Returns OTLP_OK, OTLP_ETOOBIG
+ * (past out's cap) or OTLP_ENOMEM. */
+int otlp_pb_append(const ProtobufCMessage *msg, buf *out);
 
 /* A ProtobufCAllocator that allocates from `a` and never frees (the arena is
  * freed or reset as a whole). */

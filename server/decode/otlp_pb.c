@@ -385,7 +385,7 @@ out:
 
 /* ---- responses ---------------------------------------------------------- */
 
-static int pb_append_message(const ProtobufCMessage *msg, buf *out) {
+int otlp_pb_append(const ProtobufCMessage *msg, buf *out) {
     size_t n = protobuf_c_message_get_packed_size(msg);
     int rc = buf_reserve(out, n);
     if (rc != BUF_OK)
@@ -411,7 +411,7 @@ int otlp_response_pb(model_signal sig, int64_t rejected, const char *message, bu
             ps.error_message = msg;
             resp.partial_success = &ps;
         }
-        return pb_append_message(&resp.base, out);
+        return otlp_pb_append(&resp.base, out);
     }
     case MODEL_SIGNAL_LOGS: {
         Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse resp =
@@ -423,7 +423,7 @@ int otlp_response_pb(model_signal sig, int64_t rejected, const char *message, bu
             ps.error_message = msg;
             resp.partial_success = &ps;
         }
-        return pb_append_message(&resp.base, out);
+        return otlp_pb_append(&resp.base, out);
     }
     case MODEL_SIGNAL_METRICS: {
         Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceResponse resp =
@@ -435,7 +435,7 @@ int otlp_response_pb(model_signal sig, int64_t rejected, const char *message, bu
             ps.error_message = msg;
             resp.partial_success = &ps;
         }
-        return pb_append_message(&resp.base, out);
+        return otlp_pb_append(&resp.base, out);
     }
     }
     return OTLP_EDECODE;
@@ -445,7 +445,7 @@ int otlp_status_pb(int32_t grpc_code, const char *message, buf *out) {
     Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
     st.code = grpc_code;
     st.message = (char *)(message ? message : "");
-    return pb_append_message(&st.base, out);
+    return otlp_pb_append(&st.base, out);
 }
 
 const char *otlp_strerror(int code) {

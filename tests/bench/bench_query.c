@@ -4,15 +4,19 @@
  * spans (8-span traces over 6 services, HTTP/DB attributes, a
  * high-cardinality user id, 2% errors, plus one 1,000-span trace) and N log
  * records (bodies of words, severities, trace ids, attributes), then times
- * the query_* functions directly on a reader connection: each case runs
- * REPS times with varying parameters and p50/p95 are reported (worst cases:
- * 5 times, p95 = the slowest). Not a test:
- * numbers depend on the machine (docs/benchmarks.md).
+ * the query_* functions directly on a read handle: each case runs REPS
+ * times with varying parameters and p50/p95 are reported (worst cases: 5
+ * times, p95 = the slowest). The store's limits are the item count, so it
+ * is at its cap once filled. Then the main cases run again while another
+ * thread keeps appending spans and logs at `rate` items per second each,
+ * with retention dropping segments as they come. Not a test: numbers
+ * depend on the machine (docs/benchmarks.md).
  *
- *   make build/bench/bench_query && build/bench/bench_query [items] [dir]
+ *   make build/bench/bench_query && build/bench/bench_query [items] [dir|-] [rate]
  *
  * items defaults to 1,000,000 spans and as many logs; with a directory
- * that already holds a filled database the fill is skipped.
+ * that already holds a filled database the fill is skipped; rate defaults
+ * to 20,000 (0: no second run).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -260,20 +264,14 @@ static model_batch *span_batch_seq(uint64_t seq) {
     return span_batch(seq, 0);
 }
 
+static model_batch *span_batch_big(uint64_t seq) {
+    return span_batch(seq, 1);
+}
+
 static void fill(store *s, long items) {
     progress p = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     long sent = 0, batches = items / BATCH;
     double t0 = now_s();
-    for (;;) { /* the big trace first */
-        model_batch *b = span_batch(0, 1);
-        int rc = store_append(s, b, on_done, &p);
-        if (rc == STORE_OK)
-            break;
-        if (rc != STORE_EFULL)
-            die("store_append failed");
-        usleep(1000);
-    }
-    sent++;
     for (long i = 1; i <= batches; i++) {
         append(s, &p, span_batch_seq, (uint64_t)i, &sent);
         append(s, &p, log_batch, (uint64_t)i, &sent);
@@ -282,6 +280,8 @@ static void fill(store *s, long items) {
                     now_s() - t0);
         }
     }
+    /* the big trace last, so that the newest segment holds it at the cap */
+    append(s, &p, span_batch_big, 0, &sent);
     pthread_mutex_lock(&p.mu);
     while (p.done < sent)
         pthread_cond_wait(&p.cv, &p.mu);
@@ -300,9 +300,9 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-typedef int (*case_fn)(sqlite3 *db, int rep, buf *out);
+typedef int (*case_fn)(store_reader *db, int rep, buf *out);
 
-static void run_case_n(sqlite3 *db, const char *name, case_fn fn, int reps) {
+static void run_case_n(store_reader *db, const char *name, case_fn fn, int reps) {
     double ms[REPS];
     buf out;
     buf_init(&out, 64 << 20);
@@ -324,38 +324,38 @@ static void run_case_n(sqlite3 *db, const char *name, case_fn fn, int reps) {
     buf_free(&out);
 }
 
-static void run_case(sqlite3 *db, const char *name, case_fn fn) {
+static void run_case(store_reader *db, const char *name, case_fn fn) {
     run_case_n(db, name, fn, REPS);
 }
 
 static long g_batches;
 static char g_cursor[REPS][64];
 
-static int c_traces_all(sqlite3 *db, int r, buf *out) {
+static int c_traces_all(store_reader *db, int r, buf *out) {
     (void)r;
     query_traces_params p = {.limit = 50};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_service(sqlite3 *db, int r, buf *out) {
+static int c_traces_service(store_reader *db, int r, buf *out) {
     query_traces_params p = {.limit = 50, .service = services[1 + r % 5]};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_errors(sqlite3 *db, int r, buf *out) {
+static int c_traces_errors(store_reader *db, int r, buf *out) {
     query_traces_params p = {.limit = 50, .status = QUERY_STATUS_ERROR,
                              .service = r % 2 ? services[1 + r % 5] : NULL};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_attr_500(sqlite3 *db, int r, buf *out) {
+static int c_traces_attr_500(store_reader *db, int r, buf *out) {
     (void)r;
     query_attr a = {"http.response.status_code", 25, QUERY_ATTR_EQ, "500", 3, 0};
     query_traces_params p = {.limit = 50, .attrs = &a, .n_attrs = 1};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_attr_user(sqlite3 *db, int r, buf *out) {
+static int c_traces_attr_user(store_reader *db, int r, buf *out) {
     char user[32];
     int n = snprintf(user, sizeof(user), "u%d", r * 2311 % 100000);
     query_attr a = {"enduser.id", 10, QUERY_ATTR_EQ, user, (size_t)n, 0};
@@ -363,26 +363,26 @@ static int c_traces_attr_user(sqlite3 *db, int r, buf *out) {
     return query_traces(db, &p, out);
 }
 
-static int c_traces_name_service(sqlite3 *db, int r, buf *out) {
+static int c_traces_name_service(store_reader *db, int r, buf *out) {
     query_traces_params p = {.limit = 50, .service = "frontend", .name = "GET /api/checkout"};
     (void)r;
     return query_traces(db, &p, out);
 }
 
-static int c_traces_route_contains(sqlite3 *db, int r, buf *out) {
+static int c_traces_route_contains(store_reader *db, int r, buf *out) {
     (void)r;
     query_attr a = {"http.route", 10, QUERY_ATTR_CONTAINS, "orders", 6, 0};
     query_traces_params p = {.limit = 50, .attrs = &a, .n_attrs = 1};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_min_duration(sqlite3 *db, int r, buf *out) {
+static int c_traces_min_duration(store_reader *db, int r, buf *out) {
     (void)r;
     query_traces_params p = {.limit = 50, .has_min_duration = 1, .min_duration_ns = 1900000};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_window(sqlite3 *db, int r, buf *out) {
+static int c_traces_window(store_reader *db, int r, buf *out) {
     uint64_t end = BASE_NS + (uint64_t)(g_batches - r * 37 % g_batches) * 10000000ULL;
     query_traces_params p = {.limit = 50, .has_start = 1, .has_end = 1,
                              .start_ns = end - 300000000000ULL, .end_ns = end,
@@ -390,25 +390,25 @@ static int c_traces_window(sqlite3 *db, int r, buf *out) {
     return query_traces(db, &p, out);
 }
 
-static int c_traces_q(sqlite3 *db, int r, buf *out) {
+static int c_traces_q(store_reader *db, int r, buf *out) {
     (void)r;
     query_traces_params p = {.limit = 50, .q = "checkout"};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_page(sqlite3 *db, int r, buf *out) {
+static int c_traces_page(store_reader *db, int r, buf *out) {
     query_traces_params p = {.limit = 50, .cursor = g_cursor[r][0] ? g_cursor[r] : NULL};
     return query_traces(db, &p, out);
 }
 
 /* Worst cases: selective filters no index answers walk everything. */
-static int c_traces_q_none(sqlite3 *db, int r, buf *out) {
+static int c_traces_q_none(store_reader *db, int r, buf *out) {
     (void)r;
     query_traces_params p = {.limit = 50, .q = "no-such-text"};
     return query_traces(db, &p, out);
 }
 
-static int c_traces_contains_rare(sqlite3 *db, int r, buf *out) {
+static int c_traces_contains_rare(store_reader *db, int r, buf *out) {
     char v[16];
     int n = snprintf(v, sizeof(v), "u9999%d", r % 10);
     query_attr a = {"enduser.id", 10, QUERY_ATTR_CONTAINS, v, (size_t)n, 0};
@@ -416,13 +416,13 @@ static int c_traces_contains_rare(sqlite3 *db, int r, buf *out) {
     return query_traces(db, &p, out);
 }
 
-static int c_logs_fatal(sqlite3 *db, int r, buf *out) {
+static int c_logs_fatal(store_reader *db, int r, buf *out) {
     (void)r;
     query_logs_params p = {.limit = 100, .min_severity = 21};
     return query_logs(db, &p, out);
 }
 
-static int c_trace_big(sqlite3 *db, int r, buf *out) {
+static int c_trace_big(store_reader *db, int r, buf *out) {
     (void)r;
     uint8_t id[16];
     uint64_t trace = 0xb16b16;
@@ -431,52 +431,54 @@ static int c_trace_big(sqlite3 *db, int r, buf *out) {
 }
 
 /* A typical trace (8 spans over up to 6 services), a different one each
- * repetition. */
-static int c_trace_small(sqlite3 *db, int r, buf *out) {
+ * repetition, from the newest 70% of the fill (retention dropped the
+ * oldest segments to reach the cap). */
+static int c_trace_small(store_reader *db, int r, buf *out) {
     uint8_t id[16];
     /* batch 0 is the 1,000-span trace; batch seq >= 1 holds traces
      * seq * 64 + 1 .. seq * 64 + 64 */
-    uint64_t trace = 65 + (uint64_t)(r * 7919 % ((g_batches - 1) * 64));
+    uint64_t first = (uint64_t)(g_batches * 3 / 10) * 64 + 1;
+    uint64_t trace = first + (uint64_t)(r * 7919 % ((g_batches * 7 / 10) * 64));
     put_id(id, 16, trace * 0x9e3779b97f4a7c15ULL + 1, trace);
     return query_trace(db, id, out);
 }
 
-static int c_logs_all(sqlite3 *db, int r, buf *out) {
+static int c_logs_all(store_reader *db, int r, buf *out) {
     (void)r;
     query_logs_params p = {.limit = 100};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_service_sev(sqlite3 *db, int r, buf *out) {
+static int c_logs_service_sev(store_reader *db, int r, buf *out) {
     query_logs_params p = {.limit = 100, .service = services[r % 6], .min_severity = 13};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_errors(sqlite3 *db, int r, buf *out) {
+static int c_logs_errors(store_reader *db, int r, buf *out) {
     (void)r;
     query_logs_params p = {.limit = 100, .min_severity = 17};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_q_common(sqlite3 *db, int r, buf *out) {
+static int c_logs_q_common(store_reader *db, int r, buf *out) {
     query_logs_params p = {.limit = 100, .q = words[r % 16]};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_q_two(sqlite3 *db, int r, buf *out) {
+static int c_logs_q_two(store_reader *db, int r, buf *out) {
     (void)r;
     query_logs_params p = {.limit = 100, .q = "payment declined"};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_q_rare(sqlite3 *db, int r, buf *out) {
+static int c_logs_q_rare(store_reader *db, int r, buf *out) {
     char q[32];
     snprintf(q, sizeof(q), "id=%d", r * 7919 % 1000000);
     query_logs_params p = {.limit = 100, .q = q};
     return query_logs(db, &p, out);
 }
 
-static int c_logs_trace(sqlite3 *db, int r, buf *out) {
+static int c_logs_trace(store_reader *db, int r, buf *out) {
     uint8_t id[16];
     uint64_t trace = (uint64_t)(r * 1013 % (g_batches * 64)) + 1;
     put_id(id, 16, trace * 0x9e3779b97f4a7c15ULL + 1, trace);
@@ -484,7 +486,7 @@ static int c_logs_trace(sqlite3 *db, int r, buf *out) {
     return query_logs(db, &p, out);
 }
 
-static int c_logs_attr_user(sqlite3 *db, int r, buf *out) {
+static int c_logs_attr_user(store_reader *db, int r, buf *out) {
     char user[32];
     int n = snprintf(user, sizeof(user), "u%d", r * 4111 % 100000);
     query_attr a = {"enduser.id", 10, QUERY_ATTR_EQ, user, (size_t)n, 0};
@@ -492,7 +494,7 @@ static int c_logs_attr_user(sqlite3 *db, int r, buf *out) {
     return query_logs(db, &p, out);
 }
 
-static int c_logs_window(sqlite3 *db, int r, buf *out) {
+static int c_logs_window(store_reader *db, int r, buf *out) {
     uint64_t end = BASE_NS + (uint64_t)(g_batches - r * 37 % g_batches) * 10000000ULL;
     query_logs_params p = {.limit = 100, .has_start = 1, .has_end = 1,
                            .start_ns = end - 60000000000ULL, .end_ns = end,
@@ -500,13 +502,96 @@ static int c_logs_window(sqlite3 *db, int r, buf *out) {
     return query_logs(db, &p, out);
 }
 
-static int c_services(sqlite3 *db, int r, buf *out) {
+static int c_services(store_reader *db, int r, buf *out) {
     (void)r;
-    return query_services(db, out);
+    return query_services(db, NULL, out);
+}
+
+static int c_services_window(store_reader *db, int r, buf *out) {
+    uint64_t end = BASE_NS + (uint64_t)(g_batches - r * 37 % (g_batches / 2)) * 10000000ULL;
+    query_window_params p = {1, 1, end - 3600000000000ULL, end};
+    return query_services(db, &p, out);
+}
+
+static int c_map_all(store_reader *db, int r, buf *out) {
+    (void)r;
+    query_window_params p = {0, 0, 0, 0};
+    return query_service_map(db, &p, out);
+}
+
+static int c_map_window(store_reader *db, int r, buf *out) {
+    uint64_t end = BASE_NS + (uint64_t)(g_batches - r * 37 % (g_batches / 2)) * 10000000ULL;
+    query_window_params p = {1, 1, end - 900000000000ULL, end};
+    return query_service_map(db, &p, out);
+}
+
+static int c_operations(store_reader *db, int r, buf *out) {
+    query_ops_params p = {.service = services[r % 6]};
+    return query_operations(db, &p, out);
+}
+
+/* ---- ingest beside the queries ------------------------------------------------ */
+
+typedef struct ingest {
+    store *s;
+    long rate;              /* items per second of each signal */
+    uint64_t next_seq;      /* the next batch number */
+    volatile int stop;      /* set by the main thread */
+    pthread_t thread;
+    progress p;
+    long sent;
+} ingest;
+
+static ingest g_ingest;
+static long g_recent_missing; /* recent traces not found */
+
+/* The newest batch number the store has acknowledged (its spans are kept:
+ * at the cap the store holds the newest ~85% of the limit). */
+static uint64_t ingest_acked(void) {
+    pthread_mutex_lock(&g_ingest.p.mu);
+    long done = g_ingest.p.done;
+    pthread_mutex_unlock(&g_ingest.p.mu);
+    return (uint64_t)g_batches + (uint64_t)(done / 2);
+}
+
+/* Appends a span and a log batch every BATCH / rate seconds (due times
+ * on the clock, so a late append does not slow the pace after it). */
+static void *ingest_main(void *arg) {
+    ingest *in = arg;
+    double period = (double)BATCH / (double)in->rate, due = now_s();
+    while (!in->stop) {
+        append(in->s, &in->p, span_batch_seq, in->next_seq, &in->sent);
+        append(in->s, &in->p, log_batch, in->next_seq, &in->sent);
+        in->next_seq++;
+        due += period;
+        double wait = due - now_s();
+        if (wait > 0)
+            usleep((useconds_t)(wait * 1e6));
+    }
+    pthread_mutex_lock(&in->p.mu);
+    while (in->p.done < in->sent)
+        pthread_cond_wait(&in->p.cv, &in->p.mu);
+    pthread_mutex_unlock(&in->p.mu);
+    return NULL;
+}
+
+/* A trace appended by the ingest thread a moment ago. */
+static int c_trace_recent(store_reader *db, int r, buf *out) {
+    uint8_t id[16];
+    uint64_t acked = ingest_acked(), back = (uint64_t)(r * 7 % 200) + 1;
+    uint64_t seq = acked > (uint64_t)g_batches + back ? acked - back : (uint64_t)g_batches;
+    uint64_t trace = seq * 64 + 1 + (uint64_t)(r * 13 % 64);
+    put_id(id, 16, trace * 0x9e3779b97f4a7c15ULL + 1, trace);
+    int rc = query_trace(db, id, out);
+    if (rc == QUERY_ENOTFOUND) { /* reported: it should not happen */
+        g_recent_missing++;
+        return QUERY_OK;
+    }
+    return rc;
 }
 
 /* Cursors of pages 2..41 of the unfiltered trace list. */
-static void collect_cursors(sqlite3 *db) {
+static void collect_cursors(store_reader *db) {
     buf out;
     buf_init(&out, 16 << 20);
     char cur[64] = "";
@@ -533,7 +618,7 @@ int main(int argc, char **argv) {
     g_batches = items / BATCH;
     log_set_level(LOG_WARN);
     char dir[256];
-    int own = argc <= 2;
+    int own = argc <= 2 || strcmp(argv[2], "-") == 0; /* "-": a temporary directory */
     if (own) {
         snprintf(dir, sizeof(dir), "/tmp/loupe-bench-query-XXXXXX");
         if (mkdtemp(dir) == NULL)
@@ -545,8 +630,13 @@ int main(int argc, char **argv) {
     snprintf(dbpath, sizeof(dbpath), "%s/loupe.db", dir);
     struct stat sb;
     int filled = stat(dbpath, &sb) == 0 && sb.st_size > 0;
+    long rate = argc > 3 ? strtol(argv[3], NULL, 10) : 20000;
+    if (rate < 0 || rate > 1000000) {
+        fprintf(stderr, "bench_query: rate must be 0..1000000 items/s\n");
+        return 2;
+    }
     store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir,
-                        .max_spans = (uint64_t)items * 2, .max_logs = (uint64_t)items * 2};
+                        .max_spans = (uint64_t)items, .max_logs = (uint64_t)items};
     store *s;
     char err[256];
     if (store_open(&cfg, &s, err, sizeof(err)) != STORE_OK)
@@ -555,7 +645,7 @@ int main(int argc, char **argv) {
         fill(s, items);
     else
         printf("using the database in %s\n", dir);
-    sqlite3 *db;
+    store_reader *db;
     if (store_reader_open(s, &db) != STORE_OK)
         die("store_reader_open");
     collect_cursors(db);
@@ -586,13 +676,49 @@ int main(int argc, char **argv) {
     run_case(db, "logs: attr enduser.id=uN (rare)", c_logs_attr_user);
     run_case(db, "logs: service=cart, warn+, 1 min window", c_logs_window);
     run_case(db, "services", c_services);
+    run_case(db, "services: 1 h window, with rates and p99", c_services_window);
+    run_case(db, "service map: everything stored", c_map_all);
+    run_case(db, "service map: 15 min window", c_map_window);
+    run_case(db, "operations of a service", c_operations);
     printf("\nworst cases (selective filters without an index: every row is read)\n\n");
     printf("| %-52s | %8s | %8s | %8s |\n", "case", "p50 ms", "p95 ms", "bytes");
     printf("| %-52s | %8s | %8s | %8s |\n", "---", "---:", "---:", "---:");
     run_case_n(db, "traces: q=no-such-text (no match)", c_traces_q_none, 5);
     run_case_n(db, "traces: attr enduser.id~u9999N (rare)", c_traces_contains_rare, 5);
     run_case_n(db, "logs: minSeverity=fatal (none stored)", c_logs_fatal, 5);
-    sqlite3_close(db);
+    if (rate > 0) {
+        g_ingest = (ingest){.s = s, .rate = rate, .next_seq = (uint64_t)g_batches + 1};
+        pthread_mutex_init(&g_ingest.p.mu, NULL);
+        pthread_cond_init(&g_ingest.p.cv, NULL);
+        if (pthread_create(&g_ingest.thread, NULL, ingest_main, &g_ingest) != 0)
+            die("pthread_create");
+        double t0 = now_s();
+        printf("\nwhile appending %ld spans/s and %ld logs/s (the store at its cap, retention "
+               "running)\n\n",
+               rate, rate);
+        printf("| %-52s | %8s | %8s | %8s |\n", "case", "p50 ms", "p95 ms", "bytes");
+        printf("| %-52s | %8s | %8s | %8s |\n", "---", "---:", "---:", "---:");
+        run_case(db, "traces: newest 50", c_traces_all);
+        run_case(db, "traces: service=cart", c_traces_service);
+        run_case(db, "traces: status=error (and a service)", c_traces_errors);
+        run_case(db, "traces: attr http.response.status_code=500", c_traces_attr_500);
+        run_case(db, "traces: q=checkout", c_traces_q);
+        run_case(db, "trace by id: 8 spans, just appended", c_trace_recent);
+        run_case(db, "logs: newest 100", c_logs_all);
+        run_case(db, "logs: service + minSeverity=warn", c_logs_service_sev);
+        run_case(db, "logs: q=<common word>", c_logs_q_common);
+        run_case(db, "services", c_services);
+        run_case(db, "service map: everything stored", c_map_all);
+        run_case(db, "operations of a service", c_operations);
+        g_ingest.stop = 1;
+        pthread_join(g_ingest.thread, NULL);
+        double secs = now_s() - t0;
+        printf("\nappended %ld batches of %d in %.1f s: %.0f spans/s and as many logs/s%s; "
+               "recent traces not found: %ld\n",
+               g_ingest.sent, BATCH, secs, (double)g_ingest.sent / 2 * BATCH / secs,
+               g_ingest.p.failed ? " (some batches FAILED)" : "", g_recent_missing);
+    }
+    store_reader_close(db);
     store_close(s);
     if (own) {
         char cmd[320];

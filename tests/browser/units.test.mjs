@@ -13,6 +13,7 @@ import { logKey } from '../../web/js/pages/logs.js';
 import { mergeByTime } from '../../web/js/order.js';
 import { groupByRoot, sortTraces, traceServices } from '../../web/js/pages/traces.js';
 import { durationScale, timeTicks } from '../../web/js/scatter.js';
+import { withResources } from '../../web/js/api.js';
 
 const span = (id, parent, start, end, extra = {}) => ({
   traceId: 'a'.repeat(32), spanId: id, parentSpanId: parent, name: `s${id}`, kind: 'INTERNAL',
@@ -117,6 +118,22 @@ test('OTLP JSON: values, kinds, status, grouping by resource and scope', () => {
   assert.equal(s1.parentSpanId, undefined);
   assert.equal(doc.resourceSpans[0].scopeSpans[1].spans[0].kind, 3);
   assert.equal(doc.resourceSpans[1].scopeSpans[0].spans[0].kind, 5);
+});
+
+test('withResources: items get the resource they name, one object per resource', () => {
+  const body = {
+    logs: [{ service: 'a', resourceId: 'r1' }, { service: 'b', resourceId: 'r2' }, { service: 'a', resourceId: 'r1' },
+      { service: 'x', resourceId: 'r9' }, { service: 'live', resource: { attributes: { own: 1 } } }],
+    resources: { r1: { service: 'a', attributes: { 'service.name': 'a' } }, r2: { service: 'b', attributes: { 'service.name': 'b' } } },
+  };
+  withResources(body);
+  assert.deepEqual(body.logs.map((l) => l.resource.attributes['service.name']), ['a', 'b', 'a', undefined, undefined]);
+  assert.equal(body.logs[0].resource, body.logs[2].resource, 'shared');
+  assert.deepEqual(body.logs[3].resource, { attributes: {} }, 'a name missing from the map: no attributes');
+  assert.deepEqual(body.logs[4].resource, { attributes: { own: 1 } }, 'an item with its own resource keeps it');
+  const trace = withResources({ spans: [{ resourceId: 'r7' }], resources: { r7: { service: 's', attributes: { k: 'v' } } } });
+  assert.equal(trace.spans[0].resource.attributes.k, 'v');
+  assert.deepEqual(withResources({ services: [] }), { services: [] }, 'answers without resources are left alone');
 });
 
 test('attribute conditions are parsed strictly', () => {

@@ -105,6 +105,9 @@ test('startup lists every endpoint and the storage; the sqlite file is in the da
     assert.ok(srv.stdout.includes(`http://127.0.0.1:${srv.uiPort}/`));
     assert.ok(srv.stdout.includes(`http://127.0.0.1:${srv.grpcPort}`));
     assert.ok(srv.stdout.includes(`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${srv.grpcPort}`));
+    // the gRPC port's line says it takes every OTLP protocol
+    const anyLine = srv.stdout.split('\n').find((l) => l.includes(`:${srv.grpcPort}`));
+    assert.match(anyLine, /^ {2}OTLP\/gRPC\+HTTP +http:\/\/127\.0\.0\.1:\d+ +any OTLP protocol: OTEL_EXPORTER_OTLP_ENDPOINT=/, anyLine);
     assert.ok(srv.stdout.includes(`http://127.0.0.1:${srv.httpPort}/v1/traces`));
     assert.ok(srv.stdout.includes(`${srv.dataDir}/loupe.db`));
     assert.ok(existsSync(path.join(srv.dataDir, 'loupe.db')));

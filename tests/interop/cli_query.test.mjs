@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { inlineResources } from './lib/resources.mjs';
 import { startLoupe, getJson, freePort, LOUPE_BIN } from './lib/server.mjs';
 import { exporters, sendTraces, sendLogs, sendMetrics } from './lib/telemetry.mjs';
 import { loupeCli, cliEnv, waitFor } from './lib/cli.mjs';
@@ -46,11 +47,15 @@ test('loupe services prints a table of the services with their counts', async ()
   const r = await loupeCli(['services'], { env });
   assert.equal(r.status, 0, r.stderr);
   const t = rows(r.stdout);
-  assert.deepEqual(t[0], ['SERVICE', 'SPANS', 'ERRORS', 'LOGS', 'POINTS', 'LAST SEEN', 'INSTANCES']);
+  assert.deepEqual(t[0], ['SERVICE', 'REQUESTS', 'FAILED', 'P99', 'SPANS', 'ERRORS', 'LOGS', 'POINTS',
+    'LAST SEEN', 'INSTANCES']);
   const shop = t.find((row) => row[0] === SERVICE);
   assert.ok(shop, r.stdout);
-  assert.deepEqual(shop.slice(1, 4), [String(sent.spans.length), '1', String(sent.records.length)]);
-  assert.equal(shop[6], `${SERVICE}-1`);
+  // the SERVER root and the CONSUMER span are the requests; none failed
+  assert.deepEqual(shop.slice(1, 3), ['2', '0.0%']);
+  assert.match(shop[3], /^[0-9.]+(ns|us|µs|ms|s)$/);
+  assert.deepEqual(shop.slice(4, 7), [String(sent.spans.length), '1', String(sent.records.length)]);
+  assert.equal(shop[9], `${SERVICE}-1`);
   assert.ok(t.some((row) => row[0] === 'cli-other'));
 });
 
@@ -271,8 +276,11 @@ test('export writes OTLP JSON lines that import loads into another loupe', async
     r = await loupeCli(['import', file, '--server', other.uiUrl], { env: {} });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^loupe import: \d+ spans, \d+ logs, \d+ points from \d+ documents \(0 items rejected\)\n$/);
-    for (const p of ['/api/v1/services', `/api/v1/traces/${sent.traceId}`, '/api/v1/logs?limit=1000', '/api/v1/metrics']) {
-      assert.deepEqual((await getJson(other, p)).body, (await getJson(srv, p)).body, p);
+    // resource ids are each store's own: compare with the resources in place
+    for (const [p, key] of [['/api/v1/services'], [`/api/v1/traces/${sent.traceId}`, 'spans'],
+      ['/api/v1/logs?limit=1000', 'logs'], ['/api/v1/metrics']]) {
+      const a = (await getJson(other, p)).body, b = (await getJson(srv, p)).body;
+      assert.deepEqual(key ? inlineResources(a, key) : a, key ? inlineResources(b, key) : b, p);
     }
     writeFileSync(path.join(dir, 'bad.jsonl'), '{"resourceSpans": 7}\n');
     r = await loupeCli(['import', path.join(dir, 'bad.jsonl'), '--server', other.uiUrl], { env: {} });

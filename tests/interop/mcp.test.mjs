@@ -117,15 +117,29 @@ test('tools/list names every tool with an object input schema and read-only hint
   assert.equal(search.inputSchema.properties.attrs.type, 'array');
 });
 
-test('list_services counts the spans, errors and logs sent, and says what it cannot give', async () => {
+// GET on the JSON API with the test's token.
+async function api(path) {
+  const res = await fetch(`${srv.uiUrl}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 200, path);
+  return res.json();
+}
+
+test('list_services counts the requests, spans, errors and logs sent, with rate and percentiles', async () => {
   const r = await call('list_services');
   assert.equal(r.isError, false);
   const line = r.text.split('\n').find((l) => l.startsWith(`- ${SERVICE}:`));
   assert.ok(line, r.text);
+  // the SERVER root and the CONSUMER span are the service's requests, neither failed
+  assert.match(line, /^- mcp-shop: 2 requests \([0-9.e+-]+\/s\), 0 failed \(0\.0%\), p50 \S+, p99 \S+;/);
   assert.match(line, new RegExp(`${sent.spans.length} spans, 1 error spans`));
   assert.match(line, new RegExp(`${sent.records.length} log records`));
   assert.match(line, /instances: mcp-shop-1/);
-  assert.match(r.text, /Not available .*rate and latency percentiles/);
+  const svc = (await api('/api/v1/services')).services.find((s) => s.name === SERVICE);
+  assert.equal(svc.requests, 2);
+  // a window before anything was sent lists nothing
+  const none = await call('list_services', { start: '2001-01-01T00:00:00Z', end: '2001-01-01T01:00:00Z' });
+  assert.equal(none.isError, false);
+  assert.match(none.text, /^0 services with telemetry in from 2001-01-01T00:00:00/);
 });
 
 test('search_traces finds the trace by service, status, attribute and text, one line each', async () => {
@@ -164,14 +178,25 @@ test('bad arguments are tool errors that name the argument', async () => {
   assert.match(r.text, /not found/);
 });
 
-test('get_trace draws the tree with errors, slowest spans and the missing critical path', async () => {
+test('get_trace draws the tree with errors, slowest spans and the critical path', async () => {
   const r = await call('get_trace', { traceId: sent.traceId });
   assert.equal(r.isError, false);
   assert.match(r.text, new RegExp(`^Trace ${sent.traceId}: 5 spans, 1 services \\(${SERVICE}\\), 1 error spans`));
   assert.match(r.text, /Root span: mcp-shop: GET \/checkout \(SERVER\)/);
   assert.match(r.text, /charge card .*card declined \(exception Error: card declined\)/);
   assert.match(r.text, /Slowest spans/);
-  assert.match(r.text, /Critical path: not available/);
+  // the critical path as the analysis API computes it: each operation on it, with its time
+  const an = await api(`/api/v1/traces/${sent.traceId}/analysis`);
+  const crit = r.text.split('Critical path: ')[1].split('Span tree')[0];
+  const onPath = an.stats.filter((s) => s.criticalNs > 0);
+  assert.ok(onPath.length >= 1);
+  for (const s of onPath) {
+    assert.match(crit, new RegExp(`^- ${SERVICE}: ${s.name}: \\S+ on the path \\(${(100 * s.criticalNs / an.criticalPathNs).toFixed(1)}%\\)`, 'm'), s.name);
+  }
+  for (const s of an.stats.filter((x) => x.criticalNs === 0)) assert.ok(!crit.includes(`: ${s.name}: `), s.name);
+  const segs = crit.split('The path in time order')[1].split('\n').filter((l) => l.startsWith('- +'));
+  assert.equal(segs.length, Math.min(an.criticalPath.length, 12));
+  assert.ok(segs[0].endsWith(`(span ${an.criticalPath[0].spanId})`), segs[0]);
   // the tree: children indented under their parents, every span once
   const tree = r.text.split('Span tree')[1].split('\n').filter((l) => /^\s*- \+/.test(l));
   assert.equal(tree.length, 5);
@@ -224,11 +249,48 @@ test('list_errors groups error spans and error logs with counts and example trac
   assert.match(other.text, /Error spans \(status ERROR\): 0/);
 });
 
-test('service_map answers that it is not available, without a tool error', async () => {
+test('service_map names each call between services and the database called, as the API counts them', async () => {
+  // a second service calling mcp-shop in a trace of its own (OTLP JSON, parent across services)
+  const tid = 'a1'.repeat(16);
+  const now = BigInt(Date.now()) * 1000000n;
+  const res = await fetch(`${srv.httpUrl}/v1/traces`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceSpans: [
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'mcp-web' } }] },
+        scopeSpans: [{ spans: [{ traceId: tid, spanId: '00000000000000a1', name: 'GET /', kind: 2,
+          startTimeUnixNano: String(now), endTimeUnixNano: String(now + 9000000n) },
+        { traceId: tid, spanId: '00000000000000a2', parentSpanId: '00000000000000a1', name: 'call shop', kind: 3,
+          startTimeUnixNano: String(now + 1000000n), endTimeUnixNano: String(now + 8000000n) }] }] },
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: SERVICE } }] },
+        scopeSpans: [{ spans: [{ traceId: tid, spanId: '00000000000000a3', parentSpanId: '00000000000000a2',
+          name: 'POST /pay', kind: 2, status: { code: 2 },
+          startTimeUnixNano: String(now + 2000000n), endTimeUnixNano: String(now + 7000000n) }] }] },
+    ] }),
+  });
+  assert.equal(res.status, 200);
+  const map = await api('/api/v1/service-map');
+  assert.ok(map.edges.some((e) => e.source === 'mcp-web' && e.target === SERVICE && e.calls === 1 && e.errors === 1),
+    JSON.stringify(map.edges));
+  assert.ok(map.edges.some((e) => e.source === SERVICE && e.target.startsWith('database:postgresql')), JSON.stringify(map.edges));
   const r = await call('service_map');
   assert.equal(r.isError, false);
-  assert.match(r.text, /not available in this version/);
-  assert.match(r.text, /search_traces/);
+  assert.match(r.text, new RegExp(`^${map.edges.length} calls between services in all stored data`));
+  for (const e of map.edges) {
+    const fail = e.calls ? (100 * e.errors / e.calls).toFixed(1) : '0.0';
+    assert.ok(r.text.includes(`- ${e.source} -> ${e.target}: ${e.calls} calls, ${e.errors} failed (${fail}%)`), `${e.source} -> ${e.target}\n${r.text}`);
+  }
+  for (const n of map.nodes) assert.ok(r.text.includes(`- ${n.id} (${n.kind}): `), n.id);
+  // around one service: only its calls and neighbours
+  const web = await call('service_map', { service: 'mcp-web' });
+  assert.match(web.text, /^1 calls between services to and from mcp-web/);
+  assert.ok(web.text.includes(`- mcp-web -> ${SERVICE}: 1 calls, 1 failed (100.0%)`), web.text);
+  assert.ok(!web.text.includes('database:'), web.text);
+  const unknown = await call('service_map', { service: 'no-such-service' });
+  assert.equal(unknown.isError, false);
+  assert.match(unknown.text, /No service named no-such-service/);
+  const bad = await call('service_map', { since: 'soon' });
+  assert.equal(bad.isError, true);
+  assert.match(bad.text, /'since'/);
 });
 
 test('get_metric lists the metrics and sums up a histogram, a counter and a gauge', async () => {
@@ -258,7 +320,8 @@ test('answers stay under 20,000 characters and say what was left out', async () 
   assert.equal(r.isError, false);
   assert.ok(r.text.length <= 20000, `${r.text.length} characters`);
   assert.match(r.text, /\[\d+ more spans not shown: the answer is capped at 20000 characters\. Call get_trace with spanId/);
-  const shown = r.text.split('\n').filter((l) => /step \d+/.test(l) && /^\s*- \+/.test(l)).length;
+  const tree = r.text.split('Span tree')[1];
+  const shown = tree.split('\n').filter((l) => /step \d+/.test(l) && /^\s*- \+/.test(l)).length;
   const left = Number(/\[(\d+) more spans/.exec(r.text)[1]);
   assert.equal(shown + left, 400);
 });

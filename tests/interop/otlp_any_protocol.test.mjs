@@ -11,7 +11,6 @@
 // clear end; mix-ups are logged once per client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -20,6 +19,7 @@ import zlib from 'node:zlib';
 import { startLoupe, getJson } from './lib/server.mjs';
 import { request } from './lib/rawhttp.mjs';
 import { grpcClient, grpcCall, traceRequest, Status, TRACES } from './lib/grpc.mjs';
+import { runChildApp } from './lib/child_app.mjs';
 
 const APP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'env_app.mjs');
 const APP_TIMEOUT_MS = 60000;
@@ -35,25 +35,8 @@ after(async () => {
   assert.equal(code, 0, `loupe exit ${code} ${signal}\n${srv.stderr}`);
 });
 
-// Runs env_app.mjs with a clean OTEL_* environment plus `vars`. Resolves
-// with its JSON line; rejects when it fails or outlives APP_TIMEOUT_MS.
-function runApp(service, vars) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  Object.assign(env, vars);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP, service], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`app timed out\n${err}`)); }, APP_TIMEOUT_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`app exited ${code}\n${err}`));
-      try { resolve(JSON.parse(out.trim().split('\n').at(-1))); } catch (e) { reject(new Error(`${e.message}\n${out}\n${err}`)); }
-    });
-  });
-}
+// Runs env_app.mjs with a clean OTEL_* environment plus `vars`.
+const runApp = (service, vars) => runChildApp(APP, [service], vars, APP_TIMEOUT_MS);
 
 const misrouted = (re) => srv.stderr.split('\n').filter((l) => l.includes('event=otlp_misrouted') && re.test(l));
 

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoupe, getJson } from './lib/server.mjs';
 import { exporters, sendTraces, sendLogs, sendMetrics, hrToNs } from './lib/telemetry.mjs';
+import { inlineResources } from './lib/resources.mjs';
 
 const KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
@@ -117,8 +118,10 @@ for (const { protocol, gzip } of VARIANTS) {
     const sent = await sendTraces(exporters(srv, protocol, gzip), service);
     assert.ok(sent.results.length > 0 && sent.results.every((r) => r.code === 0), 'exports succeeded');
     assert.equal(sent.spans.length, 5);
-    const { status, body } = await getJson(srv, `/api/v1/traces/${sent.traceId}`);
+    const { status, body: answer } = await getJson(srv, `/api/v1/traces/${sent.traceId}`);
     assert.equal(status, 200);
+    assert.equal(Object.keys(answer.resources).length, 1, 'one resource, written once');
+    const body = inlineResources(answer, 'spans');
     assert.equal(body.traceId, sent.traceId);
     assert.equal(body.spans.length, 5);
     for (const s of sent.spans) {
@@ -137,8 +140,10 @@ for (const { protocol, gzip } of VARIANTS) {
     const sent = await sendLogs(exporters(srv, protocol, gzip), service, { traceSpan: traced.rootSpan });
     assert.ok(sent.results.every((r) => r.code === 0), 'exports succeeded');
     assert.equal(sent.records.length, 8);
-    const { status, body } = await getJson(srv, `/api/v1/logs?service=${encodeURIComponent(service)}&limit=100`);
+    const { status, body: answer } = await getJson(srv, `/api/v1/logs?service=${encodeURIComponent(service)}&limit=100`);
     assert.equal(status, 200);
+    assert.equal(Object.keys(answer.resources).length, 1, 'one resource, written once');
+    const body = inlineResources(answer, 'logs');
     checkLogs(body.logs, sent.records, service);
     const withCtx = body.logs.find((l) => l.traceId !== '');
     assert.equal(withCtx.traceId, traced.traceId);

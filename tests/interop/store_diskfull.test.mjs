@@ -155,6 +155,20 @@ test('size cap: retention keeps the database under --max-db-size; a request that
     await checkWhole(big2);
     const after = await serviceCounts(agent, srv.uiUrl, gen.service);
     assert.ok(after.spans >= 150 && after.spans < ledger.ackedSpanCount);
+
+    // 4: a 2.6 MB request, more than the half of the cap that the first
+    // refusal empties: each retry that still does not fit evicts deeper
+    // (25%, 12%, ...), so it gets in after a few
+    const huge = gen.traceRequest({ traces: 2, spansPerTrace: 130, padBytes: 10000, split: false });
+    ledger.sent(huge);
+    const attemptsHuge = await retryUntilAccepted(agent, url, huge, ledger);
+    t.diagnostic(`the 2.6 MB request was accepted after ${attemptsHuge} attempts`);
+    assert.ok(attemptsHuge >= 2, 'refused at first: it did not fit');
+    for (const traceId of huge.traceIds) {
+      const { status, body } = await getApi(agent, `${srv.uiUrl}/api/v1/traces/${traceId}`);
+      assert.equal(status, 200, `trace ${traceId}`);
+      assert.equal(body.spans.length, 130);
+    }
   } finally {
     agent.destroy();
     const res = await srv.stop({ keepData: true });

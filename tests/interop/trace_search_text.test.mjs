@@ -42,6 +42,20 @@ before(async () => {
     s.end();
     return s.spanContext().traceId;
   });
+  // long words: a 300-character token, and two that share their first 200
+  // characters (the index keeps a word's first 64 bytes)
+  const stem = 'f00d'.repeat(50);
+  mine.long = await send(exporters(srv, 'http/protobuf'), 'blob', (t) => {
+    const s = t.startSpan('upload', { attributes: { 'blob.digest': `${stem}${'a'.repeat(100)}` } });
+    s.end();
+    return s.spanContext().traceId;
+  });
+  mine.long2 = await send(exporters(srv, 'http/protobuf'), 'blob', (t) => {
+    const s = t.startSpan('upload', { attributes: { 'blob.digest': `${stem}${'b'.repeat(100)}`, 'note': 'é'.repeat(80) } });
+    s.end();
+    return s.spanContext().traceId;
+  });
+  mine.stem = stem;
   void trace;
 });
 
@@ -74,6 +88,19 @@ test('names, attribute values, prefixes; nothing else', async () => {
   assert.deepEqual(await search('provider'), []);
   // event times are not words
   assert.deepEqual(await search(String(Date.now()).slice(0, 6)), []);
+});
+
+test('long words are found whole, and only whole', async () => {
+  const { stem } = mine;
+  assert.deepEqual(await search(`${stem}${'a'.repeat(100)}`), [mine.long]);
+  assert.deepEqual(await search(`${stem}${'B'.repeat(100)}`), [mine.long2]);
+  // the shared first 200 characters are not a word of either
+  assert.deepEqual(await search(stem), []);
+  assert.deepEqual(await search(`${stem}*`), [mine.long, mine.long2].sort());
+  assert.deepEqual(await search(`${stem}${'a'.repeat(99)}`), []);
+  // a long non-ASCII word (80 two-byte characters, cut at a character boundary)
+  assert.deepEqual(await search('é'.repeat(80)), [mine.long2]);
+  assert.deepEqual(await search('é'.repeat(79)), []);
 });
 
 test('FTS5 syntax in q is text, never an error', async () => {

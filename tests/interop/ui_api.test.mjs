@@ -18,7 +18,7 @@ import { startLoupe, freePort, LOUPE_BIN } from './lib/server.mjs';
 const WEB_DIR = process.env.LOUPE_WEB_DIR || fileURLToPath(new URL('../../build/web/', import.meta.url));
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
+  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; " +
   "frame-ancestors 'none'; form-action 'self'";
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -348,10 +348,13 @@ test('every asset but index.html has a content-hashed name and is immutable; ind
     assert.equal(res.status, 200, f.urlPath);
     assert.equal(res.headers['cache-control'], IMMUTABLE, f.urlPath);
   }
-  // the page refers to files by their hashed names only (the other links are
-  // the app's own routes), so a new build is a new URL
+  // the page refers to files by their hashed names only, relative to its
+  // <base href="/"> (the other links are the app's own routes), so a new
+  // build is a new URL
+  assert.match(index, /<base href="\/">/);
   const refs = [...index.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
-    .filter((u) => u.startsWith('/') && path.posix.basename(u).includes('.'));
+    .filter((u) => /\.[a-z0-9]+$/.test(u))
+    .map((u) => { assert.ok(!u.startsWith('/'), `${u} is relative`); return `/${u}`; });
   assert.ok(refs.length > 0, index);
   for (const u of refs) assert.ok(isHashed(u) && assets.some((f) => f.urlPath === u), `index.html refers to ${u}`);
   const page = await get('/index.html');

@@ -1,8 +1,9 @@
 // api.js - the JSON API client (/api/v1, docs/api.md). The UI uses nothing
 // else. Errors come back as ApiError with the HTTP status and the server's
 // {"error": {"code", "message"}} when it sent one.
+import { BASE } from './state.js';
 
-export const API = '/api/v1';
+export const API = `${BASE}/api/v1`;
 
 export class ApiError extends Error {
   constructor(status, code, message, path) {
@@ -48,7 +49,7 @@ async function request(method, path, params, { signal } = {}) {
   if (res.status === 401) {
     // Not logged in (token auth, no or stale session cookie): the server's
     // login page. EventSource streams end up here too, through polling.
-    window.location.assign('/login');
+    window.location.assign(`${BASE}/login`);
     throw new ApiError(401, 'unauthorized', 'log in to loupe', path);
   }
   const text = await res.text();
@@ -60,6 +61,22 @@ async function request(method, path, params, { signal } = {}) {
     throw new ApiError(res.status, err.code || 'http', msg, path);
   }
   if (body === null && method === 'GET') throw new ApiError(res.status, 'bad_json', 'the server sent a malformed answer', path);
+  return withResources(body);
+}
+
+// Logs and a trace's spans name their resource ("resourceId") from the
+// answer's "resources" map, where each is written once (docs/api.md). Gives
+// every such item its `resource` object back, shared by the items of the
+// answer; items that carry one already (live events) keep it.
+export function withResources(body) {
+  const map = body && typeof body.resources === 'object' ? body.resources : null;
+  if (!map) return body;
+  for (const key of ['logs', 'spans']) {
+    if (!Array.isArray(body[key])) continue;
+    for (const it of body[key]) {
+      if (it && !it.resource && typeof it.resourceId === 'string') it.resource = map[it.resourceId] || { attributes: {} };
+    }
+  }
   return body;
 }
 

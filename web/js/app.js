@@ -2,7 +2,7 @@
 // auto-refresh, theme, clear, help) and keyboard shortcuts.
 import { h, icon, replace } from './dom.js';
 import { apiDelete, forgetServices, getServices } from './api.js';
-import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RANGES, REFRESH } from './state.js';
+import { onNavigate, navigate, currentParams, pageLink, setParams, timeRange, RANGES, REFRESH, BASE, appPath } from './state.js';
 import { openDialog, toast, select } from './components.js';
 import { fmtCount } from './format.js';
 import * as servicesPage from './pages/services.js';
@@ -11,6 +11,7 @@ import * as tracePage from './pages/trace.js';
 import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
+import * as genaiPage from './pages/genai.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -28,6 +29,7 @@ function route(pathname) {
   if (p === '/compare') return { name: 'traces', mod: comparePage };
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
+  if (p === '/genai') return { name: 'genai', mod: genaiPage };
   return { name: 'notfound', mod: null };
 }
 
@@ -36,7 +38,7 @@ function render() {
   if (pageCtrl) pageCtrl.abort();
   page = null;
   pageCtrl = new AbortController();
-  const r = route(location.pathname);
+  const r = route(appPath());
   for (const a of document.querySelectorAll('#mainnav a')) {
     a.classList.toggle('active', a.dataset.page === r.name);
     if (a.dataset.page === r.name) a.setAttribute('aria-current', 'page');
@@ -48,7 +50,7 @@ function render() {
   if (!r.mod) {
     view.appendChild(h('div', { class: 'state state-empty' },
       h('div', { class: 'state-title' }, 'No such page'),
-      h('div', { class: 'state-detail' }, 'Try ', h('a', { href: '/services', dataset: { nav: '' } }, 'Services'), '.')));
+      h('div', { class: 'state-detail' }, 'Try ', h('a', { href: `${BASE}/services`, dataset: { nav: '' } }, 'Services'), '.')));
     document.title = 'Not found · loupe';
     return;
   }
@@ -253,7 +255,7 @@ document.addEventListener('keydown', (e) => {
   if (Date.now() - gPending < 1200) {
     gPending = 0;
     const to = { s: '/services', t: '/traces', l: '/logs', m: '/metrics' }[e.key];
-    if (to) { e.preventDefault(); navigate(to); return; }
+    if (to) { e.preventDefault(); navigate(BASE + to); return; }
   }
   switch (e.key) {
     case '/': {
@@ -280,10 +282,10 @@ document.addEventListener('click', (e) => {
   const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.origin !== location.origin || url.pathname.startsWith(`${BASE}/api/`)) return;
   e.preventDefault();
   // the main navigation keeps the time range and auto-refresh
-  if (a.closest('#topbar') && !url.search) navigate(pageLink(url.pathname));
+  if (a.closest('#topbar') && !url.search) navigate(pageLink(appPath(url.pathname)));
   else navigate(url.pathname + url.search);
 });
 

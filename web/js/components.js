@@ -3,7 +3,7 @@
 import { h, icon, replace } from './dom.js';
 import { serviceClass } from './colors.js';
 import { fmtValue } from './format.js';
-import { getInfo } from './api.js';
+import { API, getInfo } from './api.js';
 import { groupAttrKeys, isErrorAttr } from './semconv.js';
 
 // ---- clipboard ------------------------------------------------------------------
@@ -94,8 +94,9 @@ export function emptyState(title, detail, extra) {
 
 // What to do when loupe holds no telemetry: how to point an app at it. The
 // ports are the defaults until GET /api/v1/info tells the real ones, then
-// the block is drawn again with those.
+// the block is drawn again with those (and the language tab kept).
 let knownPorts = null; // {grpc, http} once the server has told them
+let onboardingLang = 'node';
 export function onboarding({ what = 'telemetry' } = {}) {
   const root = h('div', { class: 'onboarding', dataset: { testid: 'onboarding' } });
   replace(root, onboardingBody(what, knownPorts));
@@ -109,27 +110,120 @@ export function onboarding({ what = 'telemetry' } = {}) {
   return root;
 }
 
+// How each kind of app gets the endpoint and the service name, and what its
+// SDK sends by default (as the OpenTelemetry docs say). The port of
+// `endpoint` takes every OTLP protocol, so none of them has to change it.
+function onboardingSnippets(endpoint, hostPort) {
+  const env = [`export OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`, 'export OTEL_SERVICE_NAME=my-service'];
+  return [
+    {
+      id: 'node', label: 'Node.js',
+      code: ['npm install @opentelemetry/sdk-node @opentelemetry/auto-instrumentations-node', ...env,
+        'node --require @opentelemetry/auto-instrumentations-node/register app.js'],
+      note: 'The Node.js SDK sends http/protobuf unless OTEL_EXPORTER_OTLP_PROTOCOL asks for grpc or http/json; all three work here.',
+    },
+    {
+      id: 'python', label: 'Python',
+      code: ['pip install opentelemetry-distro opentelemetry-exporter-otlp', 'opentelemetry-bootstrap -a install', ...env,
+        'export OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true', 'opentelemetry-instrument python app.py'],
+      note: 'Python sends grpc unless OTEL_EXPORTER_OTLP_PROTOCOL asks for http/protobuf; both work here. The last variable sends the records of the logging module too.',
+    },
+    {
+      id: 'java', label: 'Java',
+      code: [...env, 'java -javaagent:opentelemetry-javaagent.jar -jar app.jar'],
+      note: 'The Java agent sends http/protobuf (grpc before its version 2.0); both work here.',
+    },
+    {
+      id: 'dotnet', label: '.NET',
+      code: [...env, 'dotnet run'],
+      note: 'The .NET SDK\u2019s OTLP exporter sends grpc, the .NET automatic instrumentation http/protobuf; both work here.',
+    },
+    {
+      id: 'go', label: 'Go',
+      code: [env[0], 'export OTEL_EXPORTER_OTLP_PROTOCOL=grpc', env[1], 'go run .'],
+      note: 'In Go the exporter package you import decides (otlptracegrpc or otlptracehttp, and the same for metrics and logs; both read the endpoint). OTEL_EXPORTER_OTLP_PROTOCOL is for autoexport, which sends http/protobuf without it. Either works here.',
+    },
+    {
+      id: 'collector', label: 'Collector',
+      code: ['exporters:', '  otlp:', `    endpoint: ${hostPort}`, '    tls:', '      insecure: true'],
+      note: `Add otlp to the exporters of the traces, metrics and logs pipelines. It speaks gRPC; the otlphttp exporter works too, with endpoint: ${endpoint}`,
+    },
+  ];
+}
+
+// Tabs over the snippets (arrow keys move between them).
+function snippetTabs(list) {
+  let current = list.find((x) => x.id === onboardingLang) || list[0];
+  const tabs = new Map();
+  const panels = new Map();
+  const show = (item, focus) => {
+    current = item;
+    onboardingLang = item.id;
+    for (const [id, t] of tabs) {
+      const on = id === item.id;
+      t.classList.toggle('active', on);
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      panels.get(id).hidden = !on;
+    }
+    if (focus) tabs.get(item.id).focus();
+  };
+  const bar = h('div', { class: 'tabs onboarding-tabs', role: 'tablist', 'aria-label': 'Setup by language' });
+  const body = h('div', { class: 'onboarding-panels' });
+  for (const item of list) {
+    const text = item.code.join('\n');
+    const tab = h('button', {
+      type: 'button', role: 'tab', class: 'tab', id: `onboarding-tab-${item.id}`,
+      'aria-controls': `onboarding-panel-${item.id}`, dataset: { testid: `onboarding-tab-${item.id}` },
+      onclick: () => show(item, false),
+    }, item.label);
+    tabs.set(item.id, tab);
+    bar.appendChild(tab);
+    const panel = h('div', {
+      role: 'tabpanel', id: `onboarding-panel-${item.id}`, 'aria-labelledby': `onboarding-tab-${item.id}`,
+      class: 'onboarding-panel', dataset: { testid: 'onboarding-snippet', lang: item.id },
+    },
+    h('div', { class: 'snippet' }, h('pre', null, h('code', null, text)), copyButton(text, { label: 'Copy' })),
+    h('p', { class: 'muted small' }, item.note));
+    panels.set(item.id, panel);
+    body.appendChild(panel);
+  }
+  bar.addEventListener('keydown', (e) => {
+    const i = list.indexOf(current);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    e.stopPropagation();
+    show(list[(to + list.length) % list.length], true);
+  });
+  show(current, false);
+  return [bar, body];
+}
+
 function onboardingBody(what, ports) {
   const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname || 'localhost';
   const grpcPort = ports ? ports.grpc : 4317;
   const httpPort = ports ? ports.http : 4318;
-  const grpc = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:${grpcPort}`;
-  const httpLines = `OTEL_EXPORTER_OTLP_ENDPOINT=http://${host}:${httpPort}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`;
+  const endpoint = `http://${host}:${grpcPort}`;
   const line = (text) => h('div', { class: 'codeline' }, h('code', null, text), copyButton(text, { label: 'Copy' }));
   return [
     h('h2', null, `No ${what} yet`),
-    h('p', null, 'Point an application\u2019s OpenTelemetry exporter at loupe and its traces, logs and metrics appear here as they arrive.'),
-    h('p', { class: 'muted' }, 'OTLP over gRPC (the default of most SDKs):'),
-    line(grpc),
-    h('p', { class: 'muted' }, 'or OTLP over HTTP:'),
-    line(httpLines),
-    h('p', { class: 'muted' }, 'and name the service:'),
+    h('p', null, 'Point an application\u2019s OpenTelemetry SDK at loupe and its traces, logs and metrics appear here as they arrive. Whatever the SDK, set these two variables in the app\u2019s environment:'),
+    line(`OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`),
     line('OTEL_SERVICE_NAME=my-service'),
+    h('p', { class: 'muted', dataset: { testid: 'onboarding-any' } },
+      `Port ${grpcPort} takes every OTLP protocol (gRPC, HTTP/protobuf and HTTP/JSON), so it works with any SDK\u2019s default. Use http://, not https://: loupe has no TLS.`),
+    ...snippetTabs(onboardingSnippets(endpoint, `${host}:${grpcPort}`)),
     h('table', { class: 'kv endpoints' },
       h('tbody', null,
-        h('tr', null, h('th', null, 'OTLP/gRPC'), h('td', { class: 'mono', dataset: { testid: 'grpc-endpoint' } }, `${host}:${grpcPort}`)),
-        h('tr', null, h('th', null, 'OTLP/HTTP'), h('td', { class: 'mono', dataset: { testid: 'http-endpoint' } }, `http://${host}:${httpPort}/v1/traces, /v1/logs, /v1/metrics`)),
-        h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}/api/v1`)))),
+        h('tr', null, h('th', null, 'OTLP, any protocol'), h('td', null,
+          h('span', { class: 'mono', dataset: { testid: 'grpc-endpoint' } }, endpoint),
+          h('div', { class: 'muted small' }, 'gRPC, or HTTP at /v1/traces, /v1/logs, /v1/metrics'))),
+        h('tr', null, h('th', null, 'OTLP/HTTP only'), h('td', null,
+          h('span', { class: 'mono', dataset: { testid: 'http-endpoint' } }, `http://${host}:${httpPort}/v1/traces, /v1/logs, /v1/metrics`),
+          h('div', { class: 'muted small', dataset: { testid: 'http-protocols' } },
+            'HTTP only (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json): for browsers, with loupe --cors-origins, and tools that insist on this port'))),
+        h('tr', null, h('th', null, 'Web UI and API'), h('td', { class: 'mono' }, `${location.origin}${API}`)))),
     ports ? null : h('p', { class: 'muted small' }, 'These are loupe\u2019s default ports; if it was started with other --otlp-*-addr flags, use those.'),
   ];
 }

@@ -2,6 +2,21 @@
 // reopens the same view and the back button undoes a change. Filter changes
 // push a history entry; selections replace the current one.
 
+// The path the app is served under ('' at the root, '/loupe' with
+// --base-path /loupe): the server writes it into index.html's <base href>.
+// Pages name routes by their app path ('/traces'); links and history
+// entries carry the base.
+export const BASE = (() => {
+  try { return new URL(document.baseURI).pathname.replace(/\/+$/, ''); } catch { return ''; }
+})();
+
+// The app path of a URL path: '/loupe/traces' -> '/traces'.
+export function appPath(pathname = location.pathname) {
+  if (!BASE) return pathname;
+  if (pathname === BASE) return '/';
+  return pathname.startsWith(`${BASE}/`) ? pathname.slice(BASE.length) : pathname;
+}
+
 const listeners = new Set();
 
 export function onNavigate(fn) {
@@ -44,10 +59,11 @@ export function setParams(changes, opts) {
   navigate(withParams(changes), opts);
 }
 
-// A link to another page that keeps the global time range and refresh.
+// A link to another page (by its app path) that keeps the global time
+// range and refresh.
 export function pageLink(pathname, params = {}) {
   const cur = currentParams();
-  const u = new URL(pathname, location.href);
+  const u = new URL(BASE + pathname, location.href);
   for (const k of ['range', 'start', 'end', 'refresh']) if (cur.has(k)) u.searchParams.set(k, cur.get(k));
   for (const [k, v] of Object.entries(params)) {
     if (v === null || v === undefined || v === '') continue;

@@ -81,10 +81,30 @@ export async function settled(page) {
   });
 }
 
+// The languages the onboarding has a snippet for, in tab order.
+export const ONBOARDING_LANGS = ['node', 'python', 'java', 'dotnet', 'go', 'collector'];
+
+// What the onboarding block prints, as text: the lines to copy, the claim
+// about the any-protocol port, each language's snippet, and the endpoints
+// table (the OTLP/HTTP row with its protocols).
+export async function onboardingText(ob) {
+  return {
+    lines: await ob.locator('.codeline code').allTextContents(),
+    any: await ob.getByTestId('onboarding-any').textContent(),
+    snippets: await ob.getByTestId('onboarding-snippet').evaluateAll((els) => els.map((e) => ({
+      lang: e.dataset.lang, code: e.querySelector('code').textContent, note: e.querySelector('p').textContent,
+    }))),
+    anyEndpoint: await ob.getByTestId('grpc-endpoint').textContent(),
+    httpEndpoint: await ob.getByTestId('http-endpoint').textContent(),
+    httpProtocols: await ob.getByTestId('http-protocols').textContent(),
+  };
+}
+
 // Asserts the onboarding block of an empty page: the heading names `what`,
 // and the endpoints to copy carry the OTLP ports the server reports at
 // GET /api/v1/info (which must be the ports it was started on), not the
-// defaults. Returns the onboarding locator.
+// defaults, in the lines to copy, every language's snippet and the table.
+// Returns the onboarding locator.
 export async function assertOnboarding(page, srv, what = 'telemetry') {
   const info = await getJson(srv, '/api/v1/info');
   assert.equal(info.status, 200);
@@ -95,13 +115,17 @@ export async function assertOnboarding(page, srv, what = 'telemetry') {
   // drawn with the defaults first, again once /api/v1/info has answered
   await ob.getByTestId('grpc-endpoint').filter({ hasText: `127.0.0.1:${grpc}` }).waitFor();
   assert.equal(await ob.locator('h2').textContent(), `No ${what} yet`);
-  assert.deepEqual(await ob.locator('.codeline code').allTextContents(), [
-    `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${grpc}`,
-    `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${http}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`,
-    'OTEL_SERVICE_NAME=my-service',
-  ]);
-  assert.equal(await ob.getByTestId('grpc-endpoint').textContent(), `127.0.0.1:${grpc}`);
-  assert.equal(await ob.getByTestId('http-endpoint').textContent(), `http://127.0.0.1:${http}/v1/traces, /v1/logs, /v1/metrics`);
+  const t = await onboardingText(ob);
+  assert.deepEqual(t.lines, [`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${grpc}`, 'OTEL_SERVICE_NAME=my-service']);
+  assert.match(t.any, new RegExp(`^Port ${grpc} takes every OTLP protocol .*Use http://, not https://`));
+  assert.deepEqual(t.snippets.map((x) => x.lang), ONBOARDING_LANGS);
+  for (const { lang, code } of t.snippets) {
+    assert.ok(code.includes(`127.0.0.1:${grpc}`), `${lang}: the real port`);
+    assert.ok(!/https:/.test(code), `${lang}: no TLS`);
+    if (lang !== 'collector') assert.match(code, /^export OTEL_SERVICE_NAME=my-service$/m, lang);
+  }
+  assert.equal(t.anyEndpoint, `http://127.0.0.1:${grpc}`);
+  assert.equal(t.httpEndpoint, `http://127.0.0.1:${http}/v1/traces, /v1/logs, /v1/metrics`);
   assert.ok(!(await ob.textContent()).includes('default ports'), 'no caveat once the ports are known');
   return ob;
 }

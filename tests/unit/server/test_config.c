@@ -1,6 +1,10 @@
 /* test_config.c - the retention flags of server/config.c: --max-age
  * (durations) and --max-db-size (sizes with a minimum), with their
  * environment twins; the lint's flags. */
+/* test_config.c - server/config.c: the retention flags --max-age
+ * (durations) and --max-db-size (sizes with a minimum), the UI token
+ * flags, --base-path, with their environment twins; and the Aspire
+ * dashboard's names (server/config_aspire.c, docs/aspire.md). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +259,364 @@ START_TEST(test_ui_token_file) {
 }
 END_TEST
 
+START_TEST(test_base_path) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "");
+    const char *argv[] = {"loupe", "--base-path", "/tools/loupe/"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/tools/loupe");
+    const char *root[] = {"loupe", "--base-path=/"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, root), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "");
+    const char *bad[] = {"loupe", "--base-path", "loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, bad), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--base-path"));
+    ck_assert_ptr_nonnull(strstr(err, "must start with '/'"));
+    const char *dots[] = {"loupe", "--base-path", "/a/../b"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, dots), CONFIG_EINVAL);
+    /* the environment twin, and the flag over it */
+    setenv("LOUPE_BASE_PATH", "/from-env", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/from-env");
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, argv), CONFIG_OK);
+    ck_assert_str_eq(cfg.base_path, "/tools/loupe");
+    setenv("LOUPE_BASE_PATH", "no-slash", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_BASE_PATH"));
+    unsetenv("LOUPE_BASE_PATH");
+}
+END_TEST
+
+START_TEST(test_forward_lists) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 0);
+    ck_assert_ptr_null(cfg.forward_protocol);
+    const char *argv[] = {"loupe", "--forward", "grpc://a:4317", "--forward=http://b:4318",
+                          "--forward-header", "x-key=1,2", "--forward-protocol", "http/json"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 8, argv), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 2);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://a:4317");
+    ck_assert_str_eq(cfg.forward.items[1], "http://b:4318");
+    ck_assert_uint_eq(cfg.forward_headers.n, 1);
+    ck_assert_str_eq(cfg.forward_headers.items[0], "x-key=1,2"); /* a flag is one value */
+    ck_assert_str_eq(cfg.forward_protocol, "http/json");
+    /* the environment: comma-separated; the command line replaces it */
+    setenv("LOUPE_FORWARD", "grpc://e1:4317, http://e2:4318,,", 1);
+    setenv("LOUPE_FORWARD_HEADER", "a=1,b=2", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 2);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://e1:4317");
+    ck_assert_str_eq(cfg.forward.items[1], "http://e2:4318");
+    ck_assert_uint_eq(cfg.forward_headers.n, 2);
+    ck_assert_str_eq(cfg.forward_headers.items[1], "b=2");
+    const char *one[] = {"loupe", "--forward", "grpc://f:4317"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, one), CONFIG_OK);
+    ck_assert_uint_eq(cfg.forward.n, 1);
+    ck_assert_str_eq(cfg.forward.items[0], "grpc://f:4317");
+    ck_assert_uint_eq(cfg.forward_headers.n, 2); /* still the environment's */
+    /* at most CONFIG_MAX_FORWARD destinations */
+    setenv("LOUPE_FORWARD", "a,b,c,d,e,f,g,h,i", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "LOUPE_FORWARD"));
+    unsetenv("LOUPE_FORWARD");
+    unsetenv("LOUPE_FORWARD_HEADER");
+    const char *many[3 + 2 * CONFIG_MAX_FORWARD];
+    many[0] = "loupe";
+    int n = 1;
+    for (int i = 0; i <= CONFIG_MAX_FORWARD; i++) {
+        many[n++] = "--forward";
+        many[n++] = "grpc://x:1";
+    }
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), n, many), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--forward: given more than 8 times"));
+}
+END_TEST
+
+/* ---- the Aspire dashboard's names ------------------------------------------- */
+
+/* Every name the tests below set, cleared before and after each. */
+static const char *const aspire_env[] = {
+    "ASPNETCORE_URLS", "ASPIRE_DASHBOARD_URL", "ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL",
+    "DOTNET_DASHBOARD_OTLP_ENDPOINT_URL", "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL",
+    "DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL", "ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS",
+    "DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS", "DASHBOARD__FRONTEND__AUTHMODE",
+    "Dashboard__Frontend__AuthMode", "DASHBOARD__FRONTEND__BROWSERTOKEN",
+    "DASHBOARD__OTLP__AUTHMODE", "Dashboard__Otlp__AuthMode", "DASHBOARD__OTLP__PRIMARYAPIKEY",
+    "Dashboard__Otlp__PrimaryApiKey", "DASHBOARD__OTLP__SECONDARYAPIKEY",
+    "DASHBOARD__OTLP__CORS__ALLOWEDORIGINS", "DASHBOARD__TELEMETRYLIMITS__MAXLOGCOUNT",
+    "DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "DASHBOARD__TELEMETRYLIMITS__MAXATTRIBUTECOUNT",
+    "DASHBOARD__TELEMETRYLIMITS__MAXATTRIBUTELENGTH",
+    "DASHBOARD__TELEMETRYLIMITS__MAXSPANEVENTCOUNT", "DASHBOARD__TELEMETRYLIMITS__MAXMETRICSCOUNT",
+    "ASPIRE_DASHBOARD_CONFIG_FILE_PATH", "DASHBOARD__APPLICATIONNAME",
+    "DASHBOARD__UNSECUREDALLOWANONYMOUS", "LOUPE_MAX_LOGS", "LOUPE_UI_AUTH", "LOUPE_UI_TOKEN_FILE",
+    "LOUPE_OTLP_GRPC_ADDR"};
+
+static void aspire_clear(void) {
+    for (size_t i = 0; i < sizeof(aspire_env) / sizeof(aspire_env[0]); i++)
+        unsetenv(aspire_env[i]);
+}
+
+static int aspire_parse(config *cfg, char *err, size_t errlen) {
+    const char *argv[] = {"loupe"};
+    return parse(cfg, err, errlen, 1, argv);
+}
+
+START_TEST(test_aspire_defaults_untouched) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.ui_addr, "0.0.0.0:18888");
+    ck_assert_str_eq(cfg.otlp_grpc_addr, "0.0.0.0:4317");
+    ck_assert_uint_eq(cfg.max_spans, 1000000);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    ck_assert_uint_eq(cfg.n_aspire_ignored, 0);
+}
+END_TEST
+
+START_TEST(test_aspire_listen_urls) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    static const struct {
+        const char *url, *want;
+    } cases[] = {{"http://+:18889", "0.0.0.0:18889"},
+                 {"http://*:18889", "0.0.0.0:18889"},
+                 {"http://0.0.0.0:4317", "0.0.0.0:4317"},
+                 {"http://localhost:4317", "localhost:4317"},
+                 {"HTTP://LocalHost:4317/", "localhost:4317"},
+                 {"http://127.0.0.1:4400", "127.0.0.1:4400"},
+                 {"http://[::1]:4401", "[::1]:4401"},
+                 {"http://dashboard.internal:4402", "0.0.0.0:4402"}, /* a name: every interface */
+                 {"http://0.0.0.0", "0.0.0.0:80"},
+                 {" http://+:4403 ; http://localhost:9999", "0.0.0.0:4403"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setenv("ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL", cases[i].url, 1);
+        ck_assert_msg(aspire_parse(&cfg, err, sizeof(err)) == CONFIG_OK, "%s: %s", cases[i].url,
+                      err);
+        ck_assert_str_eq(cfg.otlp_grpc_addr, cases[i].want);
+    }
+    /* the HTTP endpoint and the frontend */
+    setenv("ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL", "http://+:18890", 1);
+    setenv("ASPNETCORE_URLS", "http://+:18888", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_http_addr, "0.0.0.0:18890");
+    ck_assert_str_eq(cfg.ui_addr, "0.0.0.0:18888");
+    /* the current name wins over the legacy DOTNET_ one, which works alone */
+    setenv("DOTNET_DASHBOARD_OTLP_ENDPOINT_URL", "http://+:5555", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_grpc_addr, "0.0.0.0:4403");
+    unsetenv("ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL");
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_grpc_addr, "0.0.0.0:5555");
+    /* loupe's own name wins */
+    setenv("LOUPE_OTLP_GRPC_ADDR", "127.0.0.1:7000", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_grpc_addr, "127.0.0.1:7000");
+    const char *flag[] = {"loupe", "--otlp-grpc-addr", "127.0.0.1:7001"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, flag), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_grpc_addr, "127.0.0.1:7001");
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_listen_url_errors) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    static const struct {
+        const char *url, *why;
+    } bad[] = {{"https://+:18889", "plain HTTP"},
+               {"grpc://+:18889", "scheme must be http"},
+               {"+:18889", "not a URL"},
+               {"http://+:99999", "bad port"},
+               {"http://+:", "bad port"},
+               {"http://+:12ab", "bad port"},
+               {"http://[::1:4317", "unclosed"},
+               {"http://:4317", "bad host"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL", bad[i].url, 1);
+        ck_assert_msg(aspire_parse(&cfg, err, sizeof(err)) == CONFIG_EINVAL, "%s accepted",
+                      bad[i].url);
+        ck_assert_ptr_nonnull(strstr(err, "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"));
+        ck_assert_msg(strstr(err, bad[i].why) != NULL, "%s: %s", bad[i].url, err);
+    }
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_dashboard_url_is_a_port) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    /* where clients reach the dashboard: loupe listens on its port */
+    setenv("ASPIRE_DASHBOARD_URL", "http://localhost:19999", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.ui_addr, "0.0.0.0:19999");
+    setenv("ASPNETCORE_URLS", "http://127.0.0.1:18888", 1); /* the frontend's own setting wins */
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.ui_addr, "127.0.0.1:18888");
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_auth) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    /* names are read as .NET reads them: whatever their case */
+    setenv("Dashboard__Frontend__AuthMode", "unsecured", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 1);
+    setenv("LOUPE_UI_AUTH", "token", 1); /* loupe's own name wins */
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    aspire_clear();
+    setenv("DASHBOARD__FRONTEND__AUTHMODE", "OpenIdConnect", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "DASHBOARD__FRONTEND__AUTHMODE"));
+    ck_assert_ptr_nonnull(strstr(err, "not supported"));
+    setenv("DASHBOARD__FRONTEND__AUTHMODE", "BrowserToken", 1);
+    setenv("DASHBOARD__FRONTEND__BROWSERTOKEN", "aspire-token-0123456789", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    ck_assert_str_eq(config_ui_token(&cfg), "aspire-token-0123456789");
+    /* loupe's rules for a fixed token apply, and the error names the variable */
+    setenv("DASHBOARD__FRONTEND__BROWSERTOKEN", "short", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "DASHBOARD__FRONTEND__BROWSERTOKEN"));
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    aspire_clear();
+
+    /* OTLP keys count only with AuthMode=ApiKey (Aspire's default is Unsecured) */
+    setenv("DASHBOARD__OTLP__PRIMARYAPIKEY", "primary-key", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_ptr_null(cfg.otlp_api_key);
+    setenv("Dashboard__Otlp__AuthMode", "ApiKey", 1);
+    setenv("DASHBOARD__OTLP__SECONDARYAPIKEY", "secondary-key", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(cfg.otlp_api_key, "primary-key");
+    ck_assert_str_eq(cfg.otlp_api_key_secondary, "secondary-key");
+    unsetenv("DASHBOARD__OTLP__PRIMARYAPIKEY");
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "needs DASHBOARD__OTLP__PRIMARYAPIKEY"));
+    setenv("Dashboard__Otlp__AuthMode", "Certificate", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "not supported"));
+    aspire_clear();
+
+    /* the shortcut: both unsecured, whatever the modes say */
+    setenv("DASHBOARD__OTLP__AUTHMODE", "ApiKey", 1);
+    setenv("DASHBOARD__OTLP__PRIMARYAPIKEY", "primary-key", 1);
+    setenv("DASHBOARD__FRONTEND__AUTHMODE", "BrowserToken", 1);
+    setenv("DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS", "True", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 1);
+    ck_assert_ptr_null(cfg.otlp_api_key);
+    setenv("ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS", "false", 1); /* the current name wins */
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    ck_assert_str_eq(cfg.otlp_api_key, "primary-key");
+    setenv("ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS", "yes", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"));
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_token_file_wins) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    char path[] = "/tmp/loupe-aspire-token-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "file-token-0123456789\n", 22), 22);
+    close(fd);
+    setenv("DASHBOARD__FRONTEND__BROWSERTOKEN", "aspire-token-0123456789", 1);
+    setenv("LOUPE_UI_TOKEN_FILE", path, 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_str_eq(config_ui_token(&cfg), "file-token-0123456789");
+    unlink(path);
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_limits) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXLOGCOUNT", "5000", 1);
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "2500", 1);
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXATTRIBUTECOUNT", "64", 1);
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXATTRIBUTELENGTH", "4096", 1);
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXSPANEVENTCOUNT", "16", 1);
+    setenv("DASHBOARD__OTLP__CORS__ALLOWEDORIGINS", "http://localhost:3000,https://app", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_uint_eq(cfg.max_logs, 5000);
+    ck_assert_uint_eq(cfg.max_spans, 250000); /* traces x 100 spans */
+    ck_assert_uint_eq(cfg.max_attributes, 64);
+    ck_assert_uint_eq(cfg.max_attr_value_len, 4096);
+    ck_assert_uint_eq(cfg.max_span_events, 16);
+    ck_assert_str_eq(cfg.cors_origins, "http://localhost:3000,https://app");
+    setenv("LOUPE_MAX_LOGS", "7", 1);
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_uint_eq(cfg.max_logs, 7);
+    static const struct {
+        const char *name, *value;
+    } bad[] = {{"DASHBOARD__TELEMETRYLIMITS__MAXLOGCOUNT", "0"},
+               {"DASHBOARD__TELEMETRYLIMITS__MAXLOGCOUNT", "-5"},
+               {"DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "lots"},
+               {"DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "0"},
+               {"DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "999999999999999999999"},
+               {"DASHBOARD__TELEMETRYLIMITS__MAXTRACECOUNT", "184467440737095517"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        aspire_clear();
+        setenv(bad[i].name, bad[i].value, 1);
+        ck_assert_msg(aspire_parse(&cfg, err, sizeof(err)) == CONFIG_EINVAL, "%s=%s accepted",
+                      bad[i].name, bad[i].value);
+        ck_assert_ptr_nonnull(strstr(err, bad[i].name));
+    }
+    aspire_clear();
+}
+END_TEST
+
+START_TEST(test_aspire_names_without_meaning) {
+    aspire_clear();
+    config cfg;
+    char err[256] = "";
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXMETRICSCOUNT", "100", 1);
+    setenv("ASPIRE_DASHBOARD_CONFIG_FILE_PATH", "/etc/aspire.json", 1);
+    setenv("DASHBOARD__APPLICATIONNAME", "", 1); /* empty: not set */
+    setenv("DASHBOARD__UNSECUREDALLOWANONYMOUS", "true", 1); /* not one of Aspire's names */
+    setenv("DASHBOARD__TELEMETRYLIMITS__MAXLOGCOUNT", "10", 1); /* known: not listed */
+    ck_assert_int_eq(aspire_parse(&cfg, err, sizeof(err)), CONFIG_OK);
+    ck_assert_int_eq(cfg.ui_auth_none, 0);
+    int metrics = 0, file = 0, other = 0;
+    for (size_t i = 0; i < cfg.n_aspire_ignored; i++) {
+        if (strcmp(cfg.aspire_ignored[i], "DASHBOARD__TELEMETRYLIMITS__MAXMETRICSCOUNT") == 0)
+            metrics++;
+        else if (strcmp(cfg.aspire_ignored[i], "ASPIRE_DASHBOARD_CONFIG_FILE_PATH") == 0)
+            file++;
+        else if (strcmp(cfg.aspire_ignored[i], "DASHBOARD__UNSECUREDALLOWANONYMOUS") == 0)
+            other++;
+        else
+            ck_abort_msg("listed: %s", cfg.aspire_ignored[i]);
+    }
+    ck_assert_int_eq(metrics, 1);
+    ck_assert_int_eq(file, 1);
+    ck_assert_int_eq(other, 1);
+    ck_assert_uint_eq(cfg.n_aspire_ignored, 3);
+    aspire_clear();
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("retention flags");
@@ -266,6 +628,16 @@ int main(void) {
     tcase_add_test(tc, test_lint_flags);
     tcase_add_test(tc, test_ui_auth_flags);
     tcase_add_test(tc, test_ui_token_file);
+    tcase_add_test(tc, test_base_path);
+    tcase_add_test(tc, test_forward_lists);
+    tcase_add_test(tc, test_aspire_defaults_untouched);
+    tcase_add_test(tc, test_aspire_listen_urls);
+    tcase_add_test(tc, test_aspire_listen_url_errors);
+    tcase_add_test(tc, test_aspire_dashboard_url_is_a_port);
+    tcase_add_test(tc, test_aspire_auth);
+    tcase_add_test(tc, test_aspire_token_file_wins);
+    tcase_add_test(tc, test_aspire_limits);
+    tcase_add_test(tc, test_aspire_names_without_meaning);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2,6 +2,7 @@
  * is indexed, that queries find it whatever the number's spelling, escaped
  * text, malformed input, and the SQL function agreeing with the C one. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,53 @@ START_TEST(test_parse_number) {
 }
 END_TEST
 
+/* Long words are indexed by their first ATTR_INDEX_WORD_MAX bytes, cut at
+ * a UTF-8 boundary; short ones whole; the rest of the text untouched. */
+START_TEST(test_long_words_cut) {
+    char attrs[600];
+    char longw[301];
+    memset(longw, 'x', 300);
+    longw[300] = '\0';
+    /* 31 'é' (2 bytes each), a 3-byte character at bytes 62..64, then 'z':
+     * cut at 64 would split it, so the word keeps 62 bytes */
+    char uni[80];
+    size_t u = 0;
+    for (int i = 0; i < 31; i++) {
+        uni[u++] = '\xc3';
+        uni[u++] = '\xa9';
+    }
+    memcpy(uni + u, "\xe2\x82\xac" "z", 5);
+    int n = snprintf(attrs, sizeof(attrs), "{\"a\":\"short %s end\",\"b\":\"%s\"}", longw, uni);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(attr_index_words("op", 2, NULL, 0, attrs, (size_t)n, NULL, 0, &a), BUF_OK);
+    char want[400];
+    snprintf(want, sizeof(want), " op short %.64s end %.62s", longw, uni);
+    ck_assert_str_eq(a.ptr, want);
+    ck_assert_uint_eq(attr_index_word_cut(longw, 300), 64);
+    ck_assert_uint_eq(attr_index_word_cut(longw, 64), 64);
+    ck_assert_uint_eq(attr_index_word_cut(longw, 5), 5);
+    ck_assert_uint_eq(attr_index_word_cut(uni, strlen(uni)), 62);
+    ck_assert_uint_eq(attr_index_word_cut(uni, 64), 64);
+}
+END_TEST
+
+START_TEST(test_has_word) {
+    const char *t = "{\"d\":\"abcdef\",\"e\":\"xyz-abc\"}";
+    size_t n = strlen(t);
+    ck_assert(attr_index_has_word(t, n, "abcdef", 6, 0));
+    ck_assert(attr_index_has_word(t, n, "abc", 3, 0));     /* after '-' */
+    ck_assert(!attr_index_has_word(t, n, "bcdef", 5, 0));  /* inside a word */
+    ck_assert(!attr_index_has_word(t, n, "abcde", 5, 0));  /* a word's start only */
+    ck_assert(attr_index_has_word(t, n, "abcde", 5, 1));   /* as a prefix */
+    ck_assert(!attr_index_has_word(t, n, "bcd", 3, 1));
+    ck_assert(attr_index_has_word("abc", 3, "abc", 3, 0)); /* the whole text */
+    ck_assert(!attr_index_has_word("ab", 2, "abc", 3, 0));
+    ck_assert(!attr_index_has_word("abc", 3, "", 0, 0));
+    /* non-ASCII bytes are word bytes */
+    ck_assert(!attr_index_has_word("\xc3\xa9" "abc", 5, "abc", 3, 0));
+}
+END_TEST
+
 static Suite *attr_index_suite(void) {
     Suite *s = suite_create("attr_index");
     TCase *tc = tcase_create("core");
@@ -210,6 +258,8 @@ static Suite *attr_index_suite(void) {
     tcase_add_test(tc, test_malformed_input);
     tcase_add_test(tc, test_sql_function_agrees);
     tcase_add_test(tc, test_parse_number);
+    tcase_add_test(tc, test_long_words_cut);
+    tcase_add_test(tc, test_has_word);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "storage/query.h"
+#include "storage/query_internal.h"
 #include "storage/store.h"
 #include "store_fixture.h"
 
 static store *st;
-static sqlite3 *rd;
+static store_reader *rd;
 static buf out;
 
 static void setup(void) {
@@ -23,8 +24,40 @@ static void setup(void) {
 
 static void teardown(void) {
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(st);
+}
+
+/* An integer from sql on the reader's connection, "{N}" in sql standing for
+ * the newest segment of signal sig. */
+static int64_t seg_sql_int(model_signal sig, const char *sql) {
+    char q[256], seg[32];
+    snprintf(q, sizeof(q), "SELECT max(id) FROM segments WHERE signal=%d", (int)sig);
+    snprintf(seg, sizeof(seg), "%lld", (long long)fx_sql_int(rd->db, q));
+    buf b;
+    buf_init(&b, 4096);
+    for (const char *p = sql; *p; p++) {
+        if (strncmp(p, "{N}", 3) == 0) {
+            buf_append_str(&b, seg);
+            p += 2;
+        } else {
+            buf_append(&b, p, 1);
+        }
+    }
+    int64_t v = fx_sql_int(rd->db, b.ptr);
+    buf_free(&b);
+    return v;
+}
+
+/* The resource an item of answer j names: its entry in j's "resources" map
+ * (every item names one, and every entry is named). */
+static json_t *item_resource(json_t *j, json_t *item) {
+    json_t *id = json_object_get(item, "resourceId");
+    ck_assert_msg(json_is_string(id), "resourceId is not a string");
+    ck_assert_ptr_null(json_object_get(item, "resource"));
+    json_t *r = json_object_get(json_object_get(j, "resources"), json_string_value(id));
+    ck_assert_msg(json_is_object(r), "no resource %s in the answer", json_string_value(id));
+    return r;
 }
 
 static json_t *parse_out(void) {
@@ -107,7 +140,9 @@ START_TEST(test_trace_shape) {
     ck_assert_str_eq(sget(json_object_get(s0, "status"), "code"), "OK");
     ck_assert_str_eq(sget(json_object_get(s0, "status"), "message"), "");
     ck_assert_str_eq(sget(s0, "service"), "checkout");
-    json_t *res = json_object_get(json_object_get(s0, "resource"), "attributes");
+    json_t *r0 = item_resource(j, s0);
+    ck_assert_str_eq(sget(r0, "service"), "checkout");
+    json_t *res = json_object_get(r0, "attributes");
     ck_assert_str_eq(sget(res, "service.instance.id"), "pod-1");
     ck_assert_str_eq(sget(json_object_get(s0, "scope"), "name"), "io.opentelemetry.http");
     ck_assert_str_eq(sget(json_object_get(s0, "scope"), "version"), "1.2.3");
@@ -123,6 +158,9 @@ START_TEST(test_trace_shape) {
     ck_assert_str_eq(sget(json_object_get(s1, "status"), "message"), "timeout");
     json_t *attrs = json_object_get(s1, "attributes");
     ck_assert_str_eq(sget(attrs, "db.system"), "postgresql");
+    /* both spans have one resource: written once, named by both */
+    ck_assert_ptr_eq(item_resource(j, s1), r0);
+    ck_assert_int_eq(json_object_size(json_object_get(j, "resources")), 1);
     ck_assert_int_eq(iget(attrs, "db.rows"), 12);
     ck_assert_str_eq(sget(attrs, "big"), "9007199254740993");
     ck_assert_str_eq(sget(s1, "traceState"), "vendor=x");
@@ -352,7 +390,7 @@ START_TEST(test_logs_bad_params) {
     p.cursor = "";
     buf_reset(&out);
     ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
-    ck_assert_str_eq(out.ptr, "{\"logs\":[],\"nextCursor\":null}");
+    ck_assert_str_eq(out.ptr, "{\"logs\":[],\"resources\":{},\"nextCursor\":null}");
 }
 END_TEST
 
@@ -396,7 +434,7 @@ START_TEST(test_log_shape) {
     ck_assert_int_eq(strlen(sget(a, "traceId")), 32);
     ck_assert_int_eq(strlen(sget(a, "spanId")), 16);
     ck_assert_str_eq(sget(a, "service"), "api");
-    ck_assert_str_eq(sget(json_object_get(json_object_get(a, "resource"), "attributes"),
+    ck_assert_str_eq(sget(json_object_get(item_resource(j, a), "attributes"),
                           "service.name"),
                      "api");
     ck_assert_str_eq(sget(json_object_get(a, "scope"), "name"), "app.logger");
@@ -411,9 +449,11 @@ START_TEST(test_log_shape) {
     ck_assert_str_eq(sget(bm, "spanId"), "");
     json_decref(j);
     /* the full-text index sees the body text, not its JSON escaping */
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'full'"),
+    ck_assert_int_eq(seg_sql_int(MODEL_SIGNAL_LOGS,
+                                 "SELECT count(*) FROM logs_fts_{N} WHERE logs_fts_{N} MATCH 'full'"),
                      1);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'u003c'"),
+    ck_assert_int_eq(seg_sql_int(MODEL_SIGNAL_LOGS,
+                                 "SELECT count(*) FROM logs_fts_{N} WHERE logs_fts_{N} MATCH 'u003c'"),
                      0);
 }
 END_TEST
@@ -509,9 +549,10 @@ START_TEST(test_metrics) {
     ck_assert_str_eq(out.ptr, "{\"metrics\":[]}");
 
     /* a repeated attribute set is one series; histogram data is kept */
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM series"), 6);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT count(*) FROM points WHERE data IS NOT NULL"), 3);
-    ck_assert_int_eq(fx_sql_int(rd, "SELECT point_count FROM services WHERE name='api'"), 6);
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT count(*) FROM series"), 6);
+    ck_assert_int_eq(seg_sql_int(MODEL_SIGNAL_METRICS,
+                                 "SELECT count(*) FROM points_{N} WHERE data IS NOT NULL"), 3);
+    ck_assert_int_eq(fx_sql_int(rd->db, "SELECT point_count FROM services WHERE name='api'"), 6);
 }
 END_TEST
 

@@ -17,7 +17,7 @@
 #define BASE 1700000000000000000ULL
 
 static store *st;
-static sqlite3 *rd;
+static store_reader *rd;
 static buf out;
 
 static const char *const svcs[] = {"api", "worker", "rare"};
@@ -64,7 +64,7 @@ static void setup(void) {
 
 static void teardown(void) {
     buf_free(&out);
-    sqlite3_close(rd);
+    store_reader_close(rd);
     store_close(st);
     query_drive_limit = 4096;
 }
@@ -454,6 +454,50 @@ START_TEST(test_pagination_with_inserts) {
 }
 END_TEST
 
+/* Each resource is written once per answer, in a map the items name it
+ * in; a resource no item of the page has is not in it. */
+START_TEST(test_resources_once) {
+    add_logs(0, 300, 0);
+    query_logs_params p = {.limit = 300};
+    ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
+    json_error_t err;
+    json_t *j = json_loadb(out.ptr, out.len, 0, &err);
+    ck_assert_ptr_nonnull(j);
+    json_t *items = json_object_get(j, "logs"), *res = json_object_get(j, "resources");
+    ck_assert_int_eq(json_array_size(items), 300);
+    ck_assert_int_eq(json_object_size(res), 3);
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        ck_assert_ptr_null(json_object_get(it, "resource"));
+        const char *id = json_string_value(json_object_get(it, "resourceId"));
+        ck_assert_ptr_nonnull(id);
+        ck_assert_int_eq(id[0], 'r');
+        json_t *r = json_object_get(res, id);
+        ck_assert_ptr_nonnull(r);
+        const char *svc = json_string_value(json_object_get(it, "service"));
+        ck_assert_str_eq(json_string_value(json_object_get(r, "service")), svc);
+        json_t *attrs = json_object_get(r, "attributes");
+        ck_assert_str_eq(json_string_value(json_object_get(attrs, "service.name")), svc);
+        ck_assert_str_eq(json_string_value(json_object_get(attrs, "deployment.environment")),
+                         strcmp(svc, "worker") == 0 ? "prod" : "staging");
+    }
+    json_decref(j);
+    /* only the services on the page */
+    buf_reset(&out);
+    p.service = "rare";
+    ck_assert_int_eq(query_logs(rd, &p, &out), QUERY_OK);
+    j = json_loadb(out.ptr, out.len, 0, &err);
+    ck_assert_ptr_nonnull(j);
+    res = json_object_get(j, "resources");
+    ck_assert_int_eq(json_object_size(res), 1);
+    const char *only = json_object_iter_key(json_object_iter(res));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(res, only), "service")),
+                     "rare");
+    json_decref(j);
+}
+END_TEST
+
 START_TEST(test_bad_params) {
     query_logs_params p = {.limit = 10, .n_attrs = QUERY_MAX_ATTRS + 1};
     query_attr many[QUERY_MAX_ATTRS + 1];
@@ -477,6 +521,7 @@ static Suite *logs_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_filters_match_reference);
     tcase_add_test(tc, test_pagination_with_inserts);
+    tcase_add_test(tc, test_resources_once);
     tcase_add_test(tc, test_bad_params);
     suite_add_tcase(s, tc);
     return s;

@@ -20,6 +20,7 @@ import { downloadJson, traceToOtlp } from '../otlp.js';
 import { flameGraph } from '../flame.js';
 import { spanStatsTable } from '../spanstats.js';
 import { openComparePicker } from '../comparepick.js';
+import { conversationSection } from '../conversation.js';
 
 const ROW_H = 28;
 export const VIEWS = [
@@ -539,6 +540,7 @@ export function mount(root, { args, params, signal }) {
         h('span', { class: ['badge', st === 'ERROR' && 'badge-error', st === 'OK' && 'badge-ok'], dataset: { testid: 'span-status' } }, st),
         h('span', { class: 'badge' }, fmtDuration(dur))),
       st === 'ERROR' && s.status && s.status.message ? h('div', { class: 'status-msg', role: 'note' }, icon('alert'), s.status.message) : null,
+      conversationSection(s, Array.isArray(logs) ? logs.filter((l) => l.spanId === s.spanId) : []),
       section('Span', fieldTable([
         ['Span id', idWithCopy(s.spanId, { label: 'Copy span id' })],
         ['Parent', s.parentSpanId ? (parent

@@ -94,6 +94,12 @@ START_TEST(refuses_other_shapes) {
         /* a trailing comma, two spans without a comma */
         DOC(SPAN_A TIMES NAMES "},"),
         DOC(SPAN_A TIMES NAMES "}" SPAN_A TIMES NAMES "}"),
+        /* members after the spans: a key that is not a string, no value, a
+         * bad value, a trailing comma */
+        "{\"traceId\":\"" TID "\",\"spans\":[" SPAN_A TIMES NAMES "}],7:{}}",
+        "{\"traceId\":\"" TID "\",\"spans\":[" SPAN_A TIMES NAMES "}],\"resources\"}",
+        "{\"traceId\":\"" TID "\",\"spans\":[" SPAN_A TIMES NAMES "}],\"resources\":{]}",
+        "{\"traceId\":\"" TID "\",\"spans\":[" SPAN_A TIMES NAMES "}],\"resources\":{},}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         api_trace_loaded t;
@@ -102,10 +108,16 @@ START_TEST(refuses_other_shapes) {
         ck_assert_ptr_null(t.spans);
         ck_assert_ptr_null(t.strings);
     }
-    /* the same span is fine */
+    /* the same span is fine, also with the answer's resources after it */
     const char *good = DOC(SPAN_A TIMES NAMES "}");
     api_trace_loaded t;
     ck_assert_int_eq(api_trace_load(good, strlen(good), &t), QUERY_OK);
+    api_trace_free(&t);
+    const char *with_res = "{\"traceId\":\"" TID "\",\"spans\":[" SPAN_A TIMES NAMES
+                           "}],\"resources\":{\"r1\":{\"service\":\"s\",\"attributes\":{}}},"
+                           "\"partial\":true}";
+    ck_assert_int_eq(api_trace_load(with_res, strlen(with_res), &t), QUERY_OK);
+    ck_assert_uint_eq(t.n, 1);
     api_trace_free(&t);
     /* no spans at all: as if the trace were not there */
     const char *empty = DOC("");

@@ -265,6 +265,42 @@ START_TEST(store_families_left_out_without_store) {
 }
 END_TEST
 
+/* With forwarding: the loupe_forward_* families, a sample per destination
+ * and signal, the destination as an escaped label; still well formed. */
+START_TEST(forward_families) {
+    selfmetrics_input in;
+    fill(&in);
+    char *plain = render(&in);
+    ck_assert_ptr_null(strstr(plain, "loupe_forward_")); /* none without forwarding */
+    free(plain);
+    in.forward.n = 2;
+    snprintf(in.forward.dest[0].name, sizeof(in.forward.dest[0].name), "grpc://c:4317");
+    snprintf(in.forward.dest[1].name, sizeof(in.forward.dest[1].name), "http://x\"y:1");
+    in.forward.dest[0].sent[MODEL_SIGNAL_LOGS] = 1200;
+    in.forward.dest[0].retried[MODEL_SIGNAL_TRACES] = 7;
+    in.forward.dest[0].failed[MODEL_SIGNAL_METRICS] = 3;
+    in.forward.dest[1].dropped[MODEL_SIGNAL_LOGS] = 44;
+    in.forward.dest[1].lag_items[MODEL_SIGNAL_LOGS] = 9;
+    in.forward.dest[1].lag_seconds[MODEL_SIGNAL_LOGS] = 2.5;
+    char *t = render(&in);
+    ck_assert(has_line(t, "loupe_forward_items_sent_total{destination=\"grpc://c:4317\",signal=\"logs\"} 1200"));
+    ck_assert(has_line(t, "loupe_forward_items_retried_total{destination=\"grpc://c:4317\",signal=\"traces\"} 7"));
+    ck_assert(has_line(t, "loupe_forward_items_failed_total{destination=\"grpc://c:4317\",signal=\"metrics\"} 3"));
+    ck_assert(has_line(t, "loupe_forward_items_dropped_total{destination=\"http://x\\\"y:1\",signal=\"logs\"} 44"));
+    ck_assert(has_line(t, "loupe_forward_lag_items{destination=\"http://x\\\"y:1\",signal=\"logs\"} 9"));
+    ck_assert(has_line(t, "loupe_forward_lag_seconds{destination=\"http://x\\\"y:1\",signal=\"logs\"} 2.500"));
+    ck_assert(has_line(t, "loupe_forward_lag_seconds{destination=\"grpc://c:4317\",signal=\"traces\"} 0.000"));
+    ck_assert(has_line(t, "# TYPE loupe_forward_lag_items gauge"));
+    ck_assert(has_line(t, "# TYPE loupe_forward_items_sent_total counter"));
+    /* 6 families x 2 destinations x 3 signals */
+    int samples = 0;
+    for (const char *p = strstr(t, "\nloupe_forward_"); p != NULL; p = strstr(p + 1, "\nloupe_forward_"))
+        samples++;
+    ck_assert_int_eq(samples, 36);
+    free(t);
+}
+END_TEST
+
 START_TEST(render_reports_a_full_buffer) {
     selfmetrics_input in;
     fill(&in);
@@ -397,6 +433,7 @@ static Suite *selfmetrics_suite(void) {
     tcase_add_test(tc, exact_text);
     tcase_add_test(tc, format_is_well_formed);
     tcase_add_test(tc, store_families_left_out_without_store);
+    tcase_add_test(tc, forward_families);
     tcase_add_test(tc, render_reports_a_full_buffer);
     tcase_add_test(tc, collect_reads_the_sources);
     tcase_add_test(tc, recv_counters_add_up);

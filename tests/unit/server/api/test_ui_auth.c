@@ -309,7 +309,7 @@ END_TEST
 START_TEST(test_set_cookie) {
     ui_auth *a = make(NULL);
     char out[256], want[256];
-    ck_assert_int_eq(ui_auth_set_cookie(a, out, sizeof(out)), UI_AUTH_OK);
+    ck_assert_int_eq(ui_auth_set_cookie(a, NULL, out, sizeof(out)), UI_AUTH_OK);
     snprintf(want, sizeof(want), "loupe_session=%s; HttpOnly; SameSite=Strict; Path=/",
              ui_auth_session(a));
     ck_assert_str_eq(out, want);
@@ -321,9 +321,16 @@ START_TEST(test_set_cookie) {
     const char *semi = strchr(out, ';');
     snprintf(hdr, sizeof(hdr), "%.*s", (int)(semi - out), out);
     ck_assert_int_eq(ui_auth_cookie_matches(a, hdr), 1);
-    ck_assert_int_eq(ui_auth_set_cookie(a, out, 20), UI_AUTH_EINVAL);
+    /* under a base path (--base-path) the cookie goes to that path only */
+    ck_assert_int_eq(ui_auth_set_cookie(a, "/tools/loupe", out, sizeof(out)), UI_AUTH_OK);
+    snprintf(want, sizeof(want), "loupe_session=%s; HttpOnly; SameSite=Strict; Path=/tools/loupe",
+             ui_auth_session(a));
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(ui_auth_set_cookie(a, "", out, sizeof(out)), UI_AUTH_OK);
+    ck_assert_ptr_nonnull(strstr(out, "; Path=/"));
+    ck_assert_int_eq(ui_auth_set_cookie(a, NULL, out, 20), UI_AUTH_EINVAL);
     ck_assert_str_eq(out, "");
-    ck_assert_int_eq(ui_auth_set_cookie(NULL, out, sizeof(out)), UI_AUTH_EINVAL);
+    ck_assert_int_eq(ui_auth_set_cookie(NULL, NULL, out, sizeof(out)), UI_AUTH_EINVAL);
     ui_auth_free(a);
 }
 END_TEST
