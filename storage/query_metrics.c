@@ -245,7 +245,7 @@ typedef struct series_plan {
     char *unit;                 /* the instrument's unit */
     char *res[QUERY_MAX_ATTRS]; /* resources matching each filter (query_resources_matching) */
     int64_t *ids;               /* the series, in answer order */
-    sgroup **group;             /* each series' group (in gs) */
+    size_t *group;              /* each series' group: its index in gs (which grows) */
     size_t n;
     sgroups gs;
 } series_plan;
@@ -312,7 +312,7 @@ static int series_add(series_plan *pl, const query_series_params *p, sqlite3_stm
     int64_t *ni = realloc(pl->ids, (pl->n + 1) * sizeof(*ni));
     if (ni != NULL)
         pl->ids = ni;
-    sgroup **ng = realloc(pl->group, (pl->n + 1) * sizeof(*ng));
+    size_t *ng = realloc(pl->group, (pl->n + 1) * sizeof(*ng));
     if (ng != NULL)
         pl->group = ng;
     if (ni == NULL || ng == NULL)
@@ -341,7 +341,7 @@ static int series_add(series_plan *pl, const query_series_params *p, sqlite3_stm
     if (g == NULL)
         return QUERY_ENOMEM;
     pl->ids[pl->n] = sqlite3_column_int64(st, 0);
-    pl->group[pl->n] = g;
+    pl->group[pl->n] = (size_t)(g - pl->gs.g);
     pl->n++;
     return QUERY_OK;
 }
@@ -494,7 +494,7 @@ static int series_read_all(store_reader *r, series_plan *pl) {
                 tmax = tmp.b[tmp.n - 1].t;
         }
         if (rc == QUERY_OK)
-            rc = series_vec_merge(&pl->group[i]->v, &tmp);
+            rc = series_vec_merge(&pl->gs.g[pl->group[i]].v, &tmp);
         series_vec_free(&tmp);
     }
     if (rc == QUERY_OK && c->step > 0 && tmin <= tmax && (tmax - tmin) / c->step >= QUERY_MAX_STEPS)

@@ -480,6 +480,60 @@ START_TEST(test_group_by_filters_exemplars) {
 }
 END_TEST
 
+/* Regression: each series of a plan pointed at its group in an array
+ * that grows (realloc) as groups are added, so with more than 16 groups
+ * the first ones' pointers dangled: their points were merged into freed
+ * memory (use after free) and the answer showed them empty. 40 series of
+ * one gauge, each its own group without groupBy, 20 groups with it. */
+START_TEST(test_many_series_and_groups) {
+    store_config cfg = {.mode = STORE_MODE_MEMORY};
+    store *s2;
+    char err[256];
+    ck_assert_int_eq(store_open(&cfg, &s2, err, sizeof(err)), STORE_OK);
+    model_batch *b = metric_batch("api", "i-1", "temp", MODEL_METRIC_GAUGE,
+                                  MODEL_TEMPORALITY_UNSPECIFIED, 0, 40);
+    for (int i = 0; i < 40; i++) {
+        model_point *q = pt(b, NULL, 0, (uint64_t)(i + 1) * S);
+        q->attrs.items = fx_kvs(b, 2);
+        q->attrs.n = 2;
+        fx_kv_int(b, &q->attrs.items[0], "sensor", i);
+        fx_kv_int(b, &q->attrs.items[1], "room", i / 2);
+        set_int(q, 100 + i);
+    }
+    ck_assert_int_eq(fx_commit(s2, b), STORE_OK);
+    store_reader *r2;
+    ck_assert_int_eq(store_reader_open(s2, &r2), STORE_OK);
+    query_series_params p = {.name = "temp"};
+    buf_reset(&out);
+    ck_assert_int_eq(query_series(r2, &p, &out), QUERY_OK);
+    json_t *j = json_loadb(out.ptr, out.len, 0, NULL);
+    json_t *list = json_object_get(j, "series");
+    ck_assert_int_eq(json_array_size(list), 40);
+    double sum = 0;
+    for (size_t i = 0; i < 40; i++) {
+        json_t *pts = json_object_get(json_array_get(list, i), "points");
+        ck_assert_int_eq(json_array_size(pts), 1);
+        sum += num(json_array_get(pts, 0), "value");
+    }
+    ck_near(sum, 40 * 100 + 39 * 40 / 2);
+    json_decref(j);
+    const char *by[] = {"room"};
+    query_series_params g = {.name = "temp", .group_by = by, .n_group_by = 1, .step_ns = 3600 * S};
+    buf_reset(&out);
+    ck_assert_int_eq(query_series(r2, &g, &out), QUERY_OK);
+    j = json_loadb(out.ptr, out.len, 0, NULL);
+    list = json_object_get(j, "series");
+    ck_assert_int_eq(json_array_size(list), 20);
+    for (size_t i = 0; i < 20; i++) {
+        json_t *pts = json_object_get(json_array_get(list, i), "points");
+        ck_assert_int_eq(json_array_size(pts), 1);
+    }
+    json_decref(j);
+    store_reader_close(r2);
+    store_close(s2);
+}
+END_TEST
+
 static Suite *series_suite(void) {
     Suite *s = suite_create("query_series");
     TCase *tc = tcase_create("core");
@@ -493,6 +547,7 @@ static Suite *series_suite(void) {
     tcase_add_test(tc, test_exponential_histogram);
     tcase_add_test(tc, test_summary);
     tcase_add_test(tc, test_group_by_filters_exemplars);
+    tcase_add_test(tc, test_many_series_and_groups);
     suite_add_tcase(s, tc);
     return s;
 }
