@@ -8,61 +8,29 @@
 // span that came before it has been judged too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import path from 'node:path';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startLoupe, getJson, freePorts } from './lib/server.mjs';
 import { exporters } from './lib/telemetry.mjs';
 import { waitFor } from './lib/cli.mjs';
+import { startHttpService, httpGet } from './lib/apps.mjs';
 
-const APP = path.resolve('tests/interop/apps/http-service.mjs');
 const REQUESTS = 20;
-
-function startApp(name, port, args, srv) {
-  const proc = spawn(process.execPath, [APP, String(port), ...args], {
-    env: {
-      PATH: process.env.PATH,
-      OTEL_SERVICE_NAME: name,
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${srv.grpcPort}`,
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_METRIC_EXPORT_INTERVAL: '500',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const ready = new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${name} not ready: ${err}`)), 20000);
-    proc.stdout.on('data', (d) => { if (String(d).includes('ready')) { clearTimeout(t); resolve(); } });
-    proc.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${err}`)));
-  });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  return { proc, ready, exited };
-}
-
-function get(url) {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
-  });
-}
+const APP_ENV = { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '500' };
 
 test('spans and metrics of the official HTTP instrumentation yield no finding', { timeout: 120000 }, async () => {
   const srv = await startLoupe({ args: ['--lint-orphan-grace', '1s'] });
   const [pPay, pCheck, pFront] = await freePorts(3);
   const apps = [
-    startApp('payments', pPay, ['--fail-every', '4'], srv),
-    startApp('checkout', pCheck, [`http://127.0.0.1:${pPay}`, '--db'], srv),
-    startApp('frontend', pFront, [`http://127.0.0.1:${pCheck}`], srv),
+    startHttpService('payments', pPay, ['--fail-every', '4'], srv, APP_ENV),
+    startHttpService('checkout', pCheck, [`http://127.0.0.1:${pPay}`, '--db'], srv, APP_ENV),
+    startHttpService('frontend', pFront, [`http://127.0.0.1:${pCheck}`], srv, APP_ENV),
   ];
   try {
     await Promise.all(apps.map((a) => a.ready));
     const statuses = [];
-    for (let i = 0; i < REQUESTS; i++) statuses.push(await get(`http://127.0.0.1:${pFront}/work`));
+    for (let i = 0; i < REQUESTS; i++) statuses.push(await httpGet(`http://127.0.0.1:${pFront}/work`));
     assert.equal(statuses.filter((s) => s !== 200).length, REQUESTS / 4);
     // metrics exported at least once by each service before it stops
     await waitFor(async () => {
