@@ -12,6 +12,7 @@ import * as logsPage from './pages/logs.js';
 import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
 import * as genaiPage from './pages/genai.js';
+import * as lintPage from './pages/lint.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -30,6 +31,7 @@ function route(pathname) {
   if (p === '/logs') return { name: 'logs', mod: logsPage };
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
   if (p === '/genai') return { name: 'genai', mod: genaiPage };
+  if (p === '/lint') return { name: 'lint', mod: lintPage };
   return { name: 'notfound', mod: null };
 }
 
