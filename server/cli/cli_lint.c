@@ -133,12 +133,14 @@ int cli_lint(int argc, char **argv) {
         cli_lint_finding(&c, f);
     }
     json_t *sum = json_object_get(doc, "summary");
+    long long errors = (long long)json_integer_value(json_object_get(sum, "error")),
+              warnings = (long long)json_integer_value(json_object_get(sum, "warning"));
+    size_t n = json_array_size(findings);
     if (!json)
-        printf("%s%zu findings: %lld errors, %lld warnings, %lld info (semantic conventions "
+        printf("%s%zu finding%s: %lld error%s, %lld warning%s, %lld info (semantic conventions "
                "%s)\n",
-               json_array_size(findings) ? "\n" : "", json_array_size(findings),
-               (long long)json_integer_value(json_object_get(sum, "error")),
-               (long long)json_integer_value(json_object_get(sum, "warning")),
+               n ? "\n" : "", n, n == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
+               warnings == 1 ? "" : "s",
                (long long)json_integer_value(json_object_get(sum, "info")),
                cli_lint_str(doc, "semconvVersion"));
     json_decref(doc);
