@@ -24,7 +24,7 @@ bench_start() {
     grep -q ' ready' "$dir/stdout" || { echo "loupe not ready after 10 s" >&2; return 1; }
     UI=$(sed -n 's|.*web UI and API  http://[^:]*:\([0-9]*\)/.*|\1|p' "$dir/stdout")
     HTTP=$(sed -n 's|.*OTLP/HTTP       http://[^:]*:\([0-9]*\)/.*|\1|p' "$dir/stdout")
-    GRPC=$(sed -n 's|.*OTLP/gRPC       http://[^:]*:\([0-9]*\) .*|\1|p' "$dir/stdout")
+    GRPC=$(sed -n 's|.*OTLP/gRPC[+HTTP ]* http://[^:]*:\([0-9]*\) .*|\1|p' "$dir/stdout")
 }
 
 # SIGTERM and wait (loupe's own watchdog ends it within 10 s).
