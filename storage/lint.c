@@ -285,8 +285,11 @@ static const lint_deprecated lint_dep[] = {
 #define LINT_DEP_N (sizeof(lint_dep) / sizeof(lint_dep[0]))
 #define LINT_DEP_BUCKETS 512 /* a power of two, a few times the table */
 
-/* Buckets by length and three bytes of the name: a lookup reads three
- * bytes, then compares whole names only of equal length in one bucket. */
+/* First the name's first two bytes against the set of the table's (most
+ * attribute names of an application fail there), then buckets by length
+ * and three bytes of the name: a lookup compares whole names only of equal
+ * length in one bucket. */
+static uint64_t lint_dep_pairs[65536 / 64]; /* bit (k[0] << 8 | k[1]) */
 static uint16_t lint_dep_head[LINT_DEP_BUCKETS]; /* entry + 1, 0 = empty */
 static uint16_t lint_dep_next[LINT_DEP_N];
 static uint8_t lint_dep_len[LINT_DEP_N];
@@ -304,6 +307,8 @@ static void lint_dep_build(void) {
     for (size_t i = LINT_DEP_N; i-- > 0;) {
         size_t n = strlen(lint_dep[i].name);
         unsigned b = lint_dep_bucket(lint_dep[i].name, n);
+        unsigned pair = (unsigned)(uint8_t)lint_dep[i].name[0] << 8 | (uint8_t)lint_dep[i].name[1];
+        lint_dep_pairs[pair / 64] |= (uint64_t)1 << (pair % 64);
         lint_dep_len[i] = (uint8_t)n;
         lint_dep_next[i] = lint_dep_head[b];
         lint_dep_head[b] = (uint16_t)(i + 1);
@@ -317,6 +322,9 @@ static void lint_dep_build(void) {
 const lint_deprecated *lint_deprecated_find(const char *key, size_t len) {
     pthread_once(&lint_dep_once, lint_dep_build);
     if (len < lint_dep_min || len > lint_dep_max)
+        return NULL;
+    unsigned pair = (unsigned)(uint8_t)key[0] << 8 | (uint8_t)key[1];
+    if (!(lint_dep_pairs[pair / 64] >> (pair % 64) & 1))
         return NULL;
     for (uint16_t v = lint_dep_head[lint_dep_bucket(key, len)]; v != 0; v = lint_dep_next[v - 1])
         if (lint_dep_len[v - 1] == len && memcmp(lint_dep[v - 1].name, key, len) == 0)

@@ -10,9 +10,9 @@
 #
 #   tests/bench/lint_overhead.sh [LOUPE_BIN] [LOADGEN_BIN]
 #
-# Knobs: LINT_BENCH_ROUNDS (5), LINT_BENCH_SECONDS (10), BENCH_ITEMS (512
-# per request), BENCH_GRPC_CONNECTIONS (4), BENCH_GRPC_IN_FLIGHT (4),
-# BENCH_SEED.
+# Knobs: LINT_BENCH_ROUNDS (5), LINT_BENCH_SECONDS (10), LINT_BENCH_SIGNALS
+# ("traces logs"), BENCH_ITEMS (512 per request), BENCH_GRPC_CONNECTIONS (4),
+# BENCH_GRPC_IN_FLIGHT (4), BENCH_SEED.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
@@ -24,6 +24,7 @@ per=${BENCH_ITEMS:-512}
 conns=${BENCH_GRPC_CONNECTIONS:-4}
 inflight=${BENCH_GRPC_IN_FLIGHT:-4}
 seed=${BENCH_SEED:-$(date +%s)}
+signals=${LINT_BENCH_SIGNALS:-traces logs}
 for f in "$bin" "$lg"; do
     [ -x "$f" ] || { echo "bench-lint: $f missing (make bench-lint builds it)" >&2; exit 1; }
 done
@@ -66,14 +67,14 @@ echo "   $rounds rounds of $secs s per mode and signal, OTLP/gRPC, $conns connec
 for round in $(seq 1 "$rounds"); do
     order="on off"
     [ $((round % 2)) -eq 0 ] && order="off on"
-    for sig in traces logs; do
+    for sig in $signals; do
         for mode in $order; do
             run "$mode" "$sig"
         done
     done
 done
 echo "== medians (load average at the end $(cut -d' ' -f1-3 /proc/loadavg))"
-for sig in traces logs; do
+for sig in $signals; do
     for col in 3 4; do
         for mode in on off; do
             awk -F'\t' -v s="$sig" -v m="$mode" -v c="$col" '$1 == s && $2 == m { print $c }' \
@@ -85,6 +86,6 @@ for sig in traces logs; do
     awk -v s="$sig" -v ron="$(cat "$work/med-$sig-3-on")" -v roff="$(cat "$work/med-$sig-3-off")" \
         -v won="$(cat "$work/med-$sig-4-on")" -v woff="$(cat "$work/med-$sig-4-off")" 'BEGIN {
         printf "  %-6s items/s: on %.0f, off %.0f (on %+.1f%%)   writer us/item: on %.2f, off %.2f (on %+.1f%%)\n",
-            s == "traces" ? "spans" : "logs", ron, roff, roff > 0 ? 100 * (ron - roff) / roff : 0,
-            won, woff, woff > 0 ? 100 * (won - woff) / woff : 0 }'
+            (s == "traces" ? "spans" : "logs"), ron, roff, (roff > 0 ? 100 * (ron - roff) / roff : 0),
+            won, woff, (woff > 0 ? 100 * (won - woff) / woff : 0) }'
 done
