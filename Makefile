@@ -12,6 +12,7 @@
 #   make deb-systemd-test  the package under systemd in a podman container (root)
 #   make bench      benchmarks (see docs/benchmarks.md)   make bench-smoke  their tooling, quickly
 #   make bench-inspector  ingest with the ingest inspector on and off
+#   make bench-lint the lint's cost at ingest (on vs off)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
@@ -498,6 +499,12 @@ bench-smoke:
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
 
+# What the instrumentation lint costs at ingest: --lint on vs off, alternated
+# (tests/bench/lint_overhead.sh; docs/benchmarks.md).
+bench-lint:
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@tests/bench/lint_overhead.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
+
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
 		$$(find util server storage tests/unit tests/fuzz -name '*.[ch]') || \
@@ -511,7 +518,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-decode bench-query bench-inspector lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-lint bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 

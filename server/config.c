@@ -27,6 +27,7 @@ typedef enum config_kind {
     CONFIG_LEVEL,
     CONFIG_DURATION,
     CONFIG_UI_AUTH, /* token|none */
+    CONFIG_ONOFF,   /* on|off: the field is 1 for off */
     CONFIG_TOKEN,   /* a string checked by ui_auth_token_check */
     CONFIG_BASE,    /* a path prefix, normalised by ui_base_normalise into base_path_buf */
     CONFIG_LIST     /* a repeatable flag (config_list) */
@@ -112,6 +113,14 @@ static const config_flag config_flags[] = {
     {"ingest-log-size", "LOUPE_INGEST_LOG_SIZE", CONFIG_COUNT0, OFF(ingest_log_size), "N",
      "export requests the ingest inspector keeps in memory (GET /api/v1/ingest/requests);"
      " 0 turns it off (default 1000, at most 100000)"},
+    {"lint", "LOUPE_LINT", CONFIG_ONOFF, OFF(lint_off), "on|off",
+     "check telemetry for instrumentation mistakes as it arrives (GET /api/v1/lint;"
+     " default on)"},
+    {"lint-orphan-grace", "LOUPE_LINT_ORPHAN_GRACE", CONFIG_DURATION, OFF(lint_orphan_grace_ns),
+     "DURATION", "a span whose parent has not arrived after this is an orphan, 1s to 10m"
+     " (default 2m)"},
+    {"lint-max-series", "LOUPE_LINT_MAX_SERIES", CONFIG_COUNT, OFF(lint_max_series), "N",
+     "a metric with more attribute sets than this is high-cardinality (default 1000)"},
     {"base-path", "LOUPE_BASE_PATH", CONFIG_BASE, OFF(base_path), "PATH",
      "serve the web UI and API below this path, e.g. /loupe behind a reverse proxy"
      " (default: at the root)"},
@@ -203,6 +212,7 @@ static const config_choice config_choices[] = {
     [CONFIG_STORAGE] = {{"sqlite", "memory"}, 2, "a storage kind (sqlite or memory)"},
     [CONFIG_LEVEL] = {{"debug", "info", "warn", "error"}, 4,
                       "a log level (debug, info, warn, error)"},
+    [CONFIG_ONOFF] = {{"on", "off"}, 2, "on or off"},
 };
 
 /* Sets *field to the index of value among c's words. Returns NULL, or
@@ -312,6 +322,7 @@ static int config_set(config *cfg, const config_flag *f, const char *value, cons
     case CONFIG_UI_AUTH:
     case CONFIG_STORAGE:
     case CONFIG_LEVEL:
+    case CONFIG_ONOFF:
         bad = config_choose(value, &config_choices[f->kind], field);
         break;
     case CONFIG_TOKEN:
@@ -429,6 +440,8 @@ static void config_defaults(config *cfg) {
     cfg->max_live_clients = 64;
     cfg->query_timeout_ns = 5ULL * 1000000000ULL;
     cfg->ingest_log_size = INGEST_LOG_DEFAULT;
+    cfg->lint_orphan_grace_ns = 120ULL * 1000000000ULL;
+    cfg->lint_max_series = 1000;
     cfg->base_path = "";
 }
 
@@ -548,6 +561,10 @@ static int config_check_ranges(const config *cfg, char *err, size_t errlen) {
     else if (cfg->ingest_log_size > INGEST_LOG_MAX)
         snprintf(err, errlen, "--ingest-log-size: %llu is more than %u",
                  (unsigned long long)cfg->ingest_log_size, INGEST_LOG_MAX);
+    else if (cfg->lint_orphan_grace_ns < 1000000000ULL ||
+             cfg->lint_orphan_grace_ns > 600ULL * 1000000000ULL)
+        /* the rollup forgets a waiting child after 10 minutes */
+        snprintf(err, errlen, "--lint-orphan-grace: must be from 1s to 10m");
     else if (cfg->max_db_size != 0 && cfg->max_db_size < ((size_t)1 << 20))
         /* the store's STORE_MIN_DB_BYTES: the schema and a few batches */
         snprintf(err, errlen, "--max-db-size: %zu bytes is too small (at least 1MiB)",

@@ -67,6 +67,10 @@ typedef struct config {
     uint64_t max_live_clients;  /* concurrent GET /api/v1/live streams */
     uint64_t query_timeout_ns;  /* an API query stops after this (partial answer) */
     uint64_t ingest_log_size;   /* export requests the ingest inspector keeps; 0 = off */
+    /* the instrumentation lint (docs/lint.md) */
+    int lint_off;                  /* --lint off */
+    uint64_t lint_orphan_grace_ns; /* how long a span's parent may take */
+    uint64_t lint_max_series;      /* attribute sets a metric may have */
     const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
     config_list forward;          /* --forward URL (at most CONFIG_MAX_FORWARD) */
     config_list forward_headers;  /* --forward-header KEY=VALUE */

@@ -263,6 +263,9 @@ static int main_open_store(const config *cfg, main_parts *p) {
         .max_age_ns = cfg->max_age_ns,
         .max_db_bytes = cfg->max_db_size,
         .query_timeout_ns = cfg->query_timeout_ns,
+        .lint_off = cfg->lint_off,
+        .lint_orphan_grace_ns = cfg->lint_orphan_grace_ns,
+        .lint_max_series = cfg->lint_max_series,
     };
     if (store_open(&scfg, &p->st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);

@@ -80,6 +80,16 @@ typedef struct model_attrs {
     size_t n;
 } model_attrs;
 
+/* What loupe's own per-item limits (server/decode/otlp.h, otlp_limits)
+ * took from an item, its events and links, as the decoder counted it. The
+ * left-out attributes, events and links are also in the item's dropped
+ * counts (the OTLP data model's rule); the rest of those counts is what the
+ * sender dropped. Zero for items built by hand. */
+typedef struct model_limited {
+    uint32_t dropped; /* attributes, events and links left out */
+    uint32_t cut;     /* string and bytes values cut to the length limit */
+} model_limited;
+
 /* ---- resource and scope ---------------------------------------------- */
 
 typedef struct model_resource {
@@ -88,6 +98,7 @@ typedef struct model_resource {
     model_str schema_url;
     model_str service_name;        /* from service.name; "unknown_service" if absent */
     model_str service_instance_id; /* from service.instance.id; "" if absent */
+    model_limited limited;         /* what loupe's own limits took from it */
 } model_resource;
 
 typedef struct model_scope {
@@ -154,6 +165,7 @@ typedef struct model_span {
     uint32_t dropped_links;
     model_status_code status_code;
     model_str status_message;
+    model_limited limited; /* of the span, its events and links */
 } model_span;
 
 /* ---- logs -------------------------------------------------------------- */
@@ -174,6 +186,7 @@ typedef struct model_log {
     int has_trace_id; /* trace_id present (16 bytes, not all zero) */
     int has_span_id;  /* span_id present (8 bytes, not all zero) */
     model_str event_name;
+    model_limited limited;
 } model_log;
 
 /* ---- metrics ----------------------------------------------------------- */
@@ -262,6 +275,8 @@ typedef struct model_point {
     /* SUMMARY */
     model_quantile *quantiles;
     size_t n_quantiles;
+
+    model_limited limited; /* of the point and its exemplars */
 } model_point;
 
 /* ---- batch ------------------------------------------------------------- */

@@ -191,6 +191,15 @@ typedef struct query_series_params {
  * QUERY_MAX_STEPS buckets or a count is over its maximum. */
 int query_series(store_reader *r, const query_series_params *p, buf *out);
 
+/* ---- the instrumentation lint ------------------------------------------------------ */
+
+/* GET /api/v1/lint: the lint's findings (lint.h, docs/lint.md) about what
+ * is stored, of one service (NULL = every service; QUERY_ENOTFOUND for an
+ * unknown one), summed over the segments: services with the most severe
+ * findings first, then by severity and count; each with its fix hint and
+ * up to five examples with links into the web UI and the API. */
+int query_lint(store_reader *r, const char *service, buf *out);
+
 /* ---- export: OTLP JSON lines ------------------------------------------------------ */
 
 typedef struct query_export_params {

@@ -249,7 +249,8 @@ void rollup_peer(const model_attrs *attrs, char *out, size_t outlen) {
         return;
     out[0] = '\0';
     const model_str *v, *addr = rollup_str(attrs, "server.address");
-    if ((v = rollup_str(attrs, "peer.service")) != NULL) {
+    if ((v = rollup_str(attrs, "service.peer.name")) != NULL ||
+        (v = rollup_str(attrs, "peer.service")) != NULL) {
         ROLLUP_PUT_STR("service:");
         ROLLUP_PUT_MS(v);
         return;

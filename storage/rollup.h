@@ -63,8 +63,8 @@ uint64_t rollup_hist_quantile(const rollup_hist *h, double q);
 int rollup_register(sqlite3 *db);
 
 /* What a CLIENT or PRODUCER span calls, from its attributes (the OpenTelemetry
- * semantic conventions): "service:NAME" (peer.service), "database:SYSTEM"
- * or "database:SYSTEM@HOST" (db.system.name, else db.system, with
+ * semantic conventions): "service:NAME" (service.peer.name, else the older
+ * peer.service), "database:SYSTEM" or "database:SYSTEM@HOST" (db.system.name, else db.system, with
  * server.address), "messaging:SYSTEM DESTINATION" (messaging.system,
  * messaging.destination.name), else "external:HOST[:PORT]" (server.address
  * and server.port, else the host of url.full, else net.peer.name),

@@ -106,6 +106,22 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st) {
     " hist BLOB NOT NULL,"                                                                         \
     " PRIMARY KEY(service, peer, minute)) WITHOUT ROWID;"
 
+/* The instrumentation lint's findings about the segment's items (lint.h,
+ * store_lint.c), in every segment: a count (a level for rule 6), first and
+ * last arrival, a note, up to five examples as a JSON array. */
+#define SEG_LINT                                                                                   \
+    "CREATE TABLE lint_{N}("                                                                       \
+    " rule INTEGER NOT NULL,"                                                                      \
+    " service INTEGER NOT NULL,"                                                                   \
+    " key TEXT NOT NULL,"                                                                          \
+    " count INTEGER NOT NULL,"                                                                     \
+    " first_ns INTEGER NOT NULL,"                                                                  \
+    " last_ns INTEGER NOT NULL,"                                                                   \
+    " note TEXT NOT NULL,"                                                                         \
+    " examples TEXT NOT NULL,"                                                                     \
+    " PRIMARY KEY(rule, service, key)) WITHOUT ROWID;"
+
+const char seg_lint_ddl[] = SEG_LINT;
 /* The GenAI rollup of a trace segment (genai.h, store_genai.c): calls,
  * errors, tokens and durations per minute and (service, provider, model,
  * operation), and per minute the candidates for the slowest (kind 0, value
@@ -189,7 +205,7 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         " events TEXT NOT NULL,"
         " links TEXT NOT NULL);"
         "CREATE INDEX spans_{N}_trace ON spans_{N}(trace, start_ns);" SEG_ATTR_FTS(
-            "span_attr_fts_{N}") SEG_COUNTS SEG_TRACE_ROLLUPS SEG_GENAI,
+            "span_attr_fts_{N}") SEG_COUNTS SEG_TRACE_ROLLUPS SEG_GENAI SEG_LINT,
     [MODEL_SIGNAL_LOGS] =
         "CREATE TABLE logs_{N}("
         " id INTEGER PRIMARY KEY,"
@@ -211,7 +227,8 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         "CREATE INDEX logs_{N}_service_time ON logs_{N}(service, time_ns);"
         "CREATE INDEX logs_{N}_trace ON logs_{N}(trace_id) WHERE trace_id IS NOT NULL;"
         "CREATE VIRTUAL TABLE logs_fts_{N} USING fts5(body, content='',"
-        " tokenize='unicode61 remove_diacritics 2');" SEG_ATTR_FTS("log_attr_fts_{N}") SEG_COUNTS,
+        " tokenize='unicode61 remove_diacritics 2');" SEG_ATTR_FTS("log_attr_fts_{N}") SEG_COUNTS
+            SEG_LINT,
     /* value has no declared type, so it keeps INTEGER or REAL as bound */
     [MODEL_SIGNAL_METRICS] = "CREATE TABLE points_{N}("
                              " id INTEGER PRIMARY KEY,"
@@ -224,16 +241,16 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
                              " data TEXT,"
                              " exemplars TEXT);"
                              "CREATE INDEX points_{N}_series_time ON points_{N}(series, time_ns);"
-        SEG_COUNTS,
+        SEG_COUNTS SEG_LINT,
 };
 
 static const char *const seg_tables_traces[] = {
     "traces_{N}", "trace_services_{N}", "spans_{N}",   "span_attr_fts_{N}",
     "counts_{N}", "ops_{N}",            "edges_{N}",   "clients_{N}",
-    "genai_{N}",  "genai_top_{N}",      NULL};
-static const char *const seg_tables_logs[] = {"logs_{N}", "logs_fts_{N}", "log_attr_fts_{N}",
-                                              "counts_{N}", NULL};
-static const char *const seg_tables_metrics[] = {"points_{N}", "counts_{N}", NULL};
+    "genai_{N}",  "genai_top_{N}",      "lint_{N}",    NULL};
+static const char *const seg_tables_logs[] = {"logs_{N}",   "logs_fts_{N}", "log_attr_fts_{N}",
+                                              "counts_{N}", "lint_{N}",     NULL};
+static const char *const seg_tables_metrics[] = {"points_{N}", "counts_{N}", "lint_{N}", NULL};
 
 const char *const *seg_tables(model_signal sig) {
     switch (sig) {

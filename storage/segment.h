@@ -86,6 +86,10 @@ int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id);
  * adopted from an older schema. Returns an SQLite code. */
 int seg_create_rollups(sqlite3 *db, model_signal sig, int64_t id);
 
+/* The template of a segment's lint table (lint_N), part of every new
+ * segment; for segments made before it see store_lint_ensure(). */
+extern const char seg_lint_ddl[];
+
 /* The template of a trace segment's GenAI tables (genai_N, genai_top_N),
  * part of every new trace segment; for segments made before them see
  * store_genai_ensure(). */

@@ -58,6 +58,10 @@ typedef struct store_config {
     uint64_t max_age_ns;   /* retention by age of the telemetry's own time; 0 = none */
     uint64_t max_db_bytes; /* database size cap (SQLITE_FULL past it); 0 = none */
     uint64_t query_timeout_ns; /* per read query; 0 = STORE_DEFAULT_QUERY_TIMEOUT_NS */
+    /* Added with the instrumentation lint (lint.h, docs/lint.md). */
+    int lint_off;                  /* 1: no lint at ingest (stored findings stay readable) */
+    uint64_t lint_orphan_grace_ns; /* how long a parent may take; 0 = 2 minutes */
+    uint64_t lint_max_series;      /* attribute sets a metric may have; 0 = 1000 */
 } store_config;
 
 #define STORE_DEFAULT_QUERY_TIMEOUT_NS 5000000000ULL

@@ -265,6 +265,10 @@ static int store_delete_signal(store_writer *w, model_signal sig, int64_t sid,
         }
         if (rc == SQLITE_OK)
             rc = store_del_exec(w->db, reset_segsvc[sig], g->m.id, sid, NULL);
+        /* the lint's findings about them, and so their examples, go too */
+        if (rc == SQLITE_OK)
+            rc = store_del_exec(w->db, "DELETE FROM lint_{N} WHERE service=?1", g->m.id, sid,
+                                NULL);
     }
     if (rc != SQLITE_OK)
         return rc;

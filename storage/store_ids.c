@@ -226,8 +226,9 @@ int store_resolve_owner(store_writer *w, store_owner_memo *m, const model_resour
 }
 
 int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
-                         int64_t *id) {
+                         int64_t *id, int *created) {
     uint8_t h[16];
+    *created = 0;
     hash_128(attrs, len, h);
     const store_cache_slot *c = store_cache_get(&w->series, h, metric);
     if (c != NULL) {
@@ -255,6 +256,7 @@ int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, siz
     if (rc != SQLITE_OK)
         return rc;
     *id = sqlite3_last_insert_rowid(w->db);
+    *created = 1;
     store_cache_put(&w->series, h, metric, *id, 0);
     return SQLITE_OK;
 }
@@ -264,4 +266,5 @@ void store_forget_caches(store_writer *w) {
     store_cache_clear(&w->scopes);
     store_cache_clear(&w->series);
     store_rollup_forget(w->rollup);
+    store_lint_forget(w->lint);
 }

@@ -21,6 +21,10 @@
  *   store_fault.c      why a write failed, logged at most every 10 s
  *   store_retention.c  eviction by count, age and size
  *   store_delete.c     store_delete(): jobs run by the writer in queue order
+ *   store_rollup.c     per-minute rollups; recent spans and children waiting
+ *                      for their parents
+ *   store_lint.c       the instrumentation lint (lint.h) on each batch,
+ *                      findings per segment
  *   store_sql.c        small SQLite helpers the modules share
  *
  * Threads: store_append(), store_delete(), store_get_stats() and the
@@ -52,6 +56,7 @@
 
 #include "util/buf.h"
 #include "util/clk.h"
+#include "lint.h"
 #include "model.h"
 #include "ring.h"
 #include "segment.h"
@@ -180,6 +185,8 @@ enum {
     SST_EDGE_UPSERT,
     SST_CLIENT_UPSERT,
     SST_COUNT_UPSERT,
+    SST_LINT_UPSERT,
+    SST_LINT_PARENT,
     SST_GENAI_UPSERT,
     SST_GENAI_TOP_LAST,
     SST_GENAI_TOP_INSERT,
@@ -205,9 +212,36 @@ typedef struct store_seg {
 /* ---- rollups (store_rollup.c) ----------------------------------------------------- */
 
 typedef struct store_rollup store_rollup;
+typedef struct store_lint store_lint;
+
+/* A span as the lint judges it against its parent: from a batch, or from
+ * the rollup's caches of recent spans and of children waiting for their
+ * parent. Pointers are borrowed for the call. */
+typedef struct store_lint_span {
+    const uint8_t *trace_id;  /* 16 bytes */
+    const uint8_t *span_id;   /* 8 bytes */
+    const uint8_t *parent_id; /* 8 bytes; children only */
+    int64_t service, seg;
+    lint_span_times t;
+    int suspect; /* lint_span_kind_suspect() (only looked at when the parent's service
+                  * differs): an incoming HTTP span not of kind SERVER */
+} store_lint_span;
 
 store_rollup *store_rollup_new(void);
 void store_rollup_free(store_rollup *r);
+
+/* The lint told of every child the rollup joins to its parent
+ * (store_lint_pair); NULL (the default) when the lint is off. Borrowed. */
+void store_rollup_set_lint(store_rollup *r, store_lint *l);
+
+/* Children waiting for their parent that the lint has not judged yet. */
+size_t store_rollup_waiting(const store_rollup *r);
+
+/* Calls fn(ud, child) for each waiting child that arrived (monotonic) at or
+ * before `cutoff` and was not judged yet, and marks it judged (it still
+ * waits for its parent, for the map, until the rollup forgets it). */
+void store_rollup_sweep(store_rollup *r, uint64_t cutoff,
+                        void (*fn)(void *ud, const store_lint_span *child), void *ud);
 
 /* Drops the sums of the batch being written (a new batch starts). */
 void store_rollup_reset(store_rollup *r);
@@ -229,6 +263,60 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
 /* Writes this batch's sums into their segments' rollup tables (in the open
  * transaction) and starts the next batch's. Returns an SQLite code. */
 int store_rollup_flush(store *s);
+
+/* ---- the instrumentation lint (store_lint.c) ------------------------------------ */
+
+/* The lint's state, on the writer's connection db (borrowed): the
+ * orphan grace period and the attribute sets a metric may have. NULL when
+ * out of memory. */
+store_lint *store_lint_new(sqlite3 *db, uint64_t orphan_grace_ns, uint64_t max_series);
+void store_lint_free(store_lint *l);
+
+/* A new batch starts: its findings so far are dropped (a batch that failed
+ * leaves nothing), the arrival time is taken. */
+void store_lint_reset(store_lint *l);
+
+/* Forgets what the lint remembers of stored data (after a rollback or a
+ * delete): attribute-set counts and service names. */
+void store_lint_forget(store_lint *l);
+
+/* The checks of a batch of spans (ids and span_seg as store_rollup_batch
+ * takes them); the parent checks come through store_lint_pair. */
+void store_lint_spans(store_lint *l, const model_batch *b, const int64_t *ids,
+                      const int64_t *span_seg);
+
+/* A child met its parent (a batch or the rollup's caches): clock skew
+ * across services, and an incoming HTTP span of the wrong kind whose parent
+ * is in another service. */
+void store_lint_pair(store_lint *l, const store_lint_span *child, const store_lint_span *parent);
+
+/* The checks of one log record, stored in segment seg with `time`. */
+void store_lint_log(store_lint *l, int64_t seg, int64_t service, const model_log *lg,
+                    uint64_t time);
+
+/* The checks of one point of metric row metric_row (service: its
+ * service's row), stored in segment seg; new_series when its attribute
+ * set was first stored just now. Returns an SQLite code (the count of a
+ * metric's attribute sets is read from the database once). */
+int store_lint_point(store_lint *l, int64_t seg, int64_t service, int64_t metric_row,
+                     const model_point *p, int new_series);
+
+/* Writes this batch's findings into their segments' lint tables (in the
+ * open transaction) and starts over. Returns an SQLite code. */
+int store_lint_flush(store *s);
+
+/* Between rounds, at most every second: the children whose parent did not
+ * come within the grace period are judged (orphans, unless the parent is
+ * stored after all) in a transaction of their own. */
+void store_lint_sweep(store *s);
+
+/* How long the writer may sleep before the next sweep is due (-1: no
+ * child waits). */
+long store_lint_wait_ms(const store *s);
+
+/* At open (the writer's connection, outside a transaction): a lint table
+ * for every segment made before it. Returns an SQLite code. */
+int store_lint_ensure(sqlite3 *db);
 
 /* ---- the GenAI rollup (store_genai.c) ---------------------------------------------- */
 
@@ -307,6 +395,7 @@ typedef struct store_writer {
     uint64_t seg_max_bytes;                 /* texts per segment; 0 = no bound */
     uint64_t seg_max_span_ns;               /* age of an active segment; 0 = no bound */
     store_rollup *rollup;                   /* per-minute rollups (store_rollup.c) */
+    store_lint *lint;                       /* NULL when the lint is off */
     int64_t *span_seg;                      /* per-batch: each span's segment id */
 
     /* retention by age and size */
@@ -343,6 +432,9 @@ struct store {
     uint64_t max_age_ns;   /* 0 = none */
     uint64_t max_db_bytes; /* 0 = none */
     uint64_t query_timeout_ns;
+    int lint_off;             /* no lint at ingest */
+    uint64_t lint_grace_ns;   /* 0 = the default */
+    uint64_t lint_max_series; /* 0 = the default */
 #ifdef LOUPE_TESTING
     long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
 #endif
@@ -458,9 +550,10 @@ int store_resolve_owner(store_writer *w, store_owner_memo *m, const model_resour
                         const model_scope *s, int64_t out[3]);
 
 /* The row id of the series of `metric` with sorted attributes JSON
- * attrs[0..len), found or inserted. Returns an SQLite code. */
+ * attrs[0..len), found or inserted (*created then). Returns an SQLite
+ * code. */
 int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, size_t len,
-                         int64_t *id);
+                         int64_t *id, int *created);
 
 /* Forgets the cached ids (after a rollback or a delete). */
 void store_forget_caches(store_writer *w);

@@ -88,6 +88,7 @@ static void store_destroy(store *s) {
     store_segs_free(w);
     store_rows_finalize(w);
     store_rollup_free(w->rollup);
+    store_lint_free(w->lint); /* its statements, before the connection closes */
     free(w->span_seg);
     if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
         log_event(LOG_WARN, "store_close_busy", "detail=\"unfinalized statements\"");
@@ -227,6 +228,11 @@ static int store_db_schema(store *s, const char *shown, char *err, size_t errlen
                   sqlite3_errmsg(db));
         return STORE_EOPEN;
     }
+    if (store_lint_ensure(db) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot add the lint tables: %s", shown,
+                  sqlite3_errmsg(db));
+        return STORE_EOPEN;
+    }
     return STORE_OK;
 }
 
@@ -255,6 +261,14 @@ static int store_open_db(store *s, char *err, size_t errlen) {
         store_err(err, errlen, "database %s: cannot read its segments: %s", shown,
                   sqlite3_errmsg(w->db));
         return STORE_EOPEN;
+    }
+    if (!s->lint_off) {
+        w->lint = store_lint_new(w->db, s->lint_grace_ns, s->lint_max_series);
+        if (w->lint == NULL) {
+            store_err(err, errlen, "out of memory");
+            return STORE_ENOMEM;
+        }
+        store_rollup_set_lint(w->rollup, w->lint);
     }
     return STORE_OK;
 }
@@ -288,6 +302,9 @@ static void store_limits_set(store *s, const store_config *cfg) {
     s->max_db_bytes = cfg->max_db_bytes;
     s->query_timeout_ns =
         cfg->query_timeout_ns ? cfg->query_timeout_ns : STORE_DEFAULT_QUERY_TIMEOUT_NS;
+    s->lint_off = cfg->lint_off;
+    s->lint_grace_ns = cfg->lint_orphan_grace_ns;
+    s->lint_max_series = cfg->lint_max_series;
 }
 
 /* s->path and s->open_flags: a process-unique memdb name, or the database

@@ -23,6 +23,13 @@
  * the map (a database, a queue, an external host). The caches live in
  * memory only: a parent and child straddling a restart (or evicted from
  * the caches under load) are not joined; the map undercounts them.
+ *
+ * The lint (store_lint.c) rides on the same joins: every child met by its
+ * parent is handed to store_lint_pair() with both spans' times, kinds and
+ * services (the caches keep them for that), and the children still waiting
+ * after the lint's grace period are handed to its sweep
+ * (store_rollup_sweep), which judges each once. When the lint is off
+ * (r->lint NULL) none of that runs.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -41,12 +48,14 @@
 
 enum { SR_OPS, SR_EDGES, SR_CLIENTS, SR_COUNTS, SR_TABLES };
 
-/* A span of the cache: enough to attribute a child's call to it. */
+/* A span of the cache: enough to attribute a child's call to it (and, for
+ * the lint, to compare their times). */
 typedef struct sr_span {
     uint8_t trace_id[16];
     uint8_t span_id[8];
     int64_t service;
     int64_t minute;
+    uint64_t start, end;
     int32_t peer; /* index into peers, -1 = not a client span */
     uint8_t kind;
     uint8_t used;
@@ -56,11 +65,17 @@ typedef struct sr_span {
 typedef struct sr_pending {
     uint8_t trace_id[16];
     uint8_t parent_id[8];
+    uint8_t span_id[8];
     int64_t service;
     int64_t minute;
+    int64_t seg;
+    uint64_t start;
     uint64_t dur;
     uint64_t since; /* monotonic ns */
     uint8_t error;
+    uint8_t kind;
+    uint8_t suspect; /* the lint's lint_span_kind_suspect() */
+    uint8_t judged;  /* the lint's sweep has seen it */
     uint8_t used;
 } sr_pending;
 
@@ -78,6 +93,8 @@ typedef struct sr_acc {
 struct store_rollup {
     sr_span *spans;
     sr_pending *pending;
+    size_t waiting;   /* pending children not judged by the lint */
+    store_lint *lint; /* borrowed; NULL = off */
     char *peers[SR_PEERS_MAX];
     uint64_t peer_hash[SR_PEERS_MAX];
     int npeers;
@@ -157,7 +174,26 @@ void store_rollup_forget(store_rollup *r) {
         return;
     memset(r->spans, 0, SR_SPAN_SLOTS * sizeof(*r->spans));
     memset(r->pending, 0, SR_PENDING_SLOTS * sizeof(*r->pending));
+    r->waiting = 0;
     sr_reset(r);
+}
+
+void store_rollup_set_lint(store_rollup *r, store_lint *l) { r->lint = l; }
+
+size_t store_rollup_waiting(const store_rollup *r) { return r->waiting; }
+
+void store_rollup_sweep(store_rollup *r, uint64_t cutoff,
+                        void (*fn)(void *ud, const store_lint_span *child), void *ud) {
+    for (size_t i = 0; i < SR_PENDING_SLOTS && r->waiting > 0; i++) {
+        sr_pending *p = &r->pending[i];
+        if (!p->used || p->judged || p->since > cutoff)
+            continue;
+        store_lint_span c = {p->trace_id, p->span_id, p->parent_id, p->service, p->seg,
+                             {p->start, p->start + p->dur, p->kind}, p->suspect};
+        p->judged = 1;
+        r->waiting--;
+        fn(ud, &c);
+    }
 }
 
 /* ---- sums --------------------------------------------------------------------------- */
@@ -320,8 +356,8 @@ static int sr_edge(store_rollup *r, int64_t seg, int64_t parent_service, int par
 
 /* A child waits for its parent (the oldest waiting child of a full probe
  * window gives way). */
-static void sr_wait(store_rollup *r, const model_span *sp, int64_t service, int64_t minute,
-                    uint64_t now) {
+static void sr_wait(store_rollup *r, const model_span *sp, int64_t service, int64_t seg,
+                    int64_t minute, uint64_t now) {
     size_t base = sr_span_pos(sp->trace_id, sp->parent_span_id, SR_PENDING_SLOTS);
     sr_pending *slot = NULL, *oldest = NULL;
     for (size_t i = 0; i < SR_PENDING_PROBES; i++) {
@@ -335,14 +371,32 @@ static void sr_wait(store_rollup *r, const model_span *sp, int64_t service, int6
     }
     if (slot == NULL)
         slot = oldest;
+    int was_waiting = slot->used && !slot->judged; /* an unjudged child gives way */
     memcpy(slot->trace_id, sp->trace_id, 16);
     memcpy(slot->parent_id, sp->parent_span_id, 8);
+    memcpy(slot->span_id, sp->span_id, 8);
     slot->service = service;
     slot->minute = minute;
+    slot->seg = seg;
+    slot->start = sp->start_ns;
     slot->dur = sp->end_ns > sp->start_ns ? sp->end_ns - sp->start_ns : 0;
     slot->error = sp->status_code == MODEL_STATUS_ERROR;
+    slot->kind = (uint8_t)sp->kind;
+    slot->suspect = r->lint != NULL && lint_span_kind_suspect(sp);
+    slot->judged = r->lint == NULL; /* nothing will judge it */
+    if (was_waiting)
+        r->waiting--;
+    if (!slot->judged)
+        r->waiting++;
     slot->since = now;
     slot->used = 1;
+}
+
+/* A span of this batch as the lint sees it. */
+static store_lint_span sr_lint_span(const model_span *sp, int64_t service, int64_t seg) {
+    store_lint_span x = {sp->trace_id, sp->span_id, sp->parent_span_id, service, seg,
+                         {sp->start_ns, sp->end_ns, (int)sp->kind}, 0};
+    return x;
 }
 
 /* The children that waited for span sp (now arrived), counted. */
@@ -358,6 +412,13 @@ static int sr_resolve(store_rollup *r, int64_t seg, const model_span *sp, int64_
                          p->error, p->dur);
         if (rc != SQLITE_OK)
             return rc;
+        if (!p->judged) {
+            r->waiting--;
+            store_lint_span c = {p->trace_id, p->span_id, p->parent_id, p->service, p->seg,
+                                 {p->start, p->start + p->dur, p->kind}, p->suspect};
+            store_lint_span par = sr_lint_span(sp, service, seg);
+            store_lint_pair(r->lint, &c, &par);
+        }
         p->used = 0;
     }
     return SQLITE_OK;
@@ -441,13 +502,26 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
                 const model_span *p = &b->spans[pi - 1];
                 rc = sr_edge(r, seg, ids[3 * (pi - 1) + 1], (int)p->kind, peer[pi - 1],
                              sr_minute(p->start_ns), service, minute, error, dur);
+                if (r->lint != NULL) {
+                    store_lint_span c = sr_lint_span(sp, service, seg);
+                    store_lint_span par = sr_lint_span(p, ids[3 * (pi - 1) + 1], span_seg[pi - 1]);
+                    c.suspect = par.service != service && lint_span_kind_suspect(sp);
+                    store_lint_pair(r->lint, &c, &par);
+                }
             } else {
                 const sr_span *p = sr_span_find(r, sp->trace_id, sp->parent_span_id);
                 if (p != NULL)
                     rc = sr_edge(r, seg, p->service, p->kind, p->peer, p->minute, service, minute,
                                  error, dur);
                 else
-                    sr_wait(r, sp, service, minute, now);
+                    sr_wait(r, sp, service, seg, minute, now);
+                if (p != NULL && r->lint != NULL) {
+                    store_lint_span c = sr_lint_span(sp, service, seg);
+                    store_lint_span par = {p->trace_id, p->span_id, NULL, p->service, 0,
+                                           {p->start, p->end, p->kind}, 0};
+                    c.suspect = par.service != service && lint_span_kind_suspect(sp);
+                    store_lint_pair(r->lint, &c, &par);
+                }
             }
         }
         /* children from earlier batches that waited for this span */
@@ -461,6 +535,8 @@ int store_rollup_batch(store_rollup *r, const model_batch *b, const int64_t *ids
         memcpy(s->span_id, sp->span_id, 8);
         s->service = ids[3 * i + 1];
         s->minute = sr_minute(sp->start_ns);
+        s->start = sp->start_ns;
+        s->end = sp->end_ns;
         s->kind = (uint8_t)sp->kind;
         s->peer = peer[i];
         s->used = 1;

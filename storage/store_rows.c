@@ -425,7 +425,8 @@ static int store_spans_trace_services(store_writer *w) {
 
 /* A batch of spans: aggregate, find each trace's segment and upsert it,
  * insert the spans, count them per (service, trace), the rollups
- * (store_rollup.c, store_genai.c), then the service counters. */
+ * (store_rollup.c, store_genai.c) and the lint (which rides on the
+ * rollup's joins of children to parents), then the service counters. */
 static int store_write_spans(store *s, const ring_entry *e) {
     store_writer *w = &s->w;
     const model_batch *b = e->batch;
@@ -445,6 +446,10 @@ static int store_write_spans(store *s, const ring_entry *e) {
         rc = store_rollup_batch(w->rollup, b, w->ids, w->span_seg);
     if (rc == SQLITE_OK)
         rc = store_rollup_flush(s);
+    if (rc == SQLITE_OK && w->lint != NULL) {
+        store_lint_spans(w->lint, b, w->ids, w->span_seg);
+        rc = store_lint_flush(s);
+    }
     if (rc == SQLITE_OK)
         rc = store_genai_batch(s, b, w->ids, w->span_seg);
     if (rc == SQLITE_OK)
@@ -532,6 +537,8 @@ static int store_write_logs(store *s, const ring_entry *e) {
         rc = store_rollup_count(w->rollup, g->m.id, ids[1], time, 0);
         if (rc != SQLITE_OK)
             return rc;
+        if (w->lint != NULL)
+            store_lint_log(w->lint, g->m.id, ids[1], lg, time);
         store_svc_acc *sa = store_svc_acc_get(w, g->m.id, ids[1]);
         if (sa == NULL)
             return SQLITE_NOMEM;
@@ -540,6 +547,8 @@ static int store_write_logs(store *s, const ring_entry *e) {
             sa->last_seen = time;
     }
     int rc = store_rollup_flush(s);
+    if (rc == SQLITE_OK)
+        rc = store_lint_flush(s);
     return rc == SQLITE_OK ? store_svc_flush(w) : rc;
 }
 
@@ -644,7 +653,9 @@ static int store_points_insert(store *s, const ring_entry *e) {
         if (rc != SQLITE_OK)
             return rc;
         int64_t series = 0;
-        rc = store_resolve_series(w, w->metric_rows[2 * m], base + t[0].off, t[0].len, &series);
+        int created = 0;
+        rc = store_resolve_series(w, w->metric_rows[2 * m], base + t[0].off, t[0].len, &series,
+                                  &created);
         if (rc != SQLITE_OK)
             return rc;
         store_seg *g = store_seg_active(s, MODEL_SIGNAL_METRICS, &rc);
@@ -656,6 +667,9 @@ static int store_points_insert(store *s, const ring_entry *e) {
         store_seg_add(g, 1, store_i64(p->time_ns), store_i64(p->time_ns),
                       store_age_time(p->time_ns, now), store_texts_bytes(t));
         rc = store_rollup_count(w->rollup, g->m.id, w->metric_rows[2 * m + 1], p->time_ns, 0);
+        if (rc == SQLITE_OK && w->lint != NULL)
+            rc = store_lint_point(w->lint, g->m.id, w->metric_rows[2 * m + 1],
+                                  w->metric_rows[2 * m], p, created);
         if (rc != SQLITE_OK)
             return rc;
         store_svc_acc *sa = store_svc_acc_get(w, g->m.id, w->metric_rows[2 * m + 1]);
@@ -681,12 +695,15 @@ static int store_write_metrics(store *s, const ring_entry *e) {
     if (rc == SQLITE_OK)
         rc = store_rollup_flush(s);
     if (rc == SQLITE_OK)
+        rc = store_lint_flush(s);
+    if (rc == SQLITE_OK)
         rc = store_svc_flush(w);
     return rc;
 }
 
 int store_write_batch(store *s, const ring_entry *e) {
     store_rollup_reset(s->w.rollup); /* what a failed batch summed is not kept */
+    store_lint_reset(s->w.lint);
     switch (e->batch->signal) {
     case MODEL_SIGNAL_TRACES:
         return store_write_spans(s, e);

@@ -97,6 +97,19 @@ static const char *const store_seg_sql[SST_COUNT] = {
     [SST_COUNT_UPSERT] = "INSERT INTO counts_{N}(service, minute, items, errors) VALUES(?1,?2,?3,?4)"
                          " ON CONFLICT(service, minute) DO UPDATE"
                          " SET items=items+excluded.items, errors=errors+excluded.errors",
+    /* ?9: count is a level (the larger wins); examples: up to five, the
+     * stored ones first */
+    [SST_LINT_UPSERT] =
+        "INSERT INTO lint_{N}(rule, service, key, count, first_ns, last_ns, note, examples)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rule, service, key) DO UPDATE SET"
+        " count=CASE WHEN ?9 THEN max(count, excluded.count) ELSE count+excluded.count END,"
+        " first_ns=min(first_ns, excluded.first_ns), last_ns=max(last_ns, excluded.last_ns),"
+        " note=CASE WHEN excluded.note<>'' THEN excluded.note ELSE note END,"
+        " examples=CASE WHEN json_array_length(examples)>=5 THEN examples ELSE"
+        " (SELECT json_group_array(json(value)) FROM (SELECT value FROM json_each(examples)"
+        " UNION ALL SELECT value FROM json_each(excluded.examples) LIMIT 5)) END",
+    [SST_LINT_PARENT] = "SELECT 1 FROM spans_{N} WHERE trace=(SELECT id FROM traces_{N}"
+                        " WHERE trace_id=?1) AND span_id=?2 LIMIT 1",
     [SST_GENAI_UPSERT] = store_genai_upsert_sql,
     [SST_GENAI_TOP_LAST] = store_genai_top_last_sql,
     [SST_GENAI_TOP_INSERT] = store_genai_top_insert_sql,

@@ -12,7 +12,8 @@
  * are logged and the writer keeps running; later batches may succeed.
  *
  * The writer is the only connection that writes. Between rounds it runs
- * retention (store_retention.c) and the jobs queued by store_delete()
+ * retention (store_retention.c), the lint's judgement of spans whose
+ * parent never came (store_lint.c), and the jobs queued by store_delete()
  * (store_delete.c), in queue order with the batches around them.
  */
 #include <assert.h>
@@ -195,6 +196,9 @@ static long store_wait_ms(store *s, int pending) {
         if (ms < 0 || left < ms)
             ms = left;
     }
+    long lint = store_lint_wait_ms(s); /* children waiting for the orphan sweep */
+    if (lint >= 0 && (ms < 0 || lint < ms))
+        ms = lint;
     return ms;
 }
 
@@ -264,6 +268,7 @@ void *store_writer_main(void *arg) {
         }
         int was_pending = pending;
         pending = store_retention(s);
+        store_lint_sweep(s);
         if (n > 0 || was_pending || pending) {
             w->last_work = store_mono_ns();
             w->released = 0;

@@ -724,6 +724,21 @@ static int api_metrics(const api_request *req, api_db_fn get_db, void *ud, buf *
     return api_query_result(req, query_metrics(db, service, out), out);
 }
 
+/* GET /api/v1/lint?service= */
+static int api_lint(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    const char *service;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &service, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_lint(db, service, out);
+    if (rc == QUERY_ENOTFOUND)
+        return api_fail(out, 404, "no service named '%.200s'", service);
+    return api_query_result(req, rc, out);
+}
+
 /* DELETE /api/v1/telemetry?signal=traces|logs|metrics[,...]&service= */
 static int api_delete(const api_request *req, const api_env *env, buf *out) {
     const char *v, *service;
@@ -995,6 +1010,7 @@ typedef enum api_route {
     API_ROUTE_INGEST_REQUESTS,
     API_ROUTE_INGEST_REQUEST,
     API_ROUTE_INGEST_CLIENTS,
+    API_ROUTE_LINT,
     API_ROUTE_GENAI,
 } api_route;
 
@@ -1050,6 +1066,7 @@ static const struct {
     {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
     {"/api/v1/ingest/requests", API_ROUTE_INGEST_REQUESTS},
     {"/api/v1/ingest/clients", API_ROUTE_INGEST_CLIENTS},
+    {"/api/v1/lint", API_ROUTE_LINT},
     {"/api/v1/genai", API_ROUTE_GENAI},
 };
 
@@ -1235,6 +1252,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_ingest_request(trace_id, env, out);
     case API_ROUTE_INGEST_CLIENTS:
         return api_ingest_clients(env, out);
+    case API_ROUTE_LINT:
+        return api_lint(req, get_db, ud, out);
     case API_ROUTE_GENAI:
         return api_genai(req, get_db, ud, out);
     case API_ROUTE_EXPORT:

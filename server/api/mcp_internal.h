@@ -46,6 +46,7 @@ extern const mcp_tool mcp_tool_list_errors;
 extern const mcp_tool mcp_tool_service_map;
 extern const mcp_tool mcp_tool_get_metric;
 extern const mcp_tool mcp_tool_ingest_requests;
+extern const mcp_tool mcp_tool_lint;
 
 /* ---- schemas (mcp_tools.c) ---- */
 

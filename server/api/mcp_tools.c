@@ -16,7 +16,7 @@
 static const mcp_tool *const mcp_tools[] = {
     &mcp_tool_list_services, &mcp_tool_search_traces, &mcp_tool_get_trace,
     &mcp_tool_search_logs,   &mcp_tool_list_errors,   &mcp_tool_get_metric,
-    &mcp_tool_service_map,
+    &mcp_tool_service_map,   &mcp_tool_lint,
     &mcp_tool_ingest_requests,
 };
 #define MCP_NTOOLS (sizeof(mcp_tools) / sizeof(mcp_tools[0]))

@@ -89,6 +89,19 @@ static const struct {
      "  --junit FILE         write a JUnit XML report\n" CLI_COMMON_HELP
      "\nExit status: 0 all hold, 1 one does not (each failure is printed with links into\n"
      "the web UI), 2 usage errors (and a refused UI token).\n\n" CLI_FILTER_HELP},
+    {"lint", "instrumentation mistakes in what loupe stores (for CI)",
+     "usage: loupe lint [--service NAME] [--fail-on LEVEL] [--json]\n\n"
+     "The instrumentation lint's findings about what a running loupe stores (a missing\n"
+     "service name, orphan spans, deprecated attribute names, ...; docs/lint.md), per\n"
+     "service, the most severe first, each with its count, a hint and links to examples\n"
+     "in the web UI.\n\n"
+     "  --service NAME       only this service's findings\n"
+     "  --fail-on LEVEL      exit 1 when a finding of LEVEL or worse exists: error\n"
+     "                       (default), warning, info, or never\n"
+     "  --json               the API's JSON document (the exit status still follows it)\n"
+     CLI_COMMON_HELP
+     "\nExit status: 0 no finding at --fail-on's level or worse, 1 there is one (or the\n"
+     "server could not be asked), 2 usage errors.\n"},
     {"run", "run a command against an in-memory loupe and check what it sent",
      "usage: loupe run [--expect FILE] [--junit FILE] [--save FILE] [--grace D] -- COMMAND "
      "[ARGS...]\n\n"
@@ -320,6 +333,8 @@ int cli_main(int argc, char **argv, const cli_host *host) {
         rc = cli_expect(argc, argv);
     else if (strcmp(cmd, "run") == 0)
         rc = cli_run(argc, argv, host);
+    else if (strcmp(cmd, "lint") == 0)
+        rc = cli_lint(argc, argv);
     else
         rc = CLI_EXIT_USAGE;
     cli_http_global_cleanup();

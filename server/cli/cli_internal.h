@@ -69,6 +69,14 @@ int cli_http_fail(const cli_ctx *c, int rc);
 /* Prints the help of command cmd (NULL: the overview). */
 void cli_help(FILE *out, const char *cmd);
 
+struct json_t; /* jansson's */
+
+/* GETs target (path and query) into a JSON document (*doc, a new
+ * reference); with echo the body is printed as it came too. Returns -1 on
+ * success, else the exit status after a message (the server unreachable,
+ * refused, or not answering JSON). (cli_query.c) */
+int cli_get_json(cli_ctx *c, const char *target, int echo, struct json_t **doc);
+
 /* Unix nanoseconds now. */
 uint64_t cli_now_ns(void);
 
@@ -85,5 +93,6 @@ int cli_export(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_expect(int argc, char **argv);
 int cli_run(int argc, char **argv, const cli_host *host);
+int cli_lint(int argc, char **argv);
 
 #endif

@@ -73,10 +73,7 @@ static int cli_list_fetch(cli_ctx *c, const char *path, uint64_t limit, cli_filt
     return rc;
 }
 
-/* GETs target into a JSON document. Returns the exit status on failure
- * (printed), or -1 with *doc set; with --json the body is printed instead
- * (and 0 returned). */
-static int cli_fetch(cli_ctx *c, const char *target, json_t **doc) {
+int cli_get_json(cli_ctx *c, const char *target, int echo, json_t **doc) {
     buf body;
     buf_init(&body, CLI_JSON_MAX);
     *doc = NULL;
@@ -85,11 +82,9 @@ static int cli_fetch(cli_ctx *c, const char *target, json_t **doc) {
         buf_free(&body);
         return cli_http_fail(c, rc);
     }
-    if (c->json) {
+    if (echo) {
         fwrite(body.ptr != NULL ? body.ptr : "", 1, body.len, stdout);
         fputc('\n', stdout);
-        buf_free(&body);
-        return CLI_EXIT_OK;
     }
     json_error_t jerr;
     *doc = json_loadb(body.ptr != NULL ? body.ptr : "", body.len, 0, &jerr);
@@ -98,6 +93,19 @@ static int cli_fetch(cli_ctx *c, const char *target, json_t **doc) {
         return cli_fail(c, CLI_EXIT_FAIL, "%s answered with something that is not JSON",
                         c->server);
     return -1;
+}
+
+/* GETs target into a JSON document. Returns the exit status on failure
+ * (printed), or -1 with *doc set; with --json the body is printed instead
+ * (and 0 returned). */
+static int cli_fetch(cli_ctx *c, const char *target, json_t **doc) {
+    int rc = cli_get_json(c, target, c->json, doc);
+    if (rc < 0 && c->json) {
+        json_decref(*doc);
+        *doc = NULL;
+        return CLI_EXIT_OK;
+    }
+    return rc;
 }
 
 static const char *cli_s(json_t *o, const char *key) {

@@ -81,12 +81,13 @@ static void conv_add_dropped(uint32_t *count, size_t more) {
 
 /* The length a value of len bytes is cut to; for UTF-8 text the cut backs
  * off to the start of a character (s is valid UTF-8). */
-static size_t conv_cut(const conv *c, const char *s, size_t len, int utf8) {
+static size_t conv_cut(conv *c, const char *s, size_t len, int utf8) {
     size_t max = conv_limits.max_value_len;
     if (max == 0 || len <= max || c->whole)
         return len;
     size_t cut = utf8 ? utf8_cut(s, len, max) : max;
     atomic_fetch_add_explicit(&conv_values_truncated, 1, memory_order_relaxed);
+    c->lim.cut++;
     return cut;
 }
 
@@ -261,6 +262,7 @@ int conv_attrs(conv *c, model_attrs *out, pb_kv *const *kvs, size_t n, uint32_t 
     int rc = conv_kvs(c, &out->items, &out->n, kvs, n, 0, conv_limits.max_attrs, &left_out);
     if (rc == CONV_OK && left_out > 0) {
         atomic_fetch_add_explicit(&conv_attrs_dropped, left_out, memory_order_relaxed);
+        conv_add_dropped(&c->lim.dropped, left_out);
         if (dropped != NULL)
             conv_add_dropped(dropped, left_out);
     }
@@ -361,9 +363,11 @@ int conv_resource(conv *c, model_resource **out, const pb_resource *r,
         return rc;
     if (r != NULL) {
         res->dropped_attrs = r->dropped_attributes_count;
+        model_limited from = c->lim;
         rc = conv_attrs(c, &res->attrs, r->attributes, r->n_attributes, &res->dropped_attrs);
         if (rc != CONV_OK)
             return rc;
+        res->limited = conv_limited_since(c, from);
         const model_str *s = conv_attr_string(&res->attrs, "service.name");
         if (s != NULL && s->len > 0)
             res->service_name = *s; /* shares the attribute's copy */
@@ -422,20 +426,21 @@ size_t conv_add(size_t a, size_t b) {
 
 /* The number of n items kept under `limit`, the rest added to *dropped and
  * to the process-wide counter `stat`. */
-static size_t conv_keep_counted(size_t n, size_t limit, uint32_t *dropped,
+static size_t conv_keep_counted(conv *c, size_t n, size_t limit, uint32_t *dropped,
                                 atomic_uint_fast64_t *stat) {
     size_t keep = conv_keep(n, limit);
     if (keep < n) {
         conv_add_dropped(dropped, n - keep);
+        conv_add_dropped(&c->lim.dropped, n - keep);
         atomic_fetch_add_explicit(stat, n - keep, memory_order_relaxed);
     }
     return keep;
 }
 
-size_t conv_keep_events(size_t n, uint32_t *dropped) {
-    return conv_keep_counted(n, conv_limits.max_events, dropped, &conv_events_dropped);
+size_t conv_keep_events(conv *c, size_t n, uint32_t *dropped) {
+    return conv_keep_counted(c, n, conv_limits.max_events, dropped, &conv_events_dropped);
 }
 
-size_t conv_keep_links(size_t n, uint32_t *dropped) {
-    return conv_keep_counted(n, conv_limits.max_links, dropped, &conv_links_dropped);
+size_t conv_keep_links(conv *c, size_t n, uint32_t *dropped) {
+    return conv_keep_counted(c, n, conv_limits.max_links, dropped, &conv_links_dropped);
 }

@@ -29,7 +29,14 @@ typedef struct conv {
     model_batch *b;
     char why[192]; /* reason for the current rejection (first one only) */
     int whole;     /* values are kept whole (a log body), not cut */
+    model_limited lim; /* what the limits took so far (items take differences) */
 } conv;
+
+/* What the limits took since c->lim was `from`: an item's share. */
+static inline model_limited conv_limited_since(const conv *c, model_limited from) {
+    model_limited d = {c->lim.dropped - from.dropped, c->lim.cut - from.cut};
+    return d;
+}
 
 /* Maps a refused batch allocation to OTLP_ETOOBIG (the batch's cap) or
  * OTLP_ENOMEM (the system). */
@@ -79,8 +86,8 @@ int conv_resource(conv *c, model_resource **out, const pb_resource *r, const cha
 int conv_scope(conv *c, model_scope **out, const pb_scope *s, const char *schema_url);
 
 /* How many of a span's n events (links) are kept under the limit; the rest
- * are added to *dropped and to the limit statistics. */
-size_t conv_keep_events(size_t n, uint32_t *dropped);
-size_t conv_keep_links(size_t n, uint32_t *dropped);
+ * are added to *dropped, c->lim and the limit statistics. */
+size_t conv_keep_events(conv *c, size_t n, uint32_t *dropped);
+size_t conv_keep_links(conv *c, size_t n, uint32_t *dropped);
 
 #endif

@@ -11,6 +11,7 @@ typedef Opentelemetry__Proto__Logs__V1__LogRecord pb_log;
 
 static int conv_log(conv *c, model_log *out, const pb_log *l) {
     memset(out, 0, sizeof(*out));
+    model_limited from = c->lim;
     int sev = (int)l->severity_number;
     if (sev < 0 || sev > 24)
         return conv_reject(c, "severity_number %d is outside 0..24", sev);
@@ -33,6 +34,7 @@ static int conv_log(conv *c, model_log *out, const pb_log *l) {
     }
     if (rc == CONV_OK)
         rc = conv_attrs(c, &out->attrs, l->attributes, l->n_attributes, &out->dropped_attrs);
+    out->limited = conv_limited_since(c, from);
     return rc;
 }
 

@@ -43,16 +43,17 @@ static int conv_point_common(conv *c, model_point *out, pb_kv *const *attrs, siz
     out->start_time_ns = start;
     out->time_ns = time;
     out->flags = flags;
+    model_limited from = c->lim;
     /* OTLP data points have no dropped_attributes_count: only counted. */
     int rc = conv_attrs(c, &out->attrs, attrs, n_attrs, NULL);
     if (rc != CONV_OK)
         return rc;
-    if (n_ex == 0 || ex == NULL)
-        return CONV_OK;
-    out->exemplars = conv_calloc(c, n_ex, sizeof(*out->exemplars));
-    if (out->exemplars == NULL)
-        return CONV_NOMEM;
-    for (size_t i = 0; i < n_ex; i++) {
+    if (n_ex > 0 && ex != NULL) {
+        out->exemplars = conv_calloc(c, n_ex, sizeof(*out->exemplars));
+        if (out->exemplars == NULL)
+            return CONV_NOMEM;
+    }
+    for (size_t i = 0; out->exemplars != NULL && i < n_ex; i++) {
         if (ex[i] == NULL)
             continue;
         rc = conv_exemplar(c, &out->exemplars[out->n_exemplars], ex[i]);
@@ -60,6 +61,7 @@ static int conv_point_common(conv *c, model_point *out, pb_kv *const *attrs, siz
             return rc;
         out->n_exemplars++;
     }
+    out->limited = conv_limited_since(c, from);
     return CONV_OK;
 }
 

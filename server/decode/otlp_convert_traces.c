@@ -45,6 +45,7 @@ static size_t conv_count_present(void *const *items, size_t n) {
 
 static int conv_span(conv *c, model_span *out, const pb_span *s) {
     memset(out, 0, sizeof(*out));
+    model_limited from = c->lim;
     int rc = conv_id_required(c, out->trace_id, 16, &s->trace_id, "trace_id");
     if (rc == CONV_OK)
         rc = conv_id_required(c, out->span_id, 8, &s->span_id, "span_id");
@@ -70,7 +71,7 @@ static int conv_span(conv *c, model_span *out, const pb_span *s) {
     if (rc != CONV_OK)
         return rc;
 
-    size_t keep_ev = conv_keep_events(conv_count_present((void *const *)s->events, s->n_events),
+    size_t keep_ev = conv_keep_events(c, conv_count_present((void *const *)s->events, s->n_events),
                                       &out->dropped_events);
     if (keep_ev > 0) {
         out->events = conv_calloc(c, keep_ev, sizeof(*out->events));
@@ -85,7 +86,7 @@ static int conv_span(conv *c, model_span *out, const pb_span *s) {
             out->n_events++;
         }
     }
-    size_t keep_ln = conv_keep_links(conv_count_present((void *const *)s->links, s->n_links),
+    size_t keep_ln = conv_keep_links(c, conv_count_present((void *const *)s->links, s->n_links),
                                      &out->dropped_links);
     if (keep_ln > 0) {
         out->links = conv_calloc(c, keep_ln, sizeof(*out->links));
@@ -111,6 +112,7 @@ static int conv_span(conv *c, model_span *out, const pb_span *s) {
         if (rc != CONV_OK)
             return rc;
     }
+    out->limited = conv_limited_since(c, from);
     return CONV_OK;
 }
 

@@ -37,7 +37,7 @@ test('every request of every page goes to loupe itself', async () => {
   const pages = ['/', '/services', '/map', '/service?name=checkout', '/logs', '/traces', `/traces/${shop.traceId}?span=${shop.spanIds.charge}`,
     `/traces/${shop.traceId}?view=flame&cp=1`, `/traces/${shop.traceId}?view=stats`,
     `/compare?a=${shop.traceId}&b=${shop.traceId}`, '/genai', '/metrics', '/metrics?metric=shop.checkout.duration&mservice=checkout', '/metrics?metric=shop.orders&mservice=checkout&view=table', 
-    '/ingest', '/ingest?view=clients', '/no/such/page'];
+    '/ingest', '/ingest?view=clients', '/lint', '/no/such/page'];
   for (const p of pages) {
     await page.goto(srv.uiUrl + p);
     await settled(page);

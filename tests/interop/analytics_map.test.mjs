@@ -6,43 +6,11 @@
 // map's nodes, edges, calls and errors must match what was sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import path from 'node:path';
 import { startLoupe, getJson, freePorts } from './lib/server.mjs';
+import { startHttpService as startApp, httpGet as get } from './lib/apps.mjs';
 
-const APP = path.resolve('tests/interop/apps/http-service.mjs');
 const REQUESTS = 20;
 const FAIL_EVERY = 4;
-
-function startApp(name, port, args, srv) {
-  const proc = spawn(process.execPath, [APP, String(port), ...args], {
-    env: {
-      PATH: process.env.PATH,
-      OTEL_SERVICE_NAME: name,
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${srv.grpcPort}`,
-      OTEL_METRICS_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const ready = new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${name} not ready: ${err}`)), 20000);
-    proc.stdout.on('data', (d) => { if (String(d).includes('ready')) { clearTimeout(t); resolve(); } });
-    proc.on('exit', (code) => reject(new Error(`${name} exited ${code}: ${err}`)));
-  });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  return { proc, ready, exited };
-}
-
-function get(url) {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
-  });
-}
 
 async function until(fn, what, ms = 20000) {
   const end = Date.now() + ms;

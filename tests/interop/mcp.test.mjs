@@ -102,7 +102,7 @@ test('the SDK client connects: latest protocol revision, server info, no session
 test('tools/list names every tool with an object input schema and read-only hints', async () => {
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
-  assert.deepEqual(names, ['get_metric', 'get_trace', 'ingest_requests', 'list_errors', 'list_services',
+  assert.deepEqual(names, ['get_metric', 'get_trace', 'ingest_requests', 'lint', 'list_errors', 'list_services',
     'search_logs', 'search_traces', 'service_map']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);

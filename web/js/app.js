@@ -15,6 +15,7 @@ import * as metricsPage from './pages/metrics.js';
 import * as comparePage from './pages/compare.js';
 import * as ingestPage from './pages/ingest.js';
 import * as genaiPage from './pages/genai.js';
+import * as lintPage from './pages/lint.js';
 
 const view = document.getElementById('view');
 const tools = document.getElementById('tools');
@@ -36,6 +37,7 @@ function route(pathname) {
   if (p === '/metrics') return { name: 'metrics', mod: metricsPage };
   if (p === '/ingest') return { name: 'ingest', mod: ingestPage };
   if (p === '/genai') return { name: 'genai', mod: genaiPage };
+  if (p === '/lint') return { name: 'lint', mod: lintPage };
   return { name: 'notfound', mod: null };
 }
 

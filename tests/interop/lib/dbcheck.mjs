@@ -86,7 +86,7 @@ export function verifyDatabase(dbPath, tmp) {
   // no table of a segment the manifest does not list
   const live = new Set(segs.map(([id]) => String(id)));
   for (const t of tables) {
-    const m = /^(?:traces|trace_services|spans|logs|points)_(\d+)$/.exec(t);
+    const m = /^(?:traces|trace_services|spans|logs|points|lint)_(\d+)$/.exec(t);
     if (m) assert.ok(live.has(m[1]), `table ${t} of no listed segment`);
   }
   for (const l of q('SELECT id, span_count, error_count, log_count, point_count FROM services').split('\n').filter(Boolean)) {

@@ -1,3 +1,6 @@
+/* test_config.c - the retention flags of server/config.c: --max-age
+ * (durations) and --max-db-size (sizes with a minimum), with their
+ * environment twins; the lint's flags. */
 /* test_config.c - server/config.c: the retention flags --max-age
  * (durations) and --max-db-size (sizes with a minimum), the UI token
  * flags, --base-path, --ingest-log-size (0 allowed), with their environment
@@ -75,6 +78,39 @@ START_TEST(test_flag_errors_name_the_flag) {
     ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, zero), CONFIG_EINVAL);
     const char *minimum[] = {"loupe", "--max-db-size", "1MiB"};
     ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, minimum), CONFIG_OK);
+}
+END_TEST
+
+START_TEST(test_lint_flags) {
+    config cfg;
+    char err[256] = "";
+    const char *none[] = {"loupe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_int_eq(cfg.lint_off, 0);
+    ck_assert_uint_eq(cfg.lint_orphan_grace_ns, 120 * SEC);
+    ck_assert_uint_eq(cfg.lint_max_series, 1000);
+    const char *argv[] = {"loupe", "--lint", "off", "--lint-orphan-grace=1s",
+                          "--lint-max-series", "50"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 6, argv), CONFIG_OK);
+    ck_assert_int_eq(cfg.lint_off, 1);
+    ck_assert_uint_eq(cfg.lint_orphan_grace_ns, SEC);
+    ck_assert_uint_eq(cfg.lint_max_series, 50);
+    const char *on[] = {"loupe", "--lint=on"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, on), CONFIG_OK);
+    ck_assert_int_eq(cfg.lint_off, 0);
+    const char *maybe[] = {"loupe", "--lint", "maybe"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, maybe), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "on or off"));
+    /* the rollup forgets a waiting child after 10 minutes: no longer grace */
+    const char *long_grace[] = {"loupe", "--lint-orphan-grace", "11m"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, long_grace), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--lint-orphan-grace"));
+    const char *short_grace[] = {"loupe", "--lint-orphan-grace", "500ms"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, short_grace), CONFIG_EINVAL);
+    setenv("LOUPE_LINT", "off", 1);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 1, none), CONFIG_OK);
+    ck_assert_int_eq(cfg.lint_off, 1);
+    unsetenv("LOUPE_LINT");
 }
 END_TEST
 
@@ -616,6 +652,7 @@ int main(void) {
     tcase_add_test(tc, test_flag_errors_name_the_flag);
     tcase_add_test(tc, test_environment_twins);
     tcase_add_test(tc, test_ingest_log_size);
+    tcase_add_test(tc, test_lint_flags);
     tcase_add_test(tc, test_ui_auth_flags);
     tcase_add_test(tc, test_ui_token_file);
     tcase_add_test(tc, test_base_path);

@@ -134,6 +134,8 @@ START_TEST(peers_follow_the_semantic_conventions) {
     char p[256];
     peer_of(p, sizeof(p), "peer.service", "payments", "server.address", "x", 0);
     ck_assert_str_eq(p, "service:payments");
+    peer_of(p, sizeof(p), "peer.service", "old", "service.peer.name", "current", 0);
+    ck_assert_str_eq(p, "service:current"); /* the name of semantic conventions 1.44 first */
     peer_of(p, sizeof(p), "db.system.name", "postgresql", "server.address", "db1", 5432);
     ck_assert_str_eq(p, "database:postgresql@db1");
     peer_of(p, sizeof(p), "db.system", "redis", NULL, NULL, 0);

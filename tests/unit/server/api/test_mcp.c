@@ -195,6 +195,23 @@ static int fake_api(void *ud, const char *target, buf *out) {
             "\"reason\":\"body_too_large\",\"message\":\"m\",\"hint\":\"RESOURCE_EXHAUSTED: "
             "lower the batch\",\"client\":\"10.0.0.1\",\"userAgent\":\"ua\\u001b[2J\","
             "\"service\":null,\"sdk\":null}],\"nextCursor\":null}");
+    if (strcmp(target, "/api/v1/lint?service=nope") == 0) {
+        buf_append_str(out, "{\"error\":{\"code\":\"not_found\",\"message\":"
+                            "\"no service named 'nope'\"}}");
+        return 404;
+    }
+    if (strncmp(target, "/api/v1/lint", 12) == 0) {
+        buf_append_str(out,
+            "{\"semconvVersion\":\"1.44.0\",\"summary\":{\"error\":1,\"warning\":0,"
+            "\"info\":1},\"findings\":["
+            "{\"rule\":\"missing-service-name\",\"severity\":\"error\",\"service\":"
+            "\"unknown_service:node\",\"key\":\"\",\"count\":3,\"detail\":\"\",\"hint\":"
+            "\"Set OTEL_SERVICE_NAME.\",\"examples\":[{\"signal\":\"span\",\"traceId\":"
+            "\"t1\",\"spanId\":\"s1\",\"timeUnixNano\":\"5\"}]},"
+            "{\"rule\":\"deprecated-attribute\",\"severity\":\"info\",\"service\":\"svc\","
+            "\"key\":\"http.method\",\"count\":7,\"detail\":\"\",\"hint\":\"Rename it.\","
+            "\"examples\":[{\"signal\":\"metric\",\"metric\":\"m1\","
+            "\"timeUnixNano\":\"6\"}]}]}");
         return 200;
     }
     if (strncmp(target, "/api/v1/traces", 14) == 0) {
@@ -426,6 +443,56 @@ START_TEST(ingest_tool) {
 }
 END_TEST
 
+START_TEST(lint_tool) {
+    json_t *doc;
+    int is_error;
+    api_nseen = 0;
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"lint\",\"arguments\":{}}}",
+                          NULL, &doc),
+                     200);
+    const char *text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 0);
+    ck_assert_ptr_nonnull(strstr(text, "1 errors, 0 warnings, 1 info"));
+    ck_assert_ptr_nonnull(strstr(text, "- [error] unknown_service:node: missing-service-name, 3. "
+                                       "Fix: Set OTEL_SERVICE_NAME. Examples: trace t1 span s1"));
+    ck_assert_ptr_nonnull(strstr(text, "- [info] svc: deprecated-attribute http.method, 7. Fix: "
+                                       "Rename it. Examples: metric m1"));
+    json_decref(doc);
+    ck_assert_str_eq(api_seen[0], "/api/v1/lint");
+
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"lint\",\"arguments\":{\"service\":\"a b\","
+                          "\"min_severity\":\"error\"}}}",
+                          NULL, &doc),
+                     200);
+    text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 0);
+    ck_assert_ptr_nonnull(strstr(text, "missing-service-name"));
+    ck_assert_ptr_null(strstr(text, "deprecated-attribute"));
+    json_decref(doc);
+    ck_assert_str_eq(api_seen[1], "/api/v1/lint?service=a%20b");
+
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"lint\",\"arguments\":{\"service\":\"nope\"}}}",
+                          NULL, &doc),
+                     200);
+    text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 0);
+    ck_assert_ptr_nonnull(strstr(text, "no service named 'nope'. Call list_services"));
+    json_decref(doc);
+
+    ck_assert_int_eq(post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":"
+                          "{\"name\":\"lint\",\"arguments\":{\"min_severity\":\"fatal\"}}}",
+                          NULL, &doc),
+                     200);
+    text = tool_text(doc, &is_error);
+    ck_assert_int_eq(is_error, 1);
+    ck_assert_str_eq(text, "Argument 'min_severity' must be error, warning or info.\n");
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(histogram_summary) {
     json_t *doc;
     int is_error;
@@ -495,6 +562,7 @@ static Suite *mcp_suite(void) {
     tcase_add_test(tc, transport_rules);
     tcase_add_test(tc, lifecycle_and_errors);
     tcase_add_test(tc, tools_over_the_api);
+    tcase_add_test(tc, lint_tool);
     tcase_add_test(tc, histogram_summary);
     tcase_add_test(tc, ingest_tool);
     tcase_add_test(tc, text_budget);

@@ -320,6 +320,11 @@ START_TEST(test_limit_attrs_traces) {
     ck_assert_uint_eq(sp->resource->dropped_attrs, UINT32_MAX);
     assert_numbered(&sp->scope->attrs, 3);
     ck_assert_uint_eq(sp->scope->dropped_attrs, 1);
+    /* loupe's own share of each item's drops: the span's 2 and its event's 1
+     * (not the SDK's 2); the resource's 3 */
+    ck_assert_uint_eq(sp->limited.dropped, 3);
+    ck_assert_uint_eq(sp->limited.cut, 0);
+    ck_assert_uint_eq(sp->resource->limited.dropped, 3);
     otlp_limit_stats_get(&after);
     ck_assert_uint_eq(after.attrs_dropped - before.attrs_dropped, 2 + 1 + 3 + 1);
     model_batch_free(b);
@@ -336,6 +341,7 @@ START_TEST(test_limit_attrs_logs_metrics) {
     model_batch *b = convert_logs(tb_logs_req_simple(A, &l, 1));
     assert_numbered(&b->logs[0].attrs, 2);
     ck_assert_uint_eq(b->logs[0].dropped_attrs, 2);
+    ck_assert_uint_eq(b->logs[0].limited.dropped, 2);
     model_batch_free(b);
 
     tb_npoint *p = tb_npoint_int(A, 5);
@@ -350,6 +356,7 @@ START_TEST(test_limit_attrs_logs_metrics) {
     ck_assert_uint_eq(b->n_points, 1);
     assert_numbered(&b->points[0].attrs, 2);
     assert_numbered(&b->points[0].exemplars[0].filtered_attrs, 2);
+    ck_assert_uint_eq(b->points[0].limited.dropped, 1 + 3); /* the point's and its exemplar's */
     otlp_limit_stats_get(&after);
     ck_assert_uint_eq(after.attrs_dropped - before.attrs_dropped, 2 + 1 + 3);
     model_batch_free(b);
@@ -392,6 +399,7 @@ START_TEST(test_limit_value_utf8_boundary) {
         otlp_limit_stats_get(&after);
         ck_assert_uint_eq(after.values_truncated - before.values_truncated,
                           strcmp(cases[i].in, cases[i].out) != 0);
+        ck_assert_uint_eq(b->logs[0].limited.cut, strcmp(cases[i].in, cases[i].out) != 0);
         model_batch_free(b);
     }
 }
@@ -476,6 +484,7 @@ START_TEST(test_limit_events_links) {
     ck_assert_uint_eq(sp->n_links, 1);
     ck_assert_int_eq(sp->links[0].trace_id[0], 1);
     ck_assert_uint_eq(sp->dropped_links, 2);
+    ck_assert_uint_eq(sp->limited.dropped, 2 + 2); /* not the 10 the SDK dropped */
     otlp_limit_stats_get(&after);
     ck_assert_uint_eq(after.events_dropped - before.events_dropped, 2);
     ck_assert_uint_eq(after.links_dropped - before.links_dropped, 2);
