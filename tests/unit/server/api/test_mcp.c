@@ -195,6 +195,8 @@ static int fake_api(void *ud, const char *target, buf *out) {
             "\"reason\":\"body_too_large\",\"message\":\"m\",\"hint\":\"RESOURCE_EXHAUSTED: "
             "lower the batch\",\"client\":\"10.0.0.1\",\"userAgent\":\"ua\\u001b[2J\","
             "\"service\":null,\"sdk\":null}],\"nextCursor\":null}");
+        return 200;
+    }
     if (strcmp(target, "/api/v1/lint?service=nope") == 0) {
         buf_append_str(out, "{\"error\":{\"code\":\"not_found\",\"message\":"
                             "\"no service named 'nope'\"}}");
