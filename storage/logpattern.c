@@ -14,6 +14,7 @@
 #define LP_STRUCT_KEYS 32
 #define LP_STRUCT_KEY 64
 
+/* store_delete.c computes the same in SQL when it recounts. */
 int logpattern_level(int severity_number) {
     return severity_number >= 1 && severity_number <= 24 ? 1 + (severity_number - 1) / 4 : 0;
 }

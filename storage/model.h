@@ -174,6 +174,7 @@ typedef struct model_log {
     int has_trace_id; /* trace_id present (16 bytes, not all zero) */
     int has_span_id;  /* span_id present (8 bytes, not all zero) */
     model_str event_name;
+    int64_t pattern_id; /* its log pattern (logpattern.h), set by the store; 0 = none */
 } model_log;
 
 /* ---- metrics ----------------------------------------------------------- */

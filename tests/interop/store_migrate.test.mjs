@@ -59,7 +59,7 @@ test('a schema 2 database is migrated and answers as before', async () => {
     await srv.stop({ keepData: true });
   }
   // the manifest: the three adopted segments, sealed, with their counts
-  assert.equal(sql(dir, 'PRAGMA user_version'), '3');
+  assert.equal(sql(dir, 'PRAGMA user_version'), '4');
   assert.equal(sql(dir, 'SELECT group_concat(signal||":"||sealed||":"||items, " ") FROM segments ORDER BY id'),
     '0:1:415 1:1:24 2:1:30');
   rmSync(dir, { recursive: true, force: true });
