@@ -26,17 +26,9 @@
 
 /* ---- the window ---------------------------------------------------------------- */
 
-/* The minutes a query covers: [lo, hi). */
-typedef struct qa_window {
-    int64_t lo, hi;
-    double seconds; /* for rates */
-} qa_window;
-
 #define QA_MINUTE ((int64_t)ROLLUP_MINUTE_NS)
 
-/* The window from the parameters, or from the segments' times (of
- * `sig`) when an end is not given. */
-static void qa_window_of(store_reader *r, model_signal sig, int has_start, uint64_t start,
+void qa_window_of(store_reader *r, model_signal sig, int has_start, uint64_t start,
                          int has_end, uint64_t end, qa_window *w) {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     const seg_meta *segs;
@@ -398,9 +390,7 @@ static void qa_union(qsql *q, store_reader *r, model_signal sig, const qa_window
 #define QA_OPS_EMPTY                                                                               \
     "SELECT NULL AS name, NULL AS minute, NULL AS calls, NULL AS errors, NULL AS hist WHERE 0"
 
-/* The step in whole minutes: the given one, or about 60 steps over the
- * window. QUERY_EINVAL past QUERY_MAX_STEPS steps. */
-static int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes) {
+int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes) {
     int64_t span = w->hi - w->lo;
     int64_t m = step_ns ? (int64_t)((step_ns + ROLLUP_MINUTE_NS - 1) / ROLLUP_MINUTE_NS)
                         : (span + 59) / 60;
