@@ -15,6 +15,7 @@
 #define API_LOGS_LIMIT_DEFAULT 100
 #define API_LOGS_LIMIT_MAX 1000
 #define API_TRACES_LIMIT_DEFAULT 50
+#define API_PATTERNS_LIMIT_DEFAULT 100
 #define API_Q_MAX 1024
 #define API_TEXT_MAX 1024 /* service names */
 #define API_CURSOR_MAX 1024
@@ -399,6 +400,58 @@ static int api_trace(const api_request *req, const char *id, api_db_fn get_db, v
     return api_query_result(req, rc, out);
 }
 
+/* pattern=ID: a log pattern's id (GET /api/v1/logs/patterns). */
+static int api_arg_pattern(const api_request *req, int64_t *pattern, buf *out) {
+    const char *v;
+    *pattern = 0;
+    int st = api_arg_single(req, "pattern", &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    uint64_t n;
+    if (apiparam_uint(v, 1, INT64_MAX, &n) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter 'pattern' must be a pattern id (a positive integer)");
+    *pattern = (int64_t)n;
+    return 0;
+}
+
+/* GET /api/v1/logs/patterns */
+static int api_log_patterns(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_patterns_params p;
+    memset(&p, 0, sizeof(p));
+    const char *v;
+    int has_step = 0;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &p.service, out);
+    if (st == 0)
+        st = api_arg_single(req, "minSeverity", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && apiparam_severity(v, &p.min_severity) != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter 'minSeverity' must be trace, debug, info, warn, error, fatal "
+                        "or a number from 0 to 24");
+    st = api_arg_single(req, "sort", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && strcmp(v, "new") != 0 && strcmp(v, "count") != 0)
+        return api_fail(out, 400, "parameter 'sort' must be count or new");
+    p.sort_new = v != NULL && strcmp(v, "new") == 0;
+    st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    if (st == 0)
+        st = api_arg_limit(req, API_PATTERNS_LIMIT_DEFAULT, &p.limit, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_patterns(db, &p, out);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
+                        QUERY_MAX_PATTERN_STEPS);
+    return api_query_result(req, rc, out);
+}
+
 /* The filters /logs, /export and /live share. */
 static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t tid[16],
                            uint8_t sid[8], query_attr *attrs, buf *out) {
@@ -429,6 +482,9 @@ static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t
     if (st != 0)
         return st;
     p->attrs = attrs;
+    st = api_arg_pattern(req, &p->pattern, out);
+    if (st != 0)
+        return st;
     return api_arg_window(req, &p->has_start, &p->start_ns, &p->has_end, &p->end_ns, out);
 }
 
@@ -744,6 +800,7 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     f.log_q = lp.q;
     f.trace_id = lp.trace_id;
     f.span_id = lp.span_id;
+    f.pattern = lp.pattern;
     if (hub == NULL)
         return api_fail(out, 503, "the store is not available");
     int lrc = api_live_open(hub, &f, suspend, resume, conn, l);
@@ -773,6 +830,7 @@ typedef enum api_route {
     API_ROUTE_INFO,
     API_ROUTE_SERVICE_MAP,
     API_ROUTE_OPERATIONS,
+    API_ROUTE_LOG_PATTERNS,
 } api_route;
 
 #define SERVICES_PREFIX "/api/v1/services/"
@@ -824,6 +882,7 @@ static const struct {
     {"/api/v1/live/streams", API_ROUTE_LIVE_STREAMS},
     {"/api/v1/info", API_ROUTE_INFO},
     {"/api/v1/service-map", API_ROUTE_SERVICE_MAP},
+    {"/api/v1/logs/patterns", API_ROUTE_LOG_PATTERNS},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -922,6 +981,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_service_map(req, get_db, ud, out);
     case API_ROUTE_OPERATIONS:
         return api_operations(req, name, get_db, ud, out);
+    case API_ROUTE_LOG_PATTERNS:
+        return api_log_patterns(req, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

@@ -49,6 +49,9 @@ test('a schema 2 database is migrated and answers as before', async () => {
     oldLogs.logs.forEach((o, i) => {
       assert.deepEqual(logs.logs[i], { ...o, patternId: null }, `logs[${i}]`);
     });
+    // nor are they counted in log patterns
+    const pats = (await getJson(srv, '/api/v1/logs/patterns')).body;
+    assert.deepEqual([pats.total, pats.patterns], [0, []]);
     assert.deepEqual((await getJson(srv, '/api/v1/metrics')).body, expected('metrics.json'));
     for (const signal of ['traces', 'logs', 'metrics']) {
       const r = await fetch(`${srv.uiUrl}/api/v1/export?signal=${signal}`);
