@@ -96,7 +96,7 @@ static size_t lp_number_len(const char *p, size_t n) {
         if (j < n && (p[j] == '-' || p[j] == '+'))
             j++;
         size_t e = lp_digits(p + j, n - j);
-        if (e > 0)
+        if (e > 0 && e <= 3) /* "1e10234567890123" is a hex id */
             i = j + e;
     }
     return i;
@@ -371,9 +371,48 @@ static void lp_mask_runs(const char *p, size_t n, lp_out *o) {
 /* 1 when c is one of the characters of set (never for NUL). */
 static int lp_in(const char *set, char c) { return c != '\0' && strchr(set, c) != NULL; }
 
-static int lp_is_lead(unsigned char c) { return lp_in("([{<\"'", (char)c); }
+/* Punctuation before a token's core. */
+static int lp_is_lead(unsigned char c) {
+    return c == '(' || c == '[' || c == '{' || c == '<' || c == '"' || c == '\'';
+}
 
-static int lp_is_trail(unsigned char c) { return lp_in(")]}>,;:.!?\"'", (char)c); }
+/* Punctuation after a token's core: a closing bracket only when the core
+ * has no opening one ("/api/cart/{id}" keeps its brace). */
+static int lp_is_trail(const char *core, size_t n) {
+    const char *open;
+    switch (core[n - 1]) {
+    case ',': case ';': case ':': case '.': case '!': case '?': case '"': case '\'':
+        return 1;
+    case ')':
+        open = "(";
+        break;
+    case ']':
+        open = "[";
+        break;
+    case '}':
+        open = "{";
+        break;
+    case '>':
+        open = "<";
+        break;
+    default:
+        return 0;
+    }
+    return memchr(core, open[0], n - 1) == NULL;
+}
+
+/* 1 when p[0..n) has nothing a placeholder could stand for: no digit, no
+ * character of a path, address, URL or key=value, no quoted value. Most
+ * words of a line are such; they are copied as they are. */
+static int lp_plain(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (lp_is_digit(c) || c == '/' || c == '\\' || c == '@' || c == ':' || c == '=' ||
+            c == LP_DQUOTE || c == LP_SQUOTE)
+            return 0;
+    }
+    return 1;
+}
 
 /* One token: punctuation around it kept, the rest judged whole, as
  * key=value (depth 0 only), or by its runs. */
@@ -389,13 +428,16 @@ static void lp_mask_token(const char *p, size_t n, int depth, lp_out *o) {
     b = n;
     while (a < b && lp_is_lead((unsigned char)p[a]))
         a++;
-    while (b > a && lp_is_trail((unsigned char)p[b - 1]))
+    while (b > a && lp_is_trail(p + a, b - a))
         b--;
     lp_put(o, p, a);
     const char *core = p + a;
     size_t cn = b - a;
-    const char *ph = lp_class(core, cn);
-    if (ph != NULL) {
+    int plain = lp_plain(core, cn);
+    const char *ph = plain ? NULL : lp_class(core, cn);
+    if (plain) {
+        lp_put(o, core, cn);
+    } else if (ph != NULL) {
         lp_puts(o, ph);
     } else {
         const char *eq = depth == 0 && cn > 2 ? memchr(core + 1, '=', cn - 2) : NULL;
@@ -442,6 +484,10 @@ static void lp_line_cut(const char *s, size_t n, lp_line *l) {
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c > 0x20 && c != 0x7f && c != '"' && c != '\'') {
+            pre[m++] = (char)c; /* most bytes */
+            continue;
+        }
         size_t e = (c == '"' || c == '\'') ? lp_quote_end(s, n, i) : 0;
         if (e > 0 && !(c == '"' && e + 1 < n && s[e + 1] == ':')) {
             pre[m++] = c == '"' ? LP_DQUOTE : LP_SQUOTE;
@@ -465,19 +511,18 @@ static void lp_line_cut(const char *s, size_t n, lp_line *l) {
         size_t j = i;
         while (j < m && pre[j] != ' ')
             j++;
-        char tmp[LOGPATTERN_MAX_TOKEN];
-        lp_out o = {tmp, 0, sizeof(tmp), 0};
+        /* written in place: there is room for every token at its cap */
+        lp_out o = {l->text + l->used, 0, LOGPATTERN_MAX_TOKEN, 0};
         int last = l->n == LOGPATTERN_MAX_TOKENS - 1;
         if (j - i <= LP_RAW_MAX && !last)
             lp_mask_token(pre + i, j - i, 0, &o);
         if (j - i > LP_RAW_MAX || last || o.over) {
-            memcpy(tmp, "<*>", 3); /* too long, or the rest of a long line */
+            memcpy(o.p, "<*>", 3); /* too long, or the rest of a long line */
             o.n = 3;
         }
         int k = l->n++;
         l->off[k] = (uint16_t)l->used;
         l->len[k] = (uint16_t)o.n;
-        memcpy(l->text + l->used, tmp, o.n);
         l->used += o.n;
         l->text[l->used++] = ' ';
         if (last)
@@ -552,6 +597,7 @@ typedef struct lp_pat {
     char *text;       /* the template, NUL-terminated (owned) */
     size_t text_len;
     uint64_t first_ns, last_ns;
+    uint64_t taken_last; /* last_ns when the store last took it */
 } lp_pat;
 
 typedef struct lp_node {
@@ -827,7 +873,10 @@ static void lp_mark(logpattern *lp, uint32_t idx) {
     p->changed = 1;
 }
 
-/* The times of a record of pattern idx. */
+/* The times of a record of pattern idx. A first record, an earlier first
+ * seen time or a last seen time LOGPATTERN_LAST_SEEN_SLACK_NS past the one
+ * last taken make it changed: the store then rewrites a busy pattern's row
+ * about once a minute, not in every transaction. */
 static void lp_seen(logpattern *lp, uint32_t idx, uint64_t t) {
     lp_pat *p = &lp->pats[idx];
     int changed = 0;
@@ -837,7 +886,7 @@ static void lp_seen(logpattern *lp, uint32_t idx, uint64_t t) {
     }
     if (t > p->last_ns) {
         p->last_ns = t;
-        changed = 1;
+        changed |= t >= p->taken_last + LOGPATTERN_LAST_SEEN_SLACK_NS;
     }
     if (changed)
         lp_mark(lp, idx);
@@ -1142,7 +1191,7 @@ int logpattern_restore(logpattern *lp, int64_t id, const char *service, size_t s
         lp->next_id = id + 1;
     if (idx >= 0) {
         lp->pats[idx].first_ns = first_ns;
-        lp->pats[idx].last_ns = last_ns;
+        lp->pats[idx].last_ns = lp->pats[idx].taken_last = last_ns;
         rc = 0;
     } else if (kind != LOGPATTERN_OTHER && svc == NULL) {
         rc = 0; /* more services than the bound: their records go to "other" */
@@ -1192,8 +1241,11 @@ int logpattern_take_changes(logpattern *lp, logpattern_changes *out) {
     }
     if (rc == 0) {
         out->n = lp->nchanged;
-        for (size_t i = 0; i < lp->nchanged; i++)
-            lp->pats[lp->changed[i]].changed = 0;
+        for (size_t i = 0; i < lp->nchanged; i++) {
+            lp_pat *p = &lp->pats[lp->changed[i]];
+            p->changed = 0;
+            p->taken_last = p->last_ns;
+        }
         lp->nchanged = 0;
     }
     pthread_mutex_unlock(&lp->mu);

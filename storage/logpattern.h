@@ -50,7 +50,8 @@
  *
  * Persistence: ids come from here (after the largest restored one). The
  * store writes the patterns changed since its last look (a new pattern, a
- * new template, a first or last seen time) into its `patterns` table
+ * new template, an earlier first seen time, a last seen time a minute past
+ * the one written) into its `patterns` table
  * before each COMMIT (logpattern_take_changes), and hands them back when
  * that transaction rolls back, so a record never commits with a pattern id
  * whose row is not committed with it or before it. At startup the state is
@@ -79,6 +80,8 @@
 #define LOGPATTERN_MAX_SERVICES 1000
 #define LOGPATTERN_MAX_TOTAL 50000
 #define LOGPATTERN_MAX_BYTES ((size_t)32 << 20)
+/* A pattern's stored last seen time may lag its records' by this much. */
+#define LOGPATTERN_LAST_SEEN_SLACK_NS 60000000000ULL
 
 /* What a pattern stands for (the `kind` column of `patterns`). */
 typedef enum logpattern_kind {

@@ -456,15 +456,17 @@ START_TEST(changes_are_taken_once_and_given_back_on_rollback) {
     /* nothing changed since */
     ck_assert_int_eq(logpattern_take_changes(lp, &ch), 0);
     ck_assert_uint_eq(ch.n, 0);
-    /* a record inside the known times changes nothing; a later one does */
+    /* a record inside the known times changes nothing, nor one less than
+     * a minute later; an earlier one does, and one a minute later */
     put(lp, "svc", "cache warmed with 11 entries", 500);
+    put(lp, "svc", "cache warmed with 11 entries", 500 + LOGPATTERN_LAST_SEEN_SLACK_NS - 1);
     ck_assert_int_eq(logpattern_take_changes(lp, &ch), 0);
     ck_assert_uint_eq(ch.n, 0);
-    put(lp, "svc", "cache warmed with 12 entries", 900);
+    put(lp, "svc", "cache warmed with 12 entries", 500 + LOGPATTERN_LAST_SEEN_SLACK_NS);
     put(lp, "svc", "listening on port 9090 now", 100);
     ck_assert_int_eq(logpattern_take_changes(lp, &ch), 0);
     ck_assert_uint_eq(ch.n, 2);
-    ck_assert_uint_eq(row_of(&ch, a)->last_ns, 900);
+    ck_assert_uint_eq(row_of(&ch, a)->last_ns, 500 + LOGPATTERN_LAST_SEEN_SLACK_NS);
     ck_assert_uint_eq(row_of(&ch, b)->first_ns, 100);
     /* the transaction that wrote them rolled back: they are taken again */
     logpattern_changes_return(lp, &ch);
