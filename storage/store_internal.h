@@ -460,17 +460,13 @@ void store_patterns_assign(store *s, model_batch *b, uint64_t now);
  * batch came without texts). */
 int64_t store_patterns_of(store *s, model_log *lg, uint64_t t);
 
-/* Counts record of pattern `pattern` (0: none) with severity_number at time
- * t in segment seg, for this batch. Returns an SQLite code. */
+/* Counts a record of pattern `pattern` (0: none) with severity_number at
+ * time t in segment seg, for the open transaction. Returns an SQLite code. */
 int store_patterns_count(store_writer *w, int64_t seg, int64_t pattern, int severity, uint64_t t);
 
-/* Starts a batch / writes its counts into their segments' pattern_counts_N
- * (open transaction). */
-void store_patterns_reset(store_writer *w);
-int store_patterns_flush(store *s);
-
-/* Before COMMIT: the rows of the patterns changed since the last commit,
- * in the open transaction. Returns an SQLite code. */
+/* Before COMMIT, in the open transaction: the rows of the patterns changed
+ * since the last commit, and the transaction's counts into their
+ * segments' pattern_counts_N. Returns an SQLite code. */
 int store_patterns_persist(store *s);
 
 /* After the writer's COMMIT / ROLLBACK. */

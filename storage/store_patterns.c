@@ -22,11 +22,15 @@
  * the next one. A pattern made for a batch that then fails costs a row
  * with no records.
  *
- * Counts: like store_rollup.c, a batch's records are summed in memory by
- * (segment, pattern, minute, level), with the first and last record time,
- * and each sum becomes one upsert into its segment's pattern_counts_N at
- * the end of the batch, in its transaction: the counts commit and roll
- * back with the records and go with their segment.
+ * Counts: a transaction's records are summed in memory by (segment,
+ * pattern, minute, level), with the first and last record time, and each
+ * sum becomes one upsert into its segment's pattern_counts_N right before
+ * COMMIT (with the pattern rows): the counts commit and roll back with the
+ * records and go with their segment. Per transaction rather than per batch
+ * (as store_rollup.c does): a batch of 512 records of a busy service holds
+ * a hundred (pattern, minute, level) keys, and a transaction under load
+ * holds many batches, so this is several times fewer upserts. A batch
+ * that fails rolls the whole transaction back, and the sums with it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@
 #include "rollup.h"
 #include "store_internal.h"
 
-/* One sum of this batch. */
+/* One sum of the open transaction. */
 typedef struct sp_sum {
     int64_t seg, pattern, minute;
     int level;
@@ -46,7 +50,7 @@ typedef struct sp_sum {
 struct store_patterns {
     sqlite3_stmt *upsert;      /* the patterns table */
     logpattern_changes taken;  /* rows written in the open transaction */
-    sp_sum *sums;              /* this batch's counts */
+    sp_sum *sums;              /* the open transaction's counts */
     size_t n, cap;
     uint32_t *table; /* sum index + 1, open addressing; a power of two */
     size_t table_cap;
@@ -140,7 +144,8 @@ int64_t store_patterns_of(store *s, model_log *lg, uint64_t t) {
 
 /* ---- counts per minute ---------------------------------------------------------------- */
 
-void store_patterns_reset(store_writer *w) {
+/* Forgets the sums (written, or rolled back). */
+static void sp_reset(store_writer *w) {
     struct store_patterns *p = w->patterns;
     if (p == NULL || p->n == 0)
         return;
@@ -213,7 +218,8 @@ int store_patterns_count(store_writer *w, int64_t seg, int64_t pattern, int seve
     return SQLITE_OK;
 }
 
-int store_patterns_flush(store *s) {
+/* The sums into their segments' pattern_counts_N. */
+static int sp_flush(store *s) {
     store_writer *w = &s->w;
     struct store_patterns *p = w->patterns;
     if (p == NULL)
@@ -237,7 +243,6 @@ int store_patterns_flush(store *s) {
         if (rc != SQLITE_OK)
             return rc;
     }
-    store_patterns_reset(w);
     return SQLITE_OK;
 }
 
@@ -267,12 +272,14 @@ int store_patterns_persist(store *s) {
         if (rc != SQLITE_OK)
             return rc; /* the rollback hands them back */
     }
-    return SQLITE_OK;
+    return sp_flush(s);
 }
 
 void store_patterns_committed(store *s) {
-    if (s->w.patterns != NULL)
-        s->w.patterns->taken.n = 0;
+    if (s->w.patterns == NULL)
+        return;
+    s->w.patterns->taken.n = 0;
+    sp_reset(&s->w);
 }
 
 void store_patterns_rolled_back(store *s) {
@@ -281,5 +288,5 @@ void store_patterns_rolled_back(store *s) {
         return;
     logpattern_changes_return(s->patterns, &p->taken);
     p->taken.n = 0;
-    store_patterns_reset(&s->w);
+    sp_reset(&s->w);
 }

@@ -508,7 +508,6 @@ static int store_write_logs(store *s, const ring_entry *e) {
     const model_batch *b = e->batch;
     store_owner_memo memo = {0};
     w->n_svcs = 0;
-    store_patterns_reset(w);
     uint64_t now = store_now_ns();
     for (size_t i = 0; i < b->n_logs; i++) {
         model_log *lg = &e->batch->logs[i];
@@ -546,8 +545,6 @@ static int store_write_logs(store *s, const ring_entry *e) {
             sa->last_seen = time;
     }
     int rc = store_rollup_flush(s);
-    if (rc == SQLITE_OK)
-        rc = store_patterns_flush(s);
     return rc == SQLITE_OK ? store_svc_flush(w) : rc;
 }
 
