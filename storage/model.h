@@ -187,6 +187,7 @@ typedef struct model_log {
     int has_span_id;  /* span_id present (8 bytes, not all zero) */
     model_str event_name;
     model_limited limited;
+    int64_t pattern_id; /* its log pattern (logpattern.h), set by the store; 0 = none */
 } model_log;
 
 /* ---- metrics ----------------------------------------------------------- */

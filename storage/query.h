@@ -158,11 +158,36 @@ typedef struct query_logs_params {
     size_t n_attrs;
     int has_start, has_end;
     uint64_t start_ns, end_ns; /* start_ns <= time < end_ns */
+    /* log patterns */
+    int64_t pattern; /* the records of this pattern (logs_N_pattern); 0 = any */
 } query_logs_params;
 
 /* GET /api/v1/logs: newest first (time, then arrival); pages never repeat
- * or skip a record stored before the first page was read. */
+ * or skip a record stored before the first page was read. Each item has
+ * its patternId (null in log segments made before log patterns). */
 int query_logs(store_reader *r, const query_logs_params *p, buf *out);
+
+/* ---- log patterns ------------------------------------------------------------------ */
+
+/* Most steps of a pattern's counts. */
+#define QUERY_MAX_PATTERN_STEPS 1000
+
+typedef struct query_patterns_params {
+    const char *service; /* NULL = any */
+    int min_severity;    /* 0 = any; compared by level (trace, debug, ... fatal) */
+    int has_start, has_end;
+    uint64_t start_ns, end_ns; /* the window, whole minutes */
+    uint64_t step_ns;          /* 0 = about 60 steps; rounded up to minutes */
+    int sort_new;              /* only patterns first seen in the window, newest first */
+    size_t limit;              /* 1..QUERY_MAX_LIMIT */
+} query_patterns_params;
+
+/* GET /api/v1/logs/patterns: the log patterns with records in the window,
+ * by count (or new ones, newest first), each with its template, counts per
+ * step and per severity level, first and last record time in the window,
+ * and its latest record there. QUERY_EINVAL for a bad limit or more than
+ * QUERY_MAX_PATTERN_STEPS steps. */
+int query_patterns(store_reader *r, const query_patterns_params *p, buf *out);
 
 /* ---- metrics ------------------------------------------------------------------------ */
 

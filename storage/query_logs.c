@@ -183,6 +183,10 @@ static void logs_conditions(qsql *q, const query_logs_params *p, const logs_plan
         qsql_add(q, " AND l.span_id=");
         qsql_blob(q, p->span_id, 8);
     }
+    if (p->pattern) {
+        qsql_add(q, " AND l.pattern=");
+        qsql_int(q, p->pattern);
+    }
     for (size_t i = 0; i < p->n_attrs; i++) {
         qsql_add(q, " AND ");
         qsql_attr_or_resource(q, "l.attrs", "l.resource", &p->attrs[i], pl->res[i]);
@@ -320,7 +324,9 @@ static int logs_run_seg(sqlite3 *db, const query_logs_params *p, logs_run *r, in
         logs_index_page(q, p, pl, f, seg, order);
         qsql_add(q, " WHERE 1");
     } else {
-        qsql_add(q, "logs_{N} l WHERE 1");
+        /* a pattern's records: along (pattern, time) */
+        qsql_add(q, p->pattern && pl->drive == 0 ? "logs_{N} l INDEXED BY logs_{N}_pattern WHERE 1"
+                                                 : "logs_{N} l WHERE 1");
         logs_conditions(q, p, pl, f, seg);
     }
     qsql_add(q, order);
@@ -354,9 +360,15 @@ static int logs_run_step(store_reader *rd, logs_run *r) {
     }
 }
 
+/* 1 when segment m cannot hold records of p's pattern: made before log
+ * patterns, its records have none. */
+static int logs_seg_patternless(const seg_meta *m, const query_logs_params *p) {
+    return p->pattern != 0 && m->format < SEG_FORMAT_LOG_PATTERNS;
+}
+
 /* 1 when no record of segment m can be in the answer. */
 static int logs_seg_skip(const seg_meta *m, const query_logs_params *p, int64_t floor) {
-    if (m->items == 0 || m->max_time == SEG_NO_MAX)
+    if (m->items == 0 || m->max_time == SEG_NO_MAX || logs_seg_patternless(m, p))
         return 1;
     if (p->has_start && m->max_time < query_i64(p->start_ns))
         return 1;
@@ -397,17 +409,22 @@ static int logs_page(store_reader *rd, const query_logs_params *p, logs_run *r,
     return QUERY_OK;
 }
 
-/* One record, row `row` of segment seg, as an item of the answer; its
+/* One record, row `row` of segment m, as an item of the answer; its
  * resource is named (res) and written once at the end. */
-static int logs_item(sqlite3 *db, int64_t seg, int64_t row, query_res_set *res, jw *w) {
+static int logs_item(sqlite3 *db, const seg_meta *m, int64_t row, query_res_set *res, jw *w) {
+#define LOGS_ITEM_SQL(pattern)                                                                     \
+    "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text,"                          \
+    " l.body, l.attrs, l.trace_id, l.span_id, sv.name, l.resource, sc.name,"                       \
+    " sc.version, l.event_name, l.flags, " pattern " FROM logs_{N} l"                              \
+    " JOIN services sv ON sv.id=l.service"                                                         \
+    " JOIN scopes sc ON sc.id=l.scope WHERE l.id=?1"
     sqlite3_stmt *st = NULL;
-    int rc = seg_prepare(db,
-                         "SELECT l.id, l.time_ns, l.observed_ns, l.severity, l.severity_text,"
-                         " l.body, l.attrs, l.trace_id, l.span_id, sv.name, l.resource, sc.name,"
-                         " sc.version, l.event_name, l.flags FROM logs_{N} l"
-                         " JOIN services sv ON sv.id=l.service"
-                         " JOIN scopes sc ON sc.id=l.scope WHERE l.id=?1",
-                         seg, &st);
+    int rc = m == NULL ? SQLITE_ERROR
+                       : seg_prepare(db,
+                                     m->format >= SEG_FORMAT_LOG_PATTERNS ? LOGS_ITEM_SQL("l.pattern")
+                                                                          : LOGS_ITEM_SQL("NULL"),
+                                     m->id, &st);
+#undef LOGS_ITEM_SQL
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return QUERY_EDB;
@@ -446,6 +463,11 @@ static int logs_item(sqlite3 *db, int64_t seg, int64_t row, query_res_set *res, 
         query_text(w, st, 13);
         jw_key(w, "flags");
         jw_int(w, sqlite3_column_int64(st, 14));
+        jw_key(w, "patternId");
+        if (sqlite3_column_type(st, 15) == SQLITE_NULL)
+            jw_null(w);
+        else
+            jw_int(w, sqlite3_column_int64(st, 15));
         jw_object_end(w);
         s = SQLITE_DONE;
     }
@@ -481,7 +503,8 @@ int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
     query_list_begin(&w, out, "logs");
     size_t rows = c.n < p->limit ? c.n : p->limit;
     for (size_t i = 0; i < rows && rc == QUERY_OK; i++)
-        rc = logs_item(rd->db, SEG_OF(c.v[i].gid), SEG_ROW(c.v[i].gid), &res, &w);
+        rc = logs_item(rd->db, store_reader_seg(rd, SEG_OF(c.v[i].gid)), SEG_ROW(c.v[i].gid), &res,
+                       &w);
     jw_array_end(&w);
     if (rc == QUERY_OK)
         rc = query_res_write(rd->db, &res, &w);
@@ -508,7 +531,7 @@ int query_logs_ids_after(store_reader *rd, const query_logs_params *p, int64_t a
     size_t ns;
     store_reader_segs(rd, MODEL_SIGNAL_LOGS, &segs, &ns);
     for (size_t i = ns; rc == QUERY_OK && !run.empty && i-- > 0 && *n < p->limit;) {
-        if (segs[i].id < SEG_OF(f.gid))
+        if (segs[i].id < SEG_OF(f.gid) || logs_seg_patternless(&segs[i], p))
             continue;
         rc = logs_run_seg(rd->db, p, &run, segs[i].id, &f);
         while (rc == QUERY_OK && *n < p->limit) {

@@ -176,6 +176,17 @@ static const char *const schema_migrations[SCHEMA_VERSION] = {
     " logs INTEGER NOT NULL DEFAULT 0,"
     " points INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(segment, service)) WITHOUT ROWID;",
+
+    /* ---- version 4: log patterns (logpattern.h); log segments made from now
+     * on have logs_N.pattern and pattern_counts_N (segment.h) ---- */
+    "CREATE TABLE patterns("
+    " id INTEGER PRIMARY KEY,"
+    " service TEXT NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " template TEXT NOT NULL,"
+    " first_seen_ns INTEGER NOT NULL,"
+    " last_seen_ns INTEGER NOT NULL);"
+    "CREATE INDEX patterns_service ON patterns(service);",
 };
 
 /* ---- version 3: the version 2 tables become segments ----------------------- */

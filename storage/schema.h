@@ -53,6 +53,17 @@
  *   segment_services  items per (segment, service), subtracted from the
  *                     services' counters when a segment is dropped
  *
+ * Version 4 (log patterns, logpattern.h):
+ *   patterns          one row per pattern: id, service name, kind (text,
+ *                     structured, other), template, first and last seen
+ *                     times of its records; kept when segments go, written
+ *                     by the writer in the transaction of (or before) the
+ *                     first record that has it; the state at startup is
+ *                     rebuilt from it
+ *   Log segments made by version 4 (format 4) have logs_N.pattern with an
+ *   index by (pattern, time) and pattern_counts_N (segment.h); those of
+ *   older databases have neither: their records have no pattern.
+ *
  * Migrations that create an index from stored rows call the SQL function
  * loupe_attr_tokens(), which schema_migrate() registers on db.
  */
@@ -63,7 +74,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* "LOUP" in PRAGMA application_id marks a loupe database. */
 #define SCHEMA_APPLICATION_ID 0x4c4f5550
 

@@ -106,6 +106,7 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st) {
     " hist BLOB NOT NULL,"                                                                         \
     " PRIMARY KEY(service, peer, minute)) WITHOUT ROWID;"
 
+<<<<<<< HEAD
 /* The instrumentation lint's findings about the segment's items (lint.h,
  * store_lint.c), in every segment: a count (a level for rule 6), first and
  * last arrival, a note, up to five examples as a JSON array. */
@@ -160,6 +161,21 @@ const char seg_lint_ddl[] = SEG_LINT;
     "CREATE INDEX genai_top_{N}_rank ON genai_top_{N}(minute, kind, value);"
 
 const char seg_genai_ddl[] = SEG_GENAI;
+=======
+/* A log segment's index of records by pattern, and its per-minute counts
+ * per (pattern, severity level) with the first and last record time of
+ * each (format 4: logpattern.h, store_patterns.c). */
+#define SEG_LOG_PATTERNS                                                                           \
+    "CREATE INDEX logs_{N}_pattern ON logs_{N}(pattern, time_ns);"                                 \
+    "CREATE TABLE pattern_counts_{N}("                                                             \
+    " pattern INTEGER NOT NULL,"                                                                   \
+    " minute INTEGER NOT NULL,"                                                                    \
+    " level INTEGER NOT NULL,"                                                                     \
+    " count INTEGER NOT NULL,"                                                                     \
+    " first_ns INTEGER NOT NULL,"                                                                  \
+    " last_ns INTEGER NOT NULL,"                                                                   \
+    " PRIMARY KEY(pattern, minute, level)) WITHOUT ROWID;"
+>>>>>>> h15-patterns
 
 static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
     [MODEL_SIGNAL_TRACES] =
@@ -222,13 +238,14 @@ static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
         " scope INTEGER NOT NULL,"
         " dropped_attrs INTEGER NOT NULL,"
         " body TEXT NOT NULL,"
-        " attrs TEXT NOT NULL);"
+        " attrs TEXT NOT NULL,"
+        " pattern INTEGER);"
         "CREATE INDEX logs_{N}_time ON logs_{N}(time_ns);"
         "CREATE INDEX logs_{N}_service_time ON logs_{N}(service, time_ns);"
         "CREATE INDEX logs_{N}_trace ON logs_{N}(trace_id) WHERE trace_id IS NOT NULL;"
         "CREATE VIRTUAL TABLE logs_fts_{N} USING fts5(body, content='',"
         " tokenize='unicode61 remove_diacritics 2');" SEG_ATTR_FTS("log_attr_fts_{N}") SEG_COUNTS
-            SEG_LINT,
+            SEG_LOG_PATTERNS SEG_LINT,
     /* value has no declared type, so it keeps INTEGER or REAL as bound */
     [MODEL_SIGNAL_METRICS] = "CREATE TABLE points_{N}("
                              " id INTEGER PRIMARY KEY,"
@@ -248,8 +265,9 @@ static const char *const seg_tables_traces[] = {
     "traces_{N}", "trace_services_{N}", "spans_{N}",   "span_attr_fts_{N}",
     "counts_{N}", "ops_{N}",            "edges_{N}",   "clients_{N}",
     "genai_{N}",  "genai_top_{N}",      "lint_{N}",    NULL};
-static const char *const seg_tables_logs[] = {"logs_{N}",   "logs_fts_{N}", "log_attr_fts_{N}",
-                                              "counts_{N}", "lint_{N}",     NULL};
+static const char *const seg_tables_logs[] = {"logs_{N}",   "logs_fts_{N}",       "log_attr_fts_{N}",
+                                              "counts_{N}", "pattern_counts_{N}", "lint_{N}",
+                                              NULL};
 static const char *const seg_tables_metrics[] = {"points_{N}", "counts_{N}", "lint_{N}", NULL};
 
 const char *const *seg_tables(model_signal sig) {
@@ -264,16 +282,21 @@ const char *const *seg_tables(model_signal sig) {
     return NULL;
 }
 
+int seg_format(model_signal sig) {
+    return sig == MODEL_SIGNAL_LOGS ? SEG_FORMAT_LOG_PATTERNS : SEG_FORMAT;
+}
+
 int seg_create(sqlite3 *db, model_signal sig, uint64_t now_ns, int64_t *id) {
     sqlite3_stmt *st = NULL;
     *id = 0;
     int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes)"
-                                " VALUES(?1, 0, ?2, 0, 0) RETURNING id",
+                                "INSERT INTO segments(signal, sealed, created_ns, items, bytes,"
+                                " format) VALUES(?1, 0, ?2, 0, 0, ?3) RETURNING id",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int(st, 1, (int)sig);
         sqlite3_bind_int64(st, 2, now_ns > INT64_MAX ? INT64_MAX : (int64_t)now_ns);
+        sqlite3_bind_int(st, 3, seg_format(sig));
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             *id = sqlite3_column_int64(st, 0);

@@ -57,13 +57,21 @@ typedef struct seg_meta {
      * counting as its arrival. SEG_NO_MAX while empty. */
     int64_t age_time;
     uint64_t bytes; /* texts written into it (a size estimate) */
-    /* What its tables hold: SEG_FORMAT (3) as made now; 2 for the tables of
-     * a schema 2 database adopted as a segment, whose attribute index has
-     * no words of the span texts (the trace search's q scans them). */
+    /* What its tables hold: seg_format() of its signal as made now; 2 for
+     * the tables of a schema 2 database adopted as a segment, whose
+     * attribute index has no words of the span texts (the trace search's q
+     * scans them); 3 for a log segment made before log patterns (no
+     * logs_N.pattern, no pattern_counts_N: its records have no pattern). */
     int format;
 } seg_meta;
 
 #define SEG_FORMAT 3
+/* Log segments with logs_N.pattern and pattern_counts_N. */
+#define SEG_FORMAT_LOG_PATTERNS 4
+
+/* The format of a segment of sig made now: SEG_FORMAT_LOG_PATTERNS for
+ * logs, SEG_FORMAT otherwise. */
+int seg_format(model_signal sig);
 
 /* Appends tmpl to out with every "{N}" replaced by id. Returns BUF_OK or
  * a BUF_* error. */

@@ -34,8 +34,10 @@ int store_append(store *s, model_batch *b, store_done_cb cb, void *ud) {
     size_t queued = ring_bytes(s->ring);
     size_t estimate = bytes + bytes / 2;
     store_prep *p = NULL;
-    if (queued == 0 || (queued < max && estimate <= max - queued))
+    if (queued == 0 || (queued < max && estimate <= max - queued)) {
+        store_patterns_assign(s, b, store_now_ns());
         p = store_prep_new(b, max);
+    }
     ring_entry e = {b, cb, ud, p, bytes + (p ? p->bytes : 0)};
     int rc = ring_push(s->ring, &e);
     if (rc == RING_OK) {

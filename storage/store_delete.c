@@ -174,6 +174,23 @@ static int store_delete_traces_in(store_writer *w, store_seg *g, int64_t sid,
     return rc;
 }
 
+/* The pattern counts of a log segment (format 4) around deleting service
+ * ?1's records: the patterns they had are noted (0-2), then (3-4) those
+ * patterns' counts are made again from the records left (a pattern may
+ * hold records of other services: the global "other" one). */
+static const char *const store_del_patterns[] = {
+    "CREATE TEMP TABLE IF NOT EXISTS del_patterns(id INTEGER PRIMARY KEY)",
+    "DELETE FROM temp.del_patterns",
+    "INSERT OR IGNORE INTO temp.del_patterns SELECT pattern FROM logs_{N}"
+    " WHERE service=?1 AND pattern IS NOT NULL",
+    "DELETE FROM pattern_counts_{N} WHERE pattern IN (SELECT id FROM temp.del_patterns)",
+    "INSERT INTO pattern_counts_{N}(pattern, minute, level, count, first_ns, last_ns)"
+    " SELECT pattern, time_ns/60000000000,"
+    " CASE WHEN severity BETWEEN 1 AND 24 THEN (severity+3)/4 ELSE 0 END, count(*),"
+    " min(time_ns), max(time_ns) FROM logs_{N}"
+    " WHERE pattern IN (SELECT id FROM temp.del_patterns) GROUP BY 1, 2, 3",
+};
+
 /* Service sid's log records in log segment g. */
 static int store_delete_logs_in(store_writer *w, store_seg *g, int64_t sid,
                                 store_delete_result *r) {
@@ -186,9 +203,14 @@ static int store_delete_logs_in(store_writer *w, store_seg *g, int64_t sid,
     int rc = SQLITE_OK;
     for (size_t i = 0; rc == SQLITE_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
         rc = store_del_exec(w->db, sql[i], g->m.id, sid, NULL);
+    int patterns = g->m.format >= SEG_FORMAT_LOG_PATTERNS;
+    for (size_t i = 0; patterns && rc == SQLITE_OK && i < 3; i++)
+        rc = store_del_exec(w->db, store_del_patterns[i], g->m.id, sid, NULL);
     int64_t gone = 0;
     if (rc == SQLITE_OK)
         rc = store_del_exec(w->db, "DELETE FROM logs_{N} WHERE service=?1", g->m.id, sid, &gone);
+    for (size_t i = 3; patterns && rc == SQLITE_OK && i < 5; i++)
+        rc = store_del_exec(w->db, store_del_patterns[i], g->m.id, sid, NULL);
     if (rc == SQLITE_OK) {
         r->logs += (uint64_t)gone;
         g->m.items -= gone;

@@ -59,6 +59,7 @@
 #include "lint.h"
 #include "model.h"
 #include "ring.h"
+#include "logpattern.h"
 #include "segment.h"
 #include "store.h"
 
@@ -191,6 +192,7 @@ enum {
     SST_GENAI_TOP_LAST,
     SST_GENAI_TOP_INSERT,
     SST_GENAI_TOP_TRIM,
+    SST_PATTERN_COUNT,
     SST_COUNT
 };
 
@@ -396,6 +398,7 @@ typedef struct store_writer {
     uint64_t seg_max_span_ns;               /* age of an active segment; 0 = no bound */
     store_rollup *rollup;                   /* per-minute rollups (store_rollup.c) */
     store_lint *lint;                       /* NULL when the lint is off */
+    struct store_patterns *patterns;        /* log patterns' rows and counts (store_patterns.c) */
     int64_t *span_seg;                      /* per-batch: each span's segment id */
 
     /* retention by age and size */
@@ -435,6 +438,7 @@ struct store {
     int lint_off;             /* no lint at ingest */
     uint64_t lint_grace_ns;   /* 0 = the default */
     uint64_t lint_max_series; /* 0 = the default */
+    logpattern *patterns;  /* the log patterns: any thread (its own lock) */
 #ifdef LOUPE_TESTING
     long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
 #endif
@@ -557,6 +561,36 @@ int store_resolve_series(store_writer *w, int64_t metric, const char *attrs, siz
 
 /* Forgets the cached ids (after a rollback or a delete). */
 void store_forget_caches(store_writer *w);
+
+/* ---- log patterns (store_patterns.c) ----------------------------------------- */
+
+/* Opens the log patterns at store_open: s->patterns rebuilt from the
+ * `patterns` table, and the writer's part. Returns an SQLite code. */
+int store_patterns_open(store *s);
+
+/* Frees both (at store_close, after the writer stopped). */
+void store_patterns_close(store *s);
+
+/* On the receiving thread, before a batch of logs enters the ring: each
+ * record's pattern into model_log.pattern_id (now: the arrival time). */
+void store_patterns_assign(store *s, model_batch *b, uint64_t now);
+
+/* The pattern of record lg (time t), assigned now when it has none yet (the
+ * batch came without texts). */
+int64_t store_patterns_of(store *s, model_log *lg, uint64_t t);
+
+/* Counts a record of pattern `pattern` (0: none) with severity_number at
+ * time t in segment seg, for the open transaction. Returns an SQLite code. */
+int store_patterns_count(store_writer *w, int64_t seg, int64_t pattern, int severity, uint64_t t);
+
+/* Before COMMIT, in the open transaction: the rows of the patterns changed
+ * since the last commit, and the transaction's counts into their
+ * segments' pattern_counts_N. Returns an SQLite code. */
+int store_patterns_persist(store *s);
+
+/* After the writer's COMMIT / ROLLBACK. */
+void store_patterns_committed(store *s);
+void store_patterns_rolled_back(store *s);
 
 /* ---- faults (store_fault.c) ------------------------------------------------ */
 

@@ -86,6 +86,7 @@ static int store_mkdir_p(const char *dir, char *err, size_t errlen) {
 static void store_destroy(store *s) {
     store_writer *w = &s->w;
     store_segs_free(w);
+    store_patterns_close(s);
     store_rows_finalize(w);
     store_rollup_free(w->rollup);
     store_lint_free(w->lint); /* its statements, before the connection closes */
@@ -259,6 +260,11 @@ static int store_open_db(store *s, char *err, size_t errlen) {
     }
     if (store_segs_load(s) != SQLITE_OK) {
         store_err(err, errlen, "database %s: cannot read its segments: %s", shown,
+                  sqlite3_errmsg(w->db));
+        return STORE_EOPEN;
+    }
+    if (store_patterns_open(s) != SQLITE_OK) {
+        store_err(err, errlen, "database %s: cannot read its log patterns: %s", shown,
                   sqlite3_errmsg(w->db));
         return STORE_EOPEN;
     }

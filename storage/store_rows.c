@@ -490,6 +490,10 @@ static int store_log_insert(store_writer *w, store_seg *g, const model_log *lg,
     sqlite3_bind_int64(st, 12, lg->dropped_attrs);
     store_bind_txt(st, 13, base, &t[0]);
     store_bind_txt(st, 14, base, &t[1]);
+    if (lg->pattern_id > 0)
+        sqlite3_bind_int64(st, 15, lg->pattern_id);
+    else
+        sqlite3_bind_null(st, 15);
     rc = store_run(st);
     if (rc != SQLITE_OK)
         return rc;
@@ -513,7 +517,7 @@ static int store_write_logs(store *s, const ring_entry *e) {
     w->n_svcs = 0;
     uint64_t now = store_now_ns();
     for (size_t i = 0; i < b->n_logs; i++) {
-        const model_log *lg = &b->logs[i];
+        model_log *lg = &e->batch->logs[i];
         int64_t ids[3];
         int rc = store_resolve_owner(w, &memo, lg->resource, lg->scope, ids);
         if (rc != SQLITE_OK)
@@ -529,7 +533,10 @@ static int store_write_logs(store *s, const ring_entry *e) {
         store_seg *g = store_seg_active(s, MODEL_SIGNAL_LOGS, &rc);
         if (g == NULL)
             return rc;
+        int64_t pattern = store_patterns_of(s, lg, time);
         rc = store_log_insert(w, g, lg, ids, time, base, t);
+        if (rc == SQLITE_OK)
+            rc = store_patterns_count(w, g->m.id, pattern, lg->severity_number, time);
         if (rc != SQLITE_OK)
             return rc;
         store_seg_add(g, 1, store_i64(time), store_i64(time), store_age_time(time, now),

@@ -71,8 +71,8 @@ static const char *const store_seg_sql[SST_COUNT] = {
     [SST_SPAN_INDEX] = "INSERT INTO span_attr_fts_{N}(rowid, t) VALUES(?1, ?2)",
     [SST_LOG_INSERT] =
         "INSERT INTO logs_{N}(time_ns, observed_ns, service, severity, severity_text, trace_id,"
-        " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        " span_id, flags, event_name, resource, scope, dropped_attrs, body, attrs, pattern)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [SST_LOG_FTS] =
         "INSERT INTO logs_fts_{N}(rowid, body) VALUES(?1, " SCHEMA_LOG_FTS_TEXT("?2") ")",
     [SST_LOG_INDEX] = "INSERT INTO log_attr_fts_{N}(rowid, t) VALUES(?1, ?2)",
@@ -114,6 +114,11 @@ static const char *const store_seg_sql[SST_COUNT] = {
     [SST_GENAI_TOP_LAST] = store_genai_top_last_sql,
     [SST_GENAI_TOP_INSERT] = store_genai_top_insert_sql,
     [SST_GENAI_TOP_TRIM] = store_genai_top_trim_sql,
+    [SST_PATTERN_COUNT] =
+        "INSERT INTO pattern_counts_{N}(pattern, minute, level, count, first_ns, last_ns)"
+        " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(pattern, minute, level) DO UPDATE"
+        " SET count=count+excluded.count, first_ns=min(first_ns, excluded.first_ns),"
+        " last_ns=max(last_ns, excluded.last_ns)",
 };
 
 /* ---- test hook -------------------------------------------------------------- */
@@ -317,6 +322,8 @@ sqlite3_stmt *store_seg_stmt(store_writer *w, store_seg *g, int which, int *rc) 
 /* 1 when the active segment g should take no new item (trace, log record,
  * point) any more. */
 static int store_seg_full(const store_writer *w, const store_seg *g, uint64_t now) {
+    if (g->m.format < seg_format(g->m.signal))
+        return 1; /* made by an older loupe: its tables lack what new items fill */
     if (g->m.items >= w->seg_target[g->m.signal])
         return 1;
     if (g->m.items > 0 && w->seg_max_bytes && g->m.bytes >= w->seg_max_bytes)
@@ -362,7 +369,7 @@ static store_seg *store_seg_new(store *s, model_signal sig, int *rc) {
         return NULL;
     }
     g->m.signal = sig;
-    g->m.format = SEG_FORMAT;
+    g->m.format = seg_format(sig);
     g->m.created_ns = now;
     g->m.min_time = SEG_NO_MIN;
     g->m.max_time = g->m.age_time = SEG_NO_MAX;

@@ -131,11 +131,14 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
             failed = rc;
         }
         if (failed == SQLITE_OK) {
-            rc = store_segs_flush(w);
+            rc = store_patterns_persist(s); /* the rows of this transaction's patterns */
+            if (rc == SQLITE_OK)
+                rc = store_segs_flush(w);
             if (rc == SQLITE_OK)
                 rc = store_run(w->st[ST_COMMIT]);
             if (rc == SQLITE_OK) {
                 store_segs_committed(w);
+                store_patterns_committed(s);
                 atomic_fetch_add(&s->commits, 1);
                 store_observe_commit(s, store_mono_ns() - t0);
                 for (size_t i = 0; i < n; i++)
@@ -153,6 +156,7 @@ static void store_commit_group(store *s, ring_entry *entries, int *status, size_
             store_run(w->st[ST_ROLLBACK]);
         store_forget_caches(w); /* ids cached in the rolled back part are gone */
         store_segs_rolled_back(w); /* and segments made or filled there */
+        store_patterns_rolled_back(s); /* pattern rows written there are written again */
         int local = store_error_is_local(failed);
         int redo = local && attempt < STORE_MAX_REDO;
         int code = failed == SQLITE_MISUSE ? STORE_EIO : store_code(failed);

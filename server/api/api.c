@@ -19,6 +19,7 @@
 #define API_LOGS_LIMIT_DEFAULT 100
 #define API_LOGS_LIMIT_MAX 1000
 #define API_TRACES_LIMIT_DEFAULT 50
+#define API_PATTERNS_LIMIT_DEFAULT 100
 #define API_Q_MAX 1024
 #define API_TEXT_MAX 1024 /* service names */
 #define API_CURSOR_MAX 1024
@@ -516,6 +517,58 @@ static int api_trace_compare(const api_request *req, api_db_fn get_db, void *ud,
     return st;
 }
 
+/* pattern=ID: a log pattern's id (GET /api/v1/logs/patterns). */
+static int api_arg_pattern(const api_request *req, int64_t *pattern, buf *out) {
+    const char *v;
+    *pattern = 0;
+    int st = api_arg_single(req, "pattern", &v, out);
+    if (st != 0 || v == NULL)
+        return st;
+    uint64_t n;
+    if (apiparam_uint(v, 1, INT64_MAX, &n) != APIPARAM_OK)
+        return api_fail(out, 400, "parameter 'pattern' must be a pattern id (a positive integer)");
+    *pattern = (int64_t)n;
+    return 0;
+}
+
+/* GET /api/v1/logs/patterns */
+static int api_log_patterns(const api_request *req, api_db_fn get_db, void *ud, buf *out) {
+    query_patterns_params p;
+    memset(&p, 0, sizeof(p));
+    const char *v;
+    int has_step = 0;
+    int st = api_arg_text(req, "service", API_TEXT_MAX, &p.service, out);
+    if (st == 0)
+        st = api_arg_single(req, "minSeverity", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && apiparam_severity(v, &p.min_severity) != APIPARAM_OK)
+        return api_fail(out, 400,
+                        "parameter 'minSeverity' must be trace, debug, info, warn, error, fatal "
+                        "or a number from 0 to 24");
+    st = api_arg_single(req, "sort", &v, out);
+    if (st != 0)
+        return st;
+    if (v != NULL && strcmp(v, "new") != 0 && strcmp(v, "count") != 0)
+        return api_fail(out, 400, "parameter 'sort' must be count or new");
+    p.sort_new = v != NULL && strcmp(v, "new") == 0;
+    st = api_arg_window(req, &p.has_start, &p.start_ns, &p.has_end, &p.end_ns, out);
+    if (st == 0)
+        st = api_arg_duration(req, "step", &has_step, &p.step_ns, out);
+    if (st == 0)
+        st = api_arg_limit(req, API_PATTERNS_LIMIT_DEFAULT, &p.limit, out);
+    store_reader *db;
+    if (st == 0)
+        st = api_get_db(get_db, ud, &db, out);
+    if (st != 0)
+        return st;
+    int rc = query_patterns(db, &p, out);
+    if (rc == QUERY_EINVAL)
+        return api_fail(out, 400, "parameter 'step' cuts the window into more than %d steps",
+                        QUERY_MAX_PATTERN_STEPS);
+    return api_query_result(req, rc, out);
+}
+
 /* The filters /logs, /export and /live share. */
 static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t tid[16],
                            uint8_t sid[8], query_attr *attrs, buf *out) {
@@ -546,6 +599,9 @@ static int api_logs_params(const api_request *req, query_logs_params *p, uint8_t
     if (st != 0)
         return st;
     p->attrs = attrs;
+    st = api_arg_pattern(req, &p->pattern, out);
+    if (st != 0)
+        return st;
     return api_arg_window(req, &p->has_start, &p->start_ns, &p->has_end, &p->end_ns, out);
 }
 
@@ -878,6 +934,7 @@ int api_live_request(const api_request *req, api_live_hub *hub, api_live_conn_fn
     f.log_q = lp.q;
     f.trace_id = lp.trace_id;
     f.span_id = lp.span_id;
+    f.pattern = lp.pattern;
     if (hub == NULL)
         return api_fail(out, 503, "the store is not available");
     int lrc = api_live_open(hub, &f, suspend, resume, conn, l);
@@ -1012,6 +1069,7 @@ typedef enum api_route {
     API_ROUTE_INGEST_CLIENTS,
     API_ROUTE_LINT,
     API_ROUTE_GENAI,
+    API_ROUTE_LOG_PATTERNS,
 } api_route;
 
 #define SERVICES_PREFIX "/api/v1/services/"
@@ -1068,6 +1126,7 @@ static const struct {
     {"/api/v1/ingest/clients", API_ROUTE_INGEST_CLIENTS},
     {"/api/v1/lint", API_ROUTE_LINT},
     {"/api/v1/genai", API_ROUTE_GENAI},
+    {"/api/v1/logs/patterns", API_ROUTE_LOG_PATTERNS},
 };
 
 static api_route api_match(const char *path, const char **trace_id, char *name, size_t len) {
@@ -1256,6 +1315,8 @@ int api_handle_env(const api_request *req, const api_env *env, buf *out, const c
         return api_lint(req, get_db, ud, out);
     case API_ROUTE_GENAI:
         return api_genai(req, get_db, ud, out);
+    case API_ROUTE_LOG_PATTERNS:
+        return api_log_patterns(req, get_db, ud, out);
     case API_ROUTE_EXPORT:
     case API_ROUTE_IMPORT:
     case API_ROUTE_LIVE:

@@ -265,6 +265,8 @@ static int live_log_ok(const api_live *l, const model_log *lg, const char *body,
         return 0;
     if (lg->severity_number < f->min_severity)
         return 0;
+    if (f->pattern && lg->pattern_id != f->pattern)
+        return 0;
     if (f->trace_id && (!lg->has_trace_id || memcmp(f->trace_id, lg->trace_id, 16) != 0))
         return 0;
     if (f->span_id && (!lg->has_span_id || memcmp(f->span_id, lg->span_id, 8) != 0))
@@ -389,6 +391,11 @@ static void live_log_json(jw *w, const model_log *lg, uint64_t now) {
     jw_stringn(w, lg->event_name.ptr, lg->event_name.len);
     jw_key(w, "flags");
     jw_uint(w, lg->flags);
+    jw_key(w, "patternId");
+    if (lg->pattern_id > 0)
+        jw_int(w, lg->pattern_id);
+    else
+        jw_null(w);
     jw_object_end(w);
 }
 

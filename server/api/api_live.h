@@ -54,6 +54,7 @@ typedef struct api_live_filter {
     const uint8_t *span_id;  /* 8 bytes or NULL */
     uint64_t heartbeat_ns;   /* 0 = 15 s */
     size_t max_queue;        /* bytes; 0 = 4 MiB */
+    int64_t pattern;         /* logs of this log pattern; 0 = any */
 } api_live_filter;
 
 typedef struct api_live_hub api_live_hub;

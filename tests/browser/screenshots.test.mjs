@@ -31,11 +31,13 @@ before(async () => {
   calls = await sendServiceCalls(exp, { requests: 30, failEvery: 6, extra: 24, base: now - 45 * 60000, spreadMs: 30 * 60000 });
   shop = await sendShopTrace(exp, { base: now - 30000 });
   const records = [];
-  const bodies = ['user signed in', 'cart loaded with 3 items', 'price cache refreshed', 'GET /products 200 in 41 ms',
-    'slow query on cart table', 'retrying payment provider', 'inventory sync done'];
+  const bodies = [(i) => `user u-${100 + (i % 7)} signed in from 10.0.${i % 4}.${10 + i}`,
+    (i) => `cart c-${i} loaded with ${1 + (i % 5)} items`, (i) => `price cache refreshed in ${3 + (i % 9)} ms`,
+    (i) => `GET /products/${1000 + i} 200 in ${20 + i} ms`, (i) => `slow query on cart table took ${500 + i * 13}ms`,
+    (i) => `retrying payment provider acme: attempt ${1 + (i % 3)} of 5`, () => 'inventory sync done'];
   for (let i = 0; i < 40; i++) {
     records.push({
-      body: bodies[i % bodies.length],
+      body: bodies[i % bodies.length](i),
       severity: [SeverityNumber.INFO, SeverityNumber.INFO, SeverityNumber.DEBUG, SeverityNumber.INFO, SeverityNumber.WARN][i % 5],
       attributes: { 'http.route': ['/cart', '/products'][i % 2], 'user.id': `u-${100 + (i % 7)}` },
       time: now - 600000 + i * 14000,
@@ -165,6 +167,15 @@ const SHOTS = [
     assert.equal(await page.getByTestId('log-body').textContent(), 'card declined by issuer');
     // 40 frontend records, one from payments, one from checkout
     assert.equal(await page.getByTestId('log-count').textContent(), '42 logs');
+  }],
+  ['patterns', '/logs?view=patterns', async (page) => {
+    const table = page.getByTestId('pattern-table');
+    await table.waitFor();
+    const templates = await table.locator('.template').allTextContents();
+    // the seven kinds of frontend line, the payments and the checkout one
+    assert.equal(templates.length, 9, templates.join('\n'));
+    assert.ok(templates.includes('GET <PATH> <NUM> in <NUM> ms'), templates.join('\n'));
+    assert.equal(await page.getByTestId('pattern-count').textContent(), '9 patterns');
   }],
   ['traces', '/traces', async (page) => {
     const table = page.getByTestId('trace-table');

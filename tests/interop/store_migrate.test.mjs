@@ -44,8 +44,17 @@ test('a schema 2 database is migrated and answers as before', async () => {
       for (const [k, v] of Object.entries(o)) assert.deepEqual(services[i][k], v, `services[${i}].${k}`);
     });
     assert.deepEqual((await getJson(srv, '/api/v1/traces?limit=1000')).body, expected('traces.json'));
-    assert.deepEqual(inlineResources((await getJson(srv, '/api/v1/logs?limit=1000')).body, 'logs'),
-      expected('logs.json'));
+    // logs: every field as before; the adopted records have no pattern
+    const logs = inlineResources((await getJson(srv, '/api/v1/logs?limit=1000')).body, 'logs');
+    const oldLogs = expected('logs.json');
+    assert.deepEqual({ ...logs, logs: null }, { ...oldLogs, logs: null });
+    assert.equal(logs.logs.length, oldLogs.logs.length);
+    oldLogs.logs.forEach((o, i) => {
+      assert.deepEqual(logs.logs[i], { ...o, patternId: null }, `logs[${i}]`);
+    });
+    // nor are they counted in log patterns
+    const pats = (await getJson(srv, '/api/v1/logs/patterns')).body;
+    assert.deepEqual([pats.total, pats.patterns], [0, []]);
     assert.deepEqual((await getJson(srv, '/api/v1/metrics')).body, expected('metrics.json'));
     for (const signal of ['traces', 'logs', 'metrics']) {
       const r = await fetch(`${srv.uiUrl}/api/v1/export?signal=${signal}`);
@@ -63,7 +72,7 @@ test('a schema 2 database is migrated and answers as before', async () => {
     await srv.stop({ keepData: true });
   }
   // the manifest: the three adopted segments, sealed, with their counts
-  assert.equal(sql(dir, 'PRAGMA user_version'), '3');
+  assert.equal(sql(dir, 'PRAGMA user_version'), '4');
   assert.equal(sql(dir, 'SELECT group_concat(signal||":"||sealed||":"||items, " ") FROM segments ORDER BY id'),
     '0:1:415 1:1:24 2:1:30');
   rmSync(dir, { recursive: true, force: true });

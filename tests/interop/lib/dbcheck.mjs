@@ -30,6 +30,15 @@ export function verifyDatabaseIfShell(t, dbPath, tmp) {
   t.diagnostic('sqlite3 shell not installed: direct database checks skipped');
 }
 
+// A log segment with patterns (format 4): every record's pattern has its
+// row in `patterns` (committed with the record or before it), and the
+// per-minute counts per (pattern, level) sum its records.
+function checkPatterns(seg) {
+  assert.equal(seg('SELECT count(*) FROM logs_{N} WHERE pattern IS NOT NULL AND pattern NOT IN (SELECT id FROM patterns)'), '0', 'records of patterns without a row');
+  const level = "CASE WHEN severity BETWEEN 1 AND 24 THEN (severity+3)/4 ELSE 0 END";
+  assert.equal(seg(`SELECT count(*) FROM (SELECT pattern, time_ns/60000000000 m, ${level} l, count(*) n, min(time_ns) f, max(time_ns) x FROM logs_{N} WHERE pattern IS NOT NULL GROUP BY 1, 2, 3) r FULL JOIN pattern_counts_{N} c ON c.pattern=r.pattern AND c.minute=r.m AND c.level=r.l WHERE c.count IS NOT r.n OR c.first_ns IS NOT r.f OR c.last_ns IS NOT r.x`), '0', 'pattern counts');
+}
+
 // Direct checks on the database file (after a clean stop), with the sqlite3
 // shell: integrity, and every stored summary against the rows it sums. The
 // store keeps its telemetry in segments (tables named <table>_<segment id>,
@@ -77,6 +86,7 @@ export function verifyDatabase(dbPath, tmp) {
       add(seg('SELECT service, count(*), 0 FROM logs_{N} GROUP BY service'), 2);
       seg("INSERT INTO logs_fts_{N}(logs_fts_{N}, rank) VALUES('integrity-check', 0)");
       seg("INSERT INTO log_attr_fts_{N}(log_attr_fts_{N}, rank) VALUES('integrity-check', 0)");
+      if (tables.has(`pattern_counts_${id}`)) checkPatterns(seg);
     } else {
       assert.equal(seg('SELECT count(*) FROM points_{N}'), String(items), `segment ${id} items`);
       add(seg('SELECT m.service, count(*), 0 FROM points_{N} p JOIN series r ON r.id=p.series JOIN metrics m ON m.id=r.metric GROUP BY m.service'), 3);
@@ -86,7 +96,7 @@ export function verifyDatabase(dbPath, tmp) {
   // no table of a segment the manifest does not list
   const live = new Set(segs.map(([id]) => String(id)));
   for (const t of tables) {
-    const m = /^(?:traces|trace_services|spans|logs|points|lint)_(\d+)$/.exec(t);
+    const m = /^(?:traces|trace_services|spans|logs|points|lint|pattern_counts)_(\d+)$/.exec(t);
     if (m) assert.ok(live.has(m[1]), `table ${t} of no listed segment`);
   }
   for (const l of q('SELECT id, span_count, error_count, log_count, point_count FROM services').split('\n').filter(Boolean)) {

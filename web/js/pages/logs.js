@@ -1,12 +1,15 @@
 // logs.js - structured logs: filters, a virtualised newest-first table that
-// pages in more as you scroll, live tail with pause/resume, and a detail
-// panel with every field and links to the trace and span.
+// pages in more as you scroll, live tail with pause/resume, a detail panel
+// with every field and links to the trace, span and pattern, and runs of
+// one log pattern collapsed on demand. view=patterns is the Patterns view
+// (log_patterns.js).
 import { h, icon, replace, debounce } from '../dom.js';
 import { apiGet, getServices } from '../api.js';
 import { navigate, pageLink, rangeParams, setParams, timeRange, withParams } from '../state.js';
 import { VirtualList } from '../vlist.js';
 import { subscribeLive } from '../live.js';
 import { mergeByTime } from '../order.js';
+import { collapseRuns, mountPatterns, viewSwitch } from './log_patterns.js';
 import {
   attrCondition, attrFilterEditor, attrTable, copyButton, emptyState, errorState, fieldTable, idWithCopy,
   loadingState, onboarding, section, select, serviceDot,
@@ -42,7 +45,11 @@ function interner() {
   };
 }
 
-export function mount(root, { params, signal }) {
+export function mount(root, ctx) {
+  return ctx.params.get('view') === 'patterns' ? mountPatterns(root, ctx) : mountRecords(root, ctx);
+}
+
+function mountRecords(root, { params, signal }) {
   document.title = 'Logs · loupe';
   const f = {
     service: params.get('service') || '',
@@ -51,7 +58,13 @@ export function mount(root, { params, signal }) {
     attr: params.getAll('attr'),
     traceId: (params.get('traceId') || '').toLowerCase(),
     spanId: (params.get('spanId') || '').toLowerCase(),
+    pattern: /^\d+$/.test(params.get('pattern') || '') ? params.get('pattern') : '',
   };
+  // collapsed: the list shows each run of one pattern as its first record
+  const collapse = params.get('collapse') === '1';
+  const runs = new Map();
+  let rows = [];
+  const relist = () => { rows = collapse ? collapseRuns(items, runs) : items; };
   const range = timeRange(params);
   let live = params.get('live') !== '0' && range.relative;
   const wantSel = params.get('log') || '';
@@ -88,7 +101,15 @@ export function mount(root, { params, signal }) {
     h('span', null, f.spanId ? `span ${shortId(f.spanId)}` : `trace ${shortId(f.traceId)}`),
     h('a', { href: pageLink(`/traces/${f.traceId}`, { span: f.spanId }), dataset: { nav: '' }, class: 'chip-link', title: 'Open the trace' }, icon('external')),
     h('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove the trace filter', onclick: () => setParams({ traceId: null, spanId: null, log: null }) }, icon('x'))) : null;
-  const hasFilters = f.service || f.minSeverity || f.q || f.attr.length || f.traceId || f.spanId;
+  const patternChip = f.pattern ? h('span', { class: 'chip filter-chip', dataset: { filter: 'pattern' } },
+    h('span', null, `pattern ${f.pattern}`),
+    h('a', { href: withParams({ view: 'patterns', pattern: null, log: null }), dataset: { nav: '' }, class: 'chip-link', title: 'The patterns' }, icon('external')),
+    h('button', { type: 'button', class: 'chip-x', 'aria-label': 'Remove the pattern filter', onclick: () => setParams({ pattern: null, log: null }) }, icon('x'))) : null;
+  const collapseBtn = h('button', {
+    type: 'button', class: ['btn', 'collapse-btn', collapse && 'on'], 'aria-pressed': String(collapse), dataset: { testid: 'collapse-toggle' },
+    title: 'Show consecutive records of one log pattern as one row', onclick: () => setParams({ collapse: collapse ? null : '1', log: null }, { replace: true }),
+  }, collapse ? 'Show every record' : 'Group repeats');
+  const hasFilters = f.service || f.minSeverity || f.q || f.attr.length || f.traceId || f.spanId || f.pattern;
   const liveBtn = h('button', {
     type: 'button', class: ['btn', 'live-btn', live && 'on'], disabled: !range.relative,
     title: range.relative ? 'Live tail: show new logs as they arrive' : 'Live tail needs a relative time range',
@@ -114,27 +135,28 @@ export function mount(root, { params, signal }) {
   tableArea.hidden = true;
 
   root.appendChild(h('div', { class: 'page page-logs page-fill' },
-    h('div', { class: 'page-head' }, h('h1', null, 'Logs'), countEl, h('span', { class: 'spacer' }), liveState, liveBtn),
-    h('div', { class: 'filterbar' }, serviceSel, sevSel, search, attrs, traceChip,
+    h('div', { class: 'page-head' }, h('h1', null, 'Logs'), countEl, h('span', { class: 'spacer' }), liveState, liveBtn, collapseBtn, viewSwitch('records')),
+    h('div', { class: 'filterbar' }, serviceSel, sevSel, search, attrs, traceChip, patternChip,
       hasFilters ? h('a', { href: pageLink('/logs'), dataset: { nav: '' }, class: 'btn btn-link' }, 'Clear filters') : null),
     split));
 
   function apiParams(extra) {
     return {
       service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId,
-      ...rangeParams(params), ...extra,
+      pattern: f.pattern, ...rangeParams(params), ...extra,
     };
   }
 
   // What the API answered, kept to what the filters promise (service,
-  // severity, trace and span are exact: an older server that ignores one of
+  // severity, trace, span and pattern are exact: an older server that ignores one of
   // them must not show unrelated rows here).
   function accept(list) {
     const min = f.minSeverity ? (SEVERITIES.find((s) => s.name === f.minSeverity) || { min: Number(f.minSeverity) || 0 }).min : 0;
     return list.filter((l) => (!f.service || l.service === f.service)
       && (!min || Number(l.severityNumber) >= min)
       && (!f.traceId || l.traceId === f.traceId)
-      && (!f.spanId || l.spanId === f.spanId))
+      && (!f.spanId || l.spanId === f.spanId)
+      && (!f.pattern || String(l.patternId) === f.pattern))
       .map((l) => {
         l.resource = intern(l.resource);
         l.scope = intern(l.scope);
@@ -157,12 +179,13 @@ export function mount(root, { params, signal }) {
     nextCursor = body.nextCursor || null;
     stopped = body.partial === true;
     loaded = true;
+    relist();
     if (wantSel && sel < 0) {
-      const i = items.findIndex((l) => l.timeUnixNano === wantSel);
+      const i = rows.findIndex((l) => l.timeUnixNano === wantSel);
       if (i >= 0) sel = i;
-    } else if (sel >= items.length) sel = -1;
+    } else if (sel >= rows.length) sel = -1;
     await showList();
-    vl.setItems(items);
+    vl.setItems(rows);
     if (sel >= 0) { vl.scrollToIndex(sel); showDetail(); }
     updateCount();
   }
@@ -203,7 +226,8 @@ export function mount(root, { params, signal }) {
       nextCursor = body.nextCursor || null;
       stopped = body.partial === true;
       items = items.concat(more);
-      vl.append(more);
+      relist();
+      if (collapse) vl.setItems(rows); else vl.append(more);
     } catch (e) {
       if (e.name === 'AbortError') return;
       foot.textContent = `Loading more failed: ${e.message}`;
@@ -233,14 +257,15 @@ export function mount(root, { params, signal }) {
       await load();
       return;
     }
-    const selected = items[sel];
+    const selected = rows[sel];
     const merged = mergeByTime(items, fresh, timeOf, { complete: !nextCursor });
     if (merged.added.length === 0) return;
     for (const l of merged.added) keys.add(logKey(l));
     items = merged.items;
-    if (selected) sel = items.indexOf(selected);
+    relist();
+    if (selected) sel = rows.indexOf(selected);
     if (tableArea.hidden) await showList();
-    vl.insert(items, new Set(merged.added));
+    vl.insert(rows, new Set(merged.added));
     updateCount();
   }
 
@@ -265,6 +290,10 @@ export function mount(root, { params, signal }) {
     h('span', { class: 'cell-service' }, serviceDot(l.service), h('span', { class: 'ellipsis' }, l.service)),
     h('span', null, h('span', { class: `sev ${severityClass(l.severityNumber)}` }, severityLabel(l))),
     h('span', { class: 'cell-msg ellipsis', title: bodyText(l.body).slice(0, 1000) },
+      runs.get(l) > 1 ? h('a', {
+        class: 'run-count', href: withParams({ pattern: String(l.patternId), collapse: null, log: null }), dataset: { nav: '', testid: 'run-count' },
+        title: `${runs.get(l)} records of this pattern in a row: show the pattern's records`,
+      }, `×${fmtCount(runs.get(l))}`) : null,
       l.eventName ? h('span', { class: 'event-name' }, l.eventName) : null, bodyText(l.body).slice(0, 400)),
     h('span', { class: 'cell-trace' }, l.traceId ? h('a', {
       href: pageLink(`/traces/${l.traceId}`, { span: l.spanId }), dataset: { nav: '', testid: 'log-trace-link' }, class: 'mono', title: `Trace ${l.traceId}`,
@@ -277,11 +306,11 @@ export function mount(root, { params, signal }) {
     vl.refresh();
     if (i >= 0) vl.scrollToIndex(i);
     showDetail();
-    navigate(withParams({ log: i >= 0 ? items[i].timeUnixNano : null }), { replace: true, silent: true });
+    navigate(withParams({ log: i >= 0 ? rows[i].timeUnixNano : null }), { replace: true, silent: true });
   }
 
   function showDetail() {
-    const l = items[sel];
+    const l = rows[sel];
     if (!l) { detail.hidden = true; replace(detail); return; }
     detail.hidden = false;
     const traceHref = l.traceId ? pageLink(`/traces/${l.traceId}`, { span: l.spanId }) : null;
@@ -302,6 +331,7 @@ export function mount(root, { params, signal }) {
           ['Service', h('a', { href: pageLink('/logs', { service: l.service }), dataset: { nav: '' } }, l.service)],
           ['Severity', `${severityLabel(l)} (${l.severityNumber ?? 0})`],
           l.eventName ? ['Event name', l.eventName] : null,
+          l.patternId != null ? ['Pattern', h('a', { href: withParams({ pattern: String(l.patternId), log: null, collapse: null }), dataset: { nav: '', testid: 'detail-pattern-link' } }, `Records of pattern ${l.patternId}`)] : null,
           ['Trace id', l.traceId ? idWithCopy(l.traceId, { href: pageLink(`/traces/${l.traceId}`), label: 'Copy trace id' }) : '—'],
           ['Span id', l.spanId ? idWithCopy(l.spanId, { href: traceHref, label: 'Copy span id' }) : '—'],
           l.flags ? ['Flags', String(l.flags)] : null,
@@ -313,16 +343,16 @@ export function mount(root, { params, signal }) {
         section('Scope', fieldTable([['Name', (l.scope && l.scope.name) || '—'], ['Version', (l.scope && l.scope.version) || '—']]))));
   }
 
-  if (live) sub = subscribeLive({ events: 'logs', service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId }, head);
+  if (live) sub = subscribeLive({ events: 'logs', service: f.service, minSeverity: f.minSeverity, q: f.q, attr: f.attr, traceId: f.traceId, spanId: f.spanId, pattern: f.pattern }, head);
   load();
 
   return {
     unmount() { if (sub) sub.stop(); vl.destroy(); applySearch.cancel(); },
     refresh: () => (live ? head() : load()),
     keys: {
-      next: () => { if (items.length) selectIndex(Math.min(items.length - 1, sel + 1)); },
-      prev: () => { if (items.length) selectIndex(Math.max(0, sel - 1)); },
-      open: () => { const l = items[sel]; if (l && l.traceId) navigate(pageLink(`/traces/${l.traceId}`, { span: l.spanId })); },
+      next: () => { if (rows.length) selectIndex(Math.min(rows.length - 1, sel + 1)); },
+      prev: () => { if (rows.length) selectIndex(Math.max(0, sel - 1)); },
+      open: () => { const l = rows[sel]; if (l && l.traceId) navigate(pageLink(`/traces/${l.traceId}`, { span: l.spanId })); },
       escape: () => { if (sel >= 0) selectIndex(-1); },
     },
   };
