@@ -240,21 +240,6 @@ char *query_id_list(const int64_t *ids, size_t n);
 
 /* ---- services' figures from the rollups (query_analytics.c) ------------------ */
 
-/* The minutes a query over per-minute rollups covers: [lo, hi). */
-typedef struct qa_window {
-    int64_t lo, hi;
-    double seconds; /* for rates */
-} qa_window;
-
-/* The window from the parameters, or from the segments' times (of `sig`)
- * where a bound is not given; whole minutes. */
-void qa_window_of(store_reader *r, model_signal sig, int has_start, uint64_t start, int has_end,
-                  uint64_t end, qa_window *w);
-
-/* The step in whole minutes: the given one, or about 60 steps over the
- * window. QUERY_EINVAL past QUERY_MAX_STEPS steps. */
-int qa_step(uint64_t step_ns, const qa_window *w, int64_t *minutes);
-
 typedef struct rollup_hist rollup_hist;
 
 /* The minutes a rollup query covers: [lo, hi). */

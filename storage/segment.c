@@ -106,7 +106,6 @@ int seg_prepare(sqlite3 *db, const char *tmpl, int64_t id, sqlite3_stmt **st) {
     " hist BLOB NOT NULL,"                                                                         \
     " PRIMARY KEY(service, peer, minute)) WITHOUT ROWID;"
 
-<<<<<<< HEAD
 /* The instrumentation lint's findings about the segment's items (lint.h,
  * store_lint.c), in every segment: a count (a level for rule 6), first and
  * last arrival, a note, up to five examples as a JSON array. */
@@ -161,7 +160,6 @@ const char seg_lint_ddl[] = SEG_LINT;
     "CREATE INDEX genai_top_{N}_rank ON genai_top_{N}(minute, kind, value);"
 
 const char seg_genai_ddl[] = SEG_GENAI;
-=======
 /* A log segment's index of records by pattern, and its per-minute counts
  * per (pattern, severity level) with the first and last record time of
  * each (format 4: logpattern.h, store_patterns.c). */
@@ -175,7 +173,6 @@ const char seg_genai_ddl[] = SEG_GENAI;
     " first_ns INTEGER NOT NULL,"                                                                  \
     " last_ns INTEGER NOT NULL,"                                                                   \
     " PRIMARY KEY(pattern, minute, level)) WITHOUT ROWID;"
->>>>>>> h15-patterns
 
 static const char *const seg_ddl[MODEL_SIGNAL_COUNT] = {
     [MODEL_SIGNAL_TRACES] =
