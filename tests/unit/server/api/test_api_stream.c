@@ -230,6 +230,30 @@ static void fill_generated(void) {
 }
 
 /* Every API answer the data gives, concatenated. */
+/* Replaces each log record's pattern id from `from` on with "P": a
+ * re-imported record joins the pattern that the learned templates give it
+ * now, whose id may differ from the first; whether it has one (not null)
+ * still compares. */
+static void mask_pattern_ids(buf *s, size_t from) {
+    static const char key[] = "\"patternId\":";
+    size_t r = from, w = from;
+    while (r < s->len) {
+        if (strncmp(s->ptr + r, key, sizeof(key) - 1) == 0 && r + sizeof(key) - 1 < s->len &&
+            s->ptr[r + sizeof(key) - 1] >= '0' && s->ptr[r + sizeof(key) - 1] <= '9') {
+            memmove(s->ptr + w, key, sizeof(key) - 1);
+            w += sizeof(key) - 1;
+            r += sizeof(key) - 1;
+            while (r < s->len && s->ptr[r] >= '0' && s->ptr[r] <= '9')
+                r++;
+            s->ptr[w++] = 'P';
+            continue;
+        }
+        s->ptr[w++] = s->ptr[r++];
+    }
+    s->len = w;
+    s->ptr[w] = '\0';
+}
+
 static void snapshot(buf *s) {
     buf_reset(s);
     ck_assert_int_eq(query_services(rd, NULL, s), QUERY_OK);
@@ -255,6 +279,7 @@ static void snapshot(buf *s) {
         ck_assert(rc == QUERY_OK || rc == QUERY_ENOTFOUND);
     }
     cursor[0] = '\0';
+    size_t logs_from = s->len;
     for (int page = 0; page < 100; page++) {
         query_logs_params lp = {.limit = 100, .cursor = cursor[0] ? cursor : NULL};
         size_t before = s->len;
@@ -265,6 +290,7 @@ static void snapshot(buf *s) {
         snprintf(cursor, sizeof(cursor), "%.32s", nc + 14);
         memset(nc + 14, 'x', 32); /* opaque: row ids differ after an import */
     }
+    mask_pattern_ids(s, logs_from);
     const char *names[] = {"hits", "lat", "http.duration", "http.requests", "http.duration.exp",
                            "queue.size", "rpc.duration"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -309,6 +335,7 @@ START_TEST(test_export_clear_import_round_trip) {
     buf_init(&after, 64 << 20);
     buf_init(&lines, 64 << 20);
     snapshot(&before);
+    ck_assert_ptr_nonnull(strstr(before.ptr, "\"patternId\":P")); /* records have patterns */
     int nlines = 0;
     for (int sig = 0; sig < 3; sig++) {
         query_export_params p = {.signal = sig};
