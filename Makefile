@@ -13,6 +13,7 @@
 #   make bench      benchmarks (see docs/benchmarks.md)   make bench-smoke  their tooling, quickly
 #   make bench-inspector  ingest with the ingest inspector on and off
 #   make bench-lint the lint's cost at ingest (on vs off)
+#   make bench-patterns  log patterns' cost at log ingest (on vs off)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (see the fuzzing section)
 #   make lint       banned functions and static checks     make format
 #
@@ -500,10 +501,18 @@ bench-smoke:
 	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
 
 # What the instrumentation lint costs at ingest: --lint on vs off, alternated
-# (tests/bench/lint_overhead.sh; docs/benchmarks.md).
+# (tests/bench/onoff_overhead.sh; docs/benchmarks.md).
 bench-lint:
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
-	@tests/bench/lint_overhead.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
+	@tests/bench/onoff_overhead.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
+
+# What log patterns cost at log ingest: --log-patterns on vs off, alternated,
+# CPU per record of the whole process (patterns are made on the receiving
+# threads).
+bench-patterns:
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@ONOFF_FLAG=--log-patterns ONOFF_THREAD= LINT_BENCH_SIGNALS=logs \
+		tests/bench/onoff_overhead.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\(' \
@@ -518,7 +527,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-lint bench-decode bench-query bench-inspector lint \
+.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-smoke bench-lint bench-patterns bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 

@@ -113,6 +113,8 @@ static const config_flag config_flags[] = {
     {"ingest-log-size", "LOUPE_INGEST_LOG_SIZE", CONFIG_COUNT0, OFF(ingest_log_size), "N",
      "export requests the ingest inspector keeps in memory (GET /api/v1/ingest/requests);"
      " 0 turns it off (default 1000, at most 100000)"},
+    {"log-patterns", "LOUPE_LOG_PATTERNS", CONFIG_ONOFF, OFF(log_patterns_off), "on|off",
+     "group log records into patterns as they arrive (GET /api/v1/logs/patterns; default on)"},
     {"lint", "LOUPE_LINT", CONFIG_ONOFF, OFF(lint_off), "on|off",
      "check telemetry for instrumentation mistakes as it arrives (GET /api/v1/lint;"
      " default on)"},

@@ -71,6 +71,7 @@ typedef struct config {
     int lint_off;                  /* --lint off */
     uint64_t lint_orphan_grace_ns; /* how long a span's parent may take */
     uint64_t lint_max_series;      /* attribute sets a metric may have */
+    int log_patterns_off;          /* --log-patterns off */
     const char *base_path; /* --base-path, normalised ("/loupe"); "" = served at the root */
     config_list forward;          /* --forward URL (at most CONFIG_MAX_FORWARD) */
     config_list forward_headers;  /* --forward-header KEY=VALUE */

@@ -266,6 +266,7 @@ static int main_open_store(const config *cfg, main_parts *p) {
         .lint_off = cfg->lint_off,
         .lint_orphan_grace_ns = cfg->lint_orphan_grace_ns,
         .lint_max_series = cfg->lint_max_series,
+        .patterns_off = cfg->log_patterns_off,
     };
     if (store_open(&scfg, &p->st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);

@@ -62,6 +62,8 @@ typedef struct store_config {
     int lint_off;                  /* 1: no lint at ingest (stored findings stay readable) */
     uint64_t lint_orphan_grace_ns; /* how long a parent may take; 0 = 2 minutes */
     uint64_t lint_max_series;      /* attribute sets a metric may have; 0 = 1000 */
+    /* Added with log patterns (logpattern.h). */
+    int patterns_off; /* 1: new records get no pattern (stored ones stay readable) */
 } store_config;
 
 #define STORE_DEFAULT_QUERY_TIMEOUT_NS 5000000000ULL

@@ -438,6 +438,7 @@ struct store {
     int lint_off;             /* no lint at ingest */
     uint64_t lint_grace_ns;   /* 0 = the default */
     uint64_t lint_max_series; /* 0 = the default */
+    int patterns_off;         /* no log patterns assigned */
     logpattern *patterns;  /* the log patterns: any thread (its own lock) */
 #ifdef LOUPE_TESTING
     long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */

@@ -311,6 +311,7 @@ static void store_limits_set(store *s, const store_config *cfg) {
     s->lint_off = cfg->lint_off;
     s->lint_grace_ns = cfg->lint_orphan_grace_ns;
     s->lint_max_series = cfg->lint_max_series;
+    s->patterns_off = cfg->patterns_off;
 }
 
 /* s->path and s->open_flags: a process-unique memdb name, or the database

@@ -99,7 +99,13 @@ int store_patterns_open(store *s) {
         return SQLITE_NOMEM;
     int rc = sqlite3_prepare_v3(s->w.db, SP_UPSERT, -1, SQLITE_PREPARE_PERSISTENT,
                                 &s->w.patterns->upsert, NULL);
-    return rc == SQLITE_OK ? store_patterns_restore(s) : rc;
+    if (rc != SQLITE_OK || s->patterns_off) {
+        /* off: no record gets a pattern; the stored ones stay readable */
+        logpattern_free(s->patterns);
+        s->patterns = NULL;
+        return rc;
+    }
+    return store_patterns_restore(s);
 }
 
 void store_patterns_close(store *s) {

@@ -98,6 +98,10 @@ START_TEST(test_lint_flags) {
     const char *on[] = {"loupe", "--lint=on"};
     ck_assert_int_eq(parse(&cfg, err, sizeof(err), 2, on), CONFIG_OK);
     ck_assert_int_eq(cfg.lint_off, 0);
+    ck_assert_int_eq(cfg.log_patterns_off, 0);
+    const char *pat_off[] = {"loupe", "--log-patterns", "off"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, pat_off), CONFIG_OK);
+    ck_assert_int_eq(cfg.log_patterns_off, 1);
     const char *maybe[] = {"loupe", "--lint", "maybe"};
     ck_assert_int_eq(parse(&cfg, err, sizeof(err), 3, maybe), CONFIG_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "on or off"));

@@ -21,8 +21,10 @@
 static char dir[64];
 static buf out;
 
+static int patterns_off; /* opens with --log-patterns off */
+
 static store *open_store(void) {
-    store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir};
+    store_config cfg = {.mode = STORE_MODE_SQLITE, .data_dir = dir, .patterns_off = patterns_off};
     char err[256];
     store *s = NULL;
     ck_assert_msg(store_open(&cfg, &s, err, sizeof(err)) == STORE_OK, "%s", err);
@@ -30,6 +32,7 @@ static store *open_store(void) {
 }
 
 static void setup(void) {
+    patterns_off = 0;
     fx_tmpdir(dir, sizeof(dir));
     buf_init(&out, 16 << 20);
 }
@@ -455,6 +458,46 @@ START_TEST(log_segments_made_before_patterns_read_as_patternless) {
 }
 END_TEST
 
+/* --log-patterns off: new records get no pattern, none is learned or
+ * counted; the patterns stored before stay listed and filterable. */
+START_TEST(patterns_off_assigns_none_and_keeps_the_stored) {
+    store *s = open_store();
+    rec r[80];
+    size_t n = corpus(r, T0);
+    commit(s, r, n);
+    query_patterns_params p = {.limit = 100};
+    json_t *before = patterns(s, &p);
+    ck_assert_int_eq(num(before, "total"), 3);
+    store_close(s);
+
+    patterns_off = 1;
+    s = open_store();
+    rec later[80];
+    n = corpus(later, T0 + 60 * MIN);
+    commit(s, later, n);
+    rec fresh = {"api", 9, T0 + 61 * MIN, "a line never seen before"};
+    commit(s, &fresh, 1);
+    json_t *after = patterns(s, &p);
+    ck_assert_int_eq(num(after, "total"), 3); /* nothing new learned */
+    json_t *x;
+    size_t i;
+    json_array_foreach(json_object_get(before, "patterns"), i, x) {
+        json_t *y = by_template(after, str(x, "template"));
+        ck_assert_ptr_nonnull(y);
+        ck_assert_int_eq(num(y, "count"), num(x, "count")); /* the new records not counted */
+    }
+    query_logs_params lp = {.limit = 200, .has_start = 1, .start_ns = T0 + 60 * MIN};
+    json_t *l = logs(s, &lp);
+    json_t *list = json_object_get(l, "logs");
+    ck_assert_int_eq((int)json_array_size(list), (int)n + 1);
+    json_array_foreach(list, i, x) ck_assert(json_is_null(json_object_get(x, "patternId")));
+    json_decref(l);
+    json_decref(before);
+    json_decref(after);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_patterns_suite(void) {
     Suite *s = suite_create("store_patterns");
     TCase *tc = tcase_create("core");
@@ -465,6 +508,7 @@ static Suite *store_patterns_suite(void) {
     tcase_add_test(tc, patterns_survive_a_restart);
     tcase_add_test(tc, deleting_a_service_takes_its_pattern_counts);
     tcase_add_test(tc, log_segments_made_before_patterns_read_as_patternless);
+    tcase_add_test(tc, patterns_off_assigns_none_and_keeps_the_stored);
     suite_add_tcase(s, tc);
     return s;
 }
