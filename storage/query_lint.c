@@ -295,7 +295,8 @@ static void ql_sort(ql_state *s) {
                 worst = (int)lint_rule_severity(s->v[j].rule);
         s->v[i].worst = worst;
     }
-    qsort(s->v, s->n, sizeof(*s->v), ql_order);
+    if (s->n > 1) /* qsort() takes no NULL, even for 0 items */
+        qsort(s->v, s->n, sizeof(*s->v), ql_order);
 }
 
 /* ---- writing -------------------------------------------------------------------------- */

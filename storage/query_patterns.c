@@ -413,15 +413,17 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
         return rc;
     size_t n = s->n;
     if (p->sort_new) {
-        qsort(s->v, s->n, sizeof(*s->v), qp_by_since);
+        if (s->n > 1) /* qsort() takes no NULL, even for 0 items */
+            qsort(s->v, s->n, sizeof(*s->v), qp_by_since);
         n = 0;
         while (n < s->n && s->v[n].is_new)
             n++;
-    } else {
+    } else if (s->n > 1) {
         qsort(s->v, s->n, sizeof(*s->v), qp_by_count);
     }
     /* the order changed: the table follows */
-    memset(s->table, 0, s->table_cap * sizeof(*s->table));
+    if (s->table != NULL)
+        memset(s->table, 0, s->table_cap * sizeof(*s->table));
     for (size_t i = 0; i < s->n; i++) {
         size_t k = qp_slot(s, s->v[i].id);
         while (s->table[k] != 0)

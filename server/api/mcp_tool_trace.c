@@ -99,7 +99,8 @@ static int mcp_tree_build(json_t *spans, mcp_tree *t) {
         if (i == 0 || s < t->start_ns)
             t->start_ns = s;
     }
-    qsort(idx, n, sizeof(*idx), mcp_id_cmp);
+    if (n > 1)
+        qsort(idx, n, sizeof(*idx), mcp_id_cmp);
     for (size_t i = 0; i < n; i++) {
         mcp_id_index key = {mcp_j_str(t->span[i], "parentSpanId"), 0};
         mcp_id_index *p = key.id[0] ? bsearch(&key, idx, n, sizeof(*idx), mcp_id_cmp) : NULL;
@@ -574,7 +575,8 @@ static int mcp_group_cmp(const void *a, const void *b) {
 }
 
 static void mcp_groups_write(mcp_call *c, mcp_groups *gs) {
-    qsort(gs->g, gs->n, sizeof(gs->g[0]), mcp_group_cmp);
+    if (gs->n > 1)
+        qsort(gs->g, gs->n, sizeof(gs->g[0]), mcp_group_cmp);
     for (size_t i = 0; i < gs->n; i++) {
         mcp_group *g = &gs->g[i];
         char ex[120] = "";

@@ -353,7 +353,8 @@ size_t ingest_log_clients(ingest_log *l, ingest_client *out, size_t max) {
                 out[old] = c;
         }
     }
-    qsort(out, n, sizeof(*out), ingest_client_newer);
+    if (n > 1)
+        qsort(out, n, sizeof(*out), ingest_client_newer);
     return n;
 }
 
