@@ -360,14 +360,16 @@ tsan: deps-test
 # interop tests below: ingest over OTLP/HTTP (protobuf, JSON, gzip) and
 # OTLP/gRPC, hostile input, limits, auth, idle and slow connections, load
 # and backpressure, every API query, export/import, live streams, /metrics,
-# the MCP endpoint, the client commands (each a process of its own, also
-# under memcheck) and loupe run's in-process server, then SIGTERM. Any error or definitely or
+# the MCP endpoint, the ingest inspector and loupe expect (a client process
+# of its own, also under memcheck), then SIGTERM. Any error or definitely or
 # indirectly lost block makes loupe exit 99, which fails the test. (Not
-# here: kill -9 tests, which end loupe before any leak check, and tests that
-# measure loupe's own I/O or memory, which valgrind's would distort.)
+# here: kill -9 tests, which end loupe before any leak check; tests that
+# measure loupe's own I/O or memory, which valgrind's would distort; and the
+# other client commands' tests (cli, cli_query, cli_run: hundreds of short
+# processes, four minutes under memcheck), which ASan's leak check covers.)
 VALGRIND_INTEROP ?= otlp_roundtrip api_query api_stream ui_api grpc_errors otlp_http_errors \
-                    grpc_load store_backpressure cli limits ops_metrics otlp_auth ui_auth \
-                    conn_faults mcp cli_query cli_expect cli_run ingest_inspector
+                    grpc_load store_backpressure limits ops_metrics otlp_auth ui_auth \
+                    conn_faults mcp cli_expect ingest_inspector
 VALGRIND_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(VALGRIND_INTEROP))
 valgrind: deps-test
 	@$(MAKE) --no-print-directory all
@@ -481,8 +483,19 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-interop
 	@$(MAKE) --no-print-directory test-browser
 
-asan:
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
+# Under ASan + UBSan: the unit tests, the fuzz replay, every interop test,
+# and the browser tests that drive server paths of their own (login and
+# cookies, live streams, partial answers, the proxy path, clearing, and
+# every page's API calls in offline); the other browser tests check the
+# page's own behaviour against the same endpoints, which the plain run covers.
+ASAN_BROWSER ?= auth live partial proxy empty-and-clear offline
+asan: deps-test
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined TESTING=0 all
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit-tests
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-unit
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-interop
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-browser \
+		BROWSER_TESTS="$(patsubst %,tests/browser/%.test.mjs,$(ASAN_BROWSER))"
 
 # Ingest benchmarks (scripts/bench.sh; BENCH_SECONDS, BENCH_CAP_SECONDS, see
 # docs/benchmarks.md), and a check of their tooling cheap enough for CI.
