@@ -8,7 +8,7 @@
 // retention drops the adopted segments whole once the limits are reached.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +21,10 @@ const expected = (name) => JSON.parse(readFileSync(path.join(FIX, 'expected', na
 
 function freshCopy() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-migrate-'));
-  copyFileSync(path.join(FIX, 'loupe.db'), path.join(dir, 'loupe.db'));
+  // the database is kept as its SQL dump (loupe.sql); the shell loads it
+  const r = spawnSync('sqlite3', [path.join(dir, 'loupe.db')],
+    { input: readFileSync(path.join(FIX, 'loupe.sql')), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
   return dir;
 }
 

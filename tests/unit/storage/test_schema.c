@@ -367,11 +367,13 @@ START_TEST(test_v2_migrated_to_segments) {
 END_TEST
 
 /* The schema 2 database of the interop suite (tests/interop/fixtures/
- * schema2, written by the release before segments) opens with every
+ * schema2/loupe.sql, the dump of a database written by the release before
+ * segments, loaded by the sqlite3 shell) opens with every
  * trace, record and point, each trace whole through the queries. */
 START_TEST(test_v2_fixture_migrated) {
-    char path[128];
-    snprintf(path, sizeof(path), "cp tests/interop/fixtures/schema2/loupe.db %s/loupe.db", dir);
+    char path[160];
+    snprintf(path, sizeof(path), "sqlite3 %s/loupe.db < tests/interop/fixtures/schema2/loupe.sql",
+             dir);
     ck_assert_int_eq(system(path), 0);
     store_reader *rd;
     store *s = open_dir(&rd);
