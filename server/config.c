@@ -53,8 +53,22 @@ static const config_flag config_flags[] = {
      "OTLP/HTTP receiver (default 0.0.0.0:4318)"},
     {"data-dir", "LOUPE_DATA_DIR", CONFIG_STR, OFF(data_dir), "DIR",
      "where the SQLite database lives (default ./loupe-data)"},
-    {"storage", "LOUPE_STORAGE", CONFIG_STORAGE, OFF(storage_memory), "sqlite|memory",
-     "sqlite keeps data on disk; memory keeps nothing after exit (default sqlite)"},
+    {"storage", "LOUPE_STORAGE", CONFIG_STORAGE, OFF(storage), "sqlite|memory|clickhouse",
+     "sqlite keeps data on disk; memory keeps nothing after exit; clickhouse stores in"
+     " ClickHouse, shared by several loupes (default sqlite)"},
+    {"clickhouse-url", "LOUPE_CLICKHOUSE_URL", CONFIG_STR, OFF(ch_url), "URL",
+     "ClickHouse's HTTP interface, http://HOST:8123; with --clickhouse-cluster every shard's,"
+     " comma-separated"},
+    {"clickhouse-database", "LOUPE_CLICKHOUSE_DATABASE", CONFIG_STR, OFF(ch_database), "NAME",
+     "the ClickHouse database loupe creates and uses (default loupe)"},
+    {"clickhouse-user", "LOUPE_CLICKHOUSE_USER", CONFIG_STR, OFF(ch_user), "USER",
+     "ClickHouse user (default: ClickHouse's default user)"},
+    {"clickhouse-password", "LOUPE_CLICKHOUSE_PASSWORD", CONFIG_STR, OFF(ch_password), "PASSWORD",
+     "ClickHouse password (prefer --clickhouse-password-file)"},
+    {"clickhouse-password-file", "LOUPE_CLICKHOUSE_PASSWORD_FILE", CONFIG_STR,
+     OFF(ch_password_file), "PATH", "read the ClickHouse password from the first line of this file"},
+    {"clickhouse-cluster", "LOUPE_CLICKHOUSE_CLUSTER", CONFIG_STR, OFF(ch_cluster), "NAME",
+     "a cluster in ClickHouse's remote_servers: loupe makes Distributed tables over its shards"},
     {"otlp-api-key", "LOUPE_OTLP_API_KEY", CONFIG_STR, OFF(otlp_api_key), "KEY",
      "require this key from exporters (x-otlp-api-key or Authorization: Bearer)"},
     {"otlp-api-key-secondary", "LOUPE_OTLP_API_KEY_SECONDARY", CONFIG_STR,
@@ -211,7 +225,8 @@ typedef struct config_choice {
 
 static const config_choice config_choices[] = {
     [CONFIG_UI_AUTH] = {{"token", "none"}, 2, "a UI auth mode (token or none)"},
-    [CONFIG_STORAGE] = {{"sqlite", "memory"}, 2, "a storage kind (sqlite or memory)"},
+    [CONFIG_STORAGE] = {{"sqlite", "memory", "clickhouse"}, 3,
+                        "a storage kind (sqlite, memory or clickhouse)"},
     [CONFIG_LEVEL] = {{"debug", "info", "warn", "error"}, 4,
                       "a log level (debug, info, warn, error)"},
     [CONFIG_ONOFF] = {{"on", "off"}, 2, "on or off"},
@@ -394,6 +409,131 @@ static int config_read_token_file(config *cfg, char *err, size_t errlen) {
     memcpy(cfg->ui_token_read, line, n + 1);
     explicit_bzero(line, sizeof(line));
     return 0;
+}
+
+/* The first line of the file of flag `flag` (path) into out (len bytes,
+ * trailing spaces cut; empty is an error). Returns 0 or -1 with err set. */
+static int config_read_line(const char *flag, const char *path, char *out, size_t len, char *err,
+                            size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "--%s: cannot read %s: %s", flag, path, strerror(errno));
+        return -1;
+    }
+    size_t n = 0;
+    int c = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (n + 1 >= len) {
+            fclose(f);
+            explicit_bzero(out, len);
+            snprintf(err, errlen, "--%s: the first line of %s is longer than %zu bytes", flag,
+                     path, len - 1);
+            return -1;
+        }
+        out[n++] = (char)c;
+    }
+    int bad = ferror(f), saved = errno;
+    fclose(f);
+    while (n > 0 && isspace((unsigned char)out[n - 1]))
+        n--;
+    out[n] = '\0';
+    if (bad || n == 0) {
+        snprintf(err, errlen, "--%s: %s %s", flag, path,
+                 bad ? strerror(saved) : "is empty (the first line is read)");
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when s is a name ClickHouse takes unquoted: [A-Za-z_][A-Za-z0-9_]*, at
+ * most 64 bytes. */
+static int config_ch_name(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || isdigit((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return 0;
+    return 1;
+}
+
+/* --storage clickhouse and its flags: the URLs split, the password read. */
+static int config_clickhouse(config *cfg, char *err, size_t errlen) {
+    if (cfg->storage != CONFIG_STORAGE_CLICKHOUSE) {
+        const char *set = cfg->ch_url ? "url" : cfg->ch_cluster ? "cluster" : NULL;
+        if (set) {
+            snprintf(err, errlen, "--clickhouse-%s needs --storage clickhouse", set);
+            return CONFIG_EINVAL;
+        }
+        return CONFIG_OK;
+    }
+    if (cfg->ch_url == NULL || cfg->ch_url[0] == '\0') {
+        snprintf(err, errlen, "--storage clickhouse needs --clickhouse-url http://HOST:8123");
+        return CONFIG_EINVAL;
+    }
+    if (strlen(cfg->ch_url) >= sizeof(cfg->ch_url_buf)) {
+        snprintf(err, errlen, "--clickhouse-url: too long");
+        return CONFIG_EINVAL;
+    }
+    memcpy(cfg->ch_url_buf, cfg->ch_url, strlen(cfg->ch_url) + 1);
+    cfg->n_ch_urls = 0;
+    for (char *save = NULL, *u = strtok_r(cfg->ch_url_buf, ",", &save); u != NULL;
+         u = strtok_r(NULL, ",", &save)) {
+        while (*u == ' ')
+            u++;
+        size_t n = strlen(u);
+        while (n > 0 && (u[n - 1] == ' ' || u[n - 1] == '/'))
+            u[--n] = '\0';
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+            snprintf(err, errlen, "--clickhouse-url: %s is not http://HOST:PORT", u);
+            return CONFIG_EINVAL;
+        }
+        if (cfg->n_ch_urls == CONFIG_CH_MAX_URLS) {
+            snprintf(err, errlen, "--clickhouse-url: more than %d servers", CONFIG_CH_MAX_URLS);
+            return CONFIG_EINVAL;
+        }
+        cfg->ch_urls[cfg->n_ch_urls++] = u;
+    }
+    if (cfg->n_ch_urls == 0) {
+        snprintf(err, errlen, "--clickhouse-url: no URL given");
+        return CONFIG_EINVAL;
+    }
+    if (cfg->n_ch_urls > 1 && cfg->ch_cluster == NULL) {
+        snprintf(err, errlen, "--clickhouse-url: several servers need --clickhouse-cluster");
+        return CONFIG_EINVAL;
+    }
+    if (cfg->ch_database && !config_ch_name(cfg->ch_database)) {
+        snprintf(err, errlen, "--clickhouse-database: use letters, digits and _ (got %s)",
+                 cfg->ch_database);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->ch_cluster && !config_ch_name(cfg->ch_cluster)) {
+        snprintf(err, errlen, "--clickhouse-cluster: use letters, digits and _ (got %s)",
+                 cfg->ch_cluster);
+        return CONFIG_EINVAL;
+    }
+    if (cfg->max_db_size != 0) {
+        snprintf(err, errlen, "--max-db-size has no meaning with --storage clickhouse");
+        return CONFIG_EINVAL;
+    }
+    if (cfg->forward.n != 0) {
+        snprintf(err, errlen, "--forward is not available with --storage clickhouse"
+                              " (docs/storage.md)");
+        return CONFIG_EINVAL;
+    }
+    if (cfg->ch_password_file && cfg->ch_password_file[0]) {
+        if (cfg->ch_password) {
+            snprintf(err, errlen, "--clickhouse-password and --clickhouse-password-file are"
+                                  " both set; use one");
+            return CONFIG_EINVAL;
+        }
+        if (config_read_line("clickhouse-password-file", cfg->ch_password_file,
+                             cfg->ch_password_read, sizeof(cfg->ch_password_read), err,
+                             errlen) != 0)
+            return CONFIG_EINVAL;
+        cfg->ch_password = cfg->ch_password_read;
+    }
+    return CONFIG_OK;
 }
 
 static void config_usage(void) {
@@ -603,5 +743,7 @@ int config_parse(config *cfg, int argc, char **argv, char *err, size_t errlen) {
         rc = config_check_ranges(cfg, err, errlen);
     if (rc == CONFIG_OK)
         rc = config_load_token(cfg, err, errlen);
+    if (rc == CONFIG_OK)
+        rc = config_clickhouse(cfg, err, errlen);
     return rc;
 }

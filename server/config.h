@@ -22,6 +22,12 @@
 #define CONFIG_MAX_FORWARD 8          /* FORWARD_MAX_DESTS */
 #define CONFIG_MAX_FORWARD_HEADERS 16 /* FORWARD_MAX_HEADERS */
 #define CONFIG_LIST_BUF 8192          /* an environment list, split in place */
+#define CONFIG_CH_PASSWORD_BUF 257
+#define CONFIG_CH_MAX_URLS 16 /* CH_MAX_SHARDS */
+
+#define CONFIG_STORAGE_SQLITE 0
+#define CONFIG_STORAGE_MEMORY 1
+#define CONFIG_STORAGE_CLICKHOUSE 2
 
 /* A repeatable flag (--forward URL --forward URL2): its values in order.
  * The environment twin holds a comma-separated list; flags on the command
@@ -38,7 +44,18 @@ typedef struct config {
     const char *otlp_grpc_addr;
     const char *otlp_http_addr;
     const char *data_dir;
-    int storage_memory; /* --storage memory */
+    int storage; /* --storage: CONFIG_STORAGE_* */
+    /* --storage clickhouse (storage/ch_store.h, docs/storage.md) */
+    const char *ch_url;           /* --clickhouse-url: one URL, or a comma-separated list */
+    const char *ch_database;      /* --clickhouse-database */
+    const char *ch_user;          /* --clickhouse-user */
+    const char *ch_password;      /* --clickhouse-password */
+    const char *ch_password_file; /* --clickhouse-password-file */
+    const char *ch_cluster;       /* --clickhouse-cluster */
+    char ch_password_read[CONFIG_CH_PASSWORD_BUF]; /* read from ch_password_file */
+    char ch_url_buf[CONFIG_LIST_BUF];              /* ch_url split in place */
+    const char *ch_urls[CONFIG_CH_MAX_URLS];
+    size_t n_ch_urls;
     const char *otlp_api_key;
     const char *otlp_api_key_secondary;
     const char *cors_origins;

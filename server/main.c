@@ -160,7 +160,7 @@ static forward_config main_forward_config(const config *cfg) {
         .protocol = cfg->forward_protocol,
         .headers = cfg->forward_headers.items,
         .n_headers = cfg->forward_headers.n,
-        .data_dir = cfg->storage_memory ? NULL : cfg->data_dir,
+        .data_dir = cfg->storage != CONFIG_STORAGE_SQLITE ? NULL : cfg->data_dir,
     };
     return fc;
 }
@@ -168,6 +168,12 @@ static forward_config main_forward_config(const config *cfg) {
 /* grpc_http1_fn: HTTP/1.x connections on the gRPC port go to OTLP/HTTP. */
 static int main_grpc_http1(void *ctx, int fd, const struct sockaddr *peer, socklen_t peerlen) {
     return otlp_http_adopt(ctx, fd, peer, peerlen);
+}
+
+static const char *main_storage_name(int storage) {
+    return storage == CONFIG_STORAGE_MEMORY       ? "memory"
+           : storage == CONFIG_STORAGE_CLICKHOUSE ? "clickhouse"
+                                                  : "sqlite";
 }
 
 static void main_fail(const char *what, const char *err) {
@@ -254,7 +260,9 @@ static void main_block_signals(sigset_t *sigs) {
 static int main_open_store(const config *cfg, main_parts *p) {
     char err[512] = "";
     store_config scfg = {
-        .mode = cfg->storage_memory ? STORE_MODE_MEMORY : STORE_MODE_SQLITE,
+        .mode = cfg->storage == CONFIG_STORAGE_MEMORY       ? STORE_MODE_MEMORY
+                : cfg->storage == CONFIG_STORAGE_CLICKHOUSE ? STORE_MODE_CLICKHOUSE
+                                                            : STORE_MODE_SQLITE,
         .data_dir = cfg->data_dir,
         .ring_max_bytes = cfg->ring_size,
         .max_spans = cfg->max_spans,
@@ -267,6 +275,12 @@ static int main_open_store(const config *cfg, main_parts *p) {
         .lint_orphan_grace_ns = cfg->lint_orphan_grace_ns,
         .lint_max_series = cfg->lint_max_series,
         .patterns_off = cfg->log_patterns_off,
+        .ch = {.urls = cfg->ch_urls,
+               .n_urls = cfg->n_ch_urls,
+               .database = cfg->ch_database,
+               .user = cfg->ch_user,
+               .password = cfg->ch_password,
+               .cluster = cfg->ch_cluster},
     };
     if (store_open(&scfg, &p->st, err, sizeof(err)) != STORE_OK) {
         main_fail("cannot open the store", err);
@@ -327,7 +341,7 @@ static int main_start_ui(const config *cfg, main_parts *p) {
         .request_timeout_seconds = main_seconds(cfg->request_timeout_ns),
         .max_header_bytes = cfg->max_header_size,
         .max_live_clients = (unsigned)cfg->max_live_clients,
-        .storage_memory = cfg->storage_memory,
+        .storage = cfg->storage,
         .version = LOUPE_VERSION,
         .ingest = p->ingest,
         .base_path = cfg->base_path,
@@ -411,13 +425,17 @@ static void main_announce(const config *cfg, const main_parts *p) {
            "OTEL_EXPORTER_OTLP_ENDPOINT=http://%s:%d\n"
            "  OTLP/HTTP       http://%s:%d/v1/traces, /v1/logs, /v1/metrics\n",
            ghost, gport, ghost, gport, hhost, hport);
-    if (cfg->storage_memory)
+    if (cfg->storage == CONFIG_STORAGE_MEMORY)
         printf("  storage         memory (nothing is kept after exit)\n");
+    else if (cfg->storage == CONFIG_STORAGE_CLICKHOUSE)
+        printf("  storage         clickhouse at %s, database %s%s%s\n", cfg->ch_url,
+               cfg->ch_database ? cfg->ch_database : "loupe",
+               cfg->ch_cluster ? ", cluster " : "", cfg->ch_cluster ? cfg->ch_cluster : "");
     else
         printf("  storage         sqlite in %s/loupe.db\n", cfg->data_dir);
     fflush(stdout);
     log_event(LOG_INFO, "ready", "ui_port=%d otlp_grpc_port=%d otlp_http_port=%d storage=%s", uport,
-              gport, hport, cfg->storage_memory ? "memory" : "sqlite");
+              gport, hport, main_storage_name(cfg->storage));
 }
 
 /* Waits for SIGINT or SIGTERM, then arms the shutdown watchdog. */
@@ -465,7 +483,7 @@ static int main_local_start(void *ud, cli_local *l, char *err, size_t errlen) {
     char name[] = "loupe", *args[] = {name, NULL};
     if (config_parse(&cfg, 1, args, err, errlen) != CONFIG_OK)
         return -1;
-    cfg.storage_memory = 1;
+    cfg.storage = CONFIG_STORAGE_MEMORY;
     cfg.ui_addr = cfg.otlp_grpc_addr = cfg.otlp_http_addr = "127.0.0.1:0";
     cfg.otlp_api_key = cfg.otlp_api_key_secondary = NULL;
     cfg.base_path = ""; /* the command talks to ui_url as it is */

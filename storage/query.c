@@ -7,6 +7,7 @@
  * copy those columns into the answer as they are and only render ids,
  * times and enums. Every parameter is bound.
  */
+#include "ch_query.h"
 #include "query.h"
 
 #include <stdio.h>
@@ -19,6 +20,8 @@
 /* ---- services ------------------------------------------------------------ */
 
 int query_services(store_reader *r, const query_window_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_services(r, p, out);
     sqlite3_stmt *st = NULL, *inst = NULL;
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
@@ -227,6 +230,8 @@ static int query_trace_spans(store_reader *r, const uint8_t trace_id[16], int64_
 }
 
 int query_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_trace(r, trace_id, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* an index probe per segment, then one trace: bounded */
@@ -254,6 +259,10 @@ const char *query_strerror(int code) {
         return "invalid parameter";
     case QUERY_ENOMEM:
         return "out of memory";
+    case QUERY_ENOTSUP:
+        return "not available with this storage";
+    case QUERY_EDOWN:
+        return "the database did not answer";
     }
     return "unknown query error";
 }

@@ -33,6 +33,8 @@
 #define QUERY_ETOOBIG -3   /* answer larger than out's cap */
 #define QUERY_EINVAL -4    /* bad parameter (e.g. cursor); see the function */
 #define QUERY_ENOMEM -5    /* out of memory */
+#define QUERY_ENOTSUP -6   /* not available with this storage (ClickHouse: docs/storage.md) */
+#define QUERY_EDOWN -7     /* the database did not answer (ClickHouse down): retry later */
 
 /* Lists: 1..QUERY_MAX_LIMIT items per page. */
 #define QUERY_MAX_LIMIT 1000

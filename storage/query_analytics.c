@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "model.h"
 #include "query.h"
 #include "query_internal.h"
@@ -330,6 +331,8 @@ static int qa_map_write(store_reader *r, qa_sums *ops, qa_sums *edges, qa_sums *
 }
 
 int query_service_map(store_reader *r, const query_window_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_service_map(r, p, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     qa_window win;
@@ -439,6 +442,8 @@ typedef struct qa_op {
 } qa_op;
 
 int query_operations(store_reader *r, const query_ops_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_operations(r, p, out);
     if (p == NULL || p->service == NULL)
         return QUERY_EINVAL;
     if (store_reader_begin(r) != SQLITE_OK)

@@ -820,6 +820,8 @@ int query_export_next(query_export *x, store_reader *r, buf *out, int *done) {
         *done = 1;
         return QUERY_OK;
     }
+    if (r->ch != NULL) /* a ClickHouse store: not available (ch_query.h) */
+        return QUERY_ENOTSUP;
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* a line is bounded by its page size */
@@ -1054,6 +1056,8 @@ static int tail_sync(store_reader *r, query_tail *t, uint64_t *lost, uint64_t *t
 }
 
 int query_tail_at_end(store_reader *r, query_tail *t) {
+    if (r->ch != NULL)
+        return QUERY_ENOTSUP;
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r);

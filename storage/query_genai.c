@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "genai.h"
 #include "query.h"
 #include "query_internal.h"
@@ -325,6 +326,8 @@ static int qg_top(store_reader *r, const qa_window *win, int kind, const char *n
 /* ---- the answer ----------------------------------------------------------------------- */
 
 int query_genai(store_reader *r, const query_genai_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_genai(r, p, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     qa_window win;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "util/textfmt.h"
 #include "lint.h"
 #include "query.h"
@@ -451,6 +452,8 @@ static int ql_write(store_reader *r, const ql_state *s, buf *out) {
 }
 
 int query_lint(store_reader *r, const char *service, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_lint(r, service, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     int64_t sid = 0;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "attr_index.h"
 #include "model.h"
 #include "query.h"
@@ -478,6 +479,8 @@ static int logs_item(sqlite3 *db, const seg_meta *m, int64_t row, query_res_set 
 }
 
 int query_logs(store_reader *rd, const query_logs_params *p, buf *out) {
+    if (rd->ch != NULL) /* a ClickHouse store */
+        return chq_logs(rd, p, out);
     logs_run run;
     query_cands c = {0};
     query_res_set res;

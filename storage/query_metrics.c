@@ -41,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "ch_query.h"
 #include "model.h"
 #include "model_json.h"
 #include "query.h"
@@ -53,6 +54,8 @@
 static int query_metrics_list(sqlite3 *db, const char *service, buf *out);
 
 int query_metrics(store_reader *r, const char *service, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_metrics(r, service, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* the instruments' tables: bounded, no segment scanned */
@@ -554,6 +557,8 @@ static int series_write(const query_series_params *p, const series_plan *pl, int
 }
 
 int query_series(store_reader *r, const query_series_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_series(r, p, out);
     int rc = series_params_check(p);
     if (rc != QUERY_OK)
         return rc;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "logpattern.h"
 #include "query.h"
 #include "query_internal.h"
@@ -457,6 +458,8 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
 }
 
 int query_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_patterns(r, p, out);
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT)
         return QUERY_EINVAL;
     if (store_reader_begin(r) != SQLITE_OK)

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_query.h"
 #include "attr_index.h"
 #include "model.h"
 #include "query.h"
@@ -425,6 +426,8 @@ out:
 }
 
 int query_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out) {
+    if (r->ch != NULL) /* a ClickHouse store */
+        return chq_trace_summary(r, trace_id, out);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* as query_trace: bounded */
@@ -444,6 +447,8 @@ int query_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out) {
 }
 
 int query_traces(store_reader *rd, const query_traces_params *p, buf *out) {
+    if (rd->ch != NULL) /* a ClickHouse store */
+        return chq_traces(rd, p, out);
     traces_run run;
     query_cands c = {0};
     if (store_reader_begin(rd) != SQLITE_OK)

@@ -29,6 +29,9 @@ struct store_reader {
     int depth;            /* nested begin calls */
     seg_meta *segs;       /* the live segments by signal, newest first (owned) */
     size_t n_segs, segs_cap;
+    /* a ClickHouse store (ch_store.h): db is NULL and queries go to ClickHouse */
+    struct ch_conn *ch;           /* owned */
+    const struct ch_store *chs;   /* borrowed from the store */
 };
 
 /* Starts a query: a read transaction, the manifest of its snapshot and the

@@ -15,6 +15,7 @@
 
 #include "util/log.h"
 #include "attr_index.h"
+#include "ch_store.h"
 #include "reader.h"
 #include "rollup.h"
 #include "store_internal.h"
@@ -73,6 +74,17 @@ int store_reader_open(store *s, store_reader **out) {
     if (r == NULL)
         return STORE_ENOMEM;
     r->timeout_ns = s->query_timeout_ns;
+    if (s->ch != NULL) {
+        r->chs = s->ch;
+        r->ch = ch_store_reader_conn(s->ch);
+        if (r->ch == NULL) {
+            free(r);
+            return STORE_ENOMEM;
+        }
+        ch_conn_timeouts(r->ch, 0, (long)(r->timeout_ns / 1000000u));
+        *out = r;
+        return STORE_OK;
+    }
     int rc = sqlite3_open_v2(s->path, &r->db, s->open_flags, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(r->db, 1);
@@ -98,6 +110,7 @@ void store_reader_close(store_reader *r) {
     if (r == NULL)
         return;
     sqlite3_close(r->db);
+    ch_conn_free(r->ch);
     free(r->segs);
     free(r);
 }
@@ -123,6 +136,7 @@ void store_get_stats(store *s, store_stats *out) {
         out->commit_seconds_bucket[i] = atomic_load(&s->commit_bucket[i]);
     out->commit_ns_sum = atomic_load(&s->commit_ns_sum);
     out->closing = atomic_load(&s->closing);
+    out->write_fault = out->writes_failing ? atomic_load(&s->fault_reason) : NULL;
 }
 
 int store_subscribe(store *s, store_commit_fn fn, void *ud, store_sub **out) {

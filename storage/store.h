@@ -45,7 +45,20 @@
 typedef enum store_mode {
     STORE_MODE_SQLITE = 0, /* a database file in data_dir */
     STORE_MODE_MEMORY = 1, /* a shared in-memory database, nothing on disk */
+    STORE_MODE_CLICKHOUSE = 2, /* a ClickHouse server or cluster (ch_store.h) */
 } store_mode;
+
+/* Where a ClickHouse store is (mode STORE_MODE_CLICKHOUSE); borrowed
+ * during store_open(). */
+typedef struct store_ch_config {
+    const char *const *urls; /* http://HOST:PORT of each shard's server; urls[0] is written
+                              * to and read from */
+    size_t n_urls;
+    const char *database; /* [A-Za-z0-9_]+ (the caller checks); NULL = "loupe" */
+    const char *user;     /* NULL = ClickHouse's default */
+    const char *password; /* NULL = none */
+    const char *cluster;  /* NULL = one server; else its remote_servers name */
+} store_ch_config;
 
 typedef struct store_config {
     store_mode mode;
@@ -64,6 +77,8 @@ typedef struct store_config {
     uint64_t lint_max_series;      /* attribute sets a metric may have; 0 = 1000 */
     /* Added with log patterns (logpattern.h). */
     int patterns_off; /* 1: new records get no pattern (stored ones stay readable) */
+    /* Added with the ClickHouse store. */
+    store_ch_config ch; /* mode STORE_MODE_CLICKHOUSE */
 } store_config;
 
 #define STORE_DEFAULT_QUERY_TIMEOUT_NS 5000000000ULL
@@ -129,6 +144,9 @@ typedef struct store_stats {
     uint64_t commit_seconds_bucket[STORE_COMMIT_BUCKETS + 1];
     uint64_t commit_ns_sum; /* total of those latencies, in nanoseconds */
     int closing;            /* 1 once store_close() has begun */
+    /* Added with the ClickHouse store: why writes fail (disk_full,
+     * clickhouse_unreachable, ...; a static string), while writes_failing. */
+    const char *write_fault;
 } store_stats;
 
 /* Upper bounds (seconds) of the commit latency buckets, ascending. */

@@ -132,6 +132,7 @@ void store_fault_note(store *s, const char *what, int rc, int sys_errno, size_t 
         atomic_store(&s->writes_failing, 1);
     }
     w->fault.failed_batches += batches;
+    atomic_store(&s->fault_reason, reason);
     if (strcmp(reason, "size_cap") == 0) {
         w->size_evicting = 2; /* deeper eviction at once: see store_retention_size */
         w->size_cap_hits++;

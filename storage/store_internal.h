@@ -444,6 +444,8 @@ struct store {
     long test_delay_ms; /* LOUPE_TEST_WRITER_DELAY_MS */
 #endif
     store_writer w;        /* the writer thread's alone once started */
+    struct ch_store *ch;   /* mode STORE_MODE_CLICKHOUSE (ch_store.h); else NULL */
+    _Atomic(const char *) fault_reason; /* why writes fail (a static string), for /readyz */
 
     _Atomic uint64_t accepted[MODEL_SIGNAL_COUNT];
     _Atomic uint64_t rejected[MODEL_SIGNAL_COUNT];
@@ -637,6 +639,12 @@ int store_retention(store *s);
 /* Pages in use (page_count - freelist_count) into w.used_pages and the
  * stats' db_bytes. Returns an SQLite code. */
 int store_size_check(store *s);
+
+/* ---- the writer thread (store_writer.c) ------------------------------------ */
+
+/* Answers the batches entries[0..n) with status[] (STORE_OK: counted,
+ * subscribers told), frees them and gives their bytes back to the ring. */
+void store_writer_finish(store *s, ring_entry *entries, const int *status, size_t n);
 
 /* ---- deletes (store_delete.c) ---------------------------------------------- */
 

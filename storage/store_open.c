@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "rollup.h"
 #include "schema.h"
+#include "ch_store.h"
 #include "store_internal.h"
 
 #define STORE_MEMDB_MAX_BYTES ((sqlite3_int64)16 << 30)
@@ -108,6 +109,7 @@ static void store_destroy(store *s) {
     free(w->entries);
     free(w->status);
     ring_free(s->ring);
+    ch_store_free(s->ch);
     while (s->subs != NULL) {
         store_sub *next = s->subs->next;
         free(s->subs);
@@ -281,7 +283,8 @@ static int store_open_db(store *s, char *err, size_t errlen) {
 
 /* Refuses a configuration store_open() cannot use. */
 static int store_config_check(const store_config *cfg, char *err, size_t errlen) {
-    if (cfg->mode != STORE_MODE_SQLITE && cfg->mode != STORE_MODE_MEMORY) {
+    if (cfg->mode != STORE_MODE_SQLITE && cfg->mode != STORE_MODE_MEMORY &&
+        cfg->mode != STORE_MODE_CLICKHOUSE) {
         store_err(err, errlen, "unknown storage mode %d", (int)cfg->mode);
         return STORE_EINVAL;
     }
@@ -358,12 +361,36 @@ static int store_writer_alloc(store *s, const store_config *cfg) {
 
 /* Starts the writer thread; from here on it owns s->w. */
 static int store_writer_start(store *s, char *err, size_t errlen) {
-    int rc = pthread_create(&s->thread, NULL, store_writer_main, s);
+    int rc = pthread_create(&s->thread, NULL, s->ch ? ch_writer_main : store_writer_main, s);
     if (rc != 0) {
         store_err(err, errlen, "cannot start the store writer thread: %s", strerror(rc));
         return STORE_ENOMEM;
     }
     pthread_setname_np(s->thread, "loupe-writer"); /* for top -H, perf */
+    return STORE_OK;
+}
+
+/* The rest of store_open() for a ClickHouse store: the ring, the tables,
+ * the writer (ch_store.h). */
+static int store_open_ch(store *s, const store_config *cfg, store **out, char *err,
+                         size_t errlen) {
+    int rc = store_writer_alloc(s, cfg);
+    if (rc != STORE_OK)
+        store_err(err, errlen, "out of memory");
+    if (rc == STORE_OK)
+        rc = ch_store_open(cfg, &s->ch, err, errlen);
+    if (rc == STORE_OK)
+        rc = store_writer_start(s, err, errlen);
+    if (rc != STORE_OK) {
+        store_destroy(s);
+        return rc;
+    }
+    char qurl[PATH_MAX];
+    log_event(LOG_INFO, "store_open", "mode=clickhouse url=\"%s\" database=%s cluster=%s",
+              log_quote(cfg->ch.urls[0], qurl, sizeof(qurl)),
+              cfg->ch.database ? cfg->ch.database : "loupe",
+              cfg->ch.cluster ? cfg->ch.cluster : "-");
+    *out = s;
     return STORE_OK;
 }
 
@@ -387,6 +414,8 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen) {
     s->mode = cfg->mode;
     store_limits_set(s, cfg);
     store_test_delay_read(s); /* test builds only */
+    if (cfg->mode == STORE_MODE_CLICKHOUSE)
+        return store_open_ch(s, cfg, out, err, errlen);
     rc = store_path_make(s, cfg, err, errlen);
     if (rc != STORE_OK)
         goto fail;

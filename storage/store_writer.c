@@ -217,7 +217,7 @@ static void store_notify(store *s, const model_batch *b) {
     pthread_mutex_unlock(&s->subs_mu);
 }
 
-static void store_finish(store *s, ring_entry *entries, const int *status, size_t n) {
+void store_writer_finish(store *s, ring_entry *entries, const int *status, size_t n) {
     for (size_t i = 0; i < n; i++) {
         ring_entry *e = &entries[i];
         model_signal sig = e->batch->signal;
@@ -267,7 +267,7 @@ void *store_writer_main(void *arg) {
                    items + model_batch_items(w->entries[j].batch) <= STORE_TX_MAX_ITEMS)
                 items += model_batch_items(w->entries[j++].batch);
             store_commit_group(s, w->entries + i, w->status + i, j - i);
-            store_finish(s, w->entries + i, w->status + i, j - i);
+            store_writer_finish(s, w->entries + i, w->status + i, j - i);
             i = j;
         }
         int was_pending = pending;

@@ -291,7 +291,7 @@ static int api_server_info(const api_env *env, buf *out) {
     jw_key(&w, "otlpHttpPort");
     jw_int(&w, in->otlp_http_port);
     jw_key(&w, "storage");
-    jw_string(&w, in->storage_memory ? "memory" : "sqlite");
+    jw_string(&w, in->storage == 1 ? "memory" : in->storage == 2 ? "clickhouse" : "sqlite");
     jw_object_end(&w);
     if (jw_error(&w) != BUF_OK)
         return api_fail(out, 500, "out of memory");
@@ -318,6 +318,10 @@ static int api_query_result(const api_request *req, int rc, buf *out) {
         return api_fail(out, 400, "invalid parameter");
     case QUERY_ETOOBIG:
         return api_fail(out, 500, "the answer is too large; narrow the query");
+    case QUERY_ENOTSUP:
+        return api_fail(out, 501, "not available with ClickHouse storage (see docs/storage.md)");
+    case QUERY_EDOWN:
+        return api_fail(out, 503, "ClickHouse did not answer; retry later");
     default:
         log_event(LOG_WARN, "api_query_failed", "path=\"%s\" code=%d reason=\"%s\"",
                   log_quote(req->path, qpath, sizeof(qpath)), rc, query_strerror(rc));

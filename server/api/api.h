@@ -51,7 +51,7 @@ typedef struct api_info {
     const char *version;  /* borrowed; NULL = "unknown" */
     int otlp_grpc_port;   /* the bound port; 0 = not known (not started) */
     int otlp_http_port;
-    int storage_memory;   /* 1: --storage memory */
+    int storage;   /* CONFIG_STORAGE_*: 0 sqlite, 1 memory, 2 clickhouse */
 } api_info;
 
 /* What handlers may use besides the request. */

@@ -112,7 +112,7 @@ struct ui_server {
     const char *version;       /* borrowed from the config; NULL = "unknown" */
     double started;            /* unix seconds */
     atomic_int draining;     /* shutdown has begun: /readyz says not ready */
-    int storage_memory;      /* for GET /api/v1/info */
+    int storage;      /* for GET /api/v1/info */
     http_guard *guard; /* slow clients, header size, counters */
     size_t max_header;
     workq *queries; /* runs API requests; their connections wait suspended */
@@ -365,7 +365,7 @@ static enum MHD_Result ui_collect_arg(void *cls, enum MHD_ValueKind kind, const 
 static void ui_api_env(ui_server *u, ui_req_ctx *ctx, api_info *info, api_env *env) {
     memset(info, 0, sizeof(*info));
     info->version = u->version;
-    info->storage_memory = u->storage_memory;
+    info->storage = u->storage;
     pthread_mutex_lock(&u->mu);
     info->otlp_grpc_port = u->grpc.port;
     info->otlp_http_port = u->http.port;
@@ -490,6 +490,10 @@ static enum MHD_Result ui_serve_readyz(ui_server *u, struct MHD_Connection *c,
         reason = "no store";
     else if (atomic_load(&u->draining) || st.closing)
         reason = "shutting down";
+    else if (st.writes_failing && st.write_fault && strncmp(st.write_fault, "clickhouse", 10) == 0)
+        reason = strcmp(st.write_fault, "clickhouse_unreachable") == 0
+                     ? "clickhouse is unreachable; exporters are told to retry"
+                     : "clickhouse refuses inserts; exporters are told to retry";
     else if (st.writes_failing)
         reason = "the database refuses writes";
     buf out;
@@ -1037,7 +1041,7 @@ static ui_server *ui_server_new(const ui_config *cfg, store *st, char *err, size
     }
     u->st = st;
     u->auth = cfg->auth;
-    u->storage_memory = cfg->storage_memory;
+    u->storage = cfg->storage;
     u->version = cfg->version;
     u->ingest = cfg->ingest;
     if (cfg->base_path != NULL && cfg->base_path[0] != '\0') {

@@ -18,7 +18,7 @@ typedef struct ui_config {
     unsigned request_timeout_seconds; /* headers and body must arrive within; 0 = 30 */
     size_t max_header_bytes;   /* request line and headers; larger gets 431; 0 = 64 KiB */
     unsigned max_live_clients; /* concurrent live streams; more get 503; 0 = 64 */
-    int storage_memory;        /* shown by GET /api/v1/info */
+    int storage;        /* shown by GET /api/v1/info */
     const char *version;       /* shown by /metrics and GET /api/v1/info; borrowed, must
                                   outlive the server; NULL = "unknown" */
     ingest_log *ingest;        /* the receivers' ingest log, for /api/v1/ingest/... and live

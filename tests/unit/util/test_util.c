@@ -330,7 +330,7 @@ START_TEST(test_config_flags_and_env) {
     ck_assert_str_eq(cfg.ui_addr, "127.0.0.1:1"); /* flag beats environment */
     ck_assert_str_eq(cfg.otlp_http_addr, "127.0.0.1:2");
     ck_assert_str_eq(cfg.otlp_grpc_addr, "0.0.0.0:4317");
-    ck_assert_int_eq(cfg.storage_memory, 1);
+    ck_assert_int_eq(cfg.storage, 1);
     ck_assert_uint_eq(cfg.max_spans, 10);
     unsetenv("LOUPE_OTLP_HTTP_ADDR");
     unsetenv("LOUPE_UI_ADDR");

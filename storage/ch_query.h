@@ -1,0 +1,53 @@
+/* ch_query.h - the query API (query.h) answered from ClickHouse.
+ *
+ * DESIGN
+ * Each query.h function, given a read handle of a ClickHouse store
+ * (r->ch set), hands over to its chq_* twin here, which answers with the
+ * same JSON document (docs/api.md) from loupe's ClickHouse tables
+ * (ch_schema.h). SQL is built with ch_sql_quote() for every value from a
+ * request; answers are read as TabSeparated (ch_sql.h). A feature the
+ * backend does not have answers QUERY_ENOTSUP (HTTP 501); ClickHouse not
+ * answering gives QUERY_EDOWN (HTTP 503).
+ *
+ * Modules: ch_query.c (shared helpers: running a query, the age limit),
+ * ch_query_traces.c (services, operations, service map, traces, one
+ * trace), ch_query_logs.c (logs, metrics, series), and the features the
+ * backend lacks (ch_query_none.c).
+ */
+#ifndef LOUPE_CH_QUERY_H
+#define LOUPE_CH_QUERY_H
+
+#include "util/buf.h"
+#include "query.h"
+
+int chq_services(store_reader *r, const query_window_params *p, buf *out);
+int chq_service_map(store_reader *r, const query_window_params *p, buf *out);
+int chq_operations(store_reader *r, const query_ops_params *p, buf *out);
+int chq_genai(store_reader *r, const query_genai_params *p, buf *out);
+int chq_trace(store_reader *r, const uint8_t trace_id[16], buf *out);
+int chq_traces(store_reader *r, const query_traces_params *p, buf *out);
+int chq_trace_summary(store_reader *r, const uint8_t trace_id[16], buf *out);
+int chq_logs(store_reader *r, const query_logs_params *p, buf *out);
+int chq_patterns(store_reader *r, const query_patterns_params *p, buf *out);
+int chq_metrics(store_reader *r, const char *service, buf *out);
+int chq_series(store_reader *r, const query_series_params *p, buf *out);
+int chq_lint(store_reader *r, const char *service, buf *out);
+
+/* ---- shared helpers (ch_query.c) ------------------------------------------- */
+
+/* Runs sql on the reader's connection, the answer (TabSeparated) into ans
+ * (reset first). Returns QUERY_OK, QUERY_EDOWN, QUERY_EDB (ClickHouse
+ * refused: logged) or QUERY_ETOOBIG. */
+int chq_run(store_reader *r, const buf *sql, buf *ans);
+
+/* The oldest item time answers may show (--max-age), 0 for any. */
+uint64_t chq_min_time(const store_reader *r);
+
+/* Appends " AND <col> >= N" for the age limit, if any. */
+void chq_age_cond(const store_reader *r, buf *sql, const char *col);
+
+/* Appends the attribute filter f as a condition over the item's and its
+ * resource's key/value arrays (prefix: "" or "s." for a table alias). */
+void chq_attr_cond(buf *sql, const query_attr *f);
+
+#endif
