@@ -371,6 +371,72 @@ END_TEST
 /* ---- the Aspire dashboard's names ------------------------------------------- */
 
 /* Every name the tests below set, cleared before and after each. */
+START_TEST(test_clickhouse_flags) {
+    config cfg;
+    char err[256] = "";
+    const char *one[] = {"loupe", "--storage", "clickhouse", "--clickhouse-url",
+                         "http://ch:8123/", "--clickhouse-database", "team_a"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 7, one), CONFIG_OK);
+    ck_assert_int_eq(cfg.storage, CONFIG_STORAGE_CLICKHOUSE);
+    ck_assert_uint_eq(cfg.n_ch_urls, 1);
+    ck_assert_str_eq(cfg.ch_urls[0], "http://ch:8123"); /* the trailing slash goes */
+    ck_assert_str_eq(cfg.ch_database, "team_a");
+    ck_assert_ptr_null(cfg.ch_cluster);
+    /* a cluster: every shard's URL */
+    const char *two[] = {"loupe", "--storage=clickhouse", "--clickhouse-url",
+                         "http://a:8123, http://b:8124", "--clickhouse-cluster", "loupe_c"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 6, two), CONFIG_OK);
+    ck_assert_uint_eq(cfg.n_ch_urls, 2);
+    ck_assert_str_eq(cfg.ch_urls[1], "http://b:8124");
+    ck_assert_str_eq(cfg.ch_cluster, "loupe_c");
+    /* refusals name the flag */
+    struct {
+        int argc;
+        const char *argv[8];
+        const char *says;
+    } bad[] = {
+        {3, {"loupe", "--storage", "clickhouse"}, "--clickhouse-url"},
+        {5, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "ch:8123"}, "http://"},
+        {5, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a,http://b"},
+         "--clickhouse-cluster"},
+        {7, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a",
+             "--clickhouse-database", "x'; DROP"}, "--clickhouse-database"},
+        {7, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a",
+             "--clickhouse-cluster", "a b"}, "--clickhouse-cluster"},
+        {7, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a", "--max-db-size",
+             "10MiB"}, "--max-db-size"},
+        {7, {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a", "--forward",
+             "grpc://b:4317"}, "--forward"},
+        {3, {"loupe", "--clickhouse-url", "http://a"}, "--storage clickhouse"},
+        {3, {"loupe", "--storage", "cassandra"}, "clickhouse"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ck_assert_int_eq(parse(&cfg, err, sizeof(err), bad[i].argc, bad[i].argv), CONFIG_EINVAL);
+        ck_assert_msg(strstr(err, bad[i].says) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err,
+                      bad[i].says);
+    }
+}
+END_TEST
+
+START_TEST(test_clickhouse_password_file) {
+    config cfg;
+    char err[256] = "", path[64];
+    token_file(path, sizeof(path), "s3cret pass \n second line\n", 26);
+    const char *argv[] = {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a",
+                          "--clickhouse-password-file", path};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 7, argv), CONFIG_OK);
+    ck_assert_str_eq(cfg.ch_password, "s3cret pass"); /* first line, trailing space cut */
+    const char *both[] = {"loupe", "--storage", "clickhouse", "--clickhouse-url", "http://a",
+                          "--clickhouse-password-file", path, "--clickhouse-password", "x"};
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 9, both), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "both"));
+    unlink(path);
+    ck_assert_int_eq(parse(&cfg, err, sizeof(err), 7, argv), CONFIG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "--clickhouse-password-file"));
+}
+END_TEST
+
 static const char *const aspire_env[] = {
     "ASPNETCORE_URLS", "ASPIRE_DASHBOARD_URL", "ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL",
     "DOTNET_DASHBOARD_OTLP_ENDPOINT_URL", "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL",
@@ -661,6 +727,8 @@ int main(void) {
     tcase_add_test(tc, test_ui_token_file);
     tcase_add_test(tc, test_base_path);
     tcase_add_test(tc, test_forward_lists);
+    tcase_add_test(tc, test_clickhouse_flags);
+    tcase_add_test(tc, test_clickhouse_password_file);
     tcase_add_test(tc, test_aspire_defaults_untouched);
     tcase_add_test(tc, test_aspire_listen_urls);
     tcase_add_test(tc, test_aspire_listen_url_errors);
