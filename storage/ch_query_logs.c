@@ -28,6 +28,13 @@
  *
  * Log patterns are the SQLite store's (storage/logpattern.h): a pattern
  * filter answers QUERY_ENOTSUP and each item's patternId is null.
+ *
+ * Attribute filters are chq_attr_cond()'s, except key!=value, written here
+ * as the SQLite store has it: the item's or its resource's attributes hold
+ * the key with another value (chq_attr_cond asks both). Values compare as
+ * text (the SQLite store also compares numbers by value: i=5.0 finds 5).
+ * resourceId: the SQLite store's ids are its resources table's; here it is
+ * a hash of the resource (service, instance, attributes, schema URL).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -168,8 +175,9 @@ static int chl_hex(const char *s, size_t n, uint64_t *v) {
 
 static int chl_cursor_decode(const char *c, chl_key *k) {
     uint64_t skip;
-    if (strlen(c) != CHL_CURSOR_LEN || chl_hex(c, 16, &k->time) || chl_hex(c + 16, 16, &k->arrival) ||
-        chl_hex(c + 32, 16, &k->h) || chl_hex(c + 48, 8, &skip) || skip > QUERY_MAX_LIMIT * 1000u)
+    if (strlen(c) != CHL_CURSOR_LEN || chl_hex(c, 16, &k->time) ||
+        chl_hex(c + 16, 16, &k->arrival) || chl_hex(c + 32, 16, &k->h) ||
+        chl_hex(c + 48, 8, &skip) || skip > QUERY_MAX_LIMIT * 1000u)
         return -1;
     k->skip = (uint32_t)skip;
     return 0;
@@ -388,12 +396,8 @@ int chq_logs(store_reader *r, const query_logs_params *p, buf *out) {
     buf_init(&sql, 1 << 22);
     buf_init(&ans, CHL_ANS_MAX);
     int rc = chl_sql(r, p, curp, &sql);
-    if (rc == QUERY_OK && buf_append_char(&sql, '\0') != BUF_OK)
-        rc = QUERY_ENOMEM;
-    if (rc == QUERY_OK) {
-        sql.len--; /* NUL-terminated for the log, not sent */
+    if (rc == QUERY_OK)
         rc = chq_run(r, &sql, &ans);
-    }
     if (rc == QUERY_OK && buf_append_char(&ans, '\0') == BUF_OK) {
         ans.len--; /* ch_tsv_row wants a NUL after the data */
         rc = chl_write(&ans, p, curp, out);

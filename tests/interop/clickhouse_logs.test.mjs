@@ -1,10 +1,13 @@
-// ClickHouse store, logs and metrics: the same OTLP JSON sent to a loupe on
+// ClickHouse store, logs and metrics: the same telemetry sent to a loupe on
 // --storage memory (the SQLite store) and to a loupe on --storage clickhouse
-// (a private clickhouse-server from lib/clickhouse.mjs; skipped when it is
-// not installed) must give the same answers from /api/v1/logs (every
-// filter, paging), /api/v1/metrics and /api/v1/metrics/{name}/series
-// (steps, windows, groupBy on point and resource attributes, attribute
-// filters, every metric type).
+// (private clickhouse-servers from lib/clickhouse.mjs: one, then a two-shard
+// cluster; skipped when clickhouse-server is not installed) must give the
+// same answers from /api/v1/logs (every filter, word search, paging),
+// /api/v1/metrics and /api/v1/metrics/{name}/series (steps, windows,
+// groupBy on point and resource attributes, attribute filters, every
+// metric type). The telemetry: OTLP JSON documents posted to both, and log
+// records of the official SDK exported over OTLP/protobuf to both by one
+// provider. Also: hostile parameters answer alike, --max-age hides old data.
 //
 // What legitimately differs, and how the comparison treats it:
 //   - resourceId: the SQLite store's resources-table id ("r7"), a hash on
@@ -25,6 +28,10 @@ import assert from 'node:assert/strict';
 import { clickhouseAvailable, startClickHouse } from './lib/clickhouse.mjs';
 import { startLoupe, getJson } from './lib/server.mjs';
 import { until } from './lib/forward.mjs';
+import { exporters } from './lib/telemetry.mjs';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 
 const SKIP = clickhouseAvailable() ? false : 'clickhouse-server is not installed';
 const SEC = 1000000000n;
@@ -85,7 +92,29 @@ function logsDoc() {
     ],
   };
 }
-const N_LOGS = 2 * BODIES.length + 1 + 3;
+const N_SDK = 5;
+const N_LOGS = 2 * BODIES.length + 1 + 3 + N_SDK;
+
+// The same records through the official SDK and OTLP/protobuf exporter to
+// each loupe (one provider, a processor per loupe: the records, their
+// observed times included, are the same objects).
+async function sdkLogs(servers) {
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'sdk-app', 'deployment.environment': 'test' }),
+    processors: servers.map((srv) => new SimpleLogRecordProcessor({ exporter: exporters(srv, 'http/protobuf').logs })),
+  });
+  const logger = provider.getLogger('sdk-logger', '0.1.0');
+  const t0 = Number(BASE / 1000000n) + 300000;
+  logger.emit({ severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: 'sdk disk almost full',
+    attributes: { 'log.index': 0, pct: 97.5 }, timestamp: t0 });
+  logger.emit({ severityNumber: SeverityNumber.ERROR, body: { message: 'sdk structured', code: 7, list: [1, 'two'] },
+    attributes: { 'bytes.attr': new Uint8Array([0, 1, 2, 250]), 'obj.attr': { inner: 'v', n: 1.5 } }, timestamp: t0 + 1 });
+  logger.emit({ severityNumber: SeverityNumber.INFO, body: 'sdk user.signup done', eventName: 'user.signup', timestamp: t0 + 2 });
+  logger.emit({ severityNumber: SeverityNumber.DEBUG, body: 'sdk <script>alert(1)</script>', timestamp: t0 + 3 });
+  logger.emit({ severityNumber: SeverityNumber.FATAL, body: ['sdk', 'array', 3], timestamp: t0 + 4 });
+  await provider.forceFlush();
+  await provider.shutdown();
+}
 
 // ---- the metrics -------------------------------------------------------------
 
@@ -210,20 +239,29 @@ async function sameSeries(name, query, { status = 200 } = {}) {
   return a.body;
 }
 
-describe('ClickHouse logs, metrics and series answer as the SQLite store', { skip: SKIP }, () => {
+// The ClickHouse side of a suite: one server, or a two-shard cluster
+// (Distributed tables; logs and points spread at random over the shards).
+let chOpts;
+const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
   before(async () => {
-    ch = await startClickHouse();
+    ch = await startClickHouse({ shards });
+    chOpts = { urls: ch.urls, database: 'q2_logs', cluster: ch.cluster };
     mem = await startLoupe({ storage: 'memory', chOptOut: true });
-    chl = await startLoupe({ storage: 'clickhouse', clickhouse: { urls: [ch.url], database: 'q2_logs' } });
+    chl = await startLoupe({ storage: 'clickhouse', clickhouse: chOpts });
     for (const srv of [mem, chl]) {
       await post(srv, 'logs', logsDoc());
       await post(srv, 'metrics', metricsDoc());
     }
+    await sdkLogs([mem, chl]);
     for (const srv of [mem, chl]) {
       await until(async () => {
         const r = await getJson(srv, '/api/v1/logs?limit=1000');
         return r.status === 200 && r.body.logs.length === N_LOGS;
       }, 30000, 'every log record listed');
+      await until(async () => {
+        const r = await getJson(srv, '/api/v1/metrics');
+        return r.status === 200 && r.body.metrics.length === 8;
+      }, 30000, 'every instrument listed');
     }
   });
   after(async () => {
@@ -233,6 +271,15 @@ describe('ClickHouse logs, metrics and series answer as the SQLite store', { ski
   });
 
   test('the list and each filter', async () => {
+    if (shards > 1) {
+      // the rows are spread: each shard's local tables hold some
+      for (let i = 0; i < shards; i++) {
+        for (const t of ['logs_local', 'points_local']) {
+          const n = Number(await ch.query(`SELECT count() FROM q2_logs.${t}`, i));
+          assert.ok(n > 0, `shard ${i} holds rows of ${t}`);
+        }
+      }
+    }
     const all = await sameLogs('limit=1000');
     assert.equal(all.length, N_LOGS);
     // listed by the observed time when the record has no time of its own
@@ -252,6 +299,9 @@ describe('ClickHouse logs, metrics and series answer as the SQLite store', { ski
     await sameLogs('attr=ratio>1.5&limit=1000');
     await sameLogs('attr=ok%3Dtrue&limit=1000');
     await sameLogs('attr=i%3D100');
+    await sameLogs('service=sdk-app');
+    await sameLogs('attr=pct>90');
+    await sameLogs('attr=deployment.environment%3Dtest&q=sdk');
   });
 
   test('body words: whole words, any ASCII case, prefixes, phrases', async () => {
@@ -290,7 +340,7 @@ describe('ClickHouse logs, metrics and series answer as the SQLite store', { ski
 
   test('--max-age hides what is older on ClickHouse', async () => {
     const old = await startLoupe({ storage: 'clickhouse', args: ['--max-age', '1h'],
-      clickhouse: { urls: [ch.url], database: 'q2_logs' } });
+      clickhouse: chOpts });
     try {
       const l = await getJson(old, '/api/v1/logs?limit=1000');
       assert.equal(l.status, 200);
@@ -364,3 +414,6 @@ describe('ClickHouse logs, metrics and series answer as the SQLite store', { ski
     await sameSeries('req.count', `start=${ns(0)}&end=${ns(100000)}&step=1s`, { status: 400 });
   });
 });
+
+suite('ClickHouse logs, metrics and series answer as the SQLite store', 1);
+suite('... and so on a two-shard cluster', 2);
