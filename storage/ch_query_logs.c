@@ -29,9 +29,7 @@
  * Log patterns are the SQLite store's (storage/logpattern.h): a pattern
  * filter answers QUERY_ENOTSUP and each item's patternId is null.
  *
- * Attribute filters are chq_attr_cond()'s, except key!=value, written here
- * as the SQLite store has it: the item's or its resource's attributes hold
- * the key with another value (chq_attr_cond asks both). Values compare as
+ * Attribute filters are chq_attr_cond()'s. Values compare as
  * text (the SQLite store also compares numbers by value: i=5.0 finds 5).
  * resourceId: the SQLite store's ids are its resources table's; here it is
  * a hash of the resource (service, instance, attributes, schema URL).
@@ -128,26 +126,6 @@ static int chl_words_cond(buf *sql, const char *q) {
     return rc;
 }
 
-/* The attribute filter f: chq_attr_cond(), but key!=value as the SQLite
- * store has it -- the item's own attributes or its resource's hold the key
- * with another value (chq_attr_cond asks both). */
-static void chl_attr_cond(buf *sql, const query_attr *f) {
-    if (f->op != QUERY_ATTR_NE) {
-        chq_attr_cond(sql, f);
-        return;
-    }
-    static const char *const sides[2] = {"attr_keys, attr_values", "res_keys, res_values"};
-    buf_append_char(sql, '(');
-    for (int s = 0; s < 2; s++) {
-        buf_append_str(sql, s ? " OR arrayExists((k, v) -> k = " : "arrayExists((k, v) -> k = ");
-        ch_sql_quote(sql, f->key, f->key_len);
-        buf_append_str(sql, " AND v != ");
-        ch_sql_quote(sql, f->value, f->value_len);
-        buf_printf(sql, ", %s)", sides[s]);
-    }
-    buf_append_char(sql, ')');
-}
-
 /* ---- the cursor ------------------------------------------------------------ */
 
 typedef struct chl_key {
@@ -227,7 +205,7 @@ static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_
     }
     for (size_t i = 0; i < p->n_attrs; i++) {
         buf_append_str(sql, " AND ");
-        chl_attr_cond(sql, &p->attrs[i]);
+        chq_attr_cond(sql, &p->attrs[i]);
     }
     if (p->q) {
         int rc = chl_words_cond(sql, p->q);

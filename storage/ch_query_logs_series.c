@@ -318,26 +318,6 @@ static void chm_plan_free(chm_plan *pl) {
     "cityHash64(service, instance, res_attrs, res_schema_url, res_dropped, scope_name,"            \
     " scope_version, scope_attrs, attrs)"
 
-/* The attribute filter f (chl_attr_cond of ch_query_logs.c: key!=value
- * matches when the point's or the resource's attributes hold the key with
- * another value, as in the SQLite store). */
-static void chm_attr_cond(buf *sql, const query_attr *f) {
-    if (f->op != QUERY_ATTR_NE) {
-        chq_attr_cond(sql, f);
-        return;
-    }
-    static const char *const sides[2] = {"attr_keys, attr_values", "res_keys, res_values"};
-    buf_append_char(sql, '(');
-    for (int s = 0; s < 2; s++) {
-        buf_append_str(sql, s ? " OR arrayExists((k, v) -> k = " : "arrayExists((k, v) -> k = ");
-        ch_sql_quote(sql, f->key, f->key_len);
-        buf_append_str(sql, " AND v != ");
-        ch_sql_quote(sql, f->value, f->value_len);
-        buf_printf(sql, ", %s)", sides[s]);
-    }
-    buf_append_char(sql, ')');
-}
-
 /* The conditions that pick the instrument's points (without the window):
  * c NULL for the instrument itself (name and service only, as the SQLite
  * store looks it up), else its series' points. */
@@ -355,7 +335,7 @@ static void chm_where(const store_reader *r, const query_series_params *p, const
     chq_age_cond(r, sql, "time");
     for (size_t i = 0; c != NULL && i < p->n_attrs; i++) {
         buf_append_str(sql, " AND ");
-        chm_attr_cond(sql, &p->attrs[i]);
+        chq_attr_cond(sql, &p->attrs[i]);
     }
 }
 
