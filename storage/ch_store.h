@@ -60,6 +60,11 @@ int ch_store_cluster(const ch_store *c);
 /* The oldest item time queries show (--max-age; 0 = any). */
 uint64_t ch_store_min_time(const ch_store *c);
 
+/* The lint's settings: 1 when it is off (--lint off); the attribute sets
+ * a metric may have before high-cardinality-metric. */
+int ch_store_lint_off(const ch_store *c);
+uint64_t ch_store_lint_max_series(const ch_store *c);
+
 /* The writer thread's body (arg: the store). */
 void *ch_writer_main(void *arg);
 

@@ -85,6 +85,10 @@ static int ch_batch_rows(ch_store *c, const ring_entry *e, uint64_t arrival) {
             return STORE_EINVAL;
         }
     }
+    if (ch_insight_batch(c->insight, b) != 0) { /* the round fails with it */
+        o->len = mark;
+        return STORE_ENOMEM;
+    }
     return STORE_OK;
 }
 
@@ -105,6 +109,9 @@ static int ch_round_insert(store *s, ch_store *c, char *err) {
         rc = ch_conn_insert(c->writer, table,
                             c->cluster ? "insert_distributed_sync=1" : NULL, o->ptr, o->len, err);
     }
+    if (rc == CH_OK)
+        rc = ch_insight_insert(c->insight, c->writer,
+                               c->cluster ? "insert_distributed_sync=1" : NULL, err);
     (void)s;
     return rc;
 }
@@ -114,6 +121,7 @@ static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *sta
     uint64_t t0 = store_mono_ns(), arrival = store_now_ns();
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
         buf_reset(&c->rows[sig]);
+    ch_insight_reset(c->insight, arrival);
     size_t good = 0;
     for (size_t i = 0; i < n; i++) {
         status[i] = ch_batch_rows(c, &entries[i], arrival);
