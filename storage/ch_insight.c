@@ -437,3 +437,14 @@ int ch_insight_insert(ch_insight *x, ch_conn *writer, const char *settings, char
                 ci_memo_put(x, x->accs[i].h, x->accs[i].had + x->accs[i].n_ex);
     return rc;
 }
+
+#ifdef LOUPE_TESTING
+const char *ch_insight_rows(ch_insight *x, int table) {
+    if (table == 1) {
+        buf_reset(&x->hits);
+        ci_hits_rows(x);
+    }
+    const buf *o = table == 0 ? &x->genai : table == 1 ? &x->hits : &x->examples;
+    return o->ptr ? o->ptr : "";
+}
+#endif

@@ -59,4 +59,10 @@ int ch_insight_batch(ch_insight *x, const model_batch *b);
  * were written. */
 int ch_insight_insert(ch_insight *x, ch_conn *writer, const char *settings, char *err);
 
+#ifdef LOUPE_TESTING
+/* The round's rows so far (tests): 0 genai_calls, 1 lint_hits (made by
+ * this call from the sums), 2 lint_examples. Borrowed until the next call. */
+const char *ch_insight_rows(ch_insight *x, int table);
+#endif
+
 #endif
