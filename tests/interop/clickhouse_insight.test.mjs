@@ -16,7 +16,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { clickhouseAvailable, startClickHouse } from './lib/clickhouse.mjs';
+import { CLICKHOUSE_CLUSTER, clickhouseAvailable, startClickHouse } from './lib/clickhouse.mjs';
 import { startLoupe, getJson } from './lib/server.mjs';
 import { exporters } from './lib/telemetry.mjs';
 import { waitFor } from './lib/cli.mjs';
@@ -45,7 +45,6 @@ const CALLS = [
 let ch;
 let mem;
 let chl;
-let exp;
 
 // An exporter that sends each export to both loupes, one export at a time
 // (so both receive the items in the same order: the examples a finding
@@ -72,7 +71,7 @@ function tee(a, b) {
   };
 }
 
-function tracerOf(service, opts = {}) {
+function tracerOf(exp, service, opts = {}) {
   const provider = new BasicTracerProvider({
     ...(service ? { resource: resourceFromAttributes({ 'service.name': service }) } : {}),
     spanProcessors: [new SimpleSpanProcessor(exp.traces)],
@@ -81,15 +80,15 @@ function tracerOf(service, opts = {}) {
   return { provider, tracer: provider.getTracer('lint-test', '1.0.0') };
 }
 
-async function sendBadTelemetry() {
+async function sendBadTelemetry(exp) {
   const providers = [];
   {
-    const { provider, tracer } = tracerOf(undefined);
+    const { provider, tracer } = tracerOf(exp, undefined);
     for (let i = 0; i < 2; i++) tracer.startSpan('job', { kind: SpanKind.SERVER }).end();
     providers.push(provider);
   }
   {
-    const { provider, tracer } = tracerOf('legacy');
+    const { provider, tracer } = tracerOf(exp, 'legacy');
     for (let i = 0; i < 7; i++) {
       tracer.startSpan('GET', {
         kind: SpanKind.CLIENT,
@@ -100,36 +99,36 @@ async function sendBadTelemetry() {
     providers.push(provider);
   }
   {
-    const { provider, tracer } = tracerOf('errors');
+    const { provider, tracer } = tracerOf(exp, 'errors');
     const bad = tracer.startSpan('charge', { kind: SpanKind.SERVER });
     bad.recordException(new Error('card declined'));
     bad.end();
     providers.push(provider);
   }
   {
-    const { provider, tracer } = tracerOf('kinds');
+    const { provider, tracer } = tracerOf(exp, 'kinds');
     tracer.startSpan('GET /orders', {
       kind: SpanKind.INTERNAL, attributes: { 'http.request.method': 'GET', 'url.path': '/orders' },
     }).end();
     providers.push(provider);
   }
   {
-    const { provider, tracer } = tracerOf('droppy', { spanLimits: { attributeCountLimit: 2 } });
+    const { provider, tracer } = tracerOf(exp, 'droppy', { spanLimits: { attributeCountLimit: 2 } });
     tracer.startSpan('many', { kind: SpanKind.SERVER, attributes: { a: 1, b: 2, c: 3, d: 4, e: 5 } }).end();
     tracer.startSpan('long', { kind: SpanKind.SERVER, attributes: { note: 'x'.repeat(VALUE_LIMIT * 4) } }).end();
     providers.push(provider);
   }
   // the rules that need a parent: an orphan and skewed clocks
   {
-    const { provider, tracer } = tracerOf('orphans');
+    const { provider, tracer } = tracerOf(exp, 'orphans');
     const remote = trace.setSpanContext(ROOT_CONTEXT, {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
       traceFlags: TraceFlags.SAMPLED, isRemote: true,
     });
     tracer.startSpan('GET /orphaned', { kind: SpanKind.SERVER }, remote).end();
     providers.push(provider);
-    const front = tracerOf('front');
-    const back = tracerOf('back');
+    const front = tracerOf(exp, 'front');
+    const back = tracerOf(exp, 'back');
     const t0 = Date.now();
     const client = front.tracer.startSpan('GET /stock', { kind: SpanKind.CLIENT, startTime: t0 });
     back.tracer.startSpan('GET /stock', { kind: SpanKind.SERVER, startTime: t0 - 2000 },
@@ -173,17 +172,22 @@ before(async () => {
     storage: 'clickhouse', clickhouse: { urls: ch.urls, database: `q4_insight_${process.pid}` },
     args, readyTimeoutMs: 30000,
   });
-  const a = exporters(mem, 'http/protobuf');
-  const b = exporters(chl, 'http/protobuf');
-  exp = { traces: tee(a.traces, b.traces), logs: tee(a.logs, b.logs), metrics: tee(a.metrics, b.metrics) };
+  await feed(mem, chl);
+});
+
+// Sends the GenAI calls and the lint's telemetry to both loupes, and waits
+// until the memory store has judged the orphan (after its grace period).
+async function feed(x, y) {
+  const a = exporters(x, 'http/protobuf');
+  const b = exporters(y, 'http/protobuf');
+  const exp = { traces: tee(a.traces, b.traces), logs: tee(a.logs, b.logs), metrics: tee(a.metrics, b.metrics) };
   for (const service of ['support-bot', 'indexer']) {
     await sendCalls(exp, service, CALLS.filter(([s]) => s === service).map(([, c]) => c));
   }
-  await sendBadTelemetry();
-  // the memory store judges the orphan after its grace period
-  await waitFor(async () => (await getJson(mem, '/api/v1/lint')).body.findings.some((f) => f.rule === 'orphan-span'),
+  await sendBadTelemetry(exp);
+  await waitFor(async () => (await getJson(x, '/api/v1/lint')).body.findings.some((f) => f.rule === 'orphan-span'),
     { timeoutMs: 15000, what: 'the orphan span on the memory store' });
-});
+}
 
 after(async () => {
   await chl?.stop();
@@ -191,8 +195,8 @@ after(async () => {
   await ch?.stop();
 });
 
-async function both(path) {
-  const [m, c] = await Promise.all([getJson(mem, path), getJson(chl, path)]);
+async function both(path, x = mem, y = chl) {
+  const [m, c] = await Promise.all([getJson(x, path), getJson(y, path)]);
   assert.equal(m.status, 200, `memory ${path}: ${JSON.stringify(m.body)}`);
   assert.equal(c.status, 200, `clickhouse ${path}: ${JSON.stringify(c.body)}`);
   return [m.body, c.body];
@@ -321,4 +325,36 @@ test('a delete of one service\'s traces takes its GenAI calls and span findings 
   const l = await getJson(chl, '/api/v1/lint');
   assert.ok(!l.body.findings.some((f) => f.service === 'legacy'));
   assert.ok(l.body.findings.some((f) => f.service === 'logger'));
+});
+
+test('a two-shard cluster answers as the memory store does', { skip, timeout: 120000 }, async (t) => {
+  const cluster = await startClickHouse({ shards: 2 });
+  t.after(() => cluster.stop());
+  const args = ['--lint-orphan-grace', '1s', '--max-attribute-value-length', String(VALUE_LIMIT),
+    '--lint-max-series', String(MAX_SERIES)];
+  const m2 = await startLoupe({ storage: 'memory', chOptOut: true, args });
+  t.after(() => m2.stop());
+  const c2 = await startLoupe({
+    storage: 'clickhouse', args, readyTimeoutMs: 30000,
+    clickhouse: { urls: cluster.urls, database: `q4_insight_cl_${process.pid}`, cluster: CLICKHOUSE_CLUSTER },
+  });
+  t.after(() => c2.stop());
+  await feed(m2, c2);
+  const [m, c] = await both(`/api/v1/genai?${WINDOW}`, m2, c2);
+  assert.deepEqual(c, m);
+  assert.equal(c.totals.calls, CALLS.length);
+  const [ml, cl] = await both('/api/v1/lint', m2, c2);
+  const mine = ml.findings.filter((f) => !PARENT_RULES.has(f.rule));
+  assert.deepEqual(cl.findings.map((f) => [key(f), f.count]), mine.map((f) => [key(f), f.count]));
+  for (let i = 0; i < mine.length; i++) {
+    if (mine[i].rule === 'high-cardinality-metric') continue;
+    assert.equal(cl.findings[i].detail, mine[i].detail, key(mine[i]));
+    assert.deepEqual(cl.findings[i].examples, mine[i].examples, key(mine[i]));
+  }
+  // both shards hold GenAI calls (sharded by trace id)
+  for (const shard of [0, 1]) {
+    const n = Number((await cluster.query(
+      `SELECT count() FROM q4_insight_cl_${process.pid}.genai_calls_local`, shard)).trim());
+    assert.ok(n > 0 && n < CALLS.length, `shard ${shard}: ${n} calls`);
+  }
 });
