@@ -74,7 +74,8 @@ static model_batch *spans_batch(void) {
     g->attrs.items = kv;
     g->attrs.n = 4;
     for (uint64_t i = 0; i < 7; i++) {
-        model_span *sp = fx_span(b, r, sc, 10 + i, 10 + i, 5, "GET", T0 + i * MS, T0 + (i + 1) * MS);
+        model_span *sp =
+            fx_span(b, r, sc, 10 + i, 10 + i, 5, "GET", T0 + i * MS, T0 + (i + 1) * MS);
         sp->kind = MODEL_SPAN_KIND_CLIENT;
         model_kv *d = fx_kvs(b, 1);
         fx_kv_str(b, &d[0], "http.method", "GET");
@@ -143,7 +144,8 @@ START_TEST(a_failed_insert_keeps_the_examples_coming) {
     for (int round = 0; round < 2; round++) {
         ch_insight_reset(x, ARRIVAL + (uint64_t)round);
         ck_assert_int_eq(ch_insight_batch(x, b), 0);
-        ck_assert_int_eq(lines_with(ch_insight_rows(x, 2), (const char *const[]){"http.method", NULL}), 5);
+        const char *ex = ch_insight_rows(x, 2);
+        ck_assert_int_eq(lines_with(ex, (const char *const[]){"http.method", NULL}), 5);
         char err[CH_ERR_MAX];
         ck_assert_int_eq(ch_insight_insert(x, c, NULL, err), CH_EDOWN);
     }
