@@ -11,9 +11,11 @@
  * STORE_TX_MAX_ITEMS items), sends them through its own ch_conn, and
  * answers every batch of the round with the outcome: STORE_OK, or
  * STORE_EIO (retryable) when ClickHouse is down, slow or refused the
- * insert. While inserts fail the writer asks ClickHouse every second
- * whether it is back (and creates the tables if loupe started while it
- * was down), so /readyz turns ready again without new traffic.
+ * insert. The GenAI calls and the lint's findings of a round's batches
+ * go into the same round as extra INSERTs (ch_insight.h). While inserts
+ * fail the writer asks ClickHouse every second whether it is back (and
+ * creates the tables if loupe started while it was down), so /readyz
+ * turns ready again without new traffic.
  *
  * Several loupe processes may share one database: each inserts what it
  * receives and reads everything. A delete or retention run by one is seen
