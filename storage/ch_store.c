@@ -124,8 +124,8 @@ int ch_store_open(const store_config *cfg, ch_store **out, char *err, size_t err
         buf_init(&c->rows[i], (size_t)1 << 31);
     buf_init(&c->scratch, (size_t)1 << 28);
     buf_init(&c->texts, (size_t)1 << 28);
-    int ok = c->insight && c->database && (!cc->user || c->user) && (!cc->password || c->password) &&
-             (!cc->cluster || c->cluster);
+    int ok = c->insight && c->database && (!cc->user || c->user) &&
+             (!cc->password || c->password) && (!cc->cluster || c->cluster);
     c->n_urls = cc->n_urls;
     for (size_t i = 0; ok && i < cc->n_urls; i++) {
         c->urls[i] = ch_strdup(cc->urls[i]);
@@ -169,8 +169,9 @@ typedef struct ch_part {
 static const char *const ch_signal_table[MODEL_SIGNAL_COUNT] = {CH_SPANS, CH_LOGS, CH_POINTS};
 
 /* Drops partition `date` of every table holding signal sig's data on
- * shard i (the signal's table, and for spans the trace index and the
- * operations' rollup). */
+ * shard i (the signal's table, and for spans the trace index, the
+ * operations' rollup and the GenAI calls; the lint's findings and
+ * examples about the signal's items). */
 static int ch_drop_day(ch_store *c, size_t i, int sig, const char *date, char *err) {
     const char *tables[4] = {ch_signal_table[sig], NULL, NULL, NULL};
     if (sig == MODEL_SIGNAL_TRACES) {
