@@ -11,8 +11,9 @@
  *
  * Modules: ch_query.c (shared helpers: running a query, the age limit),
  * ch_query_traces.c (services, operations, service map, traces, one
- * trace), ch_query_logs.c (logs, metrics, series), and the features the
- * backend lacks (ch_query_none.c).
+ * trace), ch_query_logs.c (logs, metrics, series), ch_query_insight.c
+ * (GenAI calls and the lint, from what the writer derives: ch_insight.h),
+ * and the features the backend lacks (ch_query_none.c).
  */
 #ifndef LOUPE_CH_QUERY_H
 #define LOUPE_CH_QUERY_H

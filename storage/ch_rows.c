@@ -24,7 +24,7 @@
 #define CH_TAB(o) buf_append_char((o), '\t')
 
 /* "YYYY-MM-DD" (UTC) of t ns; 1970-01-01 for 0. */
-static void ch_date(buf *o, uint64_t t) {
+void ch_rows_date(buf *o, uint64_t t) {
     time_t secs = (time_t)(t / 1000000000u);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -147,7 +147,7 @@ static void ch_text(buf *o, const char *base, const store_text *t, const char *e
 static void ch_span_row(buf *o, const model_span *sp, const char *tb, const store_text *t,
                         uint64_t arrival, buf *scratch) {
     static const uint8_t zero8[8];
-    ch_date(o, sp->start_ns);
+    ch_rows_date(o, sp->start_ns);
     CH_TAB(o);
     ch_u64(o, sp->start_ns);
     CH_TAB(o);
@@ -188,7 +188,7 @@ static void ch_log_row(buf *o, const model_log *lg, const char *tb, const store_
                        uint64_t arrival, buf *scratch) {
     static const uint8_t zero16[16];
     uint64_t time = ch_rows_log_time(lg, arrival);
-    ch_date(o, time);
+    ch_rows_date(o, time);
     CH_TAB(o);
     ch_u64(o, time);
     CH_TAB(o);
@@ -225,7 +225,7 @@ static void ch_log_row(buf *o, const model_log *lg, const char *tb, const store_
 static void ch_point_row(buf *o, const model_point *p, const char *tb, const store_text *t,
                          uint64_t arrival, buf *scratch) {
     const model_metric *m = p->metric;
-    ch_date(o, p->time_ns);
+    ch_rows_date(o, p->time_ns);
     CH_TAB(o);
     ch_u64(o, p->time_ns);
     CH_TAB(o);

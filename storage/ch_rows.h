@@ -27,6 +27,10 @@ int ch_rows_item(buf *out, const model_batch *b, size_t i, const char *texts,
 /* The text filters compare a value with (appended to out). */
 void ch_rows_value_text(buf *out, const model_value *v);
 
+/* Appends the Date field ("YYYY-MM-DD", UTC, clamped to ClickHouse's
+ * range) of the item time t ns: the day partition an item goes to. */
+void ch_rows_date(buf *out, uint64_t t);
+
 /* The time a log record is stored and listed by. */
 uint64_t ch_rows_log_time(const model_log *lg, uint64_t arrival);
 

@@ -35,8 +35,19 @@ const char ch_points_columns[] =
     "name, description, unit, type, temporality, monotonic, attrs, attr_keys, attr_values,"
     " value, is_int, as_int, flags, data, exemplars, arrival)";
 
-const char *const ch_schema_local_tables[] = {CH_SPANS, CH_LOGS, CH_POINTS, CH_TRACE_INDEX,
-                                              CH_OPS};
+const char ch_genai_columns[] =
+    "(date, time, end_ns, duration, bucket, trace_id, span_id, service, name, provider, model,"
+    " operation, input_tokens, output_tokens, error, arrival)";
+
+const char ch_lint_hits_columns[] =
+    "(date, signal, service, rule, key, hit_count, hit_first, hit_last, hit_note)";
+
+const char ch_lint_examples_columns[] =
+    "(date, signal, service, rule, key, arrival, seq, trace, span, metric, time)";
+
+const char *const ch_schema_local_tables[] = {CH_SPANS, CH_LOGS,      CH_POINTS,
+                                              CH_TRACE_INDEX, CH_OPS, CH_GENAI,
+                                              CH_LINT_HITS, CH_LINT, CH_LINT_EXAMPLES};
 const size_t ch_schema_n_local_tables =
     sizeof(ch_schema_local_tables) / sizeof(ch_schema_local_tables[0]);
 
@@ -81,27 +92,58 @@ static const ch_table ch_tables[] = {
      "SummingMergeTree((calls, errors, dur_sum)) PARTITION BY date"
      " ORDER BY (service, name, minute)",
      "rand()"},
+    /* one row per GenAI span (genai.h); bucket: rollup.h's duration bucket */
+    {CH_GENAI,
+     "(date Date, time UInt64, end_ns UInt64, duration UInt64, bucket UInt16,"
+     " trace_id FixedString(16), span_id FixedString(8), service String, name String,"
+     " provider String, model String, operation String, input_tokens UInt64,"
+     " output_tokens UInt64, error UInt8, arrival UInt64)",
+     "MergeTree() PARTITION BY date ORDER BY (service, time)", "cityHash64(trace_id)"},
+    /* the writer's per-round sums of the lint (rule: lint.h's number); kept by
+     * lint_findings_mv only */
+    {CH_LINT_HITS,
+     "(date Date, signal UInt8, service String, rule UInt8, key String, hit_count UInt64,"
+     " hit_first UInt64, hit_last UInt64, hit_note String)",
+     "Null", "rand()"},
+    {CH_LINT,
+     "(date Date, signal UInt8, service String, rule UInt8, key String, count UInt64,"
+     " first AggregateFunction(min, UInt64), last AggregateFunction(max, UInt64),"
+     " note AggregateFunction(argMax, String, UInt64))",
+     "SummingMergeTree((count)) PARTITION BY (date, signal) ORDER BY (service, rule, key)",
+     "rand()"},
+    {CH_LINT_EXAMPLES,
+     "(date Date, signal UInt8, service String, rule UInt8, key String, arrival UInt64,"
+     " seq UInt32, trace String, span String, metric String, time UInt64)",
+     "MergeTree() PARTITION BY (date, signal) ORDER BY (service, rule, key, arrival)", "rand()"},
 };
 
-/* The materialized views: name, target table, select (from {SPANS}). */
+/* The materialized views: name, target table, source table, select (from
+ * {SRC}: the source's local table). */
 typedef struct ch_view {
     const char *name;
     const char *target;
+    const char *source;
     const char *select;
 } ch_view;
 
 static const ch_view ch_views[] = {
-    {"trace_index_mv", CH_TRACE_INDEX,
-     "SELECT date, trace_id, min(time) AS start, max(end_ns) AS end FROM {SPANS}"
+    {"trace_index_mv", CH_TRACE_INDEX, CH_SPANS,
+     "SELECT date, trace_id, min(time) AS start, max(end_ns) AS end FROM {SRC}"
      " GROUP BY date, trace_id"},
     /* entry operations: SERVER and CONSUMER spans, and roots */
-    {"ops_minute_mv", CH_OPS,
+    {"ops_minute_mv", CH_OPS, CH_SPANS,
      "SELECT date, service, name, intDiv(time, 60000000000) AS minute, count() AS calls,"
      " countIf(status_code = 2) AS errors,"
      " sum(toUInt64(if(end_ns > time, end_ns - time, 0))) AS dur_sum,"
      " quantilesTDigestState(0.5, 0.95, 0.99)(toUInt64(if(end_ns > time, end_ns - time, 0))) AS dur"
-     " FROM {SPANS} WHERE kind IN (2, 5) OR has_parent = 0"
+     " FROM {SRC} WHERE kind IN (2, 5) OR has_parent = 0"
      " GROUP BY date, service, name, minute"},
+    /* the latest non-empty note wins (an empty one ranks 0) */
+    {"lint_findings_mv", CH_LINT, CH_LINT_HITS,
+     "SELECT date, signal, service, rule, key, sum(hit_count) AS count,"
+     " minState(hit_first) AS first, maxState(hit_last) AS last,"
+     " argMaxState(hit_note, if(hit_note = '', toUInt64(0), hit_last)) AS note"
+     " FROM {SRC} GROUP BY date, signal, service, rule, key"},
 };
 
 void ch_schema_local(const char *t, int cluster, char *out, size_t len) {
@@ -172,16 +214,16 @@ int ch_schema_create(ch_conn *c, const char *db, const char *cluster, char *err)
             rc = ch_schema_run(c, &sql, err);
         }
     }
-    char spans_local[64];
-    ch_schema_local(CH_SPANS, cl, spans_local, sizeof(spans_local));
+    char src_local[64];
     for (size_t i = 0; rc == CH_OK && i < sizeof(ch_views) / sizeof(ch_views[0]); i++) {
         const ch_view *v = &ch_views[i];
         ch_schema_local(v->target, cl, local, sizeof(local));
+        ch_schema_local(v->source, cl, src_local, sizeof(src_local));
         buf_printf(&sql, "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.%s TO %s.%s AS ", db, v->name,
                    db, local);
-        const char *s = v->select, *at = strstr(s, "{SPANS}");
+        const char *s = v->select, *at = strstr(s, "{SRC}");
         buf_append(&sql, s, (size_t)(at - s));
-        buf_printf(&sql, "%s.%s%s", db, spans_local, at + strlen("{SPANS}"));
+        buf_printf(&sql, "%s.%s%s", db, src_local, at + strlen("{SRC}"));
         rc = ch_schema_run(c, &sql, err);
     }
     if (rc == CH_OK && version < CH_SCHEMA_VERSION) {

@@ -16,7 +16,16 @@
  *                and then only its day's partition of spans;
  *   ops_minute   per service, operation (entry span name) and minute: calls,
  *                errors, duration sum and a t-digest of durations, for
- *                the services' and operations' figures.
+ *                the services' and operations' figures;
+ *   lint_findings per day, signal, service, rule and key: the lint's
+ *                counts, first and last seen and latest note, summed from
+ *                the rows the writer inserts into lint_hits (a Null table:
+ *                it keeps nothing itself).
+ *
+ * Written by the writer beside the items (ch_insight.h): genai_calls (one
+ * row per GenAI span) and lint_examples (a few example items per finding
+ * and day). The lint's tables are partitioned by (date, signal), so a
+ * signal's day drops with its findings.
  *
  * Only features that ClickHouse 18.16 (Debian 12) and current releases
  * both have: no DateTime64, no Map, no TTL, no JSON functions, no
@@ -44,6 +53,11 @@
 #define CH_POINTS "points"
 #define CH_TRACE_INDEX "trace_index"
 #define CH_OPS "ops_minute"
+/* The GenAI calls and the lint's findings (ch_insight.h): */
+#define CH_GENAI "genai_calls"
+#define CH_LINT_HITS "lint_hits"
+#define CH_LINT "lint_findings"
+#define CH_LINT_EXAMPLES "lint_examples"
 
 /* The local tables (each shard's own data): retention and deletes work on
  * these. */
@@ -54,6 +68,9 @@ extern const size_t ch_schema_n_local_tables;
 extern const char ch_spans_columns[];
 extern const char ch_logs_columns[];
 extern const char ch_points_columns[];
+extern const char ch_genai_columns[];
+extern const char ch_lint_hits_columns[];
+extern const char ch_lint_examples_columns[];
 
 /* Creates the database `database` (when missing) and every table on the
  * connection c (a shard's server; the same for every shard). cluster:

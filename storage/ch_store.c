@@ -13,6 +13,7 @@
 #include "ch_schema.h"
 #include "ch_sql.h"
 #include "ch_store_internal.h"
+#include "lint.h"
 
 #define CH_DEFAULT_DATABASE "loupe"
 
@@ -37,6 +38,7 @@ void ch_store_free(ch_store *c) {
     buf_free(&c->rows[2]);
     buf_free(&c->scratch);
     buf_free(&c->texts);
+    ch_insight_free(c->insight);
     free(c);
 }
 
@@ -56,6 +58,14 @@ int ch_store_ready(const ch_store *c) {
 
 int ch_store_cluster(const ch_store *c) {
     return c->cluster != NULL;
+}
+
+int ch_store_lint_off(const ch_store *c) {
+    return c->lint_off;
+}
+
+uint64_t ch_store_lint_max_series(const ch_store *c) {
+    return c->lint_max_series;
 }
 
 uint64_t ch_store_min_time(const ch_store *c) {
@@ -107,12 +117,15 @@ int ch_store_open(const store_config *cfg, ch_store **out, char *err, size_t err
     c->max_items[MODEL_SIGNAL_TRACES] = cfg->max_spans;
     c->max_items[MODEL_SIGNAL_LOGS] = cfg->max_logs;
     c->max_items[MODEL_SIGNAL_METRICS] = cfg->max_points;
+    c->lint_off = cfg->lint_off;
+    c->lint_max_series = cfg->lint_max_series ? cfg->lint_max_series : LINT_DEFAULT_MAX_SERIES;
+    c->insight = ch_insight_new(cfg->lint_off);
     for (int i = 0; i < 3; i++)
         buf_init(&c->rows[i], (size_t)1 << 31);
     buf_init(&c->scratch, (size_t)1 << 28);
     buf_init(&c->texts, (size_t)1 << 28);
-    int ok = c->database && (!cc->user || c->user) && (!cc->password || c->password) &&
-             (!cc->cluster || c->cluster);
+    int ok = c->insight && c->database && (!cc->user || c->user) &&
+             (!cc->password || c->password) && (!cc->cluster || c->cluster);
     c->n_urls = cc->n_urls;
     for (size_t i = 0; ok && i < cc->n_urls; i++) {
         c->urls[i] = ch_strdup(cc->urls[i]);
@@ -156,23 +169,36 @@ typedef struct ch_part {
 static const char *const ch_signal_table[MODEL_SIGNAL_COUNT] = {CH_SPANS, CH_LOGS, CH_POINTS};
 
 /* Drops partition `date` of every table holding signal sig's data on
- * shard i (the signal's table, and for spans the trace index and the
- * operations' rollup). */
+ * shard i (the signal's table, and for spans the trace index, the
+ * operations' rollup and the GenAI calls; the lint's findings and
+ * examples about the signal's items). */
 static int ch_drop_day(ch_store *c, size_t i, int sig, const char *date, char *err) {
-    const char *tables[3] = {ch_signal_table[sig], NULL, NULL};
+    const char *tables[4] = {ch_signal_table[sig], NULL, NULL, NULL};
     if (sig == MODEL_SIGNAL_TRACES) {
         tables[1] = CH_TRACE_INDEX;
         tables[2] = CH_OPS;
+        tables[3] = CH_GENAI;
     }
     buf sql;
     buf_init(&sql, 4096);
     int rc = CH_OK;
-    for (int t = 0; t < 3 && tables[t] && rc == CH_OK; t++) {
+    for (int t = 0; t < 4 && tables[t] && rc == CH_OK; t++) {
         char local[64];
         ch_schema_local(tables[t], c->cluster != NULL, local, sizeof(local));
         buf_reset(&sql);
         buf_printf(&sql, "ALTER TABLE %s.%s DROP PARTITION ", c->database, local);
         ch_sql_quote_str(&sql, date);
+        rc = ch_conn_query(c->shard[i], sql.ptr, sql.len, NULL, err);
+    }
+    /* the lint's tables: partitions by (date, signal) */
+    static const char *const lint_tables[] = {CH_LINT, CH_LINT_EXAMPLES};
+    for (int t = 0; t < 2 && rc == CH_OK; t++) {
+        char local[64];
+        ch_schema_local(lint_tables[t], c->cluster != NULL, local, sizeof(local));
+        buf_reset(&sql);
+        buf_printf(&sql, "ALTER TABLE %s.%s DROP PARTITION (", c->database, local);
+        ch_sql_quote_str(&sql, date);
+        buf_printf(&sql, ", %d)", sig);
         rc = ch_conn_query(c->shard[i], sql.ptr, sql.len, NULL, err);
     }
     buf_free(&sql);
@@ -313,6 +339,45 @@ static int ch_mutations_wait(ch_store *c, size_t i, char *err) {
     return rc;
 }
 
+/* The lint's findings and examples of the deleted signals (of `service`,
+ * NULL = all) on shard i: whole tables when everything goes, else a
+ * mutation that ch_mutations_wait() waits for. */
+static int ch_delete_lint(ch_store *c, size_t i, unsigned signals, const char *service, buf *sql,
+                          char *err) {
+    static const unsigned masks[MODEL_SIGNAL_COUNT] = {STORE_DELETE_TRACES, STORE_DELETE_LOGS,
+                                                       STORE_DELETE_METRICS};
+    static const char *const tables[] = {CH_LINT, CH_LINT_EXAMPLES};
+    unsigned all = STORE_DELETE_ALL;
+    if (!(signals & all))
+        return CH_OK;
+    int rc = CH_OK;
+    for (int t = 0; t < 2 && rc == CH_OK; t++) {
+        char local[64];
+        ch_schema_local(tables[t], c->cluster != NULL, local, sizeof(local));
+        buf_reset(sql);
+        if (service == NULL && (signals & all) == all) {
+            buf_printf(sql, "TRUNCATE TABLE %s.%s", c->database, local);
+        } else {
+            buf_printf(sql, "ALTER TABLE %s.%s DELETE WHERE signal IN (", c->database, local);
+            const char *sep = "";
+            for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
+                if (signals & masks[sig]) {
+                    buf_printf(sql, "%s%d", sep, sig);
+                    sep = ", ";
+                }
+            buf_append_char(sql, ')');
+            if (service != NULL) {
+                buf_append_str(sql, " AND service=");
+                ch_sql_quote_str(sql, service);
+            }
+        }
+        rc = ch_conn_query(c->shard[i], sql->ptr, sql->len, NULL, err);
+    }
+    if (rc == CH_OK && service == NULL && (signals & all) != all)
+        rc = ch_mutations_wait(c, i, err);
+    return rc;
+}
+
 int ch_store_delete(ch_store *c, unsigned signals, const char *service,
                     store_delete_result *r, char *err) {
     memset(r, 0, sizeof(*r));
@@ -334,6 +399,7 @@ int ch_store_delete(ch_store *c, unsigned signals, const char *service,
     } which[] = {{STORE_DELETE_TRACES, CH_SPANS},
                  {STORE_DELETE_TRACES, CH_OPS},
                  {STORE_DELETE_TRACES, CH_TRACE_INDEX}, /* only when all go */
+                 {STORE_DELETE_TRACES, CH_GENAI},
                  {STORE_DELETE_LOGS, CH_LOGS},
                  {STORE_DELETE_METRICS, CH_POINTS}};
     for (size_t i = 0; rc == CH_OK && i < c->n_urls; i++) {
@@ -352,6 +418,8 @@ int ch_store_delete(ch_store *c, unsigned signals, const char *service,
             }
             rc = ch_conn_query(c->shard[i], sql.ptr, sql.len, NULL, err);
         }
+        if (rc == CH_OK)
+            rc = ch_delete_lint(c, i, signals, service, &sql, err);
         if (rc == CH_OK && service != NULL)
             rc = ch_mutations_wait(c, i, err);
     }

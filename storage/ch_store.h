@@ -10,9 +10,12 @@
  * the batches of one round into one TabSeparated INSERT per table (up to
  * STORE_TX_MAX_ITEMS items), sends them through its own ch_conn, and
  * answers each batch with the outcome of its own table's insert: STORE_OK,
- * or STORE_EIO (retryable) when ClickHouse is down, slow or refused it. While inserts fail the writer asks ClickHouse every second
- * whether it is back (and creates the tables if loupe started while it
- * was down), so /readyz turns ready again without new traffic.
+ * or STORE_EIO (retryable) when ClickHouse is down, slow or refused it.
+ * The GenAI calls and the lint's findings of a round's batches go first,
+ * as extra INSERTs (ch_insight.h); when they fail, the whole round does.
+ * While inserts fail the writer asks ClickHouse every second whether it is
+ * back (and creates the tables if loupe started while it was down), so
+ * /readyz turns ready again without new traffic.
  *
  * Several loupe processes may share one database: each inserts what it
  * receives and reads everything. A delete or retention run by one is seen
@@ -58,6 +61,11 @@ int ch_store_cluster(const ch_store *c);
 
 /* The oldest item time queries show (--max-age; 0 = any). */
 uint64_t ch_store_min_time(const ch_store *c);
+
+/* The lint's settings: 1 when it is off (--lint off); the attribute sets
+ * a metric may have before high-cardinality-metric. */
+int ch_store_lint_off(const ch_store *c);
+uint64_t ch_store_lint_max_series(const ch_store *c);
 
 /* The writer thread's body (arg: the store). */
 void *ch_writer_main(void *arg);

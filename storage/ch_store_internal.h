@@ -7,6 +7,7 @@
 
 #include "util/buf.h"
 #include "ch_conn.h"
+#include "ch_insight.h"
 #include "ch_store.h"
 #include "store_internal.h"
 
@@ -22,6 +23,9 @@ struct ch_store {
     uint64_t max_age_ns;
     uint64_t max_items[MODEL_SIGNAL_COUNT]; /* 0 = no limit */
     int schema_ready; /* the tables exist (made at open, or by the writer later) */
+    int lint_off;             /* --lint off: no findings written or counted */
+    uint64_t lint_max_series; /* high-cardinality-metric's limit */
+    ch_insight *insight;      /* the writer's GenAI calls and findings (owned) */
     /* the writer's buffers */
     buf rows[MODEL_SIGNAL_COUNT];
     buf scratch, texts;

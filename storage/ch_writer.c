@@ -85,6 +85,10 @@ static int ch_batch_rows(ch_store *c, const ring_entry *e, uint64_t arrival) {
             return STORE_EINVAL;
         }
     }
+    if (ch_insight_batch(c->insight, b) != 0) { /* the round fails with it */
+        o->len = mark;
+        return STORE_ENOMEM;
+    }
     return STORE_OK;
 }
 
@@ -111,15 +115,24 @@ static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *sta
     uint64_t t0 = store_mono_ns(), arrival = store_now_ns();
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
         buf_reset(&c->rows[sig]);
+    ch_insight_reset(c->insight, arrival);
     for (size_t i = 0; i < n; i++)
         status[i] = ch_batch_rows(c, &entries[i], arrival);
     int outcome[MODEL_SIGNAL_COUNT] = {CH_OK, CH_OK, CH_OK}, failed = CH_OK;
     char err[CH_ERR_MAX] = "";
     size_t lost = 0;
+    /* The GenAI calls and lint findings of the round first: when they fail,
+     * the round fails before any of its items is stored (their retry then
+     * stores nothing twice); when an item insert fails after them, its
+     * batches' findings are counted again on the retry. */
+    int rc = c->schema_ready ? CH_OK : ch_store_schema(c, err);
+    if (rc == CH_OK)
+        rc = ch_insight_insert(c->insight, c->writer,
+                               c->cluster ? "insert_distributed_sync=1" : NULL, err);
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
         if (c->rows[sig].len == 0)
             continue;
-        outcome[sig] = ch_signal_insert(c, sig, err);
+        outcome[sig] = rc != CH_OK ? rc : ch_signal_insert(c, sig, err);
         if (outcome[sig] != CH_OK)
             failed = outcome[sig];
     }

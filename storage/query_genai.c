@@ -23,10 +23,6 @@
 #include "query_internal.h"
 #include "rollup.h"
 
-/* At most this many models, services and operations are listed (the ones
- * with the most calls). */
-#define QG_GROUPS_MAX 100
-
 #define QG_COLS                                                                                    \
     "SELECT minute, service, provider, model, operation, calls, errors, input_tokens,"             \
     " output_tokens, hist FROM genai_{N}"
@@ -43,39 +39,15 @@
     " NULL AS start_ns, NULL AS duration_ns, NULL AS input_tokens, NULL AS output_tokens,"         \
     " NULL AS error WHERE 0"
 
-/* What a list groups by: the two key columns it selects (texts; the
- * second may be NULL), what it groups by, and whether it has a series. */
-typedef struct qg_by {
-    const char *name;   /* the answer's key: "models", ... ("" = the totals) */
-    const char *keys;   /* "u.provider, u.model" */
-    const char *group;  /* "u.provider, u.model" */
-    const char *fields; /* the JSON names of the two keys */
-    const char *field2;
-    int series;
-} qg_by;
+const qg_by qg_models = {"models", "u.provider, u.model", "u.provider, u.model", "provider",
+                         "model", 1};
+const qg_by qg_services = {"services", "coalesce(sv.name,''), NULL", "u.service", "service",
+                           NULL, 1};
+const qg_by qg_operations = {"operations", "u.operation, NULL", "u.operation", "operation",
+                             NULL, 0};
+const qg_by qg_totals = {"", "'', NULL", "1", NULL, NULL, 1};
 
-static const qg_by qg_models = {"models", "u.provider, u.model", "u.provider, u.model",
-                                "provider", "model", 1};
-static const qg_by qg_services = {"services", "coalesce(sv.name,''), NULL", "u.service",
-                                  "service", NULL, 1};
-static const qg_by qg_operations = {"operations", "u.operation, NULL", "u.operation",
-                                    "operation", NULL, 0};
-static const qg_by qg_totals = {"", "'', NULL", "1", NULL, NULL, 1};
-
-/* One group's figures. */
-typedef struct qg_group {
-    char *a, *b; /* the keys (owned; b may be NULL) */
-    int64_t calls, errors, in, out;
-    rollup_hist total;
-    buf series; /* the series items, as JSON, comma-separated */
-} qg_group;
-
-typedef struct qg_groups {
-    qg_group *v;
-    size_t n, cap;
-} qg_groups;
-
-static void qg_groups_free(qg_groups *g) {
+void qg_groups_free(qg_groups *g) {
     for (size_t i = 0; i < g->n; i++) {
         free(g->v[i].a);
         free(g->v[i].b);
@@ -91,7 +63,7 @@ static int qg_same(const char *x, const char *y) {
 
 /* The group of keys (a, b): the last one when they are its keys (rows come
  * ordered by key), else a new one. NULL when out of memory. */
-static qg_group *qg_group_at(qg_groups *g, const char *a, const char *b) {
+qg_group *qg_group_at(qg_groups *g, const char *a, const char *b) {
     if (g->n > 0 && qg_same(g->v[g->n - 1].a, a) && qg_same(g->v[g->n - 1].b, b))
         return &g->v[g->n - 1];
     if (g->n == g->cap) {
@@ -138,6 +110,17 @@ static int qg_series_item(qg_group *x, uint64_t t, int64_t calls, int64_t errors
                : QUERY_ETOOBIG;
 }
 
+int qg_group_add(qg_group *x, const qg_by *by, uint64_t t, int64_t calls, int64_t errors,
+                 int64_t in, int64_t out, const rollup_hist *h) {
+    x->calls += calls;
+    x->errors += errors;
+    x->in += in;
+    x->out += out;
+    for (int b = 0; b < ROLLUP_BUCKETS; b++)
+        x->total.n[b] += h->n[b];
+    return by->series ? qg_series_item(x, t, calls, errors, in, out, h) : QUERY_OK;
+}
+
 /* The groups of `by` over window w in steps of stepm minutes. */
 static int qg_collect(store_reader *r, const qa_window *w, int64_t stepm, const qg_by *by,
                       qg_groups *g) {
@@ -178,18 +161,9 @@ static int qg_collect(store_reader *r, const qa_window *w, int64_t stepm, const 
         }
         memset(h, 0, sizeof(*h));
         rollup_hist_add_blob(h, sqlite3_column_blob(st, 7), (size_t)sqlite3_column_bytes(st, 7));
-        int64_t calls = sqlite3_column_int64(st, 3), errors = sqlite3_column_int64(st, 4);
-        int64_t in = sqlite3_column_int64(st, 5), out = sqlite3_column_int64(st, 6);
-        x->calls += calls;
-        x->errors += errors;
-        x->in += in;
-        x->out += out;
-        for (int b = 0; b < ROLLUP_BUCKETS; b++)
-            x->total.n[b] += h->n[b];
-        if (by->series) {
-            uint64_t t = (uint64_t)(w->lo + sqlite3_column_int64(st, 2) * stepm) * ROLLUP_MINUTE_NS;
-            rc = qg_series_item(x, t, calls, errors, in, out, h);
-        }
+        uint64_t t = (uint64_t)(w->lo + sqlite3_column_int64(st, 2) * stepm) * ROLLUP_MINUTE_NS;
+        rc = qg_group_add(x, by, t, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+                          sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6), h);
     }
     if (rc == QUERY_OK && query_step_done(r, s) != SQLITE_DONE)
         rc = QUERY_EDB;
@@ -231,19 +205,45 @@ static void qg_group_write(jw *w, const qg_by *by, const qg_group *x, double sec
     jw_object_end(w);
 }
 
+void qg_list_write(jw *w, const qg_by *by, qg_groups *g, double seconds) {
+    if (g->n > 1)
+        qsort(g->v, g->n, sizeof(*g->v), qg_cmp);
+    jw_key(w, by->name);
+    jw_array_begin(w);
+    for (size_t i = 0; i < g->n && i < QG_GROUPS_MAX; i++)
+        qg_group_write(w, by, &g->v[i], seconds);
+    jw_array_end(w);
+}
+
+void qg_totals_emit(jw *w, const qg_groups *g, double seconds) {
+    qg_group none;
+    memset(&none, 0, sizeof(none));
+    const qg_group *x = g->n ? &g->v[0] : &none;
+    jw_key(w, "totals");
+    jw_object_begin(w);
+    qg_figures(w, x->calls, x->errors, x->in, x->out, &x->total, seconds);
+    jw_object_end(w);
+    jw_key(w, "series");
+    jw_array_begin(w);
+    jw_raw(w, x->series.ptr ? x->series.ptr : "", x->series.len);
+    jw_array_end(w);
+}
+
+void qg_head_write(jw *w, const qa_window *win, int64_t stepm) {
+    jw_key(w, "stepNs");
+    jw_uint(w, (uint64_t)stepm * ROLLUP_MINUTE_NS);
+    jw_key(w, "startTimeUnixNano");
+    jw_uint_string(w, (uint64_t)win->lo * ROLLUP_MINUTE_NS);
+    jw_key(w, "endTimeUnixNano");
+    jw_uint_string(w, (uint64_t)win->hi * ROLLUP_MINUTE_NS);
+}
+
 /* "name": [groups], most calls first, at most QG_GROUPS_MAX. */
 static int qg_list(store_reader *r, const qa_window *win, int64_t stepm, const qg_by *by, jw *w) {
     qg_groups g = {0};
     int rc = qg_collect(r, win, stepm, by, &g);
-    if (rc == QUERY_OK) {
-        if (g.n > 1)
-            qsort(g.v, g.n, sizeof(*g.v), qg_cmp);
-        jw_key(w, by->name);
-        jw_array_begin(w);
-        for (size_t i = 0; i < g.n && i < QG_GROUPS_MAX; i++)
-            qg_group_write(w, by, &g.v[i], win->seconds);
-        jw_array_end(w);
-    }
+    if (rc == QUERY_OK)
+        qg_list_write(w, by, &g, win->seconds);
     qg_groups_free(&g);
     return rc;
 }
@@ -252,19 +252,8 @@ static int qg_list(store_reader *r, const qa_window *win, int64_t stepm, const q
 static int qg_totals_write(store_reader *r, const qa_window *win, int64_t stepm, jw *w) {
     qg_groups g = {0};
     int rc = qg_collect(r, win, stepm, &qg_totals, &g);
-    if (rc == QUERY_OK) {
-        qg_group none;
-        memset(&none, 0, sizeof(none));
-        const qg_group *x = g.n ? &g.v[0] : &none;
-        jw_key(w, "totals");
-        jw_object_begin(w);
-        qg_figures(w, x->calls, x->errors, x->in, x->out, &x->total, win->seconds);
-        jw_object_end(w);
-        jw_key(w, "series");
-        jw_array_begin(w);
-        jw_raw(w, x->series.ptr ? x->series.ptr : "", x->series.len);
-        jw_array_end(w);
-    }
+    if (rc == QUERY_OK)
+        qg_totals_emit(w, &g, win->seconds);
     qg_groups_free(&g);
     return rc;
 }
@@ -338,12 +327,7 @@ int query_genai(store_reader *r, const query_genai_params *p, buf *out) {
         jw w;
         jw_init(&w, out);
         jw_object_begin(&w);
-        jw_key(&w, "stepNs");
-        jw_uint(&w, (uint64_t)stepm * ROLLUP_MINUTE_NS);
-        jw_key(&w, "startTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)win.lo * ROLLUP_MINUTE_NS);
-        jw_key(&w, "endTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)win.hi * ROLLUP_MINUTE_NS);
+        qg_head_write(&w, &win, stepm);
         rc = qg_totals_write(r, &win, stepm, &w);
         if (rc == QUERY_OK)
             rc = qg_list(r, &win, stepm, &qg_models, &w);

@@ -17,6 +17,7 @@
 #include "util/jw.h"
 #include "query.h"
 #include "reader.h"
+#include "rollup.h"
 #include "segment.h"
 
 #define QSQL_MAX_BINDS 400
@@ -311,5 +312,102 @@ void query_words_free(query_words *w);
 
 /* Runs sql (one integer column, first row) with q's binds into *out. */
 int query_scalar(sqlite3 *db, qsql *q, int64_t *out);
+
+/* ---- the GenAI answer's lists (query_genai.c; ClickHouse fills them too) ---- */
+
+/* At most this many models, services and operations are listed (the ones
+ * with the most calls). */
+#define QG_GROUPS_MAX 100
+
+/* What a list groups by: the two key columns it selects (texts; the
+ * second may be NULL), what it groups by (SQLite's rollup columns), and
+ * whether it has a series. */
+typedef struct qg_by {
+    const char *name;   /* the answer's key: "models", ... ("" = the totals) */
+    const char *keys;   /* "u.provider, u.model" */
+    const char *group;  /* "u.provider, u.model" */
+    const char *fields; /* the JSON names of the two keys */
+    const char *field2;
+    int series;
+} qg_by;
+
+extern const qg_by qg_models, qg_services, qg_operations, qg_totals;
+
+/* One group's figures. */
+typedef struct qg_group {
+    char *a, *b; /* the keys (owned; b may be NULL) */
+    int64_t calls, errors, in, out;
+    rollup_hist total;
+    buf series; /* the series items, as JSON, comma-separated */
+} qg_group;
+
+typedef struct qg_groups {
+    qg_group *v;
+    size_t n, cap;
+} qg_groups;
+
+void qg_groups_free(qg_groups *g);
+
+/* The group of keys (a, b): the last one when they are its keys (rows come
+ * ordered by key), else a new one. NULL when out of memory. */
+qg_group *qg_group_at(qg_groups *g, const char *a, const char *b);
+
+/* Adds one step's figures (t: the step's start, ns) to x: its totals and,
+ * when by has a series, a series item (steps in order). Returns QUERY_OK or
+ * QUERY_ETOOBIG. */
+int qg_group_add(qg_group *x, const qg_by *by, uint64_t t, int64_t calls, int64_t errors,
+                 int64_t in, int64_t out, const rollup_hist *h);
+
+/* "name": the groups (sorted here: most calls first), at most QG_GROUPS_MAX. */
+void qg_list_write(jw *w, const qg_by *by, qg_groups *g, double seconds);
+
+/* "totals" and "series" from the one group of qg_totals (none: zeros). */
+void qg_totals_emit(jw *w, const qg_groups *g, double seconds);
+
+/* "stepNs", "startTimeUnixNano", "endTimeUnixNano". */
+void qg_head_write(jw *w, const qa_window *win, int64_t stepm);
+
+/* ---- the lint's answer (query_lint.c; ClickHouse fills it too) --------------- */
+
+#define QL_EXAMPLES 5
+
+typedef struct ql_example {
+    int signal; /* MODEL_SIGNAL_* */
+    char trace[33], span[17];
+    char *metric; /* owned */
+    uint64_t time;
+} ql_example;
+
+typedef struct ql_finding {
+    int rule;
+    int64_t service;
+    char *key, *note; /* owned */
+    const char *service_name; /* into names */
+    int64_t count;
+    int64_t first, last;
+    int worst; /* the most severe finding of its service */
+    ql_example ex[QL_EXAMPLES];
+    int n_ex;
+} ql_finding;
+
+typedef struct ql_state {
+    ql_finding *v;
+    size_t n, cap;
+    size_t last;  /* the finding of the previous row */
+    char **names; /* service names by finding (owned) */
+} ql_state;
+
+void ql_free(ql_state *s);
+
+/* The finding (rule, service, key), made when new (count -1: none yet);
+ * NULL when out of memory or past the cap. */
+ql_finding *ql_get(ql_state *s, int rule, int64_t service, const char *key);
+
+/* Services by their most severe finding, then name; within one, by
+ * severity and count. Every finding's service_name must be set. */
+void ql_sort(ql_state *s);
+
+/* The answer (docs/api.md) into out. Returns a QUERY_* code. */
+int ql_write(store_reader *r, const ql_state *s, buf *out);
 
 #endif

@@ -24,38 +24,11 @@
 #include "query.h"
 #include "query_internal.h"
 
-#define QL_EXAMPLES 5
 #define QL_FINDINGS_MAX 100000
 #define QL_LOG_WINDOW_NS 60000000000ULL     /* a log link's range: a minute either side */
 #define QL_METRIC_WINDOW_NS 900000000000ULL /* a metric link's: 15 minutes either side */
 
-typedef struct ql_example {
-    int signal; /* MODEL_SIGNAL_* */
-    char trace[33], span[17];
-    char *metric; /* owned */
-    uint64_t time;
-} ql_example;
-
-typedef struct ql_finding {
-    int rule;
-    int64_t service;
-    char *key, *note; /* owned */
-    const char *service_name; /* into names */
-    int64_t count;
-    int64_t first, last;
-    int worst; /* the most severe finding of its service */
-    ql_example ex[QL_EXAMPLES];
-    int n_ex;
-} ql_finding;
-
-typedef struct ql_state {
-    ql_finding *v;
-    size_t n, cap;
-    size_t last; /* the finding of the previous row */
-    char **names; /* service names by finding (owned) */
-} ql_state;
-
-static void ql_free(ql_state *s) {
+void ql_free(ql_state *s) {
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].key);
         free(s->v[i].note);
@@ -69,7 +42,7 @@ static void ql_free(ql_state *s) {
 
 /* The finding (rule, service, key), made when new; NULL when out of memory
  * or past QL_FINDINGS_MAX. */
-static ql_finding *ql_get(ql_state *s, int rule, int64_t service, const char *key) {
+ql_finding *ql_get(ql_state *s, int rule, int64_t service, const char *key) {
     if (s->last < s->n) {
         ql_finding *f = &s->v[s->last];
         if (f->rule == rule && f->service == service && strcmp(f->key, key) == 0)
@@ -287,7 +260,7 @@ static int ql_order(const void *pa, const void *pb) {
 
 /* Sorts: services by their most severe finding, then name; within one,
  * by severity and count. */
-static void ql_sort(ql_state *s) {
+void ql_sort(ql_state *s) {
     for (size_t i = 0; i < s->n; i++) {
         int worst = 0;
         for (size_t j = 0; j < s->n; j++)
@@ -417,7 +390,7 @@ static void ql_finding_write(jw *w, const ql_finding *f, buf *ui, buf *api) {
     jw_object_end(w);
 }
 
-static int ql_write(store_reader *r, const ql_state *s, buf *out) {
+int ql_write(store_reader *r, const ql_state *s, buf *out) {
     int64_t by[LINT_ERROR + 1] = {0};
     for (size_t i = 0; i < s->n; i++)
         by[lint_rule_severity(s->v[i].rule)]++;
