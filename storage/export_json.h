@@ -18,7 +18,9 @@
  * Framing: items go out in the order given, consecutive items of one
  * resource and scope sharing one resource entry and one scope entry
  * (exj_group). A resource and a scope are told apart by an id the caller
- * picks (SQLite: row ids; ClickHouse: a hash of their columns).
+ * picks (SQLite: row ids; ClickHouse: a hash of their columns). Their
+ * attributes are written with keys in byte order, the order SQLite keeps
+ * them in (model_json_attrs_sorted), whatever order the text has.
  */
 #ifndef LOUPE_EXPORT_JSON_H
 #define LOUPE_EXPORT_JSON_H
