@@ -36,10 +36,11 @@
  * window. Attribute filters and the age limit are ch_query.c's. q's words
  * are matched as whole words (a trailing * for a prefix) in the lowercased
  * text by a regular expression: for traces in the name, status message,
- * attributes and events, for logs in the body (a word of several parts,
- * "a-b", is those parts one after the other). That is the SQLite index's
- * notion of a word for ASCII; it does not fold diacritics as the log
- * index does.
+ * attribute values and events' names and attribute values (the JSON texts
+ * without keys, times and escapes: what SQLite's index holds), for logs in
+ * the body (a word of several parts, "a-b", is those parts one after the
+ * other). That is the SQLite indexes' notion of a word; diacritics are not
+ * folded as the log index folds them.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -139,9 +140,12 @@ static int chx_word_char(unsigned char c) {
 /* Between two words: an ASCII byte that is not a letter or a digit. */
 #define CHX_SEP "[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]"
 
-/* Appends " AND match(hay, '...')" for one word: its parts w[0..n) (word
- * characters and separators), whole or (prefix) as a word's start. */
-static void chx_word_cond(buf *sql, const char *hay, const char *w, size_t n, int prefix) {
+/* Appends " AND match(<hay>, '...')" for one word: its parts w[0..n)
+ * (word characters and separators), whole or (prefix) as a word's start.
+ * hay(sql) writes the text searched, lowercased; unicode: fold the word's
+ * case as lowerUTF8 does (else ASCII only, as SQLite's lower()). */
+static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t n, int prefix,
+                          int unicode) {
     buf re;
     buf_init(&re, 64 * n + 256);
     buf_append_str(&re, "(^|" CHX_SEP ")");
@@ -164,20 +168,48 @@ static void chx_word_cond(buf *sql, const char *hay, const char *w, size_t n, in
     if (!prefix)
         buf_append_str(&re, "($|" CHX_SEP ")");
     if (parts > 0) {
-        buf_printf(sql, " AND match(%s, ", hay);
+        buf_append_str(sql, " AND match(");
+        hay(sql);
+        buf_append_str(sql, unicode ? ", lowerUTF8(" : ", ");
         ch_sql_quote(sql, re.ptr ? re.ptr : "", re.len);
-        buf_append_char(sql, ')');
+        buf_append_str(sql, unicode ? "))" : ")");
     }
     buf_free(&re);
+}
+
+/* A span's searchable text, lowercased (ASCII): its name, status message,
+ * attribute values and events' names and attribute values -- what the
+ * SQLite store's index holds (attr_index.h) -- from the JSON texts with
+ * the events' times and dropped counts, every object key and every escape
+ * sequence made separators. */
+static void chx_span_text(buf *sql) {
+    static const char *const key = "\"(?:[^\"\\\\]|\\\\.)*\":";
+    static const char *const event_fields =
+        "\"(timeUnixNano|droppedAttributesCount)\":(\"[0-9]*\"|-?[0-9]+)";
+    static const char *const escape = "\\\\(u[0-9a-fA-F]{4}|.)";
+    buf_append_str(sql, "concat(' ', lower(name), ' ', lower(status_message), ' ', lower("
+                        "replaceRegexpAll(replaceRegexpAll(attrs, ");
+    ch_sql_quote_str(sql, key);
+    buf_append_str(sql, ", ' '), ");
+    ch_sql_quote_str(sql, escape);
+    buf_append_str(sql, ", ' ')), ' ', lower(replaceRegexpAll(replaceRegexpAll("
+                        "replaceRegexpAll(events, ");
+    ch_sql_quote_str(sql, event_fields);
+    buf_append_str(sql, ", ' '), ");
+    ch_sql_quote_str(sql, key);
+    buf_append_str(sql, ", ' '), ");
+    ch_sql_quote_str(sql, escape);
+    buf_append_str(sql, ", ' ')), ' ')");
+}
+
+/* A log record's searchable text: its body's, lowercased. */
+static void chx_body_text(buf *sql) {
+    buf_append_str(sql, "lowerUTF8(body_text)");
 }
 
 /* The trace search's q: every word (letters and digits; "w*" a prefix)
  * in the span's texts. No word at all matches nothing, as with SQLite. */
 static void chx_trace_words(buf *sql, const char *q) {
-    /* the JSON texts without their keys ("key": removed) */
-    static const char hay[] =
-        "lowerUTF8(concat(name, ' ', status_message, ' ', replaceRegexpAll(concat(attrs, ' ',"
-        " events), '\"(?:[^\"\\\\\\\\]|\\\\\\\\.)*\":', ' ')))";
     size_t len = strlen(q);
     int words = 0;
     for (size_t i = 0; i < len;) {
@@ -189,7 +221,7 @@ static void chx_trace_words(buf *sql, const char *q) {
         if (i == a)
             continue;
         int prefix = i < len && q[i] == '*' && (i + 1 == len || q[i + 1] == ' ' || q[i + 1] == '\t');
-        chx_word_cond(sql, hay, q + a, i - a, prefix);
+        chx_word_cond(sql, chx_span_text, q + a, i - a, prefix, 0);
         words++;
     }
     if (words == 0)
@@ -212,7 +244,7 @@ static void chx_log_words(buf *sql, const char *q) {
         int prefix = end - w > 1 && end[-1] == '*';
         if (prefix)
             end--;
-        chx_word_cond(sql, "lowerUTF8(body_text)", w, (size_t)(end - w), prefix);
+        chx_word_cond(sql, chx_body_text, w, (size_t)(end - w), prefix, 1);
     }
 }
 

@@ -64,7 +64,7 @@ function handMade(now) {
         traceId: tid(t), spanId: sid(t * 10 + s), ...(s ? { parentSpanId: sid(t * 10) } : {}),
         name: `op-${s}`, kind: s === 0 ? 2 : 3, traceState: s === 2 ? 'vendor=x' : '', flags: 1,
         startTimeUnixNano: ns(start), endTimeUnixNano: ns(start + (t === 1 ? 5000000 : 50000)),
-        attributes: attrs({ 'http.method': 'GET', n: s, ratio: 0.5 + s, ok: s !== 1, tags: ['a', 'b'], m: { x: 1, y: 'z' }, big: 1152921504606846976n }),
+        attributes: attrs({ 'http.method': 'GET', n: s, ratio: 0.5 + s, ok: s !== 1, tags: ['a', 'b'], m: { x: 1, y: 'z' }, big: 1152921504606846976n, note: 'first\nsecond' }),
         droppedAttributesCount: s,
         events: [{ timeUnixNano: ns(start + 5), name: 'cache silver', attributes: attrs({ e: 1 }), droppedAttributesCount: 1 }],
         droppedEventsCount: 0,
@@ -114,6 +114,7 @@ function handMade(now) {
       rec(171, 13, { boolValue: false }),
       rec(172, 13, { doubleValue: 2.5 }),
       rec(173, 13, { arrayValue: { values: [{ stringValue: 'a' }, { intValue: '1' }] } }),
+      rec(174, 13, { stringValue: 'Grüße ÄRGER im Büro' }),
     ],
   }] }] }]);
   reqs.push(['logs', { resourceLogs: [{ resource: resource('exp-b'), scopeLogs: [{ scope: { name: 'lg2' }, logRecords: [
@@ -303,15 +304,15 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
 
   test('every signal: the same items and lines as SQLite (logs byte for byte)', { timeout: 60000 }, async () => {
     // the memory loupe answers after its commit; still, wait for the counts
-    await until(async () => items(await exportLines(mem, 'signal=logs')).length === 1213, 10000, 'memory loupe has the logs');
+    await until(async () => items(await exportLines(mem, 'signal=logs')).length === 1214, 10000, 'memory loupe has the logs');
     counts.traces = await sameExport(mem, chl, 'signal=traces');
     counts.logs = await sameExport(mem, chl, 'signal=logs', { exact: true });
     counts.metrics = await sameExport(mem, chl, 'signal=metrics');
     assert.equal(counts.traces, 9 + 2 + 240, 'every span');
-    assert.equal(counts.logs, 12 + 1 + 1200, 'every record');
+    assert.equal(counts.logs, 13 + 1 + 1200, 'every record');
     assert.equal(counts.metrics, 9 + 1 + 2500 + 70, 'every point');
     assert.equal((await exportLines(chl, 'signal=traces')).length, 3, '123 traces: three lines');
-    assert.equal((await exportLines(chl, 'signal=logs')).length, 3, '1213 records: three lines');
+    assert.equal((await exportLines(chl, 'signal=logs')).length, 3, '1214 records: three lines');
     assert.equal((await exportLines(chl, 'signal=metrics')).length, 5 + 1 + 2 + 70, 'one line per instrument, two for 2500 points');
   });
 
@@ -333,7 +334,10 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
       ['signal=traces&q=silv*', 9, 12],
       ['signal=traces&q=silv', 0, 0],
       ['signal=traces&q=DECLINED%20card', 3, 3],
-      ['signal=traces&q=attributes', 0, 0],
+      ['signal=traces&q=attributes', 0, 0], // a key, not a value
+      ['signal=traces&q=second', 9, 12],
+      ['signal=traces&q=nsecond', 0, 0], // not the escape's n of "first\nsecond"
+      [`signal=traces&q=${start(5)}`, 0, 0], // an event's time is not searched
       ['signal=traces&q=%2B%2B', 0, 0],
       ['signal=traces&minDuration=1ms', 3, 200],
       ['signal=traces&maxDuration=1ms', 8, 200],
@@ -348,11 +352,12 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
       ['signal=logs&q=fatal-error', 1, 1],
       ['signal=logs&q=special-word%20bulk', 400, 400],
       ['signal=logs&q=connection%20reset', 1, 1],
+      [`signal=logs&q=${encodeURIComponent('ärger büro')}`, 1, 1],
       [`signal=logs&traceId=${tid(0)}`, 1, 1],
       [`signal=logs&spanId=${sid(50)}`, 1, 1],
       ['signal=logs&attr=i%3E2', 3, 3],
       ['signal=logs&attr=mod%3D3&service=exp-logs-1', 40, 40],
-      ['signal=logs&attr=host%3Dh1', 12, 12],
+      ['signal=logs&attr=host%3Dh1', 13, 13],
       [`signal=logs&start=${start(103)}&end=${start(1000 + 600 * 10)}`, 600, 620],
       ['signal=metrics&service=exp-b', 2501, 2501],
       [`signal=metrics&start=${start(2)}&end=${start(4)}&service=exp-a`, 3, 3],
