@@ -19,7 +19,9 @@
 // bodies, every metric type, exemplars, schema URLs), enough of it for
 // several pages of each signal (50 traces, 500 records, 2000 points and
 // 64 instruments per ClickHouse listing), and what the official
-// OpenTelemetry JS exporters send, each export going to both loupes.
+// OpenTelemetry JS exporters send, each export going to both loupes. Last,
+// with ClickHouse killed, an export must fail (a cut stream), not look
+// complete.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { clickhouseAvailable, startClickHouse } from './lib/clickhouse.mjs';
@@ -145,7 +147,7 @@ function handMade(now) {
     ],
   }] }] }]);
   reqs.push(['metrics', { resourceMetrics: [{ resource: resource('exp-b'), scopeMetrics: [{ scope: { name: 'm2' }, metrics: [
-    { name: 'queue.depth', gauge: { dataPoints: [pt(5, { asDouble: 1.25 })] } },
+    { name: 'queue.depth', gauge: { dataPoints: [pt(5, { asDouble: 1.25 }), pt(6, { asDouble: 'NaN' }), pt(7, { asDouble: 'Infinity' })] } },
     { name: 'many.points', unit: 's', gauge: { dataPoints: Array.from({ length: 2500 }, (_, i) => pt(100 + i, { asDouble: i / 8 }, { shard: `s${i % 3}` })) } },
   ] }] }] }]);
   reqs.push(['metrics', { resourceMetrics: [{ resource: resource('exp-c'), scopeMetrics: [{ scope: { name: 'many' }, metrics:
@@ -310,7 +312,7 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
     counts.metrics = await sameExport(mem, chl, 'signal=metrics');
     assert.equal(counts.traces, 9 + 2 + 240, 'every span');
     assert.equal(counts.logs, 13 + 1 + 1200, 'every record');
-    assert.equal(counts.metrics, 9 + 1 + 2500 + 70, 'every point');
+    assert.equal(counts.metrics, 9 + 3 + 2500 + 70, 'every point');
     assert.equal((await exportLines(chl, 'signal=traces')).length, 3, '123 traces: three lines');
     assert.equal((await exportLines(chl, 'signal=logs')).length, 3, '1214 records: three lines');
     assert.equal((await exportLines(chl, 'signal=metrics')).length, 5 + 1 + 2 + 70, 'one line per instrument, two for 2500 points');
@@ -359,7 +361,7 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
       ['signal=logs&attr=mod%3D3&service=exp-logs-1', 40, 40],
       ['signal=logs&attr=host%3Dh1', 13, 13],
       [`signal=logs&start=${start(103)}&end=${start(1000 + 600 * 10)}`, 600, 620],
-      ['signal=metrics&service=exp-b', 2501, 2501],
+      ['signal=metrics&service=exp-b', 2503, 2503],
       [`signal=metrics&start=${start(2)}&end=${start(4)}&service=exp-a`, 3, 3],
       [`signal=metrics&start=${start(50)}&end=${start(150)}`, 60, 100],
     ];
@@ -416,6 +418,19 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
     for (const id of [tid(0), tid(1), tid(2), tid(5), tid(1000), tid(1119)]) await sameAnswer(mem, fresh, `/api/v1/traces/${id}`);
     for (const q of ['service=exp-a', 'service=exp-b', 'service=exp-logs-0', 'service=exp-logs-1', 'minSeverity=error', 'q=silver']) {
       await sameAnswer(mem, fresh, `/api/v1/logs?limit=1000&${q}`);
+    }
+  });
+
+  // last: it kills the ClickHouse server
+  test('ClickHouse down: an export fails, it does not end early as if complete', { timeout: 60000 }, async () => {
+    assert.ok((await exportLines(chl, 'signal=logs')).length > 0, 'an export while ClickHouse is up');
+    await ch.kill(0);
+    for (const signal of ['traces', 'logs', 'metrics']) {
+      await assert.rejects(async () => {
+        const res = await fetch(`${chl.uiUrl}/api/v1/export?signal=${signal}`);
+        if (res.status !== 200) throw new Error(`status ${res.status}`);
+        await res.text(); // the stream is cut: a fetch error
+      }, `${signal}: no complete answer`);
     }
   });
 });
