@@ -37,15 +37,13 @@ void chq_age_cond(const store_reader *r, buf *sql, const char *col) {
 }
 
 void chq_attr_cond(buf *sql, const query_attr *f) {
-    /* the value of key k among the item's attributes, or its resource's
-     * (as SQLite's filters: either side satisfying it is enough, for !=
-     * too: key present there with another value) */
+    /* the value of key k among the item's attributes, else its resource's */
     static const char *const sides[2][2] = {{"attr_keys", "attr_values"},
                                             {"res_keys", "res_values"}};
     buf_append_char(sql, '(');
     for (int s = 0; s < 2; s++) {
         if (s)
-            buf_append_str(sql, " OR ");
+            buf_append_str(sql, " OR "); /* the item's or its resource's (query.h) */
         const char *keys = sides[s][0], *vals = sides[s][1];
         switch (f->op) {
         case QUERY_ATTR_EQ:

@@ -9,9 +9,8 @@
  * acknowledge. The writer thread (ch_writer_main) drains the ring, turns
  * the batches of one round into one TabSeparated INSERT per table (up to
  * STORE_TX_MAX_ITEMS items), sends them through its own ch_conn, and
- * answers every batch of the round with the outcome: STORE_OK, or
- * STORE_EIO (retryable) when ClickHouse is down, slow or refused the
- * insert. While inserts fail the writer asks ClickHouse every second
+ * answers each batch with the outcome of its own table's insert: STORE_OK,
+ * or STORE_EIO (retryable) when ClickHouse is down, slow or refused it. While inserts fail the writer asks ClickHouse every second
  * whether it is back (and creates the tables if loupe started while it
  * was down), so /readyz turns ready again without new traffic.
  *

@@ -88,42 +88,52 @@ static int ch_batch_rows(ch_store *c, const ring_entry *e, uint64_t arrival) {
     return STORE_OK;
 }
 
-/* Sends the rows of one round; on success every batch of it is stored. */
-static int ch_round_insert(store *s, ch_store *c, char *err) {
-    int rc = CH_OK;
-    if (!c->schema_ready)
-        rc = ch_store_schema(c, err);
-    for (int sig = 0; sig < MODEL_SIGNAL_COUNT && rc == CH_OK; sig++) {
-        buf *o = &c->rows[sig];
-        if (o->len == 0)
-            continue;
-        const char *cols = sig == MODEL_SIGNAL_TRACES ? ch_spans_columns
-                           : sig == MODEL_SIGNAL_LOGS ? ch_logs_columns
-                                                      : ch_points_columns;
-        char table[1024];
-        snprintf(table, sizeof(table), "%s %s", ch_insert_table[sig], cols);
-        rc = ch_conn_insert(c->writer, table,
-                            c->cluster ? "insert_distributed_sync=1" : NULL, o->ptr, o->len, err);
-    }
-    (void)s;
-    return rc;
+/* Sends the rows of signal sig of one round. */
+static int ch_signal_insert(ch_store *c, int sig, char *err) {
+    int rc = c->schema_ready ? CH_OK : ch_store_schema(c, err);
+    if (rc != CH_OK)
+        return rc;
+    const char *cols = sig == MODEL_SIGNAL_TRACES ? ch_spans_columns
+                       : sig == MODEL_SIGNAL_LOGS ? ch_logs_columns
+                                                  : ch_points_columns;
+    char table[1024];
+    snprintf(table, sizeof(table), "%s %s", ch_insert_table[sig], cols);
+    buf *o = &c->rows[sig];
+    return ch_conn_insert(c->writer, table, c->cluster ? "insert_distributed_sync=1" : NULL, o->ptr,
+                          o->len, err);
 }
 
-/* Writes entries[0..n) (batches) in one round and fills status[]. */
+/* Writes entries[0..n) (batches) in one round and fills status[]: one
+ * INSERT per signal, each batch answered by its own signal's insert (a
+ * failed insert of logs does not fail the round's spans, and the
+ * exporter's retry of the logs does not store spans twice). */
 static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *status, size_t n) {
     uint64_t t0 = store_mono_ns(), arrival = store_now_ns();
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
         buf_reset(&c->rows[sig]);
-    size_t good = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         status[i] = ch_batch_rows(c, &entries[i], arrival);
-        good += status[i] == STORE_OK;
+    int outcome[MODEL_SIGNAL_COUNT] = {CH_OK, CH_OK, CH_OK}, failed = CH_OK;
+    char err[CH_ERR_MAX] = "";
+    size_t lost = 0;
+    for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++) {
+        if (c->rows[sig].len == 0)
+            continue;
+        outcome[sig] = ch_signal_insert(c, sig, err);
+        if (outcome[sig] != CH_OK)
+            failed = outcome[sig];
     }
-    if (good == 0)
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] == STORE_OK && outcome[entries[i].batch->signal] != CH_OK) {
+            status[i] = STORE_EIO;
+            lost++;
+        }
+    }
+    if (failed != CH_OK) {
+        ch_fault(s, failed, err, lost);
         return;
-    char err[CH_ERR_MAX];
-    int rc = ch_round_insert(s, c, err);
-    if (rc == CH_OK) {
+    }
+    if (lost == 0 && n > 0) {
         atomic_fetch_add(&s->commits, 1);
         uint64_t ns = store_mono_ns() - t0;
         size_t k = 0;
@@ -132,15 +142,7 @@ static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *sta
         atomic_fetch_add(&s->commit_bucket[k], 1);
         atomic_fetch_add(&s->commit_ns_sum, ns);
         ch_fault_clear(s);
-        return;
     }
-    /* Some tables of the round may have taken their rows before another
-     * failed: the exporter's retry then stores those twice. Acknowledged
-     * data is never lost; a failed round may leave duplicates. */
-    ch_fault(s, rc, err, good);
-    for (size_t i = 0; i < n; i++)
-        if (status[i] == STORE_OK)
-            status[i] = STORE_EIO;
 }
 
 /* A delete job. */

@@ -509,6 +509,38 @@ describe('loupe on ClickHouse (one server)', { skip: SKIP }, () => {
     assert.ok(await oldGone(), 'the old items stay hidden');
   });
 
+  test('--max-spans on ClickHouse drops the oldest whole days, never today', { timeout: 60000 }, async (t) => {
+    // docs/storage.md: by count, the oldest day partitions go while a table
+    // holds more than the limit; today's stays whatever it holds.
+    const keep = cleanup(t);
+    const db = newDb();
+    const a = keep(await chLoupe(ch, db));
+    const svc = `count-${db}`;
+    const dayNs = 24n * 3600n * 1000000000n;
+    const old = freshTraces(svc, 5, nowNs() - 2n * dayNs);
+    const fresh = freshTraces(svc, 5);
+    for (const body of [old.body, fresh.body]) {
+      const r = await postPb(a, 'traces', body);
+      assert.equal(r.status, 200, r.text);
+    }
+    const days = async () => (await ch.query(
+      `SELECT count(DISTINCT partition) FROM system.parts WHERE active AND database='${db}' AND table='spans'`)).trim();
+    assert.equal(await days(), '2', 'two days of spans stored');
+    assert.equal((await listAllTraceIds(a, `service=${enc(svc)}`)).length, 10);
+    // a second loupe with a limit below what is stored: its retention runs at start
+    const b = keep(await chLoupe(ch, db, { args: ['--max-spans', '6'] }));
+    await until(async () => (await days()) === '1', 20000, 'the older day dropped');
+    for (const srv of [a, b]) {
+      const ids = new Set(await listAllTraceIds(srv, `service=${enc(svc)}`));
+      assert.deepEqual(ids, new Set(fresh.ids), 'today\'s traces stay, the old day\'s are gone');
+      for (const id of old.ids) assert.equal(await traceFound(srv, id), null, `old trace ${id} is 404`);
+    }
+    // today's day holds 5 (under the limit); more today is never dropped
+    const more = freshTraces(svc, 5);
+    assert.equal((await postPb(b, 'traces', more.body)).status, 200);
+    assert.equal((await listAllTraceIds(b, `service=${enc(svc)}`)).length, 10, 'today is kept over the limit');
+  });
+
   test('--clickhouse-user/--clickhouse-password-file: a password user works, a wrong password is not ready', { timeout: 60000 }, async (t) => {
     const keep = cleanup(t);
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'loupe-chpw-'));
