@@ -30,8 +30,11 @@
  *
  * Filters. Traces: a trace is exported when one of its spans matches every
  * span filter (service, name, status, attributes, q), counted in a GROUP
- * BY over trace_id with its start and duration (min start, max end) for
- * the trace filters and --max-age; then all its spans. Logs: the list's
+ * BY over trace_id (of the traces with such a span, when there are span
+ * filters) with its start and duration (min start, max end) for the trace
+ * filters and --max-age; then all its spans. That GROUP BY reads the whole
+ * spans table, so it lists EXPORT_CH_TRACES_LIST traces at a time, kept in
+ * the state for the lines that follow. Logs: the list's
  * conditions on the record's columns. Metrics: service and the point-time
  * window. Attribute filters and the age limit are ch_query.c's. q's words
  * are matched as whole words (a trailing * for a prefix) in the lowercased
@@ -59,6 +62,19 @@
 #define CHX_ANS_MAX ((size_t)512 << 20)
 /* Most fields of a row. */
 #define CHX_FIELDS 40
+
+/* How many traces or instruments one listing asks for: `dflt`; in test
+ * builds LOUPE_TEST_CH_EXPORT_LIST=N (1..dflt) makes it N, so that a test
+ * with a few items crosses listings. */
+static size_t chx_list_size(size_t dflt) {
+#ifdef LOUPE_TESTING
+    const char *v = getenv("LOUPE_TEST_CH_EXPORT_LIST");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    if (n >= 1 && (size_t)n < dflt)
+        return (size_t)n;
+#endif
+    return dflt;
+}
 
 /* The resource and scope columns every item query starts with (10). */
 #define CHX_OWNER_COLS                                                                             \
@@ -272,17 +288,24 @@ static void chx_span_pred(buf *sql, const query_traces_params *p) {
     buf_append_char(sql, ')');
 }
 
-/* The next page of trace ids (16 bytes each) into ids, *n of them. */
-static int chx_trace_page(query_export *x, store_reader *r, uint8_t (*ids)[16], size_t *n,
-                          buf *sql, buf *ans) {
+/* Lists the next EXPORT_CH_TRACES_LIST traces after the position (ids and
+ * first arrivals) into the state's cache. */
+static int chx_list_traces(query_export *x, store_reader *r, buf *sql, buf *ans) {
     const query_traces_params *p = &x->tp;
-    *n = 0;
+    chq_export_state *s = &x->ch;
+    int filtered = p->service || p->name || p->status != QUERY_STATUS_ANY || p->n_attrs > 0 ||
+                   (p->q != NULL && p->q[0] != '\0');
     buf_reset(sql);
     buf_append_str(sql, "SELECT trace_id, fa FROM (SELECT trace_id, min(arrival) AS fa,"
                         " min(time) AS st, max(end_ns) AS en, sum(");
     chx_span_pred(sql, p);
-    buf_printf(sql, ") AS hits FROM %s GROUP BY trace_id) WHERE fa >= %" PRIu64 " AND hits > 0",
-               CH_SPANS, x->ch.pos.arrival);
+    buf_printf(sql, ") AS hits FROM %s", CH_SPANS);
+    if (filtered) { /* only the traces with a matching span are grouped */
+        buf_printf(sql, " WHERE trace_id IN (SELECT trace_id FROM %s WHERE ", CH_SPANS);
+        chx_span_pred(sql, p);
+        buf_append_char(sql, ')');
+    }
+    buf_printf(sql, " GROUP BY trace_id) WHERE fa >= %" PRIu64 " AND hits > 0", s->pos.arrival);
     chq_age_cond(r, sql, "st");
     chx_window(sql, "st", p->has_start, p->start_ns, p->has_end, p->end_ns);
     if (p->has_min_duration)
@@ -290,18 +313,51 @@ static int chx_trace_page(query_export *x, store_reader *r, uint8_t (*ids)[16], 
     if (p->has_max_duration)
         buf_printf(sql, " AND if(en > st, en - st, 0) <= %" PRIu64, p->max_duration_ns);
     buf_append_str(sql, " ORDER BY fa, trace_id");
-    chx_limit(sql, &x->ch.pos, EXPORT_TRACES_PAGE);
+    size_t list = chx_list_size(EXPORT_CH_TRACES_LIST);
+    chx_limit(sql, &s->pos, list);
     int rc = chq_run(r, sql, ans);
     if (rc != QUERY_OK)
         return rc;
+    if (s->trace_ids == NULL) {
+        s->trace_ids = malloc(EXPORT_CH_TRACES_LIST * sizeof(*s->trace_ids));
+        s->trace_fa = malloc(EXPORT_CH_TRACES_LIST * sizeof(*s->trace_fa));
+        if (s->trace_ids == NULL || s->trace_fa == NULL)
+            return QUERY_ENOMEM;
+    }
+    s->trace_n = s->trace_i = 0;
     char *at = ans->ptr, *end = chx_end(ans);
     ch_field f[CHX_FIELDS];
     int nf;
-    while (at != NULL && *n < EXPORT_TRACES_PAGE && (nf = ch_tsv_row(&at, end, f, CHX_FIELDS)) > 0) {
+    while (at != NULL && s->trace_n < list && (nf = ch_tsv_row(&at, end, f, CHX_FIELDS)) > 0) {
         if (nf != 2 || f[0].len != 16)
             return QUERY_EDB;
-        memcpy(ids[(*n)++], f[0].ptr, 16);
-        chx_pos_take(&x->ch.pos, ch_field_u64(&f[1]));
+        memcpy(s->trace_ids[s->trace_n], f[0].ptr, 16);
+        s->trace_fa[s->trace_n++] = ch_field_u64(&f[1]);
+    }
+    s->trace_end = s->trace_n < list;
+    s->trace_listed = 1;
+    return QUERY_OK;
+}
+
+/* The next page of trace ids (16 bytes each) into ids, *n of them. */
+static int chx_trace_page(query_export *x, store_reader *r, uint8_t (*ids)[16], size_t *n,
+                          buf *sql, buf *ans) {
+    chq_export_state *s = &x->ch;
+    *n = 0;
+    while (*n < EXPORT_TRACES_PAGE) { /* a page may take the end of one listing */
+        if (s->trace_i == s->trace_n) {
+            if (s->trace_listed && s->trace_end)
+                break;
+            int rc = chx_list_traces(x, r, sql, ans);
+            if (rc != QUERY_OK)
+                return rc;
+            if (s->trace_n == 0)
+                break;
+        }
+        for (; s->trace_i < s->trace_n && *n < EXPORT_TRACES_PAGE; s->trace_i++) {
+            memcpy(ids[(*n)++], s->trace_ids[s->trace_i], 16);
+            chx_pos_take(&s->pos, s->trace_fa[s->trace_i]);
+        }
     }
     return QUERY_OK;
 }
@@ -517,7 +573,8 @@ static int chx_list_instruments(query_export *x, store_reader *r) {
     buf_printf(&sql, " HAVING fa >= %" PRIu64 " ORDER BY fa", s->inst_pos.arrival);
     for (size_t i = 0; i < CHX_INST_N; i++)
         buf_printf(&sql, ", %s", chx_inst_cols[i]);
-    chx_limit(&sql, &s->inst_pos, EXPORT_CH_METRICS_PAGE);
+    size_t list = chx_list_size(EXPORT_CH_METRICS_PAGE);
+    chx_limit(&sql, &s->inst_pos, list);
     if (s->inst_ans.max == 0)
         buf_init(&s->inst_ans, CHX_ANS_MAX);
     int rc = chq_run(r, &sql, &s->inst_ans);
@@ -527,7 +584,7 @@ static int chx_list_instruments(query_export *x, store_reader *r) {
     size_t rows = 0;
     for (size_t i = 0; i < s->inst_ans.len; i++)
         rows += s->inst_ans.ptr[i] == '\n';
-    s->inst_end = rows < EXPORT_CH_METRICS_PAGE;
+    s->inst_end = rows < list;
     s->inst_next = s->inst_ans.ptr;
     return QUERY_OK;
 }
@@ -731,6 +788,10 @@ int chq_export_line(query_export *x, store_reader *r, buf *out, int *done) {
 }
 
 void chq_export_state_free(chq_export_state *s) {
+    free(s->trace_ids);
+    free(s->trace_fa);
+    s->trace_ids = NULL;
+    s->trace_fa = NULL;
     buf_free(&s->inst_ans);
     free(s->inst_row);
     s->inst_row = NULL;

@@ -22,8 +22,9 @@
 #define EXPORT_LOGS_PAGE 500
 #define EXPORT_POINTS_PAGE 2000
 
-/* Instruments the ClickHouse walk lists per query. */
+/* Instruments, and traces, the ClickHouse walk lists per query. */
 #define EXPORT_CH_METRICS_PAGE 64
+#define EXPORT_CH_TRACES_LIST 2000
 
 /* Where the ClickHouse walk is. Items are in (arrival, tie-break) order; a
  * position is an arrival time and how many items of that arrival time
@@ -35,6 +36,11 @@ typedef struct chq_export_pos {
 
 typedef struct chq_export_state {
     chq_export_pos pos; /* traces: of traces by first arrival; logs: of records */
+    /* traces: the ones listed and not yet exported (trace_i..trace_n) */
+    uint8_t (*trace_ids)[16]; /* owned */
+    uint64_t *trace_fa;       /* their first arrivals (owned) */
+    size_t trace_n, trace_i;
+    int trace_listed, trace_end; /* listed once; the last listing said all there is */
     /* metrics: the instruments (by first arrival), listed a page at a time */
     chq_export_pos inst_pos; /* of the instruments listed so far */
     buf inst_ans;            /* the listing's answer (owned); rows point into it */

@@ -291,6 +291,9 @@ describe('export from ClickHouse', { skip: SKIP }, () => {
     chl = await startLoupe({
       storage: 'clickhouse',
       clickhouse: { urls: ch.urls, database: `q3_export_${process.pid}` },
+      // test builds: traces and instruments listed 7 at a time, so that
+      // pages and instruments cross listings (ignored by a release build)
+      env: { LOUPE_TEST_CH_EXPORT_LIST: '7' },
       readyTimeoutMs: 30000,
     });
     for (const [signal, body] of handMade(now)) {
