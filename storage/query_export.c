@@ -14,267 +14,61 @@
  * of one resource and scope sharing an entry, so that an import stores
  * them in the same order and ties in the lists (equal times) come out the
  * same way.
- * The stored JSON (API shape, model_json.h) is turned back into OTLP JSON:
- * attributes become key/value lists, integers intValue strings, doubles
- * doubleValue, maps kvlistValue. What the API shows as strings stays a
- * string (integers beyond 2^53, bytes as base64, NaN), so an export
- * imported into an empty loupe answers the API the same way.
+ * The stored JSON (API shape, model_json.h) is turned back into OTLP JSON
+ * by export_json.h, which the ClickHouse walk (ch_query_export.c, taking
+ * over in query_export_next when the store is ClickHouse) shares; this
+ * file reads SQLite's rows into its structs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "export_json.h"
 #include "model.h"
-#include "model_json.h"
 #include "query.h"
+#include "query_export_internal.h"
 #include "query_internal.h"
 
-#define EXPORT_TRACES_PAGE 50
-#define EXPORT_LOGS_PAGE 500
-#define EXPORT_POINTS_PAGE 2000
+/* ---- SQLite rows -> export_json.h's structs ------------------------------------ */
 
-struct query_export {
-    int signal;
-    query_traces_params tp;
-    query_logs_params lp;
-    query_attr attrs[QUERY_MAX_ATTRS];
-    uint8_t tid[16], sid[8];
-    char *strs[8 + 2 * QUERY_MAX_ATTRS]; /* owned copies */
-    size_t nstrs;
-    int64_t after; /* traces, logs: the last row exported */
-    int started, done;
-    /* metrics */
-    const char *service;
-    int has_start, has_end;
-    int64_t start, end;
-    int64_t metric, after_point;
-};
-
-/* ---- stored JSON -> OTLP JSON ------------------------------------------------- */
-
-static void ex_anyvalue(jw *w, const json_t *v);
-
-/* An API attributes object as an OTLP key/value list. */
-static void ex_kvs_json(jw *w, const json_t *o) {
-    jw_array_begin(w);
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
-        jw_object_begin(w);
-        jw_key(w, "key");
-        jw_string(w, k);
-        jw_key(w, "value");
-        ex_anyvalue(w, v);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
+/* Column col as a text (ptr NULL when NULL). */
+static exj_text ex_txt(sqlite3_stmt *st, int col) {
+    exj_text t;
+    t.ptr = (const char *)sqlite3_column_text(st, col);
+    t.len = t.ptr ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    return t;
 }
 
-static void ex_anyvalue(jw *w, const json_t *v) {
-    jw_object_begin(w);
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        jw_key(w, "stringValue");
-        jw_stringn(w, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        jw_key(w, "boolValue");
-        jw_bool(w, json_is_true(v));
-        break;
-    case JSON_INTEGER: {
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        jw_key(w, "intValue");
-        jw_string(w, tmp);
-        break;
-    }
-    case JSON_REAL:
-        jw_key(w, "doubleValue");
-        jw_double(w, json_real_value(v));
-        break;
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *e;
-        jw_key(w, "arrayValue");
-        jw_object_begin(w);
-        jw_key(w, "values");
-        jw_array_begin(w);
-        json_array_foreach(v, i, e) ex_anyvalue(w, e);
-        jw_array_end(w);
-        jw_object_end(w);
-        break;
-    }
-    case JSON_OBJECT:
-        jw_key(w, "kvlistValue");
-        jw_object_begin(w);
-        jw_key(w, "values");
-        ex_kvs_json(w, v);
-        jw_object_end(w);
-        break;
-    default: /* null: an empty AnyValue */
-        break;
-    }
-    jw_object_end(w);
-}
-
-static json_t *ex_parse(sqlite3_stmt *st, int col) {
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    if (t == NULL)
-        return NULL;
-    return json_loadb(t, (size_t)sqlite3_column_bytes(st, col), JSON_DECODE_ANY, NULL);
-}
-
-/* A stored attributes column as a key/value list ([] when NULL or bad). */
-static void ex_kvs(jw *w, sqlite3_stmt *st, int col) {
-    json_t *o = ex_parse(st, col);
-    if (json_is_object(o))
-        ex_kvs_json(w, o);
-    else
-        jw_raw(w, "[]", 2);
-    json_decref(o);
-}
-
-static const char *ex_str(const json_t *v, const char *def) {
-    const char *s = json_string_value(v);
-    return s ? s : def;
-}
-
-/* "key": the text of column col. */
-static void ex_text(jw *w, const char *key, sqlite3_stmt *st, int col) {
-    jw_key(w, key);
-    query_text(w, st, col);
-}
-
-static void ex_u64_str(jw *w, const char *key, uint64_t v) {
-    jw_key(w, key);
-    jw_uint_string(w, v);
-}
-
-/* A stored count (number or decimal string) as an OTLP uint64 string. */
-static void ex_count(jw *w, const json_t *v) {
-    if (json_is_string(v)) {
-        jw_string(w, json_string_value(v));
-    } else {
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
-                 json_is_integer(v) ? json_integer_value(v) : (json_int_t)0);
-        jw_string(w, tmp);
-    }
-}
-
-static void ex_counts(jw *w, const json_t *a) {
-    size_t i;
-    json_t *e;
-    jw_array_begin(w);
-    json_array_foreach(a, i, e) ex_count(w, e);
-    jw_array_end(w);
-}
-
-/* A stored double (number, or "NaN"/"Infinity" string), or nothing. */
-static void ex_double(jw *w, const char *key, const json_t *v) {
-    if (json_is_number(v)) {
-        jw_key(w, key);
-        jw_double(w, json_number_value(v));
-    } else if (json_is_string(v)) {
-        jw_key(w, key);
-        jw_string(w, json_string_value(v));
-    }
-}
-
-static void ex_id(jw *w, const char *key, sqlite3_stmt *st, int col, int size) {
+/* A BLOB id of `size` bytes, NULL when NULL or of another size. */
+static const uint8_t *ex_idcol(sqlite3_stmt *st, int col, int size) {
     const void *p = sqlite3_column_blob(st, col);
-    if (p != NULL && sqlite3_column_bytes(st, col) == size) {
-        jw_key(w, key);
-        jw_hex(w, p, (size_t)size);
-    }
+    return p != NULL && sqlite3_column_bytes(st, col) == size ? p : NULL;
 }
 
-/* Resource and scope columns: r.attrs, r.dropped_attrs, r.schema_url,
- * sc.name, sc.version, sc.attrs, sc.dropped_attrs, sc.schema_url. */
-static void ex_resource(jw *w, sqlite3_stmt *st, int col) {
-    jw_key(w, "resource");
-    jw_object_begin(w);
-    jw_key(w, "attributes");
-    ex_kvs(w, st, col);
-    jw_key(w, "droppedAttributesCount");
-    jw_int(w, sqlite3_column_int64(st, col + 1));
-    jw_object_end(w);
-}
-
-static void ex_scope(jw *w, sqlite3_stmt *st, int col) {
-    jw_key(w, "scope");
-    jw_object_begin(w);
-    ex_text(w, "name", st, col);
-    ex_text(w, "version", st, col + 1);
-    jw_key(w, "attributes");
-    ex_kvs(w, st, col + 2);
-    jw_key(w, "droppedAttributesCount");
-    jw_int(w, sqlite3_column_int64(st, col + 3));
-    jw_object_end(w);
-}
-
-/* One level of the resource/scope framing: open while rows of one
- * resource (or scope) follow each other. */
-typedef struct ex_level {
-    int64_t id;
-    int open;
-    char schema[512]; /* its schemaUrl, written when it closes */
-} ex_level;
-
-/* Writes the resource/scope framing around items ordered by (resource,
- * scope): opens groups as the ids change. `items` is "spans",
- * "logRecords" or "metrics"; `scopes` "scopeSpans" etc. */
-typedef struct ex_groups {
-    ex_level res, scope;
-    const char *scopes, *items;
-} ex_groups;
-
-/* Opens a level for row id: {, its head (ex_resource or ex_scope, columns
- * from head_col), "key":[ ; keeps the schema URL of column schema_col. */
-static void ex_level_open(jw *w, ex_level *l, int64_t id, const char *key, sqlite3_stmt *st,
-                          void (*head)(jw *w, sqlite3_stmt *st, int col), int head_col,
-                          int schema_col) {
-    jw_object_begin(w);
-    head(w, st, head_col);
-    jw_key(w, key);
-    jw_array_begin(w);
-    l->open = 1;
-    l->id = id;
-    const char *u = (const char *)sqlite3_column_text(st, schema_col);
-    snprintf(l->schema, sizeof(l->schema), "%s", u ? u : "");
-}
-
-static void ex_level_close(jw *w, ex_level *l) {
-    if (!l->open)
-        return;
+/* Closes what g left open and the line's document (opened with
+ * query_list_begin); s is the last step's code. */
+static int ex_doc_end(jw *w, exj_groups *g, int s) {
+    exj_groups_close(w, g);
     jw_array_end(w);
-    jw_key(w, "schemaUrl");
-    jw_string(w, l->schema);
     jw_object_end(w);
-    l->open = 0;
+    return query_finish(w, s);
 }
 
-static void ex_close_res(jw *w, ex_groups *g) {
-    ex_level_close(w, &g->scope);
-    ex_level_close(w, &g->res);
-}
-
-/* Columns from `col`: resource id, scope id, then the 8 of ex_resource /
- * ex_scope (r.attrs, r.dropped_attrs, r.schema_url, sc.name, sc.version,
- * sc.attrs, sc.dropped_attrs, sc.schema_url). */
-static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
-    int64_t res = sqlite3_column_int64(st, col), scope = sqlite3_column_int64(st, col + 1);
-    if (g->res.open && res != g->res.id)
-        ex_close_res(w, g);
-    if (!g->res.open)
-        ex_level_open(w, &g->res, res, g->scopes, st, ex_resource, col + 2, col + 4);
-    if (g->scope.open && scope != g->scope.id)
-        ex_level_close(w, &g->scope);
-    if (!g->scope.open)
-        ex_level_open(w, &g->scope, scope, g->items, st, ex_scope, col + 5, col + 9);
+/* Columns from `col`: resource id, scope id, then r.attrs,
+ * r.dropped_attrs, r.schema_url, sc.name, sc.version, sc.attrs,
+ * sc.dropped_attrs, sc.schema_url. */
+static void ex_group(jw *w, exj_groups *g, sqlite3_stmt *st, int col) {
+    exj_owner o = {
+        .res_attrs = ex_txt(st, col + 2),
+        .res_dropped = sqlite3_column_int64(st, col + 3),
+        .res_schema = ex_txt(st, col + 4),
+        .scope_name = ex_txt(st, col + 5),
+        .scope_version = ex_txt(st, col + 6),
+        .scope_attrs = ex_txt(st, col + 7),
+        .scope_dropped = sqlite3_column_int64(st, col + 8),
+        .scope_schema = ex_txt(st, col + 9),
+    };
+    exj_group(w, g, sqlite3_column_int64(st, col), sqlite3_column_int64(st, col + 1), &o);
 }
 
 #define EX_GROUP_COLS                                                                             \
@@ -282,126 +76,46 @@ static void ex_group(jw *w, ex_groups *g, sqlite3_stmt *st, int col) {
     " sc.attrs, sc.dropped_attrs, sc.schema_url"
 #define EX_GROUP_JOINS " JOIN resources r ON r.id=x.resource JOIN scopes sc ON sc.id=x.scope"
 
-/* Closes what g left open and the line's document (opened with
- * query_list_begin); s is the last step's code. */
-static int ex_doc_end(jw *w, ex_groups *g, int s) {
-    ex_close_res(w, g);
-    jw_array_end(w);
-    jw_object_end(w);
-    return query_finish(w, s);
-}
-
-/* ---- traces ---------------------------------------------------------------------- */
-
-/* The stored JSON array in column col as an array of OTLP JSON objects,
- * each written by `object` (its members only). */
-static void ex_objects(jw *w, sqlite3_stmt *st, int col, void (*object)(jw *w, const json_t *e)) {
-    json_t *a = ex_parse(st, col);
-    size_t i;
-    json_t *e;
-    jw_array_begin(w);
-    json_array_foreach(a, i, e) {
-        jw_object_begin(w);
-        object(w, e);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    json_decref(a);
-}
-
-/* An event's or link's attributes and dropped count. */
-static void ex_attributes(jw *w, const json_t *e) {
-    jw_key(w, "attributes");
-    ex_kvs_json(w, json_object_get(e, "attributes"));
-    jw_key(w, "droppedAttributesCount");
-    jw_int(w, json_integer_value(json_object_get(e, "droppedAttributesCount")));
-}
-
-/* A span event (stored API JSON) as OTLP JSON. */
-static void ex_event(jw *w, const json_t *e) {
-    jw_key(w, "timeUnixNano");
-    jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
-    jw_key(w, "name");
-    jw_string(w, ex_str(json_object_get(e, "name"), ""));
-    ex_attributes(w, e);
-}
-
-/* A span link (stored API JSON) as OTLP JSON. */
-static void ex_link(jw *w, const json_t *e) {
-    jw_key(w, "traceId");
-    jw_string(w, ex_str(json_object_get(e, "traceId"), ""));
-    jw_key(w, "spanId");
-    jw_string(w, ex_str(json_object_get(e, "spanId"), ""));
-    jw_key(w, "traceState");
-    jw_string(w, ex_str(json_object_get(e, "traceState"), ""));
-    jw_key(w, "flags");
-    jw_int(w, json_integer_value(json_object_get(e, "flags")));
-    ex_attributes(w, e);
-}
-
-/* One span (columns from c: see ex_traces) as an OTLP JSON object. */
+/* One span (columns from c: EX_SPAN_COLS). */
 static void ex_span(jw *w, sqlite3_stmt *st, int c) {
-    jw_object_begin(w);
-    ex_id(w, "traceId", st, c, 16);
-    ex_id(w, "spanId", st, c + 1, 8);
-    ex_id(w, "parentSpanId", st, c + 2, 8);
-    ex_text(w, "traceState", st, c + 3);
-    jw_key(w, "flags");
-    jw_int(w, sqlite3_column_int64(st, c + 4));
-    ex_text(w, "name", st, c + 5);
-    jw_key(w, "kind");
-    jw_int(w, sqlite3_column_int(st, c + 6));
-    ex_u64_str(w, "startTimeUnixNano", query_u64(st, c + 7));
-    ex_u64_str(w, "endTimeUnixNano", query_u64(st, c + 8));
-    jw_key(w, "attributes");
-    ex_kvs(w, st, c + 9);
-    jw_key(w, "droppedAttributesCount");
-    jw_int(w, sqlite3_column_int64(st, c + 10));
-    jw_key(w, "events");
-    ex_objects(w, st, c + 11, ex_event);
-    jw_key(w, "droppedEventsCount");
-    jw_int(w, sqlite3_column_int64(st, c + 12));
-    jw_key(w, "links");
-    ex_objects(w, st, c + 13, ex_link);
-    jw_key(w, "droppedLinksCount");
-    jw_int(w, sqlite3_column_int64(st, c + 14));
-    jw_key(w, "status");
-    jw_object_begin(w);
-    jw_key(w, "code");
-    jw_int(w, sqlite3_column_int(st, c + 15));
-    ex_text(w, "message", st, c + 16);
-    jw_object_end(w);
-    jw_object_end(w);
+    exj_span s = {
+        .trace_id = ex_idcol(st, c, 16),
+        .span_id = ex_idcol(st, c + 1, 8),
+        .parent_span_id = ex_idcol(st, c + 2, 8),
+        .trace_state = ex_txt(st, c + 3),
+        .flags = sqlite3_column_int64(st, c + 4),
+        .name = ex_txt(st, c + 5),
+        .kind = sqlite3_column_int(st, c + 6),
+        .start_ns = query_u64(st, c + 7),
+        .end_ns = query_u64(st, c + 8),
+        .attrs = ex_txt(st, c + 9),
+        .dropped_attrs = sqlite3_column_int64(st, c + 10),
+        .events = ex_txt(st, c + 11),
+        .dropped_events = sqlite3_column_int64(st, c + 12),
+        .links = ex_txt(st, c + 13),
+        .dropped_links = sqlite3_column_int64(st, c + 14),
+        .status_code = sqlite3_column_int(st, c + 15),
+        .status_message = ex_txt(st, c + 16),
+    };
+    exj_span_write(w, &s);
 }
 
-/* ---- logs ------------------------------------------------------------------------- */
-
-/* One log record (columns from c: see ex_logs) as an OTLP JSON object. */
+/* One log record (columns from c: EX_LOG_COLS). */
 static void ex_log(jw *w, sqlite3_stmt *st, int c) {
-    jw_object_begin(w);
-    ex_u64_str(w, "timeUnixNano", query_u64(st, c));
-    ex_u64_str(w, "observedTimeUnixNano", query_u64(st, c + 1));
-    jw_key(w, "severityNumber");
-    jw_int(w, sqlite3_column_int(st, c + 2));
-    ex_text(w, "severityText", st, c + 3);
-    json_t *body = ex_parse(st, c + 4);
-    if (body != NULL && !json_is_null(body)) {
-        jw_key(w, "body");
-        ex_anyvalue(w, body);
-    }
-    json_decref(body);
-    jw_key(w, "attributes");
-    ex_kvs(w, st, c + 5);
-    jw_key(w, "droppedAttributesCount");
-    jw_int(w, sqlite3_column_int64(st, c + 6));
-    jw_key(w, "flags");
-    jw_int(w, sqlite3_column_int64(st, c + 7));
-    ex_id(w, "traceId", st, c + 8, 16);
-    ex_id(w, "spanId", st, c + 9, 8);
-    if (sqlite3_column_bytes(st, c + 10) > 0) {
-        ex_text(w, "eventName", st, c + 10);
-    }
-    jw_object_end(w);
+    exj_log l = {
+        .time_ns = query_u64(st, c),
+        .observed_ns = query_u64(st, c + 1),
+        .severity = sqlite3_column_int(st, c + 2),
+        .severity_text = ex_txt(st, c + 3),
+        .body = ex_txt(st, c + 4),
+        .attrs = ex_txt(st, c + 5),
+        .dropped_attrs = sqlite3_column_int64(st, c + 6),
+        .flags = sqlite3_column_int64(st, c + 7),
+        .trace_id = ex_idcol(st, c + 8, 16),
+        .span_id = ex_idcol(st, c + 9, 8),
+        .event_name = ex_txt(st, c + 10),
+    };
+    exj_log_write(w, &l);
 }
 
 /* ---- a page of traces or logs ---------------------------------------------------- */
@@ -446,7 +160,7 @@ static const ex_items ex_logs = {
  * (ascending: segment by segment), in arrival order. */
 static int ex_items_line(sqlite3 *db, const ex_items *k, const int64_t *ids, size_t n, buf *out) {
     jw w;
-    ex_groups g = {.scopes = k->scopes, .items = k->items};
+    exj_groups g = {.scopes = k->scopes, .items = k->items};
     query_list_begin(&w, out, k->doc);
     int s = SQLITE_DONE;
     int64_t rows[EXPORT_LOGS_PAGE];
@@ -474,96 +188,6 @@ static int ex_items_line(sqlite3 *db, const ex_items *k, const int64_t *ids, siz
 }
 
 /* ---- metrics ------------------------------------------------------------------------ */
-
-static void ex_point_data(jw *w, int type, const json_t *d) {
-    if (!json_is_object(d))
-        return;
-    jw_key(w, "count");
-    ex_count(w, json_object_get(d, "count"));
-    ex_double(w, "sum", json_object_get(d, "sum"));
-    if (type == MODEL_METRIC_SUMMARY) {
-        size_t i;
-        json_t *e;
-        jw_key(w, "quantileValues");
-        jw_array_begin(w);
-        json_array_foreach(json_object_get(d, "quantileValues"), i, e) {
-            jw_object_begin(w);
-            ex_double(w, "quantile", json_object_get(e, "quantile"));
-            ex_double(w, "value", json_object_get(e, "value"));
-            jw_object_end(w);
-        }
-        jw_array_end(w);
-        return;
-    }
-    ex_double(w, "min", json_object_get(d, "min"));
-    ex_double(w, "max", json_object_get(d, "max"));
-    if (type == MODEL_METRIC_HISTOGRAM) {
-        jw_key(w, "bucketCounts");
-        ex_counts(w, json_object_get(d, "bucketCounts"));
-        size_t i;
-        json_t *e;
-        jw_key(w, "explicitBounds");
-        jw_array_begin(w);
-        json_array_foreach(json_object_get(d, "explicitBounds"), i, e) {
-            if (json_is_number(e))
-                jw_double(w, json_number_value(e));
-            else
-                jw_string(w, ex_str(e, "NaN"));
-        }
-        jw_array_end(w);
-        return;
-    }
-    jw_key(w, "scale");
-    jw_int(w, json_integer_value(json_object_get(d, "scale")));
-    jw_key(w, "zeroCount");
-    ex_count(w, json_object_get(d, "zeroCount"));
-    ex_double(w, "zeroThreshold", json_object_get(d, "zeroThreshold"));
-    const char *sides[2] = {"positive", "negative"};
-    for (int k = 0; k < 2; k++) {
-        const json_t *b = json_object_get(d, sides[k]);
-        jw_key(w, sides[k]);
-        jw_object_begin(w);
-        jw_key(w, "offset");
-        jw_int(w, json_integer_value(json_object_get(b, "offset")));
-        jw_key(w, "bucketCounts");
-        ex_counts(w, json_object_get(b, "bucketCounts"));
-        jw_object_end(w);
-    }
-}
-
-/* An exemplar (stored API JSON) as OTLP JSON. */
-static void ex_exemplar(jw *w, const json_t *e) {
-    jw_key(w, "filteredAttributes");
-    ex_kvs_json(w, json_object_get(e, "filteredAttributes"));
-    jw_key(w, "timeUnixNano");
-    jw_string(w, ex_str(json_object_get(e, "timeUnixNano"), "0"));
-    const json_t *v = json_object_get(e, "value");
-    if (json_is_integer(v)) {
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        jw_key(w, "asInt");
-        jw_string(w, tmp);
-    } else if (json_is_string(v) &&
-               strspn(json_string_value(v), "-0123456789") == strlen(json_string_value(v))) {
-        jw_key(w, "asInt"); /* beyond 2^53, kept as a decimal string */
-        jw_string(w, json_string_value(v));
-    } else {
-        ex_double(w, "asDouble", v);
-    }
-    const char *tid = json_string_value(json_object_get(e, "traceId"));
-    const char *sid = json_string_value(json_object_get(e, "spanId"));
-    if (tid && tid[0]) {
-        jw_key(w, "traceId");
-        jw_string(w, tid);
-    }
-    if (sid && sid[0]) {
-        jw_key(w, "spanId");
-        jw_string(w, sid);
-    }
-}
-
-static const char *const ex_metric_keys[] = {"gauge", "sum", "histogram", "exponentialHistogram",
-                                             "summary"};
 
 /* The next instrument after x->metric, or 0 when none. */
 static int ex_next_metric(sqlite3 *db, query_export *x, int64_t *id) {
@@ -619,67 +243,41 @@ static void ex_points_sql(qsql *q, store_reader *r, const query_export *x) {
  * type, temporality, monotonic) up to its open dataPoints array. Returns
  * its type (MODEL_METRIC_*). */
 static int ex_metric_begin(jw *w, sqlite3_stmt *st, int c) {
-    int type = sqlite3_column_int(st, c + 3);
-    if (type < 0 || type > MODEL_METRIC_SUMMARY)
-        type = MODEL_METRIC_GAUGE;
-    jw_object_begin(w);
-    ex_text(w, "name", st, c);
-    ex_text(w, "description", st, c + 1);
-    ex_text(w, "unit", st, c + 2);
-    jw_key(w, ex_metric_keys[type]);
-    jw_object_begin(w);
-    if (type != MODEL_METRIC_GAUGE && type != MODEL_METRIC_SUMMARY) {
-        jw_key(w, "aggregationTemporality");
-        jw_int(w, sqlite3_column_int(st, c + 4));
-    }
-    if (type == MODEL_METRIC_SUM) {
-        jw_key(w, "isMonotonic");
-        jw_bool(w, sqlite3_column_int(st, c + 5));
-    }
-    jw_key(w, "dataPoints");
-    jw_array_begin(w);
-    return type;
-}
-
-/* Closes what ex_metric_begin opened. */
-static void ex_metric_end(jw *w) {
-    jw_array_end(w);  /* dataPoints */
-    jw_object_end(w); /* the type */
-    jw_object_end(w); /* the metric */
+    exj_metric m = {
+        .name = ex_txt(st, c),
+        .description = ex_txt(st, c + 1),
+        .unit = ex_txt(st, c + 2),
+        .type = sqlite3_column_int(st, c + 3),
+        .temporality = sqlite3_column_int(st, c + 4),
+        .monotonic = sqlite3_column_int(st, c + 5),
+    };
+    return exj_metric_begin(w, &m);
 }
 
 /* One point of the row (columns from c + 6: series attributes, start,
  * time, value, is_int, flags, data, exemplars) of a metric of `type`. */
 static void ex_point(jw *w, sqlite3_stmt *st, int c, int type) {
-    jw_object_begin(w);
-    jw_key(w, "attributes");
-    ex_kvs(w, st, c + 6);
-    ex_u64_str(w, "startTimeUnixNano", query_u64(st, c + 7));
-    ex_u64_str(w, "timeUnixNano", query_u64(st, c + 8));
-    if (type == MODEL_METRIC_GAUGE || type == MODEL_METRIC_SUM) {
-        if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
-            jw_key(w, "asDouble");
-            jw_string(w, "NaN"); /* stored NULL: a NaN */
-        } else if (sqlite3_column_int(st, c + 10)) {
-            char tmp[32];
-            snprintf(tmp, sizeof(tmp), "%lld", (long long)sqlite3_column_int64(st, c + 9));
-            jw_key(w, "asInt");
-            jw_string(w, tmp);
-        } else {
-            jw_key(w, "asDouble");
-            jw_double(w, sqlite3_column_double(st, c + 9));
-        }
+    exj_point p = {
+        .attrs = ex_txt(st, c + 6),
+        .start_ns = query_u64(st, c + 7),
+        .time_ns = query_u64(st, c + 8),
+        .flags = sqlite3_column_int64(st, c + 11),
+        .data = ex_txt(st, c + 12),
+        .exemplars = ex_txt(st, c + 13),
+    };
+    if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
+        p.value_kind = EXJ_VALUE_NAN; /* stored NULL: a NaN */
+    } else if (sqlite3_column_int(st, c + 10)) {
+        p.value_kind = EXJ_VALUE_INT;
+        p.as_int = sqlite3_column_int64(st, c + 9);
     } else {
-        json_t *d = ex_parse(st, c + 12);
-        ex_point_data(w, type, d);
-        json_decref(d);
+        p.value_kind = EXJ_VALUE_DOUBLE;
+        p.as_double = sqlite3_column_double(st, c + 9);
     }
-    jw_key(w, "flags");
-    jw_int(w, sqlite3_column_int64(st, c + 11));
-    jw_key(w, "exemplars");
-    ex_objects(w, st, c + 13, ex_exemplar);
-    jw_object_end(w);
+    exj_point_write(w, &p, type);
 }
+
+#define ex_metric_end exj_metric_end
 
 /* Up to EXPORT_POINTS_PAGE points of instrument x->metric after
  * x->after_point; *n gets the count (0: nothing written). */
@@ -695,7 +293,7 @@ static int ex_metrics_line(store_reader *r, query_export *x, buf *out, size_t *n
     }
     size_t start_len = out->len;
     jw w;
-    ex_groups g = {.scopes = "scopeMetrics", .items = "metrics"};
+    exj_groups g = {.scopes = "scopeMetrics", .items = "metrics"};
     query_list_begin(&w, out, "resourceMetrics");
     int s, type = 0, c = 10;
     *n = 0;
@@ -809,6 +407,7 @@ void query_export_free(query_export *x) {
         return;
     for (size_t i = 0; i < x->nstrs; i++)
         free(x->strs[i]);
+    chq_export_state_free(&x->ch);
     free(x);
 }
 
@@ -820,8 +419,8 @@ int query_export_next(query_export *x, store_reader *r, buf *out, int *done) {
         *done = 1;
         return QUERY_OK;
     }
-    if (r->ch != NULL) /* a ClickHouse store: not available (ch_query.h) */
-        return QUERY_ENOTSUP;
+    if (r->ch != NULL) /* a ClickHouse store (ch_query_export.c) */
+        return chq_export_line(x, r, out, done);
     if (store_reader_begin(r) != SQLITE_OK)
         return QUERY_EDB;
     store_reader_relax(r); /* a line is bounded by its page size */
@@ -1072,7 +671,7 @@ int query_tail_at_end(store_reader *r, query_tail *t) {
 /* The state of one line being written across segments. */
 typedef struct tail_line {
     jw w;
-    ex_groups g;
+    exj_groups g;
     int metric_open; /* metrics: a metric's dataPoints are open */
     int64_t metric;
     int type;
