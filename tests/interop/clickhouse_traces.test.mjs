@@ -380,6 +380,9 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
     const body = await samePercentiled('/api/v1/services', (d) => d.services, ['p50Ns', 'p99Ns']);
     assert.deepEqual(body.services.map((s) => s.name), ['cart', 'frontend', 'payments', 'worker']);
     const win = `start=${BASE + 130500n * MS}&end=${BASE + 610700n * MS}`; // not whole minutes
+    for (const half of [`start=${BASE + 700000n * MS}`, `end=${BASE + 300500n * MS}`]) {
+      await samePercentiled(`/api/v1/services?${half}`, (d) => d.services, ['p50Ns', 'p99Ns']);
+    }
     const w = await samePercentiled(`/api/v1/services?${win}`, (d) => d.services, ['p50Ns', 'p99Ns']);
     assert.ok(w.services.length > 0);
     const fe = w.services.find((s) => s.name === 'frontend');
@@ -388,7 +391,8 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
 
   test('operations: per entry operation and step', async () => {
     for (const svc of ['frontend', 'cart', 'worker']) {
-      for (const q of ['', '?step=5m', `?start=${BASE + 61500n * MS}&end=${BASE + 1200000n * MS}&step=2m`]) {
+      for (const q of ['', '?step=5m', `?start=${BASE + 61500n * MS}&end=${BASE + 1200000n * MS}&step=2m`,
+        `?start=${BASE + 500000n * MS}`, `?end=${BASE + 800000n * MS}&step=3m`]) {
         const p = `/api/v1/services/${svc}/operations${q}`;
         const [a, b] = await both(p);
         assert.equal(a.status, 200);
@@ -410,10 +414,15 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
     const [a, b] = await both('/api/v1/services/nobody/operations');
     assert.equal(a.status, 404);
     assert.equal(b.status, 404);
+    // more than 10000 steps
+    const [c, d] = await both(`/api/v1/services/frontend/operations?start=${BASE}&end=${BASE + 8n * 86400000n * MS}&step=1m`);
+    assert.equal(c.status, 400);
+    assert.equal(d.status, 400);
   });
 
   test('the service map: services, virtual nodes and edges', async () => {
-    for (const q of ['', `?start=${BASE}&end=${BASE + 3600000n * MS}`, `?start=${BASE + 301234n * MS}&end=${BASE + 905000n * MS}`]) {
+    for (const q of ['', `?start=${BASE}&end=${BASE + 3600000n * MS}`, `?start=${BASE + 301234n * MS}&end=${BASE + 905000n * MS}`,
+      `?start=${BASE + 700000n * MS}`, `?end=${BASE + 400500n * MS}`]) {
       const p = `/api/v1/service-map${q}`;
       const [a, b] = await both(p);
       assert.equal(a.status, 200);
