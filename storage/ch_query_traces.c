@@ -103,21 +103,26 @@ static void traces_text_sql(buf *sql) {
     buf_append_str(sql, "), ' ')");
 }
 
-/* The condition that every word of q is in the span's text. */
+/* The condition that every word of q is in the span's text: the text with
+ * every separator made a space is searched for " word " (" word" for a
+ * prefix). No regular expression holds the word: its bytes need not be
+ * valid UTF-8, which re2 would refuse. */
 static void traces_words_cond(buf *sql, const query_words *qw) {
     for (size_t i = 0; i < qw->n; i++) {
-        buf_append_str(sql, " AND match(");
+        buf_append_str(sql, " AND position(concat(' ', replaceRegexpAll(");
         traces_text_sql(sql);
         buf_append_str(sql, ", ");
-        buf re;
-        buf_init(&re, 4 * strlen(qw->w[i]) + 256);
-        buf_append_str(&re, "(^|" TRACES_SEP ")");
-        buf_append_str(&re, qw->w[i]); /* letters, digits and non-ASCII bytes only */
+        ch_sql_quote_str(sql, TRACES_SEP);
+        buf_append_str(sql, ", ' '), ' '), ");
+        buf w;
+        buf_init(&w, strlen(qw->w[i]) + 8);
+        buf_append_char(&w, ' ');
+        buf_append_str(&w, qw->w[i]);
         if (!qw->pfx[i])
-            buf_append_str(&re, "($|" TRACES_SEP ")");
-        ch_sql_quote(sql, re.ptr ? re.ptr : "", re.len);
-        buf_free(&re);
-        buf_append_str(sql, ")");
+            buf_append_char(&w, ' ');
+        ch_sql_quote(sql, w.ptr ? w.ptr : "", w.len);
+        buf_free(&w);
+        buf_append_str(sql, ") > 0");
     }
 }
 
