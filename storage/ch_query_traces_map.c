@@ -27,7 +27,6 @@
  * store lists them in its services' id order.)
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +47,6 @@ typedef struct map_sum {
     char *a, *b; /* owned */
     int64_t calls, errors, matched;
     rollup_hist *h; /* owned */
-    uint64_t p50, p99; /* ops: from the t-digest */
 } map_sum;
 
 typedef struct map_sums {
@@ -280,47 +278,29 @@ static void map_matched_sql(store_reader *r, uint64_t lo, uint64_t hi, buf *sql)
     buf_append_str(sql, ") USING (trace_id, pid) WHERE psvc != csvc GROUP BY psvc, ppeer");
 }
 
-/* Entry operations per service: rows (service, calls, errors, [p50, p95, p99]). */
+/* Entry operations (SERVER and CONSUMER spans, roots) per service: rows
+ * (service, bucket, calls, errors). From the spans rather than ops_minute,
+ * so the percentiles are the SQLite store's buckets too. */
 static void map_ops_sql(store_reader *r, uint64_t lo, uint64_t hi, buf *sql) {
-    buf_printf(sql,
-               "SELECT service, sum(calls), sum(errors), quantilesTDigestMerge(0.5, 0.95, 0.99)(dur)"
-               " FROM " CH_OPS " WHERE minute >= %" PRIu64 " AND minute < %" PRIu64,
-               lo, hi);
-    uint64_t t = chq_min_time(r);
-    if (t)
-        buf_printf(sql, " AND minute >= %" PRIu64, t / MAP_MINUTE);
-    buf_append_str(sql, " GROUP BY service");
+    buf_append_str(sql, "SELECT service, ");
+    map_bucket_sql(sql, "dur");
+    buf_append_str(sql, " AS b, count(), countIf(err) FROM (SELECT service, status_code = 2 AS err, "
+                        MAP_DUR " AS dur, ");
+    map_guess_sql(sql, MAP_DUR);
+    buf_append_str(sql, " FROM " CH_SPANS " WHERE (kind IN (2, 5) OR has_parent = 0)");
+    map_window_cond(r, lo, hi, sql);
+    buf_append_str(sql, ") GROUP BY service, b");
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-/* The n-th number of an array field "[a,b,c]", rounded (0 when missing). */
-static uint64_t map_quantile(const ch_field *f, int n) {
-    const char *p = f->ptr;
-    if (p == NULL || *p != '[')
-        return 0;
-    p++;
-    for (int i = 0;; i++) {
-        char *e;
-        double v = strtod(p, &e);
-        if (e == p)
-            return 0;
-        if (i == n)
-            return isfinite(v) && v > 0 ? (uint64_t)llround(v) : 0;
-        if (*e != ',')
-            return 0;
-        p = e + 1;
-    }
-}
-
-/* Runs sql and adds its rows to s: fields a, b (when with_b), then by
- * `shape`: 0 (bucket, calls, errors), 1 (matched), 2 (calls, errors,
- * quantiles). */
-static int map_collect(store_reader *r, buf *sql, int with_b, int shape, map_sums *s) {
+/* Runs sql and adds its rows to s: fields a, b (when with_b), then
+ * (bucket, calls, errors), or with `matched` the count of answered calls. */
+static int map_collect(store_reader *r, buf *sql, int with_b, int matched, map_sums *s) {
     buf ans;
     buf_init(&ans, MAP_ANSWER_MAX);
     int rc = chq_run(r, sql, &ans);
-    size_t ncols = (size_t)(with_b ? 2 : 1) + (shape == 0 ? 3 : shape == 1 ? 1 : 3);
+    size_t ncols = (size_t)(with_b ? 2 : 1) + (matched ? 1 : 3);
     char *p = ans.ptr, *end = ans.ptr + ans.len;
     ch_field f[8];
     int k;
@@ -335,18 +315,13 @@ static int map_collect(store_reader *r, buf *sql, int with_b, int shape, map_sum
             break;
         }
         const ch_field *v = &f[with_b ? 2 : 1];
-        if (shape == 0) {
+        if (matched) {
+            x->matched += (int64_t)ch_field_u64(&v[0]);
+        } else {
             uint64_t b = ch_field_u64(&v[0]), n = ch_field_u64(&v[1]);
             x->h->n[b < ROLLUP_BUCKETS ? b : ROLLUP_BUCKETS - 1] += n;
             x->calls += (int64_t)n;
             x->errors += (int64_t)ch_field_u64(&v[2]);
-        } else if (shape == 1) {
-            x->matched += (int64_t)ch_field_u64(&v[0]);
-        } else {
-            x->calls += (int64_t)ch_field_u64(&v[0]);
-            x->errors += (int64_t)ch_field_u64(&v[1]);
-            x->p50 = map_quantile(&v[2], 0);
-            x->p99 = map_quantile(&v[2], 2);
         }
     }
     buf_free(&ans);
@@ -367,8 +342,8 @@ static void map_red(jw *w, int64_t calls, int64_t errors, uint64_t p50, uint64_t
     jw_uint(w, p99);
 }
 
-static void map_node(jw *w, const char *id, const char *kind, const char *name, const map_sum *x,
-                     int hist) {
+static void map_node(jw *w, const char *id, const char *kind, const char *name,
+                     const map_sum *x) {
     jw_object_begin(w);
     jw_key(w, "id");
     jw_string(w, id);
@@ -378,11 +353,9 @@ static void map_node(jw *w, const char *id, const char *kind, const char *name, 
     jw_string(w, name);
     if (x == NULL)
         map_red(w, 0, 0, 0, 0);
-    else if (hist)
+    else
         map_red(w, x->calls, x->errors, rollup_hist_quantile(x->h, 0.5),
                 rollup_hist_quantile(x->h, 0.99));
-    else
-        map_red(w, x->calls, x->errors, x->p50, x->p99);
     jw_object_end(w);
 }
 
@@ -456,10 +429,10 @@ static int map_write(map_sums *ops, map_sums *edges, map_sums *clients, map_sums
         jw_array_begin(&w);
         for (size_t i = 0; i < nodes.n; i++)
             map_node(&w, nodes.v[i].a, "service", nodes.v[i].a,
-                     map_find(ops, nodes.v[i].a, NULL), 0);
+                     map_find(ops, nodes.v[i].a, NULL));
         for (size_t i = 0; i < peers.n; i++) {
             const char *key = peers.v[i].a, *colon = strchr(key, ':');
-            map_node(&w, key, rollup_peer_kind(key), colon ? colon + 1 : key, &peers.v[i], 1);
+            map_node(&w, key, rollup_peer_kind(key), colon ? colon + 1 : key, &peers.v[i]);
         }
         jw_array_end(&w);
         jw_key(&w, "edges");
@@ -523,7 +496,7 @@ int chq_service_map(store_reader *r, const query_window_params *p, buf *out) {
     buf_init(&sql, (size_t)1 << 20);
     if (rc == QUERY_OK) {
         map_ops_sql(r, lo, hi, &sql);
-        rc = map_collect(r, &sql, 0, 2, &ops);
+        rc = map_collect(r, &sql, 0, 0, &ops);
     }
     if (rc == QUERY_OK) {
         map_edges_sql(r, lo, hi, &sql);
