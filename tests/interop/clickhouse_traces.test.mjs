@@ -397,18 +397,19 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
         const [a, b] = await both(p);
         assert.equal(a.status, 200);
         assert.equal(b.status, 200, chl.stderr.slice(-2000));
-        const strip = (d) => {
-          for (const o of d.operations) {
-            for (const s of o.series) { if (s.p99Ns !== 0) assert.ok(s.p99Ns > 0); delete s.p99Ns; }
-          }
-          return d;
-        };
         const oa = a.body.operations, ob = b.body.operations;
         assert.equal(ob.length, oa.length);
         assert.ok(oa.length > 0, p);
-        for (let i = 0; i < oa.length; i++) for (const k of ['p50Ns', 'p95Ns', 'p99Ns']) close(oa[i][k], ob[i][k], `${p} ${k}`);
-        for (const o of [...oa, ...ob]) stripPercentiles(o, ['p50Ns', 'p95Ns', 'p99Ns']);
-        assert.deepEqual(strip(b.body), strip(a.body), p);
+        for (let i = 0; i < oa.length; i++) {
+          for (const k of ['p50Ns', 'p95Ns', 'p99Ns']) close(oa[i][k], ob[i][k], `${p} ${k}`);
+          assert.equal(ob[i].series.length, oa[i].series.length, `${p} ${oa[i].name}`);
+          oa[i].series.forEach((x, j) => close(x.p99Ns, ob[i].series[j].p99Ns, `${p} ${oa[i].name} step ${j}`));
+        }
+        for (const o of [...oa, ...ob]) {
+          stripPercentiles(o, ['p50Ns', 'p95Ns', 'p99Ns']);
+          for (const x of o.series) delete x.p99Ns;
+        }
+        assert.deepEqual(b.body, a.body, p);
       }
     }
     const [a, b] = await both('/api/v1/services/nobody/operations');
