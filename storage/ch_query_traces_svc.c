@@ -1,5 +1,5 @@
-/* ch_query_traces_svc.c - services, a service's operations and the service
- * map from ClickHouse; see ch_query.h.
+/* ch_query_traces_svc.c - services and a service's operations from
+ * ClickHouse; see ch_query.h.
  *
  * DESIGN
  * Windows are whole minutes, as the SQLite store's rollups make them
@@ -154,10 +154,14 @@ static int svc_jw_rc(const jw *w) {
 
 /* ---- services --------------------------------------------------------------------------- */
 
-/* The count of a table's rows in the window (an expression), or all. */
+/* The count of a table's rows (with `extra`, those that satisfy it) in the
+ * window's minutes when windowed, else all. */
 static void svc_count_in(buf *sql, const query_window_params *p, int windowed, const char *extra) {
     if (!windowed) {
-        buf_printf(sql, extra ? "countIf(%s)" : "count()", extra ? extra : "");
+        if (extra)
+            buf_printf(sql, "countIf(%s)", extra);
+        else
+            buf_append_str(sql, "count()");
         return;
     }
     buf_append_str(sql, "countIf(1");
