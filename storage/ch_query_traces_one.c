@@ -22,7 +22,6 @@
 
 #define TRACE_ANSWER_MAX ((size_t)256 << 20)
 #define TRACE_COLS 24
-#define TRACE_RES_MAX 4096
 
 /* The columns of a span row, in the order selected. */
 enum {
@@ -44,7 +43,8 @@ typedef struct trace_res {
 } trace_res;
 
 typedef struct trace_res_set {
-    trace_res v[TRACE_RES_MAX];
+    trace_res *v; /* owned */
+    size_t cap;
     size_t n;
 } trace_res_set;
 
@@ -155,7 +155,7 @@ static int trace_sorted_attrs(const ch_field *f, buf *out) {
 }
 
 /* The index (0-based) of the row's resource, added when new; -1 when out of
- * memory or past TRACE_RES_MAX. */
+ * memory. A linear search: a trace names a few resources. */
 static long trace_res_of(trace_res_set *s, const ch_field *f, buf *key) {
     static const int cols[] = {C_SERVICE, C_INSTANCE, C_RES_DROPPED, C_RES_SCHEMA};
     buf_reset(key);
@@ -170,8 +170,14 @@ static long trace_res_of(trace_res_set *s, const ch_field *f, buf *key) {
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].key_len == key->len && memcmp(s->v[i].key, key->ptr, key->len) == 0)
             return (long)i;
-    if (s->n == TRACE_RES_MAX)
-        return -1;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 2;
+        trace_res *v = realloc(s->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
     trace_res *r = &s->v[s->n];
     r->key = malloc(key->len);
     if (r->key == NULL)
@@ -187,7 +193,8 @@ static long trace_res_of(trace_res_set *s, const ch_field *f, buf *key) {
 static void trace_res_free(trace_res_set *s) {
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i].key);
-    s->n = 0;
+    free(s->v);
+    memset(s, 0, sizeof(*s));
 }
 
 static void trace_raw(jw *w, const ch_field *f, const char *fallback) {
@@ -261,11 +268,9 @@ static void trace_span(jw *w, const char *trace_hex, const ch_field *f, long res
 
 /* Writes the answer from the rows in ans (ordered by start). */
 static int trace_write(char *p, char *end, const char *hex, buf *out) {
-    trace_res_set *res = calloc(1, sizeof(*res));
+    trace_res_set set = {0}, *res = &set;
     buf key;
     buf_init(&key, (size_t)64 << 20);
-    if (res == NULL)
-        return QUERY_ENOMEM;
     jw w;
     jw_init(&w, out);
     jw_object_begin(&w);
@@ -308,7 +313,6 @@ static int trace_write(char *p, char *end, const char *hex, buf *out) {
     if (rc == QUERY_OK && jw_error(&w))
         rc = jw_error(&w) == BUF_ETOOBIG ? QUERY_ETOOBIG : QUERY_ENOMEM;
     trace_res_free(res);
-    free(res);
     buf_free(&key);
     return rc;
 }
