@@ -9,11 +9,14 @@
  * backend does not have answers QUERY_ENOTSUP (HTTP 501); ClickHouse not
  * answering gives QUERY_EDOWN (HTTP 503).
  *
- * Modules: ch_query.c (shared helpers: running a query, the age limit),
- * ch_query_traces.c (services, operations, service map, traces, one
- * trace), ch_query_logs.c (logs, metrics, series), ch_query_insight.c
- * (GenAI calls and the lint, from what the writer derives: ch_insight.h),
- * and the features the backend lacks (ch_query_none.c).
+ * Modules: ch_query.c (shared helpers: running a query, the age limit,
+ * attribute filters), ch_query_traces.c (trace search, a trace's
+ * summary), ch_query_traces_one.c (one trace), ch_query_traces_svc.c
+ * (services, operations), ch_query_traces_map.c (the service map),
+ * ch_query_logs*.c (logs, metrics, series), ch_query_insight.c (GenAI
+ * calls and the lint, from what the writer derives: ch_insight.h),
+ * ch_query_export.c (export), and what the backend lacks
+ * (ch_query_none.c).
  */
 #ifndef LOUPE_CH_QUERY_H
 #define LOUPE_CH_QUERY_H
@@ -35,6 +38,11 @@ int chq_series(store_reader *r, const query_series_params *p, buf *out);
 int chq_lint(store_reader *r, const char *service, buf *out);
 
 /* ---- shared helpers (ch_query.c) ------------------------------------------- */
+
+/* A resource's id in answers ("r" and this number in decimal): a hash of
+ * its content, so that, as with SQLite's ids, an id stands for the same
+ * resource in every answer and on every loupe sharing the database. */
+#define CHQ_RESOURCE_ID "cityHash64(service, instance, res_attrs, res_schema_url, res_dropped)"
 
 /* Runs sql on the reader's connection, the answer (TabSeparated) into ans
  * (reset first). Returns QUERY_OK, QUERY_EDOWN, QUERY_EDB (ClickHouse

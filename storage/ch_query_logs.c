@@ -170,7 +170,7 @@ static int chl_cursor_decode(const char *c, chl_key *k) {
 
 /* A resource as items name it: a hash of what makes it one (the SQLite
  * store's resources table id is not available here). */
-#define CHL_RID "cityHash64(service, instance, res_attrs, res_schema_url, res_dropped)"
+#define CHL_RID CHQ_RESOURCE_ID
 
 enum {
     CHL_TIME, CHL_OBSERVED, CHL_SEV, CHL_SEVTEXT, CHL_BODY, CHL_ATTRS, CHL_HAS_TRACE, CHL_TRACE,

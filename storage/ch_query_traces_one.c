@@ -6,10 +6,11 @@
  * the spans are read from those days only. Each span row carries its
  * resource whole (service, instance, attributes, dropped count, schema
  * URL): a resource is its content here, and the answer names each
- * distinct one "r1", "r2", ... in the order the spans first name it (the
- * SQLite store names them by its resources table's ids instead), with the
- * "resources" map after the spans as query_res.c writes it.
+ * distinct one by a hash of it (CHQ_RESOURCE_ID: the same id in every
+ * answer, as the SQLite store's row ids are), with the "resources" map
+ * after the spans as query_res.c writes it.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +22,14 @@
 #include "model.h"
 
 #define TRACE_ANSWER_MAX ((size_t)256 << 20)
-#define TRACE_COLS 24
+#define TRACE_COLS 25
 
 /* The columns of a span row, in the order selected. */
 enum {
     C_SPAN, C_HAS_PARENT, C_PARENT, C_NAME, C_KIND, C_START, C_END, C_STATUS, C_MESSAGE,
     C_ATTRS, C_EVENTS, C_LINKS, C_SERVICE, C_INSTANCE, C_RES_ATTRS, C_RES_DROPPED,
     C_RES_SCHEMA, C_SCOPE, C_SCOPE_VERSION, C_TRACE_STATE, C_FLAGS, C_DROPPED_ATTRS,
-    C_DROPPED_EVENTS, C_DROPPED_LINKS
+    C_DROPPED_EVENTS, C_DROPPED_LINKS, C_RID
 };
 
 /* The distinct resources of an answer, first seen first: each one's
@@ -40,6 +41,7 @@ typedef struct trace_res {
     ch_field service;
     char *attrs; /* owned: the attributes sorted by key */
     size_t attrs_len;
+    uint64_t rid; /* its id: CHQ_RESOURCE_ID */
 } trace_res;
 
 typedef struct trace_res_set {
@@ -187,6 +189,7 @@ static long trace_res_of(trace_res_set *s, const ch_field *f, buf *key) {
     r->service = f[C_SERVICE];
     r->attrs = r->key; /* the key starts with the sorted attributes */
     r->attrs_len = attrs_len;
+    r->rid = ch_field_u64(&f[C_RID]);
     return (long)s->n++;
 }
 
@@ -205,7 +208,7 @@ static void trace_raw(jw *w, const ch_field *f, const char *fallback) {
 }
 
 /* One span as the API's JSON (query.c's query_trace_span). */
-static void trace_span(jw *w, const char *trace_hex, const ch_field *f, long res) {
+static void trace_span(jw *w, const char *trace_hex, const ch_field *f, uint64_t rid) {
     uint64_t start = ch_field_u64(&f[C_START]), end = ch_field_u64(&f[C_END]);
     jw_object_begin(w);
     jw_key(w, "traceId");
@@ -243,7 +246,7 @@ static void trace_span(jw *w, const char *trace_hex, const ch_field *f, long res
     jw_key(w, "service");
     jw_stringn(w, f[C_SERVICE].ptr, f[C_SERVICE].len);
     char name[24];
-    snprintf(name, sizeof(name), "r%ld", res + 1);
+    snprintf(name, sizeof(name), "r%" PRIu64, rid);
     jw_key(w, "resourceId");
     jw_string(w, name);
     jw_key(w, "scope");
@@ -289,14 +292,14 @@ static int trace_write(char *p, char *end, const char *hex, buf *out) {
         if (r < 0)
             rc = QUERY_ENOMEM;
         else
-            trace_span(&w, hex, f, r);
+            trace_span(&w, hex, f, res->v[r].rid);
     }
     jw_array_end(&w);
     jw_key(&w, "resources");
     jw_object_begin(&w);
     for (size_t i = 0; i < res->n; i++) {
         char name[24];
-        snprintf(name, sizeof(name), "r%zu", i + 1);
+        snprintf(name, sizeof(name), "r%" PRIu64, res->v[i].rid);
         jw_key(&w, name);
         jw_object_begin(&w);
         jw_key(&w, "service");
@@ -327,8 +330,8 @@ int chq_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
                    "SELECT lower(hex(span_id)), has_parent, lower(hex(parent_span_id)), name, kind,"
                    " time, end_ns, status_code, status_message, attrs, events, links, service,"
                    " instance, res_attrs, res_dropped, res_schema_url, scope_name, scope_version,"
-                   " trace_state, flags, dropped_attrs, dropped_events, dropped_links"
-                   " FROM " CH_SPANS " WHERE trace_id = ");
+                   " trace_state, flags, dropped_attrs, dropped_events, dropped_links, "
+                   CHQ_RESOURCE_ID " FROM " CH_SPANS " WHERE trace_id = ");
     ch_sql_bytes(&sql, trace_id, 16);
     buf_append_str(&sql, " AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX " WHERE trace_id = ");
     ch_sql_bytes(&sql, trace_id, 16);

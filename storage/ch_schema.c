@@ -89,7 +89,7 @@ static const ch_table ch_tables[] = {
      "(date Date, service String, name String, minute UInt64, calls UInt64, errors UInt64,"
      " dur_sum UInt64,"
      " dur AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt64))",
-     "SummingMergeTree((calls, errors, dur_sum)) PARTITION BY date"
+     "SummingMergeTree((calls, errors, dur_sum, dur)) PARTITION BY date"
      " ORDER BY (service, name, minute)",
      "rand()"},
     /* one row per GenAI span (genai.h); bucket: rollup.h's duration bucket */
@@ -109,7 +109,8 @@ static const ch_table ch_tables[] = {
      "(date Date, signal UInt8, service String, rule UInt8, key String, count UInt64,"
      " first AggregateFunction(min, UInt64), last AggregateFunction(max, UInt64),"
      " note AggregateFunction(argMax, String, UInt64))",
-     "SummingMergeTree((count)) PARTITION BY (date, signal) ORDER BY (service, rule, key)",
+     "SummingMergeTree((count, first, last, note)) PARTITION BY (date, signal)"
+     " ORDER BY (service, rule, key)",
      "rand()"},
     {CH_LINT_EXAMPLES,
      "(date Date, signal UInt8, service String, rule UInt8, key String, arrival UInt64,"
