@@ -95,12 +95,12 @@ static void ch_kv_arrays(buf *o, const model_attrs *a, buf *scratch) {
     buf_append_char(o, ']');
 }
 
-/* A JSON document as a field. */
+/* A resource's or scope's attributes, sorted by key, as a field. */
 static void ch_attrs_json(buf *o, const model_attrs *a, buf *scratch) {
     buf_reset(scratch);
     jw w;
     jw_init(&w, scratch);
-    model_json_attrs(&w, a);
+    model_json_attrs_sorted(&w, a); /* as the SQLite store keeps them: one text, one id */
     ch_tsv_escape(o, scratch->ptr ? scratch->ptr : "{}", scratch->ptr ? scratch->len : 2);
 }
 
