@@ -16,13 +16,14 @@
  * later arrival and so another key.
  *
  * Body words (q): the SQLite store matches q with FTS5 (tokenizer
- * unicode61, diacritics removed). Here each word of q becomes a regular
- * expression over lower(body_text) that ClickHouse's match() evaluates:
- * the word's tokens (runs of ASCII letters and digits and non-ASCII bytes)
- * as whole tokens, consecutive (a phrase: "disk.full"), the last one a
- * prefix when the word ends in '*'. Differences: case is folded for ASCII
- * only and accents are not removed (é does not match e, É not é), and
- * non-ASCII punctuation and spaces count as parts of a word, not as
+ * unicode61, diacritics removed). Here body_text holds the body folded at
+ * write time (util/textfold.h: lower case, Latin diacritics removed), and
+ * each word of q, folded the same way, becomes a regular expression over
+ * it that ClickHouse's match() evaluates: the word's tokens (runs of ASCII
+ * letters and digits and non-ASCII bytes) as whole tokens, consecutive (a
+ * phrase: "disk.full"), the last one a prefix when the word ends in '*'.
+ * Differences: the folding covers Latin, Greek and Cyrillic letters only,
+ * and non-ASCII punctuation and spaces count as parts of a word, not as
  * separators. The regular expression is built from the tokens' bytes with
  * every metacharacter escaped, and reaches SQL through ch_sql_quote().
  *
@@ -40,6 +41,7 @@
 #include <string.h>
 
 #include "util/jw.h"
+#include "util/textfold.h"
 #include "ch_query.h"
 #include "ch_schema.h"
 #include "ch_sql.h"
@@ -96,8 +98,9 @@ static int chl_space(char c) {
  * match nothing, as FTS5's query of empty phrases only. No word at all: no
  * condition. */
 static int chl_words_cond(buf *sql, const char *q) {
-    buf re;
+    buf re, fold;
     buf_init(&re, 1 << 20);
+    buf_init(&fold, 1 << 20);
     int rc = QUERY_OK, words = 0, matched = 0;
     for (const char *p = q;;) {
         while (chl_space(*p))
@@ -111,7 +114,13 @@ static int chl_words_cond(buf *sql, const char *q) {
         int prefix = n > 1 && w[n - 1] == '*';
         buf_reset(&re);
         words++;
-        if (chl_word_re(&re, w, prefix ? n - 1 : n, prefix) == 0)
+        /* the word folded as the stored text is (textfold.h) */
+        buf_reset(&fold);
+        if (textfold(w, prefix ? n - 1 : n, &fold) != BUF_OK) {
+            rc = QUERY_ENOMEM;
+            break;
+        }
+        if (chl_word_re(&re, fold.ptr ? fold.ptr : "", fold.len, prefix) == 0)
             continue;
         matched++;
         if (buf_append_str(sql, " AND match(lower(body_text), ") != BUF_OK ||
@@ -123,6 +132,7 @@ static int chl_words_cond(buf *sql, const char *q) {
     if (rc == QUERY_OK && words > 0 && matched == 0 && buf_append_str(sql, " AND 0") != BUF_OK)
         rc = QUERY_ENOMEM;
     buf_free(&re);
+    buf_free(&fold);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "util/jw.h"
+#include "util/textfold.h"
 #include "ch_sql.h"
 #include "model_json.h"
 
@@ -209,11 +210,14 @@ static void ch_log_row(buf *o, const model_log *lg, const char *tb, const store_
     CH_TAB(o);
     ch_text(o, tb, &t[0], "null");
     CH_TAB(o);
-    /* the text a search reads: a string body as it is, else its JSON */
+    /* the text a search reads, folded (textfold.h): a string body, else
+     * its JSON */
+    buf_reset(scratch);
     if (lg->body.type == MODEL_VALUE_STRING)
-        ch_str(o, lg->body.u.str);
-    else
-        ch_text(o, tb, &t[0], "");
+        textfold(lg->body.u.str.ptr ? lg->body.u.str.ptr : "", lg->body.u.str.len, scratch);
+    else if (t[0].len)
+        textfold(tb + t[0].off, t[0].len, scratch);
+    ch_tsv_escape(o, scratch->ptr ? scratch->ptr : "", scratch->len);
     CH_TAB(o);
     ch_text(o, tb, &t[1], "{}");
     CH_TAB(o);
