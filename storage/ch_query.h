@@ -11,8 +11,8 @@
  *
  * Modules: ch_query.c (shared helpers: running a query, the age limit),
  * ch_query_traces.c (services, operations, service map, traces, one
- * trace), ch_query_logs.c (logs, metrics, series), and the features the
- * backend lacks (ch_query_none.c).
+ * trace), ch_query_logs.c (logs, metrics, series), ch_query_patterns.c
+ * (log patterns), and the features the backend lacks (ch_query_none.c).
  */
 #ifndef LOUPE_CH_QUERY_H
 #define LOUPE_CH_QUERY_H

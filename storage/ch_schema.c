@@ -81,6 +81,11 @@ static const ch_table ch_tables[] = {
      "SummingMergeTree((calls, errors, dur_sum)) PARTITION BY date"
      " ORDER BY (service, name, minute)",
      "rand()"},
+    /* small, kept whole: see ch_patterns.h */
+    {CH_PATTERNS,
+     "(id Int64, service String, kind UInt8, template String, first_seen UInt64,"
+     " last_seen UInt64)",
+     "ReplacingMergeTree(last_seen) ORDER BY id", "cityHash64(id)"},
 };
 
 /* The materialized views: name, target table, select (from {SPANS}). */

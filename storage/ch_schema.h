@@ -44,6 +44,7 @@
 #define CH_POINTS "points"
 #define CH_TRACE_INDEX "trace_index"
 #define CH_OPS "ops_minute"
+#define CH_PATTERNS "patterns" /* log patterns: ch_patterns.h */
 
 /* The local tables (each shard's own data): retention and deletes work on
  * these. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "ch_patterns.h"
 #include "ch_rows.h"
 #include "ch_schema.h"
 #include "ch_store_internal.h"
@@ -93,6 +94,8 @@ static int ch_round_insert(store *s, ch_store *c, char *err) {
     int rc = CH_OK;
     if (!c->schema_ready)
         rc = ch_store_schema(c, err);
+    if (rc == CH_OK) /* before the records that name them */
+        rc = ch_patterns_insert(s, err);
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT && rc == CH_OK; sig++) {
         buf *o = &c->rows[sig];
         if (o->len == 0)
@@ -114,15 +117,19 @@ static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *sta
     uint64_t t0 = store_mono_ns(), arrival = store_now_ns();
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
         buf_reset(&c->rows[sig]);
+    ch_patterns_round(s, entries, n, arrival); /* global pattern ids, before the rows */
     size_t good = 0;
     for (size_t i = 0; i < n; i++) {
         status[i] = ch_batch_rows(c, &entries[i], arrival);
         good += status[i] == STORE_OK;
     }
-    if (good == 0)
+    if (good == 0) {
+        ch_patterns_end(s, 0);
         return;
+    }
     char err[CH_ERR_MAX];
     int rc = ch_round_insert(s, c, err);
+    ch_patterns_end(s, rc == CH_OK);
     if (rc == CH_OK) {
         atomic_fetch_add(&s->commits, 1);
         uint64_t ns = store_mono_ns() - t0;
