@@ -31,12 +31,17 @@
  * next round) when it failed, as store_patterns.c does on a rollback.
  *
  * The `patterns` table is a ReplacingMergeTree(last_seen) ORDER BY id, not
- * partitioned: it is small (each loupe writes at most a row per pattern and
- * minute, and has at most LOGPATTERN_MAX_TOTAL patterns), and neither
+ * partitioned: it is small (a loupe writes a pattern's row when it is new,
+ * its template grows more general or its last record is a minute past the
+ * row's, and has at most LOGPATTERN_MAX_TOTAL patterns), and neither
  * retention nor deletes touch it, as the SQLite store keeps its patterns
- * (sinceUnixNano outlives the records). Readers take each id's latest row
- * by argMax(..., last_seen) and its first record by min(first_seen), so
- * rows not yet merged read the same.
+ * (sinceUnixNano outlives the records); merges keep one row per id.
+ * Readers take each id's latest row by argMax(..., last_seen) and its first
+ * record by min(first_seen), so rows not yet merged read the same. A merge
+ * keeps the row of the latest last_seen: of one loupe that row also has the
+ * earliest first_seen (logpattern's first seen only moves earlier), but
+ * when two loupes wrote an id, the first record the other saw earlier is
+ * lost with its row (sinceUnixNano then comes later than it was).
  *
  * At open, logpattern is rebuilt from the table (each id's latest row, in
  * the order of their first records) with local ids 1..n, each mapped to its
