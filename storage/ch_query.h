@@ -15,8 +15,7 @@
  * (services, operations), ch_query_traces_map.c (the service map),
  * ch_query_logs*.c (logs, metrics, series), ch_query_insight.c (GenAI
  * calls and the lint, from what the writer derives: ch_insight.h),
- * ch_query_export.c (export), and what the backend lacks
- * (ch_query_none.c).
+ * ch_query_export.c (export), ch_query_patterns.c (log patterns).
  */
 #ifndef LOUPE_CH_QUERY_H
 #define LOUPE_CH_QUERY_H

@@ -27,8 +27,8 @@
  * separators. The regular expression is built from the tokens' bytes with
  * every metacharacter escaped, and reaches SQL through ch_sql_quote().
  *
- * Log patterns are the SQLite store's (storage/logpattern.h): a pattern
- * filter answers QUERY_ENOTSUP and each item's patternId is null.
+ * Log patterns: the `pattern` column holds the record's global pattern id
+ * (ch_patterns.h), 0 for none (patternId null); pattern= compares it.
  *
  * Attribute filters are chq_attr_cond()'s. Values compare as
  * text (the SQLite store also compares numbers by value: i=5.0 finds 5).
@@ -185,7 +185,7 @@ static int chl_cursor_decode(const char *c, chl_key *k) {
 enum {
     CHL_TIME, CHL_OBSERVED, CHL_SEV, CHL_SEVTEXT, CHL_BODY, CHL_ATTRS, CHL_HAS_TRACE, CHL_TRACE,
     CHL_HAS_SPAN, CHL_SPAN, CHL_SERVICE, CHL_RES_ATTRS, CHL_SCOPE, CHL_SCOPE_VERSION, CHL_EVENT,
-    CHL_FLAGS, CHL_ARRIVAL, CHL_H, CHL_RIDCOL, CHL_NCOLS
+    CHL_FLAGS, CHL_ARRIVAL, CHL_H, CHL_RIDCOL, CHL_PATTERN, CHL_NCOLS
 };
 
 static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_key *cur,
@@ -193,7 +193,7 @@ static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_
     buf_append_str(sql, "SELECT time, observed_ns, severity, severity_text, body, attrs,"
                         " has_trace, lower(hex(trace_id)), has_span, lower(hex(span_id)),"
                         " service, res_attrs, scope_name, scope_version, event_name, flags,"
-                        " arrival, " CHL_HASH " AS h, " CHL_RID " FROM " CH_LOGS " WHERE 1");
+                        " arrival, " CHL_HASH " AS h, " CHL_RID ", pattern FROM " CH_LOGS " WHERE 1");
     chq_age_cond(r, sql, "time");
     if (p->service) {
         buf_append_str(sql, " AND service = ");
@@ -201,6 +201,8 @@ static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_
     }
     if (p->min_severity > 0)
         buf_printf(sql, " AND severity >= %d", p->min_severity);
+    if (p->pattern != 0)
+        buf_printf(sql, " AND pattern = %" PRId64, p->pattern);
     if (p->has_start)
         buf_printf(sql, " AND time >= %" PRIu64, p->start_ns);
     if (p->has_end)
@@ -281,7 +283,10 @@ static void chl_item(jw *w, ch_field *f) {
     jw_key(w, "flags");
     jw_int(w, (int64_t)ch_field_u64(&f[CHL_FLAGS]));
     jw_key(w, "patternId");
-    jw_null(w);
+    if (ch_field_i64(&f[CHL_PATTERN]) > 0)
+        jw_int(w, ch_field_i64(&f[CHL_PATTERN]));
+    else
+        jw_null(w);
     jw_object_end(w);
 }
 
@@ -372,8 +377,6 @@ int chq_logs(store_reader *r, const query_logs_params *p, buf *out) {
     if (p == NULL || p->limit < 1 || p->limit > QUERY_MAX_LIMIT || p->n_attrs > QUERY_MAX_ATTRS ||
         (p->n_attrs > 0 && p->attrs == NULL))
         return QUERY_EINVAL;
-    if (p->pattern != 0)
-        return QUERY_ENOTSUP; /* log patterns are the SQLite store's */
     chl_key cur, *curp = NULL;
     if (p->cursor != NULL && p->cursor[0] != '\0') {
         if (chl_cursor_decode(p->cursor, &cur) != 0)

@@ -116,6 +116,11 @@ static const ch_table ch_tables[] = {
      "(date Date, signal UInt8, service String, rule UInt8, key String, arrival UInt64,"
      " seq UInt32, trace String, span String, metric String, time UInt64)",
      "MergeTree() PARTITION BY (date, signal) ORDER BY (service, rule, key, arrival)", "rand()"},
+    /* small, kept whole: see ch_patterns.h */
+    {CH_PATTERNS,
+     "(id Int64, service String, kind UInt8, template String, first_seen UInt64,"
+     " last_seen UInt64)",
+     "ReplacingMergeTree(last_seen) ORDER BY id", "cityHash64(id)"},
 };
 
 /* The materialized views: name, target table, source table, select (from

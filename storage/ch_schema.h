@@ -58,6 +58,7 @@
 #define CH_LINT_HITS "lint_hits"
 #define CH_LINT "lint_findings"
 #define CH_LINT_EXAMPLES "lint_examples"
+#define CH_PATTERNS "patterns" /* log patterns: ch_patterns.h */
 
 /* The local tables (each shard's own data): retention and deletes work on
  * these. */

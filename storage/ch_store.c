@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "ch_patterns.h"
 #include "ch_schema.h"
 #include "ch_sql.h"
 #include "ch_store_internal.h"
@@ -39,6 +40,7 @@ void ch_store_free(ch_store *c) {
     buf_free(&c->scratch);
     buf_free(&c->texts);
     ch_insight_free(c->insight);
+    ch_patterns_free(c->patterns);
     free(c);
 }
 

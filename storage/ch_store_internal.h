@@ -31,6 +31,7 @@ struct ch_store {
     buf scratch, texts;
     uint64_t next_retention; /* monotonic ns */
     uint64_t next_probe;     /* monotonic ns: while failing, when to ask again */
+    struct ch_patterns *patterns; /* log patterns' ids and rows (ch_patterns.h); NULL when off */
 };
 
 /* Creates the tables on every shard. Returns a CH_* code. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "ch_patterns.h"
 #include "ch_rows.h"
 #include "ch_schema.h"
 #include "ch_store_internal.h"
@@ -116,16 +117,20 @@ static void ch_commit_round(store *s, ch_store *c, ring_entry *entries, int *sta
     for (int sig = 0; sig < MODEL_SIGNAL_COUNT; sig++)
         buf_reset(&c->rows[sig]);
     ch_insight_reset(c->insight, arrival);
+    ch_patterns_round(s, entries, n, arrival); /* global pattern ids, before the rows */
     for (size_t i = 0; i < n; i++)
         status[i] = ch_batch_rows(c, &entries[i], arrival);
     int outcome[MODEL_SIGNAL_COUNT] = {CH_OK, CH_OK, CH_OK}, failed = CH_OK;
     char err[CH_ERR_MAX] = "";
     size_t lost = 0;
-    /* The GenAI calls and lint findings of the round first: when they fail,
+    /* The log patterns, GenAI calls and lint findings of the round first: when they fail,
      * the round fails before any of its items is stored (their retry then
      * stores nothing twice); when an item insert fails after them, its
      * batches' findings are counted again on the retry. */
     int rc = c->schema_ready ? CH_OK : ch_store_schema(c, err);
+    if (rc == CH_OK) /* the log patterns, before the records that name them */
+        rc = ch_patterns_insert(s, err);
+    ch_patterns_end(s, rc == CH_OK);
     if (rc == CH_OK)
         rc = ch_insight_insert(c->insight, c->writer,
                                c->cluster ? "insert_distributed_sync=1" : NULL, err);

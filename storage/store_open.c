@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "rollup.h"
 #include "schema.h"
+#include "ch_patterns.h"
 #include "ch_store.h"
 #include "store_internal.h"
 
@@ -379,6 +380,8 @@ static int store_open_ch(store *s, const store_config *cfg, store **out, char *e
         store_err(err, errlen, "out of memory");
     if (rc == STORE_OK)
         rc = ch_store_open(cfg, &s->ch, err, errlen);
+    if (rc == STORE_OK)
+        rc = ch_patterns_open(s, err, errlen);
     if (rc == STORE_OK && !ch_store_ready(s->ch)) {
         /* ClickHouse did not answer yet: not ready until the writer reaches it */
         s->w.fault.active = 1;
