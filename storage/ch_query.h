@@ -54,6 +54,11 @@ uint64_t chq_min_time(const store_reader *r);
 /* Appends " AND <col> >= N" for the age limit, if any. */
 void chq_age_cond(const store_reader *r, buf *sql, const char *col);
 
+/* Appends the log search's q (the body's words, as query_logs_params.q)
+ * as conditions (" AND ..."; " AND 0" when q holds words but none with a
+ * letter or digit). Returns QUERY_OK or QUERY_ENOMEM. (ch_query_logs.c) */
+int chq_log_words_cond(buf *sql, const char *q);
+
 /* Appends the attribute filter f as a condition over the item's and its
  * resource's key/value arrays (prefix: "" or "s." for a table alias). */
 void chq_attr_cond(buf *sql, const query_attr *f);

@@ -158,10 +158,8 @@ static int chx_word_char(unsigned char c) {
 
 /* Appends " AND match(<hay>, '...')" for one word: its parts w[0..n)
  * (word characters and separators), whole or (prefix) as a word's start.
- * hay(sql) writes the text searched, lowercased; unicode: fold the word's
- * case as lowerUTF8 does (else ASCII only, as SQLite's lower()). */
-static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t n, int prefix,
-                          int unicode) {
+ * hay(sql) writes the text searched, lowercased (ASCII). */
+static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t n, int prefix) {
     buf re;
     buf_init(&re, 64 * n + 256);
     buf_append_str(&re, "(^|" CHX_SEP ")");
@@ -186,9 +184,9 @@ static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t
     if (parts > 0) {
         buf_append_str(sql, " AND match(");
         hay(sql);
-        buf_append_str(sql, unicode ? ", lowerUTF8(" : ", ");
+        buf_append_str(sql, ", ");
         ch_sql_quote(sql, re.ptr ? re.ptr : "", re.len);
-        buf_append_str(sql, unicode ? "))" : ")");
+        buf_append_str(sql, ")");
     }
     buf_free(&re);
 }
@@ -218,11 +216,6 @@ static void chx_span_text(buf *sql) {
     buf_append_str(sql, ", ' ')), ' ')");
 }
 
-/* A log record's searchable text: its body's, lowercased. */
-static void chx_body_text(buf *sql) {
-    buf_append_str(sql, "lowerUTF8(body_text)");
-}
-
 /* The trace search's q: every word (letters and digits; "w*" a prefix)
  * in the span's texts. No word at all matches nothing, as with SQLite. */
 static void chx_trace_words(buf *sql, const char *q) {
@@ -237,31 +230,11 @@ static void chx_trace_words(buf *sql, const char *q) {
         if (i == a)
             continue;
         int prefix = i < len && q[i] == '*' && (i + 1 == len || q[i + 1] == ' ' || q[i + 1] == '\t');
-        chx_word_cond(sql, chx_span_text, q + a, i - a, prefix, 0);
+        chx_word_cond(sql, chx_span_text, q + a, i - a, prefix);
         words++;
     }
     if (words == 0)
         buf_append_str(sql, " AND 0");
-}
-
-/* The log search's q: whitespace-separated words, each a phrase of its
- * parts, all required ("w*" a prefix), in the body. */
-static void chx_log_words(buf *sql, const char *q) {
-    const char *p = q;
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *w = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            p++;
-        const char *end = p;
-        int prefix = end - w > 1 && end[-1] == '*';
-        if (prefix)
-            end--;
-        chx_word_cond(sql, chx_body_text, w, (size_t)(end - w), prefix, 1);
-    }
 }
 
 /* ---- traces ------------------------------------------------------------------------ */
@@ -469,7 +442,7 @@ static void chx_log_conds(buf *sql, store_reader *r, const query_logs_params *p)
         chq_attr_cond(sql, &p->attrs[i]);
     }
     if (p->q != NULL)
-        chx_log_words(sql, p->q);
+        chq_log_words_cond(sql, p->q);
 }
 
 /* time: the record's own time, else when it was observed, else its arrival

@@ -97,7 +97,7 @@ static int chl_space(char c) {
  * FTS5 leaves out an empty phrase; but words that are all without tokens
  * match nothing, as FTS5's query of empty phrases only. No word at all: no
  * condition. */
-static int chl_words_cond(buf *sql, const char *q) {
+int chq_log_words_cond(buf *sql, const char *q) {
     buf re, fold;
     buf_init(&re, 1 << 20);
     buf_init(&fold, 1 << 20);
@@ -220,7 +220,7 @@ static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_
         chq_attr_cond(sql, &p->attrs[i]);
     }
     if (p->q) {
-        int rc = chl_words_cond(sql, p->q);
+        int rc = chq_log_words_cond(sql, p->q);
         if (rc != QUERY_OK)
             return rc;
     }

@@ -187,7 +187,7 @@ int ch_schema_create(ch_conn *c, const char *db, const char *cluster, char *err)
     if (rc == CH_OK) {
         buf_printf(&sql,
                    "CREATE TABLE IF NOT EXISTS %s.loupe_schema (version UInt32, created UInt64)"
-                   " ENGINE = TinyLog",
+                   " ENGINE = MergeTree() ORDER BY version",
                    db);
         rc = ch_schema_run(c, &sql, err);
     }
