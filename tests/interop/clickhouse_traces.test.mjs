@@ -111,6 +111,7 @@ const RESOURCES = {
   cart: [str('service.name', 'cart'), str('service.instance.id', 'cart-1')],
   worker: [str('service.name', 'worker')],
   payments: [str('service.name', 'payments'), int('replica', 3)],
+  old: [str('service.name', 'old')],
 };
 
 // spans: [{res, trace, span, parent, name, kind, start, end (ms offsets), status, attrs, events, links}]
@@ -518,4 +519,40 @@ test('the live stream: the summary of a trace as it is stored', opts, async () =
   assert.deepEqual(got[1], got[0]);
   assert.equal(got[1].spanCount, 2);
   assert.equal(got[1].rootName, 'refund');
+});
+
+// ---- the age limit -------------------------------------------------------------------------------
+
+test('--max-age: items older than the limit are in ClickHouse but in no answer', opts, async () => {
+  const aged = await startLoupe({
+    storage: 'clickhouse',
+    args: ['--clickhouse-url', ch.url, '--clickhouse-database', 'q1_traces_age', '--max-age', '1h'],
+    readyTimeoutMs: 60000,
+  });
+  try {
+    const now = BigInt(Date.now()) * MS;
+    const oldT = hex(32), newT = hex(32), oldRoot = hex(16);
+    const at = (t, ms) => ({ start: (t - BASE) / MS + ms, end: (t - BASE) / MS + ms + 5n });
+    await post(aged, otlp([
+      { res: 'old', trace: oldT, span: oldRoot, parent: '', name: 'old op', kind: 2, ...at(now - 3n * 3600000n * MS, 0n), status: { code: 2 }, attrs: [] },
+      { res: 'old', trace: oldT, span: hex(16), parent: oldRoot, name: 'old query', kind: 3, ...at(now - 3n * 3600000n * MS, 1n), status: { code: 0 }, attrs: [str('db.system', 'oldb')] },
+      { res: 'worker', trace: newT, span: hex(16), parent: '', name: 'fresh op', kind: 2, ...at(now - 60000n * MS, 0n), status: { code: 0 }, attrs: [] },
+    ]));
+    // the old spans are stored
+    const r = await fetch(`${ch.url}/?query=${encodeURIComponent("SELECT count() FROM q1_traces_age.spans WHERE service = 'old'")}`);
+    assert.equal((await r.text()).trim(), '2');
+    const get = async (p) => { const x = await getJson(aged, p); assert.equal(x.status, 200, p); return x.body; };
+    assert.deepEqual((await get('/api/v1/traces?limit=1000')).traces.map((t) => t.traceId), [newT]);
+    assert.deepEqual((await get('/api/v1/traces?limit=1000&status=error')).traces, []);
+    assert.equal((await getJson(aged, `/api/v1/traces/${oldT}`)).status, 404);
+    assert.deepEqual((await get('/api/v1/services')).services.map((s) => s.name), ['worker']);
+    const win = `start=${now - 4n * 3600000n * MS}&end=${now}`;
+    assert.deepEqual((await get(`/api/v1/services?${win}`)).services.map((s) => s.name), ['worker']);
+    const map = await get(`/api/v1/service-map?${win}`);
+    assert.deepEqual(map.nodes.map((n) => n.id), ['worker']);
+    assert.deepEqual(map.edges, []);
+    assert.deepEqual((await get(`/api/v1/services/old/operations?${win}`)).operations, []);
+  } finally {
+    await aged.stop();
+  }
 });
