@@ -556,3 +556,14 @@ test('--max-age: items older than the limit are in ClickHouse but in no answer',
     await aged.stop();
   }
 });
+
+// ---- ClickHouse down (last: it stops the server) --------------------------------------------------
+
+test('ClickHouse down: every trace query answers 503', opts, async () => {
+  await ch.stop();
+  for (const p of ['/api/v1/traces', '/api/v1/traces?service=cart&q=declined', `/api/v1/traces/${traceIds[0]}`,
+    '/api/v1/services', '/api/v1/services/frontend/operations', '/api/v1/service-map']) {
+    const r = await getJson(chl, p);
+    assert.equal(r.status, 503, `${p}: ${JSON.stringify(r.body)}`);
+  }
+});
