@@ -20,8 +20,9 @@
  *
  * q: each of its words (query_words_of(): the way the SQLite store's
  * index cuts words) must be in the span's name, status message, attribute
- * values or events (their JSON with the keys taken out), as a whole word
- * in ASCII case (a prefix for `word*`), all of them in one span.
+ * values or events' names and attribute values (their JSON texts with the
+ * keys, the events' times and escape sequences taken out), as a whole
+ * word in ASCII case (a prefix for `word*`), all of them in one span.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -70,15 +71,42 @@ static int traces_cursor_decode(const char *c, uint64_t *start, uint8_t id[16]) 
 
 /* ---- the span filters ------------------------------------------------------------- */
 
-/* The condition that every word of q is in the span's texts. */
+/* The span's searchable text, lowercased (ASCII): its name, status message,
+ * attribute values and events' names and attribute values (attr_index.h's
+ * attr_index_words()), from the JSON texts: the events' times and dropped
+ * counts, then every object key, then every escape sequence are made
+ * spaces (separators). */
+static void traces_text_sql(buf *sql) {
+    static const char *const drop_event_fields =
+        "\"(timeUnixNano|droppedAttributesCount)\":(\"[0-9]*\"|-?[0-9]+)";
+    static const char *const escape = "\\\\(u[0-9a-fA-F]{4}|.)";
+    buf_append_str(sql, "concat(' ', lower(name), ' ', lower(status_message), ' ', lower(");
+    for (int t = 0; t < 2; t++) {
+        if (t)
+            buf_append_str(sql, "), ' ', lower(");
+        buf_append_str(sql, "replaceRegexpAll(replaceRegexpAll(");
+        if (t) {
+            buf_append_str(sql, "replaceRegexpAll(events, ");
+            ch_sql_quote_str(sql, drop_event_fields);
+            buf_append_str(sql, ", ' ')");
+        } else {
+            buf_append_str(sql, "attrs");
+        }
+        buf_append_str(sql, ", ");
+        ch_sql_quote_str(sql, TRACES_JSON_KEY);
+        buf_append_str(sql, ", ' '), ");
+        ch_sql_quote_str(sql, escape);
+        buf_append_str(sql, ", ' ')");
+    }
+    buf_append_str(sql, "), ' ')");
+}
+
+/* The condition that every word of q is in the span's text. */
 static void traces_words_cond(buf *sql, const query_words *qw) {
     for (size_t i = 0; i < qw->n; i++) {
-        buf_append_str(sql, " AND match(concat(' ', lower(name), ' ', lower(status_message), ' ',"
-                            " lower(replaceRegexpAll(attrs, ");
-        ch_sql_quote_str(sql, TRACES_JSON_KEY);
-        buf_append_str(sql, ", ' ')), ' ', lower(replaceRegexpAll(events, ");
-        ch_sql_quote_str(sql, TRACES_JSON_KEY);
-        buf_append_str(sql, ", ' ')), ' '), ");
+        buf_append_str(sql, " AND match(");
+        traces_text_sql(sql);
+        buf_append_str(sql, ", ");
         buf re;
         buf_init(&re, 4 * strlen(qw->w[i]) + 256);
         buf_append_str(&re, "(^|" TRACES_SEP ")");
