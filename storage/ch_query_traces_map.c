@@ -479,7 +479,7 @@ static int map_write(map_sums *ops, map_sums *edges, map_sums *clients, map_sums
     return rc;
 }
 
-/* ---- the window (as query_analytics.c's qa_window_of over the spans) --------------------- */
+/* ---- the window (query_analytics.c's qa_window_of over trace_index's starts) ------------ */
 
 static int map_window(store_reader *r, const query_window_params *p, uint64_t *lo,
                       uint64_t *hi) {
@@ -489,8 +489,9 @@ static int map_window(store_reader *r, const query_window_params *p, uint64_t *l
         buf sql, ans;
         buf_init(&sql, 4096);
         buf_init(&ans, 4096);
-        buf_append_str(&sql, "SELECT min(time), max(time), count() FROM " CH_SPANS " WHERE 1");
-        chq_age_cond(r, &sql, "time");
+        buf_append_str(&sql, "SELECT min(start), max(start), count() FROM " CH_TRACE_INDEX
+                             " WHERE 1");
+        chq_age_cond(r, &sql, "start");
         rc = chq_run(r, &sql, &ans);
         char *pp = ans.ptr, *end = ans.ptr + ans.len;
         ch_field f[3];

@@ -4,7 +4,8 @@
  * DESIGN
  * Windows are whole minutes, as the SQLite store's rollups make them
  * (query_analytics.c): a window covers every minute it overlaps, and a
- * bound not given is the stored spans' first or last minute.
+ * bound not given is the first or last minute of the stored traces'
+ * starts (trace_index).
  *
  * Services: items, error spans and the last time seen per service are
  * counted from the three tables in one UNION ALL (in the window when one
@@ -41,13 +42,15 @@ typedef struct svc_window {
     double seconds;
 } svc_window;
 
-/* The stored spans' first and last start (ns); *any = 0 when none. */
+/* The range of the stored traces' starts (ns), as the SQLite store's trace
+ * segments keep it: trace_index's starts are the earliest span start of a
+ * trace in each insert; *any = 0 when none. */
 static int svc_span_range(store_reader *r, uint64_t *min, uint64_t *max, int *any) {
     buf sql, ans;
     buf_init(&sql, 4096);
     buf_init(&ans, 4096);
-    buf_append_str(&sql, "SELECT min(time), max(time), count() FROM " CH_SPANS " WHERE 1");
-    chq_age_cond(r, &sql, "time");
+    buf_append_str(&sql, "SELECT min(start), max(start), count() FROM " CH_TRACE_INDEX " WHERE 1");
+    chq_age_cond(r, &sql, "start");
     int rc = chq_run(r, &sql, &ans);
     *min = *max = 0;
     *any = 0;
