@@ -7,8 +7,10 @@
  * A page is two steps. First the traces: trace_index grouped by trace id
  * gives each trace's start (earliest span start) and end (latest span
  * end); the span filters (service, name, status, attributes, q) select
- * trace ids from spans (`trace_id IN (SELECT ...)`: one span must match
- * them all), the trace filters (window, durations) and the cursor apply to
+ * trace ids from spans (`trace_id GLOBAL IN (SELECT ...)`: one span must
+ * match them all; GLOBAL: the subquery runs once, also on a cluster, where
+ * ClickHouse refuses an IN over a Distributed table inside a query of
+ * one), the trace filters (window, durations) and the cursor apply to
  * the grouped rows, ordered newest first by (start, trace id) with
  * limit + 1 rows to know whether there is more. Then the page's summaries:
  * one query over the page's traces' spans (read from the days trace_index
@@ -119,26 +121,6 @@ static void traces_words_cond(buf *sql, const query_words *qw) {
     }
 }
 
-/* An attribute filter: chq_attr_cond(), but key!=value as the SQLite store
- * reads it (query.h): the span's attributes OR its resource's hold the key
- * with another value. */
-static void traces_attr_cond(buf *sql, const query_attr *f) {
-    if (f->op != QUERY_ATTR_NE) {
-        chq_attr_cond(sql, f);
-        return;
-    }
-    static const char *const sides[2] = {"attr_keys, attr_values", "res_keys, res_values"};
-    buf_append_char(sql, '(');
-    for (int s = 0; s < 2; s++) {
-        buf_append_str(sql, s ? " OR arrayExists((k, v) -> k = " : "arrayExists((k, v) -> k = ");
-        ch_sql_quote(sql, f->key, f->key_len);
-        buf_append_str(sql, " AND v != ");
-        ch_sql_quote(sql, f->value, f->value_len);
-        buf_printf(sql, ", %s)", sides[s]);
-    }
-    buf_append_char(sql, ')');
-}
-
 /* The span filters of p as conditions on a spans row (" AND ..."); 0 when
  * there is none. */
 static int traces_span_conds(store_reader *r, const query_traces_params *p,
@@ -160,7 +142,7 @@ static int traces_span_conds(store_reader *r, const query_traces_params *p,
     }
     for (size_t i = 0; i < p->n_attrs; i++) {
         buf_append_str(sql, " AND ");
-        traces_attr_cond(sql, &p->attrs[i]);
+        chq_attr_cond(sql, &p->attrs[i]);
         any = 1;
     }
     if (qw->n > 0) {
@@ -186,7 +168,7 @@ static void traces_page_sql(store_reader *r, const query_traces_params *p, const
     buf_append_str(sql, "SELECT lower(hex(trace_id)), st, en FROM (SELECT trace_id,"
                         " min(start) AS st, max(`end`) AS en FROM " CH_TRACE_INDEX);
     if (filtered) {
-        buf_append_str(sql, " WHERE trace_id IN (SELECT trace_id FROM " CH_SPANS " WHERE 1");
+        buf_append_str(sql, " WHERE trace_id GLOBAL IN (SELECT trace_id FROM " CH_SPANS " WHERE 1");
         buf_append(sql, conds.ptr, conds.len);
         buf_append_str(sql, ")");
     }
@@ -224,7 +206,7 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
     }
     const char *l = list.ptr ? list.ptr : "";
     buf_printf(sql,
-               " trace_id IN (%s) AND date IN (SELECT date FROM " CH_TRACE_INDEX
+               " trace_id IN (%s) AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX
                " WHERE trace_id IN (%s))",
                l, l);
     buf_free(&list);

@@ -244,7 +244,7 @@ static void map_edges_sql(store_reader *r, uint64_t lo, uint64_t hi, buf *sql) {
     /* the parents: spans of the traces with children in the window (the
      * right side of a join is held in memory) */
     buf_append_str(sql, ")) ANY INNER JOIN (SELECT trace_id, span_id AS pid, service AS psvc FROM "
-                        CH_SPANS " WHERE trace_id IN (SELECT trace_id FROM " CH_SPANS
+                        CH_SPANS " WHERE trace_id GLOBAL IN (SELECT trace_id FROM " CH_SPANS
                         " WHERE has_parent = 1");
     map_window_cond(r, lo, hi, sql);
     buf_append_str(sql, ")");
@@ -269,7 +269,7 @@ static void map_clients_sql(store_reader *r, uint64_t lo, uint64_t hi, buf *sql)
 static void map_matched_sql(store_reader *r, uint64_t lo, uint64_t hi, buf *sql) {
     buf_append_str(sql, "SELECT psvc, ppeer, count() FROM (SELECT trace_id, parent_span_id AS pid,"
                         " service AS csvc FROM " CH_SPANS " WHERE has_parent = 1"
-                        " AND trace_id IN (SELECT trace_id FROM " CH_SPANS " WHERE kind IN (3, 4)");
+                        " AND trace_id GLOBAL IN (SELECT trace_id FROM " CH_SPANS " WHERE kind IN (3, 4)");
     map_window_cond(r, lo, hi, sql);
     buf_append_str(sql, ")");
     chq_age_cond(r, sql, "time");

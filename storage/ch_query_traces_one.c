@@ -326,7 +326,7 @@ int chq_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
                    " trace_state, flags, dropped_attrs, dropped_events, dropped_links"
                    " FROM " CH_SPANS " WHERE trace_id = ");
     ch_sql_bytes(&sql, trace_id, 16);
-    buf_append_str(&sql, " AND date IN (SELECT date FROM " CH_TRACE_INDEX " WHERE trace_id = ");
+    buf_append_str(&sql, " AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX " WHERE trace_id = ");
     ch_sql_bytes(&sql, trace_id, 16);
     buf_append_str(&sql, ")");
     chq_age_cond(r, &sql, "time");

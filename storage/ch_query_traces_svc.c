@@ -345,9 +345,10 @@ static int svc_known(store_reader *r, const char *service, int *known) {
     buf_init(&ans, 4096);
     buf_append_str(&sql, "SELECT count() FROM (");
     for (int t = 0; t < 3; t++) {
-        buf_printf(&sql, "%sSELECT 1 FROM %s WHERE service = ", t ? " UNION ALL " : "",
-                   tables[t]);
+        buf_printf(&sql, "%sSELECT service FROM (SELECT service FROM %s WHERE service = ",
+                   t ? " UNION ALL " : "", tables[t]);
         ch_sql_quote_str(&sql, service);
+        buf_append_str(&sql, " LIMIT 1)");
     }
     buf_append_str(&sql, ")");
     int rc = chq_run(r, &sql, &ans);

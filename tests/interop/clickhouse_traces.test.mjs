@@ -21,69 +21,13 @@
 // so the tie test compares pages as sets and checks they neither repeat nor
 // skip.
 //
-// Skipped when clickhouse-server is not installed. ClickHouse is started by
-// a small local starter below (tests/interop/lib/clickhouse.mjs is not on
-// main yet).
-import { test, before, after } from 'node:test';
+// ClickHouse: private servers from lib/clickhouse.mjs, one and then a
+// two-shard cluster (Distributed tables, spans sharded by trace id);
+// skipped when clickhouse-server is not installed.
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startLoupe, getJson, freePorts } from './lib/server.mjs';
-
-const haveClickHouse = spawnSync('sh', ['-c', 'command -v clickhouse-server'], { stdio: 'ignore' }).status === 0;
-
-// ---- a ClickHouse server of our own ------------------------------------------------
-
-async function startClickHouse() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-ch-'));
-  const [httpPort, tcpPort] = await freePorts(2);
-  for (const d of ['data', 'tmp', 'uf']) mkdirSync(path.join(dir, d));
-  writeFileSync(path.join(dir, 'users.xml'), `<?xml version="1.0"?>
-<yandex>
- <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
- <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
- <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-`);
-  writeFileSync(path.join(dir, 'config.xml'), `<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>${dir}/log</log><errorlog>${dir}/err.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>${httpPort}</http_port><tcp_port>${tcpPort}</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <max_connections>100</max_connections><keep_alive_timeout>3</keep_alive_timeout><max_concurrent_queries>50</max_concurrent_queries>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size><mark_cache_size>67108864</mark_cache_size>
-  <path>${dir}/data/</path><tmp_path>${dir}/tmp/</tmp_path><user_files_path>${dir}/uf/</user_files_path>
-  <users_config>${dir}/users.xml</users_config>
-  <default_profile>default</default_profile><default_database>default</default_database>
-  <timezone>UTC</timezone>
-</yandex>
-`);
-  const proc = spawn('clickhouse-server', [`--config-file=${dir}/config.xml`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const url = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`clickhouse-server exited\n${stderr}`);
-    try {
-      const r = await fetch(`${url}/ping`);
-      if (r.ok && (await r.text()).startsWith('Ok')) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`clickhouse-server not ready\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a synchronisation
-  }
-  return {
-    url,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { clickhouseAvailable, startClickHouse } from './lib/clickhouse.mjs';
+import { startLoupe, getJson } from './lib/server.mjs';
 
 // ---- telemetry -----------------------------------------------------------------------
 
@@ -213,16 +157,13 @@ async function post(srv, body) {
 
 // ---- the servers ---------------------------------------------------------------------------
 
-let ch, mem, chl;
-before(async () => {
-  if (!haveClickHouse) return;
-  ch = await startClickHouse();
-  mem = await startLoupe({ storage: 'memory' });
-  chl = await startLoupe({
-    storage: 'clickhouse',
-    args: ['--clickhouse-url', ch.url, '--clickhouse-database', 'q1_traces_test'],
-    readyTimeoutMs: 60000,
-  });
+let ch, mem, chl, chOpts;
+
+async function start(shards) {
+  ch = await startClickHouse({ shards });
+  chOpts = { urls: ch.urls, database: 'q1_traces', cluster: ch.cluster };
+  mem = await startLoupe({ storage: 'memory', chOptOut: true });
+  chl = await startLoupe({ storage: 'clickhouse', clickhouse: chOpts, readyTimeoutMs: 60000 });
   const first = spans.filter((_, i) => i % 2 === 0), second = spans.filter((_, i) => i % 2 === 1);
   for (const part of [first, second, edge]) {
     await post(mem, otlp(part));
@@ -240,14 +181,14 @@ before(async () => {
       await new Promise((r) => setTimeout(r, 50)); // poll interval
     }
   }
-});
-after(async () => {
+}
+
+async function stop() {
   await mem?.stop();
   await chl?.stop();
   await ch?.stop();
-});
-
-const opts = { skip: haveClickHouse ? false : 'clickhouse-server is not installed' };
+  mem = chl = ch = undefined;
+}
 
 async function both(p) {
   const [a, b] = await Promise.all([getJson(mem, p), getJson(chl, p)]);
@@ -277,304 +218,314 @@ async function sameList(p) {
   return a.body;
 }
 
-// ---- the trace list ------------------------------------------------------------------------------
+const SKIP = clickhouseAvailable() ? false : 'clickhouse-server is not installed';
 
-test('the trace list: every trace, newest first, the same summaries', opts, async () => {
-  const body = await sameList('/api/v1/traces?limit=1000');
-  assert.equal(body.traces.length, traceIds.length + tieIds.length + 1);
-  // orphans: the earliest span stands for the root
-  const orphan = body.traces.find((t) => t.traceId === traceIds[7]);
-  assert.equal(orphan.rootName, 'HTTP GET cart');
-  assert.deepEqual(orphan.services.map((s) => s.name).sort(), ['cart', 'frontend', 'worker']);
-});
+const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
+  before(() => start(shards));
+  after(stop);
 
-const FILTERS = [
-  'service=cart', 'service=worker', 'service=nobody', 'name=orders%20process', 'status=error', 'status=ok',
-  'status=unset', 'attr=http.response.status_code%3D500', 'attr=user.id!%3Dalice', 'attr=user.id~carol',
-  'attr=ratio%3E0.45', 'attr=ratio%3C0.25', 'attr=cached%3Dtrue', 'attr=deployment.environment%3Dtest',
-  'attr=replica%3D3', 'q=declined', 'q=DECLINED%20card', 'q=gate*', 'q=timeout', 'q=pg', 'q=%2B%2B',
-  'q=paymenterror', 'q=cart%20nothere', 'q=caf%C3%A9', 'q=%C3%9Cn%C3%AFcode', 'q=%C3%BCn%C3%AFcode', 'q=cafe', 'q=lai*', 'q=secondline', 'q=quoted', 'q=0', 'q=timeunixnano', 'minDuration=200ms', 'maxDuration=100ms', 'minDuration=50ms&maxDuration=300ms',
-  'service=frontend&status=error&attr=user.id%3Dalice',
-];
+  // ---- the trace list ------------------------------------------------------------------------------
 
-test('the trace list: each filter gives the same traces', opts, async () => {
-  const counts = {};
-  for (const f of FILTERS) counts[f] = (await sameList(`/api/v1/traces?limit=1000&${f}`)).traces.length;
-  const none = ['service=nobody', 'q=%2B%2B', 'q=cart%20nothere', 'q=cafe', 'q=%C3%BCn%C3%AFcode', 'q=timeunixnano']; // ASCII case only: ü is not Ü
-  const total = traceIds.length + tieIds.length + 1;
-  for (const f of FILTERS) {
-    if (none.includes(f)) assert.equal(counts[f], 0, f);
-    else assert.ok(counts[f] > 0, `${f}: ${JSON.stringify(counts)}`);
-  }
-  const some = FILTERS.filter((f) => counts[f] > 0 && counts[f] < total);
-  assert.ok(some.length >= FILTERS.length - none.length - 2, `filters that select some traces: ${JSON.stringify(counts)}`);
-  // a window: the traces starting in [start, end)
-  const start = String(BASE + 200000n * MS), end = String(BASE + 900000n * MS);
-  const body = await sameList(`/api/v1/traces?limit=1000&start=${start}&end=${end}`);
-  assert.ok(body.traces.length > 5 && body.traces.length < traceIds.length);
-});
+  test('the trace list: every trace, newest first, the same summaries', async () => {
+    const body = await sameList('/api/v1/traces?limit=1000');
+    assert.equal(body.traces.length, traceIds.length + tieIds.length + 1);
+    // orphans: the earliest span stands for the root
+    const orphan = body.traces.find((t) => t.traceId === traceIds[7]);
+    assert.equal(orphan.rootName, 'HTTP GET cart');
+    assert.deepEqual(orphan.services.map((s) => s.name).sort(), ['cart', 'frontend', 'worker']);
+  });
 
-test('the trace list: pages walk the same traces, without repeats or gaps', opts, async () => {
-  const full = (await sameList('/api/v1/traces?limit=1000&service=frontend')).traces.map((t) => t.traceId);
-  for (const srv of [mem, chl]) {
-    const seen = [];
-    let cursor = '';
-    for (let n = 0; n < 50; n++) {
-      const r = await getJson(srv, `/api/v1/traces?limit=7&service=frontend${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.equal(r.status, 200);
-      assert.ok(r.body.traces.length <= 7);
-      seen.push(...r.body.traces.map((t) => t.traceId));
-      if (r.body.nextCursor === null) break;
-      cursor = r.body.nextCursor;
+  const FILTERS = [
+    'service=cart', 'service=worker', 'service=nobody', 'name=orders%20process', 'status=error', 'status=ok',
+    'status=unset', 'attr=http.response.status_code%3D500', 'attr=user.id!%3Dalice', 'attr=user.id~carol',
+    'attr=ratio%3E0.45', 'attr=ratio%3C0.25', 'attr=cached%3Dtrue', 'attr=deployment.environment%3Dtest',
+    'attr=replica%3D3', 'q=declined', 'q=DECLINED%20card', 'q=gate*', 'q=timeout', 'q=pg', 'q=%2B%2B',
+    'q=paymenterror', 'q=cart%20nothere', 'q=caf%C3%A9', 'q=%C3%9Cn%C3%AFcode', 'q=%C3%BCn%C3%AFcode', 'q=cafe', 'q=lai*', 'q=secondline', 'q=quoted', 'q=0', 'q=timeunixnano', 'minDuration=200ms', 'maxDuration=100ms', 'minDuration=50ms&maxDuration=300ms',
+    'service=frontend&status=error&attr=user.id%3Dalice',
+  ];
+
+  test('the trace list: each filter gives the same traces', async () => {
+    const counts = {};
+    for (const f of FILTERS) counts[f] = (await sameList(`/api/v1/traces?limit=1000&${f}`)).traces.length;
+    const none = ['service=nobody', 'q=%2B%2B', 'q=cart%20nothere', 'q=cafe', 'q=%C3%BCn%C3%AFcode', 'q=timeunixnano']; // ASCII case only: ü is not Ü
+    const total = traceIds.length + tieIds.length + 1;
+    for (const f of FILTERS) {
+      if (none.includes(f)) assert.equal(counts[f], 0, f);
+      else assert.ok(counts[f] > 0, `${f}: ${JSON.stringify(counts)}`);
     }
-    assert.deepEqual(seen, full);
-  }
-  // across traces that start together: every one once
-  const w = `start=${BASE + TIE * MS}&end=${BASE + TIE * MS + 1n}`;
-  for (const srv of [mem, chl]) {
-    const seen = [];
-    let cursor = '';
-    for (let n = 0; n < 10; n++) {
-      const r = await getJson(srv, `/api/v1/traces?limit=1&${w}${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.equal(r.status, 200);
-      seen.push(...r.body.traces.map((t) => t.traceId));
-      if (r.body.nextCursor === null) break;
-      cursor = r.body.nextCursor;
+    const some = FILTERS.filter((f) => counts[f] > 0 && counts[f] < total);
+    assert.ok(some.length >= FILTERS.length - none.length - 2, `filters that select some traces: ${JSON.stringify(counts)}`);
+    // a window: the traces starting in [start, end)
+    const start = String(BASE + 200000n * MS), end = String(BASE + 900000n * MS);
+    const body = await sameList(`/api/v1/traces?limit=1000&start=${start}&end=${end}`);
+    assert.ok(body.traces.length > 5 && body.traces.length < traceIds.length);
+  });
+
+  test('the trace list: pages walk the same traces, without repeats or gaps', async () => {
+    const full = (await sameList('/api/v1/traces?limit=1000&service=frontend')).traces.map((t) => t.traceId);
+    for (const srv of [mem, chl]) {
+      const seen = [];
+      let cursor = '';
+      for (let n = 0; n < 50; n++) {
+        const r = await getJson(srv, `/api/v1/traces?limit=7&service=frontend${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(r.status, 200);
+        assert.ok(r.body.traces.length <= 7);
+        seen.push(...r.body.traces.map((t) => t.traceId));
+        if (r.body.nextCursor === null) break;
+        cursor = r.body.nextCursor;
+      }
+      assert.deepEqual(seen, full);
     }
-    assert.deepEqual([...seen].sort(), [...tieIds].sort());
-  }
-});
-
-test('the trace list: bad limits and cursors are refused alike', opts, async () => {
-  for (const q of ['limit=0', 'limit=1001', 'cursor=zz', 'cursor=00000000000000000000000000000000000000000000000g']) {
-    const [a, b] = await both(`/api/v1/traces?${q}`);
-    assert.equal(a.status, 400, q);
-    assert.equal(b.status, 400, q);
-  }
-});
-
-// ---- one trace -------------------------------------------------------------------------------------
-
-// Resource ids differ by backend: each span's resourceId becomes the
-// resource itself.
-function byContent(doc) {
-  const res = doc.resources;
-  assert.ok(res && typeof res === 'object');
-  for (const s of doc.spans) {
-    assert.ok(res[s.resourceId], `resource ${s.resourceId} of span ${s.spanId}`);
-    s.resourceId = res[s.resourceId];
-  }
-  doc.resources = Object.values(res).map((r) => JSON.stringify(r)).sort();
-  return doc;
-}
-
-test('one trace: the same spans, attributes, events, links and resources', opts, async () => {
-  for (const id of [...traceIds, ...tieIds]) {
-    const body = await same(`/api/v1/traces/${id}`, byContent);
-    assert.equal(body.traceId, id);
-  }
-  const missing = '0123456789abcdef0123456789abcdef';
-  const [a, b] = await both(`/api/v1/traces/${missing}`);
-  assert.equal(a.status, 404);
-  assert.equal(b.status, 404);
-});
-
-test('one trace: its analysis and a comparison read the same trace', opts, async () => {
-  for (const id of traceIds.slice(0, 12)) await same(`/api/v1/traces/${id}/analysis`);
-  await same(`/api/v1/traces/compare?a=${traceIds[0]}&b=${traceIds[4]}`);
-  await same(`/api/v1/traces/compare?a=${traceIds[1]}&b=${traceIds[7]}`);
-});
-
-// ---- services, operations, the map ----------------------------------------------------------------
-
-// The percentiles: both positive and within a factor of two.
-function close(a, b, what) {
-  assert.ok(a > 0 && b > 0 && b <= 2 * a && a <= 2 * b, `${what}: ${a} vs ${b}`);
-}
-
-function stripPercentiles(x, keys) {
-  for (const k of keys) delete x[k];
-  return x;
-}
-
-async function samePercentiled(p, items, keys) {
-  const [a, b] = await both(p);
-  assert.equal(a.status, 200, JSON.stringify(a.body));
-  assert.equal(b.status, 200, JSON.stringify(b.body));
-  const la = items(a.body), lb = items(b.body);
-  assert.equal(lb.length, la.length, p);
-  for (let i = 0; i < la.length; i++) {
-    for (const k of keys) {
-      if (la[i][k] === 0) assert.equal(lb[i][k], 0, `${p} ${k}`);
-      else close(la[i][k], lb[i][k], `${p} ${i} ${k}`);
+    // across traces that start together: every one once
+    const w = `start=${BASE + TIE * MS}&end=${BASE + TIE * MS + 1n}`;
+    for (const srv of [mem, chl]) {
+      const seen = [];
+      let cursor = '';
+      for (let n = 0; n < 10; n++) {
+        const r = await getJson(srv, `/api/v1/traces?limit=1&${w}${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(r.status, 200);
+        seen.push(...r.body.traces.map((t) => t.traceId));
+        if (r.body.nextCursor === null) break;
+        cursor = r.body.nextCursor;
+      }
+      assert.deepEqual([...seen].sort(), [...tieIds].sort());
     }
-  }
-  for (const x of [...la, ...lb]) stripPercentiles(x, keys);
-  assert.deepEqual(b.body, a.body, p);
-  return a.body;
-}
+  });
 
-test('services: counts, last seen, instances and entry figures', opts, async () => {
-  const body = await samePercentiled('/api/v1/services', (d) => d.services, ['p50Ns', 'p99Ns']);
-  assert.deepEqual(body.services.map((s) => s.name), ['cart', 'frontend', 'payments', 'worker']);
-  const win = `start=${BASE + 130500n * MS}&end=${BASE + 610700n * MS}`; // not whole minutes
-  const w = await samePercentiled(`/api/v1/services?${win}`, (d) => d.services, ['p50Ns', 'p99Ns']);
-  assert.ok(w.services.length > 0);
-  const fe = w.services.find((s) => s.name === 'frontend');
-  assert.ok(fe.spanCount > 0 && fe.spanCount < body.services.find((s) => s.name === 'frontend').spanCount);
-});
-
-test('operations: per entry operation and step', opts, async () => {
-  for (const svc of ['frontend', 'cart', 'worker']) {
-    for (const q of ['', '?step=5m', `?start=${BASE + 61500n * MS}&end=${BASE + 1200000n * MS}&step=2m`]) {
-      const p = `/api/v1/services/${svc}/operations${q}`;
-      const [a, b] = await both(p);
-      assert.equal(a.status, 200);
-      assert.equal(b.status, 200);
-      const strip = (d) => {
-        for (const o of d.operations) {
-          for (const s of o.series) { if (s.p99Ns !== 0) assert.ok(s.p99Ns > 0); delete s.p99Ns; }
-        }
-        return d;
-      };
-      const oa = a.body.operations, ob = b.body.operations;
-      assert.equal(ob.length, oa.length);
-      assert.ok(oa.length > 0, p);
-      for (let i = 0; i < oa.length; i++) for (const k of ['p50Ns', 'p95Ns', 'p99Ns']) close(oa[i][k], ob[i][k], `${p} ${k}`);
-      for (const o of [...oa, ...ob]) stripPercentiles(o, ['p50Ns', 'p95Ns', 'p99Ns']);
-      assert.deepEqual(strip(b.body), strip(a.body), p);
+  test('the trace list: bad limits and cursors are refused alike', async () => {
+    for (const q of ['limit=0', 'limit=1001', 'cursor=zz', 'cursor=00000000000000000000000000000000000000000000000g']) {
+      const [a, b] = await both(`/api/v1/traces?${q}`);
+      assert.equal(a.status, 400, q);
+      assert.equal(b.status, 400, q);
     }
-  }
-  const [a, b] = await both('/api/v1/services/nobody/operations');
-  assert.equal(a.status, 404);
-  assert.equal(b.status, 404);
-});
+  });
 
-test('the service map: services, virtual nodes and edges', opts, async () => {
-  for (const q of ['', `?start=${BASE}&end=${BASE + 3600000n * MS}`, `?start=${BASE + 301234n * MS}&end=${BASE + 905000n * MS}`]) {
-    const p = `/api/v1/service-map${q}`;
+  // ---- one trace -------------------------------------------------------------------------------------
+
+  // Resource ids differ by backend: each span's resourceId becomes the
+  // resource itself.
+  function byContent(doc) {
+    const res = doc.resources;
+    assert.ok(res && typeof res === 'object');
+    for (const s of doc.spans) {
+      assert.ok(res[s.resourceId], `resource ${s.resourceId} of span ${s.spanId}`);
+      s.resourceId = res[s.resourceId];
+    }
+    doc.resources = Object.values(res).map((r) => JSON.stringify(r)).sort();
+    return doc;
+  }
+
+  test('one trace: the same spans, attributes, events, links and resources', async () => {
+    for (const id of [...traceIds, ...tieIds]) {
+      const body = await same(`/api/v1/traces/${id}`, byContent);
+      assert.equal(body.traceId, id);
+    }
+    const missing = '0123456789abcdef0123456789abcdef';
+    const [a, b] = await both(`/api/v1/traces/${missing}`);
+    assert.equal(a.status, 404);
+    assert.equal(b.status, 404);
+  });
+
+  test('one trace: its analysis and a comparison read the same trace', async () => {
+    for (const id of traceIds.slice(0, 12)) await same(`/api/v1/traces/${id}/analysis`);
+    await same(`/api/v1/traces/compare?a=${traceIds[0]}&b=${traceIds[4]}`);
+    await same(`/api/v1/traces/compare?a=${traceIds[1]}&b=${traceIds[7]}`);
+  });
+
+  // ---- services, operations, the map ----------------------------------------------------------------
+
+  // The percentiles: both positive and within a factor of two.
+  function close(a, b, what) {
+    assert.ok(a > 0 && b > 0 && b <= 2 * a && a <= 2 * b, `${what}: ${a} vs ${b}`);
+  }
+
+  function stripPercentiles(x, keys) {
+    for (const k of keys) delete x[k];
+    return x;
+  }
+
+  async function samePercentiled(p, items, keys) {
     const [a, b] = await both(p);
-    assert.equal(a.status, 200);
-    assert.equal(b.status, 200, chl.stderr.slice(-3000));
-    const norm = (d) => {
-      d.nodes.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-      d.edges.sort((x, y) => (`${x.source}\n${x.target}` < `${y.source}\n${y.target}` ? -1 : 1));
-      return d;
-    };
-    const na = norm(a.body), nb = norm(b.body);
-    assert.equal(nb.nodes.length, na.nodes.length, JSON.stringify([na.nodes, nb.nodes]));
-    for (let i = 0; i < na.nodes.length; i++) {
-      if (na.nodes[i].kind !== 'service') continue;
-      for (const k of ['p50Ns', 'p99Ns']) {
-        if (na.nodes[i][k] === 0) assert.equal(nb.nodes[i][k], 0);
-        else close(na.nodes[i][k], nb.nodes[i][k], `${p} ${na.nodes[i].id} ${k}`);
-        delete na.nodes[i][k];
-        delete nb.nodes[i][k];
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    const la = items(a.body), lb = items(b.body);
+    assert.equal(lb.length, la.length, p);
+    for (let i = 0; i < la.length; i++) {
+      for (const k of keys) {
+        if (la[i][k] === 0) assert.equal(lb[i][k], 0, `${p} ${k}`);
+        else close(la[i][k], lb[i][k], `${p} ${i} ${k}`);
       }
     }
-    assert.deepEqual(nb, na, p);
-    if (q === '') {
-      const ids = na.nodes.map((n) => n.id);
-      for (const v of ['database:postgresql@pg-1', 'database:postgresql@pg-2', 'messaging:rabbitmq audit',
-        'external:api.pay.example:8443']) assert.ok(ids.includes(v), `${v} in ${ids}`);
-      assert.ok(!ids.includes('messaging:kafka orders') && !ids.includes('external:cart:8080'), `${ids}`);
-      assert.ok(na.edges.some((e) => e.source === 'frontend' && e.target === 'worker'));
-    }
+    for (const x of [...la, ...lb]) stripPercentiles(x, keys);
+    assert.deepEqual(b.body, a.body, p);
+    return a.body;
   }
-});
 
-// ---- the live stream's trace summaries ------------------------------------------------------------
-
-// The first `trace` event of a live stream (its data, parsed).
-async function firstTrace(srv, ready) {
-  const ac = new AbortController();
-  const res = await fetch(`${srv.uiUrl}/api/v1/live?events=traces&heartbeat=100ms`, { signal: ac.signal });
-  assert.equal(res.status, 200);
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let text = '';
-  let announced = false;
-  const deadline = Date.now() + 20000;
-  try {
-    while (Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += dec.decode(value, { stream: true });
-      if (!announced && text.includes(': loupe live')) { announced = true; ready(); }
-      const m = /event: trace\ndata: (.*)\n\n/.exec(text);
-      if (m) return JSON.parse(m[1]);
-    }
-  } finally {
-    ac.abort();
-  }
-  assert.fail(`no trace event from ${srv.uiUrl}: ${text.slice(0, 500)}`);
-}
-
-test('the live stream: the summary of a trace as it is stored', opts, async () => {
-  const trace = hex(32), root = hex(16);
-  const t = 38n * 41000n;
-  const late = [
-    { res: 'payments', trace, span: root, parent: '', name: 'refund', kind: 2, start: t, end: t + 30n, status: { code: 2 }, attrs: [] },
-    { res: 'cart', trace, span: hex(16), parent: root, name: 'restock', kind: 1, start: t + 2n, end: t + 9n, status: { code: 0 }, attrs: [] },
-  ];
-  const got = [];
-  for (const srv of [mem, chl]) {
-    let ready;
-    const streaming = new Promise((r) => { ready = r; });
-    const first = firstTrace(srv, ready);
-    await streaming;
-    await post(srv, otlp(late));
-    got.push(await first);
-  }
-  assert.equal(got[0].traceId, trace);
-  assert.deepEqual(got[1], got[0]);
-  assert.equal(got[1].spanCount, 2);
-  assert.equal(got[1].rootName, 'refund');
-});
-
-// ---- the age limit -------------------------------------------------------------------------------
-
-test('--max-age: items older than the limit are in ClickHouse but in no answer', opts, async () => {
-  const aged = await startLoupe({
-    storage: 'clickhouse',
-    args: ['--clickhouse-url', ch.url, '--clickhouse-database', 'q1_traces_age', '--max-age', '1h'],
-    readyTimeoutMs: 60000,
+  test('services: counts, last seen, instances and entry figures', async () => {
+    const body = await samePercentiled('/api/v1/services', (d) => d.services, ['p50Ns', 'p99Ns']);
+    assert.deepEqual(body.services.map((s) => s.name), ['cart', 'frontend', 'payments', 'worker']);
+    const win = `start=${BASE + 130500n * MS}&end=${BASE + 610700n * MS}`; // not whole minutes
+    const w = await samePercentiled(`/api/v1/services?${win}`, (d) => d.services, ['p50Ns', 'p99Ns']);
+    assert.ok(w.services.length > 0);
+    const fe = w.services.find((s) => s.name === 'frontend');
+    assert.ok(fe.spanCount > 0 && fe.spanCount < body.services.find((s) => s.name === 'frontend').spanCount);
   });
-  try {
-    const now = BigInt(Date.now()) * MS;
-    const oldT = hex(32), newT = hex(32), oldRoot = hex(16);
-    const at = (t, ms) => ({ start: (t - BASE) / MS + ms, end: (t - BASE) / MS + ms + 5n });
-    await post(aged, otlp([
-      { res: 'old', trace: oldT, span: oldRoot, parent: '', name: 'old op', kind: 2, ...at(now - 3n * 3600000n * MS, 0n), status: { code: 2 }, attrs: [] },
-      { res: 'old', trace: oldT, span: hex(16), parent: oldRoot, name: 'old query', kind: 3, ...at(now - 3n * 3600000n * MS, 1n), status: { code: 0 }, attrs: [str('db.system', 'oldb')] },
-      { res: 'worker', trace: newT, span: hex(16), parent: '', name: 'fresh op', kind: 2, ...at(now - 60000n * MS, 0n), status: { code: 0 }, attrs: [] },
-    ]));
-    // the old spans are stored
-    const r = await fetch(`${ch.url}/?query=${encodeURIComponent("SELECT count() FROM q1_traces_age.spans WHERE service = 'old'")}`);
-    assert.equal((await r.text()).trim(), '2');
-    const get = async (p) => { const x = await getJson(aged, p); assert.equal(x.status, 200, p); return x.body; };
-    assert.deepEqual((await get('/api/v1/traces?limit=1000')).traces.map((t) => t.traceId), [newT]);
-    assert.deepEqual((await get('/api/v1/traces?limit=1000&status=error')).traces, []);
-    assert.equal((await getJson(aged, `/api/v1/traces/${oldT}`)).status, 404);
-    assert.deepEqual((await get('/api/v1/services')).services.map((s) => s.name), ['worker']);
-    const win = `start=${now - 4n * 3600000n * MS}&end=${now}`;
-    assert.deepEqual((await get(`/api/v1/services?${win}`)).services.map((s) => s.name), ['worker']);
-    const map = await get(`/api/v1/service-map?${win}`);
-    assert.deepEqual(map.nodes.map((n) => n.id), ['worker']);
-    assert.deepEqual(map.edges, []);
-    assert.deepEqual((await get(`/api/v1/services/old/operations?${win}`)).operations, []);
-  } finally {
-    await aged.stop();
+
+  test('operations: per entry operation and step', async () => {
+    for (const svc of ['frontend', 'cart', 'worker']) {
+      for (const q of ['', '?step=5m', `?start=${BASE + 61500n * MS}&end=${BASE + 1200000n * MS}&step=2m`]) {
+        const p = `/api/v1/services/${svc}/operations${q}`;
+        const [a, b] = await both(p);
+        assert.equal(a.status, 200);
+        assert.equal(b.status, 200, chl.stderr.slice(-2000));
+        const strip = (d) => {
+          for (const o of d.operations) {
+            for (const s of o.series) { if (s.p99Ns !== 0) assert.ok(s.p99Ns > 0); delete s.p99Ns; }
+          }
+          return d;
+        };
+        const oa = a.body.operations, ob = b.body.operations;
+        assert.equal(ob.length, oa.length);
+        assert.ok(oa.length > 0, p);
+        for (let i = 0; i < oa.length; i++) for (const k of ['p50Ns', 'p95Ns', 'p99Ns']) close(oa[i][k], ob[i][k], `${p} ${k}`);
+        for (const o of [...oa, ...ob]) stripPercentiles(o, ['p50Ns', 'p95Ns', 'p99Ns']);
+        assert.deepEqual(strip(b.body), strip(a.body), p);
+      }
+    }
+    const [a, b] = await both('/api/v1/services/nobody/operations');
+    assert.equal(a.status, 404);
+    assert.equal(b.status, 404);
+  });
+
+  test('the service map: services, virtual nodes and edges', async () => {
+    for (const q of ['', `?start=${BASE}&end=${BASE + 3600000n * MS}`, `?start=${BASE + 301234n * MS}&end=${BASE + 905000n * MS}`]) {
+      const p = `/api/v1/service-map${q}`;
+      const [a, b] = await both(p);
+      assert.equal(a.status, 200);
+      assert.equal(b.status, 200, chl.stderr.slice(-3000));
+      const norm = (d) => {
+        d.nodes.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+        d.edges.sort((x, y) => (`${x.source}\n${x.target}` < `${y.source}\n${y.target}` ? -1 : 1));
+        return d;
+      };
+      const na = norm(a.body), nb = norm(b.body);
+      assert.equal(nb.nodes.length, na.nodes.length, JSON.stringify([na.nodes, nb.nodes]));
+      for (let i = 0; i < na.nodes.length; i++) {
+        if (na.nodes[i].kind !== 'service') continue;
+        for (const k of ['p50Ns', 'p99Ns']) {
+          if (na.nodes[i][k] === 0) assert.equal(nb.nodes[i][k], 0);
+          else close(na.nodes[i][k], nb.nodes[i][k], `${p} ${na.nodes[i].id} ${k}`);
+          delete na.nodes[i][k];
+          delete nb.nodes[i][k];
+        }
+      }
+      assert.deepEqual(nb, na, p);
+      if (q === '') {
+        const ids = na.nodes.map((n) => n.id);
+        for (const v of ['database:postgresql@pg-1', 'database:postgresql@pg-2', 'messaging:rabbitmq audit',
+          'external:api.pay.example:8443']) assert.ok(ids.includes(v), `${v} in ${ids}`);
+        assert.ok(!ids.includes('messaging:kafka orders') && !ids.includes('external:cart:8080'), `${ids}`);
+        assert.ok(na.edges.some((e) => e.source === 'frontend' && e.target === 'worker'));
+      }
+    }
+  });
+
+  // ---- the live stream's trace summaries ------------------------------------------------------------
+
+  // The first `trace` event of a live stream (its data, parsed).
+  async function firstTrace(srv, ready) {
+    const ac = new AbortController();
+    const res = await fetch(`${srv.uiUrl}/api/v1/live?events=traces&heartbeat=100ms`, { signal: ac.signal });
+    assert.equal(res.status, 200);
+    const reader = res.body.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    let announced = false;
+    const deadline = Date.now() + 20000;
+    try {
+      while (Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+        if (!announced && text.includes(': loupe live')) { announced = true; ready(); }
+        const m = /event: trace\ndata: (.*)\n\n/.exec(text);
+        if (m) return JSON.parse(m[1]);
+      }
+    } finally {
+      ac.abort();
+    }
+    assert.fail(`no trace event from ${srv.uiUrl}: ${text.slice(0, 500)}`);
   }
+
+  test('the live stream: the summary of a trace as it is stored', async () => {
+    const trace = hex(32), root = hex(16);
+    const t = 38n * 41000n;
+    const late = [
+      { res: 'payments', trace, span: root, parent: '', name: 'refund', kind: 2, start: t, end: t + 30n, status: { code: 2 }, attrs: [] },
+      { res: 'cart', trace, span: hex(16), parent: root, name: 'restock', kind: 1, start: t + 2n, end: t + 9n, status: { code: 0 }, attrs: [] },
+    ];
+    const got = [];
+    for (const srv of [mem, chl]) {
+      let ready;
+      const streaming = new Promise((r) => { ready = r; });
+      const first = firstTrace(srv, ready);
+      await streaming;
+      await post(srv, otlp(late));
+      got.push(await first);
+    }
+    assert.equal(got[0].traceId, trace);
+    assert.deepEqual(got[1], got[0]);
+    assert.equal(got[1].spanCount, 2);
+    assert.equal(got[1].rootName, 'refund');
+  });
+
+  // ---- the age limit -------------------------------------------------------------------------------
+
+  test('--max-age: items older than the limit are in ClickHouse but in no answer', async () => {
+    const aged = await startLoupe({
+      storage: 'clickhouse',
+      clickhouse: { ...chOpts, database: 'q1_traces_age' },
+      args: ['--max-age', '1h'],
+      readyTimeoutMs: 60000,
+    });
+    try {
+      const now = BigInt(Date.now()) * MS;
+      const oldT = hex(32), newT = hex(32), oldRoot = hex(16);
+      const at = (t, ms) => ({ start: (t - BASE) / MS + ms, end: (t - BASE) / MS + ms + 5n });
+      await post(aged, otlp([
+        { res: 'old', trace: oldT, span: oldRoot, parent: '', name: 'old op', kind: 2, ...at(now - 3n * 3600000n * MS, 0n), status: { code: 2 }, attrs: [] },
+        { res: 'old', trace: oldT, span: hex(16), parent: oldRoot, name: 'old query', kind: 3, ...at(now - 3n * 3600000n * MS, 1n), status: { code: 0 }, attrs: [str('db.system', 'oldb')] },
+        { res: 'worker', trace: newT, span: hex(16), parent: '', name: 'fresh op', kind: 2, ...at(now - 60000n * MS, 0n), status: { code: 0 }, attrs: [] },
+      ]));
+      // the old spans are stored
+      assert.equal((await ch.query("SELECT count() FROM q1_traces_age.spans WHERE service = 'old'")).trim(), '2');
+      const get = async (p) => { const x = await getJson(aged, p); assert.equal(x.status, 200, p); return x.body; };
+      assert.deepEqual((await get('/api/v1/traces?limit=1000')).traces.map((t) => t.traceId), [newT]);
+      assert.deepEqual((await get('/api/v1/traces?limit=1000&status=error')).traces, []);
+      assert.equal((await getJson(aged, `/api/v1/traces/${oldT}`)).status, 404);
+      assert.deepEqual((await get('/api/v1/services')).services.map((s) => s.name), ['worker']);
+      const win = `start=${now - 4n * 3600000n * MS}&end=${now}`;
+      assert.deepEqual((await get(`/api/v1/services?${win}`)).services.map((s) => s.name), ['worker']);
+      const map = await get(`/api/v1/service-map?${win}`);
+      assert.deepEqual(map.nodes.map((n) => n.id), ['worker']);
+      assert.deepEqual(map.edges, []);
+      assert.deepEqual((await get(`/api/v1/services/old/operations?${win}`)).operations, []);
+    } finally {
+      await aged.stop();
+    }
+  });
+
+  // ---- ClickHouse down (last: it stops the server) --------------------------------------------------
+
+  test('ClickHouse down: every trace query answers 503', async () => {
+    await ch.stop();
+    for (const p of ['/api/v1/traces', '/api/v1/traces?service=cart&q=declined', `/api/v1/traces/${traceIds[0]}`,
+      '/api/v1/services', '/api/v1/services/frontend/operations', '/api/v1/service-map']) {
+      const r = await getJson(chl, p);
+      assert.equal(r.status, 503, `${p}: ${JSON.stringify(r.body)}`);
+    }
+  });
 });
 
-// ---- ClickHouse down (last: it stops the server) --------------------------------------------------
-
-test('ClickHouse down: every trace query answers 503', opts, async () => {
-  await ch.stop();
-  for (const p of ['/api/v1/traces', '/api/v1/traces?service=cart&q=declined', `/api/v1/traces/${traceIds[0]}`,
-    '/api/v1/services', '/api/v1/services/frontend/operations', '/api/v1/service-map']) {
-    const r = await getJson(chl, p);
-    assert.equal(r.status, 503, `${p}: ${JSON.stringify(r.body)}`);
-  }
-});
+suite('ClickHouse traces, services and the service map answer as the SQLite store', 1);
+suite('... and so on a two-shard cluster', 2);
