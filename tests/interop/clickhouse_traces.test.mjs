@@ -1,25 +1,30 @@
 // Interop: the trace queries answered from ClickHouse give the documents the
 // SQLite store gives. Two loupes get the same OTLP JSON: one with
-// --storage memory, one with --storage clickhouse on a ClickHouse server
-// this test starts; the trace list (every filter, paging), one trace, its
-// analysis, a comparison of two traces, the services, a service's
-// operations and the service map are compared field by field.
+// --storage memory, one with --storage clickhouse; the trace list (every
+// filter, paging), one trace, its analysis, a comparison of two traces, the
+// live stream's trace summaries, the services, a service's operations and
+// the service map are compared field by field. Also: --max-age hides old
+// spans from every answer, and every trace query answers 503 while
+// ClickHouse is down.
 //
 // What legitimately differs, and is compared loosely or not at all:
 //  - resourceId: the SQLite store names a resource by its table's row id,
 //    ClickHouse by its order in the answer: resources are compared by
 //    content (each span's resource's service and attributes);
-//  - nextCursor: an opaque text of each backend (pages are compared);
+//  - nextCursor: an opaque text of each backend (each store's pages are
+//    walked with its own and compared);
 //  - the percentiles of entry operations (services, operations, the map's
-//    service nodes): ClickHouse merges t-digests, the SQLite store reads
-//    its log-scale histograms' buckets; both must be positive and within a
-//    factor of two of each other;
+//    service nodes): ClickHouse merges t-digests (ops_minute), the SQLite
+//    store reads its log-scale histograms' buckets; both must be positive
+//    and within a factor of two of each other. The map's edges and virtual
+//    nodes count durations in the SQLite store's buckets: compared exactly;
 //  - the map's node and edge order (the SQLite store lists services by its
-//    internal ids): compared sorted.
-// Every trace here starts at its own time: the order of traces that start
-// at the same nanosecond differs (SQLite: arrival, ClickHouse: trace id),
-// so the tie test compares pages as sets and checks they neither repeat nor
-// skip.
+//    internal ids; ClickHouse by name): compared sorted;
+//  - traces that start at the same nanosecond: the SQLite store lists them
+//    by arrival, ClickHouse by trace id (descending). The lists are compared
+//    with the SQLite store's ties put in ClickHouse's order (ClickHouse's
+//    order is checked whole), and paging across such ties is checked for
+//    neither repeating nor skipping a trace.
 //
 // ClickHouse: private servers from lib/clickhouse.mjs, one and then a
 // two-shard cluster (Distributed tables, spans sharded by trace id);
