@@ -212,6 +212,11 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
     buf_free(&list);
 }
 
+/* The root of a trace, as the SQLite store's trace rows keep it: the first
+ * span without a parent to arrive (by insert; within one, the earliest),
+ * else the earliest span. */
+#define TRACES_ROOT_ORDER "tuple(has_parent, if(has_parent = 1, 0, arrival), time)"
+
 #define SUM_COLS 7
 #define SVC_COLS 3
 
@@ -225,8 +230,8 @@ static int traces_summaries(store_reader *r, char (*ids)[33], size_t n, jw *w, s
     buf_init(&svcs, TRACES_ANSWER_MAX);
     *found = 0;
     buf_append_str(&sql, "SELECT lower(hex(trace_id)), min(time), max(end_ns), count(),"
-                         " countIf(status_code = 2), argMin(service, tuple(has_parent, time)),"
-                         " argMin(name, tuple(has_parent, time)) FROM " CH_SPANS " WHERE");
+                         " countIf(status_code = 2), argMin(service, " TRACES_ROOT_ORDER "),"
+                         " argMin(name, " TRACES_ROOT_ORDER ") FROM " CH_SPANS " WHERE");
     traces_ids_cond(&sql, ids, n);
     chq_age_cond(r, &sql, "time");
     buf_append_str(&sql, " GROUP BY trace_id");

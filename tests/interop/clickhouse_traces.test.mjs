@@ -133,6 +133,15 @@ const edge = [
   { res: 'worker', trace: edgeId, span: hex(16), parent: edgeRoot, name: 'nightly step', kind: 1, start: EDGE + 20n, end: EDGE + 30n, status: { code: 0 }, attrs: [] },
 ];
 
+// A trace with two roots, the later one first: the first to arrive is its
+// root.
+const TWO = 26n * 60000n + 3000n;
+const twoId = hex(32);
+const twoRoots = [
+  [{ res: 'cart', trace: twoId, span: hex(16), parent: '', name: 'second root', kind: 2, start: TWO + 10n, end: TWO + 20n, status: { code: 0 }, attrs: [] }],
+  [{ res: 'payments', trace: twoId, span: hex(16), parent: '', name: 'first root', kind: 2, start: TWO, end: TWO + 5n, status: { code: 0 }, attrs: [] }],
+];
+
 // OTLP JSON: spans grouped by resource; each trace's spans split over two
 // requests (a trace arrives in parts).
 function otlp(list) {
@@ -170,12 +179,12 @@ async function start(shards) {
   mem = await startLoupe({ storage: 'memory', chOptOut: true });
   chl = await startLoupe({ storage: 'clickhouse', clickhouse: chOpts, readyTimeoutMs: 60000 });
   const first = spans.filter((_, i) => i % 2 === 0), second = spans.filter((_, i) => i % 2 === 1);
-  for (const part of [first, second, edge]) {
+  for (const part of [first, second, edge, ...twoRoots]) {
     await post(mem, otlp(part));
     await post(chl, otlp(part));
   }
   // both have stored everything once every trace is listed with all its spans
-  const total = spans.length + edge.length;
+  const total = spans.length + edge.length + 2;
   const deadline = Date.now() + 30000;
   for (const srv of [mem, chl]) {
     for (;;) {
@@ -233,7 +242,8 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
 
   test('the trace list: every trace, newest first, the same summaries', async () => {
     const body = await sameList('/api/v1/traces?limit=1000');
-    assert.equal(body.traces.length, traceIds.length + tieIds.length + 1);
+    assert.equal(body.traces.length, traceIds.length + tieIds.length + 2);
+  assert.equal(body.traces.find((t) => t.traceId === twoId).rootName, 'second root');
     // orphans: the earliest span stands for the root
     const orphan = body.traces.find((t) => t.traceId === traceIds[7]);
     assert.equal(orphan.rootName, 'HTTP GET cart');
@@ -253,7 +263,7 @@ const suite = (title, shards) => describe(title, { skip: SKIP }, () => {
     const counts = {};
     for (const f of FILTERS) counts[f] = (await sameList(`/api/v1/traces?limit=1000&${f}`)).traces.length;
     const none = ['service=nobody', 'q=%2B%2B', 'q=cart%20nothere', 'q=cafe', 'q=%C3%BCn%C3%AFcode', 'q=timeunixnano']; // ASCII case only: ü is not Ü
-    const total = traceIds.length + tieIds.length + 1;
+    const total = traceIds.length + tieIds.length + 2;
     for (const f of FILTERS) {
       if (none.includes(f)) assert.equal(counts[f], 0, f);
       else assert.ok(counts[f] > 0, `${f}: ${JSON.stringify(counts)}`);
