@@ -40,7 +40,7 @@ endif
 # writer delay, the gRPC receiver's detached mode) and keeps assert()
 # (see docs/ARCHITECTURE.md, "Test builds").
 TEST_GOALS := test test-unit test-interop test-browser unit-tests tsan tsan-run valgrind \
-              test-fuzz-replay fuzz-seeds fuzz fuzz-build
+              test-fuzz-replay fuzz-seeds fuzz fuzz-build test-clickhouse
 ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
 TESTING ?= 1
 endif
@@ -318,6 +318,21 @@ test-interop: $(BUILD)/loupe
 	LOUPE_BIN=$(abspath $(BUILD)/loupe) LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) \
 		$(NODE_TEST) $(INTEROP_TESTS)
 
+# ---- the interop tests against the ClickHouse store (make test-clickhouse) --
+# scripts/test-clickhouse.mjs starts a private clickhouse-server (temp dir,
+# loopback ports; never the package's service) and runs the interop tests
+# listed in CH_INTEROP with LOUPE_TEST_CLICKHOUSE_URL set, so that
+# tests/interop/lib/server.mjs starts loupe with --storage clickhouse (a
+# database per loupe). CH_SHARDS=2 runs them on a two-shard cluster.
+# tests/interop/clickhouse.test.mjs, which starts its own servers, is one of
+# INTEROP_TESTS.
+CH_INTEROP ?= api_query otlp_roundtrip ui_api api_payload trace_analysis
+CH_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(CH_INTEROP))
+CH_SHARDS ?= 1
+test-clickhouse: $(BUILD)/loupe
+	LOUPE_BIN=$(abspath $(BUILD)/loupe) LOUPE_WEB_DIR=$(abspath $(WEB_OUT)) \
+		node scripts/test-clickhouse.mjs --shards $(CH_SHARDS) $(CH_TESTS)
+
 # ---- browser tests (headless Chromium from Debian, playwright-core) -------
 BROWSER_TESTS := $(sort $(shell find tests/browser -name '*.test.mjs' 2>/dev/null))
 test-browser: $(BUILD)/loupe
@@ -550,7 +565,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-browser unit-tests deps deps-test asan bench bench-clickhouse bench-smoke bench-lint bench-patterns bench-decode bench-query bench-inspector lint \
+.PHONY: all run test test-unit test-interop test-clickhouse test-browser unit-tests deps deps-test asan bench bench-clickhouse bench-smoke bench-lint bench-patterns bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 

@@ -23,8 +23,11 @@ protobuf-c-compiler libsqlite3-dev zlib1g-dev libjansson-dev libcurl4-gnutls-dev
 # the --base-path tests, which run their own in the foreground from a
 # generated configuration (the package's own service is not used; Debian
 # starts it on port 80 at install unless a policy-rc.d forbids that).
+# clickhouse-server is the ClickHouse store's tests' (and make bench's)
+# server: each test starts its own from a generated configuration in a
+# temporary directory; the package's own service is not used.
 test_pkgs="check nghttp2-client chromium wrk curl clang libclang-rt-14-dev sqlite3 valgrind \
-dpkg-dev lintian adduser systemd podman runc debootstrap libxml2-utils nginx"
+dpkg-dev lintian adduser systemd podman runc debootstrap libxml2-utils nginx clickhouse-server"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
@@ -46,8 +49,20 @@ if [ -n "$missing" ]; then
         echo "deps: installing$missing"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
+        # Services of the packages (nginx, clickhouse-server) are not started
+        # at install: the tests run their own. A policy-rc.d of our own, only
+        # when there is none, only for the install.
+        policy=""
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            policy=/usr/sbin/policy-rc.d
+            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+        fi
         # shellcheck disable=SC2086
-        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+            [ -z "$policy" ] || rm -f "$policy"
+            exit 1
+        }
+        [ -z "$policy" ] || rm -f "$policy"
     else
         echo "deps: missing Debian packages:$missing" >&2
         echo "deps: install them with: sudo apt-get install -y$missing" >&2

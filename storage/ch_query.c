@@ -43,7 +43,7 @@ void chq_attr_cond(buf *sql, const query_attr *f) {
     buf_append_char(sql, '(');
     for (int s = 0; s < 2; s++) {
         if (s)
-            buf_append_str(sql, f->op == QUERY_ATTR_NE ? " AND " : " OR ");
+            buf_append_str(sql, " OR "); /* the item's or its resource's (query.h) */
         const char *keys = sides[s][0], *vals = sides[s][1];
         switch (f->op) {
         case QUERY_ATTR_EQ:

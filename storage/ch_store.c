@@ -50,6 +50,10 @@ ch_conn *ch_store_reader_conn(const ch_store *c) {
     return ch_store_conn(c, c->urls[0], 1);
 }
 
+int ch_store_ready(const ch_store *c) {
+    return c->schema_ready;
+}
+
 int ch_store_cluster(const ch_store *c) {
     return c->cluster != NULL;
 }

@@ -51,6 +51,9 @@ void ch_store_free(ch_store *c);
  * memory. */
 ch_conn *ch_store_reader_conn(const ch_store *c);
 
+/* Whether the tables exist (ClickHouse answered at open). */
+int ch_store_ready(const ch_store *c);
+
 /* Whether the tables are Distributed over a cluster. */
 int ch_store_cluster(const ch_store *c);
 

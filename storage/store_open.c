@@ -379,6 +379,13 @@ static int store_open_ch(store *s, const store_config *cfg, store **out, char *e
         store_err(err, errlen, "out of memory");
     if (rc == STORE_OK)
         rc = ch_store_open(cfg, &s->ch, err, errlen);
+    if (rc == STORE_OK && !ch_store_ready(s->ch)) {
+        /* ClickHouse did not answer yet: not ready until the writer reaches it */
+        s->w.fault.active = 1;
+        s->w.fault.since = store_mono_ns();
+        atomic_store(&s->writes_failing, 1);
+        atomic_store(&s->fault_reason, "clickhouse_unreachable");
+    }
     if (rc == STORE_OK)
         rc = store_writer_start(s, err, errlen);
     if (rc != STORE_OK) {

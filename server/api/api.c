@@ -42,6 +42,8 @@ const char *api_error_code(int status) {
         return "not_found";
     case 405:
         return "method_not_allowed";
+    case 501:
+        return "not_supported";
     case 503:
         return "unavailable";
     default:

@@ -6,6 +6,24 @@
 //
 // Ports are taken by binding port 0 on 127.0.0.1 and closing the socket; the
 // server is ready when it prints its "loupe ready" line on stdout (no sleeps).
+//
+// ClickHouse. With LOUPE_TEST_CLICKHOUSE_URL set (scripts/test-clickhouse.mjs
+// sets it: one URL, or with --shards 2 a comma-separated list plus
+// LOUPE_TEST_CLICKHOUSE_CLUSTER=loupe), a test asking for storage 'memory'
+// or 'sqlite' gets `--storage clickhouse --clickhouse-url URL
+// --clickhouse-database DB [--clickhouse-cluster NAME]` instead, so the
+// interop suite runs unchanged against the ClickHouse store. DB is
+//   - derived from the data dir when there is one (opts.dataDir, or the temp
+//     dir made for 'sqlite'): t_ and 16 hex digits of the SHA-256 of its
+//     absolute path, so a test restarting loupe on the same dataDir sees
+//     the same data (the dir itself is not passed to loupe then);
+//   - otherwise fresh for each call: t_<pid>_<counter>_<random>.
+// A test opts out (always its own local store) with opts.chOptOut or
+// storage: 'sqlite-only' (the SQLite store, as 'sqlite'). A test may also
+// ask for ClickHouse itself: storage: 'clickhouse' with opts.clickhouse =
+// {urls: [...], database, cluster?, user?, password?}. srv.clickhouse is
+// {urls, database, cluster} whenever loupe runs on ClickHouse, else null.
+import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -47,26 +65,67 @@ export async function freePorts(n) {
 }
 
 // Starts loupe. Options: args (extra flags), env (extra environment),
-// storage ('memory' | 'sqlite'), dataDir (for sqlite; a fresh temp dir when
-// absent), readyTimeoutMs, auth (when falsy, the default, loupe runs with
+// storage ('memory' | 'sqlite' | 'sqlite-only' | 'clickhouse'; see the
+// header), dataDir (for sqlite; a fresh temp dir when absent), chOptOut,
+// clickhouse, readyTimeoutMs, auth (when falsy, the default, loupe runs with
 // --ui-auth none; when truthy it keeps its token auth), token (with auth: a
 // fixed --ui-token). With auth, srv.token and srv.loginUrl come from the
 // login line loupe prints, and srv.authHeaders holds the Bearer header.
+let chDbCounter = 0;
+
+// The ClickHouse database of one startLoupe call (see the header).
+export function clickhouseDatabaseFor(dataDir) {
+  if (dataDir) {
+    return 't_' + createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  }
+  chDbCounter++;
+  return `t_${process.pid}_${chDbCounter}_${randomBytes(4).toString('hex')}`;
+}
+
+// {urls, database, cluster, user, password} when this call runs loupe on
+// ClickHouse, else null.
+function clickhouseFor(opts, storage, dataDir) {
+  if (storage === 'clickhouse') {
+    if (!opts.clickhouse?.urls?.length) throw new Error("storage 'clickhouse' needs opts.clickhouse.urls");
+    return { cluster: null, ...opts.clickhouse, database: opts.clickhouse.database || clickhouseDatabaseFor(dataDir) };
+  }
+  const url = process.env.LOUPE_TEST_CLICKHOUSE_URL;
+  if (!url || opts.chOptOut || opts.storage === 'sqlite-only') return null;
+  if (storage !== 'memory' && storage !== 'sqlite') return null;
+  return {
+    urls: url.split(',').filter(Boolean),
+    database: clickhouseDatabaseFor(dataDir),
+    cluster: process.env.LOUPE_TEST_CLICKHOUSE_CLUSTER || null,
+  };
+}
+
+function clickhouseArgs(ch) {
+  return [
+    '--storage', 'clickhouse',
+    '--clickhouse-url', ch.urls.join(','),
+    '--clickhouse-database', ch.database,
+    ...(ch.cluster ? ['--clickhouse-cluster', ch.cluster] : []),
+    ...(ch.user ? ['--clickhouse-user', ch.user] : []),
+    ...(ch.password !== undefined && ch.password !== null ? ['--clickhouse-password', ch.password] : []),
+  ];
+}
+
 export async function startLoupe(opts = {}) {
   const [uiPort, grpcPort, httpPort] = await freePorts(3);
-  const storage = opts.storage || 'memory';
+  const storage = opts.storage === 'sqlite-only' ? 'sqlite' : (opts.storage || 'memory');
   let dataDir = opts.dataDir;
   let ownDir = false;
   if (storage === 'sqlite' && !dataDir) {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'loupe-test-'));
     ownDir = true;
   }
+  const clickhouse = clickhouseFor(opts, storage, dataDir);
   const args = [
     '--ui-addr', `127.0.0.1:${uiPort}`,
     '--otlp-grpc-addr', `127.0.0.1:${grpcPort}`,
     '--otlp-http-addr', `127.0.0.1:${httpPort}`,
-    '--storage', storage,
-    ...(dataDir ? ['--data-dir', dataDir] : []),
+    ...(clickhouse ? clickhouseArgs(clickhouse)
+      : ['--storage', storage, ...(dataDir ? ['--data-dir', dataDir] : [])]),
     ...(opts.auth ? (opts.token ? ['--ui-token', opts.token] : []) : ['--ui-auth', 'none']),
     ...(opts.args || []),
   ];
@@ -105,6 +164,7 @@ export async function startLoupe(opts = {}) {
     loginUrl: login ? login[1] : null,
     authHeaders: token ? { Authorization: `Bearer ${token}` } : {},
     uiPort, grpcPort, httpPort, dataDir,
+    clickhouse: clickhouse ? { urls: clickhouse.urls, database: clickhouse.database, cluster: clickhouse.cluster } : null,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     grpcAddr: `127.0.0.1:${grpcPort}`,

@@ -425,6 +425,7 @@ START_TEST(error_codes) {
     ck_assert_str_eq(api_error_code(400), "bad_request");
     ck_assert_str_eq(api_error_code(404), "not_found");
     ck_assert_str_eq(api_error_code(405), "method_not_allowed");
+    ck_assert_str_eq(api_error_code(501), "not_supported");
     ck_assert_str_eq(api_error_code(500), "internal");
     ck_assert_str_eq(api_error_code(503), "unavailable");
     buf out;
