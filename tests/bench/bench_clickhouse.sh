@@ -71,8 +71,7 @@ BG_PID=
 stop_ch() {
     [ -n "$CH_PID" ] || return 0
     kill -TERM "$CH_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 1 150); do # at most 30 s, then KILL
+    for _ in $(seq 1 150); do # at most 30 s, then KILL
         kill -0 "$CH_PID" 2>/dev/null || break
         sleep 0.2
     done
@@ -132,7 +131,7 @@ EOF
 CH_PID=$!
 ch_url=http://127.0.0.1:$CH_HTTP
 ok=
-for i in $(seq 1 300); do # GET /ping answers "Ok." once it serves: at most 60 s
+for _ in $(seq 1 300); do # GET /ping answers "Ok." once it serves: at most 60 s
     if [ "$(curl -s --max-time 2 "$ch_url/ping" 2>/dev/null)" = "Ok." ]; then
         ok=1
         break
@@ -300,7 +299,7 @@ else
             --duration $((q_secs + 60)) >/dev/null 2>"$work/bg.err" &
         BG_PID=$!
         # queries start once the ingest shows in ClickHouse (at most 30 s)
-        for i in $(seq 1 150); do
+        for _ in $(seq 1 150); do
             [ "$(ch_sql "SELECT count() FROM $db.spans")" -gt "$before" ] && break
             sleep 0.2
         done
