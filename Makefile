@@ -514,9 +514,12 @@ asan: deps-test
 
 # Ingest benchmarks (scripts/bench.sh; BENCH_SECONDS, BENCH_CAP_SECONDS, see
 # docs/benchmarks.md), and a check of their tooling cheap enough for CI.
+# With clickhouse-server installed, make bench ends with bench-clickhouse's run.
+CLICKHOUSE_SERVER ?= /usr/sbin/clickhouse-server
 bench: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/bench_raw
 	@scripts/bench.sh $(BUILD)/loupe
+	@if [ -x $(CLICKHOUSE_SERVER) ]; then CLICKHOUSE_SERVER=$(CLICKHOUSE_SERVER) tests/bench/bench_clickhouse.sh $(BUILD)/loupe $(BUILD)/bench/loadgen; else echo "bench: $(CLICKHOUSE_SERVER) not installed, ClickHouse part skipped"; fi
 
 # The ingest inspector on and off under the same load (scripts/bench_inspector.sh;
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_ITEMS, see docs/benchmarks.md).
@@ -527,6 +530,13 @@ bench-inspector: deps-test
 bench-smoke:
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	@tests/bench/smoke.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
+
+# loupe on ClickHouse beside SQLite: ingest, alternated, then a database filled
+# to BENCH_CH_SPANS spans and query latencies on it (tests/bench/bench_clickhouse.sh,
+# which starts its own clickhouse-server; docs/benchmarks.md).
+bench-clickhouse:
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	@CLICKHOUSE_SERVER=$(CLICKHOUSE_SERVER) tests/bench/bench_clickhouse.sh $(BUILD)/loupe $(BUILD)/bench/loadgen
 
 # What the instrumentation lint costs at ingest: --lint on vs off, alternated
 # (tests/bench/onoff_overhead.sh; docs/benchmarks.md).
@@ -555,7 +565,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all run test test-unit test-interop test-clickhouse test-browser unit-tests deps deps-test asan bench bench-smoke bench-lint bench-patterns bench-decode bench-query bench-inspector lint \
+.PHONY: all run test test-unit test-interop test-clickhouse test-browser unit-tests deps deps-test asan bench bench-clickhouse bench-smoke bench-lint bench-patterns bench-decode bench-query bench-inspector lint \
         format clean tsan tsan-run valgrind deb deb-test \
         container-base container container-check container-test deb-systemd-test
 
