@@ -274,7 +274,7 @@ static int chx_list_traces(query_export *x, store_reader *r, buf *sql, buf *ans)
     chx_span_pred(sql, p);
     buf_printf(sql, ") AS hits FROM %s", CH_SPANS);
     if (filtered) { /* only the traces with a matching span are grouped */
-        buf_printf(sql, " WHERE trace_id IN (SELECT trace_id FROM %s WHERE ", CH_SPANS);
+        buf_printf(sql, " WHERE trace_id GLOBAL IN (SELECT trace_id FROM %s WHERE ", CH_SPANS);
         chx_span_pred(sql, p);
         buf_append_char(sql, ')');
     }

@@ -337,7 +337,7 @@ int chq_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
     ch_sql_bytes(&sql, trace_id, 16);
     buf_append_str(&sql, ")");
     chq_age_cond(r, &sql, "time");
-    buf_append_str(&sql, " ORDER BY time, arrival, span_id");
+    buf_append_str(&sql, " ORDER BY time, span_id");
     int rc = chq_run(r, &sql, &ans);
     if (rc == QUERY_OK && ans.len == 0)
         rc = QUERY_ENOTFOUND;
