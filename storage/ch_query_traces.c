@@ -12,9 +12,12 @@
  * ClickHouse refuses an IN over a Distributed table inside a query of
  * one), the trace filters (window, durations) and the cursor apply to
  * the grouped rows, ordered newest first by (start, trace id) with
- * limit + 1 rows to know whether there is more. Then the page's summaries:
- * one query over the page's traces' spans (read from the days trace_index
- * names) for counts, root and times, one for the spans per service.
+ * limit + 1 rows to know whether there is more. Only the traces with a
+ * row starting within a lookback are grouped (traces_page()), the
+ * lookback growing until the page is full. Then the page's summaries:
+ * one query over the page's traces' spans (read from the days, services
+ * and time ranges trace_index names) for counts, root and times, one for
+ * the spans per service.
  *
  * The cursor is the page's last (start, trace id): 16 + 32 hex digits.
  * Ties of start are ordered by trace id, descending (the SQLite store
@@ -319,10 +322,18 @@ static int traces_page(store_reader *r, const query_traces_params *p, const quer
 
 /* ---- summaries -------------------------------------------------------------------------- */
 
-/* " trace_id IN (...) AND date IN (...)" for the n ids (32 hex digits each). */
-static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
-    buf list;
+/* " trace_id IN (...)" for the n ids (32 hex digits each), then " AND
+ * (...)": the days, services and ranges of starts of their spans, from
+ * trace_index (per day and service, the earliest and the latest start of
+ * the traces' spans there; a day with rows of the first layout of
+ * trace_index, without service, whole), so the spans are read from a few
+ * granules of the primary key (service, time). Into cond; 0 when the
+ * index has no row of them. */
+static int traces_ids_cond(store_reader *r, char (*ids)[33], size_t n, buf *cond) {
+    buf list, sql, ans;
     buf_init(&list, 64 * n + 64);
+    buf_init(&sql, 64 * n + 4096);
+    buf_init(&ans, TRACES_ANSWER_MAX);
     for (size_t i = 0; i < n; i++) {
         uint8_t raw[16];
         model_hex_decode(ids[i], 32, raw, 16);
@@ -331,11 +342,40 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
         ch_sql_bytes(&list, raw, 16);
     }
     const char *l = list.ptr ? list.ptr : "";
-    buf_printf(sql,
-               " trace_id IN (%s) AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX
-               " WHERE trace_id IN (%s))",
-               l, l);
+    buf_printf(&sql,
+               "SELECT date, service, min(start), max(last), countIf(last = 0 AND service = '')"
+               " FROM " CH_TRACE_INDEX " WHERE trace_id IN (%s) GROUP BY date, service",
+               l);
+    int rc = chq_run(r, &sql, &ans), any = 0;
+    buf_printf(cond, " trace_id IN (%s)", l);
+    char *p = ans.ptr, *end = ans.ptr + ans.len;
+    ch_field f[5];
+    int k;
+    while (rc == QUERY_OK && (k = ch_tsv_row(&p, end, f, 5)) != 0) {
+        if (k != 5) {
+            rc = QUERY_EDB;
+            break;
+        }
+        buf_append_str(cond, any ? " OR " : " AND (");
+        any = 1;
+        buf_append_str(cond, "(date = ");
+        ch_sql_quote(cond, f[0].ptr, f[0].len);
+        if (ch_field_u64(&f[4]) == 0) {
+            buf_append_str(cond, " AND service = ");
+            ch_sql_quote(cond, f[1].ptr, f[1].len);
+            buf_printf(cond, " AND time >= %" PRIu64 " AND time <= %" PRIu64,
+                       ch_field_u64(&f[2]), ch_field_u64(&f[3]));
+        }
+        buf_append_char(cond, ')');
+    }
+    if (any)
+        buf_append_char(cond, ')');
     buf_free(&list);
+    buf_free(&sql);
+    buf_free(&ans);
+    if (rc == QUERY_OK && !any)
+        rc = QUERY_ENOTFOUND;
+    return rc;
 }
 
 /* The root of a trace, as the SQLite store's trace rows keep it: the first
@@ -350,23 +390,33 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
  * items); a trace without spans (gone since) is left out. *found: how many
  * were written. */
 static int traces_summaries(store_reader *r, char (*ids)[33], size_t n, jw *w, size_t *found) {
-    buf sql, sums, svcs;
+    buf sql, sums, svcs, cond;
     buf_init(&sql, (size_t)1 << 20);
     buf_init(&sums, TRACES_ANSWER_MAX);
     buf_init(&svcs, TRACES_ANSWER_MAX);
+    buf_init(&cond, (size_t)1 << 20);
     *found = 0;
+    int rc = traces_ids_cond(r, ids, n, &cond);
+    if (rc == QUERY_ENOTFOUND) { /* none of them is stored (any more) */
+        buf_free(&sql);
+        buf_free(&sums);
+        buf_free(&svcs);
+        buf_free(&cond);
+        return QUERY_OK;
+    }
     buf_append_str(&sql, "SELECT lower(hex(trace_id)), min(time), max(end_ns), count(),"
                          " countIf(status_code = 2), argMin(service, " TRACES_ROOT_ORDER "),"
                          " argMin(name, " TRACES_ROOT_ORDER ") FROM " CH_SPANS " WHERE");
-    traces_ids_cond(&sql, ids, n);
+    buf_append(&sql, cond.ptr, cond.len);
     chq_age_cond(r, &sql, "time");
     buf_append_str(&sql, " GROUP BY trace_id");
-    int rc = chq_run(r, &sql, &sums);
+    if (rc == QUERY_OK)
+        rc = chq_run(r, &sql, &sums);
     if (rc == QUERY_OK) {
         buf_reset(&sql);
         buf_append_str(&sql, "SELECT lower(hex(trace_id)), service, count() AS c FROM " CH_SPANS
                              " WHERE");
-        traces_ids_cond(&sql, ids, n);
+        buf_append(&sql, cond.ptr, cond.len);
         chq_age_cond(r, &sql, "time");
         buf_append_str(&sql, " GROUP BY trace_id, service ORDER BY trace_id, c DESC, service");
         rc = chq_run(r, &sql, &svcs);
@@ -452,6 +502,7 @@ static int traces_summaries(store_reader *r, char (*ids)[33], size_t n, jw *w, s
     buf_free(&sql);
     buf_free(&sums);
     buf_free(&svcs);
+    buf_free(&cond);
     return rc;
 }
 
