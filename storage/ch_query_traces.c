@@ -302,7 +302,9 @@ static int traces_page(store_reader *r, const query_traces_params *p, const quer
     }
     for (int i = 0; rc == QUERY_OK; i++) {
         int last = i == TRACES_LOOK_TRIES || top <= floor || top - floor <= look;
-        b.has_lo = !last || floor > 0;
+        /* the last: bounded by the window's start (not by the age alone,
+         * which leaves about every trace in) */
+        b.has_lo = !last || (p->has_start && p->start_ns > 0 && p->start_ns == floor);
         b.lo = last ? floor : top - look;
         traces_page_sql(r, p, qw, has_cursor, ckey, cid, &b, sql);
         rc = chq_run(r, sql, ans);
