@@ -12,9 +12,12 @@
  * ClickHouse refuses an IN over a Distributed table inside a query of
  * one), the trace filters (window, durations) and the cursor apply to
  * the grouped rows, ordered newest first by (start, trace id) with
- * limit + 1 rows to know whether there is more. Then the page's summaries:
- * one query over the page's traces' spans (read from the days trace_index
- * names) for counts, root and times, one for the spans per service.
+ * limit + 1 rows to know whether there is more. Only the traces with a
+ * row starting within a lookback are grouped (traces_page()), the
+ * lookback growing until the page is full. Then the page's summaries:
+ * one query over the page's traces' spans (read from the days, services
+ * and time ranges trace_index names) for counts, root and times, one for
+ * the spans per service.
  *
  * The cursor is the page's last (start, trace id): 16 + 32 hex digits.
  * Ties of start are ordered by trace id, descending (the SQLite store
@@ -32,6 +35,7 @@
 
 #include "util/jw.h"
 #include "ch_query.h"
+#include "ch_rows.h"
 #include "ch_schema.h"
 #include "ch_sql.h"
 #include "model.h"
@@ -164,22 +168,68 @@ static int traces_span_conds(store_reader *r, const query_traces_params *p,
 
 /* ---- the page's traces ------------------------------------------------------------------ */
 
-/* The SQL of the page: rows (trace id hex, start, end). */
+/* The bounds of one attempt at a page: only the traces that start in
+ * [lo, hi] (has_lo, has_hi: else unbounded on that side). */
+typedef struct traces_bounds {
+    int has_lo, has_hi;
+    uint64_t lo, hi;
+} traces_bounds;
+
+/* " AND date >= 'day of lo' AND date <= 'day of hi'": a row of spans or
+ * trace_index has the day of its time (ch_rows_date(), which is
+ * monotonic), and a row's time is at least its trace's start. */
+static void traces_days_cond(buf *sql, const traces_bounds *b, int upper) {
+    if (b->has_lo) {
+        buf_append_str(sql, " AND date >= '");
+        ch_rows_date(sql, b->lo);
+        buf_append_char(sql, '\'');
+    }
+    if (upper && b->has_hi) {
+        buf_append_str(sql, " AND date <= '");
+        ch_rows_date(sql, b->hi);
+        buf_append_char(sql, '\'');
+    }
+}
+
+/* The SQL of the page: rows (trace id hex, start, end). b: the attempt's
+ * bounds. A trace that starts in [lo, hi] has a trace_index row that
+ * starts there (its earliest), and every one of its rows starts at or
+ * after lo; so the traces whose rows start in [lo, hi] (a cheap filter,
+ * on the days of that range only) are all the candidates, and each is
+ * then grouped over all its rows (trace_index is ordered by trace id) for
+ * its exact start and end. */
 static void traces_page_sql(store_reader *r, const query_traces_params *p, const query_words *qw,
-                            int has_cursor, uint64_t ckey, const uint8_t cid[16], buf *sql) {
+                            int has_cursor, uint64_t ckey, const uint8_t cid[16],
+                            const traces_bounds *b, buf *sql) {
     buf conds;
     buf_init(&conds, (size_t)4 << 20);
     int filtered = traces_span_conds(r, p, qw, &conds);
+    if (filtered && b->has_lo) { /* the matching span starts after its trace */
+        buf_printf(&conds, " AND time >= %" PRIu64, b->lo);
+        traces_days_cond(&conds, b, 0);
+    }
     buf_append_str(sql, "SELECT lower(hex(trace_id)), st, en FROM (SELECT trace_id,"
-                        " min(start) AS st, max(`end`) AS en FROM " CH_TRACE_INDEX);
+                        " min(start) AS st, max(`end`) AS en FROM " CH_TRACE_INDEX " WHERE 1");
     if (filtered) {
-        buf_append_str(sql, " WHERE trace_id GLOBAL IN (SELECT trace_id FROM " CH_SPANS " WHERE 1");
+        buf_append_str(sql, " AND trace_id GLOBAL IN (SELECT trace_id FROM " CH_SPANS " WHERE 1");
         buf_append(sql, conds.ptr, conds.len);
         buf_append_str(sql, ")");
     }
     buf_free(&conds);
+    if (b->has_lo) { /* else: all traces (no lookback) */
+        buf_append_str(sql, " AND trace_id GLOBAL IN (SELECT trace_id FROM " CH_TRACE_INDEX
+                            " WHERE 1");
+        traces_days_cond(sql, b, 1);
+        if (b->has_lo)
+            buf_printf(sql, " AND start >= %" PRIu64, b->lo);
+        if (b->has_hi)
+            buf_printf(sql, " AND start <= %" PRIu64, b->hi);
+        buf_append_str(sql, ")");
+    }
     buf_append_str(sql, " GROUP BY trace_id) WHERE 1");
     chq_age_cond(r, sql, "st");
+    if (b->has_lo)
+        buf_printf(sql, " AND st >= %" PRIu64, b->lo);
     if (p->has_start)
         buf_printf(sql, " AND st >= %" PRIu64, p->start_ns);
     if (p->has_end)
@@ -196,12 +246,96 @@ static void traces_page_sql(store_reader *r, const query_traces_params *p, const
     buf_printf(sql, " ORDER BY st DESC, trace_id DESC LIMIT %zu", p->limit + 1);
 }
 
+/* The lookbacks of a page newest first: the traces that start within
+ * the first lookback before the newest row start (at or before the
+ * cursor / window's end) are searched first, then within TRACES_LOOK_GROW
+ * times as long, ..., then all. The first lookback is the time the page's
+ * traces would take at the index's mean rate of rows, times
+ * TRACES_LOOK_SLACK (a trace has a row per service and insert). */
+#define TRACES_LOOK_MIN_NS ((uint64_t)1000000) /* 1 ms */
+#define TRACES_LOOK_SLACK 8
+#define TRACES_LOOK_GROW 8
+#define TRACES_LOOK_TRIES 4
+
+/* The page's rows (as traces_page_sql()) into ans: attempts over a
+ * growing lookback until one has limit + 1 traces, which is then the
+ * page (every trace outside an attempt's range starts before every
+ * trace inside it), or the last, unbounded below but for the window's
+ * start and the age, has searched everything. */
+static int traces_page(store_reader *r, const query_traces_params *p, const query_words *qw,
+                       int has_cursor, uint64_t ckey, const uint8_t cid[16], buf *sql,
+                       buf *ans) {
+    traces_bounds b = {0};
+    if (has_cursor) {
+        b.has_hi = 1;
+        b.hi = ckey;
+    }
+    if (p->has_end && p->end_ns > 0 && (!b.has_hi || p->end_ns - 1 < b.hi)) {
+        b.has_hi = 1;
+        b.hi = p->end_ns - 1;
+    }
+    uint64_t floor = chq_min_time(r);
+    if (p->has_start && p->start_ns > floor)
+        floor = p->start_ns;
+    /* the newest row start in range: where the lookback begins */
+    uint64_t top = 0, look = TRACES_LOOK_MIN_NS;
+    int rc = QUERY_OK;
+    if (!(p->has_end && p->end_ns == 0)) {
+        buf_append_str(sql, "SELECT max(start), min(start), count() FROM " CH_TRACE_INDEX
+                            " WHERE 1");
+        traces_days_cond(sql, &b, 1);
+        if (b.has_hi)
+            buf_printf(sql, " AND start <= %" PRIu64, b.hi);
+        rc = chq_run(r, sql, ans);
+        buf_reset(sql);
+        ch_field f[3];
+        char *pp = ans->ptr, *end = ans->ptr + ans->len;
+        if (rc == QUERY_OK && ch_tsv_row(&pp, end, f, 3) == 3 && ch_field_u64(&f[2]) > 0) {
+            top = ch_field_u64(&f[0]);
+            uint64_t lo = ch_field_u64(&f[1]), rows = ch_field_u64(&f[2]);
+            double want = (double)(top - lo) / (double)rows * (double)(p->limit + 1) *
+                          TRACES_LOOK_SLACK;
+            if (want > (double)look)
+                look = want < (double)UINT64_MAX / 2 ? (uint64_t)want : UINT64_MAX / 2;
+        }
+        buf_reset(ans);
+    }
+    for (int i = 0; rc == QUERY_OK; i++) {
+        int last = i == TRACES_LOOK_TRIES || top <= floor || top - floor <= look;
+        /* the last: bounded by the window's start (not by the age alone,
+         * which leaves about every trace in) */
+        b.has_lo = !last || (p->has_start && p->start_ns > 0 && p->start_ns == floor);
+        b.lo = last ? floor : top - look;
+        traces_page_sql(r, p, qw, has_cursor, ckey, cid, &b, sql);
+        rc = chq_run(r, sql, ans);
+        buf_reset(sql);
+        if (rc != QUERY_OK || last)
+            break;
+        size_t rows = 0;
+        for (size_t k = 0; k < ans->len; k++)
+            rows += ans->ptr[k] == '\n';
+        if (rows > p->limit)
+            break;
+        buf_reset(ans);
+        look = look < UINT64_MAX / (2 * TRACES_LOOK_GROW) ? look * TRACES_LOOK_GROW : UINT64_MAX / 2;
+    }
+    return rc;
+}
+
 /* ---- summaries -------------------------------------------------------------------------- */
 
-/* " trace_id IN (...) AND date IN (...)" for the n ids (32 hex digits each). */
-static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
-    buf list;
+/* " trace_id IN (...)" for the n ids (32 hex digits each), then " AND
+ * (...)": the days, services and ranges of starts of their spans, from
+ * trace_index (per day and service, the earliest and the latest start of
+ * the traces' spans there; a day with rows of the first layout of
+ * trace_index, without service, whole), so the spans are read from a few
+ * granules of the primary key (service, time). Into cond; 0 when the
+ * index has no row of them. */
+static int traces_ids_cond(store_reader *r, char (*ids)[33], size_t n, buf *cond) {
+    buf list, sql, ans;
     buf_init(&list, 64 * n + 64);
+    buf_init(&sql, 64 * n + 4096);
+    buf_init(&ans, TRACES_ANSWER_MAX);
     for (size_t i = 0; i < n; i++) {
         uint8_t raw[16];
         model_hex_decode(ids[i], 32, raw, 16);
@@ -210,11 +344,40 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
         ch_sql_bytes(&list, raw, 16);
     }
     const char *l = list.ptr ? list.ptr : "";
-    buf_printf(sql,
-               " trace_id IN (%s) AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX
-               " WHERE trace_id IN (%s))",
-               l, l);
+    buf_printf(&sql,
+               "SELECT date, service, min(start), max(last), countIf(last = 0 AND service = '')"
+               " FROM " CH_TRACE_INDEX " WHERE trace_id IN (%s) GROUP BY date, service",
+               l);
+    int rc = chq_run(r, &sql, &ans), any = 0;
+    buf_printf(cond, " trace_id IN (%s)", l);
+    char *p = ans.ptr, *end = ans.ptr + ans.len;
+    ch_field f[5];
+    int k;
+    while (rc == QUERY_OK && (k = ch_tsv_row(&p, end, f, 5)) != 0) {
+        if (k != 5) {
+            rc = QUERY_EDB;
+            break;
+        }
+        buf_append_str(cond, any ? " OR " : " AND (");
+        any = 1;
+        buf_append_str(cond, "(date = ");
+        ch_sql_quote(cond, f[0].ptr, f[0].len);
+        if (ch_field_u64(&f[4]) == 0) {
+            buf_append_str(cond, " AND service = ");
+            ch_sql_quote(cond, f[1].ptr, f[1].len);
+            buf_printf(cond, " AND time >= %" PRIu64 " AND time <= %" PRIu64,
+                       ch_field_u64(&f[2]), ch_field_u64(&f[3]));
+        }
+        buf_append_char(cond, ')');
+    }
+    if (any)
+        buf_append_char(cond, ')');
     buf_free(&list);
+    buf_free(&sql);
+    buf_free(&ans);
+    if (rc == QUERY_OK && !any)
+        rc = QUERY_ENOTFOUND;
+    return rc;
 }
 
 /* The root of a trace, as the SQLite store's trace rows keep it: the first
@@ -229,23 +392,33 @@ static void traces_ids_cond(buf *sql, char (*ids)[33], size_t n) {
  * items); a trace without spans (gone since) is left out. *found: how many
  * were written. */
 static int traces_summaries(store_reader *r, char (*ids)[33], size_t n, jw *w, size_t *found) {
-    buf sql, sums, svcs;
+    buf sql, sums, svcs, cond;
     buf_init(&sql, (size_t)1 << 20);
     buf_init(&sums, TRACES_ANSWER_MAX);
     buf_init(&svcs, TRACES_ANSWER_MAX);
+    buf_init(&cond, (size_t)1 << 20);
     *found = 0;
+    int rc = traces_ids_cond(r, ids, n, &cond);
+    if (rc == QUERY_ENOTFOUND) { /* none of them is stored (any more) */
+        buf_free(&sql);
+        buf_free(&sums);
+        buf_free(&svcs);
+        buf_free(&cond);
+        return QUERY_OK;
+    }
     buf_append_str(&sql, "SELECT lower(hex(trace_id)), min(time), max(end_ns), count(),"
                          " countIf(status_code = 2), argMin(service, " TRACES_ROOT_ORDER "),"
                          " argMin(name, " TRACES_ROOT_ORDER ") FROM " CH_SPANS " WHERE");
-    traces_ids_cond(&sql, ids, n);
+    buf_append(&sql, cond.ptr, cond.len);
     chq_age_cond(r, &sql, "time");
     buf_append_str(&sql, " GROUP BY trace_id");
-    int rc = chq_run(r, &sql, &sums);
+    if (rc == QUERY_OK)
+        rc = chq_run(r, &sql, &sums);
     if (rc == QUERY_OK) {
         buf_reset(&sql);
         buf_append_str(&sql, "SELECT lower(hex(trace_id)), service, count() AS c FROM " CH_SPANS
                              " WHERE");
-        traces_ids_cond(&sql, ids, n);
+        buf_append(&sql, cond.ptr, cond.len);
         chq_age_cond(r, &sql, "time");
         buf_append_str(&sql, " GROUP BY trace_id, service ORDER BY trace_id, c DESC, service");
         rc = chq_run(r, &sql, &svcs);
@@ -331,6 +504,7 @@ static int traces_summaries(store_reader *r, char (*ids)[33], size_t n, jw *w, s
     buf_free(&sql);
     buf_free(&sums);
     buf_free(&svcs);
+    buf_free(&cond);
     return rc;
 }
 
@@ -378,8 +552,7 @@ int chq_traces(store_reader *r, const query_traces_params *p, buf *out) {
         empty = rc == QUERY_OK && qw.n == 0; /* no word: nothing matches */
     }
     if (rc == QUERY_OK && !empty) {
-        traces_page_sql(r, p, &qw, has_cursor, ckey, cid, &sql);
-        rc = chq_run(r, &sql, &ans);
+        rc = traces_page(r, p, &qw, has_cursor, ckey, cid, &sql, &ans);
     }
     if (rc == QUERY_OK) {
         ids = calloc(p->limit + 1, sizeof(*ids));

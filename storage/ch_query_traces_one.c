@@ -2,8 +2,10 @@
  * ClickHouse; see ch_query.h.
  *
  * DESIGN
- * trace_index gives the days (partitions) the trace's spans are in, so
- * the spans are read from those days only. Each span row carries its
+ * trace_index gives the days (partitions) the trace's spans are in and,
+ * per day, its services and the range of their spans' starts; spans is
+ * ordered by (service, time), so the spans are read from those ranges
+ * only: a few granules instead of the day's trace_id column. Each span row carries its
  * resource whole (service, instance, attributes, dropped count, schema
  * URL): a resource is its content here, and the answer names each
  * distinct one by a hash of it (CHQ_RESOURCE_ID: the same id in every
@@ -320,25 +322,67 @@ static int trace_write(char *p, char *end, const char *hex, buf *out) {
     return rc;
 }
 
+/* The condition on spans rows for the trace's index rows in idx (date,
+ * service, first start, last start, rows of the first layout): per day
+ * and service the range of starts, which the primary key (service, time)
+ * narrows to a few granules; a day with first-layout rows (no service)
+ * whole. 0 when there is no row. */
+static int trace_where(char *p, char *end, buf *sql) {
+    ch_field f[5];
+    int n, any = 0;
+    while ((n = ch_tsv_row(&p, end, f, 5)) != 0) {
+        if (n != 5)
+            return -1;
+        buf_append_str(sql, any ? " OR " : " AND (");
+        any = 1;
+        buf_append_str(sql, "(date = ");
+        ch_sql_quote(sql, f[0].ptr, f[0].len);
+        if (ch_field_u64(&f[4]) == 0) {
+            buf_append_str(sql, " AND service = ");
+            ch_sql_quote(sql, f[1].ptr, f[1].len);
+            buf_printf(sql, " AND time >= %" PRIu64 " AND time <= %" PRIu64,
+                       ch_field_u64(&f[2]), ch_field_u64(&f[3]));
+        }
+        buf_append_char(sql, ')');
+    }
+    if (any)
+        buf_append_char(sql, ')');
+    return any;
+}
+
 int chq_trace(store_reader *r, const uint8_t trace_id[16], buf *out) {
     char hex[33];
     model_hex_encode(trace_id, 16, hex);
     buf sql, ans;
     buf_init(&sql, 1 << 16);
     buf_init(&ans, TRACE_ANSWER_MAX);
-    buf_append_str(&sql,
-                   "SELECT lower(hex(span_id)), has_parent, lower(hex(parent_span_id)), name, kind,"
-                   " time, end_ns, status_code, status_message, attrs, events, links, service,"
-                   " instance, res_attrs, res_dropped, res_schema_url, scope_name, scope_version,"
-                   " trace_state, flags, dropped_attrs, dropped_events, dropped_links, "
-                   CHQ_RESOURCE_ID " FROM " CH_SPANS " WHERE trace_id = ");
+    /* the trace's days and services (one granule of the index) */
+    buf_append_str(&sql, "SELECT date, service, min(start), max(last), countIf(last = 0 AND"
+                         " service = '') FROM " CH_TRACE_INDEX " WHERE trace_id = ");
     ch_sql_bytes(&sql, trace_id, 16);
-    buf_append_str(&sql, " AND date GLOBAL IN (SELECT date FROM " CH_TRACE_INDEX " WHERE trace_id = ");
-    ch_sql_bytes(&sql, trace_id, 16);
-    buf_append_str(&sql, ")");
-    chq_age_cond(r, &sql, "time");
-    buf_append_str(&sql, " ORDER BY time, span_id");
+    buf_append_str(&sql, " GROUP BY date, service");
     int rc = chq_run(r, &sql, &ans);
+    buf_reset(&sql);
+    if (rc == QUERY_OK) {
+        buf_append_str(&sql, "SELECT lower(hex(span_id)), has_parent, lower(hex(parent_span_id)),"
+                             " name, kind, time, end_ns, status_code, status_message, attrs,"
+                             " events, links, service, instance, res_attrs, res_dropped,"
+                             " res_schema_url, scope_name, scope_version, trace_state, flags,"
+                             " dropped_attrs, dropped_events, dropped_links, " CHQ_RESOURCE_ID
+                             " FROM " CH_SPANS " WHERE trace_id = ");
+        ch_sql_bytes(&sql, trace_id, 16);
+        int any = trace_where(ans.ptr, ans.ptr + ans.len, &sql);
+        if (any < 0)
+            rc = QUERY_EDB;
+        else if (any == 0)
+            rc = QUERY_ENOTFOUND;
+    }
+    if (rc == QUERY_OK) {
+        chq_age_cond(r, &sql, "time");
+        buf_append_str(&sql, " ORDER BY time, span_id");
+        buf_reset(&ans);
+        rc = chq_run(r, &sql, &ans);
+    }
     if (rc == QUERY_OK && ans.len == 0)
         rc = QUERY_ENOTFOUND;
     if (rc == QUERY_OK)

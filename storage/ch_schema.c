@@ -83,7 +83,11 @@ static const ch_table ch_tables[] = {
      " value Float64, is_int UInt8, as_int Int64, flags UInt32, data String, exemplars String,"
      " arrival UInt64)",
      "MergeTree() PARTITION BY date ORDER BY (service, name, time)", "rand()"},
-    {CH_TRACE_INDEX, "(date Date, trace_id FixedString(16), start UInt64, end UInt64)",
+    /* per day, trace and service: first start, last end, last start (service
+     * and last came with the second layout: older rows have '' and 0) */
+    {CH_TRACE_INDEX,
+     "(date Date, trace_id FixedString(16), start UInt64, end UInt64, service String,"
+     " last UInt64)",
      "MergeTree() PARTITION BY date ORDER BY trace_id", "cityHash64(trace_id)"},
     {CH_OPS,
      "(date Date, service String, name String, minute UInt64, calls UInt64, errors UInt64,"
@@ -133,9 +137,12 @@ typedef struct ch_view {
 } ch_view;
 
 static const ch_view ch_views[] = {
-    {"trace_index_mv", CH_TRACE_INDEX, CH_SPANS,
-     "SELECT date, trace_id, min(time) AS start, max(end_ns) AS end FROM {SRC}"
-     " GROUP BY date, trace_id"},
+    /* by service too, so a trace by id reads only its services' time ranges
+     * of spans (its primary key); replaces trace_index_mv, see
+     * ch_schema_trace_index_v2() */
+    {"trace_index_svc_mv", CH_TRACE_INDEX, CH_SPANS,
+     "SELECT date, trace_id, min(time) AS start, max(end_ns) AS end, service,"
+     " max(time) AS last FROM {SRC} GROUP BY date, trace_id, service"},
     /* entry operations: SERVER and CONSUMER spans, and roots */
     {"ops_minute_mv", CH_OPS, CH_SPANS,
      "SELECT date, service, name, intDiv(time, 60000000000) AS minute, count() AS calls,"
@@ -171,6 +178,38 @@ static int ch_schema_version(ch_conn *c, const char *db, unsigned *version, char
     buf_printf(&sql, "SELECT max(version) FROM %s.loupe_schema", db);
     int rc = ch_conn_query(c, sql.ptr, sql.len, &out, err);
     *version = rc == CH_OK && out.len ? (unsigned)strtoul(out.ptr, NULL, 10) : 0;
+    buf_free(&sql);
+    buf_free(&out);
+    return rc;
+}
+
+/* A database made with the first layout of trace_index (no service, no
+ * last): the two columns are added (to the local table and, on a
+ * cluster, to the Distributed one; the old rows read '' and 0, which the
+ * trace by id takes as "the whole day"). */
+static int ch_schema_trace_index_v2(ch_conn *c, const char *db, int cl, char *err) {
+    buf sql, out;
+    buf_init(&sql, 4096);
+    buf_init(&out, 4096);
+    char local[64];
+    int rc = CH_OK;
+    for (int k = 0; rc == CH_OK && k < 1 + cl; k++) {
+        ch_schema_local(CH_TRACE_INDEX, k == 0 && cl, local, sizeof(local));
+        buf_reset(&out);
+        buf_printf(&sql, "SELECT count() FROM system.columns WHERE database = ");
+        ch_sql_quote_str(&sql, db);
+        buf_append_str(&sql, " AND table = ");
+        ch_sql_quote_str(&sql, local);
+        buf_append_str(&sql, " AND name = 'last'");
+        rc = ch_conn_query(c, sql.ptr, sql.len, &out, err);
+        buf_reset(&sql);
+        if (rc == CH_OK && out.len && strtoul(out.ptr, NULL, 10) == 0) {
+            buf_printf(&sql,
+                       "ALTER TABLE %s.%s ADD COLUMN service String, ADD COLUMN last UInt64",
+                       db, local);
+            rc = ch_schema_run(c, &sql, err);
+        }
+    }
     buf_free(&sql);
     buf_free(&out);
     return rc;
@@ -220,6 +259,8 @@ int ch_schema_create(ch_conn *c, const char *db, const char *cluster, char *err)
             rc = ch_schema_run(c, &sql, err);
         }
     }
+    if (rc == CH_OK)
+        rc = ch_schema_trace_index_v2(c, db, cl, err);
     char src_local[64];
     for (size_t i = 0; rc == CH_OK && i < sizeof(ch_views) / sizeof(ch_views[0]); i++) {
         const ch_view *v = &ch_views[i];
@@ -230,6 +271,10 @@ int ch_schema_create(ch_conn *c, const char *db, const char *cluster, char *err)
         const char *s = v->select, *at = strstr(s, "{SRC}");
         buf_append(&sql, s, (size_t)(at - s));
         buf_printf(&sql, "%s.%s%s", db, src_local, at + strlen("{SRC}"));
+        rc = ch_schema_run(c, &sql, err);
+    }
+    if (rc == CH_OK) { /* the first layout's view, after its successor is there */
+        buf_printf(&sql, "DROP TABLE IF EXISTS %s.trace_index_mv", db);
         rc = ch_schema_run(c, &sql, err);
     }
     if (rc == CH_OK && version < CH_SCHEMA_VERSION) {

@@ -11,9 +11,12 @@
  * that filters read. Times are UInt64 nanoseconds.
  *
  * Beside them, filled by materialized views on every insert:
- *   trace_index  trace id -> its day and first start / last end, ordered by
- *                trace id, so a trace by id reads one granule of the index
- *                and then only its day's partition of spans;
+ *   trace_index  per day, trace and service: the first start, the last
+ *                start and the last end, ordered by trace id, so a trace by
+ *                id reads one granule of the index and then only its
+ *                services' time ranges of spans (the primary key prunes
+ *                them), and the trace list groups only the traces that can
+ *                be on the page;
  *   ops_minute   per service, operation (entry span name) and minute: calls,
  *                errors, duration sum and a t-digest of durations, for
  *                the services' and operations' figures;
