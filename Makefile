@@ -366,7 +366,7 @@ TSAN_UNIT := storage/test_ring storage/test_store storage/test_store_delete stor
 # uninstrumented build) and the rest, which the plain and ASan runs cover.
 TSAN_INTEROP ?= otlp_roundtrip api_query api_stream grpc_load store_backpressure store_restart \
                 store_diskfull conn_faults forward analytics_map analytics_red trace_analysis \
-                mcp cli_run ops_metrics ingest_inspector
+                mcp cli_run ops_metrics ingest_inspector clickhouse
 TSAN_TESTS = $(patsubst %,tests/interop/%.test.mjs,$(TSAN_INTEROP))
 TSAN_RUN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 \
                     suppressions=$(abspath tests/tsan.supp)
