@@ -253,18 +253,13 @@ static int chp_since(store_reader *r, const chp_plan *pl, chp_sums *s) {
 
 static int chp_by_count(const void *a, const void *b) {
     const chp_sum *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
+    return query_pattern_by_count(x->count, x->id, y->count, y->id);
 }
 
 static int chp_by_since(const void *a, const void *b) {
     const chp_sum *x = a, *y = b;
-    if (x->is_new != y->is_new)
-        return x->is_new ? -1 : 1;
-    if (x->since != y->since)
-        return x->since > y->since ? -1 : 1;
-    return chp_by_count(a, b);
+    int o = query_pattern_by_new(x->is_new, y->is_new, (x->since > y->since) - (x->since < y->since));
+    return o != 0 ? o : chp_by_count(a, b);
 }
 
 /* ---- pass 2: the patterns shown --------------------------------------------------------- */
@@ -381,51 +376,24 @@ static int chp_examples(store_reader *r, const chp_plan *pl, chp_sums *s, const 
 /* ---- the answer ------------------------------------------------------------------------- */
 
 static void chp_item(const chp_plan *pl, const chp_sum *x, jw *w) {
-    static const char *const kinds[] = {"text", "structured", "other"};
-    jw_object_begin(w);
-    jw_key(w, "id");
-    jw_int(w, x->id);
-    jw_key(w, "service");
-    jw_stringn(w, x->service ? x->service : "", x->service_len);
-    jw_key(w, "kind");
-    jw_string(w, x->kind >= 0 && x->kind < 3 ? kinds[x->kind] : "text");
-    jw_key(w, "template");
-    jw_stringn(w, x->tmpl ? x->tmpl : "", x->tmpl_len);
-    jw_key(w, "count");
-    jw_int(w, x->count);
-    jw_key(w, "counts");
-    jw_array_begin(w);
-    for (int64_t k = 0; k < pl->nsteps; k++)
-        jw_int(w, x->steps ? x->steps[k] : 0);
-    jw_array_end(w);
-    jw_key(w, "severities");
-    jw_object_begin(w);
-    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
-        if (x->levels[l] == 0)
-            continue;
-        jw_key(w, logpattern_level_name(l));
-        jw_int(w, x->levels[l]);
-    }
-    jw_object_end(w);
-    jw_key(w, "firstSeenUnixNano");
-    jw_uint_string(w, x->first == UINT64_MAX ? 0 : x->first);
-    jw_key(w, "lastSeenUnixNano");
-    jw_uint_string(w, x->last);
-    jw_key(w, "sinceUnixNano");
-    jw_uint_string(w, x->since);
-    jw_key(w, "new");
-    jw_bool(w, x->is_new);
-    jw_key(w, "example");
-    if (x->example == NULL) {
-        jw_null(w);
-    } else {
-        jw_object_begin(w);
-        jw_key(w, "timeUnixNano");
-        jw_uint_string(w, x->example_t);
-        jw_key(w, "body");
-        jw_raw(w, x->example, x->example_len);
-        jw_object_end(w);
-    }
+    query_pattern_item it = {
+        .id = x->id,
+        .service = x->service,
+        .tmpl = x->tmpl,
+        .service_len = x->service_len,
+        .tmpl_len = x->tmpl_len,
+        .kind = x->kind,
+        .count = x->count,
+        .levels = x->levels,
+        .steps = x->steps,
+        .nsteps = pl->nsteps,
+        .first = x->first == UINT64_MAX ? 0 : x->first,
+        .last = x->last,
+        .since = x->since,
+        .is_new = x->is_new,
+    };
+    query_pattern_item_begin(w, &it);
+    query_pattern_example(w, x->example, x->example_len, x->example_t);
     jw_object_end(w);
 }
 

@@ -367,6 +367,40 @@ void qg_totals_emit(jw *w, const qg_groups *g, double seconds);
 /* "stepNs", "startTimeUnixNano", "endTimeUnixNano". */
 void qg_head_write(jw *w, const qa_window *win, int64_t stepm);
 
+/* ---- a pattern of GET /api/v1/logs/patterns (query_patterns.c; ClickHouse
+ * writes its patterns with these too) ------------------------------------- */
+
+/* What an answer says of one pattern, before its example. Strings and
+ * arrays are borrowed for the call. */
+typedef struct query_pattern_item {
+    int64_t id;
+    const char *service, *tmpl; /* NULL = "" */
+    size_t service_len, tmpl_len;
+    int kind;                   /* 0 text, 1 structured, 2 other */
+    int64_t count;
+    const int64_t *levels;      /* LOGPATTERN_LEVELS counts */
+    const int64_t *steps;       /* nsteps counts, or NULL (zeros) */
+    int64_t nsteps;
+    uint64_t first, last, since; /* 0 = none */
+    int is_new;
+} query_pattern_item;
+
+/* Opens the pattern's JSON object and writes its members up to "new";
+ * the caller writes the example (query_pattern_example) and closes it. */
+void query_pattern_item_begin(jw *w, const query_pattern_item *it);
+
+/* The member "example": the record (body: its stored JSON, len bytes, at
+ * time t), or null when body is NULL. */
+void query_pattern_example(jw *w, const char *body, size_t len, uint64_t t);
+
+/* The order of two patterns by count, highest first, then by id. */
+int query_pattern_by_count(int64_t count_a, int64_t id_a, int64_t count_b, int64_t id_b);
+
+/* The order of two patterns for sort=new: new ones first, then the later
+ * first record ever (since_sign: the sign of a's minus b's); 0 = a tie,
+ * to break by count. */
+int query_pattern_by_new(int new_a, int new_b, int since_sign);
+
 /* ---- the lint's answer (query_lint.c; ClickHouse fills it too) --------------- */
 
 #define QL_EXAMPLES 5

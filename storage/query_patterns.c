@@ -217,20 +217,27 @@ static int qp_since(store_reader *r, const qp_plan *pl, qp_sums *s) {
     return query_step_done(r, x) == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
+int query_pattern_by_count(int64_t count_a, int64_t id_a, int64_t count_b, int64_t id_b) {
+    if (count_a != count_b)
+        return count_a > count_b ? -1 : 1;
+    return (id_a > id_b) - (id_a < id_b);
+}
+
+int query_pattern_by_new(int new_a, int new_b, int since_sign) {
+    if (new_a != new_b)
+        return new_a ? -1 : 1;
+    return -since_sign;
+}
+
 static int qp_by_count(const void *a, const void *b) {
     const qp_sum *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
+    return query_pattern_by_count(x->count, x->id, y->count, y->id);
 }
 
 static int qp_by_since(const void *a, const void *b) {
     const qp_sum *x = a, *y = b;
-    if (x->is_new != y->is_new)
-        return x->is_new ? -1 : 1;
-    if (x->since != y->since)
-        return x->since > y->since ? -1 : 1;
-    return qp_by_count(a, b);
+    int o = query_pattern_by_new(x->is_new, y->is_new, (x->since > y->since) - (x->since < y->since));
+    return o != 0 ? o : qp_by_count(a, b);
 }
 
 /* ---- pass 2: the steps of the patterns shown ------------------------------------------- */
@@ -269,16 +276,55 @@ static int qp_steps_row(sqlite3_stmt *st, void *ctx) {
 
 /* ---- the answer ------------------------------------------------------------------------- */
 
-/* The pattern's row: service, kind, template. */
-static void qp_pattern_fields(sqlite3_stmt *row, jw *w) {
+void query_pattern_item_begin(jw *w, const query_pattern_item *it) {
     static const char *const kinds[] = {"text", "structured", "other"};
-    int kind = sqlite3_column_int(row, 1);
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_int(w, it->id);
     jw_key(w, "service");
-    query_text(w, row, 0);
+    jw_stringn(w, it->service ? it->service : "", it->service ? it->service_len : 0);
     jw_key(w, "kind");
-    jw_string(w, kind >= 0 && kind < 3 ? kinds[kind] : "text");
+    jw_string(w, it->kind >= 0 && it->kind < 3 ? kinds[it->kind] : "text");
     jw_key(w, "template");
-    query_text(w, row, 2);
+    jw_stringn(w, it->tmpl ? it->tmpl : "", it->tmpl ? it->tmpl_len : 0);
+    jw_key(w, "count");
+    jw_int(w, it->count);
+    jw_key(w, "counts");
+    jw_array_begin(w);
+    for (int64_t k = 0; k < it->nsteps; k++)
+        jw_int(w, it->steps ? it->steps[k] : 0);
+    jw_array_end(w);
+    jw_key(w, "severities");
+    jw_object_begin(w);
+    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
+        if (it->levels[l] == 0)
+            continue;
+        jw_key(w, logpattern_level_name(l));
+        jw_int(w, it->levels[l]);
+    }
+    jw_object_end(w);
+    jw_key(w, "firstSeenUnixNano");
+    jw_uint_string(w, it->first);
+    jw_key(w, "lastSeenUnixNano");
+    jw_uint_string(w, it->last);
+    jw_key(w, "sinceUnixNano");
+    jw_uint_string(w, it->since);
+    jw_key(w, "new");
+    jw_bool(w, it->is_new);
+}
+
+void query_pattern_example(jw *w, const char *body, size_t len, uint64_t t) {
+    jw_key(w, "example");
+    if (body == NULL) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_key(w, "timeUnixNano");
+    jw_uint_string(w, t);
+    jw_key(w, "body");
+    jw_raw(w, body, len);
+    jw_object_end(w);
 }
 
 /* The latest record of pattern id in the window (and at the minimum
@@ -323,17 +369,7 @@ static int qp_example(store_reader *r, const qp_plan *pl, int64_t id, jw *w) {
         sqlite3_finalize(st);
         qsql_free(&q);
     }
-    jw_key(w, "example");
-    if (body == NULL) {
-        jw_null(w);
-    } else {
-        jw_object_begin(w);
-        jw_key(w, "timeUnixNano");
-        jw_uint_string(w, (uint64_t)best_t);
-        jw_key(w, "body");
-        jw_raw(w, body, strlen(body));
-        jw_object_end(w);
-    }
+    query_pattern_example(w, body, body ? strlen(body) : 0, (uint64_t)best_t);
     free(body);
     return rc;
 }
@@ -341,45 +377,27 @@ static int qp_example(store_reader *r, const qp_plan *pl, int64_t id, jw *w) {
 /* One pattern of the answer. */
 static int qp_item(store_reader *r, const qp_plan *pl, sqlite3_stmt *row, const qp_sum *x,
                    jw *w) {
-    jw_object_begin(w);
-    jw_key(w, "id");
-    jw_int(w, x->id);
+    query_pattern_item it = {
+        .id = x->id,
+        .count = x->count,
+        .levels = x->levels,
+        .steps = x->steps,
+        .nsteps = pl->nsteps,
+        .first = x->first == INT64_MAX ? 0 : (uint64_t)x->first,
+        .last = x->last == INT64_MIN ? 0 : (uint64_t)x->last,
+        .since = x->since > 0 ? (uint64_t)x->since : 0,
+        .is_new = x->is_new,
+    };
     sqlite3_bind_int64(row, 1, x->id);
-    if (sqlite3_step(row) == SQLITE_ROW) {
-        qp_pattern_fields(row, w);
-    } else {
-        jw_key(w, "service");
-        jw_string(w, "");
-        jw_key(w, "kind");
-        jw_string(w, "text");
-        jw_key(w, "template");
-        jw_string(w, "");
+    if (sqlite3_step(row) == SQLITE_ROW) { /* service, kind, template; else "", text, "" */
+        it.service = (const char *)sqlite3_column_text(row, 0);
+        it.service_len = (size_t)sqlite3_column_bytes(row, 0);
+        it.kind = sqlite3_column_int(row, 1);
+        it.tmpl = (const char *)sqlite3_column_text(row, 2);
+        it.tmpl_len = (size_t)sqlite3_column_bytes(row, 2);
     }
+    query_pattern_item_begin(w, &it); /* before the reset: it borrows the row's text */
     sqlite3_reset(row);
-    jw_key(w, "count");
-    jw_int(w, x->count);
-    jw_key(w, "counts");
-    jw_array_begin(w);
-    for (int64_t k = 0; k < pl->nsteps; k++)
-        jw_int(w, x->steps ? x->steps[k] : 0);
-    jw_array_end(w);
-    jw_key(w, "severities");
-    jw_object_begin(w);
-    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
-        if (x->levels[l] == 0)
-            continue;
-        jw_key(w, logpattern_level_name(l));
-        jw_int(w, x->levels[l]);
-    }
-    jw_object_end(w);
-    jw_key(w, "firstSeenUnixNano");
-    jw_uint_string(w, x->first == INT64_MAX ? 0 : (uint64_t)x->first);
-    jw_key(w, "lastSeenUnixNano");
-    jw_uint_string(w, x->last == INT64_MIN ? 0 : (uint64_t)x->last);
-    jw_key(w, "sinceUnixNano");
-    jw_uint_string(w, x->since > 0 ? (uint64_t)x->since : 0);
-    jw_key(w, "new");
-    jw_bool(w, x->is_new);
     int rc = qp_example(r, pl, x->id, w);
     jw_object_end(w);
     return rc;
