@@ -59,6 +59,12 @@ void chq_age_cond(const store_reader *r, buf *sql, const char *col);
  * letter or digit). Returns QUERY_OK or QUERY_ENOMEM. (ch_query_logs.c) */
 int chq_log_words_cond(buf *sql, const char *q);
 
+/* Appends the log search's filters of p (service, min_severity, pattern,
+ * the window, trace and span ids, attributes, q and the age limit) as
+ * conditions (" AND ..."). Returns QUERY_OK or QUERY_ENOMEM.
+ * (ch_query_logs.c) */
+int chq_log_conds(const store_reader *r, const query_logs_params *p, buf *sql);
+
 /* Appends the attribute filter f as a condition over the item's and its
  * resource's key/value arrays (prefix: "" or "s." for a table alias). */
 void chq_attr_cond(buf *sql, const query_attr *f);
