@@ -48,6 +48,10 @@ int chq_lint(store_reader *r, const char *service, buf *out);
  * refused: logged) or QUERY_ETOOBIG. */
 int chq_run(store_reader *r, const buf *sql, buf *ans);
 
+/* chq_run(), then a NUL after the answer's data (not counted in ans->len)
+ * for ch_tsv_row(); QUERY_ENOMEM when there is no room for it. */
+int chq_run_text(store_reader *r, const buf *sql, buf *ans);
+
 /* The oldest item time answers may show (--max-age), 0 for any. */
 uint64_t chq_min_time(const store_reader *r);
 

@@ -188,22 +188,26 @@ static int chx_line_open(chx_line *l, store_reader *r, buf *out, const char *key
     return QUERY_OK;
 }
 
-/* The next row of the answer into f: 1, 0 after the last, QUERY_EDB for
- * a row without `width` fields. */
-static int chx_line_row(chx_line *l, ch_field *f, int width) {
-    int nf = l->at != NULL ? ch_tsv_row(&l->at, l->end, f, CHX_FIELDS) : 0;
-    if (nf <= 0)
+/* The next row of the answer into f: 1, or 0 after the last, when *rc is
+ * not QUERY_OK, or for a row without `width` fields (*rc = QUERY_EDB). */
+static int chx_line_row(chx_line *l, ch_field *f, int width, int *rc) {
+    if (*rc != QUERY_OK || l->at == NULL)
         return 0;
-    return nf == width ? 1 : QUERY_EDB;
+    int nf = ch_tsv_row(&l->at, l->end, f, CHX_FIELDS);
+    if (nf > 0 && nf != width)
+        *rc = QUERY_EDB;
+    return nf == width;
 }
 
-/* Closes the document; a line of no item (n == 0) is taken back out of
- * out. Returns the line's code. */
-static int chx_line_close(chx_line *l, buf *out, size_t n) {
+/* Closes the document when rc is QUERY_OK (the line's code then); a line
+ * of no item (n == 0) is taken back out of out. */
+static int chx_line_close(chx_line *l, buf *out, size_t n, int rc) {
+    if (rc != QUERY_OK)
+        return rc;
     exj_groups_close(&l->w, &l->g);
     jw_array_end(&l->w);
     jw_object_end(&l->w);
-    int rc = chx_jw_code(&l->w);
+    rc = chx_jw_code(&l->w);
     if (n == 0)
         out->len = l->start;
     return rc;
@@ -216,6 +220,17 @@ static int chx_word_char(unsigned char c) {
 /* Between two words: an ASCII byte that is not a letter or a digit. */
 #define CHX_SEP "[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]"
 
+/* The next run of word characters in s[*i..n) at s[*a..*i) (*i moves past
+ * it): 1, or 0 when there is none left. */
+static int chx_next_word(const char *s, size_t n, size_t *i, size_t *a) {
+    while (*i < n && !chx_word_char((unsigned char)s[*i]))
+        (*i)++;
+    *a = *i;
+    while (*i < n && chx_word_char((unsigned char)s[*i]))
+        (*i)++;
+    return *i > *a;
+}
+
 /* Appends " AND match(<hay>, '...')" for one word: its parts w[0..n)
  * (word characters and separators), whole or (prefix) as a word's start.
  * hay(sql) writes the text searched, lowercased (ASCII). */
@@ -224,14 +239,8 @@ static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t
     buf_init(&re, 64 * n + 256);
     buf_append_str(&re, "(^|" CHX_SEP ")");
     int parts = 0;
-    for (size_t i = 0; i < n;) {
-        while (i < n && !chx_word_char((unsigned char)w[i]))
-            i++;
-        size_t a = i;
-        while (i < n && chx_word_char((unsigned char)w[i]))
-            i++;
-        if (i == a)
-            continue;
+    size_t i = 0, a;
+    while (chx_next_word(w, n, &i, &a)) {
         if (parts++)
             buf_append_str(&re, CHX_SEP "+");
         for (size_t k = a; k < i; k++) {
@@ -281,14 +290,8 @@ static void chx_span_text(buf *sql) {
 static void chx_trace_words(buf *sql, const char *q) {
     size_t len = strlen(q);
     int words = 0;
-    for (size_t i = 0; i < len;) {
-        while (i < len && !chx_word_char((unsigned char)q[i]))
-            i++;
-        size_t a = i;
-        while (i < len && chx_word_char((unsigned char)q[i]))
-            i++;
-        if (i == a)
-            continue;
+    size_t i = 0, a;
+    while (chx_next_word(q, len, &i, &a)) {
         int prefix = i < len && q[i] == '*' && (i + 1 == len || q[i + 1] == ' ' || q[i + 1] == '\t');
         chx_word_cond(sql, chx_span_text, q + a, i - a, prefix);
         words++;
@@ -446,17 +449,11 @@ static int chx_traces_line(query_export *x, store_reader *r, buf *out, size_t *n
     buf_append_str(&l.sql, ") ORDER BY arrival, res_h, scope_h, trace_id, span_id, time");
     rc = chx_line_open(&l, r, out, "resourceSpans", "scopeSpans", "spans");
     ch_field f[CHX_FIELDS];
-    int more;
-    while (rc == QUERY_OK && (more = chx_line_row(&l, f, CHX_SPAN_NF)) != 0) {
-        if (more < 0) {
-            rc = more;
-            goto out;
-        }
+    while (chx_line_row(&l, f, CHX_SPAN_NF, &rc)) {
         chx_group(&l.w, &l.g, f);
         chx_span(&l.w, f);
     }
-    if (rc == QUERY_OK)
-        rc = chx_line_close(&l, out, *n);
+    rc = chx_line_close(&l, out, *n, rc);
 out:
     chx_line_free(&l);
     return rc;
@@ -505,20 +502,13 @@ static int chx_logs_line(query_export *x, store_reader *r, buf *out, size_t *n) 
     if (rc == QUERY_OK)
         rc = chx_line_open(&l, r, out, "resourceLogs", "scopeLogs", "logRecords");
     ch_field f[CHX_FIELDS];
-    int more;
-    while (rc == QUERY_OK && (more = chx_line_row(&l, f, CHX_LOG_NF)) != 0) {
-        if (more < 0) {
-            rc = more;
-            goto out;
-        }
+    while (chx_line_row(&l, f, CHX_LOG_NF, &rc)) {
         chx_group(&l.w, &l.g, f);
         chx_log(&l.w, f);
         chx_pos_take(&x->ch.pos, ch_field_u64(&f[10 + 13]));
         (*n)++;
     }
-    if (rc == QUERY_OK)
-        rc = chx_line_close(&l, out, *n);
-out:
+    rc = chx_line_close(&l, out, *n, rc);
     chx_line_free(&l);
     return rc;
 }
@@ -673,12 +663,8 @@ static int chx_points_line(query_export *x, store_reader *r, buf *out, size_t *n
     chx_limit(&l.sql, &s->point_pos, EXPORT_POINTS_PAGE);
     rc = chx_line_open(&l, r, out, "resourceMetrics", "scopeMetrics", "metrics");
     ch_field f[CHX_FIELDS];
-    int more, type = 0;
-    while (rc == QUERY_OK && (more = chx_line_row(&l, f, CHX_POINT_NF)) != 0) {
-        if (more < 0) {
-            rc = more;
-            goto out;
-        }
+    int type = 0;
+    while (chx_line_row(&l, f, CHX_POINT_NF, &rc)) {
         if (*n == 0) {
             chx_group(&l.w, &l.g, f);
             exj_metric m = {
@@ -697,8 +683,7 @@ static int chx_points_line(query_export *x, store_reader *r, buf *out, size_t *n
     }
     if (rc == QUERY_OK && *n > 0)
         exj_metric_end(&l.w);
-    if (rc == QUERY_OK)
-        rc = chx_line_close(&l, out, *n);
+    rc = chx_line_close(&l, out, *n, rc);
 out:
     chx_line_free(&l);
     return rc;

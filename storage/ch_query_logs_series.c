@@ -37,16 +37,6 @@
 #define CHM_MAX_SERIES 10000 /* SERIES_MAX_SERIES of query_metrics.c */
 #define CHM_AUTO_STEPS 120   /* SERIES_AUTO_STEPS */
 
-/* Runs sql and makes the answer NUL-terminated for ch_tsv_row(). */
-static int chm_run(store_reader *r, buf *sql, buf *ans) {
-    int rc = chq_run(r, sql, ans);
-    if (rc == QUERY_OK && buf_append_char(ans, '\0') != BUF_OK)
-        rc = QUERY_ENOMEM;
-    if (rc == QUERY_OK)
-        ans->len--;
-    return rc;
-}
-
 /* Where ans's rows start (a buf holds NULL until written). */
 static char *chm_rows(buf *ans) {
     return ans->ptr ? ans->ptr : (char *)"";
@@ -145,7 +135,7 @@ static int chm_instrument(store_reader *r, const query_series_params *p, chm_pla
     buf_append_str(sql, "SELECT type, temporality, monotonic, unit FROM " CH_POINTS);
     chm_where(r, p, NULL, sql);
     buf_append_str(sql, " ORDER BY time DESC, arrival DESC LIMIT 1");
-    int rc = chm_run(r, sql, ans);
+    int rc = chq_run_text(r, sql, ans);
     if (rc != QUERY_OK)
         return rc;
     char *at = chm_rows(ans);
@@ -172,7 +162,7 @@ static int chm_select(store_reader *r, const query_series_params *p, chm_plan *p
     buf_printf(sql, " GROUP BY sk ORDER BY any(service), any(instance), first, any(attrs), sk"
                     " LIMIT %d",
                CHM_MAX_SERIES + 1);
-    int rc = chm_run(r, sql, ans);
+    int rc = chq_run_text(r, sql, ans);
     if (rc != QUERY_OK)
         return rc;
     char *at = chm_rows(ans), *end = at + ans->len;
@@ -215,7 +205,7 @@ static int chm_step(store_reader *r, const query_series_params *p, chm_plan *pl,
             buf_append_str(sql, "SELECT min(time), max(time), count() FROM " CH_POINTS);
             chm_where(r, p, c, sql);
             chm_window(p, sql);
-            int rc = chm_run(r, sql, ans);
+            int rc = chq_run_text(r, sql, ans);
             if (rc != QUERY_OK)
                 return rc;
             char *at = chm_rows(ans);
@@ -287,7 +277,7 @@ static int chm_read(store_reader *r, const query_series_params *p, chm_plan *pl,
             /* one more than an answer may read: chm_point() refuses it */
             buf_printf(sql, " ORDER BY sk, time, arrival LIMIT %d", SERIES_MAX_POINTS + 1);
         }
-        rc = chm_run(r, sql, ans);
+        rc = chq_run_text(r, sql, ans);
         char *at = chm_rows(ans), *end = at + ans->len;
         ch_field f[CHP_N];
         int n;
@@ -320,12 +310,9 @@ static int chm_read(store_reader *r, const query_series_params *p, chm_plan *pl,
 }
 
 int chq_series(store_reader *r, const query_series_params *p, buf *out) {
-    if (p == NULL || p->name == NULL || p->n_attrs > QUERY_MAX_ATTRS ||
-        (p->n_attrs > 0 && p->attrs == NULL) || p->n_group_by > QUERY_MAX_GROUP_BY ||
-        (p->n_group_by > 0 && p->group_by == NULL))
-        return QUERY_EINVAL;
-    if (p->has_start && p->has_end && p->end_ns <= p->start_ns)
-        return QUERY_EINVAL;
+    int rc = series_params_check(p);
+    if (rc != QUERY_OK)
+        return rc;
     chm_plan pl;
     memset(&pl, 0, sizeof(pl));
     series_ctx *c = &pl.c;
@@ -336,7 +323,7 @@ int chq_series(store_reader *r, const query_series_params *p, buf *out) {
     buf sql, ans;
     buf_init(&sql, 1 << 20);
     buf_init(&ans, CHM_ANS_MAX);
-    int rc = chm_instrument(r, p, &pl, &sql, &ans);
+    rc = chm_instrument(r, p, &pl, &sql, &ans);
     if (rc == QUERY_OK)
         rc = chm_select(r, p, &pl, &sql, &ans);
     if (rc == QUERY_OK)

@@ -148,16 +148,6 @@ static void series_plan_free(series_plan *pl) {
     series_groups_free(&pl->gs);
 }
 
-static int series_params_check(const query_series_params *p) {
-    if (p == NULL || p->name == NULL || p->n_attrs > QUERY_MAX_ATTRS ||
-        (p->n_attrs > 0 && p->attrs == NULL) || p->n_group_by > QUERY_MAX_GROUP_BY ||
-        (p->n_group_by > 0 && p->group_by == NULL))
-        return QUERY_EINVAL;
-    if (p->has_start && p->has_end && p->end_ns <= p->start_ns)
-        return QUERY_EINVAL;
-    return QUERY_OK;
-}
-
 /* Plan, step 1: the instrument's most recently seen definition (service
  * sid, 0 = any), and how its values combine. */
 static int series_instrument(sqlite3 *db, const query_series_params *p, int64_t sid,

@@ -14,6 +14,16 @@
 #include "query_internal.h"
 #include "series_internal.h"
 
+int series_params_check(const query_series_params *p) {
+    if (p == NULL || p->name == NULL || p->n_attrs > QUERY_MAX_ATTRS ||
+        (p->n_attrs > 0 && p->attrs == NULL) || p->n_group_by > QUERY_MAX_GROUP_BY ||
+        (p->n_group_by > 0 && p->group_by == NULL))
+        return QUERY_EINVAL;
+    if (p->has_start && p->has_end && p->end_ns <= p->start_ns)
+        return QUERY_EINVAL;
+    return QUERY_OK;
+}
+
 void series_ctx_combine(series_ctx *c) {
     int cum = c->temporality == MODEL_TEMPORALITY_CUMULATIVE;
     c->cumulative = cum && (c->type == MODEL_METRIC_HISTOGRAM ||

@@ -178,6 +178,9 @@ void series_bucket_json(jw *w, const series_ctx *c, const series_bucket *b);
 
 /* ---- plan, groups and answer (series_group.c) ------------------------------- */
 
+/* QUERY_OK for parameters an answer can be made of, else QUERY_EINVAL. */
+int series_params_check(const query_series_params *p);
+
 /* Sets c's cumulative, value_adds and has_rate from its type,
  * temporality and monotonic. */
 void series_ctx_combine(series_ctx *c);
