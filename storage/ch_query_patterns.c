@@ -43,13 +43,10 @@
 
 /* What the window holds of one pattern. */
 typedef struct chp_sum {
-    int64_t id;
-    int64_t count;
+    query_pattern_rank rank; /* first (query_patterns_sort); since: min(first_seen), 0: no row */
     int64_t levels[LOGPATTERN_LEVELS];
     uint64_t first, last; /* record times in the window */
-    uint64_t since;       /* its first record ever (min(first_seen)); 0: no row */
     int known;            /* it has a row in `patterns` (of the service asked for) */
-    int is_new;
     int64_t *steps;       /* the shown ones; owned */
     /* the shown ones, borrowed from the answers (chq_patterns' tans, eans) */
     const char *service, *tmpl, *example;
@@ -165,7 +162,7 @@ static void chp_sums_free(chp_sums *s) {
 
 /* The sum of id: the last one when the answer's rows come by id. */
 static chp_sum *chp_sum_of(chp_sums *s, int64_t id) {
-    if (s->n > 0 && s->v[s->n - 1].id == id)
+    if (s->n > 0 && s->v[s->n - 1].rank.id == id)
         return &s->v[s->n - 1];
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
@@ -177,7 +174,7 @@ static chp_sum *chp_sum_of(chp_sums *s, int64_t id) {
     }
     chp_sum *x = &s->v[s->n++];
     memset(x, 0, sizeof(*x));
-    x->id = id;
+    x->rank.id = id;
     x->first = UINT64_MAX;
     return x;
 }
@@ -202,7 +199,7 @@ static int chp_totals(store_reader *r, const chp_plan *pl, chp_sums *s) {
         int level = (int)ch_field_u64(&f[1]);
         int64_t n = (int64_t)ch_field_u64(&f[2]);
         uint64_t first = ch_field_u64(&f[3]), last = ch_field_u64(&f[4]);
-        x->count += n;
+        x->rank.count += n;
         if (level >= 0 && level < LOGPATTERN_LEVELS)
             x->levels[level] += n;
         if (first < x->first)
@@ -237,29 +234,18 @@ static int chp_since(store_reader *r, const chp_plan *pl, chp_sums *s) {
     size_t i = 0;
     while (rc == QUERY_OK && ans.len > 0 && i < s->n && ch_tsv_row(&at, end, f, 2) == 2) {
         int64_t id = ch_field_i64(&f[0]);
-        while (i < s->n && s->v[i].id < id)
+        while (i < s->n && s->v[i].rank.id < id)
             i++;
-        if (i == s->n || s->v[i].id != id)
+        if (i == s->n || s->v[i].rank.id != id)
             continue;
         chp_sum *x = &s->v[i++];
         x->known = 1;
-        x->since = ch_field_u64(&f[1]);
-        x->is_new = x->since >= lo && x->since < hi;
+        x->rank.since = ch_field_u64(&f[1]);
+        x->rank.is_new = x->rank.since >= lo && x->rank.since < hi;
     }
     buf_free(&sql);
     buf_free(&ans);
     return rc;
-}
-
-static int chp_by_count(const void *a, const void *b) {
-    const chp_sum *x = a, *y = b;
-    return query_pattern_by_count(x->count, x->id, y->count, y->id);
-}
-
-static int chp_by_since(const void *a, const void *b) {
-    const chp_sum *x = a, *y = b;
-    int o = query_pattern_by_new(x->is_new, y->is_new, (x->since > y->since) - (x->since < y->since));
-    return o != 0 ? o : chp_by_count(a, b);
 }
 
 /* ---- pass 2: the patterns shown --------------------------------------------------------- */
@@ -377,20 +363,20 @@ static int chp_examples(store_reader *r, const chp_plan *pl, chp_sums *s, const 
 
 static void chp_item(const chp_plan *pl, const chp_sum *x, jw *w) {
     query_pattern_item it = {
-        .id = x->id,
+        .id = x->rank.id,
         .service = x->service,
         .tmpl = x->tmpl,
         .service_len = x->service_len,
         .tmpl_len = x->tmpl_len,
         .kind = x->kind,
-        .count = x->count,
+        .count = x->rank.count,
         .levels = x->levels,
         .steps = x->steps,
         .nsteps = pl->nsteps,
         .first = x->first == UINT64_MAX ? 0 : x->first,
         .last = x->last,
-        .since = x->since,
-        .is_new = x->is_new,
+        .since = x->rank.since,
+        .is_new = x->rank.is_new,
     };
     query_pattern_item_begin(w, &it);
     query_pattern_example(w, x->example, x->example_len, x->example_t);
@@ -412,17 +398,7 @@ static int chp_gather(store_reader *r, const chp_plan *pl, chp_sums *s, size_t *
                 s->v[k++] = s->v[i];
         s->n = k;
     }
-    size_t n = s->n;
-    if (pl->p->sort_new) {
-        if (s->n > 1)
-            qsort(s->v, s->n, sizeof(*s->v), chp_by_since);
-        n = 0;
-        while (n < s->n && s->v[n].is_new)
-            n++;
-    } else if (s->n > 1) {
-        qsort(s->v, s->n, sizeof(*s->v), chp_by_count);
-    }
-    *matching = n;
+    *matching = query_patterns_sort(s->v, s->n, sizeof(*s->v), pl->p->sort_new);
     return QUERY_OK;
 }
 
@@ -446,7 +422,7 @@ int chq_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
         if (idx == NULL)
             rc = QUERY_ENOMEM;
         for (size_t i = 0; rc == QUERY_OK && i < shown; i++) {
-            idx[i] = (chp_index){s.v[i].id, i};
+            idx[i] = (chp_index){s.v[i].rank.id, i};
             s.v[i].steps = calloc((size_t)pl.nsteps, sizeof(int64_t));
             if (s.v[i].steps == NULL)
                 rc = QUERY_ENOMEM;

@@ -393,13 +393,19 @@ void query_pattern_item_begin(jw *w, const query_pattern_item *it);
  * time t), or null when body is NULL. */
 void query_pattern_example(jw *w, const char *body, size_t len, uint64_t t);
 
-/* The order of two patterns by count, highest first, then by id. */
-int query_pattern_by_count(int64_t count_a, int64_t id_a, int64_t count_b, int64_t id_b);
+/* What orders the patterns of an answer. */
+typedef struct query_pattern_rank {
+    int64_t id;
+    int64_t count;  /* records in the window */
+    uint64_t since; /* its first record ever, 0 = unknown */
+    int is_new;     /* since lies in the window */
+} query_pattern_rank;
 
-/* The order of two patterns for sort=new: new ones first, then the later
- * first record ever (since_sign: the sign of a's minus b's); 0 = a tie,
- * to break by count. */
-int query_pattern_by_new(int new_a, int new_b, int since_sign);
+/* Sorts the n patterns at v, each `size` bytes and starting with its
+ * query_pattern_rank: by count (highest first), then id; with sort_new,
+ * new ones first, then the latest since, then as by count. Returns how
+ * many answer: n, or with sort_new the new ones. */
+size_t query_patterns_sort(void *v, size_t n, size_t size, int sort_new);
 
 /* ---- the lint's answer (query_lint.c; ClickHouse fills it too) --------------- */
 

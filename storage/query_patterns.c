@@ -28,12 +28,9 @@
 
 /* What the window holds of one pattern. */
 typedef struct qp_sum {
-    int64_t id;
-    int64_t count;
+    query_pattern_rank rank; /* first (query_patterns_sort); since: patterns.first_seen_ns */
     int64_t levels[LOGPATTERN_LEVELS];
     int64_t first, last; /* record times in the window */
-    int64_t since;       /* its first record ever (patterns.first_seen_ns) */
-    int is_new;
     int64_t *steps;      /* pass 2, selected ones */
 } qp_sum;
 
@@ -63,7 +60,7 @@ static qp_sum *qp_find(const qp_sums *s, int64_t id) {
         uint32_t v = s->table[k];
         if (v == 0)
             return NULL;
-        if (s->v[v - 1].id == id)
+        if (s->v[v - 1].rank.id == id)
             return &s->v[v - 1];
     }
 }
@@ -90,7 +87,7 @@ static qp_sum *qp_get(qp_sums *s, int64_t id) {
         s->table = t;
         s->table_cap = cap;
         for (size_t i = 0; i < s->n; i++) {
-            size_t k = qp_slot(s, s->v[i].id);
+            size_t k = qp_slot(s, s->v[i].rank.id);
             while (t[k] != 0)
                 k = (k + 1) & (cap - 1);
             t[k] = (uint32_t)i + 1;
@@ -101,7 +98,7 @@ static qp_sum *qp_get(qp_sums *s, int64_t id) {
         k = (k + 1) & (s->table_cap - 1);
     x = &s->v[s->n];
     memset(x, 0, sizeof(*x));
-    x->id = id;
+    x->rank.id = id;
     x->first = INT64_MAX;
     x->last = INT64_MIN;
     s->table[k] = (uint32_t)++s->n;
@@ -186,7 +183,7 @@ static int qp_totals_row(sqlite3_stmt *st, void *ctx) {
         return QUERY_ENOMEM;
     int level = sqlite3_column_int(st, 1);
     int64_t n = sqlite3_column_int64(st, 2);
-    x->count += n;
+    x->rank.count += n;
     if (level >= 0 && level < LOGPATTERN_LEVELS)
         x->levels[level] += n;
     int64_t f = sqlite3_column_int64(st, 3), l = sqlite3_column_int64(st, 4);
@@ -210,34 +207,41 @@ static int qp_since(store_reader *r, const qp_plan *pl, qp_sums *s) {
         qp_sum *sum = qp_find(s, sqlite3_column_int64(st, 0));
         if (sum == NULL)
             continue;
-        sum->since = sqlite3_column_int64(st, 1);
-        sum->is_new = sum->since >= lo && sum->since < hi;
+        int64_t since = sqlite3_column_int64(st, 1); /* never negative (store_i64) */
+        sum->rank.since = since > 0 ? (uint64_t)since : 0;
+        sum->rank.is_new = since >= lo && since < hi;
     }
     sqlite3_finalize(st);
     return query_step_done(r, x) == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
-int query_pattern_by_count(int64_t count_a, int64_t id_a, int64_t count_b, int64_t id_b) {
-    if (count_a != count_b)
-        return count_a > count_b ? -1 : 1;
-    return (id_a > id_b) - (id_a < id_b);
-}
-
-int query_pattern_by_new(int new_a, int new_b, int since_sign) {
-    if (new_a != new_b)
-        return new_a ? -1 : 1;
-    return -since_sign;
-}
-
+/* By count, highest first, then by id (a and b: query_pattern_rank). */
 static int qp_by_count(const void *a, const void *b) {
-    const qp_sum *x = a, *y = b;
-    return query_pattern_by_count(x->count, x->id, y->count, y->id);
+    const query_pattern_rank *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
+/* New ones first, then the latest first record ever, then by count. */
 static int qp_by_since(const void *a, const void *b) {
-    const qp_sum *x = a, *y = b;
-    int o = query_pattern_by_new(x->is_new, y->is_new, (x->since > y->since) - (x->since < y->since));
-    return o != 0 ? o : qp_by_count(a, b);
+    const query_pattern_rank *x = a, *y = b;
+    if (x->is_new != y->is_new)
+        return x->is_new ? -1 : 1;
+    if (x->since != y->since)
+        return x->since > y->since ? -1 : 1;
+    return qp_by_count(a, b);
+}
+
+size_t query_patterns_sort(void *v, size_t n, size_t size, int sort_new) {
+    if (n > 1) /* qsort() takes no NULL, even for 0 items */
+        qsort(v, n, size, sort_new ? qp_by_since : qp_by_count);
+    if (!sort_new)
+        return n;
+    size_t k = 0;
+    while (k < n && ((const query_pattern_rank *)(const void *)((const char *)v + k * size))->is_new)
+        k++;
+    return k;
 }
 
 /* ---- pass 2: the steps of the patterns shown ------------------------------------------- */
@@ -378,17 +382,17 @@ static int qp_example(store_reader *r, const qp_plan *pl, int64_t id, jw *w) {
 static int qp_item(store_reader *r, const qp_plan *pl, sqlite3_stmt *row, const qp_sum *x,
                    jw *w) {
     query_pattern_item it = {
-        .id = x->id,
-        .count = x->count,
+        .id = x->rank.id,
+        .count = x->rank.count,
         .levels = x->levels,
         .steps = x->steps,
         .nsteps = pl->nsteps,
         .first = x->first == INT64_MAX ? 0 : (uint64_t)x->first,
         .last = x->last == INT64_MIN ? 0 : (uint64_t)x->last,
-        .since = x->since > 0 ? (uint64_t)x->since : 0,
-        .is_new = x->is_new,
+        .since = x->rank.since,
+        .is_new = x->rank.is_new,
     };
-    sqlite3_bind_int64(row, 1, x->id);
+    sqlite3_bind_int64(row, 1, x->rank.id);
     if (sqlite3_step(row) == SQLITE_ROW) { /* service, kind, template; else "", text, "" */
         it.service = (const char *)sqlite3_column_text(row, 0);
         it.service_len = (size_t)sqlite3_column_bytes(row, 0);
@@ -398,7 +402,7 @@ static int qp_item(store_reader *r, const qp_plan *pl, sqlite3_stmt *row, const 
     }
     query_pattern_item_begin(w, &it); /* before the reset: it borrows the row's text */
     sqlite3_reset(row);
-    int rc = qp_example(r, pl, x->id, w);
+    int rc = qp_example(r, pl, x->rank.id, w);
     jw_object_end(w);
     return rc;
 }
@@ -430,21 +434,12 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
         rc = qp_since(r, pl, s);
     if (rc != QUERY_OK)
         return rc;
-    size_t n = s->n;
-    if (p->sort_new) {
-        if (s->n > 1) /* qsort() takes no NULL, even for 0 items */
-            qsort(s->v, s->n, sizeof(*s->v), qp_by_since);
-        n = 0;
-        while (n < s->n && s->v[n].is_new)
-            n++;
-    } else if (s->n > 1) {
-        qsort(s->v, s->n, sizeof(*s->v), qp_by_count);
-    }
+    size_t n = query_patterns_sort(s->v, s->n, sizeof(*s->v), p->sort_new);
     /* the order changed: the table follows */
     if (s->table != NULL)
         memset(s->table, 0, s->table_cap * sizeof(*s->table));
     for (size_t i = 0; i < s->n; i++) {
-        size_t k = qp_slot(s, s->v[i].id);
+        size_t k = qp_slot(s, s->v[i].rank.id);
         while (s->table[k] != 0)
             k = (k + 1) & (s->table_cap - 1);
         s->table[k] = (uint32_t)i + 1;
@@ -457,7 +452,7 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
     if (ids == NULL)
         return QUERY_ENOMEM;
     for (size_t i = 0; i < *shown && rc == QUERY_OK; i++) {
-        ids[i] = s->v[i].id;
+        ids[i] = s->v[i].rank.id;
         s->v[i].steps = calloc((size_t)pl->nsteps, sizeof(int64_t));
         if (s->v[i].steps == NULL)
             rc = QUERY_ENOMEM;
