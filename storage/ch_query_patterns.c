@@ -439,17 +439,7 @@ int chq_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
     if (rc == QUERY_OK) {
         jw w;
         jw_init(&w, out);
-        jw_object_begin(&w);
-        jw_key(&w, "stepNs");
-        jw_uint(&w, (uint64_t)pl.stepm * CHP_MINUTE);
-        jw_key(&w, "startTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)pl.win.lo * CHP_MINUTE);
-        jw_key(&w, "endTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)pl.win.hi * CHP_MINUTE);
-        jw_key(&w, "total");
-        jw_uint(&w, matching);
-        jw_key(&w, "patterns");
-        jw_array_begin(&w);
+        query_patterns_begin(&w, pl.stepm, &pl.win, matching);
         for (size_t i = 0; i < shown; i++)
             chp_item(&pl, &s.v[i], &w);
         jw_array_end(&w);

@@ -401,6 +401,11 @@ typedef struct query_pattern_rank {
     int is_new;     /* since lies in the window */
 } query_pattern_rank;
 
+/* Opens the answer's object and writes its members up to the opened
+ * array "patterns" (the window's minutes [lo, hi), steps of stepm minutes,
+ * total patterns matching). */
+void query_patterns_begin(jw *w, int64_t stepm, const qa_window *win, size_t total);
+
 /* Sorts the n patterns at v, each `size` bytes and starting with its
  * query_pattern_rank: by count (highest first), then id; with sort_new,
  * new ones first, then the latest since, then as by count. Returns how

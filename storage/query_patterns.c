@@ -233,6 +233,20 @@ static int qp_by_since(const void *a, const void *b) {
     return qp_by_count(a, b);
 }
 
+void query_patterns_begin(jw *w, int64_t stepm, const qa_window *win, size_t total) {
+    jw_object_begin(w);
+    jw_key(w, "stepNs");
+    jw_uint(w, (uint64_t)stepm * ROLLUP_MINUTE_NS);
+    jw_key(w, "startTimeUnixNano");
+    jw_uint_string(w, (uint64_t)win->lo * ROLLUP_MINUTE_NS);
+    jw_key(w, "endTimeUnixNano");
+    jw_uint_string(w, (uint64_t)win->hi * ROLLUP_MINUTE_NS);
+    jw_key(w, "total");
+    jw_uint(w, total);
+    jw_key(w, "patterns");
+    jw_array_begin(w);
+}
+
 size_t query_patterns_sort(void *v, size_t n, size_t size, int sort_new) {
     if (n > 1) /* qsort() takes no NULL, even for 0 items */
         qsort(v, n, size, sort_new ? qp_by_since : qp_by_count);
@@ -493,17 +507,7 @@ int query_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
         goto out;
     jw w;
     jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "stepNs");
-    jw_uint(&w, (uint64_t)pl.stepm * ROLLUP_MINUTE_NS);
-    jw_key(&w, "startTimeUnixNano");
-    jw_uint_string(&w, (uint64_t)pl.win.lo * ROLLUP_MINUTE_NS);
-    jw_key(&w, "endTimeUnixNano");
-    jw_uint_string(&w, (uint64_t)pl.win.hi * ROLLUP_MINUTE_NS);
-    jw_key(&w, "total");
-    jw_uint(&w, matching);
-    jw_key(&w, "patterns");
-    jw_array_begin(&w);
+    query_patterns_begin(&w, pl.stepm, &pl.win, matching);
     for (size_t i = 0; i < shown && rc == QUERY_OK; i++)
         rc = qp_item(r, &pl, row, &s.v[i], &w);
     jw_array_end(&w);
