@@ -118,12 +118,9 @@ static int chp_plan_make(store_reader *r, const query_patterns_params *p, chp_pl
     pl->p = p;
     int rc = chp_window(r, p, &pl->win);
     if (rc == QUERY_OK)
-        rc = qa_step(p->step_ns, &pl->win, &pl->stepm);
+        rc = query_patterns_steps(p->step_ns, &pl->win, &pl->stepm, &pl->nsteps);
     if (rc != QUERY_OK)
         return rc;
-    pl->nsteps = (pl->win.hi - pl->win.lo + pl->stepm - 1) / pl->stepm;
-    if (pl->nsteps > QUERY_MAX_PATTERN_STEPS)
-        return QUERY_EINVAL;
     pl->min_level = logpattern_level(p->min_severity);
     pl->lo_ns = (uint64_t)pl->win.lo * CHP_MINUTE;
     pl->hi_ns = (uint64_t)pl->win.hi > UINT64_MAX / CHP_MINUTE ? UINT64_MAX

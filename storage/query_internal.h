@@ -401,6 +401,12 @@ typedef struct query_pattern_rank {
     int is_new;     /* since lies in the window */
 } query_pattern_rank;
 
+/* The step of an answer over win (qa_step: step_ns, or automatic) into
+ * *stepm minutes, and the number of steps into *nsteps. Returns QUERY_OK,
+ * or QUERY_EINVAL past QUERY_MAX_PATTERN_STEPS steps (or qa_step's). */
+int query_patterns_steps(uint64_t step_ns, const qa_window *win, int64_t *stepm,
+                         int64_t *nsteps);
+
 /* Opens the answer's object and writes its members up to the opened
  * array "patterns" (the window's minutes [lo, hi), steps of stepm minutes,
  * total patterns matching). */

@@ -233,14 +233,18 @@ static int qp_by_since(const void *a, const void *b) {
     return qp_by_count(a, b);
 }
 
+int query_patterns_steps(uint64_t step_ns, const qa_window *win, int64_t *stepm,
+                         int64_t *nsteps) {
+    int rc = qa_step(step_ns, win, stepm);
+    if (rc != QUERY_OK)
+        return rc;
+    *nsteps = (win->hi - win->lo + *stepm - 1) / *stepm;
+    return *nsteps > QUERY_MAX_PATTERN_STEPS ? QUERY_EINVAL : QUERY_OK;
+}
+
 void query_patterns_begin(jw *w, int64_t stepm, const qa_window *win, size_t total) {
     jw_object_begin(w);
-    jw_key(w, "stepNs");
-    jw_uint(w, (uint64_t)stepm * ROLLUP_MINUTE_NS);
-    jw_key(w, "startTimeUnixNano");
-    jw_uint_string(w, (uint64_t)win->lo * ROLLUP_MINUTE_NS);
-    jw_key(w, "endTimeUnixNano");
-    jw_uint_string(w, (uint64_t)win->hi * ROLLUP_MINUTE_NS);
+    qg_head_write(w, win, stepm);
     jw_key(w, "total");
     jw_uint(w, total);
     jw_key(w, "patterns");
@@ -426,12 +430,9 @@ static int qp_plan_make(store_reader *r, const query_patterns_params *p, qp_plan
     memset(pl, 0, sizeof(*pl));
     pl->p = p;
     qa_window_of(r, MODEL_SIGNAL_LOGS, p->has_start, p->start_ns, p->has_end, p->end_ns, &pl->win);
-    int rc = qa_step(p->step_ns, &pl->win, &pl->stepm);
+    int rc = query_patterns_steps(p->step_ns, &pl->win, &pl->stepm, &pl->nsteps);
     if (rc != QUERY_OK)
         return rc;
-    pl->nsteps = (pl->win.hi - pl->win.lo + pl->stepm - 1) / pl->stepm;
-    if (pl->nsteps > QUERY_MAX_PATTERN_STEPS)
-        return QUERY_EINVAL;
     pl->min_level = logpattern_level(p->min_severity);
     pl->lo_ns = pl->win.lo * QP_MINUTE;
     pl->hi_ns = pl->win.hi > INT64_MAX / QP_MINUTE ? INT64_MAX : pl->win.hi * QP_MINUTE;
