@@ -26,6 +26,15 @@ int chq_run(store_reader *r, const buf *sql, buf *ans) {
     return QUERY_EDB;
 }
 
+int chq_run_text(store_reader *r, const buf *sql, buf *ans) {
+    int rc = chq_run(r, sql, ans);
+    if (rc == QUERY_OK && buf_append_char(ans, '\0') != BUF_OK)
+        rc = QUERY_ENOMEM;
+    if (rc == QUERY_OK)
+        ans->len--;
+    return rc;
+}
+
 uint64_t chq_min_time(const store_reader *r) {
     return ch_store_min_time(r->chs);
 }

@@ -48,6 +48,10 @@ int chq_lint(store_reader *r, const char *service, buf *out);
  * refused: logged) or QUERY_ETOOBIG. */
 int chq_run(store_reader *r, const buf *sql, buf *ans);
 
+/* chq_run(), then a NUL after the answer's data (not counted in ans->len)
+ * for ch_tsv_row(); QUERY_ENOMEM when there is no room for it. */
+int chq_run_text(store_reader *r, const buf *sql, buf *ans);
+
 /* The oldest item time answers may show (--max-age), 0 for any. */
 uint64_t chq_min_time(const store_reader *r);
 
@@ -58,6 +62,12 @@ void chq_age_cond(const store_reader *r, buf *sql, const char *col);
  * as conditions (" AND ..."; " AND 0" when q holds words but none with a
  * letter or digit). Returns QUERY_OK or QUERY_ENOMEM. (ch_query_logs.c) */
 int chq_log_words_cond(buf *sql, const char *q);
+
+/* Appends the log search's filters of p (service, min_severity, pattern,
+ * the window, trace and span ids, attributes, q and the age limit) as
+ * conditions (" AND ..."). Returns QUERY_OK or QUERY_ENOMEM.
+ * (ch_query_logs.c) */
+int chq_log_conds(const store_reader *r, const query_logs_params *p, buf *sql);
 
 /* Appends the attribute filter f as a condition over the item's and its
  * resource's key/value arrays (prefix: "" or "s." for a table alias). */

@@ -149,12 +149,87 @@ static void chx_window(buf *sql, const char *col, int has_start, uint64_t start,
         buf_printf(sql, " AND %s < %" PRIu64, col, end);
 }
 
+/* One line being made: its query, the answer, and the document around its
+ * rows: {"<key>": [<resource groups>]}. */
+typedef struct chx_line {
+    buf sql, ans;
+    jw w;
+    exj_groups g;
+    size_t start;   /* out's length before the line */
+    char *at, *end; /* the rows not read yet */
+} chx_line;
+
+static void chx_line_init(chx_line *l) {
+    memset(l, 0, sizeof(*l));
+    buf_init(&l->sql, (size_t)1 << 20);
+    buf_init(&l->ans, CHX_ANS_MAX);
+}
+
+static void chx_line_free(chx_line *l) {
+    buf_free(&l->sql);
+    buf_free(&l->ans);
+}
+
+/* Runs l->sql, then opens the document in out: key, and groups of
+ * `scopes` holding `items`. Returns a QUERY_* code. */
+static int chx_line_open(chx_line *l, store_reader *r, buf *out, const char *key,
+                         const char *scopes, const char *items) {
+    int rc = chq_run(r, &l->sql, &l->ans);
+    if (rc != QUERY_OK)
+        return rc;
+    l->start = out->len;
+    l->g = (exj_groups){.scopes = scopes, .items = items};
+    l->at = l->ans.ptr;
+    l->end = chx_end(&l->ans);
+    jw_init(&l->w, out);
+    jw_object_begin(&l->w);
+    jw_key(&l->w, key);
+    jw_array_begin(&l->w);
+    return QUERY_OK;
+}
+
+/* The next row of the answer into f: 1, or 0 after the last, when *rc is
+ * not QUERY_OK, or for a row without `width` fields (*rc = QUERY_EDB). */
+static int chx_line_row(chx_line *l, ch_field *f, int width, int *rc) {
+    if (*rc != QUERY_OK || l->at == NULL)
+        return 0;
+    int nf = ch_tsv_row(&l->at, l->end, f, CHX_FIELDS);
+    if (nf > 0 && nf != width)
+        *rc = QUERY_EDB;
+    return nf == width;
+}
+
+/* Closes the document when rc is QUERY_OK (the line's code then); a line
+ * of no item (n == 0) is taken back out of out. */
+static int chx_line_close(chx_line *l, buf *out, size_t n, int rc) {
+    if (rc != QUERY_OK)
+        return rc;
+    exj_groups_close(&l->w, &l->g);
+    jw_array_end(&l->w);
+    jw_object_end(&l->w);
+    rc = chx_jw_code(&l->w);
+    if (n == 0)
+        out->len = l->start;
+    return rc;
+}
+
 static int chx_word_char(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 /* Between two words: an ASCII byte that is not a letter or a digit. */
 #define CHX_SEP "[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]"
+
+/* The next run of word characters in s[*i..n) at s[*a..*i) (*i moves past
+ * it): 1, or 0 when there is none left. */
+static int chx_next_word(const char *s, size_t n, size_t *i, size_t *a) {
+    while (*i < n && !chx_word_char((unsigned char)s[*i]))
+        (*i)++;
+    *a = *i;
+    while (*i < n && chx_word_char((unsigned char)s[*i]))
+        (*i)++;
+    return *i > *a;
+}
 
 /* Appends " AND match(<hay>, '...')" for one word: its parts w[0..n)
  * (word characters and separators), whole or (prefix) as a word's start.
@@ -164,14 +239,8 @@ static void chx_word_cond(buf *sql, void (*hay)(buf *sql), const char *w, size_t
     buf_init(&re, 64 * n + 256);
     buf_append_str(&re, "(^|" CHX_SEP ")");
     int parts = 0;
-    for (size_t i = 0; i < n;) {
-        while (i < n && !chx_word_char((unsigned char)w[i]))
-            i++;
-        size_t a = i;
-        while (i < n && chx_word_char((unsigned char)w[i]))
-            i++;
-        if (i == a)
-            continue;
+    size_t i = 0, a;
+    while (chx_next_word(w, n, &i, &a)) {
         if (parts++)
             buf_append_str(&re, CHX_SEP "+");
         for (size_t k = a; k < i; k++) {
@@ -221,14 +290,8 @@ static void chx_span_text(buf *sql) {
 static void chx_trace_words(buf *sql, const char *q) {
     size_t len = strlen(q);
     int words = 0;
-    for (size_t i = 0; i < len;) {
-        while (i < len && !chx_word_char((unsigned char)q[i]))
-            i++;
-        size_t a = i;
-        while (i < len && chx_word_char((unsigned char)q[i]))
-            i++;
-        if (i == a)
-            continue;
+    size_t i = 0, a;
+    while (chx_next_word(q, len, &i, &a)) {
         int prefix = i < len && q[i] == '*' && (i + 1 == len || q[i + 1] == ' ' || q[i + 1] == '\t');
         chx_word_cond(sql, chx_span_text, q + a, i - a, prefix);
         words++;
@@ -370,80 +433,33 @@ static void chx_span(jw *w, const ch_field *f) {
  * no next page (nothing written). */
 static int chx_traces_line(query_export *x, store_reader *r, buf *out, size_t *n) {
     uint8_t ids[EXPORT_TRACES_PAGE][16];
-    buf sql, ans;
-    buf_init(&sql, (size_t)1 << 20);
-    buf_init(&ans, CHX_ANS_MAX);
-    int rc = chx_trace_page(x, r, ids, n, &sql, &ans);
+    chx_line l;
+    chx_line_init(&l);
+    int rc = chx_trace_page(x, r, ids, n, &l.sql, &l.ans);
     if (rc != QUERY_OK || *n == 0)
         goto out;
-    buf_reset(&sql);
-    buf_printf(&sql, "SELECT " CHX_OWNER_COLS ", " CHX_SPAN_COLS " FROM %s WHERE trace_id IN (",
+    buf_reset(&l.sql);
+    buf_printf(&l.sql, "SELECT " CHX_OWNER_COLS ", " CHX_SPAN_COLS " FROM %s WHERE trace_id IN (",
                CH_SPANS);
     for (size_t i = 0; i < *n; i++) {
         if (i)
-            buf_append_char(&sql, ',');
-        ch_sql_bytes(&sql, ids[i], 16);
+            buf_append_char(&l.sql, ',');
+        ch_sql_bytes(&l.sql, ids[i], 16);
     }
-    buf_append_str(&sql, ") ORDER BY arrival, res_h, scope_h, trace_id, span_id, time");
-    rc = chq_run(r, &sql, &ans);
-    if (rc != QUERY_OK)
-        goto out;
-    jw w;
-    exj_groups g = {.scopes = "scopeSpans", .items = "spans"};
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceSpans");
-    jw_array_begin(&w);
-    char *at = ans.ptr, *end = chx_end(&ans);
+    buf_append_str(&l.sql, ") ORDER BY arrival, res_h, scope_h, trace_id, span_id, time");
+    rc = chx_line_open(&l, r, out, "resourceSpans", "scopeSpans", "spans");
     ch_field f[CHX_FIELDS];
-    int nf;
-    while (at != NULL && (nf = ch_tsv_row(&at, end, f, CHX_FIELDS)) > 0) {
-        if (nf != CHX_SPAN_NF) {
-            rc = QUERY_EDB;
-            goto out;
-        }
-        chx_group(&w, &g, f);
-        chx_span(&w, f);
+    while (chx_line_row(&l, f, CHX_SPAN_NF, &rc)) {
+        chx_group(&l.w, &l.g, f);
+        chx_span(&l.w, f);
     }
-    exj_groups_close(&w, &g);
-    jw_array_end(&w);
-    jw_object_end(&w);
-    rc = chx_jw_code(&w);
+    rc = chx_line_close(&l, out, *n, rc);
 out:
-    buf_free(&sql);
-    buf_free(&ans);
+    chx_line_free(&l);
     return rc;
 }
 
 /* ---- logs -------------------------------------------------------------------------- */
-
-/* The log search's conditions (after "WHERE 1"). */
-static void chx_log_conds(buf *sql, store_reader *r, const query_logs_params *p) {
-    if (p->min_severity > 0)
-        buf_printf(sql, " AND severity >= %d", p->min_severity);
-    if (p->service) {
-        buf_append_str(sql, " AND service = ");
-        ch_sql_quote_str(sql, p->service);
-    }
-    chx_window(sql, "time", p->has_start, p->start_ns, p->has_end, p->end_ns);
-    chq_age_cond(r, sql, "time");
-    if (p->trace_id) {
-        buf_append_str(sql, " AND has_trace = 1 AND trace_id = ");
-        ch_sql_bytes(sql, p->trace_id, 16);
-    }
-    if (p->span_id) {
-        buf_append_str(sql, " AND has_span = 1 AND span_id = ");
-        ch_sql_bytes(sql, p->span_id, 8);
-    }
-    if (p->pattern)
-        buf_printf(sql, " AND pattern = %" PRId64, p->pattern);
-    for (size_t i = 0; i < p->n_attrs; i++) {
-        buf_append_str(sql, " AND ");
-        chq_attr_cond(sql, &p->attrs[i]);
-    }
-    if (p->q != NULL)
-        chq_log_words_cond(sql, p->q);
-}
 
 /* time: the record's own time, else when it was observed, else its arrival
  * (ch_rows_log_time), the time SQLite keeps and exports */
@@ -472,49 +488,28 @@ static void chx_log(jw *w, const ch_field *f) {
 
 /* One line: the next page of records; *n = 0 when there is none. */
 static int chx_logs_line(query_export *x, store_reader *r, buf *out, size_t *n) {
-    buf sql, ans;
-    buf_init(&sql, (size_t)1 << 20);
-    buf_init(&ans, CHX_ANS_MAX);
+    chx_line l;
+    chx_line_init(&l);
     *n = 0;
-    buf_printf(&sql, "SELECT " CHX_OWNER_COLS ", " CHX_LOG_COLS " FROM %s WHERE arrival >= %" PRIu64,
+    buf_printf(&l.sql,
+               "SELECT " CHX_OWNER_COLS ", " CHX_LOG_COLS " FROM %s WHERE arrival >= %" PRIu64,
                CH_LOGS, x->ch.pos.arrival);
-    chx_log_conds(&sql, r, &x->lp);
-    buf_append_str(&sql, " ORDER BY arrival, res_h, scope_h, time, trace_id, span_id,"
-                         " cityHash64(time_ns, observed_ns, severity, severity_text, body,"
-                         " attrs, dropped_attrs, flags, has_trace, has_span, event_name)");
-    chx_limit(&sql, &x->ch.pos, EXPORT_LOGS_PAGE);
-    int rc = chq_run(r, &sql, &ans);
-    if (rc != QUERY_OK)
-        goto out;
-    size_t start = out->len;
-    jw w;
-    exj_groups g = {.scopes = "scopeLogs", .items = "logRecords"};
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceLogs");
-    jw_array_begin(&w);
-    char *at = ans.ptr, *end = chx_end(&ans);
+    int rc = chq_log_conds(r, &x->lp, &l.sql);
+    buf_append_str(&l.sql, " ORDER BY arrival, res_h, scope_h, time, trace_id, span_id,"
+                           " cityHash64(time_ns, observed_ns, severity, severity_text, body,"
+                           " attrs, dropped_attrs, flags, has_trace, has_span, event_name)");
+    chx_limit(&l.sql, &x->ch.pos, EXPORT_LOGS_PAGE);
+    if (rc == QUERY_OK)
+        rc = chx_line_open(&l, r, out, "resourceLogs", "scopeLogs", "logRecords");
     ch_field f[CHX_FIELDS];
-    int nf;
-    while (at != NULL && (nf = ch_tsv_row(&at, end, f, CHX_FIELDS)) > 0) {
-        if (nf != CHX_LOG_NF) {
-            rc = QUERY_EDB;
-            goto out;
-        }
-        chx_group(&w, &g, f);
-        chx_log(&w, f);
+    while (chx_line_row(&l, f, CHX_LOG_NF, &rc)) {
+        chx_group(&l.w, &l.g, f);
+        chx_log(&l.w, f);
         chx_pos_take(&x->ch.pos, ch_field_u64(&f[10 + 13]));
         (*n)++;
     }
-    exj_groups_close(&w, &g);
-    jw_array_end(&w);
-    jw_object_end(&w);
-    rc = chx_jw_code(&w);
-    if (*n == 0)
-        out->len = start;
-out:
-    buf_free(&sql);
-    buf_free(&ans);
+    rc = chx_line_close(&l, out, *n, rc);
+    chx_line_free(&l);
     return rc;
 }
 
@@ -652,41 +647,26 @@ static void chx_point(jw *w, const ch_field *f, int type) {
  * position; *n gets the count (0: nothing written). */
 static int chx_points_line(query_export *x, store_reader *r, buf *out, size_t *n) {
     chq_export_state *s = &x->ch;
-    buf sql, ans;
-    buf_init(&sql, (size_t)1 << 20);
-    buf_init(&ans, CHX_ANS_MAX);
+    chx_line l;
+    chx_line_init(&l);
     *n = 0;
-    buf_printf(&sql,
+    buf_printf(&l.sql,
                "SELECT " CHX_OWNER_COLS ", " CHX_POINT_COLS " FROM %s WHERE arrival >= %" PRIu64,
                CH_POINTS, s->point_pos.arrival);
-    int rc = chx_inst_cond(&sql, s);
+    int rc = chx_inst_cond(&l.sql, s);
     if (rc != QUERY_OK)
         goto out;
-    chx_points_conds(&sql, r, x);
-    buf_append_str(&sql, " ORDER BY arrival, time, attrs, start_ns, as_int, value, flags, data,"
-                         " exemplars, cityHash64(description, unit, type, temporality,"
-                         " monotonic, is_int)");
-    chx_limit(&sql, &s->point_pos, EXPORT_POINTS_PAGE);
-    rc = chq_run(r, &sql, &ans);
-    if (rc != QUERY_OK)
-        goto out;
-    size_t start = out->len;
-    jw w;
-    exj_groups g = {.scopes = "scopeMetrics", .items = "metrics"};
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "resourceMetrics");
-    jw_array_begin(&w);
-    char *at = ans.ptr, *end = chx_end(&ans);
+    chx_points_conds(&l.sql, r, x);
+    buf_append_str(&l.sql, " ORDER BY arrival, time, attrs, start_ns, as_int, value, flags, data,"
+                           " exemplars, cityHash64(description, unit, type, temporality,"
+                           " monotonic, is_int)");
+    chx_limit(&l.sql, &s->point_pos, EXPORT_POINTS_PAGE);
+    rc = chx_line_open(&l, r, out, "resourceMetrics", "scopeMetrics", "metrics");
     ch_field f[CHX_FIELDS];
-    int nf, type = 0;
-    while (at != NULL && (nf = ch_tsv_row(&at, end, f, CHX_FIELDS)) > 0) {
-        if (nf != CHX_POINT_NF) {
-            rc = QUERY_EDB;
-            goto out;
-        }
+    int type = 0;
+    while (chx_line_row(&l, f, CHX_POINT_NF, &rc)) {
         if (*n == 0) {
-            chx_group(&w, &g, f);
+            chx_group(&l.w, &l.g, f);
             exj_metric m = {
                 .name = chx_txt(&f[10]),
                 .description = chx_txt(&f[11]),
@@ -695,23 +675,17 @@ static int chx_points_line(query_export *x, store_reader *r, buf *out, size_t *n
                 .temporality = (int)ch_field_i64(&f[14]),
                 .monotonic = (int)ch_field_i64(&f[15]),
             };
-            type = exj_metric_begin(&w, &m);
+            type = exj_metric_begin(&l.w, &m);
         }
-        chx_point(&w, f, type);
+        chx_point(&l.w, f, type);
         chx_pos_take(&s->point_pos, ch_field_u64(&f[10 + 15]));
         (*n)++;
     }
-    if (*n > 0)
-        exj_metric_end(&w);
-    exj_groups_close(&w, &g);
-    jw_array_end(&w);
-    jw_object_end(&w);
-    rc = chx_jw_code(&w);
-    if (*n == 0)
-        out->len = start;
+    if (rc == QUERY_OK && *n > 0)
+        exj_metric_end(&l.w);
+    rc = chx_line_close(&l, out, *n, rc);
 out:
-    buf_free(&sql);
-    buf_free(&ans);
+    chx_line_free(&l);
     return rc;
 }
 
@@ -748,16 +722,10 @@ int chq_export_line(query_export *x, store_reader *r, buf *out, int *done) {
         rc = chx_logs_line(x, r, out, &n);
     else
         rc = chx_metrics_line(x, r, out, &n);
-    x->started = 1;
-    if (rc != QUERY_OK)
+    rc = query_export_page(x, rc, n, done);
+    if (rc != QUERY_OK || n == 0)
         return rc;
-    if (n == 0) {
-        x->done = *done = 1;
-        return QUERY_OK;
-    }
-    if (buf_append_char(out, '\n') != BUF_OK)
-        return QUERY_ETOOBIG;
-    return QUERY_OK;
+    return query_export_line_end(out);
 }
 
 void chq_export_state_free(chq_export_state *s) {

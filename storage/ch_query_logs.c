@@ -188,12 +188,7 @@ enum {
     CHL_FLAGS, CHL_ARRIVAL, CHL_H, CHL_RIDCOL, CHL_PATTERN, CHL_NCOLS
 };
 
-static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_key *cur,
-                   buf *sql) {
-    buf_append_str(sql, "SELECT time, observed_ns, severity, severity_text, body, attrs,"
-                        " has_trace, lower(hex(trace_id)), has_span, lower(hex(span_id)),"
-                        " service, res_attrs, scope_name, scope_version, event_name, flags,"
-                        " arrival, " CHL_HASH " AS h, " CHL_RID ", pattern FROM " CH_LOGS " WHERE 1");
+int chq_log_conds(const store_reader *r, const query_logs_params *p, buf *sql) {
     chq_age_cond(r, sql, "time");
     if (p->service) {
         buf_append_str(sql, " AND service = ");
@@ -219,11 +214,18 @@ static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_
         buf_append_str(sql, " AND ");
         chq_attr_cond(sql, &p->attrs[i]);
     }
-    if (p->q) {
-        int rc = chq_log_words_cond(sql, p->q);
-        if (rc != QUERY_OK)
-            return rc;
-    }
+    return p->q ? chq_log_words_cond(sql, p->q) : QUERY_OK;
+}
+
+static int chl_sql(const store_reader *r, const query_logs_params *p, const chl_key *cur,
+                   buf *sql) {
+    buf_append_str(sql, "SELECT time, observed_ns, severity, severity_text, body, attrs,"
+                        " has_trace, lower(hex(trace_id)), has_span, lower(hex(span_id)),"
+                        " service, res_attrs, scope_name, scope_version, event_name, flags,"
+                        " arrival, " CHL_HASH " AS h, " CHL_RID ", pattern FROM " CH_LOGS " WHERE 1");
+    int rc = chq_log_conds(r, p, sql);
+    if (rc != QUERY_OK)
+        return rc;
     if (cur != NULL)
         buf_printf(sql,
                    " AND (time < %" PRIu64 " OR (time = %" PRIu64 " AND (arrival < %" PRIu64

@@ -21,16 +21,6 @@
 
 #define CHM_ANS_MAX ((size_t)1 << 30)
 
-/* Runs sql and makes the answer NUL-terminated for ch_tsv_row(). */
-static int chm_run(store_reader *r, buf *sql, buf *ans) {
-    int rc = chq_run(r, sql, ans);
-    if (rc == QUERY_OK && buf_append_char(ans, '\0') != BUF_OK)
-        rc = QUERY_ENOMEM;
-    if (rc == QUERY_OK)
-        ans->len--;
-    return rc;
-}
-
 /* ---- the metrics list ------------------------------------------------------------ */
 
 int chq_metrics(store_reader *r, const char *service, buf *out) {
@@ -49,7 +39,7 @@ int chq_metrics(store_reader *r, const char *service, buf *out) {
     }
     chq_age_cond(r, &sql, "time");
     buf_append_str(&sql, " GROUP BY service, scope_name, name ORDER BY service, name, scope_name");
-    int rc = chm_run(r, &sql, &ans);
+    int rc = chq_run_text(r, &sql, &ans);
     if (rc == QUERY_OK) {
         jw w;
         query_list_begin(&w, out, "metrics");

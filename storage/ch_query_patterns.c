@@ -43,13 +43,10 @@
 
 /* What the window holds of one pattern. */
 typedef struct chp_sum {
-    int64_t id;
-    int64_t count;
+    query_pattern_rank rank; /* first (query_patterns_sort); since: min(first_seen), 0: no row */
     int64_t levels[LOGPATTERN_LEVELS];
     uint64_t first, last; /* record times in the window */
-    uint64_t since;       /* its first record ever (min(first_seen)); 0: no row */
     int known;            /* it has a row in `patterns` (of the service asked for) */
-    int is_new;
     int64_t *steps;       /* the shown ones; owned */
     /* the shown ones, borrowed from the answers (chq_patterns' tans, eans) */
     const char *service, *tmpl, *example;
@@ -121,12 +118,9 @@ static int chp_plan_make(store_reader *r, const query_patterns_params *p, chp_pl
     pl->p = p;
     int rc = chp_window(r, p, &pl->win);
     if (rc == QUERY_OK)
-        rc = qa_step(p->step_ns, &pl->win, &pl->stepm);
+        rc = query_patterns_steps(p->step_ns, &pl->win, &pl->stepm, &pl->nsteps);
     if (rc != QUERY_OK)
         return rc;
-    pl->nsteps = (pl->win.hi - pl->win.lo + pl->stepm - 1) / pl->stepm;
-    if (pl->nsteps > QUERY_MAX_PATTERN_STEPS)
-        return QUERY_EINVAL;
     pl->min_level = logpattern_level(p->min_severity);
     pl->lo_ns = (uint64_t)pl->win.lo * CHP_MINUTE;
     pl->hi_ns = (uint64_t)pl->win.hi > UINT64_MAX / CHP_MINUTE ? UINT64_MAX
@@ -165,7 +159,7 @@ static void chp_sums_free(chp_sums *s) {
 
 /* The sum of id: the last one when the answer's rows come by id. */
 static chp_sum *chp_sum_of(chp_sums *s, int64_t id) {
-    if (s->n > 0 && s->v[s->n - 1].id == id)
+    if (s->n > 0 && s->v[s->n - 1].rank.id == id)
         return &s->v[s->n - 1];
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
@@ -177,7 +171,7 @@ static chp_sum *chp_sum_of(chp_sums *s, int64_t id) {
     }
     chp_sum *x = &s->v[s->n++];
     memset(x, 0, sizeof(*x));
-    x->id = id;
+    x->rank.id = id;
     x->first = UINT64_MAX;
     return x;
 }
@@ -202,7 +196,7 @@ static int chp_totals(store_reader *r, const chp_plan *pl, chp_sums *s) {
         int level = (int)ch_field_u64(&f[1]);
         int64_t n = (int64_t)ch_field_u64(&f[2]);
         uint64_t first = ch_field_u64(&f[3]), last = ch_field_u64(&f[4]);
-        x->count += n;
+        x->rank.count += n;
         if (level >= 0 && level < LOGPATTERN_LEVELS)
             x->levels[level] += n;
         if (first < x->first)
@@ -237,34 +231,18 @@ static int chp_since(store_reader *r, const chp_plan *pl, chp_sums *s) {
     size_t i = 0;
     while (rc == QUERY_OK && ans.len > 0 && i < s->n && ch_tsv_row(&at, end, f, 2) == 2) {
         int64_t id = ch_field_i64(&f[0]);
-        while (i < s->n && s->v[i].id < id)
+        while (i < s->n && s->v[i].rank.id < id)
             i++;
-        if (i == s->n || s->v[i].id != id)
+        if (i == s->n || s->v[i].rank.id != id)
             continue;
         chp_sum *x = &s->v[i++];
         x->known = 1;
-        x->since = ch_field_u64(&f[1]);
-        x->is_new = x->since >= lo && x->since < hi;
+        x->rank.since = ch_field_u64(&f[1]);
+        x->rank.is_new = x->rank.since >= lo && x->rank.since < hi;
     }
     buf_free(&sql);
     buf_free(&ans);
     return rc;
-}
-
-static int chp_by_count(const void *a, const void *b) {
-    const chp_sum *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-static int chp_by_since(const void *a, const void *b) {
-    const chp_sum *x = a, *y = b;
-    if (x->is_new != y->is_new)
-        return x->is_new ? -1 : 1;
-    if (x->since != y->since)
-        return x->since > y->since ? -1 : 1;
-    return chp_by_count(a, b);
 }
 
 /* ---- pass 2: the patterns shown --------------------------------------------------------- */
@@ -381,51 +359,24 @@ static int chp_examples(store_reader *r, const chp_plan *pl, chp_sums *s, const 
 /* ---- the answer ------------------------------------------------------------------------- */
 
 static void chp_item(const chp_plan *pl, const chp_sum *x, jw *w) {
-    static const char *const kinds[] = {"text", "structured", "other"};
-    jw_object_begin(w);
-    jw_key(w, "id");
-    jw_int(w, x->id);
-    jw_key(w, "service");
-    jw_stringn(w, x->service ? x->service : "", x->service_len);
-    jw_key(w, "kind");
-    jw_string(w, x->kind >= 0 && x->kind < 3 ? kinds[x->kind] : "text");
-    jw_key(w, "template");
-    jw_stringn(w, x->tmpl ? x->tmpl : "", x->tmpl_len);
-    jw_key(w, "count");
-    jw_int(w, x->count);
-    jw_key(w, "counts");
-    jw_array_begin(w);
-    for (int64_t k = 0; k < pl->nsteps; k++)
-        jw_int(w, x->steps ? x->steps[k] : 0);
-    jw_array_end(w);
-    jw_key(w, "severities");
-    jw_object_begin(w);
-    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
-        if (x->levels[l] == 0)
-            continue;
-        jw_key(w, logpattern_level_name(l));
-        jw_int(w, x->levels[l]);
-    }
-    jw_object_end(w);
-    jw_key(w, "firstSeenUnixNano");
-    jw_uint_string(w, x->first == UINT64_MAX ? 0 : x->first);
-    jw_key(w, "lastSeenUnixNano");
-    jw_uint_string(w, x->last);
-    jw_key(w, "sinceUnixNano");
-    jw_uint_string(w, x->since);
-    jw_key(w, "new");
-    jw_bool(w, x->is_new);
-    jw_key(w, "example");
-    if (x->example == NULL) {
-        jw_null(w);
-    } else {
-        jw_object_begin(w);
-        jw_key(w, "timeUnixNano");
-        jw_uint_string(w, x->example_t);
-        jw_key(w, "body");
-        jw_raw(w, x->example, x->example_len);
-        jw_object_end(w);
-    }
+    query_pattern_item it = {
+        .id = x->rank.id,
+        .service = x->service,
+        .tmpl = x->tmpl,
+        .service_len = x->service_len,
+        .tmpl_len = x->tmpl_len,
+        .kind = x->kind,
+        .count = x->rank.count,
+        .levels = x->levels,
+        .steps = x->steps,
+        .nsteps = pl->nsteps,
+        .first = x->first == UINT64_MAX ? 0 : x->first,
+        .last = x->last,
+        .since = x->rank.since,
+        .is_new = x->rank.is_new,
+    };
+    query_pattern_item_begin(w, &it);
+    query_pattern_example(w, x->example, x->example_len, x->example_t);
     jw_object_end(w);
 }
 
@@ -444,17 +395,7 @@ static int chp_gather(store_reader *r, const chp_plan *pl, chp_sums *s, size_t *
                 s->v[k++] = s->v[i];
         s->n = k;
     }
-    size_t n = s->n;
-    if (pl->p->sort_new) {
-        if (s->n > 1)
-            qsort(s->v, s->n, sizeof(*s->v), chp_by_since);
-        n = 0;
-        while (n < s->n && s->v[n].is_new)
-            n++;
-    } else if (s->n > 1) {
-        qsort(s->v, s->n, sizeof(*s->v), chp_by_count);
-    }
-    *matching = n;
+    *matching = query_patterns_sort(s->v, s->n, sizeof(*s->v), pl->p->sort_new);
     return QUERY_OK;
 }
 
@@ -478,7 +419,7 @@ int chq_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
         if (idx == NULL)
             rc = QUERY_ENOMEM;
         for (size_t i = 0; rc == QUERY_OK && i < shown; i++) {
-            idx[i] = (chp_index){s.v[i].id, i};
+            idx[i] = (chp_index){s.v[i].rank.id, i};
             s.v[i].steps = calloc((size_t)pl.nsteps, sizeof(int64_t));
             if (s.v[i].steps == NULL)
                 rc = QUERY_ENOMEM;
@@ -495,17 +436,7 @@ int chq_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
     if (rc == QUERY_OK) {
         jw w;
         jw_init(&w, out);
-        jw_object_begin(&w);
-        jw_key(&w, "stepNs");
-        jw_uint(&w, (uint64_t)pl.stepm * CHP_MINUTE);
-        jw_key(&w, "startTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)pl.win.lo * CHP_MINUTE);
-        jw_key(&w, "endTimeUnixNano");
-        jw_uint_string(&w, (uint64_t)pl.win.hi * CHP_MINUTE);
-        jw_key(&w, "total");
-        jw_uint(&w, matching);
-        jw_key(&w, "patterns");
-        jw_array_begin(&w);
+        query_patterns_begin(&w, pl.stepm, &pl.win, matching);
         for (size_t i = 0; i < shown; i++)
             chp_item(&pl, &s.v[i], &w);
         jw_array_end(&w);

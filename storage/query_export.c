@@ -429,6 +429,17 @@ int query_export_next(query_export *x, store_reader *r, buf *out, int *done) {
     return rc;
 }
 
+int query_export_page(query_export *x, int rc, size_t n, int *done) {
+    x->started = 1;
+    if (rc == QUERY_OK && n == 0)
+        x->done = *done = 1;
+    return rc;
+}
+
+int query_export_line_end(buf *out) {
+    return buf_append_char(out, '\n') == BUF_OK ? QUERY_OK : QUERY_ETOOBIG;
+}
+
 /* The next line, in the reader's open transaction. */
 static int query_export_line(query_export *x, store_reader *r, buf *out, int *done) {
     sqlite3 *db = r->db;
@@ -440,13 +451,9 @@ static int query_export_line(query_export *x, store_reader *r, buf *out, int *do
             rc = query_traces_ids_after(r, &x->tp, x->after, ids, &n);
         else
             rc = query_logs_ids_after(r, &x->lp, x->after, ids, &n);
-        x->started = 1;
-        if (rc != QUERY_OK)
+        rc = query_export_page(x, rc, n, done);
+        if (rc != QUERY_OK || n == 0)
             return rc;
-        if (n == 0) {
-            x->done = *done = 1;
-            return QUERY_OK;
-        }
         x->after = ids[n - 1];
         rc = ex_items_line(db, x->signal == MODEL_SIGNAL_TRACES ? &ex_traces : &ex_logs, ids, n,
                            out);
@@ -486,9 +493,7 @@ static int query_export_line(query_export *x, store_reader *r, buf *out, int *do
             }
         }
     }
-    if (rc == QUERY_OK && buf_append_char(out, '\n') != BUF_OK)
-        rc = QUERY_ETOOBIG;
-    return rc;
+    return rc == QUERY_OK ? query_export_line_end(out) : rc;
 }
 
 /* ---- forwarding: everything stored after a position --------------------------------------

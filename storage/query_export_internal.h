@@ -71,6 +71,15 @@ struct query_export {
     chq_export_state ch;
 };
 
+/* After a page of n items was read with code rc: x has started, and is
+ * done (as *done) when rc is QUERY_OK and n is 0. Returns rc; the line is
+ * written when it is QUERY_OK and n > 0. (query_export.c) */
+int query_export_page(query_export *x, int rc, size_t n, int *done);
+
+/* Ends a line written into out with its newline. Returns QUERY_OK or
+ * QUERY_ETOOBIG. (query_export.c) */
+int query_export_line_end(buf *out);
+
 /* The next line of x from a ClickHouse store (r->ch set): appends it to out
  * with its newline, or sets *done (and x->done) when there is no more.
  * Returns a QUERY_* code (QUERY_EDOWN when ClickHouse does not answer). */

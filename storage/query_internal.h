@@ -367,6 +367,57 @@ void qg_totals_emit(jw *w, const qg_groups *g, double seconds);
 /* "stepNs", "startTimeUnixNano", "endTimeUnixNano". */
 void qg_head_write(jw *w, const qa_window *win, int64_t stepm);
 
+/* ---- a pattern of GET /api/v1/logs/patterns (query_patterns.c; ClickHouse
+ * writes its patterns with these too) ------------------------------------- */
+
+/* What an answer says of one pattern, before its example. Strings and
+ * arrays are borrowed for the call. */
+typedef struct query_pattern_item {
+    int64_t id;
+    const char *service, *tmpl; /* NULL = "" */
+    size_t service_len, tmpl_len;
+    int kind;                   /* 0 text, 1 structured, 2 other */
+    int64_t count;
+    const int64_t *levels;      /* LOGPATTERN_LEVELS counts */
+    const int64_t *steps;       /* nsteps counts, or NULL (zeros) */
+    int64_t nsteps;
+    uint64_t first, last, since; /* 0 = none */
+    int is_new;
+} query_pattern_item;
+
+/* Opens the pattern's JSON object and writes its members up to "new";
+ * the caller writes the example (query_pattern_example) and closes it. */
+void query_pattern_item_begin(jw *w, const query_pattern_item *it);
+
+/* The member "example": the record (body: its stored JSON, len bytes, at
+ * time t), or null when body is NULL. */
+void query_pattern_example(jw *w, const char *body, size_t len, uint64_t t);
+
+/* What orders the patterns of an answer. */
+typedef struct query_pattern_rank {
+    int64_t id;
+    int64_t count;  /* records in the window */
+    uint64_t since; /* its first record ever, 0 = unknown */
+    int is_new;     /* since lies in the window */
+} query_pattern_rank;
+
+/* The step of an answer over win (qa_step: step_ns, or automatic) into
+ * *stepm minutes, and the number of steps into *nsteps. Returns QUERY_OK,
+ * or QUERY_EINVAL past QUERY_MAX_PATTERN_STEPS steps (or qa_step's). */
+int query_patterns_steps(uint64_t step_ns, const qa_window *win, int64_t *stepm,
+                         int64_t *nsteps);
+
+/* Opens the answer's object and writes its members up to the opened
+ * array "patterns" (the window's minutes [lo, hi), steps of stepm minutes,
+ * total patterns matching). */
+void query_patterns_begin(jw *w, int64_t stepm, const qa_window *win, size_t total);
+
+/* Sorts the n patterns at v, each `size` bytes and starting with its
+ * query_pattern_rank: by count (highest first), then id; with sort_new,
+ * new ones first, then the latest since, then as by count. Returns how
+ * many answer: n, or with sort_new the new ones. */
+size_t query_patterns_sort(void *v, size_t n, size_t size, int sort_new);
+
 /* ---- the lint's answer (query_lint.c; ClickHouse fills it too) --------------- */
 
 #define QL_EXAMPLES 5

@@ -32,14 +32,12 @@
  * query_series runs in named steps: plan (series_plan_make: the service,
  * the instrument, its series and groups, the step), read and combine
  * (series_read_all over series_read.c: points into buckets, buckets into
- * their group's), write (series_write). Distributions -- differences,
+ * their group's), write (series_answer_write of series_group.c). Distributions -- differences,
  * merges, percentiles -- are series_dist.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "ch_query.h"
 #include "model.h"
@@ -124,122 +122,9 @@ static int query_metrics_list(sqlite3 *db, const char *service, buf *out) {
 
 /* ---- series -------------------------------------------------------------------- */
 
-/* A jansson value as the API's JSON (jw escaping, model_json numbers). */
-static void sjw_json(jw *w, const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        const char *k;
-        json_t *e;
-        jw_object_begin(w);
-        json_object_foreach((json_t *)v, k, e) {
-            jw_key(w, k);
-            sjw_json(w, e);
-        }
-        jw_object_end(w);
-        return;
-    }
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *e;
-        jw_array_begin(w);
-        json_array_foreach(v, i, e) sjw_json(w, e);
-        jw_array_end(w);
-        return;
-    }
-    case JSON_STRING:
-        jw_stringn(w, json_string_value(v), json_string_length(v));
-        return;
-    case JSON_INTEGER:
-        model_json_int(w, json_integer_value(v));
-        return;
-    case JSON_REAL:
-        jw_double(w, json_real_value(v));
-        return;
-    case JSON_TRUE:
-        jw_bool(w, 1);
-        return;
-    case JSON_FALSE:
-        jw_bool(w, 0);
-        return;
-    default:
-        jw_null(w);
-        return;
-    }
-}
-
-typedef struct sgroup {
-    char *key;   /* groupBy values as a JSON object (the identity), or NULL */
-    char *attrs; /* without groupBy: the series' attributes JSON */
-    char *service, *instance;
-    series_vec v;
-} sgroup;
-
-typedef struct sgroups {
-    sgroup *g;
-    size_t n, cap;
-} sgroups;
-
-static void sgroups_free(sgroups *gs) {
-    for (size_t i = 0; i < gs->n; i++) {
-        free(gs->g[i].key);
-        free(gs->g[i].attrs);
-        free(gs->g[i].service);
-        free(gs->g[i].instance);
-        series_vec_free(&gs->g[i].v);
-    }
-    free(gs->g);
-}
-
-static sgroup *sgroups_get(sgroups *gs, const char *key) {
-    for (size_t i = 0; key != NULL && i < gs->n; i++)
-        if (gs->g[i].key != NULL && strcmp(gs->g[i].key, key) == 0)
-            return &gs->g[i];
-    if (gs->n == gs->cap) {
-        size_t cap = gs->cap ? 2 * gs->cap : 16;
-        sgroup *ng = realloc(gs->g, cap * sizeof(*ng));
-        if (ng == NULL)
-            return NULL;
-        gs->g = ng;
-        gs->cap = cap;
-    }
-    sgroup *g = &gs->g[gs->n++];
-    memset(g, 0, sizeof(*g));
-    return g;
-}
-
 static char *scol_dup(sqlite3_stmt *st, int col) {
     const char *t = (const char *)sqlite3_column_text(st, col);
     return strdup(t ? t : "");
-}
-
-/* The groupBy values of a series: each key from its point attributes, else
- * from its resource's, else null. */
-static char *sgroup_key(const query_series_params *p, const char *attrs, const char *res) {
-    json_t *a = json_loads(attrs ? attrs : "{}", 0, NULL);
-    json_t *r = json_loads(res ? res : "{}", 0, NULL);
-    buf b;
-    buf_init(&b, 1 << 20);
-    jw w;
-    jw_init(&w, &b);
-    jw_object_begin(&w);
-    for (size_t i = 0; i < p->n_group_by; i++) {
-        const json_t *v = json_object_get(a, p->group_by[i]);
-        if (v == NULL)
-            v = json_object_get(r, p->group_by[i]);
-        jw_key(&w, p->group_by[i]);
-        if (v == NULL)
-            jw_null(&w);
-        else
-            sjw_json(&w, v);
-    }
-    jw_object_end(&w);
-    json_decref(a);
-    json_decref(r);
-    if (jw_error(&w)) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_detach(&b, NULL);
 }
 
 /* What an answer is made from: the instrument, its series and their
@@ -251,7 +136,7 @@ typedef struct series_plan {
     int64_t *ids;               /* the series, in answer order */
     size_t *group;              /* each series' group: its index in gs (which grows) */
     size_t n;
-    sgroups gs;
+    series_groups gs;
 } series_plan;
 
 static void series_plan_free(series_plan *pl) {
@@ -260,17 +145,7 @@ static void series_plan_free(series_plan *pl) {
         free(pl->res[i]);
     free(pl->ids);
     free(pl->group);
-    sgroups_free(&pl->gs);
-}
-
-static int series_params_check(const query_series_params *p) {
-    if (p == NULL || p->name == NULL || p->n_attrs > QUERY_MAX_ATTRS ||
-        (p->n_attrs > 0 && p->attrs == NULL) || p->n_group_by > QUERY_MAX_GROUP_BY ||
-        (p->n_group_by > 0 && p->group_by == NULL))
-        return QUERY_EINVAL;
-    if (p->has_start && p->has_end && p->end_ns <= p->start_ns)
-        return QUERY_EINVAL;
-    return QUERY_OK;
+    series_groups_free(&pl->gs);
 }
 
 /* Plan, step 1: the instrument's most recently seen definition (service
@@ -301,12 +176,7 @@ static int series_instrument(sqlite3 *db, const query_series_params *p, int64_t 
     }
     sqlite3_finalize(st);
     qsql_free(&q); /* after st: it borrows q's values */
-    int cum = c->temporality == MODEL_TEMPORALITY_CUMULATIVE;
-    c->cumulative = cum && (c->type == MODEL_METRIC_HISTOGRAM ||
-                            c->type == MODEL_METRIC_EXP_HISTOGRAM ||
-                            (c->type == MODEL_METRIC_SUM && c->monotonic));
-    c->has_rate = c->type == MODEL_METRIC_SUM && c->monotonic;
-    c->value_adds = c->type == MODEL_METRIC_SUM && !cum;
+    series_ctx_combine(c);
     return rc;
 }
 
@@ -321,31 +191,16 @@ static int series_add(series_plan *pl, const query_series_params *p, sqlite3_stm
         pl->group = ng;
     if (ni == NULL || ng == NULL)
         return QUERY_ENOMEM;
-    sgroup *g = NULL;
-    if (p->n_group_by > 0) {
-        char *key = sgroup_key(p, (const char *)sqlite3_column_text(st, 1),
-                               (const char *)sqlite3_column_text(st, 2));
-        if (key != NULL) {
-            g = sgroups_get(&pl->gs, key);
-            if (g != NULL && g->key == NULL)
-                g->key = key;
-            else
-                free(key);
-        }
-    } else {
-        g = sgroups_get(&pl->gs, NULL);
-        if (g != NULL) {
-            g->attrs = scol_dup(st, 1);
-            g->service = scol_dup(st, 3);
-            g->instance = scol_dup(st, 4);
-            if (!g->attrs || !g->service || !g->instance)
-                g = NULL;
-        }
-    }
-    if (g == NULL)
+    /* text, not NULL: as the answer writes them */
+    const char *attrs = (const char *)sqlite3_column_text(st, 1);
+    const char *res = (const char *)sqlite3_column_text(st, 2);
+    const char *service = (const char *)sqlite3_column_text(st, 3);
+    const char *instance = (const char *)sqlite3_column_text(st, 4);
+    long g = series_groups_join(&pl->gs, p, attrs, res, service, instance);
+    if (g < 0)
         return QUERY_ENOMEM;
     pl->ids[pl->n] = sqlite3_column_int64(st, 0);
-    pl->group[pl->n] = (size_t)(g - pl->gs.g);
+    pl->group[pl->n] = (size_t)g;
     pl->n++;
     return QUERY_OK;
 }
@@ -448,9 +303,7 @@ static int series_step(store_reader *r, const query_series_params *p, series_pla
             if (rc != QUERY_OK)
                 return rc;
         }
-        uint64_t range = hi > lo ? hi - lo : 1;
-        uint64_t secs = (range / SERIES_AUTO_STEPS + 999999999u) / 1000000000u;
-        c->step = (secs ? secs : 1) * 1000000000u;
+        c->step = series_auto_step(lo, hi, SERIES_AUTO_STEPS);
     }
     if (c->step > 0 && p->has_start && p->has_end &&
         (p->end_ns - 1) / c->step - p->start_ns / c->step + 1 > QUERY_MAX_STEPS)
@@ -506,56 +359,6 @@ static int series_read_all(store_reader *r, series_plan *pl) {
     return rc;
 }
 
-/* Writes the answer: the instrument, then each group's points. */
-static int series_write(const query_series_params *p, const series_plan *pl, int partial,
-                        buf *out) {
-    const series_ctx *c = &pl->c;
-    jw w;
-    jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "name");
-    jw_string(&w, p->name);
-    jw_key(&w, "type");
-    jw_string(&w, model_metric_type_name((model_metric_type)c->type));
-    jw_key(&w, "unit");
-    jw_string(&w, pl->unit);
-    jw_key(&w, "temporality");
-    jw_string(&w, model_temporality_name((model_temporality)c->temporality));
-    jw_key(&w, "monotonic");
-    jw_bool(&w, c->monotonic);
-    jw_key(&w, "stepNs");
-    jw_uint(&w, c->step);
-    if (partial) {
-        jw_key(&w, "partial");
-        jw_bool(&w, 1);
-    }
-    jw_key(&w, "series");
-    jw_array_begin(&w);
-    for (size_t i = 0; i < pl->gs.n; i++) {
-        const sgroup *g = &pl->gs.g[i];
-        jw_object_begin(&w);
-        jw_key(&w, "attributes");
-        if (g->key != NULL) {
-            jw_raw(&w, g->key, strlen(g->key));
-        } else {
-            jw_raw(&w, g->attrs, strlen(g->attrs));
-            jw_key(&w, "service");
-            jw_string(&w, g->service);
-            jw_key(&w, "instance");
-            jw_string(&w, g->instance);
-        }
-        jw_key(&w, "points");
-        jw_array_begin(&w);
-        for (size_t k = 0; k < g->v.n; k++)
-            series_bucket_json(&w, c, &g->v.b[k]);
-        jw_array_end(&w);
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
-    jw_object_end(&w);
-    return query_finish(&w, SQLITE_DONE);
-}
-
 int query_series(store_reader *r, const query_series_params *p, buf *out) {
     if (r->ch != NULL) /* a ClickHouse store */
         return chq_series(r, p, out);
@@ -572,7 +375,7 @@ int query_series(store_reader *r, const query_series_params *p, buf *out) {
     if (rc == QUERY_OK)
         rc = series_read_all(r, &pl);
     if (rc == QUERY_OK)
-        rc = series_write(p, &pl, store_reader_timed_out(r), out);
+        rc = series_answer_write(p, &pl.c, pl.unit, &pl.gs, store_reader_timed_out(r), out);
     series_plan_free(&pl);
     store_reader_end(r);
     return rc;

@@ -28,12 +28,9 @@
 
 /* What the window holds of one pattern. */
 typedef struct qp_sum {
-    int64_t id;
-    int64_t count;
+    query_pattern_rank rank; /* first (query_patterns_sort); since: patterns.first_seen_ns */
     int64_t levels[LOGPATTERN_LEVELS];
     int64_t first, last; /* record times in the window */
-    int64_t since;       /* its first record ever (patterns.first_seen_ns) */
-    int is_new;
     int64_t *steps;      /* pass 2, selected ones */
 } qp_sum;
 
@@ -63,7 +60,7 @@ static qp_sum *qp_find(const qp_sums *s, int64_t id) {
         uint32_t v = s->table[k];
         if (v == 0)
             return NULL;
-        if (s->v[v - 1].id == id)
+        if (s->v[v - 1].rank.id == id)
             return &s->v[v - 1];
     }
 }
@@ -90,7 +87,7 @@ static qp_sum *qp_get(qp_sums *s, int64_t id) {
         s->table = t;
         s->table_cap = cap;
         for (size_t i = 0; i < s->n; i++) {
-            size_t k = qp_slot(s, s->v[i].id);
+            size_t k = qp_slot(s, s->v[i].rank.id);
             while (t[k] != 0)
                 k = (k + 1) & (cap - 1);
             t[k] = (uint32_t)i + 1;
@@ -101,7 +98,7 @@ static qp_sum *qp_get(qp_sums *s, int64_t id) {
         k = (k + 1) & (s->table_cap - 1);
     x = &s->v[s->n];
     memset(x, 0, sizeof(*x));
-    x->id = id;
+    x->rank.id = id;
     x->first = INT64_MAX;
     x->last = INT64_MIN;
     s->table[k] = (uint32_t)++s->n;
@@ -186,7 +183,7 @@ static int qp_totals_row(sqlite3_stmt *st, void *ctx) {
         return QUERY_ENOMEM;
     int level = sqlite3_column_int(st, 1);
     int64_t n = sqlite3_column_int64(st, 2);
-    x->count += n;
+    x->rank.count += n;
     if (level >= 0 && level < LOGPATTERN_LEVELS)
         x->levels[level] += n;
     int64_t f = sqlite3_column_int64(st, 3), l = sqlite3_column_int64(st, 4);
@@ -210,27 +207,59 @@ static int qp_since(store_reader *r, const qp_plan *pl, qp_sums *s) {
         qp_sum *sum = qp_find(s, sqlite3_column_int64(st, 0));
         if (sum == NULL)
             continue;
-        sum->since = sqlite3_column_int64(st, 1);
-        sum->is_new = sum->since >= lo && sum->since < hi;
+        int64_t since = sqlite3_column_int64(st, 1); /* never negative (store_i64) */
+        sum->rank.since = since > 0 ? (uint64_t)since : 0;
+        sum->rank.is_new = since >= lo && since < hi;
     }
     sqlite3_finalize(st);
     return query_step_done(r, x) == SQLITE_DONE ? QUERY_OK : QUERY_EDB;
 }
 
+/* By count, highest first, then by id (a and b: query_pattern_rank). */
 static int qp_by_count(const void *a, const void *b) {
-    const qp_sum *x = a, *y = b;
+    const query_pattern_rank *x = a, *y = b;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* New ones first, then the latest first record ever, then by count. */
 static int qp_by_since(const void *a, const void *b) {
-    const qp_sum *x = a, *y = b;
+    const query_pattern_rank *x = a, *y = b;
     if (x->is_new != y->is_new)
         return x->is_new ? -1 : 1;
     if (x->since != y->since)
         return x->since > y->since ? -1 : 1;
     return qp_by_count(a, b);
+}
+
+int query_patterns_steps(uint64_t step_ns, const qa_window *win, int64_t *stepm,
+                         int64_t *nsteps) {
+    int rc = qa_step(step_ns, win, stepm);
+    if (rc != QUERY_OK)
+        return rc;
+    *nsteps = (win->hi - win->lo + *stepm - 1) / *stepm;
+    return *nsteps > QUERY_MAX_PATTERN_STEPS ? QUERY_EINVAL : QUERY_OK;
+}
+
+void query_patterns_begin(jw *w, int64_t stepm, const qa_window *win, size_t total) {
+    jw_object_begin(w);
+    qg_head_write(w, win, stepm);
+    jw_key(w, "total");
+    jw_uint(w, total);
+    jw_key(w, "patterns");
+    jw_array_begin(w);
+}
+
+size_t query_patterns_sort(void *v, size_t n, size_t size, int sort_new) {
+    if (n > 1) /* qsort() takes no NULL, even for 0 items */
+        qsort(v, n, size, sort_new ? qp_by_since : qp_by_count);
+    if (!sort_new)
+        return n;
+    size_t k = 0;
+    while (k < n && ((const query_pattern_rank *)(const void *)((const char *)v + k * size))->is_new)
+        k++;
+    return k;
 }
 
 /* ---- pass 2: the steps of the patterns shown ------------------------------------------- */
@@ -269,16 +298,55 @@ static int qp_steps_row(sqlite3_stmt *st, void *ctx) {
 
 /* ---- the answer ------------------------------------------------------------------------- */
 
-/* The pattern's row: service, kind, template. */
-static void qp_pattern_fields(sqlite3_stmt *row, jw *w) {
+void query_pattern_item_begin(jw *w, const query_pattern_item *it) {
     static const char *const kinds[] = {"text", "structured", "other"};
-    int kind = sqlite3_column_int(row, 1);
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_int(w, it->id);
     jw_key(w, "service");
-    query_text(w, row, 0);
+    jw_stringn(w, it->service ? it->service : "", it->service ? it->service_len : 0);
     jw_key(w, "kind");
-    jw_string(w, kind >= 0 && kind < 3 ? kinds[kind] : "text");
+    jw_string(w, it->kind >= 0 && it->kind < 3 ? kinds[it->kind] : "text");
     jw_key(w, "template");
-    query_text(w, row, 2);
+    jw_stringn(w, it->tmpl ? it->tmpl : "", it->tmpl ? it->tmpl_len : 0);
+    jw_key(w, "count");
+    jw_int(w, it->count);
+    jw_key(w, "counts");
+    jw_array_begin(w);
+    for (int64_t k = 0; k < it->nsteps; k++)
+        jw_int(w, it->steps ? it->steps[k] : 0);
+    jw_array_end(w);
+    jw_key(w, "severities");
+    jw_object_begin(w);
+    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
+        if (it->levels[l] == 0)
+            continue;
+        jw_key(w, logpattern_level_name(l));
+        jw_int(w, it->levels[l]);
+    }
+    jw_object_end(w);
+    jw_key(w, "firstSeenUnixNano");
+    jw_uint_string(w, it->first);
+    jw_key(w, "lastSeenUnixNano");
+    jw_uint_string(w, it->last);
+    jw_key(w, "sinceUnixNano");
+    jw_uint_string(w, it->since);
+    jw_key(w, "new");
+    jw_bool(w, it->is_new);
+}
+
+void query_pattern_example(jw *w, const char *body, size_t len, uint64_t t) {
+    jw_key(w, "example");
+    if (body == NULL) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_key(w, "timeUnixNano");
+    jw_uint_string(w, t);
+    jw_key(w, "body");
+    jw_raw(w, body, len);
+    jw_object_end(w);
 }
 
 /* The latest record of pattern id in the window (and at the minimum
@@ -323,17 +391,7 @@ static int qp_example(store_reader *r, const qp_plan *pl, int64_t id, jw *w) {
         sqlite3_finalize(st);
         qsql_free(&q);
     }
-    jw_key(w, "example");
-    if (body == NULL) {
-        jw_null(w);
-    } else {
-        jw_object_begin(w);
-        jw_key(w, "timeUnixNano");
-        jw_uint_string(w, (uint64_t)best_t);
-        jw_key(w, "body");
-        jw_raw(w, body, strlen(body));
-        jw_object_end(w);
-    }
+    query_pattern_example(w, body, body ? strlen(body) : 0, (uint64_t)best_t);
     free(body);
     return rc;
 }
@@ -341,46 +399,28 @@ static int qp_example(store_reader *r, const qp_plan *pl, int64_t id, jw *w) {
 /* One pattern of the answer. */
 static int qp_item(store_reader *r, const qp_plan *pl, sqlite3_stmt *row, const qp_sum *x,
                    jw *w) {
-    jw_object_begin(w);
-    jw_key(w, "id");
-    jw_int(w, x->id);
-    sqlite3_bind_int64(row, 1, x->id);
-    if (sqlite3_step(row) == SQLITE_ROW) {
-        qp_pattern_fields(row, w);
-    } else {
-        jw_key(w, "service");
-        jw_string(w, "");
-        jw_key(w, "kind");
-        jw_string(w, "text");
-        jw_key(w, "template");
-        jw_string(w, "");
+    query_pattern_item it = {
+        .id = x->rank.id,
+        .count = x->rank.count,
+        .levels = x->levels,
+        .steps = x->steps,
+        .nsteps = pl->nsteps,
+        .first = x->first == INT64_MAX ? 0 : (uint64_t)x->first,
+        .last = x->last == INT64_MIN ? 0 : (uint64_t)x->last,
+        .since = x->rank.since,
+        .is_new = x->rank.is_new,
+    };
+    sqlite3_bind_int64(row, 1, x->rank.id);
+    if (sqlite3_step(row) == SQLITE_ROW) { /* service, kind, template; else "", text, "" */
+        it.service = (const char *)sqlite3_column_text(row, 0);
+        it.service_len = (size_t)sqlite3_column_bytes(row, 0);
+        it.kind = sqlite3_column_int(row, 1);
+        it.tmpl = (const char *)sqlite3_column_text(row, 2);
+        it.tmpl_len = (size_t)sqlite3_column_bytes(row, 2);
     }
+    query_pattern_item_begin(w, &it); /* before the reset: it borrows the row's text */
     sqlite3_reset(row);
-    jw_key(w, "count");
-    jw_int(w, x->count);
-    jw_key(w, "counts");
-    jw_array_begin(w);
-    for (int64_t k = 0; k < pl->nsteps; k++)
-        jw_int(w, x->steps ? x->steps[k] : 0);
-    jw_array_end(w);
-    jw_key(w, "severities");
-    jw_object_begin(w);
-    for (int l = 0; l < LOGPATTERN_LEVELS; l++) {
-        if (x->levels[l] == 0)
-            continue;
-        jw_key(w, logpattern_level_name(l));
-        jw_int(w, x->levels[l]);
-    }
-    jw_object_end(w);
-    jw_key(w, "firstSeenUnixNano");
-    jw_uint_string(w, x->first == INT64_MAX ? 0 : (uint64_t)x->first);
-    jw_key(w, "lastSeenUnixNano");
-    jw_uint_string(w, x->last == INT64_MIN ? 0 : (uint64_t)x->last);
-    jw_key(w, "sinceUnixNano");
-    jw_uint_string(w, x->since > 0 ? (uint64_t)x->since : 0);
-    jw_key(w, "new");
-    jw_bool(w, x->is_new);
-    int rc = qp_example(r, pl, x->id, w);
+    int rc = qp_example(r, pl, x->rank.id, w);
     jw_object_end(w);
     return rc;
 }
@@ -390,12 +430,9 @@ static int qp_plan_make(store_reader *r, const query_patterns_params *p, qp_plan
     memset(pl, 0, sizeof(*pl));
     pl->p = p;
     qa_window_of(r, MODEL_SIGNAL_LOGS, p->has_start, p->start_ns, p->has_end, p->end_ns, &pl->win);
-    int rc = qa_step(p->step_ns, &pl->win, &pl->stepm);
+    int rc = query_patterns_steps(p->step_ns, &pl->win, &pl->stepm, &pl->nsteps);
     if (rc != QUERY_OK)
         return rc;
-    pl->nsteps = (pl->win.hi - pl->win.lo + pl->stepm - 1) / pl->stepm;
-    if (pl->nsteps > QUERY_MAX_PATTERN_STEPS)
-        return QUERY_EINVAL;
     pl->min_level = logpattern_level(p->min_severity);
     pl->lo_ns = pl->win.lo * QP_MINUTE;
     pl->hi_ns = pl->win.hi > INT64_MAX / QP_MINUTE ? INT64_MAX : pl->win.hi * QP_MINUTE;
@@ -412,21 +449,12 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
         rc = qp_since(r, pl, s);
     if (rc != QUERY_OK)
         return rc;
-    size_t n = s->n;
-    if (p->sort_new) {
-        if (s->n > 1) /* qsort() takes no NULL, even for 0 items */
-            qsort(s->v, s->n, sizeof(*s->v), qp_by_since);
-        n = 0;
-        while (n < s->n && s->v[n].is_new)
-            n++;
-    } else if (s->n > 1) {
-        qsort(s->v, s->n, sizeof(*s->v), qp_by_count);
-    }
+    size_t n = query_patterns_sort(s->v, s->n, sizeof(*s->v), p->sort_new);
     /* the order changed: the table follows */
     if (s->table != NULL)
         memset(s->table, 0, s->table_cap * sizeof(*s->table));
     for (size_t i = 0; i < s->n; i++) {
-        size_t k = qp_slot(s, s->v[i].id);
+        size_t k = qp_slot(s, s->v[i].rank.id);
         while (s->table[k] != 0)
             k = (k + 1) & (s->table_cap - 1);
         s->table[k] = (uint32_t)i + 1;
@@ -439,7 +467,7 @@ static int qp_gather(store_reader *r, const qp_plan *pl, qp_sums *s, size_t *mat
     if (ids == NULL)
         return QUERY_ENOMEM;
     for (size_t i = 0; i < *shown && rc == QUERY_OK; i++) {
-        ids[i] = s->v[i].id;
+        ids[i] = s->v[i].rank.id;
         s->v[i].steps = calloc((size_t)pl->nsteps, sizeof(int64_t));
         if (s->v[i].steps == NULL)
             rc = QUERY_ENOMEM;
@@ -480,17 +508,7 @@ int query_patterns(store_reader *r, const query_patterns_params *p, buf *out) {
         goto out;
     jw w;
     jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "stepNs");
-    jw_uint(&w, (uint64_t)pl.stepm * ROLLUP_MINUTE_NS);
-    jw_key(&w, "startTimeUnixNano");
-    jw_uint_string(&w, (uint64_t)pl.win.lo * ROLLUP_MINUTE_NS);
-    jw_key(&w, "endTimeUnixNano");
-    jw_uint_string(&w, (uint64_t)pl.win.hi * ROLLUP_MINUTE_NS);
-    jw_key(&w, "total");
-    jw_uint(&w, matching);
-    jw_key(&w, "patterns");
-    jw_array_begin(&w);
+    query_patterns_begin(&w, pl.stepm, &pl.win, matching);
     for (size_t i = 0; i < shown && rc == QUERY_OK; i++)
         rc = qp_item(r, &pl, row, &s.v[i], &w);
     jw_array_end(&w);

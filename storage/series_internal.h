@@ -6,6 +6,10 @@
  *   series_read.c  one series' points read in time order and folded into
  *                  buckets; buckets of several series merged; a bucket
  *                  written as JSON
+ *   series_group.c how an instrument's values combine, the step, the
+ *                  groups of an answer and their keys, the answer written
+ * The ClickHouse twin (ch_query_logs_series.c) reads its points another
+ * way and shares the folding, the groups and the writing from here.
  * The DESIGN comment of query_metrics.c says what each metric type
  * contributes.
  */
@@ -19,6 +23,7 @@
 
 #include "util/buf.h"
 #include "util/jw.h"
+#include "query.h"
 #include "store.h"
 
 #define SERIES_MAX_POINTS 2000000 /* points one answer reads at most (QUERY_ETOOBIG) */
@@ -117,6 +122,46 @@ typedef struct series_ctx {
     size_t points; /* read so far, capped by SERIES_MAX_POINTS */
 } series_ctx;
 
+/* One stored point's contribution to its bucket. The reader fills t,
+ * start, has_value, is_int, value and ivalue; the rest starts zeroed. */
+typedef struct series_contrib {
+    uint64_t t, start;
+    int has_value, is_int; /* has_value: the stored value is not NULL */
+    double value;
+    int64_t ivalue;
+    int has_increase;
+    double increase;
+    uint64_t interval;    /* what the increase is over (0 = unknown) */
+    const series_dist *d; /* a distribution point, or NULL */
+} series_contrib;
+
+/* What the previous point of a series leaves for the next one. */
+typedef struct series_prev {
+    int has; /* there is a previous (usable) point */
+    int has_value;
+    double v;
+    uint64_t t, start;
+    series_dist d; /* its distribution, for running totals */
+} series_prev;
+
+/* The reading of one series, point after point. Zeroed = at its first
+ * point; owns its distributions (series_state_free). */
+typedef struct series_state {
+    series_prev pv;
+    series_dist cur, diff;
+} series_state;
+
+void series_state_free(series_state *s);
+
+/* Folds one stored point of a series (read in time order, the window's
+ * base point first for running totals) into out, the series' buckets.
+ * p: the point's columns (changed); data/dlen: its stored distribution
+ * (or NULL, 0); ex/exlen: its stored exemplar array (or NULL, 0); all
+ * borrowed for the call. Counts c->points. Returns a QUERY_* code
+ * (QUERY_ETOOBIG past SERIES_MAX_POINTS). */
+int series_point_add(series_ctx *c, series_state *s, series_contrib *p, const char *data,
+                     size_t dlen, const char *ex, size_t exlen, series_vec *out);
+
 /* Reads the points of series `series` in c's window (and, for running
  * totals, the last one before it) and appends their buckets, sorted by
  * time, to out. Returns a QUERY_* code (QUERY_ETOOBIG past
@@ -130,5 +175,48 @@ int series_vec_merge(series_vec *acc, series_vec *add);
 
 /* Writes bucket b as one JSON object of the answer's points. */
 void series_bucket_json(jw *w, const series_ctx *c, const series_bucket *b);
+
+/* ---- plan, groups and answer (series_group.c) ------------------------------- */
+
+/* QUERY_OK for parameters an answer can be made of, else QUERY_EINVAL. */
+int series_params_check(const query_series_params *p);
+
+/* Sets c's cumulative, value_adds and has_rate from its type,
+ * temporality and monotonic. */
+void series_ctx_combine(series_ctx *c);
+
+/* The automatic step: about `steps` buckets over [lo, hi), whole seconds,
+ * at least one. */
+uint64_t series_auto_step(uint64_t lo, uint64_t hi, uint64_t steps);
+
+/* A group of an answer: the series with the same groupBy values, or one
+ * series without groupBy. Owns its strings and buckets. */
+typedef struct series_group {
+    char *key;   /* groupBy values as a JSON object (the identity), or NULL */
+    char *attrs; /* without groupBy: the series' attributes JSON */
+    char *service, *instance;
+    series_vec v;
+} series_group;
+
+/* The groups of an answer, in answer order; zeroed = none. */
+typedef struct series_groups {
+    series_group *g;
+    size_t n, cap;
+} series_groups;
+
+void series_groups_free(series_groups *gs);
+
+/* The group a series joins: with groupBy (p), the one of its values
+ * (from attrs, then res: JSON objects, NULL or "" = none), else a new one
+ * of its own (attrs, service, instance copied). Strings are borrowed.
+ * Returns the group's index in gs, or -1 when out of memory. */
+long series_groups_join(series_groups *gs, const query_series_params *p, const char *attrs,
+                        const char *res, const char *service, const char *instance);
+
+/* Writes the answer: the instrument (name, unit, c), then each group's
+ * points into out; `partial` when the reading timed out. Returns a
+ * QUERY_* code. */
+int series_answer_write(const query_series_params *p, const series_ctx *c, const char *unit,
+                        const series_groups *gs, int partial, buf *out);
 
 #endif

@@ -73,18 +73,6 @@ static void series_bucket_exemplars(series_bucket *b, const char *arr, size_t le
     }
 }
 
-/* One stored point's contribution to its bucket. */
-typedef struct series_contrib {
-    uint64_t t, start;
-    int has_value, is_int; /* has_value: the value column is not NULL */
-    double value;
-    int64_t ivalue;
-    int has_increase;
-    double increase;
-    uint64_t interval;     /* what the increase is over (0 = unknown) */
-    const series_dist *d;  /* a distribution point, or NULL */
-} series_contrib;
-
 /* Folds contribution p into bucket b (the series' last). */
 static int series_fold(const series_ctx *c, series_bucket *b, const series_contrib *p,
                        const char *ex, size_t exlen) {
@@ -125,15 +113,6 @@ static series_bucket *series_bucket_for(const series_ctx *c, series_vec *out, ui
 }
 
 /* ---- reading one series ------------------------------------------------------- */
-
-/* What the previous point of a series leaves for the next one. */
-typedef struct series_prev {
-    int has; /* there is a previous (usable) point */
-    int has_value;
-    double v;
-    uint64_t t, start;
-    series_dist d; /* its distribution, for running totals */
-} series_prev;
 
 /* The points of one series in time order. For running totals, the last
  * point before the window is the base of the first difference: it is read
@@ -225,11 +204,11 @@ static void series_sum_increase(const series_ctx *c, const series_prev *pv, seri
  * against the previous point's (into *diff), which it then replaces. Sets
  * p->d. Returns QUERY_OK, QUERY_ENOMEM, or SERIES_SKIP for data that
  * cannot be used. */
-static int series_point_dist(const series_ctx *c, series_prev *pv, sqlite3_stmt *st,
-                             series_dist *cur, series_dist *diff, series_contrib *p) {
+static int series_point_dist(const series_ctx *c, series_prev *pv, const char *data,
+                             size_t dlen, series_dist *cur, series_dist *diff,
+                             series_contrib *p) {
     series_dist_free(cur);
-    const char *data = (const char *)sqlite3_column_text(st, 4);
-    if (series_dist_parse(c->type, data, (size_t)sqlite3_column_bytes(st, 4), cur) != 0)
+    if (series_dist_parse(c->type, data, dlen, cur) != 0)
         return SERIES_SKIP;
     if (!c->cumulative) {
         p->d = cur;
@@ -257,56 +236,61 @@ static void series_prev_set(series_prev *pv, const series_contrib *p) {
     pv->has = 1;
 }
 
+void series_state_free(series_state *s) {
+    series_dist_free(&s->pv.d);
+    series_dist_free(&s->cur);
+    series_dist_free(&s->diff);
+}
+
+int series_point_add(series_ctx *c, series_state *s, series_contrib *p, const char *data,
+                     size_t dlen, const char *ex, size_t exlen, series_vec *out) {
+    if (++c->points > SERIES_MAX_POINTS)
+        return QUERY_ETOOBIG;
+    int values = c->type == MODEL_METRIC_GAUGE || c->type == MODEL_METRIC_SUM;
+    p->has_value = p->has_value && values;
+    if (values) {
+        series_sum_increase(c, &s->pv, p);
+    } else {
+        int rc = series_point_dist(c, &s->pv, data, dlen, &s->cur, &s->diff, p);
+        if (rc == SERIES_SKIP) {
+            s->pv.has = 0; /* the next point starts over */
+            return QUERY_OK;
+        }
+        if (rc != QUERY_OK)
+            return rc;
+    }
+    series_prev_set(&s->pv, p);
+    if (c->has_start && p->t < (uint64_t)c->start)
+        return QUERY_OK; /* the window's base point */
+    series_bucket *b = series_bucket_for(c, out, p->t);
+    if (b == NULL)
+        return QUERY_ENOMEM;
+    return series_fold(c, b, p, ex, exlen);
+}
+
 int series_read(store_reader *r, series_ctx *c, int64_t series, series_vec *out) {
     qsql q;
     qsql_init(&q);
     series_read_sql(&q, r, c, series);
     sqlite3_stmt *st = NULL;
     int rc = qsql_prepare(&q, r->db, &st);
-    series_prev pv;
-    series_dist cur, diff;
-    memset(&pv, 0, sizeof(pv));
-    memset(&cur, 0, sizeof(cur));
-    memset(&diff, 0, sizeof(diff));
-    int values = c->type == MODEL_METRIC_GAUGE || c->type == MODEL_METRIC_SUM;
+    series_state ss;
+    memset(&ss, 0, sizeof(ss));
     int s = SQLITE_DONE;
     while (rc == QUERY_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (++c->points > SERIES_MAX_POINTS) {
-            rc = QUERY_ETOOBIG;
-            break;
-        }
         series_contrib p;
         series_point_columns(st, &p);
-        if (values) {
-            series_sum_increase(c, &pv, &p);
-        } else {
-            rc = series_point_dist(c, &pv, st, &cur, &diff, &p);
-            if (rc == SERIES_SKIP) {
-                pv.has = 0; /* the next point starts over */
-                rc = QUERY_OK;
-                continue;
-            }
-            if (rc != QUERY_OK)
-                break;
-        }
-        series_prev_set(&pv, &p);
-        if (c->has_start && p.t < (uint64_t)c->start)
-            continue; /* the window's base point */
-        series_bucket *b = series_bucket_for(c, out, p.t);
-        if (b == NULL) {
-            rc = QUERY_ENOMEM;
-            break;
-        }
-        p.has_value = p.has_value && values;
-        rc = series_fold(c, b, &p, (const char *)sqlite3_column_text(st, 5),
-                         (size_t)sqlite3_column_bytes(st, 5));
+        /* text before bytes, as SQLite asks */
+        const char *data = (const char *)sqlite3_column_text(st, 4);
+        size_t dlen = (size_t)sqlite3_column_bytes(st, 4);
+        const char *ex = (const char *)sqlite3_column_text(st, 5);
+        size_t exlen = (size_t)sqlite3_column_bytes(st, 5);
+        rc = series_point_add(c, &ss, &p, data, dlen, ex, exlen, out);
     }
     s = query_step_done(r, s);
     if (rc == QUERY_OK && s != SQLITE_DONE)
         rc = (s & 0xff) == SQLITE_NOMEM ? QUERY_ENOMEM : QUERY_EDB;
-    series_dist_free(&pv.d);
-    series_dist_free(&cur);
-    series_dist_free(&diff);
+    series_state_free(&ss);
     sqlite3_finalize(st);
     qsql_free(&q);
     return rc;

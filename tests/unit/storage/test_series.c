@@ -1,7 +1,8 @@
 /* test_series.c - the steps behind query_series on their own: distributions
  * (storage/series_dist.c) parsed, differenced, merged and their
- * percentiles; buckets of two series merged (storage/series_read.c). The
- * whole answer is tested through the store in test_query_series.c. */
+ * percentiles; points folded and buckets of two series merged
+ * (storage/series_read.c); groups and their keys (storage/series_group.c).
+ * The whole answer is tested through the store in test_query_series.c. */
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -215,6 +216,70 @@ START_TEST(test_vec_merge) {
 }
 END_TEST
 
+/* A monotonic cumulative sum folded point by point: the base point before
+ * the window is read but not answered, increases are differences, a lower
+ * value is a reset that counts from 0. */
+START_TEST(test_point_add_counter_reset) {
+    series_ctx c = {.type = MODEL_METRIC_SUM,
+                    .temporality = MODEL_TEMPORALITY_CUMULATIVE,
+                    .monotonic = 1,
+                    .has_start = 1,
+                    .start = 100};
+    series_ctx_combine(&c);
+    ck_assert(c.cumulative && c.has_rate && !c.value_adds);
+    series_state st;
+    memset(&st, 0, sizeof(st));
+    series_vec out = {0};
+    const uint64_t t[3] = {50, 150, 250};
+    const double v[3] = {10, 15, 3};
+    for (int i = 0; i < 3; i++) {
+        series_contrib p = {.t = t[i], .has_value = 1, .value = v[i]};
+        ck_assert_int_eq(series_point_add(&c, &st, &p, NULL, 0, NULL, 0, &out), QUERY_OK);
+    }
+    ck_assert_uint_eq(c.points, 3);
+    ck_assert_uint_eq(out.n, 2);
+    ck_assert_uint_eq(out.b[0].t, 150);
+    ck_near(out.b[0].value, 15);
+    ck_near(out.b[0].increase, 5);
+    ck_assert_uint_eq(out.b[0].interval_ns, 100);
+    ck_assert_uint_eq(out.b[1].t, 250);
+    ck_near(out.b[1].increase, 3);
+    ck_assert_uint_eq(out.b[1].interval_ns, 100);
+    series_state_free(&st);
+    series_vec_free(&out);
+}
+END_TEST
+
+/* With groupBy, series join the group of their values (point attributes
+ * before the resource's, null when neither has the key); without, each
+ * series is a group of its own. */
+START_TEST(test_groups_join) {
+    const char *by[1] = {"host"};
+    query_series_params p = {.name = "m", .group_by = by, .n_group_by = 1};
+    series_groups gs = {0};
+    ck_assert_int_eq(series_groups_join(&gs, &p, "{\"host\":\"a\"}", "{}", "s", "i"), 0);
+    ck_assert_int_eq(series_groups_join(&gs, &p, "", "{\"host\":\"a\",\"x\":1}", "s", "i"), 0);
+    ck_assert_int_eq(series_groups_join(&gs, &p, "{\"host\":2}", "{\"host\":\"a\"}", "s", "i"), 1);
+    ck_assert_int_eq(series_groups_join(&gs, &p, NULL, NULL, "s", "i"), 2);
+    ck_assert_uint_eq(gs.n, 3);
+    ck_assert_str_eq(gs.g[0].key, "{\"host\":\"a\"}");
+    ck_assert_str_eq(gs.g[1].key, "{\"host\":2}");
+    ck_assert_str_eq(gs.g[2].key, "{\"host\":null}");
+    series_groups_free(&gs);
+    p.n_group_by = 0;
+    ck_assert_int_eq(series_groups_join(&gs, &p, "{\"a\":1}", "{}", "s", "i"), 0);
+    ck_assert_int_eq(series_groups_join(&gs, &p, "{\"a\":1}", "{}", "s", NULL), 1);
+    ck_assert_ptr_null(gs.g[0].key);
+    ck_assert_str_eq(gs.g[1].attrs, "{\"a\":1}");
+    ck_assert_str_eq(gs.g[1].service, "s");
+    ck_assert_str_eq(gs.g[1].instance, "");
+    series_groups_free(&gs);
+    ck_assert_uint_eq(series_auto_step(0, 120000000000u, 120), 1000000000u);
+    ck_assert_uint_eq(series_auto_step(5, 5, 120), 1000000000u);
+    ck_assert_uint_eq(series_auto_step(0, 1200000000120u, 120), 11000000000u);
+}
+END_TEST
+
 static Suite *series_steps_suite(void) {
     Suite *s = suite_create("series_steps");
     TCase *tc = tcase_create("core");
@@ -223,6 +288,8 @@ static Suite *series_steps_suite(void) {
     tcase_add_test(tc, test_exponential_merge_at_coarser_scale);
     tcase_add_test(tc, test_summaries_replace_or_drop_quantiles);
     tcase_add_test(tc, test_vec_merge);
+    tcase_add_test(tc, test_point_add_counter_reset);
+    tcase_add_test(tc, test_groups_join);
     suite_add_tcase(s, tc);
     return s;
 }
